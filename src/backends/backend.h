@@ -1,0 +1,71 @@
+// The backend interface: the engine hands each ready attempt to a backend as a TaskLaunch and
+// learns how it ended from wait(). Local, Slurm and Kubernetes backends implement it; nothing
+// outside a backend's folder knows how it runs things.
+//
+// Contract: one thread drives a backend (the engine's); launch() never blocks on the task;
+// wait() returns completions in any order, at most once per launch.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "spec/pipeline_spec.h"
+
+namespace slipway {
+
+struct TaskLaunch {
+  std::string key;          // unique within a run: "task#attempt"
+  std::string run_id;
+  std::string task;
+  int attempt = 1;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;  // added to the backend's inherited environment
+  std::string workdir;
+  std::string stdout_path, stderr_path;
+  Resources resources;
+};
+
+struct LaunchHandle {
+  std::int64_t pid = 0;     // local process group leader, 0 when not local
+  std::string backend_id;   // what the backend calls it (pid, Slurm job id, object name)
+};
+
+struct Completion {
+  std::string key;
+  int exit_code = -1;       // -1 when killed by a signal or never started
+  int signal = 0;
+  bool terminated = false;  // ended because terminate() was called
+  std::string message;      // why, in words
+  std::int64_t finished_ms = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  // Can a task with these resources ever run here? An error says what is short.
+  virtual Status check_fits(const Resources& r) const = 0;
+  // Are the resources free right now?
+  virtual bool has_room(const Resources& r) const = 0;
+
+  virtual Result<LaunchHandle> launch(const TaskLaunch& l) = 0;
+  // Blocks up to timeout_ms for at least one completion; returns all that are available.
+  virtual std::vector<Completion> wait(std::int64_t timeout_ms) = 0;
+  // Asks a launch to stop: SIGTERM now, SIGKILL after grace_ms if it is still there.
+  virtual void terminate(const std::string& key, std::int64_t grace_ms) = 0;
+  virtual size_t in_flight() const = 0;
+
+  // After a driver died: stop whatever it left running for this run, so the resumed driver can
+  // start those tasks afresh without duplicates. Returns how many processes were stopped.
+  virtual Result<int> reclaim_orphans(const std::string& run_id) = 0;
+};
+
+Result<std::unique_ptr<Backend>> make_backend(const std::string& name);
+
+}  // namespace slipway

@@ -1,0 +1,21 @@
+// The `slipway` subcommands. Each takes the arguments after its name and returns the process
+// exit code: 0 success, 1 a run that failed or was cancelled (or an operation that failed),
+// 2 invalid input (nothing was run).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace slipway::cli {
+
+using Args = std::vector<std::string>;
+
+int cmd_run(const Args& args);
+int cmd_validate(const Args& args);
+int cmd_runs(const Args& args);
+int cmd_artifacts(const Args& args);
+int cmd_lineage(const Args& args);
+int cmd_ml(const Args& args);
+int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
+
+}  // namespace slipway::cli

@@ -1,0 +1,153 @@
+#include "cli/common.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/units.h"
+#include "spec/native_parser.h"
+#include "spec/validate.h"
+
+namespace slipway::cli {
+
+bool parse_args(const Args& args, const std::string& usage, po::options_description& opts,
+                const po::positional_options_description& pos, po::variables_map* vm,
+                int* exit_code) {
+  opts.add_options()("help,h", "show this help");
+  try {
+    po::store(po::command_line_parser(args).options(opts).positional(pos).run(), *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "slipway: %s\nusage: %s\n", e.what(), usage.c_str());
+    *exit_code = 2;
+    return false;
+  }
+  if (vm->count("help")) {
+    std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+    *exit_code = 0;
+    return false;
+  }
+  return true;
+}
+
+std::optional<OutputMode> output_mode(const po::variables_map& vm) {
+  std::string o = vm.count("output") ? vm["output"].as<std::string>() : "text";
+  if (o == "text") return OutputMode::kText;
+  if (o == "json") return OutputMode::kJson;
+  std::fprintf(stderr, "slipway: --output must be text or json, not '%s'\n", o.c_str());
+  return std::nullopt;
+}
+
+static LoadedPipeline finish_load(ParseOutcome parsed) {
+  LoadedPipeline out;
+  out.diagnostics = std::move(parsed.diagnostics);
+  if (parsed.spec) validate_pipeline(*parsed.spec, &out.diagnostics);
+  if (!out.diagnostics.has_errors()) out.spec = std::move(parsed.spec);
+  return out;
+}
+
+// KFP's compiled IR is recognised so the user gets a clear message rather than a list of
+// unknown keys.
+static bool looks_like_kfp(const std::string& text) {
+  return text.find("pipelineInfo:") != std::string::npos &&
+         text.find("deploymentSpec:") != std::string::npos;
+}
+
+LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
+  if (looks_like_kfp(text)) {
+    LoadedPipeline out;
+    out.diagnostics.error({file, 1, 1},
+                          "this is a KFP compiled pipeline (PipelineSpec IR); this slipway "
+                          "version reads only the native format (docs/pipeline-spec.md)");
+    return out;
+  }
+  std::string base = std::filesystem::absolute(file).parent_path().string();
+  return finish_load(parse_native_pipeline(text, file, base));
+}
+
+LoadedPipeline load_pipeline_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text.ok()) {
+    LoadedPipeline out;
+    out.diagnostics.error({path, 0, 0}, text.status().message());
+    return out;
+  }
+  return load_pipeline_text(*text, path);
+}
+
+std::unique_ptr<Store> open_store_or_die(int* exit_code) {
+  auto s = Store::open(slipway_home());
+  if (!s.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", s.status().message().c_str());
+    *exit_code = 1;
+    return nullptr;
+  }
+  return std::move(*s);
+}
+
+void print_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows)
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (width.size() <= i) width.push_back(0);
+      width[i] = std::max(width[i], r[i].size());
+    }
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 2, ' ');
+    }
+    std::puts(line.c_str());
+  }
+}
+
+std::string format_age(std::int64_t ms) {
+  if (ms <= 0) return "-";
+  return iso8601_ms(ms).substr(0, 19);
+}
+
+void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+
+nlohmann::json run_document(Store& store, const RunRecord& run) {
+  using Json = nlohmann::json;
+  Json doc;
+  doc["id"] = run.id;
+  doc["pipeline"] = run.pipeline;
+  doc["pipeline_file"] = run.pipeline_file;
+  doc["experiment"] = run.experiment;
+  doc["state"] = run.state;
+  doc["backend"] = run.backend;
+  doc["params"] = run.params;
+  doc["options"] = run.options;
+  doc["root"] = run.root;
+  doc["created"] = iso8601_ms(run.created_ms);
+  doc["started"] = iso8601_ms(run.started_ms);
+  doc["finished"] = iso8601_ms(run.finished_ms);
+  doc["duration_ms"] = run.finished_ms && run.started_ms ? run.finished_ms - run.started_ms : 0;
+  if (!run.message.empty()) doc["message"] = run.message;
+  Json tasks = Json::array();
+  for (const auto& t : store.list_tasks(run.id)) {
+    Json o = {{"name", t.name},
+              {"template", t.templ},
+              {"state", t.state},
+              {"cached", t.cached},
+              {"attempts", t.attempts},
+              {"outputs", t.outputs},
+              {"started", iso8601_ms(t.started_ms)},
+              {"finished", iso8601_ms(t.finished_ms)},
+              {"message", t.message},
+              {"backend_id", t.backend_id}};
+    if (t.item_index >= 0) o["item_index"] = t.item_index;
+    tasks.push_back(std::move(o));
+  }
+  doc["tasks"] = tasks;
+  Json metrics = Json::object();
+  for (const auto& m : store.list_metrics(run.id)) metrics[m.task][m.name] = m.value;
+  doc["metrics"] = metrics;
+  return doc;
+}
+
+}  // namespace slipway::cli

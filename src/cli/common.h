@@ -1,0 +1,51 @@
+// Helpers shared by the subcommands: option parsing conventions, loading pipelines, tables.
+#pragma once
+
+#include <boost/program_options.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "spec/diagnostics.h"
+#include "spec/pipeline_spec.h"
+#include "store/store.h"
+
+namespace slipway::cli {
+
+namespace po = boost::program_options;
+
+enum class OutputMode { kText, kJson };
+
+// Parses `args` with the given options and positionals. On --help prints usage and returns 0 in
+// *exit_code; on a bad option prints the error and returns 2. Returns true to continue.
+bool parse_args(const Args& args, const std::string& usage, po::options_description& opts,
+                const po::positional_options_description& pos, po::variables_map* vm,
+                int* exit_code);
+
+// --output text|json, validated.
+std::optional<OutputMode> output_mode(const po::variables_map& vm);
+
+// Reads, parses and validates a pipeline file; diagnostics are printed to stderr.
+struct LoadedPipeline {
+  std::optional<PipelineSpec> spec;
+  Diagnostics diagnostics;
+};
+LoadedPipeline load_pipeline_file(const std::string& path);
+LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
+
+std::unique_ptr<Store> open_store_or_die(int* exit_code);
+
+// Prints rows as aligned columns; the first row is the header.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+std::string format_age(std::int64_t ms);
+
+void print_json(const nlohmann::json& j);
+
+// The run document: what `runs show --output json` and `run --output json` print.
+nlohmann::json run_document(Store& store, const RunRecord& run);
+
+}  // namespace slipway::cli

@@ -1,0 +1,21 @@
+// Driving a run: the part of `run`, `runs resume`, `runs retry` and the detached driver that
+// takes the run's lease, builds the engine over the stored pipeline, and reports the outcome.
+#pragma once
+
+#include <string>
+
+#include "cli/common.h"
+
+namespace slipway::cli {
+
+struct DriveOptions {
+  bool rerun_failed = false;
+  bool resume = false;     // stop processes a dead driver left behind first
+  bool live_table = true;  // draw the live table when stderr is a terminal
+  OutputMode output = OutputMode::kText;
+};
+
+// Returns the exit code: 0 SUCCEEDED, 1 FAILED/CANCELLED or an error, 2 invalid input.
+int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts);
+
+}  // namespace slipway::cli

@@ -1,0 +1,59 @@
+// slipway: pipelines, training, tuning and serving for bare metal and HPC clusters.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+const char* kUsage = R"(usage: slipway COMMAND [ARGS]
+
+Pipelines
+  run FILE [-p NAME=VALUE]... [--backend local] [--no-cache] [--detach] [--output text|json]
+  validate FILE [--output text|json]
+  runs ls|show RUN|logs RUN TASK|cancel RUN|resume RUN|retry RUN [--output text|json]
+  artifacts ls|show ID [--output text|json]
+  lineage ARTIFACT [--output text|json]
+
+Built-in steps (used by configs/pipelines/iris.yaml)
+  ml load-csv|validate|train|evaluate|register ...
+
+Environment
+  SLIPWAY_HOME   the store and artifact root (default ~/.slipway)
+
+Run `slipway COMMAND --help` for a command's options.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version") {
+    std::puts("slipway 0.1.0");
+    return 0;
+  }
+  std::string cmd = args[0];
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    using namespace slipway::cli;
+    if (cmd == "run") return cmd_run(rest);
+    if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "runs") return cmd_runs(rest);
+    if (cmd == "artifacts") return cmd_artifacts(rest);
+    if (cmd == "lineage") return cmd_lineage(rest);
+    if (cmd == "ml") return cmd_ml(rest);
+    if (cmd == "__driver") return cmd_driver(rest);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "slipway %s: %s\n", cmd.c_str(), e.what());
+    return 2;
+  }
+  std::fprintf(stderr, "slipway: unknown command '%s'\n\n%s", cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,173 @@
+// `slipway run`, `slipway validate`, and the detached driver.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "backends/backend.h"
+#include "cli/common.h"
+#include "cli/driver.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "spec/validate.h"
+
+namespace slipway::cli {
+
+namespace fs = std::filesystem;
+
+int cmd_validate(const Args& args) {
+  po::options_description opts("validate options");
+  opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
+      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  int rc = 0;
+  if (!parse_args(args, "slipway validate FILE [--output text|json]", opts, pos, &vm, &rc)) return rc;
+  auto mode = output_mode(vm);
+  if (!mode) return 2;
+  std::string file = vm["file"].as<std::string>();
+  LoadedPipeline p = load_pipeline_file(file);
+  bool ok = p.spec.has_value();
+  if (*mode == OutputMode::kJson) {
+    nlohmann::json j = {{"file", file}, {"valid", ok}, {"diagnostics", p.diagnostics.to_json()}};
+    if (ok) {
+      j["pipeline"] = p.spec->name;
+      j["tasks"] = p.spec->tasks.size();
+      j["format"] = p.spec->format;
+    }
+    print_json(j);
+  } else {
+    std::fputs(p.diagnostics.to_string().c_str(), stderr);
+    if (ok)
+      std::printf("%s: pipeline '%s' is valid (%zu tasks, %zu components)\n", file.c_str(),
+                  p.spec->name.c_str(), p.spec->tasks.size(), p.spec->components.size());
+  }
+  return ok ? 0 : 2;
+}
+
+// Starts the driver as a daemon that outlives this command; its output goes to the run root.
+static int detach_driver(const RunRecord& run) {
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("slipway: fork");
+    return 1;
+  }
+  if (pid > 0) return 0;
+  setsid();
+  if (fork() > 0) _exit(0);
+  std::error_code ec;
+  fs::create_directories(run.root, ec);
+  int fd = ::open((run.root + "/driver.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int devnull = ::open("/dev/null", O_RDONLY);
+  dup2(devnull, 0);
+  if (fd >= 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+  }
+  std::string exe = self_executable().string();
+  execl(exe.c_str(), exe.c_str(), "__driver", run.id.c_str(), static_cast<char*>(nullptr));
+  _exit(127);
+}
+
+int cmd_driver(const Args& args) {
+  if (args.size() != 1) return 2;
+  int rc = 0;
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  DriveOptions o;
+  o.live_table = false;
+  return drive_run(*store, args[0], o);
+}
+
+int cmd_run(const Args& args) {
+  po::options_description opts("run options");
+  opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
+      "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
+      "backend", po::value<std::string>()->default_value("local"), "local")(
+      "experiment", po::value<std::string>()->default_value("Default"), "experiment to file the run under")(
+      "no-cache", po::bool_switch(), "run every task even when a cached result exists")(
+      "detach", po::bool_switch(), "print the run id and drive the run in the background")(
+      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  int rc = 0;
+  const char* usage =
+      "slipway run FILE [-p NAME=VALUE]... [--backend local] [--no-cache] [--detach] [--output text|json]";
+  if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
+  auto mode = output_mode(vm);
+  if (!mode) return 2;
+  std::string file = vm["file"].as<std::string>();
+
+  LoadedPipeline p = load_pipeline_file(file);
+  std::fputs(p.diagnostics.to_string().c_str(), stderr);
+  if (!p.spec) return 2;
+
+  std::vector<std::pair<std::string, std::string>> overrides;
+  if (vm.count("param")) {
+    for (const auto& kv : vm["param"].as<std::vector<std::string>>()) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "slipway: -p %s: write -p NAME=VALUE\n", kv.c_str());
+        return 2;
+      }
+      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+  }
+  auto params = resolve_params(*p.spec, overrides);
+  if (!params.ok()) {
+    std::fprintf(stderr, "%s: error: %s\n", file.c_str(), params.status().message().c_str());
+    return 2;
+  }
+  std::string backend_name = vm["backend"].as<std::string>();
+  auto backend = make_backend(backend_name);
+  if (!backend.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
+    return 2;
+  }
+  bool fits = true;
+  for (const auto& t : p.spec->tasks) {
+    Status st = (*backend)->check_fits(t.resources);
+    if (!st.ok()) {
+      std::fprintf(stderr, "%s: error: task '%s' %s\n", t.loc.to_string().c_str(), t.name.c_str(),
+                   st.message().c_str());
+      fits = false;
+    }
+  }
+  if (!fits) return 2;
+
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  RunRecord run;
+  run.id = p.spec->name + "-" + random_hex(8);
+  run.experiment = vm["experiment"].as<std::string>();
+  run.pipeline = p.spec->name;
+  run.pipeline_file = fs::absolute(file).string();
+  run.format = p.spec->format;
+  run.source = *read_file(file);
+  run.params = nlohmann::json(*params);
+  run.options = {{"no_cache", vm["no-cache"].as<bool>()}};
+  run.state = "PENDING";
+  run.backend = backend_name;
+  run.root = (store->home() / "runs" / run.id).string();
+  run.created_ms = now_ms();
+  Status st = store->insert_run(run);
+  if (!st.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (vm["detach"].as<bool>()) {
+    if (detach_driver(run) != 0) return 1;
+    if (*mode == OutputMode::kJson) print_json({{"id", run.id}, {"state", "PENDING"}});
+    else std::printf("%s\n", run.id.c_str());
+    return 0;
+  }
+  if (*mode == OutputMode::kText && !isatty(2)) std::fprintf(stderr, "run %s started\n", run.id.c_str());
+  DriveOptions o;
+  o.output = *mode;
+  return drive_run(*store, run.id, o);
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,251 @@
+// `slipway runs ls|show|logs|cancel|resume|retry`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "backends/local/process_scan.h"
+#include "cli/common.h"
+#include "cli/driver.h"
+#include "cli/live_table.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/units.h"
+
+namespace slipway::cli {
+
+namespace {
+
+const char* kUsage =
+    "slipway runs ls [--state S] [--pipeline P] [--experiment E] [--limit N] | show RUN | "
+    "logs RUN TASK [--attempt N] | cancel RUN | resume RUN | retry RUN  [--output text|json]";
+
+bool terminal_run(const std::string& s) {
+  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+}
+
+std::vector<TaskView> views_of(Store& store, const std::string& run_id) {
+  std::vector<TaskView> out;
+  std::map<std::string, size_t> group_row;
+  for (const auto& t : store.list_tasks(run_id)) {
+    if (t.item_index >= 0) {
+      auto it = group_row.find(t.templ);
+      if (it != group_row.end()) {
+        TaskView& g = out[it->second];
+        ++g.items_total;
+        g.attempts += t.attempts;
+        if (t.state == "SUCCEEDED" || t.state == "FAILED" || t.state == "SKIPPED" ||
+            t.state == "UPSTREAM_FAILED" || t.state == "CANCELLED")
+          ++g.items_done;
+      }
+      continue;
+    }
+    TaskView v;
+    v.name = t.name;
+    v.state = task_state_from_string(t.state);
+    v.attempts = t.attempts;
+    v.cached = t.cached;
+    v.started_ms = t.started_ms;
+    v.finished_ms = t.finished_ms;
+    v.message = t.message;
+    group_row[t.name] = out.size();
+    out.push_back(v);
+  }
+  for (auto& v : out) v.is_group = v.items_total > 0;
+  return out;
+}
+
+int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
+  RunFilter f;
+  f.state = vm["state"].as<std::string>();
+  f.pipeline = vm["pipeline"].as<std::string>();
+  f.experiment = vm["experiment"].as<std::string>();
+  f.limit = vm["limit"].as<int>();
+  auto runs = store.list_runs(f);
+  if (mode == OutputMode::kJson) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : runs)
+      arr.push_back({{"id", r.id}, {"pipeline", r.pipeline}, {"experiment", r.experiment},
+                     {"state", r.state}, {"backend", r.backend}, {"created", iso8601_ms(r.created_ms)},
+                     {"duration_ms", r.finished_ms && r.started_ms ? r.finished_ms - r.started_ms : 0}});
+    print_json(arr);
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows = {{"RUN", "PIPELINE", "STATE", "CREATED", "DURATION", "EXPERIMENT"}};
+  for (const auto& r : runs)
+    rows.push_back({r.id, r.pipeline, r.state, format_age(r.created_ms),
+                    r.finished_ms ? format_duration_ms(r.finished_ms - r.started_ms) : "-", r.experiment});
+  print_table(rows);
+  return 0;
+}
+
+int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
+  if (mode == OutputMode::kJson) {
+    print_json(run_document(store, run));
+    return 0;
+  }
+  std::printf("run:       %s\npipeline:  %s (%s)\nstate:     %s\nbackend:   %s\nexperiment: %s\n",
+              run.id.c_str(), run.pipeline.c_str(), run.pipeline_file.c_str(), run.state.c_str(),
+              run.backend.c_str(), run.experiment.c_str());
+  std::printf("params:    %s\nroot:      %s\n", run.params.dump().c_str(), run.root.c_str());
+  if (run.finished_ms)
+    std::printf("duration:  %s\n", format_duration_ms(run.finished_ms - run.started_ms).c_str());
+  std::printf("\n%s", render_task_rows(views_of(store, run.id), now_ms()).c_str());
+  auto metrics = store.list_metrics(run.id);
+  if (!metrics.empty()) {
+    std::printf("\nmetrics:\n");
+    for (const auto& m : metrics) std::printf("  %s.%s = %g\n", m.task.c_str(), m.name.c_str(), m.value);
+  }
+  return 0;
+}
+
+int runs_logs(Store& store, const RunRecord& run, const std::string& task, int attempt) {
+  auto attempts = store.list_attempts(run.id, task);
+  if (attempts.empty()) {
+    auto t = store.get_task(run.id, task);
+    if (!t.ok()) {
+      std::fprintf(stderr, "slipway: %s (see: slipway runs show %s)\n", t.status().message().c_str(), run.id.c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "slipway: task %s has not run (%s%s)\n", task.c_str(), t->state.c_str(),
+                 t->message.empty() ? "" : (": " + t->message).c_str());
+    return t->cached ? 0 : 1;
+  }
+  const AttemptRecord* a = &attempts.back();
+  if (attempt > 0) {
+    a = nullptr;
+    for (const auto& x : attempts)
+      if (x.number == attempt) a = &x;
+    if (!a) {
+      std::fprintf(stderr, "slipway: task %s has no attempt %d (it has %zu)\n", task.c_str(), attempt, attempts.size());
+      return 1;
+    }
+  }
+  std::string base = a->log_path.substr(0, a->log_path.size() - 4);
+  auto out = read_file(base + ".out");
+  auto err = read_file(base + ".err");
+  if (out.ok()) std::fputs(out->c_str(), stdout);
+  if (err.ok() && !err->empty()) std::fputs(err->c_str(), stderr);
+  if (!out.ok() && !err.ok()) {
+    std::fprintf(stderr, "slipway: the logs of %s attempt %d are gone (%s)\n", task.c_str(), a->number, base.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+int runs_cancel(Store& store, const RunRecord& run) {
+  if (terminal_run(run.state)) {
+    std::printf("run %s is already %s\n", run.id.c_str(), run.state.c_str());
+    return 0;
+  }
+  store.request_cancel(run.id);
+  // Wait for the driver to stop its tasks; if there is no live driver, do it here.
+  for (int i = 0; i < 300; ++i) {
+    auto r = store.get_run(run.id);
+    if (r.ok() && terminal_run(r->state)) {
+      std::printf("run %s %s\n", run.id.c_str(), r->state.c_str());
+      return 0;
+    }
+    bool driver_alive = r.ok() && r->driver_pid > 0 && (::kill(static_cast<pid_t>(r->driver_pid), 0) == 0) &&
+                        now_ms() - r->heartbeat_ms < 10'000;
+    if (!driver_alive && i >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  int stopped = stop_processes(find_run_processes(run.id), 5000);
+  store.begin();
+  for (auto t : store.list_tasks(run.id)) {
+    if (t.state == "PENDING" || t.state == "RUNNING") {
+      t.state = "CANCELLED";
+      t.finished_ms = now_ms();
+      t.message = "run cancelled";
+      store.upsert_task(t);
+    }
+  }
+  for (auto a : store.list_attempts(run.id))
+    if (a.state == "RUNNING") {
+      a.state = "CANCELLED";
+      a.finished_ms = now_ms();
+      store.upsert_attempt(a);
+    }
+  store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
+  store.add_event(run.id, "", "CANCELLED", "no live driver; " + std::to_string(stopped) + " processes stopped", now_ms());
+  store.commit();
+  std::printf("run %s CANCELLED (%d processes stopped)\n", run.id.c_str(), stopped);
+  return 0;
+}
+
+}  // namespace
+
+int cmd_runs(const Args& args) {
+  po::options_description opts("runs options");
+  opts.add_options()("verb", po::value<std::string>()->required(), "ls, show, logs, cancel, resume, retry")(
+      "run", po::value<std::string>(), "run id (a unique prefix is enough)")(
+      "task", po::value<std::string>(), "task name, for logs")(
+      "attempt", po::value<int>()->default_value(0), "attempt number, for logs (default: the last)")(
+      "state", po::value<std::string>()->default_value(""), "ls: only runs in this state")(
+      "pipeline", po::value<std::string>()->default_value(""), "ls: only runs of this pipeline")(
+      "experiment", po::value<std::string>()->default_value(""), "ls: only runs of this experiment")(
+      "limit", po::value<int>()->default_value(50), "ls: at most this many runs")(
+      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+  po::positional_options_description pos;
+  pos.add("verb", 1).add("run", 1).add("task", 1);
+  po::variables_map vm;
+  int rc = 0;
+  if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
+  auto mode = output_mode(vm);
+  if (!mode) return 2;
+  std::string verb = vm["verb"].as<std::string>();
+  static const std::vector<std::string> kVerbs = {"ls", "show", "logs", "cancel", "resume", "retry"};
+  if (std::find(kVerbs.begin(), kVerbs.end(), verb) == kVerbs.end()) {
+    std::fprintf(stderr, "slipway runs: unknown verb '%s'; usage: %s\n", verb.c_str(), kUsage);
+    return 2;
+  }
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  if (verb == "ls") return runs_ls(*store, vm, *mode);
+  if (!vm.count("run")) {
+    std::fprintf(stderr, "slipway runs %s: which run? usage: %s\n", verb.c_str(), kUsage);
+    return 2;
+  }
+  auto run = store->get_run(vm["run"].as<std::string>());
+  if (!run.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", run.status().message().c_str());
+    return run.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
+  }
+  if (verb == "show") return runs_show(*store, *run, *mode);
+  if (verb == "logs") {
+    if (!vm.count("task")) {
+      std::fprintf(stderr, "slipway runs logs: which task? usage: slipway runs logs RUN TASK\n");
+      return 2;
+    }
+    return runs_logs(*store, *run, vm["task"].as<std::string>(), vm["attempt"].as<int>());
+  }
+  if (verb == "cancel") return runs_cancel(*store, *run);
+  DriveOptions o;
+  o.output = *mode;
+  if (verb == "resume") {
+    if (terminal_run(run->state)) {
+      std::fprintf(stderr, "slipway: run %s is %s; nothing to resume%s\n", run->id.c_str(), run->state.c_str(),
+                   run->state == "SUCCEEDED" ? "" : " (to run its failed tasks again: slipway runs retry)");
+      return run->state == "SUCCEEDED" ? 0 : 1;
+    }
+    o.resume = true;
+    return drive_run(*store, run->id, o);
+  }
+  // retry
+  if (!terminal_run(run->state)) {
+    std::fprintf(stderr, "slipway: run %s is %s; retry applies to a finished run (use resume)\n",
+                 run->id.c_str(), run->state.c_str());
+    return 1;
+  }
+  if (run->state == "SUCCEEDED") {
+    std::printf("run %s SUCCEEDED; nothing to retry\n", run->id.c_str());
+    return 0;
+  }
+  o.rerun_failed = true;
+  return drive_run(*store, run->id, o);
+}
+
+}  // namespace slipway::cli

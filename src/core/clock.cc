@@ -1,0 +1,34 @@
+#include "core/clock.h"
+
+#include <chrono>
+#include <ctime>
+#include <random>
+
+namespace slipway {
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string iso8601_ms(std::int64_t ms) {
+  if (ms <= 0) return "";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::string random_hex(size_t chars) {
+  static thread_local std::random_device rd;
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < chars; ++i) out.push_back(kHex[rd() & 15]);
+  return out;
+}
+
+}  // namespace slipway

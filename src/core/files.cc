@@ -1,0 +1,52 @@
+#include "core/files.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/clock.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+Result<std::string> read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot read " + path.string() + ": no such file or not readable");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Status write_file_atomic(const fs::path& path, const std::string& contents) {
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  fs::path tmp = path;
+  tmp += ".tmp-" + random_hex(8);
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return Failed("cannot write " + tmp.string());
+    out << contents;
+    out.flush();
+    if (!out) return Failed("cannot write " + tmp.string());
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return Failed("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+fs::path slipway_home() {
+  if (const char* h = std::getenv("SLIPWAY_HOME"); h && *h) return fs::absolute(h);
+  if (const char* home = std::getenv("HOME"); home && *home) return fs::path(home) / ".slipway";
+  return fs::current_path() / ".slipway";
+}
+
+fs::path self_executable() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("slipway") : p;
+}
+
+}  // namespace slipway

@@ -1,0 +1,22 @@
+// Filesystem helpers with the error messages users need.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/status.h"
+
+namespace slipway {
+
+Result<std::string> read_file(const std::filesystem::path& path);
+
+// Writes through a temporary file and rename, so a reader never sees half a file.
+Status write_file_atomic(const std::filesystem::path& path, const std::string& contents);
+
+// $SLIPWAY_HOME, or ~/.slipway.
+std::filesystem::path slipway_home();
+
+// The running executable, so components can call "slipway" without it being on PATH.
+std::filesystem::path self_executable();
+
+}  // namespace slipway

@@ -1,0 +1,24 @@
+// Small string helpers used across components.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slipway {
+
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+bool starts_with(std::string_view s, std::string_view prefix);
+std::string join(const std::vector<std::string>& parts, std::string_view sep);
+
+// Edit distance, for "did you mean" suggestions on unknown keys and names.
+size_t levenshtein(std::string_view a, std::string_view b);
+
+// The closest candidate within a small edit distance, or "" when nothing is close enough.
+std::string closest_match(std::string_view word, const std::vector<std::string>& candidates);
+
+// " (did you mean 'x'?)" or "" — appended to error messages.
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace slipway

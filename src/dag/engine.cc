@@ -1,0 +1,700 @@
+#include "dag/engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/hash.h"
+#include "core/strings.h"
+#include "core/units.h"
+#include "spec/validate.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+Engine::Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunRecord run,
+               EngineOptions opts)
+    : store_(store), backend_(backend), spec_(spec), run_(std::move(run)), opts_(std::move(opts)) {}
+
+// ---------------------------------------------------------------- building the graph
+
+int Engine::add_node(const Task* t, int group, int item_index, Json item, const std::string& name) {
+  Node n;
+  n.idx = static_cast<int>(nodes_.size());
+  n.name = name;
+  n.task = t;
+  n.comp = spec_.component_of(*t);
+  n.group = group;
+  n.item_index = item_index;
+  n.item = std::move(item);
+  n.is_group = t->for_each.has_value() && group < 0;
+  nodes_.push_back(std::move(n));
+  by_name_[name] = nodes_.back().idx;
+  return nodes_.back().idx;
+}
+
+// A task persisted by an earlier driver keeps its outcome; anything unfinished starts afresh.
+void Engine::restore(Node& n) {
+  auto it = persisted_.find(n.name);
+  if (it == persisted_.end()) return;
+  const TaskRecord& r = it->second;
+  n.attempts = r.attempts;
+  for (const auto& a : store_.list_attempts(run_.id, n.name))
+    if (a.state == "FAILED" || a.state == "TIMEOUT") ++n.failures;
+  TaskState s = task_state_from_string(r.state);
+  bool rerun = s == TaskState::kCancelled || s == TaskState::kRunning || s == TaskState::kPending ||
+               (opts_.rerun_failed && (s == TaskState::kFailed || s == TaskState::kUpstreamFailed));
+  if (opts_.rerun_failed && s == TaskState::kFailed) n.failures = 0;
+  if (rerun || (n.is_group && s != TaskState::kSucceeded && s != TaskState::kSkipped)) return;
+  n.state = s;
+  n.cached = r.cached;
+  n.outputs = r.outputs;
+  n.cache_key = r.cache_key;
+  n.started_ms = r.started_ms;
+  n.finished_ms = r.finished_ms;
+  n.message = r.message;
+}
+
+Status Engine::prepare() {
+  for (const auto& r : store_.list_tasks(run_.id)) persisted_[r.name] = r;
+  // Attempts a dead driver left RUNNING are lost: their processes were reclaimed before this.
+  SLIPWAY_RETURN_IF_ERROR(store_.begin());
+  for (auto& a : store_.list_attempts(run_.id)) {
+    if (a.state == "RUNNING") {
+      a.state = "LOST";
+      a.finished_ms = now_ms();
+      a.message = "the driver stopped while this attempt ran; it was stopped and will run again";
+      store_.upsert_attempt(a);
+    }
+  }
+  std::vector<const Task*> main, fin;
+  for (const auto& t : spec_.tasks) (t.is_finally ? fin : main).push_back(&t);
+  for (const Task* t : main) add_node(t, -1, -1, nullptr, t->name);
+  for (const Task* t : fin) add_node(t, -1, -1, nullptr, t->name);
+  for (auto& n : nodes_) {
+    for (const auto& d : task_dependencies(*n.task)) n.deps.push_back(by_name_.at(d));
+    if (n.task->is_finally)
+      for (const Task* t : main) n.deps.push_back(by_name_.at(t->name));
+    std::sort(n.deps.begin(), n.deps.end());
+    n.deps.erase(std::unique(n.deps.begin(), n.deps.end()), n.deps.end());
+    for (int d : n.deps) nodes_[d].dependents.push_back(n.idx);
+    n.unmet = static_cast<int>(n.deps.size());
+  }
+  for (auto& n : nodes_) {
+    restore(n);
+    if (!persisted_.count(n.name) || !is_terminal(n.state)) {
+      n.state = TaskState::kPending;
+      persist(n);
+    }
+  }
+  SLIPWAY_RETURN_IF_ERROR(store_.set_run_state(run_.id, "RUNNING", now_ms()));
+  SLIPWAY_RETURN_IF_ERROR(store_.set_run_started(run_.id, now_ms()));
+  store_.add_event(run_.id, "", "RUNNING", persisted_.empty() ? "started" : "resumed", now_ms());
+  // Count what is already done, release what it unblocks, then look at every root.
+  size_t initial = nodes_.size();
+  for (size_t i = 0; i < initial; ++i) {
+    Node& n = nodes_[i];
+    if (!is_terminal(n.state)) continue;
+    ++terminal_;
+    for (int d : n.dependents) --nodes_[d].unmet;
+  }
+  for (size_t i = 0; i < initial; ++i)
+    if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0) evaluate(static_cast<int>(i));
+  return store_.commit();
+}
+
+// ---------------------------------------------------------------- decisions
+
+ResolveContext Engine::context_for(const Node& n) {
+  ResolveContext ctx;
+  ctx.spec = &spec_;
+  ctx.params = nullptr;
+  ctx.item = n.group >= 0 ? &n.item : nullptr;
+  ctx.item_index = n.item_index;
+  ctx.run_id = run_.id;
+  ctx.run_root = run_.root;
+  ctx.run_status = final_state();
+  ctx.task_name = n.name;
+  ctx.attempt = n.attempts + 1;
+  ctx.task_output = [this](const std::string& task, const std::string& out) -> Result<Json> {
+    const Node& up = nodes_[by_name_.at(task)];
+    if (up.state != TaskState::kSucceeded)
+      return InvalidInput("task '" + task + "' did not succeed (" + to_string(up.state) +
+                          "), so its output '" + out + "' does not exist");
+    if (!up.outputs.contains(out)) return InvalidInput("task '" + task + "' has no output '" + out + "'");
+    return up.outputs[out];
+  };
+  ctx.task_status = [this](const std::string& task) {
+    return std::string(to_string(nodes_[by_name_.at(task)].state));
+  };
+  ctx.import_artifact = [this](const std::string& path, const std::string& type) {
+    return import_artifact(path, type);
+  };
+  return ctx;
+}
+
+void Engine::evaluate(int idx) {
+  Node& n = nodes_[idx];
+  if (n.state != TaskState::kPending) return;
+  if (cancelling_) return finish(n, TaskState::kCancelled, "run cancelled");
+  if (!n.task->is_finally) {
+    for (int d : n.deps) {
+      TaskState s = nodes_[d].state;
+      if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed || s == TaskState::kCancelled)
+        return finish(n, TaskState::kUpstreamFailed, "upstream task '" + nodes_[d].name + "' " + to_string(s));
+    }
+    for (int d : n.deps)
+      if (nodes_[d].state == TaskState::kSkipped)
+        return finish(n, TaskState::kSkipped, "upstream task '" + nodes_[d].name + "' was skipped");
+  }
+  if (n.task->when && n.group < 0) {
+    std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
+    ResolveContext ctx = context_for(n);
+    ctx.params = &params;
+    auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
+    if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
+    if (!*ok) return finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
+  }
+  if (n.is_group) return expand(n);
+  ready_.push_back(idx);
+}
+
+void Engine::expand(Node& group) {
+  std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
+  ResolveContext ctx = context_for(group);
+  ctx.params = &params;
+  auto items = resolve_for_each(ctx, *group.task);
+  if (!items.ok()) return finish(group, TaskState::kFailed, items.status().message());
+  group.state = TaskState::kRunning;
+  group.started_ms = now_ms();
+  persist(group);
+  event(group, "RUNNING", std::to_string(items->size()) + " items");
+  int gi = group.idx;
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string name = group.name + "[" + std::to_string(i) + "]";
+    int idx = add_node(group.task, gi, static_cast<int>(i), (*items)[i], name);
+    Node& item = nodes_[idx];
+    nodes_[gi].items.push_back(idx);
+    restore(item);
+    if (is_terminal(item.state)) {
+      ++terminal_;
+      ++nodes_[gi].items_done;
+      continue;
+    }
+    persist(item);
+    nodes_[gi].items_waiting.push_back(idx);
+  }
+  Node& g = nodes_[gi];
+  int limit = g.task->parallelism > 0 ? g.task->parallelism : static_cast<int>(g.items_waiting.size());
+  while (!g.items_waiting.empty() && g.items_running < limit) {
+    ready_.push_back(g.items_waiting.front());
+    g.items_waiting.pop_front();
+    ++g.items_running;
+  }
+  if (g.items_done == static_cast<int>(g.items.size())) {
+    // Every item was already done (or there are none): close the group now.
+    bool failed = false;
+    for (int i : g.items) failed = failed || nodes_[i].state != TaskState::kSucceeded;
+    Json outs = Json::object();
+    if (g.comp)
+      for (const auto& o : g.comp->outputs) {
+        outs[o.name] = Json::array();
+        for (int i : g.items) outs[o.name].push_back(nodes_[i].outputs.value(o.name, Json()));
+      }
+    g.outputs = outs;
+    finish(g, failed ? TaskState::kFailed : TaskState::kSucceeded);
+  }
+}
+
+std::string Engine::task_dir(const Node& n) const {
+  std::string safe = n.name;
+  std::replace(safe.begin(), safe.end(), '[', '.');
+  safe.erase(std::remove(safe.begin(), safe.end(), ']'), safe.end());
+  return (fs::path(run_.root) / "tasks" / safe).string();
+}
+
+Result<Json> Engine::import_artifact(const std::string& path, const std::string& type) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return NotFound("no such file or directory");
+  std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  // Reuse the digest of an unchanged file (same size and mtime), as make and Bazel do.
+  auto known = store_.find_artifact_by_uri(path);
+  ArtifactRecord a;
+  if (known && known->mtime_ns == mtime && known->size == static_cast<std::int64_t>(st.st_size) &&
+      !S_ISDIR(st.st_mode) && known->type == type) {
+    a = *known;
+  } else {
+    auto d = digest_path(path);
+    if (!d.ok()) return d.status();
+    a.run_id = run_.id;
+    a.task = "";
+    a.name = fs::path(path).filename().string();
+    a.type = type;
+    a.uri = path;
+    a.sha256 = d->sha256;
+    a.size = static_cast<std::int64_t>(d->size);
+    a.mtime_ns = mtime;
+    a.metadata = Json{{"imported", true}};
+    a.created_ms = now_ms();
+    auto id = store_.insert_artifact(a);
+    if (!id.ok()) return id.status();
+    a.id = *id;
+  }
+  return Json{{"artifact", true}, {"id", a.id}, {"type", type}, {"uri", a.uri}, {"sha256", a.sha256}};
+}
+
+static void add_input_lineage(Store& store, const std::string& run, const std::string& task,
+                              const std::string& name, const Json& v) {
+  if (is_artifact_value(v)) {
+    store.add_lineage({v["id"].get<std::int64_t>(), run, task, "input", name});
+  } else if (v.is_array()) {
+    for (const auto& e : v) add_input_lineage(store, run, task, name, e);
+  }
+}
+
+// Returns false when the node must wait for resources.
+bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
+  std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
+  ResolveContext ctx = context_for(n);
+  ctx.params = &params;
+  if (!n.comp) {
+    finish(n, TaskState::kFailed, "component '" + n.task->component + "' is not defined");
+    return true;
+  }
+  if (!n.inputs_ready) {
+    auto in = resolve_inputs(ctx, *n.task, *n.comp);
+    if (!in.ok()) {
+      finish(n, TaskState::kFailed, in.status().message());
+      return true;
+    }
+    n.inputs = *in;
+    n.inputs_ready = true;
+    n.cache_key = cache_key(*n.comp, n.inputs);
+    if (n.task->cache && !opts_.no_cache) {
+      if (auto hit = store_.get_cache(n.cache_key)) {
+        // A hit counts only if every artifact it points to is still there, unchanged.
+        bool intact = true;
+        for (auto& [name, v] : hit->outputs.items()) {
+          if (!is_artifact_value(v)) continue;
+          auto a = store_.get_artifact(v["id"].get<std::int64_t>());
+          struct stat st {};
+          intact = intact && a.ok() && ::stat(a->uri.c_str(), &st) == 0 &&
+                   (S_ISDIR(st.st_mode) ||
+                    (st.st_size == a->size &&
+                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec == a->mtime_ns));
+        }
+        if (intact) {
+          n.cached = true;
+          n.outputs = hit->outputs;
+          for (const auto& [name, v] : n.inputs) add_input_lineage(store_, run_.id, n.name, name, v);
+          for (auto& [name, v] : n.outputs.items())
+            if (is_artifact_value(v))
+              store_.add_lineage({v["id"].get<std::int64_t>(), run_.id, n.name, "output", name});
+          finish(n, TaskState::kSucceeded, "cached from run " + hit->run_id + " task " + hit->task);
+          return true;
+        }
+      }
+    }
+  }
+  if (!backend_.has_room(n.task->resources)) return false;
+
+  n.attempts += 1;
+  ctx.attempt = n.attempts;
+  std::string dir = task_dir(n);
+  std::string outputs_dir = dir + "/outputs";
+  std::error_code ec;
+  fs::remove_all(outputs_dir, ec);  // outputs of an earlier attempt must not leak into this one
+  fs::create_directories(outputs_dir, ec);
+  auto cl = render_command(ctx, *n.comp, n.inputs, outputs_dir, opts_.self_exe);
+  if (!cl.ok()) {
+    finish(n, TaskState::kFailed, cl.status().message());
+    return true;
+  }
+  TaskLaunch l;
+  l.key = n.name + "#" + std::to_string(n.attempts);
+  l.run_id = run_.id;
+  l.task = n.name;
+  l.attempt = n.attempts;
+  l.argv = cl->argv;
+  l.env = cl->env;
+  l.env["SLIPWAY_RUN_ID"] = run_.id;
+  l.env["SLIPWAY_TASK"] = n.name;
+  l.env["SLIPWAY_ATTEMPT"] = std::to_string(n.attempts);
+  l.env["SLIPWAY_HOME"] = store_.home().string();
+  l.workdir = dir;
+  l.stdout_path = dir + "/attempt-" + std::to_string(n.attempts) + ".out";
+  l.stderr_path = dir + "/attempt-" + std::to_string(n.attempts) + ".err";
+  l.resources = n.task->resources;
+  commands_[l.key] = *cl;
+
+  n.launch_key = l.key;
+  by_key_[l.key] = n.idx;
+  n.state = TaskState::kRunning;
+  n.timed_out = false;
+  std::int64_t now = now_ms();
+  if (n.started_ms == 0) n.started_ms = now;
+  n.deadline_ms = n.task->timeout_ms > 0 ? now + n.task->timeout_ms : 0;
+  n.attempt = AttemptRecord{};
+  n.attempt.run_id = run_.id;
+  n.attempt.task = n.name;
+  n.attempt.number = n.attempts;
+  n.attempt.state = "RUNNING";
+  n.attempt.started_ms = now;
+  n.attempt.log_path = l.stdout_path;
+  store_.upsert_attempt(n.attempt);
+  for (const auto& [name, v] : n.inputs) add_input_lineage(store_, run_.id, n.name, name, v);
+  n.message.clear();
+  persist(n);
+  event(n, "RUNNING", "attempt " + std::to_string(n.attempts));
+  ++running_;
+  launches->push_back(std::move(l));
+  return true;
+}
+
+void Engine::start_ready(std::vector<TaskLaunch>* launches) {
+  // FIFO; a task that does not fit now keeps its place, and a few behind it may pass it so one
+  // large task does not idle the machine.
+  std::deque<int> blocked;
+  int skipped = 0;
+  while (!ready_.empty() && skipped < 32) {
+    int idx = ready_.front();
+    ready_.pop_front();
+    Node& n = nodes_[idx];
+    if (n.state != TaskState::kPending) continue;
+    if (cancelling_) {
+      finish(n, TaskState::kCancelled, "run cancelled");
+      continue;
+    }
+    if (!try_start(n, launches)) {
+      blocked.push_back(idx);
+      ++skipped;
+    }
+  }
+  while (!blocked.empty()) {
+    ready_.push_front(blocked.back());
+    blocked.pop_back();
+  }
+}
+
+// ---------------------------------------------------------------- outcomes
+
+Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
+  Json outs = Json::object();
+  for (const auto& o : n.comp->outputs) {
+    const std::string& path = cl.output_paths.at(o.name);
+    if (!o.type.is_artifact) {
+      auto text = read_file(path);
+      if (!text.ok())
+        return Failed("the task did not write its output parameter '" + o.name + "' to " + path);
+      std::string s = *text;
+      while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+      auto v = coerce_param(Json(s), o.type.param);
+      if (!v.ok()) return Failed("output parameter '" + o.name + "': " + v.status().message());
+      outs[o.name] = *v;
+      continue;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      return Failed("the task did not write its output artifact '" + o.name + "' to " + path);
+    auto d = digest_path(path);
+    if (!d.ok()) return d.status();
+    ArtifactRecord a;
+    a.run_id = run_.id;
+    a.task = n.name;
+    a.name = o.name;
+    a.type = o.type.artifact;
+    a.uri = path;
+    a.sha256 = d->sha256;
+    a.size = static_cast<std::int64_t>(d->size);
+    a.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    a.created_ms = now_ms();
+    if (o.type.artifact == "Metrics") {
+      auto text = read_file(path);
+      Json m = text.ok() ? Json::parse(*text, nullptr, false) : Json();
+      if (!m.is_object())
+        return Failed("metrics output '" + o.name + "' must be a JSON object of name: number (" + path + ")");
+      for (auto& [k, v] : m.items())
+        if (v.is_number()) store_.add_metric({run_.id, n.name, k, v.get<double>(), 0});
+      a.metadata = Json{{"metrics", m}};
+    }
+    auto id = store_.insert_artifact(a);
+    if (!id.ok()) return id.status();
+    store_.add_lineage({*id, run_.id, n.name, "output", o.name});
+    outs[o.name] = Json{{"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
+  }
+  n.outputs = outs;
+  return Status::Ok();
+}
+
+void Engine::handle_completion(const Completion& c) {
+  auto it = by_key_.find(c.key);
+  if (it == by_key_.end()) return;
+  Node& n = nodes_[it->second];
+  by_key_.erase(it);
+  --running_;
+  std::string attempt_state;
+  std::string why = c.message;
+  if (c.exit_code == 0 && !c.terminated) {
+    Status st = collect_outputs(n, commands_[c.key]);
+    attempt_state = st.ok() ? "SUCCEEDED" : "FAILED";
+    if (!st.ok()) why = st.message();
+  } else if (n.timed_out) {
+    attempt_state = "TIMEOUT";
+    why = "timed out after " + format_duration_ms(n.task->timeout_ms);
+  } else if (c.terminated || cancelling_) {
+    attempt_state = "CANCELLED";
+    if (why.empty()) why = "cancelled";
+  } else {
+    attempt_state = "FAILED";
+  }
+  commands_.erase(c.key);
+  n.attempt.state = attempt_state;
+  if (c.exit_code >= 0) n.attempt.exit_code = c.exit_code;
+  n.attempt.finished_ms = c.finished_ms ? c.finished_ms : now_ms();
+  n.attempt.message = why;
+  store_.upsert_attempt(n.attempt);
+
+  if (attempt_state == "SUCCEEDED") {
+    if (n.task->cache) store_.put_cache({n.cache_key, run_.id, n.name, n.outputs});
+    return finish(n, TaskState::kSucceeded);
+  }
+  if (attempt_state == "CANCELLED" && cancelling_) return finish(n, TaskState::kCancelled, why);
+  ++n.failures;
+  if (!cancelling_ && n.failures <= n.task->retry.limit) {
+    std::int64_t delay = n.task->retry.delay_before(n.attempts + 1);
+    n.state = TaskState::kPending;
+    n.ready_at_ms = now_ms() + delay;
+    n.message = "attempt " + std::to_string(n.attempts) + " " + why + "; retrying in " +
+                format_duration_ms(delay);
+    persist(n);
+    event(n, "RETRY", n.message);
+    delayed_.push_back(n.idx);
+    return;
+  }
+  finish(n, TaskState::kFailed, why);
+}
+
+void Engine::finish(Node& n, TaskState s, const std::string& message) {
+  n.state = s;
+  n.finished_ms = now_ms();
+  if (!message.empty()) n.message = message;
+  ++terminal_;
+  persist(n);
+  event(n, to_string(s), n.message);
+  if (n.group >= 0) {
+    Node& g = nodes_[n.group];
+    --g.items_running;
+    ++g.items_done;
+    if (!g.items_waiting.empty() && !cancelling_) {
+      ready_.push_back(g.items_waiting.front());
+      g.items_waiting.pop_front();
+      ++g.items_running;
+    } else if (cancelling_) {
+      while (!g.items_waiting.empty()) {
+        int w = g.items_waiting.front();
+        g.items_waiting.pop_front();
+        finish(nodes_[w], TaskState::kCancelled, "run cancelled");
+      }
+    }
+    if (g.items_done == static_cast<int>(g.items.size())) {
+      bool failed = false, cancelled = false;
+      Json outs = Json::object();
+      for (const auto& o : g.comp->outputs) outs[o.name] = Json::array();
+      for (int i : g.items) {
+        const Node& it = nodes_[i];
+        failed = failed || it.state == TaskState::kFailed || it.state == TaskState::kUpstreamFailed;
+        cancelled = cancelled || it.state == TaskState::kCancelled;
+        for (const auto& o : g.comp->outputs) outs[o.name].push_back(it.outputs.value(o.name, Json()));
+      }
+      g.outputs = outs;
+      finish(g, failed ? TaskState::kFailed : cancelled ? TaskState::kCancelled : TaskState::kSucceeded,
+             failed ? "one or more items failed" : "");
+    }
+    return;
+  }
+  for (int d : n.dependents) {
+    if (--nodes_[d].unmet == 0) evaluate(d);
+  }
+}
+
+void Engine::cancel_everything() {
+  cancelling_ = true;
+  store_.add_event(run_.id, "", "CANCELLING", "", now_ms());
+  for (auto& n : nodes_)
+    if (n.state == TaskState::kRunning && !n.is_group && !n.launch_key.empty())
+      backend_.terminate(n.launch_key, opts_.kill_grace_ms);
+  std::vector<int> waiting(ready_.begin(), ready_.end());
+  waiting.insert(waiting.end(), delayed_.begin(), delayed_.end());
+  ready_.clear();
+  delayed_.clear();
+  for (int i : waiting)
+    if (nodes_[i].state == TaskState::kPending) finish(nodes_[i], TaskState::kCancelled, "run cancelled");
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].state == TaskState::kPending && nodes_[i].group < 0 && nodes_[i].unmet == 0)
+      evaluate(static_cast<int>(i));
+}
+
+// ---------------------------------------------------------------- persistence
+
+void Engine::persist(const Node& n) {
+  TaskRecord r;
+  r.run_id = run_.id;
+  r.name = n.name;
+  r.templ = n.task->name;
+  r.item_index = n.item_index;
+  r.state = to_string(n.state);
+  r.cached = n.cached;
+  r.attempts = n.attempts;
+  r.cache_key = n.cache_key;
+  r.started_ms = n.started_ms;
+  r.finished_ms = is_terminal(n.state) ? n.finished_ms : 0;
+  r.outputs = n.outputs;
+  r.message = n.message;
+  r.backend_id = n.attempt.backend_id;
+  r.seq = n.group >= 0 ? n.group : n.idx;
+  store_.upsert_task(r);
+}
+
+void Engine::event(const Node& n, const std::string& kind, const std::string& detail) {
+  store_.add_event(run_.id, n.name, kind, detail, now_ms());
+}
+
+std::string Engine::final_state() const {
+  if (cancelling_) return "CANCELLED";
+  for (const auto& n : nodes_)
+    if (n.state == TaskState::kFailed || n.state == TaskState::kUpstreamFailed) return "FAILED";
+  return "SUCCEEDED";
+}
+
+std::int64_t Engine::next_wake(std::int64_t now) const {
+  std::int64_t wake = now + opts_.heartbeat_ms;
+  wake = std::min(wake, last_cancel_poll_ + opts_.cancel_poll_ms);
+  for (int i : delayed_) wake = std::min(wake, nodes_[i].ready_at_ms);
+  for (const auto& n : nodes_)
+    if (n.state == TaskState::kRunning && n.deadline_ms > 0 && !n.timed_out)
+      wake = std::min(wake, n.deadline_ms);
+  return wake;
+}
+
+// ---------------------------------------------------------------- the loop
+
+Result<std::string> Engine::run() {
+  Status st = prepare();
+  if (!st.ok()) {
+    store_.rollback();
+    return st;
+  }
+  std::vector<Completion> completions;
+  for (;;) {
+    std::int64_t now = now_ms();
+    SLIPWAY_RETURN_IF_ERROR(store_.begin());
+    for (const auto& c : synthetic_) handle_completion(c);
+    synthetic_.clear();
+    for (const auto& c : completions) handle_completion(c);
+    completions.clear();
+    for (int idx : pid_updates_) {
+      Node& n = nodes_[idx];
+      if (n.state == TaskState::kRunning) {
+        store_.upsert_attempt(n.attempt);
+        persist(n);
+      }
+    }
+    pid_updates_.clear();
+    // Retries whose delay has run out.
+    for (size_t i = 0; i < delayed_.size();) {
+      Node& n = nodes_[delayed_[i]];
+      if (n.ready_at_ms <= now) {
+        ready_.push_back(n.idx);
+        delayed_[i] = delayed_.back();
+        delayed_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+    // Timeouts: stop the attempt; its completion is then reported as TIMEOUT.
+    if (running_ > 0)
+      for (auto& n : nodes_)
+        if (n.state == TaskState::kRunning && n.deadline_ms > 0 && !n.timed_out && now >= n.deadline_ms) {
+          n.timed_out = true;
+          backend_.terminate(n.launch_key, opts_.kill_grace_ms);
+          event(n, "TIMEOUT", "attempt " + std::to_string(n.attempts));
+        }
+    if (!cancelling_ && now - last_cancel_poll_ >= opts_.cancel_poll_ms) {
+      last_cancel_poll_ = now;
+      if (store_.cancel_requested(run_.id)) cancel_flag_.store(true);
+    }
+    if (cancel_flag_.load() && !cancelling_) cancel_everything();
+    std::vector<TaskLaunch> launches;
+    start_ready(&launches);
+    if (now - last_heartbeat_ >= opts_.heartbeat_ms) {
+      last_heartbeat_ = now;
+      store_.heartbeat(run_.id, getpid(), now);
+    }
+    bool done = terminal_ == static_cast<int>(nodes_.size());
+    if (done) {
+      std::string final = final_state();
+      store_.set_run_state(run_.id, final, now_ms());
+      store_.add_event(run_.id, "", final, "", now_ms());
+    }
+    SLIPWAY_RETURN_IF_ERROR(store_.commit());
+    if (done) {
+      if (opts_.on_tick) opts_.on_tick();
+      return final_state();
+    }
+    // Act only on what is now durable.
+    for (const auto& l : launches) {
+      auto h = backend_.launch(l);
+      Node& n = nodes_[by_key_.at(l.key)];
+      if (!h.ok()) {
+        synthetic_.push_back({l.key, -1, 0, false, h.status().message(), now_ms()});
+        continue;
+      }
+      n.attempt.pid = h->pid;
+      n.attempt.backend_id = h->backend_id;
+      pid_updates_.push_back(n.idx);
+    }
+    if (opts_.on_tick) opts_.on_tick();
+    if (!synthetic_.empty()) continue;
+    std::int64_t wait_ms = std::max<std::int64_t>(0, next_wake(now_ms()) - now_ms());
+    if (!ready_.empty() && backend_.in_flight() == 0) wait_ms = 0;
+    completions = backend_.wait(wait_ms);
+  }
+}
+
+std::vector<TaskView> Engine::snapshot() const {
+  std::vector<TaskView> out;
+  for (const auto& n : nodes_) {
+    if (n.group >= 0) continue;
+    TaskView v;
+    v.name = n.name;
+    v.state = n.state;
+    v.attempts = n.attempts;
+    v.cached = n.cached;
+    v.is_group = n.is_group;
+    v.items_total = static_cast<int>(n.items.size());
+    v.items_done = n.items_done;
+    v.started_ms = n.started_ms;
+    v.finished_ms = n.finished_ms;
+    v.message = n.message;
+    if (n.is_group) {
+      int att = 0;
+      bool all_cached = !n.items.empty();
+      for (int i : n.items) {
+        att += nodes_[i].attempts;
+        all_cached = all_cached && nodes_[i].cached;
+      }
+      v.attempts = att;
+      v.cached = n.cached || (all_cached && is_terminal(n.state));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace slipway

@@ -1,0 +1,126 @@
+// The engine: drives one run of a PipelineSpec to a terminal state on one backend.
+//
+// Event-driven: a task is examined when something it waits for changes (a dependency finished,
+// a retry delay ran out, resources were freed); there are no rescans of all tasks. Write-ahead:
+// each loop turn persists every transition it decided in one store batch and only then acts on
+// them (launches, kills), so a driver killed at any moment is resumed from the store without
+// re-running succeeded tasks. Not thread-safe, except request_cancel(), which a signal handler
+// may call.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "dag/resolve.h"
+#include "dag/task_state.h"
+#include "spec/pipeline_spec.h"
+#include "store/store.h"
+
+namespace slipway {
+
+struct EngineOptions {
+  bool no_cache = false;
+  bool rerun_failed = false;          // `runs retry`: failed tasks run again
+  std::int64_t kill_grace_ms = 5000;  // SIGTERM -> SIGKILL
+  std::int64_t heartbeat_ms = 1000;
+  std::int64_t cancel_poll_ms = 250;  // how often to look for `runs cancel` from elsewhere
+  std::string self_exe;               // what "slipway" in a command means
+  std::function<void()> on_tick;      // after each loop turn, for progress displays
+};
+
+struct TaskView {
+  std::string name;
+  TaskState state = TaskState::kPending;
+  int attempts = 0;
+  bool cached = false;
+  bool is_group = false;
+  int items_done = 0, items_total = 0;
+  std::int64_t started_ms = 0, finished_ms = 0;
+  std::string message;
+};
+
+class Engine {
+ public:
+  Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunRecord run,
+         EngineOptions opts);
+
+  // Runs to the end and returns the run's final state: SUCCEEDED, FAILED or CANCELLED.
+  Result<std::string> run();
+  void request_cancel() { cancel_flag_.store(true); }
+  std::vector<TaskView> snapshot() const;
+  const std::string& run_id() const { return run_.id; }
+
+ private:
+  struct Node {
+    int idx = 0;
+    std::string name;
+    const Task* task = nullptr;
+    const Component* comp = nullptr;
+    int group = -1;                  // the fan-out node this item belongs to
+    int item_index = -1;
+    Json item;
+    TaskState state = TaskState::kPending;
+    bool cached = false;
+    bool is_group = false;
+    int attempts = 0, failures = 0;
+    int unmet = 0;
+    std::vector<int> deps, dependents;
+    std::int64_t started_ms = 0, finished_ms = 0, ready_at_ms = 0, deadline_ms = 0;
+    bool timed_out = false;
+    std::string cache_key, message, launch_key;
+    bool inputs_ready = false;
+    std::map<std::string, Json> inputs;
+    Json outputs = Json::object();
+    AttemptRecord attempt;
+    // fan-out bookkeeping
+    std::vector<int> items;
+    std::deque<int> items_waiting;
+    int items_running = 0, items_done = 0;
+  };
+
+  Status prepare();
+  int add_node(const Task* t, int group, int item_index, Json item, const std::string& name);
+  void restore(Node& n);
+  void evaluate(int idx);
+  void expand(Node& n);
+  void start_ready(std::vector<TaskLaunch>* launches);
+  bool try_start(Node& n, std::vector<TaskLaunch>* launches);
+  void handle_completion(const Completion& c);
+  Status collect_outputs(Node& n, const CommandLine& cl);
+  void finish(Node& n, TaskState s, const std::string& message = "");
+  void cancel_everything();
+  void persist(const Node& n);
+  void event(const Node& n, const std::string& kind, const std::string& detail = "");
+  ResolveContext context_for(const Node& n);
+  Result<Json> import_artifact(const std::string& path, const std::string& type);
+  std::string task_dir(const Node& n) const;
+  std::string final_state() const;
+  std::int64_t next_wake(std::int64_t now) const;
+
+  Store& store_;
+  Backend& backend_;
+  const PipelineSpec& spec_;
+  RunRecord run_;
+  EngineOptions opts_;
+  std::deque<Node> nodes_;
+  std::map<std::string, int> by_name_;
+  std::map<std::string, int> by_key_;
+  std::map<std::string, TaskRecord> persisted_;
+  std::deque<int> ready_;
+  std::vector<int> delayed_;
+  std::vector<Completion> synthetic_;
+  std::vector<int> pid_updates_;
+  std::map<std::string, CommandLine> commands_;  // launch key -> rendered command
+  int terminal_ = 0;
+  int running_ = 0;
+  bool cancelling_ = false;
+  std::atomic<bool> cancel_flag_{false};
+  std::int64_t last_heartbeat_ = 0, last_cancel_poll_ = 0;
+};
+
+}  // namespace slipway

@@ -1,0 +1,212 @@
+#include "dag/resolve.h"
+
+#include <filesystem>
+
+#include "core/hash.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+bool is_artifact_value(const Json& v) {
+  return v.is_object() && v.contains("artifact") && v["artifact"] == true;
+}
+
+Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
+  switch (ref.scope) {
+    case Ref::Scope::kParam: {
+      auto it = ctx.params->find(ref.name);
+      if (it == ctx.params->end()) return InvalidInput("no pipeline parameter '" + ref.name + "'");
+      return it->second;
+    }
+    case Ref::Scope::kTaskOutput:
+      return ctx.task_output(ref.task, ref.name);
+    case Ref::Scope::kTaskStatus:
+      return Json(ctx.task_status(ref.task));
+    case Ref::Scope::kItem: {
+      if (!ctx.item) return InvalidInput("{{item}} outside a fan-out");
+      if (ref.field.empty()) return *ctx.item;
+      if (!ctx.item->is_object() || !ctx.item->contains(ref.field))
+        return InvalidInput("fan-out item " + ctx.item->dump() + " has no field '" + ref.field + "'");
+      return (*ctx.item)[ref.field];
+    }
+    case Ref::Scope::kRun:
+      if (ref.name == "id") return Json(ctx.run_id);
+      if (ref.name == "root") return Json(ctx.run_root);
+      if (ref.name == "status") return Json(ctx.run_status);
+      return Json(ctx.spec->name);
+    case Ref::Scope::kTask:
+      if (ref.name == "name") return Json(ctx.task_name);
+      if (ref.name == "attempt") return Json(ctx.attempt);
+      return Json(ctx.item_index);
+    case Ref::Scope::kPipeline:
+      return Json(ctx.spec->name);
+    case Ref::Scope::kInput:
+    case Ref::Scope::kOutput:
+      break;
+  }
+  return InvalidInput("{{" + ref.text + "}} cannot be used here");
+}
+
+static std::string render_text(const Json& v) {
+  if (is_artifact_value(v)) return v["uri"].get<std::string>();
+  if (v.is_array()) {
+    bool all_artifacts = !v.empty();
+    for (const auto& e : v) all_artifacts = all_artifacts && is_artifact_value(e);
+    if (all_artifacts) {
+      Json paths = Json::array();
+      for (const auto& e : v) paths.push_back(e["uri"]);
+      return paths.dump();
+    }
+  }
+  if (v.is_null()) return "";
+  return render_param(v);
+}
+
+static Result<Json> resolve_binding(const ResolveContext& ctx, const Binding& b) {
+  if (!b.is_template) return b.literal;
+  if (b.tmpl.is_single_ref()) return resolve_ref(ctx, b.tmpl.parts[0].ref);
+  std::string out;
+  for (const auto& part : b.tmpl.parts) {
+    if (!part.is_ref) {
+      out += part.literal;
+      continue;
+    }
+    auto v = resolve_ref(ctx, part.ref);
+    if (!v.ok()) return v;
+    out += render_text(*v);
+  }
+  return Json(out);
+}
+
+static Result<Json> to_input_type(const ResolveContext& ctx, const IoDecl& decl, const Json& v,
+                                  const std::string& where) {
+  if (v.is_null()) return v;
+  if (!decl.type.is_artifact) {
+    if (is_artifact_value(v))
+      return InvalidInput(where + " is a parameter but received an artifact");
+    auto c = coerce_param(v, decl.type.param);
+    if (!c.ok()) return InvalidInput(where + ": " + c.status().message());
+    return c;
+  }
+  if (is_artifact_value(v) || v.is_array()) return v;
+  if (!v.is_string()) return InvalidInput(where + " expects a " + decl.type.artifact + " artifact");
+  fs::path p = v.get<std::string>();
+  if (p.is_relative()) p = fs::path(ctx.spec->base_dir) / p;
+  auto imported = ctx.import_artifact(fs::weakly_canonical(p).string(), decl.type.artifact);
+  if (!imported.ok())
+    return InvalidInput(where + ": cannot use " + p.string() + " as a " + decl.type.artifact +
+                        ": " + imported.status().message());
+  return imported;
+}
+
+Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx, const Task& task,
+                                                   const Component& comp) {
+  std::map<std::string, Json> out;
+  for (const auto& decl : comp.inputs) {
+    std::string where = "input '" + decl.name + "' of task '" + ctx.task_name + "'";
+    auto it = task.inputs.find(decl.name);
+    Json v;
+    if (it != task.inputs.end()) {
+      auto r = resolve_binding(ctx, it->second);
+      if (!r.ok()) return InvalidInput(where + ": " + r.status().message());
+      v = *r;
+    } else if (decl.default_value) {
+      v = *decl.default_value;
+    } else if (!decl.optional) {
+      return InvalidInput(where + " is required and not set");
+    }
+    auto typed = to_input_type(ctx, decl, v, where);
+    if (!typed.ok()) return typed.status();
+    out[decl.name] = *typed;
+  }
+  return out;
+}
+
+Result<Json> resolve_for_each(const ResolveContext& ctx, const Task& task) {
+  auto v = resolve_binding(ctx, *task.for_each);
+  if (!v.ok()) return v;
+  Json items = *v;
+  if (items.is_string()) {
+    Json parsed = Json::parse(items.get<std::string>(), nullptr, false);
+    if (!parsed.is_discarded()) items = parsed;
+  }
+  if (!items.is_array())
+    return InvalidInput("for_each of task '" + task.name + "' needs a list, got " + v->dump());
+  return items;
+}
+
+Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
+                                   const std::map<std::string, Json>& inputs,
+                                   const std::string& outputs_dir, const std::string& self_exe) {
+  CommandLine cl;
+  for (const auto& o : comp.outputs) cl.output_paths[o.name] = (fs::path(outputs_dir) / o.name).string();
+  auto render = [&](const std::string& s) -> Result<std::string> {
+    auto t = parse_template(s);
+    if (!t.ok()) return t.status();
+    std::string out;
+    for (const auto& part : t->parts) {
+      if (!part.is_ref) {
+        out += part.literal;
+        continue;
+      }
+      const Ref& r = part.ref;
+      if (r.scope == Ref::Scope::kInput) {
+        auto it = inputs.find(r.name);
+        if (it == inputs.end()) return InvalidInput("no input '" + r.name + "'");
+        out += render_text(it->second);
+      } else if (r.scope == Ref::Scope::kOutput) {
+        out += cl.output_paths[r.name];
+      } else {
+        auto v = resolve_ref(ctx, r);
+        if (!v.ok()) return v.status();
+        out += render_text(*v);
+      }
+    }
+    return out;
+  };
+  for (const auto* list : {&comp.command, &comp.args}) {
+    for (const auto& s : *list) {
+      auto r = render(s);
+      if (!r.ok()) return InvalidInput("component '" + comp.name + "': " + r.status().message());
+      cl.argv.push_back(*r);
+    }
+  }
+  if (!cl.argv.empty() && cl.argv[0] == "slipway") cl.argv[0] = self_exe;
+  for (const auto& [k, v] : comp.env) {
+    auto r = render(v);
+    if (!r.ok()) return InvalidInput("component '" + comp.name + "' env " + k + ": " + r.status().message());
+    cl.env[k] = *r;
+  }
+  return cl;
+}
+
+// Artifacts contribute their digest and type, never their path: the same bytes at another
+// path hit, and changed bytes at the same path miss.
+static Json cache_view(const Json& v) {
+  if (is_artifact_value(v)) return Json{{"sha256", v["sha256"]}, {"type", v["type"]}};
+  if (v.is_array()) {
+    Json a = Json::array();
+    for (const auto& e : v) a.push_back(cache_view(e));
+    return a;
+  }
+  return v;
+}
+
+std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs) {
+  Json k;
+  k["v"] = 1;
+  k["command"] = comp.command;
+  k["args"] = comp.args;
+  k["image"] = comp.image;
+  k["env"] = comp.env;
+  Json outs = Json::array();
+  for (const auto& o : comp.outputs) outs.push_back({o.name, o.type.to_string()});
+  k["outputs"] = outs;
+  Json in = Json::object();
+  for (const auto& [name, v] : inputs) in[name] = cache_view(v);
+  k["inputs"] = in;
+  return sha256_hex(k.dump());
+}
+
+}  // namespace slipway

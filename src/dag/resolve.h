@@ -1,0 +1,61 @@
+// Resolution of one task instance: its input values, its command line, and its cache key.
+// Pure functions of a ResolveContext, so they are tested without a store or a backend.
+//
+// Values: a parameter is its JSON value. An artifact is an object
+//   {"artifact": true, "id": N, "type": "Dataset", "uri": "/abs/path", "sha256": "..."}
+// and a fan-in of artifacts is a JSON array of those.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "spec/pipeline_spec.h"
+
+namespace slipway {
+
+struct ResolveContext {
+  const PipelineSpec* spec = nullptr;
+  const std::map<std::string, Json>* params = nullptr;
+  const Json* item = nullptr;  // null unless a fan-out item
+  int item_index = -1;
+  std::string run_id, run_root, run_status, task_name;
+  int attempt = 1;
+  // The outputs of an upstream task (a list for a fan-out), or an error.
+  std::function<Result<Json>(const std::string& task, const std::string& output)> task_output;
+  std::function<std::string(const std::string& task)> task_status;
+  // Records a file or directory given by path as an artifact of the given type.
+  std::function<Result<Json>(const std::string& path, const std::string& type)> import_artifact;
+};
+
+bool is_artifact_value(const Json& v);
+
+// Value of one reference in a binding or condition.
+Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref);
+
+// Values for every input of the task's component: bindings, then defaults; optional inputs
+// without either are null.
+Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx, const Task& task,
+                                                   const Component& comp);
+
+// The items of a fan-out.
+Result<Json> resolve_for_each(const ResolveContext& ctx, const Task& task);
+
+struct CommandLine {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::map<std::string, std::string> output_paths;  // output name -> where the task writes it
+};
+
+// Renders the component's command, args and env with inputs and output paths filled in.
+// "slipway" as argv[0] becomes `self_exe`.
+Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
+                                   const std::map<std::string, Json>& inputs,
+                                   const std::string& outputs_dir, const std::string& self_exe);
+
+// The content-addressed cache key: component (command, args, image, env, output names and
+// types), input parameter values and input artifact digests. Never paths of this run.
+std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs);
+
+}  // namespace slipway

@@ -1,0 +1,49 @@
+#include "spec/pipeline_spec.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace slipway {
+
+std::string SourceLoc::to_string() const {
+  std::string s = file.empty() ? "<input>" : file;
+  if (line > 0) s += ":" + std::to_string(line) + ":" + std::to_string(column);
+  return s;
+}
+
+const IoDecl* Component::input(const std::string& n) const {
+  for (const auto& d : inputs)
+    if (d.name == n) return &d;
+  return nullptr;
+}
+
+const IoDecl* Component::output(const std::string& n) const {
+  for (const auto& d : outputs)
+    if (d.name == n) return &d;
+  return nullptr;
+}
+
+std::int64_t RetryPolicy::delay_before(int next_attempt) const {
+  if (next_attempt <= 1) return 0;
+  double d = static_cast<double>(backoff_ms) * std::pow(factor, next_attempt - 2);
+  return std::min<std::int64_t>(max_backoff_ms, static_cast<std::int64_t>(d));
+}
+
+const IoDecl* PipelineSpec::param(const std::string& n) const {
+  for (const auto& p : params)
+    if (p.name == n) return &p;
+  return nullptr;
+}
+
+const Task* PipelineSpec::task(const std::string& n) const {
+  for (const auto& t : tasks)
+    if (t.name == n) return &t;
+  return nullptr;
+}
+
+const Component* PipelineSpec::component_of(const Task& t) const {
+  auto it = components.find(t.component);
+  return it == components.end() ? nullptr : &it->second;
+}
+
+}  // namespace slipway

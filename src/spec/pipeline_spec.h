@@ -1,0 +1,111 @@
+// PipelineSpec: the one internal model every front door (native YAML, KFP IR) produces and the
+// planner, engine and backends consume. Nothing here knows which file format it came from,
+// except `format`, kept for messages and the run document.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "spec/expr.h"
+#include "spec/placeholder.h"
+#include "spec/types.h"
+
+namespace slipway {
+
+struct SourceLoc {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string to_string() const;
+};
+
+// A pipeline parameter, or a component input or output.
+struct IoDecl {
+  std::string name;
+  TypeRef type;
+  std::optional<Json> default_value;  // parameters only
+  bool optional = false;
+  std::string description;
+  SourceLoc loc;
+};
+
+struct Component {
+  std::string name;
+  std::vector<std::string> command;  // "slipway" as argv[0] means this slipway executable
+  std::vector<std::string> args;
+  std::string image;                 // recorded; the local backend runs on the host
+  std::map<std::string, std::string> env;
+  std::vector<IoDecl> inputs;
+  std::vector<IoDecl> outputs;
+  SourceLoc loc;
+
+  const IoDecl* input(const std::string& n) const;
+  const IoDecl* output(const std::string& n) const;
+};
+
+// What a task input receives: a literal, or a template with placeholders. A template that is one
+// whole placeholder passes its value typed (and artifacts by reference).
+struct Binding {
+  Json literal;        // when !is_template
+  bool is_template = false;
+  std::string text;    // the template text as written
+  Template tmpl;
+  SourceLoc loc;
+};
+
+struct RetryPolicy {
+  int limit = 0;                       // extra attempts after the first
+  std::int64_t backoff_ms = 1000;      // delay before the first retry
+  double factor = 2.0;                 // each later delay multiplies by this
+  std::int64_t max_backoff_ms = 3'600'000;
+
+  // Delay before attempt `next_attempt` (2 = first retry).
+  std::int64_t delay_before(int next_attempt) const;
+};
+
+struct Resources {
+  std::int64_t millicpus = 1000;
+  std::int64_t memory_bytes = 0;  // 0: not declared
+  int gpus = 0;
+  int nodes = 1;
+  int tasks_per_node = 1;
+  std::int64_t time_limit_ms = 0;  // a scheduler limit (Slurm --time); 0: none
+  std::string partition, account, qos, constraint;
+};
+
+struct Task {
+  std::string name;
+  std::string component;
+  std::map<std::string, Binding> inputs;
+  std::vector<std::string> after;     // explicit ordering on top of data dependencies
+  std::optional<Expr> when;
+  std::optional<Binding> for_each;    // fan-out over a list
+  int parallelism = 0;                // 0: no limit beyond resources
+  RetryPolicy retry;
+  std::int64_t timeout_ms = 0;        // per attempt; 0: none
+  bool cache = true;
+  Resources resources;
+  bool is_finally = false;            // exit handler: runs once all other tasks are done
+  SourceLoc loc;
+  SourceLoc when_loc, for_each_loc;
+};
+
+struct PipelineSpec {
+  std::string name;
+  std::string description;
+  std::string format = "native";  // or "kfp"
+  std::string source_file;
+  std::string base_dir;           // relative artifact paths in literals resolve against this
+  std::vector<IoDecl> params;
+  std::map<std::string, Component> components;
+  std::vector<Task> tasks;        // in file order; finally tasks flagged
+
+  const IoDecl* param(const std::string& n) const;
+  const Task* task(const std::string& n) const;
+  const Component* component_of(const Task& t) const;
+};
+
+}  // namespace slipway

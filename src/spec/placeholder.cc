@@ -1,0 +1,112 @@
+#include "spec/placeholder.h"
+
+#include "core/strings.h"
+
+namespace slipway {
+
+bool Template::has_refs() const {
+  for (const auto& p : parts)
+    if (p.is_ref) return true;
+  return false;
+}
+
+static bool valid_ident(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+Result<Ref> parse_ref(const std::string& raw) {
+  Ref r;
+  r.text = trim(raw);
+  std::vector<std::string> p = split(r.text, '.');
+  auto bad = [&](const std::string& why) {
+    return InvalidInput("bad placeholder '{{" + r.text + "}}': " + why);
+  };
+  for (const auto& seg : p)
+    if (!valid_ident(seg)) return bad("empty or invalid name segment");
+  const std::string& head = p[0];
+  if (head == "params") {
+    if (p.size() != 2) return bad("write {{params.NAME}}");
+    r.scope = Ref::Scope::kParam;
+    r.name = p[1];
+  } else if (head == "tasks") {
+    if (p.size() == 3 && p[2] == "status") {
+      r.scope = Ref::Scope::kTaskStatus;
+      r.task = p[1];
+    } else if (p.size() == 4 && p[2] == "outputs") {
+      r.scope = Ref::Scope::kTaskOutput;
+      r.task = p[1];
+      r.name = p[3];
+    } else {
+      return bad("write {{tasks.TASK.outputs.NAME}} or {{tasks.TASK.status}}");
+    }
+  } else if (head == "item") {
+    if (p.size() > 2) return bad("write {{item}} or {{item.FIELD}}");
+    r.scope = Ref::Scope::kItem;
+    if (p.size() == 2) r.field = p[1];
+  } else if (head == "inputs" || head == "outputs") {
+    if (p.size() < 2 || p.size() > 3) return bad("write {{" + head + ".NAME}} or {{" + head + ".NAME.path}}");
+    r.scope = head == "inputs" ? Ref::Scope::kInput : Ref::Scope::kOutput;
+    r.name = p[1];
+    if (p.size() == 3) {
+      r.field = p[2];
+      std::vector<std::string> fields = {"path", "uri", "value"};
+      if (r.field != "path" && r.field != "uri" && r.field != "value")
+        return bad("unknown field '" + r.field + "'" + did_you_mean(r.field, fields) +
+                   "; use path, uri or value");
+    }
+  } else if (head == "run" || head == "task" || head == "pipeline") {
+    static const std::vector<std::string> kRun = {"id", "status", "root", "name"};
+    static const std::vector<std::string> kTask = {"name", "attempt", "index"};
+    static const std::vector<std::string> kPipeline = {"name"};
+    const auto& allowed = head == "run" ? kRun : head == "task" ? kTask : kPipeline;
+    if (p.size() != 2) return bad("write {{" + head + "." + allowed[0] + "}}");
+    bool ok = false;
+    for (const auto& a : allowed) ok = ok || a == p[1];
+    if (!ok)
+      return bad("unknown attribute '" + p[1] + "'" + did_you_mean(p[1], allowed) +
+                 "; one of " + join(allowed, ", "));
+    r.scope = head == "run" ? Ref::Scope::kRun : head == "task" ? Ref::Scope::kTask : Ref::Scope::kPipeline;
+    r.name = p[1];
+  } else {
+    static const std::vector<std::string> kHeads = {"params", "tasks",  "item",     "inputs",
+                                                    "outputs", "run",   "task",    "pipeline"};
+    return bad("unknown scope '" + head + "'" + did_you_mean(head, kHeads) +
+               "; one of params, tasks, item, inputs, outputs, run, task, pipeline");
+  }
+  return r;
+}
+
+Result<Template> parse_template(const std::string& text, size_t* offset_out) {
+  Template t;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find("{{", pos);
+    if (open == std::string::npos) {
+      t.parts.push_back({false, text.substr(pos), {}, pos});
+      break;
+    }
+    if (open > pos) t.parts.push_back({false, text.substr(pos, open - pos), {}, pos});
+    size_t close = text.find("}}", open + 2);
+    if (close == std::string::npos) {
+      if (offset_out) *offset_out = open;
+      return InvalidInput("unclosed placeholder: '{{' without '}}'");
+    }
+    auto ref = parse_ref(text.substr(open + 2, close - open - 2));
+    if (!ref.ok()) {
+      if (offset_out) *offset_out = open;
+      return ref.status();
+    }
+    Template::Part part;
+    part.is_ref = true;
+    part.ref = *ref;
+    part.offset = open;
+    t.parts.push_back(std::move(part));
+    pos = close + 2;
+  }
+  return t;
+}
+
+}  // namespace slipway

@@ -1,0 +1,99 @@
+// Rows of the store, as plain structs. States are strings in the database so a person reading it
+// with sqlite3 understands it; the engine converts them to enums.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace slipway {
+
+struct RunRecord {
+  std::string id;
+  std::string experiment = "Default";
+  std::string pipeline;
+  std::string pipeline_file;
+  std::string format;
+  std::string source;            // the pipeline file's text, so resume does not depend on it
+  nlohmann::json params = nlohmann::json::object();
+  nlohmann::json options = nlohmann::json::object();  // no_cache, ...
+  std::string state;             // PENDING RUNNING SUCCEEDED FAILED CANCELLED
+  std::string backend = "local";
+  std::string root;              // run root: artifacts and logs
+  std::int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
+  std::int64_t driver_pid = 0;
+  std::string driver_host;
+  std::int64_t heartbeat_ms = 0;
+  bool cancel_requested = false;
+  std::string message;
+};
+
+struct TaskRecord {
+  std::string run_id;
+  std::string name;      // "train" or "train[3]" for a fan-out item
+  std::string templ;     // the pipeline task it instantiates
+  int item_index = -1;
+  std::string state;     // PENDING RUNNING SUCCEEDED FAILED SKIPPED UPSTREAM_FAILED CANCELLED
+  bool cached = false;
+  int attempts = 0;
+  std::string cache_key;
+  std::int64_t started_ms = 0, finished_ms = 0;
+  nlohmann::json outputs = nlohmann::json::object();
+  std::string message;
+  std::string backend_id;
+  int seq = 0;           // display order
+};
+
+struct AttemptRecord {
+  std::string run_id;
+  std::string task;
+  int number = 0;
+  std::string state;     // RUNNING SUCCEEDED FAILED TIMEOUT CANCELLED LOST
+  std::int64_t pid = 0;
+  std::string backend_id;
+  std::optional<int> exit_code;
+  std::int64_t started_ms = 0, finished_ms = 0;
+  std::string log_path;
+  std::string message;
+};
+
+struct ArtifactRecord {
+  std::int64_t id = 0;
+  std::string run_id;
+  std::string task;
+  std::string name;
+  std::string type;
+  std::string uri;
+  std::string sha256;
+  std::int64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  nlohmann::json metadata = nlohmann::json::object();
+  std::int64_t created_ms = 0;
+};
+
+struct LineageEdge {
+  std::int64_t artifact_id = 0;
+  std::string run_id;
+  std::string task;
+  std::string direction;  // input | output
+  std::string name;
+};
+
+struct MetricRecord {
+  std::string run_id;
+  std::string task;
+  std::string name;
+  double value = 0;
+  std::int64_t step = 0;
+};
+
+struct CacheEntry {
+  std::string key;
+  std::string run_id;
+  std::string task;
+  nlohmann::json outputs;
+};
+
+}  // namespace slipway

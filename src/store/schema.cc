@@ -1,0 +1,143 @@
+#include "store/schema.h"
+
+namespace slipway {
+
+const std::vector<std::string>& schema_migrations() {
+  static const std::vector<std::string> kMigrations = {
+      // 1: the foundation: experiments, runs, tasks, attempts, artifacts, lineage, metrics,
+      //    events, and the cache index.
+      R"sql(
+      CREATE TABLE experiments (
+        name TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL);
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        experiment TEXT NOT NULL REFERENCES experiments(name),
+        pipeline TEXT NOT NULL,
+        pipeline_file TEXT NOT NULL,
+        format TEXT NOT NULL,
+        source TEXT NOT NULL,
+        params TEXT NOT NULL,
+        options TEXT NOT NULL,
+        state TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        root TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        started_ms INTEGER NOT NULL DEFAULT 0,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        driver_pid INTEGER NOT NULL DEFAULT 0,
+        driver_host TEXT NOT NULL DEFAULT '',
+        heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '');
+      CREATE INDEX runs_by_created ON runs(created_ms);
+      CREATE TABLE tasks (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        name TEXT NOT NULL,
+        template TEXT NOT NULL,
+        item_index INTEGER NOT NULL DEFAULT -1,
+        state TEXT NOT NULL,
+        cached INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        cache_key TEXT NOT NULL DEFAULT '',
+        started_ms INTEGER NOT NULL DEFAULT 0,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        outputs TEXT NOT NULL DEFAULT '{}',
+        message TEXT NOT NULL DEFAULT '',
+        backend_id TEXT NOT NULL DEFAULT '',
+        seq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (run_id, name));
+      CREATE TABLE attempts (
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        pid INTEGER NOT NULL DEFAULT 0,
+        backend_id TEXT NOT NULL DEFAULT '',
+        exit_code INTEGER,
+        started_ms INTEGER NOT NULL DEFAULT 0,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        log_path TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (run_id, task, number));
+      CREATE TABLE artifacts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        name TEXT NOT NULL,
+        type TEXT NOT NULL,
+        uri TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL DEFAULT 0,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL);
+      CREATE INDEX artifacts_by_run ON artifacts(run_id, task);
+      CREATE INDEX artifacts_by_digest ON artifacts(sha256);
+      CREATE TABLE lineage (
+        artifact_id INTEGER NOT NULL REFERENCES artifacts(id),
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('input', 'output')),
+        name TEXT NOT NULL,
+        PRIMARY KEY (artifact_id, run_id, task, direction, name));
+      CREATE INDEX lineage_by_task ON lineage(run_id, task);
+      CREATE TABLE metrics (
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        name TEXT NOT NULL,
+        value REAL NOT NULL,
+        step INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL);
+      CREATE INDEX metrics_by_run ON metrics(run_id);
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL DEFAULT '',
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '');
+      CREATE INDEX events_by_run ON events(run_id);
+      CREATE TABLE cache (
+        key TEXT PRIMARY KEY,
+        run_id TEXT NOT NULL,
+        task TEXT NOT NULL,
+        outputs TEXT NOT NULL,
+        created_ms INTEGER NOT NULL);
+      INSERT INTO experiments(name, description, created_ms) VALUES ('Default', 'runs without an experiment', 0);
+      )sql",
+  };
+  return kMigrations;
+}
+
+int schema_version(Db& db) {
+  Stmt& s = db.prepare("PRAGMA user_version");
+  int v = s.step() ? static_cast<int>(s.integer(0)) : 0;
+  s.reset();
+  return v;
+}
+
+Status migrate(Db& db, int target) {
+  const auto& m = schema_migrations();
+  int want = target < 0 ? static_cast<int>(m.size()) : target;
+  SLIPWAY_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
+  int have = schema_version(db);
+  if (have > static_cast<int>(m.size())) {
+    db.exec("ROLLBACK");
+    return Failed("the store's schema version " + std::to_string(have) +
+                  " is newer than this slipway understands (" + std::to_string(m.size()) +
+                  "); upgrade slipway or point SLIPWAY_HOME elsewhere");
+  }
+  for (int v = have; v < want; ++v) {
+    Status st = db.exec(m[static_cast<size_t>(v)]);
+    if (!st.ok()) {
+      db.exec("ROLLBACK");
+      return Failed("migration " + std::to_string(v + 1) + " failed: " + st.message());
+    }
+  }
+  if (want > have) SLIPWAY_RETURN_IF_ERROR(db.exec("PRAGMA user_version = " + std::to_string(want)));
+  return db.exec("COMMIT");
+}
+
+}  // namespace slipway

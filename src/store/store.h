@@ -1,0 +1,97 @@
+// The metadata store: SQLite in WAL mode at $SLIPWAY_HOME/slipway.db.
+//
+// Durability: writes happen inside batches (begin/commit); the engine groups every transition of
+// one loop turn into one commit, so the cost of a commit is shared by many tasks. WAL with
+// synchronous=NORMAL makes a committed batch survive the death of any slipway process (kill -9);
+// set SLIPWAY_SYNC=full to also survive power loss at the cost of an fsync per batch.
+//
+// Thread-safety: one Store per thread; many processes may open the same store at once.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/records.h"
+#include "store/sqlite.h"
+
+namespace slipway {
+
+struct RunFilter {
+  std::string state;       // "" for any
+  std::string experiment;  // "" for any
+  std::string pipeline;    // "" for any
+  int limit = 50;
+  std::int64_t before_ms = 0;  // pagination: runs created before this; 0 for newest
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating as needed) the store under `home`.
+  static Result<std::unique_ptr<Store>> open(const std::filesystem::path& home);
+
+  const std::filesystem::path& home() const { return home_; }
+  Db& db() { return *db_; }
+
+  // Batches nest: only the outermost commit writes.
+  Status begin();
+  Status commit();
+  Status rollback();
+
+  // Experiments
+  Status ensure_experiment(const std::string& name);
+
+  // Runs
+  Status insert_run(const RunRecord& r);
+  Result<RunRecord> get_run(const std::string& id);
+  std::vector<RunRecord> list_runs(const RunFilter& f);
+  Status set_run_state(const std::string& id, const std::string& state, std::int64_t at_ms,
+                       const std::string& message = "");
+  Status set_run_started(const std::string& id, std::int64_t at_ms);
+  // The driver lease: succeeds when no other live driver holds the run. A driver is live when its
+  // heartbeat is newer than `stale_ms` and, on this host, its pid still exists.
+  Status acquire_lease(const std::string& id, std::int64_t pid, const std::string& host,
+                       std::int64_t now_ms, std::int64_t stale_ms);
+  Status heartbeat(const std::string& id, std::int64_t pid, std::int64_t now_ms);
+  Status release_lease(const std::string& id, std::int64_t pid);
+  Status request_cancel(const std::string& id);
+  bool cancel_requested(const std::string& id);
+
+  // Tasks and attempts
+  Status upsert_task(const TaskRecord& t);
+  std::vector<TaskRecord> list_tasks(const std::string& run_id);
+  Result<TaskRecord> get_task(const std::string& run_id, const std::string& name);
+  Status upsert_attempt(const AttemptRecord& a);
+  std::vector<AttemptRecord> list_attempts(const std::string& run_id, const std::string& task = "");
+
+  // Artifacts, lineage, metrics
+  Result<std::int64_t> insert_artifact(const ArtifactRecord& a);
+  Result<ArtifactRecord> get_artifact(std::int64_t id);
+  std::vector<ArtifactRecord> list_artifacts(const std::string& run_id = "", int limit = 200);
+  // The newest artifact record with this uri, to reuse a digest when the file is unchanged.
+  std::optional<ArtifactRecord> find_artifact_by_uri(const std::string& uri);
+  Status add_lineage(const LineageEdge& e);
+  std::vector<LineageEdge> lineage_of_artifact(std::int64_t artifact_id);
+  std::vector<LineageEdge> lineage_of_task(const std::string& run_id, const std::string& task);
+  Status add_metric(const MetricRecord& m);
+  std::vector<MetricRecord> list_metrics(const std::string& run_id);
+
+  // Events: an append-only log of transitions, for audit and the dashboard.
+  Status add_event(const std::string& run_id, const std::string& task, const std::string& kind,
+                   const std::string& detail, std::int64_t at_ms);
+  std::int64_t count_events(const std::string& run_id);
+
+  // Cache index: content-addressed key -> outputs of the task that produced them.
+  Status put_cache(const CacheEntry& e);
+  std::optional<CacheEntry> get_cache(const std::string& key);
+
+ private:
+  Store(std::filesystem::path home, std::unique_ptr<Db> db) : home_(std::move(home)), db_(std::move(db)) {}
+  std::filesystem::path home_;
+  std::unique_ptr<Db> db_;
+  int depth_ = 0;
+};
+
+}  // namespace slipway
