@@ -51,9 +51,11 @@ class Backend {
 
   // Can a task with these resources ever run here? An error says what is short.
   virtual Status check_fits(const Resources& r) const = 0;
-  // Are the resources free right now?
-  virtual bool has_room(const Resources& r) const = 0;
-
+  // Sets the resources aside for a launch that follows, when they are free right now. The engine
+  // reserves while it decides (before its batch commits) and launches after, so two decisions
+  // in one batch can never both count on the same free CPU.
+  virtual bool reserve(const Resources& r) = 0;
+  // Launches on a reservation; a failed launch gives the reservation back.
   virtual Result<LaunchHandle> launch(const TaskLaunch& l) = 0;
   // Blocks up to timeout_ms for at least one completion; returns all that are available.
   virtual std::vector<Completion> wait(std::int64_t timeout_ms) = 0;

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "cli/common.h"
+#include "spec/types.h"
 
 namespace slipway::cli {
 
@@ -85,7 +86,7 @@ int cmd_artifacts(const Args& args) {
                   static_cast<long long>(a->id), a->name.c_str(), a->type.c_str(), a->uri.c_str(),
                   a->sha256.c_str(), static_cast<long long>(a->size), a->run_id.c_str(),
                   a->task.empty() ? "(import)" : a->task.c_str());
-      if (!a->metadata.empty()) std::printf("  metadata: %s\n", a->metadata.dump().c_str());
+      if (!a->metadata.empty()) std::printf("  metadata: %s\n", dump_json(a->metadata).c_str());
       for (const auto& e : edges)
         std::printf("  %s of %s/%s as '%s'\n", e["direction"].get<std::string>().c_str(),
                     e["run"].get<std::string>().c_str(), e["task"].get<std::string>().c_str(),

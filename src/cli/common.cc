@@ -109,7 +109,7 @@ std::string format_age(std::int64_t ms) {
   return iso8601_ms(ms).substr(0, 19);
 }
 
-void print_json(const nlohmann::json& j) { std::cout << j.dump(2) << std::endl; }
+void print_json(const nlohmann::json& j) { std::cout << dump_json(j, 2) << std::endl; }
 
 nlohmann::json run_document(Store& store, const RunRecord& run) {
   using Json = nlohmann::json;

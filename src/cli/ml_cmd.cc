@@ -70,12 +70,12 @@ int ml_train(const po::variables_map& vm) {
   Scores tr = score(m, *d, train), te = score(m, *d, test);
   Json model = m.to_json();
   model["split"] = {{"seed", seed}, {"test_fraction", test_fraction}};
-  Status st = write_file_atomic(vm["model-out"].as<std::string>(), model.dump(2));
+  Status st = write_file_atomic(vm["model-out"].as<std::string>(), dump_json(model, 2));
   if (!st.ok()) return fail(st.message());
   Json metrics = {{"accuracy", te.accuracy}, {"f1_macro", te.f1_macro}, {"train_accuracy", tr.accuracy},
                   {"train_loss", loss}, {"epochs", o.epochs}, {"learning_rate", o.learning_rate}};
   if (vm.count("metrics-out")) {
-    st = write_file_atomic(vm["metrics-out"].as<std::string>(), metrics.dump(2));
+    st = write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
     if (!st.ok()) return fail(st.message());
   }
   // Katib's StdOut collector reads name=value lines.
@@ -97,7 +97,7 @@ int ml_evaluate(const po::variables_map& vm) {
   double threshold = vm["threshold"].as<double>();
   bool passed = s.accuracy >= threshold;
   Json metrics = {{"accuracy", s.accuracy}, {"f1_macro", s.f1_macro}, {"threshold", threshold}};
-  if (vm.count("metrics-out")) write_file_atomic(vm["metrics-out"].as<std::string>(), metrics.dump(2));
+  if (vm.count("metrics-out")) write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
   if (vm.count("passed-out")) write_file_atomic(vm["passed-out"].as<std::string>(), passed ? "true" : "false");
   if (vm.count("accuracy-out"))
     write_file_atomic(vm["accuracy-out"].as<std::string>(), std::to_string(s.accuracy));
@@ -127,7 +127,7 @@ int ml_register(const po::variables_map& vm) {
   if (ec) return fail("cannot copy the model: " + ec.message());
   Json meta = {{"name", name}, {"version", version}};
   if (const char* run = std::getenv("SLIPWAY_RUN_ID")) meta["run"] = run;
-  write_file_atomic(tmp / "config.json", meta.dump(2));
+  write_file_atomic(tmp / "config.json", dump_json(meta, 2));
   fs::rename(tmp, dir / std::to_string(version), ec);
   if (ec) return fail("cannot publish version " + std::to_string(version) + ": " + ec.message());
   if (vm.count("version-out")) write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(version));

@@ -8,6 +8,7 @@
 
 #include "backends/local/process_scan.h"
 #include "cli/common.h"
+#include "spec/types.h"
 #include "cli/driver.h"
 #include "cli/live_table.h"
 #include "core/clock.h"
@@ -89,7 +90,7 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   std::printf("run:       %s\npipeline:  %s (%s)\nstate:     %s\nbackend:   %s\nexperiment: %s\n",
               run.id.c_str(), run.pipeline.c_str(), run.pipeline_file.c_str(), run.state.c_str(),
               run.backend.c_str(), run.experiment.c_str());
-  std::printf("params:    %s\nroot:      %s\n", run.params.dump().c_str(), run.root.c_str());
+  std::printf("params:    %s\nroot:      %s\n", dump_json(run.params).c_str(), run.root.c_str());
   if (run.finished_ms)
     std::printf("duration:  %s\n", format_duration_ms(run.finished_ms - run.started_ms).c_str());
   std::printf("\n%s", render_task_rows(views_of(store, run.id), now_ms()).c_str());

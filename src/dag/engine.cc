@@ -302,20 +302,25 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
       }
     }
   }
-  if (!backend_.has_room(n.task->resources)) return false;
-
-  n.attempts += 1;
-  ctx.attempt = n.attempts;
+  // Everything that can fail for this attempt is decided before resources are reserved.
+  int attempt = n.attempts + 1;
+  ctx.attempt = attempt;
   std::string dir = task_dir(n);
   std::string outputs_dir = dir + "/outputs";
-  std::error_code ec;
-  fs::remove_all(outputs_dir, ec);  // outputs of an earlier attempt must not leak into this one
-  fs::create_directories(outputs_dir, ec);
   auto cl = render_command(ctx, *n.comp, n.inputs, outputs_dir, opts_.self_exe);
   if (!cl.ok()) {
     finish(n, TaskState::kFailed, cl.status().message());
     return true;
   }
+  if (cl->argv.empty() || cl->argv[0].empty()) {
+    finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");
+    return true;
+  }
+  if (!backend_.reserve(n.task->resources)) return false;
+  n.attempts = attempt;
+  std::error_code ec;
+  fs::remove_all(outputs_dir, ec);  // outputs of an earlier attempt must not leak into this one
+  fs::create_directories(outputs_dir, ec);
   TaskLaunch l;
   l.key = n.name + "#" + std::to_string(n.attempts);
   l.run_id = run_.id;

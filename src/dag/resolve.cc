@@ -56,7 +56,7 @@ static std::string render_text(const Json& v) {
     if (all_artifacts) {
       Json paths = Json::array();
       for (const auto& e : v) paths.push_back(e["uri"]);
-      return paths.dump();
+      return dump_json(paths);
     }
   }
   if (v.is_null()) return "";
@@ -206,7 +206,7 @@ std::string cache_key(const Component& comp, const std::map<std::string, Json>& 
   Json in = Json::object();
   for (const auto& [name, v] : inputs) in[name] = cache_view(v);
   k["inputs"] = in;
-  return sha256_hex(k.dump());
+  return sha256_hex(dump_json(k));
 }
 
 }  // namespace slipway

@@ -42,7 +42,7 @@ static Result<Json> parse_json_text(const std::string& s, ParamType type) {
 
 Result<Json> coerce_param(const Json& value, ParamType type) {
   auto bad = [&]() {
-    return InvalidInput("expected a " + param_type_name(type) + ", got " + value.dump());
+    return InvalidInput("expected a " + param_type_name(type) + ", got " + dump_json(value));
   };
   switch (type) {
     case ParamType::kString:
@@ -113,7 +113,7 @@ std::string render_param(const Json& value) {
     }
     return buf;
   }
-  return value.dump();
+  return dump_json(value);
 }
 
 }  // namespace slipway

@@ -37,6 +37,11 @@ const std::vector<std::string>& param_type_names();
 // an error says what was expected.
 Result<Json> coerce_param(const Json& value, ParamType type);
 
+// JSON text that never throws: invalid UTF-8 in user input is replaced, not fatal.
+inline std::string dump_json(const Json& j, int indent = -1) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
+
 // Renders a parameter value for a command line: strings bare, everything else as JSON.
 std::string render_param(const Json& value);
 

@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 
+#include "spec/types.h"
 #include "store/schema.h"
 
 namespace slipway {
@@ -89,7 +90,7 @@ Status Store::insert_run(const RunRecord& r) {
   return db_->prepare(std::string("INSERT INTO runs(") + kRunCols +
                       ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id).bind(2, r.experiment).bind(3, r.pipeline).bind(4, r.pipeline_file)
-      .bind(5, r.format).bind(6, r.source).bind(7, r.params.dump()).bind(8, r.options.dump())
+      .bind(5, r.format).bind(6, r.source).bind(7, dump_json(r.params)).bind(8, dump_json(r.options))
       .bind(9, r.state).bind(10, r.backend).bind(11, r.root).bind(12, r.created_ms)
       .bind(13, r.started_ms).bind(14, r.finished_ms).bind(15, r.driver_pid)
       .bind(16, r.driver_host).bind(17, r.heartbeat_ms).bind(18, r.cancel_requested ? 1 : 0)
@@ -212,7 +213,7 @@ Status Store::upsert_task(const TaskRecord& t) {
              " started_ms=?9, finished_ms=?10, outputs=?11, message=?12, backend_id=?13")
       .bind(1, t.run_id).bind(2, t.name).bind(3, t.templ).bind(4, t.item_index).bind(5, t.state)
       .bind(6, t.cached ? 1 : 0).bind(7, t.attempts).bind(8, t.cache_key).bind(9, t.started_ms)
-      .bind(10, t.finished_ms).bind(11, t.outputs.dump()).bind(12, t.message).bind(13, t.backend_id)
+      .bind(10, t.finished_ms).bind(11, dump_json(t.outputs)).bind(12, t.message).bind(13, t.backend_id)
       .bind(14, t.seq)
       .done();
 }
@@ -327,7 +328,7 @@ Result<std::int64_t> Store::insert_artifact(const ArtifactRecord& a) {
                      "INSERT INTO artifacts(run_id, task, name, type, uri, sha256, size, mtime_ns,"
                      " metadata, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?)")
                   .bind(1, a.run_id).bind(2, a.task).bind(3, a.name).bind(4, a.type).bind(5, a.uri)
-                  .bind(6, a.sha256).bind(7, a.size).bind(8, a.mtime_ns).bind(9, a.metadata.dump())
+                  .bind(6, a.sha256).bind(7, a.size).bind(8, a.mtime_ns).bind(9, dump_json(a.metadata))
                   .bind(10, a.created_ms)
                   .done();
   if (!st.ok()) return st;
@@ -427,7 +428,7 @@ std::int64_t Store::count_events(const std::string& run_id) {
 
 Status Store::put_cache(const CacheEntry& e) {
   return db_->prepare("INSERT OR REPLACE INTO cache(key, run_id, task, outputs, created_ms) VALUES (?,?,?,?, strftime('%s','now')*1000)")
-      .bind(1, e.key).bind(2, e.run_id).bind(3, e.task).bind(4, e.outputs.dump())
+      .bind(1, e.key).bind(2, e.run_id).bind(3, e.task).bind(4, dump_json(e.outputs))
       .done();
 }
 

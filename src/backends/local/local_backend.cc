@@ -76,11 +76,16 @@ Status LocalBackend::check_fits(const Resources& r) const {
                       "; lower the task's resources or set SLIPWAY_LOCAL_CPUS/_MEMORY/_GPUS");
 }
 
-bool LocalBackend::has_room(const Resources& r) const {
+bool LocalBackend::reserve(const Resources& r) {
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
-  return used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
-         (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
-         static_cast<std::int64_t>(free_gpus_.size()) >= r.gpus * ranks;
+  bool fits = used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
+              (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
+              static_cast<std::int64_t>(free_gpus_.size()) - reserved_gpus_ >= r.gpus * ranks;
+  if (!fits) return false;
+  used_millicpus_ += r.millicpus * ranks;
+  used_memory_ += r.memory_bytes * ranks;
+  reserved_gpus_ += static_cast<int>(r.gpus * ranks);
+  return true;
 }
 
 Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
@@ -95,6 +100,7 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   for (int i = 0; i < l.resources.gpus * ranks && !free_gpus_.empty(); ++i) {
     run.gpu_ids.push_back(*free_gpus_.begin());
     free_gpus_.erase(free_gpus_.begin());
+    --reserved_gpus_;
   }
 
   // Environment: inherited, then the launch's additions, then GPU assignment.
@@ -146,11 +152,11 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     for (int g : run.gpu_ids) free_gpus_.insert(g);
+    used_millicpus_ -= l.resources.millicpus * ranks;
+    used_memory_ -= l.resources.memory_bytes * ranks;
     return Failed("cannot start '" + l.argv[0] + "': " + std::strerror(rc) +
                   (rc == ENOENT ? " (is it installed and on PATH?)" : ""));
   }
-  used_millicpus_ += l.resources.millicpus * ranks;
-  used_memory_ += l.resources.memory_bytes * ranks;
   run.pid = pid;
   by_key_[l.key] = pid;
   running_[pid] = std::move(run);

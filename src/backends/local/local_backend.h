@@ -33,7 +33,7 @@ class LocalBackend : public Backend {
 
   std::string name() const override { return "local"; }
   Status check_fits(const Resources& r) const override;
-  bool has_room(const Resources& r) const override;
+  bool reserve(const Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
@@ -58,6 +58,7 @@ class LocalBackend : public Backend {
   std::int64_t used_millicpus_ = 0;
   std::int64_t used_memory_ = 0;
   std::set<int> free_gpus_;
+  int reserved_gpus_ = 0;  // reserved, not yet assigned to a launch
   std::map<pid_t, Running> running_;
   std::map<std::string, pid_t> by_key_;
 };

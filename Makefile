@@ -1,0 +1,48 @@
+# A thin façade over CMake. `make run` and `make test` do all set-up on a fresh Debian machine.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+SLIPWAY_HOME ?= $(CURDIR)/.slipway-demo
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test unit integration fuzz bench fmt clean
+
+all: build
+
+deps:
+	@bash scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The demo: the iris pipeline on the local backend, with its store under .slipway-demo/.
+run: build
+	SLIPWAY_HOME=$(SLIPWAY_HOME) $(BUILD)/slipway run configs/pipelines/iris.yaml
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
+
+integration: build
+	cd $(BUILD) && ctest --output-on-failure -L integration
+
+# libFuzzer over the spec parser and validator, with ASan and UBSan, for a bounded time.
+fuzz: deps
+	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_FUZZ=ON -DSLIPWAY_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer
+	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/spec_fuzzer $(FUZZ_SECONDS)
+
+bench: build
+	bash bench/engine_throughput.sh $(BUILD)/slipway
+
+fmt:
+	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz

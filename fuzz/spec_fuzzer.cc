@@ -1,0 +1,19 @@
+// Fuzzes the native pipeline parser and the validator: any bytes must yield a spec or
+// diagnostics, never a crash, hang or leak.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "spec/native_parser.h"
+#include "spec/validate.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  slipway::ParseOutcome out = slipway::parse_native_pipeline(text, "fuzz.yaml", "/nonexistent");
+  if (out.spec) {
+    slipway::validate_pipeline(*out.spec, &out.diagnostics);
+    (void)slipway::resolve_params(*out.spec, {{"x", "1"}});
+  }
+  (void)out.diagnostics.to_string();
+  return 0;
+}

@@ -1,0 +1,308 @@
+// Engine semantics with the real local backend and a real store in a temporary directory.
+#include "dag/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "backends/local/local_backend.h"
+#include "core/clock.h"
+#include "spec/native_parser.h"
+#include "spec/validate.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = fs::temp_directory_path() / ("slipway-engine-" + random_hex(8));
+    auto s = Store::open(home_);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+  }
+  void TearDown() override { fs::remove_all(home_); }
+
+  // Runs a pipeline to the end; returns the final run state.
+  std::string run(const std::string& yaml, EngineOptions opts = {}, LocalCapacity cap = {4000, 0, 0},
+                  std::function<void(Engine&)> during = nullptr) {
+    ParseOutcome out = parse_native_pipeline(yaml, "t.yaml", home_.string());
+    EXPECT_TRUE(out.spec);
+    validate_pipeline(*out.spec, &out.diagnostics);
+    EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+    spec_ = *out.spec;
+    auto params = resolve_params(spec_, {});
+    EXPECT_TRUE(params.ok());
+    RunRecord r;
+    r.id = "r" + random_hex(6);
+    r.pipeline = spec_.name;
+    r.pipeline_file = "t.yaml";
+    r.format = "native";
+    r.source = yaml;
+    r.params = Json(*params);
+    r.state = "PENDING";
+    r.root = (home_ / "runs" / r.id).string();
+    r.created_ms = now_ms();
+    EXPECT_TRUE(store_->insert_run(r).ok());
+    run_id_ = r.id;
+    LocalBackend backend(cap);
+    opts.kill_grace_ms = 500;
+    Engine* ep = nullptr;
+    if (during) opts.on_tick = [&] { during(*ep); };
+    Engine engine(*store_, backend, spec_, r, opts);
+    ep = &engine;
+    auto final = engine.run();
+    EXPECT_TRUE(final.ok()) << final.status().message();
+    return final.ok() ? *final : "ERROR";
+  }
+
+  TaskRecord task(const std::string& name) {
+    auto t = store_->get_task(run_id_, name);
+    EXPECT_TRUE(t.ok()) << name;
+    return t.ok() ? *t : TaskRecord{};
+  }
+
+  fs::path home_;
+  std::unique_ptr<Store> store_;
+  PipelineSpec spec_;
+  std::string run_id_;
+};
+
+TEST_F(EngineTest, ConditionsSkipAndRun) {
+  std::string state = run(R"(name: cond
+params: {threshold: {type: float, default: 0.5}}
+components:
+  emit:
+    command: [sh, -c, "echo 0.7 > {{outputs.score}}"]
+    outputs: {score: float}
+  ok: {command: ["true"]}
+tasks:
+  score: {component: emit}
+  high: {component: ok, when: "{{tasks.score.outputs.score}} > {{params.threshold}}"}
+  low: {component: ok, when: "{{tasks.score.outputs.score}} <= {{params.threshold}}"}
+  after_low: {component: ok, after: [low]}
+)");
+  EXPECT_EQ(state, "SUCCEEDED");
+  EXPECT_EQ(task("score").outputs["score"], 0.7);
+  EXPECT_EQ(task("high").state, "SUCCEEDED");
+  EXPECT_EQ(task("low").state, "SKIPPED");
+  EXPECT_EQ(task("after_low").state, "SKIPPED");
+}
+
+TEST_F(EngineTest, FanOutRespectsParallelismAndFansIn) {
+  // Each item records its start and end time; no more than 2 may overlap.
+  std::string state = run(R"(name: fan
+params: {items: {type: list, default: [1, 2, 3, 4, 5, 6]}}
+components:
+  square:
+    command: [sh, -c, "date +%s%N > {{outputs.start}}.t; sleep 0.2; echo $(({{inputs.x}} * {{inputs.x}})) > {{outputs.sq}}; date +%s%N >> {{outputs.start}}.t; cp {{outputs.start}}.t {{outputs.start}}"]
+    inputs: {x: int}
+    outputs: {sq: int, start: Artifact}
+  sum:
+    command: [sh, -c, "echo '{{inputs.values}}' | tr -d '[] ' | tr ',' '+' | bc > {{outputs.total}}"]
+    inputs: {values: list}
+    outputs: {total: int}
+tasks:
+  sq:
+    component: square
+    for_each: "{{params.items}}"
+    parallelism: 2
+    inputs: {x: "{{item}}"}
+  total:
+    component: sum
+    inputs: {values: "{{tasks.sq.outputs.sq}}"}
+)");
+  ASSERT_EQ(state, "SUCCEEDED");
+  EXPECT_EQ(task("sq").outputs["sq"], Json({1, 4, 9, 16, 25, 36}));
+  EXPECT_EQ(task("total").outputs["total"], 91);
+  // Overlap check from the recorded intervals.
+  std::vector<std::pair<long long, long long>> spans;
+  for (int i = 0; i < 6; ++i) {
+    std::ifstream in(task("sq[" + std::to_string(i) + "]").outputs["start"]["uri"].get<std::string>());
+    long long a, b;
+    in >> a >> b;
+    spans.push_back({a, b});
+  }
+  int max_overlap = 0;
+  for (const auto& s : spans) {
+    int n = 0;
+    for (const auto& o : spans) n += o.first <= s.first && s.first < o.second;
+    max_overlap = std::max(max_overlap, n);
+  }
+  EXPECT_LE(max_overlap, 2);
+  EXPECT_GE(max_overlap, 2);  // and parallelism was used
+}
+
+TEST_F(EngineTest, ExitHandlerRunsAfterFailureAndSeesStatus) {
+  std::string state = run(R"(name: fail
+components:
+  bad: {command: [sh, -c, "echo boom >&2; exit 3"]}
+  ok: {command: ["true"]}
+  report:
+    command: [sh, -c, "echo {{inputs.status}} > {{outputs.seen}}"]
+    inputs: {status: string}
+    outputs: {seen: string}
+tasks:
+  first: {component: bad}
+  second: {component: ok, after: [first]}
+finally:
+  cleanup:
+    component: report
+    inputs: {status: "{{run.status}}"}
+)");
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(task("first").state, "FAILED");
+  EXPECT_NE(task("first").message.find("exited with code 3"), std::string::npos);
+  EXPECT_EQ(task("second").state, "UPSTREAM_FAILED");
+  EXPECT_EQ(task("cleanup").state, "SUCCEEDED");
+  EXPECT_EQ(task("cleanup").outputs["seen"], "FAILED");
+}
+
+TEST_F(EngineTest, RetriesWithExponentialBackoff) {
+  // Fails twice, then succeeds; the counter lives in a file beside the run.
+  std::string counter = (home_ / "count").string();
+  std::string state = run(R"(name: flaky
+components:
+  flaky:
+    command: [sh, -c, "n=$(cat )" + counter + R"( 2>/dev/null || echo 0); n=$((n+1)); echo $n > )" + counter + R"(; [ $n -ge 3 ]"]
+tasks:
+  t:
+    component: flaky
+    retry: {limit: 3, backoff: 200ms, factor: 2}
+)");
+  EXPECT_EQ(state, "SUCCEEDED");
+  auto attempts = store_->list_attempts(run_id_, "t");
+  ASSERT_EQ(attempts.size(), 3u);
+  EXPECT_EQ(attempts[0].state, "FAILED");
+  EXPECT_EQ(attempts[1].state, "FAILED");
+  EXPECT_EQ(attempts[2].state, "SUCCEEDED");
+  // The gaps between attempts follow the backoff: >= 200 ms, then >= 400 ms.
+  EXPECT_GE(attempts[1].started_ms - attempts[0].finished_ms, 190);
+  EXPECT_GE(attempts[2].started_ms - attempts[1].finished_ms, 390);
+  EXPECT_EQ(task("t").attempts, 3);
+}
+
+TEST_F(EngineTest, RetriesStopAtTheLimit) {
+  std::string state = run(R"(name: always
+components:
+  bad: {command: ["false"]}
+tasks:
+  t: {component: bad, retry: {limit: 2, backoff: 10ms}}
+)");
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(store_->list_attempts(run_id_, "t").size(), 3u);
+}
+
+TEST_F(EngineTest, TimeoutStopsTheTaskAndItsChildren) {
+  std::string marker = (home_ / "child-alive").string();
+  auto t0 = std::chrono::steady_clock::now();
+  std::string state = run(R"(name: slow
+components:
+  slow: {command: [sh, -c, "(sleep 30; touch )" + marker + R"() & sleep 30"]}
+tasks:
+  t: {component: slow, timeout: 300ms}
+)");
+  auto elapsed = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(state, "FAILED");
+  auto attempts = store_->list_attempts(run_id_, "t");
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].state, "TIMEOUT");
+  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_NE(task("t").message.find("timed out after 300ms"), std::string::npos);
+}
+
+TEST_F(EngineTest, CancelStopsRunningAndPendingTasks) {
+  std::int64_t start = now_ms();
+  bool asked = false;
+  std::string state = run(R"(name: cancel
+components:
+  slow: {command: [sleep, "30"]}
+  ok: {command: ["true"]}
+tasks:
+  a: {component: slow}
+  b: {component: ok, after: [a]}
+)", {}, {4000, 0, 0}, [&](Engine& e) {
+    if (!asked && now_ms() - start > 300) {
+      asked = true;
+      e.request_cancel();
+    }
+  });
+  EXPECT_EQ(state, "CANCELLED");
+  EXPECT_EQ(task("a").state, "CANCELLED");
+  EXPECT_EQ(task("b").state, "CANCELLED");
+  EXPECT_LT(now_ms() - start, 10'000);
+}
+
+TEST_F(EngineTest, ResourceAccountingNeverOversubscribes) {
+  // 4 tasks of 1 CPU each on a 2-CPU capacity: at most 2 at a time.
+  std::string state = run(R"(name: res
+params: {items: {type: list, default: [1, 2, 3, 4]}}
+components:
+  busy:
+    command: [sh, -c, "date +%s%N > {{outputs.t}}; sleep 0.2; date +%s%N >> {{outputs.t}}"]
+    outputs: {t: Artifact}
+tasks:
+  t: {component: busy, for_each: "{{params.items}}", resources: {cpus: 1}}
+)", {}, {2000, 0, 0});
+  ASSERT_EQ(state, "SUCCEEDED");
+  std::vector<std::pair<long long, long long>> spans;
+  for (int i = 0; i < 4; ++i) {
+    std::ifstream in(task("t[" + std::to_string(i) + "]").outputs["t"]["uri"].get<std::string>());
+    long long a, b;
+    in >> a >> b;
+    spans.push_back({a, b});
+  }
+  for (const auto& s : spans) {
+    int n = 0;
+    for (const auto& o : spans) n += o.first <= s.first && s.first < o.second;
+    EXPECT_LE(n, 2);
+  }
+}
+
+TEST_F(EngineTest, MissingOutputFailsWithAClearMessage) {
+  std::string state = run(R"(name: out
+components:
+  lazy:
+    command: ["true"]
+    outputs: {model: Model}
+tasks:
+  t: {component: lazy}
+)");
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_NE(task("t").message.find("did not write its output artifact 'model'"), std::string::npos);
+}
+
+TEST_F(EngineTest, CacheHitsOnSameInputsAndMissesOnChangedFile) {
+  std::string data = (home_ / "in.txt").string();
+  { std::ofstream(data) << "v1\n"; }
+  std::string yaml = R"(name: cache
+components:
+  copy:
+    command: [cp, "{{inputs.src}}", "{{outputs.dst}}"]
+    inputs: {src: Dataset}
+    outputs: {dst: Dataset}
+tasks:
+  c: {component: copy, inputs: {src: ")" + data + R"("}}
+)";
+  ASSERT_EQ(run(yaml), "SUCCEEDED");
+  EXPECT_FALSE(task("c").cached);
+  ASSERT_EQ(run(yaml), "SUCCEEDED");
+  EXPECT_TRUE(task("c").cached);
+  EXPECT_EQ(task("c").attempts, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  { std::ofstream(data) << "v2\n"; }
+  ASSERT_EQ(run(yaml), "SUCCEEDED");
+  EXPECT_FALSE(task("c").cached) << "a changed input file must miss the cache";
+  EngineOptions no_cache;
+  no_cache.no_cache = true;
+  ASSERT_EQ(run(yaml, no_cache), "SUCCEEDED");
+  EXPECT_FALSE(task("c").cached);
+}
+
+}  // namespace
+}  // namespace slipway

@@ -1,0 +1,45 @@
+#include "spec/expr.h"
+
+#include <gtest/gtest.h>
+
+namespace slipway {
+namespace {
+
+bool eval(const std::string& text, Json a = 0.93, Json b = "yes") {
+  auto e = Expr::parse(text);
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  auto r = e->evaluate([&](const Ref& r) -> Result<Json> { return r.name == "a" ? a : b; });
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  return *r;
+}
+
+TEST(Expr, ComparesNumbersStringsAndBools) {
+  EXPECT_TRUE(eval("{{params.a}} >= 0.9"));
+  EXPECT_FALSE(eval("{{params.a}} < 0.9"));
+  EXPECT_TRUE(eval("{{params.a}} > 0.9 && {{params.b}} == 'yes'"));
+  EXPECT_TRUE(eval("!({{params.b}} == \"no\") || false"));
+  EXPECT_TRUE(eval("{{params.a}} == true", true));
+  EXPECT_FALSE(eval("{{params.a}} == true", "false"));
+  EXPECT_TRUE(eval("{{params.a}} == 10", "10"));  // numeric strings compare as numbers
+  EXPECT_TRUE(eval("{{params.a}}", true));
+}
+
+TEST(Expr, CollectsReferences) {
+  auto e = Expr::parse("{{tasks.t.outputs.x}} > 1 && {{params.p}} != 'a'");
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(e->refs().size(), 2u);
+  EXPECT_EQ(e->refs()[0].task, "t");
+  EXPECT_EQ(e->refs()[1].name, "p");
+}
+
+TEST(Expr, SyntaxErrorsSayWhere) {
+  auto e = Expr::parse("{{params.a}} > ");
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("at character"), std::string::npos);
+  EXPECT_FALSE(Expr::parse("{{params.a} > 1").ok());
+  EXPECT_FALSE(Expr::parse("{{params.a}} >< 1").ok());
+  EXPECT_FALSE(Expr::parse("(1 > 0").ok());
+}
+
+}  // namespace
+}  // namespace slipway

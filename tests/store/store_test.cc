@@ -1,0 +1,110 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/clock.h"
+#include "store/schema.h"
+
+namespace slipway {
+namespace {
+
+namespace fs = std::filesystem;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { home_ = fs::temp_directory_path() / ("slipway-store-" + random_hex(8)); }
+  void TearDown() override { fs::remove_all(home_); }
+  fs::path home_;
+};
+
+TEST_F(StoreTest, FreshStoreIsMigratedToTheLatestSchemaInWalMode) {
+  auto s = Store::open(home_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(schema_version((*s)->db()), static_cast<int>(schema_migrations().size()));
+  Stmt& st = (*s)->db().prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(st.step());
+  EXPECT_EQ(st.text(0), "wal");
+  st.reset();
+}
+
+TEST_F(StoreTest, MigrationIsIdempotentAndKeepsData) {
+  {
+    auto s = Store::open(home_);
+    ASSERT_TRUE(s.ok());
+    RunRecord r;
+    r.id = "keep-me";
+    r.pipeline = "p";
+    r.state = "SUCCEEDED";
+    r.created_ms = now_ms();
+    ASSERT_TRUE((*s)->insert_run(r).ok());
+  }
+  auto again = Store::open(home_);
+  ASSERT_TRUE(again.ok());
+  auto r = (*again)->get_run("keep-me");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->state, "SUCCEEDED");
+}
+
+TEST_F(StoreTest, StepwiseMigrationFromAnEmptyDatabase) {
+  fs::create_directories(home_);
+  auto db = Db::open((home_ / "slipway.db").string());
+  ASSERT_TRUE(db.ok());
+  EXPECT_EQ(schema_version(**db), 0);
+  ASSERT_TRUE(migrate(**db, 1).ok());
+  EXPECT_EQ(schema_version(**db), 1);
+  ASSERT_TRUE(migrate(**db).ok());
+  EXPECT_EQ(schema_version(**db), static_cast<int>(schema_migrations().size()));
+}
+
+TEST_F(StoreTest, ANewerStoreIsRefusedNotDamaged) {
+  fs::create_directories(home_);
+  {
+    auto db = Db::open((home_ / "slipway.db").string());
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("PRAGMA user_version = 999").ok());
+  }
+  auto s = Store::open(home_);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("newer than this slipway understands"), std::string::npos);
+}
+
+TEST_F(StoreTest, RunPrefixLookupAndLease) {
+  auto s = Store::open(home_);
+  ASSERT_TRUE(s.ok());
+  Store& st = **s;
+  RunRecord r;
+  r.id = "iris-abcdef12";
+  r.pipeline = "iris";
+  r.state = "PENDING";
+  r.created_ms = now_ms();
+  ASSERT_TRUE(st.insert_run(r).ok());
+  auto found = st.get_run("iris-abc");
+  ASSERT_TRUE(found.ok());
+  EXPECT_EQ(found->id, r.id);
+  EXPECT_EQ(st.get_run("nope").status().code(), ErrorCode::kNotFound);
+  // A live lease (our own pid, fresh heartbeat) blocks a second driver.
+  ASSERT_TRUE(st.acquire_lease(r.id, getpid(), "h", now_ms(), 10'000).ok());
+  EXPECT_EQ(st.acquire_lease(r.id, getpid() + 100000, "h", now_ms(), 10'000).code(), ErrorCode::kConflict);
+  // A stale one does not.
+  EXPECT_TRUE(st.acquire_lease(r.id, getpid() + 100000, "h", now_ms() + 60'000, 10'000).ok());
+}
+
+TEST_F(StoreTest, BatchesRollBackTogether) {
+  auto s = Store::open(home_);
+  ASSERT_TRUE(s.ok());
+  Store& st = **s;
+  ASSERT_TRUE(st.begin().ok());
+  st.add_event("r", "t", "X", "", 1);
+  st.add_event("r", "t", "Y", "", 2);
+  ASSERT_TRUE(st.rollback().ok());
+  EXPECT_EQ(st.count_events("r"), 0);
+  ASSERT_TRUE(st.begin().ok());
+  st.add_event("r", "t", "X", "", 1);
+  ASSERT_TRUE(st.commit().ok());
+  EXPECT_EQ(st.count_events("r"), 1);
+}
+
+}  // namespace
+}  // namespace slipway
