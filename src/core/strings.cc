@@ -56,6 +56,8 @@ std::string closest_match(std::string_view word, const std::vector<std::string>&
   size_t best_d = std::max<size_t>(2, word.size() / 3) + 1;
   for (const auto& c : candidates) {
     size_t d = levenshtein(word, c);
+    // "after_tasks" for "after": a known key with something added is a likely slip too.
+    if (c.size() >= 3 && word.size() > c.size() && starts_with(word, c)) d = std::min<size_t>(d, 1);
     if (d < best_d) {
       best_d = d;
       best = c;

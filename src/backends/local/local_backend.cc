@@ -55,8 +55,14 @@ LocalBackend::~LocalBackend() {
   for (pid_t p : pids) waitpid(p, nullptr, 0);
 }
 
+static std::string cpus_text(std::int64_t millicpus) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", static_cast<double>(millicpus) / 1000.0);
+  return buf;
+}
+
 static std::string describe(const LocalCapacity& c) {
-  return std::to_string(c.millicpus / 1000.0).substr(0, 4) + " CPUs, " +
+  return cpus_text(c.millicpus) + " CPUs, " +
          std::to_string(c.memory_bytes >> 20) + " MiB, " + std::to_string(c.gpus) + " GPUs";
 }
 
@@ -66,7 +72,7 @@ Status LocalBackend::check_fits(const Resources& r) const {
   if (r.nodes > 1)
     short_of.push_back(std::to_string(r.nodes) + " nodes (the local backend is one node; use --backend slurm)");
   if (r.millicpus * ranks > cap_.millicpus)
-    short_of.push_back(std::to_string(r.millicpus * ranks / 1000.0).substr(0, 5) + " CPUs");
+    short_of.push_back(cpus_text(r.millicpus * ranks) + " CPUs");
   if (cap_.memory_bytes > 0 && r.memory_bytes * ranks > cap_.memory_bytes)
     short_of.push_back(std::to_string((r.memory_bytes * ranks) >> 20) + " MiB of memory");
   if (r.gpus * ranks > cap_.gpus) short_of.push_back(std::to_string(r.gpus * ranks) + " GPUs");

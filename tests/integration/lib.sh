@@ -1,0 +1,55 @@
+# Shared helpers for the integration tests: a private SLIPWAY_HOME per test, assertions that say
+# what was expected, and JSON queries through python3.
+set -euo pipefail
+
+: "${SLIPWAY:?set SLIPWAY to the slipway binary}"
+: "${SLIPWAY_SOURCE_DIR:?set SLIPWAY_SOURCE_DIR to the source tree}"
+export SLIPWAY_HOME
+SLIPWAY_HOME=$(mktemp -d /tmp/slipway-it.XXXXXX)
+WORK=$(mktemp -d /tmp/slipway-work.XXXXXX)
+trap 'rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
+PIPELINES="$SLIPWAY_SOURCE_DIR/tests/integration/pipelines"
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+# json FILE EXPR: evaluates a Python expression over the parsed JSON document `d`.
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+expect_eq() {  # expect_eq ACTUAL EXPECTED WHAT
+  [ "$1" == "$2" ] || fail "$3: expected '$2', got '$1'"
+  pass "$3"
+}
+
+# run_json OUT_FILE ARGS...: runs `slipway run ... --output json`, keeps the exit code in $rc.
+run_json() {
+  local out=$1
+  shift
+  set +e
+  "$SLIPWAY" run "$@" --output json > "$out" 2> "$out.err"
+  rc=$?
+  set -e
+}
+
+# Processes that still carry a run's id in their environment.
+run_processes() {
+  local run=$1 n=0
+  for e in /proc/[0-9]*/environ; do
+    if tr '\0' '\n' < "$e" 2>/dev/null | grep -qx "SLIPWAY_RUN_ID=$run"; then n=$((n + 1)); fi
+  done
+  echo $n
+}
+
+# wait_for_task_state RUN TASK STATE [SECONDS]
+wait_for_task_state() {
+  local run=$1 task=$2 state=$3 limit=${4:-30} i=0
+  while [ $i -lt $((limit * 10)) ]; do
+    "$SLIPWAY" runs show "$run" --output json > "$WORK/show.json" 2>/dev/null || true
+    if [ -s "$WORK/show.json" ] && [ "$(json "$WORK/show.json" "[t['state'] for t in d['tasks'] if t['name']=='$task'][0]")" == "$state" ]; then
+      return 0
+    fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  fail "task $task of $run did not reach $state within ${limit}s"
+}

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The demo pipeline end to end: it succeeds, records accuracy, registers a model, is fully cached
+# on a second run, and misses the cache when the input data changes.
+source "$(dirname "$0")/lib.sh"
+
+cp "$SLIPWAY_SOURCE_DIR/data/iris.csv" "$WORK/iris.csv"
+IRIS="$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml"
+
+run_json "$WORK/r1.json" "$IRIS" -p data="$WORK/iris.csv"
+expect_eq "$rc" 0 "iris run exits 0"
+expect_eq "$(json "$WORK/r1.json" "d['state']")" SUCCEEDED "iris run state"
+expect_eq "$(json "$WORK/r1.json" "sorted(t['name'] for t in d['tasks'])")" \
+  "['evaluate', 'load', 'register', 'report', 'train', 'validate']" "iris tasks"
+acc=$(json "$WORK/r1.json" "d['metrics']['train']['accuracy']")
+python3 -c "import sys; sys.exit(0 if $acc >= 0.9 else 1)" || fail "accuracy $acc below 0.9"
+pass "accuracy $acc recorded as a metric"
+expect_eq "$(json "$WORK/r1.json" "[t['outputs']['passed'] for t in d['tasks'] if t['name']=='evaluate'][0]")" True "evaluate passed"
+[ -f "$SLIPWAY_HOME/models/iris/1/model.json" ] || fail "model not registered in $SLIPWAY_HOME/models/iris/1"
+pass "model registered as iris version 1"
+expect_eq "$(json "$WORK/r1.json" "all(not t['cached'] for t in d['tasks'])")" True "first run ran every task"
+
+run_json "$WORK/r2.json" "$IRIS" -p data="$WORK/iris.csv"
+expect_eq "$rc" 0 "second run exits 0"
+expect_eq "$(json "$WORK/r2.json" "sorted(t['name'] for t in d['tasks'] if t['cached'])")" \
+  "['evaluate', 'load', 'train', 'validate']" "second run is cached (register and report opt out)"
+expect_eq "$(json "$WORK/r2.json" "[t['attempts'] for t in d['tasks'] if t['name']=='train'][0]")" 0 "cached train made no attempt"
+
+# Change one measurement: everything downstream of the data must run again.
+sed -i '2s/^5.1/5.2/' "$WORK/iris.csv"
+run_json "$WORK/r3.json" "$IRIS" -p data="$WORK/iris.csv"
+expect_eq "$rc" 0 "third run exits 0"
+expect_eq "$(json "$WORK/r3.json" "[t['name'] for t in d['tasks'] if t['cached']]")" "[]" "changed input data misses the cache"
+
+run_json "$WORK/r4.json" "$IRIS" -p data="$WORK/iris.csv" --no-cache
+expect_eq "$(json "$WORK/r4.json" "[t['name'] for t in d['tasks'] if t['cached']]")" "[]" "--no-cache runs everything"
+
+# Read commands, in both output modes.
+run_id=$(json "$WORK/r1.json" "d['id']")
+"$SLIPWAY" runs ls --output json > "$WORK/ls.json"
+expect_eq "$(json "$WORK/ls.json" "len(d)")" 4 "runs ls lists the four runs"
+"$SLIPWAY" runs logs "$run_id" train | grep -q '^accuracy=' || fail "train log has no accuracy line"
+pass "runs logs shows the train step's output"
+"$SLIPWAY" artifacts ls --run "$run_id" --output json > "$WORK/arts.json"
+model_id=$(json "$WORK/arts.json" "[a['id'] for a in d if a['name']=='model'][0]")
+"$SLIPWAY" lineage "$model_id" --output json > "$WORK/lineage.json"
+expect_eq "$(json "$WORK/lineage.json" "d['produced_by'][0]['task']")" train "model produced by train"
+expect_eq "$(json "$WORK/lineage.json" "d['produced_by'][0]['inputs'][0]['artifact']['produced_by'][0]['task']")" validate "train consumed validate's dataset"
+expect_eq "$(json "$WORK/lineage.json" "sorted(c['task'] for c in d['consumed_by'] if c['run']=='$run_id')")" "['evaluate', 'register']" "model consumed by evaluate and register"
+"$SLIPWAY" lineage "$model_id" | grep -q "output 'model' of $run_id/train" || fail "text lineage"
+pass "lineage text output"
