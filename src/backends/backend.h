@@ -51,6 +51,8 @@ class Backend {
 
   // Can a task with these resources ever run here? An error says what is short.
   virtual Status check_fits(const Resources& r) const = 0;
+  // Are the resources free right now? (A cheap look; reserve() is what counts.)
+  virtual bool has_room(const Resources& r) const = 0;
   // Sets the resources aside for a launch that follows, when they are free right now. The engine
   // reserves while it decides (before its batch commits) and launches after, so two decisions
   // in one batch can never both count on the same free CPU.

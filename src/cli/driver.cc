@@ -69,7 +69,7 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   Engine* ep = nullptr;
   // The table reads the engine's snapshot after each loop turn.
   eo.on_tick = [&table, &ep] {
-    if (ep) table.update(ep->snapshot());
+    if (ep && table.due()) table.update(ep->snapshot());
   };
   Engine engine(store, **backend, *loaded.spec, *run, eo);
   ep = &engine;

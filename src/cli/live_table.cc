@@ -94,6 +94,8 @@ std::string LiveTable::render(const std::vector<TaskView>& all) const {
   return out + buf;
 }
 
+bool LiveTable::due() const { return interactive_ && now_ms() - last_draw_ms_ >= 100; }
+
 void LiveTable::update(const std::vector<TaskView>& tasks, bool force) {
   if (!interactive_) return;
   std::int64_t now = now_ms();

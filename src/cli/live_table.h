@@ -14,6 +14,8 @@ namespace slipway::cli {
 class LiveTable {
  public:
   LiveTable(std::string run_id, bool interactive);
+  // Whether a redraw is due, so callers build a snapshot only when it will be drawn.
+  bool due() const;
   // Redraws at most every 100 ms unless `force`.
   void update(const std::vector<TaskView>& tasks, bool force = false);
 

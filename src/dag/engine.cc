@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
+#include <cerrno>
 
 #include "core/clock.h"
 #include "core/files.h"
@@ -20,7 +21,10 @@ namespace fs = std::filesystem;
 
 Engine::Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunRecord run,
                EngineOptions opts)
-    : store_(store), backend_(backend), spec_(spec), run_(std::move(run)), opts_(std::move(opts)) {}
+    : store_(store), backend_(backend), spec_(spec), run_(std::move(run)), opts_(std::move(opts)) {
+  if (run_.params.is_object())
+    for (auto& [k, v] : run_.params.items()) params_[k] = v;
+}
 
 // ---------------------------------------------------------------- building the graph
 
@@ -102,6 +106,7 @@ Status Engine::prepare() {
     Node& n = nodes_[i];
     if (!is_terminal(n.state)) continue;
     ++terminal_;
+    failed_ += n.state == TaskState::kFailed || n.state == TaskState::kUpstreamFailed;
     for (int d : n.dependents) --nodes_[d].unmet;
   }
   for (size_t i = 0; i < initial; ++i)
@@ -114,7 +119,7 @@ Status Engine::prepare() {
 ResolveContext Engine::context_for(const Node& n) {
   ResolveContext ctx;
   ctx.spec = &spec_;
-  ctx.params = nullptr;
+  ctx.params = &params_;
   ctx.item = n.group >= 0 ? &n.item : nullptr;
   ctx.item_index = n.item_index;
   ctx.run_id = run_.id;
@@ -154,9 +159,7 @@ void Engine::evaluate(int idx) {
         return finish(n, TaskState::kSkipped, "upstream task '" + nodes_[d].name + "' was skipped");
   }
   if (n.task->when && n.group < 0) {
-    std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
     ResolveContext ctx = context_for(n);
-    ctx.params = &params;
     auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
     if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
     if (!*ok) return finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
@@ -166,9 +169,7 @@ void Engine::evaluate(int idx) {
 }
 
 void Engine::expand(Node& group) {
-  std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
   ResolveContext ctx = context_for(group);
-  ctx.params = &params;
   auto items = resolve_for_each(ctx, *group.task);
   if (!items.ok()) return finish(group, TaskState::kFailed, items.status().message());
   group.state = TaskState::kRunning;
@@ -184,6 +185,7 @@ void Engine::expand(Node& group) {
     restore(item);
     if (is_terminal(item.state)) {
       ++terminal_;
+      failed_ += item.state == TaskState::kFailed || item.state == TaskState::kUpstreamFailed;
       ++nodes_[gi].items_done;
       continue;
     }
@@ -260,9 +262,7 @@ static void add_input_lineage(Store& store, const std::string& run, const std::s
 
 // Returns false when the node must wait for resources.
 bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
-  std::map<std::string, Json> params = run_.params.get<std::map<std::string, Json>>();
   ResolveContext ctx = context_for(n);
-  ctx.params = &params;
   if (!n.comp) {
     finish(n, TaskState::kFailed, "component '" + n.task->component + "' is not defined");
     return true;
@@ -302,6 +302,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
       }
     }
   }
+  if (!backend_.has_room(n.task->resources)) return false;
   // Everything that can fail for this attempt is decided before resources are reserved.
   int attempt = n.attempts + 1;
   ctx.attempt = attempt;
@@ -319,8 +320,11 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   if (!backend_.reserve(n.task->resources)) return false;
   n.attempts = attempt;
   std::error_code ec;
-  fs::remove_all(outputs_dir, ec);  // outputs of an earlier attempt must not leak into this one
-  fs::create_directories(outputs_dir, ec);
+  // Outputs of an earlier attempt must not leak into this one. One mkdir per task where it can
+  // be: directory creation is the largest cost of a trivial task.
+  if (attempt > 1) fs::remove_all(outputs_dir, ec);
+  if (::mkdir((n.comp->outputs.empty() ? dir : outputs_dir).c_str(), 0755) != 0 && errno != EEXIST)
+    fs::create_directories(n.comp->outputs.empty() ? dir : outputs_dir, ec);
   TaskLaunch l;
   l.key = n.name + "#" + std::to_string(n.attempts);
   l.run_id = run_.id;
@@ -345,6 +349,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   std::int64_t now = now_ms();
   if (n.started_ms == 0) n.started_ms = now;
   n.deadline_ms = n.task->timeout_ms > 0 ? now + n.task->timeout_ms : 0;
+  if (n.deadline_ms > 0) deadlines_.insert({n.deadline_ms, n.idx});
   n.attempt = AttemptRecord{};
   n.attempt.run_id = run_.id;
   n.attempt.task = n.name;
@@ -443,6 +448,7 @@ void Engine::handle_completion(const Completion& c) {
   Node& n = nodes_[it->second];
   by_key_.erase(it);
   --running_;
+  if (n.deadline_ms > 0) deadlines_.erase({n.deadline_ms, n.idx});
   std::string attempt_state;
   std::string why = c.message;
   if (c.exit_code == 0 && !c.terminated) {
@@ -490,6 +496,8 @@ void Engine::finish(Node& n, TaskState s, const std::string& message) {
   n.finished_ms = now_ms();
   if (!message.empty()) n.message = message;
   ++terminal_;
+  failed_ += s == TaskState::kFailed || s == TaskState::kUpstreamFailed;
+  if (n.deadline_ms > 0) deadlines_.erase({n.deadline_ms, n.idx});
   persist(n);
   event(n, to_string(s), n.message);
   if (n.group >= 0) {
@@ -572,18 +580,14 @@ void Engine::event(const Node& n, const std::string& kind, const std::string& de
 
 std::string Engine::final_state() const {
   if (cancelling_) return "CANCELLED";
-  for (const auto& n : nodes_)
-    if (n.state == TaskState::kFailed || n.state == TaskState::kUpstreamFailed) return "FAILED";
-  return "SUCCEEDED";
+  return failed_ > 0 ? "FAILED" : "SUCCEEDED";
 }
 
 std::int64_t Engine::next_wake(std::int64_t now) const {
   std::int64_t wake = now + opts_.heartbeat_ms;
   wake = std::min(wake, last_cancel_poll_ + opts_.cancel_poll_ms);
   for (int i : delayed_) wake = std::min(wake, nodes_[i].ready_at_ms);
-  for (const auto& n : nodes_)
-    if (n.state == TaskState::kRunning && n.deadline_ms > 0 && !n.timed_out)
-      wake = std::min(wake, n.deadline_ms);
+  if (!deadlines_.empty()) wake = std::min(wake, deadlines_.begin()->first);
   return wake;
 }
 
@@ -623,13 +627,13 @@ Result<std::string> Engine::run() {
       }
     }
     // Timeouts: stop the attempt; its completion is then reported as TIMEOUT.
-    if (running_ > 0)
-      for (auto& n : nodes_)
-        if (n.state == TaskState::kRunning && n.deadline_ms > 0 && !n.timed_out && now >= n.deadline_ms) {
-          n.timed_out = true;
-          backend_.terminate(n.launch_key, opts_.kill_grace_ms);
-          event(n, "TIMEOUT", "attempt " + std::to_string(n.attempts));
-        }
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      Node& n = nodes_[deadlines_.begin()->second];
+      deadlines_.erase(deadlines_.begin());
+      n.timed_out = true;
+      backend_.terminate(n.launch_key, opts_.kill_grace_ms);
+      event(n, "TIMEOUT", "attempt " + std::to_string(n.attempts));
+    }
     if (!cancelling_ && now - last_cancel_poll_ >= opts_.cancel_poll_ms) {
       last_cancel_poll_ = now;
       if (store_.cancel_requested(run_.id)) cancel_flag_.store(true);

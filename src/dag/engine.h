@@ -12,6 +12,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -116,7 +117,10 @@ class Engine {
   std::vector<Completion> synthetic_;
   std::vector<int> pid_updates_;
   std::map<std::string, CommandLine> commands_;  // launch key -> rendered command
+  std::map<std::string, Json> params_;             // the run's parameters, parsed once
+  std::set<std::pair<std::int64_t, int>> deadlines_;  // (deadline, node) of running attempts
   int terminal_ = 0;
+  int failed_ = 0;                                    // FAILED or UPSTREAM_FAILED nodes
   int running_ = 0;
   bool cancelling_ = false;
   std::atomic<bool> cancel_flag_{false};

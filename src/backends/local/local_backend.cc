@@ -82,12 +82,16 @@ Status LocalBackend::check_fits(const Resources& r) const {
                       "; lower the task's resources or set SLIPWAY_LOCAL_CPUS/_MEMORY/_GPUS");
 }
 
-bool LocalBackend::reserve(const Resources& r) {
+bool LocalBackend::has_room(const Resources& r) const {
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
-  bool fits = used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
-              (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
-              static_cast<std::int64_t>(free_gpus_.size()) - reserved_gpus_ >= r.gpus * ranks;
-  if (!fits) return false;
+  return used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
+         (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
+         static_cast<std::int64_t>(free_gpus_.size()) - reserved_gpus_ >= r.gpus * ranks;
+}
+
+bool LocalBackend::reserve(const Resources& r) {
+  if (!has_room(r)) return false;
+  std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
   used_millicpus_ += r.millicpus * ranks;
   used_memory_ += r.memory_bytes * ranks;
   reserved_gpus_ += static_cast<int>(r.gpus * ranks);

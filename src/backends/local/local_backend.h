@@ -33,6 +33,7 @@ class LocalBackend : public Backend {
 
   std::string name() const override { return "local"; }
   Status check_fits(const Resources& r) const override;
+  bool has_room(const Resources& r) const override;
   bool reserve(const Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
