@@ -104,7 +104,7 @@ components:
     inputs: {x: int}
     outputs: {sq: int, start: Artifact}
   sum:
-    command: [sh, -c, "echo '{{inputs.values}}' | tr -d '[] ' | tr ',' '+' | bc > {{outputs.total}}"]
+    command: [sh, -c, "echo '{{inputs.values}}' | tr -d '[] ' | tr ',' '\\n' | awk '{s+=$1} END {print s}' > {{outputs.total}}"]
     inputs: {values: list}
     outputs: {total: int}
 tasks:
