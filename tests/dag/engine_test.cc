@@ -306,3 +306,42 @@ tasks:
 
 }  // namespace
 }  // namespace slipway
+
+namespace slipway {
+namespace {
+
+TEST_F(EngineTest, GpusAreAssignedByIndexAndNeverShared) {
+  // A machine declared with 2 GPUs; 4 tasks of 1 GPU each: each sees one device, two at a time.
+  std::string state = run(R"(name: gpus
+params: {items: {type: list, default: [1, 2, 3, 4]}}
+components:
+  gpu:
+    command: [sh, -c, "echo $CUDA_VISIBLE_DEVICES > {{outputs.dev}}; date +%s%N > {{outputs.t}}; sleep 0.2; date +%s%N >> {{outputs.t}}"]
+    outputs: {dev: string, t: Artifact}
+tasks:
+  g: {component: gpu, for_each: "{{params.items}}", resources: {cpus: 100m, gpus: 1}, cache: false}
+)", {}, {4000, 0, 2});
+  ASSERT_EQ(state, "SUCCEEDED");
+  std::vector<std::pair<long long, long long>> spans;
+  std::vector<std::string> devs;
+  for (int i = 0; i < 4; ++i) {
+    TaskRecord t = task("g[" + std::to_string(i) + "]");
+    devs.push_back(t.outputs["dev"].get<std::string>());
+    EXPECT_TRUE(devs.back() == "0" || devs.back() == "1") << devs.back();
+    std::ifstream in(t.outputs["t"]["uri"].get<std::string>());
+    long long a, b;
+    in >> a >> b;
+    spans.push_back({a, b});
+  }
+  // Tasks that overlapped in time held different devices.
+  for (size_t i = 0; i < spans.size(); ++i) {
+    for (size_t j = i + 1; j < spans.size(); ++j) {
+      if (spans[i].first < spans[j].second && spans[j].first < spans[i].second) {
+        EXPECT_NE(devs[i], devs[j]) << "items " << i << " and " << j << " shared a GPU";
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace slipway
