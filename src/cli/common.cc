@@ -32,11 +32,12 @@ bool parse_args(const Args& args, const std::string& usage, po::options_descript
   return true;
 }
 
-std::optional<OutputMode> output_mode(const po::variables_map& vm) {
+std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_dot) {
   std::string o = vm.count("output") ? vm["output"].as<std::string>() : "text";
   if (o == "text") return OutputMode::kText;
   if (o == "json") return OutputMode::kJson;
-  std::fprintf(stderr, "slipway: --output must be text or json, not '%s'\n", o.c_str());
+  if (o == "dot" && allow_dot) return OutputMode::kDot;
+  std::fprintf(stderr, "slipway: --output must be text, json%s, not '%s'\n", allow_dot ? " or dot" : "", o.c_str());
   return std::nullopt;
 }
 

@@ -17,7 +17,7 @@ namespace slipway::cli {
 
 namespace po = boost::program_options;
 
-enum class OutputMode { kText, kJson };
+enum class OutputMode { kText, kJson, kDot };
 
 // Parses `args` with the given options and positionals. On --help prints usage and returns 0 in
 // *exit_code; on a bad option prints the error and returns 2. Returns true to continue.
@@ -25,8 +25,8 @@ bool parse_args(const Args& args, const std::string& usage, po::options_descript
                 const po::positional_options_description& pos, po::variables_map* vm,
                 int* exit_code);
 
-// --output text|json, validated.
-std::optional<OutputMode> output_mode(const po::variables_map& vm);
+// --output text|json (and dot where `allow_dot`), validated.
+std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_dot = false);
 
 // Reads, parses and validates a pipeline file; diagnostics are printed to stderr.
 struct LoadedPipeline {

@@ -7,6 +7,7 @@
 
 #include "backends/backend.h"
 #include "cli/common.h"
+#include "cli/dot.h"
 #include "cli/driver.h"
 #include "core/clock.h"
 #include "core/files.h"
@@ -19,18 +20,21 @@ namespace fs = std::filesystem;
 int cmd_validate(const Args& args) {
   po::options_description opts("validate options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
-      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+      "output,o", po::value<std::string>()->default_value("text"), "text, json or dot (Graphviz)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   int rc = 0;
-  if (!parse_args(args, "slipway validate FILE [--output text|json]", opts, pos, &vm, &rc)) return rc;
-  auto mode = output_mode(vm);
+  if (!parse_args(args, "slipway validate FILE [--output text|json|dot]", opts, pos, &vm, &rc)) return rc;
+  auto mode = output_mode(vm, /*allow_dot=*/true);
   if (!mode) return 2;
   std::string file = vm["file"].as<std::string>();
   LoadedPipeline p = load_pipeline_file(file);
   bool ok = p.spec.has_value();
-  if (*mode == OutputMode::kJson) {
+  if (*mode == OutputMode::kDot) {
+    std::fputs(p.diagnostics.to_string().c_str(), stderr);
+    if (ok) std::fputs(pipeline_dot(*p.spec, {}).c_str(), stdout);
+  } else if (*mode == OutputMode::kJson) {
     nlohmann::json j = {{"file", file}, {"valid", ok}, {"diagnostics", p.diagnostics.to_json()}};
     if (ok) {
       j["pipeline"] = p.spec->name;

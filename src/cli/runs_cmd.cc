@@ -9,6 +9,7 @@
 #include "backends/local/process_scan.h"
 #include "cli/common.h"
 #include "spec/types.h"
+#include "cli/dot.h"
 #include "cli/driver.h"
 #include "cli/live_table.h"
 #include "core/clock.h"
@@ -83,6 +84,19 @@ int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
 }
 
 int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
+  if (mode == OutputMode::kDot) {
+    LoadedPipeline p = load_pipeline_text(run.source, run.pipeline_file);
+    if (!p.spec) {
+      std::fputs(p.diagnostics.to_string().c_str(), stderr);
+      return 1;
+    }
+    std::map<std::string, std::string> states;
+    for (const auto& v : views_of(store, run.id))
+      states[v.name] = std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
+                       (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total) : "");
+    std::fputs(pipeline_dot(*p.spec, states).c_str(), stdout);
+    return 0;
+  }
   if (mode == OutputMode::kJson) {
     print_json(run_document(store, run));
     return 0;
@@ -195,9 +209,9 @@ int cmd_runs(const Args& args) {
   po::variables_map vm;
   int rc = 0;
   if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
-  auto mode = output_mode(vm);
-  if (!mode) return 2;
   std::string verb = vm["verb"].as<std::string>();
+  auto mode = output_mode(vm, /*allow_dot=*/verb == "show");
+  if (!mode) return 2;
   static const std::vector<std::string> kVerbs = {"ls", "show", "logs", "cancel", "resume", "retry"};
   if (std::find(kVerbs.begin(), kVerbs.end(), verb) == kVerbs.end()) {
     std::fprintf(stderr, "slipway runs: unknown verb '%s'; usage: %s\n", verb.c_str(), kUsage);
