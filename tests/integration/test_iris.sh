@@ -48,3 +48,7 @@ expect_eq "$(json "$WORK/lineage.json" "d['produced_by'][0]['inputs'][0]['artifa
 expect_eq "$(json "$WORK/lineage.json" "sorted(c['task'] for c in d['consumed_by'] if c['run']=='$run_id')")" "['evaluate', 'register']" "model consumed by evaluate and register"
 "$SLIPWAY" lineage "$model_id" | grep -q "output 'model' of $run_id/train" || fail "text lineage"
 pass "lineage text output"
+"$SLIPWAY" runs show "$run_id" --output dot > "$WORK/dag.dot"
+grep -q '"train" -> "evaluate";' "$WORK/dag.dot" || fail "DOT has no train -> evaluate edge"
+grep -q 'label="register.*SUCCEEDED' "$WORK/dag.dot" || fail "DOT does not colour register by state"
+pass "runs show --output dot draws the DAG with states"
