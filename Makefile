@@ -22,9 +22,10 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	SLIPWAY_HOME=$(SLIPWAY_HOME) $(BUILD)/slipway run configs/pipelines/iris.yaml
 
+# The fuzzer first, so ctest's summary is the last thing printed.
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) fuzz
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)
