@@ -67,6 +67,30 @@ class EngineTest : public ::testing::Test {
     return t.ok() ? *t : TaskRecord{};
   }
 
+  // Fan-out items that record "start\nend" (ns) in an artifact output: their time spans.
+  std::vector<std::pair<long long, long long>> spans(const std::string& task_name, int items,
+                                                     const std::string& output) {
+    std::vector<std::pair<long long, long long>> out;
+    for (int i = 0; i < items; ++i) {
+      std::ifstream in(task(task_name + "[" + std::to_string(i) + "]").outputs[output]["uri"].get<std::string>());
+      long long a = 0, b = 0;
+      in >> a >> b;
+      out.push_back({a, b});
+    }
+    return out;
+  }
+
+  // The most spans in progress at any span's start.
+  static int max_overlap(const std::vector<std::pair<long long, long long>>& spans) {
+    int most = 0;
+    for (const auto& s : spans) {
+      int n = 0;
+      for (const auto& o : spans) n += o.first <= s.first && s.first < o.second;
+      most = std::max(most, n);
+    }
+    return most;
+  }
+
   fs::path home_;
   std::unique_ptr<Store> store_;
   PipelineSpec spec_;
@@ -120,22 +144,9 @@ tasks:
   ASSERT_EQ(state, "SUCCEEDED");
   EXPECT_EQ(task("sq").outputs["sq"], Json({1, 4, 9, 16, 25, 36}));
   EXPECT_EQ(task("total").outputs["total"], 91);
-  // Overlap check from the recorded intervals.
-  std::vector<std::pair<long long, long long>> spans;
-  for (int i = 0; i < 6; ++i) {
-    std::ifstream in(task("sq[" + std::to_string(i) + "]").outputs["start"]["uri"].get<std::string>());
-    long long a, b;
-    in >> a >> b;
-    spans.push_back({a, b});
-  }
-  int max_overlap = 0;
-  for (const auto& s : spans) {
-    int n = 0;
-    for (const auto& o : spans) n += o.first <= s.first && s.first < o.second;
-    max_overlap = std::max(max_overlap, n);
-  }
-  EXPECT_LE(max_overlap, 2);
-  EXPECT_GE(max_overlap, 2);  // and parallelism was used
+  int most = max_overlap(spans("sq", 6, "start"));
+  EXPECT_LE(most, 2);
+  EXPECT_GE(most, 2);  // and parallelism was used
 }
 
 TEST_F(EngineTest, ExitHandlerRunsAfterFailureAndSeesStatus) {
@@ -250,18 +261,7 @@ tasks:
   t: {component: busy, for_each: "{{params.items}}", resources: {cpus: 1}}
 )", {}, {2000, 0, 0});
   ASSERT_EQ(state, "SUCCEEDED");
-  std::vector<std::pair<long long, long long>> spans;
-  for (int i = 0; i < 4; ++i) {
-    std::ifstream in(task("t[" + std::to_string(i) + "]").outputs["t"]["uri"].get<std::string>());
-    long long a, b;
-    in >> a >> b;
-    spans.push_back({a, b});
-  }
-  for (const auto& s : spans) {
-    int n = 0;
-    for (const auto& o : spans) n += o.first <= s.first && s.first < o.second;
-    EXPECT_LE(n, 2);
-  }
+  EXPECT_LE(max_overlap(spans("t", 4, "t")), 2);
 }
 
 TEST_F(EngineTest, MissingOutputFailsWithAClearMessage) {
@@ -304,12 +304,6 @@ tasks:
   EXPECT_FALSE(task("c").cached);
 }
 
-}  // namespace
-}  // namespace slipway
-
-namespace slipway {
-namespace {
-
 TEST_F(EngineTest, GpusAreAssignedByIndexAndNeverShared) {
   // A machine declared with 2 GPUs; 4 tasks of 1 GPU each: each sees one device, two at a time.
   std::string state = run(R"(name: gpus
@@ -322,21 +316,16 @@ tasks:
   g: {component: gpu, for_each: "{{params.items}}", resources: {cpus: 100m, gpus: 1}, cache: false}
 )", {}, {4000, 0, 2});
   ASSERT_EQ(state, "SUCCEEDED");
-  std::vector<std::pair<long long, long long>> spans;
   std::vector<std::string> devs;
   for (int i = 0; i < 4; ++i) {
-    TaskRecord t = task("g[" + std::to_string(i) + "]");
-    devs.push_back(t.outputs["dev"].get<std::string>());
+    devs.push_back(task("g[" + std::to_string(i) + "]").outputs["dev"].get<std::string>());
     EXPECT_TRUE(devs.back() == "0" || devs.back() == "1") << devs.back();
-    std::ifstream in(t.outputs["t"]["uri"].get<std::string>());
-    long long a, b;
-    in >> a >> b;
-    spans.push_back({a, b});
   }
   // Tasks that overlapped in time held different devices.
-  for (size_t i = 0; i < spans.size(); ++i) {
-    for (size_t j = i + 1; j < spans.size(); ++j) {
-      if (spans[i].first < spans[j].second && spans[j].first < spans[i].second) {
+  auto t = spans("g", 4, "t");
+  for (size_t i = 0; i < t.size(); ++i) {
+    for (size_t j = i + 1; j < t.size(); ++j) {
+      if (t[i].first < t[j].second && t[j].first < t[i].second) {
         EXPECT_NE(devs[i], devs[j]) << "items " << i << " and " << j << " shared a GPU";
       }
     }
