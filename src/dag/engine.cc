@@ -602,6 +602,7 @@ Result<std::string> Engine::run() {
   std::vector<Completion> completions;
   for (;;) {
     std::int64_t now = now_ms();
+    bool continue_now = false;
     SLIPWAY_RETURN_IF_ERROR(store_.begin());
     for (const auto& c : synthetic_) handle_completion(c);
     synthetic_.clear();
@@ -641,6 +642,16 @@ Result<std::string> Engine::run() {
     if (cancel_flag_.load() && !cancelling_) cancel_everything();
     std::vector<TaskLaunch> launches;
     start_ready(&launches);
+    if (launches.empty() && running_ == 0 && !ready_.empty()) {
+      // Nothing runs and the head of the queue still does not fit: it never will (the machine
+      // changed since the run was checked, e.g. on resume). Fail it rather than wait forever.
+      int idx = ready_.front();
+      ready_.pop_front();
+      Status fits = backend_.check_fits(nodes_[idx].task->resources);
+      finish(nodes_[idx], TaskState::kFailed,
+             fits.ok() ? "resources never became free" : "cannot run here: " + fits.message());
+      continue_now = true;
+    }
     if (now - last_heartbeat_ >= opts_.heartbeat_ms) {
       last_heartbeat_ = now;
       store_.heartbeat(run_.id, getpid(), now);
@@ -669,7 +680,7 @@ Result<std::string> Engine::run() {
       pid_updates_.push_back(n.idx);
     }
     if (opts_.on_tick) opts_.on_tick();
-    if (!synthetic_.empty()) continue;
+    if (!synthetic_.empty() || continue_now) continue;
     std::int64_t wait_ms = std::max<std::int64_t>(0, next_wake(now_ms()) - now_ms());
     if (!ready_.empty() && backend_.in_flight() == 0) wait_ms = 0;
     completions = backend_.wait(wait_ms);
