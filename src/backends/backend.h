@@ -30,6 +30,12 @@ struct TaskLaunch {
   Resources resources;
 };
 
+// An attempt a dead driver left running: what a backend needs to find it again.
+struct Adoptable {
+  std::string key;         // "task#attempt"
+  std::string backend_id;  // "" when the driver died before recording it
+};
+
 struct LaunchHandle {
   std::int64_t pid = 0;     // local process group leader, 0 when not local
   std::string backend_id;   // what the backend calls it (pid, Slurm job id, object name)
@@ -40,6 +46,8 @@ struct Completion {
   int exit_code = -1;       // -1 when killed by a signal or never started
   int signal = 0;
   bool terminated = false;  // ended because terminate() was called
+  bool timed_out = false;   // the backend enforced a time limit (Slurm TIMEOUT)
+  bool infrastructure = false;  // node failure or preemption: retried without counting
   std::string message;      // why, in words
   std::int64_t finished_ms = 0;
 };
@@ -65,9 +73,12 @@ class Backend {
   virtual void terminate(const std::string& key, std::int64_t grace_ms) = 0;
   virtual size_t in_flight() const = 0;
 
-  // After a driver died: stop whatever it left running for this run, so the resumed driver can
-  // start those tasks afresh without duplicates. Returns how many processes were stopped.
-  virtual Result<int> reclaim_orphans(const std::string& run_id) = 0;
+  // After a driver died: `running` are the attempts it had recorded as running. The backend
+  // adopts those it can still follow (their completions then arrive through wait() under their
+  // keys) and stops everything else it finds of the run, so nothing runs twice. With `running`
+  // empty it stops all of the run's work (cancel without a driver). Returns the adopted keys.
+  virtual Result<std::vector<std::string>> reattach(const std::string& run_id,
+                                                    const std::vector<Adoptable>& running) = 0;
 };
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name);

@@ -51,11 +51,6 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
     std::fprintf(stderr, "slipway: %s\n", lease.message().c_str());
     return 1;
   }
-  if (opts.resume || opts.rerun_failed) {
-    auto n = (*backend)->reclaim_orphans(run->id);
-    if (n.ok() && *n > 0)
-      std::fprintf(stderr, "slipway: stopped %d process(es) left by the run's previous driver\n", *n);
-  }
   if (opts.rerun_failed || opts.resume) {
     // Clear a cancel request of the earlier attempt at this run, so the new driver runs.
     store.db().prepare("UPDATE runs SET cancel_requested = 0 WHERE id = ?1").bind(1, run->id).done();

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <thread>
 
-#include "backends/local/process_scan.h"
+#include "backends/backend.h"
 #include "cli/common.h"
 #include "spec/types.h"
 #include "cli/dot.h"
@@ -168,7 +168,9 @@ int runs_cancel(Store& store, const RunRecord& run) {
     if (!driver_alive && i >= 2) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  int stopped = stop_processes(find_run_processes(run.id), 5000);
+  // No live driver: the backend stops whatever of the run it still finds (processes, jobs).
+  auto backend = make_backend(run.backend);
+  if (backend.ok()) (*backend)->reattach(run.id, {});
   store.begin();
   for (auto t : store.list_tasks(run.id)) {
     if (t.state == "PENDING" || t.state == "RUNNING") {
@@ -185,9 +187,9 @@ int runs_cancel(Store& store, const RunRecord& run) {
       store.upsert_attempt(a);
     }
   store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
-  store.add_event(run.id, "", "CANCELLED", "no live driver; " + std::to_string(stopped) + " processes stopped", now_ms());
+  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left", now_ms());
   store.commit();
-  std::printf("run %s CANCELLED (%d processes stopped)\n", run.id.c_str(), stopped);
+  std::printf("run %s CANCELLED\n", run.id.c_str());
   return 0;
 }
 

@@ -52,6 +52,27 @@ void Engine::restore(Node& n) {
   for (const auto& a : store_.list_attempts(run_.id, n.name))
     if (a.state == "FAILED" || a.state == "TIMEOUT") ++n.failures;
   TaskState s = task_state_from_string(r.state);
+  if (auto ad = adopted_.find(n.name); ad != adopted_.end() && s == TaskState::kRunning) {
+    // The backend follows this attempt again; its completion arrives like any other.
+    const AttemptRecord& a = ad->second;
+    n.state = TaskState::kRunning;
+    n.attempts = a.number;
+    n.attempt = a;
+    n.launch_key = n.name + "#" + std::to_string(a.number);
+    n.started_ms = r.started_ms;
+    n.cache_key = r.cache_key;
+    by_key_[n.launch_key] = n.idx;
+    CommandLine cl;
+    if (n.comp)
+      for (const auto& o : n.comp->outputs) cl.output_paths[o.name] = task_dir(n) + "/outputs/" + o.name;
+    commands_[n.launch_key] = cl;
+    if (n.task->timeout_ms > 0) {
+      n.deadline_ms = a.started_ms + n.task->timeout_ms;
+      deadlines_.insert({n.deadline_ms, n.idx});
+    }
+    ++running_;
+    return;
+  }
   bool rerun = s == TaskState::kCancelled || s == TaskState::kRunning || s == TaskState::kPending ||
                (opts_.rerun_failed && (s == TaskState::kFailed || s == TaskState::kUpstreamFailed));
   if (opts_.rerun_failed && s == TaskState::kFailed) n.failures = 0;
@@ -67,15 +88,33 @@ void Engine::restore(Node& n) {
 
 Status Engine::prepare() {
   for (const auto& r : store_.list_tasks(run_.id)) persisted_[r.name] = r;
-  // Attempts a dead driver left RUNNING are lost: their processes were reclaimed before this.
   SLIPWAY_RETURN_IF_ERROR(store_.begin());
-  for (auto& a : store_.list_attempts(run_.id)) {
-    if (a.state == "RUNNING") {
-      a.state = "LOST";
-      a.finished_ms = now_ms();
-      a.message = "the driver stopped while this attempt ran; it was stopped and will run again";
-      store_.upsert_attempt(a);
+  // Attempts a dead driver left RUNNING: the backend adopts those it can still follow and stops
+  // everything else of the run; the rest are LOST and run again.
+  std::vector<AttemptRecord> left;
+  for (auto& a : store_.list_attempts(run_.id))
+    if (a.state == "RUNNING") left.push_back(a);
+  if (!persisted_.empty()) {
+    std::vector<Adoptable> adoptable;
+    for (const auto& a : left) adoptable.push_back({a.task + "#" + std::to_string(a.number), a.backend_id});
+    auto adopted = backend_.reattach(run_.id, adoptable);
+    if (!adopted.ok()) {
+      store_.rollback();
+      return adopted.status();
     }
+    for (const auto& key : *adopted)
+      for (const auto& a : left)
+        if (a.task + "#" + std::to_string(a.number) == key) adopted_[a.task] = a;
+  }
+  for (auto& a : left) {
+    if (adopted_.count(a.task)) {
+      store_.add_event(run_.id, a.task, "REATTACHED", "attempt " + std::to_string(a.number) + " (" + a.backend_id + ")", now_ms());
+      continue;
+    }
+    a.state = "LOST";
+    a.finished_ms = now_ms();
+    a.message = "the driver stopped while this attempt ran; it was stopped and will run again";
+    store_.upsert_attempt(a);
   }
   std::vector<const Task*> main, fin;
   for (const auto& t : spec_.tasks) (t.is_finally ? fin : main).push_back(&t);
@@ -92,6 +131,7 @@ Status Engine::prepare() {
   }
   for (auto& n : nodes_) {
     restore(n);
+    if (n.state == TaskState::kRunning) continue;  // adopted
     if (!persisted_.count(n.name) || !is_terminal(n.state)) {
       n.state = TaskState::kPending;
       persist(n);
@@ -187,6 +227,10 @@ void Engine::expand(Node& group) {
       ++terminal_;
       failed_ += item.state == TaskState::kFailed || item.state == TaskState::kUpstreamFailed;
       ++nodes_[gi].items_done;
+      continue;
+    }
+    if (item.state == TaskState::kRunning) {  // adopted from a dead driver
+      ++nodes_[gi].items_running;
       continue;
     }
     persist(item);
@@ -458,6 +502,8 @@ void Engine::handle_completion(const Completion& c) {
   } else if (n.timed_out) {
     attempt_state = "TIMEOUT";
     why = "timed out after " + format_duration_ms(n.task->timeout_ms);
+  } else if (c.timed_out) {
+    attempt_state = "TIMEOUT";
   } else if (c.terminated || cancelling_) {
     attempt_state = "CANCELLED";
     if (why.empty()) why = "cancelled";
@@ -476,6 +522,17 @@ void Engine::handle_completion(const Completion& c) {
     return finish(n, TaskState::kSucceeded);
   }
   if (attempt_state == "CANCELLED" && cancelling_) return finish(n, TaskState::kCancelled, why);
+  if (c.infrastructure && !cancelling_ && n.free_retries < 3) {
+    // Node failure or preemption is not the task's fault: run it again without counting.
+    ++n.free_retries;
+    n.state = TaskState::kPending;
+    n.ready_at_ms = now_ms();
+    n.message = why;
+    persist(n);
+    event(n, "REQUEUE", why);
+    delayed_.push_back(n.idx);
+    return;
+  }
   ++n.failures;
   if (!cancelling_ && n.failures <= n.task->retry.limit) {
     std::int64_t delay = n.task->retry.delay_before(n.attempts + 1);
@@ -672,7 +729,11 @@ Result<std::string> Engine::run() {
       auto h = backend_.launch(l);
       Node& n = nodes_[by_key_.at(l.key)];
       if (!h.ok()) {
-        synthetic_.push_back({l.key, -1, 0, false, h.status().message(), now_ms()});
+        Completion failed;
+        failed.key = l.key;
+        failed.message = h.status().message();
+        failed.finished_ms = now_ms();
+        synthetic_.push_back(std::move(failed));
         continue;
       }
       n.attempt.pid = h->pid;

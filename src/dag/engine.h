@@ -68,7 +68,7 @@ class Engine {
     TaskState state = TaskState::kPending;
     bool cached = false;
     bool is_group = false;
-    int attempts = 0, failures = 0;
+    int attempts = 0, failures = 0, free_retries = 0;
     int unmet = 0;
     std::vector<int> deps, dependents;
     std::int64_t started_ms = 0, finished_ms = 0, ready_at_ms = 0, deadline_ms = 0;
@@ -117,6 +117,7 @@ class Engine {
   std::vector<Completion> synthetic_;
   std::vector<int> pid_updates_;
   std::map<std::string, CommandLine> commands_;  // launch key -> rendered command
+  std::map<std::string, AttemptRecord> adopted_;  // task name -> attempt the backend re-attached
   std::map<std::string, Json> params_;             // the run's parameters, parsed once
   std::set<std::pair<std::int64_t, int>> deadlines_;  // (deadline, node) of running attempts
   int terminal_ = 0;

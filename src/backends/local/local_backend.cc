@@ -252,13 +252,13 @@ void LocalBackend::terminate(const std::string& key, std::int64_t grace_ms) {
   ::kill(-r.pid, SIGTERM);
 }
 
-Result<int> LocalBackend::reclaim_orphans(const std::string& run_id) {
-  auto pids = find_run_processes(run_id);
+Result<std::vector<std::string>> LocalBackend::reattach(const std::string& run_id,
+                                                        const std::vector<Adoptable>&) {
   std::vector<pid_t> foreign;
-  for (pid_t p : pids)
+  for (pid_t p : find_run_processes(run_id))
     if (!running_.count(p)) foreign.push_back(p);
-  if (foreign.empty()) return 0;
-  return stop_processes(foreign, 3000);
+  if (!foreign.empty()) stop_processes(foreign, 3000);
+  return std::vector<std::string>{};
 }
 
 }  // namespace slipway

@@ -39,7 +39,10 @@ class LocalBackend : public Backend {
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
   size_t in_flight() const override { return running_.size(); }
-  Result<int> reclaim_orphans(const std::string& run_id) override;
+  // Local processes cannot be adopted (their exit status goes to the dead driver's parent), so
+  // every process left with the run's SLIPWAY_RUN_ID is stopped and nothing is adopted.
+  Result<std::vector<std::string>> reattach(const std::string& run_id,
+                                            const std::vector<Adoptable>& running) override;
 
   const LocalCapacity& capacity() const { return cap_; }
 

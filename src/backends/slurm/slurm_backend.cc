@@ -1,0 +1,157 @@
+#include "backends/slurm/slurm_backend.h"
+
+#include <time.h>
+
+#include <filesystem>
+
+#include "backends/slurm/sbatch_script.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace slipway {
+
+SlurmBackend::SlurmBackend(SlurmConfig config) : config_(std::move(config)) {}
+
+Result<CommandResult> SlurmBackend::call(const std::vector<std::string>& argv) {
+  ++calls_[argv[0]];
+  return run_command(argv, 60'000);
+}
+
+Status SlurmBackend::check_fits(const Resources& r) const {
+  // The controller is the judge: sbatch refuses what no node can give, at submission.
+  if (r.nodes < 1 || r.tasks_per_node < 1) return InvalidInput("asks for no nodes or no tasks");
+  return Status::Ok();
+}
+
+bool SlurmBackend::has_room(const Resources&) const {
+  return static_cast<int>(jobs_.size()) + reserved_ < config_.max_in_flight;
+}
+
+bool SlurmBackend::reserve(const Resources& r) {
+  if (!has_room(r)) return false;
+  ++reserved_;
+  return true;
+}
+
+Result<LaunchHandle> SlurmBackend::launch(const TaskLaunch& l) {
+  if (reserved_ > 0) --reserved_;
+  std::string script_path = l.workdir + "/attempt-" + std::to_string(l.attempt) + ".sbatch";
+  std::error_code ec;
+  std::filesystem::create_directories(l.workdir, ec);
+  Status st = write_file_atomic(script_path, render_sbatch_script(l, config_));
+  if (!st.ok()) return st;
+  auto r = call({"sbatch", "--parsable", script_path});
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    std::string msg = trim(r->err.empty() ? r->out : r->err);
+    return Failed("sbatch refused the job: " + msg);
+  }
+  // --parsable prints "jobid" or "jobid;cluster".
+  std::string id = split(trim(r->out), ';')[0];
+  if (id.empty()) return Failed("sbatch printed no job id: " + r->out + r->err);
+  jobs_[id] = l.key;
+  by_key_[l.key] = id;
+  return LaunchHandle{0, id};
+}
+
+std::map<std::string, SlurmJobState> SlurmBackend::poll_jobs(const std::vector<std::string>& ids) {
+  std::map<std::string, SlurmJobState> states;
+  if (ids.empty()) return states;
+  auto sq = call({"squeue", "-h", "-o", "%i|%T|%r|%j", "-j", join(ids, ",")});
+  if (sq.ok()) states = parse_squeue(sq->out);
+  bool missing = false;
+  for (const auto& id : ids) missing = missing || !states.count(id) || slurm_state_is_terminal(states[id].state);
+  if (missing) {
+    // Jobs that left the queue: one scontrol call answers for all of them (sacct needs slurmdbd).
+    auto sc = call({"scontrol", "show", "job", "-o"});
+    if (sc.ok()) {
+      auto all = parse_scontrol_jobs(sc->out);
+      for (const auto& id : ids)
+        if (all.count(id) && (!states.count(id) || slurm_state_is_terminal(all[id].state))) states[id] = all[id];
+    }
+  }
+  return states;
+}
+
+std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
+  std::vector<Completion> out;
+  std::int64_t now = now_ms();
+  std::int64_t next = last_poll_ms_ + config_.poll_interval_ms;
+  if (jobs_.empty() || next > now + timeout_ms) {
+    std::int64_t sleep_ms = jobs_.empty() ? timeout_ms : std::min(timeout_ms, next - now);
+    if (sleep_ms > 0) {
+      struct timespec ts{static_cast<time_t>(sleep_ms / 1000), static_cast<long>((sleep_ms % 1000) * 1'000'000)};
+      nanosleep(&ts, nullptr);
+    }
+    if (jobs_.empty() || next > now_ms()) return out;
+  } else if (next > now) {
+    struct timespec ts{static_cast<time_t>((next - now) / 1000), static_cast<long>(((next - now) % 1000) * 1'000'000)};
+    nanosleep(&ts, nullptr);
+  }
+  last_poll_ms_ = now_ms();
+  std::vector<std::string> ids;
+  for (const auto& [id, _] : jobs_) ids.push_back(id);
+  auto states = poll_jobs(ids);
+  for (const auto& id : ids) {
+    auto it = states.find(id);
+    Completion c;
+    if (it == states.end()) {
+      // Neither squeue nor scontrol knows it: purged after MinJobAge, or lost with the controller.
+      c.key = jobs_[id];
+      c.finished_ms = now_ms();
+      c.message = "Slurm job " + id + " is no longer known to the controller; its outcome is lost";
+    } else if (slurm_state_is_terminal(it->second.state)) {
+      c = completion_from_slurm(jobs_[id], it->second);
+    } else {
+      continue;
+    }
+    by_key_.erase(jobs_[id]);
+    jobs_.erase(id);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void SlurmBackend::terminate(const std::string& key, std::int64_t) {
+  // scancel sends SIGTERM and, after the cluster's KillWait, SIGKILL.
+  auto it = by_key_.find(key);
+  if (it != by_key_.end()) call({"scancel", it->second});
+}
+
+Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_id,
+                                                        const std::vector<Adoptable>& running) {
+  // Every job of the run the controller still knows, by name: queued and recently finished.
+  const std::string prefix = slurm_job_name_prefix(run_id);
+  std::map<std::string, SlurmJobState> found;
+  auto sc = call({"scontrol", "show", "job", "-o"});
+  if (!sc.ok()) return sc.status();
+  if (sc->exit_code == 0)
+    for (const auto& [id, j] : parse_scontrol_jobs(sc->out))
+      if (starts_with(j.name, prefix)) found[id] = j;
+  std::vector<std::string> adopted;
+  std::vector<std::string> stray;
+  std::map<std::string, std::string> wanted;  // key -> recorded job id
+  for (const auto& a : running) wanted[a.key] = a.backend_id;
+  for (const auto& [id, j] : found) {
+    std::string key = j.name.substr(prefix.size());
+    auto w = wanted.find(key);
+    bool ours = w != wanted.end() && (w->second.empty() || w->second == id) && !by_key_.count(key);
+    if (ours) {
+      jobs_[id] = key;
+      by_key_[key] = id;
+      adopted.push_back(key);
+    } else if (!slurm_state_is_terminal(j.state)) {
+      stray.push_back(id);
+    }
+  }
+  if (!stray.empty()) {
+    std::vector<std::string> argv = {"scancel"};
+    argv.insert(argv.end(), stray.begin(), stray.end());
+    call(argv);
+  }
+  return adopted;
+}
+
+}  // namespace slipway

@@ -1,0 +1,34 @@
+// What Slurm says about jobs, parsed: squeue's "%i|%T|%r" lines and `scontrol show job -o`
+// records. Pure functions, unit-tested on real output shapes.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "backends/backend.h"
+
+namespace slipway {
+
+struct SlurmJobState {
+  std::string id;
+  std::string name;
+  std::string state;   // PENDING RUNNING COMPLETED FAILED CANCELLED TIMEOUT ...
+  std::string reason;
+  int exit_code = -1;  // from ExitCode=N:S
+  int signal = 0;
+  std::string nodes;
+};
+
+// squeue -h -o "%i|%T|%r|%j" lines, keyed by job id.
+std::map<std::string, SlurmJobState> parse_squeue(const std::string& out);
+
+// scontrol show job -o: one job per line of Key=Value fields, keyed by job id.
+std::map<std::string, SlurmJobState> parse_scontrol_jobs(const std::string& out);
+
+bool slurm_state_is_terminal(const std::string& state);
+
+// A terminal job as the engine's Completion: exit code, signal, why in words, and whether the
+// failure was the infrastructure's (node failure, preemption) so it is retried for free.
+Completion completion_from_slurm(const std::string& key, const SlurmJobState& j);
+
+}  // namespace slipway

@@ -1,0 +1,22 @@
+// Running a short-lived helper command (sbatch, squeue, kubectl) and capturing what it says.
+// Blocking; for commands expected to answer in seconds. Not for task processes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace slipway {
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when it could not be started or was killed by a signal
+  std::string out, err;
+};
+
+// Runs argv[0] (looked up on PATH) with the given arguments; kills it after timeout_ms.
+// A command that cannot be started is an error; a non-zero exit is a result.
+Result<CommandResult> run_command(const std::vector<std::string>& argv, int timeout_ms = 60'000,
+                                  const std::string& stdin_text = "");
+
+}  // namespace slipway
