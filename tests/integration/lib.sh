@@ -45,7 +45,7 @@ wait_for_task_state() {
   local run=$1 task=$2 state=$3 limit=${4:-30} i=0
   while [ $i -lt $((limit * 10)) ]; do
     "$SLIPWAY" runs show "$run" --output json > "$WORK/show.json" 2>/dev/null || true
-    if [ -s "$WORK/show.json" ] && [ "$(json "$WORK/show.json" "[t['state'] for t in d['tasks'] if t['name']=='$task'][0]")" == "$state" ]; then
+    if [ -s "$WORK/show.json" ] && [ "$(json "$WORK/show.json" "next((t['state'] for t in d['tasks'] if t['name']=='$task'), '')")" == "$state" ]; then
       return 0
     fi
     sleep 0.1

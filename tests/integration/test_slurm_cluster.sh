@@ -9,8 +9,8 @@ if ! command -v slurmctld > /dev/null; then
 fi
 cluster="$SLIPWAY_SOURCE_DIR/slurm/local-cluster.sh"
 dir="$WORK/cluster"
-# Ports of their own, so a developer's cluster on the default ports is left alone.
-export SLIPWAY_SLURMCTLD_PORT=16917 SLIPWAY_SLURMD_PORT=17101
+# Ports of their own, apart from the default (a developer's cluster) and the shared test cluster.
+export SLIPWAY_SLURMCTLD_PORT=16927 SLIPWAY_SLURMD_PORT=17111
 trap '"$cluster" down "$dir" > /dev/null 2>&1 || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
 
 "$cluster" up "$dir"

@@ -1,12 +1,28 @@
 #include "backends/slurm/sbatch_script.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace slipway {
 
 std::string slurm_job_name_prefix(const std::string& run_id) { return "sw:" + run_id + ":"; }
 
-std::string slurm_job_name(const TaskLaunch& l) { return slurm_job_name_prefix(l.run_id) + l.key; }
+// sbatch reads '#' in a directive as the start of a comment, so the key's '#' becomes ':'.
+std::string slurm_job_name(const TaskLaunch& l) {
+  std::string key = l.key;
+  std::replace(key.begin(), key.end(), '#', ':');
+  return slurm_job_name_prefix(l.run_id) + key;
+}
+
+std::string launch_key_from_job_name(const std::string& run_id, const std::string& job_name) {
+  std::string prefix = slurm_job_name_prefix(run_id);
+  if (job_name.compare(0, prefix.size(), prefix) != 0) return "";
+  std::string key = job_name.substr(prefix.size());
+  auto colon = key.rfind(':');
+  if (colon == std::string::npos) return "";
+  key[colon] = '#';
+  return key;
+}
 
 std::string slurm_time(std::int64_t ms) {
   std::int64_t s = (ms + 999) / 1000;

@@ -14,9 +14,11 @@
 
 namespace slipway {
 
-// "sw:<run>:<task>#<attempt>": how a job is found again after the driver died.
+// "sw:<run>:<task>:<attempt>": how a job is found again after the driver died.
 std::string slurm_job_name(const TaskLaunch& l);
 std::string slurm_job_name_prefix(const std::string& run_id);
+// The launch key ("task#attempt") of a job name of this run, or "" when it is not one.
+std::string launch_key_from_job_name(const std::string& run_id, const std::string& job_name);
 
 // Slurm's --time form, D-HH:MM:SS, rounded up to whole seconds.
 std::string slurm_time(std::int64_t ms);

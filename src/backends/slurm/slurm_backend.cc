@@ -135,7 +135,7 @@ Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_i
   std::map<std::string, std::string> wanted;  // key -> recorded job id
   for (const auto& a : running) wanted[a.key] = a.backend_id;
   for (const auto& [id, j] : found) {
-    std::string key = j.name.substr(prefix.size());
+    std::string key = launch_key_from_job_name(run_id, j.name);
     auto w = wanted.find(key);
     bool ours = w != wanted.end() && (w->second.empty() || w->second == id) && !by_key_.count(key);
     if (ours) {

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The Slurm backend on the shared test cluster (ctest brings it up before and down after):
+# the iris pipeline, a 2-node MPI step, fast failure on a bad partition, cancel, kill -9 + resume
+# re-attaching to a running job, and a time limit reported as TIMEOUT.
+source "$(dirname "$0")/lib.sh"
+: "${SLURM_CONF:?run through ctest, which starts the test cluster}"
+printf 'poll_interval: 200ms\n' > "$SLIPWAY_HOME/slurm.yaml"
+mkdir -p "$SLIPWAY_HOME"
+
+# --- iris, unchanged, on Slurm
+run_json "$WORK/iris.json" "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend slurm
+expect_eq "$rc" 0 "iris on slurm exits 0"
+expect_eq "$(json "$WORK/iris.json" "d['state']")" SUCCEEDED "iris on slurm"
+expect_eq "$(json "$WORK/iris.json" "all(t['backend_id'].isdigit() for t in d['tasks'])")" True "every task has a Slurm job id"
+expect_eq "$(json "$WORK/iris.json" "d['backend']")" slurm "run document names the backend"
+
+# --- a 2-node MPI step
+mpicc -o "$WORK/mpi_allreduce" "$SLIPWAY_SOURCE_DIR/tests/integration/programs/mpi_allreduce.c"
+cat > "$WORK/mpi.yaml" <<YAML
+name: mpi
+components:
+  allreduce: {command: ["$WORK/mpi_allreduce"]}
+tasks:
+  reduce: {component: allreduce, resources: {nodes: 2, tasks_per_node: 1}, cache: false}
+YAML
+run_json "$WORK/mpi.json" "$WORK/mpi.yaml" --backend slurm
+expect_eq "$rc" 0 "2-node MPI step succeeds"
+run_id=$(json "$WORK/mpi.json" "d['id']")
+"$SLIPWAY" runs logs "$run_id" reduce > "$WORK/mpi.out"
+grep -q "sum 3 (expected 3)" "$WORK/mpi.out" || fail "allreduce output: $(cat "$WORK/mpi.out")"
+expect_eq "$(grep -o 'on n[0-9]' "$WORK/mpi.out" | sort -u | wc -l)" 2 "the two ranks ran on two different nodes"
+
+# --- an invalid partition fails at once, with Slurm's own words
+cat > "$WORK/bad.yaml" <<YAML
+name: bad
+components:
+  c: {command: ["true"]}
+tasks:
+  t: {component: c, resources: {partition: nosuchpartition}}
+YAML
+start=$(date +%s)
+run_json "$WORK/bad.json" "$WORK/bad.yaml" --backend slurm
+expect_eq "$rc" 1 "a bad partition fails the run"
+[ $(( $(date +%s) - start )) -lt 10 ] || fail "a bad partition should fail fast"
+json "$WORK/bad.json" "[t['message'] for t in d['tasks']][0]" | grep -qi "invalid partition" ||
+  fail "message: $(json "$WORK/bad.json" "[t['message'] for t in d['tasks']][0]")"
+pass "bad partition fails fast with sbatch's message"
+
+# --- cancel leaves no job in squeue
+cat > "$WORK/slow.yaml" <<YAML
+name: slow
+components:
+  s: {command: [sleep, "300"]}
+tasks:
+  a: {component: s, cache: false}
+  b: {component: s, cache: false}
+YAML
+run_id=$("$SLIPWAY" run "$WORK/slow.yaml" --backend slurm --detach)
+wait_for_task_state "$run_id" a RUNNING 60
+wait_for_task_state "$run_id" b RUNNING 60
+"$SLIPWAY" runs cancel "$run_id" | grep -q CANCELLED || fail "cancel did not report CANCELLED"
+sleep 1
+expect_eq "$(squeue -h -o '%j' | grep -c "^sw:$run_id:" || true)" 0 "cancel leaves no job of the run in squeue"
+
+# --- kill -9 of the driver, then resume re-attaches to the job still running
+cat > "$WORK/resume.yaml" <<YAML
+name: resume
+components:
+  nap: {command: [sh, -c, "sleep {{inputs.s}}; echo slept {{inputs.s}}"], inputs: {s: string}}
+tasks:
+  slow: {component: nap, inputs: {s: "6"}, cache: false}
+  after: {component: nap, inputs: {s: "0"}, after: [slow], cache: false}
+YAML
+"$SLIPWAY" run "$WORK/resume.yaml" --backend slurm > "$WORK/resume.out" 2>&1 &
+driver=$!
+for _ in $(seq 1 100); do
+  run_id=$("$SLIPWAY" runs ls --pipeline resume --output json | python3 -c "import json,sys; r=json.load(sys.stdin); print(r[0]['id'] if r else '')")
+  [ -n "$run_id" ] && break
+  sleep 0.1
+done
+wait_for_task_state "$run_id" slow RUNNING 60
+sleep 1  # let the driver record the job id
+job=$(json "$WORK/show.json" "[t['backend_id'] for t in d['tasks'] if t['name']=='slow'][0]")
+kill -9 "$driver"
+wait "$driver" 2>/dev/null || true
+squeue -h -j "$job" -o %T | grep -q RUNNING || fail "job $job should keep running after the driver died"
+"$SLIPWAY" runs resume "$run_id" --output json > "$WORK/resumed.json"
+expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "resumed slurm run succeeded"
+expect_eq "$(json "$WORK/resumed.json" "[(t['attempts'], t['backend_id']) for t in d['tasks'] if t['name']=='slow'][0]")" \
+  "(1, '$job')" "resume re-attached to job $job instead of running it again"
+
+# --- a task past its time limit is TIMEOUT (Slurm enforces limits in whole minutes)
+cat > "$WORK/tl.yaml" <<YAML
+name: tl
+components:
+  s: {command: [sleep, "300"]}
+tasks:
+  t: {component: s, resources: {time_limit: 1m}, cache: false}
+YAML
+run_json "$WORK/tl.json" "$WORK/tl.yaml" --backend slurm
+expect_eq "$rc" 1 "a task past its time limit fails the run"
+run_id=$(json "$WORK/tl.json" "d['id']")
+"$SLIPWAY" runs show "$run_id" --output json > /dev/null
+expect_eq "$(sqlite3 "$SLIPWAY_HOME/slipway.db" "select state from attempts where run_id='$run_id'")" TIMEOUT "the attempt is recorded as TIMEOUT"
+json "$WORK/tl.json" "d['tasks'][0]['message']" | grep -q "TIMEOUT" || fail "message should say TIMEOUT"
+pass "time limit reported as TIMEOUT"
