@@ -28,6 +28,12 @@ struct TaskLaunch {
   std::string workdir;
   std::string stdout_path, stderr_path;
   Resources resources;
+  // Fan-out items: the pipeline task they instantiate, their index, and the task's parallelism.
+  // A backend that batches (Slurm job arrays) submits items of one group together and enforces
+  // the parallelism itself.
+  std::string group;
+  int item_index = -1;
+  int parallelism = 0;
 };
 
 // An attempt a dead driver left running: what a backend needs to find it again.
@@ -67,6 +73,15 @@ class Backend {
   virtual bool reserve(const Resources& r) = 0;
   // Launches on a reservation; a failed launch gives the reservation back.
   virtual Result<LaunchHandle> launch(const TaskLaunch& l) = 0;
+  // Launches several at once; results in the same order. Backends that can batch override it.
+  virtual std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) {
+    std::vector<Result<LaunchHandle>> out;
+    for (const auto& l : ls) out.push_back(launch(l));
+    return out;
+  }
+  // True when the backend enforces a fan-out's parallelism itself (job arrays), so the engine
+  // hands it every ready item rather than `parallelism` at a time.
+  virtual bool enforces_parallelism() const { return false; }
   // Blocks up to timeout_ms for at least one completion; returns all that are available.
   virtual std::vector<Completion> wait(std::int64_t timeout_ms) = 0;
   // Asks a launch to stop: SIGTERM now, SIGKILL after grace_ms if it is still there.

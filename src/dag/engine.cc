@@ -237,7 +237,9 @@ void Engine::expand(Node& group) {
     nodes_[gi].items_waiting.push_back(idx);
   }
   Node& g = nodes_[gi];
-  int limit = g.task->parallelism > 0 ? g.task->parallelism : static_cast<int>(g.items_waiting.size());
+  int limit = g.task->parallelism > 0 && !backend_.enforces_parallelism()
+                  ? g.task->parallelism
+                  : static_cast<int>(g.items_waiting.size());
   while (!g.items_waiting.empty() && g.items_running < limit) {
     ready_.push_back(g.items_waiting.front());
     g.items_waiting.pop_front();
@@ -384,6 +386,11 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   l.stdout_path = dir + "/attempt-" + std::to_string(n.attempts) + ".out";
   l.stderr_path = dir + "/attempt-" + std::to_string(n.attempts) + ".err";
   l.resources = n.task->resources;
+  if (n.group >= 0) {
+    l.group = n.task->name;
+    l.item_index = n.item_index;
+    l.parallelism = n.task->parallelism;
+  }
   commands_[l.key] = *cl;
 
   n.launch_key = l.key;
@@ -725,8 +732,10 @@ Result<std::string> Engine::run() {
       return final_state();
     }
     // Act only on what is now durable.
-    for (const auto& l : launches) {
-      auto h = backend_.launch(l);
+    auto handles = backend_.launch_many(launches);
+    for (size_t i = 0; i < launches.size(); ++i) {
+      const TaskLaunch& l = launches[i];
+      auto& h = handles[i];
       Node& n = nodes_[by_key_.at(l.key)];
       if (!h.ok()) {
         Completion failed;

@@ -65,6 +65,35 @@ TEST(SbatchScript, MultiRankTasksRunUnderSrun) {
   EXPECT_NE(s.find("exec srun --mpi=pmix '/usr/bin/python3'"), std::string::npos) << s;
 }
 
+TEST(SbatchScript, FanOutItemsShareOneArray) {
+  std::vector<TaskLaunch> items;
+  for (int i : {0, 1, 2, 5}) {
+    TaskLaunch l = launch();
+    l.task = "fan[" + std::to_string(i) + "]";
+    l.key = l.task + "#1";
+    l.attempt = 1;
+    l.group = "fan";
+    l.item_index = i;
+    l.parallelism = 2;
+    l.workdir = "/runs/r/tasks/fan." + std::to_string(i);
+    l.stdout_path = l.workdir + "/attempt-1.out";
+    l.stderr_path = l.workdir + "/attempt-1.err";
+    l.argv = {"echo", std::to_string(i)};
+    items.push_back(l);
+  }
+  std::string s = render_sbatch_array_script(items, SlurmConfig{});
+  EXPECT_TRUE(has(s, "#SBATCH --array=0-2,5%2")) << s;
+  EXPECT_TRUE(has(s, "#SBATCH --output=/runs/r/tasks/fan.%a/attempt-1.out")) << s;
+  EXPECT_TRUE(has(s, "#SBATCH --job-name=sw:iris-1234:fan:1")) << s;
+  EXPECT_TRUE(has(s, "    cd '/runs/r/tasks/fan.5' || exit 1")) << s;
+  EXPECT_TRUE(has(s, "    exec 'echo' '5'")) << s;
+  EXPECT_EQ(launch_key_for_element("iris-1234", "sw:iris-1234:fan:1", 5), "fan[5]#1");
+  // Items whose logs do not follow one pattern cannot share an array.
+  items[1].stdout_path = "/elsewhere/out";
+  EXPECT_EQ(render_sbatch_array_script(items, SlurmConfig{}), "");
+  EXPECT_EQ(slurm_index_ranges({9, 1, 2, 3, 7}), "1-3,7,9");
+}
+
 TEST(SlurmState, ParsesSqueueAndScontrol) {
   auto q = parse_squeue("12|RUNNING|None|sw:r:a#1\n13|PENDING|Resources|sw:r:b#1\n");
   ASSERT_EQ(q.size(), 2u);
@@ -76,10 +105,16 @@ TEST(SlurmState, ParsesSqueueAndScontrol) {
       "JobId=21 ArrayJobId=21 ArrayTaskId=4 JobName=x JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15 NodeList=n1\n"
       "JobId=22 JobName=y JobState=CANCELLED Reason=None ExitCode=0:15 NodeList=n1\n");
   ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s["21_4"].array_index, 4);
   EXPECT_EQ(s["20"].exit_code, 3);
   EXPECT_EQ(s["20"].nodes, "n2");
   EXPECT_EQ(s["21_4"].state, "TIMEOUT");
   EXPECT_EQ(s["21_4"].signal, 15);
+  // Pending elements of an array come as one record; each element gets its own entry.
+  auto p = parse_scontrol_jobs("JobId=30 ArrayJobId=30 ArrayTaskId=5-7,9%2 JobName=sw:r:fan:1 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0\n");
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p["30_9"].state, "PENDING");
+  EXPECT_EQ(p["30_6"].array_index, 6);
 }
 
 TEST(SlurmState, MapsEveryTerminalState) {

@@ -35,7 +35,7 @@ run_json() {
 run_processes() {
   local run=$1 n=0
   for e in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' < "$e" 2>/dev/null | grep -qx "SLIPWAY_RUN_ID=$run"; then n=$((n + 1)); fi
+    if tr '\0' '\n' < "$e" 2>/dev/null | contains -x "SLIPWAY_RUN_ID=$run"; then n=$((n + 1)); fi
   done
   echo $n
 }
@@ -53,3 +53,7 @@ wait_for_task_state() {
   done
   fail "task $task of $run did not reach $state within ${limit}s"
 }
+
+# `cmd | contains PATTERN`: like grep -q, but reads all its input, so the writer never dies of
+# SIGPIPE and fails the pipeline under pipefail.
+contains() { grep "$@" > /dev/null; }

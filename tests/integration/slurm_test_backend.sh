@@ -30,6 +30,28 @@ run_id=$(json "$WORK/mpi.json" "d['id']")
 grep -q "sum 3 (expected 3)" "$WORK/mpi.out" || fail "allreduce output: $(cat "$WORK/mpi.out")"
 expect_eq "$(grep -o 'on n[0-9]' "$WORK/mpi.out" | sort -u | wc -l)" 2 "the two ranks ran on two different nodes"
 
+# --- a 50-item fan-out is one job array, and its parallelism limit holds
+python3 - "$WORK/array.yaml" <<'PY'
+import sys
+open(sys.argv[1], "w").write("""name: array
+params: {items: {type: list, default: %s}}
+components:
+  work:
+    command: [sh, -c, "date +%%s%%N > {{outputs.t}}; sleep 0.5; date +%%s%%N >> {{outputs.t}}; echo $(({{inputs.x}} * 2)) > {{outputs.y}}"]
+    inputs: {x: int}
+    outputs: {t: Artifact, y: int}
+tasks:
+  fan: {component: work, for_each: "{{params.items}}", parallelism: 5, inputs: {x: "{{item}}"}, cache: false}
+""" % list(range(50)))
+PY
+run_json "$WORK/array.json" "$WORK/array.yaml" --backend slurm
+expect_eq "$rc" 0 "50-item fan-out on slurm succeeds"
+expect_eq "$(json "$WORK/array.json" "len({t['backend_id'].split('_')[0] for t in d['tasks'] if t.get('item_index', -1) >= 0})")" 1 "all 50 items ran as one job array"
+expect_eq "$(json "$WORK/array.json" "[t['outputs']['y'] for t in d['tasks'] if t['name']=='fan'][0] == [2*i for i in range(50)]")" True "fan-in collects every item's output in order"
+overlap=$(json "$WORK/array.json" "max(sum(1 for o in s if o[0] <= a[0] < o[1]) for s in [[tuple(map(int, open(t['outputs']['t']['uri']).read().split())) for t in d['tasks'] if t.get('item_index', -1) >= 0]] for a in s)")
+[ "$overlap" -le 5 ] || fail "at most 5 items should run at once, saw $overlap"
+pass "parallelism 5 respected (at most $overlap at once)"
+
 # --- an invalid partition fails at once, with Slurm's own words
 cat > "$WORK/bad.yaml" <<YAML
 name: bad
@@ -42,7 +64,7 @@ start=$(date +%s)
 run_json "$WORK/bad.json" "$WORK/bad.yaml" --backend slurm
 expect_eq "$rc" 1 "a bad partition fails the run"
 [ $(( $(date +%s) - start )) -lt 10 ] || fail "a bad partition should fail fast"
-json "$WORK/bad.json" "[t['message'] for t in d['tasks']][0]" | grep -qi "invalid partition" ||
+json "$WORK/bad.json" "[t['message'] for t in d['tasks']][0]" | contains -i "invalid partition" ||
   fail "message: $(json "$WORK/bad.json" "[t['message'] for t in d['tasks']][0]")"
 pass "bad partition fails fast with sbatch's message"
 
@@ -58,7 +80,7 @@ YAML
 run_id=$("$SLIPWAY" run "$WORK/slow.yaml" --backend slurm --detach)
 wait_for_task_state "$run_id" a RUNNING 60
 wait_for_task_state "$run_id" b RUNNING 60
-"$SLIPWAY" runs cancel "$run_id" | grep -q CANCELLED || fail "cancel did not report CANCELLED"
+"$SLIPWAY" runs cancel "$run_id" | contains CANCELLED || fail "cancel did not report CANCELLED"
 sleep 1
 expect_eq "$(squeue -h -o '%j' | grep -c "^sw:$run_id:" || true)" 0 "cancel leaves no job of the run in squeue"
 
@@ -83,7 +105,7 @@ sleep 1  # let the driver record the job id
 job=$(json "$WORK/show.json" "[t['backend_id'] for t in d['tasks'] if t['name']=='slow'][0]")
 kill -9 "$driver"
 wait "$driver" 2>/dev/null || true
-squeue -h -j "$job" -o %T | grep -q RUNNING || fail "job $job should keep running after the driver died"
+squeue -h -j "$job" -o %T | contains RUNNING || fail "job $job should keep running after the driver died"
 "$SLIPWAY" runs resume "$run_id" --output json > "$WORK/resumed.json"
 expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "resumed slurm run succeeded"
 expect_eq "$(json "$WORK/resumed.json" "[(t['attempts'], t['backend_id']) for t in d['tasks'] if t['name']=='slow'][0]")" \
@@ -102,5 +124,5 @@ expect_eq "$rc" 1 "a task past its time limit fails the run"
 run_id=$(json "$WORK/tl.json" "d['id']")
 "$SLIPWAY" runs show "$run_id" --output json > /dev/null
 expect_eq "$(sqlite3 "$SLIPWAY_HOME/slipway.db" "select state from attempts where run_id='$run_id'")" TIMEOUT "the attempt is recorded as TIMEOUT"
-json "$WORK/tl.json" "d['tasks'][0]['message']" | grep -q "TIMEOUT" || fail "message should say TIMEOUT"
+json "$WORK/tl.json" "d['tasks'][0]['message']" | contains "TIMEOUT" || fail "message should say TIMEOUT"
 pass "time limit reported as TIMEOUT"

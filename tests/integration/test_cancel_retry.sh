@@ -12,7 +12,7 @@ tasks:
 YAML
 run_id=$("$SLIPWAY" run "$WORK/slow.yaml" --detach)
 wait_for_task_state "$run_id" a RUNNING
-"$SLIPWAY" runs cancel "$run_id" | grep -q CANCELLED || fail "cancel did not report CANCELLED"
+"$SLIPWAY" runs cancel "$run_id" | contains CANCELLED || fail "cancel did not report CANCELLED"
 "$SLIPWAY" runs show "$run_id" --output json > "$WORK/c.json"
 expect_eq "$(json "$WORK/c.json" "d['state']")" CANCELLED "cancelled run state"
 expect_eq "$(json "$WORK/c.json" "[t['state'] for t in d['tasks']]")" "['CANCELLED', 'CANCELLED']" "tasks cancelled"

@@ -38,7 +38,7 @@ expect_eq "$(json "$WORK/r4.json" "[t['name'] for t in d['tasks'] if t['cached']
 run_id=$(json "$WORK/r1.json" "d['id']")
 "$SLIPWAY" runs ls --output json > "$WORK/ls.json"
 expect_eq "$(json "$WORK/ls.json" "len(d)")" 4 "runs ls lists the four runs"
-"$SLIPWAY" runs logs "$run_id" train | grep -q '^accuracy=' || fail "train log has no accuracy line"
+"$SLIPWAY" runs logs "$run_id" train | contains '^accuracy=' || fail "train log has no accuracy line"
 pass "runs logs shows the train step's output"
 "$SLIPWAY" artifacts ls --run "$run_id" --output json > "$WORK/arts.json"
 model_id=$(json "$WORK/arts.json" "[a['id'] for a in d if a['name']=='model'][0]")
@@ -46,7 +46,7 @@ model_id=$(json "$WORK/arts.json" "[a['id'] for a in d if a['name']=='model'][0]
 expect_eq "$(json "$WORK/lineage.json" "d['produced_by'][0]['task']")" train "model produced by train"
 expect_eq "$(json "$WORK/lineage.json" "d['produced_by'][0]['inputs'][0]['artifact']['produced_by'][0]['task']")" validate "train consumed validate's dataset"
 expect_eq "$(json "$WORK/lineage.json" "sorted(c['task'] for c in d['consumed_by'] if c['run']=='$run_id')")" "['evaluate', 'register']" "model consumed by evaluate and register"
-"$SLIPWAY" lineage "$model_id" | grep -q "output 'model' of $run_id/train" || fail "text lineage"
+"$SLIPWAY" lineage "$model_id" | contains "output 'model' of $run_id/train" || fail "text lineage"
 pass "lineage text output"
 "$SLIPWAY" runs show "$run_id" --output dot > "$WORK/dag.dot"
 grep -q '"train" -> "evaluate";' "$WORK/dag.dot" || fail "DOT has no train -> evaluate edge"

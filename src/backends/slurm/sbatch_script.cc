@@ -39,15 +39,9 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
-std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c) {
-  const Resources& r = l.resources;
-  std::string s = "#!/bin/bash\n";
+// The resource and placement directives every job of a task shares.
+static void resource_directives(const Resources& r, const SlurmConfig& c, std::string& s) {
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
-  opt("--job-name=" + slurm_job_name(l));
-  opt("--comment=slipway,run=" + l.run_id + ",task=" + l.task + ",attempt=" + std::to_string(l.attempt));
-  opt("--output=" + l.stdout_path);
-  opt("--error=" + l.stderr_path);
-  if (!l.workdir.empty()) opt("--chdir=" + l.workdir);
   opt("--nodes=" + std::to_string(r.nodes));
   opt("--ntasks-per-node=" + std::to_string(r.tasks_per_node));
   opt("--cpus-per-task=" + std::to_string(std::max<std::int64_t>(1, (r.millicpus + 999) / 1000)));
@@ -64,14 +58,92 @@ std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c) {
   if (auto k = pick(r.constraint, c.constraint); !k.empty()) opt("--constraint=" + k);
   opt("--no-requeue");  // slipway owns retries
   for (const auto& a : c.sbatch_args) opt(a);
-  s += "\n";
-  for (const auto& [k, v] : l.env) s += "export " + k + "=" + shell_quote(v) + "\n";
+}
+
+// Environment and command of one launch, as shell lines.
+static std::string body(const TaskLaunch& l, const SlurmConfig& c, const std::string& indent) {
+  std::string s;
+  for (const auto& [k, v] : l.env) s += indent + "export " + k + "=" + shell_quote(v) + "\n";
   std::string cmd;
   for (const auto& a : l.argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
-  int ranks = r.nodes * r.tasks_per_node;
-  if (ranks > 1) s += "exec srun --mpi=" + c.mpi + " " + cmd + "\n";
-  else s += "exec " + cmd + "\n";
+  int ranks = l.resources.nodes * l.resources.tasks_per_node;
+  s += indent + (ranks > 1 ? "exec srun --mpi=" + c.mpi + " " : "exec ") + cmd + "\n";
   return s;
+}
+
+std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c) {
+  std::string s = "#!/bin/bash\n";
+  auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
+  opt("--job-name=" + slurm_job_name(l));
+  opt("--comment=slipway,run=" + l.run_id + ",task=" + l.task + ",attempt=" + std::to_string(l.attempt));
+  opt("--output=" + l.stdout_path);
+  opt("--error=" + l.stderr_path);
+  if (!l.workdir.empty()) opt("--chdir=" + l.workdir);
+  resource_directives(l.resources, c, s);
+  return s + "\n" + body(l, c, "");
+}
+
+std::string slurm_index_ranges(std::vector<int> idx) {
+  std::sort(idx.begin(), idx.end());
+  std::string out;
+  for (size_t i = 0; i < idx.size();) {
+    size_t j = i;
+    while (j + 1 < idx.size() && idx[j + 1] == idx[j] + 1) ++j;
+    if (!out.empty()) out += ",";
+    out += std::to_string(idx[i]);
+    if (j > i) out += "-" + std::to_string(idx[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
+// "/root/tasks/fan.7/attempt-1.out" -> "/root/tasks/fan.%a/attempt-1.out" when the item's index
+// is where the pattern expects it; "" otherwise.
+static std::string element_pattern(const std::string& path, const TaskLaunch& l) {
+  std::string seg = "/" + l.group + "." + std::to_string(l.item_index) + "/";
+  auto pos = path.find(seg);
+  if (pos == std::string::npos) return "";
+  return path.substr(0, pos) + "/" + l.group + ".%a/" + path.substr(pos + seg.size());
+}
+
+std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, const SlurmConfig& c) {
+  if (items.empty()) return "";
+  const TaskLaunch& first = items.front();
+  std::string out_pattern = element_pattern(first.stdout_path, first);
+  std::string err_pattern = element_pattern(first.stderr_path, first);
+  if (out_pattern.empty() || err_pattern.empty()) return "";
+  std::vector<int> indexes;
+  for (const auto& l : items) {
+    if (l.group != first.group || l.attempt != first.attempt ||
+        element_pattern(l.stdout_path, l) != out_pattern || element_pattern(l.stderr_path, l) != err_pattern)
+      return "";
+    indexes.push_back(l.item_index);
+  }
+  std::string s = "#!/bin/bash\n";
+  auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
+  opt("--job-name=" + slurm_job_name_prefix(first.run_id) + first.group + ":" + std::to_string(first.attempt));
+  opt("--comment=slipway,run=" + first.run_id + ",task=" + first.group + ",attempt=" + std::to_string(first.attempt));
+  opt("--array=" + slurm_index_ranges(indexes) +
+      (first.parallelism > 0 ? "%" + std::to_string(first.parallelism) : ""));
+  opt("--output=" + out_pattern);
+  opt("--error=" + err_pattern);
+  resource_directives(first.resources, c, s);
+  s += "\ncase \"$SLURM_ARRAY_TASK_ID\" in\n";
+  for (const auto& l : items) {
+    s += "  " + std::to_string(l.item_index) + ")\n";
+    if (!l.workdir.empty()) s += "    cd " + shell_quote(l.workdir) + " || exit 1\n";
+    s += body(l, c, "    ");
+    s += "    ;;\n";
+  }
+  s += "esac\necho \"slipway: no item $SLURM_ARRAY_TASK_ID in this array\" >&2\nexit 1\n";
+  return s;
+}
+
+std::string launch_key_for_element(const std::string& run_id, const std::string& job_name, int index) {
+  std::string key = launch_key_from_job_name(run_id, job_name);
+  if (key.empty() || index < 0) return key;
+  auto hash = key.rfind('#');
+  return key.substr(0, hash) + "[" + std::to_string(index) + "]" + key.substr(hash);
 }
 
 }  // namespace slipway

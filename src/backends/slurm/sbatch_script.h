@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "backends/backend.h"
 #include "backends/slurm/slurm_config.h"
@@ -24,6 +25,17 @@ std::string launch_key_from_job_name(const std::string& run_id, const std::strin
 std::string slurm_time(std::int64_t ms);
 
 std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c);
+
+// One job array for fan-out items of one task and attempt: --array=<indexes>%<parallelism>, each
+// element running its own item (its own command line, environment and directory). Returns "" when
+// the items cannot share an array (their log paths do not follow one %a pattern).
+std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, const SlurmConfig& c);
+
+// "0-3,7,9-10": Slurm's compact form of a sorted index list.
+std::string slurm_index_ranges(std::vector<int> indexes);
+
+// The launch key of an array element, from its array's job name and its index.
+std::string launch_key_for_element(const std::string& run_id, const std::string& job_name, int index);
 
 // POSIX shell single-quoting.
 std::string shell_quote(const std::string& s);

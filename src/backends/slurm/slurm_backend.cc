@@ -35,22 +35,58 @@ bool SlurmBackend::reserve(const Resources& r) {
   return true;
 }
 
-Result<LaunchHandle> SlurmBackend::launch(const TaskLaunch& l) {
-  if (reserved_ > 0) --reserved_;
-  std::string script_path = l.workdir + "/attempt-" + std::to_string(l.attempt) + ".sbatch";
+Result<std::string> SlurmBackend::submit(const std::string& script_path, const std::string& script) {
   std::error_code ec;
-  std::filesystem::create_directories(l.workdir, ec);
-  Status st = write_file_atomic(script_path, render_sbatch_script(l, config_));
+  std::filesystem::create_directories(std::filesystem::path(script_path).parent_path(), ec);
+  Status st = write_file_atomic(script_path, script);
   if (!st.ok()) return st;
   auto r = call({"sbatch", "--parsable", script_path});
   if (!r.ok()) return r.status();
-  if (r->exit_code != 0) {
-    std::string msg = trim(r->err.empty() ? r->out : r->err);
-    return Failed("sbatch refused the job: " + msg);
-  }
+  if (r->exit_code != 0) return Failed("sbatch refused the job: " + trim(r->err.empty() ? r->out : r->err));
   // --parsable prints "jobid" or "jobid;cluster".
   std::string id = split(trim(r->out), ';')[0];
   if (id.empty()) return Failed("sbatch printed no job id: " + r->out + r->err);
+  return id;
+}
+
+std::vector<Result<LaunchHandle>> SlurmBackend::launch_many(const std::vector<TaskLaunch>& ls) {
+  std::vector<Result<LaunchHandle>> out(ls.size(), Result<LaunchHandle>(Failed("not launched")));
+  std::map<std::pair<std::string, int>, std::vector<size_t>> arrays;  // (group, attempt) -> items
+  for (size_t i = 0; i < ls.size(); ++i)
+    if (!ls[i].group.empty()) arrays[{ls[i].group, ls[i].attempt}].push_back(i);
+  std::vector<bool> done(ls.size(), false);
+  for (const auto& [group, idx] : arrays) {
+    if (idx.size() < 2) continue;
+    std::vector<TaskLaunch> items;
+    for (size_t i : idx) items.push_back(ls[i]);
+    std::string script = render_sbatch_array_script(items, config_);
+    if (script.empty()) continue;  // not expressible as one array: one job each below
+    std::filesystem::path root = std::filesystem::path(items[0].workdir).parent_path();
+    std::string path = (root / (group.first + ".attempt-" + std::to_string(group.second) + ".sbatch")).string();
+    auto id = submit(path, script);
+    for (size_t i : idx) {
+      if (reserved_ > 0) --reserved_;
+      done[i] = true;
+      if (!id.ok()) {
+        out[i] = id.status();
+        continue;
+      }
+      std::string element = *id + "_" + std::to_string(ls[i].item_index);
+      jobs_[element] = ls[i].key;
+      by_key_[ls[i].key] = element;
+      out[i] = LaunchHandle{0, element};
+    }
+  }
+  for (size_t i = 0; i < ls.size(); ++i)
+    if (!done[i]) out[i] = launch(ls[i]);
+  return out;
+}
+
+Result<LaunchHandle> SlurmBackend::launch(const TaskLaunch& l) {
+  if (reserved_ > 0) --reserved_;
+  auto id_or = submit(l.workdir + "/attempt-" + std::to_string(l.attempt) + ".sbatch", render_sbatch_script(l, config_));
+  if (!id_or.ok()) return id_or.status();
+  std::string id = *id_or;
   jobs_[id] = l.key;
   by_key_[l.key] = id;
   return LaunchHandle{0, id};
@@ -59,7 +95,8 @@ Result<LaunchHandle> SlurmBackend::launch(const TaskLaunch& l) {
 std::map<std::string, SlurmJobState> SlurmBackend::poll_jobs(const std::vector<std::string>& ids) {
   std::map<std::string, SlurmJobState> states;
   if (ids.empty()) return states;
-  auto sq = call({"squeue", "-h", "-o", "%i|%T|%r|%j", "-j", join(ids, ",")});
+  // -r lists array elements one per line, pending ones included.
+  auto sq = call({"squeue", "-h", "-r", "-o", "%i|%T|%r|%j", "-j", join(ids, ",")});
   if (sq.ok()) states = parse_squeue(sq->out);
   bool missing = false;
   for (const auto& id : ids) missing = missing || !states.count(id) || slurm_state_is_terminal(states[id].state);
@@ -135,7 +172,7 @@ Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_i
   std::map<std::string, std::string> wanted;  // key -> recorded job id
   for (const auto& a : running) wanted[a.key] = a.backend_id;
   for (const auto& [id, j] : found) {
-    std::string key = launch_key_from_job_name(run_id, j.name);
+    std::string key = launch_key_for_element(run_id, j.name, j.array_index);
     auto w = wanted.find(key);
     bool ours = w != wanted.end() && (w->second.empty() || w->second == id) && !by_key_.count(key);
     if (ours) {

@@ -25,6 +25,9 @@ class SlurmBackend : public Backend {
   bool has_room(const Resources& r) const override;
   bool reserve(const Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
+  // Fan-out items of one task and attempt go in one job array; the rest one job each.
+  std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) override;
+  bool enforces_parallelism() const override { return true; }
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
   size_t in_flight() const override { return jobs_.size(); }
@@ -37,6 +40,7 @@ class SlurmBackend : public Backend {
  private:
   Result<struct CommandResult> call(const std::vector<std::string>& argv);
   std::map<std::string, SlurmJobState> poll_jobs(const std::vector<std::string>& ids);
+  Result<std::string> submit(const std::string& script_path, const std::string& script);
 
   SlurmConfig config_;
   std::map<std::string, std::string> jobs_;  // job id -> launch key

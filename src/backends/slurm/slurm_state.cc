@@ -17,6 +17,7 @@ std::map<std::string, SlurmJobState> parse_squeue(const std::string& out) {
     j.state = f[1];
     if (f.size() > 2) j.reason = f[2];
     if (f.size() > 3) j.name = f[3];
+    if (auto u = j.id.find('_'); u != std::string::npos) j.array_index = std::atoi(j.id.c_str() + u + 1);
     jobs[j.id] = j;
   }
   return jobs;
@@ -42,8 +43,6 @@ std::map<std::string, SlurmJobState> parse_scontrol_jobs(const std::string& out)
       }
     }
     j.id = kv["JobId"];
-    if (kv.count("ArrayJobId") && kv.count("ArrayTaskId") && kv["ArrayTaskId"] != "N/A")
-      j.id = kv["ArrayJobId"] + "_" + kv["ArrayTaskId"];
     j.name = kv["JobName"];
     j.state = kv["JobState"];
     j.reason = kv["Reason"];
@@ -53,7 +52,24 @@ std::map<std::string, SlurmJobState> parse_scontrol_jobs(const std::string& out)
       j.exit_code = std::atoi(ec[0].c_str());
       j.signal = std::atoi(ec[1].c_str());
     }
-    jobs[j.id] = j;
+    std::string tasks = kv.count("ArrayTaskId") ? kv["ArrayTaskId"] : "";
+    if (!kv.count("ArrayJobId") || tasks.empty() || tasks == "N/A") {
+      jobs[j.id] = j;
+      continue;
+    }
+    // Array elements: "4", or pending ones as "5-9,12%2".
+    tasks = tasks.substr(0, tasks.find('%'));
+    for (const auto& part : split(tasks, ',')) {
+      auto dash = part.find('-');
+      int lo = std::atoi(part.c_str());
+      int hi = dash == std::string::npos ? lo : std::atoi(part.c_str() + dash + 1);
+      for (int i = lo; i <= hi && i - lo < 100000; ++i) {
+        SlurmJobState e = j;
+        e.array_index = i;
+        e.id = kv["ArrayJobId"] + "_" + std::to_string(i);
+        jobs[e.id] = e;
+      }
+    }
   }
   return jobs;
 }

@@ -17,12 +17,15 @@ struct SlurmJobState {
   int exit_code = -1;  // from ExitCode=N:S
   int signal = 0;
   std::string nodes;
+  int array_index = -1;  // the element of a job array, or -1
 };
 
 // squeue -h -o "%i|%T|%r|%j" lines, keyed by job id.
 std::map<std::string, SlurmJobState> parse_squeue(const std::string& out);
 
-// scontrol show job -o: one job per line of Key=Value fields, keyed by job id.
+// scontrol show job -o: one job per line of Key=Value fields, keyed by job id ("123", or
+// "123_4" for an array element). A record for still-pending elements ("ArrayTaskId=5-9%2") is
+// expanded into one entry per element.
 std::map<std::string, SlurmJobState> parse_scontrol_jobs(const std::string& out);
 
 bool slurm_state_is_terminal(const std::string& state);
