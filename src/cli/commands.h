@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 
 int cmd_run(const Args& args);
 int cmd_validate(const Args& args);
+int cmd_compile(const Args& args);
 int cmd_runs(const Args& args);
 int cmd_artifacts(const Args& args);
 int cmd_lineage(const Args& args);

@@ -3,6 +3,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,12 @@ LoadedPipeline load_pipeline_file(const std::string& path);
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
 
 std::unique_ptr<Store> open_store_or_die(int* exit_code);
+
+// The pipeline's parameter values from its defaults and the -p NAME=VALUE options; prints what
+// is wrong and returns nullopt on bad input.
+std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,
+                                                                         const po::variables_map& vm,
+                                                                         const std::string& file);
 
 // Prints rows as aligned columns; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -12,8 +12,9 @@ namespace {
 const char* kUsage = R"(usage: slipway COMMAND [ARGS]
 
 Pipelines
-  run FILE [-p NAME=VALUE]... [--backend local] [--no-cache] [--detach] [--output text|json]
-  validate FILE [--output text|json]
+  run FILE [-p NAME=VALUE]... [--backend local|slurm] [--no-cache] [--detach] [--output text|json]
+  validate FILE [--output text|json|dot]
+  compile FILE --backend slurm -o DIR [-p NAME=VALUE]...   (sbatch scripts + submit.sh)
   runs ls|show RUN|logs RUN TASK|cancel RUN|resume RUN|retry RUN [--output text|json]
   artifacts ls|show ID [--output text|json]
   lineage ARTIFACT [--output text|json]
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     using namespace slipway::cli;
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
+    if (cmd == "compile") return cmd_compile(rest);
     if (cmd == "runs") return cmd_runs(rest);
     if (cmd == "artifacts") return cmd_artifacts(rest);
     if (cmd == "lineage") return cmd_lineage(rest);

@@ -109,22 +109,8 @@ int cmd_run(const Args& args) {
   std::fputs(p.diagnostics.to_string().c_str(), stderr);
   if (!p.spec) return 2;
 
-  std::vector<std::pair<std::string, std::string>> overrides;
-  if (vm.count("param")) {
-    for (const auto& kv : vm["param"].as<std::vector<std::string>>()) {
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        std::fprintf(stderr, "slipway: -p %s: write -p NAME=VALUE\n", kv.c_str());
-        return 2;
-      }
-      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    }
-  }
-  auto params = resolve_params(*p.spec, overrides);
-  if (!params.ok()) {
-    std::fprintf(stderr, "%s: error: %s\n", file.c_str(), params.status().message().c_str());
-    return 2;
-  }
+  auto params = params_from_options(*p.spec, vm, file);
+  if (!params) return 2;
   std::string backend_name = vm["backend"].as<std::string>();
   auto backend = make_backend(backend_name);
   if (!backend.ok()) {

@@ -12,6 +12,14 @@ bool is_artifact_value(const Json& v) {
   return v.is_object() && v.contains("artifact") && v["artifact"] == true;
 }
 
+Json deferred_file_value(const std::string& path) {
+  return Json(std::string(1, kDeferredMark) + "file:" + path + std::string(1, kDeferredMark));
+}
+
+bool is_deferred(const Json& v) {
+  return v.is_string() && v.get_ref<const std::string&>().find(kDeferredMark) != std::string::npos;
+}
+
 Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
   switch (ref.scope) {
     case Ref::Scope::kParam: {
@@ -81,7 +89,7 @@ static Result<Json> resolve_binding(const ResolveContext& ctx, const Binding& b)
 
 static Result<Json> to_input_type(const ResolveContext& ctx, const IoDecl& decl, const Json& v,
                                   const std::string& where) {
-  if (v.is_null()) return v;
+  if (v.is_null() || is_deferred(v)) return v;
   if (!decl.type.is_artifact) {
     if (is_artifact_value(v))
       return InvalidInput(where + " is a parameter but received an artifact");

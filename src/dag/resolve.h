@@ -31,6 +31,13 @@ struct ResolveContext {
 
 bool is_artifact_value(const Json& v);
 
+// A value known only when the job runs (an upstream parameter output, in `slipway compile`): a
+// marker naming the file that will hold it. It passes through resolution untyped, and the
+// compiler turns it into "$(cat FILE)" in the job script.
+Json deferred_file_value(const std::string& path);
+bool is_deferred(const Json& v);
+inline constexpr char kDeferredMark = '\x01';
+
 // Value of one reference in a binding or condition.
 Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref);
 

@@ -52,6 +52,23 @@ overlap=$(json "$WORK/array.json" "max(sum(1 for o in s if o[0] <= a[0] < o[1]) 
 [ "$overlap" -le 5 ] || fail "at most 5 items should run at once, saw $overlap"
 pass "parallelism 5 respected (at most $overlap at once)"
 
+# --- compile: plain sbatch scripts chained with afterok, no slipway process while they run
+"$SLIPWAY" compile "$PIPELINES/batch.yaml" --backend slurm -o "$WORK/compiled" > /dev/null
+first=$("$WORK/compiled/submit.sh" | tail -1 | grep -o '[0-9]*$')
+for _ in $(seq 1 300); do
+  [ -z "$(squeue -h -o %i)" ] && break
+  sleep 0.2
+done
+expect_eq "$(cat "$WORK/compiled/run/tasks/gather/outputs/all" | tr '\n' ';')" "hello 5 data 1;hello 5 data 2;hello 5 data 3;" \
+  "compiled pipeline produced the fan-in output"
+[ -f "$WORK/compiled/run/tasks/done/done.txt" ] || fail "the finally job did not run"
+pass "compiled pipeline ran with plain sbatch (last job $first)"
+set +e
+"$SLIPWAY" compile "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend slurm -o "$WORK/iris-c" 2> "$WORK/iris-c.err"; rc=$?
+set -e
+expect_eq "$rc" 2 "compiling a pipeline with a condition is refused"
+contains "task 'register' has a \`when\` condition" "$WORK/iris-c.err" || fail "compile refusal: $(cat "$WORK/iris-c.err")"
+
 # --- an invalid partition fails at once, with Slurm's own words
 cat > "$WORK/bad.yaml" <<YAML
 name: bad
