@@ -87,6 +87,8 @@ class Backend {
   // Asks a launch to stop: SIGTERM now, SIGKILL after grace_ms if it is still there.
   virtual void terminate(const std::string& key, std::int64_t grace_ms) = 0;
   virtual size_t in_flight() const = 0;
+  // Counters worth keeping with the run (client calls, polls); recorded as a BACKEND_STATS event.
+  virtual Json stats() const { return Json::object(); }
 
   // After a driver died: `running` are the attempts it had recorded as running. The backend
   // adopts those it can still follow (their completions then arrive through wait() under their

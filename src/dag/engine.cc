@@ -723,6 +723,8 @@ Result<std::string> Engine::run() {
     bool done = terminal_ == static_cast<int>(nodes_.size());
     if (done) {
       std::string final = final_state();
+      if (Json st = backend_.stats(); !st.empty())
+        store_.add_event(run_.id, "", "BACKEND_STATS", dump_json(st), now_ms());
       store_.set_run_state(run_.id, final, now_ms());
       store_.add_event(run_.id, "", final, "", now_ms());
     }

@@ -128,6 +128,8 @@ std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
     nanosleep(&ts, nullptr);
   }
   last_poll_ms_ = now_ms();
+  ++polls_;
+  max_in_flight_seen_ = std::max(max_in_flight_seen_, jobs_.size());
   std::vector<std::string> ids;
   for (const auto& [id, _] : jobs_) ids.push_back(id);
   auto states = poll_jobs(ids);
@@ -149,6 +151,10 @@ std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
     out.push_back(std::move(c));
   }
   return out;
+}
+
+Json SlurmBackend::stats() const {
+  return Json{{"client_calls", calls_}, {"polls", polls_}, {"max_jobs_in_flight", max_in_flight_seen_}};
 }
 
 void SlurmBackend::terminate(const std::string& key, std::int64_t) {

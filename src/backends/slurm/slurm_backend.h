@@ -34,8 +34,8 @@ class SlurmBackend : public Backend {
   Result<std::vector<std::string>> reattach(const std::string& run_id,
                                             const std::vector<Adoptable>& running) override;
 
-  // Client calls made so far, by command: for the benchmark and the polling-storm guard.
-  const std::map<std::string, int>& client_calls() const { return calls_; }
+  // Client calls by command and poll ticks: a run's squeue calls never exceed its polls.
+  Json stats() const override;
 
  private:
   Result<struct CommandResult> call(const std::vector<std::string>& argv);
@@ -48,6 +48,8 @@ class SlurmBackend : public Backend {
   int reserved_ = 0;
   std::int64_t last_poll_ms_ = 0;
   std::map<std::string, int> calls_;
+  int polls_ = 0;
+  size_t max_in_flight_seen_ = 0;
 };
 
 }  // namespace slipway
