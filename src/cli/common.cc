@@ -110,6 +110,16 @@ std::optional<std::map<std::string, nlohmann::json>> params_from_options(const P
   return *params;
 }
 
+std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm) {
+  std::string file = vm["file"].as<std::string>();
+  LoadedPipeline p = load_pipeline_file(file);
+  std::fputs(p.diagnostics.to_string().c_str(), stderr);
+  if (!p.spec) return std::nullopt;
+  auto params = params_from_options(*p.spec, vm, file);
+  if (!params) return std::nullopt;
+  return PipelineWithParams{std::move(*p.spec), std::move(*params)};
+}
+
 void print_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width;
   for (const auto& r : rows)

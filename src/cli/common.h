@@ -39,6 +39,14 @@ LoadedPipeline load_pipeline_text(const std::string& text, const std::string& fi
 
 std::unique_ptr<Store> open_store_or_die(int* exit_code);
 
+// The pipeline named by the "file" option, validated, with its parameter values from "param"
+// options; diagnostics and errors are printed. nullopt means invalid input (exit code 2).
+struct PipelineWithParams {
+  PipelineSpec spec;
+  std::map<std::string, nlohmann::json> params;
+};
+std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm);
+
 // The pipeline's parameter values from its defaults and the -p NAME=VALUE options; prints what
 // is wrong and returns nullopt on bad input.
 std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,

@@ -30,12 +30,8 @@ int cmd_compile(const Args& args) {
     std::fprintf(stderr, "slipway compile: only --backend slurm can be compiled\n");
     return 2;
   }
-  std::string file = vm["file"].as<std::string>();
-  LoadedPipeline p = load_pipeline_file(file);
-  std::fputs(p.diagnostics.to_string().c_str(), stderr);
-  if (!p.spec) return 2;
-  auto params = params_from_options(*p.spec, vm, file);
-  if (!params) return 2;
+  auto p = load_pipeline_with_params(vm);
+  if (!p) return 2;
   auto config = SlurmConfig::load_default();
   if (!config.ok()) {
     std::fprintf(stderr, "slipway: %s\n", config.status().message().c_str());
@@ -43,7 +39,7 @@ int cmd_compile(const Args& args) {
   }
   fs::path dir = fs::absolute(vm["output-dir"].as<std::string>());
   std::string root = vm.count("root") ? fs::absolute(vm["root"].as<std::string>()).string() : (dir / "run").string();
-  auto compiled = compile_for_slurm(*p.spec, *params, root, self_executable().string(), *config);
+  auto compiled = compile_for_slurm(p->spec, p->params, root, self_executable().string(), *config);
   if (!compiled.ok()) {
     std::fprintf(stderr, "%s\n", compiled.status().message().c_str());
     return 2;

@@ -89,7 +89,7 @@ int cmd_run(const Args& args) {
   po::options_description opts("run options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
-      "backend", po::value<std::string>()->default_value("local"), "local")(
+      "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
       "experiment", po::value<std::string>()->default_value("Default"), "experiment to file the run under")(
       "no-cache", po::bool_switch(), "run every task even when a cached result exists")(
       "detach", po::bool_switch(), "print the run id and drive the run in the background")(
@@ -99,18 +99,14 @@ int cmd_run(const Args& args) {
   po::variables_map vm;
   int rc = 0;
   const char* usage =
-      "slipway run FILE [-p NAME=VALUE]... [--backend local] [--no-cache] [--detach] [--output text|json]";
+      "slipway run FILE [-p NAME=VALUE]... [--backend local|slurm] [--no-cache] [--detach] [--output text|json]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   auto mode = output_mode(vm);
   if (!mode) return 2;
   std::string file = vm["file"].as<std::string>();
 
-  LoadedPipeline p = load_pipeline_file(file);
-  std::fputs(p.diagnostics.to_string().c_str(), stderr);
-  if (!p.spec) return 2;
-
-  auto params = params_from_options(*p.spec, vm, file);
-  if (!params) return 2;
+  auto p = load_pipeline_with_params(vm);
+  if (!p) return 2;
   std::string backend_name = vm["backend"].as<std::string>();
   auto backend = make_backend(backend_name);
   if (!backend.ok()) {
@@ -118,7 +114,7 @@ int cmd_run(const Args& args) {
     return 2;
   }
   bool fits = true;
-  for (const auto& t : p.spec->tasks) {
+  for (const auto& t : p->spec.tasks) {
     Status st = (*backend)->check_fits(t.resources);
     if (!st.ok()) {
       std::fprintf(stderr, "%s: error: task '%s' %s\n", t.loc.to_string().c_str(), t.name.c_str(),
@@ -131,13 +127,13 @@ int cmd_run(const Args& args) {
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
   RunRecord run;
-  run.id = p.spec->name + "-" + random_hex(8);
+  run.id = p->spec.name + "-" + random_hex(8);
   run.experiment = vm["experiment"].as<std::string>();
-  run.pipeline = p.spec->name;
+  run.pipeline = p->spec.name;
   run.pipeline_file = fs::absolute(file).string();
-  run.format = p.spec->format;
+  run.format = p->spec.format;
   run.source = *read_file(file);
-  run.params = nlohmann::json(*params);
+  run.params = nlohmann::json(p->params);
   run.options = {{"no_cache", vm["no-cache"].as<bool>()}};
   run.state = "PENDING";
   run.backend = backend_name;
