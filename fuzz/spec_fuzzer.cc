@@ -1,9 +1,10 @@
-// Fuzzes the native pipeline parser and the validator: any bytes must yield a spec or
+// Fuzzes the native pipeline parser, the KFP IR importer and the validator: any bytes must yield a spec or
 // diagnostics, never a crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "spec/kfp_importer.h"
 #include "spec/native_parser.h"
 #include "spec/validate.h"
 
@@ -15,5 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)slipway::resolve_params(*out.spec, {{"x", "1"}});
   }
   (void)out.diagnostics.to_string();
+  // The KFP importer reads the same bytes as IR.
+  slipway::ParseOutcome kfp = slipway::parse_kfp_pipeline(text, "fuzz.yaml", "/nonexistent");
+  if (kfp.spec) slipway::validate_pipeline(*kfp.spec, &kfp.diagnostics);
   return 0;
 }

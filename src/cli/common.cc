@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
+#include "spec/kfp_importer.h"
 #include "spec/native_parser.h"
 #include "spec/validate.h"
 
@@ -49,22 +50,9 @@ static LoadedPipeline finish_load(ParseOutcome parsed) {
   return out;
 }
 
-// KFP's compiled IR is recognised so the user gets a clear message rather than a list of
-// unknown keys.
-static bool looks_like_kfp(const std::string& text) {
-  return text.find("pipelineInfo:") != std::string::npos &&
-         text.find("deploymentSpec:") != std::string::npos;
-}
-
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
-  if (looks_like_kfp(text)) {
-    LoadedPipeline out;
-    out.diagnostics.error({file, 1, 1},
-                          "this is a KFP compiled pipeline (PipelineSpec IR); this slipway "
-                          "version reads only the native format (docs/pipeline-spec.md)");
-    return out;
-  }
   std::string base = std::filesystem::absolute(file).parent_path().string();
+  if (looks_like_kfp_ir(text)) return finish_load(parse_kfp_pipeline(text, file, base));
   return finish_load(parse_native_pipeline(text, file, base));
 }
 

@@ -14,6 +14,10 @@ expect_eq "$(json "$WORK/iris.json" "d['state']")" SUCCEEDED "iris on slurm"
 expect_eq "$(json "$WORK/iris.json" "all(t['backend_id'].isdigit() for t in d['tasks'])")" True "every task has a Slurm job id"
 expect_eq "$(json "$WORK/iris.json" "d['backend']")" slurm "run document names the backend"
 
+# --- a KFP-compiled pipeline, unchanged, on Slurm
+run_json "$WORK/kfp.json" "$SLIPWAY_SOURCE_DIR/tests/fixtures/kfp/condition.yaml" --backend slurm
+expect_eq "$(json "$WORK/kfp.json" "[(t['name'], t['state']) for t in d['tasks']]")" "[('make', 'SUCCEEDED'), ('use', 'SUCCEEDED')]" "KFP IR runs on slurm"
+
 # --- a 2-node MPI step
 mpicc -o "$WORK/mpi_allreduce" "$SLIPWAY_SOURCE_DIR/tests/integration/programs/mpi_allreduce.c"
 cat > "$WORK/mpi.yaml" <<YAML

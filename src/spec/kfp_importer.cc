@@ -1,0 +1,474 @@
+#include "spec/kfp_importer.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <set>
+
+#include "core/strings.h"
+#include "core/units.h"
+#include "spec/validate.h"
+
+namespace slipway {
+
+bool looks_like_kfp_ir(const std::string& text) {
+  return text.find("pipelineInfo:") != std::string::npos && text.find("deploymentSpec:") != std::string::npos &&
+         text.find("root:") != std::string::npos;
+}
+
+namespace {
+
+// A lookup through nested mappings that yields a null node, never yaml-cpp's throwing "zombie"
+// node, when a key is missing. Keys are strings or sequence indexes.
+struct Key {
+  Key(const char* k) : key(k) {}            // NOLINT: implicit by design
+  Key(const std::string& k) : key(k) {}     // NOLINT
+  Key(int i) : index(i) {}                  // NOLINT
+  std::string key;
+  int index = -1;
+};
+
+YAML::Node at(const YAML::Node& node, std::initializer_list<Key> path) {
+  YAML::Node n;
+  n.reset(node);
+  for (const Key& k : path) {
+    if (!n.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+    if (k.index >= 0) {
+      if (!n.IsSequence() || static_cast<size_t>(k.index) >= n.size()) return YAML::Node(YAML::NodeType::Undefined);
+      YAML::Node next = n[static_cast<size_t>(k.index)];
+      n.reset(next);  // reset rebinds; operator= would overwrite the document
+    } else {
+      if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+      const YAML::Node& cn = n;
+      YAML::Node next = cn[k.key];
+      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+      n.reset(next);
+    }
+  }
+  return n;
+}
+
+// Where an input of a DAG gets its value: a literal, or a slipway placeholder text.
+struct Source {
+  bool literal = false;
+  Json value;
+  std::string text;
+};
+
+class KfpImporter {
+ public:
+  KfpImporter(const YAML::Node& doc, std::string file, Diagnostics* d, PipelineSpec* spec)
+      : doc_(doc), file_(std::move(file)), d_(d), spec_(spec) {}
+
+  void run() {
+    spec_->format = "kfp";
+    spec_->name = at(doc_, {"pipelineInfo", "name"}).as<std::string>("");
+    if (spec_->name.empty()) d_->error(loc(at(doc_, {"pipelineInfo"})), "pipelineInfo.name is missing");
+    std::string version = at(doc_, {"schemaVersion"}).as<std::string>("");
+    if (!starts_with(version, "2.")) d_->error(loc(doc_), "schemaVersion '" + version + "' is not 2.x; slipway reads KFP v2 IR");
+    for (const char* key : {"platforms", "platformSpec"})
+      if (at(doc_, {key})) d_->warning(loc(at(doc_, {key})), std::string(key) + ": Kubernetes-only settings (secrets, volumes, tolerations) are ignored here");
+    const YAML::Node root = at(doc_, {"root"});
+    Source none;
+    std::map<std::string, Source> scope;
+    for (auto [name, decl] : entries(at(root, {"inputDefinitions", "parameters"}))) {
+      IoDecl io = param_decl(name, decl);
+      spec_->params.push_back(io);
+      scope[name] = {false, {}, "{{params." + name + "}}"};
+    }
+    for (auto [name, decl] : entries(at(root, {"inputDefinitions", "artifacts"})))
+      d_->error(loc(decl), "pipeline input artifact '" + name + "' is not supported yet; pass a path as a string parameter");
+    assign_names(at(root, {"dag"}), "");
+    import_dag(at(root, {"dag"}), "", scope, {}, {}, false);
+  }
+
+ private:
+  SourceLoc loc(const YAML::Node& n) const {
+    YAML::Mark m = n.Mark();
+    return m.line < 0 ? SourceLoc{file_, 0, 0} : SourceLoc{file_, m.line + 1, m.column + 1};
+  }
+
+  static std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& map) {
+    std::vector<std::pair<std::string, YAML::Node>> out;
+    if (map && map.IsMap())
+      for (auto it = map.begin(); it != map.end(); ++it) out.emplace_back(it->first.Scalar(), it->second);
+    return out;
+  }
+
+  static Json to_json(const YAML::Node& n) {
+    if (!n || n.IsNull()) return nullptr;
+    if (n.IsScalar()) {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "!") return s;
+      if (s == "true") return true;
+      if (s == "false") return false;
+      char* end = nullptr;
+      long long i = std::strtoll(s.c_str(), &end, 10);
+      if (!s.empty() && *end == 0) return i;
+      double d = std::strtod(s.c_str(), &end);
+      if (!s.empty() && *end == 0) return d;
+      return s;
+    }
+    if (n.IsSequence()) {
+      Json a = Json::array();
+      for (const auto& e : n) a.push_back(to_json(e));
+      return a;
+    }
+    Json o = Json::object();
+    for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
+    return o;
+  }
+
+  std::optional<ParamType> param_type(const YAML::Node& decl) {
+    std::string t = at(decl, {"parameterType"}).as<std::string>("STRING");
+    if (t == "STRING") return ParamType::kString;
+    if (t == "NUMBER_INTEGER") return ParamType::kInt;
+    if (t == "NUMBER_DOUBLE") return ParamType::kFloat;
+    if (t == "BOOLEAN") return ParamType::kBool;
+    if (t == "LIST") return ParamType::kList;
+    if (t == "STRUCT") return ParamType::kDict;
+    d_->error(loc(decl), "parameterType " + t + " is not supported yet");
+    return std::nullopt;
+  }
+
+  IoDecl param_decl(const std::string& name, const YAML::Node& decl) {
+    IoDecl io;
+    io.name = name;
+    io.loc = loc(decl);
+    if (auto t = param_type(decl)) io.type.param = *t;
+    if (at(decl, {"defaultValue"})) io.default_value = to_json(at(decl, {"defaultValue"}));
+    io.optional = at(decl, {"isOptional"}).as<bool>(false);
+    io.description = at(decl, {"description"}).as<std::string>("");
+    return io;
+  }
+
+  IoDecl artifact_decl(const std::string& name, const YAML::Node& decl) {
+    IoDecl io;
+    io.name = name;
+    io.loc = loc(decl);
+    io.type.is_artifact = true;
+    std::string title = at(decl, {"artifactType", "schemaTitle"}).as<std::string>("system.Artifact");
+    std::string t = starts_with(title, "system.") ? title.substr(7) : title;
+    const auto& known = known_artifact_types();
+    if (std::find(known.begin(), known.end(), t) == known.end()) {
+      d_->warning(loc(decl), "artifact type " + title + " is treated as Artifact");
+      t = "Artifact";
+    }
+    io.type.artifact = t;
+    io.type.is_list = at(decl, {"isArtifactList"}).as<bool>(false);
+    io.optional = at(decl, {"isOptional"}).as<bool>(false);
+    return io;
+  }
+
+  YAML::Node component(const std::string& ref) { return at(doc_, {"components", ref}); }
+
+  // Pass 1: a unique slipway name for every executor task, by its path through the DAGs.
+  void assign_names(const YAML::Node& dag, const std::string& path) {
+    for (auto [local, task] : entries(at(dag, {"tasks"}))) {
+      YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
+      std::string p = path + "/" + local;
+      if (comp && at(comp, {"dag"})) {
+        assign_names(at(comp, {"dag"}), p);
+        continue;
+      }
+      std::string name = local;
+      for (int i = 2; used_.count(name); ++i) name = local + "-" + std::to_string(i);
+      used_.insert(name);
+      native_[p] = name;
+    }
+  }
+
+  // The slipway placeholder of an output of task `local` in the DAG at `path`, following DAG
+  // outputs down to the executor task that produces them.
+  Result<std::string> output_ref(const YAML::Node& dag, const std::string& path, const std::string& local,
+                                 const std::string& key, bool artifact) {
+    YAML::Node task = at(dag, {"tasks", local});
+    if (!task) return InvalidInput("no task '" + local + "'");
+    YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
+    std::string p = path + "/" + local;
+    if (!comp || !at(comp, {"dag"})) return "{{tasks." + native_[p] + ".outputs." + key + "}}";
+    YAML::Node out = at(comp, {"dag", "outputs", artifact ? "artifacts" : "parameters", key});
+    if (!out) return InvalidInput("sub-DAG '" + local + "' has no output '" + key + "'");
+    if (artifact) {
+      YAML::Node sel = at(out, {"artifactSelectors", 0});
+      return output_ref(at(comp, {"dag"}), p, at(sel, {"producerSubtask"}).as<std::string>(""),
+                        at(sel, {"outputArtifactKey"}).as<std::string>(""), true);
+    }
+    if (!at(out, {"valueFromParameter"}))
+      return InvalidInput("sub-DAG output '" + key + "' selects among several tasks (dsl.OneOf), which is not supported yet");
+    return output_ref(at(comp, {"dag"}), p, at(out, {"valueFromParameter", "producerSubtask"}).as<std::string>(""),
+                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""), false);
+  }
+
+  void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local, std::vector<std::string>* out) {
+    YAML::Node task = at(dag, {"tasks", local});
+    YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
+    std::string p = path + "/" + local;
+    if (!comp || !at(comp, {"dag"})) {
+      out->push_back(native_[p]);
+      return;
+    }
+    for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) all_natives(at(comp, {"dag"}), p, inner, out);
+  }
+
+  // The sources of a task's inputs, in the scope of its DAG.
+  std::map<std::string, Source> input_sources(const YAML::Node& dag, const std::string& path, const YAML::Node& task,
+                                              const std::map<std::string, Source>& scope) {
+    std::map<std::string, Source> out;
+    for (auto [name, spec] : entries(at(task, {"inputs", "parameters"}))) {
+      if (at(spec, {"componentInputParameter"})) {
+        auto it = scope.find(at(spec, {"componentInputParameter"}).as<std::string>());
+        if (it == scope.end()) d_->error(loc(spec), "input '" + name + "' reads an undefined component input");
+        else out[name] = it->second;
+      } else if (at(spec, {"runtimeValue"})) {
+        out[name] = {true, to_json(at(spec, {"runtimeValue", "constant"})), ""};
+      } else if (at(spec, {"taskOutputParameter"})) {
+        auto r = output_ref(dag, path, at(spec, {"taskOutputParameter", "producerTask"}).as<std::string>(""),
+                            at(spec, {"taskOutputParameter", "outputParameterKey"}).as<std::string>(""), false);
+        if (!r.ok()) d_->error(loc(spec), "input '" + name + "': " + r.status().message());
+        else out[name] = {false, {}, *r};
+      } else if (at(spec, {"taskFinalStatus"})) {
+        d_->error(loc(spec), "input '" + name + "' takes a TASK_FINAL_STATUS, which is not supported yet");
+      } else {
+        d_->error(loc(spec), "input '" + name + "': this kind of parameter source is not supported yet");
+      }
+    }
+    for (auto [name, spec] : entries(at(task, {"inputs", "artifacts"}))) {
+      if (at(spec, {"componentInputArtifact"})) {
+        auto it = scope.find(at(spec, {"componentInputArtifact"}).as<std::string>());
+        if (it == scope.end()) d_->error(loc(spec), "input '" + name + "' reads an undefined component artifact");
+        else out[name] = it->second;
+      } else if (at(spec, {"taskOutputArtifact"})) {
+        auto r = output_ref(dag, path, at(spec, {"taskOutputArtifact", "producerTask"}).as<std::string>(""),
+                            at(spec, {"taskOutputArtifact", "outputArtifactKey"}).as<std::string>(""), true);
+        if (!r.ok()) d_->error(loc(spec), "input '" + name + "': " + r.status().message());
+        else out[name] = {false, {}, *r};
+      } else {
+        d_->error(loc(spec), "input artifact '" + name + "': this kind of artifact source is not supported yet");
+      }
+    }
+    return out;
+  }
+
+  static std::string operand(const Source& s) {
+    if (!s.literal) return s.text;
+    if (s.value.is_string()) return "'" + s.value.get<std::string>() + "'";
+    return render_param(s.value);
+  }
+
+  void import_dag(const YAML::Node& dag, const std::string& path, const std::map<std::string, Source>& scope,
+                  const std::vector<std::string>& conditions, const std::vector<std::string>& after, bool in_finally) {
+    for (auto [local, task] : entries(at(dag, {"tasks"}))) {
+      std::string p = path + "/" + local;
+      std::string comp_ref = at(task, {"componentRef", "name"}).as<std::string>("");
+      YAML::Node comp = component(comp_ref);
+      if (!comp) {
+        d_->error(loc(task), "task '" + local + "' uses component '" + comp_ref + "', which is not defined");
+        continue;
+      }
+      if (at(task, {"parameterIterator"}) || at(task, {"artifactIterator"})) {
+        d_->error(loc(task), "task '" + local + "' is a ParallelFor loop, which is not supported yet");
+        continue;
+      }
+      auto sources = input_sources(dag, path, task, scope);
+      std::vector<std::string> conds = conditions;
+      if (auto c = at(task, {"triggerPolicy", "condition"})) {
+        auto w = convert_kfp_condition(c.as<std::string>(), [&](const std::string& name) -> Result<std::string> {
+          auto it = sources.find(name);
+          if (it == sources.end()) return InvalidInput("condition reads '" + name + "', which the task does not receive");
+          return operand(it->second);
+        });
+        if (!w.ok()) d_->error(loc(c), w.status().message());
+        else conds.push_back("(" + *w + ")");
+      }
+      bool finally = in_finally;
+      if (at(task, {"triggerPolicy", "strategy"}).as<std::string>("") == "ALL_UPSTREAM_TASKS_COMPLETED") {
+        if (!path.empty()) d_->error(loc(task), "exit handlers inside sub-DAGs are not supported yet");
+        finally = true;
+      }
+      std::vector<std::string> deps = after;
+      for (const auto& dn : at(task, {"dependentTasks"})) {
+        // An exit task waits for everything anyway; an ordinary one waits for what it names.
+        if (!finally) all_natives(dag, path, dn.as<std::string>(), &deps);
+      }
+      if (at(comp, {"dag"})) {
+        std::map<std::string, Source> inner;
+        for (auto [name, src] : sources) inner[name] = src;
+        import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally);
+        continue;
+      }
+      make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally);
+    }
+  }
+
+  std::string make_component(const std::string& comp_ref, const YAML::Node& comp) {
+    std::string name = starts_with(comp_ref, "comp-") ? comp_ref.substr(5) : comp_ref;
+    if (spec_->components.count(name)) return name;
+    Component c;
+    c.name = name;
+    c.loc = loc(comp);
+    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "parameters"}))) c.inputs.push_back(param_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "artifacts"}))) c.inputs.push_back(artifact_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "parameters"}))) c.outputs.push_back(param_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "artifacts"}))) c.outputs.push_back(artifact_decl(n, decl));
+    for (auto& o : c.outputs) {
+      o.default_value.reset();
+      o.optional = false;
+    }
+    std::string label = at(comp, {"executorLabel"}).as<std::string>("");
+    YAML::Node exec = at(doc_, {"deploymentSpec", "executors", label});
+    if (!exec) {
+      d_->error(loc(comp), "component '" + comp_ref + "' names executor '" + label + "', which deploymentSpec does not define");
+    } else if (at(exec, {"importer"})) {
+      d_->error(loc(exec), "executor '" + label + "' is an importer, which is not supported yet");
+    } else if (at(exec, {"resolver"})) {
+      d_->error(loc(exec), "executor '" + label + "' is a resolver, which slipway does not support");
+    } else if (YAML::Node ct = at(exec, {"container"})) {
+      c.image = at(ct, {"image"}).as<std::string>("");
+      auto convert_list = [&](const YAML::Node& list, std::vector<std::string>* out) {
+        for (const auto& e : list) {
+          std::string s = e.as<std::string>("");
+          // Structured placeholders arrive as JSON text.
+          Json j = starts_with(s, "{\"") ? Json::parse(s, nullptr, false) : Json();
+          if (j.is_object() && j.contains("Concat")) {
+            std::string joined;
+            for (const auto& part : j["Concat"]) joined += part.is_string() ? part.get<std::string>() : part.dump();
+            s = joined;
+          } else if (j.is_object() && j.contains("IfPresent")) {
+            d_->error(loc(e), "the IfPresent placeholder is not supported yet");
+            continue;
+          }
+          auto conv = convert_kfp_placeholders(s);
+          if (!conv.ok()) d_->error(loc(e), "executor '" + label + "': " + conv.status().message());
+          else out->push_back(*conv);
+        }
+      };
+      convert_list(at(ct, {"command"}), &c.command);
+      convert_list(at(ct, {"args"}), &c.args);
+      for (const auto& e : at(ct, {"env"})) c.env[at(e, {"name"}).as<std::string>("")] = at(e, {"value"}).as<std::string>("");
+      if (c.command.empty() && !c.args.empty()) {
+        c.command = {c.args.front()};
+        c.args.erase(c.args.begin());
+      }
+      if (c.command.empty()) d_->error(loc(ct), "executor '" + label + "' has no command (the image's entrypoint is unknown here)");
+    }
+    spec_->components[name] = c;
+    return name;
+  }
+
+  void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref, const std::string& name,
+                 const std::map<std::string, Source>& sources, const std::vector<std::string>& conds,
+                 const std::vector<std::string>& deps, bool finally) {
+    Task t;
+    t.name = name;
+    t.loc = loc(task);
+    t.is_finally = finally;
+    t.component = make_component(comp_ref, comp);
+    for (const auto& [in, src] : sources) {
+      Binding b;
+      b.loc = t.loc;
+      if (src.literal) {
+        b.literal = src.value;
+      } else {
+        auto tmpl = parse_template(src.text);
+        if (!tmpl.ok()) {
+          d_->error(t.loc, tmpl.status().message());
+          continue;
+        }
+        b.is_template = true;
+        b.text = src.text;
+        b.tmpl = *tmpl;
+      }
+      t.inputs[in] = b;
+    }
+    if (!conds.empty()) {
+      auto e = Expr::parse(join(conds, " && "));
+      t.when_loc = t.loc;
+      if (!e.ok()) d_->error(t.loc, e.status().message());
+      else t.when = *e;
+    }
+    t.after = deps;
+    std::sort(t.after.begin(), t.after.end());
+    t.after.erase(std::unique(t.after.begin(), t.after.end()), t.after.end());
+    t.after.erase(std::remove(t.after.begin(), t.after.end(), name), t.after.end());
+    t.cache = at(task, {"cachingOptions", "enableCache"}).as<bool>(true);
+    if (at(task, {"cachingOptions", "cacheKey"}))
+      d_->warning(loc(at(task, {"cachingOptions"})), "cachingOptions.cacheKey is ignored; slipway keys the cache by content");
+    if (YAML::Node r = at(task, {"retryPolicy"})) {
+      t.retry.limit = at(r, {"maxRetryCount"}).as<int>(0);
+      auto dur = [&](const char* key, std::int64_t def) {
+        if (!at(r, {key})) return def;
+        auto d = parse_duration_ms(at(r, {key}).as<std::string>());
+        return d.ok() ? *d : def;
+      };
+      t.retry.backoff_ms = dur("backoffDuration", 0);
+      t.retry.factor = std::max(1.0, at(r, {"backoffFactor"}).as<double>(2.0));
+      t.retry.max_backoff_ms = dur("backoffMaxDuration", 3'600'000);
+    }
+    YAML::Node res = at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""), "container", "resources"});
+    if (res) {
+      if (at(res, {"resourceCpuLimit"}) || at(res, {"cpuLimit"})) {
+        auto m = parse_millicpus(at(res, {"resourceCpuLimit"}) ? at(res, {"resourceCpuLimit"}).as<std::string>() : at(res, {"cpuLimit"}).as<std::string>());
+        if (m.ok()) t.resources.millicpus = *m;
+      }
+      if (at(res, {"resourceMemoryLimit"})) {
+        auto m = parse_memory_bytes(at(res, {"resourceMemoryLimit"}).as<std::string>());
+        if (m.ok()) t.resources.memory_bytes = *m;
+      }
+      if (at(res, {"accelerator"})) {
+        std::string count = at(res, {"accelerator", "resourceCount"}).as<std::string>(at(res, {"accelerator", "count"}).as<std::string>("0"));
+        t.resources.gpus = std::atoi(count.c_str());
+      }
+    }
+    spec_->tasks.push_back(std::move(t));
+  }
+
+  YAML::Node doc_;
+  std::string file_;
+  Diagnostics* d_;
+  PipelineSpec* spec_;
+  std::set<std::string> used_;
+  std::map<std::string, std::string> native_;  // DAG path of an executor task -> its name here
+};
+
+}  // namespace
+
+ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string& file, const std::string& base_dir) {
+  ParseOutcome out;
+  PipelineSpec spec;
+  spec.source_file = file;
+  spec.base_dir = base_dir;
+  try {
+    YAML::Node doc = YAML::Load(yaml_text);
+    if (!doc.IsMap()) {
+      out.diagnostics.error({file, 1, 1}, "a KFP pipeline file is a mapping");
+      return out;
+    }
+    KfpImporter(doc, file, &out.diagnostics, &spec).run();
+  } catch (const YAML::Exception& e) {
+    out.diagnostics.error({file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0},
+                          "not a valid KFP pipeline: " + e.msg);
+    return out;
+  }
+  // Tasks in dependency order (the IR lists them alphabetically), finally tasks last, as the
+  // native format keeps them; tables and `runs show` then read top to bottom.
+  std::vector<Task> ordered;
+  std::set<std::string> placed, visiting;
+  std::function<void(const Task&)> place = [&](const Task& t) {
+    if (placed.count(t.name) || visiting.count(t.name)) return;
+    visiting.insert(t.name);
+    for (const auto& d : task_dependencies(t))
+      if (const Task* up = spec.task(d)) place(*up);
+    placed.insert(t.name);
+    ordered.push_back(t);
+  };
+  for (const auto& t : spec.tasks)
+    if (!t.is_finally) place(t);
+  for (const auto& t : spec.tasks)
+    if (t.is_finally) place(t);
+  spec.tasks = std::move(ordered);
+  out.spec = std::move(spec);
+  return out;
+}
+
+}  // namespace slipway

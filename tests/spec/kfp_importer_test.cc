@@ -1,0 +1,100 @@
+#include "spec/kfp_importer.h"
+
+#include <gtest/gtest.h>
+
+#include "core/files.h"
+#include "spec/validate.h"
+
+namespace slipway {
+namespace {
+
+ParseOutcome import_fixture(const std::string& name) {
+  std::string path = std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/kfp/" + name;
+  auto text = read_file(path);
+  EXPECT_TRUE(text.ok());
+  EXPECT_TRUE(looks_like_kfp_ir(*text));
+  ParseOutcome out = parse_kfp_pipeline(*text, path, "/tmp");
+  if (out.spec) validate_pipeline(*out.spec, &out.diagnostics);
+  return out;
+}
+
+TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.parameters['n']}}"), "{{inputs.n}}");
+  EXPECT_EQ(*convert_kfp_placeholders("x={{$.inputs.artifacts['data'].path}}"), "x={{inputs.data.path}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.artifacts['m'].path}}"), "{{outputs.m}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"), "{{outputs.c}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"), "{{run.id}}/{{task.name}}");
+  EXPECT_FALSE(convert_kfp_placeholders("{{$}}").ok());
+  EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}").ok());
+}
+
+TEST(KfpConditions, CelBecomesAWhenExpression) {
+  auto bind = [](const std::string& n) -> Result<std::string> {
+    if (n == "pipelinechannel--make-count") return std::string("{{tasks.make.outputs.count}}");
+    if (n == "pipelinechannel--t") return std::string("3");
+    return InvalidInput("unknown " + n);
+  };
+  auto w = convert_kfp_condition(
+      "int(inputs.parameter_values['pipelinechannel--make-count']) > int(inputs.parameter_values['pipelinechannel--t'])", bind);
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ(*w, "({{tasks.make.outputs.count}}) > (3)");
+  EXPECT_TRUE(Expr::parse(*w).ok());
+  EXPECT_TRUE(convert_kfp_condition("!(inputs.parameter_values['pipelinechannel--t'] == 'a') && true", bind).ok());
+  EXPECT_FALSE(convert_kfp_condition("inputs.parameter_values['nope'] == 1", bind).ok());
+}
+
+TEST(KfpImporter, FlattensConditionGroups) {
+  ParseOutcome out = import_fixture("condition.yaml");
+  ASSERT_TRUE(out.spec);
+  EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const PipelineSpec& s = *out.spec;
+  EXPECT_EQ(s.format, "kfp");
+  EXPECT_EQ(s.name, "demo");
+  ASSERT_EQ(s.tasks.size(), 2u);
+  EXPECT_EQ(s.tasks[0].name, "make");  // dependency order
+  const Task& use = s.tasks[1];
+  ASSERT_TRUE(use.when);
+  EXPECT_EQ(use.when->text(), "(({{tasks.make.outputs.count}}) > ({{params.threshold}}))");
+  EXPECT_EQ(use.inputs.at("n").text, "{{tasks.make.outputs.count}}");
+  EXPECT_EQ(use.inputs.at("data").text, "{{tasks.make.outputs.data}}");
+  EXPECT_EQ(use.inputs.at("greeting").text, "{{params.greeting}}");
+  EXPECT_EQ(use.retry.limit, 2);
+  EXPECT_EQ(s.param("threshold")->type.param, ParamType::kInt);
+  const Component* make = s.component_of(s.tasks[0]);
+  ASSERT_TRUE(make);
+  EXPECT_EQ(make->image, "alpine");
+  ASSERT_EQ(make->args.size(), 1u);
+  EXPECT_EQ(make->args[0], "echo 5 > {{outputs.count}}; echo data > {{outputs.data}}");  // Concat
+  EXPECT_TRUE(make->output("data")->type.is_artifact);
+  EXPECT_EQ(make->output("data")->type.artifact, "Dataset");
+}
+
+TEST(KfpImporter, ExitHandlerBecomesAFinallyTask) {
+  ParseOutcome out = import_fixture("exit_handler.yaml");
+  ASSERT_TRUE(out.spec);
+  EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const Task* c = out.spec->task("cleanup");
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(c->is_finally);
+  EXPECT_EQ(out.spec->task("fail-step")->after, std::vector<std::string>{"step"});
+}
+
+TEST(KfpImporter, PythonComponentsAreRefusedClearly) {
+  ParseOutcome out = import_fixture("python_component.yaml");
+  EXPECT_TRUE(out.diagnostics.has_errors());
+  EXPECT_NE(out.diagnostics.to_string().find("python_component.yaml:"), std::string::npos);
+  EXPECT_NE(out.diagnostics.to_string().find("{{$}} (KFP's Python components) is not supported yet"), std::string::npos)
+      << out.diagnostics.to_string();
+}
+
+TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
+  for (const char* text : {"pipelineInfo: {}\ndeploymentSpec: {}\nroot: {}\n",
+                           "pipelineInfo: {name: x}\ndeploymentSpec: 3\nroot: {dag: {tasks: {a: {componentRef: {name: nope}}}}}\nschemaVersion: 2.1.0\n",
+                           "pipelineInfo: [\n"}) {
+    ParseOutcome out = parse_kfp_pipeline(text, "bad.yaml", "/tmp");
+    EXPECT_TRUE(out.diagnostics.has_errors()) << text;
+  }
+}
+
+}  // namespace
+}  // namespace slipway
