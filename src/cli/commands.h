@@ -18,5 +18,6 @@ int cmd_artifacts(const Args& args);
 int cmd_lineage(const Args& args);
 int cmd_ml(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
+int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv
 
 }  // namespace slipway::cli

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
     if (cmd == "lineage") return cmd_lineage(rest);
     if (cmd == "ml") return cmd_ml(rest);
     if (cmd == "__driver") return cmd_driver(rest);
+    if (cmd == "__pyenv") return cmd_pyenv(rest);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "slipway %s: %s\n", cmd.c_str(), e.what());
     return 2;

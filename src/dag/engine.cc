@@ -447,8 +447,33 @@ void Engine::start_ready(std::vector<TaskLaunch>* launches) {
 
 Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
   Json outs = Json::object();
+  // A KFP Python component may also report values and artifact metadata in an executor output.
+  Json executor_output;
+  if (!cl.output_paths.empty()) {
+    auto text = read_file(executor_output_path(fs::path(cl.output_paths.begin()->second).parent_path().string()));
+    if (text.ok()) executor_output = Json::parse(*text, nullptr, false);
+    if (executor_output.is_discarded()) return Failed("the executor output file is not valid JSON");
+  }
   for (const auto& o : n.comp->outputs) {
     const std::string& path = cl.output_paths.at(o.name);
+    Json reported = executor_output.is_object() ? executor_output.value("parameterValues", Json::object()).value(o.name, Json())
+                                                : Json();
+    Json meta = Json::object();
+    if (executor_output.is_object() && executor_output.contains("artifacts")) {
+      const Json& a = executor_output["artifacts"].value(o.name, Json::object());
+      if (a.contains("artifacts") && a["artifacts"].is_array() && !a["artifacts"].empty())
+        meta = a["artifacts"][0].value("metadata", Json::object());
+    }
+    if (!o.type.is_artifact && !reported.is_null()) {
+      auto v = coerce_param(reported, o.type.param);
+      if (!v.ok()) return Failed("output parameter '" + o.name + "': " + v.status().message());
+      outs[o.name] = *v;
+      continue;
+    }
+    if (o.type.is_artifact && !meta.empty() && ::access(path.c_str(), F_OK) != 0) {
+      // KFP keeps metrics in an artifact's metadata and may write no file: keep them as the file.
+      SLIPWAY_RETURN_IF_ERROR(write_file_atomic(path, dump_json(meta, 2)));
+    }
     if (!o.type.is_artifact) {
       auto text = read_file(path);
       if (!text.ok())
@@ -484,6 +509,7 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
         if (v.is_number()) store_.add_metric({run_.id, n.name, k, v.get<double>(), 0});
       a.metadata = Json{{"metrics", m}};
     }
+    for (auto& [k, v] : meta.items()) a.metadata[k] = v;
     auto id = store_.insert_artifact(a);
     if (!id.ok()) return id.status();
     store_.add_lineage({*id, run_.id, n.name, "output", o.name});

@@ -51,6 +51,7 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
       return Json(ctx.spec->name);
     case Ref::Scope::kInput:
     case Ref::Scope::kOutput:
+    case Ref::Scope::kExecutorInput:
       break;
   }
   return InvalidInput("{{" + ref.text + "}} cannot be used here");
@@ -144,6 +145,42 @@ Result<Json> resolve_for_each(const ResolveContext& ctx, const Task& task) {
   return items;
 }
 
+std::string executor_output_path(const std::string& outputs_dir) {
+  return (fs::path(outputs_dir).parent_path() / "executor_output.json").string();
+}
+
+// KFP's ExecutorInput: input values and artifacts, and where each output goes.
+Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
+                    const std::map<std::string, std::string>& output_paths, const std::string& output_file) {
+  Json params = Json::object(), arts = Json::object();
+  auto kfp_artifact = [](const std::string& name, const std::string& uri, const std::string& type, const Json& meta) {
+    return Json{{"name", name}, {"uri", uri}, {"metadata", meta}, {"type", {{"schemaTitle", "system." + type}}}};
+  };
+  for (const auto& decl : comp.inputs) {
+    auto it = inputs.find(decl.name);
+    if (it == inputs.end() || it->second.is_null()) continue;
+    if (!decl.type.is_artifact) {
+      params[decl.name] = it->second;
+      continue;
+    }
+    Json list = Json::array();
+    for (const Json& a : it->second.is_array() ? it->second : Json::array({it->second}))
+      if (is_artifact_value(a))
+        list.push_back(kfp_artifact(decl.name, a["uri"], a.value("type", decl.type.artifact), a.value("metadata", Json::object())));
+    arts[decl.name] = {{"artifacts", list}};
+  }
+  Json out_params = Json::object(), out_arts = Json::object();
+  for (const auto& o : comp.outputs) {
+    const std::string& path = output_paths.at(o.name);
+    if (o.type.is_artifact)
+      out_arts[o.name] = {{"artifacts", Json::array({kfp_artifact(o.name, path, o.type.artifact, Json::object())})}};
+    else
+      out_params[o.name] = {{"outputFile", path}};
+  }
+  return Json{{"inputs", {{"parameterValues", params}, {"artifacts", arts}}},
+              {"outputs", {{"parameters", out_params}, {"artifacts", out_arts}, {"outputFile", output_file}}}};
+}
+
 Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe) {
@@ -165,6 +202,8 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
         out += render_text(it->second);
       } else if (r.scope == Ref::Scope::kOutput) {
         out += cl.output_paths[r.name];
+      } else if (r.scope == Ref::Scope::kExecutorInput) {
+        out += dump_json(executor_input(comp, inputs, cl.output_paths, executor_output_path(outputs_dir)));
       } else {
         auto v = resolve_ref(ctx, r);
         if (!v.ok()) return v.status();

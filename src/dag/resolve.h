@@ -61,6 +61,13 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe);
 
+// Where a KFP Python component writes its executor output (values and artifact metadata).
+std::string executor_output_path(const std::string& outputs_dir);
+
+// Kubeflow Pipelines' ExecutorInput JSON for {{executor.input}}.
+Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
+                    const std::map<std::string, std::string>& output_paths, const std::string& output_file);
+
 // The content-addressed cache key: component (command, args, image, env, output names and
 // types), input parameter values and input artifact digests. Never paths of this run.
 std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs);

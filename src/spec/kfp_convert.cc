@@ -6,17 +6,16 @@
 namespace slipway {
 
 Result<std::string> convert_kfp_placeholders(const std::string& text) {
-  if (text.find("{{$}}") != std::string::npos)
-    return InvalidInput("the executor input placeholder {{$}} (KFP's Python components) is not supported yet");
   // The compiler writes single quotes inside placeholders; YAML has already undone the doubling.
   static const std::regex kRe(R"(\{\{\$\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](\.(\w+))?\}\})");
   static const std::regex kJob(R"(\{\{\$\.(pipeline_job_name|pipeline_job_resource_name|pipeline_job_uuid|pipeline_task_name|pipeline_task_uuid|pipeline_root)\}\})");
   std::string out;
-  auto begin = std::sregex_iterator(text.begin(), text.end(), kRe);
+  const std::string whole = text == "{{$}}" ? "{{executor.input}}" : text;
+  auto begin = std::sregex_iterator(whole.begin(), whole.end(), kRe);
   size_t last = 0;
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
     const std::smatch& m = *it;
-    out += text.substr(last, static_cast<size_t>(m.position()) - last);
+    out += whole.substr(last, static_cast<size_t>(m.position()) - last);
     last = static_cast<size_t>(m.position() + m.length());
     std::string dir = m[1], kind = m[2], name = m[3], field = m[5];
     if (dir == "inputs") {
@@ -29,7 +28,7 @@ Result<std::string> convert_kfp_placeholders(const std::string& text) {
       else return InvalidInput("placeholder " + m.str() + " is not supported yet");
     }
   }
-  out += text.substr(last);
+  out += whole.substr(last);
   // Job and task identity.
   std::string result;
   last = 0;
@@ -44,7 +43,7 @@ Result<std::string> convert_kfp_placeholders(const std::string& text) {
   }
   result += out.substr(last);
   if (result.find("{{$") != std::string::npos)
-    return InvalidInput("placeholder in '" + text + "' is not supported yet");
+    return InvalidInput("placeholder in '" + text + "' is not supported yet (of the executor input, only the whole {{$}} is)");
   return result;
 }
 

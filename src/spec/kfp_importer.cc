@@ -351,6 +351,13 @@ class KfpImporter {
         c.args.erase(c.args.begin());
       }
       if (c.command.empty()) d_->error(loc(ct), "executor '" + label + "' has no command (the image's entrypoint is unknown here)");
+      bool python = false;
+      for (const auto* list : {&c.command, &c.args})
+        for (const auto& a : *list) python = python || a.find("kfp.dsl.executor_main") != std::string::npos;
+      if (python) {
+        // A @dsl.component: run it in a Python environment with kfp and its packages.
+        c.command.insert(c.command.begin(), {"slipway", "__pyenv", "--"});
+      }
     }
     spec_->components[name] = c;
     return name;

@@ -57,6 +57,10 @@ Result<Ref> parse_ref(const std::string& raw) {
         return bad("unknown field '" + r.field + "'" + did_you_mean(r.field, fields) +
                    "; use path, uri or value");
     }
+  } else if (head == "executor") {
+    if (p.size() != 2 || p[1] != "input") return bad("write {{executor.input}}");
+    r.scope = Ref::Scope::kExecutorInput;
+    r.name = "input";
   } else if (head == "run" || head == "task" || head == "pipeline") {
     static const std::vector<std::string> kRun = {"id", "status", "root", "name"};
     static const std::vector<std::string> kTask = {"name", "attempt", "index"};
@@ -71,8 +75,8 @@ Result<Ref> parse_ref(const std::string& raw) {
     r.scope = head == "run" ? Ref::Scope::kRun : head == "task" ? Ref::Scope::kTask : Ref::Scope::kPipeline;
     r.name = p[1];
   } else {
-    static const std::vector<std::string> kHeads = {"params", "tasks",  "item",     "inputs",
-                                                    "outputs", "run",   "task",    "pipeline"};
+    static const std::vector<std::string> kHeads = {"params", "tasks", "item",     "inputs",  "outputs",
+                                                    "run",    "task",  "pipeline", "executor"};
     return bad("unknown scope '" + head + "'" + did_you_mean(head, kHeads) +
                "; one of params, tasks, item, inputs, outputs, run, task, pipeline");
   }

@@ -21,6 +21,7 @@ struct Ref {
     kRun,         // run.id, run.status, run.root
     kTask,        // task.name, task.attempt, task.index
     kPipeline,    // pipeline.name
+    kExecutorInput,  // executor.input   KFP's ExecutorInput JSON (inside a component)
   };
   Scope scope = Scope::kParam;
   std::string task;   // kTaskOutput, kTaskStatus

@@ -102,6 +102,7 @@ class Validator {
       case Ref::Scope::kRun:
       case Ref::Scope::kTask:
       case Ref::Scope::kPipeline:
+      case Ref::Scope::kExecutorInput:
         break;
       default:
         d_->error(c.loc, where + ": components see only inputs.*, outputs.*, run.*, task.* and "
@@ -177,7 +178,8 @@ class Validator {
         return std::nullopt;
       case Ref::Scope::kInput:
       case Ref::Scope::kOutput:
-        d_->error(loc, "{{" + r.text + "}}: inputs.* and outputs.* are for component command "
+      case Ref::Scope::kExecutorInput:
+        d_->error(loc, "{{" + r.text + "}}: inputs.*, outputs.* and executor.input are for component command "
                                        "lines; here use params.*, tasks.T.outputs.* or item");
         return std::nullopt;
     }

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "core/files.h"
 #include "spec/validate.h"
 
@@ -24,7 +26,8 @@ TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
   EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.artifacts['m'].path}}"), "{{outputs.m}}");
   EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"), "{{outputs.c}}");
   EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"), "{{run.id}}/{{task.name}}");
-  EXPECT_FALSE(convert_kfp_placeholders("{{$}}").ok());
+  EXPECT_EQ(*convert_kfp_placeholders("{{$}}"), "{{executor.input}}");
+  EXPECT_FALSE(convert_kfp_placeholders("x{{$}}").ok());
   EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}").ok());
 }
 
@@ -79,12 +82,17 @@ TEST(KfpImporter, ExitHandlerBecomesAFinallyTask) {
   EXPECT_EQ(out.spec->task("fail-step")->after, std::vector<std::string>{"step"});
 }
 
-TEST(KfpImporter, PythonComponentsAreRefusedClearly) {
+TEST(KfpImporter, PythonComponentsRunInAManagedEnvironment) {
   ParseOutcome out = import_fixture("python_component.yaml");
-  EXPECT_TRUE(out.diagnostics.has_errors());
-  EXPECT_NE(out.diagnostics.to_string().find("python_component.yaml:"), std::string::npos);
-  EXPECT_NE(out.diagnostics.to_string().find("{{$}} (KFP's Python components) is not supported yet"), std::string::npos)
-      << out.diagnostics.to_string();
+  ASSERT_TRUE(out.spec);
+  EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const Component* add = out.spec->component_of(*out.spec->task("add"));
+  ASSERT_TRUE(add);
+  ASSERT_GE(add->command.size(), 3u);
+  EXPECT_EQ(add->command[0], "slipway");
+  EXPECT_EQ(add->command[1], "__pyenv");
+  EXPECT_NE(std::find(add->args.begin(), add->args.end(), "{{executor.input}}"), add->args.end());
+  EXPECT_EQ(add->output("Output")->type.param, ParamType::kInt);
 }
 
 TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
