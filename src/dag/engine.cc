@@ -514,6 +514,7 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
     if (!id.ok()) return id.status();
     store_.add_lineage({*id, run_.id, n.name, "output", o.name});
     outs[o.name] = Json{{"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
+    if (!meta.empty()) outs[o.name]["metadata"] = meta;  // KFP components read it downstream
   }
   n.outputs = outs;
   return Status::Ok();
