@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <functional>
+#include <regex>
 #include <set>
 
 #include "core/strings.h"
@@ -55,6 +56,15 @@ struct Source {
   std::string text;
 };
 
+// The ParallelFor a task sits in: its items, how many at once, and the name of the item input.
+struct Loop {
+  bool active = false;
+  Source items;
+  int parallelism = 0;
+  std::string item_input;
+  std::set<std::string> body;  // local names of the loop's tasks
+};
+
 class KfpImporter {
  public:
   KfpImporter(const YAML::Node& doc, std::string file, Diagnostics* d, PipelineSpec* spec)
@@ -79,7 +89,7 @@ class KfpImporter {
     for (auto [name, decl] : entries(at(root, {"inputDefinitions", "artifacts"})))
       d_->error(loc(decl), "pipeline input artifact '" + name + "' is not supported yet; pass a path as a string parameter");
     assign_names(at(root, {"dag"}), "");
-    import_dag(at(root, {"dag"}), "", scope, {}, {}, false);
+    import_dag(at(root, {"dag"}), "", scope, {}, {}, false, Loop{});
   }
 
  private:
@@ -218,8 +228,20 @@ class KfpImporter {
     for (auto [name, spec] : entries(at(task, {"inputs", "parameters"}))) {
       if (at(spec, {"componentInputParameter"})) {
         auto it = scope.find(at(spec, {"componentInputParameter"}).as<std::string>());
-        if (it == scope.end()) d_->error(loc(spec), "input '" + name + "' reads an undefined component input");
-        else out[name] = it->second;
+        if (it == scope.end()) {
+          d_->error(loc(spec), "input '" + name + "' reads an undefined component input");
+        } else if (YAML::Node sel = at(spec, {"parameterExpressionSelector"})) {
+          // parseJson(string_value)["field"] of a loop item -> {{item.field}}
+          static const std::regex kField(R"re(\["([A-Za-z0-9_-]+)"\]$)re");
+          std::smatch m;
+          std::string expr = sel.as<std::string>("");
+          if (it->second.text == "{{item}}" && std::regex_search(expr, m, kField))
+            out[name] = {false, {}, "{{item." + m[1].str() + "}}"};
+          else
+            d_->error(loc(sel), "parameterExpressionSelector '" + expr + "' is not supported yet");
+        } else {
+          out[name] = it->second;
+        }
       } else if (at(spec, {"runtimeValue"})) {
         out[name] = {true, to_json(at(spec, {"runtimeValue", "constant"})), ""};
       } else if (at(spec, {"taskOutputParameter"})) {
@@ -257,7 +279,8 @@ class KfpImporter {
   }
 
   void import_dag(const YAML::Node& dag, const std::string& path, const std::map<std::string, Source>& scope,
-                  const std::vector<std::string>& conditions, const std::vector<std::string>& after, bool in_finally) {
+                  const std::vector<std::string>& conditions, const std::vector<std::string>& after, bool in_finally,
+                  const Loop& loop) {
     for (auto [local, task] : entries(at(dag, {"tasks"}))) {
       std::string p = path + "/" + local;
       std::string comp_ref = at(task, {"componentRef", "name"}).as<std::string>("");
@@ -266,11 +289,45 @@ class KfpImporter {
         d_->error(loc(task), "task '" + local + "' uses component '" + comp_ref + "', which is not defined");
         continue;
       }
-      if (at(task, {"parameterIterator"}) || at(task, {"artifactIterator"})) {
-        d_->error(loc(task), "task '" + local + "' is a ParallelFor loop, which is not supported yet");
+      if (at(task, {"artifactIterator"})) {
+        d_->error(loc(task), "task '" + local + "' loops over artifacts, which is not supported yet");
         continue;
       }
       auto sources = input_sources(dag, path, task, scope);
+      if (loop.active) {
+        // Inside a loop, reading a sibling's output means "this iteration's": not expressible yet.
+        for (const auto& [name, src] : sources)
+          for (const auto& sib : loop.body)
+            if (!src.literal && src.text.find("{{tasks." + native_[path + "/" + sib] + ".") == 0) {
+              d_->error(loc(task), "task '" + local + "' reads '" + sib + "' of the same loop iteration, which is not supported yet");
+            }
+      }
+      Loop inner_loop = loop;
+      if (YAML::Node it = at(task, {"parameterIterator"})) {
+        if (loop.active) {
+          d_->error(loc(task), "task '" + local + "' is a loop inside a loop, which is not supported yet");
+          continue;
+        }
+        inner_loop.active = true;
+        inner_loop.item_input = at(it, {"itemInput"}).as<std::string>("");
+        inner_loop.parallelism = at(task, {"iteratorPolicy", "parallelismLimit"}).as<int>(0);
+        if (YAML::Node raw = at(it, {"items", "raw"})) {
+          Json items = Json::parse(raw.as<std::string>(""), nullptr, false);
+          if (!items.is_array()) {
+            d_->error(loc(raw), "loop items are not a JSON list");
+            continue;
+          }
+          inner_loop.items = {true, items, ""};
+        } else {
+          auto src = sources.find(at(it, {"items", "inputParameter"}).as<std::string>(""));
+          if (src == sources.end()) {
+            d_->error(loc(it), "loop items name an input the loop does not receive");
+            continue;
+          }
+          inner_loop.items = src->second;
+        }
+        for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) inner_loop.body.insert(inner);
+      }
       std::vector<std::string> conds = conditions;
       if (auto c = at(task, {"triggerPolicy", "condition"})) {
         auto w = convert_kfp_condition(c.as<std::string>(), [&](const std::string& name) -> Result<std::string> {
@@ -294,10 +351,15 @@ class KfpImporter {
       if (at(comp, {"dag"})) {
         std::map<std::string, Source> inner;
         for (auto [name, src] : sources) inner[name] = src;
-        import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally);
+        if (inner_loop.active && !loop.active) inner[inner_loop.item_input] = {false, {}, "{{item}}"};
+        import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop);
         continue;
       }
-      make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally);
+      if (loop.active)
+        for (const auto& c : conds)
+          if (c.find("{{item") != std::string::npos)
+            d_->error(loc(task), "task '" + local + "' has a condition on the loop item, which is not supported yet");
+      make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, loop);
     }
   }
 
@@ -365,8 +427,22 @@ class KfpImporter {
 
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref, const std::string& name,
                  const std::map<std::string, Source>& sources, const std::vector<std::string>& conds,
-                 const std::vector<std::string>& deps, bool finally) {
+                 const std::vector<std::string>& deps, bool finally, const Loop& loop) {
     Task t;
+    if (loop.active) {
+      Binding f;
+      f.loc = loc(task);
+      if (loop.items.literal) {
+        f.literal = loop.items.value;
+      } else if (auto tmpl = parse_template(loop.items.text); tmpl.ok()) {
+        f.is_template = true;
+        f.text = loop.items.text;
+        f.tmpl = *tmpl;
+      }
+      t.for_each = f;
+      t.for_each_loc = f.loc;
+      t.parallelism = loop.parallelism;
+    }
     t.name = name;
     t.loc = loc(task);
     t.is_finally = finally;

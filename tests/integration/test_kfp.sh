@@ -21,6 +21,12 @@ expect_eq "$(json "$WORK/e.json" "{t['name']: t['state'] for t in d['tasks']}")"
 root=$(json "$WORK/e.json" "d['root']")
 expect_eq "$(cat "$root/tasks/cleanup/cleanup.txt")" "cleanup bye" "the exit handler got its parameter"
 
+run_json "$WORK/l.json" "$KFP/loop.yaml"
+expect_eq "$(json "$WORK/l.json" "[t['outputs']['out'] for t in d['tasks'] if t['name'] in ('square', 'total')]")" "[[1, 4, 9, 16], 30]" \
+  "ParallelFor squares each item and dsl.Collected sums them"
+run_json "$WORK/ls.json" "$KFP/loop_struct.yaml"
+expect_eq "$(json "$WORK/ls.json" "[t['outputs']['out'] for t in d['tasks'] if t['name'] == 'show'][0]")" "['a=1', 'b=2']" "loop items' fields reach the task"
+
 # A @dsl.component Python function: run by KFP's own executor in a venv slipway makes once.
 run_json "$WORK/py.json" "$KFP/python_component.yaml" -p x=40
 expect_eq "$rc" 0 "a KFP Python component runs"

@@ -95,6 +95,28 @@ TEST(KfpImporter, PythonComponentsRunInAManagedEnvironment) {
   EXPECT_EQ(add->output("Output")->type.param, ParamType::kInt);
 }
 
+TEST(KfpImporter, ParallelForBecomesAFanOut) {
+  ParseOutcome out = import_fixture("loop.yaml");
+  ASSERT_TRUE(out.spec);
+  EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const Task* sq = out.spec->task("square");
+  ASSERT_TRUE(sq && sq->for_each);
+  EXPECT_EQ(sq->for_each->text, "{{params.items}}");
+  EXPECT_EQ(sq->parallelism, 2);
+  EXPECT_EQ(sq->inputs.at("x").text, "{{item}}");
+  EXPECT_EQ(out.spec->task("total")->inputs.at("values").text, "{{tasks.square.outputs.out}}");  // dsl.Collected
+
+  ParseOutcome st = import_fixture("loop_struct.yaml");
+  ASSERT_TRUE(st.spec);
+  EXPECT_FALSE(st.diagnostics.has_errors()) << st.diagnostics.to_string();
+  EXPECT_EQ(st.spec->task("show")->inputs.at("name").text, "{{item.letter}}");
+  EXPECT_TRUE(st.spec->task("show")->for_each->literal.is_array());
+
+  ParseOutcome chain = import_fixture("loop_chain.yaml");
+  EXPECT_NE(chain.diagnostics.to_string().find("of the same loop iteration, which is not supported yet"), std::string::npos)
+      << chain.diagnostics.to_string();
+}
+
 TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
   for (const char* text : {"pipelineInfo: {}\ndeploymentSpec: {}\nroot: {}\n",
                            "pipelineInfo: {name: x}\ndeploymentSpec: 3\nroot: {dag: {tasks: {a: {componentRef: {name: nope}}}}}\nschemaVersion: 2.1.0\n",
