@@ -60,6 +60,9 @@ std::string format_age(std::int64_t ms);
 
 void print_json(const nlohmann::json& j);
 
+// `validate --report DIR`.
+int validate_report(const std::string& dir, OutputMode mode);
+
 // The run document: what `runs show --output json` and `run --output json` print.
 nlohmann::json run_document(Store& store, const RunRecord& run);
 

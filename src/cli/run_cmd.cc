@@ -19,15 +19,23 @@ namespace fs = std::filesystem;
 
 int cmd_validate(const Args& args) {
   po::options_description opts("validate options");
-  opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
+  opts.add_options()("file", po::value<std::string>(), "pipeline file")(
+      "report", po::value<std::string>(), "report on every pipeline file under this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text, json or dot (Graphviz)");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   int rc = 0;
-  if (!parse_args(args, "slipway validate FILE [--output text|json|dot]", opts, pos, &vm, &rc)) return rc;
+  if (!parse_args(args, "slipway validate FILE [--output text|json|dot] | --report DIR [--output text|json]", opts, pos,
+                  &vm, &rc))
+    return rc;
   auto mode = output_mode(vm, /*allow_dot=*/true);
   if (!mode) return 2;
+  if (vm.count("report")) return validate_report(vm["report"].as<std::string>(), *mode);
+  if (!vm.count("file")) {
+    std::fprintf(stderr, "slipway validate: which file? usage: slipway validate FILE | --report DIR\n");
+    return 2;
+  }
   std::string file = vm["file"].as<std::string>();
   LoadedPipeline p = load_pipeline_file(file);
   bool ok = p.spec.has_value();

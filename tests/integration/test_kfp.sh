@@ -35,3 +35,9 @@ ls "$SLIPWAY_HOME/pyenvs/"*/.ready > /dev/null || fail "no Python environment wa
 run_json "$WORK/py2.json" "$KFP/python_component.yaml" -p x=1 --no-cache
 expect_eq "$(json "$WORK/py2.json" "[t['outputs']['Output'] for t in d['tasks'] if t['name']=='add'][0]")" 3 "a second run reuses the environment"
 expect_eq "$(ls -d "$SLIPWAY_HOME/pyenvs/"*/ | wc -l)" 1 "one environment per package set"
+
+# The import report over the fixtures: every file accounted for, the refused one with its reason.
+"$SLIPWAY" validate --report "$KFP" --output json > "$WORK/report.json"
+expect_eq "$(json "$WORK/report.json" "(d['totals']['files'], d['totals']['import'])")" "(6, 5)" "report: 6 files, 5 import"
+expect_eq "$(json "$WORK/report.json" "[r['file'] for r in d['files'] if not r['imports']]")" "['loop_chain.yaml']" "report names the file that does not import"
+expect_eq "$(json "$WORK/report.json" "[r for r in d['files'] if r['file'] == 'loop.yaml'][0]['features']")" "['parallel-for']" "report lists features"
