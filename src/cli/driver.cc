@@ -58,6 +58,7 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
 
   EngineOptions eo;
   eo.no_cache = run->options.value("no_cache", false);
+  eo.container_runtime = run->options.value("container_runtime", "");
   eo.rerun_failed = opts.rerun_failed;
   eo.self_exe = self_executable().string();
   LiveTable table(run->id, opts.live_table && opts.output == OutputMode::kText && isatty(2));

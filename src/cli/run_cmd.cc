@@ -11,6 +11,7 @@
 #include "cli/driver.h"
 #include "core/clock.h"
 #include "core/files.h"
+#include "core/subprocess.h"
 #include "spec/validate.h"
 
 namespace slipway::cli {
@@ -100,6 +101,8 @@ int cmd_run(const Args& args) {
       "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
       "experiment", po::value<std::string>()->default_value("Default"), "experiment to file the run under")(
       "no-cache", po::bool_switch(), "run every task even when a cached result exists")(
+      "container-runtime", po::value<std::string>()->default_value(""),
+      "apptainer or singularity: run each step inside its component's image (default: on the host)")(
       "detach", po::bool_switch(), "print the run id and drive the run in the background")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
@@ -115,6 +118,20 @@ int cmd_run(const Args& args) {
 
   auto p = load_pipeline_with_params(vm);
   if (!p) return 2;
+  std::string runtime = vm["container-runtime"].as<std::string>();
+  if (!runtime.empty()) {
+    if (runtime != "apptainer" && runtime != "singularity") {
+      std::fprintf(stderr, "slipway: --container-runtime takes apptainer or singularity, not '%s'\n", runtime.c_str());
+      return 2;
+    }
+    auto probe = run_command({runtime, "--version"}, 10'000);
+    if (!probe.ok() || probe->exit_code != 0) {
+      std::fprintf(stderr, "slipway: --container-runtime %s: %s is not available on this machine; install it, or run "
+                           "without --container-runtime and the steps run on the host (their images are recorded, not pulled)\n",
+                   runtime.c_str(), runtime.c_str());
+      return 2;
+    }
+  }
   std::string backend_name = vm["backend"].as<std::string>();
   auto backend = make_backend(backend_name);
   if (!backend.ok()) {
@@ -142,7 +159,7 @@ int cmd_run(const Args& args) {
   run.format = p->spec.format;
   run.source = *read_file(file);
   run.params = nlohmann::json(p->params);
-  run.options = {{"no_cache", vm["no-cache"].as<bool>()}};
+  run.options = {{"no_cache", vm["no-cache"].as<bool>()}, {"container_runtime", runtime}};
   run.state = "PENDING";
   run.backend = backend_name;
   run.root = (store->home() / "runs" / run.id).string();

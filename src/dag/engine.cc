@@ -359,6 +359,14 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
     finish(n, TaskState::kFailed, cl.status().message());
     return true;
   }
+  if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {
+    // Inside its image the step brings its own Python; the managed environment is for the host.
+    std::vector<std::string>& argv = cl->argv;
+    if (argv.size() > 3 && argv[0] == opts_.self_exe && argv[1] == "__pyenv" && argv[2] == "--")
+      argv.erase(argv.begin(), argv.begin() + 3);
+    std::string image = n.comp->image.find("://") == std::string::npos ? "docker://" + n.comp->image : n.comp->image;
+    argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
+  }
   if (cl->argv.empty() || cl->argv[0].empty()) {
     finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");
     return true;

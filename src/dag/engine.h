@@ -31,6 +31,7 @@ struct EngineOptions {
   std::int64_t heartbeat_ms = 1000;
   std::int64_t cancel_poll_ms = 250;  // how often to look for `runs cancel` from elsewhere
   std::string self_exe;               // what "slipway" in a command means
+  std::string container_runtime;      // "apptainer" or "singularity": run steps inside their image
   std::function<void()> on_tick;      // after each loop turn, for progress displays
 };
 

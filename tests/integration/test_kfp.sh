@@ -41,3 +41,12 @@ expect_eq "$(ls -d "$SLIPWAY_HOME/pyenvs/"*/ | wc -l)" 1 "one environment per pa
 expect_eq "$(json "$WORK/report.json" "(d['totals']['files'], d['totals']['import'])")" "(6, 5)" "report: 6 files, 5 import"
 expect_eq "$(json "$WORK/report.json" "[r['file'] for r in d['files'] if not r['imports']]")" "['loop_chain.yaml']" "report names the file that does not import"
 expect_eq "$(json "$WORK/report.json" "[r for r in d['files'] if r['file'] == 'loop.yaml'][0]['features']")" "['parallel-for']" "report lists features"
+
+# Images are recorded, not pulled; asking for a container runtime that is not here says so.
+if ! command -v apptainer > /dev/null; then
+  set +e
+  "$SLIPWAY" run "$KFP/condition.yaml" --container-runtime apptainer 2> "$WORK/ct.err"; rc=$?
+  set -e
+  expect_eq "$rc" 2 "--container-runtime apptainer without apptainer exits 2"
+  contains "apptainer is not available on this machine" "$WORK/ct.err" || fail "message: $(cat "$WORK/ct.err")"
+fi
