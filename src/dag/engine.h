@@ -24,6 +24,10 @@
 
 namespace slipway {
 
+// Records that `task` of `run` consumed the artifact(s) in `v` as input `name`.
+void add_input_lineage(Store& store, const std::string& run, const std::string& task, const std::string& name,
+                       const Json& v);
+
 struct EngineOptions {
   bool no_cache = false;
   bool rerun_failed = false;          // `runs retry`: failed tasks run again

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "spec/yaml_json.h"
+
 #include <functional>
 #include <regex>
 #include <set>
@@ -105,29 +107,7 @@ class KfpImporter {
     return out;
   }
 
-  static Json to_json(const YAML::Node& n) {
-    if (!n || n.IsNull()) return nullptr;
-    if (n.IsScalar()) {
-      const std::string& s = n.Scalar();
-      if (n.Tag() == "!") return s;
-      if (s == "true") return true;
-      if (s == "false") return false;
-      char* end = nullptr;
-      long long i = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && *end == 0) return i;
-      double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && *end == 0) return d;
-      return s;
-    }
-    if (n.IsSequence()) {
-      Json a = Json::array();
-      for (const auto& e : n) a.push_back(to_json(e));
-      return a;
-    }
-    Json o = Json::object();
-    for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = to_json(it->second);
-    return o;
-  }
+  static Json to_json(const YAML::Node& n) { return yaml_to_json(n); }
 
   std::optional<ParamType> param_type(const YAML::Node& decl) {
     std::string t = at(decl, {"parameterType"}).as<std::string>("STRING");
