@@ -59,7 +59,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"status_in_input", "tasks:\n  u: {component: c}\n  t: {component: c, inputs: {a: \"{{tasks.u.status}}\"}}\n", "can be read only in 'when' and by finally tasks"},
         Case{"self_output", "tasks:\n  t: {component: c, inputs: {a: \"{{tasks.t.outputs.o}}\"}}\n", "cannot read its own outputs"},
         Case{"artifact_in_text", "tasks:\n  u: {component: c}\n  t: {component: c, inputs: {a: \"x {{tasks.u.outputs.m}}\"}}\n", "cannot be embedded in text"},
-        Case{"component_scope_in_task", "tasks:\n  t: {component: c, inputs: {a: \"{{inputs.a}}\"}}\n", "inputs.* and outputs.* are for component command lines"},
+        Case{"component_scope_in_task", "tasks:\n  t: {component: c, inputs: {a: \"{{inputs.a}}\"}}\n", "inputs.*, outputs.* and executor.input are for component command lines"},
         Case{"command_unknown_input", "name: x\ncomponents:\n  c: {command: [echo, \"{{inputs.zz}}\"]}\ntasks:\n  t: {component: c}\n", "names no input of the component"},
         Case{"command_param_path", "name: x\ncomponents:\n  c: {command: [echo, \"{{inputs.a.path}}\"], inputs: {a: string}}\ntasks:\n  t: {component: c, inputs: {a: s}}\n", "'a' is a parameter; .path applies to artifacts"},
         Case{"command_params_scope", "name: x\ncomponents:\n  c: {command: [echo, \"{{params.p}}\"]}\ntasks:\n  t: {component: c}\n", "components see only inputs.*"},
