@@ -8,16 +8,27 @@ std::string Diagnostic::to_string() const {
   return loc.to_string() + ": " + (warning ? "warning: " : "error: ") + message;
 }
 
+// The same problem reached twice (a component used by several tasks) is reported once.
+static bool seen_before(const std::vector<Diagnostic>& items, const Diagnostic& d) {
+  return std::any_of(items.begin(), items.end(), [&](const Diagnostic& o) {
+    return o.warning == d.warning && o.message == d.message && o.loc.line == d.loc.line &&
+           o.loc.column == d.loc.column && o.loc.file == d.loc.file;
+  });
+}
+
 void Diagnostics::error(const SourceLoc& loc, std::string message) {
-  items_.push_back({loc, std::move(message), false});
+  Diagnostic d{loc, std::move(message), false};
+  if (items_.size() < 1000 && !seen_before(items_, d)) items_.push_back(std::move(d));
+  else if (items_.size() >= 1000) has_overflow_errors_ = true;
 }
 
 void Diagnostics::warning(const SourceLoc& loc, std::string message) {
-  items_.push_back({loc, std::move(message), true});
+  Diagnostic d{loc, std::move(message), true};
+  if (items_.size() < 1000 && !seen_before(items_, d)) items_.push_back(std::move(d));
 }
 
 bool Diagnostics::has_errors() const {
-  return std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) { return !d.warning; });
+  return has_overflow_errors_ || std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) { return !d.warning; });
 }
 
 std::string Diagnostics::to_string() const {

@@ -28,7 +28,8 @@ class Diagnostics {
   Json to_json() const;
 
  private:
-  std::vector<Diagnostic> items_;
+  std::vector<Diagnostic> items_;  // at most 1000, each once
+  bool has_overflow_errors_ = false;
 };
 
 }  // namespace slipway

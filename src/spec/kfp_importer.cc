@@ -153,12 +153,22 @@ class KfpImporter {
   YAML::Node component(const std::string& ref) { return at(doc_, {"components", ref}); }
 
   // Pass 1: a unique slipway name for every executor task, by its path through the DAGs.
-  void assign_names(const YAML::Node& dag, const std::string& path) {
+  // Sub-DAGs nest a few levels in practice; a component that contains itself would not end.
+  static constexpr int kMaxDepth = 32;
+  bool too_deep(int depth, const YAML::Node& where) {
+    if (depth <= kMaxDepth) return false;
+    if (!reported_depth_) d_->error(loc(where), "sub-DAGs nest more than 32 deep, or a component contains itself");
+    reported_depth_ = true;
+    return true;
+  }
+
+  void assign_names(const YAML::Node& dag, const std::string& path, int depth = 0) {
+    if (too_deep(depth, dag)) return;
     for (auto [local, task] : entries(at(dag, {"tasks"}))) {
       YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
       std::string p = path + "/" + local;
       if (comp && at(comp, {"dag"})) {
-        assign_names(at(comp, {"dag"}), p);
+        assign_names(at(comp, {"dag"}), p, depth + 1);
         continue;
       }
       std::string name = local;
@@ -171,7 +181,8 @@ class KfpImporter {
   // The slipway placeholder of an output of task `local` in the DAG at `path`, following DAG
   // outputs down to the executor task that produces them.
   Result<std::string> output_ref(const YAML::Node& dag, const std::string& path, const std::string& local,
-                                 const std::string& key, bool artifact) {
+                                 const std::string& key, bool artifact, int depth = 0) {
+    if (depth > kMaxDepth) return InvalidInput("sub-DAG outputs nest too deep");
     YAML::Node task = at(dag, {"tasks", local});
     if (!task) return InvalidInput("no task '" + local + "'");
     YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
@@ -182,15 +193,17 @@ class KfpImporter {
     if (artifact) {
       YAML::Node sel = at(out, {"artifactSelectors", 0});
       return output_ref(at(comp, {"dag"}), p, at(sel, {"producerSubtask"}).as<std::string>(""),
-                        at(sel, {"outputArtifactKey"}).as<std::string>(""), true);
+                        at(sel, {"outputArtifactKey"}).as<std::string>(""), true, depth + 1);
     }
     if (!at(out, {"valueFromParameter"}))
       return InvalidInput("sub-DAG output '" + key + "' selects among several tasks (dsl.OneOf), which is not supported yet");
     return output_ref(at(comp, {"dag"}), p, at(out, {"valueFromParameter", "producerSubtask"}).as<std::string>(""),
-                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""), false);
+                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""), false, depth + 1);
   }
 
-  void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local, std::vector<std::string>* out) {
+  void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local, std::vector<std::string>* out,
+                   int depth = 0) {
+    if (depth > kMaxDepth) return;
     YAML::Node task = at(dag, {"tasks", local});
     YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
     std::string p = path + "/" + local;
@@ -198,7 +211,7 @@ class KfpImporter {
       out->push_back(native_[p]);
       return;
     }
-    for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) all_natives(at(comp, {"dag"}), p, inner, out);
+    for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) all_natives(at(comp, {"dag"}), p, inner, out, depth + 1);
   }
 
   // The sources of a task's inputs, in the scope of its DAG.
@@ -260,7 +273,8 @@ class KfpImporter {
 
   void import_dag(const YAML::Node& dag, const std::string& path, const std::map<std::string, Source>& scope,
                   const std::vector<std::string>& conditions, const std::vector<std::string>& after, bool in_finally,
-                  const Loop& loop) {
+                  const Loop& loop, int depth = 0) {
+    if (too_deep(depth, dag)) return;
     for (auto [local, task] : entries(at(dag, {"tasks"}))) {
       std::string p = path + "/" + local;
       std::string comp_ref = at(task, {"componentRef", "name"}).as<std::string>("");
@@ -332,7 +346,7 @@ class KfpImporter {
         std::map<std::string, Source> inner;
         for (auto [name, src] : sources) inner[name] = src;
         if (inner_loop.active && !loop.active) inner[inner_loop.item_input] = {false, {}, "{{item}}"};
-        import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop);
+        import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
       if (loop.active)
@@ -491,6 +505,7 @@ class KfpImporter {
   Diagnostics* d_;
   PipelineSpec* spec_;
   std::set<std::string> used_;
+  bool reported_depth_ = false;
   std::map<std::string, std::string> native_;  // DAG path of an executor task -> its name here
 };
 

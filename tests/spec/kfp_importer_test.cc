@@ -120,7 +120,11 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
 TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
   for (const char* text : {"pipelineInfo: {}\ndeploymentSpec: {}\nroot: {}\n",
                            "pipelineInfo: {name: x}\ndeploymentSpec: 3\nroot: {dag: {tasks: {a: {componentRef: {name: nope}}}}}\nschemaVersion: 2.1.0\n",
-                           "pipelineInfo: [\n"}) {
+                           "pipelineInfo: [\n",
+                           // A component whose DAG uses itself (found by the fuzzer: it recursed until the stack ran out).
+                           "pipelineInfo: {name: x}\nschemaVersion: 2.1.0\ndeploymentSpec: {}\n"
+                           "components: {comp-a: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}}\n"
+                           "root: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}\n"}) {
     ParseOutcome out = parse_kfp_pipeline(text, "bad.yaml", "/tmp");
     EXPECT_TRUE(out.diagnostics.has_errors()) << text;
   }
