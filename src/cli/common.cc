@@ -52,8 +52,10 @@ static LoadedPipeline finish_load(ParseOutcome parsed) {
 
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
   std::string base = std::filesystem::absolute(file).parent_path().string();
-  if (looks_like_kfp_ir(text)) return finish_load(parse_kfp_pipeline(text, file, base));
-  return finish_load(parse_native_pipeline(text, file, base));
+  LoadedPipeline out = finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
+                                                           : parse_native_pipeline(text, file, base));
+  out.source = text;
+  return out;
 }
 
 LoadedPipeline load_pipeline_file(const std::string& path) {
@@ -105,7 +107,7 @@ std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_
   if (!p.spec) return std::nullopt;
   auto params = params_from_options(*p.spec, vm, file);
   if (!params) return std::nullopt;
-  return PipelineWithParams{std::move(*p.spec), std::move(*params)};
+  return PipelineWithParams{std::move(p.source), std::move(*p.spec), std::move(*params)};
 }
 
 void print_table(const std::vector<std::vector<std::string>>& rows) {

@@ -33,6 +33,7 @@ std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_do
 struct LoadedPipeline {
   std::optional<PipelineSpec> spec;
   Diagnostics diagnostics;
+  std::string source;  // the file's text, as read once
 };
 LoadedPipeline load_pipeline_file(const std::string& path);
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
@@ -42,6 +43,7 @@ std::unique_ptr<Store> open_store_or_die(int* exit_code);
 // The pipeline named by the "file" option, validated, with its parameter values from "param"
 // options; diagnostics and errors are printed. nullopt means invalid input (exit code 2).
 struct PipelineWithParams {
+  std::string source;
   PipelineSpec spec;
   std::map<std::string, nlohmann::json> params;
 };

@@ -36,11 +36,15 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
     std::fprintf(stderr, "slipway: %s\n", run.status().message().c_str());
     return run.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  LoadedPipeline loaded = load_pipeline_text(run->source, run->pipeline_file);
-  if (!loaded.spec) {
-    std::fputs(loaded.diagnostics.to_string().c_str(), stderr);
-    return 2;
+  LoadedPipeline loaded;
+  if (!opts.spec) {
+    loaded = load_pipeline_text(run->source, run->pipeline_file);
+    if (!loaded.spec) {
+      std::fputs(loaded.diagnostics.to_string().c_str(), stderr);
+      return 2;
+    }
   }
+  const PipelineSpec& spec = opts.spec ? *opts.spec : *loaded.spec;
   auto backend = make_backend(run->backend);
   if (!backend.ok()) {
     std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
@@ -67,7 +71,7 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   eo.on_tick = [&table, &ep] {
     if (ep && table.due()) table.update(ep->snapshot());
   };
-  Engine engine(store, **backend, *loaded.spec, *run, eo);
+  Engine engine(store, **backend, spec, *run, eo);
   ep = &engine;
   g_engine = &engine;
   struct sigaction sa {};

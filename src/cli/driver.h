@@ -13,6 +13,9 @@ struct DriveOptions {
   bool resume = false;     // stop processes a dead driver left behind first
   bool live_table = true;  // draw the live table when stderr is a terminal
   OutputMode output = OutputMode::kText;
+  // The pipeline, when the caller has just loaded it from the same source the run stored;
+  // otherwise it is parsed from the run's stored copy.
+  const PipelineSpec* spec = nullptr;
 };
 
 // Returns the exit code: 0 SUCCEEDED, 1 FAILED/CANCELLED or an error, 2 invalid input.

@@ -157,7 +157,7 @@ int cmd_run(const Args& args) {
   run.pipeline = p->spec.name;
   run.pipeline_file = fs::absolute(file).string();
   run.format = p->spec.format;
-  run.source = *read_file(file);
+  run.source = p->source;
   run.params = nlohmann::json(p->params);
   run.options = {{"no_cache", vm["no-cache"].as<bool>()}, {"container_runtime", runtime}};
   run.state = "PENDING";
@@ -178,6 +178,7 @@ int cmd_run(const Args& args) {
   if (*mode == OutputMode::kText && !isatty(2)) std::fprintf(stderr, "run %s started\n", run.id.c_str());
   DriveOptions o;
   o.output = *mode;
+  o.spec = &p->spec;  // parsed and validated above; no need to read the stored copy again
   return drive_run(*store, run.id, o);
 }
 

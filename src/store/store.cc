@@ -106,7 +106,9 @@ Result<RunRecord> Store::get_run(const std::string& id) {
     // Accept a unique prefix, as git does, so users can type the short form.
     Stmt& p = db_->prepare(std::string("SELECT ") + kRunCols +
                            " FROM runs WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2");
-    p.bind(1, id);
+    std::string prefix;  // LIKE treats % and _ as wildcards; a typed id means them literally
+    for (char c : id) prefix += (c == '%' || c == '_' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    p.bind(1, prefix);
     std::vector<RunRecord> found;
     while (p.step()) found.push_back(read_run(p));
     p.reset();
