@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     if (cmd == "ml") return cmd_ml(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
+    if (cmd == "__import-artifact") return cmd_import_artifact(rest);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "slipway %s: %s\n", cmd.c_str(), e.what());
     return 2;

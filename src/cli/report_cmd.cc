@@ -23,7 +23,7 @@ std::vector<std::string> features_of(const std::string& text) {
       {"kfp.dsl.executor_main", "python-components"}, {"triggerPolicy:\n", "triggerPolicy"},
       {"condition:", "conditions"}, {"parameterIterator:", "parallel-for"}, {"ALL_UPSTREAM_TASKS_COMPLETED", "exit-handler"},
       {"retryPolicy:", "retries"}, {"enableCache: false", "cache-disabled"}, {"importer:", "importer"},
-      {"resolver:", "resolver"}, {"IfPresent", "if-present"}, {"Concat", "concat"}, {"taskFinalStatus", "task-final-status"},
+      {"resolver:", "resolver"}, {"IfPresent", "if-present"}, {"Concat", "concat"}, {"taskFinalStatus", "task-final-status"}, {"cacheKey:", "cache-key"},
       {"accelerator", "accelerators"}, {"platforms:", "kubernetes-platform"}, {"dsl.Collected", "collected"},
       {"artifactIterator:", "artifact-loop"}, {"for_each:", "fan-out"}, {"finally:", "finally"}, {"when:", "when"}};
   std::set<std::string> out;

@@ -28,6 +28,23 @@ Engine::Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunReco
 
 // ---------------------------------------------------------------- building the graph
 
+bool Engine::in_same_loop(const Node& reader, const Node& up) {
+  return reader.group >= 0 && up.is_group && !reader.task->loop.empty() && up.task->loop == reader.task->loop;
+}
+
+// A condition that reads the item, or a task of the same loop, is decided item by item.
+bool Engine::condition_per_item(const Task& t) const {
+  if (!t.when || !t.for_each) return false;
+  for (const Ref& r : t.when->refs()) {
+    if (r.scope == Ref::Scope::kItem) return true;
+    if (r.scope == Ref::Scope::kTaskOutput || r.scope == Ref::Scope::kTaskStatus) {
+      const Task* up = spec_.task(r.task);
+      if (up && up->for_each && !t.loop.empty() && up->loop == t.loop) return true;
+    }
+  }
+  return false;
+}
+
 int Engine::add_node(const Task* t, int group, int item_index, Json item, const std::string& name) {
   Node n;
   n.idx = static_cast<int>(nodes_.size());
@@ -167,21 +184,71 @@ ResolveContext Engine::context_for(const Node& n) {
   ctx.run_status = final_state();
   ctx.task_name = n.name;
   ctx.attempt = n.attempts + 1;
-  ctx.task_output = [this](const std::string& task, const std::string& out) -> Result<Json> {
+  ctx.task_output = [this, &n](const std::string& task, const std::string& out) -> Result<Json> {
     const Node& up = nodes_[by_name_.at(task)];
+    if (in_same_loop(n, up)) {
+      // The group holds its items' outputs as lists in item order.
+      TaskState s = item_state(up, n.item_index);
+      if (s != TaskState::kSucceeded)
+        return InvalidInput("task '" + task + "[" + std::to_string(n.item_index) + "]' did not succeed (" +
+                            to_string(s) + "), so its output '" + out + "' does not exist");
+      const Json& list = up.outputs.contains(out) ? up.outputs[out] : Json();
+      if (!list.is_array() || static_cast<int>(list.size()) <= n.item_index)
+        return InvalidInput("task '" + task + "' has no output '" + out + "' for item " + std::to_string(n.item_index));
+      return list[static_cast<size_t>(n.item_index)];
+    }
     if (up.state != TaskState::kSucceeded)
       return InvalidInput("task '" + task + "' did not succeed (" + to_string(up.state) +
                           "), so its output '" + out + "' does not exist");
     if (!up.outputs.contains(out)) return InvalidInput("task '" + task + "' has no output '" + out + "'");
     return up.outputs[out];
   };
-  ctx.task_status = [this](const std::string& task) {
-    return std::string(to_string(nodes_[by_name_.at(task)].state));
+  ctx.task_status = [this, &n](const std::string& task) {
+    const Node& up = nodes_[by_name_.at(task)];
+    return std::string(to_string(in_same_loop(n, up) ? item_state(up, n.item_index) : up.state));
   };
   ctx.import_artifact = [this](const std::string& path, const std::string& type) {
     return import_artifact(path, type);
   };
   return ctx;
+}
+
+TaskState Engine::item_state(const Node& group, int item_index) const {
+  if (item_index >= 0 && item_index < static_cast<int>(group.items.size()))
+    return nodes_[group.items[static_cast<size_t>(item_index)]].state;
+  // A group restored as finished by an earlier driver was not expanded again.
+  auto it = persisted_.find(group.name + "[" + std::to_string(item_index) + "]");
+  return it == persisted_.end() ? TaskState::kPending : task_state_from_string(it->second.state);
+}
+
+bool Engine::iteration_may_run(Node& n) {
+  for (int d : nodes_[n.group].deps) {
+    const Node& up = nodes_[d];
+    if (!in_same_loop(n, up)) continue;
+    TaskState s = item_state(up, n.item_index);
+    std::string which = up.name + "[" + std::to_string(n.item_index) + "]";
+    if (s == TaskState::kSkipped) {
+      finish(n, TaskState::kSkipped, "'" + which + "' of the same iteration was skipped");
+      return false;
+    }
+    if (s != TaskState::kSucceeded) {
+      finish(n, TaskState::kUpstreamFailed, "'" + which + "' of the same iteration " + to_string(s));
+      return false;
+    }
+  }
+  if (n.task->when && condition_per_item(*n.task)) {
+    ResolveContext ctx = context_for(n);
+    auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
+    if (!ok.ok()) {
+      finish(n, TaskState::kFailed, "condition: " + ok.status().message());
+      return false;
+    }
+    if (!*ok) {
+      finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
+      return false;
+    }
+  }
+  return true;
 }
 
 void Engine::evaluate(int idx) {
@@ -198,7 +265,7 @@ void Engine::evaluate(int idx) {
       if (nodes_[d].state == TaskState::kSkipped)
         return finish(n, TaskState::kSkipped, "upstream task '" + nodes_[d].name + "' was skipped");
   }
-  if (n.task->when && n.group < 0) {
+  if (n.task->when && n.group < 0 && !condition_per_item(*n.task)) {
     ResolveContext ctx = context_for(n);
     auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
     if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
@@ -275,6 +342,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
     return true;
   }
   if (!n.inputs_ready) {
+    if (n.group >= 0 && !iteration_may_run(n)) return true;
     auto in = resolve_inputs(ctx, *n.task, *n.comp);
     if (!in.ok()) {
       finish(n, TaskState::kFailed, in.status().message());
@@ -282,7 +350,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
     }
     n.inputs = *in;
     n.inputs_ready = true;
-    n.cache_key = cache_key(*n.comp, n.inputs);
+    n.cache_key = cache_key(*n.comp, n.inputs, n.task->cache_key);
     if (n.task->cache && !opts_.no_cache) {
       if (auto hit = store_.get_cache(n.cache_key)) {
         // A hit counts only if every artifact it points to is still there, unchanged.

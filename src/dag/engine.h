@@ -96,6 +96,13 @@ class Engine {
   void expand(Node& n);
   void start_ready(std::vector<TaskLaunch>* launches);
   bool try_start(Node& n, std::vector<TaskLaunch>* launches);
+  // For an item of a loop: false when it was finished here (skipped by its own condition, or
+  // because the same iteration of a task it reads was skipped or failed).
+  bool iteration_may_run(Node& n);
+  // The node of `task` whose output `reader` sees: for tasks of one loop, the same iteration.
+  TaskState item_state(const Node& group, int item_index) const;
+  static bool in_same_loop(const Node& reader, const Node& up);
+  bool condition_per_item(const Task& t) const;
   void handle_completion(const Completion& c);
   Status collect_outputs(Node& n, const CommandLine& cl);
   void finish(Node& n, TaskState s, const std::string& message = "");

@@ -122,7 +122,9 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
     if (!id.ok()) return id.status();
     store_.add_lineage({*id, run_.id, n.name, "output", o.name});
     outs[o.name] = Json{{"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
-    if (!meta.empty()) outs[o.name]["metadata"] = meta;  // KFP components read it downstream
+    // KFP components read it downstream ({{$.inputs.artifacts['m'].metadata}}, executor input).
+    if (!meta.empty()) outs[o.name]["metadata"] = meta;
+    else if (a.metadata.contains("metrics")) outs[o.name]["metadata"] = a.metadata["metrics"];
   }
   n.outputs = outs;
   return Status::Ok();

@@ -199,7 +199,12 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
       if (r.scope == Ref::Scope::kInput) {
         auto it = inputs.find(r.name);
         if (it == inputs.end()) return InvalidInput("no input '" + r.name + "'");
-        out += render_text(it->second);
+        if (r.field == "metadata") {
+          if (!is_artifact_value(it->second)) return InvalidInput("input '" + r.name + "' is not an artifact, so it has no metadata");
+          out += dump_json(it->second.value("metadata", Json::object()));
+        } else {
+          out += render_text(it->second);
+        }
       } else if (r.scope == Ref::Scope::kOutput) {
         out += cl.output_paths[r.name];
       } else if (r.scope == Ref::Scope::kExecutorInput) {
@@ -240,9 +245,17 @@ static Json cache_view(const Json& v) {
   return v;
 }
 
-std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs) {
+std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs,
+                      const std::string& user_key) {
   Json k;
   k["v"] = 1;
+  if (!user_key.empty()) {
+    // Kubeflow's cacheKey: the user's key stands for command and inputs; tasks sharing it
+    // share results. The outputs still decide what a hit must provide.
+    Json outs = Json::array();
+    for (const auto& o : comp.outputs) outs.push_back({o.name, o.type.to_string()});
+    return sha256_hex(dump_json(Json{{"v", 1}, {"user_key", user_key}, {"outputs", outs}}));
+  }
   k["command"] = comp.command;
   k["args"] = comp.args;
   k["image"] = comp.image;

@@ -70,6 +70,8 @@ Json executor_input(const Component& comp, const std::map<std::string, Json>& in
 
 // The content-addressed cache key: component (command, args, image, env, output names and
 // types), input parameter values and input artifact digests. Never paths of this run.
-std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs);
+// A user key (KFP's cachingOptions.cacheKey) replaces command and inputs in it.
+std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs,
+                      const std::string& user_key = "");
 
 }  // namespace slipway

@@ -20,7 +20,8 @@ Result<std::string> convert_kfp_placeholders(const std::string& text) {
     std::string dir = m[1], kind = m[2], name = m[3], field = m[5];
     if (dir == "inputs") {
       if (kind == "parameters" && field.empty()) out += "{{inputs." + name + "}}";
-      else if (kind == "artifacts" && (field == "path" || field == "uri")) out += "{{inputs." + name + "." + field + "}}";
+      else if (kind == "artifacts" && (field == "path" || field == "uri" || field == "metadata"))
+        out += "{{inputs." + name + "." + field + "}}";
       else return InvalidInput("placeholder " + m.str() + " is not supported yet");
     } else {
       if (kind == "parameters" && field == "output_file") out += "{{outputs." + name + "}}";

@@ -64,7 +64,7 @@ struct Loop {
   Source items;
   int parallelism = 0;
   std::string item_input;
-  std::set<std::string> body;  // local names of the loop's tasks
+  std::string id;               // the loop task's DAG path: tasks of one loop pair up per item
 };
 
 class KfpImporter {
@@ -116,7 +116,7 @@ class KfpImporter {
     if (t == "NUMBER_DOUBLE") return ParamType::kFloat;
     if (t == "BOOLEAN") return ParamType::kBool;
     if (t == "LIST") return ParamType::kList;
-    if (t == "STRUCT") return ParamType::kDict;
+    if (t == "STRUCT" || t == "TASK_FINAL_STATUS") return ParamType::kDict;
     d_->error(loc(decl), "parameterType " + t + " is not supported yet");
     return std::nullopt;
   }
@@ -242,8 +242,12 @@ class KfpImporter {
                             at(spec, {"taskOutputParameter", "outputParameterKey"}).as<std::string>(""), false);
         if (!r.ok()) d_->error(loc(spec), "input '" + name + "': " + r.status().message());
         else out[name] = {false, {}, *r};
-      } else if (at(spec, {"taskFinalStatus"})) {
-        d_->error(loc(spec), "input '" + name + "' takes a TASK_FINAL_STATUS, which is not supported yet");
+      } else if (YAML::Node fs = at(spec, {"taskFinalStatus"})) {
+        // dsl.PipelineTaskFinalStatus of the exit handler's group. Exit handlers sit at the root,
+        // so the group's outcome is the run's. (Not the last key: "}}" would end a placeholder.)
+        std::string producer = at(fs, {"producerTask"}).as<std::string>("");
+        out[name] = {false, {}, "{\"error\": {}, \"state\": \"{{run.status}}\", \"pipelineJobResourceName\": \"{{run.id}}\", "
+                                "\"pipelineTaskName\": \"" + producer + "\"}"};
       } else {
         d_->error(loc(spec), "input '" + name + "': this kind of parameter source is not supported yet");
       }
@@ -288,14 +292,6 @@ class KfpImporter {
         continue;
       }
       auto sources = input_sources(dag, path, task, scope);
-      if (loop.active) {
-        // Inside a loop, reading a sibling's output means "this iteration's": not expressible yet.
-        for (const auto& [name, src] : sources)
-          for (const auto& sib : loop.body)
-            if (!src.literal && src.text.find("{{tasks." + native_[path + "/" + sib] + ".") == 0) {
-              d_->error(loc(task), "task '" + local + "' reads '" + sib + "' of the same loop iteration, which is not supported yet");
-            }
-      }
       Loop inner_loop = loop;
       if (YAML::Node it = at(task, {"parameterIterator"})) {
         if (loop.active) {
@@ -303,6 +299,7 @@ class KfpImporter {
           continue;
         }
         inner_loop.active = true;
+        inner_loop.id = p;
         inner_loop.item_input = at(it, {"itemInput"}).as<std::string>("");
         inner_loop.parallelism = at(task, {"iteratorPolicy", "parallelismLimit"}).as<int>(0);
         if (YAML::Node raw = at(it, {"items", "raw"})) {
@@ -320,7 +317,6 @@ class KfpImporter {
           }
           inner_loop.items = src->second;
         }
-        for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) inner_loop.body.insert(inner);
       }
       std::vector<std::string> conds = conditions;
       if (auto c = at(task, {"triggerPolicy", "condition"})) {
@@ -349,17 +345,42 @@ class KfpImporter {
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
-      if (loop.active)
-        for (const auto& c : conds)
-          if (c.find("{{item") != std::string::npos)
-            d_->error(loc(task), "task '" + local + "' has a condition on the loop item, which is not supported yet");
       make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, loop);
     }
   }
 
-  std::string make_component(const std::string& comp_ref, const YAML::Node& comp) {
+  // The IfPresent placeholders of an executor: the inputs they test, in order.
+  std::vector<std::string> if_present_inputs(const YAML::Node& exec) {
+    std::vector<std::string> names;
+    std::function<void(const Json&)> scan = [&](const Json& j) {
+      if (j.is_object() && j.contains("IfPresent")) names.push_back(j["IfPresent"].value("InputName", ""));
+      if (j.is_object() || j.is_array())
+        for (const auto& e : j) scan(e);
+    };
+    for (const char* key : {"command", "args"})
+      for (const auto& e : at(exec, {"container", key})) {
+        std::string s = e.as<std::string>("");
+        if (starts_with(s, "{\"")) scan(Json::parse(s, nullptr, false));
+      }
+    return names;
+  }
+
+  // One component per executor, and per set of present inputs when IfPresent picks arguments
+  // by it: whether an input is present is a property of the task that calls the component.
+  std::string make_component(const std::string& comp_ref, const YAML::Node& comp, const std::map<std::string, Source>& sources) {
     std::string name = starts_with(comp_ref, "comp-") ? comp_ref.substr(5) : comp_ref;
-    if (spec_->components.count(name)) return name;
+    std::string label = at(comp, {"executorLabel"}).as<std::string>("");
+    YAML::Node exec = at(doc_, {"deploymentSpec", "executors", label});
+    std::set<std::string> present;
+    for (const auto& [n, _] : sources) present.insert(n);
+    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "parameters"})))
+      if (at(decl, {"defaultValue"})) present.insert(n);
+    std::string signature;
+    for (const auto& in : if_present_inputs(exec)) signature += (present.count(in) ? "+" : "-") + in + " ";
+    auto& variants = variants_[comp_ref];
+    if (auto v = variants.find(signature); v != variants.end()) return v->second;
+    if (!variants.empty()) name += "-" + std::to_string(variants.size() + 1);
+    variants[signature] = name;
     Component c;
     c.name = name;
     c.loc = loc(comp);
@@ -371,12 +392,10 @@ class KfpImporter {
       o.default_value.reset();
       o.optional = false;
     }
-    std::string label = at(comp, {"executorLabel"}).as<std::string>("");
-    YAML::Node exec = at(doc_, {"deploymentSpec", "executors", label});
     if (!exec) {
       d_->error(loc(comp), "component '" + comp_ref + "' names executor '" + label + "', which deploymentSpec does not define");
-    } else if (at(exec, {"importer"})) {
-      d_->error(loc(exec), "executor '" + label + "' is an importer, which is not supported yet");
+    } else if (YAML::Node imp = at(exec, {"importer"})) {
+      make_importer(imp, label, &c);
     } else if (at(exec, {"resolver"})) {
       d_->error(loc(exec), "executor '" + label + "' is a resolver, which slipway does not support");
     } else if (YAML::Node ct = at(exec, {"container"})) {
@@ -385,18 +404,17 @@ class KfpImporter {
         for (const auto& e : list) {
           std::string s = e.as<std::string>("");
           // Structured placeholders arrive as JSON text.
-          Json j = starts_with(s, "{\"") ? Json::parse(s, nullptr, false) : Json();
-          if (j.is_object() && j.contains("Concat")) {
-            std::string joined;
-            for (const auto& part : j["Concat"]) joined += part.is_string() ? part.get<std::string>() : part.dump();
-            s = joined;
-          } else if (j.is_object() && j.contains("IfPresent")) {
-            d_->error(loc(e), "the IfPresent placeholder is not supported yet");
+          Json j = starts_with(s, "{\"") ? Json::parse(s, nullptr, false) : Json(s);
+          std::vector<std::string> parts;
+          if (auto st = expand_structured(j, present, &parts); !st.ok()) {
+            d_->error(loc(e), "executor '" + label + "': " + st.message());
             continue;
           }
-          auto conv = convert_kfp_placeholders(s);
-          if (!conv.ok()) d_->error(loc(e), "executor '" + label + "': " + conv.status().message());
-          else out->push_back(*conv);
+          for (const auto& part : parts) {
+            auto conv = convert_kfp_placeholders(part);
+            if (!conv.ok()) d_->error(loc(e), "executor '" + label + "': " + conv.status().message());
+            else out->push_back(*conv);
+          }
         }
       };
       convert_list(at(ct, {"command"}), &c.command);
@@ -419,6 +437,50 @@ class KfpImporter {
     return name;
   }
 
+  // Concat joins its parts into one argument; IfPresent expands to its Then or Else list
+  // (each a string or a list) by whether the task provides the input.
+  Status expand_structured(const Json& j, const std::set<std::string>& present, std::vector<std::string>* out) {
+    if (j.is_string()) {
+      out->push_back(j.get<std::string>());
+      return Status::Ok();
+    }
+    if (j.is_array()) {
+      for (const auto& e : j) SLIPWAY_RETURN_IF_ERROR(expand_structured(e, present, out));
+      return Status::Ok();
+    }
+    if (j.is_object() && j.contains("Concat") && j["Concat"].is_array()) {
+      std::string joined;
+      for (const auto& part : j["Concat"]) {
+        std::vector<std::string> inner;
+        SLIPWAY_RETURN_IF_ERROR(expand_structured(part, present, &inner));
+        for (const auto& s : inner) joined += s;
+      }
+      out->push_back(joined);
+      return Status::Ok();
+    }
+    if (j.is_object() && j.contains("IfPresent") && j["IfPresent"].is_object()) {
+      const Json& ip = j["IfPresent"];
+      const char* branch = present.count(ip.value("InputName", "")) ? "Then" : "Else";
+      if (ip.contains(branch)) return expand_structured(ip[branch], present, out);
+      return Status::Ok();
+    }
+    return InvalidInput("structured placeholder " + j.dump() + " is not one slipway knows (Concat, IfPresent)");
+  }
+
+  // A dsl.importer: a task that brings an existing file or directory in as an artifact.
+  void make_importer(const YAML::Node& imp, const std::string& label, Component* c) {
+    std::string uri;
+    if (YAML::Node rp = at(imp, {"artifactUri", "runtimeParameter"})) uri = "{{inputs." + rp.as<std::string>("") + "}}";
+    else uri = at(imp, {"artifactUri", "constant"}).as<std::string>("");
+    if (uri.empty()) d_->error(loc(imp), "importer '" + label + "' has no artifactUri");
+    if (c->outputs.size() != 1 || !c->outputs[0].type.is_artifact) {
+      d_->error(loc(imp), "importer '" + label + "' must declare exactly one output artifact");
+      return;
+    }
+    c->command = {"slipway", "__import-artifact", uri, "{{outputs." + c->outputs[0].name + "}}"};
+    if (YAML::Node md = at(imp, {"metadata"})) c->command.insert(c->command.end(), {"--metadata", dump_json(to_json(md), 1)});
+  }
+
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref, const std::string& name,
                  const std::map<std::string, Source>& sources, const std::vector<std::string>& conds,
                  const std::vector<std::string>& deps, bool finally, const Loop& loop) {
@@ -436,11 +498,12 @@ class KfpImporter {
       t.for_each = f;
       t.for_each_loc = f.loc;
       t.parallelism = loop.parallelism;
+      t.loop = loop.id;
     }
     t.name = name;
     t.loc = loc(task);
     t.is_finally = finally;
-    t.component = make_component(comp_ref, comp);
+    t.component = make_component(comp_ref, comp, sources);
     for (const auto& [in, src] : sources) {
       Binding b;
       b.loc = t.loc;
@@ -469,8 +532,9 @@ class KfpImporter {
     t.after.erase(std::unique(t.after.begin(), t.after.end()), t.after.end());
     t.after.erase(std::remove(t.after.begin(), t.after.end(), name), t.after.end());
     t.cache = at(task, {"cachingOptions", "enableCache"}).as<bool>(true);
-    if (at(task, {"cachingOptions", "cacheKey"}))
-      d_->warning(loc(at(task, {"cachingOptions"})), "cachingOptions.cacheKey is ignored; slipway keys the cache by content");
+    t.cache_key = at(task, {"cachingOptions", "cacheKey"}).as<std::string>("");
+    // An importer's input is a path, not the bytes behind it: import afresh every time.
+    if (at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""), "importer"})) t.cache = false;
     if (YAML::Node r = at(task, {"retryPolicy"})) {
       t.retry.limit = at(r, {"maxRetryCount"}).as<int>(0);
       auto dur = [&](const char* key, std::int64_t def) {
@@ -505,6 +569,7 @@ class KfpImporter {
   Diagnostics* d_;
   PipelineSpec* spec_;
   std::set<std::string> used_;
+  std::map<std::string, std::map<std::string, std::string>> variants_;  // component -> present set -> name
   bool reported_depth_ = false;
   std::map<std::string, std::string> native_;  // DAG path of an executor task -> its name here
 };

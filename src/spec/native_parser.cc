@@ -384,7 +384,7 @@ class NativeParser {
       d_->error(loc(v), where + " must be a mapping with at least 'component'");
       return t;
     }
-    check_keys(v, {"component", "inputs", "after", "when", "for_each", "parallelism", "retry",
+    check_keys(v, {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "retry", "cache_key",
                    "timeout", "cache", "resources"},
                where);
     if (auto c = v["component"]) {
@@ -424,9 +424,11 @@ class NativeParser {
       t.for_each = parse_binding(f);
     }
     if (auto p = v["parallelism"]) t.parallelism = positive_int(p, "parallelism", 1);
+    if (auto l = v["loop"]) t.loop = scalar(l, "loop");
     if (auto r = v["retry"]) parse_retry(r, &t.retry);
     if (auto x = v["timeout"]) t.timeout_ms = duration(x, "timeout");
     if (auto x = v["cache"]) t.cache = parse_bool(x, "cache");
+    if (auto x = v["cache_key"]) t.cache_key = scalar(x, "cache_key");
     if (auto x = v["resources"]) parse_resources(x, &t.resources);
     return t;
   }

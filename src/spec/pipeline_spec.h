@@ -84,9 +84,13 @@ struct Task {
   std::optional<Expr> when;
   std::optional<Binding> for_each;    // fan-out over a list
   int parallelism = 0;                // 0: no limit beyond resources
+  // Tasks naming the same loop iterate over the same items, and a read of another task of the
+  // loop means that task's output of the same iteration, not the list of all of them.
+  std::string loop;
   RetryPolicy retry;
   std::int64_t timeout_ms = 0;        // per attempt; 0: none
   bool cache = true;
+  std::string cache_key;              // replaces the content key when set (KFP's cacheKey)
   Resources resources;
   bool is_finally = false;            // exit handler: runs once all other tasks are done
   SourceLoc loc;

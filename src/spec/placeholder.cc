@@ -1,5 +1,7 @@
 #include "spec/placeholder.h"
 
+#include <algorithm>
+
 #include "core/strings.h"
 
 namespace slipway {
@@ -52,10 +54,10 @@ Result<Ref> parse_ref(const std::string& raw) {
     r.name = p[1];
     if (p.size() == 3) {
       r.field = p[2];
-      std::vector<std::string> fields = {"path", "uri", "value"};
-      if (r.field != "path" && r.field != "uri" && r.field != "value")
+      std::vector<std::string> fields = {"path", "uri", "value", "metadata"};
+      if (std::find(fields.begin(), fields.end(), r.field) == fields.end())
         return bad("unknown field '" + r.field + "'" + did_you_mean(r.field, fields) +
-                   "; use path, uri or value");
+                   "; use path, uri, value or metadata");
     }
   } else if (head == "executor") {
     if (p.size() != 2 || p[1] != "input") return bad("write {{executor.input}}");

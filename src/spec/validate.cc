@@ -157,8 +157,9 @@ class Validator {
           return std::nullopt;
         }
         TypeRef type = out->type;
-        if (up->for_each) {
-          // Fan-in: a fanned-out task's output arrives as a list of its items' outputs.
+        if (up->for_each && !(t.for_each && !t.loop.empty() && up->loop == t.loop)) {
+          // Fan-in: a fanned-out task's output arrives as a list of its items' outputs (within
+          // one loop, an iteration reads the same iteration's output).
           if (type.is_artifact) type.is_list = true;
           else type = TypeRef{false, ParamType::kList, "", false};
         }
@@ -246,8 +247,28 @@ class Validator {
     }
     if (t.parallelism && !t.for_each)
       d_->warning(t.loc, where + ": 'parallelism' has no effect without 'for_each'");
+    if (!t.loop.empty()) check_loop(t, where);
     if (t.resources.millicpus <= 0)
       d_->error(t.loc, where + ": resources.cpus must be more than 0");
+  }
+
+  // Tasks of one loop pair up item by item, so they must iterate over the same items.
+  void check_loop(const Task& t, const std::string& where) {
+    if (!t.for_each) {
+      d_->error(t.loc, where + " names loop '" + t.loop + "' but has no for_each");
+      return;
+    }
+    for (const auto& o : s_.tasks) {
+      if (&o == &t) break;  // compare with the first task of the loop only, once
+      if (o.loop != t.loop || !o.for_each) continue;
+      const Binding& a = *o.for_each;
+      const Binding& b = *t.for_each;
+      bool same = a.is_template == b.is_template && (a.is_template ? a.text == b.text : a.literal == b.literal);
+      if (!same)
+        d_->error(t.for_each_loc, where + " is in loop '" + t.loop + "' with task '" + o.name +
+                                      "' but iterates over other items; tasks of one loop share their for_each");
+      return;
+    }
   }
 
   void check_binding(const Task& t, const Binding& b, const IoDecl* in, const std::string& where) {

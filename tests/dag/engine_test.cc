@@ -149,6 +149,33 @@ tasks:
   EXPECT_GE(most, 2);  // and parallelism was used
 }
 
+TEST_F(EngineTest, TasksOfOneLoopPairUpItemByItem) {
+  std::string state = run(R"(name: loop
+params: {items: {type: list, default: [1, 2, 3]}}
+components:
+  double: {command: [sh, -c, "echo $(({{inputs.x}} * 2)) > {{outputs.y}}"], inputs: {x: int}, outputs: {y: int}}
+  add: {command: [sh, -c, "echo $(({{inputs.a}} + {{inputs.b}})) > {{outputs.y}}"], inputs: {a: int, b: int}, outputs: {y: int}}
+  sum:
+    command: [sh, -c, "echo '{{inputs.v}}' | tr -d '[] ' | tr ',' '\\n' | awk '{s+=$1} END {print s}' > {{outputs.y}}"]
+    inputs: {v: list}
+    outputs: {y: int}
+tasks:
+  d: {component: double, for_each: "{{params.items}}", loop: body, inputs: {x: "{{item}}"}}
+  a:
+    component: add
+    for_each: "{{params.items}}"
+    loop: body
+    when: "{{item}} != 2"
+    inputs: {a: "{{item}}", b: "{{tasks.d.outputs.y}}"}
+  total: {component: sum, inputs: {v: "{{tasks.d.outputs.y}}"}}
+)");
+  ASSERT_EQ(state, "SUCCEEDED");
+  // Each iteration of `a` read its own iteration of `d`; the condition skipped one item only.
+  EXPECT_EQ(task("a").outputs["y"], Json({3, nullptr, 9}));
+  EXPECT_EQ(task("a[1]").state, "SKIPPED");
+  EXPECT_EQ(task("total").outputs["y"], 12);  // outside the loop: the whole list
+}
+
 TEST_F(EngineTest, ExitHandlerRunsAfterFailureAndSeesStatus) {
   std::string state = run(R"(name: fail
 components:

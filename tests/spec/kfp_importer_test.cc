@@ -28,7 +28,8 @@ TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
   EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"), "{{run.id}}/{{task.name}}");
   EXPECT_EQ(*convert_kfp_placeholders("{{$}}"), "{{executor.input}}");
   EXPECT_FALSE(convert_kfp_placeholders("x{{$}}").ok());
-  EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}").ok());
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"), "{{inputs.d.metadata}}");
+  EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].name}}").ok());
 }
 
 TEST(KfpConditions, CelBecomesAWhenExpression) {
@@ -112,9 +113,38 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
   EXPECT_EQ(st.spec->task("show")->inputs.at("name").text, "{{item.letter}}");
   EXPECT_TRUE(st.spec->task("show")->for_each->literal.is_array());
 
+  // Tasks of one loop body share the loop, so the second reads the same iteration's output,
+  // and the dsl.If on the item stays per item.
   ParseOutcome chain = import_fixture("loop_chain.yaml");
-  EXPECT_NE(chain.diagnostics.to_string().find("of the same loop iteration, which is not supported yet"), std::string::npos)
-      << chain.diagnostics.to_string();
+  ASSERT_TRUE(chain.spec);
+  EXPECT_FALSE(chain.diagnostics.has_errors()) << chain.diagnostics.to_string();
+  const Task* first = chain.spec->task("show");
+  const Task* second = chain.spec->task("show-2");
+  ASSERT_TRUE(first && second);
+  EXPECT_FALSE(first->loop.empty());
+  EXPECT_EQ(first->loop, second->loop);
+  EXPECT_EQ(second->inputs.at("name").text, "{{tasks.show.outputs.out}}");
+  ASSERT_TRUE(second->when);
+  EXPECT_EQ(second->when->text(), "({{item}} != '2')");
+  EXPECT_TRUE(chain.spec->task("join")->loop.empty());
+}
+
+TEST(KfpImporter, IfPresentPicksArgumentsPerTask) {
+  ParseOutcome out = import_fixture("features.yaml");
+  ASSERT_TRUE(out.spec);
+  EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  // The same executor, called with and without its optional input: two components.
+  const Component* with = out.spec->component_of(*out.spec->task("greet"));
+  const Component* without = out.spec->component_of(*out.spec->task("greet-2"));
+  ASSERT_TRUE(with && without);
+  EXPECT_NE(with->name, without->name);
+  EXPECT_EQ(with->args, (std::vector<std::string>{"{{outputs.out}}", "--name", "{{inputs.name}}"}));
+  EXPECT_EQ(without->args, (std::vector<std::string>{"{{outputs.out}}", "--anonymous"}));
+  const Component* imp = out.spec->component_of(*out.spec->task("importer"));
+  ASSERT_TRUE(imp);
+  EXPECT_EQ(imp->command.at(1), "__import-artifact");
+  EXPECT_FALSE(out.spec->task("importer")->cache);
+  EXPECT_EQ(out.spec->task("stamp")->cache_key, "stamp-v1");
 }
 
 TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {

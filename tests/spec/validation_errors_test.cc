@@ -67,6 +67,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"param_artifact_type", "name: x\nparams: {n: {type: Dataset}}\ncomponents:\n  c: {command: [a]}\ntasks:\n  t: {component: c}\n", "pipeline parameters take parameter types"},
         Case{"output_default", "name: x\ncomponents:\n  c: {command: [a], outputs: {o: {type: int, default: 1}}}\ntasks:\n  t: {component: c}\n", "output 'o' cannot have a default"},
         Case{"list_of_param", "name: x\ncomponents:\n  c: {command: [a], inputs: {i: list of int}}\ntasks:\n  t: {component: c}\n", "'list of' applies to artifact types"},
+        Case{"loop_other_items", "name: x\ncomponents:\n  c: {command: [a]}\ntasks:\n  a: {component: c, for_each: [1, 2], loop: l}\n  b: {component: c, for_each: [1, 3], loop: l}\n", "tasks of one loop share their for_each"},
+        Case{"loop_without_for_each", "name: x\ncomponents:\n  c: {command: [a]}\ntasks:\n  a: {component: c, loop: l}\n", "names loop 'l' but has no for_each"},
         Case{"not_a_mapping", "- a\n- b\n", "a pipeline file is a mapping"}),
     [](const ::testing::TestParamInfo<Case>& info) { return std::string(info.param.name); });
 
