@@ -17,6 +17,8 @@ int cmd_runs(const Args& args);
 int cmd_artifacts(const Args& args);
 int cmd_lineage(const Args& args);
 int cmd_ml(const Args& args);
+int cmd_topo(const Args& args);
+int cmd_launch(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv
 int cmd_import_artifact(const Args& args);  // internal: the step a KFP importer becomes

@@ -19,6 +19,11 @@ Pipelines
   artifacts ls|show ID [--output text|json]
   lineage ARTIFACT [--output text|json]
 
+Placement
+  topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
+  topo --plan --ranks N [--gpus-per-rank G] ...   where each rank's cores, GPUs and NIC go
+  launch [--nproc N] [--gpus-per-rank G] ... -- CMD ARGS...   one rank: bind, set rendezvous env, exec
+
 Built-in steps (used by configs/pipelines/iris.yaml)
   ml load-csv|validate|train|evaluate|register ...
 
@@ -51,6 +56,8 @@ int main(int argc, char** argv) {
     if (cmd == "artifacts") return cmd_artifacts(rest);
     if (cmd == "lineage") return cmd_lineage(rest);
     if (cmd == "ml") return cmd_ml(rest);
+    if (cmd == "topo") return cmd_topo(rest);
+    if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);
