@@ -1,3 +1,84 @@
-#include <string>
-#include <vector>
-namespace slipway::cli { int cmd_launch(const std::vector<std::string>&) { return 2; } }
+// `slipway launch [options] -- CMD ARGS...`: start one rank (or a node's ranks) of a
+// multi-rank task; see launcher/launch.h.
+#include <cstdio>
+#include <algorithm>
+#include <cstdlib>
+
+#include "cli/common.h"
+#include "launcher/launch.h"
+
+namespace slipway::cli {
+
+int cmd_launch(const Args& all) {
+  auto sep = std::find(all.begin(), all.end(), "--");
+  Args args(all.begin(), sep);
+  Args cmd(sep == all.end() ? all.end() : sep + 1, all.end());
+  po::options_description opts("launch options");
+  opts.add_options()("nproc", po::value<int>()->default_value(0), "ranks to start on this node when no launcher (srun, mpirun) started this one")(
+      "gpus-per-rank", po::value<int>()->default_value(-1), "GPUs per rank (default: the visible GPUs shared out)")(
+      "cores-per-rank", po::value<int>()->default_value(0), "cores per rank (default: the node's cores shared out)")(
+      "policy", po::value<std::string>()->default_value(""), "gpu-affine, pack or spread")(
+      "no-bind", po::bool_switch(), "do not bind ranks to CPUs")(
+      "port-range", po::value<std::string>()->default_value(""), "LO-HI for MASTER_PORT (default $SLIPWAY_PORT_RANGE or 29500-39499)")(
+      "xml", po::value<std::string>()->default_value(""), "plan on this hwloc XML topology instead of this machine (implies no binding)")(
+      "dry-run", po::bool_switch(), "print each rank's setup as JSON instead of running")(
+      "verbose,v", po::bool_switch(), "print each rank's placement and rendezvous on stderr");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  int rc = 0;
+  const char* usage = "slipway launch [--nproc N] [--gpus-per-rank G] [--cores-per-rank C] [--policy P] [--no-bind] [-v] -- CMD ARGS...";
+  if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
+  if (cmd.empty() && !vm["dry-run"].as<bool>()) {
+    std::fprintf(stderr, "slipway launch: no command; usage: %s\n", usage);
+    return 2;
+  }
+  LaunchOptions o;
+  o.nproc = vm["nproc"].as<int>();
+  o.gpus_per_rank = vm["gpus-per-rank"].as<int>();
+  o.cores_per_rank = vm["cores-per-rank"].as<int>();
+  o.bind = !vm["no-bind"].as<bool>();
+  o.verbose = vm["verbose"].as<bool>() || std::getenv("SLIPWAY_LAUNCH_VERBOSE");
+  o.xml = vm["xml"].as<std::string>();
+  if (o.nproc < 0 || o.cores_per_rank < 0) {
+    std::fprintf(stderr, "slipway launch: --nproc and --cores-per-rank cannot be negative\n");
+    return 2;
+  }
+  if (std::string p = vm["policy"].as<std::string>(); !p.empty()) {
+    auto pol = parse_policy(p);
+    if (!pol.ok()) {
+      std::fprintf(stderr, "slipway launch: %s\n", pol.status().message().c_str());
+      return 2;
+    }
+    o.policy = *pol;
+  }
+  std::string range = vm["port-range"].as<std::string>();
+  if (range.empty() && std::getenv("SLIPWAY_PORT_RANGE")) range = std::getenv("SLIPWAY_PORT_RANGE");
+  if (!range.empty()) {
+    int lo = 0, hi = 0;
+    if (std::sscanf(range.c_str(), "%d-%d", &lo, &hi) != 2 || lo < 1024 || hi > 65535 || hi < lo) {
+      std::fprintf(stderr, "slipway launch: port range '%s' must be LO-HI within 1024-65535\n", range.c_str());
+      return 2;
+    }
+    o.port_lo = lo;
+    o.port_hi = hi;
+  }
+  auto setups = plan_launch(o, current_environment());
+  if (!setups.ok()) {
+    std::fprintf(stderr, "slipway launch: %s\n", setups.status().message().c_str());
+    return 2;
+  }
+  if (vm["dry-run"].as<bool>()) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& s : *setups)
+      arr.push_back({{"rank", s.rank}, {"local_rank", s.local_rank}, {"world_size", s.info.world_size}, {"node_rank", s.info.node_rank},
+                     {"source", s.info.source}, {"cpus", s.cpus}, {"binding_note", s.binding_note}, {"env", s.env}});
+    print_json(arr);
+    return 0;
+  }
+  if (setups->front().info.spawn_local) return run_local_ranks(*setups, cmd, o.verbose);
+  Status st = exec_rank(setups->front(), cmd, o.verbose);
+  std::fprintf(stderr, "slipway launch: %s\n", st.message().c_str());
+  return 127;
+}
+
+}  // namespace slipway::cli

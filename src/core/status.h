@@ -52,6 +52,7 @@ class Result {
   const T& operator*() const { return *value_; }
   T* operator->() { return &*value_; }
   const T* operator->() const { return &*value_; }
+  T value_or(T fallback) const { return ok() ? *value_ : std::move(fallback); }
 
  private:
   std::optional<T> value_;

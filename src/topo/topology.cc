@@ -204,6 +204,19 @@ class Reader {
         out_->nics.push_back(d);
       }
     }
+    // GPUs without OS devices: hwloc builds (Debian's among them) without the CUDA/NVML/RSMI
+    // plugins still see the PCI device of an NVIDIA or AMD display controller.
+    for (hwloc_obj_t pci = nullptr; (pci = hwloc_get_next_pcidev(t_, pci));) {
+      unsigned vendor = pci->attr->pcidev.vendor_id;
+      bool display = (pci->attr->pcidev.class_id >> 8) == 0x03;
+      if (!display || (vendor != 0x10de && vendor != 0x1002)) continue;
+      std::string busid = pci_busid(pci);
+      if (accels.count(busid)) continue;
+      TopoAccelerator& acc = accels[busid];
+      acc.pci_busid = busid;
+      acc.vendor = vendor == 0x10de ? "nvidia" : "amd";
+      locality(pci, &acc.numa, &acc.cpus);
+    }
     for (auto& [busid, a] : accels) {  // std::map: PCI bus id order
       a.index = static_cast<int>(out_->accelerators.size());
       out_->accelerators.push_back(a);
