@@ -396,14 +396,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
     std::string image = n.comp->image.find("://") == std::string::npos ? "docker://" + n.comp->image : n.comp->image;
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
-  const Resources& res = n.task->resources;
-  if (res.nodes * res.tasks_per_node > 1 && !cl->argv.empty()) {
-    // Every rank of a multi-rank task starts through the launcher: placement, binding and the
-    // rendezvous variables, the same on every backend (srun starts the ranks on Slurm; locally
-    // the launcher starts them itself).
-    cl->argv.insert(cl->argv.begin(), {opts_.self_exe, "launch", "--nproc", std::to_string(res.tasks_per_node),
-                                       "--gpus-per-rank", std::to_string(res.gpus), "--"});
-  }
+  wrap_multi_rank(n.task->resources, opts_.self_exe, &cl->argv);
   if (cl->argv.empty() || cl->argv[0].empty()) {
     finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");
     return true;

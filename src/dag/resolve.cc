@@ -233,6 +233,12 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
   return cl;
 }
 
+void wrap_multi_rank(const Resources& res, const std::string& self_exe, std::vector<std::string>* argv) {
+  if (res.nodes * res.tasks_per_node <= 1 || argv->empty()) return;
+  argv->insert(argv->begin(), {self_exe, "launch", "--nproc", std::to_string(res.tasks_per_node), "--gpus-per-rank",
+                               std::to_string(res.gpus), "--"});
+}
+
 // Artifacts contribute their digest and type, never their path: the same bytes at another
 // path hit, and changed bytes at the same path miss.
 static Json cache_view(const Json& v) {

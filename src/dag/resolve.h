@@ -61,6 +61,11 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe);
 
+// Every rank of a multi-rank task (nodes × tasks_per_node > 1) starts through `slipway launch`:
+// placement, binding and rendezvous variables, the same on every backend (srun starts the ranks
+// on Slurm; locally the launcher starts them itself). Prepends the launcher to such a command.
+void wrap_multi_rank(const Resources& res, const std::string& self_exe, std::vector<std::string>* argv);
+
 // Where a KFP Python component writes its executor output (values and artifact metadata).
 std::string executor_output_path(const std::string& outputs_dir);
 

@@ -141,6 +141,7 @@ Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec, const std::
       }
       auto cl = render_command(ctx, *comp, *inputs, dir + "/outputs", self_exe);
       if (!cl.ok()) return cl.status();
+      wrap_multi_rank(t->resources, self_exe, &cl->argv);
       TaskLaunch l;
       l.key = name + "#1";
       l.run_id = ctx.run_id;
