@@ -19,6 +19,10 @@ Pipelines
   artifacts ls|show ID [--output text|json]
   lineage ARTIFACT [--output text|json]
 
+Training
+  data import table|text FILE -o OUT.h5 [--label COL]   CSV or text into HDF5
+  train CONFIG.yaml [--resume] [--steps N] ...           data-parallel training (one process per rank)
+
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
   topo --plan --ranks N [--gpus-per-rank G] ...   where each rank's cores, GPUs and NIC go
@@ -57,6 +61,8 @@ int main(int argc, char** argv) {
     if (cmd == "lineage") return cmd_lineage(rest);
     if (cmd == "ml") return cmd_ml(rest);
     if (cmd == "topo") return cmd_topo(rest);
+    if (cmd == "data") return cmd_data(rest);
+    if (cmd == "train") return cmd_train(rest);
     if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);

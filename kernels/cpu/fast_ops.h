@@ -1,0 +1,25 @@
+// The CPU fast path of the trainer's operators (float): OpenBLAS sgemm for the matrix products,
+// OpenMP for the elementwise work. Same contracts as reference_ops.h, which tests hold them to.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace slipway::kernels::fast {
+
+void linear_forward(const float* x, const float* w, const float* b, float* y, int rows, int in, int out);
+void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int rows, int in,
+                     int out);
+void relu_forward(const float* x, float* y, size_t n);
+void relu_backward(const float* dy, const float* x, float* dx, size_t n);
+float softmax_xent(const float* logits, const std::int32_t* labels, float* dlogits, int rows, int classes, float grad_scale);
+void adamw(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2, float eps,
+           float weight_decay, std::int64_t step, const std::uint8_t* decay_mask);
+// Accumulated in double: the global gradient norm must not depend on how many ranks summed it.
+double sum_squares(const float* x, size_t n);
+void scale(float* x, size_t n, float s);
+
+// Threads the fast path may use (OpenBLAS and OpenMP); 0 leaves the libraries' defaults.
+void set_threads(int n);
+
+}  // namespace slipway::kernels::fast

@@ -1,0 +1,137 @@
+#include "train/train_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/files.h"
+#include "core/strings.h"
+
+namespace slipway {
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string file) : file_(std::move(file)) {}
+
+  Status where(const YAML::Node& n, const std::string& msg) const {
+    return InvalidInput(file_ + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1) + ": " + msg);
+  }
+
+  Status keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) const {
+    if (!map.IsMap()) return where(map, what + " must be a mapping");
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      std::string k = it->first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
+        return where(it->first, "unknown key '" + k + "' in " + what + did_you_mean(k, allowed));
+    }
+    return Status::Ok();
+  }
+
+  template <typename T>
+  Status get(const YAML::Node& map, const char* key, T* out, const std::string& what) const {
+    const YAML::Node& cm = map;
+    YAML::Node n = cm[key];
+    if (!n) return Status::Ok();
+    try {
+      *out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      return where(n, what + "." + key + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) + "' is not a valid value");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  std::string file_;
+};
+
+}  // namespace
+
+Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::string& file) {
+  TrainConfig c;
+  c.source_file = file;
+  Parser p(file);
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+  }
+  if (!doc.IsMap()) return InvalidInput(file + ": a training config is a mapping");
+  SLIPWAY_RETURN_IF_ERROR(p.keys(doc, {"model", "data", "batch_size", "steps", "epochs", "seed", "optimizer", "schedule", "log_every",
+                                       "eval_every", "checkpoint", "bucket_mb", "kernels", "threads", "device"}, "the config"));
+  const YAML::Node& d = doc;
+  if (YAML::Node m = d["model"]) {
+    SLIPWAY_RETURN_IF_ERROR(p.keys(m, {"kind", "hidden"}, "model"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(m, "kind", &c.model, "model"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(m, "hidden", &c.hidden, "model"));
+    if (c.model != "mlp") return p.where(m, "model.kind '" + c.model + "' is not known; use mlp");
+    for (int h : c.hidden)
+      if (h < 1 || h > 1 << 20) return p.where(m, "model.hidden sizes must be between 1 and 1048576");
+  }
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "data", &c.data, "config"));
+  if (c.data.empty()) return InvalidInput(file + ": 'data' is required: an HDF5 file from `slipway data import`");
+  if (!std::filesystem::path(c.data).is_absolute() && !file.empty())
+    c.data = (std::filesystem::path(file).parent_path() / c.data).lexically_normal().string();
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "batch_size", &c.batch_size, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "steps", &c.steps, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "epochs", &c.epochs, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "seed", &c.seed, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "log_every", &c.log_every, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "eval_every", &c.eval_every, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "bucket_mb", &c.bucket_mb, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "kernels", &c.kernels, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "threads", &c.threads, "config"));
+  SLIPWAY_RETURN_IF_ERROR(p.get(d, "device", &c.device, "config"));
+  if (YAML::Node o = d["optimizer"]) {
+    SLIPWAY_RETURN_IF_ERROR(p.keys(o, {"lr", "weight_decay", "beta1", "beta2", "eps", "grad_clip"}, "optimizer"));
+    for (auto [k, v] : std::vector<std::pair<const char*, double*>>{{"lr", &c.lr}, {"weight_decay", &c.weight_decay}, {"beta1", &c.beta1},
+                                                                    {"beta2", &c.beta2}, {"eps", &c.eps}, {"grad_clip", &c.grad_clip}})
+      SLIPWAY_RETURN_IF_ERROR(p.get(o, k, v, "optimizer"));
+  }
+  if (YAML::Node s = d["schedule"]) {
+    SLIPWAY_RETURN_IF_ERROR(p.keys(s, {"warmup", "min_lr_ratio"}, "schedule"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(s, "warmup", &c.warmup, "schedule"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(s, "min_lr_ratio", &c.min_lr_ratio, "schedule"));
+  }
+  if (YAML::Node k = d["checkpoint"]) {
+    SLIPWAY_RETURN_IF_ERROR(p.keys(k, {"dir", "every", "keep"}, "checkpoint"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(k, "dir", &c.checkpoint_dir, "checkpoint"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(k, "every", &c.checkpoint_every, "checkpoint"));
+    SLIPWAY_RETURN_IF_ERROR(p.get(k, "keep", &c.checkpoint_keep, "checkpoint"));
+  }
+  std::vector<std::string> bad;
+  if (c.batch_size < 1) bad.push_back("batch_size must be at least 1");
+  if ((c.steps > 0) == (c.epochs > 0)) bad.push_back("give exactly one of steps and epochs (more than 0)");
+  if (c.lr <= 0) bad.push_back("optimizer.lr must be more than 0");
+  if (c.beta1 < 0 || c.beta1 >= 1 || c.beta2 < 0 || c.beta2 >= 1) bad.push_back("optimizer.beta1 and beta2 must be in [0, 1)");
+  if (c.min_lr_ratio < 0 || c.min_lr_ratio > 1) bad.push_back("schedule.min_lr_ratio must be in [0, 1]");
+  if (c.warmup < 0 || c.log_every < 1 || c.eval_every < 0) bad.push_back("warmup, eval_every must be 0 or more and log_every at least 1");
+  if (c.checkpoint_every > 0 && c.checkpoint_dir.empty()) bad.push_back("checkpoint.every needs checkpoint.dir");
+  if (c.checkpoint_keep < 1) bad.push_back("checkpoint.keep must be at least 1");
+  if (c.bucket_mb <= 0) bad.push_back("bucket_mb must be more than 0");
+  if (c.kernels != "fast" && c.kernels != "reference") bad.push_back("kernels must be fast or reference");
+  if (c.device != "cpu") bad.push_back("device '" + c.device + "' is not available in this build; use cpu");
+  if (!bad.empty()) return InvalidInput(file + ": " + join(bad, "; "));
+  if (!c.checkpoint_dir.empty() && !std::filesystem::path(c.checkpoint_dir).is_absolute() && !file.empty())
+    c.checkpoint_dir = (std::filesystem::path(file).parent_path() / c.checkpoint_dir).lexically_normal().string();
+  return c;
+}
+
+Result<TrainConfig> load_train_config(const std::string& path) {
+  auto text = read_file(path);
+  if (!text.ok()) return text.status();
+  return parse_train_config(*text, path);
+}
+
+double learning_rate(const TrainConfig& c, std::int64_t step, std::int64_t total_steps) {
+  if (c.warmup > 0 && step < c.warmup) return c.lr * static_cast<double>(step + 1) / static_cast<double>(c.warmup);
+  double span = static_cast<double>(std::max<std::int64_t>(1, total_steps - c.warmup));
+  double progress = std::min(1.0, static_cast<double>(step - c.warmup) / span);
+  double min_lr = c.lr * c.min_lr_ratio;
+  return min_lr + 0.5 * (c.lr - min_lr) * (1 + std::cos(M_PI * progress));
+}
+
+}  // namespace slipway

@@ -1,0 +1,91 @@
+// slipway-train: the trainer's own executable (it links MPI; the `slipway` CLI does not, and
+// `slipway train` runs this). One process per rank, under mpirun, srun or `slipway launch`.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "train/trainer.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: slipway train CONFIG.yaml [--resume] [--data FILE] [--steps N] [--checkpoint-dir DIR]\n"
+    "                     [--metrics-out FILE] [--params-out FILE] [--no-progress]\n"
+    "Runs one rank; start several with mpirun -n N, srun, or slipway launch --nproc N.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  slipway::Comm comm(&argc, &argv);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string config_path;
+  slipway::TrainOptions opts;
+  std::string data, steps, ckpt_dir;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) {
+        std::fprintf(stderr, "slipway train: %s needs a value\n%s", a.c_str(), kUsage);
+        return false;
+      }
+      *out = args[++i];
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      if (comm.rank() == 0) std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--resume") {
+      opts.resume = true;
+    } else if (a == "--no-progress") {
+      opts.progress = false;
+    } else if (a == "--data") {
+      if (!value(&data)) return 2;
+    } else if (a == "--steps") {
+      if (!value(&steps)) return 2;
+    } else if (a == "--checkpoint-dir") {
+      if (!value(&ckpt_dir)) return 2;
+    } else if (a == "--metrics-out") {
+      if (!value(&opts.metrics_out)) return 2;
+    } else if (a == "--params-out") {
+      if (!value(&opts.params_out)) return 2;
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "slipway train: unknown option %s\n%s", a.c_str(), kUsage);
+      return 2;
+    } else if (config_path.empty()) {
+      config_path = a;
+    } else {
+      std::fprintf(stderr, "slipway train: one config file, not also '%s'\n%s", a.c_str(), kUsage);
+      return 2;
+    }
+  }
+  if (config_path.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  auto config = slipway::load_train_config(config_path);
+  if (!config.ok()) {
+    std::fprintf(stderr, "slipway train: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  if (!data.empty()) config->data = data;
+  if (!ckpt_dir.empty()) config->checkpoint_dir = ckpt_dir;
+  if (!steps.empty()) {
+    config->steps = std::atoll(steps.c_str());
+    config->epochs = 0;
+    if (config->steps < 1) {
+      std::fprintf(stderr, "slipway train: --steps must be at least 1\n");
+      return 2;
+    }
+  }
+  auto result = slipway::train(*config, opts, comm);
+  if (!result.ok()) {
+    // Every rank meets the same configuration and data errors; one report is enough.
+    if (comm.rank() == 0) std::fprintf(stderr, "slipway train: %s\n", result.status().message().c_str());
+    return result.status().code() == slipway::ErrorCode::kInvalidInput ? 2 : 1;
+  }
+  if (comm.rank() == 0)
+    std::fprintf(stderr, "slipway train: %lld steps on %d rank(s), %.1f samples/s, valid accuracy %.4f\n",
+                 static_cast<long long>(result->steps), result->world, result->samples_per_second, result->valid_accuracy);
+  return 0;
+}

@@ -1,0 +1,231 @@
+#include "train/trainer.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/files.h"
+#include "h5/h5file.h"
+#include "kernels/cpu/fast_ops.h"
+#include "spec/types.h"
+#include "store/store.h"
+#include "train/checkpoint.h"
+#include "train/mlp.h"
+#include "train/sampler.h"
+
+namespace slipway {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct TableSplit {
+  std::vector<float> x;
+  std::vector<std::int32_t> y;
+  std::uint64_t rows = 0;
+  int features = 0;
+};
+
+Result<TableSplit> read_split(const h5::File& f, const std::string& split) {
+  TableSplit t;
+  auto shape = f.shape(split + "/features");
+  if (!shape.ok()) return InvalidInput(f.path() + " has no " + split + " table (" + shape.status().message() + ")");
+  if (shape->size() != 2) return InvalidInput(f.path() + ": " + split + "/features is not a 2-D table");
+  t.rows = (*shape)[0];
+  t.features = static_cast<int>((*shape)[1]);
+  SLIPWAY_RETURN_IF_ERROR(f.read(split + "/features", &t.x));
+  SLIPWAY_RETURN_IF_ERROR(f.read(split + "/labels", &t.y));
+  if (t.y.size() != t.rows) return InvalidInput(f.path() + ": " + split + " has " + std::to_string(t.rows) + " rows but " +
+                                                std::to_string(t.y.size()) + " labels");
+  return t;
+}
+
+std::string format_eta(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return "?";
+  int s = static_cast<int>(seconds);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", s / 3600, (s / 60) % 60);
+  else if (s >= 60) std::snprintf(buf, sizeof buf, "%dm%02ds", s / 60, s % 60);
+  else std::snprintf(buf, sizeof buf, "%ds", s);
+  return buf;
+}
+
+// Metrics of a run that is a pipeline task go to the store as well (slipway sets these).
+void record_metrics(const std::vector<std::pair<std::string, double>>& metrics, std::int64_t step) {
+  const char* run = std::getenv("SLIPWAY_RUN_ID");
+  const char* task = std::getenv("SLIPWAY_TASK");
+  const char* home = std::getenv("SLIPWAY_HOME");
+  if (!run || !task || !home) return;
+  auto store = Store::open(home);
+  if (!store.ok()) return;
+  for (const auto& [name, value] : metrics) (*store)->add_metric({run, task, name, value, step});
+}
+
+template <typename Model>
+Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOptions& opts, const Comm& comm, const TableSplit& train_set,
+                             const TableSplit& valid_set) {
+  const int rank = comm.rank(), world = comm.world();
+  const size_t n = model.num_params();
+  std::vector<float> params(n), grads(n), m(n, 0.0f), v(n, 0.0f);
+  std::vector<std::uint8_t> decay(n, 1);
+  for (const auto& p : model.params())
+    if (!p.decay) std::fill(decay.begin() + static_cast<std::ptrdiff_t>(p.offset), decay.begin() + static_cast<std::ptrdiff_t>(p.offset + p.size), 0);
+  model.init(params.data(), c.seed);
+  DistributedSampler sampler(train_set.rows, c.batch_size, world, c.seed);
+  std::int64_t step = 0;
+  if (opts.resume && !c.checkpoint_dir.empty()) {
+    auto latest = latest_checkpoint(c.checkpoint_dir);
+    if (!latest.ok()) return latest.status();
+    if (*latest) {
+      auto ck = read_checkpoint(**latest);
+      if (!ck.ok()) return ck.status();
+      if (ck->signature != model.signature())
+        return InvalidInput("checkpoint " + **latest + " is of model " + ck->signature + ", but this config builds " + model.signature() +
+                            "; point checkpoint.dir elsewhere or match the model");
+      if (ck->seed != c.seed)
+        return InvalidInput("checkpoint " + **latest + " was trained with seed " + std::to_string(ck->seed) + ", this config has " +
+                            std::to_string(c.seed) + "; resuming would not continue the same run");
+      params = std::move(ck->params);
+      m = std::move(ck->adam_m);
+      v = std::move(ck->adam_v);
+      sampler.restore(ck->sampler);
+      step = ck->step;
+      if (rank == 0) std::fprintf(stderr, "slipway train: resumed from %s at step %lld\n", latest->value().c_str(), static_cast<long long>(step));
+    }
+  }
+  const std::int64_t total = c.steps > 0 ? c.steps : static_cast<std::int64_t>(std::ceil(c.epochs * static_cast<double>(sampler.steps_per_epoch())));
+  GradientReducer reducer(comm, grads.data(), n, static_cast<size_t>(c.bucket_mb * 1024 * 1024));
+  std::optional<CheckpointWriter> writer;
+  if (rank == 0 && !c.checkpoint_dir.empty()) writer.emplace(c.checkpoint_dir, c.checkpoint_keep);
+  auto snapshot = [&] { return CheckpointState{model.signature(), step, sampler.state(), c.seed, params, m, v}; };
+
+  const int local = c.batch_size / world;
+  const int F = train_set.features;
+  std::vector<float> x(static_cast<size_t>(local) * F);
+  std::vector<std::int32_t> y(static_cast<size_t>(local));
+  bool tty = opts.progress && rank == 0 && isatty(STDERR_FILENO);
+  TrainResult result;
+  result.world = world;
+  double window_loss = 0;
+  int window_steps = 0;
+  auto window_start = Clock::now();
+  auto run_start = Clock::now();
+  std::int64_t start_step = step;
+
+  auto evaluate = [&]() {
+    // Each rank takes every world-th validation row; the sums are exact integers and float sums.
+    std::vector<float> vx;
+    std::vector<std::int32_t> vy;
+    for (std::uint64_t r = static_cast<std::uint64_t>(rank); r < valid_set.rows; r += static_cast<std::uint64_t>(world)) {
+      vx.insert(vx.end(), valid_set.x.begin() + static_cast<std::ptrdiff_t>(r * F), valid_set.x.begin() + static_cast<std::ptrdiff_t>((r + 1) * F));
+      vy.push_back(valid_set.y[r]);
+    }
+    int correct = 0;
+    double loss = vy.empty() ? 0.0 : model.evaluate(vx.data(), vy.data(), static_cast<int>(vy.size()), params.data(), &correct);
+    double total_loss = comm.sum(loss), total_correct = comm.sum(correct);
+    double rows = static_cast<double>(valid_set.rows);
+    result.valid_loss = rows > 0 ? total_loss / rows : 0;
+    result.valid_accuracy = rows > 0 ? total_correct / rows : 0;
+  };
+
+  while (step < total) {
+    double lr = learning_rate(c, step, total);
+    std::vector<std::uint64_t> rows = sampler.next(rank);
+    for (int i = 0; i < local; ++i) {
+      std::copy_n(train_set.x.begin() + static_cast<std::ptrdiff_t>(rows[static_cast<size_t>(i)] * static_cast<std::uint64_t>(F)), F,
+                  x.begin() + static_cast<std::ptrdiff_t>(i) * F);
+      y[static_cast<size_t>(i)] = train_set.y[rows[static_cast<size_t>(i)]];
+    }
+    std::fill(grads.begin(), grads.end(), 0.0f);
+    reducer.begin_step();
+    float loss = model.forward_backward(x.data(), y.data(), local, params.data(), grads.data(), 1.0f / static_cast<float>(c.batch_size),
+                                        [&](size_t off, size_t size) { reducer.ready(off, size); });
+    reducer.finish();
+    double mean_loss = comm.sum(loss) / c.batch_size;
+    double norm = std::sqrt(kernels::fast::sum_squares(grads.data(), n));
+    if (c.grad_clip > 0 && norm > c.grad_clip) kernels::fast::scale(grads.data(), n, static_cast<float>(c.grad_clip / norm));
+    ++step;
+    kernels::fast::adamw(params.data(), grads.data(), m.data(), v.data(), n, static_cast<float>(lr), static_cast<float>(c.beta1),
+                         static_cast<float>(c.beta2), static_cast<float>(c.eps), static_cast<float>(c.weight_decay), step, decay.data());
+    window_loss += mean_loss;
+    ++window_steps;
+    bool last = step == total;
+    if (step % c.log_every == 0 || last) {
+      double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
+      double rate = secs > 0 ? window_steps * c.batch_size / secs : 0;
+      result.train_loss = window_loss / window_steps;
+      double elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
+      double eta = step > start_step ? elapsed / static_cast<double>(step - start_step) * static_cast<double>(total - step) : 0;
+      if (rank == 0) {
+        // name=value pairs: what Katib's default StdOut collector reads.
+        std::printf("step=%lld epoch=%lld loss=%.6f lr=%.6g grad_norm=%.4f samples_per_sec=%.1f\n", static_cast<long long>(step),
+                    static_cast<long long>(sampler.state().epoch), result.train_loss, lr, norm, rate);
+        std::fflush(stdout);
+        if (tty)
+          std::fprintf(stderr, "\r[%lld/%lld] loss %.4f  %.0f samples/s  ETA %s   ", static_cast<long long>(step), static_cast<long long>(total),
+                       result.train_loss, rate, format_eta(eta).c_str());
+      }
+      window_loss = 0;
+      window_steps = 0;
+      window_start = Clock::now();
+    }
+    if ((c.eval_every > 0 && step % c.eval_every == 0) || last) {
+      evaluate();
+      if (rank == 0) {
+        std::printf("step=%lld valid_loss=%.6f valid_accuracy=%.4f\n", static_cast<long long>(step), result.valid_loss, result.valid_accuracy);
+        std::fflush(stdout);
+        record_metrics({{"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy}, {"train_loss", result.train_loss}}, step);
+      }
+    }
+    if (writer && ((c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || last)) writer->submit(snapshot());
+  }
+  if (tty) std::fputc('\n', stderr);
+  double secs = std::chrono::duration<double>(Clock::now() - run_start).count();
+  result.steps = step;
+  result.samples_per_second = secs > 0 ? static_cast<double>(step - start_step) * c.batch_size / secs : 0;
+  result.exposed_comm_seconds = reducer.exposed_seconds();
+  if (writer) SLIPWAY_RETURN_IF_ERROR(writer->flush());
+  if (rank == 0 && !opts.params_out.empty()) SLIPWAY_RETURN_IF_ERROR(write_checkpoint(opts.params_out, snapshot()));
+  if (rank == 0 && !opts.metrics_out.empty()) {
+    Json metrics = {{"train_loss", result.train_loss}, {"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy},
+                    {"samples_per_second", result.samples_per_second}, {"steps", result.steps}, {"ranks", world}};
+    SLIPWAY_RETURN_IF_ERROR(write_file_atomic(opts.metrics_out, dump_json(metrics, 2)));
+  }
+  return result;
+}
+
+}  // namespace
+
+Result<TrainResult> train(const TrainConfig& c, const TrainOptions& opts, const Comm& comm) {
+  int threads = c.threads;
+  if (threads == 0 && std::getenv("OMP_NUM_THREADS")) threads = std::atoi(std::getenv("OMP_NUM_THREADS"));
+  kernels::fast::set_threads(threads);
+  auto file = h5::File::open_read(c.data);
+  if (!file.ok()) return InvalidInput("data: " + file.status().message() + "; create it with `slipway data import`");
+  auto kind = file->attr_string("kind");
+  if (!kind.ok() || *kind != "table")
+    return InvalidInput("data " + c.data + " is " + (kind.ok() ? "a " + *kind + " dataset" : "not from `slipway data import`") +
+                        "; the " + c.model + " model trains on a table (`slipway data import table`)");
+  auto train_set = read_split(*file, "train");
+  if (!train_set.ok()) return train_set.status();
+  auto valid_set = read_split(*file, "valid");
+  if (!valid_set.ok()) return valid_set.status();
+  SLIPWAY_RETURN_IF_ERROR(DistributedSampler::check(train_set->rows, c.batch_size, comm.world()));
+  auto classes = Json::parse(file->attr_string("classes").value_or("[]"), nullptr, false);
+  int n_classes = classes.is_array() ? static_cast<int>(classes.size()) : 0;
+  for (const auto* s : {&*train_set, &*valid_set})
+    for (auto label : s->y)
+      if (label < 0 || label >= n_classes) return InvalidInput("data " + c.data + " has a label " + std::to_string(label) + " outside its " + std::to_string(n_classes) + " classes");
+  if (c.kernels == "reference") {
+    Mlp<float, RefOps> model(train_set->features, c.hidden, n_classes);
+    return run_loop(model, c, opts, comm, *train_set, *valid_set);
+  }
+  Mlp<float, FastOps> model(train_set->features, c.hidden, n_classes);
+  return run_loop(model, c, opts, comm, *train_set, *valid_set);
+}
+
+}  // namespace slipway
