@@ -1,13 +1,18 @@
 // `slipway launch [options] -- CMD ARGS...`: start one rank (or a node's ranks) of a
 // multi-rank task; see launcher/launch.h.
+#include <unistd.h>
+
 #include <cstdio>
 #include <algorithm>
 #include <cstdlib>
 
 #include "cli/common.h"
+#include "core/files.h"
+#include "core/strings.h"
 #include "launcher/launch.h"
 
 namespace slipway::cli {
+
 
 int cmd_launch(const Args& all) {
   auto sep = std::find(all.begin(), all.end(), "--");
@@ -21,6 +26,7 @@ int cmd_launch(const Args& all) {
       "no-bind", po::bool_switch(), "do not bind ranks to CPUs")(
       "port-range", po::value<std::string>()->default_value(""), "LO-HI for MASTER_PORT (default $SLIPWAY_PORT_RANGE or 29500-39499)")(
       "xml", po::value<std::string>()->default_value(""), "plan on this hwloc XML topology instead of this machine (implies no binding)")(
+      "spawner", po::value<std::string>()->default_value("auto"), "how --nproc ranks start: mpirun, fork, or auto (mpirun where installed)")(
       "dry-run", po::bool_switch(), "print each rank's setup as JSON instead of running")(
       "verbose,v", po::bool_switch(), "print each rank's placement and rendezvous on stderr");
   po::positional_options_description pos;
@@ -62,7 +68,30 @@ int cmd_launch(const Args& all) {
     o.port_lo = lo;
     o.port_hi = hi;
   }
-  auto setups = plan_launch(o, current_environment());
+  std::string spawner = vm["spawner"].as<std::string>();
+  if (spawner != "auto" && spawner != "fork" && spawner != "mpirun") {
+    std::fprintf(stderr, "slipway launch: --spawner must be auto, fork or mpirun, not '%s'\n", spawner.c_str());
+    return 2;
+  }
+  EnvMap env = current_environment();
+  auto started = discover_rank(env);
+  if (!started.ok()) {
+    std::fprintf(stderr, "slipway launch: %s\n", started.status().message().c_str());
+    return 2;
+  }
+  if (!*started && o.nproc > 1 && !vm["dry-run"].as<bool>() && o.xml.empty() &&
+      (spawner == "mpirun" || (spawner == "auto" && on_path("mpirun")))) {
+    // Local ranks through mpirun: MPI programs get their world; each rank comes back here.
+    Args forward = {"--gpus-per-rank", std::to_string(o.gpus_per_rank), "--cores-per-rank", std::to_string(o.cores_per_rank)};
+    if (o.policy) forward.insert(forward.end(), {"--policy", to_string(*o.policy)});
+    if (!o.bind) forward.push_back("--no-bind");
+    if (!range.empty()) forward.insert(forward.end(), {"--port-range", range});
+    if (o.verbose) forward.push_back("-v");
+    Status st = exec_under_mpirun(o.nproc, self_executable().string(), forward, cmd, env);
+    std::fprintf(stderr, "slipway launch: %s\n", st.message().c_str());
+    return 2;
+  }
+  auto setups = plan_launch(o, env);
   if (!setups.ok()) {
     std::fprintf(stderr, "slipway launch: %s\n", setups.status().message().c_str());
     return 2;

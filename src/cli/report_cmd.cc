@@ -32,14 +32,6 @@ std::vector<std::string> features_of(const std::string& text) {
   return {out.begin(), out.end()};
 }
 
-bool on_path(const std::string& cmd) {
-  if (cmd.find('/') != std::string::npos) return fs::exists(cmd);
-  const char* path = std::getenv("PATH");
-  for (const auto& dir : split(path ? path : "/usr/bin:/bin", ':'))
-    if (!dir.empty() && ::access((fs::path(dir) / cmd).c_str(), X_OK) == 0) return true;
-  return false;
-}
-
 }  // namespace
 
 int validate_report(const std::string& dir, OutputMode mode) {

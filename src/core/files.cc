@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "core/strings.h"
 
 namespace slipway {
 
@@ -47,6 +48,14 @@ fs::path self_executable() {
   std::error_code ec;
   fs::path p = fs::read_symlink("/proc/self/exe", ec);
   return ec ? fs::path("slipway") : p;
+}
+
+bool on_path(const std::string& cmd) {
+  if (cmd.find('/') != std::string::npos) return std::filesystem::exists(cmd);
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path ? path : "/usr/bin:/bin", ':'))
+    if (!dir.empty() && ::access((std::filesystem::path(dir) / cmd).c_str(), X_OK) == 0) return true;
+  return false;
 }
 
 }  // namespace slipway

@@ -19,4 +19,7 @@ std::filesystem::path slipway_home();
 // The running executable, so components can call "slipway" without it being on PATH.
 std::filesystem::path self_executable();
 
+// Whether a command can be run: a path that exists, or a name found on PATH.
+bool on_path(const std::string& cmd);
+
 }  // namespace slipway

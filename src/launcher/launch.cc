@@ -90,9 +90,7 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
     info.source = "local";
     info.local_world_size = info.world_size = std::max(1, opts.nproc);
     info.spawn_local = true;
-    auto get = [&](const char* k) { auto it = env.find(k); return it == env.end() ? std::string() : it->second; };
-    info.job_id = get("SLIPWAY_RUN_ID").empty() ? "pid" + std::to_string(getppid()) + "." + std::to_string(getpid())
-                                               : get("SLIPWAY_RUN_ID") + "/" + get("SLIPWAY_TASK") + "#" + get("SLIPWAY_ATTEMPT");
+    info.job_id = local_job_id(env);
   }
   auto addr = master_address(info, env);
   if (!addr.ok()) return addr.status();
@@ -214,6 +212,31 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
   argv.push_back(nullptr);
   execvp(argv[0], argv.data());
   return Failed("cannot run '" + cmd.front() + "': " + std::strerror(errno));
+}
+
+std::string local_job_id(const EnvMap& env) {
+  auto get = [&](const char* k) { auto it = env.find(k); return it == env.end() ? std::string() : it->second; };
+  if (!get("SLIPWAY_LAUNCH_JOB_ID").empty()) return get("SLIPWAY_LAUNCH_JOB_ID");
+  if (!get("SLIPWAY_RUN_ID").empty()) return get("SLIPWAY_RUN_ID") + "/" + get("SLIPWAY_TASK") + "#" + get("SLIPWAY_ATTEMPT");
+  return "pid" + std::to_string(getppid()) + "." + std::to_string(getpid());
+}
+
+Status exec_under_mpirun(int nproc, const std::string& self, const std::vector<std::string>& launch_args,
+                         const std::vector<std::string>& cmd, const EnvMap& env) {
+  setenv("SLIPWAY_LAUNCH_JOB_ID", local_job_id(env).c_str(), 1);
+  // mpirun neither binds (the launcher does) nor refuses more ranks than cores.
+  std::vector<std::string> argv = {"mpirun", "-n", std::to_string(nproc), "--oversubscribe", "--bind-to", "none"};
+  if (geteuid() == 0) argv.push_back("--allow-run-as-root");
+  argv.push_back(self);
+  argv.push_back("launch");
+  argv.insert(argv.end(), launch_args.begin(), launch_args.end());
+  argv.push_back("--");
+  argv.insert(argv.end(), cmd.begin(), cmd.end());
+  std::vector<char*> raw;
+  for (const auto& a : argv) raw.push_back(const_cast<char*>(a.c_str()));
+  raw.push_back(nullptr);
+  execvp("mpirun", raw.data());
+  return Failed(std::string("cannot run mpirun: ") + std::strerror(errno));
 }
 
 namespace {

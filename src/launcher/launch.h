@@ -48,4 +48,13 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
 // rank that failed, or 0.
 int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd, bool verbose);
 
+// The job id of ranks this process starts itself (for their rendezvous port).
+std::string local_job_id(const EnvMap& env);
+
+// Starts `nproc` local ranks through Open MPI's mpirun, each running `self launch LAUNCH_ARGS --
+// CMD`: MPI programs then get a real MPI world, and every rank is still placed and bound by the
+// launcher. Returns only if mpirun could not be started.
+Status exec_under_mpirun(int nproc, const std::string& self, const std::vector<std::string>& launch_args,
+                         const std::vector<std::string>& cmd, const EnvMap& env);
+
 }  // namespace slipway

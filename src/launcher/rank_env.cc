@@ -139,6 +139,8 @@ Result<std::optional<RankInfo>> discover_rank(const EnvMap& env) {
     r = p;
   }
   if (!r) return std::optional<RankInfo>();
+  // Ranks that slipway launch started through mpirun share the id of the launch that did it.
+  if (auto j = get(env, "SLIPWAY_LAUNCH_JOB_ID")) r->job_id = *j;
   if (auto a = get(env, "MASTER_ADDR")) r->master_addr = *a;
   if (auto p = get(env, "MASTER_PORT")) r->master_port = std::atoi(p->c_str());
   SLIPWAY_RETURN_IF_ERROR(check(*r));

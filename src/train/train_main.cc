@@ -1,6 +1,7 @@
 // slipway-train: the trainer's own executable (it links MPI; the `slipway` CLI does not, and
 // `slipway train` runs this). One process per rank, under mpirun, srun or `slipway launch`.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -61,6 +62,13 @@ int main(int argc, char** argv) {
   }
   if (config_path.empty()) {
     std::fputs(kUsage, stderr);
+    return 2;
+  }
+  if (const char* ws = std::getenv("WORLD_SIZE"); ws && std::atoi(ws) > 1 && comm.world() == 1) {
+    std::fprintf(stderr,
+                 "slipway train: started as one of %s ranks (WORLD_SIZE) but MPI sees a world of 1: the ranks were not started by an MPI "
+                 "launcher. Use mpirun, srun --mpi=pmix, or slipway launch (which uses mpirun for local ranks).\n",
+                 ws);
     return 2;
   }
   auto config = slipway::load_train_config(config_path);

@@ -19,7 +19,8 @@ set -e
 expect_eq "$rc" 2 "an impossible plan exits 2"
 contains "needs 8 ranks × 1 GPUs = 8 GPUs, but" "$WORK/short.err" || fail "message: $(cat "$WORK/short.err")"
 
-# The launcher alone: two local ranks, each bound to its own core where there are two.
+# The launcher alone: two local ranks (started through mpirun, which is installed), each bound
+# to its own core where there are two.
 "$SLIPWAY" launch --nproc 2 -- sh -c 'echo "$RANK $WORLD_SIZE $LOCAL_RANK $(grep Cpus_allowed_list /proc/self/status | cut -f2)" > "$0/rank-$RANK"' "$WORK"
 expect_eq "$(cut -d' ' -f1-3 "$WORK/rank-0") / $(cut -d' ' -f1-3 "$WORK/rank-1")" "0 2 0 / 1 2 1" "launch --nproc 2 sets RANK, WORLD_SIZE, LOCAL_RANK"
 if [ "$(nproc)" -ge 2 ]; then
@@ -27,7 +28,7 @@ if [ "$(nproc)" -ge 2 ]; then
   pass "the ranks are bound to different CPUs ($(cut -d' ' -f4 "$WORK/rank-0"), $(cut -d' ' -f4 "$WORK/rank-1"))"
 fi
 set +e
-"$SLIPWAY" launch --nproc 2 -- sh -c '[ "$RANK" = 1 ] && exit 7; sleep 30' 2> "$WORK/fail.err"; rc=$?
+"$SLIPWAY" launch --nproc 2 --spawner fork -- sh -c '[ "$RANK" = 1 ] && exit 7; sleep 30' 2> "$WORK/fail.err"; rc=$?
 set -e
 expect_eq "$rc" 7 "one failing rank fails the launch with its exit code"
 contains "stopping the other ranks" "$WORK/fail.err" || fail "message: $(cat "$WORK/fail.err")"
