@@ -109,7 +109,6 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
   if (c.beta1 < 0 || c.beta1 >= 1 || c.beta2 < 0 || c.beta2 >= 1) bad.push_back("optimizer.beta1 and beta2 must be in [0, 1)");
   if (c.min_lr_ratio < 0 || c.min_lr_ratio > 1) bad.push_back("schedule.min_lr_ratio must be in [0, 1]");
   if (c.warmup < 0 || c.log_every < 1 || c.eval_every < 0) bad.push_back("warmup, eval_every must be 0 or more and log_every at least 1");
-  if (c.checkpoint_every > 0 && c.checkpoint_dir.empty()) bad.push_back("checkpoint.every needs checkpoint.dir");
   if (c.checkpoint_keep < 1) bad.push_back("checkpoint.keep must be at least 1");
   if (c.bucket_mb <= 0) bad.push_back("bucket_mb must be more than 0");
   if (c.kernels != "fast" && c.kernels != "reference") bad.push_back("kernels must be fast or reference");

@@ -11,7 +11,7 @@
 namespace {
 
 const char* kUsage =
-    "usage: slipway train CONFIG.yaml [--resume] [--data FILE] [--steps N] [--checkpoint-dir DIR]\n"
+    "usage: slipway train CONFIG.yaml [--resume] [--data FILE] [--steps N] [--stop-at STEP] [--checkpoint-dir DIR]\n"
     "                     [--metrics-out FILE] [--params-out FILE] [--no-progress]\n"
     "Runs one rank; start several with mpirun -n N, srun, or slipway launch --nproc N.\n";
 
@@ -44,6 +44,14 @@ int main(int argc, char** argv) {
       if (!value(&data)) return 2;
     } else if (a == "--steps") {
       if (!value(&steps)) return 2;
+    } else if (a == "--stop-at") {
+      std::string v;
+      if (!value(&v)) return 2;
+      opts.stop_at = std::atoll(v.c_str());
+      if (opts.stop_at < 1) {
+        std::fprintf(stderr, "slipway train: --stop-at must be at least 1\n");
+        return 2;
+      }
     } else if (a == "--checkpoint-dir") {
       if (!value(&ckpt_dir)) return 2;
     } else if (a == "--metrics-out") {

@@ -132,7 +132,8 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOpti
     result.valid_accuracy = rows > 0 ? total_correct / rows : 0;
   };
 
-  while (step < total) {
+  const std::int64_t end = opts.stop_at > 0 ? std::min(opts.stop_at, total) : total;
+  while (step < end) {
     double lr = learning_rate(c, step, total);
     std::vector<std::uint64_t> rows = sampler.next(rank);
     for (int i = 0; i < local; ++i) {
@@ -153,7 +154,7 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOpti
                          static_cast<float>(c.beta2), static_cast<float>(c.eps), static_cast<float>(c.weight_decay), step, decay.data());
     window_loss += mean_loss;
     ++window_steps;
-    bool last = step == total;
+    bool last = step == end;
     if (step % c.log_every == 0 || last) {
       double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
       double rate = secs > 0 ? window_steps * c.batch_size / secs : 0;
@@ -201,6 +202,10 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOpti
 }  // namespace
 
 Result<TrainResult> train(const TrainConfig& c, const TrainOptions& opts, const Comm& comm) {
+  if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
+    return InvalidInput(c.source_file + ": checkpoint.every needs a checkpoint directory (checkpoint.dir or --checkpoint-dir)");
+  if (opts.resume && c.checkpoint_dir.empty())
+    return InvalidInput("--resume needs a checkpoint directory (checkpoint.dir or --checkpoint-dir)");
   int threads = c.threads;
   if (threads == 0 && std::getenv("OMP_NUM_THREADS")) threads = std::atoi(std::getenv("OMP_NUM_THREADS"));
   kernels::fast::set_threads(threads);
