@@ -5,6 +5,7 @@
 
 #include "cli/common.h"
 #include "core/files.h"
+#include "ml/mlp_checkpoint_eval.h"
 #include "ml/softmax_classifier.h"
 #include "ml/table.h"
 
@@ -83,17 +84,26 @@ int ml_train(const po::variables_map& vm) {
   return 0;
 }
 
-int ml_evaluate(const po::variables_map& vm) {
-  auto text = read_file(vm["model"].as<std::string>());
-  if (!text.ok()) return fail(text.status().message());
+// Scores of the model on its held-out rows: a softmax model of `ml train` (JSON) or an MLP
+// checkpoint of `slipway train` (HDF5).
+Result<Scores> score_model(const std::string& path, const Dataset& d) {
+  if (is_hdf5_file(path)) return evaluate_mlp_checkpoint(path, d);
+  auto text = read_file(path);
+  if (!text.ok()) return text.status();
   Json j = Json::parse(*text, nullptr, false);
   auto m = SoftmaxModel::from_json(j);
-  if (!m.ok()) return fail(m.status().message());
+  if (!m.ok()) return m.status();
+  std::vector<size_t> train, test;
+  split_indices(d.x.size(), j["split"].value("test_fraction", 0.2), j["split"].value("seed", std::uint64_t{42}), &train, &test);
+  return score(*m, d, test);
+}
+
+int ml_evaluate(const po::variables_map& vm) {
   auto d = load_dataset(vm);
   if (!d.ok()) return fail(d.status().message());
-  std::vector<size_t> train, test;
-  split_indices(d->x.size(), j["split"].value("test_fraction", 0.2), j["split"].value("seed", std::uint64_t{42}), &train, &test);
-  Scores s = score(*m, *d, test);
+  auto scored = score_model(vm["model"].as<std::string>(), *d);
+  if (!scored.ok()) return fail(scored.status().message());
+  Scores s = *scored;
   double threshold = vm["threshold"].as<double>();
   bool passed = s.accuracy >= threshold;
   Json metrics = {{"accuracy", s.accuracy}, {"f1_macro", s.f1_macro}, {"threshold", threshold}};
@@ -123,7 +133,8 @@ int ml_register(const po::variables_map& vm) {
   fs::path tmp = dir / (".tmp-" + std::to_string(version));
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp, ec);
-  fs::copy_file(vm["model"].as<std::string>(), tmp / "model.json", fs::copy_options::overwrite_existing, ec);
+  std::string file = is_hdf5_file(vm["model"].as<std::string>()) ? "model.h5" : "model.json";
+  fs::copy_file(vm["model"].as<std::string>(), tmp / file, fs::copy_options::overwrite_existing, ec);
   if (ec) return fail("cannot copy the model: " + ec.message());
   Json meta = {{"name", name}, {"version", version}};
   if (const char* run = std::getenv("SLIPWAY_RUN_ID")) meta["run"] = run;

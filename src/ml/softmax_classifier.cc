@@ -98,12 +98,20 @@ double train_softmax(const Dataset& d, const std::vector<size_t>& rows, const Tr
 }
 
 Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>& rows) {
-  size_t nc = m.classes.size();
+  std::vector<int> predicted, truth;
+  for (size_t r : rows) {
+    predicted.push_back(m.predict(d.x[r]));
+    truth.push_back(d.y[r]);
+  }
+  return score_predictions(predicted, truth, m.classes.size());
+}
+
+Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth, size_t nc) {
   std::vector<double> tp(nc, 0), fp(nc, 0), fn(nc, 0);
   size_t correct = 0;
-  for (size_t r : rows) {
-    int p = m.predict(d.x[r]);
-    int y = d.y[r];
+  for (size_t i = 0; i < truth.size(); ++i) {
+    int p = predicted[i];
+    int y = truth[i];
     if (p == y) {
       ++correct;
       tp[static_cast<size_t>(y)] += 1;
@@ -113,7 +121,7 @@ Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>&
     }
   }
   Scores s;
-  s.accuracy = rows.empty() ? 0 : static_cast<double>(correct) / static_cast<double>(rows.size());
+  s.accuracy = truth.empty() ? 0 : static_cast<double>(correct) / static_cast<double>(truth.size());
   double f1 = 0;
   for (size_t c = 0; c < nc; ++c) {
     double denom = 2 * tp[c] + fp[c] + fn[c];

@@ -36,5 +36,7 @@ struct Scores {
   double f1_macro = 0;
 };
 Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>& rows);
+// Accuracy and macro-F1 of predicted against true class indexes.
+Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth, size_t classes);
 
 }  // namespace slipway

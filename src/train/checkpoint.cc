@@ -29,6 +29,7 @@ Status write_checkpoint(const std::string& path, const CheckpointState& s) {
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("epoch", s.sampler.epoch));
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("offset", s.sampler.offset));
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("seed", std::to_string(s.seed)));
+    SLIPWAY_RETURN_IF_ERROR(f->set_attr("meta", s.meta.empty() ? std::string("{}") : s.meta));
     SLIPWAY_RETURN_IF_ERROR(f->write("params", s.params, {s.params.size()}));
     SLIPWAY_RETURN_IF_ERROR(f->write("adam_m", s.adam_m, {s.adam_m.size()}));
     SLIPWAY_RETURN_IF_ERROR(f->write("adam_v", s.adam_v, {s.adam_v.size()}));
@@ -60,6 +61,7 @@ Result<CheckpointState> read_checkpoint(const std::string& path) {
   s.step = *step;
   s.sampler = {*epoch, *offset};
   s.seed = std::stoull(*seed);
+  s.meta = f->attr_string("meta").value_or("{}");
   for (auto [name, vec] : std::vector<std::pair<const char*, std::vector<float>*>>{{"params", &s.params}, {"adam_m", &s.adam_m}, {"adam_v", &s.adam_v}}) {
     Status st = f->read(name, vec);
     if (!st.ok()) return InvalidInput("checkpoint " + path + ": " + st.message());

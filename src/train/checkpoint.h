@@ -25,6 +25,7 @@ struct CheckpointState {
   SamplerState sampler;
   std::uint64_t seed = 0;
   std::vector<float> params, adam_m, adam_v;
+  std::string meta;               // JSON: what the data said (features, classes, label, split)
 };
 
 Status write_checkpoint(const std::string& path, const CheckpointState& s);

@@ -60,6 +60,7 @@ Result<ImportSummary> import_table(const std::string& csv, const std::string& la
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("kind", std::string("table")));
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("features", Json(ds->features).dump()));
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("classes", Json(ds->classes).dump()));
+    SLIPWAY_RETURN_IF_ERROR(f.set_attr("split", Json{{"valid_fraction", valid_fraction}, {"seed", seed}}.dump()));
     return f.set_attr("label", label);
   });
   if (!s.ok()) return s;

@@ -119,6 +119,18 @@ class Mlp {
     return loss;
   }
 
+  // The argmax class of each row.
+  std::vector<int> predict(const T* x, int rows, const T* p) {
+    forward(x, rows, p);
+    const std::vector<T>& logits = acts_[dims_.size() - 1];
+    std::vector<int> out(static_cast<size_t>(rows));
+    for (int r = 0; r < rows; ++r) {
+      const T* l = logits.data() + static_cast<size_t>(r) * classes_;
+      out[static_cast<size_t>(r)] = static_cast<int>(std::max_element(l, l + classes_) - l);
+    }
+    return out;
+  }
+
   // Sum of losses, and how many rows the argmax got right.
   T evaluate(const T* x, const std::int32_t* y, int rows, const T* p, int* correct) {
     forward(x, rows, p);

@@ -47,9 +47,32 @@ class Parser {
   std::string file_;
 };
 
+// "optimizer.lr=0.02": the value is read as YAML, so lists and numbers keep their types.
+Status apply_override(YAML::Node& doc, const std::string& assignment) {
+  size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) return InvalidInput("--set '" + assignment + "' is not KEY=VALUE (e.g. optimizer.lr=0.01)");
+  std::vector<std::string> path = split(assignment.substr(0, eq), '.');
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    return InvalidInput("--set '" + assignment + "': the value is not valid YAML: " + e.msg);
+  }
+  YAML::Node node;
+  node.reset(doc);
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    if (!node[path[i]] || !node[path[i]].IsMap()) node[path[i]] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node next = node[path[i]];
+    node.reset(next);
+  }
+  node[path.back()] = value;
+  return Status::Ok();
+}
+
 }  // namespace
 
-Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::string& file) {
+Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::string& file,
+                                       const std::vector<std::string>& overrides) {
   TrainConfig c;
   c.source_file = file;
   Parser p(file);
@@ -60,6 +83,7 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
     return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
   }
   if (!doc.IsMap()) return InvalidInput(file + ": a training config is a mapping");
+  for (const auto& o : overrides) SLIPWAY_RETURN_IF_ERROR(apply_override(doc, o));
   SLIPWAY_RETURN_IF_ERROR(p.keys(doc, {"model", "data", "batch_size", "steps", "epochs", "seed", "optimizer", "schedule", "log_every",
                                        "eval_every", "checkpoint", "bucket_mb", "kernels", "threads", "device"}, "the config"));
   const YAML::Node& d = doc;
@@ -72,8 +96,7 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
       if (h < 1 || h > 1 << 20) return p.where(m, "model.hidden sizes must be between 1 and 1048576");
   }
   SLIPWAY_RETURN_IF_ERROR(p.get(d, "data", &c.data, "config"));
-  if (c.data.empty()) return InvalidInput(file + ": 'data' is required: an HDF5 file from `slipway data import`");
-  if (!std::filesystem::path(c.data).is_absolute() && !file.empty())
+  if (!c.data.empty() && !std::filesystem::path(c.data).is_absolute() && !file.empty())
     c.data = (std::filesystem::path(file).parent_path() / c.data).lexically_normal().string();
   SLIPWAY_RETURN_IF_ERROR(p.get(d, "batch_size", &c.batch_size, "config"));
   SLIPWAY_RETURN_IF_ERROR(p.get(d, "steps", &c.steps, "config"));
@@ -119,10 +142,10 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
   return c;
 }
 
-Result<TrainConfig> load_train_config(const std::string& path) {
+Result<TrainConfig> load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
   auto text = read_file(path);
   if (!text.ok()) return text.status();
-  return parse_train_config(*text, path);
+  return parse_train_config(*text, path, overrides);
 }
 
 double learning_rate(const TrainConfig& c, std::int64_t step, std::int64_t total_steps) {

@@ -37,8 +37,10 @@ struct TrainConfig {
   std::string source_file;
 };
 
-Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::string& file);
-Result<TrainConfig> load_train_config(const std::string& path);
+// `overrides` are KEY=VALUE settings (`--set optimizer.lr=0.01`) applied over the file.
+Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::string& file,
+                                       const std::vector<std::string>& overrides = {});
+Result<TrainConfig> load_train_config(const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Learning rate at a step (counting from 0): linear warmup, then cosine decay to lr·min_lr_ratio.
 double learning_rate(const TrainConfig& c, std::int64_t step, std::int64_t total_steps);

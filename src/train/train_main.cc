@@ -11,8 +11,8 @@
 namespace {
 
 const char* kUsage =
-    "usage: slipway train CONFIG.yaml [--resume] [--data FILE] [--steps N] [--stop-at STEP] [--checkpoint-dir DIR]\n"
-    "                     [--metrics-out FILE] [--params-out FILE] [--no-progress]\n"
+    "usage: slipway train CONFIG.yaml [--set KEY=VALUE]... [--resume] [--data FILE] [--steps N] [--stop-at STEP]\n"
+    "                     [--checkpoint-dir DIR] [--metrics-out FILE] [--params-out FILE] [--no-progress]\n"
     "Runs one rank; start several with mpirun -n N, srun, or slipway launch --nproc N.\n";
 
 }  // namespace
@@ -21,8 +21,9 @@ int main(int argc, char** argv) {
   slipway::Comm comm(&argc, &argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string config_path;
-  slipway::TrainOptions opts;
+  slipway::TrainerOptions opts;
   std::string data, steps, ckpt_dir;
+  std::vector<std::string> overrides;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) {
@@ -40,6 +41,10 @@ int main(int argc, char** argv) {
       opts.resume = true;
     } else if (a == "--no-progress") {
       opts.progress = false;
+    } else if (a == "--set") {
+      std::string v;
+      if (!value(&v)) return 2;
+      overrides.push_back(v);
     } else if (a == "--data") {
       if (!value(&data)) return 2;
     } else if (a == "--steps") {
@@ -79,7 +84,7 @@ int main(int argc, char** argv) {
                  ws);
     return 2;
   }
-  auto config = slipway::load_train_config(config_path);
+  auto config = slipway::load_train_config(config_path, overrides);
   if (!config.ok()) {
     std::fprintf(stderr, "slipway train: %s\n", config.status().message().c_str());
     return 2;

@@ -66,8 +66,8 @@ void record_metrics(const std::vector<std::pair<std::string, double>>& metrics, 
 }
 
 template <typename Model>
-Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOptions& opts, const Comm& comm, const TableSplit& train_set,
-                             const TableSplit& valid_set) {
+Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOptions& opts, const Comm& comm, const TableSplit& train_set,
+                             const TableSplit& valid_set, const std::string& meta) {
   const int rank = comm.rank(), world = comm.world();
   const size_t n = model.num_params();
   std::vector<float> params(n), grads(n), m(n, 0.0f), v(n, 0.0f);
@@ -101,7 +101,7 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOpti
   GradientReducer reducer(comm, grads.data(), n, static_cast<size_t>(c.bucket_mb * 1024 * 1024));
   std::optional<CheckpointWriter> writer;
   if (rank == 0 && !c.checkpoint_dir.empty()) writer.emplace(c.checkpoint_dir, c.checkpoint_keep);
-  auto snapshot = [&] { return CheckpointState{model.signature(), step, sampler.state(), c.seed, params, m, v}; };
+  auto snapshot = [&] { return CheckpointState{model.signature(), step, sampler.state(), c.seed, params, m, v, meta}; };
 
   const int local = c.batch_size / world;
   const int F = train_set.features;
@@ -201,7 +201,8 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainOpti
 
 }  // namespace
 
-Result<TrainResult> train(const TrainConfig& c, const TrainOptions& opts, const Comm& comm) {
+Result<TrainResult> train(const TrainConfig& c, const TrainerOptions& opts, const Comm& comm) {
+  if (c.data.empty()) return InvalidInput(c.source_file + ": no data: set 'data' in the config or pass --data FILE");
   if (c.checkpoint_every > 0 && c.checkpoint_dir.empty())
     return InvalidInput(c.source_file + ": checkpoint.every needs a checkpoint directory (checkpoint.dir or --checkpoint-dir)");
   if (opts.resume && c.checkpoint_dir.empty())
@@ -221,16 +222,21 @@ Result<TrainResult> train(const TrainConfig& c, const TrainOptions& opts, const 
   if (!valid_set.ok()) return valid_set.status();
   SLIPWAY_RETURN_IF_ERROR(DistributedSampler::check(train_set->rows, c.batch_size, comm.world()));
   auto classes = Json::parse(file->attr_string("classes").value_or("[]"), nullptr, false);
+  // What a model needs to be used later: its inputs, its classes, and which rows it never saw.
+  Json meta = {{"features", Json::parse(file->attr_string("features").value_or("[]"), nullptr, false)},
+               {"classes", classes},
+               {"label", file->attr_string("label").value_or("")},
+               {"split", Json::parse(file->attr_string("split").value_or("{}"), nullptr, false)}};
   int n_classes = classes.is_array() ? static_cast<int>(classes.size()) : 0;
   for (const auto* s : {&*train_set, &*valid_set})
     for (auto label : s->y)
       if (label < 0 || label >= n_classes) return InvalidInput("data " + c.data + " has a label " + std::to_string(label) + " outside its " + std::to_string(n_classes) + " classes");
   if (c.kernels == "reference") {
     Mlp<float, RefOps> model(train_set->features, c.hidden, n_classes);
-    return run_loop(model, c, opts, comm, *train_set, *valid_set);
+    return run_loop(model, c, opts, comm, *train_set, *valid_set, meta.dump());
   }
   Mlp<float, FastOps> model(train_set->features, c.hidden, n_classes);
-  return run_loop(model, c, opts, comm, *train_set, *valid_set);
+  return run_loop(model, c, opts, comm, *train_set, *valid_set, meta.dump());
 }
 
 }  // namespace slipway

@@ -13,7 +13,7 @@
 
 namespace slipway {
 
-struct TrainOptions {
+struct TrainerOptions {
   bool resume = false;              // continue from the newest checkpoint in the checkpoint dir
   std::string metrics_out;          // write the final metrics here as JSON (a Metrics artifact)
   std::string params_out;           // write the final parameters here (a checkpoint file)
@@ -30,6 +30,6 @@ struct TrainResult {
   int world = 1;
 };
 
-Result<TrainResult> train(const TrainConfig& config, const TrainOptions& opts, const Comm& comm);
+Result<TrainResult> train(const TrainConfig& config, const TrainerOptions& opts, const Comm& comm);
 
 }  // namespace slipway

@@ -13,6 +13,7 @@ expect_eq "$rc" 0 "iris on slurm exits 0"
 expect_eq "$(json "$WORK/iris.json" "d['state']")" SUCCEEDED "iris on slurm"
 expect_eq "$(json "$WORK/iris.json" "all(t['backend_id'].isdigit() for t in d['tasks'])")" True "every task has a Slurm job id"
 expect_eq "$(json "$WORK/iris.json" "d['backend']")" slurm "run document names the backend"
+expect_eq "$(json "$WORK/iris.json" "d['metrics']['train']['ranks']")" 2.0 "iris trained on 2 MPI ranks under srun"
 
 # --- a KFP-compiled pipeline, unchanged, on Slurm
 run_json "$WORK/kfp.json" "$SLIPWAY_SOURCE_DIR/tests/fixtures/kfp/condition.yaml" --backend slurm

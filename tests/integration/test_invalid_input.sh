@@ -22,12 +22,12 @@ expect_eq "$rc" 2 "validate exits 2 on a malformed file"
 pass "validate exits 0 on the iris pipeline"
 
 set +e
-"$SLIPWAY" run "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" -p epoch=3 2> "$WORK/err2"; rc=$?
+"$SLIPWAY" run "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" -p step=3 2> "$WORK/err2"; rc=$?
 set -e
 expect_eq "$rc" 2 "unknown parameter exits 2"
-grep -q "no parameter 'epoch' (did you mean 'epochs'?)" "$WORK/err2" || fail "unknown -p message: $(cat "$WORK/err2")"
+grep -q "no parameter 'step' (did you mean 'steps'?)" "$WORK/err2" || fail "unknown -p message: $(cat "$WORK/err2")"
 set +e
-"$SLIPWAY" run "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" -p epochs=many 2> "$WORK/err3"; rc=$?
+"$SLIPWAY" run "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" -p steps=many 2> "$WORK/err3"; rc=$?
 "$SLIPWAY" run /nonexistent.yaml 2> "$WORK/err4"; rc2=$?
 "$SLIPWAY" run "$PIPELINES/too_big.yaml" 2> "$WORK/err5"; rc3=$?
 set -e
