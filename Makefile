@@ -42,6 +42,7 @@ fuzz: deps
 bench: build
 	bash bench/engine_throughput.sh $(BUILD)/slipway
 	bash bench/slurm_throughput.sh $(BUILD)/slipway
+	bash bench/train_mlp.sh $(BUILD)
 
 fmt:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')
