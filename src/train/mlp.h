@@ -13,43 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/fast_ops.h"
-#include "kernels/cpu/reference_ops.h"
+#include "train/ops.h"
 
 namespace slipway {
-
-struct ParamInfo {
-  std::string name;
-  size_t offset = 0, size = 0;
-  bool decay = true;  // weight decay applies to matrices, not to biases
-};
-
-using GradReady = std::function<void(size_t offset, size_t size)>;
-
-struct RefOps {
-  template <typename T>
-  static void linear_forward(const T* x, const T* w, const T* b, T* y, int r, int i, int o) { kernels::ref::linear_forward(x, w, b, y, r, i, o); }
-  template <typename T>
-  static void linear_backward(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, int r, int i, int o) {
-    kernels::ref::linear_backward(dy, x, w, dx, dw, db, r, i, o);
-  }
-  template <typename T>
-  static void relu_forward(const T* x, T* y, size_t n) { kernels::ref::relu_forward(x, y, n); }
-  template <typename T>
-  static void relu_backward(const T* dy, const T* x, T* dx, size_t n) { kernels::ref::relu_backward(dy, x, dx, n); }
-  template <typename T>
-  static T softmax_xent(const T* l, const std::int32_t* y, T* dl, int r, int c, T s) { return kernels::ref::softmax_xent(l, y, dl, r, c, s); }
-};
-
-struct FastOps {
-  static void linear_forward(const float* x, const float* w, const float* b, float* y, int r, int i, int o) { kernels::fast::linear_forward(x, w, b, y, r, i, o); }
-  static void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int r, int i, int o) {
-    kernels::fast::linear_backward(dy, x, w, dx, dw, db, r, i, o);
-  }
-  static void relu_forward(const float* x, float* y, size_t n) { kernels::fast::relu_forward(x, y, n); }
-  static void relu_backward(const float* dy, const float* x, float* dx, size_t n) { kernels::fast::relu_backward(dy, x, dx, n); }
-  static float softmax_xent(const float* l, const std::int32_t* y, float* dl, int r, int c, float s) { return kernels::fast::softmax_xent(l, y, dl, r, c, s); }
-};
 
 template <typename T, typename Ops>
 class Mlp {
