@@ -88,12 +88,19 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
                                        "eval_every", "checkpoint", "bucket_mb", "kernels", "threads", "device"}, "the config"));
   const YAML::Node& d = doc;
   if (YAML::Node m = d["model"]) {
-    SLIPWAY_RETURN_IF_ERROR(p.keys(m, {"kind", "hidden"}, "model"));
+    SLIPWAY_RETURN_IF_ERROR(p.keys(m, {"kind", "hidden", "layers", "width", "heads", "context"}, "model"));
     SLIPWAY_RETURN_IF_ERROR(p.get(m, "kind", &c.model, "model"));
     SLIPWAY_RETURN_IF_ERROR(p.get(m, "hidden", &c.hidden, "model"));
-    if (c.model != "mlp") return p.where(m, "model.kind '" + c.model + "' is not known; use mlp");
+    for (auto [k, v] : std::vector<std::pair<const char*, int*>>{{"layers", &c.layers}, {"width", &c.width}, {"heads", &c.heads}, {"context", &c.context}})
+      SLIPWAY_RETURN_IF_ERROR(p.get(m, k, v, "model"));
+    if (c.model != "mlp" && c.model != "gpt") return p.where(m, "model.kind '" + c.model + "' is not known; use mlp or gpt");
     for (int h : c.hidden)
       if (h < 1 || h > 1 << 20) return p.where(m, "model.hidden sizes must be between 1 and 1048576");
+    if (c.model == "gpt") {
+      if (c.layers < 1 || c.width < 1 || c.heads < 1 || c.context < 1) return p.where(m, "model layers, width, heads and context must be at least 1");
+      if (c.width % c.heads != 0)
+        return p.where(m, "model.width " + std::to_string(c.width) + " does not divide into " + std::to_string(c.heads) + " heads");
+    }
   }
   SLIPWAY_RETURN_IF_ERROR(p.get(d, "data", &c.data, "config"));
   if (!c.data.empty() && !std::filesystem::path(c.data).is_absolute() && !file.empty())

@@ -12,7 +12,8 @@ namespace slipway {
 struct TrainConfig {
   // model
   std::string model = "mlp";
-  std::vector<int> hidden = {64};
+  std::vector<int> hidden = {64};           // mlp
+  int layers = 4, width = 128, heads = 4, context = 64;  // gpt (byte-level tokens)
   // data: an HDF5 file from `slipway data import`
   std::string data;
   // schedule of the run

@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     return result.status().code() == slipway::ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (comm.rank() == 0)
-    std::fprintf(stderr, "slipway train: %lld steps on %d rank(s), %.1f samples/s, valid accuracy %.4f\n",
-                 static_cast<long long>(result->steps), result->world, result->samples_per_second, result->valid_accuracy);
+    std::fprintf(stderr, "slipway train: %lld steps on %d rank(s), %.1f %s/s, valid loss %.4f\n", static_cast<long long>(result->steps),
+                 result->world, result->samples_per_second, result->unit.c_str(), result->valid_loss);
   return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -14,6 +15,7 @@
 #include "spec/types.h"
 #include "store/store.h"
 #include "train/checkpoint.h"
+#include "train/gpt.h"
 #include "train/mlp.h"
 #include "train/sampler.h"
 
@@ -65,9 +67,80 @@ void record_metrics(const std::vector<std::pair<std::string, double>>& metrics, 
   for (const auto& [name, value] : metrics) (*store)->add_metric({run, task, name, value, step});
 }
 
+// What differs between models: how a batch is built from sampled rows, and how a loss is
+// counted. A row is a table row (MLP) or a window of context + 1 tokens (GPT); a row's loss
+// counts `units` terms (1 for a row, context for a window).
 template <typename Model>
-Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOptions& opts, const Comm& comm, const TableSplit& train_set,
-                             const TableSplit& valid_set, const std::string& meta) {
+struct TableTask {
+  Model& model;
+  const TableSplit& train;
+  const TableSplit& valid;
+  std::vector<float> x;
+  std::vector<std::int32_t> y;
+  static constexpr const char* kUnit = "samples";
+  static constexpr bool kHasAccuracy = true;
+  std::uint64_t rows() const { return train.rows; }
+  int units() const { return 1; }
+  float step(const std::vector<std::uint64_t>& rows, const float* p, float* g, float scale, const GradReady& ready) {
+    const int F = train.features;
+    x.resize(rows.size() * static_cast<size_t>(F));
+    y.resize(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::copy_n(train.x.begin() + static_cast<std::ptrdiff_t>(rows[i] * static_cast<std::uint64_t>(F)), F, x.begin() + static_cast<std::ptrdiff_t>(i * static_cast<size_t>(F)));
+      y[i] = train.y[rows[i]];
+    }
+    return model.forward_backward(x.data(), y.data(), static_cast<int>(rows.size()), p, g, scale, ready);
+  }
+  // Loss sum, correct predictions and units over this rank's share of the validation rows.
+  std::array<double, 3> evaluate(const float* p, int rank, int world) {
+    const int F = valid.features;
+    std::vector<float> vx;
+    std::vector<std::int32_t> vy;
+    for (std::uint64_t r = static_cast<std::uint64_t>(rank); r < valid.rows; r += static_cast<std::uint64_t>(world)) {
+      vx.insert(vx.end(), valid.x.begin() + static_cast<std::ptrdiff_t>(r * F), valid.x.begin() + static_cast<std::ptrdiff_t>((r + 1) * F));
+      vy.push_back(valid.y[r]);
+    }
+    int correct = 0;
+    double loss = vy.empty() ? 0.0 : model.evaluate(vx.data(), vy.data(), static_cast<int>(vy.size()), p, &correct);
+    return {loss, static_cast<double>(correct), static_cast<double>(vy.size())};
+  }
+};
+
+template <typename Model>
+struct TextTask {
+  Model& model;
+  const std::vector<std::uint8_t>& train;
+  const std::vector<std::uint8_t>& valid;
+  int context;
+  std::vector<std::int32_t> tokens;
+  static constexpr const char* kUnit = "tokens";
+  static constexpr bool kHasAccuracy = false;
+  // Non-overlapping windows of context + 1 tokens (the last token of one is the first of the next).
+  std::uint64_t rows() const { return train.size() > 1 ? (train.size() - 1) / static_cast<std::uint64_t>(context) : 0; }
+  int units() const { return context; }
+  void window(const std::vector<std::uint8_t>& src, std::uint64_t row, std::int32_t* out) const {
+    for (int t = 0; t <= context; ++t) out[t] = src[row * static_cast<std::uint64_t>(context) + static_cast<std::uint64_t>(t)];
+  }
+  float step(const std::vector<std::uint64_t>& rows, const float* p, float* g, float scale, const GradReady& ready) {
+    tokens.resize(rows.size() * static_cast<size_t>(context + 1));
+    for (size_t i = 0; i < rows.size(); ++i) window(train, rows[i], tokens.data() + i * static_cast<size_t>(context + 1));
+    return model.forward_backward(tokens.data(), static_cast<int>(rows.size()), context, p, g, scale, ready);
+  }
+  std::array<double, 3> evaluate(const float* p, int rank, int world) {
+    std::uint64_t windows = valid.size() > 1 ? (valid.size() - 1) / static_cast<std::uint64_t>(context) : 0;
+    double loss = 0, count = 0;
+    std::vector<std::int32_t> w(static_cast<size_t>(context + 1));
+    for (std::uint64_t r = static_cast<std::uint64_t>(rank); r < windows; r += static_cast<std::uint64_t>(world)) {
+      window(valid, r, w.data());
+      loss += model.evaluate(w.data(), 1, context, p);
+      count += context;
+    }
+    return {loss, 0.0, count};
+  }
+};
+
+template <typename Model, typename Task>
+Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, const TrainerOptions& opts, const Comm& comm, const std::string& meta) {
   const int rank = comm.rank(), world = comm.world();
   const size_t n = model.num_params();
   std::vector<float> params(n), grads(n), m(n, 0.0f), v(n, 0.0f);
@@ -75,7 +148,7 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
   for (const auto& p : model.params())
     if (!p.decay) std::fill(decay.begin() + static_cast<std::ptrdiff_t>(p.offset), decay.begin() + static_cast<std::ptrdiff_t>(p.offset + p.size), 0);
   model.init(params.data(), c.seed);
-  DistributedSampler sampler(train_set.rows, c.batch_size, world, c.seed);
+  DistributedSampler sampler(task.rows(), c.batch_size, world, c.seed);
   std::int64_t step = 0;
   if (opts.resume && !c.checkpoint_dir.empty()) {
     auto latest = latest_checkpoint(c.checkpoint_dir);
@@ -103,13 +176,11 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
   if (rank == 0 && !c.checkpoint_dir.empty()) writer.emplace(c.checkpoint_dir, c.checkpoint_keep);
   auto snapshot = [&] { return CheckpointState{model.signature(), step, sampler.state(), c.seed, params, m, v, meta}; };
 
-  const int local = c.batch_size / world;
-  const int F = train_set.features;
-  std::vector<float> x(static_cast<size_t>(local) * F);
-  std::vector<std::int32_t> y(static_cast<size_t>(local));
+  const double units_per_step = static_cast<double>(c.batch_size) * task.units();
   bool tty = opts.progress && rank == 0 && isatty(STDERR_FILENO);
   TrainResult result;
   result.world = world;
+  result.unit = Task::kUnit;
   double window_loss = 0;
   int window_steps = 0;
   auto window_start = Clock::now();
@@ -117,36 +188,23 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
   std::int64_t start_step = step;
 
   auto evaluate = [&]() {
-    // Each rank takes every world-th validation row; the sums are exact integers and float sums.
-    std::vector<float> vx;
-    std::vector<std::int32_t> vy;
-    for (std::uint64_t r = static_cast<std::uint64_t>(rank); r < valid_set.rows; r += static_cast<std::uint64_t>(world)) {
-      vx.insert(vx.end(), valid_set.x.begin() + static_cast<std::ptrdiff_t>(r * F), valid_set.x.begin() + static_cast<std::ptrdiff_t>((r + 1) * F));
-      vy.push_back(valid_set.y[r]);
-    }
-    int correct = 0;
-    double loss = vy.empty() ? 0.0 : model.evaluate(vx.data(), vy.data(), static_cast<int>(vy.size()), params.data(), &correct);
-    double total_loss = comm.sum(loss), total_correct = comm.sum(correct);
-    double rows = static_cast<double>(valid_set.rows);
-    result.valid_loss = rows > 0 ? total_loss / rows : 0;
-    result.valid_accuracy = rows > 0 ? total_correct / rows : 0;
+    // Each rank takes every world-th validation row; the sums are then added over ranks.
+    auto [loss, correct, units] = task.evaluate(params.data(), rank, world);
+    double total_loss = comm.sum(loss), total_correct = comm.sum(correct), total_units = comm.sum(units);
+    result.valid_loss = total_units > 0 ? total_loss / total_units : 0;
+    result.valid_accuracy = total_units > 0 ? total_correct / total_units : 0;
   };
 
   const std::int64_t end = opts.stop_at > 0 ? std::min(opts.stop_at, total) : total;
   while (step < end) {
     double lr = learning_rate(c, step, total);
     std::vector<std::uint64_t> rows = sampler.next(rank);
-    for (int i = 0; i < local; ++i) {
-      std::copy_n(train_set.x.begin() + static_cast<std::ptrdiff_t>(rows[static_cast<size_t>(i)] * static_cast<std::uint64_t>(F)), F,
-                  x.begin() + static_cast<std::ptrdiff_t>(i) * F);
-      y[static_cast<size_t>(i)] = train_set.y[rows[static_cast<size_t>(i)]];
-    }
     std::fill(grads.begin(), grads.end(), 0.0f);
     reducer.begin_step();
-    float loss = model.forward_backward(x.data(), y.data(), local, params.data(), grads.data(), 1.0f / static_cast<float>(c.batch_size),
-                                        [&](size_t off, size_t size) { reducer.ready(off, size); });
+    float loss = task.step(rows, params.data(), grads.data(), static_cast<float>(1.0 / units_per_step),
+                           [&](size_t off, size_t size) { reducer.ready(off, size); });
     reducer.finish();
-    double mean_loss = comm.sum(loss) / c.batch_size;
+    double mean_loss = comm.sum(loss) / units_per_step;
     double norm = std::sqrt(kernels::fast::sum_squares(grads.data(), n));
     if (c.grad_clip > 0 && norm > c.grad_clip) kernels::fast::scale(grads.data(), n, static_cast<float>(c.grad_clip / norm));
     ++step;
@@ -157,18 +215,18 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
     bool last = step == end;
     if (step % c.log_every == 0 || last) {
       double secs = std::chrono::duration<double>(Clock::now() - window_start).count();
-      double rate = secs > 0 ? window_steps * c.batch_size / secs : 0;
+      double rate = secs > 0 ? window_steps * units_per_step / secs : 0;
       result.train_loss = window_loss / window_steps;
       double elapsed = std::chrono::duration<double>(Clock::now() - run_start).count();
       double eta = step > start_step ? elapsed / static_cast<double>(step - start_step) * static_cast<double>(total - step) : 0;
       if (rank == 0) {
         // name=value pairs: what Katib's default StdOut collector reads.
-        std::printf("step=%lld epoch=%lld loss=%.6f lr=%.6g grad_norm=%.4f samples_per_sec=%.1f\n", static_cast<long long>(step),
-                    static_cast<long long>(sampler.state().epoch), result.train_loss, lr, norm, rate);
+        std::printf("step=%lld epoch=%lld loss=%.6f lr=%.6g grad_norm=%.4f %s_per_sec=%.1f\n", static_cast<long long>(step),
+                    static_cast<long long>(sampler.state().epoch), result.train_loss, lr, norm, Task::kUnit, rate);
         std::fflush(stdout);
         if (tty)
-          std::fprintf(stderr, "\r[%lld/%lld] loss %.4f  %.0f samples/s  ETA %s   ", static_cast<long long>(step), static_cast<long long>(total),
-                       result.train_loss, rate, format_eta(eta).c_str());
+          std::fprintf(stderr, "\r[%lld/%lld] loss %.4f  %.0f %s/s  ETA %s   ", static_cast<long long>(step), static_cast<long long>(total),
+                       result.train_loss, rate, Task::kUnit, format_eta(eta).c_str());
       }
       window_loss = 0;
       window_steps = 0;
@@ -177,7 +235,10 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
     if ((c.eval_every > 0 && step % c.eval_every == 0) || last) {
       evaluate();
       if (rank == 0) {
-        std::printf("step=%lld valid_loss=%.6f valid_accuracy=%.4f\n", static_cast<long long>(step), result.valid_loss, result.valid_accuracy);
+        if (Task::kHasAccuracy)
+          std::printf("step=%lld valid_loss=%.6f valid_accuracy=%.4f\n", static_cast<long long>(step), result.valid_loss, result.valid_accuracy);
+        else
+          std::printf("step=%lld valid_loss=%.6f\n", static_cast<long long>(step), result.valid_loss);
         std::fflush(stdout);
         record_metrics({{"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy}, {"train_loss", result.train_loss}}, step);
       }
@@ -187,7 +248,7 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
   if (tty) std::fputc('\n', stderr);
   double secs = std::chrono::duration<double>(Clock::now() - run_start).count();
   result.steps = step;
-  result.samples_per_second = secs > 0 ? static_cast<double>(step - start_step) * c.batch_size / secs : 0;
+  result.samples_per_second = secs > 0 ? static_cast<double>(step - start_step) * units_per_step / secs : 0;
   result.exposed_comm_seconds = reducer.exposed_seconds();
   if (writer) SLIPWAY_RETURN_IF_ERROR(writer->flush());
   if (rank == 0 && !opts.params_out.empty()) SLIPWAY_RETURN_IF_ERROR(write_checkpoint(opts.params_out, snapshot()));
@@ -197,6 +258,44 @@ Result<TrainResult> run_loop(Model& model, const TrainConfig& c, const TrainerOp
     SLIPWAY_RETURN_IF_ERROR(write_file_atomic(opts.metrics_out, dump_json(metrics, 2)));
   }
   return result;
+}
+
+// The cross-entropy (nats per token) of predicting the validation text from the training text's
+// byte frequencies alone: the bar a language model must clear.
+double unigram_loss(const std::vector<std::uint8_t>& train, const std::vector<std::uint8_t>& valid) {
+  std::array<double, 256> count{};
+  for (auto b : train) count[b] += 1;
+  double total = static_cast<double>(train.size()) + 256;  // add-one smoothing
+  double loss = 0;
+  for (auto b : valid) loss -= std::log((count[b] + 1) / total);
+  return valid.empty() ? 0 : loss / static_cast<double>(valid.size());
+}
+
+Result<TrainResult> train_text(const h5::File& file, const TrainConfig& c, const TrainerOptions& opts, const Comm& comm) {
+  std::vector<std::uint8_t> train, valid;
+  SLIPWAY_RETURN_IF_ERROR(file.read("train/tokens", &train));
+  SLIPWAY_RETURN_IF_ERROR(file.read("valid/tokens", &valid));
+  GptShape shape{256, c.context, c.layers, c.width, c.heads};
+  if (valid.size() < static_cast<size_t>(c.context) + 1)
+    return InvalidInput("data " + c.data + " holds " + std::to_string(valid.size()) + " validation tokens, fewer than one window of " +
+                        std::to_string(c.context + 1) + "; import with a larger --valid-fraction or use a smaller context");
+  double baseline = unigram_loss(train, valid);
+  if (comm.rank() == 0) {
+    std::printf("unigram_loss=%.6f\n", baseline);
+    std::fflush(stdout);
+  }
+  Json meta = {{"vocab", 256}, {"tokens", "bytes"}, {"unigram_loss", baseline}};
+  auto run = [&](auto& model) -> Result<TrainResult> {
+    TextTask<std::remove_reference_t<decltype(model)>> task{model, train, valid, c.context, {}};
+    SLIPWAY_RETURN_IF_ERROR(DistributedSampler::check(task.rows(), c.batch_size, comm.world()));
+    return run_loop(model, task, c, opts, comm, meta.dump());
+  };
+  if (c.kernels == "reference") {
+    Gpt<float, RefOps> model(shape);
+    return run(model);
+  }
+  Gpt<float, FastOps> model(shape);
+  return run(model);
 }
 
 }  // namespace
@@ -213,9 +312,11 @@ Result<TrainResult> train(const TrainConfig& c, const TrainerOptions& opts, cons
   auto file = h5::File::open_read(c.data);
   if (!file.ok()) return InvalidInput("data: " + file.status().message() + "; create it with `slipway data import`");
   auto kind = file->attr_string("kind");
-  if (!kind.ok() || *kind != "table")
+  std::string want = c.model == "gpt" ? "text" : "table";
+  if (!kind.ok() || *kind != want)
     return InvalidInput("data " + c.data + " is " + (kind.ok() ? "a " + *kind + " dataset" : "not from `slipway data import`") +
-                        "; the " + c.model + " model trains on a table (`slipway data import table`)");
+                        "; the " + c.model + " model trains on " + (want == "text" ? "text (`slipway data import text`)" : "a table (`slipway data import table`)"));
+  if (c.model == "gpt") return train_text(*file, c, opts, comm);
   auto train_set = read_split(*file, "train");
   if (!train_set.ok()) return train_set.status();
   auto valid_set = read_split(*file, "valid");
@@ -233,10 +334,12 @@ Result<TrainResult> train(const TrainConfig& c, const TrainerOptions& opts, cons
       if (label < 0 || label >= n_classes) return InvalidInput("data " + c.data + " has a label " + std::to_string(label) + " outside its " + std::to_string(n_classes) + " classes");
   if (c.kernels == "reference") {
     Mlp<float, RefOps> model(train_set->features, c.hidden, n_classes);
-    return run_loop(model, c, opts, comm, *train_set, *valid_set, meta.dump());
+    TableTask<decltype(model)> task{model, *train_set, *valid_set, {}, {}};
+    return run_loop(model, task, c, opts, comm, meta.dump());
   }
   Mlp<float, FastOps> model(train_set->features, c.hidden, n_classes);
-  return run_loop(model, c, opts, comm, *train_set, *valid_set, meta.dump());
+  TableTask<decltype(model)> task{model, *train_set, *valid_set, {}, {}};
+  return run_loop(model, task, c, opts, comm, meta.dump());
 }
 
 }  // namespace slipway

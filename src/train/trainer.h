@@ -25,7 +25,8 @@ struct TrainResult {
   std::int64_t steps = 0;           // steps done in total (including before a resume)
   double train_loss = 0;            // mean over the last logging window
   double valid_loss = 0, valid_accuracy = 0;
-  double samples_per_second = 0;
+  double samples_per_second = 0;   // samples (tables) or tokens (text) per second
+  std::string unit = "samples";
   double exposed_comm_seconds = 0;  // time rank 0 waited for gradient all-reduces
   int world = 1;
 };
