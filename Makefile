@@ -43,6 +43,7 @@ bench: build
 	bash bench/engine_throughput.sh $(BUILD)/slipway
 	bash bench/slurm_throughput.sh $(BUILD)/slipway
 	bash bench/train_mlp.sh $(BUILD)
+	bash bench/train_gpt.sh $(BUILD)
 
 fmt:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')
