@@ -22,6 +22,8 @@ Pipelines
 Training
   data import table|text FILE -o OUT.h5 [--label COL]   CSV or text into HDF5
   train CONFIG.yaml [--resume] [--steps N] ...           data-parallel training (one process per rank)
+  bench scaling CONFIG.yaml --ranks 1,2,4 [--mode strong|weak] [--backend local|slurm]
+                                                         speedup, efficiency and a ring all-reduce model
 
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     if (cmd == "topo") return cmd_topo(rest);
     if (cmd == "data") return cmd_data(rest);
     if (cmd == "train") return cmd_train(rest);
+    if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);

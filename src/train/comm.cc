@@ -1,6 +1,7 @@
 #include "train/comm.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace slipway {
 
@@ -37,6 +38,33 @@ void Comm::barrier() const {
 }
 
 void Comm::abort(int code) const { MPI_Abort(MPI_COMM_WORLD, code); }
+
+std::pair<double, double> measure_allreduce(const Comm& comm) {
+  const int p = comm.world();
+  if (p < 2) return {0.0, 0.0};
+  auto median_time = [&](size_t floats, int reps) {
+    std::vector<float> buf(floats, 1.0f);
+    std::vector<double> times;
+    for (int i = 0; i < reps + 2; ++i) {
+      MPI_Barrier(MPI_COMM_WORLD);
+      double t0 = MPI_Wtime();
+      MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      double dt = MPI_Wtime() - t0;
+      double slowest = dt;
+      MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+      if (i >= 2) times.push_back(slowest);  // the first two warm the connections up
+    }
+    std::sort(times.begin(), times.end());
+    return times[times.size() / 2];
+  };
+  double small = median_time(2, 50);
+  const size_t big_floats = 1u << 20;  // 4 MiB
+  double big = median_time(big_floats, 10);
+  double alpha = small / (2.0 * (p - 1));
+  double transfer = std::max(1e-9, big - 2.0 * (p - 1) * alpha);
+  double bandwidth = 2.0 * (p - 1) / p * static_cast<double>(big_floats * sizeof(float)) / transfer;
+  return {alpha, bandwidth};
+}
 
 GradientReducer::GradientReducer(const Comm& comm, float* grads, size_t n, size_t bucket_bytes) : comm_(comm), grads_(grads) {
   size_t per = std::max<size_t>(1, bucket_bytes / sizeof(float));

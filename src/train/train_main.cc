@@ -12,7 +12,7 @@ namespace {
 
 const char* kUsage =
     "usage: slipway train CONFIG.yaml [--set KEY=VALUE]... [--resume] [--data FILE] [--steps N] [--stop-at STEP]\n"
-    "                     [--checkpoint-dir DIR] [--metrics-out FILE] [--params-out FILE] [--no-progress]\n"
+    "                     [--checkpoint-dir DIR] [--metrics-out FILE] [--params-out FILE] [--no-progress] [--timing]\n"
     "Runs one rank; start several with mpirun -n N, srun, or slipway launch --nproc N.\n";
 
 }  // namespace
@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
       opts.resume = true;
     } else if (a == "--no-progress") {
       opts.progress = false;
+    } else if (a == "--timing") {
+      opts.timing = true;
     } else if (a == "--set") {
       std::string v;
       if (!value(&v)) return 2;

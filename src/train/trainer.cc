@@ -196,7 +196,14 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
   };
 
   const std::int64_t end = opts.stop_at > 0 ? std::min(opts.stop_at, total) : total;
+  // Steady state for benchmarks: the steps after a short warm-up, timed without evaluation,
+  // logging and checkpoints.
+  const std::int64_t warm = std::min<std::int64_t>(10, (end - step) / 5);
+  double steady_seconds = 0, steady_exposed_start = 0;
+  std::int64_t steady_steps = 0;
   while (step < end) {
+    auto step_start = Clock::now();
+    if (step - start_step == warm) steady_exposed_start = reducer.exposed_seconds();
     double lr = learning_rate(c, step, total);
     std::vector<std::uint64_t> rows = sampler.next(rank);
     std::fill(grads.begin(), grads.end(), 0.0f);
@@ -210,6 +217,10 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
     ++step;
     kernels::fast::adamw(params.data(), grads.data(), m.data(), v.data(), n, static_cast<float>(lr), static_cast<float>(c.beta1),
                          static_cast<float>(c.beta2), static_cast<float>(c.eps), static_cast<float>(c.weight_decay), step, decay.data());
+    if (step - start_step > warm) {
+      steady_seconds += std::chrono::duration<double>(Clock::now() - step_start).count();
+      ++steady_steps;
+    }
     window_loss += mean_loss;
     ++window_steps;
     bool last = step == end;
@@ -250,12 +261,30 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
   result.steps = step;
   result.samples_per_second = secs > 0 ? static_cast<double>(step - start_step) * units_per_step / secs : 0;
   result.exposed_comm_seconds = reducer.exposed_seconds();
+  // Rank 0's view; the slowest rank sets the pace, so take the maximum over ranks.
+  double steady_step = steady_steps > 0 ? comm.max(steady_seconds / static_cast<double>(steady_steps)) : 0;
+  double steady_exposed = steady_steps > 0 ? comm.max((reducer.exposed_seconds() - steady_exposed_start) / static_cast<double>(steady_steps)) : 0;
   if (writer) SLIPWAY_RETURN_IF_ERROR(writer->flush());
   if (rank == 0 && !opts.params_out.empty()) SLIPWAY_RETURN_IF_ERROR(write_checkpoint(opts.params_out, snapshot()));
   if (rank == 0 && !opts.metrics_out.empty()) {
     Json metrics = {{"train_loss", result.train_loss}, {"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy},
                     {"samples_per_second", result.samples_per_second}, {"steps", result.steps}, {"ranks", world}};
+    if (opts.timing) {
+      // For `slipway bench scaling`: steady-state step time, the part of it spent waiting for
+      // gradient all-reduces, what a step moves, and the network measured on the spot.
+      metrics["step_seconds"] = steady_step;
+      metrics["exposed_comm_seconds_per_step"] = steady_exposed;
+      metrics["units_per_step"] = units_per_step;
+      metrics["gradient_bytes"] = static_cast<double>(n * sizeof(float));
+      if (world > 1) {
+        auto [alpha, bandwidth] = measure_allreduce(comm);
+        metrics["allreduce_alpha_seconds"] = alpha;
+        metrics["allreduce_bandwidth_bytes_per_second"] = bandwidth;
+      }
+    }
     SLIPWAY_RETURN_IF_ERROR(write_file_atomic(opts.metrics_out, dump_json(metrics, 2)));
+  } else if (opts.timing && world > 1) {
+    measure_allreduce(comm);  // every rank takes part in the collective
   }
   return result;
 }

@@ -18,6 +18,7 @@ struct TrainerOptions {
   std::string metrics_out;          // write the final metrics here as JSON (a Metrics artifact)
   std::string params_out;           // write the final parameters here (a checkpoint file)
   bool progress = true;             // a live progress line on a terminal
+  bool timing = false;              // steady-state timing and an all-reduce measurement in the metrics
   std::int64_t stop_at = 0;         // stop (with a checkpoint) after this step, as if interrupted; 0: run to the end
 };
 
