@@ -12,6 +12,10 @@ std::vector<std::string> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
+// Integers as sorted, de-duplicated ranges: {3, 0, 1, 2, 8, 10, 11} -> "0-3,8,10-11" (the form of
+// CPU lists, Slurm array indexes and host ranges).
+std::string compact_ranges(std::vector<int> values);
+
 // Edit distance, for "did you mean" suggestions on unknown keys and names.
 size_t levenshtein(std::string_view a, std::string_view b);
 

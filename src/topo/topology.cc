@@ -41,21 +41,7 @@ std::uint64_t Topology::numa_distance(int a, int b) const {
   return na && nb && na->package == nb->package ? 20 : 40;
 }
 
-std::string cpu_list(const std::vector<int>& cpus) {
-  std::vector<int> v = cpus;
-  std::sort(v.begin(), v.end());
-  v.erase(std::unique(v.begin(), v.end()), v.end());
-  std::string out;
-  for (size_t i = 0; i < v.size();) {
-    size_t j = i;
-    while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
-    if (!out.empty()) out += ",";
-    out += std::to_string(v[i]);
-    if (j > i) out += "-" + std::to_string(v[j]);
-    i = j + 1;
-  }
-  return out;
-}
+std::string cpu_list(const std::vector<int>& cpus) { return compact_ranges(cpus); }
 
 namespace {
 

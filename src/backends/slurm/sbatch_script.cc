@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
+
+#include "core/strings.h"
 
 namespace slipway {
 
@@ -83,19 +86,7 @@ std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c) {
   return s + "\n" + body(l, c, "");
 }
 
-std::string slurm_index_ranges(std::vector<int> idx) {
-  std::sort(idx.begin(), idx.end());
-  std::string out;
-  for (size_t i = 0; i < idx.size();) {
-    size_t j = i;
-    while (j + 1 < idx.size() && idx[j + 1] == idx[j] + 1) ++j;
-    if (!out.empty()) out += ",";
-    out += std::to_string(idx[i]);
-    if (j > i) out += "-" + std::to_string(idx[j]);
-    i = j + 1;
-  }
-  return out;
-}
+std::string slurm_index_ranges(std::vector<int> idx) { return compact_ranges(std::move(idx)); }
 
 // "/root/tasks/fan.7/attempt-1.out" -> "/root/tasks/fan.%a/attempt-1.out" when the item's index
 // is where the pattern expects it; "" otherwise.
