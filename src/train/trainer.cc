@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "core/files.h"
 #include "h5/h5file.h"
@@ -56,16 +57,34 @@ std::string format_eta(double seconds) {
   return buf;
 }
 
-// Metrics of a run that is a pipeline task go to the store as well (slipway sets these).
-void record_metrics(const std::vector<std::pair<std::string, double>>& metrics, std::int64_t step) {
-  const char* run = std::getenv("SLIPWAY_RUN_ID");
-  const char* task = std::getenv("SLIPWAY_TASK");
-  const char* home = std::getenv("SLIPWAY_HOME");
-  if (!run || !task || !home) return;
-  auto store = Store::open(home);
-  if (!store.ok()) return;
-  for (const auto& [name, value] : metrics) (*store)->add_metric({run, task, name, value, step});
-}
+// Metrics of a run that is a pipeline task go to the store as well, with their step, so a
+// run's curves can be read while it trains (slipway sets these variables for its tasks). The
+// store is opened once, on first use; a store that cannot be opened costs the metrics, not the run.
+class MetricsSink {
+ public:
+  void record(const std::vector<std::pair<std::string, double>>& metrics, std::int64_t step) {
+    if (!tried_) open();
+    if (!store_) return;
+    for (const auto& [name, value] : metrics) store_->add_metric({run_, task_, name, value, step});
+  }
+
+ private:
+  void open() {
+    tried_ = true;
+    const char* run = std::getenv("SLIPWAY_RUN_ID");
+    const char* task = std::getenv("SLIPWAY_TASK");
+    const char* home = std::getenv("SLIPWAY_HOME");
+    if (!run || !task || !home) return;
+    auto s = Store::open(home);
+    if (!s.ok()) return;
+    store_ = std::move(*s);
+    run_ = run;
+    task_ = task;
+  }
+  bool tried_ = false;
+  std::unique_ptr<Store> store_;
+  std::string run_, task_;
+};
 
 // What differs between models: how a batch is built from sampled rows, and how a loss is
 // counted. A row is a table row (MLP) or a window of context + 1 tokens (GPT); a row's loss
@@ -178,6 +197,7 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
 
   const double units_per_step = static_cast<double>(c.batch_size) * task.units();
   bool tty = opts.progress && rank == 0 && isatty(STDERR_FILENO);
+  MetricsSink sink;
   TrainResult result;
   result.world = world;
   result.unit = Task::kUnit;
@@ -235,6 +255,7 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
         std::printf("step=%lld epoch=%lld loss=%.6f lr=%.6g grad_norm=%.4f %s_per_sec=%.1f\n", static_cast<long long>(step),
                     static_cast<long long>(sampler.state().epoch), result.train_loss, lr, norm, Task::kUnit, rate);
         std::fflush(stdout);
+        sink.record({{"train_loss", result.train_loss}, {"lr", lr}, {std::string(Task::kUnit) + "_per_second", rate}}, step);
         if (tty)
           std::fprintf(stderr, "\r[%lld/%lld] loss %.4f  %.0f %s/s  ETA %s   ", static_cast<long long>(step), static_cast<long long>(total),
                        result.train_loss, rate, Task::kUnit, format_eta(eta).c_str());
@@ -251,7 +272,8 @@ Result<TrainResult> run_loop(Model& model, Task& task, const TrainConfig& c, con
         else
           std::printf("step=%lld valid_loss=%.6f\n", static_cast<long long>(step), result.valid_loss);
         std::fflush(stdout);
-        record_metrics({{"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy}, {"train_loss", result.train_loss}}, step);
+        if (Task::kHasAccuracy) sink.record({{"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy}}, step);
+        else sink.record({{"valid_loss", result.valid_loss}}, step);
       }
     }
     if (writer && ((c.checkpoint_every > 0 && step % c.checkpoint_every == 0) || last)) writer->submit(snapshot());

@@ -15,6 +15,9 @@ acc=$(json "$WORK/r1.json" "d['metrics']['train']['valid_accuracy']")
 python3 -c "import sys; sys.exit(0 if $acc >= 0.9 else 1)" || fail "accuracy $acc below 0.9"
 pass "validation accuracy $acc recorded as a metric"
 expect_eq "$(json "$WORK/r1.json" "d['metrics']['train']['ranks']")" 2.0 "the trainer ran on 2 MPI ranks"
+run1=$(json "$WORK/r1.json" "d['id']")
+expect_eq "$(sqlite3 "$SLIPWAY_HOME/slipway.db" "SELECT group_concat(step) FROM (SELECT step FROM metrics WHERE run_id = '$run1' AND task = 'train' AND name = 'train_loss' AND step > 0 ORDER BY step)")" \
+  "50,100,150,200,250,300" "the trainer recorded its loss curve in the store, step by step"
 test_acc=$(json "$WORK/r1.json" "d['metrics']['evaluate']['accuracy']")
 python3 -c "import sys; sys.exit(0 if $test_acc >= 0.9 else 1)" || fail "held-out accuracy $test_acc below 0.9"
 pass "evaluate scored the trained MLP on the held-out rows: $test_acc"
