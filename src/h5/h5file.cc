@@ -91,9 +91,6 @@ Status File::write(const std::string& name, const std::vector<std::int32_t>& d, 
 Status File::write(const std::string& name, const std::vector<std::uint8_t>& d, const std::vector<std::uint64_t>& dims) {
   return write_typed(name, d.data(), d.size(), dims, H5T_NATIVE_UINT8);
 }
-Status File::write(const std::string& name, const std::vector<std::uint64_t>& d, const std::vector<std::uint64_t>& dims) {
-  return write_typed(name, d.data(), d.size(), dims, H5T_NATIVE_UINT64);
-}
 
 bool File::has(const std::string& name) const {
   // H5Lexists needs every parent to exist.
@@ -132,36 +129,6 @@ Status File::read_typed(const std::string& name, std::vector<T>* out, hid_t type
 Status File::read(const std::string& name, std::vector<float>* out) const { return read_typed(name, out, H5T_NATIVE_FLOAT); }
 Status File::read(const std::string& name, std::vector<std::int32_t>* out) const { return read_typed(name, out, H5T_NATIVE_INT32); }
 Status File::read(const std::string& name, std::vector<std::uint8_t>* out) const { return read_typed(name, out, H5T_NATIVE_UINT8); }
-Status File::read(const std::string& name, std::vector<std::uint64_t>* out) const { return read_typed(name, out, H5T_NATIVE_UINT64); }
-
-template <typename T>
-Status File::read_rows_typed(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<T>* out,
-                             hid_t type) const {
-  auto dims = shape(name);
-  if (!dims.ok()) return dims.status();
-  if (dims->empty() || first + count > (*dims)[0])
-    return InvalidInput("rows " + std::to_string(first) + "+" + std::to_string(count) + " are outside " + name);
-  std::vector<hsize_t> start(dims->size(), 0), cnt(dims->begin(), dims->end());
-  start[0] = first;
-  cnt[0] = count;
-  std::uint64_t n = 1;
-  for (auto c : cnt) n *= c;
-  out->assign(n, T{});
-  Handle ds{H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose};
-  Handle file_space{H5Dget_space(ds.id), H5Sclose};
-  H5Sselect_hyperslab(file_space.id, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
-  Handle mem_space{H5Screate_simple(static_cast<int>(cnt.size()), cnt.data(), nullptr), H5Sclose};
-  if (H5Dread(ds.id, type, mem_space.id, file_space.id, H5P_DEFAULT, out->data()) < 0)
-    return InvalidInput("cannot read rows of " + name + " in " + path_ + " (corrupt?)");
-  return Status::Ok();
-}
-
-Status File::read_rows(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<float>* out) const {
-  return read_rows_typed(name, first, count, out, H5T_NATIVE_FLOAT);
-}
-Status File::read_rows(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<std::uint8_t>* out) const {
-  return read_rows_typed(name, first, count, out, H5T_NATIVE_UINT8);
-}
 
 Status File::set_attr(const std::string& name, const std::string& value) {
   Handle type{H5Tcopy(H5T_C_S1), H5Tclose};
@@ -179,14 +146,6 @@ Status File::set_attr(const std::string& name, std::int64_t value) {
   if (H5Aexists(id_, name.c_str()) > 0) H5Adelete(id_, name.c_str());
   Handle a{H5Acreate2(id_, name.c_str(), H5T_NATIVE_INT64, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
   if (a.id < 0 || H5Awrite(a.id, H5T_NATIVE_INT64, &value) < 0) return Failed("cannot write attribute " + name);
-  return Status::Ok();
-}
-
-Status File::set_attr(const std::string& name, double value) {
-  Handle space{H5Screate(H5S_SCALAR), H5Sclose};
-  if (H5Aexists(id_, name.c_str()) > 0) H5Adelete(id_, name.c_str());
-  Handle a{H5Acreate2(id_, name.c_str(), H5T_NATIVE_DOUBLE, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
-  if (a.id < 0 || H5Awrite(a.id, H5T_NATIVE_DOUBLE, &value) < 0) return Failed("cannot write attribute " + name);
   return Status::Ok();
 }
 
@@ -209,14 +168,6 @@ Result<std::int64_t> File::attr_int(const std::string& name) const {
   Handle a{H5Aopen(id_, name.c_str(), H5P_DEFAULT), H5Aclose};
   std::int64_t v = 0;
   if (H5Aread(a.id, H5T_NATIVE_INT64, &v) < 0) return Failed("cannot read attribute " + name);
-  return v;
-}
-
-Result<double> File::attr_double(const std::string& name) const {
-  if (H5Aexists(id_, name.c_str()) <= 0) return NotFound(path_ + " has no attribute '" + name + "'");
-  Handle a{H5Aopen(id_, name.c_str(), H5P_DEFAULT), H5Aclose};
-  double v = 0;
-  if (H5Aread(a.id, H5T_NATIVE_DOUBLE, &v) < 0) return Failed("cannot read attribute " + name);
   return v;
 }
 

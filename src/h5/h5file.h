@@ -27,25 +27,18 @@ class File {
   Status write(const std::string& name, const std::vector<float>& data, const std::vector<std::uint64_t>& dims);
   Status write(const std::string& name, const std::vector<std::int32_t>& data, const std::vector<std::uint64_t>& dims);
   Status write(const std::string& name, const std::vector<std::uint8_t>& data, const std::vector<std::uint64_t>& dims);
-  Status write(const std::string& name, const std::vector<std::uint64_t>& data, const std::vector<std::uint64_t>& dims);
 
   bool has(const std::string& name) const;
   Result<std::vector<std::uint64_t>> shape(const std::string& name) const;
   Status read(const std::string& name, std::vector<float>* out) const;
   Status read(const std::string& name, std::vector<std::int32_t>* out) const;
   Status read(const std::string& name, std::vector<std::uint8_t>* out) const;
-  Status read(const std::string& name, std::vector<std::uint64_t>* out) const;
-  // Rows [first, first + count) of a 1-D or 2-D dataset (a hyperslab): a batch without reading all.
-  Status read_rows(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<float>* out) const;
-  Status read_rows(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<std::uint8_t>* out) const;
 
   // Attributes on the root group.
   Status set_attr(const std::string& name, const std::string& value);
   Status set_attr(const std::string& name, std::int64_t value);
-  Status set_attr(const std::string& name, double value);
   Result<std::string> attr_string(const std::string& name) const;
   Result<std::int64_t> attr_int(const std::string& name) const;
-  Result<double> attr_double(const std::string& name) const;
 
  private:
   File(hid_t id, std::string path) : id_(id), path_(std::move(path)) {}
@@ -53,8 +46,6 @@ class File {
   Status write_typed(const std::string& name, const T* data, size_t n, const std::vector<std::uint64_t>& dims, hid_t type);
   template <typename T>
   Status read_typed(const std::string& name, std::vector<T>* out, hid_t type) const;
-  template <typename T>
-  Status read_rows_typed(const std::string& name, std::uint64_t first, std::uint64_t count, std::vector<T>* out, hid_t type) const;
   hid_t id_ = -1;
   std::string path_;
 };

@@ -112,8 +112,11 @@ class Reader {
       tn.package = pkg ? static_cast<int>(pkg->logical_index) : 0;
       out_->numa.push_back(tn);
     }
+    // Cores with their hardware threads; topologies without cores (some virtual machines, old
+    // XML) get one core per PU.
+    hwloc_obj_type_t core_type = hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     std::map<int, int> per_package;
-    for (hwloc_obj_t c = nullptr; (c = hwloc_get_next_obj_by_type(t_, HWLOC_OBJ_CORE, c));) {
+    for (hwloc_obj_t c = nullptr; (c = hwloc_get_next_obj_by_type(t_, core_type, c));) {
       TopoCore tc;
       tc.index = static_cast<int>(c->logical_index);
       hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, c);
@@ -122,19 +125,6 @@ class Reader {
       tc.pus = bitmap_indexes(c->cpuset);
       tc.numa = numa_of_cpu(tc.pus.empty() ? -1 : tc.pus.front());
       out_->cores.push_back(tc);
-    }
-    if (out_->cores.empty()) {
-      // Some topologies (virtual machines, old XML) have PUs without cores: one core per PU.
-      for (hwloc_obj_t p = nullptr; (p = hwloc_get_next_obj_by_type(t_, HWLOC_OBJ_PU, p));) {
-        TopoCore tc;
-        tc.index = static_cast<int>(p->logical_index);
-        hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(t_, HWLOC_OBJ_PACKAGE, p);
-        tc.package = pkg ? static_cast<int>(pkg->logical_index) : 0;
-        tc.index_in_package = per_package[tc.package]++;
-        tc.pus = {static_cast<int>(p->os_index)};
-        tc.numa = numa_of_cpu(tc.pus.front());
-        out_->cores.push_back(tc);
-      }
     }
     static const hwloc_obj_type_t kCaches[] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
                                                HWLOC_OBJ_L5CACHE};

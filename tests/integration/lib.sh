@@ -57,3 +57,22 @@ wait_for_task_state() {
 # `cmd | contains PATTERN`: like grep -q, but reads all its input, so the writer never dies of
 # SIGPIPE and fails the pipeline under pipefail.
 contains() { grep "$@" > /dev/null; }
+
+# ddp_pipeline FILE NAME TASKS: a pipeline whose tasks run tests/integration/programs/ddp_allreduce.py
+# (PyTorch gloo, Debian's python3-torch) through slipway launch, each rank reporting into its
+# task's `ranks` directory. TASKS is the YAML of the tasks mapping's entries.
+ddp_pipeline() {
+  local py=/usr/bin/python3
+  $py -c "import torch.distributed as d; assert d.is_gloo_available()" || fail "PyTorch with gloo is missing: apt-get install python3-torch"
+  cat > "$1" <<YAML
+name: $2
+components:
+  ddp:
+    command: [sh, -c, 'mkdir -p "\$0" && exec $py $SLIPWAY_SOURCE_DIR/tests/integration/programs/ddp_allreduce.py "\$0"', "{{outputs.ranks}}"]
+    env: {GLOO_SOCKET_IFNAME: lo}
+    outputs: {ranks: Artifact}
+tasks:
+$3
+YAML
+}
+

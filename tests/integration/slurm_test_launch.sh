@@ -7,20 +7,8 @@
 source "$(dirname "$0")/lib.sh"
 : "${SLURM_CONF:?run through ctest, which starts the test cluster}"
 printf 'poll_interval: 200ms\n' > "$SLIPWAY_HOME/slurm.yaml"
-PY=/usr/bin/python3  # Debian's python3-torch (scripts/deps.sh installs it)
-$PY -c "import torch.distributed as d; assert d.is_gloo_available()" || fail "PyTorch with gloo is missing: apt-get install python3-torch"
-
-cat > "$WORK/ddp.yaml" <<YAML
-name: ddp
-components:
-  ddp:
-    command: [sh, -c, 'mkdir -p "\$0" && exec $PY $SLIPWAY_SOURCE_DIR/tests/integration/programs/ddp_allreduce.py "\$0"', "{{outputs.ranks}}"]
-    env: {GLOO_SOCKET_IFNAME: lo}
-    outputs: {ranks: Artifact}
-tasks:
-  first: {component: ddp, resources: {nodes: 2, tasks_per_node: 2, cpus: 1}, cache: false}
-  second: {component: ddp, resources: {nodes: 2, tasks_per_node: 2, cpus: 1}, cache: false}
-YAML
+ddp_pipeline "$WORK/ddp.yaml" ddp "  first: {component: ddp, resources: {nodes: 2, tasks_per_node: 2, cpus: 1}, cache: false}
+  second: {component: ddp, resources: {nodes: 2, tasks_per_node: 2, cpus: 1}, cache: false}"
 run_json "$WORK/ddp.json" "$WORK/ddp.yaml" --backend slurm
 expect_eq "$rc" 0 "two 2x2 PyTorch jobs at once on Slurm succeed $(cat "$WORK/ddp.json.err" | tail -3)"
 for task in first second; do

@@ -34,18 +34,7 @@ expect_eq "$rc" 7 "one failing rank fails the launch with its exit code"
 contains "stopping the other ranks" "$WORK/fail.err" || fail "message: $(cat "$WORK/fail.err")"
 
 # A 2-rank task of a pipeline on the local backend: PyTorch gloo through the launcher.
-PY=/usr/bin/python3
-$PY -c "import torch.distributed as d; assert d.is_gloo_available()" || fail "PyTorch with gloo is missing: apt-get install python3-torch"
-cat > "$WORK/ddp.yaml" <<YAML
-name: ddp-local
-components:
-  ddp:
-    command: [sh, -c, 'mkdir -p "\$0" && exec $PY $SLIPWAY_SOURCE_DIR/tests/integration/programs/ddp_allreduce.py "\$0"', "{{outputs.ranks}}"]
-    env: {GLOO_SOCKET_IFNAME: lo}
-    outputs: {ranks: Artifact}
-tasks:
-  train: {component: ddp, resources: {tasks_per_node: 2, cpus: 1}}
-YAML
+ddp_pipeline "$WORK/ddp.yaml" ddp-local "  train: {component: ddp, resources: {tasks_per_node: 2, cpus: 1}}"
 run_json "$WORK/ddp.json" "$WORK/ddp.yaml"
 expect_eq "$rc" 0 "a 2-rank local task succeeds $(tail -3 "$WORK/ddp.json.err")"
 dir=$(json "$WORK/ddp.json" "d['tasks'][0]['outputs']['ranks']['uri']")
