@@ -21,16 +21,21 @@ cat > "$work/cfg.yaml" <<YAML
 model: {kind: gpt, layers: $layers, width: $width, heads: $heads, context: $context}
 data: text.h5
 batch_size: $batch
-steps: $steps
+steps: $((steps + 10))
 optimizer: {lr: 1e-3, weight_decay: 0.01}
-log_every: $steps
+log_every: $((steps + 10))
 YAML
+# Both sides time the steps after 10 warm-up steps: slipway-train's --timing reports its steady
+# state (the slowest rank's mean step time) in the metrics file.
 slipway_rate() {  # ranks threads
-  OMP_NUM_THREADS=$2 mpirun -n "$1" --oversubscribe --bind-to core "$build/slipway-train" "$work/cfg.yaml" --no-progress 2>/dev/null |
-    sed -n 's/.*tokens_per_sec=\([0-9.]*\).*/\1/p' | tail -1
+  OMP_NUM_THREADS=$2 mpirun -n "$1" --oversubscribe --bind-to core "$build/slipway-train" "$work/cfg.yaml" --no-progress --timing \
+    --metrics-out "$work/metrics.json" > /dev/null 2>&1
+  /usr/bin/python3 -c 'import json, sys; m = json.load(open(sys.argv[1])); print("%.1f" % (m["units_per_step"] / m["step_seconds"]))' "$work/metrics.json"
 }
 torch_rate() {  # threads
-  /usr/bin/python3 "$here/train_gpt.py" "$text" "$layers" "$width" "$heads" "$context" "$batch" "$steps" "$1" | sed -n 's/tokens_per_sec=//p'
+  # torch.set_num_threads does not reach the OpenBLAS that Debian's torch calls for matrix
+  # products: without this variable PyTorch's "one thread" runs its GEMMs on every core.
+  OPENBLAS_NUM_THREADS=$1 /usr/bin/python3 "$here/train_gpt.py" "$text" "$layers" "$width" "$heads" "$context" "$batch" "$steps" "$1" | sed -n 's/tokens_per_sec=//p'
 }
 echo "GPT: $layers layers, width $width, $heads heads, context $context, global batch $batch, $steps steps"
 echo "| trainer | ranks × threads | tokens/s |"

@@ -40,7 +40,9 @@ slipway_rate() {  # ranks threads
     sed -n 's/.*samples_per_sec=\([0-9.]*\).*/\1/p' | tail -1
 }
 torch_rate() {  # threads
-  /usr/bin/python3 "$here/train_mlp.py" $features "$hidden" $classes "$batch" "$steps" "$1" | sed -n 's/samples_per_sec=//p'
+  # torch.set_num_threads does not reach the OpenBLAS that Debian's torch calls for matrix
+  # products: without this variable PyTorch's "one thread" runs its GEMMs on every core.
+  OPENBLAS_NUM_THREADS=$1 /usr/bin/python3 "$here/train_mlp.py" $features "$hidden" $classes "$batch" "$steps" "$1" | sed -n 's/samples_per_sec=//p'
 }
 
 echo "| trainer | ranks × threads | samples/s |"

@@ -10,6 +10,15 @@
 
 #include "reference_ops.h"
 
+// The elementwise loops are compiled twice, for x86-64-v3 (AVX2 and FMA) and for the baseline
+// the binary targets, and the loader picks one per machine: a portable binary that still runs its
+// loops eight floats wide where the CPU allows (4–8× on GELU, LayerNorm and AdamW).
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SLIPWAY_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define SLIPWAY_VECTOR_CLONES
+#endif
+
 namespace slipway::kernels::fast {
 
 void linear_forward(const float* x, const float* w, const float* b, float* y, int rows, int in, int out) {
@@ -35,12 +44,12 @@ void linear_backward(const float* dy, const float* x, const float* w, float* dx,
     }
 }
 
-void relu_forward(const float* x, float* y, size_t n) {
+SLIPWAY_VECTOR_CLONES void relu_forward(const float* x, float* y, size_t n) {
 #pragma omp parallel for if (n > 65536)
   for (size_t i = 0; i < n; ++i) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
 
-void relu_backward(const float* dy, const float* x, float* dx, size_t n) {
+SLIPWAY_VECTOR_CLONES void relu_backward(const float* dy, const float* x, float* dx, size_t n) {
 #pragma omp parallel for if (n > 65536)
   for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
@@ -49,7 +58,7 @@ float softmax_xent(const float* logits, const std::int32_t* labels, float* dlogi
   return ref::softmax_xent<float>(logits, labels, dlogits, rows, classes, grad_scale);
 }
 
-void adamw(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2, float eps,
+SLIPWAY_VECTOR_CLONES void adamw(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2, float eps,
            float weight_decay, std::int64_t step, const std::uint8_t* decay_mask) {
   const float c1 = 1.0f - std::pow(beta1, static_cast<float>(step));
   const float c2 = 1.0f - std::pow(beta2, static_cast<float>(step));
@@ -92,7 +101,7 @@ inline float fast_tanh(float u) {
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2/pi)
 }  // namespace
 
-void gelu_forward(const float* x, float* y, size_t n) {
+SLIPWAY_VECTOR_CLONES void gelu_forward(const float* x, float* y, size_t n) {
 #pragma omp simd
   for (size_t i = 0; i < n; ++i) {
     float v = x[i];
@@ -100,7 +109,7 @@ void gelu_forward(const float* x, float* y, size_t n) {
   }
 }
 
-void gelu_backward(const float* dy, const float* x, float* dx, size_t n) {
+SLIPWAY_VECTOR_CLONES void gelu_backward(const float* dy, const float* x, float* dx, size_t n) {
 #pragma omp simd
   for (size_t i = 0; i < n; ++i) {
     float v = x[i];
@@ -109,6 +118,38 @@ void gelu_backward(const float* dy, const float* x, float* dx, size_t n) {
     dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
   }
 }
+
+namespace {
+// Causal attention works on blocks of query rows: the rows of block [r0, r1) attend to keys [0, r1)
+// only, so the products skip most of the masked upper triangle (all of it but the diagonal blocks).
+constexpr int kQueryBlock = 64;
+
+// Row t of a causal score matrix: softmax over [0, t], zeros after (the saved P must be exact
+// zeros above the diagonal: the backward pass and the reference read it whole).
+SLIPWAY_VECTOR_CLONES void causal_softmax_row(float* row, int t, int width) {
+  float mx = row[0];
+#pragma omp simd reduction(max : mx)
+  for (int j = 1; j <= t; ++j) mx = std::max(mx, row[j]);
+  float sum = 0;
+#pragma omp simd reduction(+ : sum)
+  for (int j = 0; j <= t; ++j) {
+    row[j] = exp_approx(row[j] - mx);
+    sum += row[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int j = 0; j <= t; ++j) row[j] *= inv;
+  std::fill(row + t + 1, row + width, 0.0f);
+}
+
+// dS = P ∘ (dP − Σ P∘dP) · scale over [0, t]; zeros after.
+SLIPWAY_VECTOR_CLONES void causal_softmax_backward_row(const float* p, float* d, int t, int width, float scale) {
+  float dot = 0;
+#pragma omp simd reduction(+ : dot)
+  for (int j = 0; j <= t; ++j) dot += p[j] * d[j];
+  for (int j = 0; j <= t; ++j) d[j] = p[j] * (d[j] - dot) * scale;
+  std::fill(d + t + 1, d + width, 0.0f);
+}
+}  // namespace
 
 void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int heads) {
   const int hs = C / heads;
@@ -120,24 +161,16 @@ void attention_forward(const float* qkv, float* out, float* att, int B, int T, i
       const float* k = q + C;
       const float* v = q + 2 * C;
       float* a = att + (static_cast<size_t>(b) * heads + h) * T * T;
-      // a[T×T] = scale · Q[T×hs] · Kᵀ (the upper triangle is computed, then masked).
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, scale, q, ld, k, ld, 0.0f, a, T);
-      for (int t = 0; t < T; ++t) {
-        float* row = a + static_cast<size_t>(t) * T;
-        float mx = row[0];
-        for (int t2 = 1; t2 <= t; ++t2) mx = std::max(mx, row[t2]);
-        float sum = 0;
-        for (int t2 = 0; t2 <= t; ++t2) {
-          row[t2] = std::exp(row[t2] - mx);
-          sum += row[t2];
-        }
-        float inv = 1.0f / sum;
-        for (int t2 = 0; t2 <= t; ++t2) row[t2] *= inv;
-        for (int t2 = t + 1; t2 < T; ++t2) row[t2] = 0.0f;
+      float* o = out + static_cast<size_t>(b) * T * C + h * hs;
+      for (int r0 = 0; r0 < T; r0 += kQueryBlock) {
+        const int r1 = std::min(T, r0 + kQueryBlock), rows = r1 - r0;
+        float* ar = a + static_cast<size_t>(r0) * T;
+        // S[r0:r1, 0:r1] = scale · Q[r0:r1] · K[0:r1]ᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, scale, q + static_cast<size_t>(r0) * ld, ld, k, ld, 0.0f, ar, T);
+        for (int t = r0; t < r1; ++t) causal_softmax_row(a + static_cast<size_t>(t) * T, t, T);
+        // O[r0:r1] = P[r0:r1, 0:r1] · V[0:r1]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, ar, T, v, ld, 0.0f, o + static_cast<size_t>(r0) * C, C);
       }
-      // out[T×hs] = P · V
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, v, ld, 0.0f,
-                  out + static_cast<size_t>(b) * T * C + h * hs, C);
     }
 }
 
@@ -157,31 +190,79 @@ void attention_backward(const float* dout, const float* qkv, const float* att, f
       float* dv = dq + 2 * C;
       const float* a = att + (static_cast<size_t>(b) * heads + h) * T * T;
       const float* d = dout + static_cast<size_t>(b) * T * C + h * hs;
-      // dP = dO · Vᵀ; dV = Pᵀ · dO
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hs, 1.0f, d, C, v, ld, 0.0f, dp.data(), T);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, a, T, d, C, 0.0f, dv, ld);
-      // dS = P ∘ (dP − Σ P∘dP), scaled; zero above the diagonal (P is zero there).
-      for (int t = 0; t < T; ++t) {
-        const float* pr = a + static_cast<size_t>(t) * T;
-        float* dr = dp.data() + static_cast<size_t>(t) * T;
-        float dot = 0;
-        for (int t2 = 0; t2 <= t; ++t2) dot += pr[t2] * dr[t2];
-        for (int t2 = 0; t2 <= t; ++t2) dr[t2] = pr[t2] * (dr[t2] - dot) * scale;
-        for (int t2 = t + 1; t2 < T; ++t2) dr[t2] = 0.0f;
+      for (int r0 = 0; r0 < T; r0 += kQueryBlock) {
+        const int r1 = std::min(T, r0 + kQueryBlock), rows = r1 - r0;
+        const float* ar = a + static_cast<size_t>(r0) * T;
+        const float* dr = d + static_cast<size_t>(r0) * C;
+        float* dpr = dp.data() + static_cast<size_t>(r0) * T;
+        // dP = dO · Vᵀ; dV[0:r1] += Pᵀ · dO
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, 1.0f, dr, C, v, ld, 0.0f, dpr, T);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, ar, T, dr, C, 1.0f, dv, ld);
+        for (int t = r0; t < r1; ++t) causal_softmax_backward_row(a + static_cast<size_t>(t) * T, dp.data() + static_cast<size_t>(t) * T, t, T, scale);
+        // dQ[r0:r1] = dS · K[0:r1]; dK[0:r1] += dSᵀ · Q[r0:r1]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, dpr, T, k, ld, 0.0f, dq + static_cast<size_t>(r0) * ld, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, dpr, T, q + static_cast<size_t>(r0) * ld, ld, 1.0f, dk, ld);
       }
-      // dQ = dS · K; dK = dSᵀ · Q
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hs, T, 1.0f, dp.data(), T, k, ld, 0.0f, dq, ld);
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hs, T, 1.0f, dp.data(), T, q, ld, 0.0f, dk, ld);
     }
 }
 
-double sum_squares(const float* x, size_t n) {
+SLIPWAY_VECTOR_CLONES void layernorm_forward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int rows,
+                                             int C) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<size_t>(r) * C;
+    float* yr = y + static_cast<size_t>(r) * C;
+    float m = 0;
+#pragma omp simd reduction(+ : m)
+    for (int i = 0; i < C; ++i) m += xr[i];
+    m /= static_cast<float>(C);
+    float v = 0;
+#pragma omp simd reduction(+ : v)
+    for (int i = 0; i < C; ++i) v += (xr[i] - m) * (xr[i] - m);
+    v /= static_cast<float>(C);
+    const float s = 1.0f / std::sqrt(v + 1e-5f);
+#pragma omp simd
+    for (int i = 0; i < C; ++i) yr[i] = (xr[i] - m) * s * w[i] + b[i];
+    mean[r] = m;
+    rstd[r] = s;
+  }
+}
+
+SLIPWAY_VECTOR_CLONES void layernorm_backward(const float* dy, const float* x, const float* w, const float* mean, const float* rstd, float* dx,
+                                              float* dw, float* db, int rows, int C) {
+  for (int r = 0; r < rows; ++r) {
+    const float* xr = x + static_cast<size_t>(r) * C;
+    const float* dyr = dy + static_cast<size_t>(r) * C;
+    float* dxr = dx + static_cast<size_t>(r) * C;
+    const float m = mean[r], s = rstd[r];
+    float dnorm_mean = 0, dnorm_norm_mean = 0;
+#pragma omp simd reduction(+ : dnorm_mean, dnorm_norm_mean)
+    for (int i = 0; i < C; ++i) {
+      const float norm = (xr[i] - m) * s;
+      const float dnorm = dyr[i] * w[i];
+      dnorm_mean += dnorm;
+      dnorm_norm_mean += dnorm * norm;
+      dw[i] += dyr[i] * norm;
+      db[i] += dyr[i];
+    }
+    dnorm_mean /= static_cast<float>(C);
+    dnorm_norm_mean /= static_cast<float>(C);
+#pragma omp simd
+    for (int i = 0; i < C; ++i) dxr[i] = (dyr[i] * w[i] - dnorm_mean - (xr[i] - m) * s * dnorm_norm_mean) * s;
+  }
+}
+
+SLIPWAY_VECTOR_CLONES void add(const float* a, const float* b, float* y, size_t n) {
+#pragma omp simd
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
+SLIPWAY_VECTOR_CLONES double sum_squares(const float* x, size_t n) {
   double s = 0;
   for (size_t i = 0; i < n; ++i) s += static_cast<double>(x[i]) * x[i];
   return s;
 }
 
-void scale(float* x, size_t n, float s) {
+SLIPWAY_VECTOR_CLONES void scale(float* x, size_t n, float s) {
   for (size_t i = 0; i < n; ++i) x[i] *= s;
 }
 

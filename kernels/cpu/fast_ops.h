@@ -23,6 +23,12 @@ void gelu_backward(const float* dy, const float* x, float* dx, size_t n);
 void attention_forward(const float* qkv, float* out, float* att, int B, int T, int C, int heads);
 void attention_backward(const float* dout, const float* qkv, const float* att, float* dqkv, int B, int T, int C, int heads);
 
+void layernorm_forward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int rows, int C);
+void layernorm_backward(const float* dy, const float* x, const float* w, const float* mean, const float* rstd, float* dx,
+                        float* dw, float* db, int rows, int C);
+// y = a + b (y may alias a or b): the residual connections.
+void add(const float* a, const float* b, float* y, size_t n);
+
 // Accumulated in double: the global gradient norm must not depend on how many ranks summed it.
 double sum_squares(const float* x, size_t n);
 void scale(float* x, size_t n, float s);

@@ -57,6 +57,12 @@ void relu_backward(const T* dy, const T* x, T* dx, size_t n) {
   for (size_t i = 0; i < n; ++i) dx[i] = x[i] > T(0) ? dy[i] : T(0);
 }
 
+// y = a + b, elementwise (y may alias a or b): residual connections.
+template <typename T>
+void add(const T* a, const T* b, T* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
+}
+
 // GELU, tanh approximation (GPT-2's).
 template <typename T>
 void gelu_forward(const T* x, T* y, size_t n) {

@@ -89,39 +89,41 @@ class Gpt {
     T loss = forward(tokens, B, Tn, p);
     const int C = s_.width, V = s_.vocab;
     const int N = B * Tn;
-    std::vector<T> dlogits(static_cast<size_t>(N) * V);
-    Ops::softmax_xent(logits_.data(), targets_.data(), dlogits.data(), N, V, grad_scale);
+    const size_t NC = static_cast<size_t>(N) * C;
+    // Scratch reused across steps: fresh multi-megabyte vectors each layer cost page faults and
+    // zeroing that showed in profiles.
+    Scratch& w = scratch_;
+    w.dlogits.resize(static_cast<size_t>(N) * V);
+    w.dx.resize(NC), w.dtmp.resize(NC), w.dx2.resize(NC), w.dln.resize(NC), w.datty.resize(NC);
+    w.dqkv.resize(NC * 3), w.dfchg.resize(NC * 4), w.dfch.resize(NC * 4);
+    Ops::softmax_xent(logits_.data(), targets_.data(), w.dlogits.data(), N, V, grad_scale);
     // LM head (tied): logits = lnf_out · wteᵀ.
-    std::vector<T> dx(static_cast<size_t>(N) * C), dtmp(static_cast<size_t>(N) * C);
-    Ops::linear_backward(dlogits.data(), lnf_out_.data(), p + off(wte_), dtmp.data(), g + off(wte_), static_cast<T*>(nullptr), N, C, V);
-    Ops::layernorm_backward(dtmp.data(), resid_.back().data(), p + off(lnfw_), lnf_mean_.data(), lnf_rstd_.data(), dx.data(), g + off(lnfw_),
+    Ops::linear_backward(w.dlogits.data(), lnf_out_.data(), p + off(wte_), w.dtmp.data(), g + off(wte_), static_cast<T*>(nullptr), N, C, V);
+    Ops::layernorm_backward(w.dtmp.data(), resid_.back().data(), p + off(lnfw_), lnf_mean_.data(), lnf_rstd_.data(), w.dx.data(), g + off(lnfw_),
                             g + off(lnfb_), N, C);
     ready(on_ready, lnfb_);
     ready(on_ready, lnfw_);
     for (int l = s_.layers; l-- > 0;) {
       const Layer& L = layers_[static_cast<size_t>(l)];
       Acts& a = acts_[static_cast<size_t>(l)];
-      const size_t NC = static_cast<size_t>(N) * C;
-      // MLP half: x3 = x2 + proj(gelu(fc(ln2(x2)))).
-      std::vector<T> dfchg(NC * 4), dfch(NC * 4), dln2(NC), dx2(dx);
-      Ops::linear_backward(dx.data(), a.fchg.data(), p + off(L.fcpw), dfchg.data(), g + off(L.fcpw), g + off(L.fcpb), N, 4 * C, C);
-      Ops::gelu_backward(dfchg.data(), a.fch.data(), dfch.data(), NC * 4);
-      Ops::linear_backward(dfch.data(), a.ln2.data(), p + off(L.fcw), dln2.data(), g + off(L.fcw), g + off(L.fcb), N, C, 4 * C);
-      Ops::layernorm_backward(dln2.data(), a.x2.data(), p + off(L.ln2w), a.ln2_mean.data(), a.ln2_rstd.data(), dtmp.data(), g + off(L.ln2w),
+      // MLP half: x3 = x2 + proj(gelu(fc(ln2(x2)))); dx holds d(x3).
+      Ops::linear_backward(w.dx.data(), a.fchg.data(), p + off(L.fcpw), w.dfchg.data(), g + off(L.fcpw), g + off(L.fcpb), N, 4 * C, C);
+      Ops::gelu_backward(w.dfchg.data(), a.fch.data(), w.dfch.data(), NC * 4);
+      Ops::linear_backward(w.dfch.data(), a.ln2.data(), p + off(L.fcw), w.dln.data(), g + off(L.fcw), g + off(L.fcb), N, C, 4 * C);
+      Ops::layernorm_backward(w.dln.data(), a.x2.data(), p + off(L.ln2w), a.ln2_mean.data(), a.ln2_rstd.data(), w.dtmp.data(), g + off(L.ln2w),
                               g + off(L.ln2b), N, C);
-      for (size_t i = 0; i < NC; ++i) dx2[i] += dtmp[i];
+      Ops::add(w.dx.data(), w.dtmp.data(), w.dx2.data(), NC);
       for (size_t k : {L.fcpb, L.fcpw, L.fcb, L.fcw, L.ln2b, L.ln2w}) ready(on_ready, k);
       // Attention half: x2 = x + proj(attn(qkv(ln1(x)))).
-      std::vector<T> datty(NC), dqkv(NC * 3), dln1(NC);
-      Ops::linear_backward(dx2.data(), a.atty.data(), p + off(L.projw), datty.data(), g + off(L.projw), g + off(L.projb), N, C, C);
-      Ops::attention_backward(datty.data(), a.qkv.data(), a.att.data(), dqkv.data(), B, Tn, C, s_.heads);
-      Ops::linear_backward(dqkv.data(), a.ln1.data(), p + off(L.qkvw), dln1.data(), g + off(L.qkvw), g + off(L.qkvb), N, C, 3 * C);
-      Ops::layernorm_backward(dln1.data(), resid_[static_cast<size_t>(l)].data(), p + off(L.ln1w), a.ln1_mean.data(), a.ln1_rstd.data(),
-                              dtmp.data(), g + off(L.ln1w), g + off(L.ln1b), N, C);
-      for (size_t i = 0; i < NC; ++i) dx[i] = dx2[i] + dtmp[i];
+      Ops::linear_backward(w.dx2.data(), a.atty.data(), p + off(L.projw), w.datty.data(), g + off(L.projw), g + off(L.projb), N, C, C);
+      Ops::attention_backward(w.datty.data(), a.qkv.data(), a.att.data(), w.dqkv.data(), B, Tn, C, s_.heads);
+      Ops::linear_backward(w.dqkv.data(), a.ln1.data(), p + off(L.qkvw), w.dln.data(), g + off(L.qkvw), g + off(L.qkvb), N, C, 3 * C);
+      Ops::layernorm_backward(w.dln.data(), resid_[static_cast<size_t>(l)].data(), p + off(L.ln1w), a.ln1_mean.data(), a.ln1_rstd.data(),
+                              w.dtmp.data(), g + off(L.ln1w), g + off(L.ln1b), N, C);
+      Ops::add(w.dx2.data(), w.dtmp.data(), w.dx.data(), NC);
       for (size_t k : {L.projb, L.projw, L.qkvb, L.qkvw, L.ln1b, L.ln1w}) ready(on_ready, k);
     }
-    Ops::embedding_backward(dx.data(), inputs_.data(), g + off(wte_), g + off(wpe_), B, Tn, C);
+    Ops::embedding_backward(w.dx.data(), inputs_.data(), g + off(wte_), g + off(wpe_), B, Tn, C);
     ready(on_ready, wpe_);
     ready(on_ready, wte_);
     return loss;
@@ -133,6 +135,9 @@ class Gpt {
  private:
   struct Layer {
     size_t ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fcw, fcb, fcpw, fcpb;
+  };
+  struct Scratch {
+    std::vector<T> dlogits, dx, dtmp, dx2, dln, datty, dqkv, dfchg, dfch;
   };
   struct Acts {
     std::vector<T> ln1, ln1_mean, ln1_rstd, qkv, att, atty, x2, ln2, ln2_mean, ln2_rstd, fch, fchg;
@@ -153,7 +158,8 @@ class Gpt {
         inputs_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t];
         targets_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t + 1];
       }
-    resid_.assign(static_cast<size_t>(s_.layers) + 1, std::vector<T>(NC));
+    resid_.resize(static_cast<size_t>(s_.layers) + 1);
+    for (auto& r : resid_) r.resize(NC);
     acts_.resize(static_cast<size_t>(s_.layers));
     Ops::embedding_forward(inputs_.data(), p + off(wte_), p + off(wpe_), resid_[0].data(), B, Tn, C);
     for (int l = 0; l < s_.layers; ++l) {
@@ -168,13 +174,13 @@ class Gpt {
       Ops::linear_forward(a.ln1.data(), p + off(L.qkvw), p + off(L.qkvb), a.qkv.data(), N, C, 3 * C);
       Ops::attention_forward(a.qkv.data(), a.atty.data(), a.att.data(), B, Tn, C, s_.heads);
       Ops::linear_forward(a.atty.data(), p + off(L.projw), p + off(L.projb), a.x2.data(), N, C, C);
-      for (size_t i = 0; i < NC; ++i) a.x2[i] += x[i];
+      Ops::add(a.x2.data(), x.data(), a.x2.data(), NC);
       Ops::layernorm_forward(a.x2.data(), p + off(L.ln2w), p + off(L.ln2b), a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), N, C);
       Ops::linear_forward(a.ln2.data(), p + off(L.fcw), p + off(L.fcb), a.fch.data(), N, C, 4 * C);
       Ops::gelu_forward(a.fch.data(), a.fchg.data(), NC * 4);
       std::vector<T>& out = resid_[static_cast<size_t>(l) + 1];
       Ops::linear_forward(a.fchg.data(), p + off(L.fcpw), p + off(L.fcpb), out.data(), N, 4 * C, C);
-      for (size_t i = 0; i < NC; ++i) out[i] += a.x2[i];
+      Ops::add(out.data(), a.x2.data(), out.data(), NC);
     }
     lnf_out_.resize(NC), lnf_mean_.resize(static_cast<size_t>(N)), lnf_rstd_.resize(static_cast<size_t>(N));
     Ops::layernorm_forward(resid_.back().data(), p + off(lnfw_), p + off(lnfb_), lnf_out_.data(), lnf_mean_.data(), lnf_rstd_.data(), N, C);
@@ -190,6 +196,7 @@ class Gpt {
   std::vector<std::int32_t> inputs_, targets_;
   std::vector<std::vector<T>> resid_;  // resid_[l]: input of layer l; resid_.back(): after the last
   std::vector<Acts> acts_;
+  Scratch scratch_;
   std::vector<T> lnf_out_, lnf_mean_, lnf_rstd_, logits_;
 };
 

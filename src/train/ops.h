@@ -34,6 +34,8 @@ struct RefOps {
   template <typename T>
   static T softmax_xent(const T* l, const std::int32_t* y, T* dl, int r, int c, T s) { return kernels::ref::softmax_xent(l, y, dl, r, c, s); }
   template <typename T>
+  static void add(const T* a, const T* b, T* y, size_t n) { kernels::ref::add(a, b, y, n); }
+  template <typename T>
   static void gelu_forward(const T* x, T* y, size_t n) { kernels::ref::gelu_forward(x, y, n); }
   template <typename T>
   static void gelu_backward(const T* dy, const T* x, T* dx, size_t n) { kernels::ref::gelu_backward(dy, x, dx, n); }
@@ -63,20 +65,21 @@ struct FastOps {
   static void relu_forward(const float* x, float* y, size_t n) { kernels::fast::relu_forward(x, y, n); }
   static void relu_backward(const float* dy, const float* x, float* dx, size_t n) { kernels::fast::relu_backward(dy, x, dx, n); }
   static float softmax_xent(const float* l, const std::int32_t* y, float* dl, int r, int c, float s) { return kernels::fast::softmax_xent(l, y, dl, r, c, s); }
+  static void add(const float* a, const float* b, float* y, size_t n) { kernels::fast::add(a, b, y, n); }
   static void gelu_forward(const float* x, float* y, size_t n) { kernels::fast::gelu_forward(x, y, n); }
   static void gelu_backward(const float* dy, const float* x, float* dx, size_t n) { kernels::fast::gelu_backward(dy, x, dx, n); }
   static void layernorm_forward(const float* x, const float* w, const float* b, float* y, float* m, float* r, int rows, int C) {
-    kernels::ref::layernorm_forward(x, w, b, y, m, r, rows, C);
+    kernels::fast::layernorm_forward(x, w, b, y, m, r, rows, C);
   }
   static void layernorm_backward(const float* dy, const float* x, const float* w, const float* m, const float* r, float* dx, float* dw, float* db,
                                  int rows, int C) {
-    kernels::ref::layernorm_backward(dy, x, w, m, r, dx, dw, db, rows, C);
+    kernels::fast::layernorm_backward(dy, x, w, m, r, dx, dw, db, rows, C);
   }
   static void attention_forward(const float* qkv, float* out, float* att, int B, int Tn, int C, int h) { kernels::fast::attention_forward(qkv, out, att, B, Tn, C, h); }
   static void attention_backward(const float* dout, const float* qkv, const float* att, float* dqkv, int B, int Tn, int C, int h) {
     kernels::fast::attention_backward(dout, qkv, att, dqkv, B, Tn, C, h);
   }
-  // LayerNorm and the embeddings are memory-bound loops: the reference code is the fast path.
+  // The embeddings are gathers and scatters of whole rows: the reference code is the fast path.
   static void embedding_forward(const std::int32_t* tok, const float* wte, const float* wpe, float* out, int B, int Tn, int C) {
     kernels::ref::embedding_forward(tok, wte, wpe, out, B, Tn, C);
   }

@@ -66,6 +66,53 @@ TEST(CpuKernels, ElementwiseAndOptimizerMatchTheReference) {
   EXPECT_NEAR(kernels::fast::sum_squares(g.data(), n), kernels::ref::sum_squares<double>(std::vector<double>(g.begin(), g.end()).data(), n), 1e-6);
 }
 
+TEST(CpuKernels, CausalAttentionMatchesTheReferenceAcrossQueryBlocks) {
+  // T = 150: two full query blocks of 64 and a partial one, so the block edges and the masked
+  // triangle are all exercised; two heads of 8.
+  const int B = 2, T = 150, C = 16, H = 2;
+  auto qkv = random_vec(static_cast<size_t>(B) * T * 3 * C, 12), dout = random_vec(static_cast<size_t>(B) * T * C, 13);
+  std::vector<float> out_ref(dout.size()), out_fast(dout.size()), att_ref(static_cast<size_t>(B) * H * T * T), att_fast(att_ref.size(), 7.0f);
+  kernels::ref::attention_forward(qkv.data(), out_ref.data(), att_ref.data(), B, T, C, H);
+  kernels::fast::attention_forward(qkv.data(), out_fast.data(), att_fast.data(), B, T, C, H);
+  expect_close(att_fast, att_ref, 1e-5f, "probabilities");  // exact zeros above the diagonal
+  expect_close(out_fast, out_ref, 1e-5f, "output");
+  std::vector<float> dqkv_ref(qkv.size()), dqkv_fast(qkv.size(), 3.0f);
+  kernels::ref::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_ref.data(), B, T, C, H);
+  kernels::fast::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_fast.data(), B, T, C, H);
+  expect_close(dqkv_fast, dqkv_ref, 1e-4f, "dqkv");
+}
+
+TEST(CpuKernels, LayerNormGeluAndResidualMatchTheReference) {
+  const int rows = 9, C = 67;
+  const size_t n = static_cast<size_t>(rows) * C;
+  auto x = random_vec(n, 14), w = random_vec(C, 15), b = random_vec(C, 16), dy = random_vec(n, 17);
+  std::vector<float> y1(n), y2(n), m1(rows), m2(rows), r1(rows), r2(rows);
+  kernels::ref::layernorm_forward(x.data(), w.data(), b.data(), y1.data(), m1.data(), r1.data(), rows, C);
+  kernels::fast::layernorm_forward(x.data(), w.data(), b.data(), y2.data(), m2.data(), r2.data(), rows, C);
+  expect_close(y2, y1, 1e-5f, "layernorm y");
+  expect_close(r2, r1, 1e-5f, "layernorm rstd");
+  std::vector<float> dx1(n), dx2(n), dw1(C, 0.5f), dw2(C, 0.5f), db1(C, 0.5f), db2(C, 0.5f);
+  kernels::ref::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx1.data(), dw1.data(), db1.data(), rows, C);
+  kernels::fast::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx2.data(), dw2.data(), db2.data(), rows, C);
+  expect_close(dx2, dx1, 1e-5f, "layernorm dx");
+  expect_close(dw2, dw1, 1e-5f, "layernorm dw (accumulated onto 0.5)");
+  expect_close(db2, db1, 1e-5f, "layernorm db (accumulated onto 0.5)");
+  // GELU over a range wide enough to reach tanh's saturation on both sides.
+  std::vector<float> big(n);
+  for (size_t i = 0; i < n; ++i) big[i] = 12.0f * x[i];
+  kernels::ref::gelu_forward(big.data(), y1.data(), n);
+  kernels::fast::gelu_forward(big.data(), y2.data(), n);
+  expect_close(y2, y1, 1e-6f, "gelu");
+  kernels::ref::gelu_backward(dy.data(), big.data(), dx1.data(), n);
+  kernels::fast::gelu_backward(dy.data(), big.data(), dx2.data(), n);
+  // Near saturation 1 − tanh² cancels: a one-ulp difference in tanh (2.4e-7 relative) is
+  // multiplied by ½·x·du/dx, up to ~100 at |x| = 12.
+  expect_close(dx2, dx1, 3e-5f, "gelu backward");
+  kernels::ref::add(x.data(), dy.data(), y1.data(), n);
+  kernels::fast::add(x.data(), dy.data(), y2.data(), n);
+  EXPECT_EQ(y1, y2);
+}
+
 TEST(CpuKernels, SoftmaxCrossEntropyIsStableAndRight) {
   // Two rows, one with huge logits that would overflow a naive exp.
   std::vector<double> logits = {1, 2, 3, 1000, 0, -1000};
