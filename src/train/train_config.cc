@@ -142,7 +142,9 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
   if (c.checkpoint_keep < 1) bad.push_back("checkpoint.keep must be at least 1");
   if (c.bucket_mb <= 0) bad.push_back("bucket_mb must be more than 0");
   if (c.kernels != "fast" && c.kernels != "reference") bad.push_back("kernels must be fast or reference");
-  if (c.device != "cpu") bad.push_back("device '" + c.device + "' is not available in this build; use cpu");
+  if (c.device != "cpu" && c.device != "cuda") bad.push_back("device must be cpu or cuda, not '" + c.device + "'");
+  if (c.device == "cuda" && c.model != "gpt") bad.push_back("device cuda trains the gpt model; the " + c.model + " model runs on device cpu");
+  if (c.device == "cuda" && c.kernels == "reference") bad.push_back("kernels: reference is the CPU's plain loops; use kernels: fast with device cuda");
   if (!bad.empty()) return InvalidInput(file + ": " + join(bad, "; "));
   if (!c.checkpoint_dir.empty() && !std::filesystem::path(c.checkpoint_dir).is_absolute() && !file.empty())
     c.checkpoint_dir = (std::filesystem::path(file).parent_path() / c.checkpoint_dir).lexically_normal().string();

@@ -129,3 +129,19 @@ expect_fail "but MPI sees a world of 1" env WORLD_SIZE=2 "$TRAIN" iris.yaml
 expect_fail "the gpt model trains on text" "$TRAIN" gpt.yaml --data iris.h5
 printf 'model: {kind: gpt, width: 30, heads: 4}\ndata: text.h5\nbatch_size: 4\nsteps: 1\n' > heads.yaml
 expect_fail "model.width 30 does not divide into 4 heads" "$TRAIN" heads.yaml
+expect_fail "device cuda trains the gpt model; the mlp model runs on device cpu" "$TRAIN" iris.yaml --set device=cuda
+expect_fail "device must be cpu or cuda, not 'gpu'" "$TRAIN" iris.yaml --set device=gpu
+
+# device: cuda on a machine without a GPU (CI), or from a build without CUDA: the run stops at
+# once with the reason (exit 1: the machine, not the input), before any step.
+if ! nvidia-smi -L > /dev/null 2>&1; then
+  printf 'model: {kind: gpt, layers: 1, width: 16, heads: 2, context: 8}\ndata: text.h5\nbatch_size: 4\nsteps: 1\ndevice: cuda\n' > gpu.yaml
+  set +e
+  "$TRAIN" gpu.yaml > bad.out 2> bad.err
+  code=$?
+  set -e
+  [ $code -eq 1 ] || fail "device: cuda without a GPU exited $code, expected 1: $(cat bad.err)"
+  contains -E "device: cuda, but (rank 0 sees no CUDA device|this slipway was built without CUDA)" bad.err || fail "no reason given: $(cat bad.err)"
+  contains -F "set device: cpu" bad.err || fail "no way out given: $(cat bad.err)"
+  pass "device: cuda without a GPU: refused with the reason"
+fi
