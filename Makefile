@@ -44,6 +44,8 @@ bench: build
 	bash bench/slurm_throughput.sh $(BUILD)/slipway
 	bash bench/train_mlp.sh $(BUILD)
 	bash bench/train_gpt.sh $(BUILD)
+	bash bench/allreduce.sh $(BUILD)
+	bash bench/train_gpt_gpu.sh $(BUILD)
 
 fmt:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')

@@ -88,16 +88,19 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
                                        "eval_every", "checkpoint", "bucket_mb", "kernels", "threads", "device"}, "the config"));
   const YAML::Node& d = doc;
   if (YAML::Node m = d["model"]) {
-    SLIPWAY_RETURN_IF_ERROR(p.keys(m, {"kind", "hidden", "layers", "width", "heads", "context"}, "model"));
+    SLIPWAY_RETURN_IF_ERROR(p.keys(m, {"kind", "hidden", "layers", "width", "heads", "context", "vocab"}, "model"));
     SLIPWAY_RETURN_IF_ERROR(p.get(m, "kind", &c.model, "model"));
     SLIPWAY_RETURN_IF_ERROR(p.get(m, "hidden", &c.hidden, "model"));
-    for (auto [k, v] : std::vector<std::pair<const char*, int*>>{{"layers", &c.layers}, {"width", &c.width}, {"heads", &c.heads}, {"context", &c.context}})
+    for (auto [k, v] : std::vector<std::pair<const char*, int*>>{{"layers", &c.layers}, {"width", &c.width}, {"heads", &c.heads}, {"context", &c.context}, {"vocab", &c.vocab}})
       SLIPWAY_RETURN_IF_ERROR(p.get(m, k, v, "model"));
     if (c.model != "mlp" && c.model != "gpt") return p.where(m, "model.kind '" + c.model + "' is not known; use mlp or gpt");
     for (int h : c.hidden)
       if (h < 1 || h > 1 << 20) return p.where(m, "model.hidden sizes must be between 1 and 1048576");
     if (c.model == "gpt") {
       if (c.layers < 1 || c.width < 1 || c.heads < 1 || c.context < 1) return p.where(m, "model layers, width, heads and context must be at least 1");
+      // Tokens are bytes; a larger vocabulary only adds rows no byte selects (GPT-2's 50304 for
+      // throughput comparisons with the models the field measures).
+      if (c.vocab < 256 || c.vocab > 1 << 20) return p.where(m, "model.vocab must be between 256 (the byte tokens) and 1048576");
       if (c.width % c.heads != 0)
         return p.where(m, "model.width " + std::to_string(c.width) + " does not divide into " + std::to_string(c.heads) + " heads");
     }

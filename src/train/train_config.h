@@ -14,6 +14,7 @@ struct TrainConfig {
   std::string model = "mlp";
   std::vector<int> hidden = {64};           // mlp
   int layers = 4, width = 128, heads = 4, context = 64;  // gpt (byte-level tokens)
+  int vocab = 256;                                       // gpt: output classes, 256 or more
   // data: an HDF5 file from `slipway data import`
   std::string data;
   // schedule of the run

@@ -76,6 +76,7 @@ class HostState {
                          static_cast<float>(c.beta2), static_cast<float>(c.eps), static_cast<float>(c.weight_decay), step, decay_.data());
   }
   double exposed_seconds() const { return reducer_.exposed_seconds(); }
+  std::vector<std::pair<std::string, double>> device_metrics() const { return {}; }
 
  private:
   std::vector<std::uint8_t> decay_;
@@ -344,6 +345,7 @@ Result<TrainResult> run_loop(Model& model, Task& task, State& state, const Train
   if (rank == 0 && !opts.metrics_out.empty()) {
     Json metrics = {{"train_loss", result.train_loss}, {"valid_loss", result.valid_loss}, {"valid_accuracy", result.valid_accuracy},
                     {"samples_per_second", result.samples_per_second}, {"steps", result.steps}, {"ranks", world}};
+    for (const auto& [name, value] : state.device_metrics()) metrics[name] = value;
     if (opts.timing) {
       // For `slipway bench scaling`: steady-state step time, the part of it spent waiting for
       // gradient all-reduces, what a step moves, and the network measured on the spot.

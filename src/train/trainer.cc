@@ -55,7 +55,7 @@ Result<TrainResult> train_text(const h5::File& file, const TrainConfig& c, const
   std::vector<std::uint8_t> train, valid;
   SLIPWAY_RETURN_IF_ERROR(file.read("train/tokens", &train));
   SLIPWAY_RETURN_IF_ERROR(file.read("valid/tokens", &valid));
-  GptShape shape{256, c.context, c.layers, c.width, c.heads};
+  GptShape shape{c.vocab, c.context, c.layers, c.width, c.heads};
   if (valid.size() < static_cast<size_t>(c.context) + 1)
     return InvalidInput("data " + c.data + " holds " + std::to_string(valid.size()) + " validation tokens, fewer than one window of " +
                         std::to_string(c.context + 1) + "; import with a larger --valid-fraction or use a smaller context");
@@ -64,7 +64,7 @@ Result<TrainResult> train_text(const h5::File& file, const TrainConfig& c, const
     std::printf("unigram_loss=%.6f\n", baseline);
     std::fflush(stdout);
   }
-  Json meta = {{"vocab", 256}, {"tokens", "bytes"}, {"unigram_loss", baseline}};
+  Json meta = {{"vocab", c.vocab}, {"tokens", "bytes"}, {"unigram_loss", baseline}};
   if (c.device == "cuda") return train_text_gpu(shape, train, valid, c, opts, comm, meta.dump());
   auto run = [&](auto& model) -> Result<TrainResult> {
     TextTask<std::remove_reference_t<decltype(model)>> task{model, train, valid, c.context, {}};

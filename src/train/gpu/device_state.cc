@@ -94,6 +94,12 @@ double DeviceState::grad_sum_squares() {
   return s;
 }
 
+std::vector<std::pair<std::string, double>> DeviceState::device_metrics() const {
+  size_t free_bytes = 0, total_bytes = 0;
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return {};
+  return {{"gpu_memory_bytes", static_cast<double>(total_bytes - free_bytes)}, {"gpu_total_bytes", static_cast<double>(total_bytes)}};
+}
+
 void DeviceState::scale_grads(float s) { cu::scale(grads_.data(), n_, s, compute_); }
 
 void DeviceState::adamw(float lr, const TrainConfig& c, std::int64_t step) {

@@ -7,6 +7,8 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cuda/gpu_ops.h"
@@ -34,6 +36,9 @@ class DeviceState {
   void scale_grads(float s);
   void adamw(float lr, const TrainConfig& c, std::int64_t step);
   double exposed_seconds() const { return exposed_; }
+  // GPU memory in use on this rank's device (the trainer's buffers only grow, so after a step this
+  // is its peak), for the benchmark's comparison with PyTorch.
+  std::vector<std::pair<std::string, double>> device_metrics() const;
 
  private:
   struct Bucket {
