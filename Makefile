@@ -35,7 +35,7 @@ integration: build
 
 # libFuzzer over the spec parser and validator, with ASan and UBSan, for a bounded time.
 fuzz: deps
-	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_FUZZ=ON -DSLIPWAY_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_FUZZ=ON -DSLIPWAY_BUILD_TESTS=OFF -DSLIPWAY_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/spec_fuzzer $(FUZZ_SECONDS)
 
