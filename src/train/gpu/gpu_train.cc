@@ -19,7 +19,9 @@ Result<TrainResult> train_text_gpu(const GptShape& shape, const std::vector<std:
   if (!nccl.ok()) return Failed(c.source_file + ": device: cuda, but " + nccl.status().message() + "; run on a GPU node or set device: cpu");
   cudaStream_t stream = nullptr;
   try {
-    SLIPWAY_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    // A blocking stream: the blocking host-to-device copies of a step's tokens (on the legacy
+    // default stream) then wait for the previous step's kernels, whatever reads them.
+    SLIPWAY_CUDA_CHECK(cudaStreamCreate(&stream));
     struct StreamGuard {
       cudaStream_t s;
       ~StreamGuard() { cudaStreamDestroy(s); }
