@@ -232,6 +232,18 @@ TEST_F(GpuKernels, AdamWNormAndScaleMatchTheReference) {
   EXPECT_EQ(dg.download()[7], g[7] * 0.5f);
 }
 
+TEST(GpuHost, TokenGroupsListEveryPositionOnceByTokenInOrder) {
+  // Host code (the counting sort behind the deterministic embedding gradient): runs everywhere.
+  std::vector<std::int32_t> tokens = {5, 1, 5, 0, 1, 5, 3};
+  auto g = TokenGroups::of(tokens.data(), tokens.size(), 8);
+  EXPECT_EQ(g.ids, (std::vector<std::int32_t>{0, 1, 3, 5}));
+  EXPECT_EQ(g.offsets, (std::vector<std::int32_t>{0, 1, 3, 4, 7}));
+  EXPECT_EQ(g.positions, (std::vector<std::int32_t>{3, 1, 4, 6, 0, 2, 5}));
+  auto empty = TokenGroups::of(tokens.data(), 0, 8);
+  EXPECT_TRUE(empty.ids.empty());
+  EXPECT_EQ(empty.offsets, (std::vector<std::int32_t>{0}));
+}
+
 TEST(GpuDevice, CountIsZeroOrMoreAndNeverThrows) {
   // Runs everywhere: on a machine without a driver this is the path every GPU test's skip takes.
   int n = -1;
