@@ -7,45 +7,11 @@
 
 #include "core/files.h"
 #include "core/strings.h"
+#include "core/yaml_reader.h"
 
 namespace slipway {
 
 namespace {
-
-class Parser {
- public:
-  Parser(std::string file) : file_(std::move(file)) {}
-
-  Status where(const YAML::Node& n, const std::string& msg) const {
-    return InvalidInput(file_ + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1) + ": " + msg);
-  }
-
-  Status keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) const {
-    if (!map.IsMap()) return where(map, what + " must be a mapping");
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      std::string k = it->first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end())
-        return where(it->first, "unknown key '" + k + "' in " + what + did_you_mean(k, allowed));
-    }
-    return Status::Ok();
-  }
-
-  template <typename T>
-  Status get(const YAML::Node& map, const char* key, T* out, const std::string& what) const {
-    const YAML::Node& cm = map;
-    YAML::Node n = cm[key];
-    if (!n) return Status::Ok();
-    try {
-      *out = n.as<T>();
-    } catch (const YAML::Exception&) {
-      return where(n, what + "." + key + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) + "' is not a valid value");
-    }
-    return Status::Ok();
-  }
-
- private:
-  std::string file_;
-};
 
 // "optimizer.lr=0.02": the value is read as YAML, so lists and numbers keep their types.
 Status apply_override(YAML::Node& doc, const std::string& assignment) {
@@ -75,7 +41,7 @@ Result<TrainConfig> parse_train_config(const std::string& yaml_text, const std::
                                        const std::vector<std::string>& overrides) {
   TrainConfig c;
   c.source_file = file;
-  Parser p(file);
+  YamlReader p(file);
   YAML::Node doc;
   try {
     doc = YAML::Load(yaml_text);

@@ -1,0 +1,83 @@
+// A sweep (a hyperparameter search): what to optimize, over which space, with which algorithm,
+// how many trials at once and in all, and the command a trial runs. Read from slipway's compact
+// native format or from Katib's Experiment (kubeflow.org/v1beta1) as is; docs/sweeps.md.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "spec/types.h"
+#include "tune/search_space.h"
+
+namespace slipway {
+
+struct Objective {
+  bool maximize = false;
+  std::string metric;                            // the objective metric
+  std::vector<std::string> additional;           // recorded, and objectives of a multi-objective sweep
+  std::vector<bool> additional_maximize;         // per additional metric, for the Pareto front
+  bool multi_objective = false;                  // optimize the Pareto front over metric + additional
+  std::map<std::string, std::string> strategy;  // metric → min | max | latest: which reported value counts
+  std::optional<double> goal;                    // stop the sweep once the objective reaches it
+  std::string strategy_of(const std::string& name) const;
+};
+
+struct Algorithm {
+  std::string name = "random";                  // random grid sobol tpe multivariate-tpe bayesianoptimization hyperband asha
+  std::map<std::string, std::string> settings;  // Katib's algorithmSettings, by name
+  std::string setting(const std::string& key, const std::string& fallback) const;
+};
+
+struct EarlyStopping {
+  std::string name;  // "" or medianstop
+  int min_trials_required = 3;
+  std::int64_t start_step = 4;  // reports before a trial may be stopped
+};
+
+struct MetricsCollector {
+  std::string kind = "StdOut";  // StdOut or File
+  std::string path;             // File: read this file (relative to the trial's directory)
+  std::string format = "TEXT";  // TEXT (name=value) or JSON (one object per line)
+  std::vector<std::string> regexes;  // TEXT: groups 1 and 2 are name and value
+};
+
+struct TrialTemplate {
+  std::vector<std::string> command;  // ${trialParameters.x} (Katib) or ${x} (native) substituted
+  // Katib's trialParameters: the name used in the command → the search parameter it refers to.
+  std::map<std::string, std::string> references;
+  Json resources = Json::object();  // a pipeline task's resources (cpus, memory, gpus, nodes, tasks_per_node)
+  std::map<std::string, std::string> env;
+  std::string workdir;               // where the command runs: the sweep file's directory
+  std::int64_t timeout_seconds = 0;  // 0: none
+};
+
+struct SweepSpec {
+  std::string name;
+  std::string format;  // native or katib
+  Objective objective;
+  Algorithm algorithm;
+  SearchSpace space;
+  int parallel = 3, max_trials = 12, max_failed = 3;
+  std::uint64_t seed = 1;
+  TrialTemplate trial;
+  EarlyStopping early_stopping;
+  MetricsCollector collector;
+  // Multi-fidelity (hyperband, asha): the budget a trial gets is `resource` (a search parameter,
+  // e.g. steps) between min_resource and max_resource, growing by eta per rung.
+  std::string resource;
+  double min_resource = 0, max_resource = 0, eta = 3;
+};
+
+// Reads either format (Katib's is recognized by apiVersion kubeflow.org/...), validates it, and
+// fills defaults. `file` names the source in messages and anchors relative paths.
+Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& file);
+Result<SweepSpec> load_sweep(const std::string& path);
+
+// The command of one trial: placeholders replaced by the trial's values.
+Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values);
+
+}  // namespace slipway

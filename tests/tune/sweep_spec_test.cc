@@ -1,0 +1,126 @@
+// Sweep definitions: Katib Experiments as is, the native format, and clear refusals.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tune/sweep_spec.h"
+
+namespace slipway {
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/katib/" + name; }
+
+TEST(SweepSpec, ReadsKatibsRandomExample) {
+  auto s = load_sweep(fixture("random.yaml"));
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->format, "katib");
+  EXPECT_EQ(s->name, "random");
+  EXPECT_TRUE(s->objective.maximize);
+  EXPECT_EQ(s->objective.metric, "Validation-accuracy");
+  ASSERT_TRUE(s->objective.goal.has_value());
+  EXPECT_DOUBLE_EQ(*s->objective.goal, 0.99);
+  EXPECT_EQ(s->objective.strategy_of("Train-accuracy"), "max");
+  EXPECT_EQ(s->algorithm.name, "random");
+  EXPECT_EQ(s->seed, 10u);
+  EXPECT_EQ(s->parallel, 3);
+  EXPECT_EQ(s->max_trials, 12);
+  ASSERT_EQ(s->space.dims(), 3u);
+  EXPECT_EQ(s->space.params[1].kind, ParamKind::kInt);
+  EXPECT_EQ(s->space.params[2].choices, (std::vector<std::string>{"sgd", "adam", "ftrl"}));
+  auto cmd = trial_command(*s, Json{{"lr", 0.015}, {"num-layers", 3}, {"optimizer", "adam"}});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().message();
+  EXPECT_EQ(*cmd, (std::vector<std::string>{"python3", "/opt/mxnet-mnist/mnist.py", "--batch-size=64", "--lr=0.015", "--num-layers=3",
+                                            "--optimizer=adam"}));
+}
+
+TEST(SweepSpec, ReadsAPyTorchJobTrialWithItsRanksAndStrategies) {
+  auto s = load_sweep(fixture("pytorchjob-tpe.yaml"));
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_FALSE(s->objective.maximize);
+  EXPECT_EQ(s->objective.strategy_of("loss"), "latest");
+  EXPECT_TRUE(s->space.params[0].log);
+  EXPECT_EQ(s->space.params[1].numbers, (std::vector<double>{0.5, 0.9, 0.99}));
+  EXPECT_EQ(s->trial.resources.value("nodes", 0), 3) << "one master and two workers";
+  auto cmd = trial_command(*s, Json{{"lr", 0.001}, {"momentum", 0.9}});
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_EQ(cmd->back(), "--momentum=0.9");
+  EXPECT_EQ((*cmd)[3], "--lr=0.001");
+}
+
+TEST(SweepSpec, ReadsMedianStopAndAFileCollector) {
+  auto s = load_sweep(fixture("median-stop-file.yaml"));
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->early_stopping.name, "medianstop");
+  EXPECT_EQ(s->early_stopping.min_trials_required, 2);
+  EXPECT_EQ(s->early_stopping.start_step, 3);
+  EXPECT_EQ(s->collector.kind, "File");
+  EXPECT_EQ(s->collector.path, "/var/log/metrics.txt");
+  ASSERT_EQ(s->collector.regexes.size(), 1u);
+  auto grid = s->space.grid(1000);
+  ASSERT_TRUE(grid.ok()) << grid.status().message();
+  EXPECT_EQ(grid->size(), 9u) << "lr 0.01, 0.02, 0.03 × layers 2, 3, 4";
+}
+
+TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
+  auto enas = load_sweep(fixture("enas.yaml"));
+  ASSERT_FALSE(enas.ok());
+  EXPECT_NE(enas.status().message().find("neural architecture search"), std::string::npos) << enas.status().message();
+  EXPECT_NE(enas.status().message().find("enas.yaml:"), std::string::npos) << "the file and line";
+  struct Case {
+    std::string yaml, expected;
+  };
+  const std::string trial = "trial: {command: [echo, '${lr}']}\n";
+  const std::vector<Case> cases = {
+      {"objective: {maximize: acc}\nalgorithm: pbt\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "population-based training"},
+      {"objective: {maximize: acc}\nalgorithm: tpee\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "did you mean 'tpe'"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 1, max: 0.1}}\n" + trial, "min 1.000000 is above max"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1, log: true}}\n" + trial, "a log scale needs min > 0"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: float32, min: 0, max: 1}}\n" + trial, "type 'float32' is not int, double"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, '${rate}']}\n", "${rate} in the trial command is not a search parameter"},
+      {"objective: {maximize: acc}\nparameters: {c: {type: categorical}}\n" + trial, "needs a non-empty list"},
+      {"objective: {maximize: acc}\nalgorithm: asha\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "asha needs a budget parameter"},
+      {"objective: {maximise: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "did you mean 'maximize'"},
+  };
+  for (const auto& c : cases) {
+    auto s = parse_sweep(c.yaml, "bad.yaml");
+    ASSERT_FALSE(s.ok()) << c.yaml;
+    EXPECT_NE(s.status().message().find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << s.status().message();
+    EXPECT_EQ(s.status().message().rfind("bad.yaml", 0), 0u) << s.status().message();
+  }
+}
+
+TEST(SweepSpec, ReadsTheNativeFormat) {
+  auto s = parse_sweep(R"(
+name: iris-lr
+objective: {maximize: valid_accuracy, goal: 0.99, additional: [valid_loss]}
+algorithm: {name: tpe, settings: {n_startup_trials: 5}}
+parallel: 2
+max_trials: 20
+seed: 7
+parameters:
+  lr: {type: double, min: 1e-4, max: 0.1, log: true}
+  hidden: {type: int, min: 8, max: 64, step: 8}
+  act: {type: categorical, values: [relu, gelu]}
+  steps: {type: int, min: 30, max: 270}
+trial:
+  command: [slipway, train, cfg.yaml, --set, "optimizer.lr=${lr}", --set, "model.hidden=[${hidden}]"]
+  resources: {tasks_per_node: 2}
+  timeout: 5m
+budget: {parameter: steps, eta: 3}
+)",
+                       "/tmp/sweeps/iris.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->format, "native");
+  EXPECT_EQ(s->algorithm.setting("n_startup_trials", ""), "5");
+  EXPECT_EQ(s->trial.resources.value("tasks_per_node", 0), 2);
+  EXPECT_EQ(s->trial.timeout_seconds, 300);
+  EXPECT_EQ(s->trial.workdir, "/tmp/sweeps");
+  EXPECT_EQ(s->resource, "steps");
+  auto cmd = trial_command(*s, Json{{"lr", 0.001}, {"hidden", 16}, {"act", "relu"}, {"steps", 90}});
+  ASSERT_TRUE(cmd.ok());
+  EXPECT_EQ((*cmd)[4], "optimizer.lr=0.001");
+  EXPECT_EQ((*cmd)[6], "model.hidden=[16]");
+}
+
+}  // namespace
+}  // namespace slipway
