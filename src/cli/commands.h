@@ -21,6 +21,7 @@ int cmd_topo(const Args& args);
 int cmd_data(const Args& args);
 int cmd_train(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_sweep(const Args& args);
 int cmd_launch(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv

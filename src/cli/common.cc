@@ -1,6 +1,11 @@
 #include "cli/common.h"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -171,6 +176,43 @@ nlohmann::json run_document(Store& store, const RunRecord& run) {
   for (const auto& m : store.list_metrics(run.id)) metrics[m.task][m.name] = m.value;
   doc["metrics"] = metrics;
   return doc;
+}
+
+// A daemon (double fork, its own session) that outlives the caller, its output appended to
+// `log_path`. The caller reaps the short-lived middle process, so a long-lived caller (a sweep's
+// controller starting many trials) leaves no zombies.
+Status start_daemon(const std::string& log_path, const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid < 0) return Failed(std::string("fork: ") + std::strerror(errno));
+  if (pid > 0) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return Status::Ok();
+  }
+  setsid();
+  if (fork() > 0) _exit(0);
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(log_path).parent_path(), ec);
+  int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  int devnull = ::open("/dev/null", O_RDONLY);
+  dup2(devnull, 0);
+  if (fd >= 0) {
+    dup2(fd, 1);
+    dup2(fd, 2);
+  }
+  std::string exe = self_executable().string();
+  std::vector<char*> argv = {exe.data()};
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(exe.c_str(), argv.data());
+  _exit(127);
+}
+
+Status start_detached_driver(const RunRecord& run, bool resume) {
+  std::vector<std::string> args = {"__driver", run.id};
+  if (resume) args.push_back("--resume");
+  return start_daemon(run.root + "/driver.log", args);
 }
 
 }  // namespace slipway::cli

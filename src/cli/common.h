@@ -68,4 +68,9 @@ int validate_report(const std::string& dir, OutputMode mode);
 // The run document: what `runs show --output json` and `run --output json` print.
 nlohmann::json run_document(Store& store, const RunRecord& run);
 
+// Runs `slipway ARGS...` as a daemon that outlives this process, its output appended to log_path.
+Status start_daemon(const std::string& log_path, const std::vector<std::string>& args);
+// Drives `run` in a background daemon (`slipway __driver RUN [--resume]`), logging to its root.
+Status start_detached_driver(const RunRecord& run, bool resume);
+
 }  // namespace slipway::cli

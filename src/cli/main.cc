@@ -25,6 +25,10 @@ Training
   bench scaling CONFIG.yaml --ranks 1,2,4 [--mode strong|weak] [--backend local|slurm]
                                                          speedup, efficiency and a ring all-reduce model
 
+Tuning
+  sweep FILE [--backend local|slurm] [--detach] [--output text|json]   Katib Experiment or native sweep
+  sweep ls|show SWEEP|resume SWEEP|cancel SWEEP [--output text|json]
+
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
   topo --plan --ranks N [--gpus-per-rank G] ...   where each rank's cores, GPUs and NIC go
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
     if (cmd == "data") return cmd_data(rest);
     if (cmd == "train") return cmd_train(rest);
     if (cmd == "bench") return cmd_bench(rest);
+    if (cmd == "sweep") return cmd_sweep(rest);
     if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);

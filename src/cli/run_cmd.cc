@@ -60,37 +60,14 @@ int cmd_validate(const Args& args) {
   return ok ? 0 : 2;
 }
 
-// Starts the driver as a daemon that outlives this command; its output goes to the run root.
-static int detach_driver(const RunRecord& run) {
-  pid_t pid = fork();
-  if (pid < 0) {
-    std::perror("slipway: fork");
-    return 1;
-  }
-  if (pid > 0) return 0;
-  setsid();
-  if (fork() > 0) _exit(0);
-  std::error_code ec;
-  fs::create_directories(run.root, ec);
-  int fd = ::open((run.root + "/driver.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  int devnull = ::open("/dev/null", O_RDONLY);
-  dup2(devnull, 0);
-  if (fd >= 0) {
-    dup2(fd, 1);
-    dup2(fd, 2);
-  }
-  std::string exe = self_executable().string();
-  execl(exe.c_str(), exe.c_str(), "__driver", run.id.c_str(), static_cast<char*>(nullptr));
-  _exit(127);
-}
-
 int cmd_driver(const Args& args) {
-  if (args.size() != 1) return 2;
+  if (args.empty() || args.size() > 2 || (args.size() == 2 && args[1] != "--resume")) return 2;
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
   DriveOptions o;
   o.live_table = false;
+  o.resume = args.size() == 2;
   return drive_run(*store, args[0], o);
 }
 
@@ -170,7 +147,10 @@ int cmd_run(const Args& args) {
     return 1;
   }
   if (vm["detach"].as<bool>()) {
-    if (detach_driver(run) != 0) return 1;
+    if (Status st = start_detached_driver(run, false); !st.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+      return 1;
+    }
     if (*mode == OutputMode::kJson) print_json({{"id", run.id}, {"state", "PENDING"}});
     else std::printf("%s\n", run.id.c_str());
     return 0;

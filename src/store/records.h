@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -94,6 +95,32 @@ struct CacheEntry {
   std::string run_id;
   std::string task;
   nlohmann::json outputs;
+};
+
+// A hyperparameter sweep; its definition is kept as text, so resume does not depend on the file.
+struct SweepRecord {
+  std::string id, name, file, format, source;
+  std::string backend = "local";
+  std::string state;  // RUNNING SUCCEEDED FAILED CANCELLED
+  std::int64_t created_ms = 0, finished_ms = 0;
+  std::int64_t controller_pid = 0, heartbeat_ms = 0;
+  bool cancel_requested = false;
+  std::string message;
+};
+
+// One trial of a sweep: its parameter values, its point in the search's unit cube, the run that
+// does its work, and what it reported.
+struct TrialRecord {
+  std::string sweep_id;
+  int number = 0;
+  nlohmann::json params = nlohmann::json::object();
+  std::vector<double> point;
+  std::string run_id;
+  std::string state;  // PENDING RUNNING SUCCEEDED FAILED EARLY_STOPPED CANCELLED
+  std::optional<double> objective;
+  nlohmann::json metrics = nlohmann::json::object();  // name → the value its strategy picked
+  std::int64_t created_ms = 0, finished_ms = 0;
+  std::string message;
 };
 
 }  // namespace slipway

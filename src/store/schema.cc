@@ -107,6 +107,37 @@ const std::vector<std::string>& schema_migrations() {
         created_ms INTEGER NOT NULL);
       INSERT INTO experiments(name, description, created_ms) VALUES ('Default', 'runs without an experiment', 0);
       )sql",
+      // 2: sweeps (hyperparameter searches) and their trials; a trial's work is a run.
+      R"sql(
+      CREATE TABLE sweeps (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        file TEXT NOT NULL,
+        format TEXT NOT NULL,
+        source TEXT NOT NULL,
+        backend TEXT NOT NULL,
+        state TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        controller_pid INTEGER NOT NULL DEFAULT 0,
+        heartbeat_ms INTEGER NOT NULL DEFAULT 0,
+        cancel_requested INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '');
+      CREATE INDEX sweeps_by_created ON sweeps(created_ms);
+      CREATE TABLE trials (
+        sweep_id TEXT NOT NULL REFERENCES sweeps(id),
+        number INTEGER NOT NULL,
+        params TEXT NOT NULL,
+        point TEXT NOT NULL,
+        run_id TEXT NOT NULL DEFAULT '',
+        state TEXT NOT NULL,
+        objective REAL,
+        metrics TEXT NOT NULL DEFAULT '{}',
+        created_ms INTEGER NOT NULL,
+        finished_ms INTEGER NOT NULL DEFAULT 0,
+        message TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (sweep_id, number));
+      )sql",
   };
   return kMigrations;
 }

@@ -87,6 +87,16 @@ class Store {
   Status put_cache(const CacheEntry& e);
   std::optional<CacheEntry> get_cache(const std::string& key);
 
+  // Sweeps (sweep_store.cc).
+  Status insert_sweep(const SweepRecord& s);
+  Result<SweepRecord> get_sweep(const std::string& id);  // a unique prefix is enough
+  std::vector<SweepRecord> list_sweeps(int limit = 200);
+  Status update_sweep_state(const std::string& id, const std::string& state, const std::string& message, std::int64_t finished_ms);
+  Status sweep_heartbeat(const std::string& id, std::int64_t pid, std::int64_t now_ms);
+  Status request_sweep_cancel(const std::string& id);
+  Status upsert_trial(const TrialRecord& t);
+  std::vector<TrialRecord> list_trials(const std::string& sweep_id);
+
  private:
   Store(std::filesystem::path home, std::unique_ptr<Db> db) : home_(std::move(home)), db_(std::move(db)) {}
   std::filesystem::path home_;

@@ -1,0 +1,263 @@
+// `slipway sweep FILE` and `slipway sweep ls|show|resume|cancel`: hyperparameter sweeps whose
+// trials are ordinary runs on any backend.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+
+#include "backends/backend.h"
+#include "cli/common.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/strings.h"
+#include "tune/controller.h"
+
+namespace slipway::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kUsage =
+    "slipway sweep FILE [--backend local|slurm] [--detach] [--output text|json]\n"
+    "       slipway sweep ls | show SWEEP | resume SWEEP | cancel SWEEP  [--output text|json]";
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) { g_stop.store(true); }
+
+bool terminal(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+
+bool controller_alive(const SweepRecord& s) {
+  return s.controller_pid > 0 && (::kill(static_cast<pid_t>(s.controller_pid), 0) == 0 || errno == EPERM) && now_ms() - s.heartbeat_ms < 10'000;
+}
+
+std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> head = {"TRIAL", "STATE", spec.objective.metric};
+  for (const auto& p : spec.space.params) head.push_back(p.name);
+  rows.push_back(head);
+  for (const auto& t : trials) {
+    std::vector<std::string> r = {std::to_string(t.number), t.state, t.objective ? SearchSpace::format(*t.objective) : "-"};
+    for (const auto& p : spec.space.params) r.push_back(t.params.contains(p.name) ? SearchSpace::format(t.params[p.name]) : "-");
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+void print_result(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials, OutputMode mode) {
+  Json doc = sweep_document(sweep, spec, trials);
+  if (mode == OutputMode::kJson) {
+    print_json(doc);
+    return;
+  }
+  print_table(trial_rows(spec, trials));
+  std::printf("\nsweep %s %s: %s\n", sweep.id.c_str(), sweep.state.c_str(), sweep.message.c_str());
+  if (!doc["best_trial"].is_null()) {
+    const Json& b = doc["best_trial"];
+    std::string params;
+    for (const auto& [k, v] : b["parameters"].items()) params += " " + k + "=" + SearchSpace::format(v);
+    std::printf("best: trial %d %s=%s%s\n", b["number"].get<int>(), spec.objective.metric.c_str(), SearchSpace::format(b["objective"]).c_str(),
+                params.c_str());
+  }
+}
+
+// Runs the controller in this process until the sweep ends; the exit code of `sweep`.
+int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode mode) {
+  bool tty = isatty(2) && mode == OutputMode::kText;
+  ControllerHooks hooks;
+  hooks.start_driver = [&store](const std::string& run_id, bool resume) -> Status {
+    auto run = store.get_run(run_id);
+    if (!run.ok()) return run.status();
+    return start_detached_driver(*run, resume);
+  };
+  hooks.say = [tty](const std::string& line) {
+    if (tty) std::fputs("\r\033[K", stderr);
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  hooks.on_progress = [tty, &spec](const std::vector<TrialRecord>& trials) {
+    if (!tty) return;
+    int done = 0, running = 0, failed = 0, best = -1;
+    for (size_t i = 0; i < trials.size(); ++i) {
+      const auto& t = trials[i];
+      running += t.state == "RUNNING" || t.state == "PENDING";
+      failed += t.state == "FAILED";
+      done += t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED";
+      if (t.objective && (t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED") &&
+          (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
+                                                : *t.objective < *trials[static_cast<size_t>(best)].objective)))
+        best = static_cast<int>(i);
+    }
+    std::string line = "[sweep] " + std::to_string(done) + "/" + std::to_string(spec.max_trials) + " trials done, " + std::to_string(running) +
+                       " running, " + std::to_string(failed) + " failed";
+    if (best >= 0) line += "; best " + spec.objective.metric + " " + SearchSpace::format(*trials[static_cast<size_t>(best)].objective) + " (trial " + std::to_string(best) + ")";
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  };
+  hooks.should_stop = [] { return g_stop.load(); };
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  SweepController controller(store, sweep, spec, hooks);
+  auto summary = controller.run();
+  if (tty) std::fputc('\n', stderr);
+  if (!summary.ok()) {
+    std::fprintf(stderr, "slipway sweep: %s\n", summary.status().message().c_str());
+    store.update_sweep_state(sweep.id, "FAILED", summary.status().message(), now_ms());
+    return summary.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
+  }
+  auto rec = store.get_sweep(sweep.id);
+  if (rec.ok()) sweep = *rec;
+  print_result(sweep, spec, store.list_trials(sweep.id), mode);
+  return summary->state == "SUCCEEDED" ? 0 : 1;
+}
+
+int sweep_start(const po::variables_map& vm, OutputMode mode) {
+  std::string file = vm["target"].as<std::string>();
+  auto spec = load_sweep(file);
+  if (!spec.ok()) {
+    std::fprintf(stderr, "%s\n", spec.status().message().c_str());
+    return 2;
+  }
+  std::string backend_name = vm["backend"].as<std::string>();
+  auto backend = make_backend(backend_name);
+  if (!backend.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
+    return 2;
+  }
+  auto sampler = make_sampler(*spec);
+  if (!sampler.ok()) {
+    std::fprintf(stderr, "%s: %s\n", file.c_str(), sampler.status().message().c_str());
+    return 2;
+  }
+  int rc = 0;
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  auto text = read_file(file);
+  SweepRecord sweep;
+  sweep.id = spec->name + "-" + random_hex(6);
+  sweep.name = spec->name;
+  sweep.file = fs::absolute(file).string();
+  sweep.format = spec->format;
+  sweep.source = text.ok() ? *text : "";
+  sweep.backend = backend_name;
+  sweep.state = "RUNNING";
+  sweep.created_ms = now_ms();
+  if (Status st = store->insert_sweep(sweep); !st.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+    return 1;
+  }
+  if (vm["detach"].as<bool>()) {
+    // The controller as a daemon (`slipway sweep resume ID`), logging beside the store.
+    if (Status st = start_daemon((store->home() / "sweeps" / (sweep.id + ".log")).string(), {"sweep", "resume", sweep.id}); !st.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+      return 1;
+    }
+    if (mode == OutputMode::kJson) print_json({{"id", sweep.id}, {"state", "RUNNING"}});
+    else std::printf("%s\n", sweep.id.c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "sweep %s: %s, %d trials, %d at a time, on %s\n", sweep.id.c_str(), spec->algorithm.name.c_str(), spec->max_trials, spec->parallel,
+               backend_name.c_str());
+  return control(*store, sweep, *spec, mode);
+}
+
+Result<SweepSpec> spec_of(const SweepRecord& s) { return parse_sweep(s.source, s.file); }
+
+}  // namespace
+
+int cmd_sweep(const Args& args) {
+  po::options_description opts("sweep options");
+  opts.add_options()("target", po::value<std::string>()->required(), "a sweep file, or ls, show, resume, cancel")(
+      "sweep", po::value<std::string>(), "sweep id (a unique prefix is enough)")(
+      "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
+      "detach", po::bool_switch(), "print the sweep id and run the sweep in the background")(
+      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+  po::positional_options_description pos;
+  pos.add("target", 1).add("sweep", 1);
+  po::variables_map vm;
+  int rc = 0;
+  if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
+  auto mode = output_mode(vm);
+  if (!mode) return 2;
+  std::string target = vm["target"].as<std::string>();
+  if (target != "ls" && target != "show" && target != "resume" && target != "cancel") return sweep_start(vm, *mode);
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  if (target == "ls") {
+    auto sweeps = store->list_sweeps();
+    if (*mode == OutputMode::kJson) {
+      Json out = Json::array();
+      for (const auto& s : sweeps) {
+        auto spec = spec_of(s);
+        out.push_back(spec.ok() ? sweep_document(s, *spec, store->list_trials(s.id)) : Json{{"id", s.id}, {"state", s.state}});
+      }
+      print_json(out);
+      return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"SWEEP", "STATE", "TRIALS", "BEST", "AGE"}};
+    for (const auto& s : sweeps) {
+      auto spec = spec_of(s);
+      auto trials = store->list_trials(s.id);
+      std::string best = "-";
+      if (spec.ok()) {
+        Json doc = sweep_document(s, *spec, trials);
+        if (!doc["best_trial"].is_null()) best = spec->objective.metric + "=" + SearchSpace::format(doc["best_trial"]["objective"]);
+      }
+      rows.push_back({s.id, s.state, std::to_string(trials.size()), best, format_age(now_ms() - s.created_ms)});
+    }
+    print_table(rows);
+    return 0;
+  }
+  if (!vm.count("sweep")) {
+    std::fprintf(stderr, "slipway sweep %s: which sweep? usage: %s\n", target.c_str(), kUsage);
+    return 2;
+  }
+  auto sweep = store->get_sweep(vm["sweep"].as<std::string>());
+  if (!sweep.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", sweep.status().message().c_str());
+    return sweep.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
+  }
+  auto spec = spec_of(*sweep);
+  if (!spec.ok()) {
+    std::fprintf(stderr, "slipway: the stored definition of sweep %s no longer reads: %s\n", sweep->id.c_str(), spec.status().message().c_str());
+    return 1;
+  }
+  if (target == "show") {
+    print_result(*sweep, *spec, store->list_trials(sweep->id), *mode);
+    return 0;
+  }
+  if (target == "cancel") {
+    store->request_sweep_cancel(sweep->id);
+    if (!terminal(sweep->state) && !controller_alive(*sweep)) {
+      // No controller to act on the request: cancel the trials' runs and the sweep here.
+      for (auto t : store->list_trials(sweep->id))
+        if (t.state == "RUNNING" || t.state == "PENDING") {
+          store->request_cancel(t.run_id);
+          t.state = "CANCELLED";
+          t.message = "the sweep was cancelled";
+          t.finished_ms = now_ms();
+          store->upsert_trial(t);
+        }
+      store->update_sweep_state(sweep->id, "CANCELLED", "cancelled", now_ms());
+    }
+    std::printf("sweep %s: cancel requested\n", sweep->id.c_str());
+    return 0;
+  }
+  // resume
+  if (terminal(sweep->state)) {
+    std::fprintf(stderr, "slipway: sweep %s is %s; nothing to resume\n", sweep->id.c_str(), sweep->state.c_str());
+    print_result(*sweep, *spec, store->list_trials(sweep->id), *mode);
+    return sweep->state == "SUCCEEDED" ? 0 : 1;
+  }
+  if (controller_alive(*sweep) && sweep->controller_pid != getpid()) {
+    std::fprintf(stderr, "slipway: sweep %s is being run by pid %lld; cancel it or wait for it\n", sweep->id.c_str(),
+                 static_cast<long long>(sweep->controller_pid));
+    return 1;
+  }
+  std::fprintf(stderr, "sweep %s: resuming with %zu trials in the store\n", sweep->id.c_str(), store->list_trials(sweep->id).size());
+  return control(*store, *sweep, *spec, *mode);
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,288 @@
+#include "tune/controller.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <thread>
+
+#include "core/clock.h"
+#include "core/files.h"
+#include "tune/early_stopping.h"
+#include "tune/sampler.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool terminal_run(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+bool active(const TrialRecord& t) { return t.state == "PENDING" || t.state == "RUNNING"; }
+bool has_result(const TrialRecord& t) { return (t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED") && t.objective; }
+
+bool process_alive(std::int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+}  // namespace
+
+SweepController::SweepController(Store& store, SweepRecord sweep, SweepSpec spec, ControllerHooks hooks)
+    : store_(store), sweep_(std::move(sweep)), spec_(std::move(spec)), hooks_(std::move(hooks)) {}
+
+int SweepController::best_trial() const {
+  int best = -1;
+  for (size_t i = 0; i < trials_.size(); ++i)
+    if (has_result(trials_[i]) && (best < 0 || better(*trials_[i].objective, *trials_[static_cast<size_t>(best)].objective))) best = static_cast<int>(i);
+  return best;
+}
+
+std::string SweepController::trial_log(const RunRecord& run) {
+  auto attempts = store_.list_attempts(run.id, "trial");
+  if (attempts.empty()) return "";
+  auto text = read_file(attempts.back().log_path);
+  return text.ok() ? *text : "";
+}
+
+MetricSeries SweepController::metrics_of(const TrialRecord& t) {
+  auto run = store_.get_run(t.run_id);
+  if (!run.ok()) return {};
+  std::string text;
+  if (spec_.collector.kind == "File") {
+    // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials never share it.
+    fs::path p = spec_.collector.path;
+    if (p.is_relative()) {
+      auto attempts = store_.list_attempts(run->id, "trial");
+      if (attempts.empty()) return {};
+      p = fs::path(attempts.back().log_path).parent_path() / p;
+    }
+    auto f = read_file(p.string());
+    text = f.ok() ? *f : "";
+  } else {
+    text = trial_log(*run);
+  }
+  return collect_metrics(spec_.collector, text);
+}
+
+void SweepController::finish_trial(TrialRecord& t, const std::string& state, const std::string& message) {
+  t.state = state;
+  t.message = message;
+  t.finished_ms = now_ms();
+  store_.upsert_trial(t);
+  std::string line = "trial " + std::to_string(t.number) + " " + state;
+  if (t.objective) line += " " + spec_.objective.metric + "=" + SearchSpace::format(*t.objective);
+  for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
+  if (!message.empty() && state != "SUCCEEDED") line += " (" + message + ")";
+  if (hooks_.say) hooks_.say(line);
+}
+
+Status SweepController::update(TrialRecord& t) {
+  auto run = store_.get_run(t.run_id);
+  if (!run.ok()) {
+    finish_trial(t, "FAILED", "its run " + t.run_id + " is gone from the store");
+    return Status::Ok();
+  }
+  MetricSeries series = metrics_of(t);
+  const std::string& metric = spec_.objective.metric;
+  Json metrics = Json::object();
+  std::vector<std::string> names = spec_.objective.additional;
+  names.insert(names.begin(), metric);
+  for (const auto& name : names)
+    if (auto v = pick(series[name], spec_.objective.strategy_of(name))) metrics[name] = *v;
+  t.metrics = metrics;
+  t.objective = pick(series[metric], spec_.objective.strategy_of(metric));
+  if (terminal_run(run->state)) {
+    if (run->state == "SUCCEEDED") {
+      if (!t.objective) {
+        finish_trial(t, "FAILED", "the trial finished without reporting " + metric + "; print '" + metric + "=VALUE' lines on standard output");
+      } else {
+        completed_curves_.push_back(series[metric]);
+        finish_trial(t, "SUCCEEDED", "");
+      }
+    } else if (run->state == "FAILED") {
+      finish_trial(t, "FAILED", run->message.empty() ? "its run failed (slipway runs show " + run->id + ")" : run->message);
+    } else {
+      finish_trial(t, "CANCELLED", "its run was cancelled");
+    }
+    return Status::Ok();
+  }
+  if (t.state == "PENDING" && run->state == "RUNNING") {
+    t.state = "RUNNING";
+    store_.upsert_trial(t);
+  }
+  // A driver that died (kill -9, a crashed node) leaves its run behind: start another on it.
+  const std::int64_t now = now_ms();
+  bool stale = run->driver_pid == 0 ? now - run->created_ms > 15'000 && run->heartbeat_ms == 0
+                                    : !process_alive(run->driver_pid) && now - run->heartbeat_ms > 2'000;
+  if (stale && hooks_.start_driver) {
+    if (hooks_.say) hooks_.say("trial " + std::to_string(t.number) + ": its driver is gone; resuming run " + run->id);
+    SLIPWAY_RETURN_IF_ERROR(hooks_.start_driver(run->id, true));
+  }
+  if (median_stop(series[metric], completed_curves_, spec_.early_stopping, spec_.objective.maximize)) {
+    store_.request_cancel(run->id);
+    finish_trial(t, "EARLY_STOPPED", "below the median of completed trials after " + std::to_string(series[metric].size()) + " reports");
+  }
+  store_.upsert_trial(t);
+  return Status::Ok();
+}
+
+Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
+  auto cmd = trial_command(spec_, t.params);
+  if (!cmd.ok()) return cmd.status();
+  // The command runs in the sweep file's directory, as if typed there; $SLIPWAY_TRIAL_DIR is the
+  // trial's own directory (its logs, and a File collector's relative path).
+  Json command = Json::array({"sh", "-c", "export SLIPWAY_TRIAL_DIR=\"$PWD\"; cd \"$1\" && shift && exec \"$@\"", "sh", spec_.trial.workdir});
+  for (const auto& a : *cmd) command.push_back(a);
+  Json component = {{"command", command}};
+  if (!spec_.trial.env.empty()) component["env"] = spec_.trial.env;
+  Json task = {{"component", component}, {"cache", false}};
+  if (!spec_.trial.resources.empty()) task["resources"] = spec_.trial.resources;
+  if (spec_.trial.timeout_seconds > 0) task["timeout"] = std::to_string(spec_.trial.timeout_seconds) + "s";
+  Json pipeline = {{"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", spec_.name + "-trial-" + std::to_string(t.number)},
+                   {"tasks", {{"trial", task}}}};
+  RunRecord run;
+  run.id = sweep_.id + "-t" + std::to_string(t.number);
+  run.experiment = "sweep:" + spec_.name;
+  run.pipeline = pipeline["name"];
+  run.pipeline_file = sweep_.file;
+  run.format = "native";
+  run.source = pipeline.dump(2);  // JSON is YAML: the native parser reads it as is
+  run.params = Json::object();
+  run.options = {{"no_cache", true}, {"sweep", sweep_.id}, {"trial", t.number}};
+  run.state = "PENDING";
+  run.backend = sweep_.backend;
+  run.root = (store_.home() / "runs" / run.id).string();
+  run.created_ms = now_ms();
+  SLIPWAY_RETURN_IF_ERROR(store_.insert_run(run));
+  return run;
+}
+
+Status SweepController::start_trials(int n) {
+  std::vector<Observation> history;
+  for (const auto& t : trials_) {
+    if (has_result(t)) history.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
+    else if (active(t)) history.push_back({t.point, 0.0, false});
+  }
+  auto points = n > 0 ? sampler_->suggest(history, n) : std::vector<std::vector<double>>{};
+  for (auto& u : points) {
+    TrialRecord t;
+    t.sweep_id = sweep_.id;
+    t.number = static_cast<int>(trials_.size());
+    t.point = u;
+    t.params = spec_.space.decode(u);
+    t.state = "PENDING";
+    t.created_ms = now_ms();
+    t.run_id = sweep_.id + "-t" + std::to_string(t.number);
+    // The trial is in the store before its run exists: a controller killed in between finds the
+    // trial PENDING with no run and creates it on resume.
+    SLIPWAY_RETURN_IF_ERROR(store_.upsert_trial(t));
+    trials_.push_back(t);
+  }
+  for (auto& t : trials_) {
+    if (t.state != "PENDING" || store_.get_run(t.run_id).ok()) continue;
+    auto run = create_trial_run(t);
+    if (!run.ok()) return run.status();
+    if (hooks_.say) {
+      std::string line = "trial " + std::to_string(t.number) + " started";
+      for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
+      hooks_.say(line);
+    }
+    if (hooks_.start_driver) SLIPWAY_RETURN_IF_ERROR(hooks_.start_driver(run->id, false));
+  }
+  return Status::Ok();
+}
+
+void SweepController::cancel_running(const std::string& why) {
+  for (auto& t : trials_)
+    if (active(t)) {
+      store_.request_cancel(t.run_id);
+      finish_trial(t, "CANCELLED", why);
+    }
+}
+
+Result<SweepSummary> SweepController::run() {
+  auto sampler = make_sampler(spec_);  // refuse an unusable algorithm before anything starts
+  if (!sampler.ok()) return sampler.status();
+  sampler_ = std::move(*sampler);
+  trials_ = store_.list_trials(sweep_.id);
+  for (const auto& t : trials_)
+    if (t.state == "SUCCEEDED") completed_curves_.push_back(metrics_of(t)[spec_.objective.metric]);
+  SweepSummary summary;
+  auto finish = [&](const std::string& state, const std::string& message) -> Result<SweepSummary> {
+    summary.state = state;
+    summary.message = message;
+    summary.best_trial = best_trial();
+    SLIPWAY_RETURN_IF_ERROR(store_.update_sweep_state(sweep_.id, state, message, now_ms()));
+    if (hooks_.on_progress) hooks_.on_progress(trials_);
+    return summary;
+  };
+  SLIPWAY_RETURN_IF_ERROR(store_.update_sweep_state(sweep_.id, "RUNNING", "", 0));
+  while (true) {
+    store_.sweep_heartbeat(sweep_.id, getpid(), now_ms());
+    auto rec = store_.get_sweep(sweep_.id);
+    if ((rec.ok() && rec->cancel_requested) || (hooks_.should_stop && hooks_.should_stop())) {
+      cancel_running("the sweep was cancelled");
+      return finish("CANCELLED", "cancelled");
+    }
+    for (auto& t : trials_)
+      if (active(t)) SLIPWAY_RETURN_IF_ERROR(update(t));
+    int failed = 0, running = 0;
+    for (const auto& t : trials_) {
+      failed += t.state == "FAILED";
+      running += active(t);
+    }
+    if (failed > spec_.max_failed) {
+      cancel_running("the sweep failed");
+      return finish("FAILED", std::to_string(failed) + " trials failed, more than the " + std::to_string(spec_.max_failed) + " allowed (maxFailedTrialCount)");
+    }
+    int best = best_trial();
+    if (best >= 0 && spec_.objective.goal) {
+      double v = *trials_[static_cast<size_t>(best)].objective;
+      if (spec_.objective.maximize ? v >= *spec_.objective.goal : v <= *spec_.objective.goal) {
+        cancel_running("the goal was reached");
+        return finish("SUCCEEDED", "trial " + std::to_string(trials_[static_cast<size_t>(best)].number) + " reached the goal " + spec_.objective.metric + " " +
+                                       SearchSpace::format(*spec_.objective.goal));
+      }
+    }
+    if (static_cast<int>(trials_.size()) >= spec_.max_trials && running == 0)
+      return finish("SUCCEEDED", "all " + std::to_string(trials_.size()) + " trials finished");
+    const int room = std::min(spec_.parallel - running, spec_.max_trials - static_cast<int>(trials_.size()));
+    if (room > 0) {
+      size_t before = trials_.size();
+      SLIPWAY_RETURN_IF_ERROR(start_trials(room));
+      if (trials_.size() == before && running == 0) return finish("SUCCEEDED", "the search space is exhausted after " + std::to_string(before) + " trials");
+    } else {
+      // Trials created just before a crash have no run yet: create them now.
+      SLIPWAY_RETURN_IF_ERROR(start_trials(0));
+    }
+    if (hooks_.on_progress) hooks_.on_progress(trials_);
+    std::this_thread::sleep_for(std::chrono::milliseconds(hooks_.poll_ms));
+  }
+}
+
+Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+  Json doc = {{"id", sweep.id},
+              {"name", sweep.name},
+              {"state", sweep.state},
+              {"message", sweep.message},
+              {"algorithm", spec.algorithm.name},
+              {"objective", {{"metric", spec.objective.metric}, {"type", spec.objective.maximize ? "maximize" : "minimize"}}},
+              {"backend", sweep.backend},
+              {"trials", Json::array()},
+              {"best_trial", nullptr}};
+  int best = -1;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const auto& t = trials[i];
+    Json j = {{"number", t.number}, {"parameters", t.params}, {"state", t.state}, {"run", t.run_id}, {"metrics", t.metrics}, {"message", t.message}};
+    j["objective"] = t.objective ? Json(*t.objective) : Json(nullptr);
+    doc["trials"].push_back(j);
+    if (has_result(t) && (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
+                                                               : *t.objective < *trials[static_cast<size_t>(best)].objective)))
+      best = static_cast<int>(i);
+  }
+  if (best >= 0) doc["best_trial"] = doc["trials"][static_cast<size_t>(best)];
+  return doc;
+}
+
+}  // namespace slipway

@@ -1,0 +1,68 @@
+// Running a sweep: suggest points, turn each into a trial run (one task running the trial's
+// command, on the sweep's backend, through the ordinary run driver), read what the trials report,
+// stop bad ones early, and finish on the goal, the trial budget, the failure budget, an exhausted
+// grid or a cancel. Every decision is in the store first, so a controller killed at any moment
+// resumes from the store: finished trials are kept, running ones are found again (their drivers
+// restarted if they died too), and the sampler suggests what it would have.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "store/store.h"
+#include "tune/metrics_collector.h"
+#include "tune/sampler.h"
+#include "tune/sweep_spec.h"
+
+namespace slipway {
+
+struct SweepSummary {
+  std::string state;           // SUCCEEDED FAILED CANCELLED
+  std::string message;
+  int best_trial = -1;
+};
+
+struct ControllerHooks {
+  // Starts the driver of a trial's run in the background (resume: a driver died mid-run).
+  std::function<Status(const std::string& run_id, bool resume)> start_driver;
+  // Called after every poll with the current trials (a progress line, a live table).
+  std::function<void(const std::vector<TrialRecord>&)> on_progress;
+  // A line for the user about one trial (started, finished, stopped, failed).
+  std::function<void(const std::string&)> say;
+  // True when the user asked to stop (Ctrl-C): the sweep is cancelled as by `sweep cancel`.
+  std::function<bool()> should_stop;
+  int poll_ms = 500;
+};
+
+class SweepController {
+ public:
+  SweepController(Store& store, SweepRecord sweep, SweepSpec spec, ControllerHooks hooks);
+  Result<SweepSummary> run();
+
+ private:
+  Status start_trials(int n);
+  Status update(TrialRecord& t);
+  Result<RunRecord> create_trial_run(const TrialRecord& t);
+  std::string trial_log(const RunRecord& run);
+  MetricSeries metrics_of(const TrialRecord& t);
+  void finish_trial(TrialRecord& t, const std::string& state, const std::string& message);
+  void cancel_running(const std::string& why);
+  bool better(double a, double b) const { return spec_.objective.maximize ? a > b : a < b; }
+  int best_trial() const;
+
+  Store& store_;
+  SweepRecord sweep_;
+  SweepSpec spec_;
+  ControllerHooks hooks_;
+  std::unique_ptr<Sampler> sampler_;
+  std::vector<TrialRecord> trials_;
+  std::vector<std::vector<double>> completed_curves_;  // objective series of finished trials, for median stopping
+};
+
+// The sweep's trials and best trial as a document (`slipway sweep show --output json`).
+Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials);
+
+}  // namespace slipway

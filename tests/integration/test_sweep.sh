@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# `slipway sweep`: trials as runs on the local backend, the best trial, Katib's Experiment as is,
+# failure budgets, median stopping, the goal, kill -9 and resume, a sweep of the native trainer
+# that beats its default hyperparameters, and clear errors.
+source "$(dirname "$0")/lib.sh"
+cd "$WORK"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+# A quadratic with its minimum at x = 0.5, n = 2: TPE after 8 random trials.
+cat > quad.yaml <<'YAML'
+name: quad
+objective: {minimize: f}
+algorithm: {name: tpe, settings: {n_startup_trials: 8}}
+parallel: 3
+max_trials: 16
+seed: 3
+parameters:
+  x: {type: double, min: -2, max: 2}
+  n: {type: int, min: 1, max: 4}
+trial:
+  command: [python3, -c, "print('f=%g' % ((${x} - 0.5) ** 2 + (${n} - 2) ** 2))"]
+YAML
+"$SLIPWAY" sweep quad.yaml --output json > quad.json 2> quad.err || fail "quad sweep: $(cat quad.err)"
+expect_eq "$(json quad.json "(d['state'], len(d['trials']), all(t['state'] == 'SUCCEEDED' for t in d['trials']))")" "('SUCCEEDED', 16, True)" "16 trials, all succeeded"
+expect_eq "$(json quad.json "(d['best_trial']['parameters']['n'], d['best_trial']['objective'] < 0.1, d['best_trial']['objective'] == min(t['objective'] for t in d['trials']))")" \
+  "(2, True, True)" "the best trial is the lowest f, near the minimum"
+# Every trial is an ordinary run, its output kept.
+run=$(json quad.json "d['trials'][0]['run']")
+"$SLIPWAY" runs show "$run" --output json > run.json
+expect_eq "$(json run.json "d['state']")" "SUCCEEDED" "a trial is a run"
+contains "trial 15 SUCCEEDED f=" quad.err || fail "no per-trial lines: $(cat quad.err)"
+
+# Katib's Experiment as is: trialParameters substituted into the container's command, grid search
+# over every point, the objective picked by its metric strategy (latest) from a series.
+cat > katib.yaml <<'YAML'
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: katib-grid
+spec:
+  objective:
+    type: maximize
+    objectiveMetricName: accuracy
+    metricStrategies:
+      - {name: accuracy, value: latest}
+  algorithm:
+    algorithmName: grid
+  parallelTrialCount: 2
+  maxTrialCount: 20
+  maxFailedTrialCount: 0
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace: {min: "0.1", max: "0.3", step: "0.1"}
+    - name: optimizer
+      parameterType: categorical
+      feasibleSpace:
+        list: [sgd, adam]
+  trialTemplate:
+    primaryContainerName: training-container
+    trialParameters:
+      - {name: learningRate, reference: lr}
+      - {name: opt, reference: optimizer}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            containers:
+              - name: training-container
+                image: docker.io/example/train:latest
+                command:
+                  - sh
+                  - -c
+                  - "echo accuracy=0.99; echo lr=${trialParameters.learningRate} opt=${trialParameters.opt}; echo accuracy=$(python3 -c 'print(${trialParameters.learningRate} + (0.5 if \"${trialParameters.opt}\" == \"adam\" else 0))')"
+            restartPolicy: Never
+YAML
+"$SLIPWAY" sweep katib.yaml -o json > katib.json 2> katib.err || fail "katib sweep: $(cat katib.err)"
+expect_eq "$(json katib.json "(d['state'], len(d['trials']), sorted((t['parameters']['optimizer'], round(t['parameters']['lr'], 6)) for t in d['trials']) == sorted((o, l) for o in ('sgd', 'adam') for l in (0.1, 0.2, 0.3)))")" \
+  "('SUCCEEDED', 6, True)" "a Katib grid: all 6 points once, then done"
+expect_eq "$(json katib.json "(d['best_trial']['parameters']['optimizer'], round(d['best_trial']['objective'], 6))")" "('adam', 0.8)" \
+  "the latest accuracy counts, not the first (0.99)"
+
+# Failures count against the budget: more than max_failed ends the sweep FAILED.
+cat > failing.yaml <<'YAML'
+objective: {maximize: score}
+algorithm: random
+parallel: 2
+max_trials: 10
+max_failed: 1
+parameters: {x: {type: double, min: 0, max: 1}}
+trial: {command: [sh, -c, "exit 3"]}
+YAML
+set +e
+"$SLIPWAY" sweep failing.yaml -o json > failing.json 2> failing.err
+code=$?
+set -e
+[ $code -eq 1 ] || fail "a failing sweep exited $code"
+expect_eq "$(json failing.json "(d['state'], 'more than the 1 allowed' in d['message'], sum(t['state'] == 'FAILED' for t in d['trials']) >= 2)")" "('FAILED', True, True)" \
+  "two failed trials end a sweep that allows one"
+# A trial that succeeds without reporting the objective fails, and says what to print.
+printf 'objective: {maximize: score}\nmax_trials: 1\nmax_failed: 0\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, hello]}\n' > silent.yaml
+set +e
+"$SLIPWAY" sweep silent.yaml -o json > silent.json 2> /dev/null
+set -e
+expect_eq "$(json silent.json "d['trials'][0]['message']")" "the trial finished without reporting score; print 'score=VALUE' lines on standard output" \
+  "a trial without its metric fails with the reason"
+
+# Median stopping: trials report a curve; one far below the completed trials' median is stopped.
+cat > median.yaml <<'YAML'
+objective: {maximize: acc}
+algorithm: grid
+parallel: 1
+max_trials: 10
+parameters: {q: {type: discrete, values: [0.9, 0.8, 0.86, 0.1]}}
+early_stopping: {algorithm: medianstop, min_trials_required: 2, start_step: 2}
+trial:
+  command: [sh, -c, "for i in 1 2 3 4 5 6 7 8; do echo acc=${q}; sleep 0.3; done"]
+YAML
+"$SLIPWAY" sweep median.yaml -o json > median.json 2> median.err || fail "median sweep: $(cat median.err)"
+expect_eq "$(json median.json "[t['state'] for t in d['trials']]")" "['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'EARLY_STOPPED']" \
+  "the trial far below the median is stopped early"
+stopped_run=$(json median.json "d['trials'][3]['run']")
+for _ in $(seq 50); do
+  [ "$("$SLIPWAY" runs show "$stopped_run" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" = CANCELLED ] && break
+  sleep 0.2
+done
+expect_eq "$("$SLIPWAY" runs show "$stopped_run" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" "CANCELLED" "its run was cancelled"
+
+# The goal: the sweep ends as soon as a trial reaches it.
+cat > goal.yaml <<'YAML'
+objective: {maximize: acc, goal: 0.5}
+algorithm: grid
+parallel: 1
+max_trials: 50
+parameters: {a: {type: int, min: 0, max: 9}}
+trial: {command: [sh, -c, "echo acc=0.${a}"]}
+YAML
+"$SLIPWAY" sweep goal.yaml -o json > goal.json 2> /dev/null
+expect_eq "$(json goal.json "(d['state'], len(d['trials']), d['best_trial']['objective'])")" "('SUCCEEDED', 6, 0.5)" "the sweep stops at the goal"
+
+# kill -9 of the controller mid-sweep, then resume: no finished trial is lost or run again.
+cat > slow.yaml <<'YAML'
+name: slow
+objective: {minimize: f}
+algorithm: random
+parallel: 2
+max_trials: 8
+parameters: {x: {type: double, min: 0, max: 1}}
+trial: {command: [sh, -c, "sleep 1; echo f=${x}"]}
+YAML
+"$SLIPWAY" sweep slow.yaml -o json > /dev/null 2> slow.err &
+pid=$!
+for _ in $(seq 100); do
+  done_count=$("$SLIPWAY" sweep ls -o json | python3 -c 'import json,sys; s=[x for x in json.load(sys.stdin) if x["name"]=="slow"]; print(sum(t["state"]=="SUCCEEDED" for t in s[0]["trials"]) if s else 0)')
+  [ "$done_count" -ge 3 ] && break
+  sleep 0.2
+done
+kill -9 $pid
+wait $pid 2> /dev/null || true
+id=$("$SLIPWAY" sweep ls -o json | python3 -c 'import json,sys; print([x for x in json.load(sys.stdin) if x["name"]=="slow"][0]["id"])')
+"$SLIPWAY" sweep show "$id" -o json > before.json
+"$SLIPWAY" sweep resume "$id" -o json > after.json 2> resume.err || fail "resume: $(cat resume.err)"
+expect_eq "$(python3 - <<'PY'
+import json
+b, a = json.load(open("before.json")), json.load(open("after.json"))
+done_before = {t["number"]: t["objective"] for t in b["trials"] if t["state"] == "SUCCEEDED"}
+kept = all(a["trials"][n]["objective"] == v and a["trials"][n]["state"] == "SUCCEEDED" for n, v in done_before.items())
+runs = [t["run"] for t in a["trials"]]
+print(a["state"], len(a["trials"]), len(done_before) >= 3, kept, len(set(runs)) == len(runs))
+PY
+)" "SUCCEEDED 8 True True True" "kill -9 and resume: finished trials kept, 8 trials in all, one run each"
+
+# A sweep of the native trainer: the char transformer's validation loss after 60 steps, over the
+# learning rate, beats the default (lr 1e-3).
+"$SLIPWAY" data import text "$SLIPWAY_SOURCE_DIR/data/coriolanus.txt" -o text.h5 --valid-fraction 0.1 > /dev/null
+cat > gpt.yaml <<'YAML'
+model: {kind: gpt, layers: 1, width: 32, heads: 2, context: 32}
+data: text.h5
+batch_size: 8
+steps: 60
+threads: 1
+log_every: 20
+YAML
+"$SLIPWAY" train gpt.yaml --no-progress > default.txt 2> /dev/null
+default_loss=$(sed -n 's/^step=60 valid_loss=//p' default.txt)
+cat > lr.yaml <<'YAML'
+objective: {minimize: valid_loss}
+algorithm: sobol
+parallel: 2
+max_trials: 6
+parameters: {lr: {type: double, min: 1e-3, max: 3e-2, log: true}}
+trial: {command: [slipway, train, gpt.yaml, --set, "optimizer.lr=${lr}", --no-progress]}
+YAML
+PATH="$(dirname "$SLIPWAY"):$PATH" "$SLIPWAY" sweep lr.yaml -o json > lr.json 2> lr.err || fail "trainer sweep: $(cat lr.err)"
+best_loss=$(json lr.json "d['best_trial']['objective']")
+python3 -c "import sys; sys.exit(0 if $best_loss < $default_loss - 0.05 else 1)" || fail "the sweep's best valid_loss $best_loss does not beat the default's $default_loss"
+pass "a learning-rate sweep of the trainer beats the default: valid_loss $best_loss against $default_loss"
+
+# Bad input: exit 2 with the reason, nothing started.
+expect_fail_sweep() {  # TEXT FILE
+  set +e
+  "$SLIPWAY" sweep "$2" > bad.out 2> bad.err
+  local code=$?
+  set -e
+  [ $code -eq 2 ] || fail "sweep $2 exited $code, expected 2: $(cat bad.err)"
+  contains -F -e "$1" bad.err || fail "expected '$1' in: $(cat bad.err)"
+  pass "refused: $1"
+}
+printf 'objective: {minimize: f}\nalgorithm: bayesianoptimization\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo]}\n' > bo.yaml
+expect_fail_sweep "algorithm 'bayesianoptimization' is recognized but not available in this version" bo.yaml
+expect_fail_sweep "neural architecture search" "$SLIPWAY_SOURCE_DIR/tests/fixtures/katib/enas.yaml"
+printf 'objective: {minimize: f}\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, "${y}"]}\n' > undefined.yaml
+expect_fail_sweep '${y} in the trial command is not a search parameter' undefined.yaml
+expect_fail_sweep "cannot read sweep" missing.yaml
