@@ -98,6 +98,7 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   }
   if (name == "tpe") return make_tpe_sampler(spec, false);
   if (name == "multivariate-tpe") return make_tpe_sampler(spec, true);
+  if (name == "bayesianoptimization") return make_gp_sampler(spec);
   return InvalidInput("algorithm '" + name + "' is recognized but not available in this version of slipway; use random, grid, sobol, tpe or multivariate-tpe");
 }
 

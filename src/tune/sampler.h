@@ -39,4 +39,7 @@ std::vector<double> sobol_point(std::uint64_t index, int dims);
 // multivariate (one kernel per observation over all dimensions together).
 std::unique_ptr<Sampler> make_tpe_sampler(const SweepSpec& spec, bool multivariate);
 
+// Gaussian-process Bayesian optimization (gp_sampler.cc): Katib's bayesianoptimization.
+std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec);
+
 }  // namespace slipway

@@ -208,8 +208,6 @@ expect_fail_sweep() {  # TEXT FILE
   contains -F -e "$1" bad.err || fail "expected '$1' in: $(cat bad.err)"
   pass "refused: $1"
 }
-printf 'objective: {minimize: f}\nalgorithm: bayesianoptimization\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo]}\n' > bo.yaml
-expect_fail_sweep "algorithm 'bayesianoptimization' is recognized but not available in this version" bo.yaml
 expect_fail_sweep "neural architecture search" "$SLIPWAY_SOURCE_DIR/tests/fixtures/katib/enas.yaml"
 printf 'objective: {minimize: f}\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, "${y}"]}\n' > undefined.yaml
 expect_fail_sweep '${y} in the trial command is not a search parameter' undefined.yaml
