@@ -116,6 +116,10 @@ struct TrialRecord {
   nlohmann::json params = nlohmann::json::object();
   std::vector<double> point;
   std::string run_id;
+  // Multi-fidelity sweeps (asha, hyperband): the configuration this trial trains (the trials of
+  // one configuration continue each other), its rung, and its budget (e.g. training steps).
+  int config = 0, rung = 0;
+  double budget = 0;
   std::string state;  // PENDING RUNNING SUCCEEDED FAILED EARLY_STOPPED CANCELLED
   std::optional<double> objective;
   nlohmann::json metrics = nlohmann::json::object();  // name → the value its strategy picked

@@ -70,18 +70,20 @@ Status Store::request_sweep_cancel(const std::string& id) {
 
 Status Store::upsert_trial(const TrialRecord& t) {
   Stmt& s = db_->prepare(
-      "INSERT INTO trials(sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message)"
-      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+      "INSERT INTO trials(sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message, config, rung, budget)"
+      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
       " ON CONFLICT(sweep_id, number) DO UPDATE SET run_id=?5, state=?6, objective=?7, metrics=?8, finished_ms=?10, message=?11");
   s.bind(1, t.sweep_id).bind(2, t.number).bind(3, dump_json(t.params)).bind(4, dump_json(Json(t.point))).bind(5, t.run_id).bind(6, t.state);
   if (t.objective) s.bind(7, *t.objective);
   else s.bind_null(7);
-  return s.bind(8, dump_json(t.metrics)).bind(9, t.created_ms).bind(10, t.finished_ms).bind(11, t.message).done();
+  return s.bind(8, dump_json(t.metrics)).bind(9, t.created_ms).bind(10, t.finished_ms).bind(11, t.message).bind(12, t.config).bind(13, t.rung)
+      .bind(14, t.budget)
+      .done();
 }
 
 std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
   Stmt& s = db_->prepare(
-      "SELECT sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message FROM trials"
+      "SELECT sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message, config, rung, budget FROM trials"
       " WHERE sweep_id = ? ORDER BY number");
   s.bind(1, sweep_id);
   std::vector<TrialRecord> out;
@@ -100,6 +102,9 @@ std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
     t.created_ms = s.integer(8);
     t.finished_ms = s.integer(9);
     t.message = s.text(10);
+    t.config = static_cast<int>(s.integer(11));
+    t.rung = static_cast<int>(s.integer(12));
+    t.budget = s.real(13);
     out.push_back(std::move(t));
   }
   s.reset();

@@ -128,7 +128,9 @@ Status SweepController::update(TrialRecord& t) {
 }
 
 Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
-  auto cmd = trial_command(spec_, t.params);
+  std::map<std::string, std::string> extras;
+  if (asha_) extras["checkpoint_dir"] = (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
+  auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
   // The command runs in the sweep file's directory, as if typed there; $SLIPWAY_TRIAL_DIR is the
   // trial's own directory (its logs, and a File collector's relative path).
@@ -158,22 +160,58 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
   return run;
 }
 
-Status SweepController::start_trials(int n) {
-  std::vector<Observation> history;
+std::vector<Observation> SweepController::history() const {
+  std::vector<Observation> h;
   for (const auto& t : trials_) {
-    if (has_result(t)) history.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
-    else if (active(t)) history.push_back({t.point, 0.0, false});
+    if (has_result(t)) h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
+    else if (active(t)) h.push_back({t.point, 0.0, false});
   }
-  auto points = n > 0 ? sampler_->suggest(history, n) : std::vector<std::vector<double>>{};
-  for (auto& u : points) {
+  return h;
+}
+
+// A multi-fidelity trial's budget goes into its budget parameter, whatever the sampler drew there.
+void SweepController::set_budget(TrialRecord& t, double budget) const {
+  t.budget = budget;
+  for (size_t i = 0; i < spec_.space.params.size(); ++i) {
+    const ParamSpec& p = spec_.space.params[i];
+    if (p.name != spec_.resource) continue;
+    Json v = p.kind == ParamKind::kInt ? Json(static_cast<std::int64_t>(std::llround(budget))) : Json(budget);
+    t.params[p.name] = v;
+    if (i < t.point.size()) t.point[i] = spec_.space.unit_of(p, v);
+  }
+}
+
+Status SweepController::start_trials(int n) {
+  for (int k = 0; k < n; ++k) {
     TrialRecord t;
     t.sweep_id = sweep_.id;
     t.number = static_cast<int>(trials_.size());
-    t.point = u;
-    t.params = spec_.space.decode(u);
     t.state = "PENDING";
     t.created_ms = now_ms();
     t.run_id = sweep_.id + "-t" + std::to_string(t.number);
+    t.config = t.number;
+    std::optional<AshaStep> step;
+    if (asha_) {
+      int next_config = 0;
+      for (const auto& x : trials_) next_config = std::max(next_config, x.config + 1);
+      step = asha_->next(trials_, spec_.objective.maximize, next_config);
+      t.config = next_config;
+    }
+    if (step && step->promote) {
+      const TrialRecord& parent = trials_[*step->promote];
+      t.params = parent.params;
+      t.point = parent.point;
+      t.config = parent.config;
+    } else {
+      auto points = sampler_->suggest(history(), 1);
+      if (points.empty()) break;
+      t.point = points[0];
+      t.params = spec_.space.decode(t.point);
+    }
+    if (step) {
+      t.rung = step->rung;
+      set_budget(t, step->budget);
+    }
     // The trial is in the store before its run exists: a controller killed in between finds the
     // trial PENDING with no run and creates it on resume.
     SLIPWAY_RETURN_IF_ERROR(store_.upsert_trial(t));
@@ -185,6 +223,7 @@ Status SweepController::start_trials(int n) {
     if (!run.ok()) return run.status();
     if (hooks_.say) {
       std::string line = "trial " + std::to_string(t.number) + " started";
+      if (asha_) line += " (configuration " + std::to_string(t.config) + ", rung " + std::to_string(t.rung) + ")";
       for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
       hooks_.say(line);
     }
@@ -205,6 +244,7 @@ Result<SweepSummary> SweepController::run() {
   auto sampler = make_sampler(spec_);  // refuse an unusable algorithm before anything starts
   if (!sampler.ok()) return sampler.status();
   sampler_ = std::move(*sampler);
+  if (spec_.algorithm.name == "asha" || spec_.algorithm.name == "hyperband") asha_.emplace(spec_);
   trials_ = store_.list_trials(sweep_.id);
   for (const auto& t : trials_)
     if (t.state == "SUCCEEDED") completed_curves_.push_back(metrics_of(t)[spec_.objective.metric]);

@@ -8,11 +8,13 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
 #include "store/store.h"
+#include "tune/asha.h"
 #include "tune/metrics_collector.h"
 #include "tune/sampler.h"
 #include "tune/sweep_spec.h"
@@ -44,6 +46,8 @@ class SweepController {
 
  private:
   Status start_trials(int n);
+  std::vector<Observation> history() const;
+  void set_budget(TrialRecord& t, double budget) const;
   Status update(TrialRecord& t);
   Result<RunRecord> create_trial_run(const TrialRecord& t);
   std::string trial_log(const RunRecord& run);
@@ -58,6 +62,7 @@ class SweepController {
   SweepSpec spec_;
   ControllerHooks hooks_;
   std::unique_ptr<Sampler> sampler_;
+  std::optional<Asha> asha_;  // asha and hyperband
   std::vector<TrialRecord> trials_;
   std::vector<std::vector<double>> completed_curves_;  // objective series of finished trials, for median stopping
 };

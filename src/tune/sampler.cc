@@ -99,7 +99,16 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   if (name == "tpe") return make_tpe_sampler(spec, false);
   if (name == "multivariate-tpe") return make_tpe_sampler(spec, true);
   if (name == "bayesianoptimization") return make_gp_sampler(spec);
-  return InvalidInput("algorithm '" + name + "' is recognized but not available in this version of slipway; use random, grid, sobol, tpe or multivariate-tpe");
+  // asha and hyperband decide budgets and promotions; new configurations are drawn by
+  // `settings.sampler` (default random, as in the papers).
+  if (name == "asha" || name == "hyperband") {
+    SweepSpec inner = spec;
+    inner.algorithm.name = spec.algorithm.setting("sampler", "random");
+    if (inner.algorithm.name == "asha" || inner.algorithm.name == "hyperband" || inner.algorithm.name == "grid")
+      return InvalidInput("settings.sampler of " + name + " must be random, sobol, tpe, multivariate-tpe or bayesianoptimization");
+    return make_sampler(inner);
+  }
+  return InvalidInput("algorithm '" + name + "' is not known");
 }
 
 }  // namespace slipway

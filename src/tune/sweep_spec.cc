@@ -123,7 +123,10 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
     if (s->max_resource <= 0) s->max_resource = rp->max;
     if (!(s->eta > 1)) return r.where(doc, "eta must be more than 1");
   }
-  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5))); !st.ok()) return r.where(doc, st.status().message());
+  std::map<std::string, std::string> extras;
+  if (s->algorithm.name == "asha" || s->algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
+  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5)), extras); !st.ok())
+    return r.where(doc, st.status().message());
   return Status::Ok();
 }
 
@@ -386,7 +389,7 @@ Result<SweepSpec> load_sweep(const std::string& path) {
   return parse_sweep(*text, path);
 }
 
-Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values) {
+Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras) {
   std::vector<std::string> out;
   for (const auto& arg : s.trial.command) {
     std::string a;
@@ -409,8 +412,9 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         if (it == s.trial.references.end()) return InvalidInput("${" + name + "} in the trial command is not one of trialTemplate.trialParameters");
         param = it->second;
       }
-      if (!values.contains(param)) return InvalidInput("${" + name + "} in the trial command is not a search parameter");
-      a += SearchSpace::format(values[param]);
+      if (auto e = extras.find(name); e != extras.end()) a += e->second;
+      else if (!values.contains(param)) return InvalidInput("${" + name + "} in the trial command is not a search parameter" + (name == "checkpoint_dir" ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)") : std::string()));
+      else a += SearchSpace::format(values[param]);
       i = close + 1;
     }
     out.push_back(std::move(a));

@@ -77,7 +77,9 @@ struct SweepSpec {
 Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& file);
 Result<SweepSpec> load_sweep(const std::string& path);
 
-// The command of one trial: placeholders replaced by the trial's values.
-Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values);
+// The command of one trial: placeholders replaced by the trial's values, and by `extras` (native
+// ${checkpoint_dir}: a directory the trials of one configuration share, so a promoted trial of an
+// asha or hyperband sweep resumes where its configuration stopped).
+Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
 
 }  // namespace slipway

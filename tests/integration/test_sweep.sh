@@ -198,6 +198,70 @@ best_loss=$(json lr.json "d['best_trial']['objective']")
 python3 -c "import sys; sys.exit(0 if $best_loss < $default_loss - 0.05 else 1)" || fail "the sweep's best valid_loss $best_loss does not beat the default's $default_loss"
 pass "a learning-rate sweep of the trainer beats the default: valid_loss $best_loss against $default_loss"
 
+# ASHA with training steps as the budget: configurations start at 3 steps, the best third move up
+# to 9 and 27, each promotion continuing its configuration's checkpoint (the trainer resumes).
+cat > asha.yaml <<'YAML'
+name: asha
+objective: {minimize: valid_loss}
+algorithm: asha
+parallel: 2
+max_trials: 14
+seed: 5
+parameters:
+  lr: {type: double, min: 1e-4, max: 3e-2, log: true}
+  steps: {type: int, min: 3, max: 27}
+budget: {parameter: steps, min: 3, max: 27, eta: 3}
+trial:
+  command: [slipway, train, gpt.yaml, --set, "optimizer.lr=${lr}", --steps, "${steps}", --checkpoint-dir, "${checkpoint_dir}", --resume, --no-progress]
+YAML
+PATH="$(dirname "$SLIPWAY"):$PATH" "$SLIPWAY" sweep asha.yaml -o json > asha.json 2> asha.err || fail "asha sweep: $(cat asha.err)"
+expect_eq "$(python3 - <<'PY'
+import json
+d = json.load(open("asha.json"))
+t = d["trials"]
+budgets = [x["parameters"]["steps"] for x in t]
+by_config = {}
+for x in t:
+    by_config.setdefault(x["parameters"]["lr"], []).append(x["parameters"]["steps"])
+promoted = [v for v in by_config.values() if len(v) > 1]
+print(d["state"], set(budgets) <= {3, 9, 27}, budgets.count(3) > budgets.count(9) > 0,
+      all(v == [3, 9, 27][:len(v)] for v in by_config.values()), len(promoted) >= 1)
+PY
+)" "SUCCEEDED True True True True" "ASHA: most configurations stop at 3 steps, the best move up 3 → 9 → 27"
+promoted_run=$(json asha.json "[x['run'] for x in d['trials'] if x['parameters']['steps'] == 9][0]")
+contains -r "resumed from .*step-00000003.h5 at step 3" "$SLIPWAY_HOME/runs/$promoted_run" || fail "a promoted trial did not resume its configuration's checkpoint"
+pass "a promoted trial resumes from its configuration's checkpoint"
+
+# Katib's hyperband (resource_name, eta, r_l): brackets that start at 3 and 9 steps.
+cat > hyperband.yaml <<'YAML'
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: hyperband}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm:
+    algorithmName: hyperband
+    algorithmSettings:
+      - {name: resource_name, value: epochs}
+      - {name: eta, value: "3"}
+      - {name: r_l, value: "3"}
+  parallelTrialCount: 2
+  maxTrialCount: 12
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}
+    - {name: epochs, parameterType: int, feasibleSpace: {min: "3", max: "27"}}
+  trialTemplate:
+    trialParameters:
+      - {name: x, reference: x}
+      - {name: epochs, reference: epochs}
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec: {template: {spec: {containers: [{name: training-container, command: [python3, -c, "print('loss=%g' % (1.0 / ${trialParameters.epochs} + (${trialParameters.x} - 0.5) ** 2))"]}]}}}
+YAML
+"$SLIPWAY" sweep hyperband.yaml -o json > hyperband.json 2> hyperband.err || fail "hyperband: $(cat hyperband.err)"
+expect_eq "$(json hyperband.json "(d['state'], sorted(set(t['parameters']['epochs'] for t in d['trials'] if t['message'] == '' and t['parameters']['epochs'] in (3, 9)))[:2])")"   "('SUCCEEDED', [3, 9])" "hyperband: brackets starting at 3 and at 9 epochs"
+
 # Bad input: exit 2 with the reason, nothing started.
 expect_fail_sweep() {  # TEXT FILE
   set +e
