@@ -1,0 +1,158 @@
+// Simple regret of slipway's samplers on the standard test functions (Branin, Hartmann6, a 4-D
+// Rosenbrock), mean over seeds, and the time one suggestion takes with 100 and 1,000 trials of
+// history. bench/hpo.sh runs it next to Optuna and scikit-optimize.
+//   hpo_bench regret [--seeds N] [--evals N] [--algorithms a,b] [--functions f,g]
+//   hpo_bench latency
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/strings.h"
+#include "tune/sampler.h"
+
+namespace {
+
+using slipway::Json;
+
+struct TestFunction {
+  std::string name;
+  std::vector<std::pair<double, double>> bounds;
+  double minimum;
+  std::function<double(const std::vector<double>&)> f;
+};
+
+std::vector<TestFunction> functions() {
+  const double pi = M_PI;
+  TestFunction branin{"branin", {{-5, 10}, {0, 15}}, 0.397887357729738, [pi](const std::vector<double>& x) {
+                        const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
+                        return std::pow(x[1] - b * x[0] * x[0] + c * x[0] - 6, 2) + 10 * (1 - t) * std::cos(x[0]) + 10;
+                      }};
+  TestFunction hartmann6{"hartmann6", std::vector<std::pair<double, double>>(6, {0.0, 1.0}), -3.32236801141551, [](const std::vector<double>& x) {
+                           static const double alpha[4] = {1.0, 1.2, 3.0, 3.2};
+                           static const double A[4][6] = {{10, 3, 17, 3.5, 1.7, 8}, {0.05, 10, 17, 0.1, 8, 14}, {3, 3.5, 1.7, 10, 17, 8}, {17, 8, 0.05, 10, 0.1, 14}};
+                           static const double P[4][6] = {{1312, 1696, 5569, 124, 8283, 5886},
+                                                          {2329, 4135, 8307, 3736, 1004, 9991},
+                                                          {2348, 1451, 3522, 2883, 3047, 6650},
+                                                          {4047, 8828, 8732, 5743, 1091, 381}};
+                           double s = 0;
+                           for (int i = 0; i < 4; ++i) {
+                             double e = 0;
+                             for (int j = 0; j < 6; ++j) e += A[i][j] * std::pow(x[static_cast<size_t>(j)] - P[i][j] * 1e-4, 2);
+                             s -= alpha[i] * std::exp(-e);
+                           }
+                           return s;
+                         }};
+  TestFunction rosenbrock{"rosenbrock4", std::vector<std::pair<double, double>>(4, {-5.0, 10.0}), 0.0, [](const std::vector<double>& x) {
+                            double s = 0;
+                            for (size_t i = 0; i + 1 < x.size(); ++i) s += 100 * std::pow(x[i + 1] - x[i] * x[i], 2) + std::pow(1 - x[i], 2);
+                            return s;
+                          }};
+  return {branin, hartmann6, rosenbrock};
+}
+
+slipway::SweepSpec spec_for(const TestFunction& fn, const std::string& algorithm, std::uint64_t seed) {
+  std::string params = "{";
+  for (size_t i = 0; i < fn.bounds.size(); ++i)
+    params += (i ? ", " : "") + std::string("x") + std::to_string(i) + ": {type: double, min: " + std::to_string(fn.bounds[i].first) +
+              ", max: " + std::to_string(fn.bounds[i].second) + "}";
+  params += "}";
+  auto s = slipway::parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm + "\nparameters: " + params + "\ntrial: {command: [run]}\n", "bench.yaml");
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.status().message().c_str());
+    std::exit(2);
+  }
+  s->seed = seed;
+  return *s;
+}
+
+std::vector<double> values_of(const slipway::SweepSpec& s, const std::vector<double>& u) {
+  Json v = s.space.decode(u);
+  std::vector<double> x;
+  for (const auto& p : s.space.params) x.push_back(v[p.name].get<double>());
+  return x;
+}
+
+int regret(int seeds, int evals, const std::vector<std::string>& algorithms, const std::vector<std::string>& names) {
+  const std::vector<int> marks = {20, 50, 100};
+  for (const auto& fn : functions()) {
+    if (std::find(names.begin(), names.end(), fn.name) == names.end()) continue;
+    for (const auto& alg : algorithms) {
+      std::vector<double> sum(marks.size(), 0.0);
+      for (int seed = 1; seed <= seeds; ++seed) {
+        auto spec = spec_for(fn, alg, static_cast<std::uint64_t>(seed));
+        auto sampler = slipway::make_sampler(spec);
+        std::vector<slipway::Observation> hist;
+        double best = INFINITY;
+        for (int i = 1; i <= evals; ++i) {
+          auto u = (*sampler)->suggest(hist, 1)[0];
+          double y = fn.f(values_of(spec, u));
+          best = std::min(best, y);
+          hist.push_back({u, y, true});
+          for (size_t m = 0; m < marks.size(); ++m)
+            if (i == marks[m]) sum[m] += best - fn.minimum;
+        }
+      }
+      std::printf("{\"function\": \"%s\", \"sampler\": \"slipway %s\", \"seeds\": %d", fn.name.c_str(), alg.c_str(), seeds);
+      for (size_t m = 0; m < marks.size(); ++m)
+        if (marks[m] <= evals) std::printf(", \"regret_%d\": %.6g", marks[m], sum[m] / seeds);
+      std::printf("}\n");
+      std::fflush(stdout);
+    }
+  }
+  return 0;
+}
+
+// Median time of one suggestion given `trials` finished trials over 4 parameters.
+int latency() {
+  TestFunction four{"rosenbrock4", std::vector<std::pair<double, double>>(4, {-5.0, 10.0}), 0.0, functions()[2].f};
+  for (std::string alg : {"random", "tpe", "multivariate-tpe", "bayesianoptimization"})
+    for (int trials : {100, 1000}) {
+      auto spec = spec_for(four, alg, 1);
+      auto sampler = slipway::make_sampler(spec);
+      std::mt19937_64 rng(7);
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      std::vector<slipway::Observation> hist;
+      for (int i = 0; i < trials; ++i) {
+        std::vector<double> p(4);
+        for (auto& v : p) v = u(rng);
+        hist.push_back({p, four.f(values_of(spec, p)), true});
+      }
+      std::vector<double> times;
+      for (int rep = 0; rep < 7; ++rep) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto s = (*sampler)->suggest(hist, 1);
+        times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        hist.push_back({s[0], four.f(values_of(spec, s[0])), true});
+      }
+      std::sort(times.begin(), times.end());
+      std::printf("{\"sampler\": \"slipway %s\", \"trials\": %d, \"params\": 4, \"suggest_ms\": %.4g}\n", alg.c_str(), trials, times[times.size() / 2]);
+      std::fflush(stdout);
+    }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: hpo_bench regret [--seeds N] [--evals N] [--algorithms a,b] [--functions f,g] | latency\n");
+    return 2;
+  }
+  std::string mode = argv[1];
+  int seeds = 10, evals = 100;
+  std::vector<std::string> algorithms = {"random", "tpe", "multivariate-tpe", "bayesianoptimization"};
+  std::vector<std::string> names = {"branin", "hartmann6", "rosenbrock4"};
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--seeds") seeds = std::stoi(v);
+    else if (k == "--evals") evals = std::stoi(v);
+    else if (k == "--algorithms") algorithms = slipway::split(v, ',');
+    else if (k == "--functions") names = slipway::split(v, ',');
+  }
+  return mode == "latency" ? latency() : regret(seeds, evals, algorithms, names);
+}
