@@ -400,12 +400,23 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         a += arg.substr(i);
         break;
       }
+      if (open > 0 && arg[open - 1] == '$') {  // $${...}: a literal ${...} for the shell
+        a += arg.substr(i, open - 1 - i) + "${";
+        i = open + 2;
+        continue;
+      }
       size_t close = arg.find('}', open);
       if (close == std::string::npos) return InvalidInput("unclosed ${ in trial command argument '" + arg + "'");
       a += arg.substr(i, open - i);
       std::string name = arg.substr(open + 2, close - open - 2);
       std::string param = name;
       const std::string prefix = "trialParameters.";
+      if (s.format == "katib" && name.rfind(prefix, 0) != 0) {
+        // Katib substitutes only ${trialParameters.x} (and trial metadata): the rest is the shell's.
+        a += arg.substr(open, close - open + 1);
+        i = close + 1;
+        continue;
+      }
       if (name.rfind(prefix, 0) == 0) {
         std::string tp = name.substr(prefix.size());
         auto it = s.trial.references.find(tp);
@@ -413,7 +424,10 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         param = it->second;
       }
       if (auto e = extras.find(name); e != extras.end()) a += e->second;
-      else if (!values.contains(param)) return InvalidInput("${" + name + "} in the trial command is not a search parameter" + (name == "checkpoint_dir" ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)") : std::string()));
+      else if (!values.contains(param))
+        return InvalidInput("${" + name + "} in the trial command is not a search parameter" +
+                            (name == "checkpoint_dir" ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)")
+                                                      : std::string(" (write $${" + name + "} for the shell's variable)")));
       else a += SearchSpace::format(values[param]);
       i = close + 1;
     }

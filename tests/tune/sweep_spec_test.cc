@@ -120,6 +120,12 @@ budget: {parameter: steps, eta: 3}
   ASSERT_TRUE(cmd.ok());
   EXPECT_EQ((*cmd)[4], "optimizer.lr=0.001");
   EXPECT_EQ((*cmd)[6], "model.hidden=[16]");
+  // $${VAR} is the shell's; in Katib's format every ${...} but trialParameters is.
+  s->trial.command = {"sh", "-c", "echo $${HOME} ${lr}"};
+  EXPECT_EQ(trial_command(*s, Json{{"lr", 0.5}})->back(), "echo ${HOME} 0.5");
+  auto katib = load_sweep(fixture("random.yaml"));
+  katib->trial.command = {"echo ${HOME} ${trialParameters.learningRate}"};
+  EXPECT_EQ(trial_command(*katib, Json{{"lr", 0.02}, {"num-layers", 2}, {"optimizer", "sgd"}})->back(), "echo ${HOME} 0.02");
 }
 
 }  // namespace
