@@ -7,12 +7,14 @@ import json
 import math
 import sys
 import time
+import warnings
 
 import numpy as np
 import optuna
 import skopt
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore")
 
 
 def branin(x):
@@ -33,10 +35,11 @@ def rosenbrock(x):
     return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(len(x) - 1))
 
 
+# Float bounds: scikit-optimize reads a pair of ints as an integer dimension.
 FUNCTIONS = {
-    "branin": (branin, [(-5, 10), (0, 15)], 0.397887357729738),
-    "hartmann6": (hartmann6, [(0, 1)] * 6, -3.32236801141551),
-    "rosenbrock4": (rosenbrock, [(-5, 10)] * 4, 0.0),
+    "branin": (branin, [(-5.0, 10.0), (0.0, 15.0)], 0.397887357729738),
+    "hartmann6": (hartmann6, [(0.0, 1.0)] * 6, -3.32236801141551),
+    "rosenbrock4": (rosenbrock, [(-5.0, 10.0)] * 4, 0.0),
 }
 MARKS = [20, 50, 100]
 

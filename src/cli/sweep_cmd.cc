@@ -13,6 +13,8 @@
 #include "core/files.h"
 #include "core/strings.h"
 #include "tune/controller.h"
+#include "tune/pareto.h"
+#include "tune/sweep_svg.h"
 
 namespace slipway::cli {
 
@@ -22,7 +24,7 @@ namespace {
 
 const char* kUsage =
     "slipway sweep FILE [--backend local|slurm] [--detach] [--output text|json]\n"
-    "       slipway sweep ls | show SWEEP | resume SWEEP | cancel SWEEP  [--output text|json]";
+    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP  [--output text|json]";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
@@ -35,11 +37,22 @@ bool controller_alive(const SweepRecord& s) {
 
 std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
   std::vector<std::vector<std::string>> rows;
+  const bool multi = spec.objective.multi_objective;
   std::vector<std::string> head = {"TRIAL", "STATE", spec.objective.metric};
+  if (multi) {
+    head.insert(head.end(), spec.objective.additional.begin(), spec.objective.additional.end());
+    head.push_back("FRONT");
+  }
   for (const auto& p : spec.space.params) head.push_back(p.name);
   rows.push_back(head);
-  for (const auto& t : trials) {
+  std::vector<int> ranks = multi ? pareto_ranks(spec.objective, trials) : std::vector<int>{};
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const auto& t = trials[i];
     std::vector<std::string> r = {std::to_string(t.number), t.state, t.objective ? SearchSpace::format(*t.objective) : "-"};
+    if (multi) {
+      for (const auto& m : spec.objective.additional) r.push_back(t.metrics.contains(m) ? SearchSpace::format(t.metrics[m]) : "-");
+      r.push_back(ranks[i] == 0 ? "*" : "");
+    }
     for (const auto& p : spec.space.params) r.push_back(t.params.contains(p.name) ? SearchSpace::format(t.params[p.name]) : "-");
     rows.push_back(r);
   }
@@ -54,6 +67,11 @@ void print_result(const SweepRecord& sweep, const SweepSpec& spec, const std::ve
   }
   print_table(trial_rows(spec, trials));
   std::printf("\nsweep %s %s: %s\n", sweep.id.c_str(), sweep.state.c_str(), sweep.message.c_str());
+  if (doc.contains("pareto_front")) {
+    std::string front;
+    for (const auto& n : doc["pareto_front"]) front += (front.empty() ? "" : ", ") + std::to_string(n.get<int>());
+    std::printf("Pareto front (%s): trials %s\n", join(doc["objectives"].get<std::vector<std::string>>(), ", ").c_str(), front.c_str());
+  }
   if (!doc["best_trial"].is_null()) {
     const Json& b = doc["best_trial"];
     std::string params;
@@ -173,6 +191,7 @@ int cmd_sweep(const Args& args) {
       "sweep", po::value<std::string>(), "sweep id (a unique prefix is enough)")(
       "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
       "detach", po::bool_switch(), "print the sweep id and run the sweep in the background")(
+      "plot", po::value<std::string>(), "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("target", 1).add("sweep", 1);
@@ -196,7 +215,7 @@ int cmd_sweep(const Args& args) {
       print_json(out);
       return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"SWEEP", "STATE", "TRIALS", "BEST", "AGE"}};
+    std::vector<std::vector<std::string>> rows = {{"SWEEP", "STATE", "TRIALS", "BEST", "CREATED"}};
     for (const auto& s : sweeps) {
       auto spec = spec_of(s);
       auto trials = store->list_trials(s.id);
@@ -205,7 +224,7 @@ int cmd_sweep(const Args& args) {
         Json doc = sweep_document(s, *spec, trials);
         if (!doc["best_trial"].is_null()) best = spec->objective.metric + "=" + SearchSpace::format(doc["best_trial"]["objective"]);
       }
-      rows.push_back({s.id, s.state, std::to_string(trials.size()), best, format_age(now_ms() - s.created_ms)});
+      rows.push_back({s.id, s.state, std::to_string(trials.size()), best, format_age(s.created_ms)});
     }
     print_table(rows);
     return 0;
@@ -225,7 +244,23 @@ int cmd_sweep(const Args& args) {
     return 1;
   }
   if (target == "show") {
-    print_result(*sweep, *spec, store->list_trials(sweep->id), *mode);
+    auto trials = store->list_trials(sweep->id);
+    if (vm.count("plot")) {
+      fs::path dir = vm["plot"].as<std::string>();
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      std::vector<std::pair<std::string, std::string>> plots = {{"best.svg", best_so_far_svg(*spec, trials)},
+                                                                {"parallel.svg", parallel_coordinates_svg(*spec, trials)}};
+      if (spec->objective.multi_objective) plots.push_back({"pareto.svg", pareto_svg(*spec, trials)});
+      for (const auto& [name, svg] : plots) {
+        if (Status st = write_file_atomic((dir / name).string(), svg); !st.ok()) {
+          std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+          return 1;
+        }
+        std::fprintf(stderr, "wrote %s\n", (dir / name).c_str());
+      }
+    }
+    print_result(*sweep, *spec, trials, *mode);
     return 0;
   }
   if (target == "cancel") {

@@ -12,6 +12,7 @@
 #include "core/clock.h"
 #include "core/files.h"
 #include "tune/early_stopping.h"
+#include "tune/pareto.h"
 #include "tune/sampler.h"
 
 namespace slipway {
@@ -162,7 +163,15 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
 
 std::vector<Observation> SweepController::history() const {
   std::vector<Observation> h;
-  for (const auto& t : trials_) {
+  // Several objectives: a trial's loss is its non-domination rank (the front is best).
+  std::vector<int> ranks = spec_.objective.multi_objective ? pareto_ranks(spec_.objective, trials_) : std::vector<int>{};
+  for (size_t i = 0; i < trials_.size(); ++i) {
+    const TrialRecord& t = trials_[i];
+    if (!ranks.empty()) {
+      if (ranks[i] >= 0) h.push_back({t.point, static_cast<double>(ranks[i]), true});
+      else if (active(t)) h.push_back({t.point, 0.0, false});
+      continue;
+    }
     if (has_result(t)) h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
     else if (active(t)) h.push_back({t.point, 0.0, false});
   }
@@ -322,6 +331,15 @@ Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::
       best = static_cast<int>(i);
   }
   if (best >= 0) doc["best_trial"] = doc["trials"][static_cast<size_t>(best)];
+  if (spec.objective.multi_objective) {
+    std::vector<std::string> names = {spec.objective.metric};
+    names.insert(names.end(), spec.objective.additional.begin(), spec.objective.additional.end());
+    doc["objectives"] = names;
+    doc["pareto_front"] = Json::array();
+    auto ranks = pareto_ranks(spec.objective, trials);
+    for (size_t i = 0; i < trials.size(); ++i)
+      if (ranks[i] == 0) doc["pareto_front"].push_back(trials[i].number);
+  }
   return doc;
 }
 

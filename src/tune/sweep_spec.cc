@@ -256,24 +256,44 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
   SweepSpec s;
   s.format = "native";
   SLIPWAY_RETURN_IF_ERROR(r.keys(doc, {"apiVersion", "kind", "name", "objective", "algorithm", "parallel", "max_trials", "max_failed", "seed",
-                                       "parameters", "trial", "metrics", "early_stopping", "budget"},
+                                       "parameters", "trial", "metrics", "early_stopping", "budget", "objectives"},
                                  "the sweep"));
   SLIPWAY_RETURN_IF_ERROR(r.get(doc, "name", &s.name, "sweep"));
   if (s.name.empty()) s.name = fs::path(r.file()).stem().string();
-  YAML::Node obj = doc["objective"];
-  if (!obj) return r.where(doc, "the sweep needs an objective: {maximize: METRIC} or {minimize: METRIC}");
-  SLIPWAY_RETURN_IF_ERROR(r.keys(obj, {"maximize", "minimize", "goal", "additional", "strategy"}, "objective"));
-  if (obj["maximize"] && obj["minimize"]) return r.where(obj, "objective has both maximize and minimize; give one");
-  s.objective.maximize = static_cast<bool>(obj["maximize"]);
-  s.objective.metric = obj["maximize"] ? obj["maximize"].Scalar() : obj["minimize"] ? obj["minimize"].Scalar() : "";
-  if (obj["goal"]) {
-    auto g = number(r, obj["goal"], "objective.goal");
-    if (!g.ok()) return g.status();
-    s.objective.goal = *g;
+  if (YAML::Node objs = doc["objectives"]) {
+    // Several objectives: the sweep looks for their Pareto front.
+    if (doc["objective"]) return r.where(objs, "give objective (one metric) or objectives (several), not both");
+    if (!objs.IsSequence() || objs.size() < 2) return r.where(objs, "objectives is a list of two or more {maximize: METRIC} or {minimize: METRIC}");
+    for (size_t i = 0; i < objs.size(); ++i) {
+      const YAML::Node& o = objs[i];
+      SLIPWAY_RETURN_IF_ERROR(r.keys(o, {"maximize", "minimize"}, "objectives"));
+      bool maximize = static_cast<bool>(o["maximize"]);
+      std::string m = maximize ? o["maximize"].Scalar() : o["minimize"] ? o["minimize"].Scalar() : "";
+      if (m.empty()) return r.where(o, "each objective is {maximize: METRIC} or {minimize: METRIC}");
+      if (i == 0) s.objective.maximize = maximize, s.objective.metric = m;
+      else s.objective.additional.push_back(m), s.objective.additional_maximize.push_back(maximize);
+    }
+    s.objective.multi_objective = true;
+    for (size_t i = 0; i < s.objective.additional.size(); ++i)
+      s.objective.strategy.emplace(s.objective.additional[i], s.objective.additional_maximize[i] ? "max" : "min");
+    default_strategies(&s.objective);
   }
-  SLIPWAY_RETURN_IF_ERROR(r.get(obj, "additional", &s.objective.additional, "objective"));
-  if (YAML::Node st = obj["strategy"]) s.objective.strategy[s.objective.metric] = st.Scalar();
-  default_strategies(&s.objective);
+  YAML::Node obj = doc["objective"];
+  if (!obj && !s.objective.multi_objective) return r.where(doc, "the sweep needs an objective: {maximize: METRIC} or {minimize: METRIC}");
+  if (obj) {
+    SLIPWAY_RETURN_IF_ERROR(r.keys(obj, {"maximize", "minimize", "goal", "additional", "strategy"}, "objective"));
+    if (obj["maximize"] && obj["minimize"]) return r.where(obj, "objective has both maximize and minimize; give one");
+    s.objective.maximize = static_cast<bool>(obj["maximize"]);
+    s.objective.metric = obj["maximize"] ? obj["maximize"].Scalar() : obj["minimize"] ? obj["minimize"].Scalar() : "";
+    if (obj["goal"]) {
+      auto g = number(r, obj["goal"], "objective.goal");
+      if (!g.ok()) return g.status();
+      s.objective.goal = *g;
+    }
+    SLIPWAY_RETURN_IF_ERROR(r.get(obj, "additional", &s.objective.additional, "objective"));
+    if (YAML::Node st = obj["strategy"]) s.objective.strategy[s.objective.metric] = st.Scalar();
+    default_strategies(&s.objective);
+  }
   if (YAML::Node alg = doc["algorithm"]) {
     if (alg.IsScalar()) s.algorithm.name = alg.Scalar();
     else {

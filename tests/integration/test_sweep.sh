@@ -262,6 +262,39 @@ YAML
 "$SLIPWAY" sweep hyperband.yaml -o json > hyperband.json 2> hyperband.err || fail "hyperband: $(cat hyperband.err)"
 expect_eq "$(json hyperband.json "(d['state'], sorted(set(t['parameters']['epochs'] for t in d['trials'] if t['message'] == '' and t['parameters']['epochs'] in (3, 9)))[:2])")"   "('SUCCEEDED', [3, 9])" "hyperband: brackets starting at 3 and at 9 epochs"
 
+# Two objectives: the sweep reports their Pareto front; plots as SVG.
+cat > pareto.yaml <<'YAML'
+name: pareto
+objectives: [{maximize: acc}, {minimize: latency}]
+algorithm: tpe
+parallel: 2
+max_trials: 10
+parameters:
+  width: {type: int, min: 1, max: 64}
+  engine: {type: categorical, values: [fast, slow]}
+trial:
+  command: [python3, -c, "import math; w = ${width}; print('acc=%g' % (1 - math.exp(-w / 10))); print('latency=%g' % (w * (0.5 if '${engine}' == 'fast' else 2.0)))"]
+YAML
+"$SLIPWAY" sweep pareto.yaml -o json > pareto.json 2> /dev/null || fail "pareto sweep"
+expect_eq "$(python3 - <<'PY'
+import json
+d = json.load(open("pareto.json"))
+t = {x["number"]: x["metrics"] for x in d["trials"]}
+def dominated(a):
+    return any(b["acc"] >= t[a]["acc"] and b["latency"] <= t[a]["latency"] and (b["acc"] > t[a]["acc"] or b["latency"] < t[a]["latency"]) for b in t.values())
+front = sorted(n for n in t if not dominated(n))
+print(d["objectives"], sorted(d["pareto_front"]) == front, len(front) < len(t))
+PY
+)" "['acc', 'latency'] True True" "the Pareto front is exactly the non-dominated trials"
+pareto_id=$(json pareto.json "d['id']")
+"$SLIPWAY" sweep show "$pareto_id" --plot plots > pareto.txt 2> /dev/null
+contains "Pareto front (acc, latency): trials" pareto.txt || fail "no front in the text output: $(cat pareto.txt)"
+for f in best parallel pareto; do
+  python3 -c "import xml.dom.minidom, sys; d = xml.dom.minidom.parse(sys.argv[1]); assert d.documentElement.tagName == 'svg' and d.getElementsByTagName('polyline')" "plots/$f.svg" ||
+    fail "plots/$f.svg is not an SVG with lines"
+done
+pass "best-so-far, parallel-coordinates and Pareto plots are SVG"
+
 # Bad input: exit 2 with the reason, nothing started.
 expect_fail_sweep() {  # TEXT FILE
   set +e
