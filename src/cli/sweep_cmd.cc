@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -24,7 +25,7 @@ namespace {
 
 const char* kUsage =
     "slipway sweep FILE [--backend local|slurm] [--detach] [--output text|json]\n"
-    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP  [--output text|json]";
+    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP | validate FILE|DIR  [--output text|json]";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
@@ -201,6 +202,37 @@ int cmd_sweep(const Args& args) {
   auto mode = output_mode(vm);
   if (!mode) return 2;
   std::string target = vm["target"].as<std::string>();
+  if (target == "validate") {
+    // A file or every .yaml/.yml under a directory: accepted (and by which algorithm) or refused, with the reason.
+    if (!vm.count("sweep")) {
+      std::fprintf(stderr, "slipway sweep validate: which file or directory?\n");
+      return 2;
+    }
+    fs::path root = vm["sweep"].as<std::string>();
+    std::vector<fs::path> files;
+    std::error_code ec;
+    if (fs::is_directory(root, ec)) {
+      for (const auto& e : fs::recursive_directory_iterator(root, ec))
+        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) files.push_back(e.path());
+      std::sort(files.begin(), files.end());
+    } else {
+      files.push_back(root);
+    }
+    Json report = Json::array();
+    int refused = 0;
+    for (const auto& f : files) {
+      auto spec = load_sweep(f.string());
+      Status st = spec.ok() ? make_sampler(*spec).status() : spec.status();
+      Json row = {{"file", f.string()}, {"accepted", st.ok()}};
+      if (st.ok()) row["format"] = spec->format, row["algorithm"] = spec->algorithm.name, row["parameters"] = spec->space.dims();
+      else row["reason"] = st.message(), ++refused;
+      report.push_back(row);
+      if (*mode == OutputMode::kText)
+        std::printf("%s: %s\n", f.c_str(), st.ok() ? ("accepted (" + spec->format + ", " + spec->algorithm.name + ")").c_str() : ("refused: " + st.message()).c_str());
+    }
+    if (*mode == OutputMode::kJson) print_json(report);
+    return refused == 0 ? 0 : 2;
+  }
   if (target != "ls" && target != "show" && target != "resume" && target != "cancel") return sweep_start(vm, *mode);
   auto store = open_store_or_die(&rc);
   if (!store) return rc;

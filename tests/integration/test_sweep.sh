@@ -309,3 +309,13 @@ expect_fail_sweep "neural architecture search" "$SLIPWAY_SOURCE_DIR/tests/fixtur
 printf 'objective: {minimize: f}\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, "${y}"]}\n' > undefined.yaml
 expect_fail_sweep '${y} in the trial command is not a search parameter' undefined.yaml
 expect_fail_sweep "cannot read sweep" missing.yaml
+
+# A folder of Katib Experiments: each accepted or refused with its reason.
+set +e
+"$SLIPWAY" sweep validate "$SLIPWAY_SOURCE_DIR/tests/fixtures/katib" -o json > report.json
+code=$?
+set -e
+[ $code -eq 2 ] || fail "a folder with a refused experiment exited $code"
+expect_eq "$(json report.json "[(r['file'].split('/')[-1], r['accepted'], r.get('algorithm', ''), 'neural architecture search' in r.get('reason', '')) for r in d]")" \
+  "[('enas.yaml', False, '', True), ('median-stop-file.yaml', True, 'grid', False), ('pytorchjob-tpe.yaml', True, 'tpe', False), ('random.yaml', True, 'random', False)]" \
+  "sweep validate reports every Katib file: accepted, or refused with the reason"
