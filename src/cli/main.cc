@@ -27,7 +27,7 @@ Training
 
 Tuning
   sweep FILE [--backend local|slurm] [--detach] [--output text|json]   Katib Experiment or native sweep
-  sweep ls|show SWEEP|resume SWEEP|cancel SWEEP [--output text|json]
+  sweep ls|show SWEEP [--plot DIR]|resume SWEEP|cancel SWEEP|validate FILE|DIR [--output text|json]
 
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
