@@ -246,6 +246,16 @@ class GpSampler : public Sampler {
       gp_.X.insert(gp_.X.end(), s.begin(), s.end());
       losses.push_back(o->loss);
     }
+    // Heavy-tailed losses (a few trials orders of magnitude worse than the rest) are compressed
+    // by a log above the best, scaled by the median gap, so the model spends itself on the good
+    // region; the transform is monotone, so the best trial stays the best.
+    {
+      std::vector<double> sorted = losses;
+      std::sort(sorted.begin(), sorted.end());
+      const double lo = sorted.front(), med = sorted[sorted.size() / 2], hi = sorted.back();
+      if (hi - lo > 20 * (med - lo) && med > lo)
+        for (double& l : losses) l = std::log1p((l - lo) / (med - lo));
+    }
     double mean = std::accumulate(losses.begin(), losses.end(), 0.0) / static_cast<double>(losses.size());
     double var = 0;
     for (double l : losses) var += (l - mean) * (l - mean);
