@@ -27,6 +27,18 @@ struct GptShape {
   }
 };
 
+// Windows of Tn + 1 tokens ([B][Tn + 1]) into the model's inputs (positions 0..Tn−1) and the
+// targets they predict (positions 1..Tn), each [B·Tn].
+inline void split_windows(const std::int32_t* tokens, int B, int Tn, std::vector<std::int32_t>* inputs, std::vector<std::int32_t>* targets) {
+  inputs->resize(static_cast<size_t>(B) * Tn);
+  targets->resize(static_cast<size_t>(B) * Tn);
+  for (int b = 0; b < B; ++b)
+    for (int t = 0; t < Tn; ++t) {
+      (*inputs)[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t];
+      (*targets)[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t + 1];
+    }
+}
+
 template <typename T, typename Ops>
 class Gpt {
  public:
@@ -151,13 +163,7 @@ class Gpt {
   T forward(const std::int32_t* tokens, int B, int Tn, const T* p) {
     const int C = s_.width, V = s_.vocab, N = B * Tn;
     const size_t NC = static_cast<size_t>(N) * C;
-    inputs_.resize(static_cast<size_t>(N));
-    targets_.resize(static_cast<size_t>(N));
-    for (int b = 0; b < B; ++b)
-      for (int t = 0; t < Tn; ++t) {
-        inputs_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t];
-        targets_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t + 1];
-      }
+    split_windows(tokens, B, Tn, &inputs_, &targets_);
     resid_.resize(static_cast<size_t>(s_.layers) + 1);
     for (auto& r : resid_) r.resize(NC);
     acts_.resize(static_cast<size_t>(s_.layers));

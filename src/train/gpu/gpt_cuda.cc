@@ -39,13 +39,7 @@ void GptCuda::ready(const GradReady& cb, size_t offset) const {
 float GptCuda::forward(const std::int32_t* tokens, int B, int Tn, const bf16* p, bool keep_gradients, float grad_scale) {
   const int C = s_.width, V = s_.vocab, N = B * Tn;
   const size_t NC = static_cast<size_t>(N) * C;
-  inputs_.resize(static_cast<size_t>(N));
-  targets_.resize(static_cast<size_t>(N));
-  for (int b = 0; b < B; ++b)
-    for (int t = 0; t < Tn; ++t) {
-      inputs_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t];
-      targets_[static_cast<size_t>(b * Tn + t)] = tokens[b * (Tn + 1) + t + 1];
-    }
+  split_windows(tokens, B, Tn, &inputs_, &targets_);
   for (auto tok : inputs_)
     if (tok < 0 || tok >= V) throw std::invalid_argument("token " + std::to_string(tok) + " outside the vocabulary of " + std::to_string(V));
   d_inputs_.upload(inputs_);
