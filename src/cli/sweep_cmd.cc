@@ -150,6 +150,27 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
     std::fprintf(stderr, "%s: %s\n", file.c_str(), sampler.status().message().c_str());
     return 2;
   }
+  // A trial's pipeline, built as the controller will build it, must parse and fit the backend:
+  // a trial too big for it is refused now, not once per trial.
+  {
+    std::map<std::string, std::string> extras;
+    if (spec->algorithm.name == "asha" || spec->algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
+    auto cmd = trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)), extras);
+    if (!cmd.ok()) {
+      std::fprintf(stderr, "%s: %s\n", file.c_str(), cmd.status().message().c_str());
+      return 2;
+    }
+    LoadedPipeline probe = load_pipeline_text(trial_pipeline(*spec, 0, *cmd).dump(2), file);
+    if (!probe.spec) {
+      std::fprintf(stderr, "%s: the trial is not a valid task:\n%s", file.c_str(), probe.diagnostics.to_string().c_str());
+      return 2;
+    }
+    for (const auto& t : probe.spec->tasks)
+      if (Status st = (*backend)->check_fits(t.resources); !st.ok()) {
+        std::fprintf(stderr, "%s: the trial %s\n", file.c_str(), st.message().c_str());
+        return 2;
+      }
+  }
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;

@@ -133,17 +133,7 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
   if (asha_) extras["checkpoint_dir"] = (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
-  // The command runs in the sweep file's directory, as if typed there; $SLIPWAY_TRIAL_DIR is the
-  // trial's own directory (its logs, and a File collector's relative path).
-  Json command = Json::array({"sh", "-c", "export SLIPWAY_TRIAL_DIR=\"$PWD\"; cd \"$1\" && shift && exec \"$@\"", "sh", spec_.trial.workdir});
-  for (const auto& a : *cmd) command.push_back(a);
-  Json component = {{"command", command}};
-  if (!spec_.trial.env.empty()) component["env"] = spec_.trial.env;
-  Json task = {{"component", component}, {"cache", false}};
-  if (!spec_.trial.resources.empty()) task["resources"] = spec_.trial.resources;
-  if (spec_.trial.timeout_seconds > 0) task["timeout"] = std::to_string(spec_.trial.timeout_seconds) + "s";
-  Json pipeline = {{"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", spec_.name + "-trial-" + std::to_string(t.number)},
-                   {"tasks", {{"trial", task}}}};
+  Json pipeline = trial_pipeline(spec_, t.number, *cmd);
   RunRecord run;
   run.id = sweep_.id + "-t" + std::to_string(t.number);
   run.experiment = "sweep:" + spec_.name;
@@ -308,6 +298,19 @@ Result<SweepSummary> SweepController::run() {
     if (hooks_.on_progress) hooks_.on_progress(trials_);
     std::this_thread::sleep_for(std::chrono::milliseconds(hooks_.poll_ms));
   }
+}
+
+Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd) {
+  // The command runs in the sweep file's directory, as if typed there; $SLIPWAY_TRIAL_DIR is the
+  // trial's own directory (its logs, and a File collector's relative path).
+  Json command = Json::array({"sh", "-c", "export SLIPWAY_TRIAL_DIR=\"$PWD\"; cd \"$1\" && shift && exec \"$@\"", "sh", spec.trial.workdir});
+  for (const auto& a : cmd) command.push_back(a);
+  Json component = {{"command", command}};
+  if (!spec.trial.env.empty()) component["env"] = spec.trial.env;
+  Json task = {{"component", component}, {"cache", false}};
+  if (!spec.trial.resources.empty()) task["resources"] = spec.trial.resources;
+  if (spec.trial.timeout_seconds > 0) task["timeout"] = std::to_string(spec.trial.timeout_seconds) + "s";
+  return {{"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", spec.name + "-trial-" + std::to_string(number)}, {"tasks", {{"trial", task}}}};
 }
 
 Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials) {

@@ -67,6 +67,10 @@ class SweepController {
   std::vector<std::vector<double>> completed_curves_;  // objective series of finished trials, for median stopping
 };
 
+// The one-task pipeline a trial runs (native, as JSON, which is YAML): `cmd` in the sweep file's
+// directory with the trial's resources, env and timeout.
+Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd);
+
 // The sweep's trials and best trial as a document (`slipway sweep show --output json`).
 Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials);
 

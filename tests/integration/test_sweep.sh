@@ -309,6 +309,8 @@ expect_fail_sweep "neural architecture search" "$SLIPWAY_SOURCE_DIR/tests/fixtur
 printf 'objective: {minimize: f}\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, "${y}"]}\n' > undefined.yaml
 expect_fail_sweep '${y} in the trial command is not a search parameter' undefined.yaml
 expect_fail_sweep "cannot read sweep" missing.yaml
+printf 'objective: {minimize: f}\nparameters: {x: {type: double, min: 0, max: 1}}\ntrial: {command: [echo], resources: {nodes: 2}}\n' > big.yaml
+expect_fail_sweep "the trial asks for 2 nodes (the local backend is one node; use --backend slurm)" big.yaml
 
 # A folder of Katib Experiments: each accepted or refused with its reason.
 set +e
