@@ -2,7 +2,7 @@
 // Rosenbrock), mean over seeds, and the time one suggestion takes with 100 and 1,000 trials of
 // history. bench/hpo.sh runs it next to Optuna and scikit-optimize.
 //   hpo_bench regret [--seeds N] [--evals N] [--algorithms a,b] [--functions f,g]
-//   hpo_bench latency
+//   hpo_bench latency [--algorithms a,b] [--reps N]
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,9 +108,9 @@ int regret(int seeds, int evals, const std::vector<std::string>& algorithms, con
 }
 
 // Median time of one suggestion given `trials` finished trials over 4 parameters.
-int latency() {
+int latency(const std::vector<std::string>& algorithms, int reps) {
   TestFunction four{"rosenbrock4", std::vector<std::pair<double, double>>(4, {-5.0, 10.0}), 0.0, functions()[2].f};
-  for (std::string alg : {"random", "tpe", "multivariate-tpe", "bayesianoptimization"})
+  for (const std::string& alg : algorithms)
     for (int trials : {100, 1000}) {
       auto spec = spec_for(four, alg, 1);
       auto sampler = slipway::make_sampler(spec);
@@ -123,7 +123,7 @@ int latency() {
         hist.push_back({p, four.f(values_of(spec, p)), true});
       }
       std::vector<double> times;
-      for (int rep = 0; rep < 7; ++rep) {
+      for (int rep = 0; rep < reps; ++rep) {
         auto t0 = std::chrono::steady_clock::now();
         auto s = (*sampler)->suggest(hist, 1);
         times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
@@ -140,11 +140,11 @@ int latency() {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: hpo_bench regret [--seeds N] [--evals N] [--algorithms a,b] [--functions f,g] | latency\n");
+    std::fprintf(stderr, "usage: hpo_bench regret [--seeds N] [--evals N] [--algorithms a,b] [--functions f,g] | latency [--algorithms a,b] [--reps N]\n");
     return 2;
   }
   std::string mode = argv[1];
-  int seeds = 10, evals = 100;
+  int seeds = 10, evals = 100, reps = 7;
   std::vector<std::string> algorithms = {"random", "tpe", "multivariate-tpe", "bayesianoptimization"};
   std::vector<std::string> names = {"branin", "hartmann6", "rosenbrock4"};
   for (int i = 2; i + 1 < argc; i += 2) {
@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
     else if (k == "--evals") evals = std::stoi(v);
     else if (k == "--algorithms") algorithms = slipway::split(v, ',');
     else if (k == "--functions") names = slipway::split(v, ',');
+    else if (k == "--reps") reps = std::stoi(v);
   }
-  return mode == "latency" ? latency() : regret(seeds, evals, algorithms, names);
+  return mode == "latency" ? latency(algorithms, reps) : regret(seeds, evals, algorithms, names);
 }

@@ -10,14 +10,9 @@
 
 #include "reference_ops.h"
 
-// The elementwise loops are compiled twice, for x86-64-v3 (AVX2 and FMA) and for the baseline
-// the binary targets, and the loader picks one per machine: a portable binary that still runs its
-// loops eight floats wide where the CPU allows (4–8× on GELU, LayerNorm and AdamW).
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SLIPWAY_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define SLIPWAY_VECTOR_CLONES
-#endif
+// The elementwise loops are SLIPWAY_VECTOR_CLONES: 4–8× on GELU, LayerNorm and AdamW where the
+// CPU has AVX2.
+#include "core/vector_clones.h"
 
 namespace slipway::kernels::fast {
 

@@ -5,12 +5,15 @@
 // log l(x) − log g(x), the expected-improvement criterion. Running trials count as bad (a
 // constant liar), so parallel suggestions spread out.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <numeric>
 #include <random>
 
+#include "core/vector_clones.h"
 #include "tune/sampler.h"
+#include "tune/sorted_history.h"
 
 namespace slipway {
 
@@ -41,6 +44,53 @@ double normal_quantile(double q) {
   const double e = normal_cdf(x) - q;
   const double u = e * std::sqrt(2 * M_PI) * std::exp(0.5 * x * x);
   return x - u / (1 + 0.5 * x * u);
+}
+
+// e^x for x ≤ 0 (0 below −700): x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-10 Taylor polynomial
+// (relative error below 1e-12, far below what ranking candidates needs), 2^k through the exponent
+// bits. Plain arithmetic without branches or calls, so loops over it vectorize.
+inline double exp_nonpositive(double x) {
+  x = x < -700.0 ? -700.0 : x;
+  // Adding 1.5·2^52 rounds x·log2(e) to an integer k held in the low bits of the sum.
+  const double shifter = 6755399441055744.0;
+  const double kd = x * 1.4426950408889634 + shifter;
+  const double k = kd - shifter;
+  const double r = x - k * 0.6931471805599453;
+  double p = 1.0 / 3628800;
+  p = p * r + 1.0 / 362880;
+  p = p * r + 1.0 / 40320;
+  p = p * r + 1.0 / 5040;
+  p = p * r + 1.0 / 720;
+  p = p * r + 1.0 / 120;
+  p = p * r + 1.0 / 24;
+  p = p * r + 1.0 / 6;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  // k + 1023 into the exponent field; the shifter's own bits shift out the top.
+  const std::int64_t bits = (std::bit_cast<std::int64_t>(kd) + 1023) << 52;
+  return p * std::bit_cast<double>(bits);
+}
+
+// terms[i] += log_norm[i] − ½((x − mu[i])·inv_sigma[i])²: one dimension's Gaussian kernels at x.
+// At 1,000 trials these loops and the sum below are most of a suggestion.
+SLIPWAY_VECTOR_CLONES void add_gaussian_terms(const double* log_norm, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+  for (size_t i = 0; i < n; ++i) {
+    const double z = (x - mu[i]) * inv_sigma[i];
+    terms[i] += log_norm[i] - 0.5 * z * z;
+  }
+}
+
+// log Σ e^v[i].
+SLIPWAY_VECTOR_CLONES double log_sum_exp(const double* v, size_t n) {
+  double m = -INFINITY;
+#pragma omp simd reduction(max : m)
+  for (size_t i = 0; i < n; ++i) m = v[i] > m ? v[i] : m;
+  if (!std::isfinite(m)) return m;
+  double s = 0;
+#pragma omp simd reduction(+ : s)
+  for (size_t i = 0; i < n; ++i) s += exp_nonpositive(v[i] - m);
+  return m + std::log(s);
 }
 
 // One side's density: components (observations + the prior) with per-dimension centres and widths.
@@ -78,20 +128,24 @@ class TpeSampler : public Sampler {
 
  private:
   std::vector<double> one(const std::vector<Observation>& h, std::mt19937_64& rng) {
-    std::vector<const Observation*> finished, pending;
-    for (const auto& o : h) (o.finished ? finished : pending).push_back(&o);
+    std::vector<size_t> finished, pending;
+    for (size_t i = 0; i < h.size(); ++i) (h[i].finished ? finished : pending).push_back(i);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     if (static_cast<int>(finished.size()) < startup_) {
       std::vector<double> p(space_.dims());
       for (auto& x : p) x = unit(rng);
       return p;
     }
-    std::stable_sort(finished.begin(), finished.end(), [](const Observation* a, const Observation* b) { return a->loss < b->loss; });
+    if (!multivariate_) sorted_.sync(h, space_.dims());
+    // Only the good side needs an order (by loss, earlier trial first on ties): its components are
+    // drawn by index. The rest, running trials included, is the bad side in any order.
     const size_t n_good = std::min<size_t>(25, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(finished.size()))));
-    std::vector<const Observation*> good(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good));
-    std::vector<const Observation*> bad(finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end());
+    std::partial_sort(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end(),
+                      [&h](size_t a, size_t b) { return h[a].loss < h[b].loss || (h[a].loss == h[b].loss && a < b); });
+    std::vector<size_t> good(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good));
+    std::vector<size_t> bad(finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end());
     bad.insert(bad.end(), pending.begin(), pending.end());
-    Parzen l = build(good), g = build(bad);
+    Parzen l = build(h, good), g = build(h, bad);
     std::vector<double> best;
     double best_score = -INFINITY;
     for (int c = 0; c < candidates_; ++c) {
@@ -107,10 +161,41 @@ class TpeSampler : public Sampler {
 
   int category_of(size_t d, double u) const { return std::min(levels_[d] - 1, static_cast<int>(u * levels_[d])); }
 
-  Parzen build(const std::vector<const Observation*>& obs) const {
+  // The components (indices into `members`) ordered by their centre along dimension d, ties by
+  // trial. Large sets are read off the finished trials' standing order, merged with the running
+  // ones; small ones are sorted directly.
+  std::vector<size_t> by_centre(const std::vector<Observation>& h, const std::vector<size_t>& members, size_t d) const {
+    auto before = [&](size_t a, size_t b) {
+      const double x = h[members[a]].u[d], y = h[members[b]].u[d];
+      return x < y || (x == y && members[a] < members[b]);
+    };
+    std::vector<size_t> order;
+    if (members.size() < 64 || !sorted_.ready(h.size())) {
+      order.resize(members.size());
+      std::iota(order.begin(), order.end(), size_t{0});
+      std::sort(order.begin(), order.end(), before);
+      return order;
+    }
+    std::vector<std::int32_t> component(h.size(), -1);
+    std::vector<size_t> running;
+    for (size_t k = 0; k < members.size(); ++k) {
+      component[members[k]] = static_cast<std::int32_t>(k);
+      if (!h[members[k]].finished) running.push_back(k);
+    }
+    std::sort(running.begin(), running.end(), before);
+    std::vector<size_t> finished;
+    finished.reserve(members.size());
+    for (std::uint32_t t : sorted_.order(d))
+      if (component[t] >= 0) finished.push_back(static_cast<size_t>(component[t]));
+    order.resize(finished.size() + running.size());
+    std::merge(finished.begin(), finished.end(), running.begin(), running.end(), order.begin(), before);
+    return order;
+  }
+
+  Parzen build(const std::vector<Observation>& h, const std::vector<size_t>& members) const {
     Parzen P;
     P.dims = space_.dims();
-    const size_t n = obs.size() + 1, D = P.dims;
+    const size_t n = members.size() + 1, D = P.dims;
     P.weight.assign(n, 1.0);
     P.weight.back() = kPriorWeight;
     double total = std::accumulate(P.weight.begin(), P.weight.end(), 0.0);
@@ -121,27 +206,31 @@ class TpeSampler : public Sampler {
     P.category.assign(n * D, -1);
     for (size_t d = 0; d < D; ++d) {
       if (levels_[d] > 0) {
-        for (size_t i = 0; i < obs.size(); ++i) P.category[d * n + i] = category_of(d, obs[i]->u[d]);
+        for (size_t i = 0; i < members.size(); ++i) P.category[d * n + i] = category_of(d, h[members[i]].u[d]);
         continue;
       }
-      for (size_t i = 0; i < obs.size(); ++i) P.mu[d * n + i] = obs[i]->u[d];
+      double* mu = &P.mu[d * n];
+      double* sigma = &P.sigma[d * n];
+      for (size_t i = 0; i < members.size(); ++i) mu[i] = h[members[i]].u[d];
       if (multivariate_) {
         // Scott's rule over the whole cube: one width per dimension for every kernel.
         double bw = 0.2 * std::pow(static_cast<double>(n), -1.0 / (static_cast<double>(D) + 4.0));
-        for (size_t i = 0; i < obs.size(); ++i) P.sigma[d * n + i] = bw;
-      } else {
-        // The gap to the neighbouring centres (prior included), clipped to [1/min(100, n), 1].
-        std::vector<std::pair<double, size_t>> order;
-        for (size_t i = 0; i < n; ++i) order.push_back({P.mu[d * n + i], i});
-        std::sort(order.begin(), order.end());
-        const double lo = 1.0 / std::min(100.0, static_cast<double>(n)), hi = 1.0;
-        for (size_t k = 0; k < order.size(); ++k) {
-          double left = order[k].first - (k > 0 ? order[k - 1].first : 0.0);
-          double right = (k + 1 < order.size() ? order[k + 1].first : 1.0) - order[k].first;
-          size_t i = order[k].second;
-          if (i + 1 == n) continue;  // the prior keeps its width
-          P.sigma[d * n + i] = std::clamp(std::max(left, right), lo, hi);
-        }
+        for (size_t i = 0; i < members.size(); ++i) sigma[i] = bw;
+        continue;
+      }
+      // The gap to the neighbouring centres, the prior's among them (after any centre equal to
+      // it), clipped to [1/min(100, n), 1]; the prior keeps its width.
+      std::vector<size_t> order = by_centre(h, members, d);
+      const size_t prior = n - 1;
+      auto at = std::upper_bound(order.begin(), order.end(), kPriorMu, [mu](double v, size_t i) { return v < mu[i]; });
+      order.insert(at, prior);
+      const double lo = 1.0 / std::min(100.0, static_cast<double>(n)), hi = 1.0;
+      for (size_t k = 0; k < order.size(); ++k) {
+        const size_t i = order[k];
+        if (i == prior) continue;
+        double left = mu[i] - (k > 0 ? mu[order[k - 1]] : 0.0);
+        double right = (k + 1 < order.size() ? mu[order[k + 1]] : 1.0) - mu[i];
+        sigma[i] = std::clamp(std::max(left, right), lo, hi);
       }
     }
     P.log_norm.assign(n * D, 0.0);
@@ -170,62 +259,30 @@ class TpeSampler : public Sampler {
     return P.log_norm[k] - 0.5 * z * z;
   }
 
-  // log Σ e^v. The terms are summed with a polynomial exp that vectorizes (relative error ~1e-12,
-  // far below what ranking candidates needs): at 1,000 trials this sum is most of a suggestion.
-  static double log_sum_exp(const std::vector<double>& v) {
-    double m = *std::max_element(v.begin(), v.end());
-    if (!std::isfinite(m)) return m;
-    double s = 0;
-    const size_t n = v.size();
-    const double* p = v.data();
-#pragma omp simd reduction(+ : s)
-    for (size_t i = 0; i < n; ++i) s += exp_nonpositive(p[i] - m);
-    return m + std::log(s);
-  }
-
-  // e^x for x ≤ 0 (0 below −700): x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-11 Taylor polynomial,
-  // 2^k through the exponent bits. Plain arithmetic, so loops over it vectorize.
-  static double exp_nonpositive(double x) {
-    x = x < -700.0 ? -700.0 : x;
-    // Adding 1.5·2^52 rounds x·log2(e) to an integer k held in the low bits of the sum.
-    const double shifter = 6755399441055744.0;
-    const double kd = x * 1.4426950408889634 + shifter;
-    const double k = kd - shifter;
-    const double r = x - k * 0.6931471805599453;
-    double p = 1.0 / 39916800;
-    for (double c : {1.0 / 3628800, 1.0 / 362880, 1.0 / 40320, 1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0}) p = p * r + c;
-    std::int64_t bits;
-    std::memcpy(&bits, &kd, sizeof bits);
-    bits = (bits + 1023) << 52;  // k + 1023 into the exponent field (the shifter's bits shift out)
-    double scale;
-    std::memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-  }
-
   double log_density(const Parzen& P, const std::vector<double>& x) const {
     const size_t n = P.weight.size();
-    std::vector<double> terms(n);
+    terms_.resize(n);
+    double* terms = terms_.data();
     if (multivariate_) {
-      for (size_t i = 0; i < n; ++i) {
-        double t = P.log_weight[i];
-        for (size_t d = 0; d < P.dims; ++d) t += log_kernel(P, i, d, x[d]);
-        terms[i] = t;
+      std::copy(P.log_weight.begin(), P.log_weight.end(), terms);
+      for (size_t d = 0; d < P.dims; ++d) {
+        if (levels_[d] > 0) {
+          for (size_t i = 0; i < n; ++i) terms[i] += log_kernel(P, i, d, x[d]);
+        } else {
+          add_gaussian_terms(&P.log_norm[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
+        }
       }
-      return log_sum_exp(terms);
+      return log_sum_exp(terms, n);
     }
     double total = 0;
     for (size_t d = 0; d < P.dims; ++d) {
       if (levels_[d] > 0) {
         for (size_t i = 0; i < n; ++i) terms[i] = P.log_weight[i] + log_kernel(P, i, d, x[d]);
       } else {
-        // The numeric kernel inlined over contiguous arrays, so it vectorizes.
-        const double xd = x[d];
-        for (size_t i = 0; i < n; ++i) {
-          const double z = (xd - P.mu[d * n + i]) * P.inv_sigma[d * n + i];
-          terms[i] = P.log_weight[i] + P.log_norm[d * n + i] - 0.5 * z * z;
-        }
+        std::copy(P.log_weight.begin(), P.log_weight.end(), terms);
+        add_gaussian_terms(&P.log_norm[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
       }
-      total += log_sum_exp(terms);
+      total += log_sum_exp(terms, n);
     }
     return total;
   }
@@ -258,6 +315,8 @@ class TpeSampler : public Sampler {
   bool multivariate_;
   int startup_ = 10, candidates_ = 24;
   std::vector<int> levels_;  // categories per dimension; 0 for numeric ones
+  mutable std::vector<double> terms_;  // scratch for one mixture's log terms
+  SortedHistory sorted_;
 };
 
 }  // namespace

@@ -3,9 +3,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <set>
 
 #include "tune/sampler.h"
+#include "tune/sorted_history.h"
 
 namespace slipway {
 namespace {
@@ -48,6 +50,57 @@ TEST(Samplers, AreDeterministicAndResumeWhereTheyLeftOff) {
     // A fresh sampler with the same history (a resumed sweep) suggests the same next points.
     EXPECT_EQ((*a)->suggest(hist, 3), (*b)->suggest(hist, 3)) << alg;
   }
+}
+
+// What a fresh sort of h's finished trials along d gives (ties by trial).
+std::vector<std::uint32_t> sorted_along(const std::vector<Observation>& h, size_t d) {
+  std::vector<std::uint32_t> o;
+  for (size_t i = 0; i < h.size(); ++i)
+    if (h[i].finished) o.push_back(static_cast<std::uint32_t>(i));
+  std::stable_sort(o.begin(), o.end(), [&](auto a, auto b) { return h[a].u[d] < h[b].u[d]; });
+  return o;
+}
+
+TEST(Samplers, TpeKeptOrderFollowsTheHistoryItIsGiven) {
+  // TPE keeps the finished trials' order along each dimension between suggestions; it must stay
+  // what a fresh sort gives as trials finish out of order, and start over when the history is
+  // not an extension of the last one.
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  std::vector<Observation> h;
+  SortedHistory kept;
+  auto same_as_fresh = [&] {
+    kept.sync(h, 2);
+    for (size_t d = 0; d < 2; ++d)
+      if (kept.order(d) != sorted_along(h, d)) return false;
+    return kept.ready(h.size());
+  };
+  for (int round = 0; round < 60; ++round) {
+    for (int k = 0; k < 3; ++k) h.push_back({{unit(rng), std::floor(unit(rng) * 4) / 4}, 0.0, false});  // ties along y
+    for (size_t i = h.size() - 3; i-- > 0 && !h[i].finished;) h[i].finished = true;  // the batch before, latest first
+    ASSERT_TRUE(same_as_fresh()) << "round " << round;
+  }
+  h[40].u[0] = 1 - h[40].u[0];  // an edited trial
+  EXPECT_TRUE(same_as_fresh());
+  h[41].finished = false;  // a trial running again (retried)
+  EXPECT_TRUE(same_as_fresh());
+  h.resize(120);  // a shorter history
+  EXPECT_TRUE(same_as_fresh());
+  EXPECT_FALSE(kept.ready(h.size() + 1)) << "a history of another length was not synced";
+}
+
+TEST(Samplers, TpeSuggestsWhatAFreshSamplerWouldPastManyTrials) {
+  auto s = spec_with("tpe", "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, c: {type: categorical, values: [a, b, c]}}");
+  auto a = make_sampler(s);
+  ASSERT_TRUE(a.ok());
+  auto loss = [](const std::vector<double>& u) { return std::pow(u[0] - 0.3, 2) + std::abs(u[1] - 0.6) + (u[2] < 0.34 ? 0.0 : 0.2); };
+  std::vector<Observation> hist;
+  while (hist.size() < 160) {
+    auto batch = (*a)->suggest(hist, 3);
+    for (const auto& p : batch) hist.push_back({p, 0.0, false});
+    for (size_t i = hist.size() - batch.size(); i-- > 0 && !hist[i].finished;) hist[i] = {hist[i].u, loss(hist[i].u), true};
+  }
+  EXPECT_EQ((*a)->suggest(hist, 2), (*make_sampler(s))->suggest(hist, 2));
 }
 
 TEST(Samplers, GridVisitsEveryPointOnceThenStops) {
