@@ -153,9 +153,7 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   // A trial's pipeline, built as the controller will build it, must parse and fit the backend:
   // a trial too big for it is refused now, not once per trial.
   {
-    std::map<std::string, std::string> extras;
-    if (spec->algorithm.name == "asha" || spec->algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
-    auto cmd = trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)), extras);
+    auto cmd = trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)), probe_extras(*spec));
     if (!cmd.ok()) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), cmd.status().message().c_str());
       return 2;

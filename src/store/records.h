@@ -125,6 +125,10 @@ struct TrialRecord {
   nlohmann::json metrics = nlohmann::json::object();  // name → the value its strategy picked
   std::int64_t created_ms = 0, finished_ms = 0;
   std::string message;
+
+  bool active() const { return state == "PENDING" || state == "RUNNING"; }
+  // Finished with an objective value a sampler can learn from.
+  bool has_result() const { return (state == "SUCCEEDED" || state == "EARLY_STOPPED") && objective.has_value(); }
 };
 
 }  // namespace slipway

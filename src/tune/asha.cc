@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 
 namespace slipway {
@@ -40,6 +41,22 @@ AshaStep Asha::next(const std::vector<TrialRecord>& trials, bool maximize, int n
     }
   const int b = next_config % brackets_;
   return {std::nullopt, b, 0, budget(b, 0)};
+}
+
+std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials, bool maximize, size_t dims) {
+  std::map<double, size_t> results;
+  for (const auto& t : trials)
+    if (t.has_result()) ++results[t.budget];
+  double level = results.empty() ? 0 : results.begin()->first;
+  for (const auto& [budget, n] : results)
+    if (n >= dims + 2) level = budget;
+  std::vector<Observation> h;
+  std::set<int> seen;
+  for (const auto& t : trials)
+    if (t.has_result() && t.budget == level && seen.insert(t.config).second) h.push_back({t.point, maximize ? -*t.objective : *t.objective, true});
+  for (const auto& t : trials)
+    if (t.active() && seen.insert(t.config).second) h.push_back({t.point, 0.0, false});
+  return h;
 }
 
 }  // namespace slipway

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "store/records.h"
+#include "tune/sampler.h"
 #include "tune/sweep_spec.h"
 
 namespace slipway {
@@ -33,5 +34,11 @@ class Asha {
   double min_, max_, eta_;
   int brackets_ = 1;
 };
+
+// What a sampler of a multi-fidelity sweep learns from. Results at different budgets do not
+// compare, and a promoted configuration has one trial per rung: the sampler sees one budget, the
+// largest with enough results to model (BOHB's rule: dimensions + 2), else the smallest, one
+// observation per configuration; configurations still training count as running.
+std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials, bool maximize, size_t dims);
 
 }  // namespace slipway

@@ -22,8 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool terminal_run(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
-bool active(const TrialRecord& t) { return t.state == "PENDING" || t.state == "RUNNING"; }
-bool has_result(const TrialRecord& t) { return (t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED") && t.objective; }
 
 bool process_alive(std::int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
@@ -35,7 +33,7 @@ SweepController::SweepController(Store& store, SweepRecord sweep, SweepSpec spec
 int SweepController::best_trial() const {
   int best = -1;
   for (size_t i = 0; i < trials_.size(); ++i)
-    if (has_result(trials_[i]) && (best < 0 || better(*trials_[i].objective, *trials_[static_cast<size_t>(best)].objective))) best = static_cast<int>(i);
+    if (trials_[i].has_result() && (best < 0 || better(*trials_[i].objective, *trials_[static_cast<size_t>(best)].objective))) best = static_cast<int>(i);
   return best;
 }
 
@@ -129,13 +127,13 @@ Status SweepController::update(TrialRecord& t) {
 }
 
 Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
-  std::map<std::string, std::string> extras;
+  std::map<std::string, std::string> extras{{"trial_name", t.run_id}};
   if (asha_) extras["checkpoint_dir"] = (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
   Json pipeline = trial_pipeline(spec_, t.number, *cmd);
   RunRecord run;
-  run.id = sweep_.id + "-t" + std::to_string(t.number);
+  run.id = t.run_id;
   run.experiment = "sweep:" + spec_.name;
   run.pipeline = pipeline["name"];
   run.pipeline_file = sweep_.file;
@@ -153,17 +151,18 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
 
 std::vector<Observation> SweepController::history() const {
   std::vector<Observation> h;
+  if (asha_ && !spec_.objective.multi_objective) return multi_fidelity_history(trials_, spec_.objective.maximize, spec_.space.dims());
   // Several objectives: a trial's loss is its non-domination rank (the front is best).
   std::vector<int> ranks = spec_.objective.multi_objective ? pareto_ranks(spec_.objective, trials_) : std::vector<int>{};
   for (size_t i = 0; i < trials_.size(); ++i) {
     const TrialRecord& t = trials_[i];
     if (!ranks.empty()) {
       if (ranks[i] >= 0) h.push_back({t.point, static_cast<double>(ranks[i]), true});
-      else if (active(t)) h.push_back({t.point, 0.0, false});
+      else if (t.active()) h.push_back({t.point, 0.0, false});
       continue;
     }
-    if (has_result(t)) h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
-    else if (active(t)) h.push_back({t.point, 0.0, false});
+    if (t.has_result()) h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
+    else if (t.active()) h.push_back({t.point, 0.0, false});
   }
   return h;
 }
@@ -233,7 +232,7 @@ Status SweepController::start_trials(int n) {
 
 void SweepController::cancel_running(const std::string& why) {
   for (auto& t : trials_)
-    if (active(t)) {
+    if (t.active()) {
       store_.request_cancel(t.run_id);
       finish_trial(t, "CANCELLED", why);
     }
@@ -265,11 +264,11 @@ Result<SweepSummary> SweepController::run() {
       return finish("CANCELLED", "cancelled");
     }
     for (auto& t : trials_)
-      if (active(t)) SLIPWAY_RETURN_IF_ERROR(update(t));
+      if (t.active()) SLIPWAY_RETURN_IF_ERROR(update(t));
     int failed = 0, running = 0;
     for (const auto& t : trials_) {
       failed += t.state == "FAILED";
-      running += active(t);
+      running += t.active();
     }
     if (failed > spec_.max_failed) {
       cancel_running("the sweep failed");
@@ -329,7 +328,7 @@ Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::
     Json j = {{"number", t.number}, {"parameters", t.params}, {"state", t.state}, {"run", t.run_id}, {"metrics", t.metrics}, {"message", t.message}};
     j["objective"] = t.objective ? Json(*t.objective) : Json(nullptr);
     doc["trials"].push_back(j);
-    if (has_result(t) && (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
+    if (t.has_result() && (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
                                                                : *t.objective < *trials[static_cast<size_t>(best)].objective)))
       best = static_cast<int>(i);
   }

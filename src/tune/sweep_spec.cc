@@ -107,6 +107,13 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
   if (s->max_failed < 0) return r.where(doc, "the maximum number of failed trials must not be negative");
   if (s->trial.command.empty()) return r.where(doc, "the trial has no command");
   for (const auto& [name, ref] : s->trial.references) {
+    if (ref.rfind("${trialSpec.", 0) == 0) {
+      if (ref != "${trialSpec.Name}" && !s->trial.metadata.contains(ref))
+        return r.where(doc, "trial parameter '" + name + "' refers to " + ref +
+                                ", which this trialSpec does not define (Katib's trial metadata: ${trialSpec.Name}, ${trialSpec.Namespace}, "
+                                "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, ${trialSpec.Annotations[key]})");
+      continue;
+    }
     bool found = false;
     for (const auto& p : s->space.params) found = found || p.name == ref;
     if (!found) return r.where(doc, "trial parameter '" + name + "' refers to '" + ref + "', which is not a search parameter");
@@ -123,9 +130,7 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
     if (s->max_resource <= 0) s->max_resource = rp->max;
     if (!(s->eta > 1)) return r.where(doc, "eta must be more than 1");
   }
-  std::map<std::string, std::string> extras;
-  if (s->algorithm.name == "asha" || s->algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
-  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5)), extras); !st.ok())
+  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5)), probe_extras(*s)); !st.ok())
     return r.where(doc, st.status().message());
   return Status::Ok();
 }
@@ -217,6 +222,15 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   std::string primary = tt["primaryContainerName"] ? tt["primaryContainerName"].Scalar() : "training-container";
   YAML::Node ts = tt["trialSpec"];
   if (!ts) return r.where(tt, "trialTemplate.trialSpec is required");
+  // The trial metadata Katib lets trialParameters refer to, as far as it is known before a trial.
+  auto& meta = s.trial.metadata;
+  meta["${trialSpec.Namespace}"] = doc["metadata"] && doc["metadata"]["namespace"] ? doc["metadata"]["namespace"].Scalar() : "default";
+  if (ts["kind"]) meta["${trialSpec.Kind}"] = ts["kind"].Scalar();
+  if (ts["apiVersion"]) meta["${trialSpec.APIVersion}"] = ts["apiVersion"].Scalar();
+  for (const char* field : {"labels", "annotations"})
+    if (ts["metadata"] && ts["metadata"][field] && ts["metadata"][field].IsMap())
+      for (const auto& kv : ts["metadata"][field])
+        meta[std::string("${trialSpec.") + (field[0] == 'l' ? "Labels[" : "Annotations[") + kv.first.Scalar() + "]}"] = kv.second.Scalar();
   // The trial's container: the one named primaryContainerName anywhere in the trial spec (a Job,
   // PyTorchJob, MPIJob, TFJob...), else the first container found; replicas count its ranks.
   YAML::Node chosen, first;  // bound with reset(): assigning to a YAML::Node writes through it
@@ -409,6 +423,12 @@ Result<SweepSpec> load_sweep(const std::string& path) {
   return parse_sweep(*text, path);
 }
 
+std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
+  std::map<std::string, std::string> extras{{"trial_name", s.name + "-t0"}};
+  if (s.algorithm.name == "asha" || s.algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
+  return extras;
+}
+
 Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras) {
   std::vector<std::string> out;
   for (const auto& arg : s.trial.command) {
@@ -442,6 +462,17 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         auto it = s.trial.references.find(tp);
         if (it == s.trial.references.end()) return InvalidInput("${" + name + "} in the trial command is not one of trialTemplate.trialParameters");
         param = it->second;
+        if (param == "${trialSpec.Name}") {
+          auto n = extras.find("trial_name");
+          a += n != extras.end() ? n->second : std::string("trial");
+          i = close + 1;
+          continue;
+        }
+        if (auto m = s.trial.metadata.find(param); m != s.trial.metadata.end()) {
+          a += m->second;
+          i = close + 1;
+          continue;
+        }
       }
       if (auto e = extras.find(name); e != extras.end()) a += e->second;
       else if (!values.contains(param))

@@ -47,8 +47,13 @@ struct MetricsCollector {
 
 struct TrialTemplate {
   std::vector<std::string> command;  // ${trialParameters.x} (Katib) or ${x} (native) substituted
-  // Katib's trialParameters: the name used in the command → the search parameter it refers to.
+  // Katib's trialParameters: the name used in the command → the search parameter it refers to,
+  // or trial metadata (${trialSpec.Name}, ${trialSpec.Namespace}, ${trialSpec.Kind},
+  // ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, ${trialSpec.Annotations[key]}).
   std::map<std::string, std::string> references;
+  // The metadata known when the sweep is read, by reference; ${trialSpec.Name} is the trial's
+  // run id, given per trial as the extra "trial_name".
+  std::map<std::string, std::string> metadata;
   Json resources = Json::object();  // a pipeline task's resources (cpus, memory, gpus, nodes, tasks_per_node)
   std::map<std::string, std::string> env;
   std::string workdir;               // where the command runs: the sweep file's directory
@@ -80,6 +85,10 @@ Result<SweepSpec> load_sweep(const std::string& path);
 // The command of one trial: placeholders replaced by the trial's values, and by `extras` (native
 // ${checkpoint_dir}: a directory the trials of one configuration share, so a promoted trial of an
 // asha or hyperband sweep resumes where its configuration stopped).
+// The extras a trial command of this sweep takes, with stand-in values: to check a command before
+// any trial exists.
+std::map<std::string, std::string> probe_extras(const SweepSpec& s);
+
 Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
 
 }  // namespace slipway

@@ -61,6 +61,39 @@ TEST(SweepSpec, ReadsMedianStopAndAFileCollector) {
   EXPECT_EQ(grid->size(), 9u) << "lr 0.01, 0.02, 0.03 × layers 2, 3, 4";
 }
 
+TEST(SweepSpec, SubstitutesKatibsTrialMetadata) {
+  const std::string head = R"(apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: meta, namespace: team-a}
+spec:
+  objective: {type: maximize, objectiveMetricName: acc}
+  algorithm: {algorithmName: random}
+  parameters:
+    - {name: lr, parameterType: double, feasibleSpace: {min: "0.1", max: "0.2"}}
+  trialTemplate:
+    trialParameters:
+      - {name: lr, reference: lr}
+      - {name: trialName, reference: "${trialSpec.Name}"}
+      - {name: ns, reference: "${trialSpec.Namespace}"}
+      - {name: team, reference: "${trialSpec.Labels[team]}"}
+)";
+  const std::string spec = R"(    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      metadata: {labels: {team: vision}}
+      spec: {template: {spec: {containers: [{name: training-container, command: [train, "--out=/ckpt/${trialParameters.trialName}", "--ns=${trialParameters.ns}", "--team=${trialParameters.team}", "--lr=${trialParameters.lr}"]}]}}}
+)";
+  auto s = parse_sweep(head + spec, "meta.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto cmd = trial_command(*s, Json{{"lr", 0.15}}, {{"trial_name", "sweep-9-t4"}});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().message();
+  EXPECT_EQ(*cmd, (std::vector<std::string>{"train", "--out=/ckpt/sweep-9-t4", "--ns=team-a", "--team=vision", "--lr=0.15"}));
+  auto missing = parse_sweep(head + "      - {name: owner, reference: \"${trialSpec.Annotations[owner]}\"}\n" + spec, "meta.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("${trialSpec.Annotations[owner]}, which this trialSpec does not define"), std::string::npos)
+      << missing.status().message();
+}
+
 TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
   auto enas = load_sweep(fixture("enas.yaml"));
   ASSERT_FALSE(enas.ok());
