@@ -37,31 +37,16 @@ int SweepController::best_trial() const {
   return best;
 }
 
-std::string SweepController::trial_log(const RunRecord& run) {
-  auto attempts = store_.list_attempts(run.id, "trial");
-  if (attempts.empty()) return "";
-  auto text = read_file(attempts.back().log_path);
-  return text.ok() ? *text : "";
-}
-
 MetricSeries SweepController::metrics_of(const TrialRecord& t) {
-  auto run = store_.get_run(t.run_id);
-  if (!run.ok()) return {};
-  std::string text;
+  auto attempts = store_.list_attempts(t.run_id, "trial");
+  if (attempts.empty()) return {};
+  fs::path p = attempts.back().log_path;
   if (spec_.collector.kind == "File") {
     // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials never share it.
-    fs::path p = spec_.collector.path;
-    if (p.is_relative()) {
-      auto attempts = store_.list_attempts(run->id, "trial");
-      if (attempts.empty()) return {};
-      p = fs::path(attempts.back().log_path).parent_path() / p;
-    }
-    auto f = read_file(p.string());
-    text = f.ok() ? *f : "";
-  } else {
-    text = trial_log(*run);
+    fs::path file = spec_.collector.path;
+    p = file.is_relative() ? p.parent_path() / file : file;
   }
-  return collect_metrics(spec_.collector, text);
+  return tails_[t.number].read(p.string(), spec_.collector);
 }
 
 void SweepController::finish_trial(TrialRecord& t, const std::string& state, const std::string& message) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,6 @@ class SweepController {
   void set_budget(TrialRecord& t, double budget) const;
   Status update(TrialRecord& t);
   Result<RunRecord> create_trial_run(const TrialRecord& t);
-  std::string trial_log(const RunRecord& run);
   MetricSeries metrics_of(const TrialRecord& t);
   void finish_trial(TrialRecord& t, const std::string& state, const std::string& message);
   void cancel_running(const std::string& why);
@@ -64,6 +64,7 @@ class SweepController {
   std::unique_ptr<Sampler> sampler_;
   std::optional<Asha> asha_;  // asha and hyperband
   std::vector<TrialRecord> trials_;
+  std::map<int, MetricsTail> tails_;  // by trial number: what its log held at the last poll
   std::vector<std::vector<double>> completed_curves_;  // objective series of finished trials, for median stopping
 };
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -49,6 +51,36 @@ MetricSeries parse_metrics_json_lines(const std::string& text) {
 
 MetricSeries collect_metrics(const MetricsCollector& c, const std::string& text) {
   return c.format == "JSON" ? parse_metrics_json_lines(text) : parse_metrics_text(text, c.regexes);
+}
+
+MetricSeries MetricsTail::read(const std::string& path, const MetricsCollector& c) {
+  std::error_code ec;
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
+  if (path != path_ || ec || size < offset_) {
+    path_ = path;
+    offset_ = 0;
+    partial_.clear();
+    series_.clear();
+  }
+  if (!ec && size > offset_) {
+    std::ifstream in(path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(offset_));
+    std::string chunk(size - offset_, '\0');
+    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+    chunk.resize(static_cast<size_t>(in.gcount()));
+    offset_ += chunk.size();
+    partial_ += chunk;
+    const size_t end = partial_.rfind('\n');
+    if (end != std::string::npos) {
+      for (auto& [name, values] : collect_metrics(c, partial_.substr(0, end + 1)))
+        series_[name].insert(series_[name].end(), values.begin(), values.end());
+      partial_.erase(0, end + 1);
+    }
+  }
+  MetricSeries out = series_;
+  if (!partial_.empty())
+    for (auto& [name, values] : collect_metrics(c, partial_)) out[name].insert(out[name].end(), values.begin(), values.end());
+  return out;
 }
 
 std::optional<double> pick(const std::vector<double>& series, const std::string& strategy) {
