@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[1];
-  int seeds = 10, evals = 100, reps = 7;
+  int seeds = 10, evals = 100, reps = 15;
   std::vector<std::string> algorithms = {"random", "tpe", "multivariate-tpe", "bayesianoptimization"};
   std::vector<std::string> names = {"branin", "hartmann6", "rosenbrock4"};
   for (int i = 2; i + 1 < argc; i += 2) {

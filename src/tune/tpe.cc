@@ -46,8 +46,8 @@ double normal_quantile(double q) {
   return x - u / (1 + 0.5 * x * u);
 }
 
-// e^x for x ≤ 0 (0 below −700): x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-10 Taylor polynomial
-// (relative error below 1e-12, far below what ranking candidates needs), 2^k through the exponent
+// e^x for x ≤ 0 (0 below −700): x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-7 Taylor polynomial
+// (relative error below 1e-8, far below what ranking candidates needs), 2^k through the exponent
 // bits. Plain arithmetic without branches or calls, so loops over it vectorize.
 inline double exp_nonpositive(double x) {
   x = x < -700.0 ? -700.0 : x;
@@ -56,10 +56,7 @@ inline double exp_nonpositive(double x) {
   const double kd = x * 1.4426950408889634 + shifter;
   const double k = kd - shifter;
   const double r = x - k * 0.6931471805599453;
-  double p = 1.0 / 3628800;
-  p = p * r + 1.0 / 362880;
-  p = p * r + 1.0 / 40320;
-  p = p * r + 1.0 / 5040;
+  double p = 1.0 / 5040;
   p = p * r + 1.0 / 720;
   p = p * r + 1.0 / 120;
   p = p * r + 1.0 / 24;
@@ -72,20 +69,30 @@ inline double exp_nonpositive(double x) {
   return p * std::bit_cast<double>(bits);
 }
 
-// terms[i] += log_norm[i] − ½((x − mu[i])·inv_sigma[i])²: one dimension's Gaussian kernels at x.
-// At 1,000 trials these loops and the sum below are most of a suggestion.
-SLIPWAY_VECTOR_CLONES void add_gaussian_terms(const double* log_norm, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+// terms[i] = base[i] − ½((x − mu[i])·inv_sigma[i])², one dimension's Gaussian kernels at x;
+// returns the largest term. At 1,000 trials these loops and the sums below are most of a suggestion.
+SLIPWAY_VECTOR_CLONES double gaussian_terms(const double* base, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+  double m = -INFINITY;
+#pragma omp simd reduction(max : m)
   for (size_t i = 0; i < n; ++i) {
     const double z = (x - mu[i]) * inv_sigma[i];
-    terms[i] += log_norm[i] - 0.5 * z * z;
+    const double t = base[i] - 0.5 * z * z;
+    terms[i] = t;
+    m = t > m ? t : m;
+  }
+  return m;
+}
+
+// terms[i] += base[i] − ½((x − mu[i])·inv_sigma[i])²: a multivariate kernel's factor along one dimension.
+SLIPWAY_VECTOR_CLONES void add_gaussian_terms(const double* base, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+  for (size_t i = 0; i < n; ++i) {
+    const double z = (x - mu[i]) * inv_sigma[i];
+    terms[i] += base[i] - 0.5 * z * z;
   }
 }
 
-// log Σ e^v[i].
-SLIPWAY_VECTOR_CLONES double log_sum_exp(const double* v, size_t n) {
-  double m = -INFINITY;
-#pragma omp simd reduction(max : m)
-  for (size_t i = 0; i < n; ++i) m = v[i] > m ? v[i] : m;
+// log Σ e^v[i], given m = max v[i].
+SLIPWAY_VECTOR_CLONES double log_sum_exp(const double* v, size_t n, double m) {
   if (!std::isfinite(m)) return m;
   double s = 0;
 #pragma omp simd reduction(+ : s)
@@ -93,11 +100,16 @@ SLIPWAY_VECTOR_CLONES double log_sum_exp(const double* v, size_t n) {
   return m + std::log(s);
 }
 
+double log_sum_exp(const double* v, size_t n) { return log_sum_exp(v, n, *std::max_element(v, v + n)); }
+
 // One side's density: components (observations + the prior) with per-dimension centres and widths.
 struct Parzen {
   size_t dims = 0;
   std::vector<double> weight, log_weight;  // [components], normalized
-  std::vector<double> mu, sigma, inv_sigma, log_norm;  // [dims × components] (contiguous per dimension): truncated-normal terms
+  std::vector<double> mu, sigma, inv_sigma;  // [dims × components] (contiguous per dimension): truncated normals
+  // [dims × components]: the part of a kernel's log term that does not depend on x: its
+  // normalizer, plus (univariate) the component's log weight.
+  std::vector<double> base;
   std::vector<int> category;              // [dims × components]: observed category (−1: prior)
 };
 
@@ -233,7 +245,7 @@ class TpeSampler : public Sampler {
         sigma[i] = std::clamp(std::max(left, right), lo, hi);
       }
     }
-    P.log_norm.assign(n * D, 0.0);
+    P.base.assign(n * D, 0.0);
     P.inv_sigma.assign(n * D, 1.0);
     for (size_t i = 0; i < n; ++i)
       for (size_t d = 0; d < D; ++d) {
@@ -242,21 +254,17 @@ class TpeSampler : public Sampler {
         P.inv_sigma[d * n + i] = 1.0 / s;
         // A kernel 8σ inside both ends has all its mass in [0, 1] (to 1e-15): skip the erfc.
         double mass = m > 8 * s && 1 - m > 8 * s ? 1.0 : normal_cdf((1.0 - m) / s) - normal_cdf((0.0 - m) / s);
-        P.log_norm[d * n + i] = -std::log(s) - kLogSqrt2Pi - std::log(std::max(mass, 1e-300));
+        P.base[d * n + i] = -std::log(s) - kLogSqrt2Pi - std::log(std::max(mass, 1e-300)) + (multivariate_ ? 0.0 : P.log_weight[i]);
       }
     return P;
   }
 
-  // log of kernel i's density at x along dimension d.
-  double log_kernel(const Parzen& P, size_t i, size_t d, double x) const {
+  // log of kernel i's density at x along categorical dimension d.
+  double log_category_kernel(const Parzen& P, size_t i, size_t d, double x) const {
     const size_t k = d * P.weight.size() + i;
-    if (levels_[d] > 0) {
-      int c = category_of(d, x), K = levels_[d];
-      double p = P.category[k] < 0 ? 1.0 / K : (c == P.category[k] ? 0.5 : 0.0) + 0.5 / K;
-      return std::log(p * K);  // per unit of u: the cell of a category is 1/K wide
-    }
-    double z = (x - P.mu[k]) * P.inv_sigma[k];
-    return P.log_norm[k] - 0.5 * z * z;
+    int c = category_of(d, x), K = levels_[d];
+    double p = P.category[k] < 0 ? 1.0 / K : (c == P.category[k] ? 0.5 : 0.0) + 0.5 / K;
+    return std::log(p * K);  // per unit of u: the cell of a category is 1/K wide
   }
 
   double log_density(const Parzen& P, const std::vector<double>& x) const {
@@ -267,9 +275,9 @@ class TpeSampler : public Sampler {
       std::copy(P.log_weight.begin(), P.log_weight.end(), terms);
       for (size_t d = 0; d < P.dims; ++d) {
         if (levels_[d] > 0) {
-          for (size_t i = 0; i < n; ++i) terms[i] += log_kernel(P, i, d, x[d]);
+          for (size_t i = 0; i < n; ++i) terms[i] += log_category_kernel(P, i, d, x[d]);
         } else {
-          add_gaussian_terms(&P.log_norm[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
+          add_gaussian_terms(&P.base[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
         }
       }
       return log_sum_exp(terms, n);
@@ -277,12 +285,12 @@ class TpeSampler : public Sampler {
     double total = 0;
     for (size_t d = 0; d < P.dims; ++d) {
       if (levels_[d] > 0) {
-        for (size_t i = 0; i < n; ++i) terms[i] = P.log_weight[i] + log_kernel(P, i, d, x[d]);
+        for (size_t i = 0; i < n; ++i) terms[i] = P.log_weight[i] + log_category_kernel(P, i, d, x[d]);
+        total += log_sum_exp(terms, n);
       } else {
-        std::copy(P.log_weight.begin(), P.log_weight.end(), terms);
-        add_gaussian_terms(&P.log_norm[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
+        const double m = gaussian_terms(&P.base[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
+        total += log_sum_exp(terms, n, m);
       }
-      total += log_sum_exp(terms, n);
     }
     return total;
   }
