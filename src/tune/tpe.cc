@@ -1,9 +1,13 @@
-// Tree-structured Parzen estimators. Finished trials are split at the γ-quantile of their losses
-// (γ(n) = min(⌈0.1·n⌉, 25), Optuna's default) into good and bad; each side becomes a Parzen
-// density over the unit cube (a truncated Gaussian per trial plus a wide prior; a categorical
-// kernel for categorical parameters); candidates drawn from the good density are ranked by
-// log l(x) − log g(x), the expected-improvement criterion. Running trials count as bad (a
-// constant liar), so parallel suggestions spread out.
+// Tree-structured Parzen estimators, with the estimator Optuna 5 uses by default. Finished trials
+// are split at the γ-quantile of their losses (γ(n) = min(⌈0.1·n⌉, 25)) into good and bad; each
+// side becomes a Parzen density over the unit cube: a truncated Gaussian per trial, its width the
+// larger gap to its neighbours along that dimension (the outermost ones: the inner gap), clipped
+// to [1/min(100, n + 2), 1], plus a wide prior; for categorical parameters a kernel that puts
+// 1 + 1/(n + 1) on the trial's category against 1/(n + 1) on each other. Components weigh 1,
+// except past 25 where the first ones in loss order weigh less (a ramp from 1/n up). Candidates
+// drawn from the good density are ranked by log l(x) − log g(x), the expected-improvement
+// criterion. Running trials count as bad (a constant liar), so parallel suggestions spread out.
+// Multivariate: one kernel per trial over all dimensions together (the same widths).
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -148,12 +152,11 @@ class TpeSampler : public Sampler {
       for (auto& x : p) x = unit(rng);
       return p;
     }
-    if (!multivariate_) sorted_.sync(h, space_.dims());
-    // Only the good side needs an order (by loss, earlier trial first on ties): its components are
-    // drawn by index. The rest, running trials included, is the bad side in any order.
+    sorted_.sync(h, space_.dims());
+    // Both sides in loss order (earlier trial first on ties), running trials last: a component's
+    // weight follows its place.
     const size_t n_good = std::min<size_t>(25, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(finished.size()))));
-    std::partial_sort(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end(),
-                      [&h](size_t a, size_t b) { return h[a].loss < h[b].loss || (h[a].loss == h[b].loss && a < b); });
+    std::sort(finished.begin(), finished.end(), [&h](size_t a, size_t b) { return h[a].loss < h[b].loss || (h[a].loss == h[b].loss && a < b); });
     std::vector<size_t> good(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good));
     std::vector<size_t> bad(finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end());
     bad.insert(bad.end(), pending.begin(), pending.end());
@@ -209,6 +212,10 @@ class TpeSampler : public Sampler {
     P.dims = space_.dims();
     const size_t n = members.size() + 1, D = P.dims;
     P.weight.assign(n, 1.0);
+    const size_t m = members.size();
+    if (m > 25)
+      for (size_t r = 0; r + 25 < m; ++r)
+        P.weight[r] = 1.0 / static_cast<double>(m) + (1.0 - 1.0 / static_cast<double>(m)) * (m == 26 ? 0.0 : static_cast<double>(r) / static_cast<double>(m - 26));
     P.weight.back() = kPriorWeight;
     double total = std::accumulate(P.weight.begin(), P.weight.end(), 0.0);
     for (auto& w : P.weight) w /= total;
@@ -224,25 +231,17 @@ class TpeSampler : public Sampler {
       double* mu = &P.mu[d * n];
       double* sigma = &P.sigma[d * n];
       for (size_t i = 0; i < members.size(); ++i) mu[i] = h[members[i]].u[d];
-      if (multivariate_) {
-        // Scott's rule over the whole cube: one width per dimension for every kernel.
-        double bw = 0.2 * std::pow(static_cast<double>(n), -1.0 / (static_cast<double>(D) + 4.0));
-        for (size_t i = 0; i < members.size(); ++i) sigma[i] = bw;
-        continue;
-      }
-      // The gap to the neighbouring centres, the prior's among them (after any centre equal to
-      // it), clipped to [1/min(100, n), 1]; the prior keeps its width.
       std::vector<size_t> order = by_centre(h, members, d);
-      const size_t prior = n - 1;
-      auto at = std::upper_bound(order.begin(), order.end(), kPriorMu, [mu](double v, size_t i) { return v < mu[i]; });
-      order.insert(at, prior);
-      const double lo = 1.0 / std::min(100.0, static_cast<double>(n)), hi = 1.0;
+      const size_t k_last = order.size() - 1;
+      const double lo = 1.0 / std::min(100.0, static_cast<double>(m) + 2.0);
       for (size_t k = 0; k < order.size(); ++k) {
         const size_t i = order[k];
-        if (i == prior) continue;
-        double left = mu[i] - (k > 0 ? mu[order[k - 1]] : 0.0);
-        double right = (k + 1 < order.size() ? mu[order[k + 1]] : 1.0) - mu[i];
-        sigma[i] = std::clamp(std::max(left, right), lo, hi);
+        const double left = mu[i] - (k > 0 ? mu[order[k - 1]] : 0.0);
+        const double right = (k < k_last ? mu[order[k + 1]] : 1.0) - mu[i];
+        double gap = std::max(left, right);
+        if (order.size() >= 2 && k == 0) gap = right;  // the outermost: not the gap to the edge
+        if (order.size() >= 2 && k == k_last) gap = left;
+        sigma[i] = std::clamp(gap, lo, 1.0);
       }
     }
     P.base.assign(n * D, 0.0);
@@ -262,8 +261,9 @@ class TpeSampler : public Sampler {
   // log of kernel i's density at x along categorical dimension d.
   double log_category_kernel(const Parzen& P, size_t i, size_t d, double x) const {
     const size_t k = d * P.weight.size() + i;
-    int c = category_of(d, x), K = levels_[d];
-    double p = P.category[k] < 0 ? 1.0 / K : (c == P.category[k] ? 0.5 : 0.0) + 0.5 / K;
+    const int c = category_of(d, x), K = levels_[d];
+    const double w0 = kPriorWeight / static_cast<double>(P.weight.size());  // prior weight / (n + 1)
+    const double p = P.category[k] < 0 ? 1.0 / K : ((c == P.category[k] ? 1.0 : 0.0) + w0) / (1.0 + K * w0);
     return std::log(p * K);  // per unit of u: the cell of a category is 1/K wide
   }
 
@@ -304,8 +304,10 @@ class TpeSampler : public Sampler {
       size_t i = multivariate_ ? joint : pick(rng);
       const size_t k = d * P.weight.size() + i;
       if (levels_[d] > 0) {
-        int K = levels_[d];
-        int c = P.category[k] >= 0 && unit(rng) < 0.5 ? P.category[k] : static_cast<int>(unit(rng) * K);
+        // The trial's category with probability 1/(1 + K·w0), else any, uniformly (log_category_kernel).
+        const int K = levels_[d];
+        const double w0 = kPriorWeight / static_cast<double>(P.weight.size());
+        const int c = P.category[k] >= 0 && unit(rng) < 1.0 / (1.0 + K * w0) ? P.category[k] : static_cast<int>(unit(rng) * K);
         x[d] = (std::min(c, K - 1) + 0.5) / K;
         continue;
       }
