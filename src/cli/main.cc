@@ -29,6 +29,9 @@ Tuning
   sweep FILE [--backend local|slurm] [--detach] [--output text|json]   Katib Experiment or native sweep
   sweep ls|show SWEEP [--plot DIR]|resume SWEEP|cancel SWEEP|validate FILE|DIR [--output text|json]
 
+Serving
+  serve [--model-repo DIR] [--port P] [--config FILE]   KServe v1 + Open Inference Protocol v2 daemon
+
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
   topo --plan --ranks N [--gpus-per-rank G] ...   where each rank's cores, GPUs and NIC go
@@ -72,6 +75,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "sweep") return cmd_sweep(rest);
     if (cmd == "launch") return cmd_launch(rest);
+    if (cmd == "serve") return cmd_serve(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);

@@ -15,6 +15,7 @@ enum class ErrorCode {
   kNotFound,       // a named thing (run, task, artifact) does not exist
   kFailed,         // an operation failed (I/O, subprocess, database)
   kConflict,       // the thing is owned by someone else (a run's driver lease)
+  kUnavailable,    // not ready yet, or shutting down: try again later
 };
 
 class Status {
@@ -36,6 +37,7 @@ inline Status InvalidInput(std::string m) { return {ErrorCode::kInvalidInput, st
 inline Status NotFound(std::string m) { return {ErrorCode::kNotFound, std::move(m)}; }
 inline Status Failed(std::string m) { return {ErrorCode::kFailed, std::move(m)}; }
 inline Status Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
+inline Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 
 // Result<T>: a value or the Status that explains why there is none.
 template <typename T>

@@ -144,6 +144,15 @@ class Gpt {
   // The sum of the B·Tn losses, without gradients.
   T evaluate(const std::int32_t* tokens, int B, int Tn, const T* p) { return forward(tokens, B, Tn, p); }
 
+  // The logits ([Tn][vocab]) of one sequence of Tn tokens (Tn ≤ context): position t predicts
+  // token t + 1. For generation; valid until the next call.
+  const std::vector<T>& logits(const std::int32_t* tokens, int Tn, const T* p) {
+    window_.assign(tokens, tokens + Tn);
+    window_.push_back(0);  // forward reads windows of Tn + 1; the last token is only a target
+    forward(window_.data(), 1, Tn, p);
+    return logits_;
+  }
+
  private:
   struct Layer {
     size_t ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fcw, fcb, fcpw, fcpb;
@@ -199,7 +208,7 @@ class Gpt {
   std::vector<ParamInfo> params_;
   std::vector<Layer> layers_;
   size_t wte_ = 0, wpe_ = 0, lnfw_ = 0, lnfb_ = 0, total_ = 0;
-  std::vector<std::int32_t> inputs_, targets_;
+  std::vector<std::int32_t> inputs_, targets_, window_;
   std::vector<std::vector<T>> resid_;  // resid_[l]: input of layer l; resid_.back(): after the last
   std::vector<Acts> acts_;
   Scratch scratch_;

@@ -85,6 +85,12 @@ class Mlp {
     return loss;
   }
 
+  // The logits of each row ([rows][classes]), valid until the next call.
+  const std::vector<T>& logits(const T* x, int rows, const T* p) {
+    forward(x, rows, p);
+    return acts_[dims_.size() - 1];
+  }
+
   // The argmax class of each row.
   std::vector<int> predict(const T* x, int rows, const T* p) {
     forward(x, rows, p);

@@ -1,0 +1,153 @@
+// `slipway serve`: the model serving daemon over a model repository (src/serve/).
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "core/files.h"
+#include "core/yaml_reader.h"
+#include "serve/http_server.h"
+#include "serve/repository.h"
+#include "serve/service.h"
+
+namespace slipway::cli {
+
+namespace fs = std::filesystem;
+using namespace slipway::serve;
+
+namespace {
+
+const char* kUsage =
+    "slipway serve [--model-repo DIR] [--port P] [--host ADDR] [--config FILE] [--port-file FILE]\n"
+    "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)";
+
+struct ServeConfig {
+  ServerOptions server;
+  RepositoryOptions repo;
+  std::chrono::milliseconds poll_interval{1000};
+  std::map<std::string, std::map<int, int>> traffic;  // model → version → percent, set at start
+};
+
+// The --config file: the server's limits, batching defaults, drift window and traffic splits.
+Status read_config(const std::string& path, ServeConfig* c) {
+  auto text = read_file(path);
+  if (!text.ok()) return text.status();
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(*text);
+  } catch (const YAML::Exception& e) {
+    return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (!doc.IsMap()) return InvalidInput(path + ": a serving config is a mapping (port, host, batching, models...)");
+  static const std::set<std::string> known = {"port", "host", "io_threads", "max_body_bytes", "max_header_bytes", "request_timeout_ms",
+                                              "max_connections", "drain_timeout_ms", "batching", "drift_window", "poll_interval_ms", "models"};
+  try {
+    for (const auto& kv : doc)
+      if (!known.count(kv.first.Scalar()))
+        return InvalidInput(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": unknown key '" + kv.first.Scalar() + "'");
+    if (doc["port"]) c->server.port = doc["port"].as<int>();
+    if (doc["host"]) c->server.host = doc["host"].Scalar();
+    if (doc["io_threads"]) c->server.io_threads = doc["io_threads"].as<int>();
+    if (doc["max_body_bytes"]) c->server.max_body_bytes = doc["max_body_bytes"].as<size_t>();
+    if (doc["max_header_bytes"]) c->server.max_header_bytes = doc["max_header_bytes"].as<size_t>();
+    if (doc["request_timeout_ms"]) c->server.request_timeout = std::chrono::milliseconds(doc["request_timeout_ms"].as<int>());
+    if (doc["max_connections"]) c->server.max_connections = doc["max_connections"].as<size_t>();
+    if (doc["drain_timeout_ms"]) c->server.drain_timeout = std::chrono::milliseconds(doc["drain_timeout_ms"].as<int>());
+    if (YAML::Node b = doc["batching"]) {
+      if (b["max_batch_size"]) c->repo.batch.max_batch_size = b["max_batch_size"].as<int>();
+      if (b["max_queue_delay_ms"]) c->repo.batch.max_queue_delay = std::chrono::microseconds(static_cast<std::int64_t>(b["max_queue_delay_ms"].as<double>() * 1000));
+    }
+    if (doc["drift_window"]) c->repo.drift_window = doc["drift_window"].as<size_t>();
+    if (doc["poll_interval_ms"]) c->poll_interval = std::chrono::milliseconds(doc["poll_interval_ms"].as<int>());
+    if (YAML::Node models = doc["models"])
+      for (const auto& m : models)
+        if (m.second["traffic"])
+          for (const auto& v : m.second["traffic"]) c->traffic[m.first.Scalar()][v.first.as<int>()] = v.second.as<int>();
+  } catch (const YAML::Exception& e) {
+    return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (c->server.port < 0 || c->server.port > 65535) return InvalidInput(path + ": port " + std::to_string(c->server.port) + " is not 0..65535");
+  if (c->repo.batch.max_batch_size < 1) return InvalidInput(path + ": batching.max_batch_size must be at least 1");
+  return Status::Ok();
+}
+
+}  // namespace
+
+int cmd_serve(const Args& args) {
+  po::options_description opts("serve options");
+  opts.add_options()("model-repo", po::value<std::string>(), "the model repository (default $SLIPWAY_HOME/models)")(
+      "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")("host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
+      "config", po::value<std::string>(), "serving config (YAML)")("port-file", po::value<std::string>(), "write the port listened on to this file");
+  po::positional_options_description pos;
+  po::variables_map vm;
+  int rc = 0;
+  if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
+  ServeConfig config;
+  if (vm.count("config"))
+    if (Status s = read_config(vm["config"].as<std::string>(), &config); !s.ok()) {
+      std::fprintf(stderr, "slipway serve: %s\n", s.message().c_str());
+      return 2;
+    }
+  if (vm.count("port")) config.server.port = vm["port"].as<int>();
+  if (vm.count("host")) config.server.host = vm["host"].as<std::string>();
+  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>()) : slipway_home() / "models";
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (!fs::is_directory(root)) {
+    std::fprintf(stderr, "slipway serve: the model repository %s is not a directory%s\n", root.string().c_str(), ec ? (": " + ec.message()).c_str() : "");
+    return 2;
+  }
+
+  Metrics metrics;
+  Repository repo(root, config.repo, metrics);
+  repo.poll();
+  for (const auto& [model, split] : config.traffic)
+    if (Status s = repo.set_traffic(model, split); !s.ok()) {
+      std::fprintf(stderr, "slipway serve: traffic of %s: %s\n", model.c_str(), s.message().c_str());
+      return 2;
+    }
+  Service service(repo, metrics, "0.1.0");
+  HttpServer server(service, config.server);
+  if (Status s = server.listen(); !s.ok()) {
+    std::fprintf(stderr, "slipway serve: %s\n", s.message().c_str());
+    return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
+  }
+  if (vm.count("port-file")) write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+  for (const auto& s : repo.index())
+    std::fprintf(stderr, "  %s version %d: %s%s\n", s.model.c_str(), s.version, s.state.c_str(), s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());
+  std::fprintf(stderr, "slipway serve: %s on %s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, /metrics)\n", root.string().c_str(),
+               config.server.host.c_str(), server.port());
+
+  // SIGTERM and SIGINT drain: no new connections, answer what is in flight, then exit 0.
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& e, int sig) {
+    if (e) return;
+    std::fprintf(stderr, "slipway serve: %s: draining\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.shutdown();
+  });
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] { signals_ioc.run(); });
+  std::thread watcher([&] {  // new version directories load, removed ones unload
+    while (!stopping) {
+      for (auto waited = std::chrono::milliseconds(0); waited < config.poll_interval && !stopping; waited += std::chrono::milliseconds(50))
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!stopping) repo.poll();
+    }
+  });
+  server.run();
+  stopping = true;
+  signals_ioc.stop();
+  signal_thread.join();
+  watcher.join();
+  repo.stop_all();
+  std::fprintf(stderr, "slipway serve: stopped\n");
+  return 0;
+}
+
+}  // namespace slipway::cli

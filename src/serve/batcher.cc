@@ -1,0 +1,120 @@
+#include "serve/batcher.h"
+
+namespace slipway::serve {
+
+namespace {
+
+double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+Batcher::Batcher(std::shared_ptr<Model> model, BatchPolicy policy, std::function<void(int, int)> on_batch)
+    : model_(std::move(model)), policy_(policy), on_batch_(std::move(on_batch)) {
+  if (!model_->info().batchable) policy_.max_batch_size = 1;
+  worker_ = std::thread([this] { loop(); });
+}
+
+Batcher::~Batcher() { stop(); }
+
+Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
+  const int rows = inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopping_) return Unavailable("the model version is being unloaded");
+    if (queue_.size() >= policy_.max_queue) return Unavailable("the model's queue is full (" + std::to_string(policy_.max_queue) + " requests); retry later");
+    queue_.push_back({std::move(inputs), std::move(parameters), std::move(done), std::chrono::steady_clock::now(), rows});
+  }
+  cv_.notify_one();
+  return Status::Ok();
+}
+
+void Batcher::stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+void Batcher::loop() {
+  std::unique_lock<std::mutex> l(mu_);
+  for (;;) {
+    cv_.wait(l, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty()) return;  // stopping, and nothing left to finish
+    // Rows of the requests that would join the oldest one: same parameters, within the size.
+    auto fitting_rows = [&] {
+      int rows = 0;
+      for (const auto& p : queue_) {
+        if (rows > 0 && (rows + p.rows > policy_.max_batch_size || p.parameters != queue_.front().parameters)) break;
+        rows += p.rows;
+      }
+      return rows;
+    };
+    const auto deadline = queue_.front().queued + policy_.max_queue_delay;
+    while (policy_.max_batch_size > 1 && !stopping_ && fitting_rows() < policy_.max_batch_size &&
+           cv_.wait_until(l, deadline) != std::cv_status::timeout) {
+    }
+    std::vector<Pending> batch;
+    int rows = 0;
+    while (!queue_.empty()) {
+      Pending& p = queue_.front();
+      if (!batch.empty() && (rows + p.rows > policy_.max_batch_size || p.parameters != batch.front().parameters)) break;
+      rows += p.rows;
+      batch.push_back(std::move(p));
+      queue_.pop_front();
+    }
+    l.unlock();
+    run(std::move(batch));
+    l.lock();
+  }
+}
+
+void Batcher::run(std::vector<Pending> batch) {
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::vector<Tensor>> outputs = std::vector<Tensor>{};
+  int rows = 0;
+  for (const auto& p : batch) rows += p.rows;
+  if (batch.size() == 1) {
+    outputs = model_->infer(batch[0].inputs, batch[0].parameters);
+  } else {
+    std::vector<Tensor> joined;
+    for (const Tensor& first : batch[0].inputs) {
+      std::vector<const Tensor*> parts;
+      for (const auto& p : batch)
+        for (const Tensor& t : p.inputs)
+          if (t.name == first.name) parts.push_back(&t);
+      auto j = concat_rows(parts);
+      if (!j.ok()) {
+        outputs = j.status();
+        break;
+      }
+      joined.push_back(std::move(*j));
+    }
+    if (outputs.ok()) outputs = model_->infer(joined, batch[0].parameters);
+  }
+  const double infer_seconds = seconds_between(start, std::chrono::steady_clock::now());
+  if (on_batch_) on_batch_(rows, static_cast<int>(batch.size()));
+  std::int64_t row = 0;
+  for (auto& p : batch) {
+    InferResult r;
+    r.queue_seconds = seconds_between(p.queued, start);
+    r.infer_seconds = infer_seconds;
+    r.batch_rows = rows;
+    if (!outputs.ok()) {
+      r.outputs = outputs.status();
+    } else if (batch.size() == 1) {
+      r.outputs = std::move(*outputs);
+    } else {
+      std::vector<Tensor> mine;
+      for (const Tensor& t : *outputs) mine.push_back(slice_rows(t, row, row + p.rows));
+      r.outputs = std::move(mine);
+    }
+    row += p.rows;
+    p.done(std::move(r));
+  }
+}
+
+}  // namespace slipway::serve

@@ -1,0 +1,70 @@
+// Dynamic batching of one served version: requests queue; a worker takes the oldest and waits up
+// to max_queue_delay for more, joins them along the first dimension up to max_batch_size rows,
+// runs the model once and hands each request its rows of the outputs. Works for v1 and v2 alike
+// (both arrive here as tensors). A model that does not batch gets one request per call.
+//
+// Thread-safe. `done` runs on the worker thread: it must only hand the result on.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "serve/model.h"
+
+namespace slipway::serve {
+
+struct BatchPolicy {
+  int max_batch_size = 32;                           // rows
+  std::chrono::microseconds max_queue_delay{1000};   // how long the oldest request may wait for company
+  size_t max_queue = 4096;                           // requests waiting; beyond it a request is refused (503)
+};
+
+struct InferResult {
+  Result<std::vector<Tensor>> outputs = std::vector<Tensor>{};
+  double queue_seconds = 0, infer_seconds = 0;
+  int batch_rows = 0;  // rows of the batch this request ran in
+};
+
+class Batcher {
+ public:
+  using Done = std::function<void(InferResult)>;
+  // on_batch(rows, requests) is told of every model call (the batch size histogram).
+  Batcher(std::shared_ptr<Model> model, BatchPolicy policy, std::function<void(int, int)> on_batch);
+  ~Batcher();
+  Batcher(const Batcher&) = delete;
+  Batcher& operator=(const Batcher&) = delete;
+
+  // Queues a request whose inputs passed check_inputs. Unavailable when the queue is full or the
+  // batcher is stopping; `done` is then never called.
+  Status submit(std::vector<Tensor> inputs, Json parameters, Done done);
+  // Finishes what is queued, then stops the worker.
+  void stop();
+
+ private:
+  struct Pending {
+    std::vector<Tensor> inputs;
+    Json parameters;
+    Done done;
+    std::chrono::steady_clock::time_point queued;
+    int rows;
+  };
+  void loop();
+  void run(std::vector<Pending> batch);
+
+  std::shared_ptr<Model> model_;
+  BatchPolicy policy_;
+  std::function<void(int, int)> on_batch_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  std::thread worker_;
+};
+
+}  // namespace slipway::serve

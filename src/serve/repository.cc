@@ -1,0 +1,249 @@
+#include "serve/repository.h"
+
+#include <algorithm>
+
+#include "core/files.h"
+
+namespace slipway::serve {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool is_version_dir(const fs::directory_entry& e) {
+  const std::string n = e.path().filename().string();
+  return e.is_directory() && !n.empty() && n.size() < 10 && n.find_first_not_of("0123456789") == std::string::npos && n != "0";
+}
+
+fs::file_time_type mtime_of(const fs::path& p) {
+  std::error_code ec;
+  auto t = fs::last_write_time(p, ec);
+  return ec ? fs::file_time_type{} : t;
+}
+
+}  // namespace
+
+bool valid_model_name(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.size() > 128) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+}
+
+Repository::Repository(fs::path root, RepositoryOptions options, Metrics& metrics) : root_(std::move(root)), options_(std::move(options)), metrics_(metrics) {}
+
+Repository::~Repository() { stop_all(); }
+
+void Repository::poll() {
+  std::lock_guard<std::mutex> one_at_a_time(poll_mu_);  // the watcher and the API's load may both poll
+  std::map<std::string, std::map<int, fs::path>> present;
+  std::error_code ec;
+  for (const auto& m : fs::directory_iterator(root_, ec)) {
+    const std::string name = m.path().filename().string();
+    if (!m.is_directory() || !valid_model_name(name)) continue;
+    std::error_code ec2;
+    for (const auto& v : fs::directory_iterator(m.path(), ec2))
+      if (is_version_dir(v)) present[name][std::stoi(v.path().filename().string())] = v.path();
+  }
+  std::vector<std::tuple<std::string, int, fs::path>> to_load;
+  std::vector<std::pair<std::string, int>> to_unload;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [name, versions] : present) {
+      if (unloaded_.count(name)) continue;
+      for (const auto& [v, dir] : versions) {
+        if (loaded_[name].count(v)) continue;
+        auto f = failed_.find({name, v});
+        if (f != failed_.end() && f->second.second == mtime_of(dir / "model.h5") && f->second.second != fs::file_time_type{}) continue;
+        to_load.emplace_back(name, v, dir);
+      }
+    }
+    for (const auto& [name, versions] : loaded_)
+      for (const auto& [v, lv] : versions)
+        if (!present.count(name) || !present[name].count(v)) to_unload.emplace_back(name, v);
+  }
+  for (const auto& [name, v] : to_unload) unload_version(name, v);
+  for (const auto& [name, v, dir] : to_load) load_version(name, v, dir);
+}
+
+void Repository::load_version(const std::string& model, int version, const fs::path& dir) {
+  const std::string where = model + " version " + std::to_string(version);
+  auto fail = [&](const std::string& reason) {
+    std::lock_guard<std::mutex> l(mu_);
+    failed_[{model, version}] = {reason, mtime_of(dir / "model.h5")};
+  };
+  Json config = Json::object();
+  if (fs::exists(dir / "config.json")) {
+    auto text = read_file((dir / "config.json").string());
+    config = text.ok() ? Json::parse(*text, nullptr, false) : Json();
+    if (!config.is_object()) return fail((dir / "config.json").string() + " is not a JSON object");
+  }
+  auto impl = load_model(dir, config);
+  if (!impl.ok()) return fail(impl.status().message());
+  auto lv = std::make_shared<LoadedVersion>();
+  lv->model = model;
+  lv->version = version;
+  lv->impl = std::shared_ptr<Model>(std::move(*impl));
+  lv->config = config;
+  BatchPolicy policy = options_.batch;
+  if (config.contains("max_batch_size") && config["max_batch_size"].is_number_integer()) policy.max_batch_size = std::max(1, config["max_batch_size"].get<int>());
+  if (config.contains("max_queue_delay_ms") && config["max_queue_delay_ms"].is_number())
+    policy.max_queue_delay = std::chrono::microseconds(static_cast<std::int64_t>(config["max_queue_delay_ms"].get<double>() * 1000));
+  const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
+  Metrics* metrics = &metrics_;
+  lv->batcher = std::make_unique<Batcher>(lv->impl, policy, [metrics, labels](int rows, int) { metrics->observe("slipway_inference_batch_size", labels, rows); });
+  if (config.contains("reference")) {
+    auto stats = feature_stats_from_json(config["reference"]);
+    if (!stats.ok()) return fail(where + ": " + stats.status().message());
+    lv->drift = std::make_unique<DriftMonitor>(std::move(*stats), options_.drift_window);
+  }
+  metrics_.set("slipway_model_version_ready", labels, 1);
+  std::lock_guard<std::mutex> l(mu_);
+  failed_.erase({model, version});
+  loaded_[model][version] = std::move(lv);
+}
+
+void Repository::unload_version(const std::string& model, int version) {
+  std::shared_ptr<LoadedVersion> lv;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    auto m = loaded_.find(model);
+    if (m == loaded_.end() || !m->second.count(version)) return;
+    lv = m->second[version];
+    m->second.erase(version);
+    if (m->second.empty()) loaded_.erase(m);
+    auto t = traffic_.find(model);
+    if (t != traffic_.end() && t->second.count(version)) traffic_.erase(t);  // a split naming a gone version no longer holds
+  }
+  lv->batcher->stop();  // finishes what it queued; requests in flight keep the version alive
+  const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
+  for (const char* family : {"slipway_model_version_ready", "slipway_model_feature_psi"}) metrics_.forget(family, labels);
+}
+
+Status Repository::load(const std::string& model) {
+  if (!valid_model_name(model)) return InvalidInput("'" + model + "' is not a model name");
+  if (!fs::is_directory(root_ / model)) return NotFound("model '" + model + "' is not in the repository " + root_.string());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    unloaded_.erase(model);
+    for (auto it = failed_.begin(); it != failed_.end();) it = it->first.first == model ? failed_.erase(it) : std::next(it);
+  }
+  poll();
+  std::lock_guard<std::mutex> l(mu_);
+  if (loaded_.count(model)) return Status::Ok();
+  for (const auto& [key, f] : failed_)
+    if (key.first == model) return Failed("model '" + model + "' version " + std::to_string(key.second) + " failed to load: " + f.first);
+  return NotFound("model '" + model + "' has no version directory (DIR/" + model + "/1/ with model.h5)");
+}
+
+Status Repository::unload(const std::string& model) {
+  std::vector<int> versions;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!loaded_.count(model) && !fs::is_directory(root_ / model)) return NotFound("model '" + model + "' is not in the repository");
+    unloaded_.insert(model);
+    for (const auto& [v, lv] : loaded_[model]) versions.push_back(v);
+    if (loaded_[model].empty()) loaded_.erase(model);
+  }
+  for (int v : versions) unload_version(model, v);
+  return Status::Ok();
+}
+
+std::vector<VersionStatus> Repository::index() const {
+  std::vector<VersionStatus> out;
+  std::lock_guard<std::mutex> l(mu_);
+  std::error_code ec;
+  for (const auto& m : fs::directory_iterator(root_, ec)) {
+    const std::string name = m.path().filename().string();
+    if (!m.is_directory() || !valid_model_name(name)) continue;
+    std::error_code ec2;
+    for (const auto& v : fs::directory_iterator(m.path(), ec2)) {
+      if (!is_version_dir(v)) continue;
+      const int version = std::stoi(v.path().filename().string());
+      VersionStatus s{name, version, "UNAVAILABLE", ""};
+      auto lm = loaded_.find(name);
+      if (lm != loaded_.end() && lm->second.count(version)) s.state = "READY";
+      else if (auto f = failed_.find({name, version}); f != failed_.end()) s.state = "FAILED", s.reason = f->second.first;
+      else if (unloaded_.count(name)) s.reason = "unloaded";
+      else s.reason = "not loaded yet";
+      out.push_back(s);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.model, a.version) < std::tie(b.model, b.version); });
+  return out;
+}
+
+std::optional<int> Repository::default_version(const std::string& model) const {
+  auto m = loaded_.find(model);
+  if (m == loaded_.end() || m->second.empty()) return std::nullopt;
+  if (options_.production_version)
+    if (auto p = options_.production_version(model); p && m->second.count(*p)) return p;
+  return m->second.rbegin()->first;
+}
+
+Result<std::shared_ptr<LoadedVersion>> Repository::route(const std::string& model, std::optional<int> version) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto m = loaded_.find(model);
+  if (m == loaded_.end()) {
+    if (fs::is_directory(root_ / model) && valid_model_name(model))
+      return Unavailable("model '" + model + "' is not ready" + (unloaded_.count(model) ? " (it was unloaded; POST /v2/repository/models/" + model + "/load)" : ""));
+    return NotFound("model '" + model + "' is not in the repository");
+  }
+  if (version) {
+    auto v = m->second.find(*version);
+    if (v == m->second.end()) return NotFound("model '" + model + "' has no ready version " + std::to_string(*version));
+    return v->second;
+  }
+  if (auto t = traffic_.find(model); t != traffic_.end()) {
+    int pick = static_cast<int>(std::uniform_int_distribution<int>(0, 99)(rng_));
+    for (const auto& [v, pct] : t->second) {
+      if (pick < pct && m->second.count(v)) return m->second[v];
+      pick -= pct;
+    }
+  }
+  auto d = default_version(model);
+  return m->second[*d];
+}
+
+std::vector<int> Repository::ready_versions(const std::string& model) const {
+  std::lock_guard<std::mutex> l(mu_);
+  std::vector<int> out;
+  if (auto m = loaded_.find(model); m != loaded_.end())
+    for (const auto& [v, lv] : m->second) out.push_back(v);
+  return out;
+}
+
+Status Repository::set_traffic(const std::string& model, const std::map<int, int>& percent) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (percent.empty()) {
+    traffic_.erase(model);
+    return Status::Ok();
+  }
+  auto m = loaded_.find(model);
+  if (m == loaded_.end()) return NotFound("model '" + model + "' is not loaded");
+  int total = 0;
+  for (const auto& [v, pct] : percent) {
+    if (!m->second.count(v)) return InvalidInput("model '" + model + "' has no ready version " + std::to_string(v));
+    if (pct < 0 || pct > 100) return InvalidInput("version " + std::to_string(v) + ": " + std::to_string(pct) + "% is not between 0 and 100");
+    total += pct;
+  }
+  if (total != 100) return InvalidInput("the traffic split sums to " + std::to_string(total) + "%, not 100%");
+  traffic_[model] = percent;
+  return Status::Ok();
+}
+
+std::map<int, int> Repository::traffic(const std::string& model) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto t = traffic_.find(model);
+  return t == traffic_.end() ? std::map<int, int>{} : t->second;
+}
+
+void Repository::stop_all() {
+  std::vector<std::shared_ptr<LoadedVersion>> all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [name, versions] : loaded_)
+      for (const auto& [v, lv] : versions) all.push_back(lv);
+  }
+  for (auto& lv : all) lv->batcher->stop();
+}
+
+}  // namespace slipway::serve
