@@ -31,6 +31,7 @@ Tuning
 
 Serving
   serve [--model-repo DIR] [--port P] [--config FILE]   KServe v1 + Open Inference Protocol v2 daemon
+  models ls|show NAME|promote NAME VERSION [--stage S]|rollback NAME   the model registry
 
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     if (cmd == "sweep") return cmd_sweep(rest);
     if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "serve") return cmd_serve(rest);
+    if (cmd == "models") return cmd_models(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);

@@ -6,6 +6,7 @@
 #include "cli/common.h"
 #include "core/files.h"
 #include "ml/mlp_checkpoint_eval.h"
+#include "ml/model_registry.h"
 #include "ml/softmax_classifier.h"
 #include "ml/table.h"
 
@@ -116,33 +117,25 @@ int ml_evaluate(const po::variables_map& vm) {
 }
 
 int ml_register(const po::variables_map& vm) {
-  fs::path repo = vm.count("repo") ? fs::path(vm["repo"].as<std::string>()) : slipway_home() / "models";
-  std::string name = vm["name"].as<std::string>();
-  fs::path dir = repo / name;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
-  int version = 0;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string n = e.path().filename().string();
-    if (!n.empty() && n.find_first_not_of("0123456789") == std::string::npos) version = std::max(version, std::stoi(n));
+  int rc = 0;
+  auto store = open_store_or_die(&rc);
+  if (!store) return rc;
+  RegisterRequest r;
+  r.model_file = vm["model"].as<std::string>();
+  r.name = vm["name"].as<std::string>();
+  r.repository = vm.count("repo") ? fs::path(vm["repo"].as<std::string>()) : slipway_home() / "models";
+  if (vm.count("metrics")) r.metrics_file = vm["metrics"].as<std::string>();
+  if (vm.count("reference")) r.reference_data = vm["reference"].as<std::string>();
+  r.stage = vm["stage"].as<std::string>();
+  if (const char* run = std::getenv("SLIPWAY_RUN_ID")) r.run_id = run;
+  if (const char* task = std::getenv("SLIPWAY_TASK")) r.task = task;
+  auto v = register_model(*store, r);
+  if (!v.ok()) {
+    std::fprintf(stderr, "slipway ml register: %s\n", v.status().message().c_str());
+    return v.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  ++version;
-  // Build the version in a temporary directory and rename it, so a server watching the repository
-  // never sees half a model.
-  fs::path tmp = dir / (".tmp-" + std::to_string(version));
-  fs::remove_all(tmp, ec);
-  fs::create_directories(tmp, ec);
-  std::string file = is_hdf5_file(vm["model"].as<std::string>()) ? "model.h5" : "model.json";
-  fs::copy_file(vm["model"].as<std::string>(), tmp / file, fs::copy_options::overwrite_existing, ec);
-  if (ec) return fail("cannot copy the model: " + ec.message());
-  Json meta = {{"name", name}, {"version", version}};
-  if (const char* run = std::getenv("SLIPWAY_RUN_ID")) meta["run"] = run;
-  write_file_atomic(tmp / "config.json", dump_json(meta, 2));
-  fs::rename(tmp, dir / std::to_string(version), ec);
-  if (ec) return fail("cannot publish version " + std::to_string(version) + ": " + ec.message());
-  if (vm.count("version-out")) write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(version));
-  std::printf("registered %s version %d in %s\n", name.c_str(), version, repo.string().c_str());
+  if (vm.count("version-out")) write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(v->version));
+  std::printf("registered %s version %d in %s (stage %s)\n", r.name.c_str(), v->version, r.repository.string().c_str(), v->stage.c_str());
   return 0;
 }
 
@@ -166,7 +159,10 @@ int cmd_ml(const Args& args) {
       "accuracy-out", po::value<std::string>(), "evaluate: where to write the accuracy")(
       "name", po::value<std::string>()->default_value("model"), "register: model name")(
       "repo", po::value<std::string>(), "register: model repository (default $SLIPWAY_HOME/models)")(
-      "version-out", po::value<std::string>(), "register: where to write the new version number");
+      "version-out", po::value<std::string>(), "register: where to write the new version number")(
+      "metrics", po::value<std::string>(), "register: the model's metrics (a JSON object file)")(
+      "reference", po::value<std::string>(), "register: its training data (HDF5 table), for drift monitoring")(
+      "stage", po::value<std::string>()->default_value("none"), "register: none, staging, production or archived");
   po::positional_options_description pos;
   pos.add("step", 1);
   po::variables_map vm;

@@ -1,16 +1,19 @@
 // `slipway serve`: the model serving daemon over a model repository (src/serve/).
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/files.h"
 #include "core/yaml_reader.h"
+#include "serve/http_client.h"
 #include "serve/http_server.h"
 #include "serve/repository.h"
 #include "serve/service.h"
@@ -24,7 +27,9 @@ namespace {
 
 const char* kUsage =
     "slipway serve [--model-repo DIR] [--port P] [--host ADDR] [--config FILE] [--port-file FILE]\n"
-    "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)";
+    "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)\n"
+    "slipway serve check MODEL VERSION --instances JSON [--model-repo DIR] [--prediction-out FILE] [--timeout SECONDS]\n"
+    "  waits until the daemon serving DIR has loaded the version (or serves it from a temporary one) and predicts over HTTP";
 
 struct ServeConfig {
   ServerOptions server;
@@ -76,9 +81,105 @@ Status read_config(const std::string& path, ServeConfig* c) {
   return Status::Ok();
 }
 
+// Running daemons announce themselves in DIR/.serve/PID.json, so `serve check` finds the one
+// serving a repository (a dot directory: the repository scan skips it).
+fs::path announcement(const fs::path& root) { return root / ".serve" / (std::to_string(::getpid()) + ".json"); }
+
+std::optional<int> running_daemon_port(const fs::path& root) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(root / ".serve", ec)) {
+    auto text = read_file(e.path());
+    Json j = text.ok() ? Json::parse(*text, nullptr, false) : Json();
+    if (!j.is_object() || !j.contains("pid") || !j.contains("port")) continue;
+    const auto pid = j["pid"].get<std::int64_t>();
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) return j["port"].get<int>();
+  }
+  return std::nullopt;
+}
+
+int check(const Args& args) {
+  po::options_description opts("serve check options");
+  opts.add_options()("model", po::value<std::string>()->required(), "model name")("version", po::value<int>()->required(), "model version")(
+      "instances", po::value<std::string>()->required(), "KServe v1 instances (JSON list)")("model-repo", po::value<std::string>(), "the model repository")(
+      "prediction-out", po::value<std::string>(), "where to write the prediction (JSON)")("timeout", po::value<double>()->default_value(30), "seconds to wait for the version");
+  po::positional_options_description pos;
+  pos.add("model", 1).add("version", 1);
+  po::variables_map vm;
+  int rc = 0;
+  if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
+  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>()) : slipway_home() / "models";
+  const std::string model = vm["model"].as<std::string>();
+  const int version = vm["version"].as<int>();
+  Json instances = Json::parse(vm["instances"].as<std::string>(), nullptr, false);
+  if (!instances.is_array()) {
+    std::fprintf(stderr, "slipway serve check: --instances must be a JSON list\n");
+    return 2;
+  }
+  // A daemon already serving the repository must pick the version up by itself; otherwise a
+  // temporary one on a free loopback port serves it for this one check.
+  std::optional<int> port = running_daemon_port(root);
+  const std::string served_by = port ? "the running daemon on port " + std::to_string(*port) : "a temporary daemon";
+  std::unique_ptr<Metrics> metrics;
+  std::unique_ptr<Repository> repo;
+  std::unique_ptr<Service> service;
+  std::unique_ptr<HttpServer> server;
+  std::thread server_thread;
+  if (!port) {
+    metrics = std::make_unique<Metrics>();
+    repo = std::make_unique<Repository>(root, RepositoryOptions{}, *metrics);
+    repo->poll();
+    service = std::make_unique<Service>(*repo, *metrics, "0.1.0");
+    ServerOptions o;
+    o.host = "127.0.0.1";
+    o.port = 0;
+    o.io_threads = 1;
+    server = std::make_unique<HttpServer>(*service, o);
+    if (Status s = server->listen(); !s.ok()) {
+      std::fprintf(stderr, "slipway serve check: %s\n", s.message().c_str());
+      return 1;
+    }
+    port = server->port();
+    server_thread = std::thread([&] { server->run(); });
+  }
+  auto stop = [&] {
+    if (!server) return;
+    server->shutdown();
+    server_thread.join();
+    repo->stop_all();
+  };
+  const std::string ready = "/v2/models/" + model + "/versions/" + std::to_string(version) + "/ready";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(vm["timeout"].as<double>() * 1000));
+  Result<HttpResult> r = Failed("not asked yet");
+  while (true) {
+    r = http_call("127.0.0.1", *port, "GET", ready);
+    if ((r.ok() && r->status == 200) || std::chrono::steady_clock::now() > deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!r.ok() || r->status != 200) {
+    stop();
+    std::fprintf(stderr, "slipway serve check: %s version %d is not ready on %s: %s\n", model.c_str(), version, served_by.c_str(),
+                 r.ok() ? r->body.c_str() : r.status().message().c_str());
+    return 1;
+  }
+  auto p = http_call("127.0.0.1", *port, "POST", "/v1/models/" + model + ":predict", Json{{"instances", instances}}.dump());
+  stop();
+  if (!p.ok() || p->status != 200) {
+    std::fprintf(stderr, "slipway serve check: the prediction failed: %s\n", p.ok() ? p->body.c_str() : p.status().message().c_str());
+    return 1;
+  }
+  Json out = Json::parse(p->body, nullptr, false);
+  out["served_by"] = served_by;
+  out["model"] = model;
+  out["version"] = version;
+  if (vm.count("prediction-out")) write_file_atomic(vm["prediction-out"].as<std::string>(), out.dump(2));
+  std::printf("%s version %d answered POST /v1/models/%s:predict on %s: %s\n", model.c_str(), version, model.c_str(), served_by.c_str(), p->body.c_str());
+  return 0;
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
+  if (!args.empty() && args[0] == "check") return check(Args(args.begin() + 1, args.end()));
   po::options_description opts("serve options");
   opts.add_options()("model-repo", po::value<std::string>(), "the model repository (default $SLIPWAY_HOME/models)")(
       "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")("host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
@@ -103,6 +204,25 @@ int cmd_serve(const Args& args) {
     return 2;
   }
 
+  // The registry's production versions, refreshed by the watcher: an unversioned request goes to
+  // "model X at stage production" when the registry names one.
+  auto store = Store::open(slipway_home());
+  std::mutex production_mu;
+  std::map<std::string, int> production;
+  auto refresh_production = [&] {
+    if (!store.ok()) return;
+    std::map<std::string, int> p;
+    for (const auto& v : (*store)->list_model_versions())
+      if (v.stage == "production") p[v.name] = v.version;
+    std::lock_guard<std::mutex> l(production_mu);
+    production = std::move(p);
+  };
+  refresh_production();
+  config.repo.production_version = [&](const std::string& model) -> std::optional<int> {
+    std::lock_guard<std::mutex> l(production_mu);
+    auto it = production.find(model);
+    return it == production.end() ? std::nullopt : std::optional<int>(it->second);
+  };
   Metrics metrics;
   Repository repo(root, config.repo, metrics);
   repo.poll();
@@ -118,6 +238,8 @@ int cmd_serve(const Args& args) {
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (vm.count("port-file")) write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+  fs::create_directories(root / ".serve", ec);
+  write_file_atomic(announcement(root), Json{{"pid", ::getpid()}, {"port", server.port()}, {"host", config.server.host}}.dump());
   for (const auto& s : repo.index())
     std::fprintf(stderr, "  %s version %d: %s%s\n", s.model.c_str(), s.version, s.state.c_str(), s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());
   std::fprintf(stderr, "slipway serve: %s on %s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, /metrics)\n", root.string().c_str(),
@@ -137,7 +259,9 @@ int cmd_serve(const Args& args) {
     while (!stopping) {
       for (auto waited = std::chrono::milliseconds(0); waited < config.poll_interval && !stopping; waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (!stopping) repo.poll();
+      if (stopping) break;
+      refresh_production();
+      repo.poll();
     }
   });
   server.run();
@@ -146,6 +270,7 @@ int cmd_serve(const Args& args) {
   signal_thread.join();
   watcher.join();
   repo.stop_all();
+  fs::remove(announcement(root), ec);
   std::fprintf(stderr, "slipway serve: stopped\n");
   return 0;
 }

@@ -131,4 +131,27 @@ struct TrialRecord {
   bool has_result() const { return (state == "SUCCEEDED" || state == "EARLY_STOPPED") && objective.has_value(); }
 };
 
+// A registered model version: where its files are (a model repository directory), what produced
+// it (run, task, artifact: its lineage), how it scored, its training data's reference statistics
+// (drift monitoring), and its stage: none, staging, production or archived.
+struct ModelVersionRecord {
+  std::string name;
+  int version = 0;
+  std::string run_id, task;
+  std::int64_t artifact_id = 0;  // 0: not an artifact of a run in this store
+  std::string uri, digest;
+  nlohmann::json metrics = nlohmann::json::object();
+  nlohmann::json reference = nlohmann::json::array();
+  std::string stage = "none";
+  std::int64_t created_ms = 0, stage_changed_ms = 0;
+};
+
+// One change of a version's stage, for the history and for rollback.
+struct StageEvent {
+  std::string name;
+  int version = 0;
+  std::string stage, reason;
+  std::int64_t at_ms = 0;
+};
+
 }  // namespace slipway

@@ -141,6 +141,30 @@ const std::vector<std::string>& schema_migrations() {
         message TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (sweep_id, number));
       )sql",
+      // 3: the model registry: registered versions with their lineage and stage history.
+      R"sql(
+      CREATE TABLE model_versions (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        run_id TEXT NOT NULL DEFAULT '',
+        task TEXT NOT NULL DEFAULT '',
+        artifact_id INTEGER NOT NULL DEFAULT 0,
+        uri TEXT NOT NULL,
+        digest TEXT NOT NULL DEFAULT '',
+        metrics TEXT NOT NULL DEFAULT '{}',
+        reference TEXT NOT NULL DEFAULT '[]',
+        stage TEXT NOT NULL DEFAULT 'none',
+        created_ms INTEGER NOT NULL,
+        stage_changed_ms INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (name, version));
+      CREATE TABLE model_stage_events (
+        name TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        stage TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        at_ms INTEGER NOT NULL);
+      CREATE INDEX model_stage_events_by_name ON model_stage_events(name, at_ms);
+      )sql",
   };
   return kMigrations;
 }

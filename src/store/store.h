@@ -97,6 +97,16 @@ class Store {
   Status upsert_trial(const TrialRecord& t);
   std::vector<TrialRecord> list_trials(const std::string& sweep_id);
 
+  // The model registry (model_store.cc).
+  Status insert_model_version(const ModelVersionRecord& v);
+  Result<ModelVersionRecord> get_model_version(const std::string& name, int version);
+  std::vector<ModelVersionRecord> list_model_versions(const std::string& name = "");
+  // Moves a version to a stage (none, staging, production, archived). Promoting to production
+  // archives the version that was there, so a model has at most one production version.
+  Status set_model_stage(const std::string& name, int version, const std::string& stage, const std::string& reason);
+  std::optional<int> production_version(const std::string& name);
+  std::vector<StageEvent> stage_history(const std::string& name);
+
  private:
   Store(std::filesystem::path home, std::unique_ptr<Db> db) : home_(std::move(home)), db_(std::move(db)) {}
   std::filesystem::path home_;

@@ -1,0 +1,107 @@
+#include "ml/model_registry.h"
+
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/hash.h"
+#include "h5/h5file.h"
+#include "ml/feature_stats.h"
+#include "ml/mlp_checkpoint_eval.h"
+
+namespace slipway {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Reference statistics of the training split of a `slipway data import table` file.
+Result<Json> reference_of(const std::string& path) {
+  auto f = h5::File::open_read(path);
+  if (!f.ok()) return InvalidInput("reference data: " + f.status().message());
+  auto shape = f->shape("train/features");
+  if (!shape.ok() || shape->size() != 2) return InvalidInput("reference data " + path + " has no train/features table (make it with `slipway data import table`)");
+  std::vector<float> x;
+  SLIPWAY_RETURN_IF_ERROR(f->read("train/features", &x));
+  const size_t rows = (*shape)[0], cols = (*shape)[1];
+  Json names = Json::parse(f->attr_string("features").value_or("[]"), nullptr, false);
+  std::vector<std::string> features;
+  for (size_t c = 0; c < cols; ++c)
+    features.push_back(names.is_array() && c < names.size() && names[c].is_string() ? names[c].get<std::string>() : "feature_" + std::to_string(c));
+  std::vector<std::vector<double>> data(rows, std::vector<double>(cols));
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c) data[r][c] = x[r * cols + c];
+  return feature_stats_to_json(compute_feature_stats(features, data));
+}
+
+int next_version(Store& store, const fs::path& dir, const std::string& name) {
+  int version = 0;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string n = e.path().filename().string();
+    if (!n.empty() && n.size() < 10 && n.find_first_not_of("0123456789") == std::string::npos) version = std::max(version, std::stoi(n));
+  }
+  for (const auto& v : store.list_model_versions(name)) version = std::max(version, v.version);
+  return version + 1;
+}
+
+}  // namespace
+
+Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r) {
+  if (r.name.empty() || r.name[0] == '.' || r.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
+    return InvalidInput("model name '" + r.name + "' must be letters, digits, '_', '.' or '-'");
+  if (!is_hdf5_file(r.model_file)) return InvalidInput(r.model_file + " is not a `slipway train` checkpoint (HDF5); only those can be served");
+  ModelVersionRecord v;
+  v.name = r.name;
+  v.stage = r.stage;
+  v.run_id = r.run_id;
+  v.task = r.task;
+  if (!r.metrics_file.empty()) {
+    auto text = read_file(r.metrics_file);
+    if (!text.ok()) return text.status();
+    v.metrics = Json::parse(*text, nullptr, false);
+    if (!v.metrics.is_object()) return InvalidInput(r.metrics_file + " is not a JSON object of metrics");
+  }
+  if (!r.reference_data.empty()) {
+    auto ref = reference_of(r.reference_data);
+    if (!ref.ok()) return ref.status();
+    v.reference = *ref;
+  }
+  auto digest = digest_path(r.model_file);
+  if (!digest.ok()) return digest.status();
+  v.digest = digest->sha256;
+  if (auto a = store.find_artifact_by_uri(fs::absolute(r.model_file).string())) v.artifact_id = a->id;
+
+  const fs::path dir = r.repository / r.name;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Failed("cannot create " + dir.string() + ": " + ec.message());
+  // Another registration may take the same number between the scan and the rename: try the next.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    v.version = next_version(store, dir, r.name) + attempt;
+    const fs::path tmp = dir / (".tmp-" + std::to_string(v.version) + "-" + std::to_string(::getpid()));
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp, ec);
+    fs::copy_file(r.model_file, tmp / "model.h5", fs::copy_options::overwrite_existing, ec);
+    if (ec) return Failed("cannot copy the model into " + tmp.string() + ": " + ec.message());
+    Json config = {{"name", r.name}, {"version", v.version}, {"digest", v.digest}};
+    if (!v.run_id.empty()) config["run"] = v.run_id;
+    if (!v.reference.empty()) config["reference"] = v.reference;
+    SLIPWAY_RETURN_IF_ERROR(write_file_atomic(tmp / "config.json", dump_json(config, 2)));
+    fs::rename(tmp, dir / std::to_string(v.version), ec);
+    if (ec) {
+      fs::remove_all(tmp, ec);
+      continue;
+    }
+    v.uri = fs::absolute(dir / std::to_string(v.version)).string();
+    v.created_ms = now_ms();
+    if (Status s = store.insert_model_version(v); !s.ok()) {
+      fs::remove_all(v.uri, ec);  // a version the registry does not know must not be served
+      return s;
+    }
+    return v;
+  }
+  return Failed("could not find a free version number under " + dir.string());
+}
+
+}  // namespace slipway

@@ -1,0 +1,29 @@
+// Registering a trained model: the version is published into a model repository directory (what
+// `slipway serve` serves) and recorded in the store's registry with its lineage (the run, task
+// and artifact that produced it), its metrics, its training data's reference statistics (for the
+// daemon's drift monitoring) and a stage.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "core/status.h"
+#include "store/store.h"
+
+namespace slipway {
+
+struct RegisterRequest {
+  std::string model_file;          // a `slipway train` checkpoint (HDF5)
+  std::string name;
+  std::filesystem::path repository;
+  std::string metrics_file;        // JSON object of metrics, optional
+  std::string reference_data;      // the training data (`slipway data import table` HDF5), optional
+  std::string stage = "none";
+  std::string run_id, task;        // lineage: who produced it (a task's SLIPWAY_RUN_ID / SLIPWAY_TASK)
+};
+
+// Publishes DIR/<name>/<next version>/ (model.h5 + config.json, built aside and renamed into
+// place, so a watching daemon never sees half a version) and records it in the store.
+Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r);
+
+}  // namespace slipway
