@@ -82,8 +82,13 @@ class MlpModel : public Model {
   std::vector<std::vector<double>> feature_rows(const std::vector<Tensor>& inputs) const override {
     const Tensor& in = inputs[0];
     const size_t F = static_cast<size_t>(in.shape[1]);
+    // As the model sees them: FP32, the precision the training data and its statistics were kept in.
     std::vector<std::vector<double>> rows;
-    for (size_t i = 0; i + F <= in.numbers.size(); i += F) rows.emplace_back(in.numbers.begin() + static_cast<std::ptrdiff_t>(i), in.numbers.begin() + static_cast<std::ptrdiff_t>(i + F));
+    for (size_t i = 0; i + F <= in.numbers.size(); i += F) {
+      std::vector<double> row;
+      for (size_t f = 0; f < F; ++f) row.push_back(static_cast<float>(in.numbers[i + f]));
+      rows.push_back(std::move(row));
+    }
     return rows;
   }
 

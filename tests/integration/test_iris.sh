@@ -10,7 +10,7 @@ run_json "$WORK/r1.json" "$IRIS" -p data="$WORK/iris.csv"
 expect_eq "$rc" 0 "iris run exits 0"
 expect_eq "$(json "$WORK/r1.json" "d['state']")" SUCCEEDED "iris run state"
 expect_eq "$(json "$WORK/r1.json" "sorted(t['name'] for t in d['tasks'])")" \
-  "['evaluate', 'load', 'prepare', 'register', 'report', 'train', 'validate']" "iris tasks"
+  "['evaluate', 'load', 'prepare', 'register', 'report', 'serve', 'train', 'validate']" "iris tasks"
 acc=$(json "$WORK/r1.json" "d['metrics']['train']['valid_accuracy']")
 python3 -c "import sys; sys.exit(0 if $acc >= 0.9 else 1)" || fail "accuracy $acc below 0.9"
 pass "validation accuracy $acc recorded as a metric"
@@ -29,7 +29,7 @@ expect_eq "$(json "$WORK/r1.json" "all(not t['cached'] for t in d['tasks'])")" T
 run_json "$WORK/r2.json" "$IRIS" -p data="$WORK/iris.csv"
 expect_eq "$rc" 0 "second run exits 0"
 expect_eq "$(json "$WORK/r2.json" "sorted(t['name'] for t in d['tasks'] if t['cached'])")" \
-  "['evaluate', 'load', 'prepare', 'train', 'validate']" "second run is cached (register and report opt out)"
+  "['evaluate', 'load', 'prepare', 'train', 'validate']" "second run is cached (register, serve and report opt out)"
 expect_eq "$(json "$WORK/r2.json" "[t['attempts'] for t in d['tasks'] if t['name']=='train'][0]")" 0 "cached train made no attempt"
 
 # Change one measurement: everything downstream of the data must run again.
