@@ -47,6 +47,7 @@ bench: build
 	bash bench/allreduce.sh $(BUILD)
 	bash bench/train_gpt_gpu.sh $(BUILD)
 	bash bench/hpo.sh $(BUILD)
+	bash bench/serve.sh $(BUILD)
 
 fmt:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')

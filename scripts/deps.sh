@@ -7,7 +7,8 @@ packages=(build-essential cmake pkg-config clang libclang-rt-dev
           libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
           libboost-program-options-dev libboost-dev libgtest-dev googletest
           python3 procps sqlite3 slurm-wlm munge libopenmpi-dev openmpi-bin
-          libhwloc-dev hwloc python3-torch libhdf5-dev hdf5-tools libopenblas-dev)
+          libhwloc-dev hwloc python3-torch libhdf5-dev hdf5-tools libopenblas-dev
+          curl python3-requests)
 
 missing=()
 for p in "${packages[@]}"; do
