@@ -96,9 +96,15 @@ void Repository::load_version(const std::string& model, int version, const fs::p
     lv->drift = std::make_unique<DriftMonitor>(std::move(*stats), options_.drift_window);
   }
   metrics_.set("slipway_model_version_ready", labels, 1);
-  std::lock_guard<std::mutex> l(mu_);
-  failed_.erase({model, version});
-  loaded_[model][version] = std::move(lv);
+  std::shared_ptr<LoadedVersion> replaced;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    failed_.erase({model, version});
+    auto& slot = loaded_[model][version];
+    replaced = std::move(slot);
+    slot = std::move(lv);
+  }
+  if (replaced) replaced->batcher->stop();  // a reload: the old instance finishes its queue, new requests go to the new one
 }
 
 void Repository::unload_version(const std::string& model, int version) {
@@ -121,10 +127,17 @@ void Repository::unload_version(const std::string& model, int version) {
 Status Repository::load(const std::string& model) {
   if (!valid_model_name(model)) return InvalidInput("'" + model + "' is not a model name");
   if (!fs::is_directory(root_ / model)) return NotFound("model '" + model + "' is not in the repository " + root_.string());
+  std::vector<std::pair<int, fs::path>> reload;  // the repository extension's load of a loaded model reloads it from disk
   {
     std::lock_guard<std::mutex> l(mu_);
     unloaded_.erase(model);
     for (auto it = failed_.begin(); it != failed_.end();) it = it->first.first == model ? failed_.erase(it) : std::next(it);
+    if (auto m = loaded_.find(model); m != loaded_.end())
+      for (const auto& [v, lv] : m->second) reload.emplace_back(v, root_ / model / std::to_string(v));
+  }
+  {
+    std::lock_guard<std::mutex> one_at_a_time(poll_mu_);
+    for (const auto& [v, dir] : reload) load_version(model, v, dir);
   }
   poll();
   std::lock_guard<std::mutex> l(mu_);

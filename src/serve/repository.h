@@ -2,7 +2,8 @@
 // (`slipway ml register` publishes them atomically). Every version present is loaded; polling the
 // directory (portable to NFS and Lustre, where inotify does not see other nodes' writes) loads
 // versions that appear and unloads those that go. The OIP repository extension's load and unload
-// act on a whole model; an unloaded model stays unloaded until it is loaded again.
+// act on a whole model: load (re)reads every version from disk, replacing a loaded one once the
+// new instance is ready; an unloaded model stays unloaded until it is loaded again.
 //
 // Requests without a version go to the model's traffic split (a canary) if one is set, else to
 // the version at stage production in the registry, else to the newest.

@@ -63,6 +63,8 @@ sleep 1.5  # a poll of the directory must not bring it back by itself
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/models/iris/ready")" 503 "and stays unloaded"
 curl -s -X POST "$BASE/v2/repository/models/iris/load" > /dev/null
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/v2/models/iris/ready")" 200 "load brings it back"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/v2/repository/models/iris/load")" 200 "load of a loaded model reloads it from disk"
+expect_eq "$(curl -s -X POST "$BASE/v1/models/iris:predict" -d '{"instances": [[6.2, 3.4, 5.4, 2.3]]}')" '{"predictions":[2]}' "and it answers after the reload"
 
 # The char transformer: train a small one, register it, generate.
 "$SLIPWAY" data import text "$SLIPWAY_SOURCE_DIR/data/coriolanus.txt" -o text.h5 --valid-fraction 0.1 > /dev/null
