@@ -1,7 +1,7 @@
 #include "serve/service.h"
 
 #include <chrono>
-#include <regex>
+#include <set>
 
 #include "core/strings.h"
 
@@ -61,11 +61,21 @@ Service::Service(Repository& repo, Metrics& metrics, std::string version) : repo
 void Service::handle(const HttpRequest& req, Reply reply) {
   std::string path = req.target.substr(0, req.target.find('?'));
   const std::string& m = req.method;
-  static const std::regex v2_model(R"(^/v2/models/([^/]+)(?:/versions/([^/]+))?(/ready|/infer)?$)");
-  static const std::regex v1_model(R"(^/v1/models/([^/:]+)(:predict)?$)");
-  static const std::regex repo_action(R"(^/v2/repository/models/([^/]+)/(load|unload)$)");
-  static const std::regex slipway_model(R"(^/slipway/v1/models/([^/]+)(/traffic)?$)");
-  std::smatch g;
+  // Routes are matched on the path's segments (no std::regex: its recursive matcher can exhaust
+  // the stack on a long hostile path).
+  std::vector<std::string> seg;
+  for (size_t i = 1; i <= path.size();) {
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    seg.push_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  auto is = [&](std::initializer_list<const char*> prefix) {
+    size_t k = 0;
+    for (const char* p : prefix)
+      if (k >= seg.size() || seg[k++] != p) return false;
+    return true;
+  };
   auto method_not_allowed = [&](const std::string& allowed) {
     reply(json_response(Json{{"error", m + " is not allowed on " + path + "; use " + allowed}}, 405));
   };
@@ -93,15 +103,22 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     }
     return reply(json_response(out));
   }
-  if (std::regex_match(path, g, repo_action)) {
+  if (is({"v2", "repository", "models"}) && seg.size() == 5 && (seg[4] == "load" || seg[4] == "unload")) {
     if (m != "POST") return method_not_allowed("POST");
-    Status s = g[2] == "load" ? repo_.load(g[1]) : repo_.unload(g[1]);
+    Status s = seg[4] == "load" ? repo_.load(seg[3]) : repo_.unload(seg[3]);
     return reply(s.ok() ? json_response(Json::object()) : error_response(s));
   }
-  if (std::regex_match(path, g, v2_model)) {
-    auto version = version_of(g[2]);
+  // /v2/models/{m}[/versions/{v}][/ready|/infer]
+  if (is({"v2", "models"}) && seg.size() >= 3 && !seg[2].empty()) {
+    const std::string model = seg[2];
+    size_t k = 3;
+    std::string version_text, action;
+    if (seg.size() >= 5 && seg[3] == "versions") version_text = seg[4], k = 5;
+    if (k < seg.size()) action = "/" + seg[k++];
+    if (k != seg.size() || (!action.empty() && action != "/ready" && action != "/infer"))
+      return reply(json_response(Json{{"error", "no such endpoint: " + m + " " + path}}, 404));
+    auto version = version_of(version_text);
     if (!version.ok()) return reply(error_response(version.status()));
-    const std::string model = g[1], action = g[3];
     if (action == "/infer") {
       if (m != "POST") return method_not_allowed("POST");
       return infer_v2(model, *version, req.body, std::move(reply));
@@ -121,9 +138,11 @@ void Service::handle(const HttpRequest& req, Reply reply) {
       if (s.state == "READY") names.insert(s.model);
     return reply(json_response(Json{{"models", names}}));
   }
-  if (std::regex_match(path, g, v1_model)) {
-    const std::string model = g[1];
-    if (g[2].matched) {
+  if (is({"v1", "models"}) && seg.size() == 3 && !seg[2].empty()) {
+    const std::string suffix = ":predict";
+    const bool predict = seg[2].size() > suffix.size() && seg[2].compare(seg[2].size() - suffix.size(), suffix.size(), suffix) == 0;
+    const std::string model = predict ? seg[2].substr(0, seg[2].size() - suffix.size()) : seg[2];
+    if (predict) {
       if (m != "POST") return method_not_allowed("POST");
       return predict_v1(model, req.body, std::move(reply));
     }
@@ -132,9 +151,9 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound) return reply(error_response(lv.status()));
     return reply(json_response(Json{{"name", model}, {"ready", lv.ok()}}, lv.ok() ? 200 : 503));
   }
-  if (std::regex_match(path, g, slipway_model)) {
-    if (g[2].matched) return m == "PUT" ? reply(set_traffic(g[1], req.body)) : method_not_allowed("PUT");
-    return m == "GET" ? reply(model_status(g[1])) : method_not_allowed("GET");
+  if (is({"slipway", "v1", "models"}) && (seg.size() == 4 || (seg.size() == 5 && seg[4] == "traffic")) && !seg[3].empty()) {
+    if (seg.size() == 5) return m == "PUT" ? reply(set_traffic(seg[3], req.body)) : method_not_allowed("PUT");
+    return m == "GET" ? reply(model_status(seg[3])) : method_not_allowed("GET");
   }
   reply(json_response(Json{{"error", "no such endpoint: " + m + " " + path}}, 404));
 }

@@ -26,7 +26,7 @@ start_daemon() {  # start_daemon [ARGS...]: a daemon on a free port; sets PID, P
   BASE="http://127.0.0.1:$PORT"
 }
 start_daemon
-trap 'kill $PID 2>/dev/null; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
 
 expect_eq "$(curl -s -X POST "$BASE/v1/models/iris:predict" -d '{"instances": [[5.1, 3.5, 1.4, 0.2], [6.2, 3.4, 5.4, 2.3]]}')" \
   '{"predictions":[0,2]}' "curl: POST /v1/models/iris:predict"

@@ -10,7 +10,7 @@ expect_eq "$rc" 0 "the iris pipeline registers a model to serve"
 printf 'request_timeout_ms: 2000\nmax_header_bytes: 8192\nio_threads: 2\n' > serve.yaml
 "$SLIPWAY" serve --port 0 --port-file port --config serve.yaml > serve.log 2>&1 &
 PID=$!
-trap 'kill $PID 2>/dev/null; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
+trap 'kill $PID 2>/dev/null || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
 [ -s port ] || fail "the daemon did not start: $(cat serve.log)"
 python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/serve_soak.py" "$(cat port)" "$PID" 20

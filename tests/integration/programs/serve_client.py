@@ -78,6 +78,8 @@ elif step == "invalid":
     check(r.status_code == 405, "GET on infer: 405")
     r = session.get(base + "/nope")
     check(r.status_code == 404 and "error" in r.json(), "unknown endpoint: 404 with an error object")
+    r = session.get(base + "/v2/models/" + "a" * 12000 + "/versions/" + "1" * 40 + "/ready")
+    check(r.status_code in (404, 431), f"a 12,000-character path: {r.status_code}")
     r = session.post(base + "/v1/models/iris:predict", json={"instances": [[5.1, 3.5, 1.4, 0.2]]})
     check(r.status_code == 200, "the daemon still answers after every bad request")
 
