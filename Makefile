@@ -33,11 +33,13 @@ unit: build
 integration: build
 	cd $(BUILD) && ctest --output-on-failure -L integration
 
-# libFuzzer over the spec parser and validator, with ASan and UBSan, for a bounded time.
+# libFuzzer over the spec parser and validator, and over OIP request tensors, with ASan and
+# UBSan, for a bounded time each.
 fuzz: deps
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_FUZZ=ON -DSLIPWAY_BUILD_TESTS=OFF -DSLIPWAY_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer oip_fuzzer
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/spec_fuzzer $(FUZZ_SECONDS)
+	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/oip_fuzzer $(FUZZ_SECONDS)
 
 bench: build
 	bash bench/engine_throughput.sh $(BUILD)/slipway

@@ -1,5 +1,6 @@
 #include "serve/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -122,8 +123,11 @@ Json tensor_to_json(const Tensor& t) {
     for (double v : t.numbers) data.push_back(v != 0);
   } else if (t.datatype.rfind("FP", 0) == 0) {
     for (double v : t.numbers) data.push_back(v);
+  } else if (t.datatype.rfind("UINT", 0) == 0) {
+    // Clamped below 2^64 and 2^63: converting a double at or past either is undefined.
+    for (double v : t.numbers) data.push_back(static_cast<std::uint64_t>(std::clamp(v, 0.0, 18446744073709549568.0)));
   } else {
-    for (double v : t.numbers) data.push_back(static_cast<std::int64_t>(v));
+    for (double v : t.numbers) data.push_back(static_cast<std::int64_t>(std::clamp(v, -9223372036854775808.0, 9223372036854774784.0)));
   }
   j["data"] = std::move(data);
   return j;
