@@ -3,7 +3,8 @@
 # `kserve`, uvicorn) serving the same iris MLP's predictions, with wrk on loopback at concurrency
 # 1, 16 and 64, over KServe v1 (:predict) and Open Inference Protocol v2 (/infer); and slipway's
 # /v2/health/live as the loopback ceiling (an endpoint that does no work). slipway runs twice:
-# without a batching delay, and with dynamic batching (max_queue_delay 1 ms).
+# with its default (no batching delay: an idle model answers at once, a busy one batches what
+# queued), and with a 1 ms batching delay.
 #
 #   bash bench/serve.sh [BUILD_DIR] [SECONDS]
 set -euo pipefail
@@ -67,7 +68,7 @@ for mode in nodelay batching; do
   "$build/slipway" serve --port 18090 --config "$work/serve.yaml" > "$work/slipway.log" 2>&1 &
   pids+=($!)
   wait_ready http://127.0.0.1:18090/v2/models/iris/ready
-  name="slipway ($([ "$mode" == batching ] && echo "batching 1 ms" || echo "no batching delay"))"
+  name="slipway ($([ "$mode" == batching ] && echo "batching delay 1 ms" || echo "default"))"
   measure "$name" v1 http://127.0.0.1:18090/v1/models/iris:predict "$work/v1.lua"
   measure "$name" v2 http://127.0.0.1:18090/v2/models/iris/infer "$work/v2.lua"
   [ "$mode" == nodelay ] && measure "slipway" "no-op (GET /v2/health/live)" http://127.0.0.1:18090/v2/health/live ""
@@ -93,7 +94,7 @@ print()
 print("| protocol | concurrency | slipway req/s ÷ KServe | slipway p99 ÷ KServe p99 |")
 print("|---|---:|---:|---:|")
 for r in rows:
-    if r["server"] == "slipway (no batching delay)" and (r["protocol"], r["c"]) in kserve:
+    if r["server"] == "slipway (default)" and (r["protocol"], r["c"]) in kserve:
         k = kserve[(r["protocol"], r["c"])]
         print("| %s | %d | %.1f× | %.2f |" % (r["protocol"], r["c"], r["rps"] / k["rps"], r["p99_ms"] / k["p99_ms"]))
 PY

@@ -20,6 +20,21 @@ Batcher::~Batcher() { stop(); }
 
 Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
   const int rows = inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
+  if (policy_.max_queue_delay.count() == 0 && model_->info().batchable) {
+    std::unique_lock<std::mutex> running(run_mu_, std::try_to_lock);
+    bool idle = false;
+    if (running.owns_lock()) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopping_) return Unavailable("the model version is being unloaded");
+      idle = queue_.empty();
+    }
+    if (idle) {
+      std::vector<Pending> one;
+      one.push_back({std::move(inputs), std::move(parameters), std::move(done), std::chrono::steady_clock::now(), rows});
+      run(std::move(one));
+      return Status::Ok();
+    }
+  }
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return Unavailable("the model version is being unloaded");
@@ -67,7 +82,10 @@ void Batcher::loop() {
       queue_.pop_front();
     }
     l.unlock();
-    run(std::move(batch));
+    {
+      std::lock_guard<std::mutex> running(run_mu_);
+      run(std::move(batch));
+    }
     l.lock();
   }
 }

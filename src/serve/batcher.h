@@ -3,7 +3,12 @@
 // runs the model once and hands each request its rows of the outputs. Works for v1 and v2 alike
 // (both arrive here as tensors). A model that does not batch gets one request per call.
 //
-// Thread-safe. `done` runs on the worker thread: it must only hand the result on.
+// With no queue delay (the default) a request that finds the model idle and nothing queued runs
+// at once on the submitting thread, saving two thread hand-offs; under load requests queue while
+// the model runs and the worker joins them: batches grow with the load, never waiting for it.
+//
+// Thread-safe. `done` runs on the worker thread or the submitting one: it must only hand the
+// result on.
 #pragma once
 
 #include <chrono>
@@ -21,7 +26,7 @@ namespace slipway::serve {
 
 struct BatchPolicy {
   int max_batch_size = 32;                           // rows
-  std::chrono::microseconds max_queue_delay{1000};   // how long the oldest request may wait for company
+  std::chrono::microseconds max_queue_delay{0};      // how long the oldest request may wait for company
   size_t max_queue = 4096;                           // requests waiting; beyond it a request is refused (503)
 };
 
@@ -60,6 +65,7 @@ class Batcher {
   std::shared_ptr<Model> model_;
   BatchPolicy policy_;
   std::function<void(int, int)> on_batch_;
+  std::mutex run_mu_;  // held while the model runs: one call at a time, worker or inline
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;

@@ -103,6 +103,15 @@ TEST(Batcher, JoinsConcurrentRequestsAndGivesEachItsRows) {
   EXPECT_EQ(b.submit({x}, Json::object(), [](InferResult) {}).code(), ErrorCode::kUnavailable) << "a stopped batcher refuses work";
 }
 
+TEST(Batcher, RunsARequestAtOnceWhenTheModelIsIdleAndNothingWaits) {
+  auto model = std::make_shared<Doubler>();
+  Batcher b(model, BatchPolicy{}, nullptr);  // no queue delay
+  bool answered = false;
+  Tensor x{"x", "FP32", {1, 1}, {21}, {}, Json::object()};
+  ASSERT_TRUE(b.submit({x}, Json::object(), [&](InferResult r) { answered = r.outputs.ok() && r.outputs->at(0).numbers[0] == 42; }).ok());
+  EXPECT_TRUE(answered) << "answered on the submitting thread, before submit returned";
+}
+
 TEST(ModelInputs, AreCheckedByNameDatatypeAndShape) {
   Doubler d;
   Tensor ok{"x", "FP32", {3, 1}, {1, 2, 3}, {}, Json::object()};
