@@ -24,15 +24,16 @@ bool parse_args(const Args& args, const std::string& usage, po::options_descript
   opts.add_options()("help,h", "show this help");
   try {
     po::store(po::command_line_parser(args).options(opts).positional(pos).run(), *vm);
+    // --help before the required options are checked: `slipway sweep --help` names no file.
+    if (vm->count("help")) {
+      std::cout << "usage: " << usage << "\n\n" << opts << "\n";
+      *exit_code = 0;
+      return false;
+    }
     po::notify(*vm);
   } catch (const po::error& e) {
     std::fprintf(stderr, "slipway: %s\nusage: %s\n", e.what(), usage.c_str());
     *exit_code = 2;
-    return false;
-  }
-  if (vm->count("help")) {
-    std::cout << "usage: " << usage << "\n\n" << opts << "\n";
-    *exit_code = 0;
     return false;
   }
   return true;

@@ -196,6 +196,10 @@ int cmd_serve(const Args& args) {
     }
   if (vm.count("port")) config.server.port = vm["port"].as<int>();
   if (vm.count("host")) config.server.host = vm["host"].as<std::string>();
+  if (config.server.port < 0 || config.server.port > 65535) {
+    std::fprintf(stderr, "slipway serve: port %d is not 0..65535\n", config.server.port);
+    return 2;
+  }
   const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>()) : slipway_home() / "models";
   std::error_code ec;
   fs::create_directories(root, ec);

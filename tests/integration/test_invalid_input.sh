@@ -36,3 +36,18 @@ expect_eq "$rc2" 2 "a missing file exits 2"
 expect_eq "$rc3" 2 "a task larger than the machine exits 2"
 grep -q "asks for 100000.* CPUs" "$WORK/err5" || fail "resources message: $(cat "$WORK/err5")"
 pass "oversized task is refused before anything runs"
+
+# --help of a command with required arguments prints its usage and exits 0.
+for cmd in sweep models serve; do
+  "$SLIPWAY" $cmd --help > "$WORK/help" 2>&1 || fail "slipway $cmd --help exits non-zero: $(cat "$WORK/help")"
+  contains "usage: slipway $cmd" "$WORK/help" || fail "slipway $cmd --help prints no usage: $(cat "$WORK/help")"
+done
+pass "--help prints the usage before required arguments are checked"
+# Bad serving settings exit 2 before anything listens.
+printf 'prot: 8080\n' > "$WORK/serve.yaml"
+for args in "--port 99999" "--config $WORK/serve.yaml" "--host not-an-address --port 0"; do
+  set +e
+  timeout 10 "$SLIPWAY" serve --model-repo "$WORK/models" $args > /dev/null 2> "$WORK/err"; rc=$?
+  set -e
+  expect_eq "$rc" 2 "slipway serve $args exits 2 ($(head -1 "$WORK/err"))"
+done
