@@ -2,6 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/hash.h"
@@ -37,19 +40,27 @@ Result<Json> reference_of(const std::string& path) {
 int next_version(Store& store, const fs::path& dir, const std::string& name) {
   int version = 0;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    const std::string n = e.path().filename().string();
-    if (!n.empty() && n.size() < 10 && n.find_first_not_of("0123456789") == std::string::npos) version = std::max(version, std::stoi(n));
-  }
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (auto v = parse_version(e.path().filename().string())) version = std::max(version, *v);
   for (const auto& v : store.list_model_versions(name)) version = std::max(version, v.version);
   return version + 1;
 }
 
 }  // namespace
 
+bool valid_model_name(const std::string& name) {
+  if (name.empty() || name[0] == '.' || name.size() > 128) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+}
+
+std::optional<int> parse_version(const std::string& text) {
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  const int v = std::stoi(text);
+  return v > 0 ? std::optional<int>(v) : std::nullopt;
+}
+
 Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r) {
-  if (r.name.empty() || r.name[0] == '.' || r.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != std::string::npos)
-    return InvalidInput("model name '" + r.name + "' must be letters, digits, '_', '.' or '-'");
+  if (!valid_model_name(r.name)) return InvalidInput("model name '" + r.name + "' must be letters, digits, '_', '.' or '-' (not starting with '.')");
   if (!is_hdf5_file(r.model_file)) return InvalidInput(r.model_file + " is not a `slipway train` checkpoint (HDF5); only those can be served");
   ModelVersionRecord v;
   v.name = r.name;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -21,6 +22,12 @@ struct RegisterRequest {
   std::string stage = "none";
   std::string run_id, task;        // lineage: who produced it (a task's SLIPWAY_RUN_ID / SLIPWAY_TASK)
 };
+
+// The repository layout's names, shared by the registry and the serving daemon: a model name is
+// [A-Za-z0-9_.-], not starting with '.', at most 128 characters; a version is a positive decimal
+// number under a billion (nullopt for anything else).
+bool valid_model_name(const std::string& name);
+std::optional<int> parse_version(const std::string& text);
 
 // Publishes DIR/<name>/<next version>/ (model.h5 + config.json, built aside and renamed into
 // place, so a watching daemon never sees half a version) and records it in the store.

@@ -25,7 +25,6 @@ class DriftMonitor {
   void observe(const std::vector<std::vector<double>>& rows);
   std::vector<FeatureDrift> drift() const;
   size_t rows() const;  // how many rows the live shares are over (at most the window)
-  const std::vector<FeatureStats>& reference() const { return reference_; }
 
  private:
   std::vector<FeatureStats> reference_;

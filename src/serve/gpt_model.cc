@@ -91,10 +91,12 @@ class GptModel : public Model {
         // Only byte tokens are sampled (a vocabulary padded past 256 has no meaning for text).
         std::vector<std::pair<float, int>> order;
         for (int v = 0; v < 256; ++v) order.push_back({last[v], v});
-        std::sort(order.begin(), order.end(), std::greater<>());
         const size_t keep = top_k > 0 ? std::min<size_t>(static_cast<size_t>(top_k), order.size()) : order.size();
+        // Only top-k needs an order; without it the largest logit is enough to keep exp in range.
+        if (keep < order.size()) std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), std::greater<>());
+        const float top = std::max_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep))->first;
         std::vector<double> w(keep);
-        for (size_t k = 0; k < keep; ++k) w[k] = std::exp((order[k].first - order[0].first) / temperature);
+        for (size_t k = 0; k < keep; ++k) w[k] = std::exp((order[k].first - top) / temperature);
         next = order[std::discrete_distribution<size_t>(w.begin(), w.end())(rng)].second;
       }
       tokens.push_back(next);

@@ -194,9 +194,4 @@ void HttpServer::shutdown() {
   });
 }
 
-size_t HttpServer::open_connections() const {
-  std::lock_guard<std::mutex> l(impl_->mu);
-  return impl_->sessions.size();
-}
-
 }  // namespace slipway::serve

@@ -43,7 +43,6 @@ class HttpServer {
   // Serves until shutdown() has drained. Blocks; runs the I/O threads.
   void run();
   void shutdown();
-  size_t open_connections() const;
 
   struct Impl;  // the Asio state (http_server.cc), shared with its connections
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/files.h"
+#include "ml/model_registry.h"
 
 namespace slipway::serve {
 
@@ -10,9 +11,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_version_dir(const fs::directory_entry& e) {
-  const std::string n = e.path().filename().string();
-  return e.is_directory() && !n.empty() && n.size() < 10 && n.find_first_not_of("0123456789") == std::string::npos && n != "0";
+std::optional<int> version_dir(const fs::directory_entry& e) {
+  return e.is_directory() ? parse_version(e.path().filename().string()) : std::nullopt;
 }
 
 fs::file_time_type mtime_of(const fs::path& p) {
@@ -22,11 +22,6 @@ fs::file_time_type mtime_of(const fs::path& p) {
 }
 
 }  // namespace
-
-bool valid_model_name(const std::string& name) {
-  if (name.empty() || name[0] == '.' || name.size() > 128) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
-}
 
 Repository::Repository(fs::path root, RepositoryOptions options, Metrics& metrics) : root_(std::move(root)), options_(std::move(options)), metrics_(metrics) {}
 
@@ -41,7 +36,7 @@ void Repository::poll() {
     if (!m.is_directory() || !valid_model_name(name)) continue;
     std::error_code ec2;
     for (const auto& v : fs::directory_iterator(m.path(), ec2))
-      if (is_version_dir(v)) present[name][std::stoi(v.path().filename().string())] = v.path();
+      if (auto number = version_dir(v)) present[name][*number] = v.path();
   }
   std::vector<std::tuple<std::string, int, fs::path>> to_load;
   std::vector<std::pair<std::string, int>> to_unload;
@@ -169,8 +164,9 @@ std::vector<VersionStatus> Repository::index() const {
     if (!m.is_directory() || !valid_model_name(name)) continue;
     std::error_code ec2;
     for (const auto& v : fs::directory_iterator(m.path(), ec2)) {
-      if (!is_version_dir(v)) continue;
-      const int version = std::stoi(v.path().filename().string());
+      const auto number = version_dir(v);
+      if (!number) continue;
+      const int version = *number;
       VersionStatus s{name, version, "UNAVAILABLE", ""};
       auto lm = loaded_.find(name);
       if (lm != loaded_.end() && lm->second.count(version)) s.state = "READY";

@@ -57,7 +57,6 @@ class Repository {
   Repository(std::filesystem::path root, RepositoryOptions options, Metrics& metrics);
   ~Repository();
 
-  const std::filesystem::path& root() const { return root_; }
   // Scans the directory: loads new versions (and changed failed ones), unloads removed ones.
   void poll();
   Status load(const std::string& model);
@@ -91,8 +90,5 @@ class Repository {
   std::map<std::string, std::map<int, int>> traffic_;
   std::mt19937_64 rng_{std::random_device{}()};
 };
-
-// Whether a directory name is a model name the daemon accepts ([A-Za-z0-9_.-], not starting with '.').
-bool valid_model_name(const std::string& name);
 
 }  // namespace slipway::serve

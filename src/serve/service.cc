@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/strings.h"
+#include "ml/model_registry.h"
 
 namespace slipway::serve {
 
@@ -24,9 +25,8 @@ int http_status(const Status& s) {
 // Parses a version path segment: a positive decimal number.
 Result<std::optional<int>> version_of(const std::string& text) {
   if (text.empty()) return std::optional<int>{};
-  if (text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos || text == "0")
-    return NotFound("model version '" + text + "' does not exist (versions are positive numbers)");
-  return std::optional<int>{std::stoi(text)};
+  if (auto v = parse_version(text)) return v;
+  return NotFound("model version '" + text + "' does not exist (versions are positive numbers)");
 }
 
 Result<Json> parse_body(const std::string& body) {
@@ -302,23 +302,21 @@ HttpResponse Service::set_traffic(const std::string& model, const std::string& b
 
 HttpResponse Service::render_metrics() {
   // Drift and traffic are computed at scrape time from the live state.
-  for (const auto& s : repo_.index()) {
+  const auto versions = repo_.index();
+  for (const auto& s : versions) {
+    const Labels version_labels = {{"model", s.model}, {"version", std::to_string(s.version)}};
+    const auto split = repo_.traffic(s.model);
+    metrics_.forget("slipway_model_traffic_percent", version_labels);
+    if (auto it = split.find(s.version); it != split.end()) metrics_.set("slipway_model_traffic_percent", version_labels, it->second);
     if (s.state != "READY") continue;
     auto lv = repo_.route(s.model, s.version);
     if (!lv.ok() || !(*lv)->drift) continue;
-    const Labels base = {{"model", s.model}, {"version", std::to_string(s.version)}};
-    metrics_.set("slipway_model_drift_rows", base, static_cast<double>((*lv)->drift->rows()));
+    metrics_.set("slipway_model_drift_rows", version_labels, static_cast<double>((*lv)->drift->rows()));
     for (const auto& d : (*lv)->drift->drift()) {
-      Labels l = base;
+      Labels l = version_labels;
       l.emplace_back("feature", d.name);
       metrics_.set("slipway_model_feature_psi", l, d.psi);
     }
-  }
-  for (const auto& s : repo_.index()) {
-    const auto split = repo_.traffic(s.model);
-    metrics_.forget("slipway_model_traffic_percent", {{"model", s.model}, {"version", std::to_string(s.version)}});
-    if (auto it = split.find(s.version); it != split.end())
-      metrics_.set("slipway_model_traffic_percent", {{"model", s.model}, {"version", std::to_string(s.version)}}, it->second);
   }
   return {200, "text/plain; version=0.0.4", metrics_.render()};
 }
