@@ -25,6 +25,8 @@ int cmd_sweep(const Args& args);
 int cmd_launch(const Args& args);
 int cmd_serve(const Args& args);
 int cmd_models(const Args& args);
+int cmd_server(const Args& args);
+int cmd_schedules(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv
 int cmd_import_artifact(const Args& args);  // internal: the step a KFP importer becomes

@@ -1,4 +1,5 @@
 #include "cli/common.h"
+#include "cli/run_control.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -211,9 +212,7 @@ Status start_daemon(const std::string& log_path, const std::vector<std::string>&
 }
 
 Status start_detached_driver(const RunRecord& run, bool resume) {
-  std::vector<std::string> args = {"__driver", run.id};
-  if (resume) args.push_back("--resume");
-  return start_daemon(run.root + "/driver.log", args);
+  return start_daemon(run.root + "/driver.log", driver_args(run.id, resume ? DriveMode::kResume : DriveMode::kStart));
 }
 
 }  // namespace slipway::cli

@@ -33,6 +33,12 @@ Serving
   serve [--model-repo DIR] [--port P] [--config FILE]   KServe v1 + Open Inference Protocol v2 daemon
   models ls|show NAME|promote NAME VERSION [--stage S]|rollback NAME   the model registry
 
+Server
+  server [--port P] [--host ADDR] [--no-auth]    REST API (/api/v1), dashboard (/), recurring runs
+  server token create --namespace NS [--admin] | token ls | token revoke ID
+  schedules create FILE (--cron EXPR | --every DURATION) [--max-concurrency N] [--catch-up] [-p NAME=VALUE]...
+  schedules ls|show|enable|disable|delete ID      recurring runs (fired by the server)
+
 Placement
   topo [--xml FILE] [--output text|json|svg]      the machine as hwloc sees it
   topo --plan --ranks N [--gpus-per-rank G] ...   where each rank's cores, GPUs and NIC go
@@ -78,6 +84,8 @@ int main(int argc, char** argv) {
     if (cmd == "launch") return cmd_launch(rest);
     if (cmd == "serve") return cmd_serve(rest);
     if (cmd == "models") return cmd_models(rest);
+    if (cmd == "server") return cmd_server(rest);
+    if (cmd == "schedules") return cmd_schedules(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);

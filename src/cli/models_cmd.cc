@@ -4,6 +4,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/strings.h"
+#include "ml/model_registry.h"
 
 namespace slipway::cli {
 
@@ -13,11 +14,6 @@ const char* kUsage =
     "slipway models ls [NAME] | show NAME [VERSION] | promote NAME VERSION [--stage production|staging|archived|none] | rollback NAME\n"
     "  [--output text|json]";
 
-Json version_json(const ModelVersionRecord& v) {
-  return {{"name", v.name}, {"version", v.version}, {"stage", v.stage}, {"run", v.run_id}, {"task", v.task}, {"artifact", v.artifact_id},
-          {"uri", v.uri}, {"digest", v.digest}, {"metrics", v.metrics}, {"created_ms", v.created_ms}, {"stage_changed_ms", v.stage_changed_ms},
-          {"reference_features", v.reference.is_array() ? v.reference.size() : 0}};
-}
 
 std::string metrics_text(const Json& m) {
   auto format_number = [](double x) {
@@ -36,7 +32,7 @@ int list(Store& store, const std::string& name, OutputMode mode) {
   auto versions = store.list_model_versions(name);
   if (mode == OutputMode::kJson) {
     Json out = Json::array();
-    for (const auto& v : versions) out.push_back(version_json(v));
+    for (const auto& v : versions) out.push_back(model_version_json(v));
     print_json(out);
     return 0;
   }
@@ -55,7 +51,7 @@ int show(Store& store, const std::string& name, std::optional<int> version, Outp
   }
   Json doc = {{"name", name}, {"versions", Json::array()}, {"history", Json::array()}};
   for (const auto& v : versions)
-    if (!version || v.version == *version) doc["versions"].push_back(version_json(v));
+    if (!version || v.version == *version) doc["versions"].push_back(model_version_json(v));
   if (doc["versions"].empty()) {
     std::fprintf(stderr, "slipway models: model %s has no version %d\n", name.c_str(), *version);
     return 1;

@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "cli/dot.h"
 #include "cli/driver.h"
+#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/subprocess.h"
@@ -61,13 +62,14 @@ int cmd_validate(const Args& args) {
 }
 
 int cmd_driver(const Args& args) {
-  if (args.empty() || args.size() > 2 || (args.size() == 2 && args[1] != "--resume")) return 2;
+  if (args.empty() || args.size() > 2 || (args.size() == 2 && args[1] != "--resume" && args[1] != "--retry")) return 2;
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
   DriveOptions o;
   o.live_table = false;
-  o.resume = args.size() == 2;
+  o.resume = args.size() == 2 && args[1] == "--resume";
+  o.rerun_failed = args.size() == 2 && args[1] == "--retry";
   return drive_run(*store, args[0], o);
 }
 
@@ -128,24 +130,20 @@ int cmd_run(const Args& args) {
 
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
-  RunRecord run;
-  run.id = p->spec.name + "-" + random_hex(8);
-  run.experiment = vm["experiment"].as<std::string>();
-  run.pipeline = p->spec.name;
-  run.pipeline_file = fs::absolute(file).string();
-  run.format = p->spec.format;
-  run.source = p->source;
-  run.params = nlohmann::json(p->params);
-  run.options = {{"no_cache", vm["no-cache"].as<bool>()}, {"container_runtime", runtime}};
-  run.state = "PENDING";
-  run.backend = backend_name;
-  run.root = (store->home() / "runs" / run.id).string();
-  run.created_ms = now_ms();
-  Status st = store->insert_run(run);
-  if (!st.ok()) {
-    std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
-    return 1;
+  NewRun spec;
+  spec.source = p->source;
+  spec.file = fs::absolute(file).string();
+  spec.params = nlohmann::json(p->params);
+  spec.experiment = vm["experiment"].as<std::string>();
+  spec.backend = backend_name;
+  spec.no_cache = vm["no-cache"].as<bool>();
+  spec.container_runtime = runtime;
+  auto created = create_run(*store, spec, now_ms());
+  if (!created.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
+    return created.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
+  const RunRecord& run = *created;
   if (vm["detach"].as<bool>()) {
     if (Status st = start_detached_driver(run, false); !st.ok()) {
       std::fprintf(stderr, "slipway: %s\n", st.message().c_str());

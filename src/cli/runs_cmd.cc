@@ -12,6 +12,7 @@
 #include "cli/dot.h"
 #include "cli/driver.h"
 #include "cli/live_table.h"
+#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
@@ -24,40 +25,6 @@ const char* kUsage =
     "slipway runs ls [--state S] [--pipeline P] [--experiment E] [--limit N] | show RUN | "
     "logs RUN TASK [--attempt N] | cancel RUN | resume RUN | retry RUN  [--output text|json]";
 
-bool terminal_run(const std::string& s) {
-  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
-}
-
-std::vector<TaskView> views_of(Store& store, const std::string& run_id) {
-  std::vector<TaskView> out;
-  std::map<std::string, size_t> group_row;
-  for (const auto& t : store.list_tasks(run_id)) {
-    if (t.item_index >= 0) {
-      auto it = group_row.find(t.templ);
-      if (it != group_row.end()) {
-        TaskView& g = out[it->second];
-        ++g.items_total;
-        g.attempts += t.attempts;
-        if (t.state == "SUCCEEDED" || t.state == "FAILED" || t.state == "SKIPPED" ||
-            t.state == "UPSTREAM_FAILED" || t.state == "CANCELLED")
-          ++g.items_done;
-      }
-      continue;
-    }
-    TaskView v;
-    v.name = t.name;
-    v.state = task_state_from_string(t.state);
-    v.attempts = t.attempts;
-    v.cached = t.cached;
-    v.started_ms = t.started_ms;
-    v.finished_ms = t.finished_ms;
-    v.message = t.message;
-    group_row[t.name] = out.size();
-    out.push_back(v);
-  }
-  for (auto& v : out) v.is_group = v.items_total > 0;
-  return out;
-}
 
 int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
   RunFilter f;
@@ -85,16 +52,12 @@ int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
 
 int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   if (mode == OutputMode::kDot) {
-    LoadedPipeline p = load_pipeline_text(run.source, run.pipeline_file);
-    if (!p.spec) {
-      std::fputs(p.diagnostics.to_string().c_str(), stderr);
+    auto dot = run_dot(store, run);
+    if (!dot.ok()) {
+      std::fputs(dot.status().message().c_str(), stderr);
       return 1;
     }
-    std::map<std::string, std::string> states;
-    for (const auto& v : views_of(store, run.id))
-      states[v.name] = std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
-                       (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total) : "");
-    std::fputs(pipeline_dot(*p.spec, states).c_str(), stdout);
+    std::fputs(dot->c_str(), stdout);
     return 0;
   }
   if (mode == OutputMode::kJson) {
@@ -107,7 +70,7 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   std::printf("params:    %s\nroot:      %s\n", dump_json(run.params).c_str(), run.root.c_str());
   if (run.finished_ms)
     std::printf("duration:  %s\n", format_duration_ms(run.finished_ms - run.started_ms).c_str());
-  std::printf("\n%s", render_task_rows(views_of(store, run.id), now_ms()).c_str());
+  std::printf("\n%s", render_task_rows(task_views(store, run.id), now_ms()).c_str());
   auto metrics = store.list_metrics(run.id);
   if (!metrics.empty()) {
     std::printf("\nmetrics:\n");
@@ -151,45 +114,16 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
 }
 
 int runs_cancel(Store& store, const RunRecord& run) {
-  if (terminal_run(run.state)) {
+  if (terminal_run_state(run.state)) {
     std::printf("run %s is already %s\n", run.id.c_str(), run.state.c_str());
     return 0;
   }
-  store.request_cancel(run.id);
-  // Wait for the driver to stop its tasks; if there is no live driver, do it here.
-  for (int i = 0; i < 300; ++i) {
-    auto r = store.get_run(run.id);
-    if (r.ok() && terminal_run(r->state)) {
-      std::printf("run %s %s\n", run.id.c_str(), r->state.c_str());
-      return 0;
-    }
-    bool driver_alive = r.ok() && r->driver_pid > 0 && (::kill(static_cast<pid_t>(r->driver_pid), 0) == 0) &&
-                        now_ms() - r->heartbeat_ms < 10'000;
-    if (!driver_alive && i >= 2) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto state = cancel_run(store, run, 30'000);
+  if (!state.ok()) {
+    std::fprintf(stderr, "slipway: %s\n", state.status().message().c_str());
+    return 1;
   }
-  // No live driver: the backend stops whatever of the run it still finds (processes, jobs).
-  auto backend = make_backend(run.backend);
-  if (backend.ok()) (*backend)->reattach(run.id, {});
-  store.begin();
-  for (auto t : store.list_tasks(run.id)) {
-    if (t.state == "PENDING" || t.state == "RUNNING") {
-      t.state = "CANCELLED";
-      t.finished_ms = now_ms();
-      t.message = "run cancelled";
-      store.upsert_task(t);
-    }
-  }
-  for (auto a : store.list_attempts(run.id))
-    if (a.state == "RUNNING") {
-      a.state = "CANCELLED";
-      a.finished_ms = now_ms();
-      store.upsert_attempt(a);
-    }
-  store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
-  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left", now_ms());
-  store.commit();
-  std::printf("run %s CANCELLED\n", run.id.c_str());
+  std::printf("run %s %s\n", run.id.c_str(), state->c_str());
   return 0;
 }
 
@@ -243,7 +177,7 @@ int cmd_runs(const Args& args) {
   DriveOptions o;
   o.output = *mode;
   if (verb == "resume") {
-    if (terminal_run(run->state)) {
+    if (terminal_run_state(run->state)) {
       std::fprintf(stderr, "slipway: run %s is %s; nothing to resume%s\n", run->id.c_str(), run->state.c_str(),
                    run->state == "SUCCEEDED" ? "" : " (to run its failed tasks again: slipway runs retry)");
       return run->state == "SUCCEEDED" ? 0 : 1;
@@ -252,7 +186,7 @@ int cmd_runs(const Args& args) {
     return drive_run(*store, run->id, o);
   }
   // retry
-  if (!terminal_run(run->state)) {
+  if (!terminal_run_state(run->state)) {
     std::fprintf(stderr, "slipway: run %s is %s; retry applies to a finished run (use resume)\n",
                  run->id.c_str(), run->state.c_str());
     return 1;

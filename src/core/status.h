@@ -16,6 +16,7 @@ enum class ErrorCode {
   kFailed,         // an operation failed (I/O, subprocess, database)
   kConflict,       // the thing is owned by someone else (a run's driver lease)
   kUnavailable,    // not ready yet, or shutting down: try again later
+  kUnauthenticated,  // no credentials, or ones that are not valid
 };
 
 class Status {

@@ -19,4 +19,9 @@ struct CommandResult {
 Result<CommandResult> run_command(const std::vector<std::string>& argv, int timeout_ms = 60'000,
                                   const std::string& stdin_text = "");
 
+// Starts argv (argv[0] an absolute path) in its own session, stdin from /dev/null and stdout and
+// stderr appended to log_path, and returns its pid without waiting: for a long-lived child of a
+// multi-threaded process (posix_spawn, unlike fork, is safe there). The caller reaps it.
+Result<int> spawn_detached(const std::vector<std::string>& argv, const std::string& log_path);
+
 }  // namespace slipway

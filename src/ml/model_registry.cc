@@ -48,6 +48,12 @@ int next_version(Store& store, const fs::path& dir, const std::string& name) {
 
 }  // namespace
 
+nlohmann::json model_version_json(const ModelVersionRecord& v) {
+  return {{"name", v.name}, {"version", v.version}, {"stage", v.stage}, {"run", v.run_id}, {"task", v.task}, {"artifact", v.artifact_id},
+          {"uri", v.uri}, {"digest", v.digest}, {"metrics", v.metrics}, {"created_ms", v.created_ms}, {"stage_changed_ms", v.stage_changed_ms},
+          {"reference_features", v.reference.is_array() ? v.reference.size() : 0}};
+}
+
 bool valid_model_name(const std::string& name) {
   if (name.empty() || name[0] == '.' || name.size() > 128) return false;
   return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });

@@ -27,6 +27,8 @@ struct RegisterRequest {
 // [A-Za-z0-9_.-], not starting with '.', at most 128 characters; a version is a positive decimal
 // number under a billion (nullopt for anything else).
 bool valid_model_name(const std::string& name);
+// A version as `models ls --output json` and the server's API show it.
+nlohmann::json model_version_json(const ModelVersionRecord& v);
 std::optional<int> parse_version(const std::string& text);
 
 // Publishes DIR/<name>/<next version>/ (model.h5 + config.json, built aside and renamed into

@@ -80,6 +80,13 @@ std::optional<std::int64_t> next_cron_time(const CronSchedule& s, std::int64_t a
   return std::nullopt;
 }
 
+std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after) {
+  if (t.cron) return next_cron_time(*t.cron, std::max(after, t.start - 1));
+  if (t.interval <= 0) return std::nullopt;
+  const std::int64_t k = after < t.start ? 0 : (after - t.start) / t.interval + 1;
+  return t.start + k * t.interval;
+}
+
 std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, std::int64_t now, bool catch_up, size_t limit) {
   std::vector<std::int64_t> due;
   std::int64_t from = last_fired > 0 ? last_fired : t.start - 1;
@@ -90,13 +97,7 @@ std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, s
     return due;
   }
   for (;;) {
-    std::optional<std::int64_t> next;
-    if (t.cron) {
-      next = next_cron_time(*t.cron, from);
-    } else if (t.interval > 0) {
-      const std::int64_t k = from < t.start ? 0 : (from - t.start) / t.interval + 1;
-      next = t.start + k * t.interval;
-    }
+    std::optional<std::int64_t> next = next_tick(t, from);
     if (!next || *next > now) break;
     due.push_back(*next);
     // Without catch-up only the latest counts: keep moving, keep one.

@@ -37,6 +37,9 @@ struct Trigger {
   std::int64_t start = 0;
 };
 
+// The trigger's first tick strictly after `after` (and not before its start).
+std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after);
+
 // The ticks to fire at `now`, given the last tick fired (0: none yet, counting from the trigger's
 // start). Without catch-up only the latest missed tick fires; with it every missed tick does, up
 // to `limit`, oldest first.

@@ -13,7 +13,7 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 Result<HttpResult> http_call(const std::string& host, int port, const std::string& method, const std::string& target, const std::string& body,
-                             std::chrono::milliseconds timeout) {
+                             std::chrono::milliseconds timeout, const std::string& authorization) {
   try {
     net::io_context ioc;
     tcp::resolver resolver(ioc);
@@ -24,6 +24,7 @@ Result<HttpResult> http_call(const std::string& host, int port, const std::strin
     req.set(http::field::host, host);
     req.set(http::field::user_agent, "slipway");
     if (!body.empty()) req.set(http::field::content_type, "application/json");
+    if (!authorization.empty()) req.set(http::field::authorization, authorization);
     req.body() = body;
     req.prepare_payload();
     http::write(stream, req);

@@ -1,5 +1,5 @@
 // A small blocking HTTP/1.1 client (Boost.Beast) for slipway's own calls to a serving daemon:
-// `slipway serve check` and the daemon's tests. One request per connection.
+// `slipway serve check`, the CLI's --server mode, and the tests. One request per connection.
 #pragma once
 
 #include <chrono>
@@ -15,6 +15,6 @@ struct HttpResult {
 };
 
 Result<HttpResult> http_call(const std::string& host, int port, const std::string& method, const std::string& target, const std::string& body = "",
-                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000));
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000), const std::string& authorization = "");
 
 }  // namespace slipway::serve

@@ -1,5 +1,7 @@
 #include "serve/http_server.h"
 
+#include "serve/service.h"
+
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -15,7 +17,7 @@ using tcp = net::ip::tcp;
 class Session;
 
 struct HttpServer::Impl {
-  Service& service;
+  HttpHandler& service;
   ServerOptions options;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -25,7 +27,7 @@ struct HttpServer::Impl {
   net::steady_timer drain_timer{ioc};
   std::chrono::steady_clock::time_point drain_deadline;
 
-  Impl(Service& s, ServerOptions o) : service(s), options(std::move(o)) {}
+  Impl(HttpHandler& s, ServerOptions o) : service(s), options(std::move(o)) {}
   void accept();
   void finish_drain();
 };
@@ -69,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto req = parser_->release();
     keep_alive_ = req.keep_alive() && !server_.draining;
     busy_ = true;
-    HttpRequest r{std::string(req.method_string()), std::string(req.target()), std::move(req.body())};
+    HttpRequest r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()), std::string(req[http::field::authorization])};
     const unsigned version = req.version();
     auto self = shared_from_this();
     try {
@@ -87,6 +89,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), version);
     res->set(http::field::server, "slipway");
     res->set(http::field::content_type, resp.content_type);
+    for (const auto& [name, value] : resp.headers) res->set(name, value);
     res->keep_alive(keep_alive_);
     res->body() = std::move(resp.body);
     res->prepare_payload();
@@ -156,7 +159,7 @@ void HttpServer::Impl::finish_drain() {
   drain_timer.async_wait([this](beast::error_code) { finish_drain(); });
 }
 
-HttpServer::HttpServer(Service& service, ServerOptions options) : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+HttpServer::HttpServer(HttpHandler& service, ServerOptions options) : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
 HttpServer::~HttpServer() = default;
 

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "serve/service.h"
+#include "serve/http_types.h"
 
 namespace slipway::serve {
 
@@ -35,7 +35,7 @@ struct ServerOptions {
 
 class HttpServer {
  public:
-  HttpServer(Service& service, ServerOptions options);
+  HttpServer(HttpHandler& handler, ServerOptions options);
   ~HttpServer();
   // Binds and listens; InvalidInput for a bad address, Failed when the port is taken.
   Status listen();

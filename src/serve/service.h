@@ -12,29 +12,18 @@
 #include <functional>
 #include <string>
 
+#include "serve/http_types.h"
 #include "serve/metrics.h"
 #include "serve/repository.h"
 
 namespace slipway::serve {
 
-struct HttpRequest {
-  std::string method, target, body;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-};
-
-using Reply = std::function<void(HttpResponse)>;
-
-class Service {
+class Service : public HttpHandler {
  public:
   Service(Repository& repo, Metrics& metrics, std::string version);
-  void handle(const HttpRequest& req, Reply reply);
+  void handle(const HttpRequest& req, Reply reply) override;
   // While draining (SIGTERM), /v2/health/ready answers 503 so load balancers stop sending.
-  void set_draining() { draining_ = true; }
+  void set_draining() override { draining_ = true; }
 
  private:
   void infer_v2(const std::string& model, std::optional<int> version, const std::string& body, Reply reply);

@@ -7,7 +7,7 @@ namespace slipway {
 
 namespace {
 
-const char* kVersionCols = "name, version, run_id, task, artifact_id, uri, digest, metrics, reference, stage, created_ms, stage_changed_ms";
+const char* kVersionCols = "name, version, run_id, task, artifact_id, uri, digest, metrics, reference, stage, created_ms, stage_changed_ms, namespace";
 
 ModelVersionRecord read_version(Stmt& s) {
   ModelVersionRecord r;
@@ -23,6 +23,7 @@ ModelVersionRecord read_version(Stmt& s) {
   r.stage = s.text(9);
   r.created_ms = s.integer(10);
   r.stage_changed_ms = s.integer(11);
+  r.ns = s.text(12);
   return r;
 }
 
@@ -33,9 +34,9 @@ bool known_stage(const std::string& s) { return s == "none" || s == "staging" ||
 Status Store::insert_model_version(const ModelVersionRecord& v) {
   if (!known_stage(v.stage)) return InvalidInput("stage '" + v.stage + "' is not none, staging, production or archived");
   SLIPWAY_RETURN_IF_ERROR(begin());
-  Status s = db_->prepare(std::string("INSERT INTO model_versions(") + kVersionCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)")
+  Status s = db_->prepare(std::string("INSERT INTO model_versions(") + kVersionCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
                  .bind(1, v.name).bind(2, v.version).bind(3, v.run_id).bind(4, v.task).bind(5, v.artifact_id).bind(6, v.uri).bind(7, v.digest)
-                 .bind(8, dump_json(v.metrics)).bind(9, dump_json(v.reference)).bind(10, std::string("none")).bind(11, v.created_ms).bind(12, v.created_ms)
+                 .bind(8, dump_json(v.metrics)).bind(9, dump_json(v.reference)).bind(10, std::string("none")).bind(11, v.created_ms).bind(12, v.created_ms).bind(13, v.ns)
                  .done();
   if (s.ok() && v.stage != "none") s = set_model_stage(v.name, v.version, v.stage, "registered");
   if (!s.ok()) {

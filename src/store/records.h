@@ -29,6 +29,8 @@ struct RunRecord {
   std::int64_t heartbeat_ms = 0;
   bool cancel_requested = false;
   std::string message;
+  std::string ns = "default";  // the namespace (profile) that owns the run
+  std::string schedule_id;     // the recurring run that started it, if any
 };
 
 struct TaskRecord {
@@ -106,6 +108,7 @@ struct SweepRecord {
   std::int64_t controller_pid = 0, heartbeat_ms = 0;
   bool cancel_requested = false;
   std::string message;
+  std::string ns = "default";
 };
 
 // One trial of a sweep: its parameter values, its point in the search's unit cube, the run that
@@ -144,6 +147,7 @@ struct ModelVersionRecord {
   nlohmann::json reference = nlohmann::json::array();
   std::string stage = "none";
   std::int64_t created_ms = 0, stage_changed_ms = 0;
+  std::string ns = "default";
 };
 
 // One change of a version's stage, for the history and for rollback.
@@ -152,6 +156,30 @@ struct StageEvent {
   int version = 0;
   std::string stage, reason;
   std::int64_t at_ms = 0;
+};
+
+// A recurring run: a pipeline (kept as text, like a run's), its parameters, and when it fires —
+// a cron expression or a fixed interval — with how many of its runs may be active at once and
+// whether ticks missed while no server was running are caught up.
+struct ScheduleRecord {
+  std::string id, ns = "default", name;
+  std::string pipeline_file, source;
+  nlohmann::json params = nlohmann::json::object();
+  std::string experiment = "Default", backend = "local";
+  std::string cron;               // "" for an interval schedule
+  std::int64_t interval_s = 0, start_ms = 0;
+  int max_concurrency = 1;
+  bool catch_up = false, enabled = true;
+  std::int64_t last_fired_ms = 0, created_ms = 0;
+  std::string message;            // why the last tick did not fire, if it did not
+};
+
+// An API token's record; the token itself is shown once and only its SHA-256 is kept.
+struct TokenRecord {
+  std::string id, ns;
+  bool admin = false;             // sees and changes every namespace
+  std::string description;
+  std::int64_t created_ms = 0, revoked_ms = 0;
 };
 
 }  // namespace slipway

@@ -165,6 +165,50 @@ const std::vector<std::string>& schema_migrations() {
         at_ms INTEGER NOT NULL);
       CREATE INDEX model_stage_events_by_name ON model_stage_events(name, at_ms);
       )sql",
+      // 4: the server: namespaces (Kubeflow's profiles) owning runs, experiments, sweeps and
+      //    models; API tokens (only their SHA-256 is kept); recurring runs; and the indexes that
+      //    keep the paged run list fast at 100,000 runs.
+      R"sql(
+      CREATE TABLE namespaces (
+        name TEXT PRIMARY KEY,
+        created_ms INTEGER NOT NULL);
+      INSERT INTO namespaces(name, created_ms) VALUES ('default', 0);
+      ALTER TABLE runs ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE runs ADD COLUMN schedule_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE experiments ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE sweeps ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+      ALTER TABLE model_versions ADD COLUMN namespace TEXT NOT NULL DEFAULT 'default';
+      CREATE INDEX runs_by_namespace ON runs(namespace, created_ms, id);
+      CREATE INDEX runs_by_namespace_state ON runs(namespace, state, created_ms, id);
+      CREATE INDEX runs_by_namespace_experiment ON runs(namespace, experiment, created_ms, id);
+      CREATE INDEX runs_by_schedule ON runs(schedule_id, state);
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        namespace TEXT NOT NULL REFERENCES namespaces(name),
+        admin INTEGER NOT NULL DEFAULT 0,
+        description TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL,
+        revoked_ms INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE schedules (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL REFERENCES namespaces(name),
+        name TEXT NOT NULL,
+        pipeline_file TEXT NOT NULL,
+        source TEXT NOT NULL,
+        params TEXT NOT NULL DEFAULT '{}',
+        experiment TEXT NOT NULL DEFAULT 'Default',
+        backend TEXT NOT NULL DEFAULT 'local',
+        cron TEXT NOT NULL DEFAULT '',
+        interval_s INTEGER NOT NULL DEFAULT 0,
+        start_ms INTEGER NOT NULL DEFAULT 0,
+        max_concurrency INTEGER NOT NULL DEFAULT 1,
+        catch_up INTEGER NOT NULL DEFAULT 0,
+        enabled INTEGER NOT NULL DEFAULT 1,
+        last_fired_ms INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL,
+        message TEXT NOT NULL DEFAULT '');
+      )sql",
   };
   return kMigrations;
 }

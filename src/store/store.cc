@@ -48,10 +48,29 @@ Status Store::rollback() {
   return db_->exec("ROLLBACK");
 }
 
-Status Store::ensure_experiment(const std::string& name) {
-  return db_->prepare("INSERT OR IGNORE INTO experiments(name, created_ms) VALUES (?, strftime('%s','now')*1000)")
-      .bind(1, name)
-      .done();
+Status Store::ensure_experiment(const std::string& name, const std::string& ns, const std::string& description) {
+  SLIPWAY_RETURN_IF_ERROR(ensure_namespace(ns));
+  SLIPWAY_RETURN_IF_ERROR(
+      db_->prepare("INSERT OR IGNORE INTO experiments(name, namespace, description, created_ms) VALUES (?, ?, ?, strftime('%s','now')*1000)")
+          .bind(1, name).bind(2, ns).bind(3, description)
+          .done());
+  // "Default" is every namespace's catch-all; any other name belongs to the namespace that made it.
+  if (name == "Default") return Status::Ok();
+  Stmt& s = db_->prepare("SELECT namespace FROM experiments WHERE name = ?");
+  s.bind(1, name);
+  std::string owner = s.step() ? s.text(0) : ns;
+  s.reset();
+  if (owner != ns) return Conflict("the experiment name '" + name + "' is taken by another namespace; choose another name");
+  return Status::Ok();
+}
+
+std::vector<ExperimentRecord> Store::list_experiments(const std::string& ns) {
+  Stmt& s = db_->prepare("SELECT name, namespace, description, created_ms FROM experiments WHERE ?1 = '' OR namespace = ?1 OR name = 'Default' ORDER BY created_ms DESC, name");
+  s.bind(1, ns);
+  std::vector<ExperimentRecord> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
+  s.reset();
+  return out;
 }
 
 // ---- runs ----
@@ -59,7 +78,7 @@ Status Store::ensure_experiment(const std::string& name) {
 static const char* kRunCols =
     "id, experiment, pipeline, pipeline_file, format, source, params, options, state, backend, "
     "root, created_ms, started_ms, finished_ms, driver_pid, driver_host, heartbeat_ms, "
-    "cancel_requested, message";
+    "cancel_requested, message, namespace, schedule_id";
 
 static RunRecord read_run(Stmt& s) {
   RunRecord r;
@@ -82,19 +101,21 @@ static RunRecord read_run(Stmt& s) {
   r.heartbeat_ms = s.integer(16);
   r.cancel_requested = s.integer(17) != 0;
   r.message = s.text(18);
+  r.ns = s.text(19);
+  r.schedule_id = s.text(20);
   return r;
 }
 
 Status Store::insert_run(const RunRecord& r) {
-  SLIPWAY_RETURN_IF_ERROR(ensure_experiment(r.experiment));
+  SLIPWAY_RETURN_IF_ERROR(ensure_experiment(r.experiment, r.ns));
   return db_->prepare(std::string("INSERT INTO runs(") + kRunCols +
-                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id).bind(2, r.experiment).bind(3, r.pipeline).bind(4, r.pipeline_file)
       .bind(5, r.format).bind(6, r.source).bind(7, dump_json(r.params)).bind(8, dump_json(r.options))
       .bind(9, r.state).bind(10, r.backend).bind(11, r.root).bind(12, r.created_ms)
       .bind(13, r.started_ms).bind(14, r.finished_ms).bind(15, r.driver_pid)
       .bind(16, r.driver_host).bind(17, r.heartbeat_ms).bind(18, r.cancel_requested ? 1 : 0)
-      .bind(19, r.message)
+      .bind(19, r.message).bind(20, r.ns).bind(21, r.schedule_id)
       .done();
 }
 
@@ -122,11 +143,27 @@ Result<RunRecord> Store::get_run(const std::string& id) {
 }
 
 std::vector<RunRecord> Store::list_runs(const RunFilter& f) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kRunCols +
-                         " FROM runs WHERE (?1 = '' OR state = ?1) AND (?2 = '' OR experiment = ?2)"
-                         " AND (?3 = '' OR pipeline = ?3) AND (?4 = 0 OR created_ms < ?4)"
-                         " ORDER BY created_ms DESC, id DESC LIMIT ?5");
-  s.bind(1, f.state).bind(2, f.experiment).bind(3, f.pipeline).bind(4, f.before_ms).bind(5, f.limit);
+  // Only the filters given become conditions, so SQLite can walk the matching index in order
+  // ("x = ?1 OR ?1 = ''" would hide the index from the planner and scan every run).
+  std::string cols = kRunCols;
+  if (!f.with_source) cols.replace(cols.find("source"), 6, "'' AS source");
+  std::string sql = "SELECT " + cols + " FROM runs WHERE 1";
+  if (!f.ns.empty()) sql += " AND namespace = ?1";
+  if (!f.state.empty()) sql += " AND state = ?2";
+  if (!f.experiment.empty()) sql += " AND experiment = ?3";
+  if (!f.pipeline.empty()) sql += " AND pipeline = ?4";
+  if (!f.schedule_id.empty()) sql += " AND schedule_id = ?5";
+  if (f.before_ms > 0) sql += f.before_id.empty() ? " AND created_ms < ?6" : " AND (created_ms, id) < (?6, ?7)";
+  sql += " ORDER BY created_ms DESC, id DESC LIMIT ?8";
+  Stmt& s = db_->prepare(sql);
+  if (!f.ns.empty()) s.bind(1, f.ns);
+  if (!f.state.empty()) s.bind(2, f.state);
+  if (!f.experiment.empty()) s.bind(3, f.experiment);
+  if (!f.pipeline.empty()) s.bind(4, f.pipeline);
+  if (!f.schedule_id.empty()) s.bind(5, f.schedule_id);
+  if (f.before_ms > 0) s.bind(6, f.before_ms);
+  if (f.before_ms > 0 && !f.before_id.empty()) s.bind(7, f.before_id);
+  s.bind(8, f.limit);
   std::vector<RunRecord> out;
   while (s.step()) out.push_back(read_run(s));
   s.reset();

@@ -20,11 +20,22 @@
 namespace slipway {
 
 struct RunFilter {
+  std::string ns;          // namespace; "" for any
   std::string state;       // "" for any
   std::string experiment;  // "" for any
   std::string pipeline;    // "" for any
+  std::string schedule_id; // "" for any
   int limit = 50;
-  std::int64_t before_ms = 0;  // pagination: runs created before this; 0 for newest
+  // Keyset pagination: runs strictly after (created_ms, id) = (before_ms, before_id) in
+  // newest-first order; before_ms 0 for the newest. A page costs the same at any depth.
+  std::int64_t before_ms = 0;
+  std::string before_id;
+  bool with_source = true;  // false leaves RunRecord::source empty (lists do not need the pipeline text)
+};
+
+struct ExperimentRecord {
+  std::string name, ns, description;
+  std::int64_t created_ms = 0;
 };
 
 class Store {
@@ -40,8 +51,27 @@ class Store {
   Status commit();
   Status rollback();
 
-  // Experiments
-  Status ensure_experiment(const std::string& name);
+  // Experiments. An experiment name belongs to one namespace; using it from another is a Conflict.
+  Status ensure_experiment(const std::string& name, const std::string& ns = "default", const std::string& description = "");
+  std::vector<ExperimentRecord> list_experiments(const std::string& ns);  // "" for every namespace
+
+  // Namespaces and API tokens (tenancy_store.cc). create_token returns the token's secret text,
+  // which is not stored (only its SHA-256 is) and so cannot be shown again.
+  Status ensure_namespace(const std::string& ns);
+  std::vector<std::string> list_namespaces();
+  Result<std::string> create_token(const std::string& ns, bool admin, const std::string& description, std::int64_t now);
+  std::optional<TokenRecord> find_token(const std::string& secret);  // nullopt: unknown or revoked
+  std::vector<TokenRecord> list_tokens();
+  Status revoke_token(const std::string& id, std::int64_t now);
+
+  // Recurring runs (schedule_store.cc).
+  Status insert_schedule(const ScheduleRecord& s);
+  Result<ScheduleRecord> get_schedule(const std::string& id);  // a unique prefix is enough
+  std::vector<ScheduleRecord> list_schedules(const std::string& ns);  // "" for every namespace
+  Status set_schedule_enabled(const std::string& id, bool enabled);
+  Status set_schedule_fired(const std::string& id, std::int64_t last_fired_ms, const std::string& message);
+  Status delete_schedule(const std::string& id);
+  int count_active_runs(const std::string& schedule_id);
 
   // Runs
   Status insert_run(const RunRecord& r);

@@ -6,7 +6,7 @@ namespace slipway {
 
 namespace {
 
-const char* kSweepCols = "id, name, file, format, source, backend, state, created_ms, finished_ms, controller_pid, heartbeat_ms, cancel_requested, message";
+const char* kSweepCols = "id, name, file, format, source, backend, state, created_ms, finished_ms, controller_pid, heartbeat_ms, cancel_requested, message, namespace";
 
 SweepRecord read_sweep(Stmt& s) {
   SweepRecord r;
@@ -23,16 +23,17 @@ SweepRecord read_sweep(Stmt& s) {
   r.heartbeat_ms = s.integer(10);
   r.cancel_requested = s.integer(11) != 0;
   r.message = s.text(12);
+  r.ns = s.text(13);
   return r;
 }
 
 }  // namespace
 
 Status Store::insert_sweep(const SweepRecord& r) {
-  return db_->prepare(std::string("INSERT INTO sweeps(") + kSweepCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+  return db_->prepare(std::string("INSERT INTO sweeps(") + kSweepCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id).bind(2, r.name).bind(3, r.file).bind(4, r.format).bind(5, r.source).bind(6, r.backend).bind(7, r.state)
       .bind(8, r.created_ms).bind(9, r.finished_ms).bind(10, r.controller_pid).bind(11, r.heartbeat_ms).bind(12, r.cancel_requested ? 1 : 0)
-      .bind(13, r.message)
+      .bind(13, r.message).bind(14, r.ns)
       .done();
 }
 

@@ -1,0 +1,222 @@
+#include "cli/run_control.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <mutex>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "backends/backend.h"
+#include "cli/common.h"
+#include "cli/dot.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/subprocess.h"
+#include "core/units.h"
+#include "schedule/runner.h"
+#include "spec/types.h"
+#include "spec/validate.h"
+
+namespace slipway::cli {
+
+namespace {
+std::mutex g_drivers_mu;
+std::vector<int> g_drivers;  // spawned drivers not yet reaped
+}  // namespace
+
+bool terminal_run_state(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+
+Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now) {
+  LoadedPipeline p = load_pipeline_text(spec.source, spec.file);
+  if (!p.spec) return InvalidInput(p.diagnostics.to_string());
+  if (!spec.params.is_object()) return InvalidInput("params must be an object of NAME: value");
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& [k, v] : spec.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  auto params = resolve_params(*p.spec, overrides);
+  if (!params.ok()) return InvalidInput(spec.file + ": " + params.status().message());
+  auto backend = make_backend(spec.backend);
+  if (!backend.ok()) return InvalidInput(backend.status().message());
+  for (const auto& t : p.spec->tasks) {
+    Status st = (*backend)->check_fits(t.resources);
+    if (!st.ok()) return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + st.message());
+  }
+  RunRecord run;
+  run.id = p.spec->name + "-" + random_hex(8);
+  run.experiment = spec.experiment.empty() ? "Default" : spec.experiment;
+  run.pipeline = p.spec->name;
+  run.pipeline_file = spec.file;
+  run.format = p.spec->format;
+  run.source = spec.source;
+  run.params = nlohmann::json(*params);
+  run.options = {{"no_cache", spec.no_cache}, {"container_runtime", spec.container_runtime}};
+  run.state = "PENDING";
+  run.backend = spec.backend;
+  run.root = (store.home() / "runs" / run.id).string();
+  run.created_ms = now;
+  run.ns = spec.ns;
+  run.schedule_id = spec.schedule_id;
+  SLIPWAY_RETURN_IF_ERROR(store.insert_run(run));
+  return run;
+}
+
+Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::int64_t now) {
+  LoadedPipeline p = load_pipeline_text(n.run.source, n.run.file);
+  if (!p.spec) return InvalidInput(p.diagnostics.to_string());
+  if (!n.run.params.is_object()) return InvalidInput("params must be an object of NAME: value");
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& [k, v] : n.run.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  auto params = resolve_params(*p.spec, overrides);
+  if (!params.ok()) return InvalidInput(n.run.file + ": " + params.status().message());
+  if (auto backend = make_backend(n.run.backend); !backend.ok()) return InvalidInput(backend.status().message());
+  ScheduleRecord s;
+  if (n.cron.empty() == n.every.empty()) return InvalidInput("a schedule needs exactly one of a cron expression (--cron) and an interval (--every)");
+  if (!n.cron.empty()) {
+    if (auto c = parse_cron(n.cron); !c.ok()) return InvalidInput("cron '" + n.cron + "': " + c.status().message());
+    s.cron = n.cron;
+  } else {
+    auto ms = parse_duration_ms(n.every);
+    if (!ms.ok()) return InvalidInput("interval '" + n.every + "': " + ms.status().message());
+    if (*ms < 1000 || *ms % 1000 != 0) return InvalidInput("interval '" + n.every + "' must be whole seconds, at least 1s");
+    s.interval_s = *ms / 1000;
+  }
+  if (n.max_concurrency < 1 || n.max_concurrency > 1000) return InvalidInput("max_concurrency must be 1 to 1000, not " + std::to_string(n.max_concurrency));
+  s.id = "sched-" + random_hex(8);
+  s.ns = n.run.ns;
+  s.name = n.name.empty() ? p.spec->name : n.name;
+  s.pipeline_file = n.run.file;
+  s.source = n.run.source;
+  s.params = nlohmann::json(*params);
+  s.experiment = n.run.experiment.empty() ? "Default" : n.run.experiment;
+  s.backend = n.run.backend;
+  s.start_ms = n.start_ms > 0 ? n.start_ms : now;
+  s.max_concurrency = n.max_concurrency;
+  s.catch_up = n.catch_up;
+  s.enabled = n.enabled;
+  s.created_ms = now;
+  SLIPWAY_RETURN_IF_ERROR(store.ensure_experiment(s.experiment, s.ns));
+  SLIPWAY_RETURN_IF_ERROR(store.insert_schedule(s));
+  return s;
+}
+
+nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now) {
+  nlohmann::json next = nullptr;
+  if (auto t = trigger_of(s); t.ok() && s.enabled) {
+    // The next tick after the later of now and the last one fired.
+    if (auto n = next_tick(*t, std::max(now, s.last_fired_ms) / 1000)) next = iso8601_ms(*n * 1000);
+  }
+  return {{"id", s.id}, {"name", s.name}, {"namespace", s.ns}, {"pipeline_file", s.pipeline_file}, {"params", s.params},
+          {"experiment", s.experiment}, {"backend", s.backend}, {"cron", s.cron}, {"interval_s", s.interval_s},
+          {"start", iso8601_ms(s.start_ms)}, {"max_concurrency", s.max_concurrency}, {"catch_up", s.catch_up}, {"enabled", s.enabled},
+          {"last_fired", s.last_fired_ms ? nlohmann::json(iso8601_ms(s.last_fired_ms)) : nlohmann::json(nullptr)}, {"next_fire", next},
+          {"created", iso8601_ms(s.created_ms)}, {"message", s.message}};
+}
+
+std::vector<std::string> driver_args(const std::string& run_id, DriveMode mode) {
+  std::vector<std::string> args = {"__driver", run_id};
+  if (mode == DriveMode::kResume) args.push_back("--resume");
+  if (mode == DriveMode::kRetry) args.push_back("--retry");
+  return args;
+}
+
+Result<int> spawn_driver(const RunRecord& run, DriveMode mode) {
+  std::error_code ec;
+  std::filesystem::create_directories(run.root, ec);
+  if (ec) return Failed("cannot create the run root " + run.root + ": " + ec.message());
+  std::vector<std::string> argv = {self_executable().string()};
+  for (auto& a : driver_args(run.id, mode)) argv.push_back(a);
+  auto pid = spawn_detached(argv, run.root + "/driver.log");
+  if (pid.ok()) {
+    std::lock_guard<std::mutex> l(g_drivers_mu);
+    g_drivers.push_back(*pid);
+  }
+  return pid;
+}
+
+void reap_drivers() {
+  std::lock_guard<std::mutex> l(g_drivers_mu);
+  // Only our own drivers by pid: waitpid(-1) would steal the exit of a helper run_command waits for.
+  std::erase_if(g_drivers, [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
+}
+
+std::vector<TaskView> task_views(Store& store, const std::string& run_id) {
+  std::vector<TaskView> out;
+  std::map<std::string, size_t> group_row;
+  for (const auto& t : store.list_tasks(run_id)) {
+    if (t.item_index >= 0) {
+      auto it = group_row.find(t.templ);
+      if (it != group_row.end()) {
+        TaskView& g = out[it->second];
+        ++g.items_total;
+        g.attempts += t.attempts;
+        if (t.state == "SUCCEEDED" || t.state == "FAILED" || t.state == "SKIPPED" ||
+            t.state == "UPSTREAM_FAILED" || t.state == "CANCELLED")
+          ++g.items_done;
+      }
+      continue;
+    }
+    TaskView v;
+    v.name = t.name;
+    v.state = task_state_from_string(t.state);
+    v.attempts = t.attempts;
+    v.cached = t.cached;
+    v.started_ms = t.started_ms;
+    v.finished_ms = t.finished_ms;
+    v.message = t.message;
+    group_row[t.name] = out.size();
+    out.push_back(v);
+  }
+  for (auto& v : out) v.is_group = v.items_total > 0;
+  return out;
+}
+
+Result<std::string> run_dot(Store& store, const RunRecord& run) {
+  LoadedPipeline p = load_pipeline_text(run.source, run.pipeline_file);
+  if (!p.spec) return Failed(p.diagnostics.to_string());
+  std::map<std::string, std::string> states;
+  for (const auto& v : task_views(store, run.id))
+    states[v.name] = std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
+                     (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total) : "");
+  return pipeline_dot(*p.spec, states);
+}
+
+Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) {
+  if (terminal_run_state(run.state)) return run.state;
+  SLIPWAY_RETURN_IF_ERROR(store.request_cancel(run.id));
+  // Wait for the driver to stop its tasks; if there is no live driver, do it here.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  for (int i = 0;; ++i) {
+    auto r = store.get_run(run.id);
+    if (r.ok() && terminal_run_state(r->state)) return r->state;
+    bool driver_alive = r.ok() && r->driver_pid > 0 && (::kill(static_cast<pid_t>(r->driver_pid), 0) == 0) && now_ms() - r->heartbeat_ms < 10'000;
+    if (driver_alive && std::chrono::steady_clock::now() > deadline) return std::string("CANCELLING");
+    if (!driver_alive && i >= 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // No live driver: the backend stops whatever of the run it still finds (processes, jobs).
+  auto backend = make_backend(run.backend);
+  if (backend.ok()) (*backend)->reattach(run.id, {});
+  SLIPWAY_RETURN_IF_ERROR(store.begin());
+  for (auto t : store.list_tasks(run.id)) {
+    if (t.state == "PENDING" || t.state == "RUNNING") {
+      t.state = "CANCELLED";
+      t.finished_ms = now_ms();
+      t.message = "run cancelled";
+      store.upsert_task(t);
+    }
+  }
+  for (auto a : store.list_attempts(run.id))
+    if (a.state == "RUNNING") {
+      a.state = "CANCELLED";
+      a.finished_ms = now_ms();
+      store.upsert_attempt(a);
+    }
+  store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
+  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left", now_ms());
+  SLIPWAY_RETURN_IF_ERROR(store.commit());
+  return std::string("CANCELLED");
+}
+
+}  // namespace slipway::cli

@@ -1,0 +1,69 @@
+// Operations on runs that the CLI and the server share: creating a run from a pipeline's text,
+// starting its driver in the background, and cancelling it. They print nothing; errors come back
+// as a Status that says what was wrong.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "cli/live_table.h"
+#include "store/store.h"
+
+namespace slipway::cli {
+
+struct NewRun {
+  std::string source;     // the pipeline file's text (native YAML or KFP IR)
+  std::string file;       // its name, for diagnostics and relative paths
+  nlohmann::json params = nlohmann::json::object();  // NAME → value; strings are parsed by type
+  std::string experiment = "Default";
+  std::string backend = "local";
+  std::string ns = "default";
+  std::string schedule_id;
+  bool no_cache = false;
+  std::string container_runtime;  // "", apptainer or singularity
+};
+
+// Parses and validates the pipeline, resolves its parameters, checks that each task fits the
+// backend, and inserts the run as PENDING. InvalidInput carries every diagnostic.
+Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now);
+
+// A recurring run: the run's fields plus when it fires. Exactly one of cron and every.
+struct NewSchedule {
+  NewRun run;
+  std::string name;
+  std::string cron;    // five-field cron expression or @hourly..@yearly, UTC
+  std::string every;   // an interval: "90s", "15m", "1h"
+  std::int64_t start_ms = 0;  // interval ticks count from here (default: now)
+  int max_concurrency = 1;
+  bool catch_up = false;
+  bool enabled = true;
+};
+
+// Validates the pipeline, its parameters and the trigger, and stores the schedule.
+Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& s, std::int64_t now);
+
+// A schedule as the CLI's --output json and the API show it, with its next fire time.
+nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now);
+
+// How a background driver is started: `slipway __driver RUN [--resume|--retry]`. The CLI's
+// start_detached_driver forks a daemon; a multi-threaded server spawns it and reaps it itself.
+enum class DriveMode { kStart, kResume, kRetry };
+std::vector<std::string> driver_args(const std::string& run_id, DriveMode mode);
+// posix_spawn of the driver in its own session, logging to the run root's driver.log. The pid is
+// remembered so that reap_drivers() (called periodically by the server) collects its exit.
+Result<int> spawn_driver(const RunRecord& run, DriveMode mode);
+void reap_drivers();
+
+// Asks the run's driver to cancel; if no live driver holds the run, stops what the backend still
+// runs of it and marks it CANCELLED here. Waits up to wait_ms for the driver. Returns the state.
+Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms);
+
+bool terminal_run_state(const std::string& s);
+
+// The run's tasks as the live table shows them: fan-out items folded into their group's row.
+std::vector<TaskView> task_views(Store& store, const std::string& run_id);
+
+// The pipeline's DAG in Graphviz DOT, each task filled by its state in this run.
+Result<std::string> run_dot(Store& store, const RunRecord& run);
+
+}  // namespace slipway::cli
