@@ -141,7 +141,12 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
   std::string stream = c.req.param("stream", "out");
   if (stream != "out" && stream != "err") return error(InvalidInput("stream must be out or err"));
   auto t = c.store.get_task(run.id, task);
-  if (!t.ok()) return error(t.status());
+  if (!t.ok()) {
+    // A run whose driver has not yet laid out its tasks: nothing to read yet, keep following.
+    if (t.status().code() != ErrorCode::kNotFound || cli::terminal_run_state(run.state)) return error(t.status());
+    return json_ok(Json{{"run", run.id}, {"task", task}, {"task_state", "PENDING"}, {"stream", stream}, {"attempts", 0}, {"offset", *offset},
+                        {"attempt", 0}, {"data", ""}, {"next_offset", *offset}, {"complete", false}});
+  }
   auto attempts = c.store.list_attempts(run.id, task);
   Json out = {{"run", run.id}, {"task", task}, {"task_state", t->state}, {"stream", stream}, {"attempts", attempts.size()}, {"offset", *offset}};
   if (attempts.empty()) {

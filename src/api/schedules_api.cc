@@ -20,6 +20,7 @@ Response create(Ctx& c) {
   n.run.params = body->value("params", Json::object());
   n.run.experiment = body->value("experiment", "Default");
   n.run.backend = body->value("backend", "local");
+  n.run.no_cache = !body->value("cache", false);
   n.run.ns = ns->empty() ? "default" : *ns;
   n.name = body->value("name", "");
   n.cron = body->value("cron", "");

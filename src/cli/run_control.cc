@@ -94,6 +94,7 @@ Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::
   s.start_ms = n.start_ms > 0 ? n.start_ms : now;
   s.max_concurrency = n.max_concurrency;
   s.catch_up = n.catch_up;
+  s.no_cache = n.run.no_cache;
   s.enabled = n.enabled;
   s.created_ms = now;
   SLIPWAY_RETURN_IF_ERROR(store.ensure_experiment(s.experiment, s.ns));
@@ -109,7 +110,7 @@ nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now) {
   }
   return {{"id", s.id}, {"name", s.name}, {"namespace", s.ns}, {"pipeline_file", s.pipeline_file}, {"params", s.params},
           {"experiment", s.experiment}, {"backend", s.backend}, {"cron", s.cron}, {"interval_s", s.interval_s},
-          {"start", iso8601_ms(s.start_ms)}, {"max_concurrency", s.max_concurrency}, {"catch_up", s.catch_up}, {"enabled", s.enabled},
+          {"start", iso8601_ms(s.start_ms)}, {"max_concurrency", s.max_concurrency}, {"catch_up", s.catch_up}, {"no_cache", s.no_cache}, {"enabled", s.enabled},
           {"last_fired", s.last_fired_ms ? nlohmann::json(iso8601_ms(s.last_fired_ms)) : nlohmann::json(nullptr)}, {"next_fire", next},
           {"created", iso8601_ms(s.created_ms)}, {"message", s.message}};
 }

@@ -13,7 +13,7 @@ namespace slipway::cli {
 namespace {
 
 const char* kUsage =
-    "slipway schedules create FILE (--cron EXPR | --every DURATION) [--max-concurrency N] [--catch-up] [--name N] [--experiment E]\n"
+    "slipway schedules create FILE (--cron EXPR | --every DURATION) [--max-concurrency N] [--catch-up] [--cache] [--name N] [--experiment E]\n"
     "                            [--namespace NS] [-p NAME=VALUE]... | ls | show ID | enable ID | disable ID | delete ID  [--output text|json]";
 
 }  // namespace
@@ -26,6 +26,7 @@ int cmd_schedules(const Args& args) {
       "every", po::value<std::string>()->default_value(""), "interval (\"90s\", \"15m\", \"6h\")")(
       "max-concurrency", po::value<int>()->default_value(1), "at most this many of its runs active at once")(
       "catch-up", po::bool_switch(), "after a pause, fire every missed tick (default: only the latest)")(
+      "cache", po::bool_switch(), "let its runs reuse cached task results (default: every run runs every task)")(
       "name", po::value<std::string>()->default_value(""), "the schedule's name (default: the pipeline's)")(
       "experiment", po::value<std::string>()->default_value("Default"), "experiment to file its runs under")(
       "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
@@ -80,6 +81,7 @@ int cmd_schedules(const Args& args) {
     n.every = vm["every"].as<std::string>();
     n.max_concurrency = vm["max-concurrency"].as<int>();
     n.catch_up = vm["catch-up"].as<bool>();
+    n.run.no_cache = !vm["cache"].as<bool>();
     auto s = create_schedule(*store, n, now_ms());
     if (!s.ok()) {
       std::fprintf(stderr, "slipway schedules create: %s\n", s.status().message().c_str());

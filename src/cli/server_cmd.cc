@@ -194,6 +194,7 @@ int cmd_server(const Args& args) {
       spec.backend = s.backend;
       spec.ns = s.ns;
       spec.schedule_id = s.id;
+      spec.no_cache = s.no_cache;
       return create_run(st, spec, now_ms());
     });
     while (!stopping) {

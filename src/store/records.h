@@ -170,6 +170,7 @@ struct ScheduleRecord {
   std::int64_t interval_s = 0, start_ms = 0;
   int max_concurrency = 1;
   bool catch_up = false, enabled = true;
+  bool no_cache = true;           // a recurring run exists to run again: its tasks skip the cache
   std::int64_t last_fired_ms = 0, created_ms = 0;
   std::string message;            // why the last tick did not fire, if it did not
 };

@@ -8,7 +8,7 @@ namespace {
 
 const char* kScheduleCols =
     "id, namespace, name, pipeline_file, source, params, experiment, backend, cron, interval_s, start_ms, max_concurrency, catch_up, enabled, "
-    "last_fired_ms, created_ms, message";
+    "last_fired_ms, created_ms, message, no_cache";
 
 ScheduleRecord read_schedule(Stmt& s) {
   ScheduleRecord r;
@@ -29,6 +29,7 @@ ScheduleRecord read_schedule(Stmt& s) {
   r.last_fired_ms = s.integer(14);
   r.created_ms = s.integer(15);
   r.message = s.text(16);
+  r.no_cache = s.integer(17) != 0;
   return r;
 }
 
@@ -36,10 +37,10 @@ ScheduleRecord read_schedule(Stmt& s) {
 
 Status Store::insert_schedule(const ScheduleRecord& r) {
   SLIPWAY_RETURN_IF_ERROR(ensure_namespace(r.ns));
-  return db_->prepare(std::string("INSERT INTO schedules(") + kScheduleCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+  return db_->prepare(std::string("INSERT INTO schedules(") + kScheduleCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id).bind(2, r.ns).bind(3, r.name).bind(4, r.pipeline_file).bind(5, r.source).bind(6, dump_json(r.params))
       .bind(7, r.experiment).bind(8, r.backend).bind(9, r.cron).bind(10, r.interval_s).bind(11, r.start_ms).bind(12, r.max_concurrency)
-      .bind(13, r.catch_up ? 1 : 0).bind(14, r.enabled ? 1 : 0).bind(15, r.last_fired_ms).bind(16, r.created_ms).bind(17, r.message)
+      .bind(13, r.catch_up ? 1 : 0).bind(14, r.enabled ? 1 : 0).bind(15, r.last_fired_ms).bind(16, r.created_ms).bind(17, r.message).bind(18, r.no_cache ? 1 : 0)
       .done();
 }
 

@@ -204,6 +204,7 @@ const std::vector<std::string>& schema_migrations() {
         start_ms INTEGER NOT NULL DEFAULT 0,
         max_concurrency INTEGER NOT NULL DEFAULT 1,
         catch_up INTEGER NOT NULL DEFAULT 0,
+        no_cache INTEGER NOT NULL DEFAULT 1,
         enabled INTEGER NOT NULL DEFAULT 1,
         last_fired_ms INTEGER NOT NULL DEFAULT 0,
         created_ms INTEGER NOT NULL,
