@@ -205,7 +205,9 @@ async function runPage(id) {
     charts.push(new Chart(document.getElementById('metrics-chart'), {
       type: 'bar',
       data: {labels: m.metrics.map(x => x.task + '.' + x.name), datasets: [{label: id, data: m.metrics.map(x => x.value), backgroundColor: '#4e79a7'}]},
-      options: {maintainAspectRatio: false, indexAxis: 'y', plugins: {legend: {display: false}}}
+      // Accuracies near 1 and throughputs near 1e5 share the chart: a log axis keeps both legible.
+      options: {maintainAspectRatio: false, indexAxis: 'y', plugins: {legend: {display: false}},
+                scales: {x: {type: m.metrics.every(x => x.value > 0) ? 'logarithmic' : 'linear'}}}
     }));
   }
   async function artifacts() {
