@@ -152,7 +152,7 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
   if (attempts.empty()) {
     // Not started yet (follow keeps asking) or never will (skipped, cached, upstream failed).
     bool final = t->state != "PENDING" && t->state != "RUNNING";
-    out.update({{"attempt", 0}, {"data", ""}, {"next_offset", *offset}, {"complete", final}, {"message", final ? "task " + task + " did not run (" + t->state + ")" : ""}});
+    out.update({{"attempt", 0}, {"data", ""}, {"next_offset", *offset}, {"complete", final}, {"message", !final ? "" : t->cached ? "task " + task + " did not run: " + t->message : "task " + task + " did not run (" + t->state + ")"}});
     return json_ok(out);
   }
   const AttemptRecord* a = &attempts.back();

@@ -1,5 +1,6 @@
 // slipway: pipelines, training, tuning and serving for bare metal and HPC clusters.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <string>
@@ -49,6 +50,7 @@ Built-in steps (used by configs/pipelines/iris.yaml)
 
 Environment
   SLIPWAY_HOME   the store and artifact root (default ~/.slipway)
+  SLIPWAY_SERVER, SLIPWAY_TOKEN   as --server URL --token T: `run` and `runs` go to a slipway server
 
 Run `slipway COMMAND --help` for a command's options.
 )";
@@ -57,6 +59,17 @@ Run `slipway COMMAND --help` for a command's options.
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  // --server URL and --token T (or SLIPWAY_SERVER, SLIPWAY_TOKEN) send `run` and `runs` to a server.
+  std::string server = std::getenv("SLIPWAY_SERVER") ? std::getenv("SLIPWAY_SERVER") : "";
+  std::string token = std::getenv("SLIPWAY_TOKEN") ? std::getenv("SLIPWAY_TOKEN") : "";
+  for (size_t i = 0; i + 1 < args.size();) {
+    if (args[i] == "--server" || args[i] == "--token") {
+      (args[i] == "--server" ? server : token) = args[i + 1];
+      args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+    } else {
+      ++i;
+    }
+  }
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
@@ -69,6 +82,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     using namespace slipway::cli;
+    if (!server.empty() && cmd != "server" && cmd != "schedules" && cmd.rfind("__", 0) != 0) return cmd_remote(server, token, cmd, rest);
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "compile") return cmd_compile(rest);

@@ -25,6 +25,21 @@ BASE="http://127.0.0.1:$(cat port)"
 /usr/bin/python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/server_api_client.py" "$BASE" tokens.json "$SLIPWAY_SOURCE_DIR" \
   || fail "the API checks failed; server log: $(tail -20 server.log)"
 
+# The CLI through the server: --server/--token, or SLIPWAY_SERVER/SLIPWAY_TOKEN.
+id=$("$SLIPWAY" --server "$BASE" --token "$a" run "$PIPELINES/sleepy.yaml" -p seconds=2 --no-cache)
+"$SLIPWAY" --server "$BASE" --token "$a" runs logs "$id" nap --follow > follow.txt
+expect_eq "$(cat follow.txt)" "$(printf 'napping 2\nawake')" "runs logs --follow through the server prints the log until the task ends"
+expect_eq "$(SLIPWAY_SERVER=$BASE SLIPWAY_TOKEN=$a "$SLIPWAY" runs show "$id" -o json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["namespace"], d["pipeline"])')" \
+  "team-a sleepy" "runs show through the server (SLIPWAY_SERVER, SLIPWAY_TOKEN)"
+"$SLIPWAY" --server "$BASE" --token "$a" runs ls | contains "$id" && pass "runs ls through the server lists it"
+set +e
+"$SLIPWAY" --server "$BASE" --token "$b" runs show "$id" 2> other.txt
+rc=$?
+set -e
+expect_eq "$rc" 1 "another namespace's token cannot show it"
+contains "404" other.txt && pass "and is told the run is not found"
+expect_eq "$("$SLIPWAY" --server "$BASE" --token "$a" run "$PIPELINES/flaky.yaml" --wait > /dev/null 2>&1; echo $?)" 1 "run --wait through the server exits 1 for a failed run"
+
 # A revoked token is refused at once.
 id=$("$SLIPWAY" server token ls -o json | python3 -c 'import json,sys; print([t["id"] for t in json.load(sys.stdin) if t["namespace"]=="team-b"][0])')
 "$SLIPWAY" server token revoke "$id" > /dev/null
