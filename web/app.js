@@ -4,6 +4,9 @@
 'use strict';
 
 const view = document.getElementById('view');
+// Charts redraw on every live refresh: without animation they show the data at once (and a
+// screenshot never catches one half drawn).
+Chart.defaults.animation = false;
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 let timers = [];
 let charts = [];
@@ -18,6 +21,7 @@ function clearPage() {
 function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, c => ({'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
 }
+function num(v) { return typeof v === 'number' && !Number.isInteger(v) ? String(+v.toPrecision(5)) : esc(v); }
 function badge(state) { return `<span class="state state-${esc(state)}">${esc(state)}</span>`; }
 function when(ms) { return ms ? new Date(ms).toISOString().replace('T', ' ').slice(0, 19) : '-'; }
 function duration(ms) {
@@ -267,7 +271,8 @@ async function comparePage(query) {
   charts.push(new Chart(document.getElementById('compare-chart'), {
     type: 'bar',
     data: {labels: metricNames, datasets: runs.map((r, i) => ({label: r.id, data: metricNames.map(k => r.metrics[k] ?? null), backgroundColor: palette[i % palette.length]}))},
-    options: {maintainAspectRatio: false}
+    options: {maintainAspectRatio: false,
+              scales: {y: {type: runs.every(r => Object.values(r.metrics).every(v => v > 0)) ? 'logarithmic' : 'linear'}}}
   }));
 }
 
@@ -314,7 +319,7 @@ async function sweepPage(id) {
     </div>
     <table class="table table-sm" id="trials-table"><thead><tr><th>Trial</th><th>State</th>${params.map(p => `<th>${esc(p)}</th>`).join('')}<th>${esc(s.objective.metric)}</th><th>Run</th></tr></thead>
       <tbody>${s.trials.map(t => `<tr class="${s.best_trial && s.best_trial.number === t.number ? 'table-success' : ''}"><td>${t.number}</td><td>${badge(t.state)}</td>
-        ${params.map(p => `<td>${esc(t.parameters[p])}</td>`).join('')}<td>${t.objective ?? '-'}</td>
+        ${params.map(p => `<td>${num(t.parameters[p])}</td>`).join('')}<td>${t.objective === null ? '-' : num(t.objective)}</td>
         <td>${t.run ? `<a href="#/runs/${encodeURIComponent(t.run)}">${esc(t.run)}</a>` : '-'}</td></tr>`).join('')}</tbody></table>`;
   charts.push(new Chart(document.getElementById('best-chart'), {
     type: 'line',

@@ -10,7 +10,7 @@ namespace slipway::api {
 
 Response json_ok(const Json& j, int status) { return serve::json_response(j, status); }
 Response error(const Status& s) { return serve::error_response(s); }
-Response not_found(const ApiRequest& r) { return json_ok(Json{{"error", "no such endpoint: " + r.method + " " + r.path + " (the API is listed in docs/api.md)"}}, 404); }
+Response not_found(const ApiRequest& r) { return json_ok(Json{{"error", "no such endpoint: " + r.method + " " + r.path + " (the API is listed in docs/server.md)"}}, 404); }
 Response method_not_allowed(const ApiRequest& r, const std::string& allowed) {
   return json_ok(Json{{"error", r.method + " is not allowed on " + r.path + "; use " + allowed}}, 405);
 }

@@ -207,7 +207,7 @@ int cmd_remote(const std::string& url, const std::string& token, const std::stri
   if (!remote.ok()) return report(remote.status());
   if (cmd == "run") return remote_run(*remote, args);
   if (cmd == "runs") return remote_runs(*remote, args);
-  return report(InvalidInput("`slipway " + cmd + "` works on the local store only; --server applies to run and runs (the rest is in the REST API: docs/api.md)"));
+  return report(InvalidInput("`slipway " + cmd + "` works on the local store only; --server applies to run and runs (the rest is in the REST API: docs/server.md)"));
 }
 
 }  // namespace slipway::cli

@@ -46,6 +46,8 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/vendor/chart.min.js")
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/vendor/bootstrap.min.css")" 200 "Bootstrap comes from Debian's libjs-bootstrap5"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/..%2f..%2fetc%2fpasswd")" 404 "no path climbs out of web/"
 
-/usr/bin/python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/dashboard_browser.py" "$BASE" "$token" "$SHOTS" \
+# A run still going when the browser opens it (its page must follow it to the end by itself).
+sleepy=$("$SLIPWAY" run "$PIPELINES/sleepy.yaml" -p seconds=12 --detach)
+/usr/bin/python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/dashboard_browser.py" "$BASE" "$token" "$SHOTS" "$sleepy" \
   || fail "the browser checks failed (screenshots in $SHOTS); server log: $(tail -20 server.log)"
-expect_eq "$(ls "$SHOTS"/*.png | wc -l)" 11 "eleven screenshots were written to $SHOTS"
+expect_eq "$(ls "$SHOTS"/*.png | wc -l)" 13 "thirteen screenshots were written to $SHOTS"

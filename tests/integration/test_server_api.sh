@@ -45,6 +45,23 @@ id=$("$SLIPWAY" server token ls -o json | python3 -c 'import json,sys; print([t[
 "$SLIPWAY" server token revoke "$id" > /dev/null
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $b" "$BASE/api/v1/runs")" 401 "a revoked token gets 401"
 
+# kill -9 of the server loses nothing: the runs it started are driven by their own processes and
+# finish; a new server over the same store shows them.
+id=$("$SLIPWAY" --server "$BASE" --token "$a" run "$PIPELINES/sleepy.yaml" -p seconds=3 --no-cache)
+wait_for_task_state "$id" nap RUNNING
+kill -9 $PID
+wait $PID 2>/dev/null || true
+for _ in $(seq 100); do [ "$("$SLIPWAY" runs show "$id" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" == SUCCEEDED ] && break; sleep 0.1; done
+expect_eq "$("$SLIPWAY" runs show "$id" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" SUCCEEDED \
+  "a run submitted through the server finishes after the server is killed -9"
+rm -f port
+"$SLIPWAY" server --port 0 --port-file port > server2.log 2>&1 &
+PID=$!
+for _ in $(seq 100); do [ -s port ] && break; sleep 0.1; done
+BASE="http://127.0.0.1:$(cat port)"
+expect_eq "$("$SLIPWAY" --server "$BASE" --token "$a" runs show "$id" -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" \
+  SUCCEEDED "a restarted server shows it"
+
 # SIGTERM stops the server cleanly.
 kill -TERM $PID
 wait $PID

@@ -2,7 +2,9 @@
 iris run, open its DAG, read a task's log, see its artifacts' lineage, compare two runs, and open
 the sweep, schedules and topology pages. A screenshot of each step goes to SHOTS_DIR.
 
-usage: dashboard_browser.py BASE_URL TOKEN SHOTS_DIR"""
+usage: dashboard_browser.py BASE_URL TOKEN SHOTS_DIR SLEEPY_RUN_ID
+SLEEPY_RUN_ID is a run of one task that is still running when the test starts: its page must
+turn from running to succeeded by itself."""
 import os
 import sys
 
@@ -12,7 +14,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, shots = sys.argv[1], sys.argv[2], sys.argv[3]
+base, token, shots, sleepy = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 os.makedirs(shots, exist_ok=True)
 
 options = webdriver.ChromeOptions()
@@ -78,6 +80,18 @@ try:
     link.click()
     wait.until(lambda d: "written by" in d.find_element(By.ID, "lineage").text)
     ok("artifacts: lineage of an artifact, metrics chart")
+
+    # A running run's page follows it live: the DAG's node turns from running (blue) to succeeded
+    # (green) and the state badge with it, without a reload.
+    driver.get(base + "/#/runs/" + sleepy)
+    node_fill = lambda d: {p.get_attribute("fill") for p in d.find_elements(By.CSS_SELECTOR, "#dag svg g.node path, #dag svg g.node polygon")}
+    wait.until(lambda d: "#a9d6f5" in node_fill(d))
+    assert driver.find_element(By.ID, "run-state").text == "RUNNING"
+    ok("live run: the DAG shows the task RUNNING")
+    driver.find_element(By.CSS_SELECTOR, "#tasks-table tr[data-task=nap] a").click()
+    WebDriverWait(driver, 60).until(lambda d: "#b7e4c7" in node_fill(d) and d.find_element(By.ID, "run-state").text == "SUCCEEDED")
+    wait.until(lambda d: "awake" in d.find_element(By.ID, "log-output").text)
+    ok("live run: without a reload, the DAG turned SUCCEEDED and the followed log shows the end")
 
     # Compare two runs.
     driver.get(base + "/#/runs?pipeline=iris")
