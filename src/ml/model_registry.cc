@@ -88,6 +88,9 @@ Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r
   if (!digest.ok()) return digest.status();
   v.digest = digest->sha256;
   if (auto a = store.find_artifact_by_uri(fs::absolute(r.model_file).string())) v.artifact_id = a->id;
+  // A version belongs to the namespace of the run that produced it.
+  if (!v.run_id.empty())
+    if (auto run = store.get_run(v.run_id); run.ok()) v.ns = run->ns;
 
   const fs::path dir = r.repository / r.name;
   std::error_code ec;

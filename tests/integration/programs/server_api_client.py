@@ -93,6 +93,9 @@ content = call("GET", f"/artifacts/{model['id']}/content")
 check(content.status_code == 200 and hashlib.sha256(content.content).hexdigest() == detail["sha256"] and
       "attachment" in content.headers["Content-Disposition"], "downloading an artifact gives bytes with its recorded sha256")
 
+versions = call("GET", "/models").json()["versions"]
+check([(v["name"], v["namespace"], v["run"]) for v in versions] == [("iris", "team-a", run)], "the model the run registered belongs to team-a", versions)
+
 # ---- isolation between namespaces ----
 for path in [f"/runs/{run}", f"/runs/{run}/dag", f"/runs/{run}/tasks/train/logs", f"/runs/{run}/metrics", f"/artifacts/{model['id']}",
              f"/artifacts/{model['id']}/content", f"/compare?runs={run},{run}"]:
@@ -102,6 +105,7 @@ for verb in ["cancel", "retry", "resume"]:
     check(call("POST", f"/runs/{run}/{verb}", "b").status_code == 404, f"team-b cannot {verb} team-a's run")
 check(run not in [x["id"] for x in call("GET", "/runs", "b").json()["runs"]], "team-b's run list does not show team-a's run")
 check(call("GET", "/runs?namespace=team-a", "b").status_code == 404, "team-b cannot list team-a's namespace")
+check(call("GET", "/models", "b").json()["versions"] == [] and call("GET", "/models/iris", "b").status_code == 404, "team-b does not see team-a's model")
 check(call("POST", "/runs", "b", json={"pipeline": open(iris).read(), "namespace": "team-a"}).status_code == 404, "team-b cannot submit into team-a")
 check("exp-a" not in [e["name"] for e in call("GET", "/experiments", "b").json()["experiments"]], "team-b does not see team-a's experiment")
 r = call("POST", "/experiments", "b", json={"name": "exp-a"})
