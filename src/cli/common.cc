@@ -85,20 +85,27 @@ std::unique_ptr<Store> open_store_or_die(int* exit_code) {
   return std::move(*s);
 }
 
-std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,
-                                                                         const po::variables_map& vm,
-                                                                         const std::string& file) {
-  std::vector<std::pair<std::string, std::string>> overrides;
-  if (vm.count("param")) {
+std::optional<nlohmann::json> param_options_json(const po::variables_map& vm) {
+  nlohmann::json params = nlohmann::json::object();
+  if (vm.count("param"))
     for (const auto& kv : vm["param"].as<std::vector<std::string>>()) {
       auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {
         std::fprintf(stderr, "slipway: -p %s: write -p NAME=VALUE\n", kv.c_str());
         return std::nullopt;
       }
-      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      params[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-  }
+  return params;
+}
+
+std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,
+                                                                         const po::variables_map& vm,
+                                                                         const std::string& file) {
+  auto given = param_options_json(vm);
+  if (!given) return std::nullopt;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  for (const auto& [k, v] : given->items()) overrides.emplace_back(k, v.get<std::string>());
   auto params = resolve_params(spec, overrides);
   if (!params.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", file.c_str(), params.status().message().c_str());

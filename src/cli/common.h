@@ -55,6 +55,10 @@ std::optional<std::map<std::string, nlohmann::json>> params_from_options(const P
                                                                          const po::variables_map& vm,
                                                                          const std::string& file);
 
+// The -p NAME=VALUE options as a JSON object of strings (typed later against the pipeline's
+// parameters); prints what is wrong and returns nullopt on a malformed one.
+std::optional<nlohmann::json> param_options_json(const po::variables_map& vm);
+
 // Prints rows as aligned columns; the first row is the header.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 

@@ -86,14 +86,9 @@ int remote_run(const Remote& remote, const Args& args) {
   const std::string file = vm["file"].as<std::string>();
   auto text = read_file(file);
   if (!text.ok()) return report(InvalidInput(text.status().message()));
-  Json params = Json::object();
-  if (vm.count("param"))
-    for (const auto& kv : vm["param"].as<std::vector<std::string>>()) {
-      auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0) return report(InvalidInput("-p " + kv + ": write -p NAME=VALUE"));
-      params[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
-  Json body = {{"pipeline", *text}, {"file", std::filesystem::absolute(file).string()}, {"params", params},
+  auto params = param_options_json(vm);
+  if (!params) return 2;
+  Json body = {{"pipeline", *text}, {"file", std::filesystem::absolute(file).string()}, {"params", *params},
                {"experiment", vm["experiment"].as<std::string>()}, {"backend", vm["backend"].as<std::string>()}, {"no_cache", vm["no-cache"].as<bool>()}};
   if (!vm["namespace"].as<std::string>().empty()) body["namespace"] = vm["namespace"].as<std::string>();
   auto run = remote.call("POST", "/runs", body.dump());

@@ -29,28 +29,44 @@ std::vector<int> g_drivers;  // spawned drivers not yet reaped
 
 bool terminal_run_state(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
 
-Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now) {
-  LoadedPipeline p = load_pipeline_text(spec.source, spec.file);
+namespace {
+
+// The pipeline parsed and validated, with its parameters resolved against the given values.
+struct ResolvedPipeline {
+  PipelineSpec spec;
+  std::map<std::string, nlohmann::json> params;
+};
+
+Result<ResolvedPipeline> resolve_pipeline(const NewRun& n) {
+  LoadedPipeline p = load_pipeline_text(n.source, n.file);
   if (!p.spec) return InvalidInput(p.diagnostics.to_string());
-  if (!spec.params.is_object()) return InvalidInput("params must be an object of NAME: value");
+  if (!n.params.is_object()) return InvalidInput("params must be an object of NAME: value");
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [k, v] : spec.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& [k, v] : n.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
   auto params = resolve_params(*p.spec, overrides);
-  if (!params.ok()) return InvalidInput(spec.file + ": " + params.status().message());
+  if (!params.ok()) return InvalidInput(n.file + ": " + params.status().message());
+  return ResolvedPipeline{std::move(*p.spec), std::move(*params)};
+}
+
+}  // namespace
+
+Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now) {
+  auto p = resolve_pipeline(spec);
+  if (!p.ok()) return p.status();
   auto backend = make_backend(spec.backend);
   if (!backend.ok()) return InvalidInput(backend.status().message());
-  for (const auto& t : p.spec->tasks) {
+  for (const auto& t : p->spec.tasks) {
     Status st = (*backend)->check_fits(t.resources);
     if (!st.ok()) return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + st.message());
   }
   RunRecord run;
-  run.id = p.spec->name + "-" + random_hex(8);
+  run.id = p->spec.name + "-" + random_hex(8);
   run.experiment = spec.experiment.empty() ? "Default" : spec.experiment;
-  run.pipeline = p.spec->name;
+  run.pipeline = p->spec.name;
   run.pipeline_file = spec.file;
-  run.format = p.spec->format;
+  run.format = p->spec.format;
   run.source = spec.source;
-  run.params = nlohmann::json(*params);
+  run.params = nlohmann::json(p->params);
   run.options = {{"no_cache", spec.no_cache}, {"container_runtime", spec.container_runtime}};
   run.state = "PENDING";
   run.backend = spec.backend;
@@ -63,13 +79,8 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
 }
 
 Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::int64_t now) {
-  LoadedPipeline p = load_pipeline_text(n.run.source, n.run.file);
-  if (!p.spec) return InvalidInput(p.diagnostics.to_string());
-  if (!n.run.params.is_object()) return InvalidInput("params must be an object of NAME: value");
-  std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [k, v] : n.run.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-  auto params = resolve_params(*p.spec, overrides);
-  if (!params.ok()) return InvalidInput(n.run.file + ": " + params.status().message());
+  auto p = resolve_pipeline(n.run);
+  if (!p.ok()) return p.status();
   if (auto backend = make_backend(n.run.backend); !backend.ok()) return InvalidInput(backend.status().message());
   ScheduleRecord s;
   if (n.cron.empty() == n.every.empty()) return InvalidInput("a schedule needs exactly one of a cron expression (--cron) and an interval (--every)");
@@ -85,10 +96,10 @@ Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::
   if (n.max_concurrency < 1 || n.max_concurrency > 1000) return InvalidInput("max_concurrency must be 1 to 1000, not " + std::to_string(n.max_concurrency));
   s.id = "sched-" + random_hex(8);
   s.ns = n.run.ns;
-  s.name = n.name.empty() ? p.spec->name : n.name;
+  s.name = n.name.empty() ? p->spec.name : n.name;
   s.pipeline_file = n.run.file;
   s.source = n.run.source;
-  s.params = nlohmann::json(*params);
+  s.params = nlohmann::json(p->params);
   s.experiment = n.run.experiment.empty() ? "Default" : n.run.experiment;
   s.backend = n.run.backend;
   s.start_ms = n.start_ms > 0 ? n.start_ms : now;

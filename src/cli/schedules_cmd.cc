@@ -62,17 +62,9 @@ int cmd_schedules(const Args& args) {
     NewSchedule n;
     n.run.source = *text;
     n.run.file = std::filesystem::absolute(file).string();
-    nlohmann::json params = nlohmann::json::object();
-    if (vm.count("param"))
-      for (const auto& kv : vm["param"].as<std::vector<std::string>>()) {
-        auto eq = kv.find('=');
-        if (eq == std::string::npos || eq == 0) {
-          std::fprintf(stderr, "slipway: -p %s: write -p NAME=VALUE\n", kv.c_str());
-          return 2;
-        }
-        params[kv.substr(0, eq)] = kv.substr(eq + 1);
-      }
-    n.run.params = params;
+    auto params = param_options_json(vm);
+    if (!params) return 2;
+    n.run.params = *params;
     n.run.experiment = vm["experiment"].as<std::string>();
     n.run.backend = vm["backend"].as<std::string>();
     n.run.ns = vm["namespace"].as<std::string>();
