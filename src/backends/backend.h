@@ -28,6 +28,7 @@ struct TaskLaunch {
   std::string workdir;
   std::string stdout_path, stderr_path;
   Resources resources;
+  std::int64_t timeout_ms = 0;  // the task's per-attempt timeout (the engine enforces it too)
   // Fan-out items: the pipeline task they instantiate, their index, and the task's parallelism.
   // A backend that batches (Slurm job arrays) submits items of one group together and enforces
   // the parallelism itself.
@@ -99,5 +100,9 @@ class Backend {
 };
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name);
+
+// For backends that poll a scheduler: sleeps until the next poll is due (last + interval) or
+// timeout_ms has passed, whichever is first. True when a poll is due now; never due when idle.
+bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms, std::int64_t timeout_ms, bool idle);
 
 }  // namespace slipway

@@ -351,7 +351,7 @@ class NativeParser {
       return;
     }
     check_keys(v, {"cpus", "memory", "gpus", "nodes", "tasks_per_node", "time_limit", "partition",
-                   "account", "qos", "constraint"},
+                   "account", "qos", "constraint", "k8s"},
                "resources");
     if (auto x = v["cpus"]) {
       auto c = parse_millicpus(scalar(x, "cpus"));
@@ -371,6 +371,36 @@ class NativeParser {
     if (auto x = v["account"]) r->account = scalar(x, "account");
     if (auto x = v["qos"]) r->qos = scalar(x, "qos");
     if (auto x = v["constraint"]) r->constraint = scalar(x, "constraint");
+    if (auto x = v["k8s"]) parse_k8s_placement(x, r);
+  }
+
+  // resources.k8s: what a Kubernetes user writes in a pod spec, checked for shape here; the
+  // manifests' own schema check is the k8s backend's tests.
+  void parse_k8s_placement(const YAML::Node& v, Resources* r) {
+    if (!v.IsMap()) {
+      d_->error(loc(v), "'resources.k8s' must be a mapping of node_selector, tolerations, affinity, distributed");
+      return;
+    }
+    check_keys(v, {"node_selector", "tolerations", "affinity", "distributed"}, "resources.k8s");
+    if (auto x = v["node_selector"]) {
+      if (!x.IsMap()) d_->error(loc(x), "'node_selector' must map node label names to values");
+      else
+        for (auto it = x.begin(); it != x.end(); ++it)
+          r->k8s_node_selector[it->first.Scalar()] = scalar(it->second, "node_selector." + it->first.Scalar());
+    }
+    if (auto x = v["tolerations"]) {
+      if (!x.IsSequence()) d_->error(loc(x), "'tolerations' must be a list of {key, operator, value, effect}");
+      else r->k8s_tolerations = yaml_to_json(x);
+    }
+    if (auto x = v["affinity"]) {
+      if (!x.IsMap()) d_->error(loc(x), "'affinity' must be a mapping (nodeAffinity, podAffinity, podAntiAffinity)");
+      else r->k8s_affinity = yaml_to_json(x);
+    }
+    if (auto x = v["distributed"]) {
+      std::string d = scalar(x, "distributed");
+      if (d != "pytorchjob" && d != "mpijob") d_->error(loc(x), "'distributed' must be pytorchjob or mpijob, not '" + d + "'");
+      else r->k8s_distributed = d;
+    }
   }
 
   Task parse_task(const std::string& name, const YAML::Node& key, const YAML::Node& v,

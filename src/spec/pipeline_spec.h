@@ -74,6 +74,13 @@ struct Resources {
   int tasks_per_node = 1;
   std::int64_t time_limit_ms = 0;  // a scheduler limit (Slurm --time); 0: none
   std::string partition, account, qos, constraint;
+  // Kubernetes placement of this task, on top of the k8s backend's defaults: nodeSelector
+  // labels (merged, the task's win), tolerations and affinity (the task's replace the default's),
+  // and how a multi-rank task is run ("pytorchjob" or "mpijob"; "" means the backend's default).
+  std::map<std::string, std::string> k8s_node_selector;
+  Json k8s_tolerations;  // null or a list of Toleration objects
+  Json k8s_affinity;     // null or an Affinity object
+  std::string k8s_distributed;
 };
 
 struct Task {

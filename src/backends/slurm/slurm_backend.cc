@@ -1,7 +1,5 @@
 #include "backends/slurm/slurm_backend.h"
 
-#include <time.h>
-
 #include <filesystem>
 
 #include "backends/slurm/sbatch_script.h"
@@ -114,19 +112,7 @@ std::map<std::string, SlurmJobState> SlurmBackend::poll_jobs(const std::vector<s
 
 std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
   std::vector<Completion> out;
-  std::int64_t now = now_ms();
-  std::int64_t next = last_poll_ms_ + config_.poll_interval_ms;
-  if (jobs_.empty() || next > now + timeout_ms) {
-    std::int64_t sleep_ms = jobs_.empty() ? timeout_ms : std::min(timeout_ms, next - now);
-    if (sleep_ms > 0) {
-      struct timespec ts{static_cast<time_t>(sleep_ms / 1000), static_cast<long>((sleep_ms % 1000) * 1'000'000)};
-      nanosleep(&ts, nullptr);
-    }
-    if (jobs_.empty() || next > now_ms()) return out;
-  } else if (next > now) {
-    struct timespec ts{static_cast<time_t>((next - now) / 1000), static_cast<long>(((next - now) % 1000) * 1'000'000)};
-    nanosleep(&ts, nullptr);
-  }
+  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, jobs_.empty())) return out;
   last_poll_ms_ = now_ms();
   ++polls_;
   max_in_flight_seen_ = std::max(max_in_flight_seen_, jobs_.size());

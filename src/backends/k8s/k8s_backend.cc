@@ -1,0 +1,195 @@
+#include "backends/k8s/k8s_backend.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "backends/k8s/manifests.h"
+#include "core/clock.h"
+#include "core/files.h"
+#include "core/strings.h"
+#include "core/subprocess.h"
+
+namespace slipway {
+
+namespace {
+
+std::string resource_of(const std::string& kind) {
+  if (kind == "PyTorchJob") return "pytorchjobs.kubeflow.org";
+  if (kind == "MPIJob") return "mpijobs.kubeflow.org";
+  return "jobs.batch";
+}
+
+std::string said(const CommandResult& r) { return trim(r.err.empty() ? r.out : r.err); }
+
+}  // namespace
+
+K8sBackend::K8sBackend(K8sConfig config, std::string self_exe)
+    : config_(std::move(config)), self_exe_(std::move(self_exe)) {}
+
+Result<CommandResult> K8sBackend::kubectl(const std::vector<std::string>& args, const std::string& stdin_text) {
+  ++calls_[args[0]];
+  return run_command(config_.kubectl_argv(args), 120'000, stdin_text);
+}
+
+Status K8sBackend::check_fits(const Resources& r) const {
+  // The scheduler is the judge of what fits; a pod no node can hold stays Pending with the
+  // scheduler's reason, which the poll passes on.
+  if (r.nodes < 1 || r.tasks_per_node < 1) return InvalidInput("asks for no nodes or no tasks");
+  return Status::Ok();
+}
+
+bool K8sBackend::has_room(const Resources&) const {
+  return static_cast<int>(objects_.size()) + reserved_ < config_.max_in_flight;
+}
+
+bool K8sBackend::reserve(const Resources& r) {
+  if (!has_room(r)) return false;
+  ++reserved_;
+  return true;
+}
+
+Result<LaunchHandle> K8sBackend::launch(const TaskLaunch& l) {
+  if (reserved_ > 0) --reserved_;
+  auto obj = render_task_object(l, config_, self_exe_);
+  if (!obj.ok()) return obj.status();
+  // The manifest stays beside the attempt's logs, as the sbatch script does on Slurm.
+  std::string path = l.workdir + "/attempt-" + std::to_string(l.attempt) + ".k8s.json";
+  std::error_code ec;
+  std::filesystem::create_directories(l.workdir, ec);
+  if (Status st = write_file_atomic(path, obj->dump(2) + "\n"); !st.ok()) return st;
+  auto r = kubectl({"apply", "-f", path});
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) return Failed("kubectl apply refused " + l.key + ": " + said(*r));
+  std::string name = (*obj)["metadata"]["name"];
+  run_label_ = k8s_label_value(l.run_id);
+  objects_[name] = Tracked{l.key, (*obj)["kind"], l.stderr_path};
+  by_key_[l.key] = name;
+  return LaunchHandle{0, name};
+}
+
+Result<std::map<std::string, K8sAttemptState>> K8sBackend::list(const std::set<std::string>& kinds) {
+  std::vector<std::string> resources = {"jobs.batch", "pods"};
+  for (const auto& k : kinds)
+    if (k != "Job") resources.push_back(resource_of(k));
+  auto r = kubectl({"get", join(resources, ","), "-l", std::string(kK8sRunLabel) + "=" + run_label_, "-o", "json"});
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) return Failed("kubectl get: " + said(*r));
+  try {
+    return parse_k8s_list(Json::parse(r->out));
+  } catch (const Json::exception& e) {
+    return Failed(std::string("kubectl get printed no JSON list: ") + e.what());
+  }
+}
+
+std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
+  std::vector<Completion> out;
+  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, objects_.empty())) return out;
+  last_poll_ms_ = now_ms();
+  ++polls_;
+  std::set<std::string> kinds;
+  for (const auto& [_, t] : objects_) kinds.insert(t.kind);
+  auto states = list(kinds);
+  if (!states.ok()) {
+    // The API server can be away for a while (upgrades); the attempts go on without us.
+    ++failed_polls_;
+    last_error_ = states.status().message();
+    return out;
+  }
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    const std::string& name = it->first;
+    Tracked& t = it->second;
+    auto s = states->find(name);
+    Completion c;
+    if (s == states->end()) {
+      c.key = t.key;
+      c.finished_ms = now_ms();
+      c.terminated = t.terminating;
+      c.message = t.kind + " " + name + (t.terminating ? " was deleted on request" : " is gone: deleted outside slipway, or removed after its TTL; its outcome is lost");
+    } else if (s->second.finished) {
+      if (!s->second.succeeded) keep_pod_log(name, t);
+      c = completion_from_k8s(s->second);
+      c.key = t.key;
+    } else if (s->second.hopeless) {
+      keep_pod_log(name, t);
+      remove(name, t, 0);
+      c = completion_from_k8s(s->second);
+      c.key = t.key;
+    } else {
+      ++it;
+      continue;
+    }
+    by_key_.erase(t.key);
+    out.push_back(std::move(c));
+    it = objects_.erase(it);
+  }
+  return out;
+}
+
+void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t) {
+  std::error_code ec;
+  if (t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0) return;
+  std::string target = (t.kind == "Job" ? "job/" : resource_of(t.kind) + "/") + name;
+  auto r = kubectl({"logs", target, "--all-containers", "--tail=200"});
+  if (r.ok() && r->exit_code == 0 && !r->out.empty()) std::ofstream(t.stderr_path, std::ios::app) << r->out;
+}
+
+void K8sBackend::remove(const std::string& name, const Tracked& t, std::int64_t grace_ms) {
+  std::vector<std::string> args = {"delete", resource_of(t.kind), name, "--ignore-not-found", "--wait=false"};
+  if (grace_ms > 0) args.push_back("--grace-period=" + std::to_string((grace_ms + 999) / 1000));
+  kubectl(args);
+}
+
+void K8sBackend::terminate(const std::string& key, std::int64_t grace_ms) {
+  // Deleting the object deletes its pods: SIGTERM, then SIGKILL after the grace period.
+  auto it = by_key_.find(key);
+  if (it == by_key_.end()) return;
+  Tracked& t = objects_[it->second];
+  t.terminating = true;
+  remove(it->second, t, grace_ms);
+}
+
+Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id, const std::vector<Adoptable>& running) {
+  run_label_ = k8s_label_value(run_id);
+  std::map<std::string, std::string> wanted;  // key -> recorded object name
+  for (const auto& a : running) wanted[a.key] = a.backend_id;
+  std::vector<std::string> adopted;
+  // Each kind alone: a cluster without the Training Operator or the MPI Operator has no such
+  // resource, and kubectl then fails the whole call.
+  for (const std::string kind : {"Job", "PyTorchJob", "MPIJob"}) {
+    auto r = kubectl({"get", resource_of(kind) + ",pods", "-l",
+                      std::string(kK8sRunLabel) + "=" + run_label_, "-o", "json"});
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0) {
+      if (kind != "Job" && said(*r).find("resource type") != std::string::npos) continue;
+      return Failed("kubectl get: " + said(*r));
+    }
+    std::map<std::string, K8sAttemptState> found;
+    try {
+      found = parse_k8s_list(Json::parse(r->out));
+    } catch (const Json::exception& e) {
+      return Failed(std::string("kubectl get printed no JSON list: ") + e.what());
+    }
+    for (const auto& [name, s] : found) {
+      if (s.kind != kind) continue;
+      auto w = wanted.find(s.key);
+      bool ours = w != wanted.end() && (w->second.empty() || w->second == name) && !by_key_.count(s.key);
+      Tracked t{s.key, kind, ""};
+      if (ours) {
+        objects_[name] = t;
+        by_key_[s.key] = name;
+        adopted.push_back(s.key);
+      } else if (!s.finished) {
+        remove(name, t, 0);  // a launch the dead driver never recorded: it must not run twice
+      }
+    }
+  }
+  return adopted;
+}
+
+Json K8sBackend::stats() const {
+  Json s = {{"client_calls", calls_}, {"polls", polls_}, {"failed_polls", failed_polls_}};
+  if (!last_error_.empty()) s["last_error"] = last_error_;
+  return s;
+}
+
+}  // namespace slipway

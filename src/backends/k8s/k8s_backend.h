@@ -1,0 +1,62 @@
+// The Kubernetes backend: each attempt is one object (Job, PyTorchJob or MPIJob, manifests.h)
+// created with `kubectl apply`; the state of all of a run's objects and their pods comes from one
+// `kubectl get -l slipway.dev/run=... -o json` per poll interval, never one call per task.
+// Objects carry the run and launch key, so a resumed driver finds its attempts again and adopts
+// them instead of running them twice. kubectl's own words are passed on when it refuses.
+//
+// Not thread-safe; the engine's thread owns it.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "backends/backend.h"
+#include "backends/k8s/k8s_config.h"
+#include "backends/k8s/k8s_state.h"
+
+namespace slipway {
+
+class K8sBackend : public Backend {
+ public:
+  K8sBackend(K8sConfig config, std::string self_exe);
+
+  std::string name() const override { return "k8s"; }
+  Status check_fits(const Resources& r) const override;
+  bool has_room(const Resources& r) const override;
+  bool reserve(const Resources& r) override;
+  Result<LaunchHandle> launch(const TaskLaunch& l) override;
+  std::vector<Completion> wait(std::int64_t timeout_ms) override;
+  void terminate(const std::string& key, std::int64_t grace_ms) override;
+  size_t in_flight() const override { return objects_.size(); }
+  Result<std::vector<std::string>> reattach(const std::string& run_id,
+                                            const std::vector<Adoptable>& running) override;
+  // Client calls by verb and poll ticks: `get` calls never exceed polls (+1 per re-attach kind).
+  Json stats() const override;
+
+ private:
+  struct Tracked {
+    std::string key, kind, stderr_path;
+    bool terminating = false;
+  };
+  Result<struct CommandResult> kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "");
+  // One list of the run's objects and pods; the kinds are those in flight.
+  Result<std::map<std::string, K8sAttemptState>> list(const std::set<std::string>& kinds);
+  void remove(const std::string& name, const Tracked& t, std::int64_t grace_ms);
+  // Puts the pod's own log into the task's stderr file when the pod died before writing there.
+  void keep_pod_log(const std::string& name, const Tracked& t);
+
+  K8sConfig config_;
+  std::string self_exe_;
+  std::string run_label_;
+  std::map<std::string, Tracked> objects_;    // object name -> attempt
+  std::map<std::string, std::string> by_key_;  // launch key -> object name
+  int reserved_ = 0;
+  std::int64_t last_poll_ms_ = 0;
+  std::map<std::string, int> calls_;
+  int polls_ = 0, failed_polls_ = 0;
+  std::string last_error_;
+};
+
+}  // namespace slipway
