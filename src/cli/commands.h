@@ -31,6 +31,8 @@ int cmd_remote(const std::string& url, const std::string& token, const std::stri
 int cmd_schedules(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv
+int cmd_tee(const Args& args);     // internal: a Kubernetes task pod's command, logged twice
+int cmd_await(const Args& args);   // internal: a compiled Kubernetes Job waiting for its upstreams
 int cmd_import_artifact(const Args& args);  // internal: the step a KFP importer becomes
 
 }  // namespace slipway::cli

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "core/tee_exec.h"
 
 namespace {
 
@@ -103,14 +102,8 @@ int main(int argc, char** argv) {
     if (cmd == "schedules") return cmd_schedules(rest);
     if (cmd == "__driver") return cmd_driver(rest);
     if (cmd == "__pyenv") return cmd_pyenv(rest);
-    if (cmd == "__tee") {
-      // __tee OUT ERR -- CMD...: what a Kubernetes task pod runs (core/tee_exec.h).
-      if (rest.size() < 4 || rest[2] != "--") {
-        std::fprintf(stderr, "usage: slipway __tee STDOUT_FILE STDERR_FILE -- COMMAND...\n");
-        return 2;
-      }
-      return slipway::run_teed(std::vector<std::string>(rest.begin() + 3, rest.end()), rest[0], rest[1]);
-    }
+    if (cmd == "__tee") return cmd_tee(rest);
+    if (cmd == "__await") return cmd_await(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "slipway %s: %s\n", cmd.c_str(), e.what());

@@ -12,7 +12,9 @@ namespace {
 
 const char* kUsage =
     "slipway models ls [NAME] | show NAME [VERSION] | promote NAME VERSION [--stage production|staging|archived|none] | rollback NAME\n"
-    "  [--output text|json]";
+    "  [--output text|json]\n"
+    "slipway models deploy NAME [VERSION] --backend k8s [--apply] [--canary-percent P] [--min-replicas N] [--max-replicas N]\n"
+    "  [--gpus G] [--deploy-name NAME]: a KServe InferenceService running `slipway serve` (printed, or applied)";
 
 
 std::string metrics_text(const Json& m) {
@@ -90,11 +92,18 @@ std::optional<int> previous_production(Store& store, const std::string& name, in
 
 }  // namespace
 
+int models_deploy(Store& store, const std::string& name, std::optional<int> version, const po::variables_map& vm);
+
 int cmd_models(const Args& args) {
   po::options_description opts("models options");
-  opts.add_options()("action", po::value<std::string>()->required(), "ls, show, promote, rollback")("name", po::value<std::string>(), "model name")(
+  opts.add_options()("action", po::value<std::string>()->required(), "ls, show, promote, rollback, deploy")("name", po::value<std::string>(), "model name")(
       "version", po::value<int>(), "model version")("stage", po::value<std::string>()->default_value("production"), "promote: the stage")(
-      "output,o", po::value<std::string>()->default_value("text"), "text or json");
+      "output,o", po::value<std::string>()->default_value("text"), "text or json")(
+      "backend", po::value<std::string>()->default_value("k8s"), "deploy: k8s")("apply", po::bool_switch(), "deploy: kubectl apply it")(
+      "canary-percent", po::value<int>()->default_value(-1), "deploy: traffic to this version while it rolls out")(
+      "min-replicas", po::value<int>()->default_value(1), "deploy")("max-replicas", po::value<int>()->default_value(1), "deploy")(
+      "gpus", po::value<int>()->default_value(0), "deploy: GPUs per replica")(
+      "deploy-name", po::value<std::string>(), "deploy: the InferenceService's name (default: the model's)");
   po::positional_options_description pos;
   pos.add("action", 1).add("name", 1).add("version", 1);
   po::variables_map vm;
@@ -113,6 +122,7 @@ int cmd_models(const Args& args) {
     return 2;
   }
   if (action == "show") return show(*store, name, version, *mode);
+  if (action == "deploy") return models_deploy(*store, name, version, vm);
   if (action == "promote") {
     if (!version) {
       std::fprintf(stderr, "slipway models promote: which version of %s?\n", name.c_str());

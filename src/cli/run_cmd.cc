@@ -77,7 +77,7 @@ int cmd_run(const Args& args) {
   po::options_description opts("run options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
-      "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
+      "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "experiment", po::value<std::string>()->default_value("Default"), "experiment to file the run under")(
       "no-cache", po::bool_switch(), "run every task even when a cached result exists")(
       "container-runtime", po::value<std::string>()->default_value(""),

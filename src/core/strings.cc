@@ -86,4 +86,10 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return m.empty() ? "" : " (did you mean '" + m + "'?)";
 }
 
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 }  // namespace slipway

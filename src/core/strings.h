@@ -11,6 +11,8 @@ std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// POSIX shell single-quoting: 'it'\''s'.
+std::string shell_quote(const std::string& s);
 
 // Integers as sorted, de-duplicated ranges: {3, 0, 1, 2, 8, 10, 11} -> "0-3,8,10-11" (the form of
 // CPU lists, Slurm array indexes and host ranges).

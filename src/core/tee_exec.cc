@@ -9,6 +9,9 @@
 
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+
+#include "core/files.h"
 
 namespace slipway {
 
@@ -32,7 +35,28 @@ void write_all(int fd, const char* p, ssize_t n) {
 
 }  // namespace
 
-int run_teed(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
+namespace {
+
+int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+
+}  // namespace
+
+int run_teed(const std::vector<std::string>& argv, const TeeOptions& o) {
+  std::error_code ec;
+  for (const auto& d : o.mkdirs) std::filesystem::create_directories(d, ec);
+  for (const auto& f : {o.out_path, o.err_path, o.exit_path})
+    if (!f.empty()) std::filesystem::create_directories(std::filesystem::path(f).parent_path(), ec);
+  int rc = run_and_copy(argv, o.out_path, o.err_path);
+  if (!o.exit_path.empty()) {
+    Status st = write_file_atomic(o.exit_path, std::to_string(rc) + "\n");
+    if (!st.ok()) std::fprintf(stderr, "slipway __tee: %s\n", st.message().c_str());
+  }
+  return rc;
+}
+
+namespace {
+
+int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
   int out_file = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int err_file = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out_file < 0 || err_file < 0)
@@ -97,5 +121,7 @@ int run_teed(const std::vector<std::string>& argv, const std::string& out_path, 
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return 1;
 }
+
+}  // namespace
 
 }  // namespace slipway

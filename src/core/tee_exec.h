@@ -10,7 +10,13 @@
 
 namespace slipway {
 
+struct TeeOptions {
+  std::string out_path, err_path;
+  std::string exit_path;           // when set, the exit status is written here (atomically) at the end
+  std::vector<std::string> mkdirs; // created first (with the log files' folders)
+};
+
 // Returns the command's exit code, 128+N when signal N ended it, or 127 when it could not start.
-int run_teed(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+int run_teed(const std::vector<std::string>& argv, const TeeOptions& o);
 
 }  // namespace slipway

@@ -1,5 +1,7 @@
 #include "spec/yaml_json.h"
 
+#include <cctype>
+
 #include <cstdlib>
 
 namespace slipway {
@@ -34,6 +36,56 @@ Json yaml_to_json(const YAML::Node& n) {
     }
   }
   return nullptr;
+}
+
+namespace {
+
+// Plain scalars some YAML reader would not take for the string: numbers in any notation, the
+// 1.1 booleans (yes, on, ...), null, and text starting like a number.
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  char c = s[0];
+  if (std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.') return true;
+  std::string l;
+  for (char ch : s) l += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  for (const char* w : {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"})
+    if (l == w) return true;
+  return false;
+}
+
+void emit(YAML::Emitter& out, const Json& j) {
+  if (j.is_object()) {
+    out << YAML::BeginMap;
+    for (const auto& [k, v] : j.items()) {
+      out << YAML::Key;
+      if (needs_quotes(k)) out << YAML::DoubleQuoted;
+      out << k << YAML::Value;
+      emit(out, v);
+    }
+    out << YAML::EndMap;
+  } else if (j.is_array()) {
+    out << YAML::BeginSeq;
+    for (const auto& v : j) emit(out, v);
+    out << YAML::EndSeq;
+  } else if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (needs_quotes(s)) out << YAML::DoubleQuoted;
+    out << s;
+  } else if (j.is_boolean()) {
+    out << (j.get<bool>() ? "true" : "false");
+  } else if (j.is_null()) {
+    out << YAML::Null;
+  } else {
+    out << j.dump();  // numbers exactly as JSON writes them
+  }
+}
+
+}  // namespace
+
+std::string json_to_yaml(const Json& j) {
+  YAML::Emitter out;
+  emit(out, j);
+  return std::string(out.c_str()) + "\n";
 }
 
 }  // namespace slipway

@@ -10,4 +10,8 @@ namespace slipway {
 
 Json yaml_to_json(const YAML::Node& n);
 
+// A JSON value as block YAML that reads back as the same value under YAML 1.1 and 1.2 (what
+// kubectl, Argo CD and Flux read): strings that would read as a number, bool or null are quoted.
+std::string json_to_yaml(const Json& j);
+
 }  // namespace slipway

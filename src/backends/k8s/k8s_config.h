@@ -5,6 +5,7 @@
 //   context: gpu-cluster            # kubectl --context
 //   kubectl: /usr/bin/kubectl       # the client to call
 //   image: registry.example/slipway:0.1   # task image; it must hold slipway at the same path
+//   slipway_path: /usr/local/bin/slipway  # slipway inside the image (default: the driver's own path)
 //   image_pull_policy: IfNotPresent
 //   service_account: slipway-task
 //   run_root:                       # the store's directory, mounted at the same path in every pod
@@ -37,6 +38,7 @@ namespace slipway {
 struct K8sConfig {
   std::string ns, context, kubectl = "kubectl";
   std::string image = "slipway:latest", image_pull_policy = "IfNotPresent";
+  std::string slipway_path;
   std::string service_account;
   std::string pvc, host_path, mount_path;
   std::map<std::string, std::string> node_selector;

@@ -98,9 +98,21 @@ Json labels_of(const TaskLaunch& l) {
           {"app.kubernetes.io/managed-by", "slipway"}};
 }
 
-Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm, const std::string& restart) {
+Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm, const std::string& restart,
+                  const std::string& self, const DriverlessExtras& x) {
   const Resources& r = l.resources;
-  Json spec = {{"restartPolicy", restart}, {"containers", Json::array({std::move(ctr)})}, {"volumes", volumes(c, shm)}};
+  Json spec = {{"restartPolicy", restart}, {"containers", Json::array({ctr})}, {"volumes", volumes(c, shm)}};
+  if (!x.await_exit_files.empty()) {
+    std::vector<std::string> cmd = {self, "__await"};
+    if (x.await_any_outcome) cmd.push_back("--any-outcome");
+    cmd.insert(cmd.end(), x.await_exit_files.begin(), x.await_exit_files.end());
+    spec["initContainers"] = Json::array({{{"name", "await-upstream"},
+                                           {"image", c.image},
+                                           {"imagePullPolicy", c.image_pull_policy},
+                                           {"command", cmd},
+                                           {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}}},
+                                           {"volumeMounts", ctr["volumeMounts"]}}});
+  }
   std::map<std::string, std::string> selector = c.node_selector;
   for (const auto& [k, v] : r.k8s_node_selector) selector[k] = v;
   if (!selector.empty()) spec["nodeSelector"] = selector;
@@ -135,8 +147,12 @@ std::int64_t deadline_seconds(const TaskLaunch& l) {
 }
 
 // Its output goes to the pod's log (kubectl logs) and to the run's log files on the volume.
-std::vector<std::string> teed(const std::string& self, const TaskLaunch& l, std::vector<std::string> argv) {
-  std::vector<std::string> cmd = {self, "__tee", l.stdout_path, l.stderr_path, "--"};
+std::vector<std::string> teed(const std::string& self, const TaskLaunch& l, std::vector<std::string> argv,
+                              const DriverlessExtras& x) {
+  std::vector<std::string> cmd = {self, "__tee"};
+  for (const auto& d : x.mkdirs) cmd.insert(cmd.end(), {"--mkdir", d});
+  if (!x.exit_file.empty()) cmd.insert(cmd.end(), {"--exit-file", x.exit_file});
+  cmd.insert(cmd.end(), {l.stdout_path, l.stderr_path, "--"});
   cmd.insert(cmd.end(), argv.begin(), argv.end());
   return cmd;
 }
@@ -153,11 +169,12 @@ Json run_policy(const TaskLaunch& l, const K8sConfig& c, int pods) {
   return p;
 }
 
-Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount) {
+Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
+                const DriverlessExtras& x) {
   const Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   bool shm = shape.gpus > 0 || r.tasks_per_node > 1;
-  Json ctr = container("task", teed(self, l, l.argv), l, c, mount, shape, shm);
+  Json ctr = container("task", teed(self, l, l.argv, x), l, c, mount, shape, shm);
   Json spec = {{"backoffLimit", 0},
                {"ttlSecondsAfterFinished", 86400},
                // Preemption and node drains are the cluster's doing: a new pod, not a failed attempt.
@@ -165,19 +182,20 @@ Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self
                 {{"rules", Json::array({{{"action", "Ignore"},
                                          {"onPodConditions", Json::array({{{"type", "DisruptionTarget"},
                                                                            {"status", "True"}}})}}})}}},
-               {"template", pod_template(l, c, std::move(ctr), shm, "Never")}};
+               {"template", pod_template(l, c, std::move(ctr), shm, "Never", self, x)}};
   if (auto d = deadline_seconds(l); d > 0) spec["activeDeadlineSeconds"] = d;
   if (c.gang == "kueue") spec["suspend"] = true;  // Kueue admits it when its quota allows
   return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata(l, c)}, {"spec", std::move(spec)}};
 }
 
-Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount) {
+Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
+                       const DriverlessExtras& x) {
   const Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   // Each pod runs `slipway launch`, which reads the operator's PET_* variables and starts its
   // node's ranks. The master's output is the task's log; workers' stay in their pods' logs.
-  Json master = pod_template(l, c, container("pytorch", teed(self, l, l.argv), l, c, mount, shape, true), true, "Never");
-  Json worker = pod_template(l, c, container("pytorch", l.argv, l, c, mount, shape, true), true, "Never");
+  Json master = pod_template(l, c, container("pytorch", teed(self, l, l.argv, x), l, c, mount, shape, true), true, "Never", self, x);
+  Json worker = pod_template(l, c, container("pytorch", l.argv, l, c, mount, shape, true), true, "Never", self, x);
   Json spec = {{"nprocPerNode", std::to_string(r.tasks_per_node)},
                {"runPolicy", run_policy(l, c, r.nodes)},
                {"pytorchReplicaSpecs",
@@ -186,7 +204,8 @@ Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::strin
   return {{"apiVersion", "kubeflow.org/v1"}, {"kind", "PyTorchJob"}, {"metadata", metadata(l, c)}, {"spec", std::move(spec)}};
 }
 
-Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount) {
+Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
+                   const DriverlessExtras& x) {
   const Resources& r = l.resources;
   int ranks = r.nodes * r.tasks_per_node;
   // mpirun on the launcher starts every rank through `slipway launch`, which learns its rank
@@ -204,10 +223,10 @@ Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& s
   launcher_env.env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
   PodShape small{500, 0, 0};
   PodShape worker_shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
-  Json launcher = pod_template(l, c, container("launcher", teed(self, l, mpirun), launcher_env, c, mount, small, false), false,
-                               "Never");
+  Json launcher = pod_template(l, c, container("launcher", teed(self, l, mpirun, x), launcher_env, c, mount, small, false), false,
+                               "Never", self, x);
   Json worker = pod_template(l, c, container("worker", c.mpi_worker_command, l, c, mount, worker_shape, true), true,
-                             "Never");
+                             "Never", self, x);
   Json spec = {{"slotsPerWorker", r.tasks_per_node},
                {"mpiImplementation", "OpenMPI"},
                {"runPolicy", run_policy(l, c, r.nodes + 1)},
@@ -251,17 +270,28 @@ std::string k8s_kind_for(const TaskLaunch& l, const K8sConfig& c) {
   return d == "mpijob" ? "MPIJob" : "PyTorchJob";
 }
 
-Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe) {
+Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe,
+                                const DriverlessExtras& x) {
   std::string mount = mount_path_of(l, c);
   if (Status s = check_run_root(c, mount); !s.ok()) return s;
   if (l.argv.empty()) return InvalidInput("task '" + l.task + "' has an empty command");
+  if (!c.slipway_path.empty() && c.slipway_path != self_exe) {
+    // The driver's commands name its own slipway; the pods run the image's.
+    TaskLaunch in_image = l;
+    for (auto& a : in_image.argv)
+      if (a == self_exe) a = c.slipway_path;
+    K8sConfig same = c;
+    same.slipway_path.clear();
+    return render_task_object(in_image, same, c.slipway_path, x);
+  }
   std::string kind = k8s_kind_for(l, c);
-  if (kind == "PyTorchJob") return render_pytorchjob(l, c, self_exe, mount);
-  if (kind == "MPIJob") return render_mpijob(l, c, self_exe, mount);
-  return render_job(l, c, self_exe, mount);
+  if (kind == "PyTorchJob") return render_pytorchjob(l, c, self_exe, mount, x);
+  if (kind == "MPIJob") return render_mpijob(l, c, self_exe, mount, x);
+  return render_job(l, c, self_exe, mount, x);
 }
 
-Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c, const std::string& self_exe) {
+Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c, const std::string& driver_exe) {
+  const std::string self_exe = c.slipway_path.empty() ? driver_exe : c.slipway_path;
   std::string mount = c.mount_path.empty() ? d.model_repo : c.mount_path;
   if (Status s = check_run_root(c, mount); !s.ok()) return s;
   if (d.name.empty() || dns_part(d.name, 63) != d.name)

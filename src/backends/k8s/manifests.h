@@ -19,6 +19,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "backends/backend.h"
 #include "backends/k8s/k8s_config.h"
@@ -42,10 +43,20 @@ std::string k8s_object_name(const std::string& run_id, const std::string& key);
 // The kind a launch becomes: "Job", "PyTorchJob" or "MPIJob".
 std::string k8s_kind_for(const TaskLaunch& l, const K8sConfig& c);
 
+// What a compiled Job (no driver) adds: its exit status in a file, and an init container that
+// waits for the exit files of the tasks it needs.
+struct DriverlessExtras {
+  std::string exit_file;
+  std::vector<std::string> mkdirs;
+  std::vector<std::string> await_exit_files;
+  bool await_any_outcome = false;  // a finally task runs whatever its upstreams did
+};
+
 // The object of one attempt. `self_exe` is slipway's path inside the image (the driver's own
 // path: the image must hold slipway where the driver has it). An error says what the config
 // lacks (the run root's volume).
-Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe);
+Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe,
+                                const DriverlessExtras& x = {});
 
 struct ServingDeploy {
   std::string name;        // the InferenceService's name (a DNS-1123 label)

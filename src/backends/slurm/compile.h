@@ -14,14 +14,9 @@
 #include <vector>
 
 #include "backends/slurm/slurm_config.h"
-#include "spec/pipeline_spec.h"
+#include "dag/static_plan.h"
 
 namespace slipway {
-
-struct CompiledPipeline {
-  std::map<std::string, std::string> files;  // file name in DIR -> contents
-  std::vector<std::string> warnings;
-};
 
 // `run_root` is where the jobs will write their outputs and logs (it must be on a filesystem
 // every node sees); `self_exe` is what "slipway" in a command means.

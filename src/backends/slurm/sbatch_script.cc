@@ -36,12 +36,6 @@ std::string slurm_time(std::int64_t ms) {
   return buf;
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 // The resource and placement directives every job of a task shares.
 static void resource_directives(const Resources& r, const SlurmConfig& c, std::string& s) {
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };

@@ -37,7 +37,4 @@ std::string slurm_index_ranges(std::vector<int> indexes);
 // The launch key of an array element, from its array's job name and its index.
 std::string launch_key_for_element(const std::string& run_id, const std::string& job_name, int index);
 
-// POSIX shell single-quoting.
-std::string shell_quote(const std::string& s);
-
 }  // namespace slipway
