@@ -8,7 +8,7 @@ packages=(build-essential cmake pkg-config clang libclang-rt-dev
           libboost-program-options-dev libboost-dev libgtest-dev googletest
           python3 procps sqlite3 slurm-wlm munge libopenmpi-dev openmpi-bin
           libhwloc-dev hwloc python3-torch libhdf5-dev hdf5-tools libopenblas-dev
-          curl python3-requests python3-yaml kubernetes-client graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
+          curl python3-requests python3-yaml graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
 
 missing=()
 for p in "${packages[@]}"; do
