@@ -30,6 +30,7 @@ Result<K8sConfig> K8sConfig::load(const std::string& path) {
   YamlReader r(path);
   try {
     YAML::Node n = YAML::LoadFile(path);
+    if (n.IsNull()) return c;  // an empty file: every default
     if (!n.IsMap()) return InvalidInput(path + ": the Kubernetes backend config must be a mapping");
     Status st = r.keys(n, {"namespace", "context", "kubectl", "image", "slipway_path", "image_pull_policy", "service_account", "run_root",
                            "node_selector", "tolerations", "affinity", "distributed", "mpi_worker_command", "gang",

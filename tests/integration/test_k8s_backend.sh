@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# The Kubernetes backend against a FAKE kubectl (tests/integration/fakes/fake-kubectl): no API
+# server can run on these machines. The fake answers with the API's documented shapes and runs
+# each pod as local processes, so whole pipelines run: iris, a fan-out, a 2-node PyTorchJob.
+# Checked here: apply / one get per poll / state mapping / logs / cancel by delete / re-attach
+# after kill -9 of the driver / kubectl's refusals passed on verbatim / clear set-up errors; and
+# every object rendered (runs, `compile --backend k8s`, `models deploy`, k8s/deploy) against the
+# official schemas.
+source "$(dirname "$0")/lib.sh"
+
+FAKE="$SLIPWAY_SOURCE_DIR/tests/integration/fakes/fake-kubectl"
+SCHEMAS="$SLIPWAY_SOURCE_DIR/tests/fixtures/k8s-schemas"
+CHECK="$SLIPWAY_SOURCE_DIR/tests/integration/programs/k8s_schema_check.py"
+export FAKE_KUBECTL_STATE="$WORK/cluster"
+cat > "$SLIPWAY_HOME/k8s.yaml" <<YAML
+kubectl: $FAKE
+namespace: ml
+image: registry.example/slipway:test
+run_root: {host_path: $SLIPWAY_HOME}
+node_selector: {node.kubernetes.io/instance-type: gpu}
+poll_interval: 200ms
+YAML
+count() { grep -c -- "$1" "$FAKE_KUBECTL_STATE/calls.log" || true; }
+
+# --- set-up errors say what to do ---------------------------------------------------------------
+set +e
+SLIPWAY_K8S_CONFIG=/dev/null "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e1" 2>&1; rc=$?
+set -e
+expect_eq "$rc" 2 "no run_root volume in the config: exit 2"
+contains "run_root.pvc" "$WORK/e1" || fail "the error names run_root.pvc: $(cat "$WORK/e1")"
+printf 'kubectl: /nonexistent/kubectl\nrun_root: {pvc: x}\n' > "$WORK/nokubectl.yaml"
+set +e
+SLIPWAY_K8S_CONFIG="$WORK/nokubectl.yaml" "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e2" 2>&1; rc=$?
+set -e
+expect_eq "$rc" 2 "kubectl missing: exit 2"
+contains "needs kubectl" "$WORK/e2" || fail "the error says kubectl is needed: $(cat "$WORK/e2")"
+printf 'run_root: {pvc: x}\ndistributed: horovod\n' > "$WORK/badcfg.yaml"
+set +e
+SLIPWAY_K8S_CONFIG="$WORK/badcfg.yaml" "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e3" 2>&1; rc=$?
+set -e
+expect_eq "$rc" 2 "a bad config value: exit 2"
+contains "badcfg.yaml:2:.*distributed must be pytorchjob or mpijob" "$WORK/e3" || fail "file:line and the allowed values: $(cat "$WORK/e3")"
+
+# --- a fan-out pipeline: one get per poll, never one per task ------------------------------------
+run_json "$WORK/batch.json" "$PIPELINES/batch.yaml" --backend k8s
+expect_eq "$rc" 0 "batch pipeline on k8s: exit 0"
+expect_eq "$(json "$WORK/batch.json" "d['state']")" SUCCEEDED "batch pipeline on k8s succeeded"
+batch=$(json "$WORK/batch.json" "d['id']")
+expect_eq "$(count ' apply -f ')" 6 "six objects applied (make, 3 items, gather, done)"
+gets=$(count ' get jobs.batch,pods -l slipway.dev/run=')
+other=$(count ' get ' ); expect_eq "$other" "$gets" "every get is the run's one labelled list"
+polls=$(sqlite3 "$SLIPWAY_HOME/slipway.db" "select detail from events where run_id='$batch' and kind='BACKEND_STATS' order by id desc limit 1" | python3 -c "import json,sys; print(json.load(sys.stdin)['polls'])")
+[ "$gets" -le "$polls" ] || fail "kubectl get calls ($gets) exceed poll ticks ($polls)"
+pass "kubectl get calls ($gets) <= poll ticks ($polls) for 6 objects"
+contains -x "hello 5 data 2" "$SLIPWAY_HOME/runs/$batch/tasks/use.1/outputs/out" || fail "item 1 read its upstream's parameter and artifact"
+pass "fan-out items got their inputs through the shared run root"
+
+# --- iris on k8s: the demo pipeline, logs in the pod's log and in the run's files ----------------
+: > "$FAKE_KUBECTL_STATE/calls.log"
+run_json "$WORK/iris.json" "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend k8s -p steps=200
+expect_eq "$(json "$WORK/iris.json" "d['state']")" SUCCEEDED "iris on k8s succeeded"
+iris=$(json "$WORK/iris.json" "d['id']")
+train_json="$SLIPWAY_HOME/runs/$iris/tasks/train/attempt-1.k8s.json"
+expect_eq "$(json "$train_json" "d['kind']")" Job "train (2 ranks on one node) is a Job"
+expect_eq "$(json "$train_json" "d['spec']['backoffLimit']")" 0 "backoffLimit 0: slipway owns retries"
+expect_eq "$(json "$train_json" "d['spec']['activeDeadlineSeconds']")" 600 "activeDeadlineSeconds from timeout: 10m"
+expect_eq "$(json "$train_json" "d['spec']['template']['spec']['containers'][0]['resources']['requests']['cpu']")" 2 "2 ranks x 1 cpu requested"
+expect_eq "$(json "$train_json" "d['spec']['template']['spec']['nodeSelector']['node.kubernetes.io/instance-type']")" gpu "nodeSelector from the config"
+expect_eq "$(json "$train_json" "d['metadata']['labels']['slipway.dev/run']")" "$iris" "labelled with the run id"
+expect_eq "$(json "$train_json" "d['metadata']['annotations']['slipway.dev/launch-key']")" "train#1" "annotated with the launch key"
+"$SLIPWAY" runs logs "$iris" train > "$WORK/train.log"
+contains "step" "$WORK/train.log" || fail "train's log reached the run's files: $(head -5 "$WORK/train.log")"
+pod_log=$(ls "$FAKE_KUBECTL_STATE"/logs/sw-*train*.log)
+contains "step" "$pod_log" || fail "train's output reached the pod's log too (kubectl logs)"
+pass "train's output is in both the run's log files and the pod's log"
+"$SLIPWAY" models ls iris --output json > "$WORK/models.json"
+[ "$(json "$WORK/models.json" "len(d)")" -ge 1 ] || fail "iris on k8s registered a model"
+pass "iris on k8s registered its model"
+
+# --- 2-node step: a PyTorchJob whose pods start their ranks through slipway launch ---------------
+run_json "$WORK/two.json" "$PIPELINES/two_node.yaml" --backend k8s
+two=$(json "$WORK/two.json" "d['id']")
+two_obj="$SLIPWAY_HOME/runs/$two/tasks/ranks/attempt-1.k8s.json"
+expect_eq "$(json "$two_obj" "d['kind'] + ' ' + d['apiVersion']")" "PyTorchJob kubeflow.org/v1" "a 2-node task is a PyTorchJob"
+expect_eq "$(json "$two_obj" "d['spec']['pytorchReplicaSpecs']['Worker']['replicas']")" 1 "Master + 1 Worker"
+expect_eq "$(json "$two_obj" "d['spec']['pytorchReplicaSpecs']['Master']['template']['spec']['nodeSelector']['nvidia.com/gpu.product']")" NVIDIA-H100-80GB-HBM3 "the task's nodeSelector is merged in"
+expect_eq "$(json "$two_obj" "' '.join(d['spec']['pytorchReplicaSpecs']['Worker']['template']['spec']['containers'][0]['command'][1:3])")" "launch --nproc" "every rank starts through slipway launch"
+expect_eq "$(json "$WORK/two.json" "d['state']")" SUCCEEDED "the PyTorchJob succeeded"
+contains "rank 0 of 2, node 0" "$SLIPWAY_HOME/runs/$two/tasks/ranks/attempt-1.out" || fail "master's rank 0 in the task's log: $(cat "$SLIPWAY_HOME/runs/$two/tasks/ranks/attempt-1.out")"
+contains "rank 1 of 2, node 1" "$FAKE_KUBECTL_STATE"/logs/sw-*ranks*worker-0.log || fail "the worker's rank 1 in its pod's log"
+pass "ranks 0 and 1 of 2 ran in the Master and Worker pods"
+contains " get jobs.batch,pods,pytorchjobs.kubeflow.org -l " "$FAKE_KUBECTL_STATE/calls.log" || fail "PyTorchJobs are listed in the same one get"
+pass "PyTorchJobs polled in the same labelled list"
+
+# --- failures: exit codes, deadlines, images that never pull, refusals ---------------------------
+cat > "$WORK/fail.yaml" <<'YAML'
+name: k8s-fail
+components:
+  boom: {command: [sh, -c, "echo boom >&2; exit 3"]}
+tasks:
+  boom: {component: boom}
+YAML
+run_json "$WORK/fail.json" "$WORK/fail.yaml" --backend k8s
+expect_eq "$(json "$WORK/fail.json" "d['state']")" FAILED "exit 3 fails the run"
+"$SLIPWAY" runs show "$(json "$WORK/fail.json" "d['id']")" --output json > "$WORK/fshow.json"
+msg=$(json "$WORK/fshow.json" "d['tasks'][0].get('message', '')")
+echo "$msg" | contains "exited 3" || fail "the pod's exit code is in the task's message: $msg"
+echo "$msg" | contains "BackoffLimitExceeded" || fail "the Job's Failed reason is in the message: $msg"
+pass "failed Job: $msg"
+
+cat > "$WORK/slow.yaml" <<'YAML'
+name: k8s-slow
+components:
+  slow: {command: [sh, -c, "sleep 30"]}
+tasks:
+  slow: {component: slow, timeout: 2s}
+YAML
+run_json "$WORK/slow.json" "$WORK/slow.yaml" --backend k8s
+expect_eq "$(json "$WORK/slow.json" "d['state']")" FAILED "a task past its timeout fails"
+slow_obj=$(ls "$SLIPWAY_HOME"/runs/"$(json "$WORK/slow.json" "d['id']")"/tasks/slow/attempt-1.k8s.json)
+expect_eq "$(json "$slow_obj" "d['spec']['activeDeadlineSeconds']")" 2 "activeDeadlineSeconds 2"
+"$SLIPWAY" runs show "$(json "$WORK/slow.json" "d['id']")" --output json > "$WORK/sshow.json"
+json "$WORK/sshow.json" "d['tasks'][0].get('message', '')" | contains -i "timed out\|deadline" || fail "the message says it timed out: $(json "$WORK/sshow.json" "d['tasks'][0]")"
+pass "timeout reported"
+
+sed 's|^image: .*|image: registry.example/does-not-exist:1|' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/badimage.yaml"
+SLIPWAY_K8S_CONFIG="$WORK/badimage.yaml" run_json "$WORK/img.json" "$WORK/fail.yaml" --backend k8s
+expect_eq "$(json "$WORK/img.json" "d['state']")" FAILED "an image that never pulls fails the task instead of hanging"
+"$SLIPWAY" runs show "$(json "$WORK/img.json" "d['id']")" --output json > "$WORK/ishow.json"
+json "$WORK/ishow.json" "d['tasks'][0].get('message', '')" | contains "ImagePullBackOff" || fail "ImagePullBackOff named"
+ls "$FAKE_KUBECTL_STATE"/objects/Job/ | contains -v "$(json "$WORK/img.json" "d['id']")" || true
+pass "ImagePullBackOff: task failed with the kubelet's reason, its Job deleted"
+
+refusal='Error from server (Forbidden): jobs.batch is forbidden: User "system:serviceaccount:ml:default" cannot create resource "jobs" in API group "batch" in the namespace "ml"'
+FAKE_KUBECTL_REFUSE_APPLY="$refusal" run_json "$WORK/ref.json" "$WORK/fail.yaml" --backend k8s
+expect_eq "$(json "$WORK/ref.json" "d['state']")" FAILED "a refused apply fails the task"
+"$SLIPWAY" runs show "$(json "$WORK/ref.json" "d['id']")" --output json > "$WORK/rshow.json"
+json "$WORK/rshow.json" "d['tasks'][0].get('message', '')" | contains -F "$refusal" || fail "kubectl's words verbatim: $(json "$WORK/rshow.json" "d['tasks'][0]")"
+pass "kubectl's refusal passed on verbatim"
+
+FAKE_KUBECTL_NO_CRDS=1 run_json "$WORK/nocrd.json" "$PIPELINES/two_node.yaml" --backend k8s --no-cache
+"$SLIPWAY" runs show "$(json "$WORK/nocrd.json" "d['id']")" --output json > "$WORK/nshow.json"
+json "$WORK/nshow.json" "d['tasks'][0].get('message', '')" | contains "ensure CRDs are installed first" || fail "a missing Training Operator is named: $(cat "$WORK/nshow.json" | head -c 600)"
+pass "no Training Operator: kubectl's 'ensure CRDs are installed first' reaches the user"
+
+# --- cancel deletes the objects; kill -9 of the driver, then resume adopts -----------------------
+"$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=60 --detach --output json > "$WORK/c.json"
+cancel_run=$(json "$WORK/c.json" "d['id']")
+wait_for_task_state "$cancel_run" nap RUNNING 30
+for _ in $(seq 1 50); do [ "$(run_processes "$cancel_run")" -ge 1 ] && break; sleep 0.1; done
+"$SLIPWAY" runs cancel "$cancel_run" > /dev/null
+for _ in $(seq 1 100); do
+  "$SLIPWAY" runs show "$cancel_run" --output json > "$WORK/cs.json"
+  [ "$(json "$WORK/cs.json" "d['state']")" == CANCELLED ] && break
+  sleep 0.1
+done
+expect_eq "$(json "$WORK/cs.json" "d['state']")" CANCELLED "cancelled run"
+contains " delete jobs.batch sw-" "$FAKE_KUBECTL_STATE/calls.log" || fail "cancel deletes the Job"
+for _ in $(seq 1 50); do [ "$(run_processes "$cancel_run")" -eq 0 ] && break; sleep 0.1; done
+expect_eq "$(run_processes "$cancel_run")" 0 "the pod's processes are gone"
+
+"$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=4 > "$WORK/k.out" 2>&1 &
+driver=$!
+for _ in $(seq 1 100); do
+  kill_run=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING']; print(r[0]['id'] if r else '')")
+  [ -n "$kill_run" ] && break
+  sleep 0.1
+done
+wait_for_task_state "$kill_run" nap RUNNING 30
+kill -9 "$driver"
+wait "$driver" 2>/dev/null || true
+pass "driver of $kill_run killed with -9 while its Job ran"
+"$SLIPWAY" runs resume "$kill_run" --output json > "$WORK/resumed.json"
+expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "resumed run succeeded"
+expect_eq "$(grep -c " apply -f $SLIPWAY_HOME/runs/$kill_run/" "$FAKE_KUBECTL_STATE/calls.log")" 1 "the running Job was adopted, not applied again"
+"$SLIPWAY" runs show "$kill_run" --output json > "$WORK/ks.json"
+expect_eq "$(json "$WORK/ks.json" "[t['attempts'] for t in d['tasks'] if t['name']=='nap'][0]")" 1 "one attempt: re-attached"
+"$SLIPWAY" runs logs "$kill_run" nap | contains awake || fail "the adopted attempt's log is complete"
+pass "the adopted attempt's log reached 'awake'"
+
+# --- compile for GitOps, models deploy, k8s/deploy: all against the official schemas ------------
+"$SLIPWAY" compile "$PIPELINES/batch.yaml" --backend k8s -o "$WORK/compiled" --root "$WORK/croot" > "$WORK/compile.out" 2> "$WORK/compile.err"
+contains "kubectl apply -k" "$WORK/compile.out" || fail "compile says how to apply"
+contains "parallelism is not available" "$WORK/compile.err" || fail "compile warns that parallelism is not kept"
+expect_eq "$(python3 -c "import yaml,sys; print(yaml.safe_load(open(sys.argv[1]))['resources'])" "$WORK/compiled/kustomization.yaml")" "['make.yaml', 'use.yaml', 'gather.yaml', 'done.yaml']" "kustomization lists the tasks in order"
+python3 -c "
+import yaml, sys
+jobs = list(yaml.safe_load_all(open(sys.argv[1])))
+init = jobs[0]['spec']['template']['spec']['initContainers'][0]['command']
+assert init[1] == '__await' and init[2].endswith('/tasks/make/attempt-1.exit'), init
+done = list(yaml.safe_load_all(open(sys.argv[2])))[0]['spec']['template']['spec']['initContainers'][0]['command']
+assert '--any-outcome' in done and len(done) == 3 + 5, done
+" "$WORK/compiled/use.yaml" "$WORK/compiled/done.yaml" || fail "compiled Jobs wait for their upstreams' exit files"
+pass "compiled Jobs wait for their upstreams; the finally task for all, whatever their outcome"
+"$SLIPWAY" compile "$PIPELINES/two_node_mpi.yaml" --backend k8s -o "$WORK/compiled_mpi" > /dev/null
+expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); w=d['spec']['mpiReplicaSpecs']['Worker']; print(d['kind'], w['replicas'], w['template']['spec']['containers'][0]['resources']['limits']['nvidia.com/gpu'])" "$WORK/compiled_mpi/ranks.yaml")" "MPIJob 2 1" "distributed: mpijob renders an MPIJob: 2 workers, nvidia.com/gpu 1 each"
+set +e
+"$SLIPWAY" compile "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend k8s -o "$WORK/no" > "$WORK/ciris" 2>&1; rc=$?
+set -e
+expect_eq "$rc" 2 "iris (a when condition) cannot be compiled"
+contains "run it with \`slipway run --backend k8s\`" "$WORK/ciris" || fail "the refusal says what to do: $(cat "$WORK/ciris")"
+
+"$SLIPWAY" models deploy iris --backend k8s --canary-percent 10 --gpus 1 > "$WORK/isvc.yaml"
+expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); print(d['kind'], d['spec']['predictor']['containers'][0]['command'][1], d['spec']['predictor']['canaryTrafficPercent'])" "$WORK/isvc.yaml")" "InferenceService serve 10" "models deploy renders an InferenceService running slipway serve"
+"$SLIPWAY" models deploy iris --backend k8s --apply > "$WORK/apply.out"
+contains "inferenceservice/iris created" "$WORK/apply.out" || fail "models deploy --apply: $(cat "$WORK/apply.out")"
+pass "models deploy --apply created the InferenceService"
+
+python3 -c "import yaml,sys; open(sys.argv[2],'w').write(yaml.safe_load(open(sys.argv[1]))['data']['k8s.yaml'])" \
+  "$SLIPWAY_SOURCE_DIR/k8s/deploy/configmap.yaml" "$WORK/deploy-k8s.yaml"
+SLIPWAY_K8S_CONFIG="$WORK/deploy-k8s.yaml" "$SLIPWAY" compile "$PIPELINES/batch.yaml" --backend k8s -o "$WORK/compiled_deploy" > /dev/null 2>&1 \
+  || fail "k8s/deploy's ConfigMap holds a config slipway accepts"
+pass "k8s/deploy's backend config loads"
+
+manifests=("$SLIPWAY_HOME"/runs/*/tasks/*/attempt-*.k8s.json "$WORK"/compiled*/*.yaml "$WORK/isvc.yaml" "$SLIPWAY_SOURCE_DIR"/k8s/deploy/*.yaml)
+to_check=()
+for m in "${manifests[@]}"; do
+  case "$m" in *kustomization.yaml) ;; *) to_check+=("$m") ;; esac
+done
+python3 "$CHECK" "$SCHEMAS" "${to_check[@]}" > "$WORK/schema.out" || { cat "$WORK/schema.out"; fail "rendered objects violate the official schemas"; }
+for kind in Job PyTorchJob MPIJob InferenceService Deployment Service ServiceAccount Role RoleBinding PersistentVolumeClaim ConfigMap; do
+  contains "^valid .* $kind/" "$WORK/schema.out" || fail "no $kind was checked"
+done
+pass "$(tail -1 "$WORK/schema.out"): Job, PyTorchJob, MPIJob, InferenceService and k8s/deploy against the official schemas"
+
+# The checker itself must catch what the API server would refuse.
+python3 - "$train_json" "$WORK/broken.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["spec"]["template"]["spec"]["containers"][0]["resurces"] = {}
+d["spec"]["backoffLimit"] = "0"
+json.dump(d, open(sys.argv[2], "w"))
+PY
+set +e
+python3 "$CHECK" "$SCHEMAS" "$WORK/broken.json" > "$WORK/broken.out"; rc=$?
+set -e
+expect_eq "$rc" 1 "a broken Job is refused"
+contains "spec.template.spec.containers\[0\].resurces: unknown field" "$WORK/broken.out" || fail "unknown field named with its path"
+contains "spec.backoffLimit: must be an integer" "$WORK/broken.out" || fail "wrong type named with its path"
+pass "the schema check names the path of each violation"
