@@ -35,7 +35,8 @@ run_json() {
 run_processes() {
   local run=$1 n=0
   for e in /proc/[0-9]*/environ; do
-    if tr '\0' '\n' < "$e" 2>/dev/null | contains -x "SLIPWAY_RUN_ID=$run"; then n=$((n + 1)); fi
+    # (a zombie's environ cannot be read: the redirection's own error is silenced too)
+    if { tr '\0' '\n' < "$e"; } 2>/dev/null | contains -x "SLIPWAY_RUN_ID=$run"; then n=$((n + 1)); fi
   done
   echo $n
 }
