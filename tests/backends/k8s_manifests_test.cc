@@ -1,0 +1,174 @@
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include "backends/k8s/manifests.h"
+#include "spec/yaml_json.h"
+
+namespace slipway {
+namespace {
+
+TaskLaunch launch() {
+  TaskLaunch l;
+  l.key = "train#2";
+  l.run_id = "iris-1234abcd";
+  l.task = "train";
+  l.attempt = 2;
+  l.argv = {"/opt/slipway/bin/slipway", "train", "cfg.yaml"};
+  l.env = {{"SLIPWAY_HOME", "/var/lib/slipway"}, {"SLIPWAY_RUN_ID", "iris-1234abcd"}};
+  l.workdir = "/var/lib/slipway/runs/iris-1234abcd/tasks/train";
+  l.stdout_path = l.workdir + "/attempt-2.out";
+  l.stderr_path = l.workdir + "/attempt-2.err";
+  return l;
+}
+
+K8sConfig config() {
+  K8sConfig c;
+  c.pvc = "slipway-data";
+  c.image = "registry.example/slipway:1";
+  c.node_selector = {{"pool", "gpu"}, {"zone", "a"}};
+  c.tolerations = Json::array({{{"key", "nvidia.com/gpu"}, {"operator", "Exists"}}});
+  return c;
+}
+
+TEST(K8sManifests, JobMapsResources) {
+  TaskLaunch l = launch();
+  l.resources.millicpus = 1500;
+  l.resources.memory_bytes = 2LL << 30;
+  l.resources.gpus = 1;
+  l.resources.tasks_per_node = 2;
+  l.timeout_ms = 90'500;
+  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  EXPECT_EQ((*j)["kind"], "Job");
+  EXPECT_EQ((*j)["spec"]["backoffLimit"], 0);
+  EXPECT_EQ((*j)["spec"]["activeDeadlineSeconds"], 91);  // rounded up
+  const Json& pod = (*j)["spec"]["template"]["spec"];
+  const Json& res = pod["containers"][0]["resources"];
+  EXPECT_EQ(res["requests"]["cpu"], "3");  // 2 ranks x 1.5
+  EXPECT_EQ(res["requests"]["memory"], std::to_string(2LL << 30));
+  EXPECT_EQ(res["limits"]["nvidia.com/gpu"], "2");
+  EXPECT_EQ(pod["nodeSelector"]["pool"], "gpu");
+  EXPECT_EQ(pod["tolerations"][0]["key"], "nvidia.com/gpu");
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "slipway-data");
+  EXPECT_EQ(pod["containers"][0]["volumeMounts"][0]["mountPath"], "/var/lib/slipway");
+  EXPECT_EQ(pod["volumes"][1]["emptyDir"]["medium"], "Memory") << "a larger /dev/shm for NCCL";
+  EXPECT_EQ(pod["containers"][0]["command"][1], "__tee");
+  EXPECT_EQ((*j)["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["type"], "DisruptionTarget");
+}
+
+TEST(K8sManifests, TaskPlacementOverridesTheConfig) {
+  TaskLaunch l = launch();
+  l.resources.k8s_node_selector = {{"zone", "b"}};
+  l.resources.k8s_tolerations = Json::array();
+  l.resources.k8s_affinity = {{"nodeAffinity", Json::object()}};
+  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok());
+  const Json& pod = (*j)["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["nodeSelector"]["zone"], "b");
+  EXPECT_EQ(pod["nodeSelector"]["pool"], "gpu") << "merged, not replaced";
+  EXPECT_FALSE(pod.contains("tolerations")) << "the task's empty list replaces the config's";
+  EXPECT_TRUE(pod.contains("affinity"));
+}
+
+TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
+  TaskLaunch l = launch();
+  l.resources.nodes = 4;
+  l.resources.tasks_per_node = 8;
+  l.resources.gpus = 1;
+  auto p = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ((*p)["kind"], "PyTorchJob");
+  EXPECT_EQ((*p)["spec"]["nprocPerNode"], "8");
+  EXPECT_EQ((*p)["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"], 3);
+  EXPECT_EQ((*p)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["name"], "pytorch");
+  EXPECT_EQ((*p)["spec"]["runPolicy"]["backoffLimit"], 0);
+
+  l.resources.k8s_distributed = "mpijob";
+  K8sConfig c = config();
+  c.gang = "volcano";
+  c.queue = "research";
+  auto m = render_task_object(l, c, "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)["kind"], "MPIJob");
+  EXPECT_EQ((*m)["spec"]["slotsPerWorker"], 8);
+  EXPECT_EQ((*m)["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"], 4);
+  const Json& cmd = (*m)["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]["spec"]["containers"][0]["command"];
+  std::string joined;
+  for (const auto& a : cmd) joined += a.get<std::string>() + " ";
+  EXPECT_NE(joined.find("mpirun -np 32 "), std::string::npos) << joined;
+  EXPECT_NE(joined.find("-x SLIPWAY_RUN_ID"), std::string::npos) << joined;
+  EXPECT_EQ((*m)["spec"]["runPolicy"]["schedulingPolicy"]["minAvailable"], 5);  // launcher + 4 workers
+  EXPECT_EQ((*m)["spec"]["runPolicy"]["schedulingPolicy"]["queue"], "research");
+  EXPECT_EQ((*m)["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["spec"]["schedulerName"], "volcano");
+}
+
+TEST(K8sManifests, KueueQueuesJobsSuspended) {
+  K8sConfig c = config();
+  c.gang = "kueue";
+  c.queue = "team-a";
+  auto j = render_task_object(launch(), c, "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["metadata"]["labels"]["kueue.x-k8s.io/queue-name"], "team-a");
+  EXPECT_EQ((*j)["spec"]["suspend"], true);
+}
+
+TEST(K8sManifests, ImagePathReplacesTheDriversPath) {
+  K8sConfig c = config();
+  c.slipway_path = "/usr/local/bin/slipway";
+  auto j = render_task_object(launch(), c, "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok());
+  const Json& cmd = (*j)["spec"]["template"]["spec"]["containers"][0]["command"];
+  EXPECT_EQ(cmd[0], "/usr/local/bin/slipway");
+  EXPECT_EQ(cmd[5], "/usr/local/bin/slipway");  // the task's own "slipway train"
+}
+
+TEST(K8sManifests, NoVolumeIsAClearError) {
+  K8sConfig c;
+  auto j = render_task_object(launch(), c, "/x/slipway");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("run_root.pvc"), std::string::npos);
+}
+
+TEST(K8sManifests, NamesAndLabelsAreValidForAnyId) {
+  std::string long_task = "Evaluate The Model On The Held-Out Split/With A Very Long Name[17]";
+  std::string name = k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#3");
+  EXPECT_LE(name.size(), 45u) << "room for -worker-NN in pod host names";
+  EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos) << name;
+  EXPECT_NE(name, k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#4"));
+  EXPECT_EQ(k8s_label_value("iris-1234abcd"), "iris-1234abcd");
+  std::string v = k8s_label_value(long_task);
+  EXPECT_LE(v.size(), 63u);
+  EXPECT_NE(v, k8s_label_value(long_task + "x"));
+  EXPECT_EQ(v.find_first_of(" /[]"), std::string::npos) << v;
+}
+
+TEST(K8sManifests, InferenceServiceRunsSlipwayServe) {
+  ServingDeploy d;
+  d.name = "iris";
+  d.model = "iris";
+  d.version = 3;
+  d.model_repo = "/var/lib/slipway/models";
+  d.canary_percent = 10;
+  auto j = render_inference_service(d, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok());
+  const Json& p = (*j)["spec"]["predictor"];
+  EXPECT_EQ(p["containers"][0]["command"][1], "serve");
+  EXPECT_EQ(p["containers"][0]["readinessProbe"]["httpGet"]["path"], "/v2/health/ready");
+  EXPECT_EQ(p["canaryTrafficPercent"], 10);
+  d.name = "Iris_Model";
+  EXPECT_FALSE(render_inference_service(d, config(), "/x").ok());
+}
+
+TEST(JsonToYaml, ReadsBackAsTheSameValue) {
+  Json j = {{"env", Json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "yes"}},
+                                 {{"name", "C"}, {"value", ""}}, {{"name", "D"}, {"value", "line1\nline2"}}})},
+            {"replicas", 3}, {"ratio", 0.5}, {"suspend", true}, {"none", nullptr}, {"07", "0x1F"},
+            {"cmd", Json::array({"--flag", "-c", "echo 'it''s' \"q\"", "~", "null", "1e3"})}};
+  std::string y = json_to_yaml(j);
+  Json back = yaml_to_json(YAML::Load(y));
+  EXPECT_EQ(back, j) << y;
+}
+
+}  // namespace
+}  // namespace slipway
