@@ -88,6 +88,10 @@ class Backend {
   // Asks a launch to stop: SIGTERM now, SIGKILL after grace_ms if it is still there.
   virtual void terminate(const std::string& key, std::int64_t grace_ms) = 0;
   virtual size_t in_flight() const = 0;
+  // Why attempts in flight are not running yet, by launch key, as of the last wait(): "" when
+  // they run or nothing is known (a pod the scheduler cannot place, a Job queued for admission).
+  // The engine shows it as the task's note. Backends that cannot tell return nothing.
+  virtual std::map<std::string, std::string> waiting_reasons() const { return {}; }
   // Counters worth keeping with the run (client calls, polls); recorded as a BACKEND_STATS event.
   virtual Json stats() const { return Json::object(); }
 

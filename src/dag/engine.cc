@@ -747,6 +747,14 @@ Result<std::string> Engine::run() {
     std::int64_t wait_ms = std::max<std::int64_t>(0, next_wake(now_ms()) - now_ms());
     if (!ready_.empty() && backend_.in_flight() == 0) wait_ms = 0;
     completions = backend_.wait(wait_ms);
+    for (const auto& [key, why] : backend_.waiting_reasons()) {
+      auto it = by_key_.find(key);
+      if (it == by_key_.end()) continue;
+      Node& n = nodes_[it->second];
+      if (n.state != TaskState::kRunning || n.message == why) continue;
+      n.message = why;
+      pid_updates_.push_back(n.idx);  // persisted with the next batch, like a new pid
+    }
   }
 }
 

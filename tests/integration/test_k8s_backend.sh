@@ -142,6 +142,25 @@ FAKE_KUBECTL_NO_CRDS=1 run_json "$WORK/nocrd.json" "$PIPELINES/two_node.yaml" --
 json "$WORK/nshow.json" "d['tasks'][0].get('message', '')" | contains "ensure CRDs are installed first" || fail "a missing Training Operator is named: $(cat "$WORK/nshow.json" | head -c 600)"
 pass "no Training Operator: kubectl's 'ensure CRDs are installed first' reaches the user"
 
+# --- a pod the scheduler cannot place: the task's note says why, then it runs --------------------
+FAKE_KUBECTL_PENDING_SECONDS=3 "$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=1 --no-cache --detach --output json > "$WORK/p.json"
+pend_run=$(json "$WORK/p.json" "d['id']")
+note=""
+for _ in $(seq 1 50); do
+  "$SLIPWAY" runs show "$pend_run" --output json > "$WORK/ps.json"
+  note=$(json "$WORK/ps.json" "(d['tasks'] or [{}])[0].get('message', '')")
+  echo "$note" | contains "Insufficient nvidia.com/gpu" && break
+  sleep 0.1
+done
+echo "$note" | contains "is not scheduled: Unschedulable 0/4 nodes are available: 4 Insufficient nvidia.com/gpu" || fail "the scheduler's reason is the running task's note: '$note'"
+pass "pending pod: '$(echo "$note" | cut -c1-90)...'"
+for _ in $(seq 1 100); do
+  "$SLIPWAY" runs show "$pend_run" --output json > "$WORK/ps.json"
+  [ "$(json "$WORK/ps.json" "d['state']")" == SUCCEEDED ] && break
+  sleep 0.1
+done
+expect_eq "$(json "$WORK/ps.json" "d['state']")" SUCCEEDED "once scheduled it ran to the end"
+
 # --- cancel deletes the objects; kill -9 of the driver, then resume adopts -----------------------
 "$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=60 --detach --output json > "$WORK/c.json"
 cancel_run=$(json "$WORK/c.json" "d['id']")

@@ -115,9 +115,11 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
       c = completion_from_k8s(s->second);
       c.key = t.key;
     } else {
+      waiting_[t.key] = s->second.message;
       ++it;
       continue;
     }
+    waiting_.erase(t.key);
     by_key_.erase(t.key);
     out.push_back(std::move(c));
     it = objects_.erase(it);

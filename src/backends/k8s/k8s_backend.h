@@ -30,6 +30,7 @@ class K8sBackend : public Backend {
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
   size_t in_flight() const override { return objects_.size(); }
+  std::map<std::string, std::string> waiting_reasons() const override { return waiting_; }
   Result<std::vector<std::string>> reattach(const std::string& run_id,
                                             const std::vector<Adoptable>& running) override;
   // Client calls by verb and poll ticks: `get` calls never exceed polls (+1 per re-attach kind).
@@ -52,6 +53,7 @@ class K8sBackend : public Backend {
   std::string run_label_;
   std::map<std::string, Tracked> objects_;    // object name -> attempt
   std::map<std::string, std::string> by_key_;  // launch key -> object name
+  std::map<std::string, std::string> waiting_;  // launch key -> why it is not running yet
   int reserved_ = 0;
   std::int64_t last_poll_ms_ = 0;
   std::map<std::string, int> calls_;
