@@ -13,7 +13,7 @@ namespace {
 const char* kUsage = R"(usage: slipway COMMAND [ARGS]
 
 Pipelines
-  run FILE [-p NAME=VALUE]... [--backend local|slurm] [--no-cache] [--detach] [--output text|json]
+  run FILE [-p NAME=VALUE]... [--backend local|slurm|k8s] [--no-cache] [--detach] [--output text|json]
   validate FILE [--output text|json|dot]
   compile FILE --backend slurm -o DIR [-p NAME=VALUE]...   (sbatch scripts + submit.sh)
   runs ls|show RUN|logs RUN TASK|cancel RUN|resume RUN|retry RUN [--output text|json]
@@ -27,7 +27,7 @@ Training
                                                          speedup, efficiency and a ring all-reduce model
 
 Tuning
-  sweep FILE [--backend local|slurm] [--detach] [--output text|json]   Katib Experiment or native sweep
+  sweep FILE [--backend local|slurm|k8s] [--detach] [--output text|json]   Katib Experiment or native sweep
   sweep ls|show SWEEP [--plot DIR]|resume SWEEP|cancel SWEEP|validate FILE|DIR [--output text|json]
 
 Serving

@@ -73,7 +73,7 @@ std::string query_escape(const std::string& s) {
 int remote_run(const Remote& remote, const Args& args) {
   po::options_description opts("run options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")("param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE")(
-      "backend", po::value<std::string>()->default_value("local"), "local or slurm")("experiment", po::value<std::string>()->default_value("Default"), "experiment")(
+      "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")("experiment", po::value<std::string>()->default_value("Default"), "experiment")(
       "namespace", po::value<std::string>()->default_value(""), "namespace (admin tokens)")("no-cache", po::bool_switch(), "run every task")(
       "wait", po::bool_switch(), "wait for the run to finish and exit with its outcome")("output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;

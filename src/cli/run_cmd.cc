@@ -89,7 +89,7 @@ int cmd_run(const Args& args) {
   po::variables_map vm;
   int rc = 0;
   const char* usage =
-      "slipway run FILE [-p NAME=VALUE]... [--backend local|slurm] [--no-cache] [--detach] [--output text|json]";
+      "slipway run FILE [-p NAME=VALUE]... [--backend local|slurm|k8s] [--no-cache] [--detach] [--output text|json]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   auto mode = output_mode(vm);
   if (!mode) return 2;

@@ -29,7 +29,7 @@ int cmd_schedules(const Args& args) {
       "cache", po::bool_switch(), "let its runs reuse cached task results (default: every run runs every task)")(
       "name", po::value<std::string>()->default_value(""), "the schedule's name (default: the pipeline's)")(
       "experiment", po::value<std::string>()->default_value("Default"), "experiment to file its runs under")(
-      "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
+      "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "namespace", po::value<std::string>()->default_value("default"), "the namespace that owns its runs")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");

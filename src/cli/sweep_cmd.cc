@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* kUsage =
-    "slipway sweep FILE [--backend local|slurm] [--detach] [--output text|json]\n"
+    "slipway sweep FILE [--backend local|slurm|k8s] [--detach] [--output text|json]\n"
     "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP | validate FILE|DIR  [--output text|json]";
 
 std::atomic<bool> g_stop{false};
@@ -209,7 +209,7 @@ int cmd_sweep(const Args& args) {
   po::options_description opts("sweep options");
   opts.add_options()("target", po::value<std::string>()->required(), "a sweep file, or ls, show, resume, cancel")(
       "sweep", po::value<std::string>(), "sweep id (a unique prefix is enough)")(
-      "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
+      "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "detach", po::bool_switch(), "print the sweep id and run the sweep in the background")(
       "plot", po::value<std::string>(), "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");

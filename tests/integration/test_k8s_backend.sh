@@ -92,6 +92,25 @@ pass "ranks 0 and 1 of 2 ran in the Master and Worker pods"
 contains " get jobs.batch,pods,pytorchjobs.kubeflow.org -l " "$FAKE_KUBECTL_STATE/calls.log" || fail "PyTorchJobs are listed in the same one get"
 pass "PyTorchJobs polled in the same labelled list"
 
+# --- a tuning sweep's trials are Jobs too; their metrics come from the tee'd logs ----------------
+cat > "$WORK/sweep.yaml" <<'YAML'
+name: k8s-quad
+objective: {minimize: f}
+algorithm: {name: random}
+parallel: 2
+max_trials: 4
+seed: 1
+parameters:
+  x: {type: double, min: -2, max: 2}
+trial:
+  command: [python3, -c, "print('f=%g' % ((${x} - 0.5) ** 2))"]
+YAML
+applies_before=$(count ' apply -f ')
+(cd "$WORK" && "$SLIPWAY" sweep sweep.yaml --backend k8s --output json > "$WORK/sweep.json" 2> "$WORK/sweep.err") || fail "sweep on k8s: $(cat "$WORK/sweep.err")"
+expect_eq "$(json "$WORK/sweep.json" "d['state']")" SUCCEEDED "a sweep on k8s succeeded"
+expect_eq "$(json "$WORK/sweep.json" "sum(1 for t in d['trials'] if t.get('objective') is not None)")" 4 "4 trials reported f from their pods' logs"
+expect_eq "$(( $(count ' apply -f ') - applies_before ))" 4 "each trial was a Job"
+
 # --- failures: exit codes, deadlines, images that never pull, refusals ---------------------------
 cat > "$WORK/fail.yaml" <<'YAML'
 name: k8s-fail
