@@ -92,6 +92,17 @@ pass "ranks 0 and 1 of 2 ran in the Master and Worker pods"
 contains " get jobs.batch,pods,pytorchjobs.kubeflow.org -l " "$FAKE_KUBECTL_STATE/calls.log" || fail "PyTorchJobs are listed in the same one get"
 pass "PyTorchJobs polled in the same labelled list"
 
+# The same step as an MPIJob (the config's `distributed: mpijob`): the launcher's mpirun starts
+# both ranks through `slipway launch`, which reads its rank from Open MPI; the launcher's log
+# holds every rank's output. (The fake runs the launcher only; its ranks run on this machine.)
+sed 's/^poll_interval:.*/poll_interval: 200ms\ndistributed: mpijob/' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/mpi.yaml"
+SLIPWAY_K8S_CONFIG="$WORK/mpi.yaml" run_json "$WORK/mpi.json" "$PIPELINES/two_node.yaml" --backend k8s --no-cache
+mpi=$(json "$WORK/mpi.json" "d['id']")
+expect_eq "$(json "$SLIPWAY_HOME/runs/$mpi/tasks/ranks/attempt-1.k8s.json" "d['kind']")" MPIJob "distributed: mpijob in the config makes an MPIJob"
+expect_eq "$(json "$WORK/mpi.json" "d['state']")" SUCCEEDED "the MPIJob succeeded"
+expect_eq "$(sort "$SLIPWAY_HOME/runs/$mpi/tasks/ranks/attempt-1.out" | tr '\n' ';')" "rank 0 of 2, node 0;rank 1 of 2, node 0;" "mpirun's two ranks both reached the task's log"
+contains " get jobs.batch,pods,mpijobs.kubeflow.org -l " "$FAKE_KUBECTL_STATE/calls.log" || fail "MPIJobs are polled in the same one get"
+
 # --- a tuning sweep's trials are Jobs too; their metrics come from the tee'd logs ----------------
 cat > "$WORK/sweep.yaml" <<'YAML'
 name: k8s-quad
