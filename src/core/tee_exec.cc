@@ -112,8 +112,16 @@ int run_and_copy(const std::vector<std::string>& argv, const std::string& out_pa
       if (copies[i][1] >= 0) write_all(copies[i][1], buf, r);
     }
   }
+  // As a container's PID 1 this process also inherits orphans: reap them on the way.
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  for (;;) {
+    int st = 0;
+    pid_t w = ::waitpid(-1, &st, 0);
+    if (w == pid) {
+      status = st;
+      break;
+    }
+    if (w < 0 && errno != EINTR) break;
   }
   if (out_file >= 0) ::fsync(out_file), ::close(out_file);
   if (err_file >= 0) ::fsync(err_file), ::close(err_file);
