@@ -248,6 +248,13 @@ expect_eq "$(cat "$WORK/croot/tasks/done/attempt-1.exit" 2>/dev/null)" 0 "the co
 expect_eq "$(cat "$WORK/croot/tasks/gather/outputs/all")" "$(printf 'hello 5 data 1\nhello 5 data 2\nhello 5 data 3')" "gather collected the three items, each with make's count"
 "$SLIPWAY" compile "$PIPELINES/two_node_mpi.yaml" --backend k8s -o "$WORK/compiled_mpi" > /dev/null
 expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); w=d['spec']['mpiReplicaSpecs']['Worker']; print(d['kind'], w['replicas'], w['template']['spec']['containers'][0]['resources']['limits']['nvidia.com/gpu'])" "$WORK/compiled_mpi/ranks.yaml")" "MPIJob 2 1" "distributed: mpijob renders an MPIJob: 2 workers, nvidia.com/gpu 1 each"
+# Gang scheduling hints, for the schema check below.
+sed 's/^poll_interval:.*/gang: volcano\nqueue: research\npriority_class: high/' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/volcano.yaml"
+SLIPWAY_K8S_CONFIG="$WORK/volcano.yaml" "$SLIPWAY" compile "$PIPELINES/two_node_mpi.yaml" --backend k8s -o "$WORK/compiled_volcano" > /dev/null
+expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); print(d['spec']['runPolicy']['schedulingPolicy'])" "$WORK/compiled_volcano/ranks.yaml")" "{'minAvailable': 3, 'priorityClass': 'high', 'queue': 'research'}" "volcano: the launcher and 2 workers scheduled as one gang"
+sed 's/^poll_interval:.*/gang: kueue\nqueue: team-a/' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/kueue.yaml"
+SLIPWAY_K8S_CONFIG="$WORK/kueue.yaml" "$SLIPWAY" compile "$PIPELINES/two_node.yaml" --backend k8s -o "$WORK/compiled_kueue" > /dev/null
+expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); print(d['metadata']['labels']['kueue.x-k8s.io/queue-name'], d['spec']['runPolicy']['suspend'])" "$WORK/compiled_kueue/ranks.yaml")" "team-a True" "kueue: queue label, created suspended for admission"
 set +e
 "$SLIPWAY" compile "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend k8s -o "$WORK/no" > "$WORK/ciris" 2>&1; rc=$?
 set -e

@@ -160,6 +160,7 @@ std::vector<std::string> teed(const std::string& self, const TaskLaunch& l, std:
 Json run_policy(const TaskLaunch& l, const K8sConfig& c, int pods) {
   Json p = {{"backoffLimit", 0}, {"cleanPodPolicy", "Running"}, {"ttlSecondsAfterFinished", 86400}};
   if (auto d = deadline_seconds(l); d > 0) p["activeDeadlineSeconds"] = d;
+  if (c.gang == "kueue") p["suspend"] = true;  // Kueue admits it when its quota allows
   if (c.gang == "volcano" || c.gang == "scheduler-plugins") {
     Json sp = {{"minAvailable", pods}};
     if (!c.queue.empty()) sp["queue"] = c.queue;
