@@ -425,6 +425,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   l.stderr_path = dir + "/attempt-" + std::to_string(n.attempts) + ".err";
   l.resources = n.task->resources;
   l.timeout_ms = n.task->timeout_ms;
+  if (opts_.container_runtime.empty()) l.image = n.comp->image;  // (else argv already runs in it)
   if (n.group >= 0) {
     l.group = n.task->name;
     l.item_index = n.item_index;

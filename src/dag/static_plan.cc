@@ -142,6 +142,7 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec, const std::map
       l.stderr_path = dir + "/attempt-1.err";
       l.resources = t->resources;
       l.timeout_ms = t->timeout_ms;
+      l.image = comp->image;
       if (index >= 0) {
         l.group = t->name;
         l.item_index = index;

@@ -123,6 +123,28 @@ TEST(K8sManifests, ImagePathReplacesTheDriversPath) {
   EXPECT_EQ(cmd[5], "/usr/local/bin/slipway");  // the task's own "slipway train"
 }
 
+TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
+  TaskLaunch l = launch();
+  l.image = "python:3.12-slim";
+  l.argv = {"/opt/slipway/bin/slipway", "__pyenv", "--", "python3", "-m", "kfp.dsl.executor_main"};
+  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok());
+  const Json& ctr = (*j)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(ctr["image"], "python:3.12-slim");
+  EXPECT_EQ(ctr["command"], Json({"python3", "-m", "kfp.dsl.executor_main"})) << "no managed venv, no __tee";
+
+  l.resources.nodes = 2;  // multi-node tasks start ranks with slipway launch: slipway's image
+  EXPECT_TRUE(k8s_component_image_argv(l, config(), "/opt/slipway/bin/slipway").empty());
+  l.resources.nodes = 1;
+  K8sConfig off = config();
+  off.component_images = false;
+  auto k = render_task_object(l, off, "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ((*k)["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example/slipway:1");
+  EXPECT_NE((*k)["metadata"]["annotations"]["slipway.dev/component-image"].get<std::string>().find("component_images is off"),
+            std::string::npos);
+}
+
 TEST(K8sManifests, NoVolumeIsAClearError) {
   K8sConfig c;
   auto j = render_task_object(launch(), c, "/x/slipway");

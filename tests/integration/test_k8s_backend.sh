@@ -103,6 +103,17 @@ expect_eq "$(json "$WORK/mpi.json" "d['state']")" SUCCEEDED "the MPIJob succeede
 expect_eq "$(sort "$SLIPWAY_HOME/runs/$mpi/tasks/ranks/attempt-1.out" | tr '\n' ';')" "rank 0 of 2, node 0;rank 1 of 2, node 0;" "mpirun's two ranks both reached the task's log"
 contains " get jobs.batch,pods,mpijobs.kubeflow.org -l " "$FAKE_KUBECTL_STATE/calls.log" || fail "MPIJobs are polled in the same one get"
 
+# --- components that name an image run in it; their output arrives through kubectl logs ----------
+run_json "$WORK/img_ok.json" "$PIPELINES/images.yaml" --backend k8s
+expect_eq "$(json "$WORK/img_ok.json" "d['state']")" SUCCEEDED "a pipeline of image components succeeded"
+imgrun=$(json "$WORK/img_ok.json" "d['id']")
+hello_obj="$SLIPWAY_HOME/runs/$imgrun/tasks/hello/attempt-1.k8s.json"
+expect_eq "$(json "$hello_obj" "d['spec']['template']['spec']['containers'][0]['image'] + ' ' + d['spec']['template']['spec']['containers'][0]['command'][0]")" "python:3.12-slim python3" "hello runs in its component's image, its own command first"
+expect_eq "$(cat "$SLIPWAY_HOME/runs/$imgrun/tasks/hello/attempt-1.out")" "hello from a pod" "its output reached the run's log through kubectl logs"
+contains " logs job/sw-images-" "$FAKE_KUBECTL_STATE/calls.log" || fail "the log was read with kubectl logs"
+check_obj="$SLIPWAY_HOME/runs/$imgrun/tasks/check/attempt-1.k8s.json"
+expect_eq "$(json "$check_obj" "d['metadata']['annotations']['slipway.dev/component-image']")" "python:3.12-slim (not used: the command runs slipway)" "a command that runs slipway stays in slipway's image, and the object says why"
+
 # --- a tuning sweep's trials are Jobs too; their metrics come from the tee'd logs ----------------
 cat > "$WORK/sweep.yaml" <<'YAML'
 name: k8s-quad
@@ -247,6 +258,10 @@ for _ in $(seq 1 300); do [ -f "$WORK/croot/tasks/done/attempt-1.exit" ] && brea
 expect_eq "$(cat "$WORK/croot/tasks/done/attempt-1.exit" 2>/dev/null)" 0 "the compiled pipeline ran to its finally task without a driver"
 expect_eq "$(cat "$WORK/croot/tasks/gather/outputs/all")" "$(printf 'hello 5 data 1\nhello 5 data 2\nhello 5 data 3')" "gather collected the three items, each with make's count"
 "$SLIPWAY" compile "$PIPELINES/two_node_mpi.yaml" --backend k8s -o "$WORK/compiled_mpi" > /dev/null
+"$SLIPWAY" compile "$PIPELINES/images.yaml" --backend k8s -o "$WORK/compiled_images" --root "$WORK/iroot" > /dev/null
+for f in hello check; do "$FAKE" apply -f "$WORK/compiled_images/$f.yaml" > /dev/null; done
+for _ in $(seq 1 300); do [ -f "$WORK/iroot/tasks/check/attempt-1.exit" ] && break; sleep 0.1; done
+expect_eq "$(cat "$WORK/iroot/tasks/hello/attempt-1.exit" 2>/dev/null) $(cat "$WORK/iroot/tasks/hello/outputs/answer" 2>/dev/null) $(cat "$WORK/iroot/tasks/check/attempt-1.exit" 2>/dev/null)" "0 42 0" "compiled: the image component wrote its exit file and output with the image's own sh"
 expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); w=d['spec']['mpiReplicaSpecs']['Worker']; print(d['kind'], w['replicas'], w['template']['spec']['containers'][0]['resources']['limits']['nvidia.com/gpu'])" "$WORK/compiled_mpi/ranks.yaml")" "MPIJob 2 1" "distributed: mpijob renders an MPIJob: 2 workers, nvidia.com/gpu 1 each"
 # Gang scheduling hints, for the schema check below.
 sed 's/^poll_interval:.*/gang: volcano\nqueue: research\npriority_class: high/' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/volcano.yaml"

@@ -21,6 +21,14 @@ std::string resource_of(const std::string& kind) {
 
 std::string said(const CommandResult& r) { return trim(r.err.empty() ? r.out : r.err); }
 
+// What `kubectl logs` reads for an object: the Job's pod, the PyTorchJob's master, the MPIJob's
+// launcher (a Job of the MPI Operator), whose mpirun gathers every rank's output.
+std::string log_target(const std::string& kind, const std::string& name) {
+  if (kind == "PyTorchJob") return "pod/" + name + "-master-0";
+  if (kind == "MPIJob") return "job/" + name + "-launcher";
+  return "job/" + name;
+}
+
 }  // namespace
 
 K8sBackend::K8sBackend(K8sConfig config, std::string self_exe)
@@ -62,7 +70,9 @@ Result<LaunchHandle> K8sBackend::launch(const TaskLaunch& l) {
   if (r->exit_code != 0) return Failed("kubectl apply refused " + l.key + ": " + said(*r));
   std::string name = (*obj)["metadata"]["name"];
   run_label_ = k8s_label_value(l.run_id);
-  objects_[name] = Tracked{l.key, (*obj)["kind"], l.stderr_path};
+  Tracked t{l.key, (*obj)["kind"], l.stderr_path, false, ""};
+  if (!k8s_component_image_argv(l, config_, self_exe_).empty()) t.stdout_path = l.stdout_path;
+  objects_[name] = t;
   by_key_[l.key] = name;
   return LaunchHandle{0, name};
 }
@@ -106,11 +116,11 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
       c.terminated = t.terminating;
       c.message = t.kind + " " + name + (t.terminating ? " was deleted on request" : " is gone: deleted outside slipway, or removed after its TTL; its outcome is lost");
     } else if (s->second.finished) {
-      if (!s->second.succeeded) keep_pod_log(name, t);
+      keep_pod_log(name, t, s->second.succeeded);
       c = completion_from_k8s(s->second);
       c.key = t.key;
     } else if (s->second.hopeless) {
-      keep_pod_log(name, t);
+      keep_pod_log(name, t, false);
       remove(name, t, 0);
       c = completion_from_k8s(s->second);
       c.key = t.key;
@@ -127,12 +137,16 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
   return out;
 }
 
-void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t) {
+void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t, bool succeeded) {
   std::error_code ec;
-  if (t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0) return;
-  std::string target = (t.kind == "Job" ? "job/" : resource_of(t.kind) + "/") + name;
-  auto r = kubectl({"logs", target, "--all-containers", "--tail=200"});
-  if (r.ok() && r->exit_code == 0 && !r->out.empty()) std::ofstream(t.stderr_path, std::ios::app) << r->out;
+  bool whole = !t.stdout_path.empty();
+  if (!whole && (succeeded || t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0)) return;
+  std::vector<std::string> args = {"logs", log_target(t.kind, name), "--all-containers"};
+  if (!whole) args.push_back("--tail=200");
+  auto r = kubectl(args);
+  if (!r.ok() || r->exit_code != 0) return;
+  if (whole) write_file_atomic(t.stdout_path, r->out);
+  else if (!r->out.empty()) std::ofstream(t.stderr_path, std::ios::app) << r->out;
 }
 
 void K8sBackend::remove(const std::string& name, const Tracked& t, std::int64_t grace_ms) {
@@ -175,7 +189,7 @@ Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id,
       if (s.kind != kind) continue;
       auto w = wanted.find(s.key);
       bool ours = w != wanted.end() && (w->second.empty() || w->second == name) && !by_key_.count(s.key);
-      Tracked t{s.key, kind, ""};
+      Tracked t{s.key, kind, "", false, ""};
       if (ours) {
         objects_[name] = t;
         by_key_[s.key] = name;

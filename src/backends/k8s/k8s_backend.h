@@ -40,13 +40,16 @@ class K8sBackend : public Backend {
   struct Tracked {
     std::string key, kind, stderr_path;
     bool terminating = false;
+    std::string stdout_path;     // set when the pod runs in a component's image (no __tee):
+                                 // its log is fetched into this file when it ends
   };
   Result<struct CommandResult> kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "");
   // One list of the run's objects and pods; the kinds are those in flight.
   Result<std::map<std::string, K8sAttemptState>> list(const std::set<std::string>& kinds);
   void remove(const std::string& name, const Tracked& t, std::int64_t grace_ms);
-  // Puts the pod's own log into the task's stderr file when the pod died before writing there.
-  void keep_pod_log(const std::string& name, const Tracked& t);
+  // Puts the pod's own log into the task's stderr file when the pod died before writing there,
+  // or into its stdout file when it ran in a component's image.
+  void keep_pod_log(const std::string& name, const Tracked& t, bool succeeded);
 
   K8sConfig config_;
   std::string self_exe_;

@@ -32,13 +32,14 @@ Result<K8sConfig> K8sConfig::load(const std::string& path) {
     YAML::Node n = YAML::LoadFile(path);
     if (n.IsNull()) return c;  // an empty file: every default
     if (!n.IsMap()) return InvalidInput(path + ": the Kubernetes backend config must be a mapping");
-    Status st = r.keys(n, {"namespace", "context", "kubectl", "image", "slipway_path", "image_pull_policy", "service_account", "run_root",
+    Status st = r.keys(n, {"namespace", "context", "kubectl", "image", "slipway_path", "component_images", "image_pull_policy", "service_account", "run_root",
                            "node_selector", "tolerations", "affinity", "distributed", "mpi_worker_command", "gang",
                            "queue", "priority_class", "env", "poll_interval", "max_in_flight"},
                        "the k8s config");
     const std::string w = "k8s config";
     for (Status s : {st, r.get(n, "namespace", &c.ns, w), r.get(n, "context", &c.context, w),
                      r.get(n, "kubectl", &c.kubectl, w), r.get(n, "image", &c.image, w), r.get(n, "slipway_path", &c.slipway_path, w),
+                     r.get(n, "component_images", &c.component_images, w),
                      r.get(n, "image_pull_policy", &c.image_pull_policy, w),
                      r.get(n, "service_account", &c.service_account, w), r.get(n, "node_selector", &c.node_selector, w),
                      r.get(n, "distributed", &c.distributed, w), r.get(n, "mpi_worker_command", &c.mpi_worker_command, w),

@@ -6,6 +6,7 @@
 //   kubectl: /usr/bin/kubectl       # the client to call
 //   image: registry.example/slipway:0.1   # task image; it must hold slipway at the same path
 //   slipway_path: /usr/local/bin/slipway  # slipway inside the image (default: the driver's own path)
+//   component_images: true          # a component naming an image runs in it (else in `image`)
 //   image_pull_policy: IfNotPresent
 //   service_account: slipway-task
 //   run_root:                       # the store's directory, mounted at the same path in every pod
@@ -39,6 +40,7 @@ struct K8sConfig {
   std::string ns, context, kubectl = "kubectl";
   std::string image = "slipway:latest", image_pull_policy = "IfNotPresent";
   std::string slipway_path;
+  bool component_images = true;
   std::string service_account;
   std::string pvc, host_path, mount_path;
   std::map<std::string, std::string> node_selector;

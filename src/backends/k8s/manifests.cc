@@ -170,12 +170,32 @@ Json run_policy(const TaskLaunch& l, const K8sConfig& c, int pods) {
   return p;
 }
 
+// A command in a foreign image, writing the exit file and making the outputs folder itself
+// (with the image's /bin/sh) when no driver is there to do it.
+std::vector<std::string> in_component_image(const std::vector<std::string>& argv, const DriverlessExtras& x) {
+  if (x.exit_file.empty() && x.mkdirs.empty()) return argv;
+  std::string script;
+  for (const auto& d : x.mkdirs) script += "mkdir -p " + shell_quote(d) + "; ";
+  script += "\"$@\"; rc=$?";
+  if (!x.exit_file.empty()) script += "; echo $rc > " + shell_quote(x.exit_file);
+  script += "; exit $rc";
+  std::vector<std::string> cmd = {"/bin/sh", "-c", script, "sh"};
+  cmd.insert(cmd.end(), argv.begin(), argv.end());
+  return cmd;
+}
+
 Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
                 const DriverlessExtras& x) {
   const Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   bool shm = shape.gpus > 0 || r.tasks_per_node > 1;
-  Json ctr = container("task", teed(self, l, l.argv, x), l, c, mount, shape, shm);
+  std::vector<std::string> own = k8s_component_image_argv(l, c, self);
+  Json ctr = container("task", own.empty() ? teed(self, l, l.argv, x) : in_component_image(own, x), l, c, mount, shape, shm);
+  if (!own.empty()) ctr["image"] = l.image;
+  Json meta = metadata(l, c);
+  if (!l.image.empty() && own.empty())
+    meta["annotations"]["slipway.dev/component-image"] = l.image + " (not used: " +
+        (c.component_images ? "the command runs slipway" : "component_images is off") + ")";
   Json spec = {{"backoffLimit", 0},
                {"ttlSecondsAfterFinished", 86400},
                // Preemption and node drains are the cluster's doing: a new pod, not a failed attempt.
@@ -186,7 +206,7 @@ Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self
                {"template", pod_template(l, c, std::move(ctr), shm, "Never", self, x)}};
   if (auto d = deadline_seconds(l); d > 0) spec["activeDeadlineSeconds"] = d;
   if (c.gang == "kueue") spec["suspend"] = true;  // Kueue admits it when its quota allows
-  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", metadata(l, c)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
 }
 
 Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
@@ -263,6 +283,16 @@ std::string k8s_object_name(const std::string& run_id, const std::string& key) {
   std::string attempt = key.rfind('#') == std::string::npos ? "1" : key.substr(key.rfind('#') + 1);
   std::string run = dns_part(run_id, 14), t = dns_part(task, 14);
   return "sw-" + (run.empty() ? "" : run + "-") + (t.empty() ? "" : t + "-") + dns_part(attempt, 4) + "-" + hash;
+}
+
+std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe) {
+  if (!c.component_images || l.image.empty() || k8s_kind_for(l, c) != "Job") return {};
+  std::vector<std::string> argv = l.argv;
+  if (argv.size() > 3 && argv[0] == self_exe && argv[1] == "__pyenv" && argv[2] == "--")
+    argv.erase(argv.begin(), argv.begin() + 3);
+  for (const auto& a : argv)
+    if (a.find(self_exe) != std::string::npos) return {};
+  return argv;
 }
 
 std::string k8s_kind_for(const TaskLaunch& l, const K8sConfig& c) {

@@ -52,6 +52,13 @@ struct DriverlessExtras {
   bool await_any_outcome = false;  // a finally task runs whatever its upstreams did
 };
 
+// The argv a one-node task runs in its component's own image: without the host's managed Python
+// environment (`slipway __pyenv --`). Empty when it runs in slipway's image instead: the config
+// says so, the component names no image, the task spans nodes, or its command runs slipway
+// (which a foreign image does not hold). Such a pod's output reaches the run's log files through
+// `kubectl logs` when it ends, since `slipway __tee` is not there to copy it live.
+std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe);
+
 // The object of one attempt. `self_exe` is slipway's path inside the image (the driver's own
 // path: the image must hold slipway where the driver has it). An error says what the config
 // lacks (the run root's volume).
