@@ -270,6 +270,11 @@ expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); p
 sed 's/^poll_interval:.*/gang: kueue\nqueue: team-a/' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/kueue.yaml"
 SLIPWAY_K8S_CONFIG="$WORK/kueue.yaml" "$SLIPWAY" compile "$PIPELINES/two_node.yaml" --backend k8s -o "$WORK/compiled_kueue" > /dev/null
 expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); print(d['metadata']['labels']['kueue.x-k8s.io/queue-name'], d['spec']['runPolicy']['suspend'])" "$WORK/compiled_kueue/ranks.yaml")" "team-a True" "kueue: queue label, created suspended for admission"
+# KFP-compiled pipelines (IR YAML) as they are: each step a Job in its component's image.
+for kfp in python_component exit_handler; do
+  "$SLIPWAY" compile "$SLIPWAY_SOURCE_DIR/tests/fixtures/kfp/$kfp.yaml" --backend k8s -o "$WORK/compiled_kfp_$kfp" > /dev/null 2>&1 || fail "compile KFP $kfp"
+done
+expect_eq "$(python3 -c "import yaml,sys; print(list(yaml.safe_load_all(open(sys.argv[1])))[0]['spec']['template']['spec']['containers'][0]['image'])" "$WORK/compiled_kfp_python_component/add.yaml")" "python:3.11" "a KFP Python component runs in its base image"
 set +e
 "$SLIPWAY" compile "$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" --backend k8s -o "$WORK/no" > "$WORK/ciris" 2>&1; rc=$?
 set -e
