@@ -6,11 +6,10 @@
 #include <cstdlib>
 
 #include "backends/k8s/k8s_backend.h"
-#include "core/clock.h"
-#include "core/files.h"
-
 #include "backends/local/local_backend.h"
 #include "backends/slurm/slurm_backend.h"
+#include "core/clock.h"
+#include "core/files.h"
 #include "core/subprocess.h"
 
 namespace slipway {

@@ -1,6 +1,5 @@
 #include "backends/slurm/compile.h"
 
-
 #include "backends/slurm/sbatch_script.h"
 #include "core/strings.h"
 #include "dag/static_plan.h"
