@@ -46,7 +46,8 @@ run_json "$WORK/batch.json" "$PIPELINES/batch.yaml" --backend k8s
 expect_eq "$rc" 0 "batch pipeline on k8s: exit 0"
 expect_eq "$(json "$WORK/batch.json" "d['state']")" SUCCEEDED "batch pipeline on k8s succeeded"
 batch=$(json "$WORK/batch.json" "d['id']")
-expect_eq "$(count ' apply -f ')" 6 "six objects applied (make, 3 items, gather, done)"
+expect_eq "$(grep ' apply ' "$FAKE_KUBECTL_STATE/calls.log" | grep -o ' -f ' | wc -l)" 6 "six objects applied (make, 3 items, gather, done)"
+expect_eq "$(count ' apply -f ')" 5 "in five kubectl calls: the two items ready together went in one"
 gets=$(count ' get jobs.batch,pods -l slipway.dev/run=')
 other=$(count ' get ' ); expect_eq "$other" "$gets" "every get is the run's one labelled list"
 polls=$(sqlite3 "$SLIPWAY_HOME/slipway.db" "select detail from events where run_id='$batch' and kind='BACKEND_STATS' order by id desc limit 1" | python3 -c "import json,sys; print(json.load(sys.stdin)['polls'])")
@@ -177,6 +178,15 @@ expect_eq "$(json "$WORK/ref.json" "d['state']")" FAILED "a refused apply fails 
 "$SLIPWAY" runs show "$(json "$WORK/ref.json" "d['id']")" --output json > "$WORK/rshow.json"
 json "$WORK/rshow.json" "d['tasks'][0].get('message', '')" | contains -F "$refusal" || fail "kubectl's words verbatim: $(json "$WORK/rshow.json" "d['tasks'][0]")"
 pass "kubectl's refusal passed on verbatim"
+
+# One object of a batched apply refused: only its task fails, with the webhook's words.
+FAKE_KUBECTL_REFUSE_NAME=-use-1- run_json "$WORK/part.json" "$PIPELINES/batch.yaml" --backend k8s --no-cache -p 'items=[1,2,3,4]'
+"$SLIPWAY" runs show "$(json "$WORK/part.json" "d['id']")" --output json > "$WORK/pshow.json"
+expect_eq "$(json "$WORK/part.json" "d['state']")" FAILED "a refused item fails the run"
+expect_eq "$(sqlite3 "$SLIPWAY_HOME/slipway.db" "select count(*) from tasks where run_id='$(json "$WORK/part.json" "d['id']")' and name like 'use[%' and state='SUCCEEDED'")" 3 "the other three items of the batch ran"
+sqlite3 "$SLIPWAY_HOME/slipway.db" "select message from tasks where run_id='$(json "$WORK/part.json" "d['id']")' and name='use[1]'" | contains "admission webhook \"quota.example.com\" denied the request" \
+  || fail "use[1] carries the webhook's refusal: $(sqlite3 "$SLIPWAY_HOME/slipway.db" "select name, state, message from tasks where run_id='$(json "$WORK/part.json" "d['id']")'")"
+pass "a batched apply with one refusal: that item failed with kubectl's words, the others ran"
 
 FAKE_KUBECTL_NO_CRDS=1 run_json "$WORK/nocrd.json" "$PIPELINES/two_node.yaml" --backend k8s --no-cache
 "$SLIPWAY" runs show "$(json "$WORK/nocrd.json" "d['id']")" --output json > "$WORK/nshow.json"

@@ -27,6 +27,8 @@ class K8sBackend : public Backend {
   bool has_room(const Resources& r) const override;
   bool reserve(const Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
+  // Many objects per `kubectl apply`.
+  std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
   size_t in_flight() const override { return objects_.size(); }
@@ -43,6 +45,13 @@ class K8sBackend : public Backend {
     std::string stdout_path;     // set when the pod runs in a component's image (no __tee):
                                  // its log is fetched into this file when it ends
   };
+  struct Prepared {
+    std::string name, path;  // the object's name, its manifest file
+    Tracked tracked;
+  };
+  // Renders the attempt's object and writes its manifest; `track` starts following it once applied.
+  Result<Prepared> prepare(const TaskLaunch& l);
+  LaunchHandle track(const TaskLaunch& l, const Prepared& p);
   Result<struct CommandResult> kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "");
   // One list of the run's objects and pods; the kinds are those in flight.
   Result<std::map<std::string, K8sAttemptState>> list(const std::set<std::string>& kinds);
