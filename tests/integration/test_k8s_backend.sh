@@ -247,6 +247,28 @@ expect_eq "$(json "$WORK/ks.json" "[t['attempts'] for t in d['tasks'] if t['name
 "$SLIPWAY" runs logs "$kill_run" nap | contains awake || fail "the adopted attempt's log is complete"
 pass "the adopted attempt's log reached 'awake'"
 
+# The same with a step in its own image: the resumed driver still fetches its log when it ends.
+cat > "$WORK/imgsleep.yaml" <<'YAML'
+name: imgsleep
+components:
+  nap: {image: "python:3.12-slim", command: [python3, -c, "import time; print('napping', flush=True); time.sleep(3); print('awake')"]}
+tasks:
+  nap: {component: nap}
+YAML
+"$SLIPWAY" run "$WORK/imgsleep.yaml" --backend k8s > "$WORK/k2.out" 2>&1 &
+driver=$!
+for _ in $(seq 1 100); do
+  kill_run2=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING' and x['pipeline']=='imgsleep']; print(r[0]['id'] if r else '')")
+  [ -n "$kill_run2" ] && break
+  sleep 0.1
+done
+wait_for_task_state "$kill_run2" nap RUNNING 30
+kill -9 "$driver"
+wait "$driver" 2>/dev/null || true
+"$SLIPWAY" runs resume "$kill_run2" --output json > "$WORK/resumed2.json"
+expect_eq "$(json "$WORK/resumed2.json" "d['state']")" SUCCEEDED "resumed run of an image step succeeded"
+expect_eq "$(tr '\n' ' ' < "$SLIPWAY_HOME/runs/$kill_run2/tasks/nap/attempt-1.out")" "napping awake " "the adopted image step's log was fetched with kubectl logs"
+
 # --- compile for GitOps, models deploy, k8s/deploy: all against the official schemas ------------
 "$SLIPWAY" compile "$PIPELINES/batch.yaml" --backend k8s -o "$WORK/compiled" --root "$WORK/croot" > "$WORK/compile.out" 2> "$WORK/compile.err"
 contains "kubectl apply -k" "$WORK/compile.out" || fail "compile says how to apply"

@@ -233,7 +233,7 @@ Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id,
       if (s.kind != kind) continue;
       auto w = wanted.find(s.key);
       bool ours = w != wanted.end() && (w->second.empty() || w->second == name) && !by_key_.count(s.key);
-      Tracked t{s.key, kind, "", false, ""};
+      Tracked t{s.key, kind, s.stderr_path, false, s.logs_via_kubectl ? s.stdout_path : ""};
       if (ours) {
         objects_[name] = t;
         by_key_[s.key] = name;

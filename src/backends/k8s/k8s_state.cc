@@ -41,7 +41,11 @@ void read_object(const Json& obj, K8sAttemptState* s) {
   const Json& status = at(obj, {"status"});
   s->kind = str(obj, "kind");
   s->name = str(at(obj, {"metadata"}), "name");
-  s->key = str(at(obj, {"metadata", "annotations"}), kK8sKeyAnnotation);
+  const Json& notes = at(obj, {"metadata", "annotations"});
+  s->key = str(notes, kK8sKeyAnnotation);
+  s->stdout_path = str(notes, kK8sStdoutAnnotation);
+  s->stderr_path = str(notes, kK8sStderrAnnotation);
+  s->logs_via_kubectl = str(notes, kK8sLogsViaKubectlAnnotation) == "true";
   const char* ok_type = s->kind == "Job" ? "Complete" : "Succeeded";
   if (const Json* c = true_condition(status, ok_type)) {
     s->finished = s->succeeded = true;

@@ -131,7 +131,8 @@ Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm, c
 Json metadata(const TaskLaunch& l, const K8sConfig& c) {
   Json m = {{"name", k8s_object_name(l.run_id, l.key)},
             {"labels", labels_of(l)},
-            {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key}}}};
+            {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key},
+                             {kK8sStdoutAnnotation, l.stdout_path}, {kK8sStderrAnnotation, l.stderr_path}}}};
   if (!c.ns.empty()) m["namespace"] = c.ns;
   if (c.gang == "kueue") m["labels"]["kueue.x-k8s.io/queue-name"] = c.queue;
   if (c.gang == "volcano" && !c.queue.empty()) m["annotations"]["scheduling.volcano.sh/queue-name"] = c.queue;
@@ -193,6 +194,7 @@ Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self
   Json ctr = container("task", own.empty() ? teed(self, l, l.argv, x) : in_component_image(own, x), l, c, mount, shape, shm);
   if (!own.empty()) ctr["image"] = l.image;
   Json meta = metadata(l, c);
+  if (!own.empty()) meta["annotations"][kK8sLogsViaKubectlAnnotation] = "true";
   if (!l.image.empty() && own.empty())
     meta["annotations"]["slipway.dev/component-image"] = l.image + " (not used: " +
         (c.component_images ? "the command runs slipway" : "component_images is off") + ")";

@@ -31,6 +31,11 @@ inline constexpr const char* kK8sTaskLabel = "slipway.dev/task";
 inline constexpr const char* kK8sAttemptLabel = "slipway.dev/attempt";
 inline constexpr const char* kK8sRunAnnotation = "slipway.dev/run-id";
 inline constexpr const char* kK8sKeyAnnotation = "slipway.dev/launch-key";
+// Where the attempt's log files are, and whether its output must be fetched with `kubectl logs`
+// (a pod in a component's image): what a resumed driver needs to finish the attempt's logs.
+inline constexpr const char* kK8sStdoutAnnotation = "slipway.dev/stdout";
+inline constexpr const char* kK8sStderrAnnotation = "slipway.dev/stderr";
+inline constexpr const char* kK8sLogsViaKubectlAnnotation = "slipway.dev/logs-via-kubectl";
 
 // A label value standing for `s`: `s` itself when it is a valid label value, else a readable
 // prefix and a digest, so two different ids never share a value.
