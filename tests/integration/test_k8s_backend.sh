@@ -23,23 +23,21 @@ YAML
 count() { grep -c -- "$1" "$FAKE_KUBECTL_STATE/calls.log" || true; }
 
 # --- set-up errors say what to do ---------------------------------------------------------------
-set +e
-SLIPWAY_K8S_CONFIG=/dev/null "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e1" 2>&1; rc=$?
-set -e
-expect_eq "$rc" 2 "no run_root volume in the config: exit 2"
-contains "run_root.pvc" "$WORK/e1" || fail "the error names run_root.pvc: $(cat "$WORK/e1")"
+# expect_setup_error CONFIG_FILE PATTERN WHAT: `run --backend k8s` refuses to start, exit 2,
+# with an error matching PATTERN.
+expect_setup_error() {
+  set +e
+  SLIPWAY_K8S_CONFIG="$1" "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/setup.err" 2>&1
+  local code=$?
+  set -e
+  expect_eq "$code" 2 "$3: exit 2"
+  contains "$2" "$WORK/setup.err" || fail "$3: the error should match '$2': $(cat "$WORK/setup.err")"
+}
+expect_setup_error /dev/null "run_root.pvc" "no run_root volume in the config"
 printf 'kubectl: /nonexistent/kubectl\nrun_root: {pvc: x}\n' > "$WORK/nokubectl.yaml"
-set +e
-SLIPWAY_K8S_CONFIG="$WORK/nokubectl.yaml" "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e2" 2>&1; rc=$?
-set -e
-expect_eq "$rc" 2 "kubectl missing: exit 2"
-contains "needs kubectl" "$WORK/e2" || fail "the error says kubectl is needed: $(cat "$WORK/e2")"
+expect_setup_error "$WORK/nokubectl.yaml" "needs kubectl" "kubectl missing"
 printf 'run_root: {pvc: x}\ndistributed: horovod\n' > "$WORK/badcfg.yaml"
-set +e
-SLIPWAY_K8S_CONFIG="$WORK/badcfg.yaml" "$SLIPWAY" run "$PIPELINES/batch.yaml" --backend k8s > "$WORK/e3" 2>&1; rc=$?
-set -e
-expect_eq "$rc" 2 "a bad config value: exit 2"
-contains "badcfg.yaml:2:.*distributed must be pytorchjob or mpijob" "$WORK/e3" || fail "file:line and the allowed values: $(cat "$WORK/e3")"
+expect_setup_error "$WORK/badcfg.yaml" "badcfg.yaml:2:.*distributed must be pytorchjob or mpijob" "a bad config value, with file:line"
 
 # --- a fan-out pipeline: one get per poll, never one per task ------------------------------------
 run_json "$WORK/batch.json" "$PIPELINES/batch.yaml" --backend k8s
@@ -228,16 +226,26 @@ contains " delete jobs.batch sw-" "$FAKE_KUBECTL_STATE/calls.log" || fail "cance
 for _ in $(seq 1 50); do [ "$(run_processes "$cancel_run")" -eq 0 ] && break; sleep 0.1; done
 expect_eq "$(run_processes "$cancel_run")" 0 "the pod's processes are gone"
 
-"$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=4 > "$WORK/k.out" 2>&1 &
-driver=$!
-for _ in $(seq 1 100); do
-  kill_run=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING']; print(r[0]['id'] if r else '')")
-  [ -n "$kill_run" ] && break
-  sleep 0.1
-done
-wait_for_task_state "$kill_run" nap RUNNING 30
-kill -9 "$driver"
-wait "$driver" 2>/dev/null || true
+# kill_driver_mid_task PIPELINE_NAME ARGS...: starts `slipway run ARGS --backend k8s`, kills its
+# driver with -9 once task `nap` runs, and leaves the run's id in $killed_run.
+kill_driver_mid_task() {
+  local name=$1 driver
+  shift
+  "$SLIPWAY" run "$@" --backend k8s > "$WORK/killed.out" 2>&1 &
+  driver=$!
+  killed_run=""
+  for _ in $(seq 1 100); do
+    killed_run=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING' and x['pipeline']=='$name']; print(r[0]['id'] if r else '')")
+    [ -n "$killed_run" ] && break
+    sleep 0.1
+  done
+  [ -n "$killed_run" ] || fail "no running $name run appeared"
+  wait_for_task_state "$killed_run" nap RUNNING 30
+  kill -9 "$driver"
+  wait "$driver" 2>/dev/null || true
+}
+kill_driver_mid_task sleepy "$PIPELINES/sleepy.yaml" -p seconds=4
+kill_run=$killed_run
 pass "driver of $kill_run killed with -9 while its Job ran"
 "$SLIPWAY" runs resume "$kill_run" --output json > "$WORK/resumed.json"
 expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "resumed run succeeded"
@@ -255,16 +263,8 @@ components:
 tasks:
   nap: {component: nap}
 YAML
-"$SLIPWAY" run "$WORK/imgsleep.yaml" --backend k8s > "$WORK/k2.out" 2>&1 &
-driver=$!
-for _ in $(seq 1 100); do
-  kill_run2=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING' and x['pipeline']=='imgsleep']; print(r[0]['id'] if r else '')")
-  [ -n "$kill_run2" ] && break
-  sleep 0.1
-done
-wait_for_task_state "$kill_run2" nap RUNNING 30
-kill -9 "$driver"
-wait "$driver" 2>/dev/null || true
+kill_driver_mid_task imgsleep "$WORK/imgsleep.yaml"
+kill_run2=$killed_run
 "$SLIPWAY" runs resume "$kill_run2" --output json > "$WORK/resumed2.json"
 expect_eq "$(json "$WORK/resumed2.json" "d['state']")" SUCCEEDED "resumed run of an image step succeeded"
 expect_eq "$(tr '\n' ' ' < "$SLIPWAY_HOME/runs/$kill_run2/tasks/nap/attempt-1.out")" "napping awake " "the adopted image step's log was fetched with kubectl logs"
