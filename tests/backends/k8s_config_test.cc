@@ -19,7 +19,7 @@ TEST(K8sConfig, ReadsEveryKey) {
       "namespace: ml\ncontext: prod\nimage: r/s:1\nslipway_path: /usr/local/bin/slipway\n"
       "run_root: {pvc: data, mount_path: /var/lib/slipway}\nnode_selector: {pool: gpu}\n"
       "tolerations: [{key: nvidia.com/gpu, operator: Exists}]\ndistributed: mpijob\ngang: kueue\nqueue: team-a\n"
-      "env: {NCCL_DEBUG: WARN}\npoll_interval: 500ms\nmax_in_flight: 20\n"));
+      "env: {NCCL_DEBUG: WARN}\nimage_pull_grace: 30s\npoll_interval: 500ms\nmax_in_flight: 20\n"));
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->pvc, "data");
   EXPECT_EQ(c->mount_path, "/var/lib/slipway");
@@ -27,6 +27,7 @@ TEST(K8sConfig, ReadsEveryKey) {
   EXPECT_EQ(c->tolerations[0]["key"], "nvidia.com/gpu");
   EXPECT_EQ(c->distributed, "mpijob");
   EXPECT_EQ(c->poll_interval_ms, 500);
+  EXPECT_EQ(c->image_pull_grace_ms, 30'000);
   EXPECT_EQ(c->kubectl_argv({"get", "jobs"}),
             (std::vector<std::string>{"kubectl", "--context=prod", "--namespace=ml", "get", "jobs"}));
 }

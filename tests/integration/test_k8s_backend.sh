@@ -163,7 +163,7 @@ expect_eq "$(json "$slow_obj" "d['spec']['activeDeadlineSeconds']")" 2 "activeDe
 json "$WORK/sshow.json" "d['tasks'][0].get('message', '')" | contains -i "timed out\|deadline" || fail "the message says it timed out: $(json "$WORK/sshow.json" "d['tasks'][0]")"
 pass "timeout reported"
 
-sed 's|^image: .*|image: registry.example/does-not-exist:1|' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/badimage.yaml"
+sed 's|^image: .*|image: registry.example/does-not-exist:1\nimage_pull_grace: 1s|' "$SLIPWAY_HOME/k8s.yaml" > "$WORK/badimage.yaml"
 SLIPWAY_K8S_CONFIG="$WORK/badimage.yaml" run_json "$WORK/img.json" "$WORK/fail.yaml" --backend k8s
 expect_eq "$(json "$WORK/img.json" "d['state']")" FAILED "an image that never pulls fails the task instead of hanging"
 "$SLIPWAY" runs show "$(json "$WORK/img.json" "d['id']")" --output json > "$WORK/ishow.json"

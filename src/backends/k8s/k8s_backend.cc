@@ -163,17 +163,22 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
       keep_pod_log(name, t, s->second.succeeded);
       c = completion_from_k8s(s->second);
       c.key = t.key;
-    } else if (s->second.hopeless) {
+    } else if (s->second.hopeless && now_ms() - hopeless_since_.emplace(t.key, now_ms()).first->second >=
+                                             config_.image_pull_grace_ms) {
+      // A registry can be away for a while (rate limits); an image that never comes must not
+      // hang the run.
       keep_pod_log(name, t, false);
       remove(name, t, 0);
       c = completion_from_k8s(s->second);
       c.key = t.key;
     } else {
+      if (!s->second.hopeless) hopeless_since_.erase(t.key);
       waiting_[t.key] = s->second.message;
       ++it;
       continue;
     }
     waiting_.erase(t.key);
+    hopeless_since_.erase(t.key);
     by_key_.erase(t.key);
     out.push_back(std::move(c));
     it = objects_.erase(it);

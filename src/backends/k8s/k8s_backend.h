@@ -66,6 +66,7 @@ class K8sBackend : public Backend {
   std::map<std::string, Tracked> objects_;    // object name -> attempt
   std::map<std::string, std::string> by_key_;  // launch key -> object name
   std::map<std::string, std::string> waiting_;  // launch key -> why it is not running yet
+  std::map<std::string, std::int64_t> hopeless_since_;  // launch key -> first seen unable to start
   int reserved_ = 0;
   std::int64_t last_poll_ms_ = 0;
   std::map<std::string, int> calls_;

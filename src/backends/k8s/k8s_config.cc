@@ -34,7 +34,7 @@ Result<K8sConfig> K8sConfig::load(const std::string& path) {
     if (!n.IsMap()) return InvalidInput(path + ": the Kubernetes backend config must be a mapping");
     Status st = r.keys(n, {"namespace", "context", "kubectl", "image", "slipway_path", "component_images", "image_pull_policy", "service_account", "run_root",
                            "node_selector", "tolerations", "affinity", "distributed", "mpi_worker_command", "gang",
-                           "queue", "priority_class", "env", "poll_interval", "max_in_flight"},
+                           "queue", "priority_class", "env", "image_pull_grace", "poll_interval", "max_in_flight"},
                        "the k8s config");
     const std::string w = "k8s config";
     for (Status s : {st, r.get(n, "namespace", &c.ns, w), r.get(n, "context", &c.context, w),
@@ -69,6 +69,11 @@ Result<K8sConfig> K8sConfig::load(const std::string& path) {
       return r.where(n["gang"], "gang must be none, volcano, kueue or scheduler-plugins, not '" + c.gang + "'");
     if (c.gang == "kueue" && c.queue.empty()) return r.where(n["gang"], "gang: kueue needs queue: (the LocalQueue's name)");
     if (c.max_in_flight < 1) return r.where(n["max_in_flight"], "max_in_flight must be at least 1");
+    if (auto g = n["image_pull_grace"]) {
+      auto d = parse_duration_ms(g.Scalar());
+      if (!d.ok()) return r.where(g, "image_pull_grace: " + d.status().message());
+      c.image_pull_grace_ms = *d;
+    }
     if (auto p = n["poll_interval"]) {
       auto d = parse_duration_ms(p.Scalar());
       if (!d.ok()) return r.where(p, "poll_interval: " + d.status().message());

@@ -22,6 +22,7 @@
 //   queue: research                 # Kueue LocalQueue or Volcano queue name
 //   priority_class: high
 //   env: {NCCL_DEBUG: WARN}
+//   image_pull_grace: 2m            # a pod that cannot pull its image this long fails its attempt
 //   poll_interval: 2s               # one `kubectl get` per interval for all of a run's objects
 //   max_in_flight: 500
 #pragma once
@@ -53,6 +54,7 @@ struct K8sConfig {
   std::string priority_class;
   std::map<std::string, std::string> env;
   std::int64_t poll_interval_ms = 2000;
+  std::int64_t image_pull_grace_ms = 120'000;
   int max_in_flight = 500;
 
   // kubectl with --context/--namespace when set, then `args`.

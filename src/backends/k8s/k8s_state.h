@@ -19,7 +19,7 @@ struct K8sAttemptState {
   bool finished = false, succeeded = false;
   bool timed_out = false;       // activeDeadlineSeconds passed
   bool infrastructure = false;  // a pod was evicted, preempted or lost with its node
-  bool hopeless = false;        // still "running" but cannot ever start (bad image, bad config)
+  bool hopeless = false;        // still "running" but cannot start (bad image, bad config)
   int exit_code = -1;           // of the failed (or main) container, when a pod says
   std::string message;          // why it ended, or why it waits
 };
