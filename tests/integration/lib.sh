@@ -55,6 +55,20 @@ wait_for_task_state() {
   fail "task $task of $run did not reach $state within ${limit}s"
 }
 
+# wait_for_run_state RUN STATE [SECONDS]
+wait_for_run_state() {
+  local run=$1 state=$2 limit=${3:-30} i=0
+  while [ $i -lt $((limit * 10)) ]; do
+    "$SLIPWAY" runs show "$run" --output json > "$WORK/run_state.json" 2>/dev/null || true
+    if [ -s "$WORK/run_state.json" ] && [ "$(json "$WORK/run_state.json" "d['state']")" == "$state" ]; then
+      return 0
+    fi
+    sleep 0.1
+    i=$((i + 1))
+  done
+  fail "run $run did not reach $state within ${limit}s (it is $(json "$WORK/run_state.json" "d['state']" 2>/dev/null))"
+}
+
 # `cmd | contains PATTERN`: like grep -q, but reads all its input, so the writer never dies of
 # SIGPIPE and fails the pipeline under pipefail.
 contains() { grep "$@" > /dev/null; }

@@ -203,12 +203,8 @@ for _ in $(seq 1 50); do
 done
 echo "$note" | contains "is not scheduled: Unschedulable 0/4 nodes are available: 4 Insufficient nvidia.com/gpu" || fail "the scheduler's reason is the running task's note: '$note'"
 pass "pending pod: '$(echo "$note" | cut -c1-90)...'"
-for _ in $(seq 1 100); do
-  "$SLIPWAY" runs show "$pend_run" --output json > "$WORK/ps.json"
-  [ "$(json "$WORK/ps.json" "d['state']")" == SUCCEEDED ] && break
-  sleep 0.1
-done
-expect_eq "$(json "$WORK/ps.json" "d['state']")" SUCCEEDED "once scheduled it ran to the end"
+wait_for_run_state "$pend_run" SUCCEEDED 10
+pass "once scheduled it ran to the end"
 
 # --- cancel deletes the objects; kill -9 of the driver, then resume adopts -----------------------
 "$SLIPWAY" run "$PIPELINES/sleepy.yaml" --backend k8s -p seconds=60 --detach --output json > "$WORK/c.json"
@@ -216,12 +212,8 @@ cancel_run=$(json "$WORK/c.json" "d['id']")
 wait_for_task_state "$cancel_run" nap RUNNING 30
 for _ in $(seq 1 50); do [ "$(run_processes "$cancel_run")" -ge 1 ] && break; sleep 0.1; done
 "$SLIPWAY" runs cancel "$cancel_run" > /dev/null
-for _ in $(seq 1 100); do
-  "$SLIPWAY" runs show "$cancel_run" --output json > "$WORK/cs.json"
-  [ "$(json "$WORK/cs.json" "d['state']")" == CANCELLED ] && break
-  sleep 0.1
-done
-expect_eq "$(json "$WORK/cs.json" "d['state']")" CANCELLED "cancelled run"
+wait_for_run_state "$cancel_run" CANCELLED 10
+pass "cancelled run"
 contains " delete jobs.batch sw-" "$FAKE_KUBECTL_STATE/calls.log" || fail "cancel deletes the Job"
 for _ in $(seq 1 50); do [ "$(run_processes "$cancel_run")" -eq 0 ] && break; sleep 0.1; done
 expect_eq "$(run_processes "$cancel_run")" 0 "the pod's processes are gone"
