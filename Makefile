@@ -51,8 +51,10 @@ bench: build
 	bash bench/hpo.sh $(BUILD)
 	bash bench/serve.sh $(BUILD)
 
+# The same file set that scripts/check-tree.sh (run by CI) checks.
 fmt:
-	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'tests/*.cc' 'fuzz/*.cc')
+	git ls-files -z -- 'src/*.cc' 'src/*.h' 'tests/*.cc' 'tests/*.h' 'kernels/*.cc' 'kernels/*.h' \
+	  'kernels/*.cu' 'kernels/*.cuh' 'launcher/*.cc' 'launcher/*.h' 'fuzz/*.cc' | xargs -0 clang-format -i
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-fuzz
