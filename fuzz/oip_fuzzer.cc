@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     auto t = slipway::serve::tensor_from_json(in);
     if (!t.ok()) continue;
     auto back = slipway::serve::tensor_from_json(slipway::serve::tensor_to_json(*t));
-    if (!back.ok() || back->elements() != t->elements()) __builtin_trap();  // what we write, we must read
+    if (!back.ok() || back->elements() != t->elements())
+      __builtin_trap();  // what we write, we must read
     if (!t->shape.empty()) {
       auto joined = slipway::serve::concat_rows({&*t, &*t});
       if (joined.ok()) (void)slipway::serve::slice_rows(*joined, t->shape[0], 2 * t->shape[0]);

@@ -1,5 +1,5 @@
-// Fuzzes the native pipeline parser, the KFP IR importer and the validator: any bytes must yield a spec or
-// diagnostics, never a crash, hang or leak.
+// Fuzzes the native pipeline parser, the KFP IR importer and the validator: any bytes must yield a
+// spec or diagnostics, never a crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string>

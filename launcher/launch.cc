@@ -1,7 +1,7 @@
 #include "launcher/launch.h"
 
-#include <netdb.h>
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,7 +38,8 @@ Result<std::string> resolve_host(const std::string& host) {
     std::smatch m;
     if (std::regex_search(r->out, m, kAddr)) return m[1].str();
   }
-  return InvalidInput("cannot resolve the first host '" + host + "' of the job to an address; set MASTER_ADDR");
+  return InvalidInput("cannot resolve the first host '" + host +
+                      "' of the job to an address; set MASTER_ADDR");
 }
 
 Result<std::string> master_address(const RankInfo& info, const EnvMap& env) {
@@ -71,7 +72,9 @@ std::optional<std::vector<std::string>> visible_gpus(const EnvMap& env) {
 }
 
 bool all_numbers(const std::vector<std::string>& ids) {
-  return std::all_of(ids.begin(), ids.end(), [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; });
+  return std::all_of(ids.begin(), ids.end(), [](const std::string& s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+  });
 }
 
 }  // namespace
@@ -94,7 +97,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   }
   auto addr = master_address(info, env);
   if (!addr.ok()) return addr.status();
-  int port = info.master_port > 0 ? info.master_port : rendezvous_port(info.job_id, opts.port_lo, opts.port_hi);
+  int port = info.master_port > 0 ? info.master_port
+                                  : rendezvous_port(info.job_id, opts.port_lo, opts.port_hi);
 
   auto topo = load_topology(opts.xml);
   if (!topo.ok()) return topo.status();
@@ -126,11 +130,15 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   std::optional<Plan> plan;
   if (!share_cores) {
     auto p = plan_placement(*topo, req);
-    if (!p.ok()) return InvalidInput("placement of " + std::to_string(req.ranks) + " ranks on this node: " + p.status().message());
+    if (!p.ok())
+      return InvalidInput("placement of " + std::to_string(req.ranks) +
+                          " ranks on this node: " + p.status().message());
     plan = *p;
   }
-  // Without GPUs in the topology (no hwloc GPU plugin) but with visible ids, share them out in order.
-  std::vector<std::string> fallback_ids = ngpus == 0 && visible ? *visible : std::vector<std::string>{};
+  // Without GPUs in the topology (no hwloc GPU plugin) but with visible ids, share them out in
+  // order.
+  std::vector<std::string> fallback_ids =
+      ngpus == 0 && visible ? *visible : std::vector<std::string>{};
 
   std::vector<RankSetup> out;
   std::vector<int> locals;
@@ -154,14 +162,17 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
              {"MASTER_PORT", std::to_string(port)}};
     if (plan) {
       for (auto& [k, v] : plan_env(*topo, *plan, local)) {
-        if (env.count(k) && (starts_with(k, "NCCL_") || starts_with(k, "OMP_"))) continue;  // the user's choice wins
+        if (env.count(k) && (starts_with(k, "NCCL_") || starts_with(k, "OMP_")))
+          continue;  // the user's choice wins
         s.env[k] = v;
       }
       const RankPlacement& rp = plan->ranks[static_cast<size_t>(local)];
       if (!rp.gpus.empty()) {
         std::vector<std::string> ids;
         for (int g : rp.gpus) ids.push_back(gpu_ids[static_cast<size_t>(g)]);
-        s.env[topo->accelerators[static_cast<size_t>(rp.gpus.front())].vendor == "amd" ? "ROCR_VISIBLE_DEVICES" : "CUDA_VISIBLE_DEVICES"] = join(ids, ",");
+        s.env[topo->accelerators[static_cast<size_t>(rp.gpus.front())].vendor == "amd"
+                  ? "ROCR_VISIBLE_DEVICES"
+                  : "CUDA_VISIBLE_DEVICES"] = join(ids, ",");
       }
       s.cpus = rp.cpus;
     } else {
@@ -185,7 +196,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
     } else if (!s.cpus.empty() && affinity != allowed && !info.spawn_local) {
       // The launcher that started this rank bound it already (srun --cpu-bind, mpirun --bind-to).
       s.cpus.clear();
-      s.binding_note = "already bound by " + info.source + " to CPUs " + cpu_list(affinity) + ": left as it is";
+      s.binding_note =
+          "already bound by " + info.source + " to CPUs " + cpu_list(affinity) + ": left as it is";
     }
     out.push_back(std::move(s));
   }
@@ -193,19 +205,28 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
 }
 
 Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool verbose) {
-  if (cmd.empty()) return InvalidInput("no command to run: slipway launch [options] -- CMD ARGS...");
+  if (cmd.empty())
+    return InvalidInput("no command to run: slipway launch [options] -- CMD ARGS...");
   if (!s.cpus.empty()) {
     Status b = bind_this_process(s.cpus);
     if (!b.ok()) return Failed("rank " + std::to_string(s.rank) + ": " + b.message());
   }
   for (const auto& [k, v] : s.env) setenv(k.c_str(), v.c_str(), 1);
   if (verbose) {
-    auto get = [&](const char* k) { auto it = s.env.find(k); return it == s.env.end() ? std::string("-") : it->second; };
-    std::fprintf(stderr, "slipway launch: rank %d/%d (node %d, local %d/%d, %s) cpus %s gpus %s nic %s master %s:%s%s%s\n", s.rank,
-                 s.info.world_size, s.info.node_rank, s.local_rank, s.info.local_world_size, s.info.source.c_str(),
-                 s.cpus.empty() ? cpu_list(current_affinity()).c_str() : cpu_list(s.cpus).c_str(), get("CUDA_VISIBLE_DEVICES").c_str(),
-                 get(s.env.count("NCCL_IB_HCA") ? "NCCL_IB_HCA" : "NCCL_SOCKET_IFNAME").c_str(), get("MASTER_ADDR").c_str(),
-                 get("MASTER_PORT").c_str(), s.binding_note.empty() ? "" : "; ", s.binding_note.c_str());
+    auto get = [&](const char* k) {
+      auto it = s.env.find(k);
+      return it == s.env.end() ? std::string("-") : it->second;
+    };
+    std::fprintf(stderr,
+                 "slipway launch: rank %d/%d (node %d, local %d/%d, %s) cpus %s gpus %s nic %s "
+                 "master %s:%s%s%s\n",
+                 s.rank, s.info.world_size, s.info.node_rank, s.local_rank, s.info.local_world_size,
+                 s.info.source.c_str(),
+                 s.cpus.empty() ? cpu_list(current_affinity()).c_str() : cpu_list(s.cpus).c_str(),
+                 get("CUDA_VISIBLE_DEVICES").c_str(),
+                 get(s.env.count("NCCL_IB_HCA") ? "NCCL_IB_HCA" : "NCCL_SOCKET_IFNAME").c_str(),
+                 get("MASTER_ADDR").c_str(), get("MASTER_PORT").c_str(),
+                 s.binding_note.empty() ? "" : "; ", s.binding_note.c_str());
   }
   std::vector<char*> argv;
   for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
@@ -215,17 +236,23 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
 }
 
 std::string local_job_id(const EnvMap& env) {
-  auto get = [&](const char* k) { auto it = env.find(k); return it == env.end() ? std::string() : it->second; };
+  auto get = [&](const char* k) {
+    auto it = env.find(k);
+    return it == env.end() ? std::string() : it->second;
+  };
   if (!get("SLIPWAY_LAUNCH_JOB_ID").empty()) return get("SLIPWAY_LAUNCH_JOB_ID");
-  if (!get("SLIPWAY_RUN_ID").empty()) return get("SLIPWAY_RUN_ID") + "/" + get("SLIPWAY_TASK") + "#" + get("SLIPWAY_ATTEMPT");
+  if (!get("SLIPWAY_RUN_ID").empty())
+    return get("SLIPWAY_RUN_ID") + "/" + get("SLIPWAY_TASK") + "#" + get("SLIPWAY_ATTEMPT");
   return "pid" + std::to_string(getppid()) + "." + std::to_string(getpid());
 }
 
-Status exec_under_mpirun(int nproc, const std::string& self, const std::vector<std::string>& launch_args,
+Status exec_under_mpirun(int nproc, const std::string& self,
+                         const std::vector<std::string>& launch_args,
                          const std::vector<std::string>& cmd, const EnvMap& env) {
   setenv("SLIPWAY_LAUNCH_JOB_ID", local_job_id(env).c_str(), 1);
   // mpirun neither binds (the launcher does) nor refuses more ranks than cores.
-  std::vector<std::string> argv = {"mpirun", "-n", std::to_string(nproc), "--oversubscribe", "--bind-to", "none"};
+  std::vector<std::string> argv = {"mpirun",          "-n",        std::to_string(nproc),
+                                   "--oversubscribe", "--bind-to", "none"};
   if (geteuid() == 0) argv.push_back("--allow-run-as-root");
   argv.push_back(self);
   argv.push_back("launch");
@@ -244,7 +271,8 @@ volatile sig_atomic_t g_stop_signal = 0;
 void on_stop(int sig) { g_stop_signal = sig; }
 }  // namespace
 
-int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd, bool verbose) {
+int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd,
+                    bool verbose) {
   struct sigaction sa {};
   sa.sa_handler = on_stop;
   sigaction(SIGTERM, &sa, nullptr);
@@ -289,7 +317,8 @@ int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std:
       // One rank failed: the others would wait forever in a collective, so stop them.
       if (!stopping) {
         size_t idx = static_cast<size_t>(std::find(pids.begin(), pids.end(), done) - pids.begin());
-        std::fprintf(stderr, "slipway launch: rank %d exited with %d; stopping the other ranks\n", setups[idx].rank, code);
+        std::fprintf(stderr, "slipway launch: rank %d exited with %d; stopping the other ranks\n",
+                     setups[idx].rank, code);
         stopping = true;
         for (pid_t p : pids)
           if (p != done) kill(p, SIGTERM);

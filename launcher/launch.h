@@ -18,23 +18,23 @@
 namespace slipway {
 
 struct LaunchOptions {
-  int nproc = 0;              // ranks to start here when no launcher started them (0: 1)
-  int gpus_per_rank = -1;     // -1: the visible GPUs shared out evenly
-  int cores_per_rank = 0;     // 0: the node's cores shared out evenly
+  int nproc = 0;           // ranks to start here when no launcher started them (0: 1)
+  int gpus_per_rank = -1;  // -1: the visible GPUs shared out evenly
+  int cores_per_rank = 0;  // 0: the node's cores shared out evenly
   std::optional<PlacementPolicy> policy;
   bool bind = true;
   bool verbose = false;
   int port_lo = 29500, port_hi = 39499;
-  std::string xml;            // plan on this topology instead of this machine's (no binding then)
+  std::string xml;  // plan on this topology instead of this machine's (no binding then)
 };
 
 // Everything a rank needs, decided before anything is changed; what `--dry-run` prints.
 struct RankSetup {
   RankInfo info;
   int rank = 0, local_rank = 0;
-  std::vector<int> cpus;                  // empty: leave the binding alone
-  std::string binding_note;               // why the binding is left alone, if it is
-  EnvMap env;                             // variables to set
+  std::vector<int> cpus;     // empty: leave the binding alone
+  std::string binding_note;  // why the binding is left alone, if it is
+  EnvMap env;                // variables to set
 };
 
 // The setups of the ranks this process is responsible for: one when a launcher started it, the
@@ -46,7 +46,8 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
 
 // Runs the command as the given ranks (forked children) and waits; the exit code of the first
 // rank that failed, or 0.
-int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd, bool verbose);
+int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd,
+                    bool verbose);
 
 // The job id of ranks this process starts itself (for their rendezvous port).
 std::string local_job_id(const EnvMap& env);
@@ -54,7 +55,8 @@ std::string local_job_id(const EnvMap& env);
 // Starts `nproc` local ranks through Open MPI's mpirun, each running `self launch LAUNCH_ARGS --
 // CMD`: MPI programs then get a real MPI world, and every rank is still placed and bound by the
 // launcher. Returns only if mpirun could not be started.
-Status exec_under_mpirun(int nproc, const std::string& self, const std::vector<std::string>& launch_args,
+Status exec_under_mpirun(int nproc, const std::string& self,
+                         const std::vector<std::string>& launch_args,
                          const std::vector<std::string>& cmd, const EnvMap& env);
 
 }  // namespace slipway

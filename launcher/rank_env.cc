@@ -33,16 +33,23 @@ Result<int> get_int(const EnvMap& env, const char* key) {
   if (!v) return InvalidInput(std::string(key) + " is not set");
   char* end = nullptr;
   long n = std::strtol(v->c_str(), &end, 10);
-  if (*end != '\0' || n < 0 || n > 10'000'000) return InvalidInput(std::string(key) + "='" + *v + "' is not a count");
+  if (*end != '\0' || n < 0 || n > 10'000'000)
+    return InvalidInput(std::string(key) + "='" + *v + "' is not a count");
   return static_cast<int>(n);
 }
 
 Status check(const RankInfo& r) {
-  if (r.world_size < 1 || r.local_world_size < 1 || r.nodes < 1) return InvalidInput("world, node and local sizes must be at least 1");
-  if (r.rank >= r.world_size) return InvalidInput("rank " + std::to_string(r.rank) + " is not below the world size " + std::to_string(r.world_size));
+  if (r.world_size < 1 || r.local_world_size < 1 || r.nodes < 1)
+    return InvalidInput("world, node and local sizes must be at least 1");
+  if (r.rank >= r.world_size)
+    return InvalidInput("rank " + std::to_string(r.rank) + " is not below the world size " +
+                        std::to_string(r.world_size));
   if (r.local_rank >= r.local_world_size)
-    return InvalidInput("local rank " + std::to_string(r.local_rank) + " is not below the local size " + std::to_string(r.local_world_size));
-  if (r.node_rank >= r.nodes) return InvalidInput("node rank " + std::to_string(r.node_rank) + " is not below the node count " + std::to_string(r.nodes));
+    return InvalidInput("local rank " + std::to_string(r.local_rank) +
+                        " is not below the local size " + std::to_string(r.local_world_size));
+  if (r.node_rank >= r.nodes)
+    return InvalidInput("node rank " + std::to_string(r.node_rank) +
+                        " is not below the node count " + std::to_string(r.nodes));
   return Status::Ok();
 }
 
@@ -50,7 +57,8 @@ Result<RankInfo> from_slurm(const EnvMap& env) {
   RankInfo r;
   r.source = "slurm";
   auto rank = get_int(env, "SLURM_PROCID");
-  auto size = get(env, "SLURM_STEP_NUM_TASKS") ? get_int(env, "SLURM_STEP_NUM_TASKS") : get_int(env, "SLURM_NTASKS");
+  auto size = get(env, "SLURM_STEP_NUM_TASKS") ? get_int(env, "SLURM_STEP_NUM_TASKS")
+                                               : get_int(env, "SLURM_NTASKS");
   auto local = get_int(env, "SLURM_LOCALID");
   auto node = get_int(env, "SLURM_NODEID");
   for (const auto* s : {&rank, &size, &local, &node})
@@ -59,18 +67,23 @@ Result<RankInfo> from_slurm(const EnvMap& env) {
   r.world_size = *size;
   r.local_rank = *local;
   r.node_rank = *node;
-  std::string list = get(env, "SLURM_STEP_NODELIST").value_or(get(env, "SLURM_JOB_NODELIST").value_or(""));
+  std::string list =
+      get(env, "SLURM_STEP_NODELIST").value_or(get(env, "SLURM_JOB_NODELIST").value_or(""));
   if (!list.empty()) {
     auto hosts = expand_hostlist(list);
     if (!hosts.ok()) return InvalidInput("SLURM_STEP_NODELIST: " + hosts.status().message());
     r.hosts = *hosts;
   }
-  r.nodes = r.hosts.empty() ? get_int(env, "SLURM_STEP_NUM_NODES").value_or(1) : static_cast<int>(r.hosts.size());
-  std::string tpn = get(env, "SLURM_STEP_TASKS_PER_NODE").value_or(get(env, "SLURM_TASKS_PER_NODE").value_or(""));
+  r.nodes = r.hosts.empty() ? get_int(env, "SLURM_STEP_NUM_NODES").value_or(1)
+                            : static_cast<int>(r.hosts.size());
+  std::string tpn =
+      get(env, "SLURM_STEP_TASKS_PER_NODE").value_or(get(env, "SLURM_TASKS_PER_NODE").value_or(""));
   if (!tpn.empty()) {
     auto counts = expand_tasks_per_node(tpn);
-    if (!counts.ok()) return InvalidInput("SLURM_STEP_TASKS_PER_NODE: " + counts.status().message());
-    if (static_cast<size_t>(r.node_rank) < counts->size()) r.local_world_size = (*counts)[static_cast<size_t>(r.node_rank)];
+    if (!counts.ok())
+      return InvalidInput("SLURM_STEP_TASKS_PER_NODE: " + counts.status().message());
+    if (static_cast<size_t>(r.node_rank) < counts->size())
+      r.local_world_size = (*counts)[static_cast<size_t>(r.node_rank)];
   } else {
     r.local_world_size = std::max(1, r.world_size / std::max(1, r.nodes));
   }
@@ -94,7 +107,9 @@ Result<RankInfo> from_openmpi(const EnvMap& env) {
   // mpirun maps ranks node by node by default (--map-by slot): node = rank / ranks per node.
   r.node_rank = r.rank / r.local_world_size;
   r.nodes = (r.world_size + r.local_world_size - 1) / r.local_world_size;
-  r.job_id = get(env, "OMPI_MCA_ess_base_jobid").value_or(get(env, "PMIX_NAMESPACE").value_or(get(env, "OMPI_MCA_orte_ess_jobid").value_or("ompi")));
+  r.job_id = get(env, "OMPI_MCA_ess_base_jobid")
+                 .value_or(get(env, "PMIX_NAMESPACE")
+                               .value_or(get(env, "OMPI_MCA_orte_ess_jobid").value_or("ompi")));
   return r;
 }
 
@@ -116,7 +131,9 @@ Result<std::optional<RankInfo>> discover_rank(const EnvMap& env) {
     p.source = "pytorchjob";
     auto nodes = get_int(env, "PET_NNODES");
     auto node = get_int(env, "PET_NODE_RANK");
-    if (!nodes.ok() || !node.ok()) return InvalidInput("a PyTorchJob pod, but " + (nodes.ok() ? node.status() : nodes.status()).message());
+    if (!nodes.ok() || !node.ok())
+      return InvalidInput("a PyTorchJob pod, but " +
+                          (nodes.ok() ? node.status() : nodes.status()).message());
     p.nodes = *nodes;
     p.node_rank = *node;
     p.local_world_size = get_int(env, "PET_NPROC_PER_NODE").value_or(1);
@@ -130,7 +147,9 @@ Result<std::optional<RankInfo>> discover_rank(const EnvMap& env) {
     p.source = "pytorchjob";
     auto rank = get_int(env, "RANK");
     auto size = get_int(env, "WORLD_SIZE");
-    if (!rank.ok() || !size.ok()) return InvalidInput("a PyTorchJob pod, but " + (rank.ok() ? size.status() : rank.status()).message());
+    if (!rank.ok() || !size.ok())
+      return InvalidInput("a PyTorchJob pod, but " +
+                          (rank.ok() ? size.status() : rank.status()).message());
     p.rank = *rank;
     p.world_size = *size;
     p.node_rank = p.rank;
@@ -175,18 +194,22 @@ Result<std::vector<std::string>> expand_hostlist(const std::string& list) {
     }
     size_t close = p.find(']', open);
     std::string prefix = p.substr(0, open), suffix = p.substr(close + 1);
-    if (suffix.find('[') != std::string::npos) return InvalidInput("host list '" + list + "': one bracket range per name is supported");
+    if (suffix.find('[') != std::string::npos)
+      return InvalidInput("host list '" + list + "': one bracket range per name is supported");
     for (const auto& range : split(p.substr(open + 1, close - open - 1), ',')) {
       size_t dash = range.find('-');
-      std::string a = range.substr(0, dash), b = dash == std::string::npos ? a : range.substr(dash + 1);
+      std::string a = range.substr(0, dash),
+                  b = dash == std::string::npos ? a : range.substr(dash + 1);
       if (a.empty() || b.empty() || a.find_first_not_of("0123456789") != std::string::npos ||
           b.find_first_not_of("0123456789") != std::string::npos)
         return InvalidInput("host list '" + list + "': '" + range + "' is not a number or a range");
       long lo = std::stol(a), hi = std::stol(b);
-      if (hi < lo || hi - lo > 100'000) return InvalidInput("host list '" + list + "': bad range '" + range + "'");
+      if (hi < lo || hi - lo > 100'000)
+        return InvalidInput("host list '" + list + "': bad range '" + range + "'");
       for (long i = lo; i <= hi; ++i) {
         std::string n = std::to_string(i);
-        if (n.size() < a.size()) n = std::string(a.size() - n.size(), '0') + n;  // keep zero padding
+        if (n.size() < a.size())
+          n = std::string(a.size() - n.size(), '0') + n;  // keep zero padding
         out.push_back(prefix + n + suffix);
       }
     }
@@ -199,7 +222,8 @@ Result<std::vector<int>> expand_tasks_per_node(const std::string& spec) {
   static const std::regex kItem(R"(^(\d+)(\(x(\d+)\))?$)");
   for (const auto& item : split(spec, ',')) {
     std::smatch m;
-    if (!std::regex_match(item, m, kItem)) return InvalidInput("'" + item + "' in '" + spec + "' is not N or N(xM)");
+    if (!std::regex_match(item, m, kItem))
+      return InvalidInput("'" + item + "' in '" + spec + "' is not N or N(xM)");
     int n = std::stoi(m[1]);
     int times = m[3].matched ? std::stoi(m[3]) : 1;
     if (times > 100'000) return InvalidInput("'" + item + "' repeats too often");

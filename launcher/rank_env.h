@@ -15,15 +15,15 @@ namespace slipway {
 using EnvMap = std::map<std::string, std::string>;
 
 struct RankInfo {
-  std::string source;            // slurm, openmpi, pytorchjob, local
+  std::string source;  // slurm, openmpi, pytorchjob, local
   int rank = 0, world_size = 1;
   int local_rank = 0, local_world_size = 1;
   int node_rank = 0, nodes = 1;
   std::vector<std::string> hosts;  // the job's hosts in node-rank order, where the launcher says
-  std::string job_id;            // distinguishes concurrent jobs (rendezvous port)
-  std::string master_addr;       // given by the environment (PyTorchJob, a user's MASTER_ADDR)
+  std::string job_id;              // distinguishes concurrent jobs (rendezvous port)
+  std::string master_addr;         // given by the environment (PyTorchJob, a user's MASTER_ADDR)
   int master_port = 0;
-  bool spawn_local = false;      // this process starts local_world_size ranks itself
+  bool spawn_local = false;  // this process starts local_world_size ranks itself
 };
 
 // nullopt: no launcher's variables are present. An error: they are present but inconsistent.

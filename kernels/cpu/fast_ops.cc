@@ -16,22 +16,29 @@
 
 namespace slipway::kernels::fast {
 
-void linear_forward(const float* x, const float* w, const float* b, float* y, int rows, int in, int out) {
+void linear_forward(const float* x, const float* w, const float* b, float* y, int rows, int in,
+                    int out) {
   // y[rows×out] = x[rows×in] · w[out×in]ᵀ, after y = b broadcast.
   for (int r = 0; r < rows; ++r) {
     float* yr = y + static_cast<size_t>(r) * out;
-    if (b) std::copy(b, b + out, yr);
-    else std::fill(yr, yr + out, 0.0f);
+    if (b)
+      std::copy(b, b + out, yr);
+    else
+      std::fill(yr, yr + out, 0.0f);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 1.0f, y, out);
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, out, in, 1.0f, x, in, w, in, 1.0f, y,
+              out);
 }
 
-void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw, float* db, int rows, int in,
-                     int out) {
+void linear_backward(const float* dy, const float* x, const float* w, float* dx, float* dw,
+                     float* db, int rows, int in, int out) {
   // dx[rows×in] = dy[rows×out] · w[out×in]
-  if (dx) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.0f, dy, out, w, in, 0.0f, dx, in);
+  if (dx)
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, in, out, 1.0f, dy, out, w, in,
+                0.0f, dx, in);
   // dw[out×in] += dyᵀ[out×rows] · x[rows×in]
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, rows, 1.0f, dy, out, x, in, 1.0f, dw, in);
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, rows, 1.0f, dy, out, x, in, 1.0f,
+              dw, in);
   if (db)
     for (int r = 0; r < rows; ++r) {
       const float* d = dy + static_cast<size_t>(r) * out;
@@ -49,12 +56,14 @@ SLIPWAY_VECTOR_CLONES void relu_backward(const float* dy, const float* x, float*
   for (size_t i = 0; i < n; ++i) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
-float softmax_xent(const float* logits, const std::int32_t* labels, float* dlogits, int rows, int classes, float grad_scale) {
+float softmax_xent(const float* logits, const std::int32_t* labels, float* dlogits, int rows,
+                   int classes, float grad_scale) {
   return ref::softmax_xent<float>(logits, labels, dlogits, rows, classes, grad_scale);
 }
 
-SLIPWAY_VECTOR_CLONES void adamw(float* p, const float* g, float* m, float* v, size_t n, float lr, float beta1, float beta2, float eps,
-           float weight_decay, std::int64_t step, const std::uint8_t* decay_mask) {
+SLIPWAY_VECTOR_CLONES void adamw(float* p, const float* g, float* m, float* v, size_t n, float lr,
+                                 float beta1, float beta2, float eps, float weight_decay,
+                                 std::int64_t step, const std::uint8_t* decay_mask) {
   const float c1 = 1.0f - std::pow(beta1, static_cast<float>(step));
   const float c2 = 1.0f - std::pow(beta2, static_cast<float>(step));
 #pragma omp parallel for if (n > 65536)
@@ -137,7 +146,8 @@ SLIPWAY_VECTOR_CLONES void causal_softmax_row(float* row, int t, int width) {
 }
 
 // dS = P ∘ (dP − Σ P∘dP) · scale over [0, t]; zeros after.
-SLIPWAY_VECTOR_CLONES void causal_softmax_backward_row(const float* p, float* d, int t, int width, float scale) {
+SLIPWAY_VECTOR_CLONES void causal_softmax_backward_row(const float* p, float* d, int t, int width,
+                                                       float scale) {
   float dot = 0;
 #pragma omp simd reduction(+ : dot)
   for (int j = 0; j <= t; ++j) dot += p[j] * d[j];
@@ -161,15 +171,18 @@ void attention_forward(const float* qkv, float* out, float* att, int B, int T, i
         const int r1 = std::min(T, r0 + kQueryBlock), rows = r1 - r0;
         float* ar = a + static_cast<size_t>(r0) * T;
         // S[r0:r1, 0:r1] = scale · Q[r0:r1] · K[0:r1]ᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, scale, q + static_cast<size_t>(r0) * ld, ld, k, ld, 0.0f, ar, T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, scale,
+                    q + static_cast<size_t>(r0) * ld, ld, k, ld, 0.0f, ar, T);
         for (int t = r0; t < r1; ++t) causal_softmax_row(a + static_cast<size_t>(t) * T, t, T);
         // O[r0:r1] = P[r0:r1, 0:r1] · V[0:r1]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, ar, T, v, ld, 0.0f, o + static_cast<size_t>(r0) * C, C);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, ar, T, v, ld,
+                    0.0f, o + static_cast<size_t>(r0) * C, C);
       }
     }
 }
 
-void attention_backward(const float* dout, const float* qkv, const float* att, float* dqkv, int B, int T, int C, int heads) {
+void attention_backward(const float* dout, const float* qkv, const float* att, float* dqkv, int B,
+                        int T, int C, int heads) {
   const int hs = C / heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hs));
   const int ld = 3 * C;
@@ -191,18 +204,24 @@ void attention_backward(const float* dout, const float* qkv, const float* att, f
         const float* dr = d + static_cast<size_t>(r0) * C;
         float* dpr = dp.data() + static_cast<size_t>(r0) * T;
         // dP = dO · Vᵀ; dV[0:r1] += Pᵀ · dO
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, 1.0f, dr, C, v, ld, 0.0f, dpr, T);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, ar, T, dr, C, 1.0f, dv, ld);
-        for (int t = r0; t < r1; ++t) causal_softmax_backward_row(a + static_cast<size_t>(t) * T, dp.data() + static_cast<size_t>(t) * T, t, T, scale);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, r1, hs, 1.0f, dr, C, v, ld, 0.0f,
+                    dpr, T);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, ar, T, dr, C, 1.0f,
+                    dv, ld);
+        for (int t = r0; t < r1; ++t)
+          causal_softmax_backward_row(a + static_cast<size_t>(t) * T,
+                                      dp.data() + static_cast<size_t>(t) * T, t, T, scale);
         // dQ[r0:r1] = dS · K[0:r1]; dK[0:r1] += dSᵀ · Q[r0:r1]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, dpr, T, k, ld, 0.0f, dq + static_cast<size_t>(r0) * ld, ld);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, dpr, T, q + static_cast<size_t>(r0) * ld, ld, 1.0f, dk, ld);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, hs, r1, 1.0f, dpr, T, k, ld,
+                    0.0f, dq + static_cast<size_t>(r0) * ld, ld);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r1, hs, rows, 1.0f, dpr, T,
+                    q + static_cast<size_t>(r0) * ld, ld, 1.0f, dk, ld);
       }
     }
 }
 
-SLIPWAY_VECTOR_CLONES void layernorm_forward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int rows,
-                                             int C) {
+SLIPWAY_VECTOR_CLONES void layernorm_forward(const float* x, const float* w, const float* b,
+                                             float* y, float* mean, float* rstd, int rows, int C) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<size_t>(r) * C;
     float* yr = y + static_cast<size_t>(r) * C;
@@ -222,7 +241,8 @@ SLIPWAY_VECTOR_CLONES void layernorm_forward(const float* x, const float* w, con
   }
 }
 
-SLIPWAY_VECTOR_CLONES void layernorm_backward(const float* dy, const float* x, const float* w, const float* mean, const float* rstd, float* dx,
+SLIPWAY_VECTOR_CLONES void layernorm_backward(const float* dy, const float* x, const float* w,
+                                              const float* mean, const float* rstd, float* dx,
                                               float* dw, float* db, int rows, int C) {
   for (int r = 0; r < rows; ++r) {
     const float* xr = x + static_cast<size_t>(r) * C;
@@ -242,7 +262,8 @@ SLIPWAY_VECTOR_CLONES void layernorm_backward(const float* dy, const float* x, c
     dnorm_mean /= static_cast<float>(C);
     dnorm_norm_mean /= static_cast<float>(C);
 #pragma omp simd
-    for (int i = 0; i < C; ++i) dxr[i] = (dyr[i] * w[i] - dnorm_mean - (xr[i] - m) * s * dnorm_norm_mean) * s;
+    for (int i = 0; i < C; ++i)
+      dxr[i] = (dyr[i] * w[i] - dnorm_mean - (xr[i] - m) * s * dnorm_norm_mean) * s;
   }
 }
 

@@ -18,25 +18,29 @@ void linear_forward(const T* x, const T* w, const T* b, T* y, int rows, int in, 
   for (int r = 0; r < rows; ++r)
     for (int o = 0; o < out; ++o) {
       T s = b ? b[o] : T(0);
-      for (int i = 0; i < in; ++i) s += x[static_cast<size_t>(r) * in + i] * w[static_cast<size_t>(o) * in + i];
+      for (int i = 0; i < in; ++i)
+        s += x[static_cast<size_t>(r) * in + i] * w[static_cast<size_t>(o) * in + i];
       y[static_cast<size_t>(r) * out + o] = s;
     }
 }
 
 // dx may be null (the first layer needs no input gradient).
 template <typename T>
-void linear_backward(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, int rows, int in, int out) {
+void linear_backward(const T* dy, const T* x, const T* w, T* dx, T* dw, T* db, int rows, int in,
+                     int out) {
   if (dx)
     for (int r = 0; r < rows; ++r)
       for (int i = 0; i < in; ++i) {
         T s = 0;
-        for (int o = 0; o < out; ++o) s += dy[static_cast<size_t>(r) * out + o] * w[static_cast<size_t>(o) * in + i];
+        for (int o = 0; o < out; ++o)
+          s += dy[static_cast<size_t>(r) * out + o] * w[static_cast<size_t>(o) * in + i];
         dx[static_cast<size_t>(r) * in + i] = s;
       }
   for (int o = 0; o < out; ++o) {
     for (int i = 0; i < in; ++i) {
       T s = 0;
-      for (int r = 0; r < rows; ++r) s += dy[static_cast<size_t>(r) * out + o] * x[static_cast<size_t>(r) * in + i];
+      for (int r = 0; r < rows; ++r)
+        s += dy[static_cast<size_t>(r) * out + o] * x[static_cast<size_t>(r) * in + i];
       dw[static_cast<size_t>(o) * in + i] += s;
     }
     if (db) {
@@ -89,7 +93,8 @@ void gelu_backward(const T* dy, const T* x, T* dx, size_t n) {
 // dlogits (if given) = (softmax − onehot) · grad_scale. Labels out of range are the caller's
 // error to catch before.
 template <typename T>
-T softmax_xent(const T* logits, const std::int32_t* labels, T* dlogits, int rows, int classes, T grad_scale) {
+T softmax_xent(const T* logits, const std::int32_t* labels, T* dlogits, int rows, int classes,
+               T grad_scale) {
   T total = 0;
   for (int r = 0; r < rows; ++r) {
     const T* l = logits + static_cast<size_t>(r) * classes;
@@ -101,15 +106,16 @@ T softmax_xent(const T* logits, const std::int32_t* labels, T* dlogits, int rows
     total += lse - l[labels[r]];
     if (dlogits)
       for (int c = 0; c < classes; ++c)
-        dlogits[static_cast<size_t>(r) * classes + c] = (std::exp(l[c] - lse) - (c == labels[r] ? T(1) : T(0))) * grad_scale;
+        dlogits[static_cast<size_t>(r) * classes + c] =
+            (std::exp(l[c] - lse) - (c == labels[r] ? T(1) : T(0))) * grad_scale;
   }
   return total;
 }
 
 // AdamW (decoupled weight decay) over a flat parameter vector; `step` counts from 1.
 template <typename T>
-void adamw(T* p, const T* g, T* m, T* v, size_t n, T lr, T beta1, T beta2, T eps, T weight_decay, std::int64_t step,
-           const std::uint8_t* decay_mask) {
+void adamw(T* p, const T* g, T* m, T* v, size_t n, T lr, T beta1, T beta2, T eps, T weight_decay,
+           std::int64_t step, const std::uint8_t* decay_mask) {
   const T c1 = T(1) - std::pow(beta1, static_cast<T>(step));
   const T c2 = T(1) - std::pow(beta2, static_cast<T>(step));
   for (size_t i = 0; i < n; ++i) {
@@ -131,7 +137,8 @@ T sum_squares(const T* x, size_t n) {
 // Layer normalization of each row of C values: y = (x − mean) · rstd · w + b. Saves mean and
 // rstd (1/sqrt(var + 1e-5)) per row for backward.
 template <typename T>
-void layernorm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int rows, int C) {
+void layernorm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rstd, int rows,
+                       int C) {
   for (int r = 0; r < rows; ++r) {
     const T* xr = x + static_cast<size_t>(r) * C;
     T m = 0;
@@ -149,7 +156,8 @@ void layernorm_forward(const T* x, const T* w, const T* b, T* y, T* mean, T* rst
 
 // dx is overwritten; dw and db accumulate.
 template <typename T>
-void layernorm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* rstd, T* dx, T* dw, T* db, int rows, int C) {
+void layernorm_backward(const T* dy, const T* x, const T* w, const T* mean, const T* rstd, T* dx,
+                        T* dw, T* db, int rows, int C) {
   for (int r = 0; r < rows; ++r) {
     const T* xr = x + static_cast<size_t>(r) * C;
     const T* dyr = dy + static_cast<size_t>(r) * C;
@@ -166,7 +174,8 @@ void layernorm_backward(const T* dy, const T* x, const T* w, const T* mean, cons
     dnorm_norm_mean /= C;
     for (int i = 0; i < C; ++i) {
       T norm = (xr[i] - mean[r]) * rstd[r];
-      dx[static_cast<size_t>(r) * C + i] = (dyr[i] * w[i] - dnorm_mean - norm * dnorm_norm_mean) * rstd[r];
+      dx[static_cast<size_t>(r) * C + i] =
+          (dyr[i] * w[i] - dnorm_mean - norm * dnorm_norm_mean) * rstd[r];
     }
   }
 }
@@ -207,7 +216,8 @@ void attention_forward(const T* qkv, T* out, T* att, int B, int Tn, int C, int h
 
 // dqkv is overwritten.
 template <typename T>
-void attention_backward(const T* dout, const T* qkv, const T* att, T* dqkv, int B, int Tn, int C, int heads) {
+void attention_backward(const T* dout, const T* qkv, const T* att, T* dqkv, int B, int Tn, int C,
+                        int heads) {
   const int hs = C / heads;
   const T scale = T(1) / std::sqrt(static_cast<T>(hs));
   for (size_t i = 0; i < static_cast<size_t>(B) * Tn * 3 * C; ++i) dqkv[i] = 0;
@@ -245,7 +255,8 @@ void attention_backward(const T* dout, const T* qkv, const T* att, T* dqkv, int 
 
 // Token and position embeddings: out[b][t] = wte[tokens[b][t]] + wpe[t].
 template <typename T>
-void embedding_forward(const std::int32_t* tokens, const T* wte, const T* wpe, T* out, int B, int Tn, int C) {
+void embedding_forward(const std::int32_t* tokens, const T* wte, const T* wpe, T* out, int B,
+                       int Tn, int C) {
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < Tn; ++t) {
       const T* e = wte + static_cast<size_t>(tokens[b * Tn + t]) * C;
@@ -256,7 +267,8 @@ void embedding_forward(const std::int32_t* tokens, const T* wte, const T* wpe, T
 }
 
 template <typename T>
-void embedding_backward(const T* dout, const std::int32_t* tokens, T* dwte, T* dwpe, int B, int Tn, int C) {
+void embedding_backward(const T* dout, const std::int32_t* tokens, T* dwte, T* dwpe, int B, int Tn,
+                        int C) {
   for (int b = 0; b < B; ++b)
     for (int t = 0; t < Tn; ++t) {
       const T* d = dout + (static_cast<size_t>(b) * Tn + t) * C;

@@ -54,9 +54,9 @@ __device__ inline float block_max(float v) {
   return warp_max(v);
 }
 
-// Column sums of a [rows][cols] quantity given by value(r, c), accumulated (+=) into out[c]: blocks of
-// 32 columns × kColumnLanes row lanes, each lane summing every kColumnLanes-th row, then the lanes
-// summed in lane order. Coalesced reads, no atomics, a fixed order.
+// Column sums of a [rows][cols] quantity given by value(r, c), accumulated (+=) into out[c]: blocks
+// of 32 columns × kColumnLanes row lanes, each lane summing every kColumnLanes-th row, then the
+// lanes summed in lane order. Coalesced reads, no atomics, a fixed order.
 constexpr int kColumnLanes = 8;
 
 template <typename Value>

@@ -15,25 +15,29 @@ class CudaError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-[[noreturn]] inline void throw_cuda_error(const char* what, const std::string& message, const char* file, int line) {
-  throw CudaError(std::string(what) + " failed at " + file + ":" + std::to_string(line) + ": " + message);
+[[noreturn]] inline void throw_cuda_error(const char* what, const std::string& message,
+                                          const char* file, int line) {
+  throw CudaError(std::string(what) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                  message);
 }
 
 }  // namespace slipway::kernels::cuda
 
-#define SLIPWAY_CUDA_CHECK(call)                                                                                         \
-  do {                                                                                                                   \
-    cudaError_t slipway_err_ = (call);                                                                                   \
-    if (slipway_err_ != cudaSuccess)                                                                                     \
-      ::slipway::kernels::cuda::throw_cuda_error(#call, cudaGetErrorString(slipway_err_), __FILE__, __LINE__);           \
+#define SLIPWAY_CUDA_CHECK(call)                                                          \
+  do {                                                                                    \
+    cudaError_t slipway_err_ = (call);                                                    \
+    if (slipway_err_ != cudaSuccess)                                                      \
+      ::slipway::kernels::cuda::throw_cuda_error(#call, cudaGetErrorString(slipway_err_), \
+                                                 __FILE__, __LINE__);                     \
   } while (0)
 
 // After a kernel launch: configuration errors surface here, not at the next unrelated call.
 #define SLIPWAY_CUDA_CHECK_LAUNCH() SLIPWAY_CUDA_CHECK(cudaGetLastError())
 
-#define SLIPWAY_CUBLAS_CHECK(call)                                                                                       \
-  do {                                                                                                                   \
-    cublasStatus_t slipway_st_ = (call);                                                                                 \
-    if (slipway_st_ != CUBLAS_STATUS_SUCCESS)                                                                            \
-      ::slipway::kernels::cuda::throw_cuda_error(#call, cublasGetStatusString(slipway_st_), __FILE__, __LINE__);        \
+#define SLIPWAY_CUBLAS_CHECK(call)                                                          \
+  do {                                                                                      \
+    cublasStatus_t slipway_st_ = (call);                                                    \
+    if (slipway_st_ != CUBLAS_STATUS_SUCCESS)                                               \
+      ::slipway::kernels::cuda::throw_cuda_error(#call, cublasGetStatusString(slipway_st_), \
+                                                 __FILE__, __LINE__);                       \
   } while (0)

@@ -20,7 +20,9 @@ namespace {
 
 constexpr float kGeluC = 0.7978845608028654f;  // sqrt(2/pi)
 
-#define SLIPWAY_GRID_STRIDE(i, n) for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < (n); i += static_cast<size_t>(gridDim.x) * blockDim.x)
+#define SLIPWAY_GRID_STRIDE(i, n)                                                      \
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < (n); \
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
 
 __global__ void to_bf16_kernel(const float* x, bf16* y, size_t n) {
   SLIPWAY_GRID_STRIDE(i, n) y[i] = bf(x[i]);
@@ -50,12 +52,11 @@ __global__ void gelu_backward_kernel(const bf16* dy, const bf16* x, bf16* dx, si
   }
 }
 
-__global__ void scale_kernel(float* x, size_t n, float s) {
-  SLIPWAY_GRID_STRIDE(i, n) x[i] *= s;
-}
+__global__ void scale_kernel(float* x, size_t n, float s) { SLIPWAY_GRID_STRIDE(i, n) x[i] *= s; }
 
-__global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16* p_bf16, size_t n, float lr, float beta1, float beta2,
-                             float eps, float weight_decay, float c1, float c2, const std::uint8_t* decay_mask) {
+__global__ void adamw_kernel(float* p, const float* g, float* m, float* v, bf16* p_bf16, size_t n,
+                             float lr, float beta1, float beta2, float eps, float weight_decay,
+                             float c1, float c2, const std::uint8_t* decay_mask) {
   SLIPWAY_GRID_STRIDE(i, n) {
     float mi = beta1 * m[i] + (1.0f - beta1) * g[i];
     float vi = beta2 * v[i] + (1.0f - beta2) * g[i] * g[i];
@@ -100,12 +101,14 @@ void scale(float* x, size_t n, float s, cudaStream_t stream) {
   SLIPWAY_CUDA_CHECK_LAUNCH();
 }
 
-void adamw(float* p, const float* g, float* m, float* v, bf16* p_bf16, size_t n, float lr, float beta1, float beta2, float eps,
-           float weight_decay, std::int64_t step, const std::uint8_t* decay_mask, cudaStream_t stream) {
+void adamw(float* p, const float* g, float* m, float* v, bf16* p_bf16, size_t n, float lr,
+           float beta1, float beta2, float eps, float weight_decay, std::int64_t step,
+           const std::uint8_t* decay_mask, cudaStream_t stream) {
   // The bias corrections as the CPU path computes them (float pow), so both paths agree.
   const float c1 = 1.0f - std::pow(beta1, static_cast<float>(step));
   const float c2 = 1.0f - std::pow(beta2, static_cast<float>(step));
-  adamw_kernel<<<grid_for(n), kThreads, 0, stream>>>(p, g, m, v, p_bf16, n, lr, beta1, beta2, eps, weight_decay, c1, c2, decay_mask);
+  adamw_kernel<<<grid_for(n), kThreads, 0, stream>>>(p, g, m, v, p_bf16, n, lr, beta1, beta2, eps,
+                                                     weight_decay, c1, c2, decay_mask);
   SLIPWAY_CUDA_CHECK_LAUNCH();
 }
 

@@ -9,7 +9,8 @@ namespace {
 
 constexpr int kRowsPerBlock = 8;  // warps per block
 
-__global__ void layernorm_forward_kernel(const bf16* x, const bf16* w, const bf16* b, bf16* y, float* mean, float* rstd, int rows, int C) {
+__global__ void layernorm_forward_kernel(const bf16* x, const bf16* w, const bf16* b, bf16* y,
+                                         float* mean, float* rstd, int rows, int C) {
   const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (row >= rows) return;
   const bf16* xr = x + static_cast<size_t>(row) * C;
@@ -30,8 +31,8 @@ __global__ void layernorm_forward_kernel(const bf16* x, const bf16* w, const bf1
   }
 }
 
-__global__ void layernorm_dx_kernel(const bf16* dy, const bf16* x, const bf16* w, const float* mean, const float* rstd, bf16* dx, int rows,
-                                    int C) {
+__global__ void layernorm_dx_kernel(const bf16* dy, const bf16* x, const bf16* w, const float* mean,
+                                    const float* rstd, bf16* dx, int rows, int C) {
   const int row = blockIdx.x * kRowsPerBlock + threadIdx.x / 32, lane = threadIdx.x % 32;
   if (row >= rows) return;
   const size_t base = static_cast<size_t>(row) * C;
@@ -53,14 +54,17 @@ __global__ void layernorm_dx_kernel(const bf16* dy, const bf16* x, const bf16* w
 
 }  // namespace
 
-void layernorm_forward(const bf16* x, const bf16* w, const bf16* b, bf16* y, float* mean, float* rstd, int rows, int C, cudaStream_t stream) {
+void layernorm_forward(const bf16* x, const bf16* w, const bf16* b, bf16* y, float* mean,
+                       float* rstd, int rows, int C, cudaStream_t stream) {
   const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
-  layernorm_forward_kernel<<<blocks, kRowsPerBlock * 32, 0, stream>>>(x, w, b, y, mean, rstd, rows, C);
+  layernorm_forward_kernel<<<blocks, kRowsPerBlock * 32, 0, stream>>>(x, w, b, y, mean, rstd, rows,
+                                                                      C);
   SLIPWAY_CUDA_CHECK_LAUNCH();
 }
 
-void layernorm_backward(const bf16* dy, const bf16* x, const bf16* w, const float* mean, const float* rstd, bf16* dx, float* dw, float* db,
-                        int rows, int C, cudaStream_t stream) {
+void layernorm_backward(const bf16* dy, const bf16* x, const bf16* w, const float* mean,
+                        const float* rstd, bf16* dx, float* dw, float* db, int rows, int C,
+                        cudaStream_t stream) {
   const unsigned blocks = static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock);
   layernorm_dx_kernel<<<blocks, kRowsPerBlock * 32, 0, stream>>>(dy, x, w, mean, rstd, dx, rows, C);
   SLIPWAY_CUDA_CHECK_LAUNCH();

@@ -16,7 +16,8 @@ constexpr int kReduceBlocks = 256;
 template <bool kSquare>
 __global__ void partial_sums(const float* x, size_t n, double* partial) {
   double s = 0;
-  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<size_t>(gridDim.x) * blockDim.x) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x) {
     double v = x[i];
     s += kSquare ? v * v : v;
   }
@@ -30,7 +31,8 @@ double reduce(const float* x, size_t n, cudaStream_t stream) {
   partial_sums<kSquare><<<kReduceBlocks, kThreads, 0, stream>>>(x, n, partial.data());
   SLIPWAY_CUDA_CHECK_LAUNCH();
   std::vector<double> host(kReduceBlocks);
-  SLIPWAY_CUDA_CHECK(cudaMemcpyAsync(host.data(), partial.data(), kReduceBlocks * sizeof(double), cudaMemcpyDeviceToHost, stream));
+  SLIPWAY_CUDA_CHECK(cudaMemcpyAsync(host.data(), partial.data(), kReduceBlocks * sizeof(double),
+                                     cudaMemcpyDeviceToHost, stream));
   SLIPWAY_CUDA_CHECK(cudaStreamSynchronize(stream));
   double total = 0;
   for (double v : host) total += v;
@@ -41,10 +43,14 @@ double reduce(const float* x, size_t n, cudaStream_t stream) {
 
 double sum(const float* x, size_t n, cudaStream_t stream) { return reduce<false>(x, n, stream); }
 
-double sum_squares(const float* x, size_t n, cudaStream_t stream) { return reduce<true>(x, n, stream); }
+double sum_squares(const float* x, size_t n, cudaStream_t stream) {
+  return reduce<true>(x, n, stream);
+}
 
 void bias_backward(const bf16* dy, float* db, int rows, int out, cudaStream_t stream) {
-  auto value = [dy, out] __device__(int r, int c) { return f32(dy[static_cast<size_t>(r) * out + c]); };
+  auto value = [dy, out] __device__(int r, int c) {
+    return f32(dy[static_cast<size_t>(r) * out + c]);
+  };
   column_sums<<<column_sums_grid(out), column_sums_block(), 0, stream>>>(rows, out, db, value);
   SLIPWAY_CUDA_CHECK_LAUNCH();
 }

@@ -9,8 +9,8 @@
 namespace slipway::kernels::cuda {
 namespace {
 
-__global__ void softmax_xent_kernel(const bf16* logits, const std::int32_t* labels, float* losses, bf16* dlogits, int classes,
-                                    float grad_scale) {
+__global__ void softmax_xent_kernel(const bf16* logits, const std::int32_t* labels, float* losses,
+                                    bf16* dlogits, int classes, float grad_scale) {
   const size_t base = static_cast<size_t>(blockIdx.x) * classes;
   const bf16* l = logits + base;
   float mx = -INFINITY;
@@ -21,7 +21,8 @@ __global__ void softmax_xent_kernel(const bf16* logits, const std::int32_t* labe
   s = block_sum(s);
   const int label = labels[blockIdx.x];
   if (threadIdx.x == 0)
-    losses[blockIdx.x] = label >= 0 && label < classes ? mx + logf(s) - f32(l[label]) : NAN;  // NaN: a label the model cannot emit
+    losses[blockIdx.x] = label >= 0 && label < classes ? mx + logf(s) - f32(l[label])
+                                                       : NAN;  // NaN: a label the model cannot emit
   if (!dlogits) return;
   const float inv = 1.0f / s;
   for (int i = threadIdx.x; i < classes; i += blockDim.x) {
@@ -32,10 +33,11 @@ __global__ void softmax_xent_kernel(const bf16* logits, const std::int32_t* labe
 
 }  // namespace
 
-void softmax_xent(const bf16* logits, const std::int32_t* labels, float* losses, bf16* dlogits, int rows, int classes, float grad_scale,
-                  cudaStream_t stream) {
+void softmax_xent(const bf16* logits, const std::int32_t* labels, float* losses, bf16* dlogits,
+                  int rows, int classes, float grad_scale, cudaStream_t stream) {
   if (rows == 0) return;
-  softmax_xent_kernel<<<static_cast<unsigned>(rows), 512, 0, stream>>>(logits, labels, losses, dlogits, classes, grad_scale);
+  softmax_xent_kernel<<<static_cast<unsigned>(rows), 512, 0, stream>>>(
+      logits, labels, losses, dlogits, classes, grad_scale);
   SLIPWAY_CUDA_CHECK_LAUNCH();
 }
 

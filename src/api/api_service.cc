@@ -10,9 +10,14 @@ namespace slipway::api {
 
 Response json_ok(const Json& j, int status) { return serve::json_response(j, status); }
 Response error(const Status& s) { return serve::error_response(s); }
-Response not_found(const ApiRequest& r) { return json_ok(Json{{"error", "no such endpoint: " + r.method + " " + r.path + " (the API is listed in docs/server.md)"}}, 404); }
+Response not_found(const ApiRequest& r) {
+  return json_ok(Json{{"error", "no such endpoint: " + r.method + " " + r.path +
+                                    " (the API is listed in docs/server.md)"}},
+                 404);
+}
 Response method_not_allowed(const ApiRequest& r, const std::string& allowed) {
-  return json_ok(Json{{"error", r.method + " is not allowed on " + r.path + "; use " + allowed}}, 405);
+  return json_ok(Json{{"error", r.method + " is not allowed on " + r.path + "; use " + allowed}},
+                 405);
 }
 
 Result<Json> body_object(const ApiRequest& r) {
@@ -49,10 +54,12 @@ void ApiService::handle(const serve::HttpRequest& http, serve::Reply reply) {
   if (r.seg.size() < 2 || r.seg[0] != "api") return reply(static_route(options_, r));
   if (r.seg[1] != "v1") return reply(not_found(r));
   if (r.seg.size() == 3 && r.seg[2] == "healthz") {
-    return reply(json_ok(Json{{"ok", !draining_.load()}, {"version", options_.version}}, draining_ ? 503 : 200));
+    return reply(json_ok(Json{{"ok", !draining_.load()}, {"version", options_.version}},
+                         draining_ ? 503 : 200));
   }
   auto store = thread_store(options_.home);
-  if (!store.ok()) return reply(error(Unavailable("the store cannot be opened: " + store.status().message())));
+  if (!store.ok())
+    return reply(error(Unavailable("the store cannot be opened: " + store.status().message())));
   auto who = authenticate(**store, r.authorization, options_.auth);
   if (!who.ok()) {
     Response resp = error(who.status());
@@ -69,7 +76,8 @@ void ApiService::handle(const serve::HttpRequest& http, serve::Reply reply) {
     return reply(catalog_route(c));
   } catch (const Json::exception& e) {  // a body field of the wrong JSON type
     (*store)->rollback();
-    return reply(error(InvalidInput(std::string("a field of the request body has the wrong type: ") + e.what())));
+    return reply(error(
+        InvalidInput(std::string("a field of the request body has the wrong type: ") + e.what())));
   } catch (const std::exception& e) {  // a defect, not the client's fault: answer, keep serving
     (*store)->rollback();
     return reply(json_ok(Json{{"error", std::string("internal error: ") + e.what()}}, 500));

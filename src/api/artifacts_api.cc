@@ -12,7 +12,9 @@ namespace {
 // Served whole from memory; larger files are read where they are (the record has the path).
 constexpr std::uintmax_t kMaxDownload = 512u << 20;
 
-std::string file_path_of(const std::string& uri) { return uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri; }
+std::string file_path_of(const std::string& uri) {
+  return uri.rfind("file://", 0) == 0 ? uri.substr(7) : uri;
+}
 
 }  // namespace
 
@@ -35,21 +37,39 @@ Response artifacts_route(Ctx& c) {
   if (s.size() == 5 && s[4] == "content") {
     std::string path = file_path_of(a->uri);
     std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) return error(Conflict("artifact " + s[3] + " is a directory (" + path + "); download its files from there"));
+    if (std::filesystem::is_directory(path, ec))
+      return error(Conflict("artifact " + s[3] + " is a directory (" + path +
+                            "); download its files from there"));
     auto size = std::filesystem::file_size(path, ec);
-    if (ec) return error(NotFound("artifact " + s[3] + "'s file " + path + " is gone: " + ec.message()));
-    if (size > kMaxDownload) return error(Conflict("artifact " + s[3] + " is " + std::to_string(size) + " bytes, over the download limit; read it at " + path));
+    if (ec)
+      return error(NotFound("artifact " + s[3] + "'s file " + path + " is gone: " + ec.message()));
+    if (size > kMaxDownload)
+      return error(Conflict("artifact " + s[3] + " is " + std::to_string(size) +
+                            " bytes, over the download limit; read it at " + path));
     auto bytes = read_file(path);
     if (!bytes.ok()) return error(bytes.status());
     std::string filename = std::filesystem::path(path).filename().string();
-    return {200, "application/octet-stream", std::move(*bytes), {{"Content-Disposition", "attachment; filename=\"" + filename + "\""}}};
+    return {200,
+            "application/octet-stream",
+            std::move(*bytes),
+            {{"Content-Disposition", "attachment; filename=\"" + filename + "\""}}};
   }
   if (s.size() == 5) return not_found(c.req);
   Json edges = Json::array();
   for (const auto& e : c.store.lineage_of_artifact(id))
-    edges.push_back({{"run", e.run_id}, {"task", e.task}, {"direction", e.direction}, {"name", e.name}});
-  return json_ok(Json{{"id", a->id}, {"run", a->run_id}, {"task", a->task}, {"name", a->name}, {"type", a->type}, {"uri", a->uri},
-                      {"sha256", a->sha256}, {"size", a->size}, {"metadata", a->metadata}, {"created_ms", a->created_ms}, {"lineage", edges}});
+    edges.push_back(
+        {{"run", e.run_id}, {"task", e.task}, {"direction", e.direction}, {"name", e.name}});
+  return json_ok(Json{{"id", a->id},
+                      {"run", a->run_id},
+                      {"task", a->task},
+                      {"name", a->name},
+                      {"type", a->type},
+                      {"uri", a->uri},
+                      {"sha256", a->sha256},
+                      {"size", a->size},
+                      {"metadata", a->metadata},
+                      {"created_ms", a->created_ms},
+                      {"lineage", edges}});
 }
 
 }  // namespace slipway::api

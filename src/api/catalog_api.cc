@@ -16,10 +16,12 @@ Response experiments(Ctx& c) {
     auto body = body_object(c.req);
     if (!body.ok()) return error(body.status());
     std::string name = body->value("name", "");
-    if (name.empty() || name.size() > 200) return error(InvalidInput("the body needs \"name\": 1 to 200 characters"));
+    if (name.empty() || name.size() > 200)
+      return error(InvalidInput("the body needs \"name\": 1 to 200 characters"));
     auto ns = namespace_for(c.who, body->value("namespace", ""), false);
     if (!ns.ok()) return error(ns.status());
-    Status st = c.store.ensure_experiment(name, ns->empty() ? "default" : *ns, body->value("description", ""));
+    Status st = c.store.ensure_experiment(name, ns->empty() ? "default" : *ns,
+                                          body->value("description", ""));
     if (!st.ok()) return error(st);
     return json_ok(Json{{"name", name}, {"namespace", *ns}}, 201);
   }
@@ -28,7 +30,10 @@ Response experiments(Ctx& c) {
   if (!ns.ok()) return error(ns.status());
   Json arr = Json::array();
   for (const auto& e : c.store.list_experiments(*ns))
-    arr.push_back({{"name", e.name}, {"namespace", e.ns}, {"description", e.description}, {"created_ms", e.created_ms}});
+    arr.push_back({{"name", e.name},
+                   {"namespace", e.ns},
+                   {"description", e.description},
+                   {"created_ms", e.created_ms}});
   return json_ok(Json{{"experiments", arr}});
 }
 
@@ -41,8 +46,14 @@ Response sweeps(Ctx& c) {
     Json arr = Json::array();
     for (const auto& sw : c.store.list_sweeps(1000)) {
       if (!ns->empty() && sw.ns != *ns) continue;
-      arr.push_back({{"id", sw.id}, {"name", sw.name}, {"namespace", sw.ns}, {"state", sw.state}, {"backend", sw.backend},
-                     {"created_ms", sw.created_ms}, {"finished_ms", sw.finished_ms}, {"message", sw.message}});
+      arr.push_back({{"id", sw.id},
+                     {"name", sw.name},
+                     {"namespace", sw.ns},
+                     {"state", sw.state},
+                     {"backend", sw.backend},
+                     {"created_ms", sw.created_ms},
+                     {"finished_ms", sw.finished_ms},
+                     {"message", sw.message}});
     }
     return json_ok(Json{{"sweeps", arr}});
   }
@@ -59,7 +70,9 @@ Response sweeps(Ctx& c) {
   Json best = Json::array();
   std::optional<double> b;
   for (const auto& t : trials) {
-    if (t.has_result() && (!b || (spec->objective.maximize ? *t.objective > *b : *t.objective < *b))) b = t.objective;
+    if (t.has_result() &&
+        (!b || (spec->objective.maximize ? *t.objective > *b : *t.objective < *b)))
+      b = t.objective;
     best.push_back(b ? Json(*b) : Json(nullptr));
   }
   doc["best_so_far"] = best;
@@ -86,7 +99,9 @@ Response models(Ctx& c) {
   if (s.size() == 3) return json_ok(Json{{"versions", versions}});
   if (versions.empty()) return error(NotFound("no model " + name + " is registered"));
   Json history = Json::array();
-  for (const auto& e : c.store.stage_history(name)) history.push_back({{"version", e.version}, {"stage", e.stage}, {"reason", e.reason}, {"at_ms", e.at_ms}});
+  for (const auto& e : c.store.stage_history(name))
+    history.push_back(
+        {{"version", e.version}, {"stage", e.stage}, {"reason", e.reason}, {"at_ms", e.at_ms}});
   return json_ok(Json{{"name", name}, {"versions", versions}, {"history", history}});
 }
 
@@ -103,7 +118,9 @@ Response topology(Ctx& c) {
 Response catalog_route(Ctx& c) {
   const auto& s = c.req.seg;
   const std::string& family = s[2];
-  if (family == "whoami" && s.size() == 3) return json_ok(Json{{"namespace", c.who.ns}, {"admin", c.who.admin}, {"token", c.who.token_id}});
+  if (family == "whoami" && s.size() == 3)
+    return json_ok(
+        Json{{"namespace", c.who.ns}, {"admin", c.who.admin}, {"token", c.who.token_id}});
   if (family == "namespaces" && s.size() == 3) {
     Json arr = Json::array();
     for (const auto& ns : c.store.list_namespaces())

@@ -48,7 +48,8 @@ ApiRequest ApiRequest::from(const serve::HttpRequest& r) {
       std::string kv = qs.substr(i, j - i);
       if (!kv.empty()) {
         size_t eq = kv.find('=');
-        a.query[url_decode(kv.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
+        a.query[url_decode(kv.substr(0, eq))] =
+            eq == std::string::npos ? "" : url_decode(kv.substr(eq + 1));
       }
       i = j + 1;
     }
@@ -61,13 +62,15 @@ std::string ApiRequest::param(const std::string& name, const std::string& fallba
   return it == query.end() ? fallback : it->second;
 }
 
-Result<long long> ApiRequest::int_param(const std::string& name, long long fallback, long long lo, long long hi) const {
+Result<long long> ApiRequest::int_param(const std::string& name, long long fallback, long long lo,
+                                        long long hi) const {
   auto it = query.find(name);
   if (it == query.end() || it->second.empty()) return fallback;
   long long v = 0;
   auto [p, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
   if (ec != std::errc() || p != it->second.data() + it->second.size() || v < lo || v > hi)
-    return InvalidInput("query parameter " + name + "=" + it->second + " must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
+    return InvalidInput("query parameter " + name + "=" + it->second + " must be an integer from " +
+                        std::to_string(lo) + " to " + std::to_string(hi));
   return v;
 }
 

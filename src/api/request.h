@@ -21,7 +21,8 @@ struct ApiRequest {
   static ApiRequest from(const serve::HttpRequest& r);
   std::string param(const std::string& name, const std::string& fallback = "") const;
   // An integer query parameter within [lo, hi]; InvalidInput names the parameter otherwise.
-  Result<long long> int_param(const std::string& name, long long fallback, long long lo, long long hi) const;
+  Result<long long> int_param(const std::string& name, long long fallback, long long lo,
+                              long long hi) const;
 };
 
 }  // namespace slipway::api

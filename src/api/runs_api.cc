@@ -41,7 +41,8 @@ Status parse_page_token(const std::string& token, RunFilter* f) {
     f->before_ms = std::stoll(token.substr(0, us));
     f->before_id = token.substr(us + 1);
   } catch (const std::exception&) {
-    return InvalidInput("page_token '" + token + "' is not one this server gave out; start again without it");
+    return InvalidInput("page_token '" + token +
+                        "' is not one this server gave out; start again without it");
   }
   return Status::Ok();
 }
@@ -62,7 +63,8 @@ Response list_runs(Ctx& c) {
   if (Status st = parse_page_token(c.req.param("page_token"), &f); !st.ok()) return error(st);
   auto runs = c.store.list_runs(f);
   Json out = {{"runs", Json::array()}};
-  for (size_t i = 0; i < runs.size() && i < static_cast<size_t>(*size); ++i) out["runs"].push_back(run_summary(runs[i]));
+  for (size_t i = 0; i < runs.size() && i < static_cast<size_t>(*size); ++i)
+    out["runs"].push_back(run_summary(runs[i]));
   if (runs.size() > static_cast<size_t>(*size)) {
     const RunRecord& last = runs[static_cast<size_t>(*size) - 1];
     out["next_page_token"] = std::to_string(last.created_ms) + "_" + last.id;
@@ -76,14 +78,17 @@ Response submit_run(Ctx& c) {
   cli::NewRun spec;
   if (body->contains("pipeline_path")) {
     // A file on the server's disk: admins only, since reading it would show a member other files.
-    if (!c.who.admin) return error(NotFound("pipeline_path is for admin tokens; send the pipeline's text as \"pipeline\""));
+    if (!c.who.admin)
+      return error(
+          NotFound("pipeline_path is for admin tokens; send the pipeline's text as \"pipeline\""));
     spec.file = body->value("pipeline_path", "");
     auto text = read_file(spec.file);
     if (!text.ok()) return error(InvalidInput(text.status().message()));
     spec.source = *text;
   } else {
     if (!body->contains("pipeline") || !(*body)["pipeline"].is_string())
-      return error(InvalidInput("the body needs \"pipeline\": the pipeline file's text (native YAML or KFP IR)"));
+      return error(InvalidInput(
+          "the body needs \"pipeline\": the pipeline file's text (native YAML or KFP IR)"));
     spec.source = (*body)["pipeline"].get<std::string>();
     spec.file = body->value("file", "pipeline.yaml");
   }
@@ -98,7 +103,8 @@ Response submit_run(Ctx& c) {
   if (!run.ok()) return error(run.status());
   auto pid = cli::spawn_driver(*run, cli::DriveMode::kStart);
   if (!pid.ok()) {
-    c.store.set_run_state(run->id, "FAILED", now_ms(), "the driver could not start: " + pid.status().message());
+    c.store.set_run_state(run->id, "FAILED", now_ms(),
+                          "the driver could not start: " + pid.status().message());
     return error(pid.status());
   }
   return json_ok(run_summary(*run), 201);
@@ -112,12 +118,20 @@ Response control_run(Ctx& c, const RunRecord& run, const std::string& verb) {
   }
   bool terminal = cli::terminal_run_state(run.state);
   if (verb == "resume" && terminal)
-    return error(Conflict("run " + run.id + " is " + run.state + "; nothing to resume" + (run.state == "SUCCEEDED" ? "" : " (retry runs its failed tasks again)")));
-  if (verb == "retry" && !terminal) return error(Conflict("run " + run.id + " is " + run.state + "; retry applies to a finished run (use resume)"));
-  if (verb == "retry" && run.state == "SUCCEEDED") return json_ok(Json{{"id", run.id}, {"state", run.state}, {"message", "nothing to retry"}});
+    return error(
+        Conflict("run " + run.id + " is " + run.state + "; nothing to resume" +
+                 (run.state == "SUCCEEDED" ? "" : " (retry runs its failed tasks again)")));
+  if (verb == "retry" && !terminal)
+    return error(Conflict("run " + run.id + " is " + run.state +
+                          "; retry applies to a finished run (use resume)"));
+  if (verb == "retry" && run.state == "SUCCEEDED")
+    return json_ok(Json{{"id", run.id}, {"state", run.state}, {"message", "nothing to retry"}});
   bool driven = run.driver_pid > 0 && now_ms() - run.heartbeat_ms < 10'000;
-  if (driven) return error(Conflict("run " + run.id + " is being driven by pid " + std::to_string(run.driver_pid) + " on " + run.driver_host));
-  auto pid = cli::spawn_driver(run, verb == "retry" ? cli::DriveMode::kRetry : cli::DriveMode::kResume);
+  if (driven)
+    return error(Conflict("run " + run.id + " is being driven by pid " +
+                          std::to_string(run.driver_pid) + " on " + run.driver_host));
+  auto pid =
+      cli::spawn_driver(run, verb == "retry" ? cli::DriveMode::kRetry : cli::DriveMode::kResume);
   if (!pid.ok()) return error(pid.status());
   return json_ok(Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}}, 202);
 }
@@ -129,7 +143,8 @@ Response dag(Ctx& c, const RunRecord& run) {
   // Graphviz lays the DAG out; the dashboard only shows the picture.
   auto svg = run_command({"dot", "-Tsvg"}, 20'000, *dot);
   if (!svg.ok() || svg->exit_code != 0)
-    return error(Unavailable("Graphviz could not lay out the DAG (install graphviz): " + (svg.ok() ? svg->err : svg.status().message())));
+    return error(Unavailable("Graphviz could not lay out the DAG (install graphviz): " +
+                             (svg.ok() ? svg->err : svg.status().message())));
   return {200, "image/svg+xml", svg->out, {{"Cache-Control", "no-store"}}};
 }
 
@@ -143,16 +158,36 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
   auto t = c.store.get_task(run.id, task);
   if (!t.ok()) {
     // A run whose driver has not yet laid out its tasks: nothing to read yet, keep following.
-    if (t.status().code() != ErrorCode::kNotFound || cli::terminal_run_state(run.state)) return error(t.status());
-    return json_ok(Json{{"run", run.id}, {"task", task}, {"task_state", "PENDING"}, {"stream", stream}, {"attempts", 0}, {"offset", *offset},
-                        {"attempt", 0}, {"data", ""}, {"next_offset", *offset}, {"complete", false}});
+    if (t.status().code() != ErrorCode::kNotFound || cli::terminal_run_state(run.state))
+      return error(t.status());
+    return json_ok(Json{{"run", run.id},
+                        {"task", task},
+                        {"task_state", "PENDING"},
+                        {"stream", stream},
+                        {"attempts", 0},
+                        {"offset", *offset},
+                        {"attempt", 0},
+                        {"data", ""},
+                        {"next_offset", *offset},
+                        {"complete", false}});
   }
   auto attempts = c.store.list_attempts(run.id, task);
-  Json out = {{"run", run.id}, {"task", task}, {"task_state", t->state}, {"stream", stream}, {"attempts", attempts.size()}, {"offset", *offset}};
+  Json out = {{"run", run.id},
+              {"task", task},
+              {"task_state", t->state},
+              {"stream", stream},
+              {"attempts", attempts.size()},
+              {"offset", *offset}};
   if (attempts.empty()) {
     // Not started yet (follow keeps asking) or never will (skipped, cached, upstream failed).
     bool final = t->state != "PENDING" && t->state != "RUNNING";
-    out.update({{"attempt", 0}, {"data", ""}, {"next_offset", *offset}, {"complete", final}, {"message", !final ? "" : t->cached ? "task " + task + " did not run: " + t->message : "task " + task + " did not run (" + t->state + ")"}});
+    out.update({{"attempt", 0},
+                {"data", ""},
+                {"next_offset", *offset},
+                {"complete", final},
+                {"message", !final      ? ""
+                            : t->cached ? "task " + task + " did not run: " + t->message
+                                        : "task " + task + " did not run (" + t->state + ")"}});
     return json_ok(out);
   }
   const AttemptRecord* a = &attempts.back();
@@ -160,7 +195,9 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
     a = nullptr;
     for (const auto& x : attempts)
       if (x.number == *attempt_no) a = &x;
-    if (!a) return error(NotFound("task " + task + " has no attempt " + std::to_string(*attempt_no) + " (it has " + std::to_string(attempts.size()) + ")"));
+    if (!a)
+      return error(NotFound("task " + task + " has no attempt " + std::to_string(*attempt_no) +
+                            " (it has " + std::to_string(attempts.size()) + ")"));
   }
   std::string path = a->log_path.substr(0, a->log_path.size() - 4) + "." + stream;
   std::ifstream in(path, std::ios::binary);
@@ -177,21 +214,32 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
     }
   }
   std::int64_t next = *offset + static_cast<std::int64_t>(data.size());
-  out.update({{"attempt", a->number}, {"attempt_state", a->state}, {"data", data}, {"next_offset", next}, {"size", size},
+  out.update({{"attempt", a->number},
+              {"attempt_state", a->state},
+              {"data", data},
+              {"next_offset", next},
+              {"size", size},
               {"complete", a->state != "RUNNING" && next >= size}});
   return json_ok(out);
 }
 
 Response run_metrics(Ctx& c, const RunRecord& run) {
   Json arr = Json::array();
-  for (const auto& m : c.store.list_metrics(run.id)) arr.push_back({{"task", m.task}, {"name", m.name}, {"value", m.value}, {"step", m.step}});
+  for (const auto& m : c.store.list_metrics(run.id))
+    arr.push_back({{"task", m.task}, {"name", m.name}, {"value", m.value}, {"step", m.step}});
   return json_ok(Json{{"run", run.id}, {"metrics", arr}});
 }
 
 Response run_artifacts(Ctx& c, const RunRecord& run) {
   Json arr = Json::array();
   for (const auto& a : c.store.list_artifacts(run.id, 10'000))
-    arr.push_back({{"id", a.id}, {"task", a.task}, {"name", a.name}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}, {"size", a.size}});
+    arr.push_back({{"id", a.id},
+                   {"task", a.task},
+                   {"name", a.name},
+                   {"type", a.type},
+                   {"uri", a.uri},
+                   {"sha256", a.sha256},
+                   {"size", a.size}});
   return json_ok(Json{{"run", run.id}, {"artifacts", arr}});
 }
 
@@ -223,7 +271,9 @@ Response compare(Ctx& c) {
 Response runs_route(Ctx& c) {
   const auto& s = c.req.seg;
   const std::string& m = c.req.method;
-  if (s[2] == "compare") return s.size() == 3 ? (m == "GET" ? compare(c) : method_not_allowed(c.req, "GET")) : not_found(c.req);
+  if (s[2] == "compare")
+    return s.size() == 3 ? (m == "GET" ? compare(c) : method_not_allowed(c.req, "GET"))
+                         : not_found(c.req);
   if (s.size() == 3) {
     if (m == "GET") return list_runs(c);
     if (m == "POST") return submit_run(c);

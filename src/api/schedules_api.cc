@@ -11,7 +11,8 @@ Response create(Ctx& c) {
   auto body = body_object(c.req);
   if (!body.ok()) return error(body.status());
   if (!body->contains("pipeline") || !(*body)["pipeline"].is_string())
-    return error(InvalidInput("the body needs \"pipeline\": the pipeline file's text, and \"cron\" or \"every\""));
+    return error(InvalidInput(
+        "the body needs \"pipeline\": the pipeline file's text, and \"cron\" or \"every\""));
   auto ns = namespace_for(c.who, body->value("namespace", ""), false);
   if (!ns.ok()) return error(ns.status());
   cli::NewSchedule n;
@@ -45,7 +46,8 @@ Response schedules_route(Ctx& c) {
     auto ns = namespace_for(c.who, c.req.param("namespace"), true);
     if (!ns.ok()) return error(ns.status());
     Json arr = Json::array();
-    for (const auto& x : c.store.list_schedules(*ns)) arr.push_back(cli::schedule_json(x, now_ms()));
+    for (const auto& x : c.store.list_schedules(*ns))
+      arr.push_back(cli::schedule_json(x, now_ms()));
     return json_ok(Json{{"schedules", arr}});
   }
   if (s.size() > 5) return not_found(c.req);
@@ -62,7 +64,8 @@ Response schedules_route(Ctx& c) {
   }
   if (s[4] != "enable" && s[4] != "disable") return not_found(c.req);
   if (m != "POST") return method_not_allowed(c.req, "POST");
-  if (Status st = c.store.set_schedule_enabled(sched->id, s[4] == "enable"); !st.ok()) return error(st);
+  if (Status st = c.store.set_schedule_enabled(sched->id, s[4] == "enable"); !st.ok())
+    return error(st);
   sched->enabled = s[4] == "enable";
   return json_ok(cli::schedule_json(*sched, now_ms()));
 }

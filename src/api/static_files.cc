@@ -21,7 +21,11 @@ std::string content_type_of(const std::filesystem::path& p) {
 
 Response file_response(const std::filesystem::path& path, const std::string& missing_hint) {
   auto bytes = read_file(path);
-  if (!bytes.ok()) return {404, "text/plain; charset=utf-8", path.string() + " is missing: " + missing_hint + "\n", {}};
+  if (!bytes.ok())
+    return {404,
+            "text/plain; charset=utf-8",
+            path.string() + " is missing: " + missing_hint + "\n",
+            {}};
   return {200, content_type_of(path), std::move(*bytes), {{"Cache-Control", "no-cache"}}};
 }
 
@@ -29,15 +33,20 @@ Response file_response(const std::filesystem::path& path, const std::string& mis
 
 Response static_route(const ApiOptions& o, const ApiRequest& r) {
   if (r.method != "GET" && r.method != "HEAD") return method_not_allowed(r, "GET");
-  if (r.seg.empty() || (r.seg.size() == 1 && r.seg[0] == "index.html")) return file_response(o.web_dir / "index.html", "the dashboard's files are not installed");
+  if (r.seg.empty() || (r.seg.size() == 1 && r.seg[0] == "index.html"))
+    return file_response(o.web_dir / "index.html", "the dashboard's files are not installed");
   if (r.seg.size() == 2 && r.seg[0] == "vendor") {
     if (r.seg[1] == "bootstrap.min.css")
-      return file_response("/usr/share/javascript/bootstrap5/css/bootstrap.min.css", "apt-get install libjs-bootstrap5");
-    if (r.seg[1] == "chart.min.js") return file_response("/usr/share/javascript/chart.js/chart.min.js", "apt-get install libjs-chart.js");
+      return file_response("/usr/share/javascript/bootstrap5/css/bootstrap.min.css",
+                           "apt-get install libjs-bootstrap5");
+    if (r.seg[1] == "chart.min.js")
+      return file_response("/usr/share/javascript/chart.js/chart.min.js",
+                           "apt-get install libjs-chart.js");
     return not_found(r);
   }
   // Only plain names directly under web/: nothing a path can climb out of.
-  if (r.seg.size() == 1 && r.seg[0].find("..") == std::string::npos && r.seg[0].find('/') == std::string::npos && !r.seg[0].empty() && r.seg[0][0] != '.')
+  if (r.seg.size() == 1 && r.seg[0].find("..") == std::string::npos &&
+      r.seg[0].find('/') == std::string::npos && !r.seg[0].empty() && r.seg[0][0] != '.')
     return file_response(o.web_dir / r.seg[0], "no such dashboard file");
   return not_found(r);
 }

@@ -19,7 +19,7 @@
 namespace slipway {
 
 struct TaskLaunch {
-  std::string key;          // unique within a run: "task#attempt"
+  std::string key;  // unique within a run: "task#attempt"
   std::string run_id;
   std::string task;
   int attempt = 1;
@@ -45,18 +45,18 @@ struct Adoptable {
 };
 
 struct LaunchHandle {
-  std::int64_t pid = 0;     // local process group leader, 0 when not local
-  std::string backend_id;   // what the backend calls it (pid, Slurm job id, object name)
+  std::int64_t pid = 0;    // local process group leader, 0 when not local
+  std::string backend_id;  // what the backend calls it (pid, Slurm job id, object name)
 };
 
 struct Completion {
   std::string key;
-  int exit_code = -1;       // -1 when killed by a signal or never started
+  int exit_code = -1;  // -1 when killed by a signal or never started
   int signal = 0;
-  bool terminated = false;  // ended because terminate() was called
-  bool timed_out = false;   // the backend enforced a time limit (Slurm TIMEOUT)
+  bool terminated = false;      // ended because terminate() was called
+  bool timed_out = false;       // the backend enforced a time limit (Slurm TIMEOUT)
   bool infrastructure = false;  // node failure or preemption: retried without counting
-  std::string message;      // why, in words
+  std::string message;          // why, in words
   std::int64_t finished_ms = 0;
 };
 
@@ -108,6 +108,7 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name);
 
 // For backends that poll a scheduler: sleeps until the next poll is due (last + interval) or
 // timeout_ms has passed, whichever is first. True when a poll is due now; never due when idle.
-bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms, std::int64_t timeout_ms, bool idle);
+bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms,
+                          std::int64_t timeout_ms, bool idle);
 
 }  // namespace slipway

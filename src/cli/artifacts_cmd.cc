@@ -13,9 +13,9 @@ namespace {
 using Json = nlohmann::json;
 
 Json artifact_json(const ArtifactRecord& a) {
-  return {{"id", a.id},      {"run", a.run_id},     {"task", a.task},
-          {"name", a.name},  {"type", a.type},      {"uri", a.uri},
-          {"sha256", a.sha256}, {"size", a.size},   {"metadata", a.metadata}};
+  return {{"id", a.id},         {"run", a.run_id}, {"task", a.task},
+          {"name", a.name},     {"type", a.type},  {"uri", a.uri},
+          {"sha256", a.sha256}, {"size", a.size},  {"metadata", a.metadata}};
 }
 
 std::string short_sha(const std::string& s) { return s.substr(0, 12); }
@@ -57,10 +57,11 @@ int cmd_artifacts(const Args& args) {
       print_json(arr);
       return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"ID", "RUN", "TASK", "NAME", "TYPE", "SIZE", "SHA256", "URI"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "RUN", "TASK", "NAME", "TYPE", "SIZE", "SHA256", "URI"}};
     for (const auto& a : list)
-      rows.push_back({std::to_string(a.id), a.run_id, a.task.empty() ? "(import)" : a.task, a.name, a.type,
-                      std::to_string(a.size), short_sha(a.sha256), a.uri});
+      rows.push_back({std::to_string(a.id), a.run_id, a.task.empty() ? "(import)" : a.task, a.name,
+                      a.type, std::to_string(a.size), short_sha(a.sha256), a.uri});
     print_table(rows);
     return 0;
   }
@@ -77,15 +78,18 @@ int cmd_artifacts(const Args& args) {
     Json j = artifact_json(*a);
     Json edges = Json::array();
     for (const auto& e : store->lineage_of_artifact(a->id))
-      edges.push_back({{"run", e.run_id}, {"task", e.task}, {"direction", e.direction}, {"name", e.name}});
+      edges.push_back(
+          {{"run", e.run_id}, {"task", e.task}, {"direction", e.direction}, {"name", e.name}});
     j["lineage"] = edges;
     if (*mode == OutputMode::kJson) {
       print_json(j);
     } else {
-      std::printf("artifact %lld: %s (%s)\n  uri:    %s\n  sha256: %s\n  size:   %lld bytes\n  run:    %s  task: %s\n",
-                  static_cast<long long>(a->id), a->name.c_str(), a->type.c_str(), a->uri.c_str(),
-                  a->sha256.c_str(), static_cast<long long>(a->size), a->run_id.c_str(),
-                  a->task.empty() ? "(import)" : a->task.c_str());
+      std::printf(
+          "artifact %lld: %s (%s)\n  uri:    %s\n  sha256: %s\n  size:   %lld bytes\n  run:    %s  "
+          "task: %s\n",
+          static_cast<long long>(a->id), a->name.c_str(), a->type.c_str(), a->uri.c_str(),
+          a->sha256.c_str(), static_cast<long long>(a->size), a->run_id.c_str(),
+          a->task.empty() ? "(import)" : a->task.c_str());
       if (!a->metadata.empty()) std::printf("  metadata: %s\n", dump_json(a->metadata).c_str());
       for (const auto& e : edges)
         std::printf("  %s of %s/%s as '%s'\n", e["direction"].get<std::string>().c_str(),
@@ -100,13 +104,15 @@ int cmd_artifacts(const Args& args) {
 
 int cmd_lineage(const Args& args) {
   po::options_description opts("lineage options");
-  opts.add_options()("id", po::value<std::int64_t>()->required(), "artifact id (see slipway artifacts ls)")(
+  opts.add_options()("id", po::value<std::int64_t>()->required(),
+                     "artifact id (see slipway artifacts ls)")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("id", 1);
   po::variables_map vm;
   int rc = 0;
-  if (!parse_args(args, "slipway lineage ARTIFACT [--output text|json]", opts, pos, &vm, &rc)) return rc;
+  if (!parse_args(args, "slipway lineage ARTIFACT [--output text|json]", opts, pos, &vm, &rc))
+    return rc;
   auto mode = output_mode(vm);
   if (!mode) return 2;
   auto store = open_store_or_die(&rc);
@@ -126,8 +132,11 @@ int cmd_lineage(const Args& args) {
         continue;
       }
       auto task = store->get_task(e.run_id, e.task);
-      Json exec = {{"run", e.run_id}, {"task", e.task}, {"as", e.name},
-                   {"state", task.ok() ? task->state : "?"}, {"cached", task.ok() && task->cached}};
+      Json exec = {{"run", e.run_id},
+                   {"task", e.task},
+                   {"as", e.name},
+                   {"state", task.ok() ? task->state : "?"},
+                   {"cached", task.ok() && task->cached}};
       Json inputs = Json::array();
       // A cached execution points at the artifact its original run produced; that run's
       // execution carries the inputs.
@@ -155,14 +164,17 @@ int cmd_lineage(const Args& args) {
     std::string pad(static_cast<size_t>(depth) * 2, ' ');
     std::printf("%sartifact %lld %s (%s) sha256:%s %s\n", pad.c_str(), n["id"].get<long long>(),
                 n["name"].get<std::string>().c_str(), n["type"].get<std::string>().c_str(),
-                short_sha(n["sha256"].get<std::string>()).c_str(), n["uri"].get<std::string>().c_str());
+                short_sha(n["sha256"].get<std::string>()).c_str(),
+                n["uri"].get<std::string>().c_str());
     if (n.contains("produced_by"))
       for (const auto& e : n["produced_by"]) {
-        std::printf("%s  <- output '%s' of %s/%s (%s%s)\n", pad.c_str(), e["as"].get<std::string>().c_str(),
-                    e["run"].get<std::string>().c_str(), e["task"].get<std::string>().c_str(),
-                    e["state"].get<std::string>().c_str(), e["cached"].get<bool>() ? ", cached" : "");
+        std::printf("%s  <- output '%s' of %s/%s (%s%s)\n", pad.c_str(),
+                    e["as"].get<std::string>().c_str(), e["run"].get<std::string>().c_str(),
+                    e["task"].get<std::string>().c_str(), e["state"].get<std::string>().c_str(),
+                    e["cached"].get<bool>() ? ", cached" : "");
         for (const auto& in : e["inputs"]) {
-          std::printf("%s     from input '%s':\n", pad.c_str(), in["as"].get<std::string>().c_str());
+          std::printf("%s     from input '%s':\n", pad.c_str(),
+                      in["as"].get<std::string>().c_str());
           show(in["artifact"], depth + 3);
         }
       }

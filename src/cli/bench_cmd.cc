@@ -2,13 +2,13 @@
 // the backend it will run on. It writes a pipeline with one training task per scale, chained so
 // the scales never share the machine, runs it like any pipeline (so Slurm works too), and turns
 // the trainer's timing metrics into a table and a plot (cli/scaling_report.h).
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
 #include <filesystem>
 
 #include "cli/common.h"
@@ -28,7 +28,8 @@ Result<std::vector<int>> parse_ranks(const std::string& list) {
   for (const auto& s : split(list, ',')) {
     char* end = nullptr;
     long v = std::strtol(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || v < 1 || v > 100000) return InvalidInput("--ranks '" + list + "': '" + s + "' is not a rank count");
+    if (s.empty() || *end != '\0' || v < 1 || v > 100000)
+      return InvalidInput("--ranks '" + list + "': '" + s + "' is not a rank count");
     if (!out.empty() && v <= out.back()) return InvalidInput("--ranks must grow: " + list);
     out.push_back(static_cast<int>(v));
   }
@@ -37,12 +38,13 @@ Result<std::vector<int>> parse_ranks(const std::string& list) {
 }
 
 // The pipeline: task ranks-N trains at N ranks, after the previous scale.
-std::string scaling_pipeline(const std::string& config, const std::vector<int>& ranks, int per_node, int batch, bool weak,
-                             std::int64_t steps) {
+std::string scaling_pipeline(const std::string& config, const std::vector<int>& ranks, int per_node,
+                             int batch, bool weak, std::int64_t steps) {
   std::string y =
       "apiVersion: slipway/v1\nkind: Pipeline\nname: scaling\n"
       "components:\n  train:\n"
-      "    command: [slipway, train, \"{{inputs.config}}\", --steps, \"{{inputs.steps}}\", --set, \"batch_size={{inputs.batch}}\",\n"
+      "    command: [slipway, train, \"{{inputs.config}}\", --steps, \"{{inputs.steps}}\", --set, "
+      "\"batch_size={{inputs.batch}}\",\n"
       "              --timing, --no-progress, --metrics-out, \"{{outputs.metrics}}\"]\n"
       "    inputs: {config: Artifact, steps: int, batch: int}\n"
       "    outputs: {metrics: Metrics}\n"
@@ -53,8 +55,10 @@ std::string scaling_pipeline(const std::string& config, const std::vector<int>& 
     int tasks = per_node > 0 ? std::min(r, per_node) : r;
     std::string name = "ranks-" + std::to_string(r);
     y += "  " + name + ":\n    component: train\n    cache: false\n";
-    y += "    resources: {nodes: " + std::to_string(nodes) + ", tasks_per_node: " + std::to_string(tasks) + ", cpus: 1}\n";
-    y += "    inputs: {config: " + Json(config).dump() + ", steps: " + std::to_string(steps) + ", batch: " + std::to_string(weak ? batch * r : batch) + "}\n";
+    y += "    resources: {nodes: " + std::to_string(nodes) +
+         ", tasks_per_node: " + std::to_string(tasks) + ", cpus: 1}\n";
+    y += "    inputs: {config: " + Json(config).dump() + ", steps: " + std::to_string(steps) +
+         ", batch: " + std::to_string(weak ? batch * r : batch) + "}\n";
     if (!previous.empty()) y += "    after: [" + previous + "]\n";
     previous = name;
   }
@@ -76,7 +80,8 @@ int run_pipeline(const std::vector<std::string>& args, const std::string& out) {
     _exit(127);
   }
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
@@ -87,18 +92,23 @@ int cmd_bench(const Args& args) {
   opts.add_options()("what", po::value<std::string>()->required(), "scaling")(
       "config", po::value<std::string>()->required(), "a training config (slipway train)")(
       "ranks", po::value<std::string>()->default_value("1,2"), "rank counts, growing: 1,2,4,8")(
-      "ranks-per-node", po::value<int>()->default_value(0), "ranks on one node (0: all on one node); more ranks use more nodes")(
-      "mode", po::value<std::string>()->default_value("strong"), "strong (fixed global batch) or weak (batch grows with the ranks)")(
-      "steps", po::value<std::int64_t>()->default_value(60), "training steps at each scale (the first few are not timed)")(
+      "ranks-per-node", po::value<int>()->default_value(0),
+      "ranks on one node (0: all on one node); more ranks use more nodes")(
+      "mode", po::value<std::string>()->default_value("strong"),
+      "strong (fixed global batch) or weak (batch grows with the ranks)")(
+      "steps", po::value<std::int64_t>()->default_value(60),
+      "training steps at each scale (the first few are not timed)")(
       "backend", po::value<std::string>()->default_value("local"), "local or slurm")(
-      "out,o", po::value<std::string>()->default_value("scaling"), "directory for the pipeline, the run document, scaling.json and scaling.svg")(
+      "out,o", po::value<std::string>()->default_value("scaling"),
+      "directory for the pipeline, the run document, scaling.json and scaling.svg")(
       "output", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("what", 1).add("config", 1);
   po::variables_map vm;
   int rc = 0;
   const char* usage =
-      "slipway bench scaling CONFIG.yaml [--ranks 1,2,4] [--ranks-per-node N] [--mode strong|weak] [--steps N]\n"
+      "slipway bench scaling CONFIG.yaml [--ranks 1,2,4] [--ranks-per-node N] [--mode strong|weak] "
+      "[--steps N]\n"
       "                      [--backend local|slurm] [-o DIR] [--output text|json]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   auto mode_out = output_mode(vm);
@@ -107,7 +117,8 @@ int cmd_bench(const Args& args) {
     std::fprintf(stderr, "slipway bench scaling: %s\n", m.c_str());
     return 2;
   };
-  if (vm["what"].as<std::string>() != "scaling") return fail("unknown benchmark '" + vm["what"].as<std::string>() + "'; there is: scaling");
+  if (vm["what"].as<std::string>() != "scaling")
+    return fail("unknown benchmark '" + vm["what"].as<std::string>() + "'; there is: scaling");
   std::string mode = vm["mode"].as<std::string>();
   if (mode != "strong" && mode != "weak") return fail("--mode must be strong or weak");
   bool weak = mode == "weak";
@@ -120,33 +131,43 @@ int cmd_bench(const Args& args) {
   if (per_node < 0) return fail("--ranks-per-node cannot be negative");
   for (int r : *ranks) {
     if (per_node > 0 && r > per_node && r % per_node != 0)
-      return fail(std::to_string(r) + " ranks do not fill whole nodes of " + std::to_string(per_node));
+      return fail(std::to_string(r) + " ranks do not fill whole nodes of " +
+                  std::to_string(per_node));
     if (!weak && config->batch_size % r != 0)
-      return fail("the global batch " + std::to_string(config->batch_size) + " does not divide among " + std::to_string(r) +
-                  " ranks; strong scaling keeps it fixed, so choose rank counts that divide it (or --mode weak)");
+      return fail("the global batch " + std::to_string(config->batch_size) +
+                  " does not divide among " + std::to_string(r) +
+                  " ranks; strong scaling keeps it fixed, so choose rank counts that divide it (or "
+                  "--mode weak)");
   }
   std::int64_t steps = vm["steps"].as<std::int64_t>();
-  if (steps < 10) return fail("--steps must be at least 10 (the first steps warm up and are not timed)");
+  if (steps < 10)
+    return fail("--steps must be at least 10 (the first steps warm up and are not timed)");
   fs::path dir = fs::absolute(vm["out"].as<std::string>());
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return fail("cannot create " + dir.string() + ": " + ec.message());
   std::string pipeline = (dir / "scaling.yaml").string();
-  Status w = write_file_atomic(pipeline, scaling_pipeline(config_path, *ranks, per_node, config->batch_size, weak, steps));
+  Status w = write_file_atomic(
+      pipeline, scaling_pipeline(config_path, *ranks, per_node, config->batch_size, weak, steps));
   if (!w.ok()) return fail(w.message());
   std::string doc_path = (dir / "run.json").string();
-  int run_rc = run_pipeline({pipeline, "--backend", vm["backend"].as<std::string>(), "--output", "json"}, doc_path);
+  int run_rc = run_pipeline(
+      {pipeline, "--backend", vm["backend"].as<std::string>(), "--output", "json"}, doc_path);
   auto doc_text = read_file(doc_path);
   Json doc = doc_text.ok() ? Json::parse(*doc_text, nullptr, false) : Json();
   if (run_rc != 0 || !doc.is_object()) {
-    std::fprintf(stderr, "slipway bench scaling: the scaling run did not succeed (exit %d); see %s and `slipway runs show`\n", run_rc, doc_path.c_str());
+    std::fprintf(stderr,
+                 "slipway bench scaling: the scaling run did not succeed (exit %d); see %s and "
+                 "`slipway runs show`\n",
+                 run_rc, doc_path.c_str());
     return 1;
   }
   std::vector<ScalePoint> points;
   for (int r : *ranks) {
     Json metrics;
     for (const auto& t : doc["tasks"])
-      if (t.value("name", "") == "ranks-" + std::to_string(r) && t.contains("outputs") && t["outputs"].contains("metrics")) {
+      if (t.value("name", "") == "ranks-" + std::to_string(r) && t.contains("outputs") &&
+          t["outputs"].contains("metrics")) {
         auto m = read_file(t["outputs"]["metrics"].value("uri", ""));
         if (m.ok()) metrics = Json::parse(*m, nullptr, false);
       }
@@ -154,8 +175,10 @@ int cmd_bench(const Args& args) {
       std::fprintf(stderr, "slipway bench scaling: no timing metrics from the %d-rank task\n", r);
       return 1;
     }
-    points.push_back({r, metrics.value("units_per_step", 0.0), metrics.value("step_seconds", 0.0), metrics.value("exposed_comm_seconds_per_step", 0.0),
-                      metrics.value("gradient_bytes", 0.0), metrics.value("allreduce_alpha_seconds", 0.0),
+    points.push_back({r, metrics.value("units_per_step", 0.0), metrics.value("step_seconds", 0.0),
+                      metrics.value("exposed_comm_seconds_per_step", 0.0),
+                      metrics.value("gradient_bytes", 0.0),
+                      metrics.value("allreduce_alpha_seconds", 0.0),
                       metrics.value("allreduce_bandwidth_bytes_per_second", 0.0)});
   }
   std::string unit = config->model == "gpt" ? "tokens" : "samples";
@@ -165,7 +188,10 @@ int cmd_bench(const Args& args) {
   report["backend"] = vm["backend"].as<std::string>();
   report["config"] = config_path;
   for (const auto& p : points)
-    if (p.bandwidth > 0) report["allreduce"] = {{"ranks", p.ranks}, {"alpha_seconds", p.alpha}, {"bandwidth_bytes_per_second", p.bandwidth}};
+    if (p.bandwidth > 0)
+      report["allreduce"] = {{"ranks", p.ranks},
+                             {"alpha_seconds", p.alpha},
+                             {"bandwidth_bytes_per_second", p.bandwidth}};
   write_file_atomic((dir / "scaling.json").string(), dump_json(report, 2));
   write_file_atomic((dir / "scaling.svg").string(), scaling_svg(rows, unit, weak));
   if (*mode_out == OutputMode::kJson) {
@@ -173,8 +199,10 @@ int cmd_bench(const Args& args) {
   } else {
     std::fputs(scaling_text(rows, unit, weak).c_str(), stdout);
     if (report.contains("allreduce"))
-      std::printf("all-reduce measured at %d ranks: alpha %.1f us, bandwidth %.2f GB/s\n", report["allreduce"]["ranks"].get<int>(),
-                  1e6 * report["allreduce"]["alpha_seconds"].get<double>(), 1e-9 * report["allreduce"]["bandwidth_bytes_per_second"].get<double>());
+      std::printf("all-reduce measured at %d ranks: alpha %.1f us, bandwidth %.2f GB/s\n",
+                  report["allreduce"]["ranks"].get<int>(),
+                  1e6 * report["allreduce"]["alpha_seconds"].get<double>(),
+                  1e-9 * report["allreduce"]["bandwidth_bytes_per_second"].get<double>());
     std::printf("plot: %s\n", (dir / "scaling.svg").c_str());
   }
   return 0;

@@ -27,7 +27,8 @@ int cmd_serve(const Args& args);
 int cmd_models(const Args& args);
 int cmd_server(const Args& args);
 // `run` and `runs` through a server's REST API (--server URL, SLIPWAY_SERVER).
-int cmd_remote(const std::string& url, const std::string& token, const std::string& cmd, const Args& args);
+int cmd_remote(const std::string& url, const std::string& token, const std::string& cmd,
+               const Args& args);
 int cmd_schedules(const Args& args);
 int cmd_driver(const Args& args);  // internal: the detached driver of `run --detach`
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv

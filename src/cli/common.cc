@@ -1,5 +1,4 @@
 #include "cli/common.h"
-#include "cli/run_control.h"
 
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -10,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
@@ -45,7 +45,8 @@ std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_do
   if (o == "text") return OutputMode::kText;
   if (o == "json") return OutputMode::kJson;
   if (o == "dot" && allow_dot) return OutputMode::kDot;
-  std::fprintf(stderr, "slipway: --output must be text, json%s, not '%s'\n", allow_dot ? " or dot" : "", o.c_str());
+  std::fprintf(stderr, "slipway: --output must be text, json%s, not '%s'\n",
+               allow_dot ? " or dot" : "", o.c_str());
   return std::nullopt;
 }
 
@@ -59,8 +60,9 @@ static LoadedPipeline finish_load(ParseOutcome parsed) {
 
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
   std::string base = std::filesystem::absolute(file).parent_path().string();
-  LoadedPipeline out = finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
-                                                           : parse_native_pipeline(text, file, base));
+  LoadedPipeline out =
+      finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
+                                          : parse_native_pipeline(text, file, base));
   out.source = text;
   return out;
 }
@@ -99,9 +101,8 @@ std::optional<nlohmann::json> param_options_json(const po::variables_map& vm) {
   return params;
 }
 
-std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,
-                                                                         const po::variables_map& vm,
-                                                                         const std::string& file) {
+std::optional<std::map<std::string, nlohmann::json>> params_from_options(
+    const PipelineSpec& spec, const po::variables_map& vm, const std::string& file) {
   auto given = param_options_json(vm);
   if (!given) return std::nullopt;
   std::vector<std::pair<std::string, std::string>> overrides;
@@ -219,7 +220,8 @@ Status start_daemon(const std::string& log_path, const std::vector<std::string>&
 }
 
 Status start_detached_driver(const RunRecord& run, bool resume) {
-  return start_daemon(run.root + "/driver.log", driver_args(run.id, resume ? DriveMode::kResume : DriveMode::kStart));
+  return start_daemon(run.root + "/driver.log",
+                      driver_args(run.id, resume ? DriveMode::kResume : DriveMode::kStart));
 }
 
 }  // namespace slipway::cli

@@ -2,7 +2,6 @@
 #pragma once
 
 #include <boost/program_options.hpp>
-
 #include <map>
 #include <memory>
 #include <optional>
@@ -51,9 +50,8 @@ std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_
 
 // The pipeline's parameter values from its defaults and the -p NAME=VALUE options; prints what
 // is wrong and returns nullopt on bad input.
-std::optional<std::map<std::string, nlohmann::json>> params_from_options(const PipelineSpec& spec,
-                                                                         const po::variables_map& vm,
-                                                                         const std::string& file);
+std::optional<std::map<std::string, nlohmann::json>> params_from_options(
+    const PipelineSpec& spec, const po::variables_map& vm, const std::string& file);
 
 // The -p NAME=VALUE options as a JSON object of strings (typed later against the pipeline's
 // parameters); prints what is wrong and returns nullopt on a malformed one.

@@ -1,4 +1,5 @@
-// `slipway compile FILE --backend slurm|k8s -o DIR`: a pipeline as files a scheduler runs by itself.
+// `slipway compile FILE --backend slurm|k8s -o DIR`: a pipeline as files a scheduler runs by
+// itself.
 #include <sys/stat.h>
 
 #include <cstdio>
@@ -19,23 +20,27 @@ int cmd_compile(const Args& args) {
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
       "backend", po::value<std::string>()->default_value("slurm"), "slurm or k8s")(
       "output-dir,o", po::value<std::string>()->required(), "where to write the scripts")(
-      "root", po::value<std::string>(), "where the jobs write outputs and logs (default: DIR/run); "
-                                        "must be on a filesystem every node sees");
+      "root", po::value<std::string>(),
+      "where the jobs write outputs and logs (default: DIR/run); "
+      "must be on a filesystem every node sees");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   int rc = 0;
-  const char* usage = "slipway compile FILE --backend slurm|k8s -o DIR [-p NAME=VALUE]... [--root DIR]";
+  const char* usage =
+      "slipway compile FILE --backend slurm|k8s -o DIR [-p NAME=VALUE]... [--root DIR]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   const std::string backend = vm["backend"].as<std::string>();
   if (backend != "slurm" && backend != "k8s") {
-    std::fprintf(stderr, "slipway compile: --backend %s cannot be compiled; choose slurm or k8s\n", backend.c_str());
+    std::fprintf(stderr, "slipway compile: --backend %s cannot be compiled; choose slurm or k8s\n",
+                 backend.c_str());
     return 2;
   }
   auto p = load_pipeline_with_params(vm);
   if (!p) return 2;
   fs::path dir = fs::absolute(vm["output-dir"].as<std::string>());
-  std::string root = vm.count("root") ? fs::absolute(vm["root"].as<std::string>()).string() : (dir / "run").string();
+  std::string root = vm.count("root") ? fs::absolute(vm["root"].as<std::string>()).string()
+                                      : (dir / "run").string();
   Result<CompiledPipeline> compiled = InvalidInput("");
   if (backend == "slurm") {
     auto config = SlurmConfig::load_default();
@@ -65,11 +70,13 @@ int cmd_compile(const Args& args) {
     }
   }
   if (backend == "k8s") {
-    std::printf("wrote %zu files to %s; apply with: kubectl apply -k %s\n", compiled->files.size(), dir.c_str(), dir.c_str());
+    std::printf("wrote %zu files to %s; apply with: kubectl apply -k %s\n", compiled->files.size(),
+                dir.c_str(), dir.c_str());
     return 0;
   }
   ::chmod((dir / "submit.sh").c_str(), 0755);
-  std::printf("wrote %zu files to %s; submit with: %s/submit.sh\n", compiled->files.size(), dir.c_str(), dir.c_str());
+  std::printf("wrote %zu files to %s; submit with: %s/submit.sh\n", compiled->files.size(),
+              dir.c_str(), dir.c_str());
   return 0;
 }
 

@@ -23,8 +23,11 @@ static std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
-std::string pipeline_dot(const PipelineSpec& spec, const std::map<std::string, std::string>& states) {
-  std::string out = "digraph " + quoted(spec.name) + " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n";
+std::string pipeline_dot(const PipelineSpec& spec,
+                         const std::map<std::string, std::string>& states) {
+  std::string out =
+      "digraph " + quoted(spec.name) +
+      " {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\"];\n";
   for (const auto& t : spec.tasks) {
     std::string label = t.name + "\\n" + t.component;
     if (t.for_each) label += "\\nfor each item";
@@ -36,8 +39,8 @@ std::string pipeline_dot(const PipelineSpec& spec, const std::map<std::string, s
     std::string shape = t.for_each ? "box3d" : "box";
     std::string escaped;
     for (char c : label) escaped += c == '"' ? std::string("\\\"") : std::string(1, c);
-    out += "  " + quoted(t.name) + " [label=\"" + escaped + "\", shape=" + shape + ", style=\"" + style +
-           "\", fillcolor=\"" + fill_for(state) + "\"];\n";
+    out += "  " + quoted(t.name) + " [label=\"" + escaped + "\", shape=" + shape + ", style=\"" +
+           style + "\", fillcolor=\"" + fill_for(state) + "\"];\n";
   }
   std::map<std::string, bool> has_dependents;
   for (const auto& t : spec.tasks)

@@ -10,6 +10,7 @@
 namespace slipway::cli {
 
 // `states` maps task name to state (and fan-out groups to "STATE i/n"); empty for a plain DAG.
-std::string pipeline_dot(const PipelineSpec& spec, const std::map<std::string, std::string>& states);
+std::string pipeline_dot(const PipelineSpec& spec,
+                         const std::map<std::string, std::string>& states);
 
 }  // namespace slipway::cli

@@ -57,7 +57,10 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   }
   if (opts.rerun_failed || opts.resume) {
     // Clear a cancel request of the earlier attempt at this run, so the new driver runs.
-    store.db().prepare("UPDATE runs SET cancel_requested = 0 WHERE id = ?1").bind(1, run->id).done();
+    store.db()
+        .prepare("UPDATE runs SET cancel_requested = 0 WHERE id = ?1")
+        .bind(1, run->id)
+        .done();
   }
 
   EngineOptions eo;
@@ -85,14 +88,16 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   table.update(engine.snapshot(), true);
   store.release_lease(run->id, getpid());
   if (!final.ok()) {
-    std::fprintf(stderr, "slipway: run %s stopped: %s\n", run->id.c_str(), final.status().message().c_str());
+    std::fprintf(stderr, "slipway: run %s stopped: %s\n", run->id.c_str(),
+                 final.status().message().c_str());
     return 1;
   }
   auto done = store.get_run(run->id);
   if (opts.output == OutputMode::kJson) {
     print_json(run_document(store, *done));
   } else {
-    if (!(opts.live_table && isatty(2))) std::fputs(render_task_rows(engine.snapshot(), now_ms()).c_str(), stdout);
+    if (!(opts.live_table && isatty(2)))
+      std::fputs(render_task_rows(engine.snapshot(), now_ms()).c_str(), stdout);
     std::printf("run %s %s in %s\n", run->id.c_str(), final->c_str(),
                 format_duration_ms(done->finished_ms - done->started_ms).c_str());
     for (const auto& t : store.list_tasks(run->id))

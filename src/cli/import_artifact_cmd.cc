@@ -24,7 +24,8 @@ int cmd_import_artifact(const Args& args) {
   if (starts_with(uri, "file://")) uri = uri.substr(7);
   if (uri.find("://") != std::string::npos) {
     std::fprintf(stderr,
-                 "slipway: cannot import %s: only local paths and file:// URIs can be read here. Copy the data to a "
+                 "slipway: cannot import %s: only local paths and file:// URIs can be read here. "
+                 "Copy the data to a "
                  "local or shared filesystem and pass that path instead.\n",
                  uri.c_str());
     return 1;
@@ -33,7 +34,9 @@ int cmd_import_artifact(const Args& args) {
   fs::file_status st = fs::status(uri, ec);
   if (ec || !fs::exists(st)) {
     std::fprintf(stderr, "slipway: cannot import %s: no such file or directory%s\n", uri.c_str(),
-                 fs::path(uri).is_relative() ? " (a relative path is taken from the task's directory; give an absolute one)" : "");
+                 fs::path(uri).is_relative()
+                     ? " (a relative path is taken from the task's directory; give an absolute one)"
+                     : "");
     return 1;
   }
   fs::create_directories(dest.parent_path(), ec);
@@ -45,7 +48,8 @@ int cmd_import_artifact(const Args& args) {
     if (ec) fs::copy_file(uri, dest, ec);
   }
   if (ec) {
-    std::fprintf(stderr, "slipway: cannot import %s into %s: %s\n", uri.c_str(), dest.c_str(), ec.message().c_str());
+    std::fprintf(stderr, "slipway: cannot import %s into %s: %s\n", uri.c_str(), dest.c_str(),
+                 ec.message().c_str());
     return 1;
   }
   if (args.size() == 4) {
@@ -55,8 +59,11 @@ int cmd_import_artifact(const Args& args) {
       return 2;
     }
     // The engine reads artifact metadata from the executor output, as for a KFP Python step.
-    Json out = {{"artifacts", {{dest.filename().string(), {{"artifacts", Json::array({{{"metadata", meta}}})}}}}}};
-    auto s = write_file_atomic(executor_output_path(dest.parent_path().string()), dump_json(out, 2));
+    Json out = {
+        {"artifacts",
+         {{dest.filename().string(), {{"artifacts", Json::array({{{"metadata", meta}}})}}}}}};
+    auto s =
+        write_file_atomic(executor_output_path(dest.parent_path().string()), dump_json(out, 2));
     if (!s.ok()) {
       std::fprintf(stderr, "slipway: %s\n", s.message().c_str());
       return 1;

@@ -2,8 +2,8 @@
 // multi-rank task; see launcher/launch.h.
 #include <unistd.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 
 #include "cli/common.h"
@@ -13,26 +13,34 @@
 
 namespace slipway::cli {
 
-
 int cmd_launch(const Args& all) {
   auto sep = std::find(all.begin(), all.end(), "--");
   Args args(all.begin(), sep);
   Args cmd(sep == all.end() ? all.end() : sep + 1, all.end());
   po::options_description opts("launch options");
-  opts.add_options()("nproc", po::value<int>()->default_value(0), "ranks to start on this node when no launcher (srun, mpirun) started this one")(
-      "gpus-per-rank", po::value<int>()->default_value(-1), "GPUs per rank (default: the visible GPUs shared out)")(
-      "cores-per-rank", po::value<int>()->default_value(0), "cores per rank (default: the node's cores shared out)")(
+  opts.add_options()(
+      "nproc", po::value<int>()->default_value(0),
+      "ranks to start on this node when no launcher (srun, mpirun) started this one")(
+      "gpus-per-rank", po::value<int>()->default_value(-1),
+      "GPUs per rank (default: the visible GPUs shared out)")(
+      "cores-per-rank", po::value<int>()->default_value(0),
+      "cores per rank (default: the node's cores shared out)")(
       "policy", po::value<std::string>()->default_value(""), "gpu-affine, pack or spread")(
       "no-bind", po::bool_switch(), "do not bind ranks to CPUs")(
-      "port-range", po::value<std::string>()->default_value(""), "LO-HI for MASTER_PORT (default $SLIPWAY_PORT_RANGE or 29500-39499)")(
-      "xml", po::value<std::string>()->default_value(""), "plan on this hwloc XML topology instead of this machine (implies no binding)")(
-      "spawner", po::value<std::string>()->default_value("auto"), "how --nproc ranks start: mpirun, fork, or auto (mpirun where installed)")(
+      "port-range", po::value<std::string>()->default_value(""),
+      "LO-HI for MASTER_PORT (default $SLIPWAY_PORT_RANGE or 29500-39499)")(
+      "xml", po::value<std::string>()->default_value(""),
+      "plan on this hwloc XML topology instead of this machine (implies no binding)")(
+      "spawner", po::value<std::string>()->default_value("auto"),
+      "how --nproc ranks start: mpirun, fork, or auto (mpirun where installed)")(
       "dry-run", po::bool_switch(), "print each rank's setup as JSON instead of running")(
       "verbose,v", po::bool_switch(), "print each rank's placement and rendezvous on stderr");
   po::positional_options_description pos;
   po::variables_map vm;
   int rc = 0;
-  const char* usage = "slipway launch [--nproc N] [--gpus-per-rank G] [--cores-per-rank C] [--policy P] [--no-bind] [-v] -- CMD ARGS...";
+  const char* usage =
+      "slipway launch [--nproc N] [--gpus-per-rank G] [--cores-per-rank C] [--policy P] "
+      "[--no-bind] [-v] -- CMD ARGS...";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   if (cmd.empty() && !vm["dry-run"].as<bool>()) {
     std::fprintf(stderr, "slipway launch: no command; usage: %s\n", usage);
@@ -62,7 +70,8 @@ int cmd_launch(const Args& all) {
   if (!range.empty()) {
     int lo = 0, hi = 0;
     if (std::sscanf(range.c_str(), "%d-%d", &lo, &hi) != 2 || lo < 1024 || hi > 65535 || hi < lo) {
-      std::fprintf(stderr, "slipway launch: port range '%s' must be LO-HI within 1024-65535\n", range.c_str());
+      std::fprintf(stderr, "slipway launch: port range '%s' must be LO-HI within 1024-65535\n",
+                   range.c_str());
       return 2;
     }
     o.port_lo = lo;
@@ -70,7 +79,8 @@ int cmd_launch(const Args& all) {
   }
   std::string spawner = vm["spawner"].as<std::string>();
   if (spawner != "auto" && spawner != "fork" && spawner != "mpirun") {
-    std::fprintf(stderr, "slipway launch: --spawner must be auto, fork or mpirun, not '%s'\n", spawner.c_str());
+    std::fprintf(stderr, "slipway launch: --spawner must be auto, fork or mpirun, not '%s'\n",
+                 spawner.c_str());
     return 2;
   }
   EnvMap env = current_environment();
@@ -82,7 +92,8 @@ int cmd_launch(const Args& all) {
   if (!*started && o.nproc > 1 && !vm["dry-run"].as<bool>() && o.xml.empty() &&
       (spawner == "mpirun" || (spawner == "auto" && on_path("mpirun")))) {
     // Local ranks through mpirun: MPI programs get their world; each rank comes back here.
-    Args forward = {"--gpus-per-rank", std::to_string(o.gpus_per_rank), "--cores-per-rank", std::to_string(o.cores_per_rank)};
+    Args forward = {"--gpus-per-rank", std::to_string(o.gpus_per_rank), "--cores-per-rank",
+                    std::to_string(o.cores_per_rank)};
     if (o.policy) forward.insert(forward.end(), {"--policy", to_string(*o.policy)});
     if (!o.bind) forward.push_back("--no-bind");
     if (!range.empty()) forward.insert(forward.end(), {"--port-range", range});
@@ -99,8 +110,14 @@ int cmd_launch(const Args& all) {
   if (vm["dry-run"].as<bool>()) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& s : *setups)
-      arr.push_back({{"rank", s.rank}, {"local_rank", s.local_rank}, {"world_size", s.info.world_size}, {"node_rank", s.info.node_rank},
-                     {"source", s.info.source}, {"cpus", s.cpus}, {"binding_note", s.binding_note}, {"env", s.env}});
+      arr.push_back({{"rank", s.rank},
+                     {"local_rank", s.local_rank},
+                     {"world_size", s.info.world_size},
+                     {"node_rank", s.info.node_rank},
+                     {"source", s.info.source},
+                     {"cpus", s.cpus},
+                     {"binding_note", s.binding_note},
+                     {"env", s.env}});
     print_json(arr);
     return 0;
   }

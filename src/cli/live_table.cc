@@ -13,13 +13,18 @@ LiveTable::LiveTable(std::string run_id, bool interactive)
 
 static const char* color(TaskState s) {
   switch (s) {
-    case TaskState::kSucceeded: return "\033[32m";
+    case TaskState::kSucceeded:
+      return "\033[32m";
     case TaskState::kFailed:
-    case TaskState::kUpstreamFailed: return "\033[31m";
-    case TaskState::kRunning: return "\033[36m";
+    case TaskState::kUpstreamFailed:
+      return "\033[31m";
+    case TaskState::kRunning:
+      return "\033[36m";
     case TaskState::kSkipped:
-    case TaskState::kCancelled: return "\033[33m";
-    default: return "";
+    case TaskState::kCancelled:
+      return "\033[33m";
+    default:
+      return "";
   }
 }
 
@@ -27,20 +32,22 @@ std::string render_task_rows(const std::vector<TaskView>& tasks, std::int64_t no
   size_t w = 4;
   for (const auto& t : tasks) w = std::max(w, t.name.size());
   char buf[512];
-  std::snprintf(buf, sizeof buf, "%-*s  %-18s  %-7s  %-9s  %s\n", static_cast<int>(w), "TASK", "STATE",
-                "ATTEMPT", "ELAPSED", "NOTE");
+  std::snprintf(buf, sizeof buf, "%-*s  %-18s  %-7s  %-9s  %s\n", static_cast<int>(w), "TASK",
+                "STATE", "ATTEMPT", "ELAPSED", "NOTE");
   std::string out = buf;
   for (const auto& t : tasks) {
     std::string state = to_string(t.state);
     if (t.cached && t.state == TaskState::kSucceeded) state += " (cached)";
     std::string elapsed = "-";
-    if (t.started_ms) elapsed = format_duration_ms((t.finished_ms ? t.finished_ms : now) - t.started_ms);
+    if (t.started_ms)
+      elapsed = format_duration_ms((t.finished_ms ? t.finished_ms : now) - t.started_ms);
     std::string note = t.message;
-    if (t.is_group) note = std::to_string(t.items_done) + "/" + std::to_string(t.items_total) + " items" +
-                           (note.empty() ? "" : "; " + note);
+    if (t.is_group)
+      note = std::to_string(t.items_done) + "/" + std::to_string(t.items_total) + " items" +
+             (note.empty() ? "" : "; " + note);
     if (note.size() > 70) note = note.substr(0, 67) + "...";
-    std::snprintf(buf, sizeof buf, "%-*s  %-18s  %-7d  %-9s  %s\n", static_cast<int>(w), t.name.c_str(),
-                  state.c_str(), t.attempts, elapsed.c_str(), note.c_str());
+    std::snprintf(buf, sizeof buf, "%-*s  %-18s  %-7d  %-9s  %s\n", static_cast<int>(w),
+                  t.name.c_str(), state.c_str(), t.attempts, elapsed.c_str(), note.c_str());
     out += buf;
   }
   return out;
@@ -83,14 +90,19 @@ std::string LiveTable::render(const std::vector<TaskView>& all) const {
   for (const auto& t : all) {
     int items = t.is_group ? std::max(1, t.items_total) : 1;
     total += items;
-    done += t.is_group ? (is_terminal(t.state) ? items : t.items_done) : (is_terminal(t.state) ? 1 : 0);
+    done +=
+        t.is_group ? (is_terminal(t.state) ? items : t.items_done) : (is_terminal(t.state) ? 1 : 0);
   }
   double secs = (now - start_ms_) / 1000.0;
   double rate = secs > 0 ? done / secs : 0;
-  std::string eta = rate > 0 && done < total ? format_duration_ms(static_cast<std::int64_t>((total - done) / rate * 1000)) : "-";
+  std::string eta =
+      rate > 0 && done < total
+          ? format_duration_ms(static_cast<std::int64_t>((total - done) / rate * 1000))
+          : "-";
   char buf[256];
-  std::snprintf(buf, sizeof buf, "run %s: %d/%d tasks done, %.1f tasks/s, elapsed %s, ETA %s\033[K\n",
-                run_id_.c_str(), done, total, rate, format_duration_ms(now - start_ms_).c_str(), eta.c_str());
+  std::snprintf(
+      buf, sizeof buf, "run %s: %d/%d tasks done, %.1f tasks/s, elapsed %s, ETA %s\033[K\n",
+      run_id_.c_str(), done, total, rate, format_duration_ms(now - start_ms_).c_str(), eta.c_str());
   return out + buf;
 }
 

@@ -59,7 +59,8 @@ Run `slipway COMMAND --help` for a command's options.
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  // --server URL and --token T (or SLIPWAY_SERVER, SLIPWAY_TOKEN) send `run` and `runs` to a server.
+  // --server URL and --token T (or SLIPWAY_SERVER, SLIPWAY_TOKEN) send `run` and `runs` to a
+  // server.
   std::string server = std::getenv("SLIPWAY_SERVER") ? std::getenv("SLIPWAY_SERVER") : "";
   std::string token = std::getenv("SLIPWAY_TOKEN") ? std::getenv("SLIPWAY_TOKEN") : "";
   for (size_t i = 0; i + 1 < args.size();) {
@@ -82,7 +83,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(args.begin() + 1, args.end());
   try {
     using namespace slipway::cli;
-    if (!server.empty() && cmd != "server" && cmd != "schedules" && cmd.rfind("__", 0) != 0) return cmd_remote(server, token, cmd, rest);
+    if (!server.empty() && cmd != "server" && cmd != "schedules" && cmd.rfind("__", 0) != 0)
+      return cmd_remote(server, token, cmd, rest);
     if (cmd == "run") return cmd_run(rest);
     if (cmd == "validate") return cmd_validate(rest);
     if (cmd == "compile") return cmd_compile(rest);

@@ -41,13 +41,15 @@ int ml_validate(const po::variables_map& vm) {
   if (empty > 0) return fail("dataset has " + std::to_string(empty) + " missing values");
   int min_rows = vm["min-rows"].as<int>();
   if (static_cast<int>(t->rows.size()) < min_rows)
-    return fail("dataset too small: " + std::to_string(t->rows.size()) + " rows, need " + std::to_string(min_rows));
+    return fail("dataset too small: " + std::to_string(t->rows.size()) + " rows, need " +
+                std::to_string(min_rows));
   auto d = to_dataset(*t, vm["label"].as<std::string>());
   if (!d.ok()) return fail(d.status().message());
   if (d->classes.size() < 2) return fail("the label has fewer than 2 classes");
   Status st = write_csv(vm["output"].as<std::string>(), *t);
   if (!st.ok()) return fail(st.message());
-  std::printf("validated %zu rows, %zu features, %zu classes\n", d->x.size(), d->features.size(), d->classes.size());
+  std::printf("validated %zu rows, %zu features, %zu classes\n", d->x.size(), d->features.size(),
+              d->classes.size());
   return 0;
 }
 
@@ -74,8 +76,9 @@ int ml_train(const po::variables_map& vm) {
   model["split"] = {{"seed", seed}, {"test_fraction", test_fraction}};
   Status st = write_file_atomic(vm["model-out"].as<std::string>(), dump_json(model, 2));
   if (!st.ok()) return fail(st.message());
-  Json metrics = {{"accuracy", te.accuracy}, {"f1_macro", te.f1_macro}, {"train_accuracy", tr.accuracy},
-                  {"train_loss", loss}, {"epochs", o.epochs}, {"learning_rate", o.learning_rate}};
+  Json metrics = {
+      {"accuracy", te.accuracy}, {"f1_macro", te.f1_macro}, {"train_accuracy", tr.accuracy},
+      {"train_loss", loss},      {"epochs", o.epochs},      {"learning_rate", o.learning_rate}};
   if (vm.count("metrics-out")) {
     st = write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
     if (!st.ok()) return fail(st.message());
@@ -95,7 +98,8 @@ Result<Scores> score_model(const std::string& path, const Dataset& d) {
   auto m = SoftmaxModel::from_json(j);
   if (!m.ok()) return m.status();
   std::vector<size_t> train, test;
-  split_indices(d.x.size(), j["split"].value("test_fraction", 0.2), j["split"].value("seed", std::uint64_t{42}), &train, &test);
+  split_indices(d.x.size(), j["split"].value("test_fraction", 0.2),
+                j["split"].value("seed", std::uint64_t{42}), &train, &test);
   return score(*m, d, test);
 }
 
@@ -108,11 +112,14 @@ int ml_evaluate(const po::variables_map& vm) {
   double threshold = vm["threshold"].as<double>();
   bool passed = s.accuracy >= threshold;
   Json metrics = {{"accuracy", s.accuracy}, {"f1_macro", s.f1_macro}, {"threshold", threshold}};
-  if (vm.count("metrics-out")) write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
-  if (vm.count("passed-out")) write_file_atomic(vm["passed-out"].as<std::string>(), passed ? "true" : "false");
+  if (vm.count("metrics-out"))
+    write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
+  if (vm.count("passed-out"))
+    write_file_atomic(vm["passed-out"].as<std::string>(), passed ? "true" : "false");
   if (vm.count("accuracy-out"))
     write_file_atomic(vm["accuracy-out"].as<std::string>(), std::to_string(s.accuracy));
-  std::printf("test accuracy %.4f (threshold %.4f): %s\n", s.accuracy, threshold, passed ? "passed" : "below threshold");
+  std::printf("test accuracy %.4f (threshold %.4f): %s\n", s.accuracy, threshold,
+              passed ? "passed" : "below threshold");
   return 0;
 }
 
@@ -123,7 +130,8 @@ int ml_register(const po::variables_map& vm) {
   RegisterRequest r;
   r.model_file = vm["model"].as<std::string>();
   r.name = vm["name"].as<std::string>();
-  r.repository = vm.count("repo") ? fs::path(vm["repo"].as<std::string>()) : slipway_home() / "models";
+  r.repository =
+      vm.count("repo") ? fs::path(vm["repo"].as<std::string>()) : slipway_home() / "models";
   if (vm.count("metrics")) r.metrics_file = vm["metrics"].as<std::string>();
   if (vm.count("reference")) r.reference_data = vm["reference"].as<std::string>();
   r.stage = vm["stage"].as<std::string>();
@@ -134,8 +142,10 @@ int ml_register(const po::variables_map& vm) {
     std::fprintf(stderr, "slipway ml register: %s\n", v.status().message().c_str());
     return v.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  if (vm.count("version-out")) write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(v->version));
-  std::printf("registered %s version %d in %s (stage %s)\n", r.name.c_str(), v->version, r.repository.string().c_str(), v->stage.c_str());
+  if (vm.count("version-out"))
+    write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(v->version));
+  std::printf("registered %s version %d in %s (stage %s)\n", r.name.c_str(), v->version,
+              r.repository.string().c_str(), v->stage.c_str());
   return 0;
 }
 
@@ -143,8 +153,10 @@ int ml_register(const po::variables_map& vm) {
 
 int cmd_ml(const Args& args) {
   po::options_description opts("ml options");
-  opts.add_options()("step", po::value<std::string>()->required(), "load-csv, validate, train, evaluate, register")(
-      "input", po::value<std::string>(), "input CSV")("output", po::value<std::string>(), "output CSV")(
+  opts.add_options()("step", po::value<std::string>()->required(),
+                     "load-csv, validate, train, evaluate, register")(
+      "input", po::value<std::string>(), "input CSV")("output", po::value<std::string>(),
+                                                      "output CSV")(
       "label", po::value<std::string>()->default_value("species"), "label column")(
       "min-rows", po::value<int>()->default_value(50), "validate: fewest rows accepted")(
       "epochs", po::value<int>()->default_value(300), "train: gradient steps")(
@@ -158,11 +170,14 @@ int cmd_ml(const Args& args) {
       "passed-out", po::value<std::string>(), "evaluate: where to write true/false")(
       "accuracy-out", po::value<std::string>(), "evaluate: where to write the accuracy")(
       "name", po::value<std::string>()->default_value("model"), "register: model name")(
-      "repo", po::value<std::string>(), "register: model repository (default $SLIPWAY_HOME/models)")(
+      "repo", po::value<std::string>(),
+      "register: model repository (default $SLIPWAY_HOME/models)")(
       "version-out", po::value<std::string>(), "register: where to write the new version number")(
       "metrics", po::value<std::string>(), "register: the model's metrics (a JSON object file)")(
-      "reference", po::value<std::string>(), "register: its training data (HDF5 table), for drift monitoring")(
-      "stage", po::value<std::string>()->default_value("none"), "register: none, staging, production or archived");
+      "reference", po::value<std::string>(),
+      "register: its training data (HDF5 table), for drift monitoring")(
+      "stage", po::value<std::string>()->default_value("none"),
+      "register: none, staging, production or archived");
   po::positional_options_description pos;
   pos.add("step", 1);
   po::variables_map vm;
@@ -182,7 +197,10 @@ int cmd_ml(const Args& args) {
   if (step == "train") return need({"input", "model-out"}) ? ml_train(vm) : 2;
   if (step == "evaluate") return need({"input", "model"}) ? ml_evaluate(vm) : 2;
   if (step == "register") return need({"model"}) ? ml_register(vm) : 2;
-  std::fprintf(stderr, "slipway ml: unknown step '%s'; one of load-csv, validate, train, evaluate, register\n", step.c_str());
+  std::fprintf(
+      stderr,
+      "slipway ml: unknown step '%s'; one of load-csv, validate, train, evaluate, register\n",
+      step.c_str());
   return 2;
 }
 

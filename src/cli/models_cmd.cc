@@ -11,11 +11,13 @@ namespace slipway::cli {
 namespace {
 
 const char* kUsage =
-    "slipway models ls [NAME] | show NAME [VERSION] | promote NAME VERSION [--stage production|staging|archived|none] | rollback NAME\n"
+    "slipway models ls [NAME] | show NAME [VERSION] | promote NAME VERSION [--stage "
+    "production|staging|archived|none] | rollback NAME\n"
     "  [--output text|json]\n"
-    "slipway models deploy NAME [VERSION] --backend k8s [--apply] [--canary-percent P] [--min-replicas N] [--max-replicas N]\n"
-    "  [--gpus G] [--deploy-name NAME]: a KServe InferenceService running `slipway serve` (printed, or applied)";
-
+    "slipway models deploy NAME [VERSION] --backend k8s [--apply] [--canary-percent P] "
+    "[--min-replicas N] [--max-replicas N]\n"
+    "  [--gpus G] [--deploy-name NAME]: a KServe InferenceService running `slipway serve` "
+    "(printed, or applied)";
 
 std::string metrics_text(const Json& m) {
   auto format_number = [](double x) {
@@ -38,9 +40,11 @@ int list(Store& store, const std::string& name, OutputMode mode) {
     print_json(out);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"MODEL", "VERSION", "STAGE", "RUN", "METRICS", "REGISTERED"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"MODEL", "VERSION", "STAGE", "RUN", "METRICS", "REGISTERED"}};
   for (const auto& v : versions)
-    rows.push_back({v.name, std::to_string(v.version), v.stage, v.run_id.empty() ? "-" : v.run_id, metrics_text(v.metrics), format_age(v.created_ms)});
+    rows.push_back({v.name, std::to_string(v.version), v.stage, v.run_id.empty() ? "-" : v.run_id,
+                    metrics_text(v.metrics), format_age(v.created_ms)});
   print_table(rows);
   return 0;
 }
@@ -48,7 +52,9 @@ int list(Store& store, const std::string& name, OutputMode mode) {
 int show(Store& store, const std::string& name, std::optional<int> version, OutputMode mode) {
   auto versions = store.list_model_versions(name);
   if (versions.empty()) {
-    std::fprintf(stderr, "slipway models: no model %s is registered (slipway models ls lists them)\n", name.c_str());
+    std::fprintf(stderr,
+                 "slipway models: no model %s is registered (slipway models ls lists them)\n",
+                 name.c_str());
     return 1;
   }
   Json doc = {{"name", name}, {"versions", Json::array()}, {"history", Json::array()}};
@@ -59,24 +65,35 @@ int show(Store& store, const std::string& name, std::optional<int> version, Outp
     return 1;
   }
   for (const auto& e : store.stage_history(name))
-    doc["history"].push_back({{"version", e.version}, {"stage", e.stage}, {"reason", e.reason}, {"at_ms", e.at_ms}});
+    doc["history"].push_back(
+        {{"version", e.version}, {"stage", e.stage}, {"reason", e.reason}, {"at_ms", e.at_ms}});
   if (mode == OutputMode::kJson) {
     print_json(doc);
     return 0;
   }
   for (const auto& v : doc["versions"]) {
-    std::printf("%s version %d: %s\n", name.c_str(), v["version"].get<int>(), v["stage"].get<std::string>().c_str());
-    std::printf("  files     %s (sha256 %s)\n", v["uri"].get<std::string>().c_str(), v["digest"].get<std::string>().substr(0, 12).c_str());
+    std::printf("%s version %d: %s\n", name.c_str(), v["version"].get<int>(),
+                v["stage"].get<std::string>().c_str());
+    std::printf("  files     %s (sha256 %s)\n", v["uri"].get<std::string>().c_str(),
+                v["digest"].get<std::string>().substr(0, 12).c_str());
     if (!v["run"].get<std::string>().empty())
-      std::printf("  produced  by run %s, task %s%s\n", v["run"].get<std::string>().c_str(), v["task"].get<std::string>().c_str(),
-                  v["artifact"].get<std::int64_t>() ? (", artifact " + std::to_string(v["artifact"].get<std::int64_t>())).c_str() : "");
+      std::printf("  produced  by run %s, task %s%s\n", v["run"].get<std::string>().c_str(),
+                  v["task"].get<std::string>().c_str(),
+                  v["artifact"].get<std::int64_t>()
+                      ? (", artifact " + std::to_string(v["artifact"].get<std::int64_t>())).c_str()
+                      : "");
     if (!v["metrics"].empty()) std::printf("  metrics   %s\n", metrics_text(v["metrics"]).c_str());
-    std::printf("  drift     %s\n", v["reference_features"].get<size_t>() ? (std::to_string(v["reference_features"].get<size_t>()) + " features with reference statistics").c_str()
-                                                                           : "no reference statistics (register with --reference DATA)");
+    std::printf("  drift     %s\n",
+                v["reference_features"].get<size_t>()
+                    ? (std::to_string(v["reference_features"].get<size_t>()) +
+                       " features with reference statistics")
+                          .c_str()
+                    : "no reference statistics (register with --reference DATA)");
   }
   std::printf("stage history:\n");
   for (const auto& e : doc["history"])
-    std::printf("  %s  version %d -> %s (%s)\n", format_age(e["at_ms"].get<std::int64_t>()).c_str(), e["version"].get<int>(), e["stage"].get<std::string>().c_str(),
+    std::printf("  %s  version %d -> %s (%s)\n", format_age(e["at_ms"].get<std::int64_t>()).c_str(),
+                e["version"].get<int>(), e["stage"].get<std::string>().c_str(),
                 e["reason"].get<std::string>().c_str());
   return 0;
 }
@@ -86,24 +103,33 @@ int show(Store& store, const std::string& name, std::optional<int> version, Outp
 std::optional<int> previous_production(Store& store, const std::string& name, int current) {
   auto history = store.stage_history(name);
   for (auto it = history.rbegin(); it != history.rend(); ++it)
-    if (it->stage == "production" && it->version != current && store.get_model_version(name, it->version).ok()) return it->version;
+    if (it->stage == "production" && it->version != current &&
+        store.get_model_version(name, it->version).ok())
+      return it->version;
   return std::nullopt;
 }
 
 }  // namespace
 
-int models_deploy(Store& store, const std::string& name, std::optional<int> version, const po::variables_map& vm);
+int models_deploy(Store& store, const std::string& name, std::optional<int> version,
+                  const po::variables_map& vm);
 
 int cmd_models(const Args& args) {
   po::options_description opts("models options");
-  opts.add_options()("action", po::value<std::string>()->required(), "ls, show, promote, rollback, deploy")("name", po::value<std::string>(), "model name")(
-      "version", po::value<int>(), "model version")("stage", po::value<std::string>()->default_value("production"), "promote: the stage")(
+  opts.add_options()("action", po::value<std::string>()->required(),
+                     "ls, show, promote, rollback, deploy")(
+      "name", po::value<std::string>(), "model name")("version", po::value<int>(), "model version")(
+      "stage", po::value<std::string>()->default_value("production"), "promote: the stage")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json")(
-      "backend", po::value<std::string>()->default_value("k8s"), "deploy: k8s")("apply", po::bool_switch(), "deploy: kubectl apply it")(
-      "canary-percent", po::value<int>()->default_value(-1), "deploy: traffic to this version while it rolls out")(
-      "min-replicas", po::value<int>()->default_value(1), "deploy")("max-replicas", po::value<int>()->default_value(1), "deploy")(
+      "backend", po::value<std::string>()->default_value("k8s"), "deploy: k8s")(
+      "apply", po::bool_switch(), "deploy: kubectl apply it")(
+      "canary-percent", po::value<int>()->default_value(-1),
+      "deploy: traffic to this version while it rolls out")(
+      "min-replicas", po::value<int>()->default_value(1), "deploy")(
+      "max-replicas", po::value<int>()->default_value(1), "deploy")(
       "gpus", po::value<int>()->default_value(0), "deploy: GPUs per replica")(
-      "deploy-name", po::value<std::string>(), "deploy: the InferenceService's name (default: the model's)");
+      "deploy-name", po::value<std::string>(),
+      "deploy: the InferenceService's name (default: the model's)");
   po::positional_options_description pos;
   pos.add("action", 1).add("name", 1).add("version", 1);
   po::variables_map vm;
@@ -139,19 +165,26 @@ int cmd_models(const Args& args) {
   if (action == "rollback") {
     auto current = store->production_version(name);
     if (!current) {
-      std::fprintf(stderr, "slipway models rollback: %s has no production version to roll back\n", name.c_str());
+      std::fprintf(stderr, "slipway models rollback: %s has no production version to roll back\n",
+                   name.c_str());
       return 1;
     }
     auto previous = previous_production(*store, name, *current);
     if (!previous) {
-      std::fprintf(stderr, "slipway models rollback: %s version %d is the only version that was ever in production\n", name.c_str(), *current);
+      std::fprintf(stderr,
+                   "slipway models rollback: %s version %d is the only version that was ever in "
+                   "production\n",
+                   name.c_str(), *current);
       return 1;
     }
-    if (Status s = store->set_model_stage(name, *previous, "production", "rollback from version " + std::to_string(*current)); !s.ok()) {
+    if (Status s = store->set_model_stage(name, *previous, "production",
+                                          "rollback from version " + std::to_string(*current));
+        !s.ok()) {
       std::fprintf(stderr, "slipway models rollback: %s\n", s.message().c_str());
       return 1;
     }
-    std::printf("%s: production is version %d again (version %d archived)\n", name.c_str(), *previous, *current);
+    std::printf("%s: production is version %d again (version %d archived)\n", name.c_str(),
+                *previous, *current);
     return 0;
   }
   std::fprintf(stderr, "slipway models: unknown action '%s' (%s)\n", action.c_str(), kUsage);

@@ -13,17 +13,22 @@
 
 namespace slipway::cli {
 
-int models_deploy(Store& store, const std::string& name, std::optional<int> version, const po::variables_map& vm) {
+int models_deploy(Store& store, const std::string& name, std::optional<int> version,
+                  const po::variables_map& vm) {
   if (vm["backend"].as<std::string>() != "k8s") {
-    std::fprintf(stderr, "slipway models deploy: only --backend k8s deploys; on a workstation or Slurm node run "
-                         "`slipway serve`\n");
+    std::fprintf(
+        stderr,
+        "slipway models deploy: only --backend k8s deploys; on a workstation or Slurm node run "
+        "`slipway serve`\n");
     return 2;
   }
   if (!version) version = store.production_version(name);
   if (!version) {
-    std::fprintf(stderr, "slipway models deploy: %s has no production version; name one (slipway models deploy %s "
-                         "VERSION) or promote one (slipway models promote %s VERSION)\n",
-                 name.c_str(), name.c_str(), name.c_str());
+    std::fprintf(
+        stderr,
+        "slipway models deploy: %s has no production version; name one (slipway models deploy %s "
+        "VERSION) or promote one (slipway models promote %s VERSION)\n",
+        name.c_str(), name.c_str(), name.c_str());
     return 1;
   }
   if (auto v = store.get_model_version(name, *version); !v.ok()) {
@@ -61,8 +66,9 @@ int models_deploy(Store& store, const std::string& name, std::optional<int> vers
   }
   auto r = run_command(config->kubectl_argv({"apply", "-f", "-"}), 120'000, yaml);
   if (!r.ok() || r->exit_code != 0) {
-    std::fprintf(stderr, "slipway models deploy: kubectl apply refused the InferenceService: %s\n",
-                 r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str() : r.status().message().c_str());
+    std::fprintf(
+        stderr, "slipway models deploy: kubectl apply refused the InferenceService: %s\n",
+        r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str() : r.status().message().c_str());
     return 1;
   }
   std::printf("%s version %d: %s", name.c_str(), *version, r->out.c_str());

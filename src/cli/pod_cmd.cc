@@ -15,7 +15,9 @@ namespace slipway::cli {
 namespace fs = std::filesystem;
 
 int cmd_tee(const Args& args) {
-  const char* usage = "usage: slipway __tee [--mkdir DIR]... [--exit-file FILE] STDOUT_FILE STDERR_FILE -- COMMAND...\n";
+  const char* usage =
+      "usage: slipway __tee [--mkdir DIR]... [--exit-file FILE] STDOUT_FILE STDERR_FILE -- "
+      "COMMAND...\n";
   TeeOptions o;
   size_t i = 0;
   std::vector<std::string> files;
@@ -40,8 +42,10 @@ int cmd_await(const Args& args) {
   bool any = false;
   std::vector<std::string> files;
   for (const auto& a : args) {
-    if (a == "--any-outcome") any = true;
-    else files.push_back(a);
+    if (a == "--any-outcome")
+      any = true;
+    else
+      files.push_back(a);
   }
   if (files.empty()) {
     std::fputs("usage: slipway __await [--any-outcome] EXIT_FILE...\n", stderr);
@@ -56,14 +60,18 @@ int cmd_await(const Args& args) {
       if (!(in >> rc)) continue;
       ++done;
       if (rc != 0 && !any) {
-        std::fprintf(stderr, "slipway: upstream %s ended with exit status %d; this task will not run\n",
+        std::fprintf(stderr,
+                     "slipway: upstream %s ended with exit status %d; this task will not run\n",
                      fs::path(f).parent_path().c_str(), rc);
         return 1;
       }
     }
     if (done == files.size()) return 0;
-    if (tick % 30 == 0) std::fprintf(stderr, "slipway: %zu of %zu upstream attempts ended\n", done, files.size());
-    struct timespec ts{2, 0};
+    if (tick % 30 == 0)
+      std::fprintf(stderr, "slipway: %zu of %zu upstream attempts ended\n", done, files.size());
+    struct timespec ts {
+      2, 0
+    };
     nanosleep(&ts, nullptr);
   }
 }

@@ -37,9 +37,11 @@ std::vector<std::string> pip_specs(const Args& argv) {
   static const std::regex kInstall(R"(pip install([^&|;]*))");
   static const std::regex kQuoted(R"('([^']+)')");
   for (const auto& a : argv) {
-    for (auto it = std::sregex_iterator(a.begin(), a.end(), kInstall); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(a.begin(), a.end(), kInstall); it != std::sregex_iterator();
+         ++it) {
       std::string seg = (*it)[1];
-      for (auto q = std::sregex_iterator(seg.begin(), seg.end(), kQuoted); q != std::sregex_iterator(); ++q) {
+      for (auto q = std::sregex_iterator(seg.begin(), seg.end(), kQuoted);
+           q != std::sregex_iterator(); ++q) {
         std::string s = (*q)[1];
         if (!starts_with(s, "-")) specs.insert(s);
       }
@@ -81,20 +83,25 @@ int cmd_pyenv(const Args& args) {
     return 1;
   }
   if (!fs::exists(env / ".ready")) {
-    std::fprintf(stderr, "slipway: creating the Python environment %s for: %s\n", env.c_str(), join(specs, " ").c_str());
+    std::fprintf(stderr, "slipway: creating the Python environment %s for: %s\n", env.c_str(),
+                 join(specs, " ").c_str());
     fs::remove_all(env, ec);
     std::vector<std::string> install = {(env / "bin" / "pip").string(), "install", "--quiet",
                                         "--disable-pip-version-check"};
     install.insert(install.end(), specs.begin(), specs.end());
-    if (run_inheriting({"python3", "-m", "venv", env.string()}) != 0 || run_inheriting(install) != 0) {
-      std::fprintf(stderr, "slipway: could not create the Python environment %s; see the messages above\n", env.c_str());
+    if (run_inheriting({"python3", "-m", "venv", env.string()}) != 0 ||
+        run_inheriting(install) != 0) {
+      std::fprintf(stderr,
+                   "slipway: could not create the Python environment %s; see the messages above\n",
+                   env.c_str());
       return 1;
     }
     write_file_atomic(env / ".ready", join(specs, "\n") + "\n");
   }
   flock(lock, LOCK_UN);
   ::close(lock);
-  std::string path = (env / "bin").string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
+  std::string path =
+      (env / "bin").string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
   setenv("PATH", path.c_str(), 1);
   setenv("VIRTUAL_ENV", env.c_str(), 1);
   std::vector<char*> argv;

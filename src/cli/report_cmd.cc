@@ -20,12 +20,26 @@ namespace {
 // Features by what the file says (raw text), so files that fail to import are described too.
 std::vector<std::string> features_of(const std::string& text) {
   static const std::vector<std::pair<const char*, const char*>> kMarks = {
-      {"kfp.dsl.executor_main", "python-components"}, {"triggerPolicy:\n", "triggerPolicy"},
-      {"condition:", "conditions"}, {"parameterIterator:", "parallel-for"}, {"ALL_UPSTREAM_TASKS_COMPLETED", "exit-handler"},
-      {"retryPolicy:", "retries"}, {"enableCache: false", "cache-disabled"}, {"importer:", "importer"},
-      {"resolver:", "resolver"}, {"IfPresent", "if-present"}, {"Concat", "concat"}, {"taskFinalStatus", "task-final-status"}, {"cacheKey:", "cache-key"},
-      {"accelerator", "accelerators"}, {"platforms:", "kubernetes-platform"}, {"dsl.Collected", "collected"},
-      {"artifactIterator:", "artifact-loop"}, {"for_each:", "fan-out"}, {"finally:", "finally"}, {"when:", "when"}};
+      {"kfp.dsl.executor_main", "python-components"},
+      {"triggerPolicy:\n", "triggerPolicy"},
+      {"condition:", "conditions"},
+      {"parameterIterator:", "parallel-for"},
+      {"ALL_UPSTREAM_TASKS_COMPLETED", "exit-handler"},
+      {"retryPolicy:", "retries"},
+      {"enableCache: false", "cache-disabled"},
+      {"importer:", "importer"},
+      {"resolver:", "resolver"},
+      {"IfPresent", "if-present"},
+      {"Concat", "concat"},
+      {"taskFinalStatus", "task-final-status"},
+      {"cacheKey:", "cache-key"},
+      {"accelerator", "accelerators"},
+      {"platforms:", "kubernetes-platform"},
+      {"dsl.Collected", "collected"},
+      {"artifactIterator:", "artifact-loop"},
+      {"for_each:", "fan-out"},
+      {"finally:", "finally"},
+      {"when:", "when"}};
   std::set<std::string> out;
   for (const auto& [mark, name] : kMarks)
     if (text.find(mark) != std::string::npos) out.insert(name);
@@ -37,7 +51,8 @@ std::vector<std::string> features_of(const std::string& text) {
 int validate_report(const std::string& dir, OutputMode mode) {
   std::vector<fs::path> files;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
     auto ext = it->path().extension();
     if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
   }
@@ -53,7 +68,9 @@ int validate_report(const std::string& dir, OutputMode mode) {
     auto text = read_file(f);
     LoadedPipeline p = load_pipeline_file(f.string());
     Json row = {{"file", fs::relative(f, dir).string()}, {"imports", p.spec.has_value()}};
-    row["format"] = p.spec ? p.spec->format : (text.ok() && text->find("pipelineInfo:") != std::string::npos ? "kfp" : "native");
+    row["format"] =
+        p.spec ? p.spec->format
+               : (text.ok() && text->find("pipelineInfo:") != std::string::npos ? "kfp" : "native");
     row["features"] = text.ok() ? features_of(*text) : std::vector<std::string>{};
     for (const auto& feat : row["features"]) ++feature_counts[feat.get<std::string>()];
     Json errors = Json::array();
@@ -65,8 +82,12 @@ int validate_report(const std::string& dir, OutputMode mode) {
       ++imported;
       for (const auto& [_, c] : p.spec->components) {
         if (c.command.empty()) continue;
-        std::string cmd = c.command[0] == "slipway" && c.command.size() > 3 && c.command[1] == "__pyenv" ? "python3" : c.command[0];
-        if (cmd != "slipway" && !on_path(cmd) && std::find(missing.begin(), missing.end(), cmd) == missing.end())
+        std::string cmd =
+            c.command[0] == "slipway" && c.command.size() > 3 && c.command[1] == "__pyenv"
+                ? "python3"
+                : c.command[0];
+        if (cmd != "slipway" && !on_path(cmd) &&
+            std::find(missing.begin(), missing.end(), cmd) == missing.end())
           missing.push_back(cmd);
       }
     }
@@ -75,15 +96,22 @@ int validate_report(const std::string& dir, OutputMode mode) {
     runnable += row["runnable_here"].get<bool>();
     rows.push_back(row);
   }
-  Json totals = {{"files", files.size()}, {"import", imported}, {"runnable_here", runnable}, {"features", feature_counts}};
+  Json totals = {{"files", files.size()},
+                 {"import", imported},
+                 {"runnable_here", runnable},
+                 {"features", feature_counts}};
   if (mode == OutputMode::kJson) {
     print_json({{"files", rows}, {"totals", totals}});
   } else {
-    std::vector<std::vector<std::string>> table = {{"FILE", "FORMAT", "IMPORTS", "RUNNABLE", "FEATURES / FIRST ERROR"}};
+    std::vector<std::vector<std::string>> table = {
+        {"FILE", "FORMAT", "IMPORTS", "RUNNABLE", "FEATURES / FIRST ERROR"}};
     for (const auto& r : rows) {
-      std::string note = r["errors"].empty() ? join(r["features"].get<std::vector<std::string>>(), ",")
-                                             : r["errors"][0].get<std::string>();
-      if (!r["missing_commands"].empty()) note = "needs " + join(r["missing_commands"].get<std::vector<std::string>>(), ",") + "; " + note;
+      std::string note = r["errors"].empty()
+                             ? join(r["features"].get<std::vector<std::string>>(), ",")
+                             : r["errors"][0].get<std::string>();
+      if (!r["missing_commands"].empty())
+        note = "needs " + join(r["missing_commands"].get<std::vector<std::string>>(), ",") + "; " +
+               note;
       if (note.size() > 110) note = note.substr(0, 107) + "...";
       table.push_back({r["file"], r["format"], r["imports"].get<bool>() ? "yes" : "no",
                        r["runnable_here"].get<bool>() ? "yes" : "no", note});

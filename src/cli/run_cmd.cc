@@ -28,14 +28,17 @@ int cmd_validate(const Args& args) {
   pos.add("file", 1);
   po::variables_map vm;
   int rc = 0;
-  if (!parse_args(args, "slipway validate FILE [--output text|json|dot] | --report DIR [--output text|json]", opts, pos,
-                  &vm, &rc))
+  if (!parse_args(
+          args,
+          "slipway validate FILE [--output text|json|dot] | --report DIR [--output text|json]",
+          opts, pos, &vm, &rc))
     return rc;
   auto mode = output_mode(vm, /*allow_dot=*/true);
   if (!mode) return 2;
   if (vm.count("report")) return validate_report(vm["report"].as<std::string>(), *mode);
   if (!vm.count("file")) {
-    std::fprintf(stderr, "slipway validate: which file? usage: slipway validate FILE | --report DIR\n");
+    std::fprintf(stderr,
+                 "slipway validate: which file? usage: slipway validate FILE | --report DIR\n");
     return 2;
   }
   std::string file = vm["file"].as<std::string>();
@@ -62,7 +65,9 @@ int cmd_validate(const Args& args) {
 }
 
 int cmd_driver(const Args& args) {
-  if (args.empty() || args.size() > 2 || (args.size() == 2 && args[1] != "--resume" && args[1] != "--retry")) return 2;
+  if (args.empty() || args.size() > 2 ||
+      (args.size() == 2 && args[1] != "--resume" && args[1] != "--retry"))
+    return 2;
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
@@ -78,18 +83,20 @@ int cmd_run(const Args& args) {
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
       "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
-      "experiment", po::value<std::string>()->default_value("Default"), "experiment to file the run under")(
-      "no-cache", po::bool_switch(), "run every task even when a cached result exists")(
+      "experiment", po::value<std::string>()->default_value("Default"),
+      "experiment to file the run under")("no-cache", po::bool_switch(),
+                                          "run every task even when a cached result exists")(
       "container-runtime", po::value<std::string>()->default_value(""),
-      "apptainer or singularity: run each step inside its component's image (default: on the host)")(
-      "detach", po::bool_switch(), "print the run id and drive the run in the background")(
+      "apptainer or singularity: run each step inside its component's image (default: on the "
+      "host)")("detach", po::bool_switch(), "print the run id and drive the run in the background")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("file", 1);
   po::variables_map vm;
   int rc = 0;
   const char* usage =
-      "slipway run FILE [-p NAME=VALUE]... [--backend local|slurm|k8s] [--no-cache] [--detach] [--output text|json]";
+      "slipway run FILE [-p NAME=VALUE]... [--backend local|slurm|k8s] [--no-cache] [--detach] "
+      "[--output text|json]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   auto mode = output_mode(vm);
   if (!mode) return 2;
@@ -100,13 +107,18 @@ int cmd_run(const Args& args) {
   std::string runtime = vm["container-runtime"].as<std::string>();
   if (!runtime.empty()) {
     if (runtime != "apptainer" && runtime != "singularity") {
-      std::fprintf(stderr, "slipway: --container-runtime takes apptainer or singularity, not '%s'\n", runtime.c_str());
+      std::fprintf(stderr,
+                   "slipway: --container-runtime takes apptainer or singularity, not '%s'\n",
+                   runtime.c_str());
       return 2;
     }
     auto probe = run_command({runtime, "--version"}, 10'000);
     if (!probe.ok() || probe->exit_code != 0) {
-      std::fprintf(stderr, "slipway: --container-runtime %s: %s is not available on this machine; install it, or run "
-                           "without --container-runtime and the steps run on the host (their images are recorded, not pulled)\n",
+      std::fprintf(stderr,
+                   "slipway: --container-runtime %s: %s is not available on this machine; install "
+                   "it, or run "
+                   "without --container-runtime and the steps run on the host (their images are "
+                   "recorded, not pulled)\n",
                    runtime.c_str(), runtime.c_str());
       return 2;
     }
@@ -149,11 +161,14 @@ int cmd_run(const Args& args) {
       std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
       return 1;
     }
-    if (*mode == OutputMode::kJson) print_json({{"id", run.id}, {"state", "PENDING"}});
-    else std::printf("%s\n", run.id.c_str());
+    if (*mode == OutputMode::kJson)
+      print_json({{"id", run.id}, {"state", "PENDING"}});
+    else
+      std::printf("%s\n", run.id.c_str());
     return 0;
   }
-  if (*mode == OutputMode::kText && !isatty(2)) std::fprintf(stderr, "run %s started\n", run.id.c_str());
+  if (*mode == OutputMode::kText && !isatty(2))
+    std::fprintf(stderr, "run %s started\n", run.id.c_str());
   DriveOptions o;
   o.output = *mode;
   o.spec = &p->spec;  // parsed and validated above; no need to read the stored copy again

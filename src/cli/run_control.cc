@@ -3,10 +3,9 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include <mutex>
-
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 
 #include "backends/backend.h"
@@ -27,7 +26,9 @@ std::mutex g_drivers_mu;
 std::vector<int> g_drivers;  // spawned drivers not yet reaped
 }  // namespace
 
-bool terminal_run_state(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+bool terminal_run_state(const std::string& s) {
+  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+}
 
 namespace {
 
@@ -42,7 +43,8 @@ Result<ResolvedPipeline> resolve_pipeline(const NewRun& n) {
   if (!p.spec) return InvalidInput(p.diagnostics.to_string());
   if (!n.params.is_object()) return InvalidInput("params must be an object of NAME: value");
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [k, v] : n.params.items()) overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  for (const auto& [k, v] : n.params.items())
+    overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
   auto params = resolve_params(*p.spec, overrides);
   if (!params.ok()) return InvalidInput(n.file + ": " + params.status().message());
   return ResolvedPipeline{std::move(*p.spec), std::move(*params)};
@@ -57,7 +59,8 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
   if (!backend.ok()) return InvalidInput(backend.status().message());
   for (const auto& t : p->spec.tasks) {
     Status st = (*backend)->check_fits(t.resources);
-    if (!st.ok()) return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + st.message());
+    if (!st.ok())
+      return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + st.message());
   }
   RunRecord run;
   run.id = p->spec.name + "-" + random_hex(8);
@@ -81,19 +84,26 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
 Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::int64_t now) {
   auto p = resolve_pipeline(n.run);
   if (!p.ok()) return p.status();
-  if (auto backend = make_backend(n.run.backend); !backend.ok()) return InvalidInput(backend.status().message());
+  if (auto backend = make_backend(n.run.backend); !backend.ok())
+    return InvalidInput(backend.status().message());
   ScheduleRecord s;
-  if (n.cron.empty() == n.every.empty()) return InvalidInput("a schedule needs exactly one of a cron expression (--cron) and an interval (--every)");
+  if (n.cron.empty() == n.every.empty())
+    return InvalidInput(
+        "a schedule needs exactly one of a cron expression (--cron) and an interval (--every)");
   if (!n.cron.empty()) {
-    if (auto c = parse_cron(n.cron); !c.ok()) return InvalidInput("cron '" + n.cron + "': " + c.status().message());
+    if (auto c = parse_cron(n.cron); !c.ok())
+      return InvalidInput("cron '" + n.cron + "': " + c.status().message());
     s.cron = n.cron;
   } else {
     auto ms = parse_duration_ms(n.every);
     if (!ms.ok()) return InvalidInput("interval '" + n.every + "': " + ms.status().message());
-    if (*ms < 1000 || *ms % 1000 != 0) return InvalidInput("interval '" + n.every + "' must be whole seconds, at least 1s");
+    if (*ms < 1000 || *ms % 1000 != 0)
+      return InvalidInput("interval '" + n.every + "' must be whole seconds, at least 1s");
     s.interval_s = *ms / 1000;
   }
-  if (n.max_concurrency < 1 || n.max_concurrency > 1000) return InvalidInput("max_concurrency must be 1 to 1000, not " + std::to_string(n.max_concurrency));
+  if (n.max_concurrency < 1 || n.max_concurrency > 1000)
+    return InvalidInput("max_concurrency must be 1 to 1000, not " +
+                        std::to_string(n.max_concurrency));
   s.id = "sched-" + random_hex(8);
   s.ns = n.run.ns;
   s.name = n.name.empty() ? p->spec.name : n.name;
@@ -119,11 +129,25 @@ nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now) {
     // The next tick after the later of now and the last one fired.
     if (auto n = next_tick(*t, std::max(now, s.last_fired_ms) / 1000)) next = iso8601_ms(*n * 1000);
   }
-  return {{"id", s.id}, {"name", s.name}, {"namespace", s.ns}, {"pipeline_file", s.pipeline_file}, {"params", s.params},
-          {"experiment", s.experiment}, {"backend", s.backend}, {"cron", s.cron}, {"interval_s", s.interval_s},
-          {"start", iso8601_ms(s.start_ms)}, {"max_concurrency", s.max_concurrency}, {"catch_up", s.catch_up}, {"no_cache", s.no_cache}, {"enabled", s.enabled},
-          {"last_fired", s.last_fired_ms ? nlohmann::json(iso8601_ms(s.last_fired_ms)) : nlohmann::json(nullptr)}, {"next_fire", next},
-          {"created", iso8601_ms(s.created_ms)}, {"message", s.message}};
+  return {{"id", s.id},
+          {"name", s.name},
+          {"namespace", s.ns},
+          {"pipeline_file", s.pipeline_file},
+          {"params", s.params},
+          {"experiment", s.experiment},
+          {"backend", s.backend},
+          {"cron", s.cron},
+          {"interval_s", s.interval_s},
+          {"start", iso8601_ms(s.start_ms)},
+          {"max_concurrency", s.max_concurrency},
+          {"catch_up", s.catch_up},
+          {"no_cache", s.no_cache},
+          {"enabled", s.enabled},
+          {"last_fired",
+           s.last_fired_ms ? nlohmann::json(iso8601_ms(s.last_fired_ms)) : nlohmann::json(nullptr)},
+          {"next_fire", next},
+          {"created", iso8601_ms(s.created_ms)},
+          {"message", s.message}};
 }
 
 std::vector<std::string> driver_args(const std::string& run_id, DriveMode mode) {
@@ -149,7 +173,8 @@ Result<int> spawn_driver(const RunRecord& run, DriveMode mode) {
 
 void reap_drivers() {
   std::lock_guard<std::mutex> l(g_drivers_mu);
-  // Only our own drivers by pid: waitpid(-1) would steal the exit of a helper run_command waits for.
+  // Only our own drivers by pid: waitpid(-1) would steal the exit of a helper run_command waits
+  // for.
   std::erase_if(g_drivers, [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
@@ -189,8 +214,10 @@ Result<std::string> run_dot(Store& store, const RunRecord& run) {
   if (!p.spec) return Failed(p.diagnostics.to_string());
   std::map<std::string, std::string> states;
   for (const auto& v : task_views(store, run.id))
-    states[v.name] = std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
-                     (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total) : "");
+    states[v.name] =
+        std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
+        (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total)
+                    : "");
   return pipeline_dot(*p.spec, states);
 }
 
@@ -202,8 +229,11 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
   for (int i = 0;; ++i) {
     auto r = store.get_run(run.id);
     if (r.ok() && terminal_run_state(r->state)) return r->state;
-    bool driver_alive = r.ok() && r->driver_pid > 0 && (::kill(static_cast<pid_t>(r->driver_pid), 0) == 0) && now_ms() - r->heartbeat_ms < 10'000;
-    if (driver_alive && std::chrono::steady_clock::now() > deadline) return std::string("CANCELLING");
+    bool driver_alive = r.ok() && r->driver_pid > 0 &&
+                        (::kill(static_cast<pid_t>(r->driver_pid), 0) == 0) &&
+                        now_ms() - r->heartbeat_ms < 10'000;
+    if (driver_alive && std::chrono::steady_clock::now() > deadline)
+      return std::string("CANCELLING");
     if (!driver_alive && i >= 2) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -226,7 +256,8 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
       store.upsert_attempt(a);
     }
   store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
-  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left", now_ms());
+  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left",
+                  now_ms());
   SLIPWAY_RETURN_IF_ERROR(store.commit());
   return std::string("CANCELLED");
 }

@@ -12,8 +12,8 @@
 namespace slipway::cli {
 
 struct NewRun {
-  std::string source;     // the pipeline file's text (native YAML or KFP IR)
-  std::string file;       // its name, for diagnostics and relative paths
+  std::string source;  // the pipeline file's text (native YAML or KFP IR)
+  std::string file;    // its name, for diagnostics and relative paths
   nlohmann::json params = nlohmann::json::object();  // NAME → value; strings are parsed by type
   std::string experiment = "Default";
   std::string backend = "local";
@@ -31,8 +31,8 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
 struct NewSchedule {
   NewRun run;
   std::string name;
-  std::string cron;    // five-field cron expression or @hourly..@yearly, UTC
-  std::string every;   // an interval: "90s", "15m", "1h"
+  std::string cron;           // five-field cron expression or @hourly..@yearly, UTC
+  std::string every;          // an interval: "90s", "15m", "1h"
   std::int64_t start_ms = 0;  // interval ticks count from here (default: now)
   int max_concurrency = 1;
   bool catch_up = false;

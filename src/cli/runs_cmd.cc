@@ -8,7 +8,6 @@
 
 #include "backends/backend.h"
 #include "cli/common.h"
-#include "spec/types.h"
 #include "cli/dot.h"
 #include "cli/driver.h"
 #include "cli/live_table.h"
@@ -16,6 +15,7 @@
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
+#include "spec/types.h"
 
 namespace slipway::cli {
 
@@ -24,7 +24,6 @@ namespace {
 const char* kUsage =
     "slipway runs ls [--state S] [--pipeline P] [--experiment E] [--limit N] | show RUN | "
     "logs RUN TASK [--attempt N] | cancel RUN | resume RUN | retry RUN  [--output text|json]";
-
 
 int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
   RunFilter f;
@@ -36,16 +35,23 @@ int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
   if (mode == OutputMode::kJson) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& r : runs)
-      arr.push_back({{"id", r.id}, {"pipeline", r.pipeline}, {"experiment", r.experiment},
-                     {"state", r.state}, {"backend", r.backend}, {"created", iso8601_ms(r.created_ms)},
-                     {"duration_ms", r.finished_ms && r.started_ms ? r.finished_ms - r.started_ms : 0}});
+      arr.push_back(
+          {{"id", r.id},
+           {"pipeline", r.pipeline},
+           {"experiment", r.experiment},
+           {"state", r.state},
+           {"backend", r.backend},
+           {"created", iso8601_ms(r.created_ms)},
+           {"duration_ms", r.finished_ms && r.started_ms ? r.finished_ms - r.started_ms : 0}});
     print_json(arr);
     return 0;
   }
-  std::vector<std::vector<std::string>> rows = {{"RUN", "PIPELINE", "STATE", "CREATED", "DURATION", "EXPERIMENT"}};
+  std::vector<std::vector<std::string>> rows = {
+      {"RUN", "PIPELINE", "STATE", "CREATED", "DURATION", "EXPERIMENT"}};
   for (const auto& r : runs)
     rows.push_back({r.id, r.pipeline, r.state, format_age(r.created_ms),
-                    r.finished_ms ? format_duration_ms(r.finished_ms - r.started_ms) : "-", r.experiment});
+                    r.finished_ms ? format_duration_ms(r.finished_ms - r.started_ms) : "-",
+                    r.experiment});
   print_table(rows);
   return 0;
 }
@@ -74,7 +80,8 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   auto metrics = store.list_metrics(run.id);
   if (!metrics.empty()) {
     std::printf("\nmetrics:\n");
-    for (const auto& m : metrics) std::printf("  %s.%s = %g\n", m.task.c_str(), m.name.c_str(), m.value);
+    for (const auto& m : metrics)
+      std::printf("  %s.%s = %g\n", m.task.c_str(), m.name.c_str(), m.value);
   }
   return 0;
 }
@@ -84,7 +91,8 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
   if (attempts.empty()) {
     auto t = store.get_task(run.id, task);
     if (!t.ok()) {
-      std::fprintf(stderr, "slipway: %s (see: slipway runs show %s)\n", t.status().message().c_str(), run.id.c_str());
+      std::fprintf(stderr, "slipway: %s (see: slipway runs show %s)\n",
+                   t.status().message().c_str(), run.id.c_str());
       return 1;
     }
     std::fprintf(stderr, "slipway: task %s has not run (%s%s)\n", task.c_str(), t->state.c_str(),
@@ -97,7 +105,8 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
     for (const auto& x : attempts)
       if (x.number == attempt) a = &x;
     if (!a) {
-      std::fprintf(stderr, "slipway: task %s has no attempt %d (it has %zu)\n", task.c_str(), attempt, attempts.size());
+      std::fprintf(stderr, "slipway: task %s has no attempt %d (it has %zu)\n", task.c_str(),
+                   attempt, attempts.size());
       return 1;
     }
   }
@@ -107,7 +116,8 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
   if (out.ok()) std::fputs(out->c_str(), stdout);
   if (err.ok() && !err->empty()) std::fputs(err->c_str(), stderr);
   if (!out.ok() && !err.ok()) {
-    std::fprintf(stderr, "slipway: the logs of %s attempt %d are gone (%s)\n", task.c_str(), a->number, base.c_str());
+    std::fprintf(stderr, "slipway: the logs of %s attempt %d are gone (%s)\n", task.c_str(),
+                 a->number, base.c_str());
     return 1;
   }
   return 0;
@@ -131,14 +141,17 @@ int runs_cancel(Store& store, const RunRecord& run) {
 
 int cmd_runs(const Args& args) {
   po::options_description opts("runs options");
-  opts.add_options()("verb", po::value<std::string>()->required(), "ls, show, logs, cancel, resume, retry")(
-      "run", po::value<std::string>(), "run id (a unique prefix is enough)")(
+  opts.add_options()("verb", po::value<std::string>()->required(),
+                     "ls, show, logs, cancel, resume, retry")("run", po::value<std::string>(),
+                                                              "run id (a unique prefix is enough)")(
       "task", po::value<std::string>(), "task name, for logs")(
-      "attempt", po::value<int>()->default_value(0), "attempt number, for logs (default: the last)")(
+      "attempt", po::value<int>()->default_value(0),
+      "attempt number, for logs (default: the last)")(
       "state", po::value<std::string>()->default_value(""), "ls: only runs in this state")(
       "pipeline", po::value<std::string>()->default_value(""), "ls: only runs of this pipeline")(
-      "experiment", po::value<std::string>()->default_value(""), "ls: only runs of this experiment")(
-      "limit", po::value<int>()->default_value(50), "ls: at most this many runs")(
+      "experiment", po::value<std::string>()->default_value(""),
+      "ls: only runs of this experiment")("limit", po::value<int>()->default_value(50),
+                                          "ls: at most this many runs")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("verb", 1).add("run", 1).add("task", 1);
@@ -148,7 +161,8 @@ int cmd_runs(const Args& args) {
   std::string verb = vm["verb"].as<std::string>();
   auto mode = output_mode(vm, /*allow_dot=*/verb == "show");
   if (!mode) return 2;
-  static const std::vector<std::string> kVerbs = {"ls", "show", "logs", "cancel", "resume", "retry"};
+  static const std::vector<std::string> kVerbs = {"ls",     "show",   "logs",
+                                                  "cancel", "resume", "retry"};
   if (std::find(kVerbs.begin(), kVerbs.end(), verb) == kVerbs.end()) {
     std::fprintf(stderr, "slipway runs: unknown verb '%s'; usage: %s\n", verb.c_str(), kUsage);
     return 2;
@@ -178,8 +192,10 @@ int cmd_runs(const Args& args) {
   o.output = *mode;
   if (verb == "resume") {
     if (terminal_run_state(run->state)) {
-      std::fprintf(stderr, "slipway: run %s is %s; nothing to resume%s\n", run->id.c_str(), run->state.c_str(),
-                   run->state == "SUCCEEDED" ? "" : " (to run its failed tasks again: slipway runs retry)");
+      std::fprintf(
+          stderr, "slipway: run %s is %s; nothing to resume%s\n", run->id.c_str(),
+          run->state.c_str(),
+          run->state == "SUCCEEDED" ? "" : " (to run its failed tasks again: slipway runs retry)");
       return run->state == "SUCCEEDED" ? 0 : 1;
     }
     o.resume = true;

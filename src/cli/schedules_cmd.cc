@@ -13,24 +13,34 @@ namespace slipway::cli {
 namespace {
 
 const char* kUsage =
-    "slipway schedules create FILE (--cron EXPR | --every DURATION) [--max-concurrency N] [--catch-up] [--cache] [--name N] [--experiment E]\n"
-    "                            [--namespace NS] [-p NAME=VALUE]... | ls | show ID | enable ID | disable ID | delete ID  [--output text|json]";
+    "slipway schedules create FILE (--cron EXPR | --every DURATION) [--max-concurrency N] "
+    "[--catch-up] [--cache] [--name N] [--experiment E]\n"
+    "                            [--namespace NS] [-p NAME=VALUE]... | ls | show ID | enable ID | "
+    "disable ID | delete ID  [--output text|json]";
 
 }  // namespace
 
 int cmd_schedules(const Args& args) {
   po::options_description opts("schedules options");
-  opts.add_options()("verb", po::value<std::string>()->required(), "create, ls, show, enable, disable, delete")(
+  opts.add_options()("verb", po::value<std::string>()->required(),
+                     "create, ls, show, enable, disable, delete")(
       "target", po::value<std::string>(), "the pipeline file (create) or the schedule id")(
-      "cron", po::value<std::string>()->default_value(""), "cron expression, UTC (\"0 3 * * *\", @hourly)")(
+      "cron", po::value<std::string>()->default_value(""),
+      "cron expression, UTC (\"0 3 * * *\", @hourly)")(
       "every", po::value<std::string>()->default_value(""), "interval (\"90s\", \"15m\", \"6h\")")(
-      "max-concurrency", po::value<int>()->default_value(1), "at most this many of its runs active at once")(
-      "catch-up", po::bool_switch(), "after a pause, fire every missed tick (default: only the latest)")(
-      "cache", po::bool_switch(), "let its runs reuse cached task results (default: every run runs every task)")(
-      "name", po::value<std::string>()->default_value(""), "the schedule's name (default: the pipeline's)")(
-      "experiment", po::value<std::string>()->default_value("Default"), "experiment to file its runs under")(
+      "max-concurrency", po::value<int>()->default_value(1),
+      "at most this many of its runs active at once")(
+      "catch-up", po::bool_switch(),
+      "after a pause, fire every missed tick (default: only the latest)")(
+      "cache", po::bool_switch(),
+      "let its runs reuse cached task results (default: every run runs every task)")(
+      "name", po::value<std::string>()->default_value(""),
+      "the schedule's name (default: the pipeline's)")(
+      "experiment", po::value<std::string>()->default_value("Default"),
+      "experiment to file its runs under")(
       "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
-      "namespace", po::value<std::string>()->default_value("default"), "the namespace that owns its runs")(
+      "namespace", po::value<std::string>()->default_value("default"),
+      "the namespace that owns its runs")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
@@ -41,13 +51,15 @@ int cmd_schedules(const Args& args) {
   auto mode = output_mode(vm);
   if (!mode) return 2;
   const std::string verb = vm["verb"].as<std::string>();
-  static const std::vector<std::string> kVerbs = {"create", "ls", "show", "enable", "disable", "delete"};
+  static const std::vector<std::string> kVerbs = {"create", "ls",      "show",
+                                                  "enable", "disable", "delete"};
   if (std::find(kVerbs.begin(), kVerbs.end(), verb) == kVerbs.end()) {
     std::fprintf(stderr, "slipway schedules: unknown verb '%s'; usage: %s\n", verb.c_str(), kUsage);
     return 2;
   }
   if (verb != "ls" && !vm.count("target")) {
-    std::fprintf(stderr, "slipway schedules %s: %s? usage: %s\n", verb.c_str(), verb == "create" ? "which pipeline file" : "which schedule", kUsage);
+    std::fprintf(stderr, "slipway schedules %s: %s? usage: %s\n", verb.c_str(),
+                 verb == "create" ? "which pipeline file" : "which schedule", kUsage);
     return 2;
   }
   auto store = open_store_or_die(&rc);
@@ -79,8 +91,10 @@ int cmd_schedules(const Args& args) {
       std::fprintf(stderr, "slipway schedules create: %s\n", s.status().message().c_str());
       return s.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
     }
-    if (*mode == OutputMode::kJson) print_json(schedule_json(*s, now_ms()));
-    else std::printf("%s\n", s->id.c_str());
+    if (*mode == OutputMode::kJson)
+      print_json(schedule_json(*s, now_ms()));
+    else
+      std::printf("%s\n", s->id.c_str());
     return 0;
   }
   if (verb == "ls") {
@@ -91,12 +105,16 @@ int cmd_schedules(const Args& args) {
       print_json(arr);
       return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"SCHEDULE", "NAME", "NAMESPACE", "WHEN", "MAX", "CATCH-UP", "ENABLED", "NEXT", "LAST"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"SCHEDULE", "NAME", "NAMESPACE", "WHEN", "MAX", "CATCH-UP", "ENABLED", "NEXT", "LAST"}};
     for (const auto& s : all) {
       auto j = schedule_json(s, now_ms());
-      rows.push_back({s.id, s.name, s.ns, s.cron.empty() ? "every " + format_duration_ms(s.interval_s * 1000) : s.cron, std::to_string(s.max_concurrency),
-                      s.catch_up ? "yes" : "no", s.enabled ? "yes" : "no", j["next_fire"].is_null() ? "-" : j["next_fire"].get<std::string>().substr(0, 19),
-                      format_age(s.last_fired_ms)});
+      rows.push_back(
+          {s.id, s.name, s.ns,
+           s.cron.empty() ? "every " + format_duration_ms(s.interval_s * 1000) : s.cron,
+           std::to_string(s.max_concurrency), s.catch_up ? "yes" : "no", s.enabled ? "yes" : "no",
+           j["next_fire"].is_null() ? "-" : j["next_fire"].get<std::string>().substr(0, 19),
+           format_age(s.last_fired_ms)});
     }
     print_table(rows);
     return 0;
@@ -111,13 +129,18 @@ int cmd_schedules(const Args& args) {
     print_json(schedule_json(*s, now_ms()));
     return 0;
   }
-  if (verb == "delete") st = store->delete_schedule(s->id);
-  else st = store->set_schedule_enabled(s->id, verb == "enable");
+  if (verb == "delete")
+    st = store->delete_schedule(s->id);
+  else
+    st = store->set_schedule_enabled(s->id, verb == "enable");
   if (!st.ok()) {
     std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
     return 1;
   }
-  std::printf("schedule %s %s\n", s->id.c_str(), verb == "delete" ? "deleted" : verb == "enable" ? "enabled" : "disabled");
+  std::printf("schedule %s %s\n", s->id.c_str(),
+              verb == "delete"   ? "deleted"
+              : verb == "enable" ? "enabled"
+                                 : "disabled");
   return 0;
 }
 

@@ -28,8 +28,10 @@ namespace {
 const char* kUsage =
     "slipway serve [--model-repo DIR] [--port P] [--host ADDR] [--config FILE] [--port-file FILE]\n"
     "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)\n"
-    "slipway serve check MODEL VERSION --instances JSON [--model-repo DIR] [--prediction-out FILE] [--timeout SECONDS]\n"
-    "  waits until the daemon serving DIR has loaded the version (or serves it from a temporary one) and predicts over HTTP";
+    "slipway serve check MODEL VERSION --instances JSON [--model-repo DIR] [--prediction-out FILE] "
+    "[--timeout SECONDS]\n"
+    "  waits until the daemon serving DIR has loaded the version (or serves it from a temporary "
+    "one) and predicts over HTTP";
 
 struct ServeConfig {
   ServerOptions server;
@@ -48,42 +50,64 @@ Status read_config(const std::string& path, ServeConfig* c) {
   } catch (const YAML::Exception& e) {
     return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
-  if (!doc.IsMap()) return InvalidInput(path + ": a serving config is a mapping (port, host, batching, models...)");
-  static const std::set<std::string> known = {"port", "host", "io_threads", "max_body_bytes", "max_header_bytes", "request_timeout_ms",
-                                              "max_connections", "drain_timeout_ms", "batching", "drift_window", "poll_interval_ms", "models"};
+  if (!doc.IsMap())
+    return InvalidInput(path + ": a serving config is a mapping (port, host, batching, models...)");
+  static const std::set<std::string> known = {"port",
+                                              "host",
+                                              "io_threads",
+                                              "max_body_bytes",
+                                              "max_header_bytes",
+                                              "request_timeout_ms",
+                                              "max_connections",
+                                              "drain_timeout_ms",
+                                              "batching",
+                                              "drift_window",
+                                              "poll_interval_ms",
+                                              "models"};
   try {
     for (const auto& kv : doc)
       if (!known.count(kv.first.Scalar()))
-        return InvalidInput(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": unknown key '" + kv.first.Scalar() + "'");
+        return InvalidInput(path + ":" + std::to_string(kv.first.Mark().line + 1) +
+                            ": unknown key '" + kv.first.Scalar() + "'");
     if (doc["port"]) c->server.port = doc["port"].as<int>();
     if (doc["host"]) c->server.host = doc["host"].Scalar();
     if (doc["io_threads"]) c->server.io_threads = doc["io_threads"].as<int>();
     if (doc["max_body_bytes"]) c->server.max_body_bytes = doc["max_body_bytes"].as<size_t>();
     if (doc["max_header_bytes"]) c->server.max_header_bytes = doc["max_header_bytes"].as<size_t>();
-    if (doc["request_timeout_ms"]) c->server.request_timeout = std::chrono::milliseconds(doc["request_timeout_ms"].as<int>());
+    if (doc["request_timeout_ms"])
+      c->server.request_timeout = std::chrono::milliseconds(doc["request_timeout_ms"].as<int>());
     if (doc["max_connections"]) c->server.max_connections = doc["max_connections"].as<size_t>();
-    if (doc["drain_timeout_ms"]) c->server.drain_timeout = std::chrono::milliseconds(doc["drain_timeout_ms"].as<int>());
+    if (doc["drain_timeout_ms"])
+      c->server.drain_timeout = std::chrono::milliseconds(doc["drain_timeout_ms"].as<int>());
     if (YAML::Node b = doc["batching"]) {
       if (b["max_batch_size"]) c->repo.batch.max_batch_size = b["max_batch_size"].as<int>();
-      if (b["max_queue_delay_ms"]) c->repo.batch.max_queue_delay = std::chrono::microseconds(static_cast<std::int64_t>(b["max_queue_delay_ms"].as<double>() * 1000));
+      if (b["max_queue_delay_ms"])
+        c->repo.batch.max_queue_delay = std::chrono::microseconds(
+            static_cast<std::int64_t>(b["max_queue_delay_ms"].as<double>() * 1000));
     }
     if (doc["drift_window"]) c->repo.drift_window = doc["drift_window"].as<size_t>();
-    if (doc["poll_interval_ms"]) c->poll_interval = std::chrono::milliseconds(doc["poll_interval_ms"].as<int>());
+    if (doc["poll_interval_ms"])
+      c->poll_interval = std::chrono::milliseconds(doc["poll_interval_ms"].as<int>());
     if (YAML::Node models = doc["models"])
       for (const auto& m : models)
         if (m.second["traffic"])
-          for (const auto& v : m.second["traffic"]) c->traffic[m.first.Scalar()][v.first.as<int>()] = v.second.as<int>();
+          for (const auto& v : m.second["traffic"])
+            c->traffic[m.first.Scalar()][v.first.as<int>()] = v.second.as<int>();
   } catch (const YAML::Exception& e) {
     return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
-  if (c->server.port < 0 || c->server.port > 65535) return InvalidInput(path + ": port " + std::to_string(c->server.port) + " is not 0..65535");
-  if (c->repo.batch.max_batch_size < 1) return InvalidInput(path + ": batching.max_batch_size must be at least 1");
+  if (c->server.port < 0 || c->server.port > 65535)
+    return InvalidInput(path + ": port " + std::to_string(c->server.port) + " is not 0..65535");
+  if (c->repo.batch.max_batch_size < 1)
+    return InvalidInput(path + ": batching.max_batch_size must be at least 1");
   return Status::Ok();
 }
 
 // Running daemons announce themselves in DIR/.serve/PID.json, so `serve check` finds the one
 // serving a repository (a dot directory: the repository scan skips it).
-fs::path announcement(const fs::path& root) { return root / ".serve" / (std::to_string(::getpid()) + ".json"); }
+fs::path announcement(const fs::path& root) {
+  return root / ".serve" / (std::to_string(::getpid()) + ".json");
+}
 
 std::optional<int> running_daemon_port(const fs::path& root) {
   std::error_code ec;
@@ -99,15 +123,19 @@ std::optional<int> running_daemon_port(const fs::path& root) {
 
 int check(const Args& args) {
   po::options_description opts("serve check options");
-  opts.add_options()("model", po::value<std::string>()->required(), "model name")("version", po::value<int>()->required(), "model version")(
-      "instances", po::value<std::string>()->required(), "KServe v1 instances (JSON list)")("model-repo", po::value<std::string>(), "the model repository")(
-      "prediction-out", po::value<std::string>(), "where to write the prediction (JSON)")("timeout", po::value<double>()->default_value(30), "seconds to wait for the version");
+  opts.add_options()("model", po::value<std::string>()->required(), "model name")(
+      "version", po::value<int>()->required(), "model version")(
+      "instances", po::value<std::string>()->required(), "KServe v1 instances (JSON list)")(
+      "model-repo", po::value<std::string>(), "the model repository")(
+      "prediction-out", po::value<std::string>(), "where to write the prediction (JSON)")(
+      "timeout", po::value<double>()->default_value(30), "seconds to wait for the version");
   po::positional_options_description pos;
   pos.add("model", 1).add("version", 1);
   po::variables_map vm;
   int rc = 0;
   if (!parse_args(args, kUsage, opts, pos, &vm, &rc)) return rc;
-  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>()) : slipway_home() / "models";
+  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>())
+                                               : slipway_home() / "models";
   const std::string model = vm["model"].as<std::string>();
   const int version = vm["version"].as<int>();
   Json instances = Json::parse(vm["instances"].as<std::string>(), nullptr, false);
@@ -118,7 +146,8 @@ int check(const Args& args) {
   // A daemon already serving the repository must pick the version up by itself; otherwise a
   // temporary one on a free loopback port serves it for this one check.
   std::optional<int> port = running_daemon_port(root);
-  const std::string served_by = port ? "the running daemon on port " + std::to_string(*port) : "a temporary daemon";
+  const std::string served_by =
+      port ? "the running daemon on port " + std::to_string(*port) : "a temporary daemon";
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Repository> repo;
   std::unique_ptr<Service> service;
@@ -147,8 +176,11 @@ int check(const Args& args) {
     server_thread.join();
     repo->stop_all();
   };
-  const std::string ready = "/v2/models/" + model + "/versions/" + std::to_string(version) + "/ready";
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<std::int64_t>(vm["timeout"].as<double>() * 1000));
+  const std::string ready =
+      "/v2/models/" + model + "/versions/" + std::to_string(version) + "/ready";
+  const auto deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(static_cast<std::int64_t>(vm["timeout"].as<double>() * 1000));
   Result<HttpResult> r = Failed("not asked yet");
   while (true) {
     r = http_call("127.0.0.1", *port, "GET", ready);
@@ -157,22 +189,27 @@ int check(const Args& args) {
   }
   if (!r.ok() || r->status != 200) {
     stop();
-    std::fprintf(stderr, "slipway serve check: %s version %d is not ready on %s: %s\n", model.c_str(), version, served_by.c_str(),
+    std::fprintf(stderr, "slipway serve check: %s version %d is not ready on %s: %s\n",
+                 model.c_str(), version, served_by.c_str(),
                  r.ok() ? r->body.c_str() : r.status().message().c_str());
     return 1;
   }
-  auto p = http_call("127.0.0.1", *port, "POST", "/v1/models/" + model + ":predict", Json{{"instances", instances}}.dump());
+  auto p = http_call("127.0.0.1", *port, "POST", "/v1/models/" + model + ":predict",
+                     Json{{"instances", instances}}.dump());
   stop();
   if (!p.ok() || p->status != 200) {
-    std::fprintf(stderr, "slipway serve check: the prediction failed: %s\n", p.ok() ? p->body.c_str() : p.status().message().c_str());
+    std::fprintf(stderr, "slipway serve check: the prediction failed: %s\n",
+                 p.ok() ? p->body.c_str() : p.status().message().c_str());
     return 1;
   }
   Json out = Json::parse(p->body, nullptr, false);
   out["served_by"] = served_by;
   out["model"] = model;
   out["version"] = version;
-  if (vm.count("prediction-out")) write_file_atomic(vm["prediction-out"].as<std::string>(), out.dump(2));
-  std::printf("%s version %d answered POST /v1/models/%s:predict on %s: %s\n", model.c_str(), version, model.c_str(), served_by.c_str(), p->body.c_str());
+  if (vm.count("prediction-out"))
+    write_file_atomic(vm["prediction-out"].as<std::string>(), out.dump(2));
+  std::printf("%s version %d answered POST /v1/models/%s:predict on %s: %s\n", model.c_str(),
+              version, model.c_str(), served_by.c_str(), p->body.c_str());
   return 0;
 }
 
@@ -181,9 +218,12 @@ int check(const Args& args) {
 int cmd_serve(const Args& args) {
   if (!args.empty() && args[0] == "check") return check(Args(args.begin() + 1, args.end()));
   po::options_description opts("serve options");
-  opts.add_options()("model-repo", po::value<std::string>(), "the model repository (default $SLIPWAY_HOME/models)")(
-      "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")("host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
-      "config", po::value<std::string>(), "serving config (YAML)")("port-file", po::value<std::string>(), "write the port listened on to this file");
+  opts.add_options()("model-repo", po::value<std::string>(),
+                     "the model repository (default $SLIPWAY_HOME/models)")(
+      "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")(
+      "host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
+      "config", po::value<std::string>(), "serving config (YAML)")(
+      "port-file", po::value<std::string>(), "write the port listened on to this file");
   po::positional_options_description pos;
   po::variables_map vm;
   int rc = 0;
@@ -200,11 +240,13 @@ int cmd_serve(const Args& args) {
     std::fprintf(stderr, "slipway serve: port %d is not 0..65535\n", config.server.port);
     return 2;
   }
-  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>()) : slipway_home() / "models";
+  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>())
+                                               : slipway_home() / "models";
   std::error_code ec;
   fs::create_directories(root, ec);
   if (!fs::is_directory(root)) {
-    std::fprintf(stderr, "slipway serve: the model repository %s is not a directory%s\n", root.string().c_str(), ec ? (": " + ec.message()).c_str() : "");
+    std::fprintf(stderr, "slipway serve: the model repository %s is not a directory%s\n",
+                 root.string().c_str(), ec ? (": " + ec.message()).c_str() : "");
     return 2;
   }
 
@@ -232,7 +274,8 @@ int cmd_serve(const Args& args) {
   repo.poll();
   for (const auto& [model, split] : config.traffic)
     if (Status s = repo.set_traffic(model, split); !s.ok()) {
-      std::fprintf(stderr, "slipway serve: traffic of %s: %s\n", model.c_str(), s.message().c_str());
+      std::fprintf(stderr, "slipway serve: traffic of %s: %s\n", model.c_str(),
+                   s.message().c_str());
       return 2;
     }
   Service service(repo, metrics, "0.1.0");
@@ -241,13 +284,19 @@ int cmd_serve(const Args& args) {
     std::fprintf(stderr, "slipway serve: %s\n", s.message().c_str());
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  if (vm.count("port-file")) write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+  if (vm.count("port-file"))
+    write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
   fs::create_directories(root / ".serve", ec);
-  write_file_atomic(announcement(root), Json{{"pid", ::getpid()}, {"port", server.port()}, {"host", config.server.host}}.dump());
+  write_file_atomic(
+      announcement(root),
+      Json{{"pid", ::getpid()}, {"port", server.port()}, {"host", config.server.host}}.dump());
   for (const auto& s : repo.index())
-    std::fprintf(stderr, "  %s version %d: %s%s\n", s.model.c_str(), s.version, s.state.c_str(), s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());
-  std::fprintf(stderr, "slipway serve: %s on %s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, /metrics)\n", root.string().c_str(),
-               config.server.host.c_str(), server.port());
+    std::fprintf(stderr, "  %s version %d: %s%s\n", s.model.c_str(), s.version, s.state.c_str(),
+                 s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());
+  std::fprintf(
+      stderr,
+      "slipway serve: %s on %s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, /metrics)\n",
+      root.string().c_str(), config.server.host.c_str(), server.port());
 
   // SIGTERM and SIGINT drain: no new connections, answer what is in flight, then exit 0.
   boost::asio::io_context signals_ioc;
@@ -261,7 +310,8 @@ int cmd_serve(const Args& args) {
   std::thread signal_thread([&] { signals_ioc.run(); });
   std::thread watcher([&] {  // new version directories load, removed ones unload
     while (!stopping) {
-      for (auto waited = std::chrono::milliseconds(0); waited < config.poll_interval && !stopping; waited += std::chrono::milliseconds(50))
+      for (auto waited = std::chrono::milliseconds(0); waited < config.poll_interval && !stopping;
+           waited += std::chrono::milliseconds(50))
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (stopping) break;
       refresh_production();

@@ -26,7 +26,8 @@ namespace {
 const char* kUsage =
     "slipway server [--port P] [--host ADDR] [--no-auth] [--port-file FILE] [--web DIR]\n"
     "  P defaults to 8700 (0: any free port, written to --port-file); ADDR to 127.0.0.1\n"
-    "slipway server token create --namespace NS [--admin] [--description TEXT] | token ls | token revoke ID  [--output text|json]";
+    "slipway server token create --namespace NS [--admin] [--description TEXT] | token ls | token "
+    "revoke ID  [--output text|json]";
 
 // The dashboard's files: --web, else web/ beside the build directory or the installed share/.
 fs::path default_web_dir() {
@@ -38,8 +39,10 @@ fs::path default_web_dir() {
 
 int token_cmd(const Args& args) {
   po::options_description opts("token options");
-  opts.add_options()("verb", po::value<std::string>()->required(), "create, ls or revoke")("id", po::value<std::string>(), "token id, for revoke")(
-      "namespace", po::value<std::string>(), "the namespace the token acts in")("admin", po::bool_switch(), "the token reaches every namespace")(
+  opts.add_options()("verb", po::value<std::string>()->required(), "create, ls or revoke")(
+      "id", po::value<std::string>(), "token id, for revoke")("namespace", po::value<std::string>(),
+                                                              "the namespace the token acts in")(
+      "admin", po::bool_switch(), "the token reaches every namespace")(
       "description", po::value<std::string>()->default_value(""), "what the token is for")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
@@ -54,22 +57,32 @@ int token_cmd(const Args& args) {
   const std::string verb = vm["verb"].as<std::string>();
   if (verb == "create") {
     if (!vm.count("namespace")) {
-      std::fprintf(stderr, "slipway server token create: which namespace? add --namespace NS (with --admin the token reaches all of them)\n");
+      std::fprintf(stderr,
+                   "slipway server token create: which namespace? add --namespace NS (with --admin "
+                   "the token reaches all of them)\n");
       return 2;
     }
     const std::string ns = vm["namespace"].as<std::string>();
-    if (ns.empty() || ns.size() > 63 || ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
-      std::fprintf(stderr, "slipway server token create: namespace '%s' must be 1-63 lowercase letters, digits or '-' (as Kubernetes names are)\n", ns.c_str());
+    if (ns.empty() || ns.size() > 63 ||
+        ns.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+      std::fprintf(stderr,
+                   "slipway server token create: namespace '%s' must be 1-63 lowercase letters, "
+                   "digits or '-' (as Kubernetes names are)\n",
+                   ns.c_str());
       return 2;
     }
-    auto token = store->create_token(ns, vm["admin"].as<bool>(), vm["description"].as<std::string>(), now_ms());
+    auto token = store->create_token(ns, vm["admin"].as<bool>(),
+                                     vm["description"].as<std::string>(), now_ms());
     if (!token.ok()) {
       std::fprintf(stderr, "slipway: %s\n", token.status().message().c_str());
       return 1;
     }
-    if (*mode == OutputMode::kJson) print_json({{"token", *token}, {"namespace", ns}, {"admin", vm["admin"].as<bool>()}});
-    else std::printf("%s\n", token->c_str());
-    if (*mode == OutputMode::kText) std::fprintf(stderr, "keep it: the token is not stored and cannot be shown again\n");
+    if (*mode == OutputMode::kJson)
+      print_json({{"token", *token}, {"namespace", ns}, {"admin", vm["admin"].as<bool>()}});
+    else
+      std::printf("%s\n", token->c_str());
+    if (*mode == OutputMode::kText)
+      std::fprintf(stderr, "keep it: the token is not stored and cannot be shown again\n");
     return 0;
   }
   if (verb == "ls") {
@@ -77,19 +90,28 @@ int token_cmd(const Args& args) {
     if (*mode == OutputMode::kJson) {
       nlohmann::json arr = nlohmann::json::array();
       for (const auto& t : tokens)
-        arr.push_back({{"id", t.id}, {"namespace", t.ns}, {"admin", t.admin}, {"description", t.description}, {"created_ms", t.created_ms}, {"revoked_ms", t.revoked_ms}});
+        arr.push_back({{"id", t.id},
+                       {"namespace", t.ns},
+                       {"admin", t.admin},
+                       {"description", t.description},
+                       {"created_ms", t.created_ms},
+                       {"revoked_ms", t.revoked_ms}});
       print_json(arr);
       return 0;
     }
-    std::vector<std::vector<std::string>> rows = {{"ID", "NAMESPACE", "ADMIN", "CREATED", "REVOKED", "DESCRIPTION"}};
+    std::vector<std::vector<std::string>> rows = {
+        {"ID", "NAMESPACE", "ADMIN", "CREATED", "REVOKED", "DESCRIPTION"}};
     for (const auto& t : tokens)
-      rows.push_back({t.id, t.ns, t.admin ? "yes" : "no", format_age(t.created_ms), t.revoked_ms ? format_age(t.revoked_ms) : "-", t.description});
+      rows.push_back({t.id, t.ns, t.admin ? "yes" : "no", format_age(t.created_ms),
+                      t.revoked_ms ? format_age(t.revoked_ms) : "-", t.description});
     print_table(rows);
     return 0;
   }
   if (verb == "revoke") {
     if (!vm.count("id")) {
-      std::fprintf(stderr, "slipway server token revoke: which token? (slipway server token ls lists their ids)\n");
+      std::fprintf(
+          stderr,
+          "slipway server token revoke: which token? (slipway server token ls lists their ids)\n");
       return 2;
     }
     Status st = store->revoke_token(vm["id"].as<std::string>(), now_ms());
@@ -100,7 +122,8 @@ int token_cmd(const Args& args) {
     std::printf("token %s revoked\n", vm["id"].as<std::string>().c_str());
     return 0;
   }
-  std::fprintf(stderr, "slipway server token: unknown verb '%s'; usage: %s\n", verb.c_str(), kUsage);
+  std::fprintf(stderr, "slipway server token: unknown verb '%s'; usage: %s\n", verb.c_str(),
+               kUsage);
   return 2;
 }
 
@@ -113,7 +136,8 @@ void start_orphaned_scheduled_runs(Store& store) {
   for (const auto& r : store.list_runs(f))
     if (!r.schedule_id.empty() && r.driver_pid == 0 && r.heartbeat_ms == 0) {
       auto pid = spawn_driver(r, DriveMode::kStart);
-      std::fprintf(stderr, "slipway server: run %s of schedule %s had no driver: %s\n", r.id.c_str(), r.schedule_id.c_str(),
+      std::fprintf(stderr, "slipway server: run %s of schedule %s had no driver: %s\n",
+                   r.id.c_str(), r.schedule_id.c_str(),
                    pid.ok() ? "started one" : pid.status().message().c_str());
     }
 }
@@ -123,10 +147,14 @@ void start_orphaned_scheduled_runs(Store& store) {
 int cmd_server(const Args& args) {
   if (!args.empty() && args[0] == "token") return token_cmd(Args(args.begin() + 1, args.end()));
   po::options_description opts("server options");
-  opts.add_options()("port", po::value<int>()->default_value(8700), "port to listen on (0: any free port)")(
-      "host", po::value<std::string>()->default_value("127.0.0.1"), "address to listen on (0.0.0.0: every interface)")(
-      "no-auth", po::bool_switch(), "no API tokens: every caller is the admin of namespace default (for a workstation)")(
-      "port-file", po::value<std::string>(), "write the port listened on to this file")("web", po::value<std::string>(), "the dashboard's files (default: web/)")(
+  opts.add_options()("port", po::value<int>()->default_value(8700),
+                     "port to listen on (0: any free port)")(
+      "host", po::value<std::string>()->default_value("127.0.0.1"),
+      "address to listen on (0.0.0.0: every interface)")(
+      "no-auth", po::bool_switch(),
+      "no API tokens: every caller is the admin of namespace default (for a workstation)")(
+      "port-file", po::value<std::string>(), "write the port listened on to this file")(
+      "web", po::value<std::string>(), "the dashboard's files (default: web/)")(
       "tick-ms", po::value<int>()->default_value(1000), "how often recurring runs are checked");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -151,9 +179,14 @@ int cmd_server(const Args& args) {
   ao.version = "0.1.0";
   const std::string host = vm["host"].as<std::string>();
   if (!ao.auth && host != "127.0.0.1" && host != "::1" && host != "localhost")
-    std::fprintf(stderr, "slipway server: warning: --no-auth on %s lets anyone who can reach it run commands as you\n", host.c_str());
+    std::fprintf(stderr,
+                 "slipway server: warning: --no-auth on %s lets anyone who can reach it run "
+                 "commands as you\n",
+                 host.c_str());
   if (ao.auth && store->list_tokens().empty())
-    std::fprintf(stderr, "slipway server: no API tokens yet; create one with: slipway server token create --namespace default --admin\n");
+    std::fprintf(stderr,
+                 "slipway server: no API tokens yet; create one with: slipway server token create "
+                 "--namespace default --admin\n");
   api::ApiService api(ao);
   serve::ServerOptions so;
   so.host = host;
@@ -164,8 +197,10 @@ int cmd_server(const Args& args) {
     std::fprintf(stderr, "slipway server: %s\n", s.message().c_str());
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  if (vm.count("port-file")) write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
-  std::fprintf(stderr, "slipway server: %s on http://%s:%d (API /api/v1, dashboard /)%s\n", store->home().string().c_str(), host.c_str(), server.port(),
+  if (vm.count("port-file"))
+    write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+  std::fprintf(stderr, "slipway server: %s on http://%s:%d (API /api/v1, dashboard /)%s\n",
+               store->home().string().c_str(), host.c_str(), server.port(),
                ao.auth ? "" : ", no auth");
 
   boost::asio::io_context signals_ioc;
@@ -181,7 +216,8 @@ int cmd_server(const Args& args) {
   std::thread scheduler([&] {
     auto own = Store::open(ao.home);
     if (!own.ok()) {
-      std::fprintf(stderr, "slipway server: the scheduler cannot open the store: %s\n", own.status().message().c_str());
+      std::fprintf(stderr, "slipway server: the scheduler cannot open the store: %s\n",
+                   own.status().message().c_str());
       return;
     }
     start_orphaned_scheduled_runs(**own);
@@ -202,11 +238,15 @@ int cmd_server(const Args& args) {
         if (f.run_id.empty()) continue;
         auto run = (*own)->get_run(f.run_id);
         auto pid = run.ok() ? spawn_driver(*run, DriveMode::kStart) : Result<int>(run.status());
-        std::fprintf(stderr, "slipway server: schedule %s fired for %s: run %s%s\n", f.schedule_id.c_str(), iso8601_ms(f.tick_ms).c_str(), f.run_id.c_str(),
-                     pid.ok() ? "" : (" (its driver did not start: " + pid.status().message() + ")").c_str());
+        std::fprintf(stderr, "slipway server: schedule %s fired for %s: run %s%s\n",
+                     f.schedule_id.c_str(), iso8601_ms(f.tick_ms).c_str(), f.run_id.c_str(),
+                     pid.ok()
+                         ? ""
+                         : (" (its driver did not start: " + pid.status().message() + ")").c_str());
       }
       reap_drivers();
-      for (int waited = 0; waited < tick_ms && !stopping; waited += 10) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      for (int waited = 0; waited < tick_ms && !stopping; waited += 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   });
   server.run();

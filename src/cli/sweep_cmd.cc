@@ -25,18 +25,24 @@ namespace {
 
 const char* kUsage =
     "slipway sweep FILE [--backend local|slurm|k8s] [--detach] [--output text|json]\n"
-    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP | validate FILE|DIR  [--output text|json]";
+    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP | validate "
+    "FILE|DIR  [--output text|json]";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
 
-bool terminal(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
-
-bool controller_alive(const SweepRecord& s) {
-  return s.controller_pid > 0 && (::kill(static_cast<pid_t>(s.controller_pid), 0) == 0 || errno == EPERM) && now_ms() - s.heartbeat_ms < 10'000;
+bool terminal(const std::string& s) {
+  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
 }
 
-std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+bool controller_alive(const SweepRecord& s) {
+  return s.controller_pid > 0 &&
+         (::kill(static_cast<pid_t>(s.controller_pid), 0) == 0 || errno == EPERM) &&
+         now_ms() - s.heartbeat_ms < 10'000;
+}
+
+std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec,
+                                                 const std::vector<TrialRecord>& trials) {
   std::vector<std::vector<std::string>> rows;
   const bool multi = spec.objective.multi_objective;
   std::vector<std::string> head = {"TRIAL", "STATE", spec.objective.metric};
@@ -49,18 +55,22 @@ std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec, const st
   std::vector<int> ranks = multi ? pareto_ranks(spec.objective, trials) : std::vector<int>{};
   for (size_t i = 0; i < trials.size(); ++i) {
     const auto& t = trials[i];
-    std::vector<std::string> r = {std::to_string(t.number), t.state, t.objective ? SearchSpace::format(*t.objective) : "-"};
+    std::vector<std::string> r = {std::to_string(t.number), t.state,
+                                  t.objective ? SearchSpace::format(*t.objective) : "-"};
     if (multi) {
-      for (const auto& m : spec.objective.additional) r.push_back(t.metrics.contains(m) ? SearchSpace::format(t.metrics[m]) : "-");
+      for (const auto& m : spec.objective.additional)
+        r.push_back(t.metrics.contains(m) ? SearchSpace::format(t.metrics[m]) : "-");
       r.push_back(ranks[i] == 0 ? "*" : "");
     }
-    for (const auto& p : spec.space.params) r.push_back(t.params.contains(p.name) ? SearchSpace::format(t.params[p.name]) : "-");
+    for (const auto& p : spec.space.params)
+      r.push_back(t.params.contains(p.name) ? SearchSpace::format(t.params[p.name]) : "-");
     rows.push_back(r);
   }
   return rows;
 }
 
-void print_result(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials, OutputMode mode) {
+void print_result(const SweepRecord& sweep, const SweepSpec& spec,
+                  const std::vector<TrialRecord>& trials, OutputMode mode) {
   Json doc = sweep_document(sweep, spec, trials);
   if (mode == OutputMode::kJson) {
     print_json(doc);
@@ -70,15 +80,19 @@ void print_result(const SweepRecord& sweep, const SweepSpec& spec, const std::ve
   std::printf("\nsweep %s %s: %s\n", sweep.id.c_str(), sweep.state.c_str(), sweep.message.c_str());
   if (doc.contains("pareto_front")) {
     std::string front;
-    for (const auto& n : doc["pareto_front"]) front += (front.empty() ? "" : ", ") + std::to_string(n.get<int>());
-    std::printf("Pareto front (%s): trials %s\n", join(doc["objectives"].get<std::vector<std::string>>(), ", ").c_str(), front.c_str());
+    for (const auto& n : doc["pareto_front"])
+      front += (front.empty() ? "" : ", ") + std::to_string(n.get<int>());
+    std::printf("Pareto front (%s): trials %s\n",
+                join(doc["objectives"].get<std::vector<std::string>>(), ", ").c_str(),
+                front.c_str());
   }
   if (!doc["best_trial"].is_null()) {
     const Json& b = doc["best_trial"];
     std::string params;
-    for (const auto& [k, v] : b["parameters"].items()) params += " " + k + "=" + SearchSpace::format(v);
-    std::printf("best: trial %d %s=%s%s\n", b["number"].get<int>(), spec.objective.metric.c_str(), SearchSpace::format(b["objective"]).c_str(),
-                params.c_str());
+    for (const auto& [k, v] : b["parameters"].items())
+      params += " " + k + "=" + SearchSpace::format(v);
+    std::printf("best: trial %d %s=%s%s\n", b["number"].get<int>(), spec.objective.metric.c_str(),
+                SearchSpace::format(b["objective"]).c_str(), params.c_str());
   }
 }
 
@@ -104,13 +118,18 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
       failed += t.state == "FAILED";
       done += t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED";
       if (t.objective && (t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED") &&
-          (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
-                                                : *t.objective < *trials[static_cast<size_t>(best)].objective)))
+          (best < 0 ||
+           (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
+                                    : *t.objective < *trials[static_cast<size_t>(best)].objective)))
         best = static_cast<int>(i);
     }
-    std::string line = "[sweep] " + std::to_string(done) + "/" + std::to_string(spec.max_trials) + " trials done, " + std::to_string(running) +
-                       " running, " + std::to_string(failed) + " failed";
-    if (best >= 0) line += "; best " + spec.objective.metric + " " + SearchSpace::format(*trials[static_cast<size_t>(best)].objective) + " (trial " + std::to_string(best) + ")";
+    std::string line = "[sweep] " + std::to_string(done) + "/" + std::to_string(spec.max_trials) +
+                       " trials done, " + std::to_string(running) + " running, " +
+                       std::to_string(failed) + " failed";
+    if (best >= 0)
+      line += "; best " + spec.objective.metric + " " +
+              SearchSpace::format(*trials[static_cast<size_t>(best)].objective) + " (trial " +
+              std::to_string(best) + ")";
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
   };
   hooks.should_stop = [] { return g_stop.load(); };
@@ -153,14 +172,17 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   // A trial's pipeline, built as the controller will build it, must parse and fit the backend:
   // a trial too big for it is refused now, not once per trial.
   {
-    auto cmd = trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)), probe_extras(*spec));
+    auto cmd =
+        trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)),
+                      probe_extras(*spec));
     if (!cmd.ok()) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), cmd.status().message().c_str());
       return 2;
     }
     LoadedPipeline probe = load_pipeline_text(trial_pipeline(*spec, 0, *cmd).dump(2), file);
     if (!probe.spec) {
-      std::fprintf(stderr, "%s: the trial is not a valid task:\n%s", file.c_str(), probe.diagnostics.to_string().c_str());
+      std::fprintf(stderr, "%s: the trial is not a valid task:\n%s", file.c_str(),
+                   probe.diagnostics.to_string().c_str());
       return 2;
     }
     for (const auto& t : probe.spec->tasks)
@@ -188,15 +210,20 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   }
   if (vm["detach"].as<bool>()) {
     // The controller as a daemon (`slipway sweep resume ID`), logging beside the store.
-    if (Status st = start_daemon((store->home() / "sweeps" / (sweep.id + ".log")).string(), {"sweep", "resume", sweep.id}); !st.ok()) {
+    if (Status st = start_daemon((store->home() / "sweeps" / (sweep.id + ".log")).string(),
+                                 {"sweep", "resume", sweep.id});
+        !st.ok()) {
       std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
       return 1;
     }
-    if (mode == OutputMode::kJson) print_json({{"id", sweep.id}, {"state", "RUNNING"}});
-    else std::printf("%s\n", sweep.id.c_str());
+    if (mode == OutputMode::kJson)
+      print_json({{"id", sweep.id}, {"state", "RUNNING"}});
+    else
+      std::printf("%s\n", sweep.id.c_str());
     return 0;
   }
-  std::fprintf(stderr, "sweep %s: %s, %d trials, %d at a time, on %s\n", sweep.id.c_str(), spec->algorithm.name.c_str(), spec->max_trials, spec->parallel,
+  std::fprintf(stderr, "sweep %s: %s, %d trials, %d at a time, on %s\n", sweep.id.c_str(),
+               spec->algorithm.name.c_str(), spec->max_trials, spec->parallel,
                backend_name.c_str());
   return control(*store, sweep, *spec, mode);
 }
@@ -207,11 +234,13 @@ Result<SweepSpec> spec_of(const SweepRecord& s) { return parse_sweep(s.source, s
 
 int cmd_sweep(const Args& args) {
   po::options_description opts("sweep options");
-  opts.add_options()("target", po::value<std::string>()->required(), "a sweep file, or ls, show, resume, cancel")(
+  opts.add_options()("target", po::value<std::string>()->required(),
+                     "a sweep file, or ls, show, resume, cancel")(
       "sweep", po::value<std::string>(), "sweep id (a unique prefix is enough)")(
       "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "detach", po::bool_switch(), "print the sweep id and run the sweep in the background")(
-      "plot", po::value<std::string>(), "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
+      "plot", po::value<std::string>(),
+      "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("target", 1).add("sweep", 1);
@@ -222,7 +251,8 @@ int cmd_sweep(const Args& args) {
   if (!mode) return 2;
   std::string target = vm["target"].as<std::string>();
   if (target == "validate") {
-    // A file or every .yaml/.yml under a directory: accepted (and by which algorithm) or refused, with the reason.
+    // A file or every .yaml/.yml under a directory: accepted (and by which algorithm) or refused,
+    // with the reason.
     if (!vm.count("sweep")) {
       std::fprintf(stderr, "slipway sweep validate: which file or directory?\n");
       return 2;
@@ -232,7 +262,9 @@ int cmd_sweep(const Args& args) {
     std::error_code ec;
     if (fs::is_directory(root, ec)) {
       for (const auto& e : fs::recursive_directory_iterator(root, ec))
-        if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) files.push_back(e.path());
+        if (e.is_regular_file() &&
+            (e.path().extension() == ".yaml" || e.path().extension() == ".yml"))
+          files.push_back(e.path());
       std::sort(files.begin(), files.end());
     } else {
       files.push_back(root);
@@ -243,16 +275,23 @@ int cmd_sweep(const Args& args) {
       auto spec = load_sweep(f.string());
       Status st = spec.ok() ? make_sampler(*spec).status() : spec.status();
       Json row = {{"file", f.string()}, {"accepted", st.ok()}};
-      if (st.ok()) row["format"] = spec->format, row["algorithm"] = spec->algorithm.name, row["parameters"] = spec->space.dims();
-      else row["reason"] = st.message(), ++refused;
+      if (st.ok())
+        row["format"] = spec->format, row["algorithm"] = spec->algorithm.name,
+        row["parameters"] = spec->space.dims();
+      else
+        row["reason"] = st.message(), ++refused;
       report.push_back(row);
       if (*mode == OutputMode::kText)
-        std::printf("%s: %s\n", f.c_str(), st.ok() ? ("accepted (" + spec->format + ", " + spec->algorithm.name + ")").c_str() : ("refused: " + st.message()).c_str());
+        std::printf("%s: %s\n", f.c_str(),
+                    st.ok()
+                        ? ("accepted (" + spec->format + ", " + spec->algorithm.name + ")").c_str()
+                        : ("refused: " + st.message()).c_str());
     }
     if (*mode == OutputMode::kJson) print_json(report);
     return refused == 0 ? 0 : 2;
   }
-  if (target != "ls" && target != "show" && target != "resume" && target != "cancel") return sweep_start(vm, *mode);
+  if (target != "ls" && target != "show" && target != "resume" && target != "cancel")
+    return sweep_start(vm, *mode);
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
   if (target == "ls") {
@@ -261,7 +300,8 @@ int cmd_sweep(const Args& args) {
       Json out = Json::array();
       for (const auto& s : sweeps) {
         auto spec = spec_of(s);
-        out.push_back(spec.ok() ? sweep_document(s, *spec, store->list_trials(s.id)) : Json{{"id", s.id}, {"state", s.state}});
+        out.push_back(spec.ok() ? sweep_document(s, *spec, store->list_trials(s.id))
+                                : Json{{"id", s.id}, {"state", s.state}});
       }
       print_json(out);
       return 0;
@@ -273,9 +313,11 @@ int cmd_sweep(const Args& args) {
       std::string best = "-";
       if (spec.ok()) {
         Json doc = sweep_document(s, *spec, trials);
-        if (!doc["best_trial"].is_null()) best = spec->objective.metric + "=" + SearchSpace::format(doc["best_trial"]["objective"]);
+        if (!doc["best_trial"].is_null())
+          best = spec->objective.metric + "=" + SearchSpace::format(doc["best_trial"]["objective"]);
       }
-      rows.push_back({s.id, s.state, std::to_string(trials.size()), best, format_age(s.created_ms)});
+      rows.push_back(
+          {s.id, s.state, std::to_string(trials.size()), best, format_age(s.created_ms)});
     }
     print_table(rows);
     return 0;
@@ -291,7 +333,8 @@ int cmd_sweep(const Args& args) {
   }
   auto spec = spec_of(*sweep);
   if (!spec.ok()) {
-    std::fprintf(stderr, "slipway: the stored definition of sweep %s no longer reads: %s\n", sweep->id.c_str(), spec.status().message().c_str());
+    std::fprintf(stderr, "slipway: the stored definition of sweep %s no longer reads: %s\n",
+                 sweep->id.c_str(), spec.status().message().c_str());
     return 1;
   }
   if (target == "show") {
@@ -300,9 +343,11 @@ int cmd_sweep(const Args& args) {
       fs::path dir = vm["plot"].as<std::string>();
       std::error_code ec;
       fs::create_directories(dir, ec);
-      std::vector<std::pair<std::string, std::string>> plots = {{"best.svg", best_so_far_svg(*spec, trials)},
-                                                                {"parallel.svg", parallel_coordinates_svg(*spec, trials)}};
-      if (spec->objective.multi_objective) plots.push_back({"pareto.svg", pareto_svg(*spec, trials)});
+      std::vector<std::pair<std::string, std::string>> plots = {
+          {"best.svg", best_so_far_svg(*spec, trials)},
+          {"parallel.svg", parallel_coordinates_svg(*spec, trials)}};
+      if (spec->objective.multi_objective)
+        plots.push_back({"pareto.svg", pareto_svg(*spec, trials)});
       for (const auto& [name, svg] : plots) {
         if (Status st = write_file_atomic((dir / name).string(), svg); !st.ok()) {
           std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
@@ -333,16 +378,18 @@ int cmd_sweep(const Args& args) {
   }
   // resume
   if (terminal(sweep->state)) {
-    std::fprintf(stderr, "slipway: sweep %s is %s; nothing to resume\n", sweep->id.c_str(), sweep->state.c_str());
+    std::fprintf(stderr, "slipway: sweep %s is %s; nothing to resume\n", sweep->id.c_str(),
+                 sweep->state.c_str());
     print_result(*sweep, *spec, store->list_trials(sweep->id), *mode);
     return sweep->state == "SUCCEEDED" ? 0 : 1;
   }
   if (controller_alive(*sweep) && sweep->controller_pid != getpid()) {
-    std::fprintf(stderr, "slipway: sweep %s is being run by pid %lld; cancel it or wait for it\n", sweep->id.c_str(),
-                 static_cast<long long>(sweep->controller_pid));
+    std::fprintf(stderr, "slipway: sweep %s is being run by pid %lld; cancel it or wait for it\n",
+                 sweep->id.c_str(), static_cast<long long>(sweep->controller_pid));
     return 1;
   }
-  std::fprintf(stderr, "sweep %s: resuming with %zu trials in the store\n", sweep->id.c_str(), store->list_trials(sweep->id).size());
+  std::fprintf(stderr, "sweep %s: resuming with %zu trials in the store\n", sweep->id.c_str(),
+               store->list_trials(sweep->id).size());
   return control(*store, *sweep, *spec, *mode);
 }
 

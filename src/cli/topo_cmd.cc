@@ -9,12 +9,14 @@ namespace slipway::cli {
 
 int cmd_topo(const Args& args) {
   po::options_description opts("topo options");
-  opts.add_options()("xml", po::value<std::string>()->default_value(""), "an exported hwloc XML topology (default: this machine)")(
+  opts.add_options()("xml", po::value<std::string>()->default_value(""),
+                     "an exported hwloc XML topology (default: this machine)")(
       "output,o", po::value<std::string>()->default_value("text"), "text, json or svg")(
       "plan", po::bool_switch(), "show a placement plan of --ranks ranks on this topology")(
       "ranks", po::value<int>()->default_value(1), "plan: ranks on the node")(
       "gpus-per-rank", po::value<int>()->default_value(0), "plan: GPUs per rank")(
-      "cores-per-rank", po::value<int>()->default_value(0), "plan: cores per rank (default: the node's cores shared out)")(
+      "cores-per-rank", po::value<int>()->default_value(0),
+      "plan: cores per rank (default: the node's cores shared out)")(
       "policy", po::value<std::string>()->default_value(""), "plan: gpu-affine, pack or spread")(
       "no-smt", po::bool_switch(), "plan: bind to one hardware thread per core");
   po::positional_options_description pos;
@@ -22,11 +24,13 @@ int cmd_topo(const Args& args) {
   int rc = 0;
   const char* usage =
       "slipway topo [--xml FILE] [--output text|json|svg]\n"
-      "slipway topo --plan --ranks N [--gpus-per-rank G] [--cores-per-rank C] [--policy gpu-affine|pack|spread] [--xml FILE] [--output text|json|svg]";
+      "slipway topo --plan --ranks N [--gpus-per-rank G] [--cores-per-rank C] [--policy "
+      "gpu-affine|pack|spread] [--xml FILE] [--output text|json|svg]";
   if (!parse_args(args, usage, opts, pos, &vm, &rc)) return rc;
   std::string out = vm["output"].as<std::string>();
   if (out != "text" && out != "json" && out != "svg") {
-    std::fprintf(stderr, "slipway topo: --output must be text, json or svg, not '%s'\n", out.c_str());
+    std::fprintf(stderr, "slipway topo: --output must be text, json or svg, not '%s'\n",
+                 out.c_str());
     return 2;
   }
   auto topo = load_topology(vm["xml"].as<std::string>());

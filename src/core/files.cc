@@ -34,7 +34,8 @@ Status write_file_atomic(const fs::path& path, const std::string& contents) {
     if (!out) return Failed("cannot write " + tmp.string());
   }
   fs::rename(tmp, path, ec);
-  if (ec) return Failed("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
+  if (ec)
+    return Failed("cannot rename " + tmp.string() + " to " + path.string() + ": " + ec.message());
   return Status::Ok();
 }
 
@@ -54,7 +55,8 @@ bool on_path(const std::string& cmd) {
   if (cmd.find('/') != std::string::npos) return std::filesystem::exists(cmd);
   const char* path = std::getenv("PATH");
   for (const auto& dir : split(path ? path : "/usr/bin:/bin", ':'))
-    if (!dir.empty() && ::access((std::filesystem::path(dir) / cmd).c_str(), X_OK) == 0) return true;
+    if (!dir.empty() && ::access((std::filesystem::path(dir) / cmd).c_str(), X_OK) == 0)
+      return true;
   return false;
 }
 

@@ -19,7 +19,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
                                   const std::string& stdin_text) {
   if (argv.empty()) return InvalidInput("empty command");
   int out_pipe[2], err_pipe[2], in_pipe[2];
-  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 || pipe2(in_pipe, O_CLOEXEC) != 0)
+  if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
+      pipe2(in_pipe, O_CLOEXEC) != 0)
     return Failed(std::string("pipe: ") + std::strerror(errno));
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
@@ -63,7 +64,9 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
   char buf[8192];
   bool killed = false;
   while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
     if (left <= 0) {
       ::kill(pid, SIGKILL);
       killed = true;
@@ -88,7 +91,9 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (killed) return Failed("'" + argv[0] + "' did not answer within " + std::to_string(timeout_ms / 1000) + " s");
+  if (killed)
+    return Failed("'" + argv[0] + "' did not answer within " + std::to_string(timeout_ms / 1000) +
+                  " s");
   res.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return res;
 }

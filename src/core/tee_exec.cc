@@ -37,7 +37,8 @@ void write_all(int fd, const char* p, ssize_t n) {
 
 namespace {
 
-int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path);
+int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path,
+                 const std::string& err_path);
 
 }  // namespace
 
@@ -56,7 +57,8 @@ int run_teed(const std::vector<std::string>& argv, const TeeOptions& o) {
 
 namespace {
 
-int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path, const std::string& err_path) {
+int run_and_copy(const std::vector<std::string>& argv, const std::string& out_path,
+                 const std::string& err_path) {
   int out_file = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   int err_file = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (out_file < 0 || err_file < 0)
@@ -79,7 +81,8 @@ int run_and_copy(const std::vector<std::string>& argv, const std::string& out_pa
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execvp(args[0], args.data());
-    std::fprintf(stderr, "slipway __tee: cannot run %s: %s\n", argv[0].c_str(), std::strerror(errno));
+    std::fprintf(stderr, "slipway __tee: cannot run %s: %s\n", argv[0].c_str(),
+                 std::strerror(errno));
     ::_exit(127);
   }
   g_child = pid;

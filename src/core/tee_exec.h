@@ -12,8 +12,8 @@ namespace slipway {
 
 struct TeeOptions {
   std::string out_path, err_path;
-  std::string exit_path;           // when set, the exit status is written here (atomically) at the end
-  std::vector<std::string> mkdirs; // created first (with the log files' folders)
+  std::string exit_path;  // when set, the exit status is written here (atomically) at the end
+  std::vector<std::string> mkdirs;  // created first (with the log files' folders)
 };
 
 // Returns the command's exit code, 128+N when signal N ended it, or 127 when it could not start.

@@ -36,12 +36,18 @@ Result<std::int64_t> parse_duration_ms(const std::string& text) {
     while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
     std::string unit = text.substr(j, k - j);
     double scale;
-    if (unit.empty() || unit == "s") scale = 1000;
-    else if (unit == "ms") scale = 1;
-    else if (unit == "m") scale = 60'000;
-    else if (unit == "h") scale = 3'600'000;
-    else if (unit == "d") scale = 86'400'000;
-    else break;
+    if (unit.empty() || unit == "s")
+      scale = 1000;
+    else if (unit == "ms")
+      scale = 1;
+    else if (unit == "m")
+      scale = 60'000;
+    else if (unit == "h")
+      scale = 3'600'000;
+    else if (unit == "d")
+      scale = 86'400'000;
+    else
+      break;
     total += static_cast<std::int64_t>(std::llround(value * scale));
     i = k;
     any = true;
@@ -72,15 +78,24 @@ Result<std::int64_t> parse_memory_bytes(const std::string& text) {
   std::string suffix;
   if (split_number(text, &n, &suffix)) {
     double scale = -1;
-    if (suffix.empty()) scale = 1;
-    else if (suffix == "Ki") scale = 1024.0;
-    else if (suffix == "Mi") scale = 1024.0 * 1024;
-    else if (suffix == "Gi") scale = 1024.0 * 1024 * 1024;
-    else if (suffix == "Ti") scale = 1024.0 * 1024 * 1024 * 1024;
-    else if (suffix == "k" || suffix == "K") scale = 1e3;
-    else if (suffix == "M") scale = 1e6;
-    else if (suffix == "G") scale = 1e9;
-    else if (suffix == "T") scale = 1e12;
+    if (suffix.empty())
+      scale = 1;
+    else if (suffix == "Ki")
+      scale = 1024.0;
+    else if (suffix == "Mi")
+      scale = 1024.0 * 1024;
+    else if (suffix == "Gi")
+      scale = 1024.0 * 1024 * 1024;
+    else if (suffix == "Ti")
+      scale = 1024.0 * 1024 * 1024 * 1024;
+    else if (suffix == "k" || suffix == "K")
+      scale = 1e3;
+    else if (suffix == "M")
+      scale = 1e6;
+    else if (suffix == "G")
+      scale = 1e9;
+    else if (suffix == "T")
+      scale = 1e12;
     if (scale > 0) return static_cast<std::int64_t>(std::llround(n * scale));
   }
   return InvalidInput("'" + text + "' is not an amount of memory; write e.g. 512Mi, 2Gi, 1G");

@@ -18,9 +18,11 @@ class YamlReader {
   explicit YamlReader(std::string file) : file_(std::move(file)) {}
   const std::string& file() const { return file_; }
   Status where(const YAML::Node& n, const std::string& msg) const {
-    return InvalidInput(file_ + ":" + std::to_string(n.Mark().line + 1) + ":" + std::to_string(n.Mark().column + 1) + ": " + msg);
+    return InvalidInput(file_ + ":" + std::to_string(n.Mark().line + 1) + ":" +
+                        std::to_string(n.Mark().column + 1) + ": " + msg);
   }
-  Status keys(const YAML::Node& map, const std::vector<std::string>& allowed, const std::string& what) const {
+  Status keys(const YAML::Node& map, const std::vector<std::string>& allowed,
+              const std::string& what) const {
     if (!map.IsMap()) return where(map, what + " must be a mapping");
     for (auto it = map.begin(); it != map.end(); ++it) {
       std::string k = it->first.Scalar();
@@ -37,10 +39,12 @@ class YamlReader {
     try {
       *out = n.as<T>();
     } catch (const YAML::Exception&) {
-      return where(n, what + "." + key + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) + "' is not a valid value");
+      return where(n, what + "." + key + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) +
+                          "' is not a valid value");
     }
     return Status::Ok();
   }
+
  private:
   std::string file_;
 };

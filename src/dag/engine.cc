@@ -1,12 +1,12 @@
 #include "dag/engine.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
-#include <sys/stat.h>
-#include <cerrno>
 
 #include "core/clock.h"
 #include "core/files.h"
@@ -29,7 +29,8 @@ Engine::Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunReco
 // ---------------------------------------------------------------- building the graph
 
 bool Engine::in_same_loop(const Node& reader, const Node& up) {
-  return reader.group >= 0 && up.is_group && !reader.task->loop.empty() && up.task->loop == reader.task->loop;
+  return reader.group >= 0 && up.is_group && !reader.task->loop.empty() &&
+         up.task->loop == reader.task->loop;
 }
 
 // A condition that reads the item, or a task of the same loop, is decided item by item.
@@ -81,7 +82,8 @@ void Engine::restore(Node& n) {
     by_key_[n.launch_key] = n.idx;
     CommandLine cl;
     if (n.comp)
-      for (const auto& o : n.comp->outputs) cl.output_paths[o.name] = task_dir(n) + "/outputs/" + o.name;
+      for (const auto& o : n.comp->outputs)
+        cl.output_paths[o.name] = task_dir(n) + "/outputs/" + o.name;
     commands_[n.launch_key] = cl;
     if (n.task->timeout_ms > 0) {
       n.deadline_ms = a.started_ms + n.task->timeout_ms;
@@ -113,7 +115,8 @@ Status Engine::prepare() {
     if (a.state == "RUNNING") left.push_back(a);
   if (!persisted_.empty()) {
     std::vector<Adoptable> adoptable;
-    for (const auto& a : left) adoptable.push_back({a.task + "#" + std::to_string(a.number), a.backend_id});
+    for (const auto& a : left)
+      adoptable.push_back({a.task + "#" + std::to_string(a.number), a.backend_id});
     auto adopted = backend_.reattach(run_.id, adoptable);
     if (!adopted.ok()) {
       store_.rollback();
@@ -125,7 +128,8 @@ Status Engine::prepare() {
   }
   for (auto& a : left) {
     if (adopted_.count(a.task)) {
-      store_.add_event(run_.id, a.task, "REATTACHED", "attempt " + std::to_string(a.number) + " (" + a.backend_id + ")", now_ms());
+      store_.add_event(run_.id, a.task, "REATTACHED",
+                       "attempt " + std::to_string(a.number) + " (" + a.backend_id + ")", now_ms());
       continue;
     }
     a.state = "LOST";
@@ -167,7 +171,8 @@ Status Engine::prepare() {
     for (int d : n.dependents) --nodes_[d].unmet;
   }
   for (size_t i = 0; i < initial; ++i)
-    if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0) evaluate(static_cast<int>(i));
+    if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
+      evaluate(static_cast<int>(i));
   return store_.commit();
 }
 
@@ -190,17 +195,20 @@ ResolveContext Engine::context_for(const Node& n) {
       // The group holds its items' outputs as lists in item order.
       TaskState s = item_state(up, n.item_index);
       if (s != TaskState::kSucceeded)
-        return InvalidInput("task '" + task + "[" + std::to_string(n.item_index) + "]' did not succeed (" +
-                            to_string(s) + "), so its output '" + out + "' does not exist");
+        return InvalidInput("task '" + task + "[" + std::to_string(n.item_index) +
+                            "]' did not succeed (" + to_string(s) + "), so its output '" + out +
+                            "' does not exist");
       const Json& list = up.outputs.contains(out) ? up.outputs[out] : Json();
       if (!list.is_array() || static_cast<int>(list.size()) <= n.item_index)
-        return InvalidInput("task '" + task + "' has no output '" + out + "' for item " + std::to_string(n.item_index));
+        return InvalidInput("task '" + task + "' has no output '" + out + "' for item " +
+                            std::to_string(n.item_index));
       return list[static_cast<size_t>(n.item_index)];
     }
     if (up.state != TaskState::kSucceeded)
       return InvalidInput("task '" + task + "' did not succeed (" + to_string(up.state) +
                           "), so its output '" + out + "' does not exist");
-    if (!up.outputs.contains(out)) return InvalidInput("task '" + task + "' has no output '" + out + "'");
+    if (!up.outputs.contains(out))
+      return InvalidInput("task '" + task + "' has no output '" + out + "'");
     return up.outputs[out];
   };
   ctx.task_status = [this, &n](const std::string& task) {
@@ -232,7 +240,8 @@ bool Engine::iteration_may_run(Node& n) {
       return false;
     }
     if (s != TaskState::kSucceeded) {
-      finish(n, TaskState::kUpstreamFailed, "'" + which + "' of the same iteration " + to_string(s));
+      finish(n, TaskState::kUpstreamFailed,
+             "'" + which + "' of the same iteration " + to_string(s));
       return false;
     }
   }
@@ -259,7 +268,8 @@ void Engine::evaluate(int idx) {
     for (int d : n.deps) {
       TaskState s = nodes_[d].state;
       if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed || s == TaskState::kCancelled)
-        return finish(n, TaskState::kUpstreamFailed, "upstream task '" + nodes_[d].name + "' " + to_string(s));
+        return finish(n, TaskState::kUpstreamFailed,
+                      "upstream task '" + nodes_[d].name + "' " + to_string(s));
     }
     for (int d : n.deps)
       if (nodes_[d].state == TaskState::kSkipped)
@@ -359,15 +369,18 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
           if (!is_artifact_value(v)) continue;
           auto a = store_.get_artifact(v["id"].get<std::int64_t>());
           struct stat st {};
-          intact = intact && a.ok() && ::stat(a->uri.c_str(), &st) == 0 &&
-                   (S_ISDIR(st.st_mode) ||
-                    (st.st_size == a->size &&
-                     static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec == a->mtime_ns));
+          intact =
+              intact && a.ok() && ::stat(a->uri.c_str(), &st) == 0 &&
+              (S_ISDIR(st.st_mode) ||
+               (st.st_size == a->size &&
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec ==
+                    a->mtime_ns));
         }
         if (intact) {
           n.cached = true;
           n.outputs = hit->outputs;
-          for (const auto& [name, v] : n.inputs) add_input_lineage(store_, run_.id, n.name, name, v);
+          for (const auto& [name, v] : n.inputs)
+            add_input_lineage(store_, run_.id, n.name, name, v);
           for (auto& [name, v] : n.outputs.items())
             if (is_artifact_value(v))
               store_.add_lineage({v["id"].get<std::int64_t>(), run_.id, n.name, "output", name});
@@ -393,7 +406,8 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
     std::vector<std::string>& argv = cl->argv;
     if (argv.size() > 3 && argv[0] == opts_.self_exe && argv[1] == "__pyenv" && argv[2] == "--")
       argv.erase(argv.begin(), argv.begin() + 3);
-    std::string image = n.comp->image.find("://") == std::string::npos ? "docker://" + n.comp->image : n.comp->image;
+    std::string image = n.comp->image.find("://") == std::string::npos ? "docker://" + n.comp->image
+                                                                       : n.comp->image;
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
   wrap_multi_rank(n.task->resources, opts_.self_exe, &cl->argv);
@@ -579,10 +593,14 @@ void Engine::finish(Node& n, TaskState s, const std::string& message) {
         const Node& it = nodes_[i];
         failed = failed || it.state == TaskState::kFailed || it.state == TaskState::kUpstreamFailed;
         cancelled = cancelled || it.state == TaskState::kCancelled;
-        for (const auto& o : g.comp->outputs) outs[o.name].push_back(it.outputs.value(o.name, Json()));
+        for (const auto& o : g.comp->outputs)
+          outs[o.name].push_back(it.outputs.value(o.name, Json()));
       }
       g.outputs = outs;
-      finish(g, failed ? TaskState::kFailed : cancelled ? TaskState::kCancelled : TaskState::kSucceeded,
+      finish(g,
+             failed      ? TaskState::kFailed
+             : cancelled ? TaskState::kCancelled
+                         : TaskState::kSucceeded,
              failed ? "one or more items failed" : "");
     }
     return;
@@ -603,7 +621,8 @@ void Engine::cancel_everything() {
   ready_.clear();
   delayed_.clear();
   for (int i : waiting)
-    if (nodes_[i].state == TaskState::kPending) finish(nodes_[i], TaskState::kCancelled, "run cancelled");
+    if (nodes_[i].state == TaskState::kPending)
+      finish(nodes_[i], TaskState::kCancelled, "run cancelled");
   for (size_t i = 0; i < nodes_.size(); ++i)
     if (nodes_[i].state == TaskState::kPending && nodes_[i].group < 0 && nodes_[i].unmet == 0)
       evaluate(static_cast<int>(i));

@@ -25,8 +25,8 @@
 namespace slipway {
 
 // Records that `task` of `run` consumed the artifact(s) in `v` as input `name`.
-void add_input_lineage(Store& store, const std::string& run, const std::string& task, const std::string& name,
-                       const Json& v);
+void add_input_lineage(Store& store, const std::string& run, const std::string& task,
+                       const std::string& name, const Json& v);
 
 struct EngineOptions {
   bool no_cache = false;
@@ -67,7 +67,7 @@ class Engine {
     std::string name;
     const Task* task = nullptr;
     const Component* comp = nullptr;
-    int group = -1;                  // the fan-out node this item belongs to
+    int group = -1;  // the fan-out node this item belongs to
     int item_index = -1;
     Json item;
     TaskState state = TaskState::kPending;
@@ -128,12 +128,12 @@ class Engine {
   std::vector<int> delayed_;
   std::vector<Completion> synthetic_;
   std::vector<int> pid_updates_;
-  std::map<std::string, CommandLine> commands_;  // launch key -> rendered command
+  std::map<std::string, CommandLine> commands_;   // launch key -> rendered command
   std::map<std::string, AttemptRecord> adopted_;  // task name -> attempt the backend re-attached
-  std::map<std::string, Json> params_;             // the run's parameters, parsed once
+  std::map<std::string, Json> params_;            // the run's parameters, parsed once
   std::set<std::pair<std::int64_t, int>> deadlines_;  // (deadline, node) of running attempts
   int terminal_ = 0;
-  int failed_ = 0;                                    // FAILED or UPSTREAM_FAILED nodes
+  int failed_ = 0;  // FAILED or UPSTREAM_FAILED nodes
   int running_ = 0;
   bool cancelling_ = false;
   std::atomic<bool> cancel_flag_{false};

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 Result<Json> Engine::import_artifact(const std::string& path, const std::string& type) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return NotFound("no such file or directory");
-  std::int64_t mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  std::int64_t mtime =
+      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   // Reuse the digest of an unchanged file (same size and mtime), as make and Bazel do.
   auto known = store_.find_artifact_by_uri(path);
   ArtifactRecord a;
@@ -41,11 +42,12 @@ Result<Json> Engine::import_artifact(const std::string& path, const std::string&
     if (!id.ok()) return id.status();
     a.id = *id;
   }
-  return Json{{"artifact", true}, {"id", a.id}, {"type", type}, {"uri", a.uri}, {"sha256", a.sha256}};
+  return Json{
+      {"artifact", true}, {"id", a.id}, {"type", type}, {"uri", a.uri}, {"sha256", a.sha256}};
 }
 
 void add_input_lineage(Store& store, const std::string& run, const std::string& task,
-                              const std::string& name, const Json& v) {
+                       const std::string& name, const Json& v) {
   if (is_artifact_value(v)) {
     store.add_lineage({v["id"].get<std::int64_t>(), run, task, "input", name});
   } else if (v.is_array()) {
@@ -58,14 +60,17 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
   // A KFP Python component may also report values and artifact metadata in an executor output.
   Json executor_output;
   if (!cl.output_paths.empty()) {
-    auto text = read_file(executor_output_path(fs::path(cl.output_paths.begin()->second).parent_path().string()));
+    auto text = read_file(
+        executor_output_path(fs::path(cl.output_paths.begin()->second).parent_path().string()));
     if (text.ok()) executor_output = Json::parse(*text, nullptr, false);
     if (executor_output.is_discarded()) return Failed("the executor output file is not valid JSON");
   }
   for (const auto& o : n.comp->outputs) {
     const std::string& path = cl.output_paths.at(o.name);
-    Json reported = executor_output.is_object() ? executor_output.value("parameterValues", Json::object()).value(o.name, Json())
-                                                : Json();
+    Json reported =
+        executor_output.is_object()
+            ? executor_output.value("parameterValues", Json::object()).value(o.name, Json())
+            : Json();
     Json meta = Json::object();
     if (executor_output.is_object() && executor_output.contains("artifacts")) {
       const Json& a = executor_output["artifacts"].value(o.name, Json::object());
@@ -112,7 +117,8 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
       auto text = read_file(path);
       Json m = text.ok() ? Json::parse(*text, nullptr, false) : Json();
       if (!m.is_object())
-        return Failed("metrics output '" + o.name + "' must be a JSON object of name: number (" + path + ")");
+        return Failed("metrics output '" + o.name + "' must be a JSON object of name: number (" +
+                      path + ")");
       for (auto& [k, v] : m.items())
         if (v.is_number()) store_.add_metric({run_.id, n.name, k, v.get<double>(), 0});
       a.metadata = Json{{"metrics", m}};
@@ -121,10 +127,13 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
     auto id = store_.insert_artifact(a);
     if (!id.ok()) return id.status();
     store_.add_lineage({*id, run_.id, n.name, "output", o.name});
-    outs[o.name] = Json{{"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
+    outs[o.name] = Json{
+        {"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
     // KFP components read it downstream ({{$.inputs.artifacts['m'].metadata}}, executor input).
-    if (!meta.empty()) outs[o.name]["metadata"] = meta;
-    else if (a.metadata.contains("metrics")) outs[o.name]["metadata"] = a.metadata["metrics"];
+    if (!meta.empty())
+      outs[o.name]["metadata"] = meta;
+    else if (a.metadata.contains("metrics"))
+      outs[o.name]["metadata"] = a.metadata["metrics"];
   }
   n.outputs = outs;
   return Status::Ok();

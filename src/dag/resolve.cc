@@ -35,7 +35,8 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
       if (!ctx.item) return InvalidInput("{{item}} outside a fan-out");
       if (ref.field.empty()) return *ctx.item;
       if (!ctx.item->is_object() || !ctx.item->contains(ref.field))
-        return InvalidInput("fan-out item " + ctx.item->dump() + " has no field '" + ref.field + "'");
+        return InvalidInput("fan-out item " + ctx.item->dump() + " has no field '" + ref.field +
+                            "'");
       return (*ctx.item)[ref.field];
     }
     case Ref::Scope::kRun:
@@ -151,10 +152,15 @@ std::string executor_output_path(const std::string& outputs_dir) {
 
 // KFP's ExecutorInput: input values and artifacts, and where each output goes.
 Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
-                    const std::map<std::string, std::string>& output_paths, const std::string& output_file) {
+                    const std::map<std::string, std::string>& output_paths,
+                    const std::string& output_file) {
   Json params = Json::object(), arts = Json::object();
-  auto kfp_artifact = [](const std::string& name, const std::string& uri, const std::string& type, const Json& meta) {
-    return Json{{"name", name}, {"uri", uri}, {"metadata", meta}, {"type", {{"schemaTitle", "system." + type}}}};
+  auto kfp_artifact = [](const std::string& name, const std::string& uri, const std::string& type,
+                         const Json& meta) {
+    return Json{{"name", name},
+                {"uri", uri},
+                {"metadata", meta},
+                {"type", {{"schemaTitle", "system." + type}}}};
   };
   for (const auto& decl : comp.inputs) {
     auto it = inputs.find(decl.name);
@@ -166,26 +172,30 @@ Json executor_input(const Component& comp, const std::map<std::string, Json>& in
     Json list = Json::array();
     for (const Json& a : it->second.is_array() ? it->second : Json::array({it->second}))
       if (is_artifact_value(a))
-        list.push_back(kfp_artifact(decl.name, a["uri"], a.value("type", decl.type.artifact), a.value("metadata", Json::object())));
+        list.push_back(kfp_artifact(decl.name, a["uri"], a.value("type", decl.type.artifact),
+                                    a.value("metadata", Json::object())));
     arts[decl.name] = {{"artifacts", list}};
   }
   Json out_params = Json::object(), out_arts = Json::object();
   for (const auto& o : comp.outputs) {
     const std::string& path = output_paths.at(o.name);
     if (o.type.is_artifact)
-      out_arts[o.name] = {{"artifacts", Json::array({kfp_artifact(o.name, path, o.type.artifact, Json::object())})}};
+      out_arts[o.name] = {{"artifacts", Json::array({kfp_artifact(o.name, path, o.type.artifact,
+                                                                  Json::object())})}};
     else
       out_params[o.name] = {{"outputFile", path}};
   }
   return Json{{"inputs", {{"parameterValues", params}, {"artifacts", arts}}},
-              {"outputs", {{"parameters", out_params}, {"artifacts", out_arts}, {"outputFile", output_file}}}};
+              {"outputs",
+               {{"parameters", out_params}, {"artifacts", out_arts}, {"outputFile", output_file}}}};
 }
 
 Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe) {
   CommandLine cl;
-  for (const auto& o : comp.outputs) cl.output_paths[o.name] = (fs::path(outputs_dir) / o.name).string();
+  for (const auto& o : comp.outputs)
+    cl.output_paths[o.name] = (fs::path(outputs_dir) / o.name).string();
   auto render = [&](const std::string& s) -> Result<std::string> {
     auto t = parse_template(s);
     if (!t.ok()) return t.status();
@@ -200,7 +210,8 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
         auto it = inputs.find(r.name);
         if (it == inputs.end()) return InvalidInput("no input '" + r.name + "'");
         if (r.field == "metadata") {
-          if (!is_artifact_value(it->second)) return InvalidInput("input '" + r.name + "' is not an artifact, so it has no metadata");
+          if (!is_artifact_value(it->second))
+            return InvalidInput("input '" + r.name + "' is not an artifact, so it has no metadata");
           out += dump_json(it->second.value("metadata", Json::object()));
         } else {
           out += render_text(it->second);
@@ -208,7 +219,8 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
       } else if (r.scope == Ref::Scope::kOutput) {
         out += cl.output_paths[r.name];
       } else if (r.scope == Ref::Scope::kExecutorInput) {
-        out += dump_json(executor_input(comp, inputs, cl.output_paths, executor_output_path(outputs_dir)));
+        out += dump_json(
+            executor_input(comp, inputs, cl.output_paths, executor_output_path(outputs_dir)));
       } else {
         auto v = resolve_ref(ctx, r);
         if (!v.ok()) return v.status();
@@ -227,16 +239,18 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
   if (!cl.argv.empty() && cl.argv[0] == "slipway") cl.argv[0] = self_exe;
   for (const auto& [k, v] : comp.env) {
     auto r = render(v);
-    if (!r.ok()) return InvalidInput("component '" + comp.name + "' env " + k + ": " + r.status().message());
+    if (!r.ok())
+      return InvalidInput("component '" + comp.name + "' env " + k + ": " + r.status().message());
     cl.env[k] = *r;
   }
   return cl;
 }
 
-void wrap_multi_rank(const Resources& res, const std::string& self_exe, std::vector<std::string>* argv) {
+void wrap_multi_rank(const Resources& res, const std::string& self_exe,
+                     std::vector<std::string>* argv) {
   if (res.nodes * res.tasks_per_node <= 1 || argv->empty()) return;
-  argv->insert(argv->begin(), {self_exe, "launch", "--nproc", std::to_string(res.tasks_per_node), "--gpus-per-rank",
-                               std::to_string(res.gpus), "--"});
+  argv->insert(argv->begin(), {self_exe, "launch", "--nproc", std::to_string(res.tasks_per_node),
+                               "--gpus-per-rank", std::to_string(res.gpus), "--"});
 }
 
 // Artifacts contribute their digest and type, never their path: the same bytes at another

@@ -64,14 +64,16 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
 // Every rank of a multi-rank task (nodes × tasks_per_node > 1) starts through `slipway launch`:
 // placement, binding and rendezvous variables, the same on every backend (srun starts the ranks
 // on Slurm; locally the launcher starts them itself). Prepends the launcher to such a command.
-void wrap_multi_rank(const Resources& res, const std::string& self_exe, std::vector<std::string>* argv);
+void wrap_multi_rank(const Resources& res, const std::string& self_exe,
+                     std::vector<std::string>* argv);
 
 // Where a KFP Python component writes its executor output (values and artifact metadata).
 std::string executor_output_path(const std::string& outputs_dir);
 
 // Kubeflow Pipelines' ExecutorInput JSON for {{executor.input}}.
 Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
-                    const std::map<std::string, std::string>& output_paths, const std::string& output_file);
+                    const std::map<std::string, std::string>& output_paths,
+                    const std::string& output_file);
 
 // The content-addressed cache key: component (command, args, image, env, output names and
 // types), input parameter values and input artifact digests. Never paths of this run.

@@ -15,12 +15,14 @@ namespace {
 
 Status unsupported(const Task& t, const std::string& what, const std::string& backend) {
   return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + what +
-                      ", which needs the slipway driver; run it with `slipway run --backend " + backend + "` instead");
+                      ", which needs the slipway driver; run it with `slipway run --backend " +
+                      backend + "` instead");
 }
 
 }  // namespace
 
-std::string replace_deferred(const std::string& s, const std::function<std::string(const std::string&)>& reader) {
+std::string replace_deferred(const std::string& s,
+                             const std::function<std::string(const std::string&)>& reader) {
   std::string out;
   size_t pos = 0;
   while (true) {
@@ -34,7 +36,8 @@ std::string replace_deferred(const std::string& s, const std::function<std::stri
   return out + s.substr(pos);
 }
 
-Result<StaticPlan> plan_static_launches(const PipelineSpec& spec, const std::map<std::string, Json>& params,
+Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
+                                        const std::map<std::string, Json>& params,
                                         const std::string& run_root, const std::string& self_exe,
                                         const std::string& backend) {
   StaticPlan out;
@@ -83,13 +86,21 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec, const std::map
         if (!items.ok()) return items.status();
         Json list = Json::array();
         for (size_t i = 0; i < items->size(); ++i)
-          list.push_back({{"artifact", true}, {"id", 0}, {"type", o->type.artifact}, {"sha256", ""},
-                          {"uri", run_root + "/tasks/" + task + "." + std::to_string(i) + "/outputs/" + name}});
+          list.push_back({{"artifact", true},
+                          {"id", 0},
+                          {"type", o->type.artifact},
+                          {"sha256", ""},
+                          {"uri", run_root + "/tasks/" + task + "." + std::to_string(i) +
+                                      "/outputs/" + name}});
         return list;
       }
       std::string path = run_root + "/tasks/" + task + "/outputs/" + name;
       if (o->type.is_artifact)
-        return Json{{"artifact", true}, {"id", 0}, {"type", o->type.artifact}, {"uri", path}, {"sha256", ""}};
+        return Json{{"artifact", true},
+                    {"id", 0},
+                    {"type", o->type.artifact},
+                    {"uri", path},
+                    {"sha256", ""}};
       return deferred_file_value(path);
     };
     ctx.task_status = [](const std::string&) { return std::string(); };
@@ -115,7 +126,8 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec, const std::map
     st.task = t;
     for (const auto& [index, item] : items) {
       std::string name = index < 0 ? t->name : t->name + "[" + std::to_string(index) + "]";
-      std::string dir = run_root + "/tasks/" + (index < 0 ? t->name : t->name + "." + std::to_string(index));
+      std::string dir =
+          run_root + "/tasks/" + (index < 0 ? t->name : t->name + "." + std::to_string(index));
       ctx.item = index < 0 ? nullptr : &item;
       ctx.item_index = index;
       ctx.task_name = name;

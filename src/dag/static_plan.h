@@ -36,11 +36,13 @@ struct CompiledPipeline {
 };
 
 // `backend` names the backend in the refusal ("run it with `slipway run --backend slurm`").
-Result<StaticPlan> plan_static_launches(const PipelineSpec& spec, const std::map<std::string, Json>& params,
+Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
+                                        const std::map<std::string, Json>& params,
                                         const std::string& run_root, const std::string& self_exe,
                                         const std::string& backend);
 
 // Replaces each deferred marker in `s` with what `reader(path)` makes of its file's path.
-std::string replace_deferred(const std::string& s, const std::function<std::string(const std::string&)>& reader);
+std::string replace_deferred(const std::string& s,
+                             const std::function<std::string(const std::string&)>& reader);
 
 }  // namespace slipway

@@ -6,8 +6,8 @@
 namespace slipway {
 
 enum class TaskState {
-  kPending,         // waiting for dependencies, a retry delay, or resources
-  kRunning,         // an attempt is with the backend (or a fan-out's items are)
+  kPending,  // waiting for dependencies, a retry delay, or resources
+  kRunning,  // an attempt is with the backend (or a fan-out's items are)
   kSucceeded,
   kFailed,
   kSkipped,         // its condition was false, or an upstream task was skipped

@@ -59,7 +59,8 @@ File::~File() {
 }
 
 template <typename T>
-Status File::write_typed(const std::string& name, const T* data, size_t n, const std::vector<std::uint64_t>& dims, hid_t type) {
+Status File::write_typed(const std::string& name, const T* data, size_t n,
+                         const std::vector<std::uint64_t>& dims, hid_t type) {
   std::uint64_t total = 1;
   for (auto d : dims) total *= d;
   if (total != n) return InvalidInput("dataset " + name + ": shape does not match the data");
@@ -71,24 +72,29 @@ Status File::write_typed(const std::string& name, const T* data, size_t n, const
     // Chunks of about 1 MiB along the first dimension, each with a checksum.
     std::vector<hsize_t> chunk = hd;
     std::uint64_t row = n / std::max<std::uint64_t>(1, dims[0]);
-    chunk[0] = std::clamp<hsize_t>((1u << 20) / sizeof(T) / std::max<std::uint64_t>(1, row), 1, hd[0]);
+    chunk[0] =
+        std::clamp<hsize_t>((1u << 20) / sizeof(T) / std::max<std::uint64_t>(1, row), 1, hd[0]);
     H5Pset_chunk(plist.id, static_cast<int>(chunk.size()), chunk.data());
     H5Pset_fletcher32(plist.id);
   }
-  Handle ds{H5Dcreate2(id_, name.c_str(), type, space.id, H5P_DEFAULT, plist.id, H5P_DEFAULT), H5Dclose};
+  Handle ds{H5Dcreate2(id_, name.c_str(), type, space.id, H5P_DEFAULT, plist.id, H5P_DEFAULT),
+            H5Dclose};
   if (ds.id < 0) return Failed("cannot create dataset " + name + " in " + path_);
   if (n > 0 && H5Dwrite(ds.id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     return Failed("cannot write dataset " + name + " in " + path_);
   return Status::Ok();
 }
 
-Status File::write(const std::string& name, const std::vector<float>& d, const std::vector<std::uint64_t>& dims) {
+Status File::write(const std::string& name, const std::vector<float>& d,
+                   const std::vector<std::uint64_t>& dims) {
   return write_typed(name, d.data(), d.size(), dims, H5T_NATIVE_FLOAT);
 }
-Status File::write(const std::string& name, const std::vector<std::int32_t>& d, const std::vector<std::uint64_t>& dims) {
+Status File::write(const std::string& name, const std::vector<std::int32_t>& d,
+                   const std::vector<std::uint64_t>& dims) {
   return write_typed(name, d.data(), d.size(), dims, H5T_NATIVE_INT32);
 }
-Status File::write(const std::string& name, const std::vector<std::uint8_t>& d, const std::vector<std::uint64_t>& dims) {
+Status File::write(const std::string& name, const std::vector<std::uint8_t>& d,
+                   const std::vector<std::uint64_t>& dims) {
   return write_typed(name, d.data(), d.size(), dims, H5T_NATIVE_UINT8);
 }
 
@@ -122,13 +128,20 @@ Status File::read_typed(const std::string& name, std::vector<T>* out, hid_t type
   if (n == 0) return Status::Ok();
   Handle ds{H5Dopen2(id_, name.c_str(), H5P_DEFAULT), H5Dclose};
   if (H5Dread(ds.id, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out->data()) < 0)
-    return InvalidInput("cannot read dataset " + name + " of " + path_ + " (corrupt: its checksum or structure does not verify)");
+    return InvalidInput("cannot read dataset " + name + " of " + path_ +
+                        " (corrupt: its checksum or structure does not verify)");
   return Status::Ok();
 }
 
-Status File::read(const std::string& name, std::vector<float>* out) const { return read_typed(name, out, H5T_NATIVE_FLOAT); }
-Status File::read(const std::string& name, std::vector<std::int32_t>* out) const { return read_typed(name, out, H5T_NATIVE_INT32); }
-Status File::read(const std::string& name, std::vector<std::uint8_t>* out) const { return read_typed(name, out, H5T_NATIVE_UINT8); }
+Status File::read(const std::string& name, std::vector<float>* out) const {
+  return read_typed(name, out, H5T_NATIVE_FLOAT);
+}
+Status File::read(const std::string& name, std::vector<std::int32_t>* out) const {
+  return read_typed(name, out, H5T_NATIVE_INT32);
+}
+Status File::read(const std::string& name, std::vector<std::uint8_t>* out) const {
+  return read_typed(name, out, H5T_NATIVE_UINT8);
+}
 
 Status File::set_attr(const std::string& name, const std::string& value) {
   Handle type{H5Tcopy(H5T_C_S1), H5Tclose};
@@ -137,23 +150,28 @@ Status File::set_attr(const std::string& name, const std::string& value) {
   if (H5Aexists(id_, name.c_str()) > 0) H5Adelete(id_, name.c_str());
   Handle a{H5Acreate2(id_, name.c_str(), type.id, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
   std::string padded = value.empty() ? std::string(1, '\0') : value;
-  if (a.id < 0 || H5Awrite(a.id, type.id, padded.data()) < 0) return Failed("cannot write attribute " + name);
+  if (a.id < 0 || H5Awrite(a.id, type.id, padded.data()) < 0)
+    return Failed("cannot write attribute " + name);
   return Status::Ok();
 }
 
 Status File::set_attr(const std::string& name, std::int64_t value) {
   Handle space{H5Screate(H5S_SCALAR), H5Sclose};
   if (H5Aexists(id_, name.c_str()) > 0) H5Adelete(id_, name.c_str());
-  Handle a{H5Acreate2(id_, name.c_str(), H5T_NATIVE_INT64, space.id, H5P_DEFAULT, H5P_DEFAULT), H5Aclose};
-  if (a.id < 0 || H5Awrite(a.id, H5T_NATIVE_INT64, &value) < 0) return Failed("cannot write attribute " + name);
+  Handle a{H5Acreate2(id_, name.c_str(), H5T_NATIVE_INT64, space.id, H5P_DEFAULT, H5P_DEFAULT),
+           H5Aclose};
+  if (a.id < 0 || H5Awrite(a.id, H5T_NATIVE_INT64, &value) < 0)
+    return Failed("cannot write attribute " + name);
   return Status::Ok();
 }
 
 Result<std::string> File::attr_string(const std::string& name) const {
-  if (H5Aexists(id_, name.c_str()) <= 0) return NotFound(path_ + " has no attribute '" + name + "'");
+  if (H5Aexists(id_, name.c_str()) <= 0)
+    return NotFound(path_ + " has no attribute '" + name + "'");
   Handle a{H5Aopen(id_, name.c_str(), H5P_DEFAULT), H5Aclose};
   Handle type{H5Aget_type(a.id), H5Tclose};
-  if (H5Tget_class(type.id) != H5T_STRING) return InvalidInput("attribute '" + name + "' of " + path_ + " is not text");
+  if (H5Tget_class(type.id) != H5T_STRING)
+    return InvalidInput("attribute '" + name + "' of " + path_ + " is not text");
   size_t size = H5Tget_size(type.id);
   std::string s(size, '\0');
   Handle mem{H5Tcopy(H5T_C_S1), H5Tclose};
@@ -164,7 +182,8 @@ Result<std::string> File::attr_string(const std::string& name) const {
 }
 
 Result<std::int64_t> File::attr_int(const std::string& name) const {
-  if (H5Aexists(id_, name.c_str()) <= 0) return NotFound(path_ + " has no attribute '" + name + "'");
+  if (H5Aexists(id_, name.c_str()) <= 0)
+    return NotFound(path_ + " has no attribute '" + name + "'");
   Handle a{H5Aopen(id_, name.c_str(), H5P_DEFAULT), H5Aclose};
   std::int64_t v = 0;
   if (H5Aread(a.id, H5T_NATIVE_INT64, &v) < 0) return Failed("cannot read attribute " + name);

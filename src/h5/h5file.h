@@ -24,9 +24,12 @@ class File {
   const std::string& path() const { return path_; }
 
   // Datasets by path ("train/features"); intermediate groups are created. `dims` gives the shape.
-  Status write(const std::string& name, const std::vector<float>& data, const std::vector<std::uint64_t>& dims);
-  Status write(const std::string& name, const std::vector<std::int32_t>& data, const std::vector<std::uint64_t>& dims);
-  Status write(const std::string& name, const std::vector<std::uint8_t>& data, const std::vector<std::uint64_t>& dims);
+  Status write(const std::string& name, const std::vector<float>& data,
+               const std::vector<std::uint64_t>& dims);
+  Status write(const std::string& name, const std::vector<std::int32_t>& data,
+               const std::vector<std::uint64_t>& dims);
+  Status write(const std::string& name, const std::vector<std::uint8_t>& data,
+               const std::vector<std::uint64_t>& dims);
 
   bool has(const std::string& name) const;
   Result<std::vector<std::uint64_t>> shape(const std::string& name) const;
@@ -43,7 +46,8 @@ class File {
  private:
   File(hid_t id, std::string path) : id_(id), path_(std::move(path)) {}
   template <typename T>
-  Status write_typed(const std::string& name, const T* data, size_t n, const std::vector<std::uint64_t>& dims, hid_t type);
+  Status write_typed(const std::string& name, const T* data, size_t n,
+                     const std::vector<std::uint64_t>& dims, hid_t type);
   template <typename T>
   Status read_typed(const std::string& name, std::vector<T>* out, hid_t type) const;
   hid_t id_ = -1;

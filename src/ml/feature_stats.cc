@@ -5,7 +5,8 @@
 
 namespace slipway {
 
-std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& names, const std::vector<std::vector<double>>& rows) {
+std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& names,
+                                                const std::vector<std::vector<double>>& rows) {
   std::vector<FeatureStats> out;
   for (size_t f = 0; f < names.size(); ++f) {
     FeatureStats s;
@@ -24,7 +25,8 @@ std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& 
     s.mean = sum / static_cast<double>(v.size());
     s.stddev = std::sqrt(std::max(0.0, sq / static_cast<double>(v.size()) - s.mean * s.mean));
     for (int q = 1; q < 10; ++q) {
-      const double edge = v[std::min(v.size() - 1, static_cast<size_t>(std::floor(q * static_cast<double>(v.size()) / 10.0)))];
+      const double edge = v[std::min(
+          v.size() - 1, static_cast<size_t>(std::floor(q * static_cast<double>(v.size()) / 10.0)))];
       if (s.edges.empty() || edge > s.edges.back()) s.edges.push_back(edge);
     }
     // Cut points below the maximum only: a last bin with nothing above it would always be empty.
@@ -40,7 +42,8 @@ size_t bin_of(const std::vector<double>& edges, double value) {
   return static_cast<size_t>(std::lower_bound(edges.begin(), edges.end(), value) - edges.begin());
 }
 
-double population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual) {
+double population_stability_index(const std::vector<double>& expected,
+                                  const std::vector<double>& actual) {
   double psi = 0;
   for (size_t i = 0; i < expected.size() && i < actual.size(); ++i) {
     const double e = std::max(expected[i], 1e-4), a = std::max(actual[i], 1e-4);
@@ -52,7 +55,11 @@ double population_stability_index(const std::vector<double>& expected, const std
 Json feature_stats_to_json(const std::vector<FeatureStats>& stats) {
   Json j = Json::array();
   for (const auto& s : stats)
-    j.push_back({{"name", s.name}, {"edges", s.edges}, {"proportions", s.proportions}, {"mean", s.mean}, {"stddev", s.stddev}});
+    j.push_back({{"name", s.name},
+                 {"edges", s.edges},
+                 {"proportions", s.proportions},
+                 {"mean", s.mean},
+                 {"stddev", s.stddev}});
   return j;
 }
 
@@ -67,8 +74,10 @@ Result<std::vector<FeatureStats>> feature_stats_from_json(const Json& j) {
       s.proportions = f.at("proportions").get<std::vector<double>>();
       s.mean = f.value("mean", 0.0);
       s.stddev = f.value("stddev", 0.0);
-      if (s.proportions.size() != s.edges.size() + 1 || !std::is_sorted(s.edges.begin(), s.edges.end()))
-        return InvalidInput("reference statistics of feature '" + s.name + "' need ascending edges and one more proportion than edges");
+      if (s.proportions.size() != s.edges.size() + 1 ||
+          !std::is_sorted(s.edges.begin(), s.edges.end()))
+        return InvalidInput("reference statistics of feature '" + s.name +
+                            "' need ascending edges and one more proportion than edges");
       out.push_back(std::move(s));
     }
   } catch (const Json::exception& e) {

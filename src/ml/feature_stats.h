@@ -20,14 +20,16 @@ struct FeatureStats {
 
 // Deciles of each column of rows ([rows][features]); repeated cut points (discrete features)
 // merge their bins.
-std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& names, const std::vector<std::vector<double>>& rows);
+std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& names,
+                                                const std::vector<std::vector<double>>& rows);
 
 size_t bin_of(const std::vector<double>& edges, double value);
 
 // Σ (actual − expected)·ln(actual / expected) over bins, each share floored at 1e-4 so an empty
 // bin counts as rare rather than infinitely surprising. Below 0.1: stable; 0.1–0.25: some shift;
 // above 0.25: the inputs have left the training distribution.
-double population_stability_index(const std::vector<double>& expected, const std::vector<double>& actual);
+double population_stability_index(const std::vector<double>& expected,
+                                  const std::vector<double>& actual);
 
 Json feature_stats_to_json(const std::vector<FeatureStats>& stats);
 Result<std::vector<FeatureStats>> feature_stats_from_json(const Json& j);

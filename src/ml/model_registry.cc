@@ -23,14 +23,18 @@ Result<Json> reference_of(const std::string& path) {
   auto f = h5::File::open_read(path);
   if (!f.ok()) return InvalidInput("reference data: " + f.status().message());
   auto shape = f->shape("train/features");
-  if (!shape.ok() || shape->size() != 2) return InvalidInput("reference data " + path + " has no train/features table (make it with `slipway data import table`)");
+  if (!shape.ok() || shape->size() != 2)
+    return InvalidInput("reference data " + path +
+                        " has no train/features table (make it with `slipway data import table`)");
   std::vector<float> x;
   SLIPWAY_RETURN_IF_ERROR(f->read("train/features", &x));
   const size_t rows = (*shape)[0], cols = (*shape)[1];
   Json names = Json::parse(f->attr_string("features").value_or("[]"), nullptr, false);
   std::vector<std::string> features;
   for (size_t c = 0; c < cols; ++c)
-    features.push_back(names.is_array() && c < names.size() && names[c].is_string() ? names[c].get<std::string>() : "feature_" + std::to_string(c));
+    features.push_back(names.is_array() && c < names.size() && names[c].is_string()
+                           ? names[c].get<std::string>()
+                           : "feature_" + std::to_string(c));
   std::vector<std::vector<double>> data(rows, std::vector<double>(cols));
   for (size_t r = 0; r < rows; ++r)
     for (size_t c = 0; c < cols; ++c) data[r][c] = x[r * cols + c];
@@ -49,25 +53,41 @@ int next_version(Store& store, const fs::path& dir, const std::string& name) {
 }  // namespace
 
 nlohmann::json model_version_json(const ModelVersionRecord& v) {
-  return {{"name", v.name}, {"version", v.version}, {"stage", v.stage}, {"run", v.run_id}, {"task", v.task}, {"artifact", v.artifact_id},
-          {"uri", v.uri}, {"digest", v.digest}, {"metrics", v.metrics}, {"created_ms", v.created_ms}, {"stage_changed_ms", v.stage_changed_ms},
+  return {{"name", v.name},
+          {"version", v.version},
+          {"stage", v.stage},
+          {"run", v.run_id},
+          {"task", v.task},
+          {"artifact", v.artifact_id},
+          {"uri", v.uri},
+          {"digest", v.digest},
+          {"metrics", v.metrics},
+          {"created_ms", v.created_ms},
+          {"stage_changed_ms", v.stage_changed_ms},
           {"reference_features", v.reference.is_array() ? v.reference.size() : 0}};
 }
 
 bool valid_model_name(const std::string& name) {
   if (name.empty() || name[0] == '.' || name.size() > 128) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; });
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+  });
 }
 
 std::optional<int> parse_version(const std::string& text) {
-  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  if (text.empty() || text.size() > 9 || text.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
   const int v = std::stoi(text);
   return v > 0 ? std::optional<int>(v) : std::nullopt;
 }
 
 Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r) {
-  if (!valid_model_name(r.name)) return InvalidInput("model name '" + r.name + "' must be letters, digits, '_', '.' or '-' (not starting with '.')");
-  if (!is_hdf5_file(r.model_file)) return InvalidInput(r.model_file + " is not a `slipway train` checkpoint (HDF5); only those can be served");
+  if (!valid_model_name(r.name))
+    return InvalidInput("model name '" + r.name +
+                        "' must be letters, digits, '_', '.' or '-' (not starting with '.')");
+  if (!is_hdf5_file(r.model_file))
+    return InvalidInput(r.model_file +
+                        " is not a `slipway train` checkpoint (HDF5); only those can be served");
   ModelVersionRecord v;
   v.name = r.name;
   v.stage = r.stage;
@@ -77,7 +97,8 @@ Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r
     auto text = read_file(r.metrics_file);
     if (!text.ok()) return text.status();
     v.metrics = Json::parse(*text, nullptr, false);
-    if (!v.metrics.is_object()) return InvalidInput(r.metrics_file + " is not a JSON object of metrics");
+    if (!v.metrics.is_object())
+      return InvalidInput(r.metrics_file + " is not a JSON object of metrics");
   }
   if (!r.reference_data.empty()) {
     auto ref = reference_of(r.reference_data);
@@ -87,7 +108,8 @@ Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r
   auto digest = digest_path(r.model_file);
   if (!digest.ok()) return digest.status();
   v.digest = digest->sha256;
-  if (auto a = store.find_artifact_by_uri(fs::absolute(r.model_file).string())) v.artifact_id = a->id;
+  if (auto a = store.find_artifact_by_uri(fs::absolute(r.model_file).string()))
+    v.artifact_id = a->id;
   // A version belongs to the namespace of the run that produced it.
   if (!v.run_id.empty())
     if (auto run = store.get_run(v.run_id); run.ok()) v.ns = run->ns;
@@ -99,7 +121,8 @@ Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r
   // Another registration may take the same number between the scan and the rename: try the next.
   for (int attempt = 0; attempt < 20; ++attempt) {
     v.version = next_version(store, dir, r.name) + attempt;
-    const fs::path tmp = dir / (".tmp-" + std::to_string(v.version) + "-" + std::to_string(::getpid()));
+    const fs::path tmp =
+        dir / (".tmp-" + std::to_string(v.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp, ec);
     fs::copy_file(r.model_file, tmp / "model.h5", fs::copy_options::overwrite_existing, ec);

@@ -14,13 +14,13 @@
 namespace slipway {
 
 struct RegisterRequest {
-  std::string model_file;          // a `slipway train` checkpoint (HDF5)
+  std::string model_file;  // a `slipway train` checkpoint (HDF5)
   std::string name;
   std::filesystem::path repository;
-  std::string metrics_file;        // JSON object of metrics, optional
-  std::string reference_data;      // the training data (`slipway data import table` HDF5), optional
+  std::string metrics_file;    // JSON object of metrics, optional
+  std::string reference_data;  // the training data (`slipway data import table` HDF5), optional
   std::string stage = "none";
-  std::string run_id, task;        // lineage: who produced it (a task's SLIPWAY_RUN_ID / SLIPWAY_TASK)
+  std::string run_id, task;  // lineage: who produced it (a task's SLIPWAY_RUN_ID / SLIPWAY_TASK)
 };
 
 // The repository layout's names, shared by the registry and the serving daemon: a model name is

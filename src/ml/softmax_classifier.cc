@@ -31,8 +31,13 @@ int SoftmaxModel::predict(const std::vector<double>& x) const {
 }
 
 Json SoftmaxModel::to_json() const {
-  return Json{{"kind", "softmax-classifier"}, {"features", features}, {"classes", classes},
-              {"mean", mean}, {"stddev", stddev}, {"weights", weights}, {"bias", bias}};
+  return Json{{"kind", "softmax-classifier"},
+              {"features", features},
+              {"classes", classes},
+              {"mean", mean},
+              {"stddev", stddev},
+              {"weights", weights},
+              {"bias", bias}};
 }
 
 Result<SoftmaxModel> SoftmaxModel::from_json(const Json& j) {
@@ -47,7 +52,8 @@ Result<SoftmaxModel> SoftmaxModel::from_json(const Json& j) {
     m.weights = j.at("weights").get<std::vector<std::vector<double>>>();
     m.bias = j.at("bias").get<std::vector<double>>();
     if (m.weights.size() != m.classes.size() || m.mean.size() != m.features.size())
-      return InvalidInput("model file is inconsistent: sizes of weights, classes and features disagree");
+      return InvalidInput(
+          "model file is inconsistent: sizes of weights, classes and features disagree");
     return m;
   } catch (const Json::exception& e) {
     return InvalidInput(std::string("model file is malformed: ") + e.what());
@@ -106,7 +112,8 @@ Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>&
   return score_predictions(predicted, truth, m.classes.size());
 }
 
-Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth, size_t nc) {
+Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth,
+                         size_t nc) {
   std::vector<double> tp(nc, 0), fp(nc, 0), fn(nc, 0);
   size_t correct = 0;
   for (size_t i = 0; i < truth.size(); ++i) {

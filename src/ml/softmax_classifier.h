@@ -37,6 +37,7 @@ struct Scores {
 };
 Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>& rows);
 // Accuracy and macro-F1 of predicted against true class indexes.
-Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth, size_t classes);
+Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth,
+                         size_t classes);
 
 }  // namespace slipway

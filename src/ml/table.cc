@@ -55,8 +55,9 @@ Result<Table> read_csv(const std::string& path) {
       continue;
     }
     if (fields.size() != t.header.size())
-      return InvalidInput(path + ":" + std::to_string(lineno) + ": " + std::to_string(fields.size()) +
-                          " fields, but the header has " + std::to_string(t.header.size()));
+      return InvalidInput(path + ":" + std::to_string(lineno) + ": " +
+                          std::to_string(fields.size()) + " fields, but the header has " +
+                          std::to_string(t.header.size()));
     t.rows.push_back(std::move(fields));
   }
   if (t.header.empty()) return InvalidInput(path + ": empty file; expected a header row");
@@ -85,8 +86,10 @@ Result<Dataset> to_dataset(const Table& t, const std::string& label) {
   Dataset d;
   int label_col = -1;
   for (size_t i = 0; i < t.header.size(); ++i) {
-    if (t.header[i] == label) label_col = static_cast<int>(i);
-    else d.features.push_back(t.header[i]);
+    if (t.header[i] == label)
+      label_col = static_cast<int>(i);
+    else
+      d.features.push_back(t.header[i]);
   }
   if (label_col < 0)
     return InvalidInput("no label column '" + label + "'" + did_you_mean(label, t.header) +
@@ -104,8 +107,8 @@ Result<Dataset> to_dataset(const Table& t, const std::string& label) {
       char* end = nullptr;
       double v = std::strtod(r[c].c_str(), &end);
       if (r[c].empty() || *end != 0)
-        return InvalidInput("row " + std::to_string(ri + 2) + ", column '" + t.header[c] +
-                            "': '" + r[c] + "' is not a number");
+        return InvalidInput("row " + std::to_string(ri + 2) + ", column '" + t.header[c] + "': '" +
+                            r[c] + "' is not a number");
       x.push_back(v);
     }
     d.x.push_back(std::move(x));

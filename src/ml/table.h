@@ -23,7 +23,7 @@ struct Dataset {
   std::vector<std::string> features;
   std::vector<std::string> classes;  // sorted class names
   std::vector<std::vector<double>> x;
-  std::vector<int> y;                // index into classes
+  std::vector<int> y;  // index into classes
 };
 
 // Splits a table into numeric features and a label; errors name the row and column.

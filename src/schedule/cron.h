@@ -18,9 +18,9 @@ namespace slipway {
 struct CronSchedule {
   std::bitset<60> minute;
   std::bitset<24> hour;
-  std::bitset<32> day;    // 1..31
-  std::bitset<13> month;  // 1..12
-  std::bitset<7> weekday; // 0..6, Sunday 0 (7 is read as Sunday too)
+  std::bitset<32> day;                      // 1..31
+  std::bitset<13> month;                    // 1..12
+  std::bitset<7> weekday;                   // 0..6, Sunday 0 (7 is read as Sunday too)
   bool any_day = true, any_weekday = true;  // with both restricted, either may match (as cron does)
 };
 
@@ -43,6 +43,7 @@ std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after);
 // The ticks to fire at `now`, given the last tick fired (0: none yet, counting from the trigger's
 // start). Without catch-up only the latest missed tick fires; with it every missed tick does, up
 // to `limit`, oldest first.
-std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, std::int64_t now, bool catch_up, size_t limit);
+std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, std::int64_t now,
+                                    bool catch_up, size_t limit);
 
 }  // namespace slipway

@@ -25,15 +25,18 @@ std::vector<Fired> ScheduleRunner::tick(std::int64_t now_ms) {
     if (!s.enabled) continue;
     auto trigger = trigger_of(s);
     if (!trigger.ok()) {
-      if (s.message != trigger.status().message()) store_.set_schedule_fired(s.id, s.last_fired_ms, trigger.status().message());
+      if (s.message != trigger.status().message())
+        store_.set_schedule_fired(s.id, s.last_fired_ms, trigger.status().message());
       continue;
     }
     const int active = store_.count_active_runs(s.id);
     const int slots = std::max(0, s.max_concurrency - active);
-    auto due = due_ticks(*trigger, s.last_fired_ms / 1000, now_ms / 1000, s.catch_up, static_cast<size_t>(std::max(1, slots)));
+    auto due = due_ticks(*trigger, s.last_fired_ms / 1000, now_ms / 1000, s.catch_up,
+                         static_cast<size_t>(std::max(1, slots)));
     if (due.empty()) continue;
     if (slots == 0) {
-      std::string why = "waiting: " + std::to_string(active) + " runs active (max_concurrency " + std::to_string(s.max_concurrency) + ")";
+      std::string why = "waiting: " + std::to_string(active) + " runs active (max_concurrency " +
+                        std::to_string(s.max_concurrency) + ")";
       if (s.message != why) store_.set_schedule_fired(s.id, s.last_fired_ms, why);
       continue;
     }
@@ -41,7 +44,10 @@ std::vector<Fired> ScheduleRunner::tick(std::int64_t now_ms) {
       const std::int64_t tick_ms = tick * 1000;
       store_.begin();
       auto run = launch_(store_, s, tick_ms);
-      store_.set_schedule_fired(s.id, tick_ms, run.ok() ? "" : "the run of " + std::to_string(tick_ms) + " was not created: " + run.status().message());
+      store_.set_schedule_fired(s.id, tick_ms,
+                                run.ok() ? ""
+                                         : "the run of " + std::to_string(tick_ms) +
+                                               " was not created: " + run.status().message());
       store_.commit();
       fired.push_back({s.id, tick_ms, run.ok() ? run->id : ""});
     }

@@ -26,7 +26,8 @@ struct Fired {
 };
 
 // Creates and starts the run of one tick; the server's launches a driver, tests may only record.
-using LaunchRun = std::function<Result<RunRecord>(Store& store, const ScheduleRecord& s, std::int64_t tick_ms)>;
+using LaunchRun =
+    std::function<Result<RunRecord>(Store& store, const ScheduleRecord& s, std::int64_t tick_ms)>;
 
 // The schedule's trigger; InvalidInput names what is wrong with its cron or interval.
 Result<Trigger> trigger_of(const ScheduleRecord& s);

@@ -4,13 +4,15 @@ namespace slipway::serve {
 
 namespace {
 
-double seconds_between(std::chrono::steady_clock::time_point a, std::chrono::steady_clock::time_point b) {
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
 }  // namespace
 
-Batcher::Batcher(std::shared_ptr<Model> model, BatchPolicy policy, std::function<void(int, int)> on_batch)
+Batcher::Batcher(std::shared_ptr<Model> model, BatchPolicy policy,
+                 std::function<void(int, int)> on_batch)
     : model_(std::move(model)), policy_(policy), on_batch_(std::move(on_batch)) {
   if (!model_->info().batchable) policy_.max_batch_size = 1;
   worker_ = std::thread([this] { loop(); });
@@ -19,7 +21,8 @@ Batcher::Batcher(std::shared_ptr<Model> model, BatchPolicy policy, std::function
 Batcher::~Batcher() { stop(); }
 
 Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
-  const int rows = inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
+  const int rows =
+      inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
   if (policy_.max_queue_delay.count() == 0 && model_->info().batchable) {
     std::unique_lock<std::mutex> running(run_mu_, std::try_to_lock);
     bool idle = false;
@@ -30,7 +33,8 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
     }
     if (idle) {
       std::vector<Pending> one;
-      one.push_back({std::move(inputs), std::move(parameters), std::move(done), std::chrono::steady_clock::now(), rows});
+      one.push_back({std::move(inputs), std::move(parameters), std::move(done),
+                     std::chrono::steady_clock::now(), rows});
       run(std::move(one));
       return Status::Ok();
     }
@@ -38,8 +42,11 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return Unavailable("the model version is being unloaded");
-    if (queue_.size() >= policy_.max_queue) return Unavailable("the model's queue is full (" + std::to_string(policy_.max_queue) + " requests); retry later");
-    queue_.push_back({std::move(inputs), std::move(parameters), std::move(done), std::chrono::steady_clock::now(), rows});
+    if (queue_.size() >= policy_.max_queue)
+      return Unavailable("the model's queue is full (" + std::to_string(policy_.max_queue) +
+                         " requests); retry later");
+    queue_.push_back({std::move(inputs), std::move(parameters), std::move(done),
+                      std::chrono::steady_clock::now(), rows});
   }
   cv_.notify_one();
   return Status::Ok();
@@ -63,7 +70,9 @@ void Batcher::loop() {
     auto fitting_rows = [&] {
       int rows = 0;
       for (const auto& p : queue_) {
-        if (rows > 0 && (rows + p.rows > policy_.max_batch_size || p.parameters != queue_.front().parameters)) break;
+        if (rows > 0 &&
+            (rows + p.rows > policy_.max_batch_size || p.parameters != queue_.front().parameters))
+          break;
         rows += p.rows;
       }
       return rows;
@@ -76,7 +85,9 @@ void Batcher::loop() {
     int rows = 0;
     while (!queue_.empty()) {
       Pending& p = queue_.front();
-      if (!batch.empty() && (rows + p.rows > policy_.max_batch_size || p.parameters != batch.front().parameters)) break;
+      if (!batch.empty() &&
+          (rows + p.rows > policy_.max_batch_size || p.parameters != batch.front().parameters))
+        break;
       rows += p.rows;
       batch.push_back(std::move(p));
       queue_.pop_front();

@@ -25,9 +25,9 @@
 namespace slipway::serve {
 
 struct BatchPolicy {
-  int max_batch_size = 32;                           // rows
-  std::chrono::microseconds max_queue_delay{0};      // how long the oldest request may wait for company
-  size_t max_queue = 4096;                           // requests waiting; beyond it a request is refused (503)
+  int max_batch_size = 32;                       // rows
+  std::chrono::microseconds max_queue_delay{0};  // how long the oldest request may wait for company
+  size_t max_queue = 4096;  // requests waiting; beyond it a request is refused (503)
 };
 
 struct InferResult {

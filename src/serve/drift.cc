@@ -2,7 +2,8 @@
 
 namespace slipway::serve {
 
-DriftMonitor::DriftMonitor(std::vector<FeatureStats> reference, size_t window) : reference_(std::move(reference)), window_(window) {
+DriftMonitor::DriftMonitor(std::vector<FeatureStats> reference, size_t window)
+    : reference_(std::move(reference)), window_(window) {
   for (const auto& f : reference_) counts_.emplace_back(f.proportions.size(), 0.0);
 }
 

@@ -12,7 +12,8 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Result<HttpResult> http_call(const std::string& host, int port, const std::string& method, const std::string& target, const std::string& body,
+Result<HttpResult> http_call(const std::string& host, int port, const std::string& method,
+                             const std::string& target, const std::string& body,
                              std::chrono::milliseconds timeout, const std::string& authorization) {
   try {
     net::io_context ioc;
@@ -35,7 +36,8 @@ Result<HttpResult> http_call(const std::string& host, int port, const std::strin
     stream.socket().shutdown(tcp::socket::shutdown_both, ec);
     return HttpResult{static_cast<int>(res.result_int()), res.body()};
   } catch (const std::exception& e) {
-    return Failed(method + " http://" + host + ":" + std::to_string(port) + target + ": " + e.what());
+    return Failed(method + " http://" + host + ":" + std::to_string(port) + target + ": " +
+                  e.what());
   }
 }
 

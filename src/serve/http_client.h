@@ -14,7 +14,9 @@ struct HttpResult {
   std::string body;
 };
 
-Result<HttpResult> http_call(const std::string& host, int port, const std::string& method, const std::string& target, const std::string& body = "",
-                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000), const std::string& authorization = "");
+Result<HttpResult> http_call(const std::string& host, int port, const std::string& method,
+                             const std::string& target, const std::string& body = "",
+                             std::chrono::milliseconds timeout = std::chrono::milliseconds(10'000),
+                             const std::string& authorization = "");
 
 }  // namespace slipway::serve

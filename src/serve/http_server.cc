@@ -1,11 +1,11 @@
 #include "serve/http_server.h"
 
-#include "serve/service.h"
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <optional>
+
+#include "serve/service.h"
 
 namespace slipway::serve {
 
@@ -23,7 +23,8 @@ struct HttpServer::Impl {
   tcp::acceptor acceptor{ioc};
   std::atomic<bool> draining{false};
   std::mutex mu;
-  std::set<std::shared_ptr<Session>> sessions;  // open connections, so a shutdown can close idle ones
+  std::set<std::shared_ptr<Session>>
+      sessions;  // open connections, so a shutdown can close idle ones
   net::steady_timer drain_timer{ioc};
   std::chrono::steady_clock::time_point drain_deadline;
 
@@ -34,7 +35,8 @@ struct HttpServer::Impl {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
 
   void start() { read(); }
 
@@ -51,11 +53,14 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
     stream_.expires_after(server_.options.request_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::error::eof) {
       return close();
     }
@@ -63,30 +68,40 @@ class Session : public std::enable_shared_from_this<Session> {
       // What the client sent is not HTTP we take: answer once, then close.
       int status = 400;
       std::string why = "malformed HTTP request: " + ec.message();
-      if (ec == http::error::body_limit) status = 413, why = "the request body is over " + std::to_string(server_.options.max_body_bytes) + " bytes";
-      if (ec == http::error::header_limit) status = 431, why = "the request headers are over " + std::to_string(server_.options.max_header_bytes) + " bytes";
+      if (ec == http::error::body_limit)
+        status = 413, why = "the request body is over " +
+                            std::to_string(server_.options.max_body_bytes) + " bytes";
+      if (ec == http::error::header_limit)
+        status = 431, why = "the request headers are over " +
+                            std::to_string(server_.options.max_header_bytes) + " bytes";
       keep_alive_ = false;
       return write(json_response(Json{{"error", why}}, status), 11);
     }
     auto req = parser_->release();
     keep_alive_ = req.keep_alive() && !server_.draining;
     busy_ = true;
-    HttpRequest r{std::string(req.method_string()), std::string(req.target()), std::move(req.body()), std::string(req[http::field::authorization])};
+    HttpRequest r{std::string(req.method_string()), std::string(req.target()),
+                  std::move(req.body()), std::string(req[http::field::authorization])};
     const unsigned version = req.version();
     auto self = shared_from_this();
     try {
       server_.service.handle(r, [self, version](HttpResponse resp) {
-        net::post(self->stream_.get_executor(), [self, version, resp = std::move(resp)]() mutable { self->write(std::move(resp), version); });
+        net::post(self->stream_.get_executor(), [self, version, resp = std::move(resp)]() mutable {
+          self->write(std::move(resp), version);
+        });
       });
-    } catch (const std::exception& e) {  // a defect, not the client's fault: answer 500, keep serving
-      write(json_response(Json{{"error", std::string("internal error: ") + e.what()}}, 500), version);
+    } catch (
+        const std::exception& e) {  // a defect, not the client's fault: answer 500, keep serving
+      write(json_response(Json{{"error", std::string("internal error: ") + e.what()}}, 500),
+            version);
     }
   }
 
   void write(HttpResponse resp, unsigned version) {
     busy_ = true;
     if (server_.draining) keep_alive_ = false;
-    auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(resp.status), version);
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(resp.status), version);
     res->set(http::field::server, "slipway");
     res->set(http::field::content_type, resp.content_type);
     for (const auto& [name, value] : resp.headers) res->set(name, value);
@@ -94,11 +109,12 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(resp.body);
     res->prepare_payload();
     stream_.expires_after(server_.options.request_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-      self->busy_ = false;
-      if (ec || !self->keep_alive_) return self->close();
-      self->read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        self->busy_ = false;
+                        if (ec || !self->keep_alive_) return self->close();
+                        self->read();
+                      });
   }
 
   void close() {
@@ -159,7 +175,8 @@ void HttpServer::Impl::finish_drain() {
   drain_timer.async_wait([this](beast::error_code) { finish_drain(); });
 }
 
-HttpServer::HttpServer(HttpHandler& service, ServerOptions options) : impl_(std::make_unique<Impl>(service, std::move(options))) {}
+HttpServer::HttpServer(HttpHandler& service, ServerOptions options)
+    : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
 HttpServer::~HttpServer() = default;
 
@@ -173,7 +190,9 @@ Status HttpServer::listen() {
   if (!ec) a.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Failed("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) + ": " + ec.message());
+  if (ec)
+    return Failed("cannot listen on " + impl_->options.host + ":" +
+                  std::to_string(impl_->options.port) + ": " + ec.message());
   bound_port_ = a.local_endpoint().port();
   return Status::Ok();
 }
@@ -181,7 +200,8 @@ Status HttpServer::listen() {
 void HttpServer::run() {
   impl_->accept();
   std::vector<std::thread> threads;
-  for (int i = 1; i < std::max(1, impl_->options.io_threads); ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 1; i < std::max(1, impl_->options.io_threads); ++i)
+    threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
 }

@@ -28,9 +28,11 @@ struct ServerOptions {
   int io_threads = 2;
   size_t max_body_bytes = 16u << 20;
   size_t max_header_bytes = 16u << 10;
-  std::chrono::milliseconds request_timeout{30'000};  // to read one request, and to wait for the next on a kept-alive connection
+  std::chrono::milliseconds request_timeout{
+      30'000};  // to read one request, and to wait for the next on a kept-alive connection
   size_t max_connections = 10'000;
-  std::chrono::milliseconds drain_timeout{30'000};    // how long shutdown waits for requests in flight
+  std::chrono::milliseconds drain_timeout{
+      30'000};  // how long shutdown waits for requests in flight
 };
 
 class HttpServer {

@@ -18,7 +18,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;  // extra headers (Content-Disposition, Cache-Control)
+  std::vector<std::pair<std::string, std::string>>
+      headers;  // extra headers (Content-Disposition, Cache-Control)
 };
 
 // Called exactly once per request, from any thread.

@@ -50,7 +50,8 @@ void Metrics::describe_gauge(const std::string& family, const std::string& help)
   families_[family].help = help;
 }
 
-void Metrics::describe_histogram(const std::string& family, const std::string& help, std::vector<double> buckets) {
+void Metrics::describe_histogram(const std::string& family, const std::string& help,
+                                 std::vector<double> buckets) {
   std::lock_guard<std::mutex> l(mu_);
   Family& f = families_[family];
   f.type = "histogram";
@@ -74,7 +75,8 @@ void Metrics::observe(const std::string& family, const Labels& labels, double va
   Family& f = families_[family];
   Histogram& h = f.histograms[labels];
   if (h.counts.empty()) h.counts.assign(f.buckets.size() + 1, 0);
-  const size_t b = static_cast<size_t>(std::lower_bound(f.buckets.begin(), f.buckets.end(), value) - f.buckets.begin());
+  const size_t b = static_cast<size_t>(std::lower_bound(f.buckets.begin(), f.buckets.end(), value) -
+                                       f.buckets.begin());
   h.counts[b] += 1;
   h.sum += value;
   h.count += 1;
@@ -85,7 +87,9 @@ void Metrics::forget(const std::string& family, const Labels& match) {
   auto it = families_.find(family);
   if (it == families_.end()) return;
   auto has = [&](const Labels& ls) {
-    return std::all_of(match.begin(), match.end(), [&](const auto& kv) { return std::find(ls.begin(), ls.end(), kv) != ls.end(); });
+    return std::all_of(match.begin(), match.end(), [&](const auto& kv) {
+      return std::find(ls.begin(), ls.end(), kv) != ls.end();
+    });
   };
   std::erase_if(it->second.values, [&](const auto& kv) { return has(kv.first); });
   std::erase_if(it->second.histograms, [&](const auto& kv) { return has(kv.first); });
@@ -105,13 +109,15 @@ std::string Metrics::render() const {
   for (const auto& [name, f] : families_) {
     if (!f.help.empty()) out += "# HELP " + name + " " + f.help + "\n";
     if (!f.type.empty()) out += "# TYPE " + name + " " + f.type + "\n";
-    for (const auto& [labels, v] : f.values) out += name + label_text(labels) + " " + number(v) + "\n";
+    for (const auto& [labels, v] : f.values)
+      out += name + label_text(labels) + " " + number(v) + "\n";
     for (const auto& [labels, h] : f.histograms) {
       double cumulative = 0;
       for (size_t b = 0; b <= f.buckets.size(); ++b) {
         cumulative += h.counts[b];
         const std::string le = b < f.buckets.size() ? number(f.buckets[b]) : "+Inf";
-        out += name + "_bucket" + label_text(labels, "le=\"" + le + "\"") + " " + number(cumulative) + "\n";
+        out += name + "_bucket" + label_text(labels, "le=\"" + le + "\"") + " " +
+               number(cumulative) + "\n";
       }
       out += name + "_sum" + label_text(labels) + " " + number(h.sum) + "\n";
       out += name + "_count" + label_text(labels) + " " + number(h.count) + "\n";

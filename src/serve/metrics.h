@@ -21,7 +21,8 @@ class Metrics {
   // Families must be described before they are used: their type, help and (histograms) buckets.
   void describe_counter(const std::string& family, const std::string& help);
   void describe_gauge(const std::string& family, const std::string& help);
-  void describe_histogram(const std::string& family, const std::string& help, std::vector<double> buckets);
+  void describe_histogram(const std::string& family, const std::string& help,
+                          std::vector<double> buckets);
   // Drops every series of `family` whose labels include all of `match` (an unloaded version).
   void forget(const std::string& family, const Labels& match);
   std::string render() const;

@@ -15,16 +15,20 @@ namespace {
 
 class MlpModel : public Model {
  public:
-  MlpModel(std::vector<int> sizes, CheckpointState ck, std::vector<std::string> features, std::vector<std::string> classes)
-      : net_(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back()), params_(std::move(ck.params)),
+  MlpModel(std::vector<int> sizes, CheckpointState ck, std::vector<std::string> features,
+           std::vector<std::string> classes)
+      : net_(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back()),
+        params_(std::move(ck.params)),
         classes_(std::move(classes)) {
-    const auto F = static_cast<std::int64_t>(sizes.front()), K = static_cast<std::int64_t>(sizes.back());
+    const auto F = static_cast<std::int64_t>(sizes.front()),
+               K = static_cast<std::int64_t>(sizes.back());
     info_.kind = "mlp";
     info_.platform = "slipway_mlp";
     info_.batchable = true;
     info_.features = std::move(features);
     info_.inputs = {{"input-0", "FP32", {-1, F}}};
-    info_.outputs = {{"predict", "INT64", {-1}}, {"probabilities", "FP32", {-1, K}}, {"label", "BYTES", {-1}}};
+    info_.outputs = {
+        {"predict", "INT64", {-1}}, {"probabilities", "FP32", {-1, K}}, {"label", "BYTES", {-1}}};
   }
 
   const ModelInfo& info() const override { return info_; }
@@ -42,29 +46,43 @@ class MlpModel : public Model {
       const int best = static_cast<int>(std::max_element(l, l + K) - l);
       double sum = 0;
       for (int k = 0; k < K; ++k) sum += std::exp(static_cast<double>(l[k] - l[best]));
-      for (int k = 0; k < K; ++k) probs.numbers.push_back(std::exp(static_cast<double>(l[k] - l[best])) / sum);
+      for (int k = 0; k < K; ++k)
+        probs.numbers.push_back(std::exp(static_cast<double>(l[k] - l[best])) / sum);
       predict.numbers.push_back(best);
-      label.strings.push_back(best < static_cast<int>(classes_.size()) ? classes_[static_cast<size_t>(best)] : std::to_string(best));
+      label.strings.push_back(best < static_cast<int>(classes_.size())
+                                  ? classes_[static_cast<size_t>(best)]
+                                  : std::to_string(best));
     }
     return std::vector<Tensor>{std::move(predict), std::move(probs), std::move(label)};
   }
 
   Result<std::vector<Tensor>> from_instances(const Json& instances, Json*) const override {
     const auto F = static_cast<size_t>(info_.inputs[0].shape[1]);
-    Tensor t{"input-0", "FP32", {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(F)}, {}, {}, Json::object()};
+    Tensor t{"input-0",
+             "FP32",
+             {static_cast<std::int64_t>(instances.size()), static_cast<std::int64_t>(F)},
+             {},
+             {},
+             Json::object()};
     for (size_t r = 0; r < instances.size(); ++r) {
       const Json& row = instances[r];
       const std::string where = "instance " + std::to_string(r);
       if (row.is_object()) {  // {"sepal_length": 5.1, ...}: by the names the model was trained on
-        if (info_.features.size() != F) return InvalidInput(where + ": this model has no feature names; send a list of " + std::to_string(F) + " numbers");
+        if (info_.features.size() != F)
+          return InvalidInput(where + ": this model has no feature names; send a list of " +
+                              std::to_string(F) + " numbers");
         for (const auto& f : info_.features) {
-          if (!row.contains(f) || !row[f].is_number()) return InvalidInput(where + " has no number for feature '" + f + "' (features: " + join(info_.features, ", ") + ")");
+          if (!row.contains(f) || !row[f].is_number())
+            return InvalidInput(where + " has no number for feature '" + f +
+                                "' (features: " + join(info_.features, ", ") + ")");
           t.numbers.push_back(row[f].get<double>());
         }
         continue;
       }
       if (!row.is_array() || row.size() != F)
-        return InvalidInput(where + " must be a list of " + std::to_string(F) + " numbers" + (info_.features.empty() ? "" : " (" + join(info_.features, ", ") + ")"));
+        return InvalidInput(
+            where + " must be a list of " + std::to_string(F) + " numbers" +
+            (info_.features.empty() ? "" : " (" + join(info_.features, ", ") + ")"));
       for (const auto& v : row) {
         if (!v.is_number()) return InvalidInput(where + " holds " + v.dump() + ", not a number");
         t.numbers.push_back(v.get<double>());
@@ -82,7 +100,8 @@ class MlpModel : public Model {
   std::vector<std::vector<double>> feature_rows(const std::vector<Tensor>& inputs) const override {
     const Tensor& in = inputs[0];
     const size_t F = static_cast<size_t>(in.shape[1]);
-    // As the model sees them: FP32, the precision the training data and its statistics were kept in.
+    // As the model sees them: FP32, the precision the training data and its statistics were kept
+    // in.
     std::vector<std::vector<double>> rows;
     for (size_t i = 0; i + F <= in.numbers.size(); i += F) {
       std::vector<double> row;
@@ -101,7 +120,8 @@ class MlpModel : public Model {
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& checkpoint, const Json&) {
+Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& checkpoint,
+                                              const Json&) {
   std::vector<std::string> dims = split(ck.signature, ':');
   std::vector<int> sizes;
   for (size_t i = 1; i < dims.size(); ++i) sizes.push_back(std::atoi(dims[i].c_str()));
@@ -114,9 +134,12 @@ Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::str
     classes = meta.value("classes", std::vector<std::string>{});
   }
   if (!features.empty() && static_cast<int>(features.size()) != sizes.front()) features.clear();
-  Mlp<float, RefOps> probe(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back());
-  if (probe.num_params() != ck.params.size()) return InvalidInput(checkpoint + " is inconsistent: its parameters do not fit " + ck.signature);
-  return std::unique_ptr<Model>(new MlpModel(sizes, std::move(ck), std::move(features), std::move(classes)));
+  Mlp<float, RefOps> probe(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1),
+                           sizes.back());
+  if (probe.num_params() != ck.params.size())
+    return InvalidInput(checkpoint + " is inconsistent: its parameters do not fit " + ck.signature);
+  return std::unique_ptr<Model>(
+      new MlpModel(sizes, std::move(ck), std::move(features), std::move(classes)));
 }
 
 }  // namespace slipway::serve

@@ -27,8 +27,8 @@ struct ModelInfo {
   std::string kind;      // mlp, gpt
   std::string platform;  // what /v2/models/{m} reports
   std::vector<TensorSpec> inputs, outputs;
-  bool batchable = false;              // requests may be joined along the first dimension
-  std::vector<std::string> features;   // names of the input's columns (drift statistics), if any
+  bool batchable = false;             // requests may be joined along the first dimension
+  std::vector<std::string> features;  // names of the input's columns (drift statistics), if any
 };
 
 class Model {
@@ -37,14 +37,19 @@ class Model {
   virtual const ModelInfo& info() const = 0;
   // Runs one batch. The inputs were checked against info().inputs (check_inputs); every declared
   // output is returned, rows along the first dimension as the inputs'.
-  virtual Result<std::vector<Tensor>> infer(const std::vector<Tensor>& inputs, const Json& parameters) = 0;
+  virtual Result<std::vector<Tensor>> infer(const std::vector<Tensor>& inputs,
+                                            const Json& parameters) = 0;
   // KServe v1: a predict request's `instances` as this model's inputs (and request-level
   // parameters such as max_tokens), and its outputs as the `predictions` list.
-  virtual Result<std::vector<Tensor>> from_instances(const Json& instances, Json* parameters) const = 0;
+  virtual Result<std::vector<Tensor>> from_instances(const Json& instances,
+                                                     Json* parameters) const = 0;
   virtual Json to_predictions(const std::vector<Tensor>& outputs) const = 0;
   // The numeric features of each row of checked inputs ([rows][features]), for drift monitoring;
   // empty for models without tabular inputs.
-  virtual std::vector<std::vector<double>> feature_rows(const std::vector<Tensor>& /*inputs*/) const { return {}; }
+  virtual std::vector<std::vector<double>> feature_rows(
+      const std::vector<Tensor>& /*inputs*/) const {
+    return {};
+  }
 };
 
 // Whether inputs match what the model declares: every input once, by name, with its datatype and
@@ -53,10 +58,13 @@ Status check_inputs(const ModelInfo& info, const std::vector<Tensor>& inputs);
 
 // Loads DIR/<model>/<version>/: model.h5 (a `slipway train` checkpoint) and config.json. The kind
 // is read from the checkpoint's signature.
-Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_dir, const Json& config);
+Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_dir,
+                                          const Json& config);
 
 // One factory per kind (mlp_model.cc, gpt_model.cc): the checkpoint read from `path`.
-Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& path, const Json& config);
-Result<std::unique_ptr<Model>> make_gpt_model(CheckpointState ck, const std::string& path, const Json& config);
+Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& path,
+                                              const Json& config);
+Result<std::unique_ptr<Model>> make_gpt_model(CheckpointState ck, const std::string& path,
+                                              const Json& config);
 
 }  // namespace slipway::serve

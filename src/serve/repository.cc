@@ -23,12 +23,14 @@ fs::file_time_type mtime_of(const fs::path& p) {
 
 }  // namespace
 
-Repository::Repository(fs::path root, RepositoryOptions options, Metrics& metrics) : root_(std::move(root)), options_(std::move(options)), metrics_(metrics) {}
+Repository::Repository(fs::path root, RepositoryOptions options, Metrics& metrics)
+    : root_(std::move(root)), options_(std::move(options)), metrics_(metrics) {}
 
 Repository::~Repository() { stop_all(); }
 
 void Repository::poll() {
-  std::lock_guard<std::mutex> one_at_a_time(poll_mu_);  // the watcher and the API's load may both poll
+  std::lock_guard<std::mutex> one_at_a_time(
+      poll_mu_);  // the watcher and the API's load may both poll
   std::map<std::string, std::map<int, fs::path>> present;
   std::error_code ec;
   for (const auto& m : fs::directory_iterator(root_, ec)) {
@@ -47,7 +49,9 @@ void Repository::poll() {
       for (const auto& [v, dir] : versions) {
         if (loaded_[name].count(v)) continue;
         auto f = failed_.find({name, v});
-        if (f != failed_.end() && f->second.second == mtime_of(dir / "model.h5") && f->second.second != fs::file_time_type{}) continue;
+        if (f != failed_.end() && f->second.second == mtime_of(dir / "model.h5") &&
+            f->second.second != fs::file_time_type{})
+          continue;
         to_load.emplace_back(name, v, dir);
       }
     }
@@ -79,12 +83,16 @@ void Repository::load_version(const std::string& model, int version, const fs::p
   lv->impl = std::shared_ptr<Model>(std::move(*impl));
   lv->config = config;
   BatchPolicy policy = options_.batch;
-  if (config.contains("max_batch_size") && config["max_batch_size"].is_number_integer()) policy.max_batch_size = std::max(1, config["max_batch_size"].get<int>());
+  if (config.contains("max_batch_size") && config["max_batch_size"].is_number_integer())
+    policy.max_batch_size = std::max(1, config["max_batch_size"].get<int>());
   if (config.contains("max_queue_delay_ms") && config["max_queue_delay_ms"].is_number())
-    policy.max_queue_delay = std::chrono::microseconds(static_cast<std::int64_t>(config["max_queue_delay_ms"].get<double>() * 1000));
+    policy.max_queue_delay = std::chrono::microseconds(
+        static_cast<std::int64_t>(config["max_queue_delay_ms"].get<double>() * 1000));
   const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
   Metrics* metrics = &metrics_;
-  lv->batcher = std::make_unique<Batcher>(lv->impl, policy, [metrics, labels](int rows, int) { metrics->observe("slipway_inference_batch_size", labels, rows); });
+  lv->batcher = std::make_unique<Batcher>(lv->impl, policy, [metrics, labels](int rows, int) {
+    metrics->observe("slipway_inference_batch_size", labels, rows);
+  });
   if (config.contains("reference")) {
     auto stats = feature_stats_from_json(config["reference"]);
     if (!stats.ok()) return fail(where + ": " + stats.status().message());
@@ -99,7 +107,9 @@ void Repository::load_version(const std::string& model, int version, const fs::p
     replaced = std::move(slot);
     slot = std::move(lv);
   }
-  if (replaced) replaced->batcher->stop();  // a reload: the old instance finishes its queue, new requests go to the new one
+  if (replaced)
+    replaced->batcher
+        ->stop();  // a reload: the old instance finishes its queue, new requests go to the new one
 }
 
 void Repository::unload_version(const std::string& model, int version) {
@@ -112,23 +122,29 @@ void Repository::unload_version(const std::string& model, int version) {
     m->second.erase(version);
     if (m->second.empty()) loaded_.erase(m);
     auto t = traffic_.find(model);
-    if (t != traffic_.end() && t->second.count(version)) traffic_.erase(t);  // a split naming a gone version no longer holds
+    if (t != traffic_.end() && t->second.count(version))
+      traffic_.erase(t);  // a split naming a gone version no longer holds
   }
   lv->batcher->stop();  // finishes what it queued; requests in flight keep the version alive
   const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
-  for (const char* family : {"slipway_model_version_ready", "slipway_model_feature_psi"}) metrics_.forget(family, labels);
+  for (const char* family : {"slipway_model_version_ready", "slipway_model_feature_psi"})
+    metrics_.forget(family, labels);
 }
 
 Status Repository::load(const std::string& model) {
   if (!valid_model_name(model)) return InvalidInput("'" + model + "' is not a model name");
-  if (!fs::is_directory(root_ / model)) return NotFound("model '" + model + "' is not in the repository " + root_.string());
-  std::vector<std::pair<int, fs::path>> reload;  // the repository extension's load of a loaded model reloads it from disk
+  if (!fs::is_directory(root_ / model))
+    return NotFound("model '" + model + "' is not in the repository " + root_.string());
+  std::vector<std::pair<int, fs::path>>
+      reload;  // the repository extension's load of a loaded model reloads it from disk
   {
     std::lock_guard<std::mutex> l(mu_);
     unloaded_.erase(model);
-    for (auto it = failed_.begin(); it != failed_.end();) it = it->first.first == model ? failed_.erase(it) : std::next(it);
+    for (auto it = failed_.begin(); it != failed_.end();)
+      it = it->first.first == model ? failed_.erase(it) : std::next(it);
     if (auto m = loaded_.find(model); m != loaded_.end())
-      for (const auto& [v, lv] : m->second) reload.emplace_back(v, root_ / model / std::to_string(v));
+      for (const auto& [v, lv] : m->second)
+        reload.emplace_back(v, root_ / model / std::to_string(v));
   }
   {
     std::lock_guard<std::mutex> one_at_a_time(poll_mu_);
@@ -138,15 +154,19 @@ Status Repository::load(const std::string& model) {
   std::lock_guard<std::mutex> l(mu_);
   if (loaded_.count(model)) return Status::Ok();
   for (const auto& [key, f] : failed_)
-    if (key.first == model) return Failed("model '" + model + "' version " + std::to_string(key.second) + " failed to load: " + f.first);
-  return NotFound("model '" + model + "' has no version directory (DIR/" + model + "/1/ with model.h5)");
+    if (key.first == model)
+      return Failed("model '" + model + "' version " + std::to_string(key.second) +
+                    " failed to load: " + f.first);
+  return NotFound("model '" + model + "' has no version directory (DIR/" + model +
+                  "/1/ with model.h5)");
 }
 
 Status Repository::unload(const std::string& model) {
   std::vector<int> versions;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!loaded_.count(model) && !fs::is_directory(root_ / model)) return NotFound("model '" + model + "' is not in the repository");
+    if (!loaded_.count(model) && !fs::is_directory(root_ / model))
+      return NotFound("model '" + model + "' is not in the repository");
     unloaded_.insert(model);
     for (const auto& [v, lv] : loaded_[model]) versions.push_back(v);
     if (loaded_[model].empty()) loaded_.erase(model);
@@ -169,14 +189,20 @@ std::vector<VersionStatus> Repository::index() const {
       const int version = *number;
       VersionStatus s{name, version, "UNAVAILABLE", ""};
       auto lm = loaded_.find(name);
-      if (lm != loaded_.end() && lm->second.count(version)) s.state = "READY";
-      else if (auto f = failed_.find({name, version}); f != failed_.end()) s.state = "FAILED", s.reason = f->second.first;
-      else if (unloaded_.count(name)) s.reason = "unloaded";
-      else s.reason = "not loaded yet";
+      if (lm != loaded_.end() && lm->second.count(version))
+        s.state = "READY";
+      else if (auto f = failed_.find({name, version}); f != failed_.end())
+        s.state = "FAILED", s.reason = f->second.first;
+      else if (unloaded_.count(name))
+        s.reason = "unloaded";
+      else
+        s.reason = "not loaded yet";
       out.push_back(s);
     }
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return std::tie(a.model, a.version) < std::tie(b.model, b.version); });
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.model, a.version) < std::tie(b.model, b.version);
+  });
   return out;
 }
 
@@ -188,17 +214,22 @@ std::optional<int> Repository::default_version(const std::string& model) const {
   return m->second.rbegin()->first;
 }
 
-Result<std::shared_ptr<LoadedVersion>> Repository::route(const std::string& model, std::optional<int> version) {
+Result<std::shared_ptr<LoadedVersion>> Repository::route(const std::string& model,
+                                                         std::optional<int> version) {
   std::lock_guard<std::mutex> l(mu_);
   auto m = loaded_.find(model);
   if (m == loaded_.end()) {
     if (fs::is_directory(root_ / model) && valid_model_name(model))
-      return Unavailable("model '" + model + "' is not ready" + (unloaded_.count(model) ? " (it was unloaded; POST /v2/repository/models/" + model + "/load)" : ""));
+      return Unavailable("model '" + model + "' is not ready" +
+                         (unloaded_.count(model)
+                              ? " (it was unloaded; POST /v2/repository/models/" + model + "/load)"
+                              : ""));
     return NotFound("model '" + model + "' is not in the repository");
   }
   if (version) {
     auto v = m->second.find(*version);
-    if (v == m->second.end()) return NotFound("model '" + model + "' has no ready version " + std::to_string(*version));
+    if (v == m->second.end())
+      return NotFound("model '" + model + "' has no ready version " + std::to_string(*version));
     return v->second;
   }
   if (auto t = traffic_.find(model); t != traffic_.end()) {
@@ -230,11 +261,15 @@ Status Repository::set_traffic(const std::string& model, const std::map<int, int
   if (m == loaded_.end()) return NotFound("model '" + model + "' is not loaded");
   int total = 0;
   for (const auto& [v, pct] : percent) {
-    if (!m->second.count(v)) return InvalidInput("model '" + model + "' has no ready version " + std::to_string(v));
-    if (pct < 0 || pct > 100) return InvalidInput("version " + std::to_string(v) + ": " + std::to_string(pct) + "% is not between 0 and 100");
+    if (!m->second.count(v))
+      return InvalidInput("model '" + model + "' has no ready version " + std::to_string(v));
+    if (pct < 0 || pct > 100)
+      return InvalidInput("version " + std::to_string(v) + ": " + std::to_string(pct) +
+                          "% is not between 0 and 100");
     total += pct;
   }
-  if (total != 100) return InvalidInput("the traffic split sums to " + std::to_string(total) + "%, not 100%");
+  if (total != 100)
+    return InvalidInput("the traffic split sums to " + std::to_string(total) + "%, not 100%");
   traffic_[model] = percent;
   return Status::Ok();
 }

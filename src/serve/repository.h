@@ -41,13 +41,14 @@ struct LoadedVersion {
 struct VersionStatus {
   std::string model;
   int version = 0;
-  std::string state;   // READY, UNAVAILABLE (unloaded), FAILED (with the reason)
+  std::string state;  // READY, UNAVAILABLE (unloaded), FAILED (with the reason)
   std::string reason;
 };
 
 struct RepositoryOptions {
-  BatchPolicy batch;             // defaults; a version's config.json may set max_batch_size, max_queue_delay_ms
-  size_t drift_window = 1000;    // rows of live inputs per version
+  BatchPolicy
+      batch;  // defaults; a version's config.json may set max_batch_size, max_queue_delay_ms
+  size_t drift_window = 1000;  // rows of live inputs per version
   // The version of a model at stage production in the registry, if any (no registry: none).
   std::function<std::optional<int>(const std::string& model)> production_version;
 };
@@ -66,7 +67,8 @@ class Repository {
   // The version a request goes to: `version` when given, else the traffic split's pick, else
   // production, else the newest. NotFound for an unknown model or version, Unavailable when it
   // is not ready.
-  Result<std::shared_ptr<LoadedVersion>> route(const std::string& model, std::optional<int> version);
+  Result<std::shared_ptr<LoadedVersion>> route(const std::string& model,
+                                               std::optional<int> version);
   std::vector<int> ready_versions(const std::string& model) const;
   // Percent per version, summing to 100, every version loaded; an empty split clears it.
   Status set_traffic(const std::string& model, const std::map<int, int>& percent);
@@ -85,7 +87,8 @@ class Repository {
   std::mutex poll_mu_;
   mutable std::mutex mu_;
   std::map<std::string, std::map<int, std::shared_ptr<LoadedVersion>>> loaded_;
-  std::map<std::pair<std::string, int>, std::pair<std::string, std::filesystem::file_time_type>> failed_;  // reason, model.h5's mtime
+  std::map<std::pair<std::string, int>, std::pair<std::string, std::filesystem::file_time_type>>
+      failed_;                      // reason, model.h5's mtime
   std::set<std::string> unloaded_;  // models unloaded through the API
   std::map<std::string, std::map<int, int>> traffic_;
   std::mt19937_64 rng_{std::random_device{}()};

@@ -14,12 +14,18 @@ using Clock = std::chrono::steady_clock;
 
 int http_status(const Status& s) {
   switch (s.code()) {
-    case ErrorCode::kInvalidInput: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kConflict: return 409;
-    case ErrorCode::kUnavailable: return 503;
-    case ErrorCode::kUnauthenticated: return 401;
-    default: return 500;
+    case ErrorCode::kInvalidInput:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kConflict:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    default:
+      return 500;
   }
 }
 
@@ -37,7 +43,9 @@ Result<Json> parse_body(const std::string& body) {
   return j;
 }
 
-const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                             0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                             1,      2.5,     5,      10};
 
 }  // namespace
 
@@ -46,17 +54,28 @@ HttpResponse json_response(const Json& j, int status) {
   return {status, "application/json", j.dump(-1, ' ', false, Json::error_handler_t::replace), {}};
 }
 
-HttpResponse error_response(const Status& s) { return json_response(Json{{"error", s.message()}}, http_status(s)); }
+HttpResponse error_response(const Status& s) {
+  return json_response(Json{{"error", s.message()}}, http_status(s));
+}
 
-Service::Service(Repository& repo, Metrics& metrics, std::string version) : repo_(repo), metrics_(metrics), version_(std::move(version)) {
-  metrics_.describe_counter("slipway_inference_requests_total", "Inference requests by model, version, protocol and HTTP status.");
-  metrics_.describe_histogram("slipway_inference_request_duration_seconds", "Time from a request's arrival to its answer.", kLatencyBuckets);
-  metrics_.describe_histogram("slipway_inference_queue_duration_seconds", "Time a request waited for its batch.", kLatencyBuckets);
-  metrics_.describe_histogram("slipway_inference_batch_size", "Rows per model call.", {1, 2, 4, 8, 16, 32, 64, 128, 256});
+Service::Service(Repository& repo, Metrics& metrics, std::string version)
+    : repo_(repo), metrics_(metrics), version_(std::move(version)) {
+  metrics_.describe_counter("slipway_inference_requests_total",
+                            "Inference requests by model, version, protocol and HTTP status.");
+  metrics_.describe_histogram("slipway_inference_request_duration_seconds",
+                              "Time from a request's arrival to its answer.", kLatencyBuckets);
+  metrics_.describe_histogram("slipway_inference_queue_duration_seconds",
+                              "Time a request waited for its batch.", kLatencyBuckets);
+  metrics_.describe_histogram("slipway_inference_batch_size", "Rows per model call.",
+                              {1, 2, 4, 8, 16, 32, 64, 128, 256});
   metrics_.describe_gauge("slipway_model_version_ready", "1 for each loaded model version.");
-  metrics_.describe_gauge("slipway_model_feature_psi", "Population stability index of a feature's live inputs against the training data.");
-  metrics_.describe_gauge("slipway_model_drift_rows", "Live input rows the drift statistics are over.");
-  metrics_.describe_gauge("slipway_model_traffic_percent", "The traffic split: percent of unversioned requests per version.");
+  metrics_.describe_gauge(
+      "slipway_model_feature_psi",
+      "Population stability index of a feature's live inputs against the training data.");
+  metrics_.describe_gauge("slipway_model_drift_rows",
+                          "Live input rows the drift statistics are over.");
+  metrics_.describe_gauge("slipway_model_traffic_percent",
+                          "The traffic split: percent of unversioned requests per version.");
 }
 
 void Service::handle(const HttpRequest& req, Reply reply) {
@@ -78,22 +97,29 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     return true;
   };
   auto method_not_allowed = [&](const std::string& allowed) {
-    reply(json_response(Json{{"error", m + " is not allowed on " + path + "; use " + allowed}}, 405));
+    reply(
+        json_response(Json{{"error", m + " is not allowed on " + path + "; use " + allowed}}, 405));
   };
-  if (path == "/v2/health/live") return m == "GET" ? reply(json_response(Json{{"live", true}})) : method_not_allowed("GET");
+  if (path == "/v2/health/live")
+    return m == "GET" ? reply(json_response(Json{{"live", true}})) : method_not_allowed("GET");
   if (path == "/v2/health/ready") {
     if (m != "GET") return method_not_allowed("GET");
     return reply(json_response(Json{{"ready", !draining_}}, draining_ ? 503 : 200));
   }
   if (path == "/v2" || path == "/v2/") {
     if (m != "GET") return method_not_allowed("GET");
-    return reply(json_response(Json{{"name", "slipway"}, {"version", version_}, {"extensions", {"model_repository", "slipway_traffic", "slipway_drift"}}}));
+    return reply(json_response(
+        Json{{"name", "slipway"},
+             {"version", version_},
+             {"extensions", {"model_repository", "slipway_traffic", "slipway_drift"}}}));
   }
   if (path == "/metrics") return m == "GET" ? reply(render_metrics()) : method_not_allowed("GET");
   if (path == "/v2/repository/index") {
     if (m != "POST") return method_not_allowed("POST");
     Json body = req.body.empty() ? Json::object() : Json::parse(req.body, nullptr, false);
-    if (!body.is_object()) return reply(error_response(InvalidInput("the request body must be a JSON object, e.g. {\"ready\": true}")));
+    if (!body.is_object())
+      return reply(error_response(
+          InvalidInput("the request body must be a JSON object, e.g. {\"ready\": true}")));
     const bool only_ready = body.value("ready", false);
     Json out = Json::array();
     for (const auto& s : repo_.index()) {
@@ -104,7 +130,8 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     }
     return reply(json_response(out));
   }
-  if (is({"v2", "repository", "models"}) && seg.size() == 5 && (seg[4] == "load" || seg[4] == "unload")) {
+  if (is({"v2", "repository", "models"}) && seg.size() == 5 &&
+      (seg[4] == "load" || seg[4] == "unload")) {
     if (m != "POST") return method_not_allowed("POST");
     Status s = seg[4] == "load" ? repo_.load(seg[3]) : repo_.unload(seg[3]);
     return reply(s.ok() ? json_response(Json::object()) : error_response(s));
@@ -127,7 +154,8 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     if (m != "GET") return method_not_allowed("GET");
     if (action == "/ready") {
       auto lv = repo_.route(model, *version);
-      if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound) return reply(error_response(lv.status()));
+      if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound)
+        return reply(error_response(lv.status()));
       return reply(json_response(Json{{"name", model}, {"ready", lv.ok()}}, lv.ok() ? 200 : 503));
     }
     return reply(model_metadata(model, *version));
@@ -141,7 +169,8 @@ void Service::handle(const HttpRequest& req, Reply reply) {
   }
   if (is({"v1", "models"}) && seg.size() == 3 && !seg[2].empty()) {
     const std::string suffix = ":predict";
-    const bool predict = seg[2].size() > suffix.size() && seg[2].compare(seg[2].size() - suffix.size(), suffix.size(), suffix) == 0;
+    const bool predict = seg[2].size() > suffix.size() &&
+                         seg[2].compare(seg[2].size() - suffix.size(), suffix.size(), suffix) == 0;
     const std::string model = predict ? seg[2].substr(0, seg[2].size() - suffix.size()) : seg[2];
     if (predict) {
       if (m != "POST") return method_not_allowed("POST");
@@ -149,11 +178,14 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     }
     if (m != "GET") return method_not_allowed("GET");
     auto lv = repo_.route(model, std::nullopt);
-    if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound) return reply(error_response(lv.status()));
+    if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound)
+      return reply(error_response(lv.status()));
     return reply(json_response(Json{{"name", model}, {"ready", lv.ok()}}, lv.ok() ? 200 : 503));
   }
-  if (is({"slipway", "v1", "models"}) && (seg.size() == 4 || (seg.size() == 5 && seg[4] == "traffic")) && !seg[3].empty()) {
-    if (seg.size() == 5) return m == "PUT" ? reply(set_traffic(seg[3], req.body)) : method_not_allowed("PUT");
+  if (is({"slipway", "v1", "models"}) &&
+      (seg.size() == 4 || (seg.size() == 5 && seg[4] == "traffic")) && !seg[3].empty()) {
+    if (seg.size() == 5)
+      return m == "PUT" ? reply(set_traffic(seg[3], req.body)) : method_not_allowed("PUT");
     return m == "GET" ? reply(model_status(seg[3])) : method_not_allowed("GET");
   }
   reply(json_response(Json{{"error", "no such endpoint: " + m + " " + path}}, 404));
@@ -165,17 +197,22 @@ HttpResponse Service::model_metadata(const std::string& model, std::optional<int
   const ModelInfo& info = (*lv)->impl->info();
   auto specs = [](const std::vector<TensorSpec>& v) {
     Json a = Json::array();
-    for (const auto& s : v) a.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
+    for (const auto& s : v)
+      a.push_back({{"name", s.name}, {"datatype", s.datatype}, {"shape", s.shape}});
     return a;
   };
   Json versions = Json::array();
   for (int v : repo_.ready_versions(model)) versions.push_back(std::to_string(v));
-  Json j = {{"name", model}, {"versions", version ? Json::array({std::to_string(*version)}) : versions}, {"platform", info.platform},
-            {"inputs", specs(info.inputs)}, {"outputs", specs(info.outputs)}};
+  Json j = {{"name", model},
+            {"versions", version ? Json::array({std::to_string(*version)}) : versions},
+            {"platform", info.platform},
+            {"inputs", specs(info.inputs)},
+            {"outputs", specs(info.outputs)}};
   return json_response(j);
 }
 
-void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol, std::vector<Tensor> inputs, Json parameters,
+void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
+                     std::vector<Tensor> inputs, Json parameters,
                      std::function<Json(std::vector<Tensor>)> respond, Reply reply) {
   const auto start = Clock::now();
   const Labels labels = {{"model", lv->model}, {"version", std::to_string(lv->version)}};
@@ -186,11 +223,14 @@ void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string
     metrics_.add("slipway_inference_requests_total", l);
   };
   auto rows = lv->drift ? lv->impl->feature_rows(inputs) : std::vector<std::vector<double>>{};
-  auto done = [this, lv, labels, start, count, rows = std::move(rows), respond = std::move(respond), reply](InferResult r) {
-    HttpResponse resp = r.outputs.ok() ? json_response(respond(std::move(*r.outputs))) : error_response(r.outputs.status());
+  auto done = [this, lv, labels, start, count, rows = std::move(rows), respond = std::move(respond),
+               reply](InferResult r) {
+    HttpResponse resp = r.outputs.ok() ? json_response(respond(std::move(*r.outputs)))
+                                       : error_response(r.outputs.status());
     if (r.outputs.ok() && lv->drift) lv->drift->observe(rows);
     metrics_.observe("slipway_inference_queue_duration_seconds", labels, r.queue_seconds);
-    metrics_.observe("slipway_inference_request_duration_seconds", labels, std::chrono::duration<double>(Clock::now() - start).count());
+    metrics_.observe("slipway_inference_request_duration_seconds", labels,
+                     std::chrono::duration<double>(Clock::now() - start).count());
     count(resp.status);
     reply(std::move(resp));
   };
@@ -201,7 +241,8 @@ void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string
   }
 }
 
-void Service::infer_v2(const std::string& model, std::optional<int> version, const std::string& body, Reply reply) {
+void Service::infer_v2(const std::string& model, std::optional<int> version,
+                       const std::string& body, Reply reply) {
   auto fail = [&](const Status& s) { reply(error_response(s)); };
   auto j = parse_body(body);
   if (!j.ok()) return fail(j.status());
@@ -219,13 +260,16 @@ void Service::infer_v2(const std::string& model, std::optional<int> version, con
   if (Status s = check_inputs(info, inputs); !s.ok()) return fail(s);
   std::vector<std::string> wanted;
   if (j->contains("outputs")) {
-    if (!(*j)["outputs"].is_array()) return fail(InvalidInput("outputs must be a list of {\"name\": ...}"));
+    if (!(*j)["outputs"].is_array())
+      return fail(InvalidInput("outputs must be a list of {\"name\": ...}"));
     for (const auto& o : (*j)["outputs"]) {
-      if (!o.is_object() || !o.contains("name") || !o["name"].is_string()) return fail(InvalidInput("each requested output needs a name"));
+      if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
+        return fail(InvalidInput("each requested output needs a name"));
       const std::string name = o["name"];
       bool known = false;
       for (const auto& s : info.outputs) known = known || s.name == name;
-      if (!known) return fail(InvalidInput("output '" + name + "' is not one of this model's outputs"));
+      if (!known)
+        return fail(InvalidInput("output '" + name + "' is not one of this model's outputs"));
       wanted.push_back(name);
     }
   }
@@ -240,7 +284,8 @@ void Service::infer_v2(const std::string& model, std::optional<int> version, con
     Json r = head;
     r["outputs"] = Json::array();
     for (const auto& t : outputs)
-      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t.name) != wanted.end()) r["outputs"].push_back(tensor_to_json(t));
+      if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t.name) != wanted.end())
+        r["outputs"].push_back(tensor_to_json(t));
     return r;
   };
   submit(*lv, "v2", std::move(inputs), std::move(parameters), respond, std::move(reply));
@@ -259,7 +304,9 @@ void Service::predict_v1(const std::string& model, const std::string& body, Repl
   auto inputs = (*lv)->impl->from_instances((*j)[key], &parameters);
   if (!inputs.ok()) return fail(inputs.status());
   std::shared_ptr<Model> impl = (*lv)->impl;
-  auto respond = [impl](std::vector<Tensor> outputs) { return Json{{"predictions", impl->to_predictions(outputs)}}; };
+  auto respond = [impl](std::vector<Tensor> outputs) {
+    return Json{{"predictions", impl->to_predictions(outputs)}};
+  };
   submit(*lv, "v1", std::move(*inputs), std::move(parameters), respond, std::move(reply));
 }
 
@@ -274,7 +321,8 @@ HttpResponse Service::model_status(const std::string& model) {
     if (s.state == "READY")
       if (auto lv = repo_.route(model, s.version); lv.ok() && (*lv)->drift) {
         Json features = Json::array();
-        for (const auto& d : (*lv)->drift->drift()) features.push_back({{"name", d.name}, {"psi", d.psi}, {"live", d.live}});
+        for (const auto& d : (*lv)->drift->drift())
+          features.push_back({{"name", d.name}, {"psi", d.psi}, {"live", d.live}});
         v["drift"] = {{"rows", (*lv)->drift->rows()}, {"features", features}};
       }
     versions.push_back(v);
@@ -289,12 +337,16 @@ HttpResponse Service::set_traffic(const std::string& model, const std::string& b
   auto j = parse_body(body);
   if (!j.ok()) return error_response(j.status());
   if (!j->contains("traffic") || !(*j)["traffic"].is_object())
-    return error_response(InvalidInput("the body must be {\"traffic\": {\"VERSION\": PERCENT, ...}} (an empty object clears the split)"));
+    return error_response(
+        InvalidInput("the body must be {\"traffic\": {\"VERSION\": PERCENT, ...}} (an empty object "
+                     "clears the split)"));
   std::map<int, int> split;
   for (const auto& [k, v] : (*j)["traffic"].items()) {
     auto version = version_of(k);
-    if (!version.ok() || !*version) return error_response(InvalidInput("'" + k + "' is not a version number"));
-    if (!v.is_number_integer()) return error_response(InvalidInput("the percent of version " + k + " must be an integer"));
+    if (!version.ok() || !*version)
+      return error_response(InvalidInput("'" + k + "' is not a version number"));
+    if (!v.is_number_integer())
+      return error_response(InvalidInput("the percent of version " + k + " must be an integer"));
     split[**version] = v.get<int>();
   }
   if (Status s = repo_.set_traffic(model, split); !s.ok()) return error_response(s);
@@ -308,11 +360,13 @@ HttpResponse Service::render_metrics() {
     const Labels version_labels = {{"model", s.model}, {"version", std::to_string(s.version)}};
     const auto split = repo_.traffic(s.model);
     metrics_.forget("slipway_model_traffic_percent", version_labels);
-    if (auto it = split.find(s.version); it != split.end()) metrics_.set("slipway_model_traffic_percent", version_labels, it->second);
+    if (auto it = split.find(s.version); it != split.end())
+      metrics_.set("slipway_model_traffic_percent", version_labels, it->second);
     if (s.state != "READY") continue;
     auto lv = repo_.route(s.model, s.version);
     if (!lv.ok() || !(*lv)->drift) continue;
-    metrics_.set("slipway_model_drift_rows", version_labels, static_cast<double>((*lv)->drift->rows()));
+    metrics_.set("slipway_model_drift_rows", version_labels,
+                 static_cast<double>((*lv)->drift->rows()));
     for (const auto& d : (*lv)->drift->drift()) {
       Labels l = version_labels;
       l.emplace_back("feature", d.name);

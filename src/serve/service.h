@@ -26,14 +26,16 @@ class Service : public HttpHandler {
   void set_draining() override { draining_ = true; }
 
  private:
-  void infer_v2(const std::string& model, std::optional<int> version, const std::string& body, Reply reply);
+  void infer_v2(const std::string& model, std::optional<int> version, const std::string& body,
+                Reply reply);
   void predict_v1(const std::string& model, const std::string& body, Reply reply);
   HttpResponse model_metadata(const std::string& model, std::optional<int> version);
   HttpResponse model_status(const std::string& model);
   HttpResponse set_traffic(const std::string& model, const std::string& body);
   HttpResponse render_metrics();
   // Sends one inference to its version's batcher; `respond` turns outputs into the reply body.
-  void submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol, std::vector<Tensor> inputs, Json parameters,
+  void submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
+              std::vector<Tensor> inputs, Json parameters,
               std::function<Json(std::vector<Tensor>)> respond, Reply reply);
 
   Repository& repo_;

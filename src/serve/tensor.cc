@@ -13,7 +13,8 @@ struct Range {
   bool integral;
 };
 
-// What values each datatype holds. FP16 is carried as a double in JSON and checked against its range.
+// What values each datatype holds. FP16 is carried as a double in JSON and checked against its
+// range.
 bool range_of(const std::string& dt, Range* r) {
   static const std::vector<std::pair<std::string, Range>> ranges = {
       {"BOOL", {0, 1, true}},
@@ -44,7 +45,9 @@ Status flatten(const Json& data, const std::string& where, const std::string& dt
     return Status::Ok();
   }
   if (dt == "BYTES") {
-    if (!data.is_string()) return InvalidInput(where + ": BYTES data must be strings, got " + std::string(data.type_name()));
+    if (!data.is_string())
+      return InvalidInput(where + ": BYTES data must be strings, got " +
+                          std::string(data.type_name()));
     t->strings.push_back(data.get<std::string>());
     return Status::Ok();
   }
@@ -52,14 +55,17 @@ Status flatten(const Json& data, const std::string& where, const std::string& dt
   range_of(dt, &r);
   double v;
   if (dt == "BOOL") {
-    if (!data.is_boolean()) return InvalidInput(where + ": BOOL data must be true or false, got " + data.dump());
+    if (!data.is_boolean())
+      return InvalidInput(where + ": BOOL data must be true or false, got " + data.dump());
     v = data.get<bool>() ? 1 : 0;
   } else {
-    if (!data.is_number()) return InvalidInput(where + ": " + dt + " data must be numbers, got " + data.dump());
+    if (!data.is_number())
+      return InvalidInput(where + ": " + dt + " data must be numbers, got " + data.dump());
     v = data.get<double>();
     if (r.integral && (!data.is_number_integer() && !data.is_number_unsigned()))
       return InvalidInput(where + ": " + dt + " data must be integers, got " + data.dump());
-    if (v < r.lo || v > r.hi) return InvalidInput(where + ": " + data.dump() + " is out of range for " + dt);
+    if (v < r.lo || v > r.hi)
+      return InvalidInput(where + ": " + data.dump() + " is out of range for " + dt);
   }
   t->numbers.push_back(v);
   return Status::Ok();
@@ -79,19 +85,27 @@ bool known_datatype(const std::string& datatype) {
 }
 
 Result<Tensor> tensor_from_json(const Json& j) {
-  if (!j.is_object()) return InvalidInput("each input must be an object with name, shape, datatype and data");
+  if (!j.is_object())
+    return InvalidInput("each input must be an object with name, shape, datatype and data");
   Tensor t;
-  if (!j.contains("name") || !j["name"].is_string()) return InvalidInput("an input has no name (a string)");
+  if (!j.contains("name") || !j["name"].is_string())
+    return InvalidInput("an input has no name (a string)");
   t.name = j["name"].get<std::string>();
   const std::string where = "input '" + t.name + "'";
-  if (!j.contains("datatype") || !j["datatype"].is_string()) return InvalidInput(where + " has no datatype");
+  if (!j.contains("datatype") || !j["datatype"].is_string())
+    return InvalidInput(where + " has no datatype");
   t.datatype = j["datatype"].get<std::string>();
   if (!known_datatype(t.datatype))
-    return InvalidInput(where + ": datatype '" + t.datatype + "' is not one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES");
-  if (!j.contains("shape") || !j["shape"].is_array()) return InvalidInput(where + " has no shape (a list of sizes)");
+    return InvalidInput(
+        where + ": datatype '" + t.datatype +
+        "' is not one of BOOL, UINT8..UINT64, INT8..INT64, FP16, FP32, FP64, BYTES");
+  if (!j.contains("shape") || !j["shape"].is_array())
+    return InvalidInput(where + " has no shape (a list of sizes)");
   for (const auto& d : j["shape"]) {
-    if (!d.is_number_integer() && !d.is_number_unsigned()) return InvalidInput(where + ": shape " + j["shape"].dump() + " must hold integers");
-    if (d.get<std::int64_t>() < 0) return InvalidInput(where + ": shape " + j["shape"].dump() + " has a negative size");
+    if (!d.is_number_integer() && !d.is_number_unsigned())
+      return InvalidInput(where + ": shape " + j["shape"].dump() + " must hold integers");
+    if (d.get<std::int64_t>() < 0)
+      return InvalidInput(where + ": shape " + j["shape"].dump() + " has a negative size");
     t.shape.push_back(d.get<std::int64_t>());
   }
   if (j.contains("parameters")) {
@@ -108,8 +122,9 @@ Result<Tensor> tensor_from_json(const Json& j) {
   SLIPWAY_RETURN_IF_ERROR(flatten(j["data"], where, t.datatype, &t));
   const auto got = static_cast<double>(t.is_bytes() ? t.strings.size() : t.numbers.size());
   if (got != expected)
-    return InvalidInput(where + ": shape " + j["shape"].dump() + " needs " + std::to_string(static_cast<std::int64_t>(expected)) + " elements, data has " +
-                        std::to_string(static_cast<std::int64_t>(got)));
+    return InvalidInput(where + ": shape " + j["shape"].dump() + " needs " +
+                        std::to_string(static_cast<std::int64_t>(expected)) +
+                        " elements, data has " + std::to_string(static_cast<std::int64_t>(got)));
   return t;
 }
 
@@ -125,9 +140,12 @@ Json tensor_to_json(const Tensor& t) {
     for (double v : t.numbers) data.push_back(v);
   } else if (t.datatype.rfind("UINT", 0) == 0) {
     // Clamped below 2^64 and 2^63: converting a double at or past either is undefined.
-    for (double v : t.numbers) data.push_back(static_cast<std::uint64_t>(std::clamp(v, 0.0, 18446744073709549568.0)));
+    for (double v : t.numbers)
+      data.push_back(static_cast<std::uint64_t>(std::clamp(v, 0.0, 18446744073709549568.0)));
   } else {
-    for (double v : t.numbers) data.push_back(static_cast<std::int64_t>(std::clamp(v, -9223372036854775808.0, 9223372036854774784.0)));
+    for (double v : t.numbers)
+      data.push_back(
+          static_cast<std::int64_t>(std::clamp(v, -9223372036854775808.0, 9223372036854774784.0)));
   }
   j["data"] = std::move(data);
   return j;
@@ -137,8 +155,10 @@ Tensor slice_rows(const Tensor& t, std::int64_t begin, std::int64_t end) {
   Tensor s = t;
   const std::int64_t row = t.shape.empty() || t.shape[0] == 0 ? 0 : t.elements() / t.shape[0];
   s.shape[0] = end - begin;
-  if (t.is_bytes()) s.strings.assign(t.strings.begin() + begin * row, t.strings.begin() + end * row);
-  else s.numbers.assign(t.numbers.begin() + begin * row, t.numbers.begin() + end * row);
+  if (t.is_bytes())
+    s.strings.assign(t.strings.begin() + begin * row, t.strings.begin() + end * row);
+  else
+    s.numbers.assign(t.numbers.begin() + begin * row, t.numbers.begin() + end * row);
   return s;
 }
 

@@ -1,7 +1,7 @@
-// Tensors as the Open Inference Protocol (v2) REST API carries them (kserve/open-inference-protocol,
-// "Tensor Data" and "$request_input"/"$response_output"): a name, a datatype, a shape and the data
-// in row-major order, flattened or nested. Numbers are held as doubles (every OIP numeric type
-// up to INT64 magnitude 2^53 round-trips), BYTES as strings.
+// Tensors as the Open Inference Protocol (v2) REST API carries them
+// (kserve/open-inference-protocol, "Tensor Data" and "$request_input"/"$response_output"): a name,
+// a datatype, a shape and the data in row-major order, flattened or nested. Numbers are held as
+// doubles (every OIP numeric type up to INT64 magnitude 2^53 round-trips), BYTES as strings.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +15,8 @@ namespace slipway::serve {
 
 struct Tensor {
   std::string name;
-  std::string datatype;  // BOOL UINT8 UINT16 UINT32 UINT64 INT8 INT16 INT32 INT64 FP16 FP32 FP64 BYTES
+  std::string
+      datatype;  // BOOL UINT8 UINT16 UINT32 UINT64 INT8 INT16 INT32 INT64 FP16 FP32 FP64 BYTES
   std::vector<std::int64_t> shape;
   std::vector<double> numbers;       // every datatype but BYTES
   std::vector<std::string> strings;  // BYTES

@@ -18,8 +18,10 @@ static bool seen_before(const std::vector<Diagnostic>& items, const Diagnostic& 
 
 void Diagnostics::error(const SourceLoc& loc, std::string message) {
   Diagnostic d{loc, std::move(message), false};
-  if (items_.size() < 1000 && !seen_before(items_, d)) items_.push_back(std::move(d));
-  else if (items_.size() >= 1000) has_overflow_errors_ = true;
+  if (items_.size() < 1000 && !seen_before(items_, d))
+    items_.push_back(std::move(d));
+  else if (items_.size() >= 1000)
+    has_overflow_errors_ = true;
 }
 
 void Diagnostics::warning(const SourceLoc& loc, std::string message) {
@@ -28,7 +30,8 @@ void Diagnostics::warning(const SourceLoc& loc, std::string message) {
 }
 
 bool Diagnostics::has_errors() const {
-  return has_overflow_errors_ || std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) { return !d.warning; });
+  return has_overflow_errors_ ||
+         std::any_of(items_.begin(), items_.end(), [](const Diagnostic& d) { return !d.warning; });
 }
 
 std::string Diagnostics::to_string() const {

@@ -130,8 +130,8 @@ class Parser {
     for (const char* word : {"true", "false"}) {
       if (s_.compare(pos_, std::string(word).size(), word) == 0) {
         pos_ += std::string(word).size();
-        return make({Node::Kind::kLiteral, Json(std::string(word) == "true"), {}, "", nullptr,
-                     nullptr});
+        return make(
+            {Node::Kind::kLiteral, Json(std::string(word) == "true"), {}, "", nullptr, nullptr});
       }
     }
     return error("expected a placeholder, number, quoted string, true or false");
@@ -208,7 +208,7 @@ Result<Json> eval(const Node& n, const Expr::Resolver& resolve) {
         cmp = as_text(*l).compare(as_text(*r));
         cmp = cmp < 0 ? -1 : cmp > 0 ? 1 : 0;
       }
-      bool res = n.op == "==" ? cmp == 0
+      bool res = n.op == "=="   ? cmp == 0
                  : n.op == "!=" ? cmp != 0
                  : n.op == "<"  ? cmp < 0
                  : n.op == "<=" ? cmp <= 0

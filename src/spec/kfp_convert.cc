@@ -7,8 +7,10 @@ namespace slipway {
 
 Result<std::string> convert_kfp_placeholders(const std::string& text) {
   // The compiler writes single quotes inside placeholders; YAML has already undone the doubling.
-  static const std::regex kRe(R"(\{\{\$\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](\.(\w+))?\}\})");
-  static const std::regex kJob(R"(\{\{\$\.(pipeline_job_name|pipeline_job_resource_name|pipeline_job_uuid|pipeline_task_name|pipeline_task_uuid|pipeline_root)\}\})");
+  static const std::regex kRe(
+      R"(\{\{\$\.(inputs|outputs)\.(parameters|artifacts)\['([^']+)'\](\.(\w+))?\}\})");
+  static const std::regex kJob(
+      R"(\{\{\$\.(pipeline_job_name|pipeline_job_resource_name|pipeline_job_uuid|pipeline_task_name|pipeline_task_uuid|pipeline_root)\}\})");
   std::string out;
   const std::string whole = text == "{{$}}" ? "{{executor.input}}" : text;
   auto begin = std::sregex_iterator(whole.begin(), whole.end(), kRe);
@@ -19,37 +21,47 @@ Result<std::string> convert_kfp_placeholders(const std::string& text) {
     last = static_cast<size_t>(m.position() + m.length());
     std::string dir = m[1], kind = m[2], name = m[3], field = m[5];
     if (dir == "inputs") {
-      if (kind == "parameters" && field.empty()) out += "{{inputs." + name + "}}";
+      if (kind == "parameters" && field.empty())
+        out += "{{inputs." + name + "}}";
       else if (kind == "artifacts" && (field == "path" || field == "uri" || field == "metadata"))
         out += "{{inputs." + name + "." + field + "}}";
-      else return InvalidInput("placeholder " + m.str() + " is not supported yet");
+      else
+        return InvalidInput("placeholder " + m.str() + " is not supported yet");
     } else {
-      if (kind == "parameters" && field == "output_file") out += "{{outputs." + name + "}}";
-      else if (kind == "artifacts" && (field == "path" || field == "uri")) out += "{{outputs." + name + "}}";
-      else return InvalidInput("placeholder " + m.str() + " is not supported yet");
+      if (kind == "parameters" && field == "output_file")
+        out += "{{outputs." + name + "}}";
+      else if (kind == "artifacts" && (field == "path" || field == "uri"))
+        out += "{{outputs." + name + "}}";
+      else
+        return InvalidInput("placeholder " + m.str() + " is not supported yet");
     }
   }
   out += whole.substr(last);
   // Job and task identity.
   std::string result;
   last = 0;
-  for (auto it = std::sregex_iterator(out.begin(), out.end(), kJob); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), kJob); it != std::sregex_iterator();
+       ++it) {
     const std::smatch& m = *it;
     result += out.substr(last, static_cast<size_t>(m.position()) - last);
     last = static_cast<size_t>(m.position() + m.length());
     std::string what = m[1];
-    if (what == "pipeline_task_name" || what == "pipeline_task_uuid") result += "{{task.name}}";
-    else if (what == "pipeline_root") result += "{{run.root}}";
-    else result += "{{run.id}}";
+    if (what == "pipeline_task_name" || what == "pipeline_task_uuid")
+      result += "{{task.name}}";
+    else if (what == "pipeline_root")
+      result += "{{run.root}}";
+    else
+      result += "{{run.id}}";
   }
   result += out.substr(last);
   if (result.find("{{$") != std::string::npos)
-    return InvalidInput("placeholder in '" + text + "' is not supported yet (of the executor input, only the whole {{$}} is)");
+    return InvalidInput("placeholder in '" + text +
+                        "' is not supported yet (of the executor input, only the whole {{$}} is)");
   return result;
 }
 
-Result<std::string> convert_kfp_condition(const std::string& cel,
-                                          const std::function<Result<std::string>(const std::string&)>& binding) {
+Result<std::string> convert_kfp_condition(
+    const std::string& cel, const std::function<Result<std::string>(const std::string&)>& binding) {
   // The SDK wraps operands in int(), double() or string(); slipway compares numbers as numbers
   // and everything else as text, so the conversions can go.
   static const std::regex kCast(R"(\b(int|double|string)\()");
@@ -57,7 +69,8 @@ Result<std::string> convert_kfp_condition(const std::string& cel,
   static const std::regex kRef(R"(inputs\.parameter_values\[['"]([^'"]+)['"]\])");
   std::string out;
   size_t last = 0;
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), kRef); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(s.begin(), s.end(), kRef); it != std::sregex_iterator();
+       ++it) {
     const std::smatch& m = *it;
     out += s.substr(last, static_cast<size_t>(m.position()) - last);
     last = static_cast<size_t>(m.position() + m.length());
@@ -67,7 +80,8 @@ Result<std::string> convert_kfp_condition(const std::string& cel,
   }
   out += s.substr(last);
   if (out.find("inputs.") != std::string::npos)
-    return InvalidInput("condition '" + cel + "' uses inputs other than parameter_values, which is not supported yet");
+    return InvalidInput("condition '" + cel +
+                        "' uses inputs other than parameter_values, which is not supported yet");
   return out;
 }
 

@@ -2,8 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "spec/yaml_json.h"
-
 #include <functional>
 #include <regex>
 #include <set>
@@ -11,11 +9,13 @@
 #include "core/strings.h"
 #include "core/units.h"
 #include "spec/validate.h"
+#include "spec/yaml_json.h"
 
 namespace slipway {
 
 bool looks_like_kfp_ir(const std::string& text) {
-  return text.find("pipelineInfo:") != std::string::npos && text.find("deploymentSpec:") != std::string::npos &&
+  return text.find("pipelineInfo:") != std::string::npos &&
+         text.find("deploymentSpec:") != std::string::npos &&
          text.find("root:") != std::string::npos;
 }
 
@@ -24,9 +24,9 @@ namespace {
 // A lookup through nested mappings that yields a null node, never yaml-cpp's throwing "zombie"
 // node, when a key is missing. Keys are strings or sequence indexes.
 struct Key {
-  Key(const char* k) : key(k) {}            // NOLINT: implicit by design
-  Key(const std::string& k) : key(k) {}     // NOLINT
-  Key(int i) : index(i) {}                  // NOLINT
+  Key(const char* k) : key(k) {}         // NOLINT: implicit by design
+  Key(const std::string& k) : key(k) {}  // NOLINT
+  Key(int i) : index(i) {}               // NOLINT
   std::string key;
   int index = -1;
 };
@@ -37,7 +37,8 @@ YAML::Node at(const YAML::Node& node, std::initializer_list<Key> path) {
   for (const Key& k : path) {
     if (!n.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
     if (k.index >= 0) {
-      if (!n.IsSequence() || static_cast<size_t>(k.index) >= n.size()) return YAML::Node(YAML::NodeType::Undefined);
+      if (!n.IsSequence() || static_cast<size_t>(k.index) >= n.size())
+        return YAML::Node(YAML::NodeType::Undefined);
       YAML::Node next = n[static_cast<size_t>(k.index)];
       n.reset(next);  // reset rebinds; operator= would overwrite the document
     } else {
@@ -64,7 +65,7 @@ struct Loop {
   Source items;
   int parallelism = 0;
   std::string item_input;
-  std::string id;               // the loop task's DAG path: tasks of one loop pair up per item
+  std::string id;  // the loop task's DAG path: tasks of one loop pair up per item
 };
 
 class KfpImporter {
@@ -75,11 +76,17 @@ class KfpImporter {
   void run() {
     spec_->format = "kfp";
     spec_->name = at(doc_, {"pipelineInfo", "name"}).as<std::string>("");
-    if (spec_->name.empty()) d_->error(loc(at(doc_, {"pipelineInfo"})), "pipelineInfo.name is missing");
+    if (spec_->name.empty())
+      d_->error(loc(at(doc_, {"pipelineInfo"})), "pipelineInfo.name is missing");
     std::string version = at(doc_, {"schemaVersion"}).as<std::string>("");
-    if (!starts_with(version, "2.")) d_->error(loc(doc_), "schemaVersion '" + version + "' is not 2.x; slipway reads KFP v2 IR");
+    if (!starts_with(version, "2."))
+      d_->error(loc(doc_), "schemaVersion '" + version + "' is not 2.x; slipway reads KFP v2 IR");
     for (const char* key : {"platforms", "platformSpec"})
-      if (at(doc_, {key})) d_->warning(loc(at(doc_, {key})), std::string(key) + ": Kubernetes-only settings (secrets, volumes, tolerations) are ignored here");
+      if (at(doc_, {key}))
+        d_->warning(
+            loc(at(doc_, {key})),
+            std::string(key) +
+                ": Kubernetes-only settings (secrets, volumes, tolerations) are ignored here");
     const YAML::Node root = at(doc_, {"root"});
     Source none;
     std::map<std::string, Source> scope;
@@ -89,7 +96,8 @@ class KfpImporter {
       scope[name] = {false, {}, "{{params." + name + "}}"};
     }
     for (auto [name, decl] : entries(at(root, {"inputDefinitions", "artifacts"})))
-      d_->error(loc(decl), "pipeline input artifact '" + name + "' is not supported yet; pass a path as a string parameter");
+      d_->error(loc(decl), "pipeline input artifact '" + name +
+                               "' is not supported yet; pass a path as a string parameter");
     assign_names(at(root, {"dag"}), "");
     import_dag(at(root, {"dag"}), "", scope, {}, {}, false, Loop{});
   }
@@ -103,7 +111,8 @@ class KfpImporter {
   static std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& map) {
     std::vector<std::pair<std::string, YAML::Node>> out;
     if (map && map.IsMap())
-      for (auto it = map.begin(); it != map.end(); ++it) out.emplace_back(it->first.Scalar(), it->second);
+      for (auto it = map.begin(); it != map.end(); ++it)
+        out.emplace_back(it->first.Scalar(), it->second);
     return out;
   }
 
@@ -137,7 +146,8 @@ class KfpImporter {
     io.name = name;
     io.loc = loc(decl);
     io.type.is_artifact = true;
-    std::string title = at(decl, {"artifactType", "schemaTitle"}).as<std::string>("system.Artifact");
+    std::string title =
+        at(decl, {"artifactType", "schemaTitle"}).as<std::string>("system.Artifact");
     std::string t = starts_with(title, "system.") ? title.substr(7) : title;
     const auto& known = known_artifact_types();
     if (std::find(known.begin(), known.end(), t) == known.end()) {
@@ -157,7 +167,8 @@ class KfpImporter {
   static constexpr int kMaxDepth = 32;
   bool too_deep(int depth, const YAML::Node& where) {
     if (depth <= kMaxDepth) return false;
-    if (!reported_depth_) d_->error(loc(where), "sub-DAGs nest more than 32 deep, or a component contains itself");
+    if (!reported_depth_)
+      d_->error(loc(where), "sub-DAGs nest more than 32 deep, or a component contains itself");
     reported_depth_ = true;
     return true;
   }
@@ -180,8 +191,9 @@ class KfpImporter {
 
   // The slipway placeholder of an output of task `local` in the DAG at `path`, following DAG
   // outputs down to the executor task that produces them.
-  Result<std::string> output_ref(const YAML::Node& dag, const std::string& path, const std::string& local,
-                                 const std::string& key, bool artifact, int depth = 0) {
+  Result<std::string> output_ref(const YAML::Node& dag, const std::string& path,
+                                 const std::string& local, const std::string& key, bool artifact,
+                                 int depth = 0) {
     if (depth > kMaxDepth) return InvalidInput("sub-DAG outputs nest too deep");
     YAML::Node task = at(dag, {"tasks", local});
     if (!task) return InvalidInput("no task '" + local + "'");
@@ -196,13 +208,16 @@ class KfpImporter {
                         at(sel, {"outputArtifactKey"}).as<std::string>(""), true, depth + 1);
     }
     if (!at(out, {"valueFromParameter"}))
-      return InvalidInput("sub-DAG output '" + key + "' selects among several tasks (dsl.OneOf), which is not supported yet");
-    return output_ref(at(comp, {"dag"}), p, at(out, {"valueFromParameter", "producerSubtask"}).as<std::string>(""),
-                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""), false, depth + 1);
+      return InvalidInput("sub-DAG output '" + key +
+                          "' selects among several tasks (dsl.OneOf), which is not supported yet");
+    return output_ref(at(comp, {"dag"}), p,
+                      at(out, {"valueFromParameter", "producerSubtask"}).as<std::string>(""),
+                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""),
+                      false, depth + 1);
   }
 
-  void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local, std::vector<std::string>* out,
-                   int depth = 0) {
+  void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local,
+                   std::vector<std::string>* out, int depth = 0) {
     if (depth > kMaxDepth) return;
     YAML::Node task = at(dag, {"tasks", local});
     YAML::Node comp = component(at(task, {"componentRef", "name"}).as<std::string>(""));
@@ -211,11 +226,13 @@ class KfpImporter {
       out->push_back(native_[p]);
       return;
     }
-    for (auto [inner, _] : entries(at(comp, {"dag", "tasks"}))) all_natives(at(comp, {"dag"}), p, inner, out, depth + 1);
+    for (auto [inner, _] : entries(at(comp, {"dag", "tasks"})))
+      all_natives(at(comp, {"dag"}), p, inner, out, depth + 1);
   }
 
   // The sources of a task's inputs, in the scope of its DAG.
-  std::map<std::string, Source> input_sources(const YAML::Node& dag, const std::string& path, const YAML::Node& task,
+  std::map<std::string, Source> input_sources(const YAML::Node& dag, const std::string& path,
+                                              const YAML::Node& task,
                                               const std::map<std::string, Source>& scope) {
     std::map<std::string, Source> out;
     for (auto [name, spec] : entries(at(task, {"inputs", "parameters"}))) {
@@ -238,32 +255,46 @@ class KfpImporter {
       } else if (at(spec, {"runtimeValue"})) {
         out[name] = {true, to_json(at(spec, {"runtimeValue", "constant"})), ""};
       } else if (at(spec, {"taskOutputParameter"})) {
-        auto r = output_ref(dag, path, at(spec, {"taskOutputParameter", "producerTask"}).as<std::string>(""),
-                            at(spec, {"taskOutputParameter", "outputParameterKey"}).as<std::string>(""), false);
-        if (!r.ok()) d_->error(loc(spec), "input '" + name + "': " + r.status().message());
-        else out[name] = {false, {}, *r};
+        auto r = output_ref(
+            dag, path, at(spec, {"taskOutputParameter", "producerTask"}).as<std::string>(""),
+            at(spec, {"taskOutputParameter", "outputParameterKey"}).as<std::string>(""), false);
+        if (!r.ok())
+          d_->error(loc(spec), "input '" + name + "': " + r.status().message());
+        else
+          out[name] = {false, {}, *r};
       } else if (YAML::Node fs = at(spec, {"taskFinalStatus"})) {
         // dsl.PipelineTaskFinalStatus of the exit handler's group. Exit handlers sit at the root,
         // so the group's outcome is the run's. (Not the last key: "}}" would end a placeholder.)
         std::string producer = at(fs, {"producerTask"}).as<std::string>("");
-        out[name] = {false, {}, "{\"error\": {}, \"state\": \"{{run.status}}\", \"pipelineJobResourceName\": \"{{run.id}}\", "
-                                "\"pipelineTaskName\": \"" + producer + "\"}"};
+        out[name] = {false,
+                     {},
+                     "{\"error\": {}, \"state\": \"{{run.status}}\", \"pipelineJobResourceName\": "
+                     "\"{{run.id}}\", "
+                     "\"pipelineTaskName\": \"" +
+                         producer + "\"}"};
       } else {
-        d_->error(loc(spec), "input '" + name + "': this kind of parameter source is not supported yet");
+        d_->error(loc(spec),
+                  "input '" + name + "': this kind of parameter source is not supported yet");
       }
     }
     for (auto [name, spec] : entries(at(task, {"inputs", "artifacts"}))) {
       if (at(spec, {"componentInputArtifact"})) {
         auto it = scope.find(at(spec, {"componentInputArtifact"}).as<std::string>());
-        if (it == scope.end()) d_->error(loc(spec), "input '" + name + "' reads an undefined component artifact");
-        else out[name] = it->second;
+        if (it == scope.end())
+          d_->error(loc(spec), "input '" + name + "' reads an undefined component artifact");
+        else
+          out[name] = it->second;
       } else if (at(spec, {"taskOutputArtifact"})) {
-        auto r = output_ref(dag, path, at(spec, {"taskOutputArtifact", "producerTask"}).as<std::string>(""),
-                            at(spec, {"taskOutputArtifact", "outputArtifactKey"}).as<std::string>(""), true);
-        if (!r.ok()) d_->error(loc(spec), "input '" + name + "': " + r.status().message());
-        else out[name] = {false, {}, *r};
+        auto r = output_ref(
+            dag, path, at(spec, {"taskOutputArtifact", "producerTask"}).as<std::string>(""),
+            at(spec, {"taskOutputArtifact", "outputArtifactKey"}).as<std::string>(""), true);
+        if (!r.ok())
+          d_->error(loc(spec), "input '" + name + "': " + r.status().message());
+        else
+          out[name] = {false, {}, *r};
       } else {
-        d_->error(loc(spec), "input artifact '" + name + "': this kind of artifact source is not supported yet");
+        d_->error(loc(spec), "input artifact '" + name +
+                                 "': this kind of artifact source is not supported yet");
       }
     }
     return out;
@@ -275,27 +306,31 @@ class KfpImporter {
     return render_param(s.value);
   }
 
-  void import_dag(const YAML::Node& dag, const std::string& path, const std::map<std::string, Source>& scope,
-                  const std::vector<std::string>& conditions, const std::vector<std::string>& after, bool in_finally,
-                  const Loop& loop, int depth = 0) {
+  void import_dag(const YAML::Node& dag, const std::string& path,
+                  const std::map<std::string, Source>& scope,
+                  const std::vector<std::string>& conditions, const std::vector<std::string>& after,
+                  bool in_finally, const Loop& loop, int depth = 0) {
     if (too_deep(depth, dag)) return;
     for (auto [local, task] : entries(at(dag, {"tasks"}))) {
       std::string p = path + "/" + local;
       std::string comp_ref = at(task, {"componentRef", "name"}).as<std::string>("");
       YAML::Node comp = component(comp_ref);
       if (!comp) {
-        d_->error(loc(task), "task '" + local + "' uses component '" + comp_ref + "', which is not defined");
+        d_->error(loc(task),
+                  "task '" + local + "' uses component '" + comp_ref + "', which is not defined");
         continue;
       }
       if (at(task, {"artifactIterator"})) {
-        d_->error(loc(task), "task '" + local + "' loops over artifacts, which is not supported yet");
+        d_->error(loc(task),
+                  "task '" + local + "' loops over artifacts, which is not supported yet");
         continue;
       }
       auto sources = input_sources(dag, path, task, scope);
       Loop inner_loop = loop;
       if (YAML::Node it = at(task, {"parameterIterator"})) {
         if (loop.active) {
-          d_->error(loc(task), "task '" + local + "' is a loop inside a loop, which is not supported yet");
+          d_->error(loc(task),
+                    "task '" + local + "' is a loop inside a loop, which is not supported yet");
           continue;
         }
         inner_loop.active = true;
@@ -320,17 +355,24 @@ class KfpImporter {
       }
       std::vector<std::string> conds = conditions;
       if (auto c = at(task, {"triggerPolicy", "condition"})) {
-        auto w = convert_kfp_condition(c.as<std::string>(), [&](const std::string& name) -> Result<std::string> {
-          auto it = sources.find(name);
-          if (it == sources.end()) return InvalidInput("condition reads '" + name + "', which the task does not receive");
-          return operand(it->second);
-        });
-        if (!w.ok()) d_->error(loc(c), w.status().message());
-        else conds.push_back("(" + *w + ")");
+        auto w = convert_kfp_condition(
+            c.as<std::string>(), [&](const std::string& name) -> Result<std::string> {
+              auto it = sources.find(name);
+              if (it == sources.end())
+                return InvalidInput("condition reads '" + name +
+                                    "', which the task does not receive");
+              return operand(it->second);
+            });
+        if (!w.ok())
+          d_->error(loc(c), w.status().message());
+        else
+          conds.push_back("(" + *w + ")");
       }
       bool finally = in_finally;
-      if (at(task, {"triggerPolicy", "strategy"}).as<std::string>("") == "ALL_UPSTREAM_TASKS_COMPLETED") {
-        if (!path.empty()) d_->error(loc(task), "exit handlers inside sub-DAGs are not supported yet");
+      if (at(task, {"triggerPolicy", "strategy"}).as<std::string>("") ==
+          "ALL_UPSTREAM_TASKS_COMPLETED") {
+        if (!path.empty())
+          d_->error(loc(task), "exit handlers inside sub-DAGs are not supported yet");
         finally = true;
       }
       std::vector<std::string> deps = after;
@@ -341,7 +383,8 @@ class KfpImporter {
       if (at(comp, {"dag"})) {
         std::map<std::string, Source> inner;
         for (auto [name, src] : sources) inner[name] = src;
-        if (inner_loop.active && !loop.active) inner[inner_loop.item_input] = {false, {}, "{{item}}"};
+        if (inner_loop.active && !loop.active)
+          inner[inner_loop.item_input] = {false, {}, "{{item}}"};
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
@@ -353,7 +396,8 @@ class KfpImporter {
   std::vector<std::string> if_present_inputs(const YAML::Node& exec) {
     std::vector<std::string> names;
     std::function<void(const Json&)> scan = [&](const Json& j) {
-      if (j.is_object() && j.contains("IfPresent")) names.push_back(j["IfPresent"].value("InputName", ""));
+      if (j.is_object() && j.contains("IfPresent"))
+        names.push_back(j["IfPresent"].value("InputName", ""));
       if (j.is_object() || j.is_array())
         for (const auto& e : j) scan(e);
     };
@@ -367,7 +411,8 @@ class KfpImporter {
 
   // One component per executor, and per set of present inputs when IfPresent picks arguments
   // by it: whether an input is present is a property of the task that calls the component.
-  std::string make_component(const std::string& comp_ref, const YAML::Node& comp, const std::map<std::string, Source>& sources) {
+  std::string make_component(const std::string& comp_ref, const YAML::Node& comp,
+                             const std::map<std::string, Source>& sources) {
     std::string name = starts_with(comp_ref, "comp-") ? comp_ref.substr(5) : comp_ref;
     std::string label = at(comp, {"executorLabel"}).as<std::string>("");
     YAML::Node exec = at(doc_, {"deploymentSpec", "executors", label});
@@ -376,7 +421,8 @@ class KfpImporter {
     for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "parameters"})))
       if (at(decl, {"defaultValue"})) present.insert(n);
     std::string signature;
-    for (const auto& in : if_present_inputs(exec)) signature += (present.count(in) ? "+" : "-") + in + " ";
+    for (const auto& in : if_present_inputs(exec))
+      signature += (present.count(in) ? "+" : "-") + in + " ";
     auto& variants = variants_[comp_ref];
     if (auto v = variants.find(signature); v != variants.end()) return v->second;
     if (!variants.empty()) name += "-" + std::to_string(variants.size() + 1);
@@ -384,20 +430,26 @@ class KfpImporter {
     Component c;
     c.name = name;
     c.loc = loc(comp);
-    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "parameters"}))) c.inputs.push_back(param_decl(n, decl));
-    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "artifacts"}))) c.inputs.push_back(artifact_decl(n, decl));
-    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "parameters"}))) c.outputs.push_back(param_decl(n, decl));
-    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "artifacts"}))) c.outputs.push_back(artifact_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "parameters"})))
+      c.inputs.push_back(param_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"inputDefinitions", "artifacts"})))
+      c.inputs.push_back(artifact_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "parameters"})))
+      c.outputs.push_back(param_decl(n, decl));
+    for (auto [n, decl] : entries(at(comp, {"outputDefinitions", "artifacts"})))
+      c.outputs.push_back(artifact_decl(n, decl));
     for (auto& o : c.outputs) {
       o.default_value.reset();
       o.optional = false;
     }
     if (!exec) {
-      d_->error(loc(comp), "component '" + comp_ref + "' names executor '" + label + "', which deploymentSpec does not define");
+      d_->error(loc(comp), "component '" + comp_ref + "' names executor '" + label +
+                               "', which deploymentSpec does not define");
     } else if (YAML::Node imp = at(exec, {"importer"})) {
       make_importer(imp, label, &c);
     } else if (at(exec, {"resolver"})) {
-      d_->error(loc(exec), "executor '" + label + "' is a resolver, which slipway does not support");
+      d_->error(loc(exec),
+                "executor '" + label + "' is a resolver, which slipway does not support");
     } else if (YAML::Node ct = at(exec, {"container"})) {
       c.image = at(ct, {"image"}).as<std::string>("");
       auto convert_list = [&](const YAML::Node& list, std::vector<std::string>* out) {
@@ -412,22 +464,28 @@ class KfpImporter {
           }
           for (const auto& part : parts) {
             auto conv = convert_kfp_placeholders(part);
-            if (!conv.ok()) d_->error(loc(e), "executor '" + label + "': " + conv.status().message());
-            else out->push_back(*conv);
+            if (!conv.ok())
+              d_->error(loc(e), "executor '" + label + "': " + conv.status().message());
+            else
+              out->push_back(*conv);
           }
         }
       };
       convert_list(at(ct, {"command"}), &c.command);
       convert_list(at(ct, {"args"}), &c.args);
-      for (const auto& e : at(ct, {"env"})) c.env[at(e, {"name"}).as<std::string>("")] = at(e, {"value"}).as<std::string>("");
+      for (const auto& e : at(ct, {"env"}))
+        c.env[at(e, {"name"}).as<std::string>("")] = at(e, {"value"}).as<std::string>("");
       if (c.command.empty() && !c.args.empty()) {
         c.command = {c.args.front()};
         c.args.erase(c.args.begin());
       }
-      if (c.command.empty()) d_->error(loc(ct), "executor '" + label + "' has no command (the image's entrypoint is unknown here)");
+      if (c.command.empty())
+        d_->error(loc(ct), "executor '" + label +
+                               "' has no command (the image's entrypoint is unknown here)");
       bool python = false;
       for (const auto* list : {&c.command, &c.args})
-        for (const auto& a : *list) python = python || a.find("kfp.dsl.executor_main") != std::string::npos;
+        for (const auto& a : *list)
+          python = python || a.find("kfp.dsl.executor_main") != std::string::npos;
       if (python) {
         // A @dsl.component: run it in a Python environment with kfp and its packages.
         c.command.insert(c.command.begin(), {"slipway", "__pyenv", "--"});
@@ -439,7 +497,8 @@ class KfpImporter {
 
   // Concat joins its parts into one argument; IfPresent expands to its Then or Else list
   // (each a string or a list) by whether the task provides the input.
-  Status expand_structured(const Json& j, const std::set<std::string>& present, std::vector<std::string>* out) {
+  Status expand_structured(const Json& j, const std::set<std::string>& present,
+                           std::vector<std::string>* out) {
     if (j.is_string()) {
       out->push_back(j.get<std::string>());
       return Status::Ok();
@@ -464,26 +523,31 @@ class KfpImporter {
       if (ip.contains(branch)) return expand_structured(ip[branch], present, out);
       return Status::Ok();
     }
-    return InvalidInput("structured placeholder " + j.dump() + " is not one slipway knows (Concat, IfPresent)");
+    return InvalidInput("structured placeholder " + j.dump() +
+                        " is not one slipway knows (Concat, IfPresent)");
   }
 
   // A dsl.importer: a task that brings an existing file or directory in as an artifact.
   void make_importer(const YAML::Node& imp, const std::string& label, Component* c) {
     std::string uri;
-    if (YAML::Node rp = at(imp, {"artifactUri", "runtimeParameter"})) uri = "{{inputs." + rp.as<std::string>("") + "}}";
-    else uri = at(imp, {"artifactUri", "constant"}).as<std::string>("");
+    if (YAML::Node rp = at(imp, {"artifactUri", "runtimeParameter"}))
+      uri = "{{inputs." + rp.as<std::string>("") + "}}";
+    else
+      uri = at(imp, {"artifactUri", "constant"}).as<std::string>("");
     if (uri.empty()) d_->error(loc(imp), "importer '" + label + "' has no artifactUri");
     if (c->outputs.size() != 1 || !c->outputs[0].type.is_artifact) {
       d_->error(loc(imp), "importer '" + label + "' must declare exactly one output artifact");
       return;
     }
     c->command = {"slipway", "__import-artifact", uri, "{{outputs." + c->outputs[0].name + "}}"};
-    if (YAML::Node md = at(imp, {"metadata"})) c->command.insert(c->command.end(), {"--metadata", dump_json(to_json(md), 1)});
+    if (YAML::Node md = at(imp, {"metadata"}))
+      c->command.insert(c->command.end(), {"--metadata", dump_json(to_json(md), 1)});
   }
 
-  void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref, const std::string& name,
-                 const std::map<std::string, Source>& sources, const std::vector<std::string>& conds,
-                 const std::vector<std::string>& deps, bool finally, const Loop& loop) {
+  void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref,
+                 const std::string& name, const std::map<std::string, Source>& sources,
+                 const std::vector<std::string>& conds, const std::vector<std::string>& deps,
+                 bool finally, const Loop& loop) {
     Task t;
     if (loop.active) {
       Binding f;
@@ -524,8 +588,10 @@ class KfpImporter {
     if (!conds.empty()) {
       auto e = Expr::parse(join(conds, " && "));
       t.when_loc = t.loc;
-      if (!e.ok()) d_->error(t.loc, e.status().message());
-      else t.when = *e;
+      if (!e.ok())
+        d_->error(t.loc, e.status().message());
+      else
+        t.when = *e;
     }
     t.after = deps;
     std::sort(t.after.begin(), t.after.end());
@@ -534,7 +600,9 @@ class KfpImporter {
     t.cache = at(task, {"cachingOptions", "enableCache"}).as<bool>(true);
     t.cache_key = at(task, {"cachingOptions", "cacheKey"}).as<std::string>("");
     // An importer's input is a path, not the bytes behind it: import afresh every time.
-    if (at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""), "importer"})) t.cache = false;
+    if (at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""),
+                  "importer"}))
+      t.cache = false;
     if (YAML::Node r = at(task, {"retryPolicy"})) {
       t.retry.limit = at(r, {"maxRetryCount"}).as<int>(0);
       auto dur = [&](const char* key, std::int64_t def) {
@@ -546,10 +614,14 @@ class KfpImporter {
       t.retry.factor = std::max(1.0, at(r, {"backoffFactor"}).as<double>(2.0));
       t.retry.max_backoff_ms = dur("backoffMaxDuration", 3'600'000);
     }
-    YAML::Node res = at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""), "container", "resources"});
+    YAML::Node res =
+        at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""),
+                  "container", "resources"});
     if (res) {
       if (at(res, {"resourceCpuLimit"}) || at(res, {"cpuLimit"})) {
-        auto m = parse_millicpus(at(res, {"resourceCpuLimit"}) ? at(res, {"resourceCpuLimit"}).as<std::string>() : at(res, {"cpuLimit"}).as<std::string>());
+        auto m = parse_millicpus(at(res, {"resourceCpuLimit"})
+                                     ? at(res, {"resourceCpuLimit"}).as<std::string>()
+                                     : at(res, {"cpuLimit"}).as<std::string>());
         if (m.ok()) t.resources.millicpus = *m;
       }
       if (at(res, {"resourceMemoryLimit"})) {
@@ -557,7 +629,9 @@ class KfpImporter {
         if (m.ok()) t.resources.memory_bytes = *m;
       }
       if (at(res, {"accelerator"})) {
-        std::string count = at(res, {"accelerator", "resourceCount"}).as<std::string>(at(res, {"accelerator", "count"}).as<std::string>("0"));
+        std::string count =
+            at(res, {"accelerator", "resourceCount"})
+                .as<std::string>(at(res, {"accelerator", "count"}).as<std::string>("0"));
         t.resources.gpus = std::atoi(count.c_str());
       }
     }
@@ -569,14 +643,16 @@ class KfpImporter {
   Diagnostics* d_;
   PipelineSpec* spec_;
   std::set<std::string> used_;
-  std::map<std::string, std::map<std::string, std::string>> variants_;  // component -> present set -> name
+  std::map<std::string, std::map<std::string, std::string>>
+      variants_;  // component -> present set -> name
   bool reported_depth_ = false;
   std::map<std::string, std::string> native_;  // DAG path of an executor task -> its name here
 };
 
 }  // namespace
 
-ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string& file, const std::string& base_dir) {
+ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string& file,
+                                const std::string& base_dir) {
   ParseOutcome out;
   PipelineSpec spec;
   spec.source_file = file;
@@ -589,8 +665,9 @@ ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string&
     }
     KfpImporter(doc, file, &out.diagnostics, &spec).run();
   } catch (const YAML::Exception& e) {
-    out.diagnostics.error({file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0},
-                          "not a valid KFP pipeline: " + e.msg);
+    out.diagnostics.error(
+        {file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0},
+        "not a valid KFP pipeline: " + e.msg);
     return out;
   }
   // Tasks in dependency order (the IR lists them alphabetically), finally tasks last, as the

@@ -29,7 +29,7 @@ Result<std::string> convert_kfp_placeholders(const std::string& text);
 
 // A triggerPolicy condition (the CEL subset the SDK emits) as a slipway `when` expression, with
 // inputs.parameter_values['NAME'] replaced by `binding(NAME)`.
-Result<std::string> convert_kfp_condition(const std::string& cel,
-                                          const std::function<Result<std::string>(const std::string&)>& binding);
+Result<std::string> convert_kfp_condition(
+    const std::string& cel, const std::function<Result<std::string>(const std::string&)>& binding);
 
 }  // namespace slipway

@@ -2,14 +2,13 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "spec/yaml_json.h"
-
 #include <filesystem>
 #include <set>
 
 #include "core/files.h"
 #include "core/strings.h"
 #include "core/units.h"
+#include "spec/yaml_json.h"
 
 namespace slipway {
 
@@ -24,39 +23,46 @@ class NativeParser {
       d_->error(loc(root), "a pipeline file is a mapping with name, params, components and tasks");
       return;
     }
-    check_keys(root, {"apiVersion", "kind", "name", "description", "params", "components",
-                      "tasks", "finally"},
-               "pipeline");
+    check_keys(
+        root,
+        {"apiVersion", "kind", "name", "description", "params", "components", "tasks", "finally"},
+        "pipeline");
     if (auto v = root["apiVersion"]; v && scalar(v, "apiVersion") != "slipway/v1")
       d_->error(loc(v), "apiVersion must be slipway/v1");
     if (auto v = root["kind"]; v && scalar(v, "kind") != "Pipeline")
       d_->error(loc(v), "kind must be Pipeline");
-    if (auto v = root["name"]) spec->name = scalar(v, "name");
-    else d_->error(loc(root), "missing 'name': every pipeline needs a name");
+    if (auto v = root["name"])
+      spec->name = scalar(v, "name");
+    else
+      d_->error(loc(root), "missing 'name': every pipeline needs a name");
     if (auto v = root["description"]) spec->description = scalar(v, "description");
 
     if (auto ps = root["params"]) {
-      for_each_entry(ps, "params", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-        spec->params.push_back(parse_io(name, k, v, /*is_param=*/true));
-      });
+      for_each_entry(ps, "params",
+                     [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+                       spec->params.push_back(parse_io(name, k, v, /*is_param=*/true));
+                     });
     }
     if (auto cs = root["components"]) {
-      for_each_entry(cs, "components", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-        Component c = parse_component(name, k, v);
-        spec->components[name] = std::move(c);
-      });
+      for_each_entry(cs, "components",
+                     [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+                       Component c = parse_component(name, k, v);
+                       spec->components[name] = std::move(c);
+                     });
     }
     if (auto ts = root["tasks"]) {
-      for_each_entry(ts, "tasks", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-        spec->tasks.push_back(parse_task(name, k, v, spec, false));
-      });
+      for_each_entry(ts, "tasks",
+                     [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+                       spec->tasks.push_back(parse_task(name, k, v, spec, false));
+                     });
     } else {
       d_->error(loc(root), "missing 'tasks': a pipeline needs at least one task");
     }
     if (auto fs = root["finally"]) {
-      for_each_entry(fs, "finally", [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
-        spec->tasks.push_back(parse_task(name, k, v, spec, true));
-      });
+      for_each_entry(fs, "finally",
+                     [&](const std::string& name, const YAML::Node& k, const YAML::Node& v) {
+                       spec->tasks.push_back(parse_task(name, k, v, spec, true));
+                     });
     }
   }
 
@@ -78,8 +84,8 @@ class NativeParser {
       for (const auto& a : allowed) ok = ok || a == key;
       if (!ok)
         d_->error(loc(it->first), "unknown key '" + key + "' in " + where +
-                                      did_you_mean(key, allowed) + "; allowed: " +
-                                      join(allowed, ", "));
+                                      did_you_mean(key, allowed) +
+                                      "; allowed: " + join(allowed, ", "));
     }
   }
 
@@ -102,8 +108,8 @@ class NativeParser {
         continue;
       }
       if (!valid_name(name)) {
-        d_->error(loc(it->first), "name '" + name + "' in " + where +
-                                      " may use only letters, digits, '_' and '-'");
+        d_->error(loc(it->first),
+                  "name '" + name + "' in " + where + " may use only letters, digits, '_' and '-'");
         continue;
       }
       fn(name, it->first, it->second);
@@ -165,8 +171,8 @@ class NativeParser {
     }
     std::vector<std::string> all = param_type_names();
     for (const auto& a : known_artifact_types()) all.push_back(a);
-    d_->error(loc(where), "unknown type '" + s + "'" + did_you_mean(s, all) + "; one of " +
-                              join(all, ", "));
+    d_->error(loc(where),
+              "unknown type '" + s + "'" + did_you_mean(s, all) + "; one of " + join(all, ", "));
     return std::nullopt;
   }
 
@@ -246,11 +252,14 @@ class NativeParser {
     check_keys(v, {"image", "command", "args", "env", "inputs", "outputs", "description"},
                "component '" + name + "'");
     if (auto x = v["image"]) c.image = scalar(x, "image");
-    if (auto x = v["command"]) c.command = string_list(x, "command");
-    else d_->error(loc(v), "component '" + name + "' has no 'command'");
+    if (auto x = v["command"])
+      c.command = string_list(x, "command");
+    else
+      d_->error(loc(v), "component '" + name + "' has no 'command'");
     if (auto x = v["args"]) c.args = string_list(x, "args");
     if (auto x = v["env"]) {
-      if (!x.IsMap()) d_->error(loc(x), "'env' must be a mapping of NAME: value");
+      if (!x.IsMap())
+        d_->error(loc(x), "'env' must be a mapping of NAME: value");
       else
         for (auto it = x.begin(); it != x.end(); ++it)
           c.env[it->first.Scalar()] = scalar(it->second, "env value");
@@ -265,7 +274,8 @@ class NativeParser {
                      [&](const std::string& n, const YAML::Node& k, const YAML::Node& val) {
                        IoDecl io = parse_io(n, k, val, false);
                        if (io.default_value || io.optional)
-                         d_->error(io.loc, "output '" + n + "' cannot have a default or be optional");
+                         d_->error(io.loc,
+                                   "output '" + n + "' cannot have a default or be optional");
                        c.outputs.push_back(std::move(io));
                      });
     return c;
@@ -299,7 +309,8 @@ class NativeParser {
     if (v.IsScalar()) {
       Json j = to_json(v);
       if (!j.is_number_integer() || j.get<long long>() < 0)
-        d_->error(loc(v), "'retry' must be a count (e.g. 3) or {limit, backoff, factor, max_backoff}");
+        d_->error(loc(v),
+                  "'retry' must be a count (e.g. 3) or {limit, backoff, factor, max_backoff}");
       else
         r->limit = static_cast<int>(j.get<long long>());
       return;
@@ -350,18 +361,23 @@ class NativeParser {
       d_->error(loc(v), "'resources' must be a mapping");
       return;
     }
-    check_keys(v, {"cpus", "memory", "gpus", "nodes", "tasks_per_node", "time_limit", "partition",
-                   "account", "qos", "constraint", "k8s"},
+    check_keys(v,
+               {"cpus", "memory", "gpus", "nodes", "tasks_per_node", "time_limit", "partition",
+                "account", "qos", "constraint", "k8s"},
                "resources");
     if (auto x = v["cpus"]) {
       auto c = parse_millicpus(scalar(x, "cpus"));
-      if (!c.ok()) d_->error(loc(x), c.status().message());
-      else r->millicpus = *c;
+      if (!c.ok())
+        d_->error(loc(x), c.status().message());
+      else
+        r->millicpus = *c;
     }
     if (auto x = v["memory"]) {
       auto m = parse_memory_bytes(scalar(x, "memory"));
-      if (!m.ok()) d_->error(loc(x), m.status().message());
-      else r->memory_bytes = *m;
+      if (!m.ok())
+        d_->error(loc(x), m.status().message());
+      else
+        r->memory_bytes = *m;
     }
     if (auto x = v["gpus"]) r->gpus = positive_int(x, "gpus", 0);
     if (auto x = v["nodes"]) r->nodes = positive_int(x, "nodes", 1);
@@ -378,28 +394,39 @@ class NativeParser {
   // manifests' own schema check is the k8s backend's tests.
   void parse_k8s_placement(const YAML::Node& v, Resources* r) {
     if (!v.IsMap()) {
-      d_->error(loc(v), "'resources.k8s' must be a mapping of node_selector, tolerations, affinity, distributed");
+      d_->error(
+          loc(v),
+          "'resources.k8s' must be a mapping of node_selector, tolerations, affinity, distributed");
       return;
     }
     check_keys(v, {"node_selector", "tolerations", "affinity", "distributed"}, "resources.k8s");
     if (auto x = v["node_selector"]) {
-      if (!x.IsMap()) d_->error(loc(x), "'node_selector' must map node label names to values");
+      if (!x.IsMap())
+        d_->error(loc(x), "'node_selector' must map node label names to values");
       else
         for (auto it = x.begin(); it != x.end(); ++it)
-          r->k8s_node_selector[it->first.Scalar()] = scalar(it->second, "node_selector." + it->first.Scalar());
+          r->k8s_node_selector[it->first.Scalar()] =
+              scalar(it->second, "node_selector." + it->first.Scalar());
     }
     if (auto x = v["tolerations"]) {
-      if (!x.IsSequence()) d_->error(loc(x), "'tolerations' must be a list of {key, operator, value, effect}");
-      else r->k8s_tolerations = yaml_to_json(x);
+      if (!x.IsSequence())
+        d_->error(loc(x), "'tolerations' must be a list of {key, operator, value, effect}");
+      else
+        r->k8s_tolerations = yaml_to_json(x);
     }
     if (auto x = v["affinity"]) {
-      if (!x.IsMap()) d_->error(loc(x), "'affinity' must be a mapping (nodeAffinity, podAffinity, podAntiAffinity)");
-      else r->k8s_affinity = yaml_to_json(x);
+      if (!x.IsMap())
+        d_->error(loc(x),
+                  "'affinity' must be a mapping (nodeAffinity, podAffinity, podAntiAffinity)");
+      else
+        r->k8s_affinity = yaml_to_json(x);
     }
     if (auto x = v["distributed"]) {
       std::string d = scalar(x, "distributed");
-      if (d != "pytorchjob" && d != "mpijob") d_->error(loc(x), "'distributed' must be pytorchjob or mpijob, not '" + d + "'");
-      else r->k8s_distributed = d;
+      if (d != "pytorchjob" && d != "mpijob")
+        d_->error(loc(x), "'distributed' must be pytorchjob or mpijob, not '" + d + "'");
+      else
+        r->k8s_distributed = d;
     }
   }
 
@@ -414,8 +441,9 @@ class NativeParser {
       d_->error(loc(v), where + " must be a mapping with at least 'component'");
       return t;
     }
-    check_keys(v, {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "retry", "cache_key",
-                   "timeout", "cache", "resources"},
+    check_keys(v,
+               {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "retry",
+                "cache_key", "timeout", "cache", "resources"},
                where);
     if (auto c = v["component"]) {
       if (c.IsMap()) {
@@ -431,7 +459,8 @@ class NativeParser {
       d_->error(loc(v), where + " has no 'component'");
     }
     if (auto in = v["inputs"]) {
-      if (!in.IsMap()) d_->error(loc(in), "'inputs' must be a mapping of input name to value");
+      if (!in.IsMap())
+        d_->error(loc(in), "'inputs' must be a mapping of input name to value");
       else
         for (auto it = in.begin(); it != in.end(); ++it) {
           std::string iname = it->first.Scalar();
@@ -446,8 +475,10 @@ class NativeParser {
     if (auto w = v["when"]) {
       t.when_loc = loc(w);
       auto e = Expr::parse(scalar(w, "when"));
-      if (!e.ok()) d_->error(loc(w), e.status().message());
-      else t.when = *e;
+      if (!e.ok())
+        d_->error(loc(w), e.status().message());
+      else
+        t.when = *e;
     }
     if (auto f = v["for_each"]) {
       t.for_each_loc = loc(f);
@@ -476,7 +507,8 @@ ParseOutcome parse_native_pipeline(const std::string& yaml_text, const std::stri
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    SourceLoc l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    SourceLoc l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                e.mark.column >= 0 ? e.mark.column + 1 : 0};
     out.diagnostics.error(l, "not valid YAML: " + e.msg);
     return out;
   }
@@ -488,7 +520,8 @@ ParseOutcome parse_native_pipeline(const std::string& yaml_text, const std::stri
     p.parse_root(root, &spec);
   } catch (const YAML::Exception& e) {
     // yaml-cpp throws on some malformed node accesses; report them as input errors.
-    SourceLoc l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0};
+    SourceLoc l{file, e.mark.line >= 0 ? e.mark.line + 1 : 0,
+                e.mark.column >= 0 ? e.mark.column + 1 : 0};
     out.diagnostics.error(l, "malformed pipeline: " + e.msg);
     return out;
   }

@@ -36,7 +36,7 @@ struct Component {
   std::string name;
   std::vector<std::string> command;  // "slipway" as argv[0] means this slipway executable
   std::vector<std::string> args;
-  std::string image;                 // recorded; the local backend runs on the host
+  std::string image;  // recorded; the local backend runs on the host
   std::map<std::string, std::string> env;
   std::vector<IoDecl> inputs;
   std::vector<IoDecl> outputs;
@@ -49,17 +49,17 @@ struct Component {
 // What a task input receives: a literal, or a template with placeholders. A template that is one
 // whole placeholder passes its value typed (and artifacts by reference).
 struct Binding {
-  Json literal;        // when !is_template
+  Json literal;  // when !is_template
   bool is_template = false;
-  std::string text;    // the template text as written
+  std::string text;  // the template text as written
   Template tmpl;
   SourceLoc loc;
 };
 
 struct RetryPolicy {
-  int limit = 0;                       // extra attempts after the first
-  std::int64_t backoff_ms = 1000;      // delay before the first retry
-  double factor = 2.0;                 // each later delay multiplies by this
+  int limit = 0;                   // extra attempts after the first
+  std::int64_t backoff_ms = 1000;  // delay before the first retry
+  double factor = 2.0;             // each later delay multiplies by this
   std::int64_t max_backoff_ms = 3'600'000;
 
   // Delay before attempt `next_attempt` (2 = first retry).
@@ -87,19 +87,19 @@ struct Task {
   std::string name;
   std::string component;
   std::map<std::string, Binding> inputs;
-  std::vector<std::string> after;     // explicit ordering on top of data dependencies
+  std::vector<std::string> after;  // explicit ordering on top of data dependencies
   std::optional<Expr> when;
-  std::optional<Binding> for_each;    // fan-out over a list
-  int parallelism = 0;                // 0: no limit beyond resources
+  std::optional<Binding> for_each;  // fan-out over a list
+  int parallelism = 0;              // 0: no limit beyond resources
   // Tasks naming the same loop iterate over the same items, and a read of another task of the
   // loop means that task's output of the same iteration, not the list of all of them.
   std::string loop;
   RetryPolicy retry;
-  std::int64_t timeout_ms = 0;        // per attempt; 0: none
+  std::int64_t timeout_ms = 0;  // per attempt; 0: none
   bool cache = true;
-  std::string cache_key;              // replaces the content key when set (KFP's cacheKey)
+  std::string cache_key;  // replaces the content key when set (KFP's cacheKey)
   Resources resources;
-  bool is_finally = false;            // exit handler: runs once all other tasks are done
+  bool is_finally = false;  // exit handler: runs once all other tasks are done
   SourceLoc loc;
   SourceLoc when_loc, for_each_loc;
 };
@@ -109,10 +109,10 @@ struct PipelineSpec {
   std::string description;
   std::string format = "native";  // or "kfp"
   std::string source_file;
-  std::string base_dir;           // relative artifact paths in literals resolve against this
+  std::string base_dir;  // relative artifact paths in literals resolve against this
   std::vector<IoDecl> params;
   std::map<std::string, Component> components;
-  std::vector<Task> tasks;        // in file order; finally tasks flagged
+  std::vector<Task> tasks;  // in file order; finally tasks flagged
 
   const IoDecl* param(const std::string& n) const;
   const Task* task(const std::string& n) const;

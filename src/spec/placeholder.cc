@@ -49,7 +49,8 @@ Result<Ref> parse_ref(const std::string& raw) {
     r.scope = Ref::Scope::kItem;
     if (p.size() == 2) r.field = p[1];
   } else if (head == "inputs" || head == "outputs") {
-    if (p.size() < 2 || p.size() > 3) return bad("write {{" + head + ".NAME}} or {{" + head + ".NAME.path}}");
+    if (p.size() < 2 || p.size() > 3)
+      return bad("write {{" + head + ".NAME}} or {{" + head + ".NAME.path}}");
     r.scope = head == "inputs" ? Ref::Scope::kInput : Ref::Scope::kOutput;
     r.name = p[1];
     if (p.size() == 3) {
@@ -72,13 +73,15 @@ Result<Ref> parse_ref(const std::string& raw) {
     bool ok = false;
     for (const auto& a : allowed) ok = ok || a == p[1];
     if (!ok)
-      return bad("unknown attribute '" + p[1] + "'" + did_you_mean(p[1], allowed) +
-                 "; one of " + join(allowed, ", "));
-    r.scope = head == "run" ? Ref::Scope::kRun : head == "task" ? Ref::Scope::kTask : Ref::Scope::kPipeline;
+      return bad("unknown attribute '" + p[1] + "'" + did_you_mean(p[1], allowed) + "; one of " +
+                 join(allowed, ", "));
+    r.scope = head == "run"    ? Ref::Scope::kRun
+              : head == "task" ? Ref::Scope::kTask
+                               : Ref::Scope::kPipeline;
     r.name = p[1];
   } else {
-    static const std::vector<std::string> kHeads = {"params", "tasks", "item",     "inputs",  "outputs",
-                                                    "run",    "task",  "pipeline", "executor"};
+    static const std::vector<std::string> kHeads = {
+        "params", "tasks", "item", "inputs", "outputs", "run", "task", "pipeline", "executor"};
     return bad("unknown scope '" + head + "'" + did_you_mean(head, kHeads) +
                "; one of params, tasks, item, inputs, outputs, run, task, pipeline");
   }

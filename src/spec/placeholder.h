@@ -12,15 +12,15 @@ namespace slipway {
 
 struct Ref {
   enum class Scope {
-    kParam,       // params.NAME                 pipeline parameter
-    kTaskOutput,  // tasks.TASK.outputs.NAME      upstream output (a list when TASK fans out)
-    kTaskStatus,  // tasks.TASK.status            SUCCEEDED/FAILED/SKIPPED... (exit handlers)
-    kItem,        // item, item.FIELD             the current fan-out item
-    kInput,       // inputs.NAME[.path|.uri|.value]   inside a component
-    kOutput,      // outputs.NAME[.path|.uri]          inside a component
-    kRun,         // run.id, run.status, run.root
-    kTask,        // task.name, task.attempt, task.index
-    kPipeline,    // pipeline.name
+    kParam,          // params.NAME                 pipeline parameter
+    kTaskOutput,     // tasks.TASK.outputs.NAME      upstream output (a list when TASK fans out)
+    kTaskStatus,     // tasks.TASK.status            SUCCEEDED/FAILED/SKIPPED... (exit handlers)
+    kItem,           // item, item.FIELD             the current fan-out item
+    kInput,          // inputs.NAME[.path|.uri|.value]   inside a component
+    kOutput,         // outputs.NAME[.path|.uri]          inside a component
+    kRun,            // run.id, run.status, run.root
+    kTask,           // task.name, task.attempt, task.index
+    kPipeline,       // pipeline.name
     kExecutorInput,  // executor.input   KFP's ExecutorInput JSON (inside a component)
   };
   Scope scope = Scope::kParam;

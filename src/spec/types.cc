@@ -7,9 +7,14 @@
 namespace slipway {
 
 const std::vector<std::string>& known_artifact_types() {
-  static const std::vector<std::string> kTypes = {
-      "Artifact", "Dataset", "Model", "Metrics", "ClassificationMetrics",
-      "SlicedClassificationMetrics", "HTML", "Markdown"};
+  static const std::vector<std::string> kTypes = {"Artifact",
+                                                  "Dataset",
+                                                  "Model",
+                                                  "Metrics",
+                                                  "ClassificationMetrics",
+                                                  "SlicedClassificationMetrics",
+                                                  "HTML",
+                                                  "Markdown"};
   return kTypes;
 }
 
@@ -18,9 +23,7 @@ const std::vector<std::string>& param_type_names() {
   return kNames;
 }
 
-std::string param_type_name(ParamType t) {
-  return param_type_names()[static_cast<size_t>(t)];
-}
+std::string param_type_name(ParamType t) { return param_type_names()[static_cast<size_t>(t)]; }
 
 std::optional<ParamType> param_type_from_name(const std::string& name) {
   const auto& names = param_type_names();

@@ -38,7 +38,8 @@ class Validator {
     for (const auto& [name, c] : s_.components) check_component(c);
     for (const auto& t : s_.tasks) {
       if (!names.insert(t.name).second)
-        d_->error(t.loc, "task name '" + t.name + "' is used twice (tasks and finally share names)");
+        d_->error(t.loc,
+                  "task name '" + t.name + "' is used twice (tasks and finally share names)");
       check_task(t);
     }
     check_cycles();
@@ -105,9 +106,10 @@ class Validator {
       case Ref::Scope::kExecutorInput:
         break;
       default:
-        d_->error(c.loc, where + ": components see only inputs.*, outputs.*, run.*, task.* and "
-                                 "pipeline.*; bind pipeline parameters and upstream outputs to "
-                                 "an input in the task instead");
+        d_->error(c.loc, where +
+                             ": components see only inputs.*, outputs.*, run.*, task.* and "
+                             "pipeline.*; bind pipeline parameters and upstream outputs to "
+                             "an input in the task instead");
     }
   }
 
@@ -144,8 +146,9 @@ class Validator {
         }
         if (r.scope == Ref::Scope::kTaskStatus) {
           if (!allow_status)
-            d_->error(loc, "{{" + r.text + "}}: a task's status can be read only in 'when' and "
-                                           "by finally tasks");
+            d_->error(loc, "{{" + r.text +
+                               "}}: a task's status can be read only in 'when' and "
+                               "by finally tasks");
           return TypeRef{};
         }
         const Component* uc = s_.component_of(*up);
@@ -160,8 +163,10 @@ class Validator {
         if (up->for_each && !(t.for_each && !t.loop.empty() && up->loop == t.loop)) {
           // Fan-in: a fanned-out task's output arrives as a list of its items' outputs (within
           // one loop, an iteration reads the same iteration's output).
-          if (type.is_artifact) type.is_list = true;
-          else type = TypeRef{false, ParamType::kList, "", false};
+          if (type.is_artifact)
+            type.is_list = true;
+          else
+            type = TypeRef{false, ParamType::kList, "", false};
         }
         return type;
       }
@@ -180,8 +185,9 @@ class Validator {
       case Ref::Scope::kInput:
       case Ref::Scope::kOutput:
       case Ref::Scope::kExecutorInput:
-        d_->error(loc, "{{" + r.text + "}}: inputs.*, outputs.* and executor.input are for component command "
-                                       "lines; here use params.*, tasks.T.outputs.* or item");
+        d_->error(loc, "{{" + r.text +
+                           "}}: inputs.*, outputs.* and executor.input are for component command "
+                           "lines; here use params.*, tasks.T.outputs.* or item");
         return std::nullopt;
     }
     return std::nullopt;
@@ -215,9 +221,11 @@ class Validator {
       }
     }
     for (const auto& a : t.after) {
-      if (a == t.name) d_->error(t.loc, where + " cannot run after itself");
+      if (a == t.name)
+        d_->error(t.loc, where + " cannot run after itself");
       else if (!s_.task(a))
-        d_->error(t.loc, where + ": 'after' names no task '" + a + "'" + did_you_mean(a, task_names()));
+        d_->error(t.loc,
+                  where + ": 'after' names no task '" + a + "'" + did_you_mean(a, task_names()));
       else if (s_.task(a)->is_finally && !t.is_finally)
         d_->error(t.loc, where + ": cannot run after finally task '" + a + "'");
     }
@@ -263,10 +271,12 @@ class Validator {
       if (o.loop != t.loop || !o.for_each) continue;
       const Binding& a = *o.for_each;
       const Binding& b = *t.for_each;
-      bool same = a.is_template == b.is_template && (a.is_template ? a.text == b.text : a.literal == b.literal);
+      bool same = a.is_template == b.is_template &&
+                  (a.is_template ? a.text == b.text : a.literal == b.literal);
       if (!same)
-        d_->error(t.for_each_loc, where + " is in loop '" + t.loop + "' with task '" + o.name +
-                                      "' but iterates over other items; tasks of one loop share their for_each");
+        d_->error(t.for_each_loc,
+                  where + " is in loop '" + t.loop + "' with task '" + o.name +
+                      "' but iterates over other items; tasks of one loop share their for_each");
       return;
     }
   }
@@ -302,8 +312,7 @@ class Validator {
         d_->error(b.loc, where + ": artifact {{" + part.ref.text +
                              "}} cannot be embedded in text; bind it to an artifact input alone");
     }
-    if (in && in->type.is_artifact)
-      return;  // text naming a path: imported as a file
+    if (in && in->type.is_artifact) return;  // text naming a path: imported as a file
   }
 
   void check_cycles() {
@@ -323,8 +332,8 @@ class Validator {
           std::vector<std::string> cycle(it, stack.end());
           cycle.push_back(m);
           std::reverse(cycle.begin(), cycle.end());  // print in execution order
-          d_->error(s_.task(m)->loc, "dependency cycle: " + join(cycle, " -> ") +
-                                         "; a pipeline must be acyclic");
+          d_->error(s_.task(m)->loc,
+                    "dependency cycle: " + join(cycle, " -> ") + "; a pipeline must be acyclic");
           return true;
         }
         if (color[m] == 0 && dfs(m)) return true;
@@ -343,7 +352,8 @@ class Validator {
 
 void add_refs(const Template& t, std::vector<std::string>* out) {
   for (const auto& p : t.parts)
-    if (p.is_ref && (p.ref.scope == Ref::Scope::kTaskOutput || p.ref.scope == Ref::Scope::kTaskStatus))
+    if (p.is_ref &&
+        (p.ref.scope == Ref::Scope::kTaskOutput || p.ref.scope == Ref::Scope::kTaskStatus))
       out->push_back(p.ref.task);
 }
 
@@ -382,8 +392,10 @@ Result<std::map<std::string, Json>> resolve_params(
       continue;
     }
     auto v = coerce_param(Json(text), p->type.param);
-    if (!v.ok()) errors.push_back("-p " + name + "=" + text + ": " + v.status().message());
-    else values[name] = *v;
+    if (!v.ok())
+      errors.push_back("-p " + name + "=" + text + ": " + v.status().message());
+    else
+      values[name] = *v;
   }
   for (const auto& p : spec.params) {
     if (values.count(p.name)) continue;

@@ -1,7 +1,6 @@
 #include "spec/yaml_json.h"
 
 #include <cctype>
-
 #include <cstdlib>
 
 namespace slipway {
@@ -31,7 +30,8 @@ Json yaml_to_json(const YAML::Node& n) {
     }
     case YAML::NodeType::Map: {
       Json o = Json::object();
-      for (auto it = n.begin(); it != n.end(); ++it) o[it->first.Scalar()] = yaml_to_json(it->second);
+      for (auto it = n.begin(); it != n.end(); ++it)
+        o[it->first.Scalar()] = yaml_to_json(it->second);
       return o;
     }
   }

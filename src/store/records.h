@@ -3,11 +3,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace slipway {
 
@@ -17,12 +16,12 @@ struct RunRecord {
   std::string pipeline;
   std::string pipeline_file;
   std::string format;
-  std::string source;            // the pipeline file's text, so resume does not depend on it
+  std::string source;  // the pipeline file's text, so resume does not depend on it
   nlohmann::json params = nlohmann::json::object();
   nlohmann::json options = nlohmann::json::object();  // no_cache, ...
-  std::string state;             // PENDING RUNNING SUCCEEDED FAILED CANCELLED
+  std::string state;                                  // PENDING RUNNING SUCCEEDED FAILED CANCELLED
   std::string backend = "local";
-  std::string root;              // run root: artifacts and logs
+  std::string root;  // run root: artifacts and logs
   std::int64_t created_ms = 0, started_ms = 0, finished_ms = 0;
   std::int64_t driver_pid = 0;
   std::string driver_host;
@@ -35,10 +34,10 @@ struct RunRecord {
 
 struct TaskRecord {
   std::string run_id;
-  std::string name;      // "train" or "train[3]" for a fan-out item
-  std::string templ;     // the pipeline task it instantiates
+  std::string name;   // "train" or "train[3]" for a fan-out item
+  std::string templ;  // the pipeline task it instantiates
   int item_index = -1;
-  std::string state;     // PENDING RUNNING SUCCEEDED FAILED SKIPPED UPSTREAM_FAILED CANCELLED
+  std::string state;  // PENDING RUNNING SUCCEEDED FAILED SKIPPED UPSTREAM_FAILED CANCELLED
   bool cached = false;
   int attempts = 0;
   std::string cache_key;
@@ -46,14 +45,14 @@ struct TaskRecord {
   nlohmann::json outputs = nlohmann::json::object();
   std::string message;
   std::string backend_id;
-  int seq = 0;           // display order
+  int seq = 0;  // display order
 };
 
 struct AttemptRecord {
   std::string run_id;
   std::string task;
   int number = 0;
-  std::string state;     // RUNNING SUCCEEDED FAILED TIMEOUT CANCELLED LOST
+  std::string state;  // RUNNING SUCCEEDED FAILED TIMEOUT CANCELLED LOST
   std::int64_t pid = 0;
   std::string backend_id;
   std::optional<int> exit_code;
@@ -131,7 +130,9 @@ struct TrialRecord {
 
   bool active() const { return state == "PENDING" || state == "RUNNING"; }
   // Finished with an objective value a sampler can learn from.
-  bool has_result() const { return (state == "SUCCEEDED" || state == "EARLY_STOPPED") && objective.has_value(); }
+  bool has_result() const {
+    return (state == "SUCCEEDED" || state == "EARLY_STOPPED") && objective.has_value();
+  }
 };
 
 // A registered model version: where its files are (a model repository directory), what produced
@@ -166,19 +167,19 @@ struct ScheduleRecord {
   std::string pipeline_file, source;
   nlohmann::json params = nlohmann::json::object();
   std::string experiment = "Default", backend = "local";
-  std::string cron;               // "" for an interval schedule
+  std::string cron;  // "" for an interval schedule
   std::int64_t interval_s = 0, start_ms = 0;
   int max_concurrency = 1;
   bool catch_up = false, enabled = true;
-  bool no_cache = true;           // a recurring run exists to run again: its tasks skip the cache
+  bool no_cache = true;  // a recurring run exists to run again: its tasks skip the cache
   std::int64_t last_fired_ms = 0, created_ms = 0;
-  std::string message;            // why the last tick did not fire, if it did not
+  std::string message;  // why the last tick did not fire, if it did not
 };
 
 // An API token's record; the token itself is shown once and only its SHA-256 is kept.
 struct TokenRecord {
   std::string id, ns;
-  bool admin = false;             // sees and changes every namespace
+  bool admin = false;  // sees and changes every namespace
   std::string description;
   std::int64_t created_ms = 0, revoked_ms = 0;
 };

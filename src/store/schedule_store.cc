@@ -7,7 +7,8 @@ namespace slipway {
 namespace {
 
 const char* kScheduleCols =
-    "id, namespace, name, pipeline_file, source, params, experiment, backend, cron, interval_s, start_ms, max_concurrency, catch_up, enabled, "
+    "id, namespace, name, pipeline_file, source, params, experiment, backend, cron, interval_s, "
+    "start_ms, max_concurrency, catch_up, enabled, "
     "last_fired_ms, created_ms, message, no_cache";
 
 ScheduleRecord read_schedule(Stmt& s) {
@@ -37,26 +38,47 @@ ScheduleRecord read_schedule(Stmt& s) {
 
 Status Store::insert_schedule(const ScheduleRecord& r) {
   SLIPWAY_RETURN_IF_ERROR(ensure_namespace(r.ns));
-  return db_->prepare(std::string("INSERT INTO schedules(") + kScheduleCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-      .bind(1, r.id).bind(2, r.ns).bind(3, r.name).bind(4, r.pipeline_file).bind(5, r.source).bind(6, dump_json(r.params))
-      .bind(7, r.experiment).bind(8, r.backend).bind(9, r.cron).bind(10, r.interval_s).bind(11, r.start_ms).bind(12, r.max_concurrency)
-      .bind(13, r.catch_up ? 1 : 0).bind(14, r.enabled ? 1 : 0).bind(15, r.last_fired_ms).bind(16, r.created_ms).bind(17, r.message).bind(18, r.no_cache ? 1 : 0)
+  return db_
+      ->prepare(std::string("INSERT INTO schedules(") + kScheduleCols +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, r.id)
+      .bind(2, r.ns)
+      .bind(3, r.name)
+      .bind(4, r.pipeline_file)
+      .bind(5, r.source)
+      .bind(6, dump_json(r.params))
+      .bind(7, r.experiment)
+      .bind(8, r.backend)
+      .bind(9, r.cron)
+      .bind(10, r.interval_s)
+      .bind(11, r.start_ms)
+      .bind(12, r.max_concurrency)
+      .bind(13, r.catch_up ? 1 : 0)
+      .bind(14, r.enabled ? 1 : 0)
+      .bind(15, r.last_fired_ms)
+      .bind(16, r.created_ms)
+      .bind(17, r.message)
+      .bind(18, r.no_cache ? 1 : 0)
       .done();
 }
 
 Result<ScheduleRecord> Store::get_schedule(const std::string& id) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kScheduleCols + " FROM schedules WHERE id = ? OR substr(id, 1, length(?)) = ? ORDER BY id = ? DESC LIMIT 2");
+  Stmt& s = db_->prepare(
+      std::string("SELECT ") + kScheduleCols +
+      " FROM schedules WHERE id = ? OR substr(id, 1, length(?)) = ? ORDER BY id = ? DESC LIMIT 2");
   s.bind(1, id).bind(2, id).bind(3, id).bind(4, id);
   std::vector<ScheduleRecord> found;
   while (s.step()) found.push_back(read_schedule(s));
   s.reset();
   if (found.empty()) return NotFound("no schedule " + id + " (slipway schedules ls lists them)");
-  if (found.size() > 1 && found[0].id != id) return InvalidInput("schedule id " + id + " is ambiguous; type more of it");
+  if (found.size() > 1 && found[0].id != id)
+    return InvalidInput("schedule id " + id + " is ambiguous; type more of it");
   return found[0];
 }
 
 std::vector<ScheduleRecord> Store::list_schedules(const std::string& ns) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kScheduleCols + " FROM schedules WHERE ?1 = '' OR namespace = ?1 ORDER BY created_ms, id");
+  Stmt& s = db_->prepare(std::string("SELECT ") + kScheduleCols +
+                         " FROM schedules WHERE ?1 = '' OR namespace = ?1 ORDER BY created_ms, id");
   s.bind(1, ns);
   std::vector<ScheduleRecord> out;
   while (s.step()) out.push_back(read_schedule(s));
@@ -65,11 +87,19 @@ std::vector<ScheduleRecord> Store::list_schedules(const std::string& ns) {
 }
 
 Status Store::set_schedule_enabled(const std::string& id, bool enabled) {
-  return db_->prepare("UPDATE schedules SET enabled = ? WHERE id = ?").bind(1, enabled ? 1 : 0).bind(2, id).done();
+  return db_->prepare("UPDATE schedules SET enabled = ? WHERE id = ?")
+      .bind(1, enabled ? 1 : 0)
+      .bind(2, id)
+      .done();
 }
 
-Status Store::set_schedule_fired(const std::string& id, std::int64_t last_fired_ms, const std::string& message) {
-  return db_->prepare("UPDATE schedules SET last_fired_ms = ?, message = ? WHERE id = ?").bind(1, last_fired_ms).bind(2, message).bind(3, id).done();
+Status Store::set_schedule_fired(const std::string& id, std::int64_t last_fired_ms,
+                                 const std::string& message) {
+  return db_->prepare("UPDATE schedules SET last_fired_ms = ?, message = ? WHERE id = ?")
+      .bind(1, last_fired_ms)
+      .bind(2, message)
+      .bind(3, id)
+      .done();
 }
 
 Status Store::delete_schedule(const std::string& id) {
@@ -77,7 +107,8 @@ Status Store::delete_schedule(const std::string& id) {
 }
 
 int Store::count_active_runs(const std::string& schedule_id) {
-  Stmt& s = db_->prepare("SELECT count(*) FROM runs WHERE schedule_id = ? AND state IN ('PENDING', 'RUNNING')");
+  Stmt& s = db_->prepare(
+      "SELECT count(*) FROM runs WHERE schedule_id = ? AND state IN ('PENDING', 'RUNNING')");
   s.bind(1, schedule_id);
   int n = s.step() ? static_cast<int>(s.integer(0)) : 0;
   s.reset();

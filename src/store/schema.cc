@@ -239,7 +239,8 @@ Status migrate(Db& db, int target) {
       return Failed("migration " + std::to_string(v + 1) + " failed: " + st.message());
     }
   }
-  if (want > have) SLIPWAY_RETURN_IF_ERROR(db.exec("PRAGMA user_version = " + std::to_string(want)));
+  if (want > have)
+    SLIPWAY_RETURN_IF_ERROR(db.exec("PRAGMA user_version = " + std::to_string(want)));
   return db.exec("COMMIT");
 }
 

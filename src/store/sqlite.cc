@@ -82,10 +82,11 @@ Stmt& Db::prepare(const std::string& sql) {
     return *it->second.second;
   }
   sqlite3_stmt* s = nullptr;
-  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+      SQLITE_OK) {
     // A bad statement is a programming error in slipway, never user input: fail loudly.
-    throw std::runtime_error("slipway bug: cannot prepare SQL: " + std::string(sqlite3_errmsg(db_)) +
-                             ": " + sql);
+    throw std::runtime_error(
+        "slipway bug: cannot prepare SQL: " + std::string(sqlite3_errmsg(db_)) + ": " + sql);
   }
   auto stmt = std::make_unique<Stmt>(db_, s);
   Stmt& ref = *stmt;

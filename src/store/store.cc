@@ -24,8 +24,8 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& home) {
   Db& d = **db;
   SLIPWAY_RETURN_IF_ERROR(d.exec("PRAGMA journal_mode=WAL"));
   const char* sync = std::getenv("SLIPWAY_SYNC");
-  SLIPWAY_RETURN_IF_ERROR(
-      d.exec(std::string("PRAGMA synchronous=") + (sync && std::string(sync) == "full" ? "FULL" : "NORMAL")));
+  SLIPWAY_RETURN_IF_ERROR(d.exec(std::string("PRAGMA synchronous=") +
+                                 (sync && std::string(sync) == "full" ? "FULL" : "NORMAL")));
   SLIPWAY_RETURN_IF_ERROR(d.exec("PRAGMA foreign_keys=ON"));
   SLIPWAY_RETURN_IF_ERROR(migrate(d));
   return std::unique_ptr<Store>(new Store(home, std::move(*db)));
@@ -48,11 +48,15 @@ Status Store::rollback() {
   return db_->exec("ROLLBACK");
 }
 
-Status Store::ensure_experiment(const std::string& name, const std::string& ns, const std::string& description) {
+Status Store::ensure_experiment(const std::string& name, const std::string& ns,
+                                const std::string& description) {
   SLIPWAY_RETURN_IF_ERROR(ensure_namespace(ns));
   SLIPWAY_RETURN_IF_ERROR(
-      db_->prepare("INSERT OR IGNORE INTO experiments(name, namespace, description, created_ms) VALUES (?, ?, ?, strftime('%s','now')*1000)")
-          .bind(1, name).bind(2, ns).bind(3, description)
+      db_->prepare("INSERT OR IGNORE INTO experiments(name, namespace, description, created_ms) "
+                   "VALUES (?, ?, ?, strftime('%s','now')*1000)")
+          .bind(1, name)
+          .bind(2, ns)
+          .bind(3, description)
           .done());
   // "Default" is every namespace's catch-all; any other name belongs to the namespace that made it.
   if (name == "Default") return Status::Ok();
@@ -60,12 +64,16 @@ Status Store::ensure_experiment(const std::string& name, const std::string& ns, 
   s.bind(1, name);
   std::string owner = s.step() ? s.text(0) : ns;
   s.reset();
-  if (owner != ns) return Conflict("the experiment name '" + name + "' is taken by another namespace; choose another name");
+  if (owner != ns)
+    return Conflict("the experiment name '" + name +
+                    "' is taken by another namespace; choose another name");
   return Status::Ok();
 }
 
 std::vector<ExperimentRecord> Store::list_experiments(const std::string& ns) {
-  Stmt& s = db_->prepare("SELECT name, namespace, description, created_ms FROM experiments WHERE ?1 = '' OR namespace = ?1 OR name = 'Default' ORDER BY created_ms DESC, name");
+  Stmt& s = db_->prepare(
+      "SELECT name, namespace, description, created_ms FROM experiments WHERE ?1 = '' OR namespace "
+      "= ?1 OR name = 'Default' ORDER BY created_ms DESC, name");
   s.bind(1, ns);
   std::vector<ExperimentRecord> out;
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
@@ -108,14 +116,30 @@ static RunRecord read_run(Stmt& s) {
 
 Status Store::insert_run(const RunRecord& r) {
   SLIPWAY_RETURN_IF_ERROR(ensure_experiment(r.experiment, r.ns));
-  return db_->prepare(std::string("INSERT INTO runs(") + kRunCols +
-                      ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-      .bind(1, r.id).bind(2, r.experiment).bind(3, r.pipeline).bind(4, r.pipeline_file)
-      .bind(5, r.format).bind(6, r.source).bind(7, dump_json(r.params)).bind(8, dump_json(r.options))
-      .bind(9, r.state).bind(10, r.backend).bind(11, r.root).bind(12, r.created_ms)
-      .bind(13, r.started_ms).bind(14, r.finished_ms).bind(15, r.driver_pid)
-      .bind(16, r.driver_host).bind(17, r.heartbeat_ms).bind(18, r.cancel_requested ? 1 : 0)
-      .bind(19, r.message).bind(20, r.ns).bind(21, r.schedule_id)
+  return db_
+      ->prepare(std::string("INSERT INTO runs(") + kRunCols +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, r.id)
+      .bind(2, r.experiment)
+      .bind(3, r.pipeline)
+      .bind(4, r.pipeline_file)
+      .bind(5, r.format)
+      .bind(6, r.source)
+      .bind(7, dump_json(r.params))
+      .bind(8, dump_json(r.options))
+      .bind(9, r.state)
+      .bind(10, r.backend)
+      .bind(11, r.root)
+      .bind(12, r.created_ms)
+      .bind(13, r.started_ms)
+      .bind(14, r.finished_ms)
+      .bind(15, r.driver_pid)
+      .bind(16, r.driver_host)
+      .bind(17, r.heartbeat_ms)
+      .bind(18, r.cancel_requested ? 1 : 0)
+      .bind(19, r.message)
+      .bind(20, r.ns)
+      .bind(21, r.schedule_id)
       .done();
 }
 
@@ -128,13 +152,15 @@ Result<RunRecord> Store::get_run(const std::string& id) {
     Stmt& p = db_->prepare(std::string("SELECT ") + kRunCols +
                            " FROM runs WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2");
     std::string prefix;  // LIKE treats % and _ as wildcards; a typed id means them literally
-    for (char c : id) prefix += (c == '%' || c == '_' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+    for (char c : id)
+      prefix += (c == '%' || c == '_' || c == '\\') ? std::string("\\") + c : std::string(1, c);
     p.bind(1, prefix);
     std::vector<RunRecord> found;
     while (p.step()) found.push_back(read_run(p));
     p.reset();
     if (found.size() == 1) return found[0];
-    if (found.size() > 1) return InvalidInput("run id '" + id + "' is ambiguous; give more characters");
+    if (found.size() > 1)
+      return InvalidInput("run id '" + id + "' is ambiguous; give more characters");
     return NotFound("no run '" + id + "' in " + home_.string() + " (see: slipway runs ls)");
   }
   RunRecord r = read_run(s);
@@ -153,7 +179,8 @@ std::vector<RunRecord> Store::list_runs(const RunFilter& f) {
   if (!f.experiment.empty()) sql += " AND experiment = ?3";
   if (!f.pipeline.empty()) sql += " AND pipeline = ?4";
   if (!f.schedule_id.empty()) sql += " AND schedule_id = ?5";
-  if (f.before_ms > 0) sql += f.before_id.empty() ? " AND created_ms < ?6" : " AND (created_ms, id) < (?6, ?7)";
+  if (f.before_ms > 0)
+    sql += f.before_id.empty() ? " AND created_ms < ?6" : " AND (created_ms, id) < (?6, ?7)";
   sql += " ORDER BY created_ms DESC, id DESC LIMIT ?8";
   Stmt& s = db_->prepare(sql);
   if (!f.ns.empty()) s.bind(1, f.ns);
@@ -174,13 +201,17 @@ Status Store::set_run_state(const std::string& id, const std::string& state, std
                             const std::string& message) {
   bool terminal = state == "SUCCEEDED" || state == "FAILED" || state == "CANCELLED";
   return db_->prepare("UPDATE runs SET state = ?2, finished_ms = ?3, message = ?4 WHERE id = ?1")
-      .bind(1, id).bind(2, state).bind(3, terminal ? at_ms : 0).bind(4, message)
+      .bind(1, id)
+      .bind(2, state)
+      .bind(3, terminal ? at_ms : 0)
+      .bind(4, message)
       .done();
 }
 
 Status Store::set_run_started(const std::string& id, std::int64_t at_ms) {
   return db_->prepare("UPDATE runs SET started_ms = ?2 WHERE id = ?1 AND started_ms = 0")
-      .bind(1, id).bind(2, at_ms)
+      .bind(1, id)
+      .bind(2, at_ms)
       .done();
 }
 
@@ -207,9 +238,14 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
                       " on " + run->driver_host + "; cancel it or wait for it to finish");
     }
   }
-  Status st = db_->prepare("UPDATE runs SET driver_pid = ?2, driver_host = ?3, heartbeat_ms = ?4 WHERE id = ?1")
-                  .bind(1, run->id).bind(2, pid).bind(3, host).bind(4, now)
-                  .done();
+  Status st =
+      db_->prepare(
+             "UPDATE runs SET driver_pid = ?2, driver_host = ?3, heartbeat_ms = ?4 WHERE id = ?1")
+          .bind(1, run->id)
+          .bind(2, pid)
+          .bind(3, host)
+          .bind(4, now)
+          .done();
   if (!st.ok()) {
     rollback();
     return st;
@@ -219,13 +255,18 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
 
 Status Store::heartbeat(const std::string& id, std::int64_t pid, std::int64_t now) {
   return db_->prepare("UPDATE runs SET heartbeat_ms = ?3 WHERE id = ?1 AND driver_pid = ?2")
-      .bind(1, id).bind(2, pid).bind(3, now)
+      .bind(1, id)
+      .bind(2, pid)
+      .bind(3, now)
       .done();
 }
 
 Status Store::release_lease(const std::string& id, std::int64_t pid) {
-  return db_->prepare("UPDATE runs SET driver_pid = 0, driver_host = '' WHERE id = ?1 AND driver_pid = ?2")
-      .bind(1, id).bind(2, pid)
+  return db_
+      ->prepare(
+          "UPDATE runs SET driver_pid = 0, driver_host = '' WHERE id = ?1 AND driver_pid = ?2")
+      .bind(1, id)
+      .bind(2, pid)
       .done();
 }
 
@@ -244,15 +285,27 @@ bool Store::cancel_requested(const std::string& id) {
 // ---- tasks and attempts ----
 
 Status Store::upsert_task(const TaskRecord& t) {
-  return db_->prepare(
-             "INSERT INTO tasks(run_id, name, template, item_index, state, cached, attempts, cache_key,"
-             " started_ms, finished_ms, outputs, message, backend_id, seq)"
-             " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
-             " ON CONFLICT(run_id, name) DO UPDATE SET state=?5, cached=?6, attempts=?7, cache_key=?8,"
-             " started_ms=?9, finished_ms=?10, outputs=?11, message=?12, backend_id=?13")
-      .bind(1, t.run_id).bind(2, t.name).bind(3, t.templ).bind(4, t.item_index).bind(5, t.state)
-      .bind(6, t.cached ? 1 : 0).bind(7, t.attempts).bind(8, t.cache_key).bind(9, t.started_ms)
-      .bind(10, t.finished_ms).bind(11, dump_json(t.outputs)).bind(12, t.message).bind(13, t.backend_id)
+  return db_
+      ->prepare(
+          "INSERT INTO tasks(run_id, name, template, item_index, state, cached, attempts, "
+          "cache_key,"
+          " started_ms, finished_ms, outputs, message, backend_id, seq)"
+          " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+          " ON CONFLICT(run_id, name) DO UPDATE SET state=?5, cached=?6, attempts=?7, cache_key=?8,"
+          " started_ms=?9, finished_ms=?10, outputs=?11, message=?12, backend_id=?13")
+      .bind(1, t.run_id)
+      .bind(2, t.name)
+      .bind(3, t.templ)
+      .bind(4, t.item_index)
+      .bind(5, t.state)
+      .bind(6, t.cached ? 1 : 0)
+      .bind(7, t.attempts)
+      .bind(8, t.cache_key)
+      .bind(9, t.started_ms)
+      .bind(10, t.finished_ms)
+      .bind(11, dump_json(t.outputs))
+      .bind(12, t.message)
+      .bind(13, t.backend_id)
       .bind(14, t.seq)
       .done();
 }
@@ -307,15 +360,22 @@ Status Store::upsert_attempt(const AttemptRecord& a) {
       " finished_ms, log_path, message) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
       " ON CONFLICT(run_id, task, number) DO UPDATE SET state=?4, pid=?5, backend_id=?6,"
       " exit_code=?7, started_ms=?8, finished_ms=?9, log_path=?10, message=?11");
-  s.bind(1, a.run_id).bind(2, a.task).bind(3, a.number).bind(4, a.state).bind(5, a.pid)
+  s.bind(1, a.run_id)
+      .bind(2, a.task)
+      .bind(3, a.number)
+      .bind(4, a.state)
+      .bind(5, a.pid)
       .bind(6, a.backend_id);
-  if (a.exit_code) s.bind(7, *a.exit_code);
-  else s.bind_null(7);
+  if (a.exit_code)
+    s.bind(7, *a.exit_code);
+  else
+    s.bind_null(7);
   s.bind(8, a.started_ms).bind(9, a.finished_ms).bind(10, a.log_path).bind(11, a.message);
   return s.done();
 }
 
-std::vector<AttemptRecord> Store::list_attempts(const std::string& run_id, const std::string& task) {
+std::vector<AttemptRecord> Store::list_attempts(const std::string& run_id,
+                                                const std::string& task) {
   Stmt& s = db_->prepare(
       "SELECT run_id, task, number, state, pid, backend_id, exit_code, started_ms, finished_ms,"
       " log_path, message FROM attempts WHERE run_id = ?1 AND (?2 = '' OR task = ?2)"
@@ -344,7 +404,8 @@ std::vector<AttemptRecord> Store::list_attempts(const std::string& run_id, const
 // ---- artifacts, lineage, metrics ----
 
 static const char* kArtifactSelect =
-    "SELECT id, run_id, task, name, type, uri, sha256, size, mtime_ns, metadata, created_ms FROM artifacts";
+    "SELECT id, run_id, task, name, type, uri, sha256, size, mtime_ns, metadata, created_ms FROM "
+    "artifacts";
 
 static ArtifactRecord read_artifact(Stmt& s) {
   ArtifactRecord a;
@@ -366,8 +427,15 @@ Result<std::int64_t> Store::insert_artifact(const ArtifactRecord& a) {
   Status st = db_->prepare(
                      "INSERT INTO artifacts(run_id, task, name, type, uri, sha256, size, mtime_ns,"
                      " metadata, created_ms) VALUES (?,?,?,?,?,?,?,?,?,?)")
-                  .bind(1, a.run_id).bind(2, a.task).bind(3, a.name).bind(4, a.type).bind(5, a.uri)
-                  .bind(6, a.sha256).bind(7, a.size).bind(8, a.mtime_ns).bind(9, dump_json(a.metadata))
+                  .bind(1, a.run_id)
+                  .bind(2, a.task)
+                  .bind(3, a.name)
+                  .bind(4, a.type)
+                  .bind(5, a.uri)
+                  .bind(6, a.sha256)
+                  .bind(7, a.size)
+                  .bind(8, a.mtime_ns)
+                  .bind(9, dump_json(a.metadata))
                   .bind(10, a.created_ms)
                   .done();
   if (!st.ok()) return st;
@@ -406,15 +474,21 @@ std::optional<ArtifactRecord> Store::find_artifact_by_uri(const std::string& uri
 }
 
 Status Store::add_lineage(const LineageEdge& e) {
-  return db_->prepare("INSERT OR IGNORE INTO lineage(artifact_id, run_id, task, direction, name) VALUES (?,?,?,?,?)")
-      .bind(1, e.artifact_id).bind(2, e.run_id).bind(3, e.task).bind(4, e.direction).bind(5, e.name)
+  return db_
+      ->prepare(
+          "INSERT OR IGNORE INTO lineage(artifact_id, run_id, task, direction, name) VALUES "
+          "(?,?,?,?,?)")
+      .bind(1, e.artifact_id)
+      .bind(2, e.run_id)
+      .bind(3, e.task)
+      .bind(4, e.direction)
+      .bind(5, e.name)
       .done();
 }
 
 static std::vector<LineageEdge> read_edges(Stmt& s) {
   std::vector<LineageEdge> out;
-  while (s.step())
-    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  while (s.step()) out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4)});
   s.reset();
   return out;
 }
@@ -427,22 +501,33 @@ std::vector<LineageEdge> Store::lineage_of_artifact(std::int64_t artifact_id) {
   return read_edges(s);
 }
 
-std::vector<LineageEdge> Store::lineage_of_task(const std::string& run_id, const std::string& task) {
+std::vector<LineageEdge> Store::lineage_of_task(const std::string& run_id,
+                                                const std::string& task) {
   Stmt& s = db_->prepare(
-      "SELECT artifact_id, run_id, task, direction, name FROM lineage WHERE run_id = ?1 AND task = ?2"
+      "SELECT artifact_id, run_id, task, direction, name FROM lineage WHERE run_id = ?1 AND task = "
+      "?2"
       " ORDER BY direction, name");
   s.bind(1, run_id).bind(2, task);
   return read_edges(s);
 }
 
 Status Store::add_metric(const MetricRecord& m) {
-  return db_->prepare("INSERT INTO metrics(run_id, task, name, value, step, created_ms) VALUES (?,?,?,?,?, strftime('%s','now')*1000)")
-      .bind(1, m.run_id).bind(2, m.task).bind(3, m.name).bind(4, m.value).bind(5, m.step)
+  return db_
+      ->prepare(
+          "INSERT INTO metrics(run_id, task, name, value, step, created_ms) VALUES (?,?,?,?,?, "
+          "strftime('%s','now')*1000)")
+      .bind(1, m.run_id)
+      .bind(2, m.task)
+      .bind(3, m.name)
+      .bind(4, m.value)
+      .bind(5, m.step)
       .done();
 }
 
 std::vector<MetricRecord> Store::list_metrics(const std::string& run_id) {
-  Stmt& s = db_->prepare("SELECT run_id, task, name, value, step FROM metrics WHERE run_id = ?1 ORDER BY task, name, step");
+  Stmt& s = db_->prepare(
+      "SELECT run_id, task, name, value, step FROM metrics WHERE run_id = ?1 ORDER BY task, name, "
+      "step");
   s.bind(1, run_id);
   std::vector<MetricRecord> out;
   while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.real(3), s.integer(4)});
@@ -453,7 +538,11 @@ std::vector<MetricRecord> Store::list_metrics(const std::string& run_id) {
 Status Store::add_event(const std::string& run_id, const std::string& task, const std::string& kind,
                         const std::string& detail, std::int64_t at_ms) {
   return db_->prepare("INSERT INTO events(run_id, task, at_ms, kind, detail) VALUES (?,?,?,?,?)")
-      .bind(1, run_id).bind(2, task).bind(3, at_ms).bind(4, kind).bind(5, detail)
+      .bind(1, run_id)
+      .bind(2, task)
+      .bind(3, at_ms)
+      .bind(4, kind)
+      .bind(5, detail)
       .done();
 }
 
@@ -466,8 +555,14 @@ std::int64_t Store::count_events(const std::string& run_id) {
 }
 
 Status Store::put_cache(const CacheEntry& e) {
-  return db_->prepare("INSERT OR REPLACE INTO cache(key, run_id, task, outputs, created_ms) VALUES (?,?,?,?, strftime('%s','now')*1000)")
-      .bind(1, e.key).bind(2, e.run_id).bind(3, e.task).bind(4, dump_json(e.outputs))
+  return db_
+      ->prepare(
+          "INSERT OR REPLACE INTO cache(key, run_id, task, outputs, created_ms) VALUES (?,?,?,?, "
+          "strftime('%s','now')*1000)")
+      .bind(1, e.key)
+      .bind(2, e.run_id)
+      .bind(3, e.task)
+      .bind(4, dump_json(e.outputs))
       .done();
 }
 
@@ -475,7 +570,8 @@ std::optional<CacheEntry> Store::get_cache(const std::string& key) {
   Stmt& s = db_->prepare("SELECT key, run_id, task, outputs FROM cache WHERE key = ?1");
   s.bind(1, key);
   std::optional<CacheEntry> out;
-  if (s.step()) out = CacheEntry{s.text(0), s.text(1), s.text(2), Json::parse(s.text(3), nullptr, false)};
+  if (s.step())
+    out = CacheEntry{s.text(0), s.text(1), s.text(2), Json::parse(s.text(3), nullptr, false)};
   s.reset();
   return out;
 }

@@ -20,17 +20,18 @@
 namespace slipway {
 
 struct RunFilter {
-  std::string ns;          // namespace; "" for any
-  std::string state;       // "" for any
-  std::string experiment;  // "" for any
-  std::string pipeline;    // "" for any
-  std::string schedule_id; // "" for any
+  std::string ns;           // namespace; "" for any
+  std::string state;        // "" for any
+  std::string experiment;   // "" for any
+  std::string pipeline;     // "" for any
+  std::string schedule_id;  // "" for any
   int limit = 50;
   // Keyset pagination: runs strictly after (created_ms, id) = (before_ms, before_id) in
   // newest-first order; before_ms 0 for the newest. A page costs the same at any depth.
   std::int64_t before_ms = 0;
   std::string before_id;
-  bool with_source = true;  // false leaves RunRecord::source empty (lists do not need the pipeline text)
+  bool with_source =
+      true;  // false leaves RunRecord::source empty (lists do not need the pipeline text)
 };
 
 struct ExperimentRecord {
@@ -52,24 +53,27 @@ class Store {
   Status rollback();
 
   // Experiments. An experiment name belongs to one namespace; using it from another is a Conflict.
-  Status ensure_experiment(const std::string& name, const std::string& ns = "default", const std::string& description = "");
+  Status ensure_experiment(const std::string& name, const std::string& ns = "default",
+                           const std::string& description = "");
   std::vector<ExperimentRecord> list_experiments(const std::string& ns);  // "" for every namespace
 
   // Namespaces and API tokens (tenancy_store.cc). create_token returns the token's secret text,
   // which is not stored (only its SHA-256 is) and so cannot be shown again.
   Status ensure_namespace(const std::string& ns);
   std::vector<std::string> list_namespaces();
-  Result<std::string> create_token(const std::string& ns, bool admin, const std::string& description, std::int64_t now);
+  Result<std::string> create_token(const std::string& ns, bool admin,
+                                   const std::string& description, std::int64_t now);
   std::optional<TokenRecord> find_token(const std::string& secret);  // nullopt: unknown or revoked
   std::vector<TokenRecord> list_tokens();
   Status revoke_token(const std::string& id, std::int64_t now);
 
   // Recurring runs (schedule_store.cc).
   Status insert_schedule(const ScheduleRecord& s);
-  Result<ScheduleRecord> get_schedule(const std::string& id);  // a unique prefix is enough
+  Result<ScheduleRecord> get_schedule(const std::string& id);         // a unique prefix is enough
   std::vector<ScheduleRecord> list_schedules(const std::string& ns);  // "" for every namespace
   Status set_schedule_enabled(const std::string& id, bool enabled);
-  Status set_schedule_fired(const std::string& id, std::int64_t last_fired_ms, const std::string& message);
+  Status set_schedule_fired(const std::string& id, std::int64_t last_fired_ms,
+                            const std::string& message);
   Status delete_schedule(const std::string& id);
   int count_active_runs(const std::string& schedule_id);
 
@@ -121,7 +125,8 @@ class Store {
   Status insert_sweep(const SweepRecord& s);
   Result<SweepRecord> get_sweep(const std::string& id);  // a unique prefix is enough
   std::vector<SweepRecord> list_sweeps(int limit = 200);
-  Status update_sweep_state(const std::string& id, const std::string& state, const std::string& message, std::int64_t finished_ms);
+  Status update_sweep_state(const std::string& id, const std::string& state,
+                            const std::string& message, std::int64_t finished_ms);
   Status sweep_heartbeat(const std::string& id, std::int64_t pid, std::int64_t now_ms);
   Status request_sweep_cancel(const std::string& id);
   Status upsert_trial(const TrialRecord& t);
@@ -133,12 +138,14 @@ class Store {
   std::vector<ModelVersionRecord> list_model_versions(const std::string& name = "");
   // Moves a version to a stage (none, staging, production, archived). Promoting to production
   // archives the version that was there, so a model has at most one production version.
-  Status set_model_stage(const std::string& name, int version, const std::string& stage, const std::string& reason);
+  Status set_model_stage(const std::string& name, int version, const std::string& stage,
+                         const std::string& reason);
   std::optional<int> production_version(const std::string& name);
   std::vector<StageEvent> stage_history(const std::string& name);
 
  private:
-  Store(std::filesystem::path home, std::unique_ptr<Db> db) : home_(std::move(home)), db_(std::move(db)) {}
+  Store(std::filesystem::path home, std::unique_ptr<Db> db)
+      : home_(std::move(home)), db_(std::move(db)) {}
   std::filesystem::path home_;
   std::unique_ptr<Db> db_;
   int depth_ = 0;

@@ -6,7 +6,9 @@ namespace slipway {
 
 namespace {
 
-const char* kSweepCols = "id, name, file, format, source, backend, state, created_ms, finished_ms, controller_pid, heartbeat_ms, cancel_requested, message, namespace";
+const char* kSweepCols =
+    "id, name, file, format, source, backend, state, created_ms, finished_ms, controller_pid, "
+    "heartbeat_ms, cancel_requested, message, namespace";
 
 SweepRecord read_sweep(Stmt& s) {
   SweepRecord r;
@@ -30,26 +32,43 @@ SweepRecord read_sweep(Stmt& s) {
 }  // namespace
 
 Status Store::insert_sweep(const SweepRecord& r) {
-  return db_->prepare(std::string("INSERT INTO sweeps(") + kSweepCols + ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-      .bind(1, r.id).bind(2, r.name).bind(3, r.file).bind(4, r.format).bind(5, r.source).bind(6, r.backend).bind(7, r.state)
-      .bind(8, r.created_ms).bind(9, r.finished_ms).bind(10, r.controller_pid).bind(11, r.heartbeat_ms).bind(12, r.cancel_requested ? 1 : 0)
-      .bind(13, r.message).bind(14, r.ns)
+  return db_
+      ->prepare(std::string("INSERT INTO sweeps(") + kSweepCols +
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+      .bind(1, r.id)
+      .bind(2, r.name)
+      .bind(3, r.file)
+      .bind(4, r.format)
+      .bind(5, r.source)
+      .bind(6, r.backend)
+      .bind(7, r.state)
+      .bind(8, r.created_ms)
+      .bind(9, r.finished_ms)
+      .bind(10, r.controller_pid)
+      .bind(11, r.heartbeat_ms)
+      .bind(12, r.cancel_requested ? 1 : 0)
+      .bind(13, r.message)
+      .bind(14, r.ns)
       .done();
 }
 
 Result<SweepRecord> Store::get_sweep(const std::string& id) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kSweepCols + " FROM sweeps WHERE id = ? OR id LIKE ? || '%' ORDER BY id = ? DESC LIMIT 2");
+  Stmt& s =
+      db_->prepare(std::string("SELECT ") + kSweepCols +
+                   " FROM sweeps WHERE id = ? OR id LIKE ? || '%' ORDER BY id = ? DESC LIMIT 2");
   s.bind(1, id).bind(2, id).bind(3, id);
   std::vector<SweepRecord> found;
   while (s.step()) found.push_back(read_sweep(s));
   s.reset();
   if (found.empty()) return NotFound("no sweep " + id + " (slipway sweep ls lists them)");
-  if (found.size() > 1 && found[0].id != id) return InvalidInput("sweep id " + id + " is ambiguous; type more of it");
+  if (found.size() > 1 && found[0].id != id)
+    return InvalidInput("sweep id " + id + " is ambiguous; type more of it");
   return found[0];
 }
 
 std::vector<SweepRecord> Store::list_sweeps(int limit) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kSweepCols + " FROM sweeps ORDER BY created_ms DESC LIMIT ?");
+  Stmt& s = db_->prepare(std::string("SELECT ") + kSweepCols +
+                         " FROM sweeps ORDER BY created_ms DESC LIMIT ?");
   s.bind(1, limit);
   std::vector<SweepRecord> out;
   while (s.step()) out.push_back(read_sweep(s));
@@ -57,12 +76,22 @@ std::vector<SweepRecord> Store::list_sweeps(int limit) {
   return out;
 }
 
-Status Store::update_sweep_state(const std::string& id, const std::string& state, const std::string& message, std::int64_t finished_ms) {
-  return db_->prepare("UPDATE sweeps SET state = ?, message = ?, finished_ms = ? WHERE id = ?").bind(1, state).bind(2, message).bind(3, finished_ms).bind(4, id).done();
+Status Store::update_sweep_state(const std::string& id, const std::string& state,
+                                 const std::string& message, std::int64_t finished_ms) {
+  return db_->prepare("UPDATE sweeps SET state = ?, message = ?, finished_ms = ? WHERE id = ?")
+      .bind(1, state)
+      .bind(2, message)
+      .bind(3, finished_ms)
+      .bind(4, id)
+      .done();
 }
 
 Status Store::sweep_heartbeat(const std::string& id, std::int64_t pid, std::int64_t now_ms) {
-  return db_->prepare("UPDATE sweeps SET controller_pid = ?, heartbeat_ms = ? WHERE id = ?").bind(1, pid).bind(2, now_ms).bind(3, id).done();
+  return db_->prepare("UPDATE sweeps SET controller_pid = ?, heartbeat_ms = ? WHERE id = ?")
+      .bind(1, pid)
+      .bind(2, now_ms)
+      .bind(3, id)
+      .done();
 }
 
 Status Store::request_sweep_cancel(const std::string& id) {
@@ -71,20 +100,35 @@ Status Store::request_sweep_cancel(const std::string& id) {
 
 Status Store::upsert_trial(const TrialRecord& t) {
   Stmt& s = db_->prepare(
-      "INSERT INTO trials(sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message, config, rung, budget)"
+      "INSERT INTO trials(sweep_id, number, params, point, run_id, state, objective, metrics, "
+      "created_ms, finished_ms, message, config, rung, budget)"
       " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
-      " ON CONFLICT(sweep_id, number) DO UPDATE SET run_id=?5, state=?6, objective=?7, metrics=?8, finished_ms=?10, message=?11");
-  s.bind(1, t.sweep_id).bind(2, t.number).bind(3, dump_json(t.params)).bind(4, dump_json(Json(t.point))).bind(5, t.run_id).bind(6, t.state);
-  if (t.objective) s.bind(7, *t.objective);
-  else s.bind_null(7);
-  return s.bind(8, dump_json(t.metrics)).bind(9, t.created_ms).bind(10, t.finished_ms).bind(11, t.message).bind(12, t.config).bind(13, t.rung)
+      " ON CONFLICT(sweep_id, number) DO UPDATE SET run_id=?5, state=?6, objective=?7, metrics=?8, "
+      "finished_ms=?10, message=?11");
+  s.bind(1, t.sweep_id)
+      .bind(2, t.number)
+      .bind(3, dump_json(t.params))
+      .bind(4, dump_json(Json(t.point)))
+      .bind(5, t.run_id)
+      .bind(6, t.state);
+  if (t.objective)
+    s.bind(7, *t.objective);
+  else
+    s.bind_null(7);
+  return s.bind(8, dump_json(t.metrics))
+      .bind(9, t.created_ms)
+      .bind(10, t.finished_ms)
+      .bind(11, t.message)
+      .bind(12, t.config)
+      .bind(13, t.rung)
       .bind(14, t.budget)
       .done();
 }
 
 std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
   Stmt& s = db_->prepare(
-      "SELECT sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, finished_ms, message, config, rung, budget FROM trials"
+      "SELECT sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, "
+      "finished_ms, message, config, rung, budget FROM trials"
       " WHERE sweep_id = ? ORDER BY number");
   s.bind(1, sweep_id);
   std::vector<TrialRecord> out;

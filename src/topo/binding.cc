@@ -17,7 +17,8 @@ namespace {
 struct LiveTopology {
   hwloc_topology_t t = nullptr;
   LiveTopology() {
-    if (hwloc_topology_init(&t) != 0) t = nullptr;
+    if (hwloc_topology_init(&t) != 0)
+      t = nullptr;
     else if (hwloc_topology_load(t) != 0) {
       hwloc_topology_destroy(t);
       t = nullptr;
@@ -52,7 +53,8 @@ std::vector<int> allowed_cpus() {
 Status bind_this_process(const std::vector<int>& cpus) {
   if (cpus.empty()) return InvalidInput("no CPUs to bind to");
   LiveTopology live;
-  if (!live.t) return Failed("hwloc could not read this machine's topology, so the rank cannot be bound");
+  if (!live.t)
+    return Failed("hwloc could not read this machine's topology, so the rank cannot be bound");
   hwloc_bitmap_t set = hwloc_bitmap_alloc();
   for (int c : cpus) hwloc_bitmap_set(set, static_cast<unsigned>(c));
   int rc = hwloc_set_cpubind(live.t, set, HWLOC_CPUBIND_PROCESS);

@@ -12,15 +12,19 @@ Result<PlacementPolicy> parse_policy(const std::string& s) {
   if (s == "gpu-affine") return PlacementPolicy::kGpuAffine;
   if (s == "pack") return PlacementPolicy::kPack;
   if (s == "spread") return PlacementPolicy::kSpread;
-  return InvalidInput("unknown placement policy '" + s + "'" + did_you_mean(s, {"gpu-affine", "pack", "spread"}) +
+  return InvalidInput("unknown placement policy '" + s + "'" +
+                      did_you_mean(s, {"gpu-affine", "pack", "spread"}) +
                       "; use gpu-affine, pack or spread");
 }
 
 const char* to_string(PlacementPolicy p) {
   switch (p) {
-    case PlacementPolicy::kGpuAffine: return "gpu-affine";
-    case PlacementPolicy::kPack: return "pack";
-    case PlacementPolicy::kSpread: return "spread";
+    case PlacementPolicy::kGpuAffine:
+      return "gpu-affine";
+    case PlacementPolicy::kPack:
+      return "pack";
+    case PlacementPolicy::kSpread:
+      return "spread";
   }
   return "?";
 }
@@ -29,28 +33,33 @@ namespace {
 
 class Planner {
  public:
-  Planner(const Topology& t, const PlanRequest& r) : t_(t), r_(r), core_used_(t.cores.size(), false), gpu_used_(t.accelerators.size(), false) {}
+  Planner(const Topology& t, const PlanRequest& r)
+      : t_(t), r_(r), core_used_(t.cores.size(), false), gpu_used_(t.accelerators.size(), false) {}
 
   Result<Plan> run() {
     if (r_.ranks < 1) return InvalidInput("ranks must be at least 1");
-    if (r_.gpus_per_rank < 0 || r_.cores_per_rank < 0) return InvalidInput("GPUs and cores per rank cannot be negative");
+    if (r_.gpus_per_rank < 0 || r_.cores_per_rank < 0)
+      return InvalidInput("GPUs and cores per rank cannot be negative");
     int cores = static_cast<int>(t_.cores.size());
     int per_rank = r_.cores_per_rank > 0 ? r_.cores_per_rank : cores / r_.ranks;
     std::vector<std::string> short_of;
     if (per_rank < 1 || per_rank * r_.ranks > cores)
-      short_of.push_back(std::to_string(r_.ranks) + " ranks × " + std::to_string(std::max(per_rank, 1)) + " cores = " +
-                         std::to_string(r_.ranks * std::max(per_rank, 1)) + " cores, but " + t_.source + " has " +
-                         std::to_string(cores));
+      short_of.push_back(std::to_string(r_.ranks) + " ranks × " +
+                         std::to_string(std::max(per_rank, 1)) +
+                         " cores = " + std::to_string(r_.ranks * std::max(per_rank, 1)) +
+                         " cores, but " + t_.source + " has " + std::to_string(cores));
     int gpus = static_cast<int>(t_.accelerators.size());
     if (r_.gpus_per_rank * r_.ranks > gpus)
-      short_of.push_back(std::to_string(r_.ranks) + " ranks × " + std::to_string(r_.gpus_per_rank) + " GPUs = " +
-                         std::to_string(r_.ranks * r_.gpus_per_rank) + " GPUs, but " + t_.source + " has " +
-                         std::to_string(gpus));
+      short_of.push_back(std::to_string(r_.ranks) + " ranks × " + std::to_string(r_.gpus_per_rank) +
+                         " GPUs = " + std::to_string(r_.ranks * r_.gpus_per_rank) + " GPUs, but " +
+                         t_.source + " has " + std::to_string(gpus));
     if (!short_of.empty())
       return InvalidInput("the placement cannot fit: it needs " + join(short_of, "; and ") +
                           ". Use fewer ranks per node, or fewer cores or GPUs per rank");
     Plan plan;
-    plan.policy = r_.policy ? *r_.policy : (r_.gpus_per_rank > 0 ? PlacementPolicy::kGpuAffine : PlacementPolicy::kPack);
+    plan.policy =
+        r_.policy ? *r_.policy
+                  : (r_.gpus_per_rank > 0 ? PlacementPolicy::kGpuAffine : PlacementPolicy::kPack);
     std::vector<int> numa_order = numa_nodes();
     for (int rank = 0; rank < r_.ranks; ++rank) {
       RankPlacement p;
@@ -68,8 +77,10 @@ class Planner {
       if (p.gpus.empty() && r_.gpus_per_rank > 0) p.gpus = take_gpus_near(p.numa, r_.gpus_per_rank);
       for (int c : p.cores) {
         const auto& pus = t_.cores[static_cast<size_t>(c)].pus;
-        if (r_.smt) p.cpus.insert(p.cpus.end(), pus.begin(), pus.end());
-        else if (!pus.empty()) p.cpus.push_back(pus.front());
+        if (r_.smt)
+          p.cpus.insert(p.cpus.end(), pus.begin(), pus.end());
+        else if (!pus.empty())
+          p.cpus.push_back(pus.front());
       }
       std::sort(p.cpus.begin(), p.cpus.end());
       pick_nic(&p);
@@ -82,7 +93,8 @@ class Planner {
   std::vector<int> numa_nodes() const {
     std::vector<int> out;
     for (const auto& n : t_.numa)
-      if (std::any_of(t_.cores.begin(), t_.cores.end(), [&](const TopoCore& c) { return c.numa == n.os_index; }))
+      if (std::any_of(t_.cores.begin(), t_.cores.end(),
+                      [&](const TopoCore& c) { return c.numa == n.os_index; }))
         out.push_back(n.os_index);
     if (out.empty()) out.push_back(-1);
     return out;
@@ -114,7 +126,9 @@ class Planner {
     std::vector<int> nodes = numa_nodes();
     if (free_cores_in(home) < need) {
       // A node that holds the whole rank beats splitting it, nearest first.
-      std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) { return t_.numa_distance(home, a) < t_.numa_distance(home, b); });
+      std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) {
+        return t_.numa_distance(home, a) < t_.numa_distance(home, b);
+      });
       for (int n : nodes)
         if (free_cores_in(n) >= need) {
           home = n;
@@ -157,9 +171,8 @@ class Planner {
   std::vector<int> take_gpus_near(int numa, int need) {
     std::vector<int> idx(gpu_used_.size());
     std::iota(idx.begin(), idx.end(), 0);
-    std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) {
-      return gpu_distance(numa, a) < gpu_distance(numa, b);
-    });
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](int a, int b) { return gpu_distance(numa, a) < gpu_distance(numa, b); });
     std::vector<int> out;
     for (int i : idx)
       if (!gpu_used_[static_cast<size_t>(i)] && static_cast<int>(out.size()) < need) {
@@ -178,12 +191,14 @@ class Planner {
   void pick_nic(RankPlacement* p) {
     if (t_.nics.empty()) return;
     // Only the fastest kind the node has: InfiniBand (OpenFabrics) if any, else Ethernet.
-    bool has_ib = std::any_of(t_.nics.begin(), t_.nics.end(), [](const TopoDevice& d) { return d.subtype == "OpenFabrics"; });
+    bool has_ib = std::any_of(t_.nics.begin(), t_.nics.end(),
+                              [](const TopoDevice& d) { return d.subtype == "OpenFabrics"; });
     const TopoDevice* best = nullptr;
     std::pair<std::uint64_t, int> best_key{~0ull, 0};
     for (const auto& d : t_.nics) {
       if (has_ib && d.subtype != "OpenFabrics") continue;
-      std::uint64_t dist = d.numa.empty() || p->numa < 0 ? 1000 : t_.numa_distance(p->numa, d.numa.front());
+      std::uint64_t dist =
+          d.numa.empty() || p->numa < 0 ? 1000 : t_.numa_distance(p->numa, d.numa.front());
       std::pair<std::uint64_t, int> key{dist, nic_load_[d.name]};
       if (!best || key < best_key) best = &d, best_key = key;
     }
@@ -211,9 +226,12 @@ std::string hex_mask(const std::vector<int>& cpus) {
 
 }  // namespace
 
-Result<Plan> plan_placement(const Topology& topo, const PlanRequest& req) { return Planner(topo, req).run(); }
+Result<Plan> plan_placement(const Topology& topo, const PlanRequest& req) {
+  return Planner(topo, req).run();
+}
 
-std::map<std::string, std::string> plan_env(const Topology& topo, const Plan& plan, int local_rank) {
+std::map<std::string, std::string> plan_env(const Topology& topo, const Plan& plan,
+                                            int local_rank) {
   std::map<std::string, std::string> env;
   const RankPlacement& p = plan.ranks.at(static_cast<size_t>(local_rank));
   if (!p.gpus.empty()) {
@@ -228,8 +246,10 @@ std::map<std::string, std::string> plan_env(const Topology& topo, const Plan& pl
     }
   }
   if (!p.nic.empty()) {
-    if (p.nic_kind == "OpenFabrics") env["NCCL_IB_HCA"] = "=" + p.nic;  // '=': this HCA exactly, not a prefix
-    else env["NCCL_SOCKET_IFNAME"] = "=" + p.nic;
+    if (p.nic_kind == "OpenFabrics")
+      env["NCCL_IB_HCA"] = "=" + p.nic;  // '=': this HCA exactly, not a prefix
+    else
+      env["NCCL_SOCKET_IFNAME"] = "=" + p.nic;
   }
   env["OMP_NUM_THREADS"] = std::to_string(std::max<size_t>(1, p.cores.size()));
   std::vector<std::string> places;
@@ -255,8 +275,10 @@ std::vector<std::string> plan_srun_flags(const Topology&, const Plan& plan) {
     std::vector<int> g = p.gpus;
     gpus.push_back(one_gpu_each ? std::to_string(g.empty() ? 0 : g.front()) : hex_mask(g));
   }
-  std::vector<std::string> out = {"--ntasks-per-node=" + std::to_string(plan.ranks.size()), "--cpu-bind=mask_cpu:" + join(masks, ",")};
-  bool any_gpu = std::any_of(plan.ranks.begin(), plan.ranks.end(), [](const RankPlacement& p) { return !p.gpus.empty(); });
+  std::vector<std::string> out = {"--ntasks-per-node=" + std::to_string(plan.ranks.size()),
+                                  "--cpu-bind=mask_cpu:" + join(masks, ",")};
+  bool any_gpu = std::any_of(plan.ranks.begin(), plan.ranks.end(),
+                             [](const RankPlacement& p) { return !p.gpus.empty(); });
   if (any_gpu) {
     if (one_gpu_each) {
       out.push_back("--gpu-bind=map_gpu:" + join(gpus, ","));
@@ -269,14 +291,17 @@ std::vector<std::string> plan_srun_flags(const Topology&, const Plan& plan) {
   return out;
 }
 
-std::string plan_rankfile(const Topology& topo, const Plan& plan, const std::vector<std::string>& hosts) {
+std::string plan_rankfile(const Topology& topo, const Plan& plan,
+                          const std::vector<std::string>& hosts) {
   std::string s;
   int rank = 0;
   for (const auto& host : hosts)
     for (const auto& p : plan.ranks) {
       // slot=PACKAGE:CORES, logical indexes, which is how Open MPI reads a rankfile.
       std::map<int, std::vector<int>> by_package;
-      for (int c : p.cores) by_package[topo.cores[static_cast<size_t>(c)].package].push_back(topo.cores[static_cast<size_t>(c)].index_in_package);
+      for (int c : p.cores)
+        by_package[topo.cores[static_cast<size_t>(c)].package].push_back(
+            topo.cores[static_cast<size_t>(c)].index_in_package);
       std::vector<std::string> slots;
       for (auto& [pkg, cs] : by_package) slots.push_back(std::to_string(pkg) + ":" + cpu_list(cs));
       s += "rank " + std::to_string(rank++) + "=" + host + " slot=" + join(slots, ";") + "\n";
@@ -288,8 +313,11 @@ std::vector<std::string> plan_mpirun_flags(const Plan& plan) {
   size_t cores = plan.ranks.empty() ? 1 : plan.ranks.front().cores.size();
   const char* unit = plan.policy == PlacementPolicy::kSpread ? "numa" : "node";
   if (plan.policy == PlacementPolicy::kSpread)
-    return {"--map-by", std::string("ppr:1:") + unit + ":PE=" + std::to_string(cores), "--bind-to", "core"};
-  return {"--map-by", "ppr:" + std::to_string(plan.ranks.size()) + ":" + unit + ":PE=" + std::to_string(cores), "--bind-to", "core"};
+    return {"--map-by", std::string("ppr:1:") + unit + ":PE=" + std::to_string(cores), "--bind-to",
+            "core"};
+  return {"--map-by",
+          "ppr:" + std::to_string(plan.ranks.size()) + ":" + unit + ":PE=" + std::to_string(cores),
+          "--bind-to", "core"};
 }
 
 Json plan_json(const Topology& topo, const Plan& plan) {
@@ -299,8 +327,14 @@ Json plan_json(const Topology& topo, const Plan& plan) {
   for (const auto& p : plan.ranks) {
     Json busids = Json::array();
     for (int g : p.gpus) busids.push_back(topo.accelerators[static_cast<size_t>(g)].pci_busid);
-    j["ranks"].push_back({{"local_rank", p.local_rank}, {"numa", p.numa}, {"cores", p.cores}, {"cpus", p.cpus},
-                          {"cpu_list", cpu_list(p.cpus)}, {"gpus", p.gpus}, {"gpu_pci_busids", busids}, {"nic", p.nic},
+    j["ranks"].push_back({{"local_rank", p.local_rank},
+                          {"numa", p.numa},
+                          {"cores", p.cores},
+                          {"cpus", p.cpus},
+                          {"cpu_list", cpu_list(p.cpus)},
+                          {"gpus", p.gpus},
+                          {"gpu_pci_busids", busids},
+                          {"nic", p.nic},
                           {"env", plan_env(topo, plan, p.local_rank)}});
   }
   j["srun"] = plan_srun_flags(topo, plan);
@@ -310,14 +344,18 @@ Json plan_json(const Topology& topo, const Plan& plan) {
 }
 
 std::string plan_text(const Topology& topo, const Plan& plan) {
-  std::string s = "policy " + std::string(to_string(plan.policy)) + ", " + std::to_string(plan.ranks.size()) + " ranks on " + topo.source + "\n";
+  std::string s = "policy " + std::string(to_string(plan.policy)) + ", " +
+                  std::to_string(plan.ranks.size()) + " ranks on " + topo.source + "\n";
   s += "RANK  NUMA  CPUS                      GPUS        NIC\n";
   for (const auto& p : plan.ranks) {
     std::vector<std::string> g;
     for (int x : p.gpus) g.push_back(std::to_string(x));
-    auto pad = [](std::string x, size_t w) { return x.size() >= w ? x + " " : x + std::string(w - x.size(), ' '); };
-    s += pad(std::to_string(p.local_rank), 6) + pad(std::to_string(p.numa), 6) + pad(cpu_list(p.cpus), 26) +
-         pad(g.empty() ? "-" : join(g, ","), 12) + (p.nic.empty() ? "-" : p.nic) + "\n";
+    auto pad = [](std::string x, size_t w) {
+      return x.size() >= w ? x + " " : x + std::string(w - x.size(), ' ');
+    };
+    s += pad(std::to_string(p.local_rank), 6) + pad(std::to_string(p.numa), 6) +
+         pad(cpu_list(p.cpus), 26) + pad(g.empty() ? "-" : join(g, ","), 12) +
+         (p.nic.empty() ? "-" : p.nic) + "\n";
   }
   s += "srun:   " + join(plan_srun_flags(topo, plan), " ") + "\n";
   s += "mpirun: " + join(plan_mpirun_flags(plan), " ") + " (or --rankfile; see --output json)\n";

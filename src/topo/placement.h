@@ -26,21 +26,21 @@ Result<PlacementPolicy> parse_policy(const std::string& s);
 const char* to_string(PlacementPolicy p);
 
 struct PlanRequest {
-  int ranks = 1;                  // ranks on this node
+  int ranks = 1;  // ranks on this node
   int gpus_per_rank = 0;
-  int cores_per_rank = 0;         // 0: the node's cores shared out evenly
-  bool smt = true;                // bind to every hardware thread of the rank's cores
+  int cores_per_rank = 0;                 // 0: the node's cores shared out evenly
+  bool smt = true;                        // bind to every hardware thread of the rank's cores
   std::optional<PlacementPolicy> policy;  // default: gpu-affine with GPUs, else pack
 };
 
 struct RankPlacement {
   int local_rank = 0;
-  int numa = -1;                  // OS index of the NUMA node the rank lives on
-  std::vector<int> cores;         // logical core indexes
-  std::vector<int> cpus;          // OS indexes of the PUs it is bound to
-  std::vector<int> gpus;          // accelerator indexes (PCI order)
-  std::string nic;                // OS device name, e.g. mlx5_0; empty if the node has none
-  std::string nic_kind;           // OpenFabrics or Network
+  int numa = -1;           // OS index of the NUMA node the rank lives on
+  std::vector<int> cores;  // logical core indexes
+  std::vector<int> cpus;   // OS indexes of the PUs it is bound to
+  std::vector<int> gpus;   // accelerator indexes (PCI order)
+  std::string nic;         // OS device name, e.g. mlx5_0; empty if the node has none
+  std::string nic_kind;    // OpenFabrics or Network
 };
 
 struct Plan {
@@ -59,7 +59,8 @@ std::vector<std::string> plan_srun_flags(const Topology& topo, const Plan& plan)
 
 // An Open MPI rankfile for the plan on the given hosts (one line per rank, ranks numbered node by
 // node), and the equivalent mpirun options.
-std::string plan_rankfile(const Topology& topo, const Plan& plan, const std::vector<std::string>& hosts);
+std::string plan_rankfile(const Topology& topo, const Plan& plan,
+                          const std::vector<std::string>& hosts);
 std::vector<std::string> plan_mpirun_flags(const Plan& plan);
 
 Json plan_json(const Topology& topo, const Plan& plan);

@@ -68,29 +68,39 @@ Status check_xml_version(const std::string& path) {
   static const std::regex kVersion(R"re(<topology\s+version="([0-9.]+)")re");
   std::smatch m;
   if (head.find("<topology") == std::string::npos)
-    return InvalidInput(path + " is not an hwloc XML topology (no <topology> element); export one with `lstopo --of xml FILE`");
-  if (std::regex_search(head, m, kVersion) && !starts_with(m[1].str(), "1.") && !starts_with(m[1].str(), "2."))
-    return InvalidInput(path + " is hwloc " + m[1].str() + " XML; this build reads hwloc 1.x and 2.x XML (libhwloc " +
-                        HWLOC_VERSION + "). On the machine, export it for older readers with `lstopo --of xml "
-                        "--export-xml-flags v2 FILE` (hwloc 3), or convert it with that hwloc's hwloc-convert");
+    return InvalidInput(path +
+                        " is not an hwloc XML topology (no <topology> element); export one with "
+                        "`lstopo --of xml FILE`");
+  if (std::regex_search(head, m, kVersion) && !starts_with(m[1].str(), "1.") &&
+      !starts_with(m[1].str(), "2."))
+    return InvalidInput(
+        path + " is hwloc " + m[1].str() +
+        " XML; this build reads hwloc 1.x and 2.x XML (libhwloc " + HWLOC_VERSION +
+        "). On the machine, export it for older readers with `lstopo --of xml "
+        "--export-xml-flags v2 FILE` (hwloc 3), or convert it with that hwloc's hwloc-convert");
   return Status::Ok();
 }
 
 std::string osdev_subtype(hwloc_obj_t o) {
   if (o->subtype) return o->subtype;
   switch (o->attr->osdev.type) {
-    case HWLOC_OBJ_OSDEV_OPENFABRICS: return "OpenFabrics";
-    case HWLOC_OBJ_OSDEV_NETWORK: return "Network";
-    case HWLOC_OBJ_OSDEV_GPU: return "GPU";
-    case HWLOC_OBJ_OSDEV_COPROC: return "CoProcessor";
-    default: return "";
+    case HWLOC_OBJ_OSDEV_OPENFABRICS:
+      return "OpenFabrics";
+    case HWLOC_OBJ_OSDEV_NETWORK:
+      return "Network";
+    case HWLOC_OBJ_OSDEV_GPU:
+      return "GPU";
+    case HWLOC_OBJ_OSDEV_COPROC:
+      return "CoProcessor";
+    default:
+      return "";
   }
 }
 
 std::string pci_busid(hwloc_obj_t pci) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%01x", pci->attr->pcidev.domain, pci->attr->pcidev.bus,
-                pci->attr->pcidev.dev, pci->attr->pcidev.func);
+  std::snprintf(buf, sizeof buf, "%04x:%02x:%02x.%01x", pci->attr->pcidev.domain,
+                pci->attr->pcidev.bus, pci->attr->pcidev.dev, pci->attr->pcidev.func);
   return buf;
 }
 
@@ -114,7 +124,8 @@ class Reader {
     }
     // Cores with their hardware threads; topologies without cores (some virtual machines, old
     // XML) get one core per PU.
-    hwloc_obj_type_t core_type = hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    hwloc_obj_type_t core_type =
+        hwloc_get_nbobjs_by_type(t_, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
     std::map<int, int> per_package;
     for (hwloc_obj_t c = nullptr; (c = hwloc_get_next_obj_by_type(t_, core_type, c));) {
       TopoCore tc;
@@ -126,7 +137,8 @@ class Reader {
       tc.numa = numa_of_cpu(tc.pus.empty() ? -1 : tc.pus.front());
       out_->cores.push_back(tc);
     }
-    static const hwloc_obj_type_t kCaches[] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE, HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
+    static const hwloc_obj_type_t kCaches[] = {HWLOC_OBJ_L1CACHE, HWLOC_OBJ_L2CACHE,
+                                               HWLOC_OBJ_L3CACHE, HWLOC_OBJ_L4CACHE,
                                                HWLOC_OBJ_L5CACHE};
     for (int level = 1; level <= 5; ++level) {
       int count = hwloc_get_nbobjs_by_type(t_, kCaches[level - 1]);
@@ -162,8 +174,10 @@ class Reader {
       if (pci) d.pci_busid = pci_busid(pci);
       locality(o, &d.numa, &d.cpus);
       auto type = o->attr->osdev.type;
-      static const std::set<std::string> kGpuSubtypes = {"CUDA", "NVML", "RSMI", "OpenCL", "LevelZero"};
-      bool gpu = (type == HWLOC_OBJ_OSDEV_GPU || type == HWLOC_OBJ_OSDEV_COPROC) && kGpuSubtypes.count(d.subtype);
+      static const std::set<std::string> kGpuSubtypes = {"CUDA", "NVML", "RSMI", "OpenCL",
+                                                         "LevelZero"};
+      bool gpu = (type == HWLOC_OBJ_OSDEV_GPU || type == HWLOC_OBJ_OSDEV_COPROC) &&
+                 kGpuSubtypes.count(d.subtype);
       bool nic = type == HWLOC_OBJ_OSDEV_OPENFABRICS || type == HWLOC_OBJ_OSDEV_NETWORK;
       if (gpu) {
         out_->gpus.push_back(d);
@@ -216,9 +230,11 @@ class Reader {
       TopoDistances td;
       if (const char* name = hwloc_distances_get_name(t_, d)) td.name = name;
       td.kind = (d->kind & HWLOC_DISTANCES_KIND_MEANS_BANDWIDTH) ? "bandwidth" : "latency";
-      for (unsigned k = 0; k < d->nbobjs; ++k) td.objects.push_back(d->objs[k] ? object_name(d->objs[k]) : "?");
+      for (unsigned k = 0; k < d->nbobjs; ++k)
+        td.objects.push_back(d->objs[k] ? object_name(d->objs[k]) : "?");
       for (unsigned r = 0; r < d->nbobjs; ++r) {
-        std::vector<std::uint64_t> row(d->values + static_cast<size_t>(r) * d->nbobjs, d->values + static_cast<size_t>(r + 1) * d->nbobjs);
+        std::vector<std::uint64_t> row(d->values + static_cast<size_t>(r) * d->nbobjs,
+                                       d->values + static_cast<size_t>(r + 1) * d->nbobjs);
         td.values.push_back(std::move(row));
       }
       out_->distances.push_back(std::move(td));
@@ -241,9 +257,10 @@ Result<Topology> load_topology(const std::string& xml_path) {
   if (!xml_path.empty() && hwloc_topology_set_xml(raw, xml_path.c_str()) != 0)
     return InvalidInput("hwloc cannot read " + xml_path + " as XML");
   if (hwloc_topology_load(raw) != 0)
-    return InvalidInput(xml_path.empty() ? std::string("hwloc could not read this machine's topology")
-                                         : "hwloc refused " + xml_path + " (not valid hwloc XML; lstopo --input " + xml_path +
-                                               " shows hwloc's own message)");
+    return InvalidInput(
+        xml_path.empty() ? std::string("hwloc could not read this machine's topology")
+                         : "hwloc refused " + xml_path + " (not valid hwloc XML; lstopo --input " +
+                               xml_path + " shows hwloc's own message)");
   Topology t;
   t.source = xml_path.empty() ? "this machine" : xml_path;
   Reader(raw, &t).read();
@@ -253,7 +270,11 @@ Result<Topology> load_topology(const std::string& xml_path) {
 
 Json topology_json(const Topology& t) {
   auto device = [](const TopoDevice& d) {
-    return Json{{"name", d.name}, {"subtype", d.subtype}, {"pci_busid", d.pci_busid}, {"numa", d.numa}, {"cpus", d.cpus}};
+    return Json{{"name", d.name},
+                {"subtype", d.subtype},
+                {"pci_busid", d.pci_busid},
+                {"numa", d.numa},
+                {"cpus", d.cpus}};
   };
   Json j;
   j["source"] = t.source;
@@ -264,20 +285,27 @@ Json topology_json(const Topology& t) {
   j["pus"] = t.pu_count();
   j["numa"] = Json::array();
   for (const auto& n : t.numa)
-    j["numa"].push_back({{"os_index", n.os_index}, {"package", n.package}, {"memory", n.memory}, {"cpus", n.cpus}});
+    j["numa"].push_back(
+        {{"os_index", n.os_index}, {"package", n.package}, {"memory", n.memory}, {"cpus", n.cpus}});
   j["caches"] = Json::array();
-  for (const auto& c : t.caches) j["caches"].push_back({{"level", c.level}, {"size", c.size}, {"count", c.count}});
+  for (const auto& c : t.caches)
+    j["caches"].push_back({{"level", c.level}, {"size", c.size}, {"count", c.count}});
   j["gpus"] = Json::array();
   for (const auto& d : t.gpus) j["gpus"].push_back(device(d));
   j["nics"] = Json::array();
   for (const auto& d : t.nics) j["nics"].push_back(device(d));
   j["accelerators"] = Json::array();
   for (const auto& a : t.accelerators)
-    j["accelerators"].push_back({{"index", a.index}, {"pci_busid", a.pci_busid}, {"names", a.names}, {"vendor", a.vendor},
-                                 {"numa", a.numa}, {"cpus", a.cpus}});
+    j["accelerators"].push_back({{"index", a.index},
+                                 {"pci_busid", a.pci_busid},
+                                 {"names", a.names},
+                                 {"vendor", a.vendor},
+                                 {"numa", a.numa},
+                                 {"cpus", a.cpus}});
   j["distances"] = Json::array();
   for (const auto& d : t.distances)
-    j["distances"].push_back({{"name", d.name}, {"kind", d.kind}, {"objects", d.objects}, {"values", d.values}});
+    j["distances"].push_back(
+        {{"name", d.name}, {"kind", d.kind}, {"objects", d.objects}, {"values", d.values}});
   return j;
 }
 
@@ -285,37 +313,47 @@ std::string topology_text(const Topology& t) {
   std::string s;
   auto gib = [](std::uint64_t b) { return std::to_string((b + (1ull << 29)) >> 30) + " GiB"; };
   int threads = t.cores.empty() ? 0 : static_cast<int>(t.cores.front().pus.size());
-  s += t.source + (t.hostname.empty() ? "" : " (" + t.hostname + ")") + ": " + std::to_string(t.packages) + " package(s), " +
-       std::to_string(t.numa.size()) + " NUMA node(s), " + std::to_string(t.cores.size()) + " cores, " +
+  s += t.source + (t.hostname.empty() ? "" : " (" + t.hostname + ")") + ": " +
+       std::to_string(t.packages) + " package(s), " + std::to_string(t.numa.size()) +
+       " NUMA node(s), " + std::to_string(t.cores.size()) + " cores, " +
        std::to_string(t.pu_count()) + " PUs (" + std::to_string(threads) + " per core)\n";
   for (const auto& c : t.caches)
-    s += "  L" + std::to_string(c.level) + ": " + std::to_string(c.count) + " × " + std::to_string(c.size >> 10) + " KiB\n";
+    s += "  L" + std::to_string(c.level) + ": " + std::to_string(c.count) + " × " +
+         std::to_string(c.size >> 10) + " KiB\n";
   for (int p = 0; p < t.packages; ++p) {
     s += "Package " + std::to_string(p) + "\n";
     for (const auto& n : t.numa) {
       if (n.package != p) continue;
       int cores = 0;
       for (const auto& c : t.cores) cores += c.numa == n.os_index;
-      s += "  NUMA " + std::to_string(n.os_index) + ": " + gib(n.memory) + ", " + std::to_string(cores) + " cores, cpus " +
-           cpu_list(n.cpus) + "\n";
-      auto local = [&](const TopoDevice& d) { return d.numa.size() == 1 && d.numa.front() == n.os_index; };
+      s += "  NUMA " + std::to_string(n.os_index) + ": " + gib(n.memory) + ", " +
+           std::to_string(cores) + " cores, cpus " + cpu_list(n.cpus) + "\n";
+      auto local = [&](const TopoDevice& d) {
+        return d.numa.size() == 1 && d.numa.front() == n.os_index;
+      };
       for (const auto& a : t.accelerators)
         if (a.numa.size() == 1 && a.numa.front() == n.os_index)
-          s += "    GPU " + std::to_string(a.index) + " " + a.pci_busid + " (" + join(a.names, ", ") + ")\n";
+          s += "    GPU " + std::to_string(a.index) + " " + a.pci_busid + " (" +
+               join(a.names, ", ") + ")\n";
       for (const auto& d : t.nics)
-        if (local(d)) s += "    NIC " + d.name + " (" + d.subtype + (d.pci_busid.empty() ? "" : ", " + d.pci_busid) + ")\n";
+        if (local(d))
+          s += "    NIC " + d.name + " (" + d.subtype +
+               (d.pci_busid.empty() ? "" : ", " + d.pci_busid) + ")\n";
     }
   }
-  // Devices not local to exactly one NUMA node (attached higher up, e.g. to a package or the machine).
+  // Devices not local to exactly one NUMA node (attached higher up, e.g. to a package or the
+  // machine).
   for (const auto& a : t.accelerators)
     if (a.numa.size() != 1)
-      s += "GPU " + std::to_string(a.index) + " " + a.pci_busid + " (" + join(a.names, ", ") + "), NUMA " +
-           cpu_list(a.numa) + "\n";
+      s += "GPU " + std::to_string(a.index) + " " + a.pci_busid + " (" + join(a.names, ", ") +
+           "), NUMA " + cpu_list(a.numa) + "\n";
   for (const auto& d : t.nics)
-    if (d.numa.size() != 1) s += "NIC " + d.name + " (" + d.subtype + "), NUMA " + cpu_list(d.numa) + "\n";
+    if (d.numa.size() != 1)
+      s += "NIC " + d.name + " (" + d.subtype + "), NUMA " + cpu_list(d.numa) + "\n";
   for (const auto& d : t.distances) {
     s += "Distances (" + d.kind + (d.name.empty() ? "" : ", " + d.name) + "):\n      ";
-    for (const auto& o : d.objects) s += " " + std::string(8 - std::min<size_t>(8, o.size()), ' ') + o;
+    for (const auto& o : d.objects)
+      s += " " + std::string(8 - std::min<size_t>(8, o.size()), ' ') + o;
     s += "\n";
     for (size_t r = 0; r < d.values.size(); ++r) {
       std::string name = d.objects[r];

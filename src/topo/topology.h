@@ -18,17 +18,17 @@ namespace slipway {
 
 struct TopoNuma {
   int os_index = 0;
-  int package = 0;              // logical index of the package that holds it
-  std::uint64_t memory = 0;     // bytes
-  std::vector<int> cpus;        // PUs
+  int package = 0;           // logical index of the package that holds it
+  std::uint64_t memory = 0;  // bytes
+  std::vector<int> cpus;     // PUs
 };
 
 struct TopoCore {
-  int index = 0;                // logical index over the machine, in topology order
-  int package = 0;              // logical package index
-  int index_in_package = 0;     // logical core index within its package (Open MPI's slot=S:C)
-  int numa = -1;                // OS index of its NUMA node
-  std::vector<int> pus;         // OS indexes of its hardware threads
+  int index = 0;             // logical index over the machine, in topology order
+  int package = 0;           // logical package index
+  int index_in_package = 0;  // logical core index within its package (Open MPI's slot=S:C)
+  int numa = -1;             // OS index of its NUMA node
+  std::vector<int> pus;      // OS indexes of its hardware threads
 };
 
 struct TopoCache {
@@ -40,10 +40,10 @@ struct TopoCache {
 // A GPU or NIC as one hwloc OS device (cuda0, nvml0, rsmi0, mlx5_0, ib0, eth0).
 struct TopoDevice {
   std::string name;
-  std::string subtype;          // CUDA, NVML, RSMI, OpenCL, LevelZero; OpenFabrics, Network
-  std::string pci_busid;        // of the PCI device it belongs to; empty if none
-  std::vector<int> numa;        // OS indexes of the NUMA nodes local to it
-  std::vector<int> cpus;        // OS indexes of the PUs local to it
+  std::string subtype;    // CUDA, NVML, RSMI, OpenCL, LevelZero; OpenFabrics, Network
+  std::string pci_busid;  // of the PCI device it belongs to; empty if none
+  std::vector<int> numa;  // OS indexes of the NUMA nodes local to it
+  std::vector<int> cpus;  // OS indexes of the PUs local to it
 };
 
 // One accelerator as a PCI device, whatever OS devices name it: what placement hands out.
@@ -57,14 +57,14 @@ struct TopoAccelerator {
 };
 
 struct TopoDistances {
-  std::string name;                 // hwloc's name of the matrix, if any
-  std::string kind;                 // latency or bandwidth
-  std::vector<std::string> objects; // numa0, cuda1, ...
+  std::string name;                  // hwloc's name of the matrix, if any
+  std::string kind;                  // latency or bandwidth
+  std::vector<std::string> objects;  // numa0, cuda1, ...
   std::vector<std::vector<std::uint64_t>> values;
 };
 
 struct Topology {
-  std::string source;               // "this machine" or the XML path
+  std::string source;  // "this machine" or the XML path
   std::string hostname, architecture;
   int packages = 0;
   std::vector<TopoNuma> numa;

@@ -15,27 +15,34 @@ namespace {
 std::string esc(const std::string& s) {
   std::string o;
   for (char c : s) {
-    if (c == '<') o += "&lt;";
-    else if (c == '>') o += "&gt;";
-    else if (c == '&') o += "&amp;";
-    else if (c == '"') o += "&quot;";
-    else o += c;
+    if (c == '<')
+      o += "&lt;";
+    else if (c == '>')
+      o += "&gt;";
+    else if (c == '&')
+      o += "&amp;";
+    else if (c == '"')
+      o += "&quot;";
+    else
+      o += c;
   }
   return o;
 }
 
-const char* kRankColours[] = {"#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69", "#fccde5", "#ffffb3",
-                              "#bc80bd", "#ccebc5", "#ffed6f", "#d9d9d9"};
+const char* kRankColours[] = {"#8dd3c7", "#fdb462", "#bebada", "#fb8072", "#80b1d3", "#b3de69",
+                              "#fccde5", "#ffffb3", "#bc80bd", "#ccebc5", "#ffed6f", "#d9d9d9"};
 
 struct Svg {
   std::string body;
-  void rect(double x, double y, double w, double h, const std::string& fill, const std::string& stroke = "#555") {
-    body += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" + fmt(h) +
-            "\" rx=\"4\" fill=\"" + fill + "\" stroke=\"" + stroke + "\"/>\n";
+  void rect(double x, double y, double w, double h, const std::string& fill,
+            const std::string& stroke = "#555") {
+    body += "<rect x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" width=\"" + fmt(w) + "\" height=\"" +
+            fmt(h) + "\" rx=\"4\" fill=\"" + fill + "\" stroke=\"" + stroke + "\"/>\n";
   }
-  void text(double x, double y, const std::string& s, int size = 12, const std::string& weight = "normal") {
-    body += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" font-size=\"" + std::to_string(size) + "\" font-weight=\"" +
-            weight + "\">" + esc(s) + "</text>\n";
+  void text(double x, double y, const std::string& s, int size = 12,
+            const std::string& weight = "normal") {
+    body += "<text x=\"" + fmt(x) + "\" y=\"" + fmt(y) + "\" font-size=\"" + std::to_string(size) +
+            "\" font-weight=\"" + weight + "\">" + esc(s) + "</text>\n";
   }
   static std::string fmt(double v) { return std::to_string(static_cast<int>(v)); }
 };
@@ -51,14 +58,18 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
       for (int g : r.gpus) gpu_rank[g] = r.local_rank;
       if (!r.nic.empty()) nic_ranks[r.nic].push_back(r.local_rank);
     }
-  auto colour = [](int rank) { return std::string(kRankColours[static_cast<size_t>(rank) % std::size(kRankColours)]); };
+  auto colour = [](int rank) {
+    return std::string(kRankColours[static_cast<size_t>(rank) % std::size(kRankColours)]);
+  };
 
   const double cw = 58, ch = 30, gap = 6, pad = 12, dev_h = 34;
   const int per_row = 8;
   Svg svg;
   double y = 50, width = 0;
   std::string title = t.source + (t.hostname.empty() ? "" : " (" + t.hostname + ")");
-  if (plan) title += " — plan: " + std::to_string(plan->ranks.size()) + " ranks, " + to_string(plan->policy);
+  if (plan)
+    title +=
+        " — plan: " + std::to_string(plan->ranks.size()) + " ranks, " + to_string(plan->policy);
   svg.text(pad, 26, title, 16, "bold");
   for (int p = 0; p < t.packages; ++p) {
     std::vector<const TopoNuma*> nodes;
@@ -78,14 +89,16 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
       std::vector<std::string> fills;
       for (const auto& a : t.accelerators)
         if (!a.numa.empty() && a.numa.front() == n->os_index) {
-          devs.push_back("GPU " + std::to_string(a.index) + " " + join(a.names, "/") +
-                         (gpu_rank.count(a.index) ? "  → rank " + std::to_string(gpu_rank[a.index]) : ""));
+          devs.push_back(
+              "GPU " + std::to_string(a.index) + " " + join(a.names, "/") +
+              (gpu_rank.count(a.index) ? "  → rank " + std::to_string(gpu_rank[a.index]) : ""));
           fills.push_back(gpu_rank.count(a.index) ? colour(gpu_rank[a.index]) : "#e8f0ff");
         }
       for (const auto& d : t.nics)
         if (!d.numa.empty() && d.numa.front() == n->os_index) {
           std::string ranks;
-          for (int r : nic_ranks[d.name]) ranks += (ranks.empty() ? "  ← ranks " : ",") + std::to_string(r);
+          for (int r : nic_ranks[d.name])
+            ranks += (ranks.empty() ? "  ← ranks " : ",") + std::to_string(r);
           devs.push_back("NIC " + d.name + " (" + d.subtype + ")" + ranks);
           fills.push_back("#fff4e0");
         }
@@ -93,7 +106,10 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
       double h = 26 + rows * (ch + gap) + static_cast<double>(devs.size()) * (dev_h + gap) + pad;
       double top = pkg_top + 30;
       inner.rect(x, top, w, h, "#f4f8f4");
-      inner.text(x + 8, top + 17, "NUMA " + std::to_string(n->os_index) + " (" + std::to_string((n->memory + (1ull << 29)) >> 30) + " GiB)", 12, "bold");
+      inner.text(x + 8, top + 17,
+                 "NUMA " + std::to_string(n->os_index) + " (" +
+                     std::to_string((n->memory + (1ull << 29)) >> 30) + " GiB)",
+                 12, "bold");
       for (size_t i = 0; i < cores.size(); ++i) {
         double cx = x + gap + static_cast<double>(i % static_cast<size_t>(cols)) * (cw + gap);
         double cy = top + 26 + static_cast<double>(i / static_cast<size_t>(cols)) * (ch + gap);
@@ -101,7 +117,10 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
         inner.rect(cx, cy, cw, ch, it != core_rank.end() ? colour(it->second) : "#ffffff");
         std::vector<std::string> pus;
         for (int pu : cores[i]->pus) pus.push_back(std::to_string(pu));
-        inner.text(cx + 4, cy + 13, "C" + std::to_string(cores[i]->index) + (it != core_rank.end() ? " r" + std::to_string(it->second) : ""), 10, "bold");
+        inner.text(cx + 4, cy + 13,
+                   "C" + std::to_string(cores[i]->index) +
+                       (it != core_rank.end() ? " r" + std::to_string(it->second) : ""),
+                   10, "bold");
         inner.text(cx + 4, cy + 26, join(pus, ","), 9);
       }
       double dy = top + 26 + rows * (ch + gap);
@@ -121,8 +140,10 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
     y = pkg_top + tallest + 30 + pad + 16;
   }
   width = std::max(width, 12.0 * static_cast<double>(title.size()));
-  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Svg::fmt(width) + "\" height=\"" + Svg::fmt(y) +
-         "\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" + svg.body + "</svg>\n";
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + Svg::fmt(width) + "\" height=\"" +
+         Svg::fmt(y) +
+         "\" font-family=\"sans-serif\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n" +
+         svg.body + "</svg>\n";
 }
 
 }  // namespace slipway

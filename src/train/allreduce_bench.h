@@ -43,18 +43,21 @@ struct AllreduceBenchOptions {
 
 struct AllreduceRow {
   size_t bytes = 0, count = 0;
-  double seconds = 0;              // mean per all-reduce, slowest rank
-  double algbw = 0, busbw = 0;     // bytes per second
-  std::uint64_t wrong = 0;         // elements not equal to the exact sum, over all ranks
+  double seconds = 0;           // mean per all-reduce, slowest rank
+  double algbw = 0, busbw = 0;  // bytes per second
+  std::uint64_t wrong = 0;      // elements not equal to the exact sum, over all ranks
 };
 
 // Every rank calls it; every rank gets the same rows.
-std::vector<AllreduceRow> run_allreduce_bench(AllreduceBackend& backend, const Comm& comm, const AllreduceBenchOptions& opts);
+std::vector<AllreduceRow> run_allreduce_bench(AllreduceBackend& backend, const Comm& comm,
+                                              const AllreduceBenchOptions& opts);
 
 // "8", "4K", "64M", "1G" (powers of 1024).
 Result<size_t> parse_byte_size(const std::string& text);
 
-std::string format_allreduce_table(const std::vector<AllreduceRow>& rows, const std::string& backend, int ranks);
-std::string format_allreduce_json(const std::vector<AllreduceRow>& rows, const std::string& backend, int ranks);
+std::string format_allreduce_table(const std::vector<AllreduceRow>& rows,
+                                   const std::string& backend, int ranks);
+std::string format_allreduce_json(const std::vector<AllreduceRow>& rows, const std::string& backend,
+                                  int ranks);
 
 }  // namespace slipway

@@ -10,9 +10,11 @@
 namespace {
 
 const char* kUsage =
-    "usage: slipway-allreduce-bench [--backend mpi|nccl] [-b MIN_BYTES] [-e MAX_BYTES] [-f FACTOR] [-w WARMUP] [-n ITERS]\n"
+    "usage: slipway-allreduce-bench [--backend mpi|nccl] [-b MIN_BYTES] [-e MAX_BYTES] [-f FACTOR] "
+    "[-w WARMUP] [-n ITERS]\n"
     "                               [--output text|json]\n"
-    "Sizes take K, M, G suffixes (powers of 1024). Run one process per rank (mpirun -n N, srun, slipway launch).\n";
+    "Sizes take K, M, G suffixes (powers of 1024). Run one process per rank (mpirun -n N, srun, "
+    "slipway launch).\n";
 
 }  // namespace
 
@@ -22,7 +24,8 @@ int main(int argc, char** argv) {
   slipway::AllreduceBenchOptions opts;
   std::string backend_name = "mpi", output = "text";
   auto fail = [&](const std::string& message) {
-    if (comm.rank() == 0) std::fprintf(stderr, "slipway-allreduce-bench: %s\n%s", message.c_str(), kUsage);
+    if (comm.rank() == 0)
+      std::fprintf(stderr, "slipway-allreduce-bench: %s\n%s", message.c_str(), kUsage);
     return 2;
   };
   for (size_t i = 0; i < args.size(); ++i) {
@@ -62,7 +65,8 @@ int main(int argc, char** argv) {
   } else if (backend_name == "nccl") {
     auto b = slipway::nccl_allreduce_backend(comm);
     if (!b.ok()) {
-      if (comm.rank() == 0) std::fprintf(stderr, "slipway-allreduce-bench: %s\n", b.status().message().c_str());
+      if (comm.rank() == 0)
+        std::fprintf(stderr, "slipway-allreduce-bench: %s\n", b.status().message().c_str());
       return 1;
     }
     backend = std::move(*b);
@@ -71,8 +75,9 @@ int main(int argc, char** argv) {
   }
   auto rows = slipway::run_allreduce_bench(*backend, comm, opts);
   if (comm.rank() == 0) {
-    std::string text = output == "json" ? slipway::format_allreduce_json(rows, backend->name(), comm.world())
-                                        : slipway::format_allreduce_table(rows, backend->name(), comm.world());
+    std::string text = output == "json"
+                           ? slipway::format_allreduce_json(rows, backend->name(), comm.world())
+                           : slipway::format_allreduce_table(rows, backend->name(), comm.world());
     std::fputs(text.c_str(), stdout);
   }
   for (const auto& r : rows)

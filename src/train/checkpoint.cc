@@ -42,12 +42,15 @@ Status write_checkpoint(const std::string& path, const CheckpointState& s) {
 
 Result<CheckpointState> read_checkpoint(const std::string& path) {
   auto f = h5::File::open_read(path);
-  if (!f.ok()) return InvalidInput("checkpoint " + path + " cannot be read: " + f.status().message());
+  if (!f.ok())
+    return InvalidInput("checkpoint " + path + " cannot be read: " + f.status().message());
   auto format = f->attr_string("format");
-  if (!format.ok() || *format != kFormat) return InvalidInput(path + " is not a slipway checkpoint");
+  if (!format.ok() || *format != kFormat)
+    return InvalidInput(path + " is not a slipway checkpoint");
   auto version = f->attr_int("version");
   if (!version.ok() || *version != kVersion)
-    return InvalidInput("checkpoint " + path + " has format version " + (version.ok() ? std::to_string(*version) : "?") +
+    return InvalidInput("checkpoint " + path + " has format version " +
+                        (version.ok() ? std::to_string(*version) : "?") +
                         "; this slipway reads version " + std::to_string(kVersion));
   CheckpointState s;
   auto sig = f->attr_string("signature");
@@ -62,12 +65,14 @@ Result<CheckpointState> read_checkpoint(const std::string& path) {
   s.sampler = {*epoch, *offset};
   s.seed = std::stoull(*seed);
   s.meta = f->attr_string("meta").value_or("{}");
-  for (auto [name, vec] : std::vector<std::pair<const char*, std::vector<float>*>>{{"params", &s.params}, {"adam_m", &s.adam_m}, {"adam_v", &s.adam_v}}) {
+  for (auto [name, vec] : std::vector<std::pair<const char*, std::vector<float>*>>{
+           {"params", &s.params}, {"adam_m", &s.adam_m}, {"adam_v", &s.adam_v}}) {
     Status st = f->read(name, vec);
     if (!st.ok()) return InvalidInput("checkpoint " + path + ": " + st.message());
   }
   if (s.adam_m.size() != s.params.size() || s.adam_v.size() != s.params.size())
-    return InvalidInput("checkpoint " + path + " is inconsistent: optimizer state and parameters differ in size");
+    return InvalidInput("checkpoint " + path +
+                        " is inconsistent: optimizer state and parameters differ in size");
   return s;
 }
 
@@ -77,11 +82,13 @@ Result<std::optional<std::string>> latest_checkpoint(const std::string& dir) {
   auto name = read_file(pointer);
   if (!name.ok()) return name.status();
   std::string file = (fs::path(dir) / trim(*name)).string();
-  if (!fs::exists(file)) return InvalidInput(pointer + " names " + trim(*name) + ", which is missing");
+  if (!fs::exists(file))
+    return InvalidInput(pointer + " names " + trim(*name) + ", which is missing");
   return std::optional<std::string>(file);
 }
 
-CheckpointWriter::CheckpointWriter(std::string dir, int keep) : dir_(std::move(dir)), keep_(keep), thread_([this] { loop(); }) {}
+CheckpointWriter::CheckpointWriter(std::string dir, int keep)
+    : dir_(std::move(dir)), keep_(keep), thread_([this] { loop(); }) {}
 
 CheckpointWriter::~CheckpointWriter() {
   {
@@ -128,14 +135,17 @@ Status CheckpointWriter::write_one(const CheckpointState& s) {
   char name[64];
   std::snprintf(name, sizeof name, "step-%08lld.h5", static_cast<long long>(s.step));
   SLIPWAY_RETURN_IF_ERROR(write_checkpoint((fs::path(dir_) / name).string(), s));
-  SLIPWAY_RETURN_IF_ERROR(write_file_atomic((fs::path(dir_) / "latest").string(), std::string(name) + "\n"));
+  SLIPWAY_RETURN_IF_ERROR(
+      write_file_atomic((fs::path(dir_) / "latest").string(), std::string(name) + "\n"));
   std::vector<std::string> all;
   for (const auto& e : fs::directory_iterator(dir_, ec)) {
     std::string f = e.path().filename().string();
-    if (starts_with(f, "step-") && f.size() > 3 && f.substr(f.size() - 3) == ".h5") all.push_back(f);
+    if (starts_with(f, "step-") && f.size() > 3 && f.substr(f.size() - 3) == ".h5")
+      all.push_back(f);
   }
   std::sort(all.begin(), all.end());
-  for (size_t i = 0; i + static_cast<size_t>(keep_) < all.size(); ++i) fs::remove(fs::path(dir_) / all[i], ec);
+  for (size_t i = 0; i + static_cast<size_t>(keep_) < all.size(); ++i)
+    fs::remove(fs::path(dir_) / all[i], ec);
   return Status::Ok();
 }
 

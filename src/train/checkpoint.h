@@ -20,12 +20,12 @@
 namespace slipway {
 
 struct CheckpointState {
-  std::string signature;          // the model's shape: a checkpoint loads only into the same model
-  std::int64_t step = 0;          // steps done
+  std::string signature;  // the model's shape: a checkpoint loads only into the same model
+  std::int64_t step = 0;  // steps done
   SamplerState sampler;
   std::uint64_t seed = 0;
   std::vector<float> params, adam_m, adam_v;
-  std::string meta;               // JSON: what the data said (features, classes, label, split)
+  std::string meta;  // JSON: what the data said (features, classes, label, split)
 };
 
 Status write_checkpoint(const std::string& path, const CheckpointState& s);

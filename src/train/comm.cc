@@ -48,7 +48,8 @@ std::pair<double, double> measure_allreduce(const Comm& comm) {
     for (int i = 0; i < reps + 2; ++i) {
       MPI_Barrier(MPI_COMM_WORLD);
       double t0 = MPI_Wtime();
-      MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(floats), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(MPI_IN_PLACE, buf.data(), static_cast<int>(floats), MPI_FLOAT, MPI_SUM,
+                    MPI_COMM_WORLD);
       double dt = MPI_Wtime() - t0;
       double slowest = dt;
       MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
@@ -66,7 +67,8 @@ std::pair<double, double> measure_allreduce(const Comm& comm) {
   return {alpha, bandwidth};
 }
 
-GradientReducer::GradientReducer(const Comm& comm, float* grads, size_t n, size_t bucket_bytes) : comm_(comm), grads_(grads) {
+GradientReducer::GradientReducer(const Comm& comm, float* grads, size_t n, size_t bucket_bytes)
+    : comm_(comm), grads_(grads) {
   size_t per = std::max<size_t>(1, bucket_bytes / sizeof(float));
   // From the end of the buffer backwards: the last layers' gradients are final first.
   size_t hi = n;
@@ -89,7 +91,8 @@ void GradientReducer::begin_step() {
 void GradientReducer::start(Bucket& b) {
   b.started = true;
   if (comm_.world() > 1)
-    MPI_Iallreduce(MPI_IN_PLACE, grads_ + b.lo, static_cast<int>(b.hi - b.lo), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &b.req);
+    MPI_Iallreduce(MPI_IN_PLACE, grads_ + b.lo, static_cast<int>(b.hi - b.lo), MPI_FLOAT, MPI_SUM,
+                   MPI_COMM_WORLD, &b.req);
 }
 
 void GradientReducer::ready(size_t offset, size_t size) {
@@ -98,7 +101,9 @@ void GradientReducer::ready(size_t offset, size_t size) {
     size_t lo = std::max(b.lo, offset), hi = std::min(b.hi, end);
     if (lo < hi) b.ready += hi - lo;
   }
-  while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].ready == buckets_[next_to_start_].hi - buckets_[next_to_start_].lo)
+  while (next_to_start_ < buckets_.size() &&
+         buckets_[next_to_start_].ready ==
+             buckets_[next_to_start_].hi - buckets_[next_to_start_].lo)
     start(buckets_[next_to_start_++]);
   if (comm_.world() > 1) {
     // Give MPI a chance to move started reductions along while backward goes on.

@@ -32,9 +32,11 @@ Status write_atomically(const std::string& out, F&& fill) {
 
 }  // namespace
 
-Result<ImportSummary> import_table(const std::string& csv, const std::string& label, const std::string& out,
-                                   double valid_fraction, std::uint64_t seed) {
-  if (valid_fraction < 0 || valid_fraction >= 1) return InvalidInput("the validation fraction must be in [0, 1)");
+Result<ImportSummary> import_table(const std::string& csv, const std::string& label,
+                                   const std::string& out, double valid_fraction,
+                                   std::uint64_t seed) {
+  if (valid_fraction < 0 || valid_fraction >= 1)
+    return InvalidInput("the validation fraction must be in [0, 1)");
   auto table = read_csv(csv);
   if (!table.ok()) return table.status();
   auto ds = to_dataset(*table, label);
@@ -42,7 +44,8 @@ Result<ImportSummary> import_table(const std::string& csv, const std::string& la
   std::vector<size_t> train, valid;
   split_indices(ds->x.size(), valid_fraction, seed, &train, &valid);
   const size_t nf = ds->features.size();
-  auto pack = [&](const std::vector<size_t>& idx, std::vector<float>* x, std::vector<std::int32_t>* y) {
+  auto pack = [&](const std::vector<size_t>& idx, std::vector<float>* x,
+                  std::vector<std::int32_t>* y) {
     for (size_t i : idx) {
       for (double v : ds->x[i]) x->push_back(static_cast<float>(v));
       y->push_back(ds->y[i]);
@@ -60,23 +63,29 @@ Result<ImportSummary> import_table(const std::string& csv, const std::string& la
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("kind", std::string("table")));
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("features", Json(ds->features).dump()));
     SLIPWAY_RETURN_IF_ERROR(f.set_attr("classes", Json(ds->classes).dump()));
-    SLIPWAY_RETURN_IF_ERROR(f.set_attr("split", Json{{"valid_fraction", valid_fraction}, {"seed", seed}}.dump()));
+    SLIPWAY_RETURN_IF_ERROR(
+        f.set_attr("split", Json{{"valid_fraction", valid_fraction}, {"seed", seed}}.dump()));
     return f.set_attr("label", label);
   });
   if (!s.ok()) return s;
-  return ImportSummary{train.size(), valid.size(), static_cast<int>(nf), static_cast<int>(ds->classes.size())};
+  return ImportSummary{train.size(), valid.size(), static_cast<int>(nf),
+                       static_cast<int>(ds->classes.size())};
 }
 
-Result<ImportSummary> import_text(const std::string& text_file, const std::string& out, double valid_fraction) {
-  if (valid_fraction < 0 || valid_fraction >= 1) return InvalidInput("the validation fraction must be in [0, 1)");
+Result<ImportSummary> import_text(const std::string& text_file, const std::string& out,
+                                  double valid_fraction) {
+  if (valid_fraction < 0 || valid_fraction >= 1)
+    return InvalidInput("the validation fraction must be in [0, 1)");
   auto text = read_file(text_file);
   if (!text.ok()) return text.status();
   if (text->size() < 2) return InvalidInput(text_file + " holds too little text to train on");
   // The last part is held out (not shuffled bytes: the model learns sequences).
   size_t n_valid = static_cast<size_t>(static_cast<double>(text->size()) * valid_fraction);
   size_t n_train = text->size() - n_valid;
-  std::vector<std::uint8_t> train(text->begin(), text->begin() + static_cast<std::ptrdiff_t>(n_train));
-  std::vector<std::uint8_t> valid(text->begin() + static_cast<std::ptrdiff_t>(n_train), text->end());
+  std::vector<std::uint8_t> train(text->begin(),
+                                  text->begin() + static_cast<std::ptrdiff_t>(n_train));
+  std::vector<std::uint8_t> valid(text->begin() + static_cast<std::ptrdiff_t>(n_train),
+                                  text->end());
   Status s = write_atomically(out, [&](h5::File& f) -> Status {
     SLIPWAY_RETURN_IF_ERROR(f.write("train/tokens", train, {train.size()}));
     SLIPWAY_RETURN_IF_ERROR(f.write("valid/tokens", valid, {valid.size()}));

@@ -20,8 +20,10 @@ struct ImportSummary {
   int features = 0, classes = 0;
 };
 
-Result<ImportSummary> import_table(const std::string& csv, const std::string& label, const std::string& out,
-                                   double valid_fraction, std::uint64_t seed);
-Result<ImportSummary> import_text(const std::string& text_file, const std::string& out, double valid_fraction);
+Result<ImportSummary> import_table(const std::string& csv, const std::string& label,
+                                   const std::string& out, double valid_fraction,
+                                   std::uint64_t seed);
+Result<ImportSummary> import_text(const std::string& text_file, const std::string& out,
+                                  double valid_fraction);
 
 }  // namespace slipway

@@ -22,14 +22,15 @@ namespace slipway {
 struct GptShape {
   int vocab = 256, context = 64, layers = 2, width = 64, heads = 4;
   std::string signature() const {
-    return "gpt:" + std::to_string(vocab) + ":" + std::to_string(context) + ":" + std::to_string(layers) + ":" + std::to_string(width) + ":" +
-           std::to_string(heads);
+    return "gpt:" + std::to_string(vocab) + ":" + std::to_string(context) + ":" +
+           std::to_string(layers) + ":" + std::to_string(width) + ":" + std::to_string(heads);
   }
 };
 
 // Windows of Tn + 1 tokens ([B][Tn + 1]) into the model's inputs (positions 0..Tn−1) and the
 // targets they predict (positions 1..Tn), each [B·Tn].
-inline void split_windows(const std::int32_t* tokens, int B, int Tn, std::vector<std::int32_t>* inputs, std::vector<std::int32_t>* targets) {
+inline void split_windows(const std::int32_t* tokens, int B, int Tn,
+                          std::vector<std::int32_t>* inputs, std::vector<std::int32_t>* targets) {
   inputs->resize(static_cast<size_t>(B) * Tn);
   targets->resize(static_cast<size_t>(B) * Tn);
   for (int b = 0; b < B; ++b)
@@ -83,10 +84,15 @@ class Gpt {
   // biases 0, LayerNorm weights 1. A function of the seed alone (Box–Muller over mt19937_64).
   void init(T* p, std::uint64_t seed) const {
     std::mt19937_64 rng(seed);
-    auto uniform = [&] { return (static_cast<double>(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0); };
-    auto normal = [&](double sd) { return sd * std::sqrt(-2.0 * std::log(uniform())) * std::cos(2 * M_PI * uniform()); };
+    auto uniform = [&] {
+      return (static_cast<double>(rng() >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+    };
+    auto normal = [&](double sd) {
+      return sd * std::sqrt(-2.0 * std::log(uniform())) * std::cos(2 * M_PI * uniform());
+    };
     for (const auto& info : params_) {
-      bool is_ln_weight = info.name.find("ln") != std::string::npos && info.name.find("weight") != std::string::npos;
+      bool is_ln_weight = info.name.find("ln") != std::string::npos &&
+                          info.name.find("weight") != std::string::npos;
       bool is_bias = info.name.find("bias") != std::string::npos;
       bool residual = info.name.find("proj.weight") != std::string::npos;
       double sd = residual ? 0.02 / std::sqrt(2.0 * s_.layers) : 0.02;
@@ -97,7 +103,8 @@ class Gpt {
 
   // tokens: [B][Tn + 1]; position t predicts token t + 1. Returns the sum of the B·Tn losses;
   // grads += d(sum · grad_scale)/dparams.
-  T forward_backward(const std::int32_t* tokens, int B, int Tn, const T* p, T* g, T grad_scale, const GradReady& on_ready = nullptr) {
+  T forward_backward(const std::int32_t* tokens, int B, int Tn, const T* p, T* g, T grad_scale,
+                     const GradReady& on_ready = nullptr) {
     T loss = forward(tokens, B, Tn, p);
     const int C = s_.width, V = s_.vocab;
     const int N = B * Tn;
@@ -110,28 +117,36 @@ class Gpt {
     w.dqkv.resize(NC * 3), w.dfchg.resize(NC * 4), w.dfch.resize(NC * 4);
     Ops::softmax_xent(logits_.data(), targets_.data(), w.dlogits.data(), N, V, grad_scale);
     // LM head (tied): logits = lnf_out · wteᵀ.
-    Ops::linear_backward(w.dlogits.data(), lnf_out_.data(), p + off(wte_), w.dtmp.data(), g + off(wte_), static_cast<T*>(nullptr), N, C, V);
-    Ops::layernorm_backward(w.dtmp.data(), resid_.back().data(), p + off(lnfw_), lnf_mean_.data(), lnf_rstd_.data(), w.dx.data(), g + off(lnfw_),
-                            g + off(lnfb_), N, C);
+    Ops::linear_backward(w.dlogits.data(), lnf_out_.data(), p + off(wte_), w.dtmp.data(),
+                         g + off(wte_), static_cast<T*>(nullptr), N, C, V);
+    Ops::layernorm_backward(w.dtmp.data(), resid_.back().data(), p + off(lnfw_), lnf_mean_.data(),
+                            lnf_rstd_.data(), w.dx.data(), g + off(lnfw_), g + off(lnfb_), N, C);
     ready(on_ready, lnfb_);
     ready(on_ready, lnfw_);
     for (int l = s_.layers; l-- > 0;) {
       const Layer& L = layers_[static_cast<size_t>(l)];
       Acts& a = acts_[static_cast<size_t>(l)];
       // MLP half: x3 = x2 + proj(gelu(fc(ln2(x2)))); dx holds d(x3).
-      Ops::linear_backward(w.dx.data(), a.fchg.data(), p + off(L.fcpw), w.dfchg.data(), g + off(L.fcpw), g + off(L.fcpb), N, 4 * C, C);
+      Ops::linear_backward(w.dx.data(), a.fchg.data(), p + off(L.fcpw), w.dfchg.data(),
+                           g + off(L.fcpw), g + off(L.fcpb), N, 4 * C, C);
       Ops::gelu_backward(w.dfchg.data(), a.fch.data(), w.dfch.data(), NC * 4);
-      Ops::linear_backward(w.dfch.data(), a.ln2.data(), p + off(L.fcw), w.dln.data(), g + off(L.fcw), g + off(L.fcb), N, C, 4 * C);
-      Ops::layernorm_backward(w.dln.data(), a.x2.data(), p + off(L.ln2w), a.ln2_mean.data(), a.ln2_rstd.data(), w.dtmp.data(), g + off(L.ln2w),
-                              g + off(L.ln2b), N, C);
+      Ops::linear_backward(w.dfch.data(), a.ln2.data(), p + off(L.fcw), w.dln.data(),
+                           g + off(L.fcw), g + off(L.fcb), N, C, 4 * C);
+      Ops::layernorm_backward(w.dln.data(), a.x2.data(), p + off(L.ln2w), a.ln2_mean.data(),
+                              a.ln2_rstd.data(), w.dtmp.data(), g + off(L.ln2w), g + off(L.ln2b), N,
+                              C);
       Ops::add(w.dx.data(), w.dtmp.data(), w.dx2.data(), NC);
       for (size_t k : {L.fcpb, L.fcpw, L.fcb, L.fcw, L.ln2b, L.ln2w}) ready(on_ready, k);
       // Attention half: x2 = x + proj(attn(qkv(ln1(x)))).
-      Ops::linear_backward(w.dx2.data(), a.atty.data(), p + off(L.projw), w.datty.data(), g + off(L.projw), g + off(L.projb), N, C, C);
-      Ops::attention_backward(w.datty.data(), a.qkv.data(), a.att.data(), w.dqkv.data(), B, Tn, C, s_.heads);
-      Ops::linear_backward(w.dqkv.data(), a.ln1.data(), p + off(L.qkvw), w.dln.data(), g + off(L.qkvw), g + off(L.qkvb), N, C, 3 * C);
-      Ops::layernorm_backward(w.dln.data(), resid_[static_cast<size_t>(l)].data(), p + off(L.ln1w), a.ln1_mean.data(), a.ln1_rstd.data(),
-                              w.dtmp.data(), g + off(L.ln1w), g + off(L.ln1b), N, C);
+      Ops::linear_backward(w.dx2.data(), a.atty.data(), p + off(L.projw), w.datty.data(),
+                           g + off(L.projw), g + off(L.projb), N, C, C);
+      Ops::attention_backward(w.datty.data(), a.qkv.data(), a.att.data(), w.dqkv.data(), B, Tn, C,
+                              s_.heads);
+      Ops::linear_backward(w.dqkv.data(), a.ln1.data(), p + off(L.qkvw), w.dln.data(),
+                           g + off(L.qkvw), g + off(L.qkvb), N, C, 3 * C);
+      Ops::layernorm_backward(w.dln.data(), resid_[static_cast<size_t>(l)].data(), p + off(L.ln1w),
+                              a.ln1_mean.data(), a.ln1_rstd.data(), w.dtmp.data(), g + off(L.ln1w),
+                              g + off(L.ln1b), N, C);
       Ops::add(w.dx2.data(), w.dtmp.data(), w.dx.data(), NC);
       for (size_t k : {L.projb, L.projw, L.qkvb, L.qkvw, L.ln1b, L.ln1w}) ready(on_ready, k);
     }
@@ -142,7 +157,9 @@ class Gpt {
   }
 
   // The sum of the B·Tn losses, without gradients.
-  T evaluate(const std::int32_t* tokens, int B, int Tn, const T* p) { return forward(tokens, B, Tn, p); }
+  T evaluate(const std::int32_t* tokens, int B, int Tn, const T* p) {
+    return forward(tokens, B, Tn, p);
+  }
 
   // The logits ([Tn][vocab]) of one sequence of Tn tokens (Tn ≤ context): position t predicts
   // token t + 1. For generation; valid until the next call.
@@ -176,31 +193,41 @@ class Gpt {
     resid_.resize(static_cast<size_t>(s_.layers) + 1);
     for (auto& r : resid_) r.resize(NC);
     acts_.resize(static_cast<size_t>(s_.layers));
-    Ops::embedding_forward(inputs_.data(), p + off(wte_), p + off(wpe_), resid_[0].data(), B, Tn, C);
+    Ops::embedding_forward(inputs_.data(), p + off(wte_), p + off(wpe_), resid_[0].data(), B, Tn,
+                           C);
     for (int l = 0; l < s_.layers; ++l) {
       const Layer& L = layers_[static_cast<size_t>(l)];
       Acts& a = acts_[static_cast<size_t>(l)];
       const std::vector<T>& x = resid_[static_cast<size_t>(l)];
-      a.ln1.resize(NC), a.ln1_mean.resize(static_cast<size_t>(N)), a.ln1_rstd.resize(static_cast<size_t>(N));
-      a.qkv.resize(NC * 3), a.att.resize(static_cast<size_t>(B) * s_.heads * Tn * Tn), a.atty.resize(NC), a.x2.resize(NC);
-      a.ln2.resize(NC), a.ln2_mean.resize(static_cast<size_t>(N)), a.ln2_rstd.resize(static_cast<size_t>(N));
+      a.ln1.resize(NC), a.ln1_mean.resize(static_cast<size_t>(N)),
+          a.ln1_rstd.resize(static_cast<size_t>(N));
+      a.qkv.resize(NC * 3), a.att.resize(static_cast<size_t>(B) * s_.heads * Tn * Tn),
+          a.atty.resize(NC), a.x2.resize(NC);
+      a.ln2.resize(NC), a.ln2_mean.resize(static_cast<size_t>(N)),
+          a.ln2_rstd.resize(static_cast<size_t>(N));
       a.fch.resize(NC * 4), a.fchg.resize(NC * 4);
-      Ops::layernorm_forward(x.data(), p + off(L.ln1w), p + off(L.ln1b), a.ln1.data(), a.ln1_mean.data(), a.ln1_rstd.data(), N, C);
-      Ops::linear_forward(a.ln1.data(), p + off(L.qkvw), p + off(L.qkvb), a.qkv.data(), N, C, 3 * C);
+      Ops::layernorm_forward(x.data(), p + off(L.ln1w), p + off(L.ln1b), a.ln1.data(),
+                             a.ln1_mean.data(), a.ln1_rstd.data(), N, C);
+      Ops::linear_forward(a.ln1.data(), p + off(L.qkvw), p + off(L.qkvb), a.qkv.data(), N, C,
+                          3 * C);
       Ops::attention_forward(a.qkv.data(), a.atty.data(), a.att.data(), B, Tn, C, s_.heads);
       Ops::linear_forward(a.atty.data(), p + off(L.projw), p + off(L.projb), a.x2.data(), N, C, C);
       Ops::add(a.x2.data(), x.data(), a.x2.data(), NC);
-      Ops::layernorm_forward(a.x2.data(), p + off(L.ln2w), p + off(L.ln2b), a.ln2.data(), a.ln2_mean.data(), a.ln2_rstd.data(), N, C);
+      Ops::layernorm_forward(a.x2.data(), p + off(L.ln2w), p + off(L.ln2b), a.ln2.data(),
+                             a.ln2_mean.data(), a.ln2_rstd.data(), N, C);
       Ops::linear_forward(a.ln2.data(), p + off(L.fcw), p + off(L.fcb), a.fch.data(), N, C, 4 * C);
       Ops::gelu_forward(a.fch.data(), a.fchg.data(), NC * 4);
       std::vector<T>& out = resid_[static_cast<size_t>(l) + 1];
       Ops::linear_forward(a.fchg.data(), p + off(L.fcpw), p + off(L.fcpb), out.data(), N, 4 * C, C);
       Ops::add(out.data(), a.x2.data(), out.data(), NC);
     }
-    lnf_out_.resize(NC), lnf_mean_.resize(static_cast<size_t>(N)), lnf_rstd_.resize(static_cast<size_t>(N));
-    Ops::layernorm_forward(resid_.back().data(), p + off(lnfw_), p + off(lnfb_), lnf_out_.data(), lnf_mean_.data(), lnf_rstd_.data(), N, C);
+    lnf_out_.resize(NC), lnf_mean_.resize(static_cast<size_t>(N)),
+        lnf_rstd_.resize(static_cast<size_t>(N));
+    Ops::layernorm_forward(resid_.back().data(), p + off(lnfw_), p + off(lnfb_), lnf_out_.data(),
+                           lnf_mean_.data(), lnf_rstd_.data(), N, C);
     logits_.resize(static_cast<size_t>(N) * V);
-    Ops::linear_forward(lnf_out_.data(), p + off(wte_), static_cast<const T*>(nullptr), logits_.data(), N, C, V);
+    Ops::linear_forward(lnf_out_.data(), p + off(wte_), static_cast<const T*>(nullptr),
+                        logits_.data(), N, C, V);
     return Ops::softmax_xent(logits_.data(), targets_.data(), static_cast<T*>(nullptr), N, V, T(1));
   }
 

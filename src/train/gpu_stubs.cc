@@ -7,7 +7,8 @@ namespace slipway {
 
 namespace {
 const char* kNoCuda =
-    "this slipway was built without CUDA (no nvcc when it was configured); rebuild where the CUDA toolkit is installed "
+    "this slipway was built without CUDA (no nvcc when it was configured); rebuild where the CUDA "
+    "toolkit is installed "
     "(cmake -DSLIPWAY_CUDA=ON)";
 }
 
@@ -17,7 +18,8 @@ Result<std::unique_ptr<AllreduceBackend>> nccl_allreduce_backend(const Comm&) {
   return Failed(std::string("NCCL: ") + kNoCuda + ", or use --backend mpi");
 }
 
-Result<TrainResult> train_text_gpu(const GptShape&, const std::vector<std::uint8_t>&, const std::vector<std::uint8_t>&, const TrainConfig& c,
+Result<TrainResult> train_text_gpu(const GptShape&, const std::vector<std::uint8_t>&,
+                                   const std::vector<std::uint8_t>&, const TrainConfig& c,
                                    const TrainerOptions&, const Comm&, const std::string&) {
   return Failed(c.source_file + ": device: cuda, but " + kNoCuda + ", or set device: cpu");
 }

@@ -18,7 +18,9 @@ namespace slipway {
 // True when this build has the CUDA path (it may still find no GPU at run time).
 bool gpu_build();
 
-Result<TrainResult> train_text_gpu(const GptShape& shape, const std::vector<std::uint8_t>& train, const std::vector<std::uint8_t>& valid,
-                                   const TrainConfig& c, const TrainerOptions& opts, const Comm& comm, const std::string& meta);
+Result<TrainResult> train_text_gpu(const GptShape& shape, const std::vector<std::uint8_t>& train,
+                                   const std::vector<std::uint8_t>& valid, const TrainConfig& c,
+                                   const TrainerOptions& opts, const Comm& comm,
+                                   const std::string& meta);
 
 }  // namespace slipway

@@ -2,8 +2,8 @@
 // and the operator set: MLP<float, FastOps> trains, MLP<double, RefOps> checks gradients against
 // finite differences, MLP<float, RefOps> checks the fast path.
 //
-// Parameters, in order: layer 0 W [h0][in], b [h0], layer 1 W, b, ..., output W [classes][h_last], b.
-// Gradients become final from the last layer to the first; `on_ready(offset, size)` is called as
+// Parameters, in order: layer 0 W [h0][in], b [h0], layer 1 W, b, ..., output W [classes][h_last],
+// b. Gradients become final from the last layer to the first; `on_ready(offset, size)` is called as
 // each one does, so the data-parallel layer can start reducing it while backward goes on.
 #pragma once
 
@@ -29,7 +29,8 @@ class Mlp {
       size_t w = static_cast<size_t>(dims_[l + 1]) * dims_[l];
       params_.push_back({"layer" + std::to_string(l) + ".weight", off, w, true});
       off += w;
-      params_.push_back({"layer" + std::to_string(l) + ".bias", off, static_cast<size_t>(dims_[l + 1]), false});
+      params_.push_back(
+          {"layer" + std::to_string(l) + ".bias", off, static_cast<size_t>(dims_[l + 1]), false});
       off += static_cast<size_t>(dims_[l + 1]);
     }
     total_ = off;
@@ -51,7 +52,8 @@ class Mlp {
       const ParamInfo& w = params_[2 * l];
       double bound = std::sqrt(6.0 / dims_[l]);
       for (size_t i = 0; i < w.size; ++i) {
-        double u = static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);  // [0, 1), 53 bits
+        double u =
+            static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);  // [0, 1), 53 bits
         p[w.offset + i] = static_cast<T>((2 * u - 1) * bound);
       }
       const ParamInfo& b = params_[2 * l + 1];
@@ -60,7 +62,8 @@ class Mlp {
   }
 
   // Sum of the rows' losses; grads += d(sum · grad_scale)/dparams.
-  T forward_backward(const T* x, const std::int32_t* y, int rows, const T* p, T* g, T grad_scale, const GradReady& on_ready = nullptr) {
+  T forward_backward(const T* x, const std::int32_t* y, int rows, const T* p, T* g, T grad_scale,
+                     const GradReady& on_ready = nullptr) {
     forward(x, rows, p);
     const size_t L = dims_.size() - 1;
     std::vector<T>& logits = acts_[L];
@@ -72,7 +75,8 @@ class Mlp {
       const ParamInfo& b = params_[2 * l + 1];
       const T* in = l == 0 ? x : acts_[l].data();
       dprev.assign(l == 0 ? 0 : static_cast<size_t>(rows) * dims_[l], T(0));
-      Ops::linear_backward(d.data(), in, p + w.offset, l == 0 ? nullptr : dprev.data(), g + w.offset, g + b.offset, rows, dims_[l], dims_[l + 1]);
+      Ops::linear_backward(d.data(), in, p + w.offset, l == 0 ? nullptr : dprev.data(),
+                           g + w.offset, g + b.offset, rows, dims_[l], dims_[l + 1]);
       if (on_ready) {
         on_ready(b.offset, b.size);
         on_ready(w.offset, w.size);
@@ -124,7 +128,8 @@ class Mlp {
       const T* in = l == 0 ? x : acts_[l].data();
       std::vector<T>& out = l + 1 == L ? acts_[L] : pre_[l + 1];
       out.assign(static_cast<size_t>(rows) * dims_[l + 1], T(0));
-      Ops::linear_forward(in, p + params_[2 * l].offset, p + params_[2 * l + 1].offset, out.data(), rows, dims_[l], dims_[l + 1]);
+      Ops::linear_forward(in, p + params_[2 * l].offset, p + params_[2 * l + 1].offset, out.data(),
+                          rows, dims_[l], dims_[l + 1]);
       if (l + 1 < L) {
         acts_[l + 1].assign(out.size(), T(0));
         Ops::relu_forward(out.data(), acts_[l + 1].data(), out.size());
@@ -136,7 +141,8 @@ class Mlp {
   int classes_;
   std::vector<ParamInfo> params_;
   size_t total_ = 0;
-  std::vector<std::vector<T>> acts_, pre_;  // acts_[l]: input of layer l (post-activation); pre_[l]: before it
+  std::vector<std::vector<T>> acts_,
+      pre_;  // acts_[l]: input of layer l (post-activation); pre_[l]: before it
 };
 
 }  // namespace slipway

@@ -27,10 +27,13 @@ class DistributedSampler {
   std::vector<std::uint64_t> next(int rank);
   const SamplerState& state() const { return state_; }
   void restore(const SamplerState& s);
-  std::int64_t steps_per_epoch() const { return static_cast<std::int64_t>(rows_ / static_cast<std::uint64_t>(batch_)); }
+  std::int64_t steps_per_epoch() const {
+    return static_cast<std::int64_t>(rows_ / static_cast<std::uint64_t>(batch_));
+  }
 
   // The permutation of an epoch (Fisher–Yates over mt19937_64: the same on every platform).
-  static std::vector<std::uint64_t> permutation(std::uint64_t rows, std::uint64_t seed, std::int64_t epoch);
+  static std::vector<std::uint64_t> permutation(std::uint64_t rows, std::uint64_t seed,
+                                                std::int64_t epoch);
 
  private:
   std::uint64_t rows_;

@@ -11,8 +11,10 @@
 namespace {
 
 const char* kUsage =
-    "usage: slipway train CONFIG.yaml [--set KEY=VALUE]... [--resume] [--data FILE] [--steps N] [--stop-at STEP]\n"
-    "                     [--checkpoint-dir DIR] [--metrics-out FILE] [--params-out FILE] [--no-progress] [--timing]\n"
+    "usage: slipway train CONFIG.yaml [--set KEY=VALUE]... [--resume] [--data FILE] [--steps N] "
+    "[--stop-at STEP]\n"
+    "                     [--checkpoint-dir DIR] [--metrics-out FILE] [--params-out FILE] "
+    "[--no-progress] [--timing]\n"
     "Runs one rank; start several with mpirun -n N, srun, or slipway launch --nproc N.\n";
 
 }  // namespace
@@ -81,8 +83,10 @@ int main(int argc, char** argv) {
   }
   if (const char* ws = std::getenv("WORLD_SIZE"); ws && std::atoi(ws) > 1 && comm.world() == 1) {
     std::fprintf(stderr,
-                 "slipway train: started as one of %s ranks (WORLD_SIZE) but MPI sees a world of 1: the ranks were not started by an MPI "
-                 "launcher. Use mpirun, srun --mpi=pmix, or slipway launch (which uses mpirun for local ranks).\n",
+                 "slipway train: started as one of %s ranks (WORLD_SIZE) but MPI sees a world of "
+                 "1: the ranks were not started by an MPI "
+                 "launcher. Use mpirun, srun --mpi=pmix, or slipway launch (which uses mpirun for "
+                 "local ranks).\n",
                  ws);
     return 2;
   }
@@ -104,11 +108,13 @@ int main(int argc, char** argv) {
   auto result = slipway::train(*config, opts, comm);
   if (!result.ok()) {
     // Every rank meets the same configuration and data errors; one report is enough.
-    if (comm.rank() == 0) std::fprintf(stderr, "slipway train: %s\n", result.status().message().c_str());
+    if (comm.rank() == 0)
+      std::fprintf(stderr, "slipway train: %s\n", result.status().message().c_str());
     return result.status().code() == slipway::ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (comm.rank() == 0)
-    std::fprintf(stderr, "slipway train: %lld steps on %d rank(s), %.1f %s/s, valid loss %.4f\n", static_cast<long long>(result->steps),
-                 result->world, result->samples_per_second, result->unit.c_str(), result->valid_loss);
+    std::fprintf(stderr, "slipway train: %lld steps on %d rank(s), %.1f %s/s, valid loss %.4f\n",
+                 static_cast<long long>(result->steps), result->world, result->samples_per_second,
+                 result->unit.c_str(), result->valid_loss);
   return 0;
 }

@@ -14,19 +14,20 @@
 namespace slipway {
 
 struct TrainerOptions {
-  bool resume = false;              // continue from the newest checkpoint in the checkpoint dir
-  std::string metrics_out;          // write the final metrics here as JSON (a Metrics artifact)
-  std::string params_out;           // write the final parameters here (a checkpoint file)
-  bool progress = true;             // a live progress line on a terminal
-  bool timing = false;              // steady-state timing and an all-reduce measurement in the metrics
-  std::int64_t stop_at = 0;         // stop (with a checkpoint) after this step, as if interrupted; 0: run to the end
+  bool resume = false;      // continue from the newest checkpoint in the checkpoint dir
+  std::string metrics_out;  // write the final metrics here as JSON (a Metrics artifact)
+  std::string params_out;   // write the final parameters here (a checkpoint file)
+  bool progress = true;     // a live progress line on a terminal
+  bool timing = false;      // steady-state timing and an all-reduce measurement in the metrics
+  std::int64_t stop_at =
+      0;  // stop (with a checkpoint) after this step, as if interrupted; 0: run to the end
 };
 
 struct TrainResult {
-  std::int64_t steps = 0;           // steps done in total (including before a resume)
-  double train_loss = 0;            // mean over the last logging window
+  std::int64_t steps = 0;  // steps done in total (including before a resume)
+  double train_loss = 0;   // mean over the last logging window
   double valid_loss = 0, valid_accuracy = 0;
-  double samples_per_second = 0;   // samples (tables) or tokens (text) per second
+  double samples_per_second = 0;  // samples (tables) or tokens (text) per second
   std::string unit = "samples";
   double exposed_comm_seconds = 0;  // time rank 0 waited for gradient all-reduces
   int world = 1;

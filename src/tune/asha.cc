@@ -7,13 +7,16 @@
 
 namespace slipway {
 
-Asha::Asha(const SweepSpec& spec) : min_(spec.min_resource), max_(spec.max_resource), eta_(spec.eta) {
+Asha::Asha(const SweepSpec& spec)
+    : min_(spec.min_resource), max_(spec.max_resource), eta_(spec.eta) {
   // Rungs per bracket: min·eta^k ≤ max. Hyperband has one bracket per possible starting rung.
   const int s_max = static_cast<int>(std::floor(std::log(max_ / min_) / std::log(eta_) + 1e-9));
   brackets_ = spec.algorithm.name == "hyperband" ? s_max + 1 : 1;
 }
 
-double Asha::budget(int bracket, int rung) const { return std::min(max_, min_ * std::pow(eta_, bracket + rung)); }
+double Asha::budget(int bracket, int rung) const {
+  return std::min(max_, min_ * std::pow(eta_, bracket + rung));
+}
 
 int Asha::top_rung(int bracket) const {
   int r = 0;
@@ -33,17 +36,20 @@ AshaStep Asha::next(const std::vector<TrialRecord>& trials, bool maximize, int n
         if (t.rung == rung && t.state == "SUCCEEDED" && t.objective) done.push_back(i);
       }
       std::sort(done.begin(), done.end(), [&](size_t a, size_t c) {
-        return maximize ? *trials[a].objective > *trials[c].objective : *trials[a].objective < *trials[c].objective;
+        return maximize ? *trials[a].objective > *trials[c].objective
+                        : *trials[a].objective < *trials[c].objective;
       });
       const size_t k = static_cast<size_t>(std::floor(static_cast<double>(done.size()) / eta_));
       for (size_t j = 0; j < k; ++j)
-        if (!promoted.count(trials[done[j]].config)) return {done[j], b, rung + 1, budget(b, rung + 1)};
+        if (!promoted.count(trials[done[j]].config))
+          return {done[j], b, rung + 1, budget(b, rung + 1)};
     }
   const int b = next_config % brackets_;
   return {std::nullopt, b, 0, budget(b, 0)};
 }
 
-std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials, bool maximize, size_t dims) {
+std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials,
+                                                bool maximize, size_t dims) {
   std::map<double, size_t> results;
   for (const auto& t : trials)
     if (t.has_result()) ++results[t.budget];
@@ -53,7 +59,8 @@ std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& 
   std::vector<Observation> h;
   std::set<int> seen;
   for (const auto& t : trials)
-    if (t.has_result() && t.budget == level && seen.insert(t.config).second) h.push_back({t.point, maximize ? -*t.objective : *t.objective, true});
+    if (t.has_result() && t.budget == level && seen.insert(t.config).second)
+      h.push_back({t.point, maximize ? -*t.objective : *t.objective, true});
   for (const auto& t : trials)
     if (t.active() && seen.insert(t.config).second) h.push_back({t.point, 0.0, false});
   return h;

@@ -16,7 +16,8 @@
 namespace slipway {
 
 struct AshaStep {
-  std::optional<size_t> promote;  // index of the trial whose configuration moves up, or a new configuration
+  std::optional<size_t>
+      promote;  // index of the trial whose configuration moves up, or a new configuration
   int bracket = 0, rung = 0;
   double budget = 0;
 };
@@ -39,6 +40,7 @@ class Asha {
 // compare, and a promoted configuration has one trial per rung: the sampler sees one budget, the
 // largest with enough results to model (BOHB's rule: dimensions + 2), else the smallest, one
 // observation per configuration; configurations still training count as running.
-std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials, bool maximize, size_t dims);
+std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials,
+                                                bool maximize, size_t dims);
 
 }  // namespace slipway

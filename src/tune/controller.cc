@@ -21,19 +21,26 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool terminal_run(const std::string& s) { return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED"; }
+bool terminal_run(const std::string& s) {
+  return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
+}
 
-bool process_alive(std::int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+bool process_alive(std::int64_t pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
 
 }  // namespace
 
-SweepController::SweepController(Store& store, SweepRecord sweep, SweepSpec spec, ControllerHooks hooks)
+SweepController::SweepController(Store& store, SweepRecord sweep, SweepSpec spec,
+                                 ControllerHooks hooks)
     : store_(store), sweep_(std::move(sweep)), spec_(std::move(spec)), hooks_(std::move(hooks)) {}
 
 int SweepController::best_trial() const {
   int best = -1;
   for (size_t i = 0; i < trials_.size(); ++i)
-    if (trials_[i].has_result() && (best < 0 || better(*trials_[i].objective, *trials_[static_cast<size_t>(best)].objective))) best = static_cast<int>(i);
+    if (trials_[i].has_result() &&
+        (best < 0 || better(*trials_[i].objective, *trials_[static_cast<size_t>(best)].objective)))
+      best = static_cast<int>(i);
   return best;
 }
 
@@ -42,14 +49,16 @@ MetricSeries SweepController::metrics_of(const TrialRecord& t) {
   if (attempts.empty()) return {};
   fs::path p = attempts.back().log_path;
   if (spec_.collector.kind == "File") {
-    // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials never share it.
+    // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials
+    // never share it.
     fs::path file = spec_.collector.path;
     p = file.is_relative() ? p.parent_path() / file : file;
   }
   return tails_[t.number].read(p.string(), spec_.collector);
 }
 
-void SweepController::finish_trial(TrialRecord& t, const std::string& state, const std::string& message) {
+void SweepController::finish_trial(TrialRecord& t, const std::string& state,
+                                   const std::string& message) {
   t.state = state;
   t.message = message;
   t.finished_ms = now_ms();
@@ -79,13 +88,17 @@ Status SweepController::update(TrialRecord& t) {
   if (terminal_run(run->state)) {
     if (run->state == "SUCCEEDED") {
       if (!t.objective) {
-        finish_trial(t, "FAILED", "the trial finished without reporting " + metric + "; print '" + metric + "=VALUE' lines on standard output");
+        finish_trial(t, "FAILED",
+                     "the trial finished without reporting " + metric + "; print '" + metric +
+                         "=VALUE' lines on standard output");
       } else {
         completed_curves_.push_back(series[metric]);
         finish_trial(t, "SUCCEEDED", "");
       }
     } else if (run->state == "FAILED") {
-      finish_trial(t, "FAILED", run->message.empty() ? "its run failed (slipway runs show " + run->id + ")" : run->message);
+      finish_trial(t, "FAILED",
+                   run->message.empty() ? "its run failed (slipway runs show " + run->id + ")"
+                                        : run->message);
     } else {
       finish_trial(t, "CANCELLED", "its run was cancelled");
     }
@@ -97,15 +110,21 @@ Status SweepController::update(TrialRecord& t) {
   }
   // A driver that died (kill -9, a crashed node) leaves its run behind: start another on it.
   const std::int64_t now = now_ms();
-  bool stale = run->driver_pid == 0 ? now - run->created_ms > 15'000 && run->heartbeat_ms == 0
-                                    : !process_alive(run->driver_pid) && now - run->heartbeat_ms > 2'000;
+  bool stale = run->driver_pid == 0
+                   ? now - run->created_ms > 15'000 && run->heartbeat_ms == 0
+                   : !process_alive(run->driver_pid) && now - run->heartbeat_ms > 2'000;
   if (stale && hooks_.start_driver) {
-    if (hooks_.say) hooks_.say("trial " + std::to_string(t.number) + ": its driver is gone; resuming run " + run->id);
+    if (hooks_.say)
+      hooks_.say("trial " + std::to_string(t.number) + ": its driver is gone; resuming run " +
+                 run->id);
     SLIPWAY_RETURN_IF_ERROR(hooks_.start_driver(run->id, true));
   }
-  if (median_stop(series[metric], completed_curves_, spec_.early_stopping, spec_.objective.maximize)) {
+  if (median_stop(series[metric], completed_curves_, spec_.early_stopping,
+                  spec_.objective.maximize)) {
     store_.request_cancel(run->id);
-    finish_trial(t, "EARLY_STOPPED", "below the median of completed trials after " + std::to_string(series[metric].size()) + " reports");
+    finish_trial(t, "EARLY_STOPPED",
+                 "below the median of completed trials after " +
+                     std::to_string(series[metric].size()) + " reports");
   }
   store_.upsert_trial(t);
   return Status::Ok();
@@ -113,7 +132,9 @@ Status SweepController::update(TrialRecord& t) {
 
 Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
   std::map<std::string, std::string> extras{{"trial_name", t.run_id}};
-  if (asha_) extras["checkpoint_dir"] = (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
+  if (asha_)
+    extras["checkpoint_dir"] =
+        (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
   Json pipeline = trial_pipeline(spec_, t.number, *cmd);
@@ -136,18 +157,24 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
 
 std::vector<Observation> SweepController::history() const {
   std::vector<Observation> h;
-  if (asha_ && !spec_.objective.multi_objective) return multi_fidelity_history(trials_, spec_.objective.maximize, spec_.space.dims());
+  if (asha_ && !spec_.objective.multi_objective)
+    return multi_fidelity_history(trials_, spec_.objective.maximize, spec_.space.dims());
   // Several objectives: a trial's loss is its non-domination rank (the front is best).
-  std::vector<int> ranks = spec_.objective.multi_objective ? pareto_ranks(spec_.objective, trials_) : std::vector<int>{};
+  std::vector<int> ranks =
+      spec_.objective.multi_objective ? pareto_ranks(spec_.objective, trials_) : std::vector<int>{};
   for (size_t i = 0; i < trials_.size(); ++i) {
     const TrialRecord& t = trials_[i];
     if (!ranks.empty()) {
-      if (ranks[i] >= 0) h.push_back({t.point, static_cast<double>(ranks[i]), true});
-      else if (t.active()) h.push_back({t.point, 0.0, false});
+      if (ranks[i] >= 0)
+        h.push_back({t.point, static_cast<double>(ranks[i]), true});
+      else if (t.active())
+        h.push_back({t.point, 0.0, false});
       continue;
     }
-    if (t.has_result()) h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
-    else if (t.active()) h.push_back({t.point, 0.0, false});
+    if (t.has_result())
+      h.push_back({t.point, spec_.objective.maximize ? -*t.objective : *t.objective, true});
+    else if (t.active())
+      h.push_back({t.point, 0.0, false});
   }
   return h;
 }
@@ -158,7 +185,8 @@ void SweepController::set_budget(TrialRecord& t, double budget) const {
   for (size_t i = 0; i < spec_.space.params.size(); ++i) {
     const ParamSpec& p = spec_.space.params[i];
     if (p.name != spec_.resource) continue;
-    Json v = p.kind == ParamKind::kInt ? Json(static_cast<std::int64_t>(std::llround(budget))) : Json(budget);
+    Json v = p.kind == ParamKind::kInt ? Json(static_cast<std::int64_t>(std::llround(budget)))
+                                       : Json(budget);
     t.params[p.name] = v;
     if (i < t.point.size()) t.point[i] = spec_.space.unit_of(p, v);
   }
@@ -206,7 +234,9 @@ Status SweepController::start_trials(int n) {
     if (!run.ok()) return run.status();
     if (hooks_.say) {
       std::string line = "trial " + std::to_string(t.number) + " started";
-      if (asha_) line += " (configuration " + std::to_string(t.config) + ", rung " + std::to_string(t.rung) + ")";
+      if (asha_)
+        line += " (configuration " + std::to_string(t.config) + ", rung " + std::to_string(t.rung) +
+                ")";
       for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
       hooks_.say(line);
     }
@@ -257,24 +287,31 @@ Result<SweepSummary> SweepController::run() {
     }
     if (failed > spec_.max_failed) {
       cancel_running("the sweep failed");
-      return finish("FAILED", std::to_string(failed) + " trials failed, more than the " + std::to_string(spec_.max_failed) + " allowed (maxFailedTrialCount)");
+      return finish("FAILED", std::to_string(failed) + " trials failed, more than the " +
+                                  std::to_string(spec_.max_failed) +
+                                  " allowed (maxFailedTrialCount)");
     }
     int best = best_trial();
     if (best >= 0 && spec_.objective.goal) {
       double v = *trials_[static_cast<size_t>(best)].objective;
       if (spec_.objective.maximize ? v >= *spec_.objective.goal : v <= *spec_.objective.goal) {
         cancel_running("the goal was reached");
-        return finish("SUCCEEDED", "trial " + std::to_string(trials_[static_cast<size_t>(best)].number) + " reached the goal " + spec_.objective.metric + " " +
+        return finish("SUCCEEDED", "trial " +
+                                       std::to_string(trials_[static_cast<size_t>(best)].number) +
+                                       " reached the goal " + spec_.objective.metric + " " +
                                        SearchSpace::format(*spec_.objective.goal));
       }
     }
     if (static_cast<int>(trials_.size()) >= spec_.max_trials && running == 0)
       return finish("SUCCEEDED", "all " + std::to_string(trials_.size()) + " trials finished");
-    const int room = std::min(spec_.parallel - running, spec_.max_trials - static_cast<int>(trials_.size()));
+    const int room =
+        std::min(spec_.parallel - running, spec_.max_trials - static_cast<int>(trials_.size()));
     if (room > 0) {
       size_t before = trials_.size();
       SLIPWAY_RETURN_IF_ERROR(start_trials(room));
-      if (trials_.size() == before && running == 0) return finish("SUCCEEDED", "the search space is exhausted after " + std::to_string(before) + " trials");
+      if (trials_.size() == before && running == 0)
+        return finish("SUCCEEDED",
+                      "the search space is exhausted after " + std::to_string(before) + " trials");
     } else {
       // Trials created just before a crash have no run yet: create them now.
       SLIPWAY_RETURN_IF_ERROR(start_trials(0));
@@ -287,34 +324,46 @@ Result<SweepSummary> SweepController::run() {
 Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd) {
   // The command runs in the sweep file's directory, as if typed there; $SLIPWAY_TRIAL_DIR is the
   // trial's own directory (its logs, and a File collector's relative path).
-  Json command = Json::array({"sh", "-c", "export SLIPWAY_TRIAL_DIR=\"$PWD\"; cd \"$1\" && shift && exec \"$@\"", "sh", spec.trial.workdir});
+  Json command = Json::array(
+      {"sh", "-c", "export SLIPWAY_TRIAL_DIR=\"$PWD\"; cd \"$1\" && shift && exec \"$@\"", "sh",
+       spec.trial.workdir});
   for (const auto& a : cmd) command.push_back(a);
   Json component = {{"command", command}};
   if (!spec.trial.env.empty()) component["env"] = spec.trial.env;
   Json task = {{"component", component}, {"cache", false}};
   if (!spec.trial.resources.empty()) task["resources"] = spec.trial.resources;
-  if (spec.trial.timeout_seconds > 0) task["timeout"] = std::to_string(spec.trial.timeout_seconds) + "s";
-  return {{"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", spec.name + "-trial-" + std::to_string(number)}, {"tasks", {{"trial", task}}}};
+  if (spec.trial.timeout_seconds > 0)
+    task["timeout"] = std::to_string(spec.trial.timeout_seconds) + "s";
+  return {{"apiVersion", "slipway/v1"},
+          {"kind", "Pipeline"},
+          {"name", spec.name + "-trial-" + std::to_string(number)},
+          {"tasks", {{"trial", task}}}};
 }
 
-Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec,
+                    const std::vector<TrialRecord>& trials) {
   Json doc = {{"id", sweep.id},
               {"name", sweep.name},
               {"state", sweep.state},
               {"message", sweep.message},
               {"algorithm", spec.algorithm.name},
-              {"objective", {{"metric", spec.objective.metric}, {"type", spec.objective.maximize ? "maximize" : "minimize"}}},
+              {"objective",
+               {{"metric", spec.objective.metric},
+                {"type", spec.objective.maximize ? "maximize" : "minimize"}}},
               {"backend", sweep.backend},
               {"trials", Json::array()},
               {"best_trial", nullptr}};
   int best = -1;
   for (size_t i = 0; i < trials.size(); ++i) {
     const auto& t = trials[i];
-    Json j = {{"number", t.number}, {"parameters", t.params}, {"state", t.state}, {"run", t.run_id}, {"metrics", t.metrics}, {"message", t.message}};
+    Json j = {{"number", t.number}, {"parameters", t.params}, {"state", t.state},
+              {"run", t.run_id},    {"metrics", t.metrics},   {"message", t.message}};
     j["objective"] = t.objective ? Json(*t.objective) : Json(nullptr);
     doc["trials"].push_back(j);
-    if (t.has_result() && (best < 0 || (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
-                                                               : *t.objective < *trials[static_cast<size_t>(best)].objective)))
+    if (t.has_result() &&
+        (best < 0 ||
+         (spec.objective.maximize ? *t.objective > *trials[static_cast<size_t>(best)].objective
+                                  : *t.objective < *trials[static_cast<size_t>(best)].objective)))
       best = static_cast<int>(i);
   }
   if (best >= 0) doc["best_trial"] = doc["trials"][static_cast<size_t>(best)];

@@ -23,7 +23,7 @@
 namespace slipway {
 
 struct SweepSummary {
-  std::string state;           // SUCCEEDED FAILED CANCELLED
+  std::string state;  // SUCCEEDED FAILED CANCELLED
   std::string message;
   int best_trial = -1;
 };
@@ -65,7 +65,8 @@ class SweepController {
   std::optional<Asha> asha_;  // asha and hyperband
   std::vector<TrialRecord> trials_;
   std::map<int, MetricsTail> tails_;  // by trial number: what its log held at the last poll
-  std::vector<std::vector<double>> completed_curves_;  // objective series of finished trials, for median stopping
+  std::vector<std::vector<double>>
+      completed_curves_;  // objective series of finished trials, for median stopping
 };
 
 // The one-task pipeline a trial runs (native, as JSON, which is YAML): `cmd` in the sweep file's
@@ -73,6 +74,7 @@ class SweepController {
 Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd);
 
 // The sweep's trials and best trial as a document (`slipway sweep show --output json`).
-Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec, const std::vector<TrialRecord>& trials);
+Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec,
+                    const std::vector<TrialRecord>& trials);
 
 }  // namespace slipway

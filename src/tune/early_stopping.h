@@ -9,7 +9,8 @@
 
 namespace slipway {
 
-bool median_stop(const std::vector<double>& running, const std::vector<std::vector<double>>& completed, const EarlyStopping& rule,
+bool median_stop(const std::vector<double>& running,
+                 const std::vector<std::vector<double>>& completed, const EarlyStopping& rule,
                  bool maximize);
 
 }  // namespace slipway

@@ -86,7 +86,8 @@ struct Gp {
     dpotrf_("L", &N, L.data(), &N, &info);
     if (info != 0) return false;
     for (int j = 0; j < N; ++j)
-      for (int i = 0; i < j; ++i) L[static_cast<size_t>(j) * N + i] = 0.0;  // dpotrf leaves the upper triangle
+      for (int i = 0; i < j; ++i)
+        L[static_cast<size_t>(j) * N + i] = 0.0;  // dpotrf leaves the upper triangle
     alpha = y;
     solve_lower(L, N, alpha.data());
     solve_upper_t(L, N, alpha.data());
@@ -96,7 +97,8 @@ struct Gp {
   void predict(const double* x, double* mu, double* var) const {
     const int N = n();
     std::vector<double> k(static_cast<size_t>(N));
-    for (int i = 0; i < N; ++i) k[static_cast<size_t>(i)] = kernel(x, &X[static_cast<size_t>(i) * d]);
+    for (int i = 0; i < N; ++i)
+      k[static_cast<size_t>(i)] = kernel(x, &X[static_cast<size_t>(i) * d]);
     *mu = std::inner_product(k.begin(), k.end(), alpha.begin(), 0.0);
     solve_lower(L, N, k.data());
     *var = std::max(1e-12, sf2() - std::inner_product(k.begin(), k.end(), k.begin(), 0.0));
@@ -105,7 +107,8 @@ struct Gp {
   // Log marginal likelihood and its gradient in θ (after factor()).
   double lml(std::vector<double>* grad) const {
     const int N = n();
-    double v = -0.5 * std::inner_product(y.begin(), y.end(), alpha.begin(), 0.0) - 0.5 * N * kLog2Pi;
+    double v =
+        -0.5 * std::inner_product(y.begin(), y.end(), alpha.begin(), 0.0) - 0.5 * N * kLog2Pi;
     for (int i = 0; i < N; ++i) v -= std::log(L[static_cast<size_t>(i) * N + i]);
     if (!grad) return v;
     // W = ααᵀ − K⁻¹; ∂LML/∂θ = ½ tr(W ∂K/∂θ).
@@ -132,7 +135,8 @@ struct Gp {
         const double common = k / (1 + kSqrt5 * r + 5.0 / 3.0 * r2) * 5.0 / 3.0 * (1 + kSqrt5 * r);
         for (int q = 0; q < d; ++q) {
           double dk;
-          if (categorical[static_cast<size_t>(q)]) dk = a[q] != b[q] ? k / ls(q) : 0.0;
+          if (categorical[static_cast<size_t>(q)])
+            dk = a[q] != b[q] ? k / ls(q) : 0.0;
           else {
             double z = (a[q] - b[q]) / ls(q);
             dk = common * z * z;
@@ -178,13 +182,15 @@ double fit(Gp& gp, std::vector<double>& theta, int iters) {
 // log(φ(z) + zΦ(z)), stable far into the left tail (where EI underflows but its log does not).
 double log_h(double z) {
   if (z > -6) {
-    double phi = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI), Phi = 0.5 * std::erfc(-z / std::sqrt(2.0));
+    double phi = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI),
+           Phi = 0.5 * std::erfc(-z / std::sqrt(2.0));
     double h = phi + z * Phi;
     if (h > 1e-300) return std::log(h);
   }
   // h(z) = φ(z)/z² · (1 − 3/z² + 15/z⁴ − …) for z → −∞.
   double z2 = z * z;
-  return -0.5 * z2 - 0.5 * std::log(2 * M_PI) - std::log(z2) + std::log1p(-3.0 / z2 + 15.0 / (z2 * z2));
+  return -0.5 * z2 - 0.5 * std::log(2 * M_PI) - std::log(z2) +
+         std::log1p(-3.0 / z2 + 15.0 / (z2 * z2));
 }
 
 class GpSampler : public Sampler {
@@ -198,7 +204,8 @@ class GpSampler : public Sampler {
     for (size_t i = 0; i < space_.dims(); ++i) shift_.push_back(u(rng));
   }
 
-  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) override {
+  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                           int n) override {
     std::vector<std::vector<double>> out;
     std::vector<const Observation*> done, pending;
     for (const auto& o : history) (o.finished ? done : pending).push_back(&o);
@@ -207,10 +214,14 @@ class GpSampler : public Sampler {
       const std::uint64_t index = history.size() + static_cast<size_t>(k);
       if (static_cast<int>(done.size()) < initial_) {
         // The initial design: Sobol points, shifted by the seed.
-        auto p = dims <= static_cast<size_t>(kSobolMaxDims) ? sobol_point(index + 1, static_cast<int>(dims)) : std::vector<double>(dims, 0.5);
+        auto p = dims <= static_cast<size_t>(kSobolMaxDims)
+                     ? sobol_point(index + 1, static_cast<int>(dims))
+                     : std::vector<double>(dims, 0.5);
         std::mt19937_64 rng(trial_seed(seed_, index));
         std::uniform_real_distribution<double> u(0.0, 1.0);
-        for (size_t d = 0; d < dims; ++d) p[d] = dims <= static_cast<size_t>(kSobolMaxDims) ? std::fmod(p[d] + shift_[d], 1.0) : u(rng);
+        for (size_t d = 0; d < dims; ++d)
+          p[d] = dims <= static_cast<size_t>(kSobolMaxDims) ? std::fmod(p[d] + shift_[d], 1.0)
+                                                            : u(rng);
         out.push_back(snap(p));
         continue;
       }
@@ -225,15 +236,19 @@ class GpSampler : public Sampler {
 
  private:
   // A point as a trial would take it: every parameter through its values and back.
-  std::vector<double> snap(const std::vector<double>& u) const { return space_.encode(space_.decode(u)); }
+  std::vector<double> snap(const std::vector<double>& u) const {
+    return space_.encode(space_.decode(u));
+  }
 
   void build(std::vector<const Observation*> done, const std::vector<const Observation*>& pending) {
     if (static_cast<int>(done.size()) > max_obs_) {
       // Keep the best third and the most recent of the rest.
       std::vector<const Observation*> by_loss = done;
-      std::stable_sort(by_loss.begin(), by_loss.end(), [](auto* a, auto* b) { return a->loss < b->loss; });
+      std::stable_sort(by_loss.begin(), by_loss.end(),
+                       [](auto* a, auto* b) { return a->loss < b->loss; });
       std::vector<const Observation*> keep(by_loss.begin(), by_loss.begin() + max_obs_ / 3);
-      for (auto it = done.rbegin(); it != done.rend() && static_cast<int>(keep.size()) < max_obs_; ++it)
+      for (auto it = done.rbegin(); it != done.rend() && static_cast<int>(keep.size()) < max_obs_;
+           ++it)
         if (std::find(keep.begin(), keep.end(), *it) == keep.end()) keep.push_back(*it);
       done = keep;
     }
@@ -256,7 +271,8 @@ class GpSampler : public Sampler {
       if (hi - lo > 20 * (med - lo) && med > lo)
         for (double& l : losses) l = std::log1p((l - lo) / (med - lo));
     }
-    double mean = std::accumulate(losses.begin(), losses.end(), 0.0) / static_cast<double>(losses.size());
+    double mean =
+        std::accumulate(losses.begin(), losses.end(), 0.0) / static_cast<double>(losses.size());
     double var = 0;
     for (double l : losses) var += (l - mean) * (l - mean);
     double sd = std::sqrt(var / std::max<size_t>(1, losses.size() - 1));
@@ -327,11 +343,13 @@ class GpSampler : public Sampler {
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gp_.y[a] < gp_.y[b]; });
     for (size_t r = 0; r < std::min<size_t>(5, order.size()); ++r)
       for (int i = 0; i < 20; ++i) {
-        std::vector<double> x(gp_.X.begin() + static_cast<std::ptrdiff_t>(order[r] * D), gp_.X.begin() + static_cast<std::ptrdiff_t>((order[r] + 1) * D));
+        std::vector<double> x(gp_.X.begin() + static_cast<std::ptrdiff_t>(order[r] * D),
+                              gp_.X.begin() + static_cast<std::ptrdiff_t>((order[r] + 1) * D));
         for (auto& v : x) v += nrm(rng);
         add(x);
       }
-    std::sort(cands.begin(), cands.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::sort(cands.begin(), cands.end(),
+              [](const auto& a, const auto& b) { return a.first > b.first; });
     // Pattern search from the three best candidates.
     auto best = cands.front();
     for (size_t c = 0; c < std::min<size_t>(3, cands.size()); ++c) {
@@ -367,6 +385,8 @@ class GpSampler : public Sampler {
 
 }  // namespace
 
-std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec) { return std::make_unique<GpSampler>(spec); }
+std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec) {
+  return std::make_unique<GpSampler>(spec);
+}
 
 }  // namespace slipway

@@ -19,7 +19,8 @@ MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::
   std::string line;
   while (std::getline(lines, line))
     for (const auto& re : res)
-      for (auto it = std::sregex_iterator(line.begin(), line.end(), re); it != std::sregex_iterator(); ++it) {
+      for (auto it = std::sregex_iterator(line.begin(), line.end(), re);
+           it != std::sregex_iterator(); ++it) {
         if (it->size() < 3) continue;
         std::string name = (*it)[1].str(), value = (*it)[2].str();
         char* end = nullptr;
@@ -38,7 +39,8 @@ MetricSeries parse_metrics_json_lines(const std::string& text) {
     Json j = Json::parse(line, nullptr, false);
     if (!j.is_object()) continue;
     for (const auto& [k, v] : j.items())
-      if (v.is_number()) out[k].push_back(v.get<double>());
+      if (v.is_number())
+        out[k].push_back(v.get<double>());
       else if (v.is_string()) {
         char* end = nullptr;
         std::string s = v.get<std::string>();
@@ -79,7 +81,8 @@ MetricSeries MetricsTail::read(const std::string& path, const MetricsCollector& 
   }
   MetricSeries out = series_;
   if (!partial_.empty())
-    for (auto& [name, values] : collect_metrics(c, partial_)) out[name].insert(out[name].end(), values.begin(), values.end());
+    for (auto& [name, values] : collect_metrics(c, partial_))
+      out[name].insert(out[name].end(), values.begin(), values.end());
   return out;
 }
 

@@ -38,7 +38,8 @@ std::vector<int> pareto_ranks(const Objective& o, const std::vector<TrialRecord>
       if (costs[i].empty() || rank[i] >= 0) continue;
       bool dominated = false;
       for (size_t j = 0; j < trials.size() && !dominated; ++j)
-        dominated = j != i && !costs[j].empty() && (rank[j] < 0 || rank[j] == r) && dominates(costs[j], costs[i]);
+        dominated = j != i && !costs[j].empty() && (rank[j] < 0 || rank[j] == r) &&
+                    dominates(costs[j], costs[i]);
       if (!dominated) front.push_back(i);
     }
     for (size_t i : front) rank[i] = r;

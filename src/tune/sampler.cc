@@ -17,7 +17,8 @@ namespace {
 class RandomSampler : public Sampler {
  public:
   RandomSampler(std::uint64_t seed, size_t dims) : seed_(seed), dims_(dims) {}
-  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) override {
+  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                           int n) override {
     std::vector<std::vector<double>> out;
     for (int k = 0; k < n; ++k) {
       std::mt19937_64 rng(trial_seed(seed_, history.size() + static_cast<size_t>(k)));
@@ -40,7 +41,8 @@ class GridSampler : public Sampler {
   GridSampler(const SearchSpace& space, std::vector<Json> points) {
     for (const auto& p : points) points_.push_back(space.encode(p));
   }
-  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) override {
+  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                           int n) override {
     std::set<std::vector<double>> tried;
     for (const auto& h : history) tried.insert(h.u);
     std::vector<std::vector<double>> out;
@@ -65,7 +67,8 @@ class SobolSampler : public Sampler {
     shift_.resize(static_cast<size_t>(dims));
     for (auto& s : shift_) s = u(rng);
   }
-  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) override {
+  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                           int n) override {
     std::vector<std::vector<double>> out;
     for (int k = 0; k < n; ++k) {
       auto p = sobol_point(history.size() + static_cast<size_t>(k) + 1, dims_);
@@ -93,7 +96,8 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   }
   if (name == "sobol") {
     if (dims > static_cast<size_t>(kSobolMaxDims))
-      return InvalidInput("sobol supports up to " + std::to_string(kSobolMaxDims) + " parameters; this sweep has " + std::to_string(dims));
+      return InvalidInput("sobol supports up to " + std::to_string(kSobolMaxDims) +
+                          " parameters; this sweep has " + std::to_string(dims));
     return std::unique_ptr<Sampler>(new SobolSampler(spec.seed, static_cast<int>(dims)));
   }
   if (name == "tpe") return make_tpe_sampler(spec, false);
@@ -104,8 +108,10 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   if (name == "asha" || name == "hyperband") {
     SweepSpec inner = spec;
     inner.algorithm.name = spec.algorithm.setting("sampler", "random");
-    if (inner.algorithm.name == "asha" || inner.algorithm.name == "hyperband" || inner.algorithm.name == "grid")
-      return InvalidInput("settings.sampler of " + name + " must be random, sobol, tpe, multivariate-tpe or bayesianoptimization");
+    if (inner.algorithm.name == "asha" || inner.algorithm.name == "hyperband" ||
+        inner.algorithm.name == "grid")
+      return InvalidInput("settings.sampler of " + name +
+                          " must be random, sobol, tpe, multivariate-tpe or bayesianoptimization");
     return make_sampler(inner);
   }
   return InvalidInput("algorithm '" + name + "' is not known");

@@ -13,16 +13,17 @@
 namespace slipway {
 
 struct Observation {
-  std::vector<double> u;    // the trial's point in the unit cube
-  double loss = 0;          // the objective, negated when maximizing: lower is better
-  bool finished = false;    // false: still running (its loss is unknown)
+  std::vector<double> u;  // the trial's point in the unit cube
+  double loss = 0;        // the objective, negated when maximizing: lower is better
+  bool finished = false;  // false: still running (its loss is unknown)
 };
 
 class Sampler {
  public:
   virtual ~Sampler() = default;
   // Up to n new points (fewer when the space is exhausted, as a grid is).
-  virtual std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) = 0;
+  virtual std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                                   int n) = 0;
 };
 
 // random, grid, sobol, tpe, multivariate-tpe; an error naming what is not available.
@@ -31,7 +32,8 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec);
 // A 64-bit seed for trial `index` of a sweep seeded with `seed` (splitmix64 of both).
 std::uint64_t trial_seed(std::uint64_t seed, std::uint64_t index);
 
-// The Sobol sequence (Joe and Kuo's direction numbers), up to kSobolMaxDims dimensions; point i in [0, 1)^dims.
+// The Sobol sequence (Joe and Kuo's direction numbers), up to kSobolMaxDims dimensions; point i in
+// [0, 1)^dims.
 constexpr int kSobolMaxDims = 21;
 std::vector<double> sobol_point(std::uint64_t index, int dims);
 

@@ -8,20 +8,28 @@ namespace slipway {
 
 const char* param_kind_name(ParamKind k) {
   switch (k) {
-    case ParamKind::kInt: return "int";
-    case ParamKind::kDouble: return "double";
-    case ParamKind::kDiscrete: return "discrete";
-    case ParamKind::kCategorical: return "categorical";
+    case ParamKind::kInt:
+      return "int";
+    case ParamKind::kDouble:
+      return "double";
+    case ParamKind::kDiscrete:
+      return "discrete";
+    case ParamKind::kCategorical:
+      return "categorical";
   }
   return "?";
 }
 
 std::uint64_t ParamSpec::cardinality() const {
   switch (kind) {
-    case ParamKind::kCategorical: return choices.size();
-    case ParamKind::kDiscrete: return numbers.size();
-    case ParamKind::kInt: return static_cast<std::uint64_t>(std::floor((max - min) / std::max(1.0, step))) + 1;
-    case ParamKind::kDouble: return step > 0 ? static_cast<std::uint64_t>(std::floor((max - min) / step + 1e-9)) + 1 : 0;
+    case ParamKind::kCategorical:
+      return choices.size();
+    case ParamKind::kDiscrete:
+      return numbers.size();
+    case ParamKind::kInt:
+      return static_cast<std::uint64_t>(std::floor((max - min) / std::max(1.0, step))) + 1;
+    case ParamKind::kDouble:
+      return step > 0 ? static_cast<std::uint64_t>(std::floor((max - min) / step + 1e-9)) + 1 : 0;
   }
   return 0;
 }
@@ -32,7 +40,8 @@ double clamp_unit(double u) { return std::clamp(u, 0.0, std::nextafter(1.0, 0.0)
 
 // u → a number in [min, max], log-warped when asked; then snapped to the step grid.
 double number_of(const ParamSpec& p, double u) {
-  double v = p.log ? std::exp(std::log(p.min) + u * (std::log(p.max) - std::log(p.min))) : p.min + u * (p.max - p.min);
+  double v = p.log ? std::exp(std::log(p.min) + u * (std::log(p.max) - std::log(p.min)))
+                   : p.min + u * (p.max - p.min);
   double step = p.kind == ParamKind::kInt ? std::max(1.0, p.step) : p.step;
   if (step > 0) v = p.min + std::round((v - p.min) / step) * step;
   return std::clamp(v, p.min, p.max);
@@ -40,7 +49,8 @@ double number_of(const ParamSpec& p, double u) {
 
 double unit_of_number(const ParamSpec& p, double v) {
   if (p.max <= p.min) return 0.5;
-  return p.log ? (std::log(v) - std::log(p.min)) / (std::log(p.max) - std::log(p.min)) : (v - p.min) / (p.max - p.min);
+  return p.log ? (std::log(v) - std::log(p.min)) / (std::log(p.max) - std::log(p.min))
+               : (v - p.min) / (p.max - p.min);
 }
 
 }  // namespace
@@ -48,10 +58,14 @@ double unit_of_number(const ParamSpec& p, double v) {
 Json SearchSpace::value_of(const ParamSpec& p, double u) const {
   u = clamp_unit(u);
   switch (p.kind) {
-    case ParamKind::kCategorical: return p.choices[static_cast<size_t>(u * static_cast<double>(p.choices.size()))];
-    case ParamKind::kDiscrete: return p.numbers[static_cast<size_t>(u * static_cast<double>(p.numbers.size()))];
-    case ParamKind::kInt: return static_cast<std::int64_t>(std::llround(number_of(p, u)));
-    case ParamKind::kDouble: return number_of(p, u);
+    case ParamKind::kCategorical:
+      return p.choices[static_cast<size_t>(u * static_cast<double>(p.choices.size()))];
+    case ParamKind::kDiscrete:
+      return p.numbers[static_cast<size_t>(u * static_cast<double>(p.numbers.size()))];
+    case ParamKind::kInt:
+      return static_cast<std::int64_t>(std::llround(number_of(p, u)));
+    case ParamKind::kDouble:
+      return number_of(p, u);
   }
   return nullptr;
 }
@@ -80,7 +94,8 @@ double SearchSpace::unit_of(const ParamSpec& p, const Json& value) const {
 
 Json SearchSpace::decode(const std::vector<double>& u) const {
   Json out = Json::object();
-  for (size_t i = 0; i < params.size(); ++i) out[params[i].name] = value_of(params[i], i < u.size() ? u[i] : 0.5);
+  for (size_t i = 0; i < params.size(); ++i)
+    out[params[i].name] = value_of(params[i], i < u.size() ? u[i] : 0.5);
   return out;
 }
 
@@ -97,7 +112,8 @@ std::string SearchSpace::format(const Json& value) {
   if (value.is_number()) {
     double v = value.get<double>();
     char buf[40];
-    for (int precision = 6; precision <= 17; ++precision) {  // the shortest form that reads back exactly
+    for (int precision = 6; precision <= 17;
+         ++precision) {  // the shortest form that reads back exactly
       std::snprintf(buf, sizeof buf, "%.*g", precision, v);
       if (std::strtod(buf, nullptr) == v) break;
     }
@@ -112,21 +128,28 @@ Result<std::vector<Json>> SearchSpace::grid(std::uint64_t limit) const {
   for (const auto& p : params) {
     std::uint64_t n = p.cardinality();
     if (n == 0)
-      return InvalidInput("grid search needs a finite set of values: parameter '" + p.name +
-                          "' is a continuous double; give it feasibleSpace.step (or list its values as discrete)");
+      return InvalidInput(
+          "grid search needs a finite set of values: parameter '" + p.name +
+          "' is a continuous double; give it feasibleSpace.step (or list its values as discrete)");
     std::vector<Json> axis;
     for (std::uint64_t i = 0; i < n; ++i) {
-      if (p.kind == ParamKind::kCategorical) axis.push_back(p.choices[i]);
-      else if (p.kind == ParamKind::kDiscrete) axis.push_back(p.numbers[i]);
+      if (p.kind == ParamKind::kCategorical)
+        axis.push_back(p.choices[i]);
+      else if (p.kind == ParamKind::kDiscrete)
+        axis.push_back(p.numbers[i]);
       else {
-        double v = p.min + static_cast<double>(i) * (p.kind == ParamKind::kInt ? std::max(1.0, p.step) : p.step);
-        if (p.kind == ParamKind::kInt) axis.push_back(static_cast<std::int64_t>(std::llround(v)));
-        else axis.push_back(v);
+        double v = p.min + static_cast<double>(i) *
+                               (p.kind == ParamKind::kInt ? std::max(1.0, p.step) : p.step);
+        if (p.kind == ParamKind::kInt)
+          axis.push_back(static_cast<std::int64_t>(std::llround(v)));
+        else
+          axis.push_back(v);
       }
     }
     total *= n;
     if (total > limit)
-      return InvalidInput("the grid has more than " + std::to_string(limit) + " points; coarsen the steps or use another algorithm");
+      return InvalidInput("the grid has more than " + std::to_string(limit) +
+                          " points; coarsen the steps or use another algorithm");
     axes.push_back(std::move(axis));
   }
   std::vector<Json> points;
@@ -148,14 +171,20 @@ Status SearchSpace::validate() const {
   for (size_t i = 0; i < params.size(); ++i) {
     const ParamSpec& p = params[i];
     for (size_t j = 0; j < i; ++j)
-      if (params[j].name == p.name) return InvalidInput("parameter '" + p.name + "' is defined twice");
+      if (params[j].name == p.name)
+        return InvalidInput("parameter '" + p.name + "' is defined twice");
     const std::string where = "parameter '" + p.name + "' (" + param_kind_name(p.kind) + ")";
-    if (p.kind == ParamKind::kCategorical && p.choices.empty()) return InvalidInput(where + " has an empty list");
-    if (p.kind == ParamKind::kDiscrete && p.numbers.empty()) return InvalidInput(where + " has an empty list");
+    if (p.kind == ParamKind::kCategorical && p.choices.empty())
+      return InvalidInput(where + " has an empty list");
+    if (p.kind == ParamKind::kDiscrete && p.numbers.empty())
+      return InvalidInput(where + " has an empty list");
     if (p.kind == ParamKind::kInt || p.kind == ParamKind::kDouble) {
-      if (!(p.min <= p.max)) return InvalidInput(where + ": min " + std::to_string(p.min) + " is above max " + std::to_string(p.max));
+      if (!(p.min <= p.max))
+        return InvalidInput(where + ": min " + std::to_string(p.min) + " is above max " +
+                            std::to_string(p.max));
       if (p.step < 0) return InvalidInput(where + ": step must not be negative");
-      if (p.log && p.min <= 0) return InvalidInput(where + ": a log scale needs min > 0, got " + std::to_string(p.min));
+      if (p.log && p.min <= 0)
+        return InvalidInput(where + ": a log scale needs min > 0, got " + std::to_string(p.min));
       if (p.kind == ParamKind::kInt && (p.min != std::floor(p.min) || p.max != std::floor(p.max)))
         return InvalidInput(where + ": min and max must be whole numbers");
     }

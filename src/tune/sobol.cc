@@ -1,5 +1,6 @@
 // The Sobol sequence by Gray-code order, with the primitive polynomials and initial direction
-// numbers of Joe and Kuo's new-joe-kuo-6.21201 table (dimensions 2..21; dimension 1 is van der Corput).
+// numbers of Joe and Kuo's new-joe-kuo-6.21201 table (dimensions 2..21; dimension 1 is van der
+// Corput).
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -11,8 +12,8 @@ namespace slipway {
 namespace {
 
 struct DirectionSeed {
-  int degree;                 // s: degree of the primitive polynomial
-  std::uint32_t a;            // its inner coefficients as bits
+  int degree;                      // s: degree of the primitive polynomial
+  std::uint32_t a;                 // its inner coefficients as bits
   std::array<std::uint32_t, 7> m;  // initial direction numbers m_1..m_s (odd, m_k < 2^k)
 };
 
@@ -50,7 +51,8 @@ const std::vector<std::array<std::uint32_t, kBits>>& directions() {
       const DirectionSeed& seed = kSeeds[static_cast<size_t>(d - 1)];
       const int s = seed.degree;
       auto& V = out[static_cast<size_t>(d)];
-      for (int k = 0; k < s && k < kBits; ++k) V[static_cast<size_t>(k)] = seed.m[static_cast<size_t>(k)] << (kBits - 1 - k);
+      for (int k = 0; k < s && k < kBits; ++k)
+        V[static_cast<size_t>(k)] = seed.m[static_cast<size_t>(k)] << (kBits - 1 - k);
       for (int k = s; k < kBits; ++k) {
         std::uint32_t v = V[static_cast<size_t>(k - s)] ^ (V[static_cast<size_t>(k - s)] >> s);
         for (int j = 1; j < s; ++j)

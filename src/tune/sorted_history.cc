@@ -20,7 +20,9 @@ void SortedHistory::sync(const std::vector<Observation>& h, size_t dims) {
       fresh.push_back(static_cast<std::uint32_t>(i));
     }
   for (size_t d = 0; d < dims; ++d) {
-    auto before = [this, d](std::uint32_t a, std::uint32_t b) { return seen_[a][d] < seen_[b][d] || (seen_[a][d] == seen_[b][d] && a < b); };
+    auto before = [this, d](std::uint32_t a, std::uint32_t b) {
+      return seen_[a][d] < seen_[b][d] || (seen_[a][d] == seen_[b][d] && a < b);
+    };
     auto& o = order_[d];
     if (fresh.size() > 16) {
       o.insert(o.end(), fresh.begin(), fresh.end());

@@ -22,8 +22,8 @@ class SortedHistory {
   const std::vector<std::uint32_t>& order(size_t d) const { return order_[d]; }
 
  private:
-  std::vector<std::vector<double>> seen_;            // by trial: its point once finished, else empty
-  std::vector<std::vector<std::uint32_t>> order_;    // per dimension: finished trials by coordinate
+  std::vector<std::vector<double>> seen_;          // by trial: its point once finished, else empty
+  std::vector<std::vector<std::uint32_t>> order_;  // per dimension: finished trials by coordinate
   size_t size_ = 0;
 };
 

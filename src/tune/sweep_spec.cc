@@ -21,17 +21,26 @@ namespace {
 // Katib's default metric line format, pkg/metricscollector/v1beta1/common/const.go.
 const char* kKatibDefaultRegex = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?))";
 
-const std::vector<std::string> kAlgorithms = {"random", "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization", "hyperband", "asha"};
+const std::vector<std::string> kAlgorithms = {
+    "random",    "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization",
+    "hyperband", "asha"};
 
 Status check_algorithm(const YamlReader& r, const YAML::Node& at, const std::string& name) {
   if (name == "enas" || name == "darts")
-    return r.where(at, "algorithm '" + name + "' is neural architecture search, which slipway does not do; search hyperparameters with tpe or bayesianoptimization");
+    return r.where(at, "algorithm '" + name +
+                           "' is neural architecture search, which slipway does not do; search "
+                           "hyperparameters with tpe or bayesianoptimization");
   if (name == "pbt")
-    return r.where(at, "algorithm 'pbt' (population-based training) is not available; asha or hyperband stop bad trials early with training steps as the budget");
+    return r.where(at,
+                   "algorithm 'pbt' (population-based training) is not available; asha or "
+                   "hyperband stop bad trials early with training steps as the budget");
   if (name == "cmaes")
-    return r.where(at, "algorithm 'cmaes' is not available; bayesianoptimization or multivariate-tpe search continuous spaces as well");
+    return r.where(at,
+                   "algorithm 'cmaes' is not available; bayesianoptimization or multivariate-tpe "
+                   "search continuous spaces as well");
   if (std::find(kAlgorithms.begin(), kAlgorithms.end(), name) == kAlgorithms.end())
-    return r.where(at, "algorithm '" + name + "' is not known" + did_you_mean(name, kAlgorithms) + " (one of: " + join(kAlgorithms, ", ") + ")");
+    return r.where(at, "algorithm '" + name + "' is not known" + did_you_mean(name, kAlgorithms) +
+                           " (one of: " + join(kAlgorithms, ", ") + ")");
   return Status::Ok();
 }
 
@@ -39,7 +48,8 @@ Result<double> number(const YamlReader& r, const YAML::Node& n, const std::strin
   try {
     return n.as<double>();  // Katib writes numbers as strings ("0.01"): yaml-cpp reads both
   } catch (const YAML::Exception&) {
-    return r.where(n, what + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) + "' is not a number");
+    return r.where(
+        n, what + ": '" + (n.IsScalar() ? n.Scalar() : std::string("...")) + "' is not a number");
   }
 }
 
@@ -58,9 +68,12 @@ Status read_space(const YamlReader& r, const YAML::Node& node, ParamSpec* p) {
   const std::string what = "parameter '" + p->name + "'";
   if (p->kind == ParamKind::kCategorical || p->kind == ParamKind::kDiscrete) {
     YAML::Node list = node["list"] ? node["list"] : node["values"];
-    if (!list || !list.IsSequence() || list.size() == 0) return r.where(node, what + " (" + param_kind_name(p->kind) + ") needs a non-empty list of values");
+    if (!list || !list.IsSequence() || list.size() == 0)
+      return r.where(node,
+                     what + " (" + param_kind_name(p->kind) + ") needs a non-empty list of values");
     for (const auto& v : list) {
-      if (p->kind == ParamKind::kCategorical) p->choices.push_back(v.Scalar());
+      if (p->kind == ParamKind::kCategorical)
+        p->choices.push_back(v.Scalar());
       else {
         auto x = number(r, v, what);
         if (!x.ok()) return x.status();
@@ -83,9 +96,11 @@ Status read_space(const YamlReader& r, const YAML::Node& node, ParamSpec* p) {
   }
   if (YAML::Node d = node["distribution"]) {
     std::string dist = d.Scalar();
-    if (dist == "logUniform") p->log = true;
+    if (dist == "logUniform")
+      p->log = true;
     else if (dist != "uniform")
-      return r.where(d, what + ": distribution '" + dist + "' is not supported; use uniform or logUniform");
+      return r.where(
+          d, what + ": distribution '" + dist + "' is not supported; use uniform or logUniform");
   }
   if (YAML::Node l = node["log"]) p->log = l.as<bool>(false);
   return Status::Ok();
@@ -93,7 +108,8 @@ Status read_space(const YamlReader& r, const YAML::Node& node, ParamSpec* p) {
 
 void default_strategies(Objective* o) {
   // Katib's defaults: every metric without a strategy takes the objective's direction.
-  for (const auto& m : std::vector<std::string>{o->metric}) o->strategy.emplace(m, o->maximize ? "max" : "min");
+  for (const auto& m : std::vector<std::string>{o->metric})
+    o->strategy.emplace(m, o->maximize ? "max" : "min");
   for (const auto& m : o->additional) o->strategy.emplace(m, o->maximize ? "max" : "min");
 }
 
@@ -101,36 +117,48 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
   if (Status st = s->space.validate(); !st.ok()) return r.where(doc, st.message());
   if (s->objective.metric.empty()) return r.where(doc, "the sweep has no objective metric");
   for (const auto& [m, st] : s->objective.strategy)
-    if (st != "min" && st != "max" && st != "latest") return r.where(doc, "metric strategy '" + st + "' for " + m + " is not min, max or latest");
+    if (st != "min" && st != "max" && st != "latest")
+      return r.where(doc, "metric strategy '" + st + "' for " + m + " is not min, max or latest");
   if (s->parallel < 1) return r.where(doc, "parallel trials must be at least 1");
   if (s->max_trials < 1) return r.where(doc, "the maximum number of trials must be at least 1");
-  if (s->max_failed < 0) return r.where(doc, "the maximum number of failed trials must not be negative");
+  if (s->max_failed < 0)
+    return r.where(doc, "the maximum number of failed trials must not be negative");
   if (s->trial.command.empty()) return r.where(doc, "the trial has no command");
   for (const auto& [name, ref] : s->trial.references) {
     if (ref.rfind("${trialSpec.", 0) == 0) {
       if (ref != "${trialSpec.Name}" && !s->trial.metadata.contains(ref))
         return r.where(doc, "trial parameter '" + name + "' refers to " + ref +
-                                ", which this trialSpec does not define (Katib's trial metadata: ${trialSpec.Name}, ${trialSpec.Namespace}, "
-                                "${trialSpec.Kind}, ${trialSpec.APIVersion}, ${trialSpec.Labels[key]}, ${trialSpec.Annotations[key]})");
+                                ", which this trialSpec does not define (Katib's trial metadata: "
+                                "${trialSpec.Name}, ${trialSpec.Namespace}, "
+                                "${trialSpec.Kind}, ${trialSpec.APIVersion}, "
+                                "${trialSpec.Labels[key]}, ${trialSpec.Annotations[key]})");
       continue;
     }
     bool found = false;
     for (const auto& p : s->space.params) found = found || p.name == ref;
-    if (!found) return r.where(doc, "trial parameter '" + name + "' refers to '" + ref + "', which is not a search parameter");
+    if (!found)
+      return r.where(doc, "trial parameter '" + name + "' refers to '" + ref +
+                              "', which is not a search parameter");
   }
   if (s->algorithm.name == "hyperband" || s->algorithm.name == "asha") {
-    if (s->resource.empty()) return r.where(doc, s->algorithm.name + " needs a budget parameter (resource_name): the parameter that sets a trial's training steps");
+    if (s->resource.empty())
+      return r.where(doc, s->algorithm.name +
+                              " needs a budget parameter (resource_name): the parameter that sets "
+                              "a trial's training steps");
     const ParamSpec* rp = nullptr;
     for (const auto& p : s->space.params)
       if (p.name == s->resource) rp = &p;
-    if (!rp) return r.where(doc, "budget parameter '" + s->resource + "' is not a search parameter");
+    if (!rp)
+      return r.where(doc, "budget parameter '" + s->resource + "' is not a search parameter");
     if (rp->kind != ParamKind::kInt && rp->kind != ParamKind::kDouble)
       return r.where(doc, "budget parameter '" + s->resource + "' must be int or double");
     if (s->min_resource <= 0) s->min_resource = rp->min > 0 ? rp->min : 1;
     if (s->max_resource <= 0) s->max_resource = rp->max;
     if (!(s->eta > 1)) return r.where(doc, "eta must be more than 1");
   }
-  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5)), probe_extras(*s)); !st.ok())
+  if (auto st = trial_command(*s, s->space.decode(std::vector<double>(s->space.dims(), 0.5)),
+                              probe_extras(*s));
+      !st.ok())
     return r.where(doc, st.status().message());
   return Status::Ok();
 }
@@ -138,13 +166,15 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
 Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const std::string& dir) {
   SweepSpec s;
   s.format = "katib";
-  s.name = doc["metadata"] && doc["metadata"]["name"] ? doc["metadata"]["name"].Scalar() : "experiment";
+  s.name =
+      doc["metadata"] && doc["metadata"]["name"] ? doc["metadata"]["name"].Scalar() : "experiment";
   YAML::Node spec = doc["spec"];
   if (!spec || !spec.IsMap()) return r.where(doc, "the Experiment has no spec");
   YAML::Node obj = spec["objective"];
   if (!obj) return r.where(spec, "spec.objective is required");
   std::string type = obj["type"] ? obj["type"].Scalar() : "";
-  if (type != "maximize" && type != "minimize") return r.where(obj, "objective.type must be maximize or minimize, not '" + type + "'");
+  if (type != "maximize" && type != "minimize")
+    return r.where(obj, "objective.type must be maximize or minimize, not '" + type + "'");
   s.objective.maximize = type == "maximize";
   s.objective.metric = obj["objectiveMetricName"] ? obj["objectiveMetricName"].Scalar() : "";
   if (obj["goal"]) {
@@ -161,9 +191,11 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
     s.algorithm.name = alg["algorithmName"] ? alg["algorithmName"].Scalar() : "random";
     SLIPWAY_RETURN_IF_ERROR(check_algorithm(r, alg, s.algorithm.name));
     if (YAML::Node st = alg["algorithmSettings"])
-      for (const auto& kv : st) s.algorithm.settings[kv["name"].Scalar()] = kv["value"] ? kv["value"].Scalar() : "";
+      for (const auto& kv : st)
+        s.algorithm.settings[kv["name"].Scalar()] = kv["value"] ? kv["value"].Scalar() : "";
   }
-  if (s.algorithm.settings.count("random_state")) s.seed = std::stoull(s.algorithm.settings["random_state"]);
+  if (s.algorithm.settings.count("random_state"))
+    s.seed = std::stoull(s.algorithm.settings["random_state"]);
   if (s.algorithm.name == "hyperband") {
     s.resource = s.algorithm.setting("resource_name", "");
     s.eta = std::stod(s.algorithm.setting("eta", "3"));
@@ -179,58 +211,83 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
       bool ok = false;
       std::string t = pn["parameterType"] ? pn["parameterType"].Scalar() : "";
       p.kind = kind_of(t, &ok);
-      if (!ok) return r.where(pn, "parameter '" + p.name + "': parameterType '" + t + "' is not int, double, discrete or categorical");
-      if (!pn["feasibleSpace"]) return r.where(pn, "parameter '" + p.name + "' has no feasibleSpace");
+      if (!ok)
+        return r.where(pn, "parameter '" + p.name + "': parameterType '" + t +
+                               "' is not int, double, discrete or categorical");
+      if (!pn["feasibleSpace"])
+        return r.where(pn, "parameter '" + p.name + "' has no feasibleSpace");
       SLIPWAY_RETURN_IF_ERROR(read_space(r, pn["feasibleSpace"], &p));
       s.space.params.push_back(std::move(p));
     }
   }
   if (YAML::Node es = spec["earlyStopping"]) {
     s.early_stopping.name = es["algorithmName"] ? es["algorithmName"].Scalar() : "";
-    if (s.early_stopping.name != "medianstop") return r.where(es, "earlyStopping '" + s.early_stopping.name + "' is not available; use medianstop");
+    if (s.early_stopping.name != "medianstop")
+      return r.where(
+          es, "earlyStopping '" + s.early_stopping.name + "' is not available; use medianstop");
     if (YAML::Node st = es["algorithmSettings"])
       for (const auto& kv : st) {
         std::string k = kv["name"].Scalar();
-        if (k == "min_trials_required") s.early_stopping.min_trials_required = kv["value"].as<int>();
-        else if (k == "start_step") s.early_stopping.start_step = kv["value"].as<std::int64_t>();
-        else return r.where(kv, "medianstop setting '" + k + "' is not known (min_trials_required, start_step)");
+        if (k == "min_trials_required")
+          s.early_stopping.min_trials_required = kv["value"].as<int>();
+        else if (k == "start_step")
+          s.early_stopping.start_step = kv["value"].as<std::int64_t>();
+        else
+          return r.where(
+              kv, "medianstop setting '" + k + "' is not known (min_trials_required, start_step)");
       }
   }
   s.collector.regexes = {kKatibDefaultRegex};
   if (YAML::Node mc = spec["metricsCollectorSpec"]) {
-    std::string kind = mc["collector"] && mc["collector"]["kind"] ? mc["collector"]["kind"].Scalar() : "StdOut";
+    std::string kind =
+        mc["collector"] && mc["collector"]["kind"] ? mc["collector"]["kind"].Scalar() : "StdOut";
     if (kind != "StdOut" && kind != "File")
-      return r.where(mc, "metrics collector '" + kind + "' is not available; print name=value lines (StdOut) or write them to a file (File)");
+      return r.where(
+          mc,
+          "metrics collector '" + kind +
+              "' is not available; print name=value lines (StdOut) or write them to a file (File)");
     s.collector.kind = kind;
     if (YAML::Node src = mc["source"]) {
       if (src["fileSystemPath"]) {
-        s.collector.path = src["fileSystemPath"]["path"] ? src["fileSystemPath"]["path"].Scalar() : "";
-        if (src["fileSystemPath"]["format"]) s.collector.format = src["fileSystemPath"]["format"].Scalar();
+        s.collector.path =
+            src["fileSystemPath"]["path"] ? src["fileSystemPath"]["path"].Scalar() : "";
+        if (src["fileSystemPath"]["format"])
+          s.collector.format = src["fileSystemPath"]["format"].Scalar();
       }
       if (src["filter"] && src["filter"]["metricsFormat"]) {
         s.collector.regexes.clear();
-        for (const auto& f : src["filter"]["metricsFormat"]) s.collector.regexes.push_back(f.Scalar());
+        for (const auto& f : src["filter"]["metricsFormat"])
+          s.collector.regexes.push_back(f.Scalar());
       }
     }
     if (kind == "File" && s.collector.path.empty()) s.collector.path = "/var/log/katib/metrics.log";
   }
   YAML::Node tt = spec["trialTemplate"];
   if (!tt) return r.where(spec, "spec.trialTemplate is required");
-  if (tt["configMap"]) return r.where(tt, "trialTemplate.configMap needs a Kubernetes API server; put the trial spec inline as trialSpec");
+  if (tt["configMap"])
+    return r.where(tt,
+                   "trialTemplate.configMap needs a Kubernetes API server; put the trial spec "
+                   "inline as trialSpec");
   if (YAML::Node tp = tt["trialParameters"])
-    for (const auto& p : tp) s.trial.references[p["name"].Scalar()] = p["reference"] ? p["reference"].Scalar() : p["name"].Scalar();
-  std::string primary = tt["primaryContainerName"] ? tt["primaryContainerName"].Scalar() : "training-container";
+    for (const auto& p : tp)
+      s.trial.references[p["name"].Scalar()] =
+          p["reference"] ? p["reference"].Scalar() : p["name"].Scalar();
+  std::string primary =
+      tt["primaryContainerName"] ? tt["primaryContainerName"].Scalar() : "training-container";
   YAML::Node ts = tt["trialSpec"];
   if (!ts) return r.where(tt, "trialTemplate.trialSpec is required");
   // The trial metadata Katib lets trialParameters refer to, as far as it is known before a trial.
   auto& meta = s.trial.metadata;
-  meta["${trialSpec.Namespace}"] = doc["metadata"] && doc["metadata"]["namespace"] ? doc["metadata"]["namespace"].Scalar() : "default";
+  meta["${trialSpec.Namespace}"] = doc["metadata"] && doc["metadata"]["namespace"]
+                                       ? doc["metadata"]["namespace"].Scalar()
+                                       : "default";
   if (ts["kind"]) meta["${trialSpec.Kind}"] = ts["kind"].Scalar();
   if (ts["apiVersion"]) meta["${trialSpec.APIVersion}"] = ts["apiVersion"].Scalar();
   for (const char* field : {"labels", "annotations"})
     if (ts["metadata"] && ts["metadata"][field] && ts["metadata"][field].IsMap())
       for (const auto& kv : ts["metadata"][field])
-        meta[std::string("${trialSpec.") + (field[0] == 'l' ? "Labels[" : "Annotations[") + kv.first.Scalar() + "]}"] = kv.second.Scalar();
+        meta[std::string("${trialSpec.") + (field[0] == 'l' ? "Labels[" : "Annotations[") +
+             kv.first.Scalar() + "]}"] = kv.second.Scalar();
   // The trial's container: the one named primaryContainerName anywhere in the trial spec (a Job,
   // PyTorchJob, MPIJob, TFJob...), else the first container found; replicas count its ranks.
   YAML::Node chosen, first;  // bound with reset(): assigning to a YAML::Node writes through it
@@ -243,7 +300,8 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
         if (it->first.Scalar() == "containers" && it->second.IsSequence())
           for (const auto& c : it->second) {
             if (!have_first) first.reset(c), have_first = true;
-            if (!have_chosen && c["name"] && c["name"].Scalar() == primary) chosen.reset(c), have_chosen = true;
+            if (!have_chosen && c["name"] && c["name"].Scalar() == primary)
+              chosen.reset(c), have_chosen = true;
           }
         walk(it->second);
       }
@@ -269,36 +327,52 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
 Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const std::string& dir) {
   SweepSpec s;
   s.format = "native";
-  SLIPWAY_RETURN_IF_ERROR(r.keys(doc, {"apiVersion", "kind", "name", "objective", "algorithm", "parallel", "max_trials", "max_failed", "seed",
-                                       "parameters", "trial", "metrics", "early_stopping", "budget", "objectives"},
+  SLIPWAY_RETURN_IF_ERROR(r.keys(doc,
+                                 {"apiVersion", "kind", "name", "objective", "algorithm",
+                                  "parallel", "max_trials", "max_failed", "seed", "parameters",
+                                  "trial", "metrics", "early_stopping", "budget", "objectives"},
                                  "the sweep"));
   SLIPWAY_RETURN_IF_ERROR(r.get(doc, "name", &s.name, "sweep"));
   if (s.name.empty()) s.name = fs::path(r.file()).stem().string();
   if (YAML::Node objs = doc["objectives"]) {
     // Several objectives: the sweep looks for their Pareto front.
-    if (doc["objective"]) return r.where(objs, "give objective (one metric) or objectives (several), not both");
-    if (!objs.IsSequence() || objs.size() < 2) return r.where(objs, "objectives is a list of two or more {maximize: METRIC} or {minimize: METRIC}");
+    if (doc["objective"])
+      return r.where(objs, "give objective (one metric) or objectives (several), not both");
+    if (!objs.IsSequence() || objs.size() < 2)
+      return r.where(
+          objs, "objectives is a list of two or more {maximize: METRIC} or {minimize: METRIC}");
     for (size_t i = 0; i < objs.size(); ++i) {
       const YAML::Node& o = objs[i];
       SLIPWAY_RETURN_IF_ERROR(r.keys(o, {"maximize", "minimize"}, "objectives"));
       bool maximize = static_cast<bool>(o["maximize"]);
-      std::string m = maximize ? o["maximize"].Scalar() : o["minimize"] ? o["minimize"].Scalar() : "";
-      if (m.empty()) return r.where(o, "each objective is {maximize: METRIC} or {minimize: METRIC}");
-      if (i == 0) s.objective.maximize = maximize, s.objective.metric = m;
-      else s.objective.additional.push_back(m), s.objective.additional_maximize.push_back(maximize);
+      std::string m = maximize        ? o["maximize"].Scalar()
+                      : o["minimize"] ? o["minimize"].Scalar()
+                                      : "";
+      if (m.empty())
+        return r.where(o, "each objective is {maximize: METRIC} or {minimize: METRIC}");
+      if (i == 0)
+        s.objective.maximize = maximize, s.objective.metric = m;
+      else
+        s.objective.additional.push_back(m), s.objective.additional_maximize.push_back(maximize);
     }
     s.objective.multi_objective = true;
     for (size_t i = 0; i < s.objective.additional.size(); ++i)
-      s.objective.strategy.emplace(s.objective.additional[i], s.objective.additional_maximize[i] ? "max" : "min");
+      s.objective.strategy.emplace(s.objective.additional[i],
+                                   s.objective.additional_maximize[i] ? "max" : "min");
     default_strategies(&s.objective);
   }
   YAML::Node obj = doc["objective"];
-  if (!obj && !s.objective.multi_objective) return r.where(doc, "the sweep needs an objective: {maximize: METRIC} or {minimize: METRIC}");
+  if (!obj && !s.objective.multi_objective)
+    return r.where(doc, "the sweep needs an objective: {maximize: METRIC} or {minimize: METRIC}");
   if (obj) {
-    SLIPWAY_RETURN_IF_ERROR(r.keys(obj, {"maximize", "minimize", "goal", "additional", "strategy"}, "objective"));
-    if (obj["maximize"] && obj["minimize"]) return r.where(obj, "objective has both maximize and minimize; give one");
+    SLIPWAY_RETURN_IF_ERROR(
+        r.keys(obj, {"maximize", "minimize", "goal", "additional", "strategy"}, "objective"));
+    if (obj["maximize"] && obj["minimize"])
+      return r.where(obj, "objective has both maximize and minimize; give one");
     s.objective.maximize = static_cast<bool>(obj["maximize"]);
-    s.objective.metric = obj["maximize"] ? obj["maximize"].Scalar() : obj["minimize"] ? obj["minimize"].Scalar() : "";
+    s.objective.metric = obj["maximize"]   ? obj["maximize"].Scalar()
+                         : obj["minimize"] ? obj["minimize"].Scalar()
+                                           : "";
     if (obj["goal"]) {
       auto g = number(r, obj["goal"], "objective.goal");
       if (!g.ok()) return g.status();
@@ -309,12 +383,14 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
     default_strategies(&s.objective);
   }
   if (YAML::Node alg = doc["algorithm"]) {
-    if (alg.IsScalar()) s.algorithm.name = alg.Scalar();
+    if (alg.IsScalar())
+      s.algorithm.name = alg.Scalar();
     else {
       SLIPWAY_RETURN_IF_ERROR(r.keys(alg, {"name", "settings"}, "algorithm"));
       SLIPWAY_RETURN_IF_ERROR(r.get(alg, "name", &s.algorithm.name, "algorithm"));
       if (YAML::Node st = alg["settings"])
-        for (auto it = st.begin(); it != st.end(); ++it) s.algorithm.settings[it->first.Scalar()] = it->second.Scalar();
+        for (auto it = st.begin(); it != st.end(); ++it)
+          s.algorithm.settings[it->first.Scalar()] = it->second.Scalar();
     }
     SLIPWAY_RETURN_IF_ERROR(check_algorithm(r, alg, s.algorithm.name));
   }
@@ -323,16 +399,22 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
   SLIPWAY_RETURN_IF_ERROR(r.get(doc, "max_failed", &s.max_failed, "sweep"));
   SLIPWAY_RETURN_IF_ERROR(r.get(doc, "seed", &s.seed, "sweep"));
   YAML::Node ps = doc["parameters"];
-  if (!ps || !ps.IsMap()) return r.where(doc, "the sweep needs parameters: a mapping of NAME: {type: int|double|discrete|categorical, ...}");
+  if (!ps || !ps.IsMap())
+    return r.where(doc,
+                   "the sweep needs parameters: a mapping of NAME: {type: "
+                   "int|double|discrete|categorical, ...}");
   for (auto it = ps.begin(); it != ps.end(); ++it) {
     ParamSpec p;
     p.name = it->first.Scalar();
     const YAML::Node& pn = it->second;
-    SLIPWAY_RETURN_IF_ERROR(r.keys(pn, {"type", "min", "max", "step", "log", "values"}, "parameter '" + p.name + "'"));
+    SLIPWAY_RETURN_IF_ERROR(
+        r.keys(pn, {"type", "min", "max", "step", "log", "values"}, "parameter '" + p.name + "'"));
     bool ok = false;
     std::string t = pn["type"] ? pn["type"].Scalar() : "";
     p.kind = kind_of(t, &ok);
-    if (!ok) return r.where(pn, "parameter '" + p.name + "': type '" + t + "' is not int, double, discrete or categorical");
+    if (!ok)
+      return r.where(pn, "parameter '" + p.name + "': type '" + t +
+                             "' is not int, double, discrete or categorical");
     SLIPWAY_RETURN_IF_ERROR(read_space(r, pn, &p));
     s.space.params.push_back(std::move(p));
   }
@@ -342,7 +424,8 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
   SLIPWAY_RETURN_IF_ERROR(r.get(tr, "command", &s.trial.command, "trial"));
   if (YAML::Node res = tr["resources"]) s.trial.resources = yaml_to_json(res);
   if (YAML::Node env = tr["env"])
-    for (auto it = env.begin(); it != env.end(); ++it) s.trial.env[it->first.Scalar()] = it->second.Scalar();
+    for (auto it = env.begin(); it != env.end(); ++it)
+      s.trial.env[it->first.Scalar()] = it->second.Scalar();
   if (YAML::Node to = tr["timeout"]) {
     auto d = parse_duration_ms(to.Scalar());
     if (!d.ok()) return r.where(to, "trial.timeout: " + d.status().message());
@@ -359,11 +442,16 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
     if (m["regex"]) s.collector.regexes = {m["regex"].Scalar()};
   }
   if (YAML::Node es = doc["early_stopping"]) {
-    SLIPWAY_RETURN_IF_ERROR(r.keys(es, {"algorithm", "min_trials_required", "start_step"}, "early_stopping"));
+    SLIPWAY_RETURN_IF_ERROR(
+        r.keys(es, {"algorithm", "min_trials_required", "start_step"}, "early_stopping"));
     s.early_stopping.name = es["algorithm"] ? es["algorithm"].Scalar() : "medianstop";
-    if (s.early_stopping.name != "medianstop") return r.where(es, "early_stopping algorithm '" + s.early_stopping.name + "' is not available; use medianstop");
-    SLIPWAY_RETURN_IF_ERROR(r.get(es, "min_trials_required", &s.early_stopping.min_trials_required, "early_stopping"));
-    SLIPWAY_RETURN_IF_ERROR(r.get(es, "start_step", &s.early_stopping.start_step, "early_stopping"));
+    if (s.early_stopping.name != "medianstop")
+      return r.where(es, "early_stopping algorithm '" + s.early_stopping.name +
+                             "' is not available; use medianstop");
+    SLIPWAY_RETURN_IF_ERROR(
+        r.get(es, "min_trials_required", &s.early_stopping.min_trials_required, "early_stopping"));
+    SLIPWAY_RETURN_IF_ERROR(
+        r.get(es, "start_step", &s.early_stopping.start_step, "early_stopping"));
   }
   if (YAML::Node b = doc["budget"]) {
     SLIPWAY_RETURN_IF_ERROR(r.keys(b, {"parameter", "min", "max", "eta"}, "budget"));
@@ -395,15 +483,21 @@ Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& f
   try {
     doc = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ": not valid YAML: " + e.msg);
+    return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) +
+                        ": not valid YAML: " + e.msg);
   }
-  if (!doc.IsMap()) return InvalidInput(file + ": a sweep is a YAML mapping (slipway's Sweep or Katib's Experiment)");
+  if (!doc.IsMap())
+    return InvalidInput(file +
+                        ": a sweep is a YAML mapping (slipway's Sweep or Katib's Experiment)");
   std::string dir = fs::absolute(fs::path(file)).parent_path().string();
   std::string api = doc["apiVersion"] ? doc["apiVersion"].Scalar() : "";
   if (api.rfind("kubeflow.org/", 0) == 0) {
     std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
-    if (kind != "Experiment") return r.where(doc, "a " + api + " " + kind + " is not a Katib Experiment");
-    if (api != "kubeflow.org/v1beta1") return r.where(doc, "Katib Experiment " + api + " is not supported; slipway reads kubeflow.org/v1beta1");
+    if (kind != "Experiment")
+      return r.where(doc, "a " + api + " " + kind + " is not a Katib Experiment");
+    if (api != "kubeflow.org/v1beta1")
+      return r.where(
+          doc, "Katib Experiment " + api + " is not supported; slipway reads kubeflow.org/v1beta1");
     try {
       return parse_katib(r, doc, dir);
     } catch (const YAML::Exception& e) {
@@ -429,7 +523,8 @@ std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
   return extras;
 }
 
-Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras) {
+Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values,
+                                               const std::map<std::string, std::string>& extras) {
   std::vector<std::string> out;
   for (const auto& arg : s.trial.command) {
     std::string a;
@@ -446,13 +541,15 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         continue;
       }
       size_t close = arg.find('}', open);
-      if (close == std::string::npos) return InvalidInput("unclosed ${ in trial command argument '" + arg + "'");
+      if (close == std::string::npos)
+        return InvalidInput("unclosed ${ in trial command argument '" + arg + "'");
       a += arg.substr(i, open - i);
       std::string name = arg.substr(open + 2, close - open - 2);
       std::string param = name;
       const std::string prefix = "trialParameters.";
       if (s.format == "katib" && name.rfind(prefix, 0) != 0) {
-        // Katib substitutes only ${trialParameters.x} (and trial metadata): the rest is the shell's.
+        // Katib substitutes only ${trialParameters.x} (and trial metadata): the rest is the
+        // shell's.
         a += arg.substr(open, close - open + 1);
         i = close + 1;
         continue;
@@ -460,7 +557,9 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
       if (name.rfind(prefix, 0) == 0) {
         std::string tp = name.substr(prefix.size());
         auto it = s.trial.references.find(tp);
-        if (it == s.trial.references.end()) return InvalidInput("${" + name + "} in the trial command is not one of trialTemplate.trialParameters");
+        if (it == s.trial.references.end())
+          return InvalidInput("${" + name +
+                              "} in the trial command is not one of trialTemplate.trialParameters");
         param = it->second;
         if (param == "${trialSpec.Name}") {
           auto n = extras.find("trial_name");
@@ -474,12 +573,16 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
           continue;
         }
       }
-      if (auto e = extras.find(name); e != extras.end()) a += e->second;
+      if (auto e = extras.find(name); e != extras.end())
+        a += e->second;
       else if (!values.contains(param))
-        return InvalidInput("${" + name + "} in the trial command is not a search parameter" +
-                            (name == "checkpoint_dir" ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)")
-                                                      : std::string(" (write $${" + name + "} for the shell's variable)")));
-      else a += SearchSpace::format(values[param]);
+        return InvalidInput(
+            "${" + name + "} in the trial command is not a search parameter" +
+            (name == "checkpoint_dir"
+                 ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)")
+                 : std::string(" (write $${" + name + "} for the shell's variable)")));
+      else
+        a += SearchSpace::format(values[param]);
       i = close + 1;
     }
     out.push_back(std::move(a));

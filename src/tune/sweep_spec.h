@@ -17,17 +17,19 @@ namespace slipway {
 
 struct Objective {
   bool maximize = false;
-  std::string metric;                            // the objective metric
-  std::vector<std::string> additional;           // recorded, and objectives of a multi-objective sweep
-  std::vector<bool> additional_maximize;         // per additional metric, for the Pareto front
-  bool multi_objective = false;                  // optimize the Pareto front over metric + additional
-  std::map<std::string, std::string> strategy;  // metric → min | max | latest: which reported value counts
-  std::optional<double> goal;                    // stop the sweep once the objective reaches it
+  std::string metric;                     // the objective metric
+  std::vector<std::string> additional;    // recorded, and objectives of a multi-objective sweep
+  std::vector<bool> additional_maximize;  // per additional metric, for the Pareto front
+  bool multi_objective = false;           // optimize the Pareto front over metric + additional
+  std::map<std::string, std::string>
+      strategy;                // metric → min | max | latest: which reported value counts
+  std::optional<double> goal;  // stop the sweep once the objective reaches it
   std::string strategy_of(const std::string& name) const;
 };
 
 struct Algorithm {
-  std::string name = "random";                  // random grid sobol tpe multivariate-tpe bayesianoptimization hyperband asha
+  std::string name =
+      "random";  // random grid sobol tpe multivariate-tpe bayesianoptimization hyperband asha
   std::map<std::string, std::string> settings;  // Katib's algorithmSettings, by name
   std::string setting(const std::string& key, const std::string& fallback) const;
 };
@@ -39,9 +41,9 @@ struct EarlyStopping {
 };
 
 struct MetricsCollector {
-  std::string kind = "StdOut";  // StdOut or File
-  std::string path;             // File: read this file (relative to the trial's directory)
-  std::string format = "TEXT";  // TEXT (name=value) or JSON (one object per line)
+  std::string kind = "StdOut";       // StdOut or File
+  std::string path;                  // File: read this file (relative to the trial's directory)
+  std::string format = "TEXT";       // TEXT (name=value) or JSON (one object per line)
   std::vector<std::string> regexes;  // TEXT: groups 1 and 2 are name and value
 };
 
@@ -54,7 +56,8 @@ struct TrialTemplate {
   // The metadata known when the sweep is read, by reference; ${trialSpec.Name} is the trial's
   // run id, given per trial as the extra "trial_name".
   std::map<std::string, std::string> metadata;
-  Json resources = Json::object();  // a pipeline task's resources (cpus, memory, gpus, nodes, tasks_per_node)
+  Json resources =
+      Json::object();  // a pipeline task's resources (cpus, memory, gpus, nodes, tasks_per_node)
   std::map<std::string, std::string> env;
   std::string workdir;               // where the command runs: the sweep file's directory
   std::int64_t timeout_seconds = 0;  // 0: none
@@ -89,6 +92,7 @@ Result<SweepSpec> load_sweep(const std::string& path);
 // any trial exists.
 std::map<std::string, std::string> probe_extras(const SweepSpec& s);
 
-Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
+Result<std::vector<std::string>> trial_command(
+    const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
 
 }  // namespace slipway

@@ -31,19 +31,25 @@ double normal_cdf(double z) { return 0.5 * std::erfc(-z * kInvSqrt2); }
 // Φ⁻¹(q) by Acklam's rational approximation (relative error 1.15e-9), polished by one Halley step
 // on erfc to full double precision.
 double normal_quantile(double q) {
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
+                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
+  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+                             6.680131188771972e+01, -1.328068155288572e+01};
+  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
+  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+                             3.754408661907416e+00};
   const double low = 0.02425;
   double x;
   if (q < low || q > 1 - low) {
     double t = std::sqrt(-2 * std::log(q < low ? q : 1 - q));
-    x = (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) / ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1);
+    x = (((((c[0] * t + c[1]) * t + c[2]) * t + c[3]) * t + c[4]) * t + c[5]) /
+        ((((d[0] * t + d[1]) * t + d[2]) * t + d[3]) * t + 1);
     if (q > 1 - low) x = -x;
   } else {
     double t = q - 0.5, r = t * t;
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * t / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * t /
+        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
   }
   const double e = normal_cdf(x) - q;
   const double u = e * std::sqrt(2 * M_PI) * std::exp(0.5 * x * x);
@@ -74,8 +80,11 @@ inline double exp_nonpositive(double x) {
 }
 
 // terms[i] = base[i] − ½((x − mu[i])·inv_sigma[i])², one dimension's Gaussian kernels at x;
-// returns the largest term. At 1,000 trials these loops and the sums below are most of a suggestion.
-SLIPWAY_VECTOR_CLONES double gaussian_terms(const double* base, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+// returns the largest term. At 1,000 trials these loops and the sums below are most of a
+// suggestion.
+SLIPWAY_VECTOR_CLONES double gaussian_terms(const double* base, const double* mu,
+                                            const double* inv_sigma, size_t n, double x,
+                                            double* terms) {
   double m = -INFINITY;
 #pragma omp simd reduction(max : m)
   for (size_t i = 0; i < n; ++i) {
@@ -87,8 +96,11 @@ SLIPWAY_VECTOR_CLONES double gaussian_terms(const double* base, const double* mu
   return m;
 }
 
-// terms[i] += base[i] − ½((x − mu[i])·inv_sigma[i])²: a multivariate kernel's factor along one dimension.
-SLIPWAY_VECTOR_CLONES void add_gaussian_terms(const double* base, const double* mu, const double* inv_sigma, size_t n, double x, double* terms) {
+// terms[i] += base[i] − ½((x − mu[i])·inv_sigma[i])²: a multivariate kernel's factor along one
+// dimension.
+SLIPWAY_VECTOR_CLONES void add_gaussian_terms(const double* base, const double* mu,
+                                              const double* inv_sigma, size_t n, double x,
+                                              double* terms) {
   for (size_t i = 0; i < n; ++i) {
     const double z = (x - mu[i]) * inv_sigma[i];
     terms[i] += base[i] - 0.5 * z * z;
@@ -104,17 +116,20 @@ SLIPWAY_VECTOR_CLONES double log_sum_exp(const double* v, size_t n, double m) {
   return m + std::log(s);
 }
 
-double log_sum_exp(const double* v, size_t n) { return log_sum_exp(v, n, *std::max_element(v, v + n)); }
+double log_sum_exp(const double* v, size_t n) {
+  return log_sum_exp(v, n, *std::max_element(v, v + n));
+}
 
 // One side's density: components (observations + the prior) with per-dimension centres and widths.
 struct Parzen {
   size_t dims = 0;
   std::vector<double> weight, log_weight;  // [components], normalized
-  std::vector<double> mu, sigma, inv_sigma;  // [dims × components] (contiguous per dimension): truncated normals
+  std::vector<double> mu, sigma,
+      inv_sigma;  // [dims × components] (contiguous per dimension): truncated normals
   // [dims × components]: the part of a kernel's log term that does not depend on x: its
   // normalizer, plus (univariate) the component's log weight.
   std::vector<double> base;
-  std::vector<int> category;              // [dims × components]: observed category (−1: prior)
+  std::vector<int> category;  // [dims × components]: observed category (−1: prior)
 };
 
 class TpeSampler : public Sampler {
@@ -123,10 +138,12 @@ class TpeSampler : public Sampler {
       : space_(spec.space), seed_(spec.seed), multivariate_(multivariate) {
     startup_ = std::stoi(spec.algorithm.setting("n_startup_trials", "10"));
     candidates_ = std::stoi(spec.algorithm.setting("n_ei_candidates", "24"));
-    for (const auto& p : space_.params) levels_.push_back(p.kind == ParamKind::kCategorical ? static_cast<int>(p.choices.size()) : 0);
+    for (const auto& p : space_.params)
+      levels_.push_back(p.kind == ParamKind::kCategorical ? static_cast<int>(p.choices.size()) : 0);
   }
 
-  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history, int n) override {
+  std::vector<std::vector<double>> suggest(const std::vector<Observation>& history,
+                                           int n) override {
     if (n == 1) {  // the common case: no copy of the history
       std::mt19937_64 rng(trial_seed(seed_, history.size()));
       return {one(history, rng)};
@@ -155,9 +172,13 @@ class TpeSampler : public Sampler {
     sorted_.sync(h, space_.dims());
     // Both sides in loss order (earlier trial first on ties), running trials last: a component's
     // weight follows its place.
-    const size_t n_good = std::min<size_t>(25, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(finished.size()))));
-    std::sort(finished.begin(), finished.end(), [&h](size_t a, size_t b) { return h[a].loss < h[b].loss || (h[a].loss == h[b].loss && a < b); });
-    std::vector<size_t> good(finished.begin(), finished.begin() + static_cast<std::ptrdiff_t>(n_good));
+    const size_t n_good = std::min<size_t>(
+        25, static_cast<size_t>(std::ceil(0.1 * static_cast<double>(finished.size()))));
+    std::sort(finished.begin(), finished.end(), [&h](size_t a, size_t b) {
+      return h[a].loss < h[b].loss || (h[a].loss == h[b].loss && a < b);
+    });
+    std::vector<size_t> good(finished.begin(),
+                             finished.begin() + static_cast<std::ptrdiff_t>(n_good));
     std::vector<size_t> bad(finished.begin() + static_cast<std::ptrdiff_t>(n_good), finished.end());
     bad.insert(bad.end(), pending.begin(), pending.end());
     Parzen l = build(h, good), g = build(h, bad);
@@ -174,12 +195,15 @@ class TpeSampler : public Sampler {
     return best;
   }
 
-  int category_of(size_t d, double u) const { return std::min(levels_[d] - 1, static_cast<int>(u * levels_[d])); }
+  int category_of(size_t d, double u) const {
+    return std::min(levels_[d] - 1, static_cast<int>(u * levels_[d]));
+  }
 
   // The components (indices into `members`) ordered by their centre along dimension d, ties by
   // trial. Large sets are read off the finished trials' standing order, merged with the running
   // ones; small ones are sorted directly.
-  std::vector<size_t> by_centre(const std::vector<Observation>& h, const std::vector<size_t>& members, size_t d) const {
+  std::vector<size_t> by_centre(const std::vector<Observation>& h,
+                                const std::vector<size_t>& members, size_t d) const {
     auto before = [&](size_t a, size_t b) {
       const double x = h[members[a]].u[d], y = h[members[b]].u[d];
       return x < y || (x == y && members[a] < members[b]);
@@ -203,7 +227,8 @@ class TpeSampler : public Sampler {
     for (std::uint32_t t : sorted_.order(d))
       if (component[t] >= 0) finished.push_back(static_cast<size_t>(component[t]));
     order.resize(finished.size() + running.size());
-    std::merge(finished.begin(), finished.end(), running.begin(), running.end(), order.begin(), before);
+    std::merge(finished.begin(), finished.end(), running.begin(), running.end(), order.begin(),
+               before);
     return order;
   }
 
@@ -215,7 +240,9 @@ class TpeSampler : public Sampler {
     const size_t m = members.size();
     if (m > 25)
       for (size_t r = 0; r + 25 < m; ++r)
-        P.weight[r] = 1.0 / static_cast<double>(m) + (1.0 - 1.0 / static_cast<double>(m)) * (m == 26 ? 0.0 : static_cast<double>(r) / static_cast<double>(m - 26));
+        P.weight[r] = 1.0 / static_cast<double>(m) +
+                      (1.0 - 1.0 / static_cast<double>(m)) *
+                          (m == 26 ? 0.0 : static_cast<double>(r) / static_cast<double>(m - 26));
     P.weight.back() = kPriorWeight;
     double total = std::accumulate(P.weight.begin(), P.weight.end(), 0.0);
     for (auto& w : P.weight) w /= total;
@@ -225,7 +252,8 @@ class TpeSampler : public Sampler {
     P.category.assign(n * D, -1);
     for (size_t d = 0; d < D; ++d) {
       if (levels_[d] > 0) {
-        for (size_t i = 0; i < members.size(); ++i) P.category[d * n + i] = category_of(d, h[members[i]].u[d]);
+        for (size_t i = 0; i < members.size(); ++i)
+          P.category[d * n + i] = category_of(d, h[members[i]].u[d]);
         continue;
       }
       double* mu = &P.mu[d * n];
@@ -252,8 +280,11 @@ class TpeSampler : public Sampler {
         double m = P.mu[d * n + i], s = P.sigma[d * n + i];
         P.inv_sigma[d * n + i] = 1.0 / s;
         // A kernel 8σ inside both ends has all its mass in [0, 1] (to 1e-15): skip the erfc.
-        double mass = m > 8 * s && 1 - m > 8 * s ? 1.0 : normal_cdf((1.0 - m) / s) - normal_cdf((0.0 - m) / s);
-        P.base[d * n + i] = -std::log(s) - kLogSqrt2Pi - std::log(std::max(mass, 1e-300)) + (multivariate_ ? 0.0 : P.log_weight[i]);
+        double mass = m > 8 * s && 1 - m > 8 * s
+                          ? 1.0
+                          : normal_cdf((1.0 - m) / s) - normal_cdf((0.0 - m) / s);
+        P.base[d * n + i] = -std::log(s) - kLogSqrt2Pi - std::log(std::max(mass, 1e-300)) +
+                            (multivariate_ ? 0.0 : P.log_weight[i]);
       }
     return P;
   }
@@ -262,8 +293,10 @@ class TpeSampler : public Sampler {
   double log_category_kernel(const Parzen& P, size_t i, size_t d, double x) const {
     const size_t k = d * P.weight.size() + i;
     const int c = category_of(d, x), K = levels_[d];
-    const double w0 = kPriorWeight / static_cast<double>(P.weight.size());  // prior weight / (n + 1)
-    const double p = P.category[k] < 0 ? 1.0 / K : ((c == P.category[k] ? 1.0 : 0.0) + w0) / (1.0 + K * w0);
+    const double w0 =
+        kPriorWeight / static_cast<double>(P.weight.size());  // prior weight / (n + 1)
+    const double p =
+        P.category[k] < 0 ? 1.0 / K : ((c == P.category[k] ? 1.0 : 0.0) + w0) / (1.0 + K * w0);
     return std::log(p * K);  // per unit of u: the cell of a category is 1/K wide
   }
 
@@ -285,10 +318,12 @@ class TpeSampler : public Sampler {
     double total = 0;
     for (size_t d = 0; d < P.dims; ++d) {
       if (levels_[d] > 0) {
-        for (size_t i = 0; i < n; ++i) terms[i] = P.log_weight[i] + log_category_kernel(P, i, d, x[d]);
+        for (size_t i = 0; i < n; ++i)
+          terms[i] = P.log_weight[i] + log_category_kernel(P, i, d, x[d]);
         total += log_sum_exp(terms, n);
       } else {
-        const double m = gaussian_terms(&P.base[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
+        const double m =
+            gaussian_terms(&P.base[d * n], &P.mu[d * n], &P.inv_sigma[d * n], n, x[d], terms);
         total += log_sum_exp(terms, n, m);
       }
     }
@@ -304,15 +339,19 @@ class TpeSampler : public Sampler {
       size_t i = multivariate_ ? joint : pick(rng);
       const size_t k = d * P.weight.size() + i;
       if (levels_[d] > 0) {
-        // The trial's category with probability 1/(1 + K·w0), else any, uniformly (log_category_kernel).
+        // The trial's category with probability 1/(1 + K·w0), else any, uniformly
+        // (log_category_kernel).
         const int K = levels_[d];
         const double w0 = kPriorWeight / static_cast<double>(P.weight.size());
-        const int c = P.category[k] >= 0 && unit(rng) < 1.0 / (1.0 + K * w0) ? P.category[k] : static_cast<int>(unit(rng) * K);
+        const int c = P.category[k] >= 0 && unit(rng) < 1.0 / (1.0 + K * w0)
+                          ? P.category[k]
+                          : static_cast<int>(unit(rng) * K);
         x[d] = (std::min(c, K - 1) + 0.5) / K;
         continue;
       }
       // A truncated normal by inverse CDF over the mass inside [0, 1).
-      double a = normal_cdf((0.0 - P.mu[k]) / P.sigma[k]), b = normal_cdf((1.0 - P.mu[k]) / P.sigma[k]);
+      double a = normal_cdf((0.0 - P.mu[k]) / P.sigma[k]),
+             b = normal_cdf((1.0 - P.mu[k]) / P.sigma[k]);
       double q = a + unit(rng) * (b - a);
       q = std::clamp(q, 1e-12, 1.0 - 1e-12);
       x[d] = std::clamp(P.mu[k] + P.sigma[k] * normal_quantile(q), 0.0, std::nextafter(1.0, 0.0));
@@ -324,7 +363,7 @@ class TpeSampler : public Sampler {
   std::uint64_t seed_;
   bool multivariate_;
   int startup_ = 10, candidates_ = 24;
-  std::vector<int> levels_;  // categories per dimension; 0 for numeric ones
+  std::vector<int> levels_;            // categories per dimension; 0 for numeric ones
   mutable std::vector<double> terms_;  // scratch for one mixture's log terms
   SortedHistory sorted_;
 };

@@ -1,9 +1,9 @@
+#include "backends/k8s/k8s_config.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
-
-#include "backends/k8s/k8s_config.h"
 
 namespace slipway {
 namespace {
@@ -18,7 +18,8 @@ TEST(K8sConfig, ReadsEveryKey) {
   auto c = K8sConfig::load(write(
       "namespace: ml\ncontext: prod\nimage: r/s:1\nslipway_path: /usr/local/bin/slipway\n"
       "run_root: {pvc: data, mount_path: /var/lib/slipway}\nnode_selector: {pool: gpu}\n"
-      "tolerations: [{key: nvidia.com/gpu, operator: Exists}]\ndistributed: mpijob\ngang: kueue\nqueue: team-a\n"
+      "tolerations: [{key: nvidia.com/gpu, operator: Exists}]\ndistributed: mpijob\ngang: "
+      "kueue\nqueue: team-a\n"
       "env: {NCCL_DEBUG: WARN}\nimage_pull_grace: 30s\npoll_interval: 500ms\nmax_in_flight: 20\n"));
   ASSERT_TRUE(c.ok()) << c.status().message();
   EXPECT_EQ(c->pvc, "data");
@@ -28,8 +29,9 @@ TEST(K8sConfig, ReadsEveryKey) {
   EXPECT_EQ(c->distributed, "mpijob");
   EXPECT_EQ(c->poll_interval_ms, 500);
   EXPECT_EQ(c->image_pull_grace_ms, 30'000);
-  EXPECT_EQ(c->kubectl_argv({"get", "jobs"}),
-            (std::vector<std::string>{"kubectl", "--context=prod", "--namespace=ml", "get", "jobs"}));
+  EXPECT_EQ(
+      c->kubectl_argv({"get", "jobs"}),
+      (std::vector<std::string>{"kubectl", "--context=prod", "--namespace=ml", "get", "jobs"}));
 }
 
 TEST(K8sConfig, ErrorsPointAtTheLineAndSayWhatIsAllowed) {
@@ -48,7 +50,8 @@ TEST(K8sConfig, ErrorsPointAtTheLineAndSayWhatIsAllowed) {
 
   auto type = K8sConfig::load(write("max_in_flight: many\n"));
   ASSERT_FALSE(type.ok());
-  EXPECT_NE(type.status().message().find("max_in_flight"), std::string::npos) << type.status().message();
+  EXPECT_NE(type.status().message().find("max_in_flight"), std::string::npos)
+      << type.status().message();
 }
 
 TEST(K8sConfig, EmptyFileMeansDefaults) {

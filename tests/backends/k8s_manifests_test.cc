@@ -1,5 +1,4 @@
 #include <gtest/gtest.h>
-
 #include <yaml-cpp/yaml.h>
 
 #include "backends/k8s/manifests.h"
@@ -54,7 +53,8 @@ TEST(K8sManifests, JobMapsResources) {
   EXPECT_EQ(pod["containers"][0]["volumeMounts"][0]["mountPath"], "/var/lib/slipway");
   EXPECT_EQ(pod["volumes"][1]["emptyDir"]["medium"], "Memory") << "a larger /dev/shm for NCCL";
   EXPECT_EQ(pod["containers"][0]["command"][1], "__tee");
-  EXPECT_EQ((*j)["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["type"], "DisruptionTarget");
+  EXPECT_EQ((*j)["spec"]["podFailurePolicy"]["rules"][0]["onPodConditions"][0]["type"],
+            "DisruptionTarget");
 }
 
 TEST(K8sManifests, TaskPlacementOverridesTheConfig) {
@@ -81,7 +81,9 @@ TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
   EXPECT_EQ((*p)["kind"], "PyTorchJob");
   EXPECT_EQ((*p)["spec"]["nprocPerNode"], "8");
   EXPECT_EQ((*p)["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"], 3);
-  EXPECT_EQ((*p)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["name"], "pytorch");
+  EXPECT_EQ(
+      (*p)["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["name"],
+      "pytorch");
   EXPECT_EQ((*p)["spec"]["runPolicy"]["backoffLimit"], 0);
 
   l.resources.k8s_distributed = "mpijob";
@@ -93,14 +95,17 @@ TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
   EXPECT_EQ((*m)["kind"], "MPIJob");
   EXPECT_EQ((*m)["spec"]["slotsPerWorker"], 8);
   EXPECT_EQ((*m)["spec"]["mpiReplicaSpecs"]["Worker"]["replicas"], 4);
-  const Json& cmd = (*m)["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]["spec"]["containers"][0]["command"];
+  const Json& cmd =
+      (*m)["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]["spec"]["containers"][0]["command"];
   std::string joined;
   for (const auto& a : cmd) joined += a.get<std::string>() + " ";
   EXPECT_NE(joined.find("mpirun -np 32 "), std::string::npos) << joined;
   EXPECT_NE(joined.find("-x SLIPWAY_RUN_ID"), std::string::npos) << joined;
-  EXPECT_EQ((*m)["spec"]["runPolicy"]["schedulingPolicy"]["minAvailable"], 5);  // launcher + 4 workers
+  EXPECT_EQ((*m)["spec"]["runPolicy"]["schedulingPolicy"]["minAvailable"],
+            5);  // launcher + 4 workers
   EXPECT_EQ((*m)["spec"]["runPolicy"]["schedulingPolicy"]["queue"], "research");
-  EXPECT_EQ((*m)["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["spec"]["schedulerName"], "volcano");
+  EXPECT_EQ((*m)["spec"]["mpiReplicaSpecs"]["Worker"]["template"]["spec"]["schedulerName"],
+            "volcano");
 }
 
 TEST(K8sManifests, KueueQueuesJobsSuspended) {
@@ -131,7 +136,8 @@ TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
   ASSERT_TRUE(j.ok());
   const Json& ctr = (*j)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(ctr["image"], "python:3.12-slim");
-  EXPECT_EQ(ctr["command"], Json({"python3", "-m", "kfp.dsl.executor_main"})) << "no managed venv, no __tee";
+  EXPECT_EQ(ctr["command"], Json({"python3", "-m", "kfp.dsl.executor_main"}))
+      << "no managed venv, no __tee";
 
   l.resources.nodes = 2;  // multi-node tasks start ranks with slipway launch: slipway's image
   EXPECT_TRUE(k8s_component_image_argv(l, config(), "/opt/slipway/bin/slipway").empty());
@@ -140,8 +146,10 @@ TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
   off.component_images = false;
   auto k = render_task_object(l, off, "/opt/slipway/bin/slipway");
   ASSERT_TRUE(k.ok());
-  EXPECT_EQ((*k)["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example/slipway:1");
-  EXPECT_NE((*k)["metadata"]["annotations"]["slipway.dev/component-image"].get<std::string>().find("component_images is off"),
+  EXPECT_EQ((*k)["spec"]["template"]["spec"]["containers"][0]["image"],
+            "registry.example/slipway:1");
+  EXPECT_NE((*k)["metadata"]["annotations"]["slipway.dev/component-image"].get<std::string>().find(
+                "component_images is off"),
             std::string::npos);
 }
 
@@ -156,7 +164,8 @@ TEST(K8sManifests, NamesAndLabelsAreValidForAnyId) {
   std::string long_task = "Evaluate The Model On The Held-Out Split/With A Very Long Name[17]";
   std::string name = k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#3");
   EXPECT_LE(name.size(), 45u) << "room for -worker-NN in pod host names";
-  EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos) << name;
+  EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos)
+      << name;
   EXPECT_NE(name, k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#4"));
   EXPECT_EQ(k8s_label_value("iris-1234abcd"), "iris-1234abcd");
   std::string v = k8s_label_value(long_task);
@@ -183,9 +192,15 @@ TEST(K8sManifests, InferenceServiceRunsSlipwayServe) {
 }
 
 TEST(JsonToYaml, ReadsBackAsTheSameValue) {
-  Json j = {{"env", Json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "yes"}},
-                                 {{"name", "C"}, {"value", ""}}, {{"name", "D"}, {"value", "line1\nline2"}}})},
-            {"replicas", 3}, {"ratio", 0.5}, {"suspend", true}, {"none", nullptr}, {"07", "0x1F"},
+  Json j = {{"env", Json::array({{{"name", "A"}, {"value", "1"}},
+                                 {{"name", "B"}, {"value", "yes"}},
+                                 {{"name", "C"}, {"value", ""}},
+                                 {{"name", "D"}, {"value", "line1\nline2"}}})},
+            {"replicas", 3},
+            {"ratio", 0.5},
+            {"suspend", true},
+            {"none", nullptr},
+            {"07", "0x1F"},
             {"cmd", Json::array({"--flag", "-c", "echo 'it''s' \"q\"", "~", "null", "1e3"})}};
   std::string y = json_to_yaml(j);
   Json back = yaml_to_json(YAML::Load(y));

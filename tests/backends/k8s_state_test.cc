@@ -1,9 +1,9 @@
+#include "backends/k8s/k8s_state.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
-
-#include "backends/k8s/k8s_state.h"
 
 namespace slipway {
 namespace {
@@ -35,7 +35,9 @@ TEST(K8sState, OomKilledPodGivesSignalAndReason) {
   Completion c = completion_from_k8s(train);
   EXPECT_EQ(c.signal, 9);  // 137 = 128 + SIGKILL
   EXPECT_NE(c.message.find("BackoffLimitExceeded"), std::string::npos) << c.message;
-  EXPECT_NE(c.message.find("OOMKilled: the container went over its memory limit"), std::string::npos) << c.message;
+  EXPECT_NE(c.message.find("OOMKilled: the container went over its memory limit"),
+            std::string::npos)
+      << c.message;
   EXPECT_FALSE(c.infrastructure);
 }
 
@@ -80,7 +82,8 @@ TEST(K8sState, TrainingOperatorConditions) {
   EXPECT_TRUE(ddp.finished);
   EXPECT_FALSE(ddp.succeeded);
   Completion c = completion_from_k8s(ddp);
-  EXPECT_TRUE(c.infrastructure) << "an evicted worker is the cluster's doing: retried without counting";
+  EXPECT_TRUE(c.infrastructure)
+      << "an evicted worker is the cluster's doing: retried without counting";
   EXPECT_NE(c.message.find("Evicted"), std::string::npos) << c.message;
   EXPECT_NE(c.message.find("1 Worker replica(s) failed"), std::string::npos) << c.message;
 }

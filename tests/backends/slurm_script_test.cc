@@ -35,15 +35,16 @@ TEST(SbatchScript, MapsResourcesToFlags) {
   c.account = "ml";
   c.sbatch_args = {"--exclusive"};
   std::string s = render_sbatch_script(l, c);
-  EXPECT_TRUE(has(s, "#SBATCH --job-name=sw:iris-1234:train:2")) << s;  // no '#': sbatch reads it as a comment
+  EXPECT_TRUE(has(s, "#SBATCH --job-name=sw:iris-1234:train:2"))
+      << s;  // no '#': sbatch reads it as a comment
   EXPECT_EQ(launch_key_from_job_name("iris-1234", "sw:iris-1234:train:2"), "train#2");
   EXPECT_EQ(launch_key_from_job_name("iris-1234", "sw:other:train:2"), "");
   EXPECT_TRUE(has(s, "#SBATCH --cpus-per-task=2")) << s;  // 1.5 CPUs round up
   EXPECT_TRUE(has(s, "#SBATCH --mem=3072M")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --gpus-per-task=1")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --time=0-01:30:01")) << s;
-  EXPECT_TRUE(has(s, "#SBATCH --partition=gpu")) << s;    // the task's own
-  EXPECT_TRUE(has(s, "#SBATCH --account=ml")) << s;       // from the config
+  EXPECT_TRUE(has(s, "#SBATCH --partition=gpu")) << s;  // the task's own
+  EXPECT_TRUE(has(s, "#SBATCH --account=ml")) << s;     // from the config
   EXPECT_TRUE(has(s, "#SBATCH --output=/runs/iris-1234/tasks/train/attempt-2.out")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --chdir=/runs/iris-1234/tasks/train")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --no-requeue")) << s;
@@ -100,9 +101,11 @@ TEST(SlurmState, ParsesSqueueAndScontrol) {
   EXPECT_EQ(q["13"].state, "PENDING");
   EXPECT_EQ(q["13"].reason, "Resources");
   auto s = parse_scontrol_jobs(
-      "JobId=20 JobName=sw:r:a#1 UserId=root(0) JobState=FAILED Reason=NonZeroExitCode Dependency=(null) "
+      "JobId=20 JobName=sw:r:a#1 UserId=root(0) JobState=FAILED Reason=NonZeroExitCode "
+      "Dependency=(null) "
       "ExitCode=3:0 NodeList=n2 Comment=slipway,run=r\n"
-      "JobId=21 ArrayJobId=21 ArrayTaskId=4 JobName=x JobState=TIMEOUT Reason=TimeLimit ExitCode=0:15 NodeList=n1\n"
+      "JobId=21 ArrayJobId=21 ArrayTaskId=4 JobName=x JobState=TIMEOUT Reason=TimeLimit "
+      "ExitCode=0:15 NodeList=n1\n"
       "JobId=22 JobName=y JobState=CANCELLED Reason=None ExitCode=0:15 NodeList=n1\n");
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s["21_4"].array_index, 4);
@@ -111,7 +114,9 @@ TEST(SlurmState, ParsesSqueueAndScontrol) {
   EXPECT_EQ(s["21_4"].state, "TIMEOUT");
   EXPECT_EQ(s["21_4"].signal, 15);
   // Pending elements of an array come as one record; each element gets its own entry.
-  auto p = parse_scontrol_jobs("JobId=30 ArrayJobId=30 ArrayTaskId=5-7,9%2 JobName=sw:r:fan:1 JobState=PENDING Reason=JobArrayTaskLimit ExitCode=0:0\n");
+  auto p = parse_scontrol_jobs(
+      "JobId=30 ArrayJobId=30 ArrayTaskId=5-7,9%2 JobName=sw:r:fan:1 JobState=PENDING "
+      "Reason=JobArrayTaskLimit ExitCode=0:0\n");
   ASSERT_EQ(p.size(), 4u);
   EXPECT_EQ(p["30_9"].state, "PENDING");
   EXPECT_EQ(p["30_6"].array_index, 6);
@@ -136,7 +141,8 @@ TEST(SlurmState, MapsEveryTerminalState) {
   j.state = "CANCELLED";
   EXPECT_TRUE(completion_from_slurm("k", j).terminated);
   j.state = "OUT_OF_MEMORY";
-  EXPECT_NE(completion_from_slurm("k", j).message.find("raise resources.memory"), std::string::npos);
+  EXPECT_NE(completion_from_slurm("k", j).message.find("raise resources.memory"),
+            std::string::npos);
   for (const char* s : {"NODE_FAIL", "PREEMPTED", "BOOT_FAIL"}) {
     j.state = s;
     EXPECT_TRUE(completion_from_slurm("k", j).infrastructure) << s;

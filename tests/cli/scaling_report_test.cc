@@ -8,7 +8,8 @@ namespace {
 
 TEST(ScalingReport, SpeedupEfficiencyAndTheRingModel) {
   // Strong scaling, global batch 64: 1 rank takes 0.1 s a step, 4 ranks 0.04 s.
-  std::vector<ScalePoint> points = {{1, 64, 0.10, 0.0, 4e6, 0, 0}, {4, 64, 0.04, 0.01, 4e6, 1e-5, 1e9}};
+  std::vector<ScalePoint> points = {{1, 64, 0.10, 0.0, 4e6, 0, 0},
+                                    {4, 64, 0.04, 0.01, 4e6, 1e-5, 1e9}};
   auto rows = scaling_table(points, false);
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_DOUBLE_EQ(rows[0].throughput, 640);
@@ -24,7 +25,8 @@ TEST(ScalingReport, SpeedupEfficiencyAndTheRingModel) {
 }
 
 TEST(ScalingReport, WeakScalingKeepsComputePerRank) {
-  std::vector<ScalePoint> points = {{1, 32, 0.1, 0, 1e6, 0, 0}, {2, 64, 0.11, 0.005, 1e6, 2e-5, 5e8}};
+  std::vector<ScalePoint> points = {{1, 32, 0.1, 0, 1e6, 0, 0},
+                                    {2, 64, 0.11, 0.005, 1e6, 2e-5, 5e8}};
   auto rows = scaling_table(points, true);
   EXPECT_NEAR(rows[1].speedup, (64 / 0.11) / 320.0, 1e-12);
   EXPECT_NEAR(rows[1].model_throughput, 64 / (0.1 + 2 * 2e-5 + 1e6 / 5e8), 1e-9);

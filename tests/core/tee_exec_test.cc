@@ -1,12 +1,11 @@
-#include <gtest/gtest.h>
+#include "core/tee_exec.h"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include "core/tee_exec.h"
 
 namespace slipway {
 namespace {
@@ -28,7 +27,8 @@ class TeeExec : public ::testing::Test {
 };
 
 TEST_F(TeeExec, KeepsStreamsApartAndTheExitStatus) {
-  TeeOptions o{dir_ + "/logs/a.out", dir_ + "/logs/a.err", dir_ + "/logs/a.exit", {dir_ + "/outputs"}};
+  TeeOptions o{
+      dir_ + "/logs/a.out", dir_ + "/logs/a.err", dir_ + "/logs/a.exit", {dir_ + "/outputs"}};
   testing::internal::CaptureStdout();
   testing::internal::CaptureStderr();
   int rc = run_teed({"sh", "-c", "echo out1; echo err1 >&2; echo out2; exit 3"}, o);

@@ -1,6 +1,8 @@
 // The GPU GPT against the CPU GPT (train/gpt.h): same parameters in, same loss and gradients out
 // up to bf16 precision; and the GPU step is deterministic (the basis of exact resume on GPU).
 // Skips without a GPU.
+#include "train/gpu/gpt_cuda.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 
 #include "kernels/cuda/cuda_check.h"
 #include "train/gpt.h"
-#include "train/gpu/gpt_cuda.h"
 
 namespace slipway {
 namespace {
@@ -19,7 +20,9 @@ namespace cu = kernels::cuda;
 class GptCudaTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (cu::device_count() == 0) GTEST_SKIP() << "no CUDA device here: the GPU model is compiled but cannot run; run on a machine with an NVIDIA GPU";
+    if (cu::device_count() == 0)
+      GTEST_SKIP() << "no CUDA device here: the GPU model is compiled but cannot run; run on a "
+                      "machine with an NVIDIA GPU";
     SLIPWAY_CUDA_CHECK(cudaStreamCreate(&stream_));
   }
   void TearDown() override {
@@ -64,10 +67,12 @@ TEST_F(GptCudaTest, MatchesTheCpuModelToBf16Precision) {
   // Gradients go through the same ops twice (forward and backward): 5% of each tensor's scale.
   for (const auto& info : cpu.params()) {
     double ss = 0;
-    for (size_t i = info.offset; i < info.offset + info.size; ++i) ss += static_cast<double>(g_cpu[i]) * g_cpu[i];
+    for (size_t i = info.offset; i < info.offset + info.size; ++i)
+      ss += static_cast<double>(g_cpu[i]) * g_cpu[i];
     const double rms = std::sqrt(ss / static_cast<double>(info.size));
     for (size_t i = info.offset; i < info.offset + info.size; ++i)
-      ASSERT_NEAR(g_gpu[i], g_cpu[i], 0.05 * (std::fabs(g_cpu[i]) + rms)) << info.name << " element " << (i - info.offset);
+      ASSERT_NEAR(g_gpu[i], g_cpu[i], 0.05 * (std::fabs(g_cpu[i]) + rms))
+          << info.name << " element " << (i - info.offset);
   }
 }
 
@@ -85,12 +90,14 @@ TEST_F(GptCudaTest, AStepIsTheSameBitsEveryTime) {
   std::vector<float> losses;
   for (int run = 0; run < 2; ++run) {
     cu::DeviceBuffer<float> dg(std::vector<float>(p.size(), 0.0f));
-    losses.push_back(gpu.forward_backward(tokens.data(), B, T, dp.data(), dg.data(), 1.0f / (B * T)));
+    losses.push_back(
+        gpu.forward_backward(tokens.data(), B, T, dp.data(), dg.data(), 1.0f / (B * T)));
     SLIPWAY_CUDA_CHECK(cudaStreamSynchronize(stream_));
     grads.push_back(dg.download());
   }
   EXPECT_EQ(losses[0], losses[1]);
-  EXPECT_EQ(grads[0], grads[1]) << "no atomics, fixed reduction orders: a resumed run must compute the same bits";
+  EXPECT_EQ(grads[0], grads[1])
+      << "no atomics, fixed reduction orders: a resumed run must compute the same bits";
 }
 
 }  // namespace

@@ -49,17 +49,21 @@ double rms(const std::vector<float>& x) {
 
 // |got − want| ≤ units · 2^-8 · (|want| + rms(want)): relative for large values, and for values
 // near zero relative to the tensor's scale (a sum of terms of that scale cannot do better).
-void expect_close(const std::vector<float>& got, const std::vector<float>& want, float units, const std::string& what) {
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, float units,
+                  const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   const double floor = rms(want);
   for (size_t i = 0; i < got.size(); ++i)
-    ASSERT_NEAR(got[i], want[i], units * kBf16Unit * (std::fabs(want[i]) + floor)) << what << " at " << i;
+    ASSERT_NEAR(got[i], want[i], units * kBf16Unit * (std::fabs(want[i]) + floor))
+        << what << " at " << i;
 }
 
 class GpuKernels : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (device_count() == 0) GTEST_SKIP() << "no CUDA device here: the kernels are compiled but cannot run; run on a machine with an NVIDIA GPU";
+    if (device_count() == 0)
+      GTEST_SKIP() << "no CUDA device here: the kernels are compiled but cannot run; run on a "
+                      "machine with an NVIDIA GPU";
     SLIPWAY_CUDA_CHECK(cudaStreamCreate(&stream_));
   }
   void TearDown() override {
@@ -71,18 +75,22 @@ class GpuKernels : public ::testing::Test {
 
 TEST_F(GpuKernels, LinearMatchesTheReference) {
   const int rows = 67, in = 96, out = 40;  // not multiples of the tile sizes
-  auto x = random_bf16(static_cast<size_t>(rows) * in, 1), w = random_bf16(static_cast<size_t>(out) * in, 2), b = random_bf16(out, 3);
+  auto x = random_bf16(static_cast<size_t>(rows) * in, 1),
+       w = random_bf16(static_cast<size_t>(out) * in, 2), b = random_bf16(out, 3);
   auto dy = random_bf16(static_cast<size_t>(rows) * out, 4);
-  std::vector<float> y(static_cast<size_t>(rows) * out), dx(x.size()), dw(w.size(), 0.5f), db(out, 0.25f);
+  std::vector<float> y(static_cast<size_t>(rows) * out), dx(x.size()), dw(w.size(), 0.5f),
+      db(out, 0.25f);
   ref::linear_forward(x.data(), w.data(), b.data(), y.data(), rows, in, out);
-  ref::linear_backward(dy.data(), x.data(), w.data(), dx.data(), dw.data(), db.data(), rows, in, out);
+  ref::linear_backward(dy.data(), x.data(), w.data(), dx.data(), dw.data(), db.data(), rows, in,
+                       out);
 
   Blas blas(stream_);
   auto dx_d = to_device(x), dw_d = to_device(w), db_d = to_device(b), ddy = to_device(dy);
   DeviceBuffer<bf16> dy_out(y.size()), ddx(x.size());
   DeviceBuffer<float> gw(std::vector<float>(w.size(), 0.5f)), gb(std::vector<float>(out, 0.25f));
   blas.linear_forward(dx_d.data(), dw_d.data(), db_d.data(), dy_out.data(), rows, in, out);
-  blas.linear_backward(ddy.data(), dx_d.data(), dw_d.data(), ddx.data(), gw.data(), gb.data(), rows, in, out);
+  blas.linear_backward(ddy.data(), dx_d.data(), dw_d.data(), ddx.data(), gw.data(), gb.data(), rows,
+                       in, out);
   sync();
   expect_close(to_host(dy_out), y, 1, "y (bf16 output)");
   expect_close(to_host(ddx), dx, 1, "dx (bf16 output)");
@@ -93,7 +101,8 @@ TEST_F(GpuKernels, LinearMatchesTheReference) {
 
 TEST_F(GpuKernels, CausalAttentionMatchesTheReference) {
   const int B = 2, T = 37, C = 48, H = 3;
-  auto qkv = random_bf16(static_cast<size_t>(B) * T * 3 * C, 5), dout = random_bf16(static_cast<size_t>(B) * T * C, 6);
+  auto qkv = random_bf16(static_cast<size_t>(B) * T * 3 * C, 5),
+       dout = random_bf16(static_cast<size_t>(B) * T * C, 6);
   std::vector<float> out(dout.size()), att(static_cast<size_t>(B) * H * T * T), dqkv(qkv.size());
   ref::attention_forward(qkv.data(), out.data(), att.data(), B, T, C, H);
   ref::attention_backward(dout.data(), qkv.data(), att.data(), dqkv.data(), B, T, C, H);
@@ -108,7 +117,9 @@ TEST_F(GpuKernels, CausalAttentionMatchesTheReference) {
   expect_close(att_gpu, att, 1, "probabilities (bf16)");
   for (int bh = 0; bh < B * H; ++bh)
     for (int t = 0; t < T; ++t)
-      for (int j = t + 1; j < T; ++j) ASSERT_EQ(att_gpu[(static_cast<size_t>(bh) * T + t) * T + j], 0.0f) << "masked score above the diagonal";
+      for (int j = t + 1; j < T; ++j)
+        ASSERT_EQ(att_gpu[(static_cast<size_t>(bh) * T + t) * T + j], 0.0f)
+            << "masked score above the diagonal";
   // The output is a product of rounded probabilities: two roundings deep.
   expect_close(to_host(dout_fwd), out, 2, "output");
   // The gradient is four roundings deep (P, dS, and the products' outputs).
@@ -117,16 +128,21 @@ TEST_F(GpuKernels, CausalAttentionMatchesTheReference) {
 
 TEST_F(GpuKernels, LayerNormMatchesTheReference) {
   const int rows = 45, C = 200;
-  auto x = random_bf16(static_cast<size_t>(rows) * C, 7, 3.0f), w = random_bf16(C, 8), b = random_bf16(C, 9), dy = random_bf16(x.size(), 10);
+  auto x = random_bf16(static_cast<size_t>(rows) * C, 7, 3.0f), w = random_bf16(C, 8),
+       b = random_bf16(C, 9), dy = random_bf16(x.size(), 10);
   std::vector<float> y(x.size()), mean(rows), rstd(rows), dx(x.size()), dw(C, 0.5f), db(C, 0.5f);
   ref::layernorm_forward(x.data(), w.data(), b.data(), y.data(), mean.data(), rstd.data(), rows, C);
-  ref::layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), dx.data(), dw.data(), db.data(), rows, C);
+  ref::layernorm_backward(dy.data(), x.data(), w.data(), mean.data(), rstd.data(), dx.data(),
+                          dw.data(), db.data(), rows, C);
 
   auto dx_in = to_device(x), dw_in = to_device(w), db_in = to_device(b), ddy = to_device(dy);
   DeviceBuffer<bf16> dy_out(y.size()), ddx(x.size());
-  DeviceBuffer<float> dmean(rows), drstd(rows), gw(std::vector<float>(C, 0.5f)), gb(std::vector<float>(C, 0.5f));
-  layernorm_forward(dx_in.data(), dw_in.data(), db_in.data(), dy_out.data(), dmean.data(), drstd.data(), rows, C, stream_);
-  layernorm_backward(ddy.data(), dx_in.data(), dw_in.data(), dmean.data(), drstd.data(), ddx.data(), gw.data(), gb.data(), rows, C, stream_);
+  DeviceBuffer<float> dmean(rows), drstd(rows), gw(std::vector<float>(C, 0.5f)),
+      gb(std::vector<float>(C, 0.5f));
+  layernorm_forward(dx_in.data(), dw_in.data(), db_in.data(), dy_out.data(), dmean.data(),
+                    drstd.data(), rows, C, stream_);
+  layernorm_backward(ddy.data(), dx_in.data(), dw_in.data(), dmean.data(), drstd.data(), ddx.data(),
+                     gw.data(), gb.data(), rows, C, stream_);
   sync();
   expect_close(to_host(dy_out), y, 1, "y");
   expect_close(drstd.download(), rstd, 0.01f, "rstd (fp32)");
@@ -160,12 +176,14 @@ TEST_F(GpuKernels, SoftmaxCrossEntropyMatchesTheReference) {
   for (int r = 0; r < rows; ++r) labels[static_cast<size_t>(r)] = (r * 97) % classes;
   std::vector<float> dlogits(logits.size());
   const float scale = 1.0f / rows;
-  float loss = ref::softmax_xent(logits.data(), labels.data(), dlogits.data(), rows, classes, scale);
+  float loss =
+      ref::softmax_xent(logits.data(), labels.data(), dlogits.data(), rows, classes, scale);
   auto dl = to_device(logits);
   DeviceBuffer<std::int32_t> dlabels(labels);
   DeviceBuffer<float> losses(rows);
   DeviceBuffer<bf16> dgrad(logits.size());
-  softmax_xent(dl.data(), dlabels.data(), losses.data(), dgrad.data(), rows, classes, scale, stream_);
+  softmax_xent(dl.data(), dlabels.data(), losses.data(), dgrad.data(), rows, classes, scale,
+               stream_);
   double total = sum(losses.data(), rows, stream_);
   sync();
   EXPECT_NEAR(total, loss, 1e-5 * std::fabs(loss)) << "the loss is fp32 end to end";
@@ -175,8 +193,10 @@ TEST_F(GpuKernels, SoftmaxCrossEntropyMatchesTheReference) {
 TEST_F(GpuKernels, EmbeddingMatchesTheReferenceAndIsDeterministic) {
   const int B = 3, T = 21, C = 40, V = 17;
   std::vector<std::int32_t> tokens(static_cast<size_t>(B) * T);
-  for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = static_cast<std::int32_t>((i * 7 + i / 5) % 11);  // repeats, and unused ids
-  auto wte = random_bf16(static_cast<size_t>(V) * C, 15), wpe = random_bf16(static_cast<size_t>(T) * C, 16);
+  for (size_t i = 0; i < tokens.size(); ++i)
+    tokens[i] = static_cast<std::int32_t>((i * 7 + i / 5) % 11);  // repeats, and unused ids
+  auto wte = random_bf16(static_cast<size_t>(V) * C, 15),
+       wpe = random_bf16(static_cast<size_t>(T) * C, 16);
   auto dout = random_bf16(static_cast<size_t>(B) * T * C, 17);
   std::vector<float> out(dout.size()), dwte(wte.size(), 0.5f), dwpe(wpe.size(), 0.5f);
   ref::embedding_forward(tokens.data(), wte.data(), wpe.data(), out.data(), B, T, C);
@@ -191,8 +211,10 @@ TEST_F(GpuKernels, EmbeddingMatchesTheReferenceAndIsDeterministic) {
   dgroups.upload(groups);
   std::vector<std::vector<float>> runs;
   for (int run = 0; run < 2; ++run) {
-    DeviceBuffer<float> gte(std::vector<float>(wte.size(), 0.5f)), gpe(std::vector<float>(wpe.size(), 0.5f));
-    embedding_backward(ddout.data(), dgroups, static_cast<int>(groups.ids.size()), gte.data(), gpe.data(), B, T, C, stream_);
+    DeviceBuffer<float> gte(std::vector<float>(wte.size(), 0.5f)),
+        gpe(std::vector<float>(wpe.size(), 0.5f));
+    embedding_backward(ddout.data(), dgroups, static_cast<int>(groups.ids.size()), gte.data(),
+                       gpe.data(), B, T, C, stream_);
     sync();
     if (run == 0) {
       expect_close(gte.download(), dwte, 0.01f, "dwte (fp32)");
@@ -214,14 +236,18 @@ TEST_F(GpuKernels, AdamWNormAndScaleMatchTheReference) {
   DeviceBuffer<std::uint8_t> dmask(mask);
   DeviceBuffer<bf16> copy(n);
   for (std::int64_t step = 1; step <= 3; ++step) {
-    ref::adamw(p.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, step, mask.data());
-    adamw(dp.data(), dg.data(), dm.data(), dv.data(), copy.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, step, dmask.data(), stream_);
+    ref::adamw(p.data(), g.data(), m.data(), v.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, step,
+               mask.data());
+    adamw(dp.data(), dg.data(), dm.data(), dv.data(), copy.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f,
+          0.1f, step, dmask.data(), stream_);
   }
   sync();
   auto got = dp.download();
-  for (size_t i = 0; i < n; ++i) ASSERT_NEAR(got[i], p[i], 1e-6f * (1 + std::fabs(p[i]))) << "adamw at " << i;
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_NEAR(got[i], p[i], 1e-6f * (1 + std::fabs(p[i]))) << "adamw at " << i;
   auto rounded = to_host(copy);
-  for (size_t i = 0; i < n; ++i) ASSERT_EQ(rounded[i], round_bf16(got[i])) << "bf16 working copy at " << i;
+  for (size_t i = 0; i < n; ++i)
+    ASSERT_EQ(rounded[i], round_bf16(got[i])) << "bf16 working copy at " << i;
   double want = 0;
   for (float x : g) want += static_cast<double>(x) * x;
   double first = sum_squares(dg.data(), n, stream_), second = sum_squares(dg.data(), n, stream_);

@@ -10,7 +10,8 @@ Component comp() {
   c.name = "train";
   c.command = {"train", "{{inputs.data}}", "{{outputs.model}}"};
   c.image = "python:3.11";
-  c.outputs.push_back({"model", TypeRef{true, ParamType::kString, "Model", false}, {}, false, "", {}});
+  c.outputs.push_back(
+      {"model", TypeRef{true, ParamType::kString, "Model", false}, {}, false, "", {}});
   return c;
 }
 

@@ -29,8 +29,8 @@ class EngineTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(home_); }
 
   // Runs a pipeline to the end; returns the final run state.
-  std::string run(const std::string& yaml, EngineOptions opts = {}, LocalCapacity cap = {4000, 0, 0},
-                  std::function<void(Engine&)> during = nullptr) {
+  std::string run(const std::string& yaml, EngineOptions opts = {},
+                  LocalCapacity cap = {4000, 0, 0}, std::function<void(Engine&)> during = nullptr) {
     ParseOutcome out = parse_native_pipeline(yaml, "t.yaml", home_.string());
     EXPECT_TRUE(out.spec);
     validate_pipeline(*out.spec, &out.diagnostics);
@@ -72,7 +72,9 @@ class EngineTest : public ::testing::Test {
                                                      const std::string& output) {
     std::vector<std::pair<long long, long long>> out;
     for (int i = 0; i < items; ++i) {
-      std::ifstream in(task(task_name + "[" + std::to_string(i) + "]").outputs[output]["uri"].get<std::string>());
+      std::ifstream in(task(task_name + "[" + std::to_string(i) + "]")
+                           .outputs[output]["uri"]
+                           .get<std::string>());
       long long a = 0, b = 0;
       in >> a >> b;
       out.push_back({a, b});
@@ -207,7 +209,9 @@ TEST_F(EngineTest, RetriesWithExponentialBackoff) {
   std::string state = run(R"(name: flaky
 components:
   flaky:
-    command: [sh, -c, "n=$(cat )" + counter + R"( 2>/dev/null || echo 0); n=$((n+1)); echo $n > )" + counter + R"(; [ $n -ge 3 ]"]
+    command: [sh, -c, "n=$(cat )" +
+                          counter + R"( 2>/dev/null || echo 0); n=$((n+1)); echo $n > )" + counter +
+                          R"(; [ $n -ge 3 ]"]
 tasks:
   t:
     component: flaky
@@ -241,7 +245,8 @@ TEST_F(EngineTest, TimeoutStopsTheTaskAndItsChildren) {
   auto t0 = std::chrono::steady_clock::now();
   std::string state = run(R"(name: slow
 components:
-  slow: {command: [sh, -c, "(sleep 30; touch )" + marker + R"() & sleep 30"]}
+  slow: {command: [sh, -c, "(sleep 30; touch )" +
+                          marker + R"() & sleep 30"]}
 tasks:
   t: {component: slow, timeout: 300ms}
 )");
@@ -264,12 +269,13 @@ components:
 tasks:
   a: {component: slow}
   b: {component: ok, after: [a]}
-)", {}, {4000, 0, 0}, [&](Engine& e) {
-    if (!asked && now_ms() - start > 300) {
-      asked = true;
-      e.request_cancel();
-    }
-  });
+)",
+                          {}, {4000, 0, 0}, [&](Engine& e) {
+                            if (!asked && now_ms() - start > 300) {
+                              asked = true;
+                              e.request_cancel();
+                            }
+                          });
   EXPECT_EQ(state, "CANCELLED");
   EXPECT_EQ(task("a").state, "CANCELLED");
   EXPECT_EQ(task("b").state, "CANCELLED");
@@ -286,7 +292,8 @@ components:
     outputs: {t: Artifact}
 tasks:
   t: {component: busy, for_each: "{{params.items}}", resources: {cpus: 1}}
-)", {}, {2000, 0, 0});
+)",
+                          {}, {2000, 0, 0});
   ASSERT_EQ(state, "SUCCEEDED");
   EXPECT_LE(max_overlap(spans("t", 4, "t")), 2);
 }
@@ -314,7 +321,8 @@ components:
     inputs: {src: Dataset}
     outputs: {dst: Dataset}
 tasks:
-  c: {component: copy, inputs: {src: ")" + data + R"("}}
+  c: {component: copy, inputs: {src: ")" +
+                     data + R"("}}
 )";
   ASSERT_EQ(run(yaml), "SUCCEEDED");
   EXPECT_FALSE(task("c").cached);
@@ -341,7 +349,8 @@ components:
     outputs: {dev: string, t: Artifact}
 tasks:
   g: {component: gpu, for_each: "{{params.items}}", resources: {cpus: 100m, gpus: 1}, cache: false}
-)", {}, {4000, 0, 2});
+)",
+                          {}, {4000, 0, 2});
   ASSERT_EQ(state, "SUCCEEDED");
   std::vector<std::string> devs;
   for (int i = 0; i < 4; ++i) {

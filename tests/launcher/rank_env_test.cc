@@ -16,8 +16,13 @@ namespace slipway {
 namespace {
 
 TEST(RankEnv, SlurmStep) {
-  EnvMap env = {{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "5"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "1"},
-                {"SLURM_NODEID", "2"}, {"SLURM_STEP_NODELIST", "gpu[07-10]"}, {"SLURM_STEP_TASKS_PER_NODE", "2(x4)"},
+  EnvMap env = {{"SLURM_STEP_ID", "0"},
+                {"SLURM_PROCID", "5"},
+                {"SLURM_NTASKS", "8"},
+                {"SLURM_LOCALID", "1"},
+                {"SLURM_NODEID", "2"},
+                {"SLURM_STEP_NODELIST", "gpu[07-10]"},
+                {"SLURM_STEP_TASKS_PER_NODE", "2(x4)"},
                 {"SLURM_JOB_ID", "4242"}};
   auto r = discover_rank(env);
   ASSERT_TRUE(r.ok() && *r) << r.status().message();
@@ -40,13 +45,19 @@ TEST(RankEnv, BatchScriptWithoutAStepIsNotARank) {
 }
 
 TEST(RankEnv, OpenMpiAndPyTorchJob) {
-  auto o = discover_rank({{"OMPI_COMM_WORLD_RANK", "6"}, {"OMPI_COMM_WORLD_SIZE", "8"}, {"OMPI_COMM_WORLD_LOCAL_RANK", "2"},
-                          {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"}, {"MASTER_ADDR", "10.0.0.1"}});
+  auto o = discover_rank({{"OMPI_COMM_WORLD_RANK", "6"},
+                          {"OMPI_COMM_WORLD_SIZE", "8"},
+                          {"OMPI_COMM_WORLD_LOCAL_RANK", "2"},
+                          {"OMPI_COMM_WORLD_LOCAL_SIZE", "4"},
+                          {"MASTER_ADDR", "10.0.0.1"}});
   ASSERT_TRUE(o.ok() && *o) << o.status().message();
   EXPECT_EQ((*o)->node_rank, 1);
   EXPECT_EQ((*o)->nodes, 2);
   EXPECT_EQ((*o)->master_addr, "10.0.0.1");
-  auto pj = discover_rank({{"PET_NNODES", "3"}, {"PET_NODE_RANK", "2"}, {"PET_NPROC_PER_NODE", "4"}, {"MASTER_ADDR", "job-master-0"},
+  auto pj = discover_rank({{"PET_NNODES", "3"},
+                           {"PET_NODE_RANK", "2"},
+                           {"PET_NPROC_PER_NODE", "4"},
+                           {"MASTER_ADDR", "job-master-0"},
                            {"MASTER_PORT", "23456"}});
   ASSERT_TRUE(pj.ok() && *pj);
   EXPECT_TRUE((*pj)->spawn_local);
@@ -59,12 +70,17 @@ TEST(RankEnv, OpenMpiAndPyTorchJob) {
 }
 
 TEST(RankEnv, InconsistentVariablesAreErrors) {
-  auto r = discover_rank({{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "9"}, {"SLURM_NTASKS", "8"}, {"SLURM_LOCALID", "0"}, {"SLURM_NODEID", "0"}});
+  auto r = discover_rank({{"SLURM_STEP_ID", "0"},
+                          {"SLURM_PROCID", "9"},
+                          {"SLURM_NTASKS", "8"},
+                          {"SLURM_LOCALID", "0"},
+                          {"SLURM_NODEID", "0"}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("rank 9 is not below the world size 8"), std::string::npos);
   auto bad = discover_rank({{"SLURM_STEP_ID", "0"}, {"SLURM_PROCID", "x"}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("SLURM_PROCID='x'"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("SLURM_PROCID='x'"), std::string::npos)
+      << bad.status().message();
 }
 
 TEST(RankEnv, HostListsAndTaskCounts) {
@@ -91,13 +107,15 @@ TEST(RankEnv, PortsDependOnlyOnTheJob) {
 TEST(Launch, LocalRanksGetTheirPlacementAndRendezvous) {
   LaunchOptions o;
   o.nproc = 2;
-  auto s = plan_launch(o, {{"SLIPWAY_RUN_ID", "r1"}, {"SLIPWAY_TASK", "train"}, {"SLIPWAY_ATTEMPT", "1"}});
+  auto s = plan_launch(
+      o, {{"SLIPWAY_RUN_ID", "r1"}, {"SLIPWAY_TASK", "train"}, {"SLIPWAY_ATTEMPT", "1"}});
   ASSERT_TRUE(s.ok()) << s.status().message();
   ASSERT_EQ(s->size(), 2u);
   EXPECT_EQ((*s)[1].env.at("RANK"), "1");
   EXPECT_EQ((*s)[1].env.at("WORLD_SIZE"), "2");
   EXPECT_EQ((*s)[0].env.at("MASTER_ADDR"), "127.0.0.1");
-  EXPECT_EQ((*s)[0].env.at("MASTER_PORT"), std::to_string(rendezvous_port("r1/train#1", 29500, 39499)));
+  EXPECT_EQ((*s)[0].env.at("MASTER_PORT"),
+            std::to_string(rendezvous_port("r1/train#1", 29500, 39499)));
 }
 
 TEST(Binding, IsAppliedAndReadBackFromTheKernel) {
@@ -111,7 +129,8 @@ TEST(Binding, IsAppliedAndReadBackFromTheKernel) {
     std::ifstream in("/proc/self/status");
     std::string line;
     while (std::getline(in, line))
-      if (line.rfind("Cpus_allowed_list:", 0) == 0) _exit(line.find("\t" + std::to_string(cpu)) != std::string::npos ? 0 : 3);
+      if (line.rfind("Cpus_allowed_list:", 0) == 0)
+        _exit(line.find("\t" + std::to_string(cpu)) != std::string::npos ? 0 : 3);
     _exit(4);
   }
   int status = 0;

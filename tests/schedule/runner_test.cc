@@ -1,12 +1,13 @@
 // The recurring-run scheduler over a real store with an injected clock: ticks fire runs, max
 // concurrency holds ticks back until a run finishes, and after a restart (a new runner over the
 // same store, later) missed ticks follow the schedule's catch-up setting.
+#include "schedule/runner.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "core/clock.h"
-#include "schedule/runner.h"
 
 namespace slipway {
 namespace {
@@ -23,7 +24,8 @@ class RunnerTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(home_); }
 
-  ScheduleRecord schedule(const std::string& id, std::int64_t interval_s, int max_concurrency, bool catch_up) {
+  ScheduleRecord schedule(const std::string& id, std::int64_t interval_s, int max_concurrency,
+                          bool catch_up) {
     ScheduleRecord s;
     s.id = id;
     s.name = id;
@@ -80,7 +82,8 @@ TEST_F(RunnerTest, MaxConcurrencyHoldsTicksUntilARunFinishes) {
   ScheduleRunner runner(*store_, launcher());
   ASSERT_EQ(runner.tick(kT0).size(), 1u);
   EXPECT_EQ(runner.tick(kT0 + 60'000).size(), 0u) << "one run is active: the tick waits";
-  EXPECT_NE(store_->get_schedule("s")->message.find("max_concurrency 1"), std::string::npos) << store_->get_schedule("s")->message;
+  EXPECT_NE(store_->get_schedule("s")->message.find("max_concurrency 1"), std::string::npos)
+      << store_->get_schedule("s")->message;
   EXPECT_EQ(runner.tick(kT0 + 150'000).size(), 0u);
   finish_all();
   auto fired = runner.tick(kT0 + 150'000);
@@ -100,7 +103,8 @@ TEST_F(RunnerTest, AfterARestartWithoutCatchUpOnlyTheLatestMissedTickFires) {
   auto fired = after.tick(kT0 + 600'000 + 5'000);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].tick_ms, kT0 + 600'000);
-  EXPECT_EQ(store_->get_schedule("s")->last_fired_ms, kT0 + 600'000) << "persisted, so a third start does not fire it again";
+  EXPECT_EQ(store_->get_schedule("s")->last_fired_ms, kT0 + 600'000)
+      << "persisted, so a third start does not fire it again";
   EXPECT_EQ(ScheduleRunner(*store_, launcher()).tick(kT0 + 610'000).size(), 0u);
 }
 
@@ -127,12 +131,16 @@ TEST_F(RunnerTest, DisabledAndBrokenSchedulesDoNotFire) {
   ScheduleRecord bad = schedule("bad", 0, 1, false);
   ScheduleRunner runner(*store_, launcher());
   EXPECT_EQ(runner.tick(kT0 + 3'600'000).size(), 0u);
-  EXPECT_NE(store_->get_schedule("bad")->message.find("neither a cron expression nor an interval"), std::string::npos);
+  EXPECT_NE(store_->get_schedule("bad")->message.find("neither a cron expression nor an interval"),
+            std::string::npos);
 }
 
 TEST_F(RunnerTest, ALaunchThatFailsIsRecordedAndNotRetriedEveryTick) {
   schedule("s", 60, 1, false);
-  ScheduleRunner runner(*store_, [](Store&, const ScheduleRecord&, std::int64_t) -> Result<RunRecord> { return InvalidInput("params: x is unknown"); });
+  ScheduleRunner runner(*store_,
+                        [](Store&, const ScheduleRecord&, std::int64_t) -> Result<RunRecord> {
+                          return InvalidInput("params: x is unknown");
+                        });
   auto fired = runner.tick(kT0);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].run_id, "");

@@ -18,8 +18,10 @@ namespace slipway::serve {
 namespace {
 
 TEST(Tensor, ReadsFlatAndNestedDataAndChecksItAgainstTheShape) {
-  auto flat = tensor_from_json(Json::parse(R"({"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [1, 2, 3, 4]})"));
-  auto nested = tensor_from_json(Json::parse(R"({"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [[1, 2], [3, 4]]})"));
+  auto flat = tensor_from_json(
+      Json::parse(R"({"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [1, 2, 3, 4]})"));
+  auto nested = tensor_from_json(Json::parse(
+      R"({"name": "x", "datatype": "FP32", "shape": [2, 2], "data": [[1, 2], [3, 4]]})"));
   ASSERT_TRUE(flat.ok() && nested.ok());
   EXPECT_EQ(flat->numbers, nested->numbers);
   EXPECT_EQ(tensor_to_json(*flat)["data"], Json::parse("[1.0, 2.0, 3.0, 4.0]"));
@@ -28,12 +30,16 @@ TEST(Tensor, ReadsFlatAndNestedDataAndChecksItAgainstTheShape) {
     const char* expected;
   };
   for (const Case& c : std::vector<Case>{
-           {R"({"name": "x", "datatype": "INT8", "shape": [1], "data": [300]})", "out of range for INT8"},
-           {R"({"name": "x", "datatype": "INT32", "shape": [1], "data": [1.5]})", "must be integers"},
+           {R"({"name": "x", "datatype": "INT8", "shape": [1], "data": [300]})",
+            "out of range for INT8"},
+           {R"({"name": "x", "datatype": "INT32", "shape": [1], "data": [1.5]})",
+            "must be integers"},
            {R"({"name": "x", "datatype": "BOOL", "shape": [1], "data": [1]})", "true or false"},
            {R"({"name": "x", "datatype": "BYTES", "shape": [1], "data": [1]})", "must be strings"},
-           {R"({"name": "x", "datatype": "FP32", "shape": [3], "data": [1, 2]})", "needs 3 elements, data has 2"},
-           {R"({"name": "x", "datatype": "FP32", "shape": [100000, 100000], "data": []})", "too large"},
+           {R"({"name": "x", "datatype": "FP32", "shape": [3], "data": [1, 2]})",
+            "needs 3 elements, data has 2"},
+           {R"({"name": "x", "datatype": "FP32", "shape": [100000, 100000], "data": []})",
+            "too large"},
            {R"({"datatype": "FP32", "shape": [1], "data": [1]})", "no name"},
            {R"({"name": "x", "datatype": "FP32", "shape": "2", "data": [1]})", "no shape"},
        }) {
@@ -71,7 +77,9 @@ class Doubler : public Model {
     for (double v : in[0].numbers) y.numbers.push_back(2 * v);
     return std::vector<Tensor>{y};
   }
-  Result<std::vector<Tensor>> from_instances(const Json&, Json*) const override { return InvalidInput("unused"); }
+  Result<std::vector<Tensor>> from_instances(const Json&, Json*) const override {
+    return InvalidInput("unused");
+  }
   Json to_predictions(const std::vector<Tensor>&) const override { return {}; }
   std::vector<int> calls;
 
@@ -89,18 +97,22 @@ TEST(Batcher, JoinsConcurrentRequestsAndGivesEachItsRows) {
   std::vector<std::promise<InferResult>> done(20);
   for (int i = 0; i < 20; ++i) {
     Tensor x{"x", "FP32", {1, 1}, {static_cast<double>(i)}, {}, Json::object()};
-    ASSERT_TRUE(b.submit({x}, Json::object(), [&done, i](InferResult r) { done[static_cast<size_t>(i)].set_value(std::move(r)); }).ok());
+    ASSERT_TRUE(b.submit({x}, Json::object(), [&done, i](InferResult r) {
+                   done[static_cast<size_t>(i)].set_value(std::move(r));
+                 }).ok());
   }
   for (int i = 0; i < 20; ++i) {
     InferResult r = done[static_cast<size_t>(i)].get_future().get();
     ASSERT_TRUE(r.outputs.ok());
-    EXPECT_EQ(r.outputs->at(0).numbers, (std::vector<double>{2.0 * i})) << "request " << i << " got its own row back";
+    EXPECT_EQ(r.outputs->at(0).numbers, (std::vector<double>{2.0 * i}))
+        << "request " << i << " got its own row back";
   }
   b.stop();
   EXPECT_LE(batches.load(), 4) << "20 one-row requests within the delay run as batches of up to 8";
   for (int rows : model->calls) EXPECT_LE(rows, 8);
   Tensor x{"x", "FP32", {1, 1}, {1}, {}, Json::object()};
-  EXPECT_EQ(b.submit({x}, Json::object(), [](InferResult) {}).code(), ErrorCode::kUnavailable) << "a stopped batcher refuses work";
+  EXPECT_EQ(b.submit({x}, Json::object(), [](InferResult) {}).code(), ErrorCode::kUnavailable)
+      << "a stopped batcher refuses work";
 }
 
 TEST(Batcher, RunsARequestAtOnceWhenTheModelIsIdleAndNothingWaits) {
@@ -108,7 +120,9 @@ TEST(Batcher, RunsARequestAtOnceWhenTheModelIsIdleAndNothingWaits) {
   Batcher b(model, BatchPolicy{}, nullptr);  // no queue delay
   bool answered = false;
   Tensor x{"x", "FP32", {1, 1}, {21}, {}, Json::object()};
-  ASSERT_TRUE(b.submit({x}, Json::object(), [&](InferResult r) { answered = r.outputs.ok() && r.outputs->at(0).numbers[0] == 42; }).ok());
+  ASSERT_TRUE(b.submit({x}, Json::object(), [&](InferResult r) {
+                 answered = r.outputs.ok() && r.outputs->at(0).numbers[0] == 42;
+               }).ok());
   EXPECT_TRUE(answered) << "answered on the submitting thread, before submit returned";
 }
 
@@ -131,9 +145,13 @@ TEST(Metrics, RendersThePrometheusTextFormat) {
   m.observe("latency_seconds", {{"model", "m"}}, 5);
   const std::string text = m.render();
   EXPECT_NE(text.find("# TYPE requests_total counter\n"), std::string::npos);
-  EXPECT_NE(text.find("requests_total{model=\"a\\\"b\",code=\"200\"} 3\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("latency_seconds_bucket{model=\"m\",le=\"0.10000000000000001\"} 1\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("latency_seconds_bucket{model=\"m\",le=\"+Inf\"} 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("requests_total{model=\"a\\\"b\",code=\"200\"} 3\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("latency_seconds_bucket{model=\"m\",le=\"0.10000000000000001\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("latency_seconds_bucket{model=\"m\",le=\"+Inf\"} 2\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("latency_seconds_count{model=\"m\"} 2\n"), std::string::npos);
   m.forget("requests_total", {{"code", "200"}});
   EXPECT_EQ(m.value("requests_total", {{"model", "a\"b"}, {"code", "200"}}), 0);
@@ -141,7 +159,8 @@ TEST(Metrics, RendersThePrometheusTextFormat) {
 
 TEST(Drift, PsiIsSmallForTheTrainingDistributionAndLargeAwayFromIt) {
   std::vector<std::vector<double>> train;
-  for (int i = 0; i < 1000; ++i) train.push_back({static_cast<double>(i % 100), static_cast<double>(i % 3)});
+  for (int i = 0; i < 1000; ++i)
+    train.push_back({static_cast<double>(i % 100), static_cast<double>(i % 3)});
   auto stats = compute_feature_stats({"uniform", "three_values"}, train);
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].edges.size(), 9u) << "deciles of a continuous feature";
@@ -159,7 +178,8 @@ TEST(Drift, PsiIsSmallForTheTrainingDistributionAndLargeAwayFromIt) {
 }
 
 TEST(Registry, KeepsOneProductionVersionAndItsHistory) {
-  auto home = std::filesystem::temp_directory_path() / ("slipway-registry-" + std::to_string(::getpid()));
+  auto home =
+      std::filesystem::temp_directory_path() / ("slipway-registry-" + std::to_string(::getpid()));
   std::filesystem::remove_all(home);
   auto store = Store::open(home);
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -180,7 +200,8 @@ TEST(Registry, KeepsOneProductionVersionAndItsHistory) {
   EXPECT_EQ((*store)->production_version("iris"), 1);
   ASSERT_TRUE((*store)->set_model_stage("iris", 3, "production", "better").ok());
   EXPECT_EQ((*store)->production_version("iris"), 3);
-  EXPECT_EQ((*store)->get_model_version("iris", 1)->stage, "archived") << "promoting archives the previous production version";
+  EXPECT_EQ((*store)->get_model_version("iris", 1)->stage, "archived")
+      << "promoting archives the previous production version";
   EXPECT_EQ((*store)->set_model_stage("iris", 3, "prod", "").code(), ErrorCode::kInvalidInput);
   EXPECT_EQ((*store)->set_model_stage("iris", 9, "production", "").code(), ErrorCode::kNotFound);
   auto history = (*store)->stage_history("iris");

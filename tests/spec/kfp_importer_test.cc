@@ -22,13 +22,17 @@ ParseOutcome import_fixture(const std::string& name) {
 
 TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
   EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.parameters['n']}}"), "{{inputs.n}}");
-  EXPECT_EQ(*convert_kfp_placeholders("x={{$.inputs.artifacts['data'].path}}"), "x={{inputs.data.path}}");
+  EXPECT_EQ(*convert_kfp_placeholders("x={{$.inputs.artifacts['data'].path}}"),
+            "x={{inputs.data.path}}");
   EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.artifacts['m'].path}}"), "{{outputs.m}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"), "{{outputs.c}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"), "{{run.id}}/{{task.name}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"),
+            "{{outputs.c}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"),
+            "{{run.id}}/{{task.name}}");
   EXPECT_EQ(*convert_kfp_placeholders("{{$}}"), "{{executor.input}}");
   EXPECT_FALSE(convert_kfp_placeholders("x{{$}}").ok());
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"), "{{inputs.d.metadata}}");
+  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"),
+            "{{inputs.d.metadata}}");
   EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].name}}").ok());
 }
 
@@ -39,11 +43,15 @@ TEST(KfpConditions, CelBecomesAWhenExpression) {
     return InvalidInput("unknown " + n);
   };
   auto w = convert_kfp_condition(
-      "int(inputs.parameter_values['pipelinechannel--make-count']) > int(inputs.parameter_values['pipelinechannel--t'])", bind);
+      "int(inputs.parameter_values['pipelinechannel--make-count']) > "
+      "int(inputs.parameter_values['pipelinechannel--t'])",
+      bind);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(*w, "({{tasks.make.outputs.count}}) > (3)");
   EXPECT_TRUE(Expr::parse(*w).ok());
-  EXPECT_TRUE(convert_kfp_condition("!(inputs.parameter_values['pipelinechannel--t'] == 'a') && true", bind).ok());
+  EXPECT_TRUE(
+      convert_kfp_condition("!(inputs.parameter_values['pipelinechannel--t'] == 'a') && true", bind)
+          .ok());
   EXPECT_FALSE(convert_kfp_condition("inputs.parameter_values['nope'] == 1", bind).ok());
 }
 
@@ -105,7 +113,8 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
   EXPECT_EQ(sq->for_each->text, "{{params.items}}");
   EXPECT_EQ(sq->parallelism, 2);
   EXPECT_EQ(sq->inputs.at("x").text, "{{item}}");
-  EXPECT_EQ(out.spec->task("total")->inputs.at("values").text, "{{tasks.square.outputs.out}}");  // dsl.Collected
+  EXPECT_EQ(out.spec->task("total")->inputs.at("values").text,
+            "{{tasks.square.outputs.out}}");  // dsl.Collected
 
   ParseOutcome st = import_fixture("loop_struct.yaml");
   ASSERT_TRUE(st.spec);
@@ -148,13 +157,16 @@ TEST(KfpImporter, IfPresentPicksArgumentsPerTask) {
 }
 
 TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
-  for (const char* text : {"pipelineInfo: {}\ndeploymentSpec: {}\nroot: {}\n",
-                           "pipelineInfo: {name: x}\ndeploymentSpec: 3\nroot: {dag: {tasks: {a: {componentRef: {name: nope}}}}}\nschemaVersion: 2.1.0\n",
-                           "pipelineInfo: [\n",
-                           // A component whose DAG uses itself (found by the fuzzer: it recursed until the stack ran out).
-                           "pipelineInfo: {name: x}\nschemaVersion: 2.1.0\ndeploymentSpec: {}\n"
-                           "components: {comp-a: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}}\n"
-                           "root: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}\n"}) {
+  for (const char* text :
+       {"pipelineInfo: {}\ndeploymentSpec: {}\nroot: {}\n",
+        "pipelineInfo: {name: x}\ndeploymentSpec: 3\nroot: {dag: {tasks: {a: {componentRef: {name: "
+        "nope}}}}}\nschemaVersion: 2.1.0\n",
+        "pipelineInfo: [\n",
+        // A component whose DAG uses itself (found by the fuzzer: it recursed until the stack ran
+        // out).
+        "pipelineInfo: {name: x}\nschemaVersion: 2.1.0\ndeploymentSpec: {}\n"
+        "components: {comp-a: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}}\n"
+        "root: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}\n"}) {
     ParseOutcome out = parse_kfp_pipeline(text, "bad.yaml", "/tmp");
     EXPECT_TRUE(out.diagnostics.has_errors()) << text;
   }

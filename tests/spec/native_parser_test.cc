@@ -102,7 +102,8 @@ tasks:
     inputs: {m: "ab {{parms.x}}"}
 )");
   std::string s = d.to_string();
-  EXPECT_NE(s.find("p.yaml:7:21: error: bad placeholder '{{parms.x}}': unknown scope 'parms' (did you mean 'params'?)"),
+  EXPECT_NE(s.find("p.yaml:7:21: error: bad placeholder '{{parms.x}}': unknown scope 'parms' (did "
+                   "you mean 'params'?)"),
             std::string::npos)
       << s;
 }
@@ -118,7 +119,8 @@ tasks:
     timeout: 1m30s
     cache: false
     resources: {cpus: 500m, memory: 2Gi, gpus: 1, nodes: 2, tasks_per_node: 4, time_limit: 1h, partition: gpu}
-)", "p.yaml", "/tmp");
+)",
+                                           "p.yaml", "/tmp");
   ASSERT_TRUE(out.spec);
   const Task& t = out.spec->tasks[0];
   EXPECT_EQ(t.retry.limit, 3);

@@ -52,7 +52,9 @@ TEST(Validate, UndefinedReferencesSuggestNames) {
     inputs: {d: "{{tasks.maker.outputs.dd}}", kk: 1}
 )");
   EXPECT_NE(e.find("no task 'makr' (did you mean 'maker'?)"), std::string::npos) << e;
-  EXPECT_NE(e.find("uses component 'usr', which is not defined (did you mean 'use'?)"), std::string::npos) << e;
+  EXPECT_NE(e.find("uses component 'usr', which is not defined (did you mean 'use'?)"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("has no output 'dd' (did you mean 'd'?)"), std::string::npos) << e;
   EXPECT_NE(e.find("has no input 'kk' (did you mean 'k'?)"), std::string::npos) << e;
 }
@@ -64,7 +66,9 @@ TEST(Validate, TypeMismatches) {
     component: use
     inputs: {d: "{{tasks.maker.outputs.v}}", k: "seven"}
 )");
-  EXPECT_NE(e.find("input 'd' is a Dataset, but {{tasks.maker.outputs.v}} is a int"), std::string::npos) << e;
+  EXPECT_NE(e.find("input 'd' is a Dataset, but {{tasks.maker.outputs.v}} is a int"),
+            std::string::npos)
+      << e;
   EXPECT_NE(e.find("input 'k': expected a int, got \"seven\""), std::string::npos) << e;
 }
 
@@ -85,14 +89,18 @@ TEST(Validate, ItemOutsideFanOutAndStatusOutsideFinally) {
 }
 
 TEST(Validate, ResolveParamsChecksNamesAndTypes) {
-  ParseOutcome out = parse_native_pipeline(std::string(kComponents) + "tasks:\n  m: {component: make}\n", "p.yaml", "/tmp");
+  ParseOutcome out = parse_native_pipeline(
+      std::string(kComponents) + "tasks:\n  m: {component: make}\n", "p.yaml", "/tmp");
   ASSERT_TRUE(out.spec);
   auto missing = resolve_params(*out.spec, {});
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("missing required parameter 's' (string): pass -p s=VALUE"), std::string::npos);
+  EXPECT_NE(
+      missing.status().message().find("missing required parameter 's' (string): pass -p s=VALUE"),
+      std::string::npos);
   auto bad = resolve_params(*out.spec, {{"s", "a"}, {"n", "x"}, {"m", "1"}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("-p n=x: expected a int"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("-p n=x: expected a int"), std::string::npos)
+      << bad.status().message();
   EXPECT_NE(bad.status().message().find("no parameter 'm' (did you mean 'n'?)"), std::string::npos);
   auto good = resolve_params(*out.spec, {{"s", "a"}, {"n", "5"}});
   ASSERT_TRUE(good.ok());
@@ -101,7 +109,8 @@ TEST(Validate, ResolveParamsChecksNamesAndTypes) {
 }
 
 TEST(Validate, IrisPipelineIsValid) {
-  ParseOutcome out = parse_native_pipeline_file(std::string(SLIPWAY_SOURCE_DIR) + "/configs/pipelines/iris.yaml");
+  ParseOutcome out =
+      parse_native_pipeline_file(std::string(SLIPWAY_SOURCE_DIR) + "/configs/pipelines/iris.yaml");
   ASSERT_TRUE(out.spec);
   validate_pipeline(*out.spec, &out.diagnostics);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();

@@ -23,7 +23,8 @@ class TenancyStoreTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(home_); }
 
-  void add_run(const std::string& id, std::int64_t created, const std::string& ns, const std::string& state) {
+  void add_run(const std::string& id, std::int64_t created, const std::string& ns,
+               const std::string& state) {
     RunRecord r;
     r.id = id;
     r.pipeline = "p";
@@ -40,7 +41,9 @@ class TenancyStoreTest : public ::testing::Test {
 
 TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
   store_->begin();
-  for (int i = 0; i < 250; ++i) add_run("run-" + std::to_string(1000 + i), 1000 + i / 7, i % 2 ? "a" : "b", i % 3 ? "SUCCEEDED" : "FAILED");
+  for (int i = 0; i < 250; ++i)
+    add_run("run-" + std::to_string(1000 + i), 1000 + i / 7, i % 2 ? "a" : "b",
+            i % 3 ? "SUCCEEDED" : "FAILED");
   store_->commit();
   RunFilter f;
   f.ns = "a";
@@ -62,7 +65,8 @@ TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
     f.before_id = page.back().id;
   }
   EXPECT_EQ(seen.size(), 125u);
-  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 125u) << "no run twice across pages";
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 125u)
+      << "no run twice across pages";
   RunFilter failed;
   failed.state = "FAILED";
   failed.limit = 1000;
@@ -103,7 +107,8 @@ TEST_F(TenancyStoreTest, AuthenticationAndNamespaceRules) {
   auto member = *store_->create_token("team-a", false, "", now_ms());
   auto admin = *store_->create_token("ops", true, "", now_ms());
   EXPECT_EQ(api::authenticate(*store_, "", true).status().code(), ErrorCode::kUnauthenticated);
-  EXPECT_EQ(api::authenticate(*store_, "Basic " + member, true).status().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(api::authenticate(*store_, "Basic " + member, true).status().code(),
+            ErrorCode::kUnauthenticated);
   auto who = api::authenticate(*store_, "Bearer " + member, true);
   ASSERT_TRUE(who.ok());
   EXPECT_TRUE(who->can_access("team-a"));
@@ -121,7 +126,9 @@ TEST_F(TenancyStoreTest, AuthenticationAndNamespaceRules) {
 }
 
 TEST(ApiRequest, DecodesPathSegmentsAndQuery) {
-  auto r = api::ApiRequest::from({"GET", "/api/v1/runs/a%20b/tasks/train%5B3%5D/logs/?offset=12&state=FAILED&x=%zz&flag", "", ""});
+  auto r = api::ApiRequest::from(
+      {"GET", "/api/v1/runs/a%20b/tasks/train%5B3%5D/logs/?offset=12&state=FAILED&x=%zz&flag", "",
+       ""});
   ASSERT_EQ(r.seg.size(), 7u);
   EXPECT_EQ(r.seg[3], "a b");
   EXPECT_EQ(r.seg[5], "train[3]");

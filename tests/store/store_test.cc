@@ -86,7 +86,8 @@ TEST_F(StoreTest, RunPrefixLookupAndLease) {
   EXPECT_EQ(st.get_run("nope").status().code(), ErrorCode::kNotFound);
   // A live lease (our own pid, fresh heartbeat) blocks a second driver.
   ASSERT_TRUE(st.acquire_lease(r.id, getpid(), "h", now_ms(), 10'000).ok());
-  EXPECT_EQ(st.acquire_lease(r.id, getpid() + 100000, "h", now_ms(), 10'000).code(), ErrorCode::kConflict);
+  EXPECT_EQ(st.acquire_lease(r.id, getpid() + 100000, "h", now_ms(), 10'000).code(),
+            ErrorCode::kConflict);
   // A stale one does not.
   EXPECT_TRUE(st.acquire_lease(r.id, getpid() + 100000, "h", now_ms() + 60'000, 10'000).ok());
 }

@@ -16,11 +16,13 @@ Topology load(const std::string& name) {
 }
 
 bool subset(const std::vector<int>& a, const std::vector<int>& b) {
-  return std::all_of(a.begin(), a.end(), [&](int x) { return std::find(b.begin(), b.end(), x) != b.end(); });
+  return std::all_of(a.begin(), a.end(),
+                     [&](int x) { return std::find(b.begin(), b.end(), x) != b.end(); });
 }
 
 TEST(Placement, OneRankPerGpuSitsOnItsGpusNumaNode) {
-  for (const char* f : {"dgx_a100_like.xml", "two_socket_smt4_4gpu.xml", "one_socket_4numa_8gcd.xml"}) {
+  for (const char* f :
+       {"dgx_a100_like.xml", "two_socket_smt4_4gpu.xml", "one_socket_4numa_8gcd.xml"}) {
     Topology t = load(f);
     PlanRequest req;
     req.ranks = static_cast<int>(t.accelerators.size());
@@ -32,10 +34,12 @@ TEST(Placement, OneRankPerGpuSitsOnItsGpusNumaNode) {
     for (const auto& r : plan->ranks) {
       ASSERT_EQ(r.gpus.size(), 1u);
       const TopoAccelerator& g = t.accelerators[static_cast<size_t>(r.gpus[0])];
-      EXPECT_TRUE(subset(r.cpus, g.cpus)) << f << " rank " << r.local_rank << " is not on GPU " << g.pci_busid << "'s cores";
+      EXPECT_TRUE(subset(r.cpus, g.cpus))
+          << f << " rank " << r.local_rank << " is not on GPU " << g.pci_busid << "'s cores";
       EXPECT_EQ(r.numa, g.numa.front()) << f;
       gpus.insert(r.gpus[0]);
-      for (int c : r.cpus) EXPECT_TRUE(cpus.insert(c).second) << f << ": CPU " << c << " given twice";
+      for (int c : r.cpus)
+        EXPECT_TRUE(cpus.insert(c).second) << f << ": CPU " << c << " given twice";
     }
     EXPECT_EQ(gpus.size(), t.accelerators.size()) << f << ": every GPU used once";
   }
@@ -45,7 +49,8 @@ TEST(Placement, RanksUseTheNicOnTheirNumaNodeAndShareItEvenly) {
   Topology t = load("dgx_a100_like.xml");
   auto plan = plan_placement(t, {8, 1, 0, true, std::nullopt});
   ASSERT_TRUE(plan.ok());
-  for (const auto& r : plan->ranks) EXPECT_EQ(r.nic, "mlx5_" + std::to_string(r.numa)) << "rank " << r.local_rank;
+  for (const auto& r : plan->ranks)
+    EXPECT_EQ(r.nic, "mlx5_" + std::to_string(r.numa)) << "rank " << r.local_rank;
   // Ethernet only (the 8-GCD node): the Ethernet NIC, for everyone.
   Topology amd = load("one_socket_4numa_8gcd.xml");
   auto p2 = plan_placement(amd, {8, 1, 0, true, std::nullopt});
@@ -93,11 +98,13 @@ TEST(Placement, ImpossibleRequestsSayWhatIsShort) {
   Topology t = load("two_socket_smt4_4gpu.xml");  // 40 cores, 4 GPUs
   auto gpus = plan_placement(t, {8, 1, 0, true, std::nullopt});
   ASSERT_FALSE(gpus.ok());
-  EXPECT_NE(gpus.status().message().find("8 GPUs, but"), std::string::npos) << gpus.status().message();
+  EXPECT_NE(gpus.status().message().find("8 GPUs, but"), std::string::npos)
+      << gpus.status().message();
   EXPECT_NE(gpus.status().message().find("has 4"), std::string::npos);
   auto cores = plan_placement(t, {4, 0, 11, true, std::nullopt});
   ASSERT_FALSE(cores.ok());
-  EXPECT_NE(cores.status().message().find("44 cores, but"), std::string::npos) << cores.status().message();
+  EXPECT_NE(cores.status().message().find("44 cores, but"), std::string::npos)
+      << cores.status().message();
   EXPECT_FALSE(parse_policy("packed").ok());
 }
 
@@ -116,7 +123,8 @@ TEST(Placement, RenderersApplyThePlan) {
   ASSERT_TRUE(plan.ok());
   auto srun = plan_srun_flags(t, *plan);
   EXPECT_EQ(srun[0], "--ntasks-per-node=4");
-  EXPECT_EQ(srun[1], "--cpu-bind=mask_cpu:0x3,0xc,0x300000,0xc00000");  // cores 0-1, 2-3, 20-21, 22-23
+  EXPECT_EQ(srun[1],
+            "--cpu-bind=mask_cpu:0x3,0xc,0x300000,0xc00000");  // cores 0-1, 2-3, 20-21, 22-23
   EXPECT_EQ(srun[2], "--gpu-bind=map_gpu:0,1,2,3");
   std::string rankfile = plan_rankfile(t, *plan, {"a", "b"});
   EXPECT_NE(rankfile.find("rank 0=a slot=0:0-1\n"), std::string::npos) << rankfile;

@@ -13,12 +13,16 @@
 namespace slipway {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/topo/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/topo/" + name;
+}
 
-const char* kFixtures[] = {"dgx_a100_like.xml", "two_socket_smt4_4gpu.xml", "one_socket_4numa_8gcd.xml", "cpu_two_socket.xml"};
+const char* kFixtures[] = {"dgx_a100_like.xml", "two_socket_smt4_4gpu.xml",
+                           "one_socket_4numa_8gcd.xml", "cpu_two_socket.xml"};
 
 // hwloc-calc's answer: the OS indexes of the objects of `type` local to an OS device.
-std::vector<int> hwloc_calc(const std::string& xml, const std::string& osdev, const std::string& type) {
+std::vector<int> hwloc_calc(const std::string& xml, const std::string& osdev,
+                            const std::string& type) {
   auto r = run_command({"hwloc-calc", "--input", xml, "os=" + osdev, "--intersect", type, "--po"});
   EXPECT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : r.status().message());
   std::vector<int> out;
@@ -44,7 +48,8 @@ TEST(Topology, ReadsTheMachinesShape) {
   EXPECT_EQ(t->gpus.size(), 16u);  // cudaN and nvmlN of each
   EXPECT_EQ(t->numa_distance(0, 1), 12u);
   EXPECT_EQ(t->numa_distance(0, 3), 32u);
-  auto nic = std::find_if(t->nics.begin(), t->nics.end(), [](const TopoDevice& d) { return d.name == "mlx5_3"; });
+  auto nic = std::find_if(t->nics.begin(), t->nics.end(),
+                          [](const TopoDevice& d) { return d.name == "mlx5_3"; });
   ASSERT_NE(nic, t->nics.end());
   EXPECT_EQ(nic->subtype, "OpenFabrics");
   EXPECT_EQ(nic->numa, std::vector<int>{3});
@@ -83,13 +88,18 @@ TEST(Topology, BadFilesGetClearErrors) {
     std::ofstream(dir + "/" + name) << text;
     return dir + "/" + name;
   };
-  auto v3 = load_topology(write("v3.xml", "<?xml version=\"1.0\"?>\n<topology version=\"3.0\">\n</topology>\n"));
+  auto v3 = load_topology(
+      write("v3.xml", "<?xml version=\"1.0\"?>\n<topology version=\"3.0\">\n</topology>\n"));
   ASSERT_FALSE(v3.ok());
-  EXPECT_NE(v3.status().message().find("hwloc 3.0 XML"), std::string::npos) << v3.status().message();
+  EXPECT_NE(v3.status().message().find("hwloc 3.0 XML"), std::string::npos)
+      << v3.status().message();
   auto junk = load_topology(write("junk.xml", "not xml at all"));
   ASSERT_FALSE(junk.ok());
-  EXPECT_NE(junk.status().message().find("not an hwloc XML topology"), std::string::npos) << junk.status().message();
-  auto broken = load_topology(write("broken.xml", "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n<object type=\"Machine\""));
+  EXPECT_NE(junk.status().message().find("not an hwloc XML topology"), std::string::npos)
+      << junk.status().message();
+  auto broken = load_topology(
+      write("broken.xml",
+            "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n<object type=\"Machine\""));
   EXPECT_FALSE(broken.ok());
   auto missing = load_topology(dir + "/no-such-file.xml");
   ASSERT_FALSE(missing.ok());

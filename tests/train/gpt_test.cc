@@ -32,8 +32,10 @@ TEST(Gpt, GradientsMatchFiniteDifferences) {
   auto tokens = random_tokens(B, Tn, s.vocab, 3);
   std::vector<double> g(p.size(), 0);
   size_t reported = 0;
-  model.forward_backward(tokens.data(), B, Tn, p.data(), g.data(), 1.0, [&](size_t, size_t size) { reported += size; });
-  EXPECT_EQ(reported, p.size()) << "every parameter is reported final exactly once (the tied wte after the embedding)";
+  model.forward_backward(tokens.data(), B, Tn, p.data(), g.data(), 1.0,
+                         [&](size_t, size_t size) { reported += size; });
+  EXPECT_EQ(reported, p.size())
+      << "every parameter is reported final exactly once (the tied wte after the embedding)";
   const double h = 1e-5;
   double worst = 0;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -49,7 +51,8 @@ TEST(Gpt, GradientsMatchFiniteDifferences) {
     std::string name;
     for (const auto& info : model.params())
       if (i >= info.offset && i < info.offset + info.size) name = info.name;
-    ASSERT_LT(err, 1e-6) << name << " element " << i << ": analytic " << g[i] << " numeric " << numeric;
+    ASSERT_LT(err, 1e-6) << name << " element " << i << ": analytic " << g[i] << " numeric "
+                         << numeric;
   }
   RecordProperty("worst_relative_error", std::to_string(worst));
 }
@@ -65,7 +68,8 @@ TEST(Gpt, FastPathMatchesTheReference) {
   float l1 = ref.forward_backward(tokens.data(), 3, 16, p.data(), g1.data(), 1.0f / 48);
   float l2 = fast.forward_backward(tokens.data(), 3, 16, p.data(), g2.data(), 1.0f / 48);
   EXPECT_NEAR(l1, l2, 1e-4f * std::fabs(l1));
-  for (size_t i = 0; i < p.size(); ++i) ASSERT_NEAR(g1[i], g2[i], 1e-4f * (1 + std::fabs(g1[i]))) << i;
+  for (size_t i = 0; i < p.size(); ++i)
+    ASSERT_NEAR(g1[i], g2[i], 1e-4f * (1 + std::fabs(g1[i]))) << i;
 }
 
 TEST(Gpt, LearnsARepeatingSequence) {

@@ -21,23 +21,29 @@ std::vector<float> random_vec(size_t n, std::uint64_t seed) {
 }
 
 // float32 dot products of length k differ by reassociation: bound by k·eps·|terms|.
-void expect_close(const std::vector<float>& a, const std::vector<float>& b, float tol, const char* what) {
+void expect_close(const std::vector<float>& a, const std::vector<float>& b, float tol,
+                  const char* what) {
   ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], tol * (1.0f + std::fabs(b[i]))) << what << " at " << i;
+  for (size_t i = 0; i < a.size(); ++i)
+    ASSERT_NEAR(a[i], b[i], tol * (1.0f + std::fabs(b[i]))) << what << " at " << i;
 }
 
 TEST(CpuKernels, LinearMatchesTheReference) {
   const int rows = 37, in = 53, out = 29;  // odd sizes: no lucky alignment
-  auto x = random_vec(static_cast<size_t>(rows) * in, 1), w = random_vec(static_cast<size_t>(out) * in, 2), b = random_vec(out, 3);
+  auto x = random_vec(static_cast<size_t>(rows) * in, 1),
+       w = random_vec(static_cast<size_t>(out) * in, 2), b = random_vec(out, 3);
   auto dy = random_vec(static_cast<size_t>(rows) * out, 4);
   std::vector<float> y_ref(static_cast<size_t>(rows) * out), y_fast(y_ref.size());
   kernels::ref::linear_forward(x.data(), w.data(), b.data(), y_ref.data(), rows, in, out);
   kernels::fast::linear_forward(x.data(), w.data(), b.data(), y_fast.data(), rows, in, out);
   const float tol = 64 * in * 1.2e-7f;
   expect_close(y_fast, y_ref, tol, "y");
-  std::vector<float> dx_ref(x.size()), dx_fast(x.size()), dw_ref(w.size(), 0.5f), dw_fast(w.size(), 0.5f), db_ref(out, 0.25f), db_fast(out, 0.25f);
-  kernels::ref::linear_backward(dy.data(), x.data(), w.data(), dx_ref.data(), dw_ref.data(), db_ref.data(), rows, in, out);
-  kernels::fast::linear_backward(dy.data(), x.data(), w.data(), dx_fast.data(), dw_fast.data(), db_fast.data(), rows, in, out);
+  std::vector<float> dx_ref(x.size()), dx_fast(x.size()), dw_ref(w.size(), 0.5f),
+      dw_fast(w.size(), 0.5f), db_ref(out, 0.25f), db_fast(out, 0.25f);
+  kernels::ref::linear_backward(dy.data(), x.data(), w.data(), dx_ref.data(), dw_ref.data(),
+                                db_ref.data(), rows, in, out);
+  kernels::fast::linear_backward(dy.data(), x.data(), w.data(), dx_fast.data(), dw_fast.data(),
+                                 db_fast.data(), rows, in, out);
   expect_close(dx_fast, dx_ref, tol, "dx");
   expect_close(dw_fast, dw_ref, 64 * rows * 1.2e-7f, "dw (accumulated onto 0.5)");
   expect_close(db_fast, db_ref, 64 * rows * 1.2e-7f, "db (accumulated onto 0.25)");
@@ -59,26 +65,34 @@ TEST(CpuKernels, ElementwiseAndOptimizerMatchTheReference) {
   std::vector<std::uint8_t> mask(n, 1);
   mask[3] = 0;
   for (std::int64_t step = 1; step <= 3; ++step) {
-    kernels::ref::adamw(p1.data(), g.data(), m1.data(), v1.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, step, mask.data());
-    kernels::fast::adamw(p2.data(), g.data(), m2.data(), v2.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, step, mask.data());
+    kernels::ref::adamw(p1.data(), g.data(), m1.data(), v1.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f,
+                        0.1f, step, mask.data());
+    kernels::fast::adamw(p2.data(), g.data(), m2.data(), v2.data(), n, 0.01f, 0.9f, 0.999f, 1e-8f,
+                         0.1f, step, mask.data());
   }
   expect_close(p2, p1, 1e-6f, "adamw");
-  EXPECT_NEAR(kernels::fast::sum_squares(g.data(), n), kernels::ref::sum_squares<double>(std::vector<double>(g.begin(), g.end()).data(), n), 1e-6);
+  EXPECT_NEAR(kernels::fast::sum_squares(g.data(), n),
+              kernels::ref::sum_squares<double>(std::vector<double>(g.begin(), g.end()).data(), n),
+              1e-6);
 }
 
 TEST(CpuKernels, CausalAttentionMatchesTheReferenceAcrossQueryBlocks) {
   // T = 150: two full query blocks of 64 and a partial one, so the block edges and the masked
   // triangle are all exercised; two heads of 8.
   const int B = 2, T = 150, C = 16, H = 2;
-  auto qkv = random_vec(static_cast<size_t>(B) * T * 3 * C, 12), dout = random_vec(static_cast<size_t>(B) * T * C, 13);
-  std::vector<float> out_ref(dout.size()), out_fast(dout.size()), att_ref(static_cast<size_t>(B) * H * T * T), att_fast(att_ref.size(), 7.0f);
+  auto qkv = random_vec(static_cast<size_t>(B) * T * 3 * C, 12),
+       dout = random_vec(static_cast<size_t>(B) * T * C, 13);
+  std::vector<float> out_ref(dout.size()), out_fast(dout.size()),
+      att_ref(static_cast<size_t>(B) * H * T * T), att_fast(att_ref.size(), 7.0f);
   kernels::ref::attention_forward(qkv.data(), out_ref.data(), att_ref.data(), B, T, C, H);
   kernels::fast::attention_forward(qkv.data(), out_fast.data(), att_fast.data(), B, T, C, H);
   expect_close(att_fast, att_ref, 1e-5f, "probabilities");  // exact zeros above the diagonal
   expect_close(out_fast, out_ref, 1e-5f, "output");
   std::vector<float> dqkv_ref(qkv.size()), dqkv_fast(qkv.size(), 3.0f);
-  kernels::ref::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_ref.data(), B, T, C, H);
-  kernels::fast::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_fast.data(), B, T, C, H);
+  kernels::ref::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_ref.data(), B, T,
+                                   C, H);
+  kernels::fast::attention_backward(dout.data(), qkv.data(), att_ref.data(), dqkv_fast.data(), B, T,
+                                    C, H);
   expect_close(dqkv_fast, dqkv_ref, 1e-4f, "dqkv");
 }
 
@@ -87,13 +101,17 @@ TEST(CpuKernels, LayerNormGeluAndResidualMatchTheReference) {
   const size_t n = static_cast<size_t>(rows) * C;
   auto x = random_vec(n, 14), w = random_vec(C, 15), b = random_vec(C, 16), dy = random_vec(n, 17);
   std::vector<float> y1(n), y2(n), m1(rows), m2(rows), r1(rows), r2(rows);
-  kernels::ref::layernorm_forward(x.data(), w.data(), b.data(), y1.data(), m1.data(), r1.data(), rows, C);
-  kernels::fast::layernorm_forward(x.data(), w.data(), b.data(), y2.data(), m2.data(), r2.data(), rows, C);
+  kernels::ref::layernorm_forward(x.data(), w.data(), b.data(), y1.data(), m1.data(), r1.data(),
+                                  rows, C);
+  kernels::fast::layernorm_forward(x.data(), w.data(), b.data(), y2.data(), m2.data(), r2.data(),
+                                   rows, C);
   expect_close(y2, y1, 1e-5f, "layernorm y");
   expect_close(r2, r1, 1e-5f, "layernorm rstd");
   std::vector<float> dx1(n), dx2(n), dw1(C, 0.5f), dw2(C, 0.5f), db1(C, 0.5f), db2(C, 0.5f);
-  kernels::ref::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx1.data(), dw1.data(), db1.data(), rows, C);
-  kernels::fast::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx2.data(), dw2.data(), db2.data(), rows, C);
+  kernels::ref::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx1.data(),
+                                   dw1.data(), db1.data(), rows, C);
+  kernels::fast::layernorm_backward(dy.data(), x.data(), w.data(), m1.data(), r1.data(), dx2.data(),
+                                    dw2.data(), db2.data(), rows, C);
   expect_close(dx2, dx1, 1e-5f, "layernorm dx");
   expect_close(dw2, dw1, 1e-5f, "layernorm dw (accumulated onto 0.5)");
   expect_close(db2, db1, 1e-5f, "layernorm db (accumulated onto 0.5)");
@@ -140,15 +158,20 @@ TEST(Mlp, GradientsMatchFiniteDifferences) {
   std::vector<std::int32_t> y = {0, 1, 2, 3, 1, 2};
   std::vector<double> g(p.size(), 0);
   std::vector<std::pair<size_t, size_t>> ready;
-  model.forward_backward(x.data(), y.data(), rows, p.data(), g.data(), 1.0 / rows, [&](size_t o, size_t s) { ready.push_back({o, s}); });
+  model.forward_backward(x.data(), y.data(), rows, p.data(), g.data(), 1.0 / rows,
+                         [&](size_t o, size_t s) {
+                           ready.push_back({o, s});
+                         });
   const double h = 1e-6;
   for (size_t i = 0; i < p.size(); ++i) {
     std::vector<double> scratch(p.size());
     double saved = p[i];
     p[i] = saved + h;
-    double up = model.forward_backward(x.data(), y.data(), rows, p.data(), scratch.data(), 1.0) / rows;
+    double up =
+        model.forward_backward(x.data(), y.data(), rows, p.data(), scratch.data(), 1.0) / rows;
     p[i] = saved - h;
-    double down = model.forward_backward(x.data(), y.data(), rows, p.data(), scratch.data(), 1.0) / rows;
+    double down =
+        model.forward_backward(x.data(), y.data(), rows, p.data(), scratch.data(), 1.0) / rows;
     p[i] = saved;
     std::string name;
     for (const auto& info : model.params())

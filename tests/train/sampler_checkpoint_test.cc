@@ -108,7 +108,8 @@ TEST_F(CheckpointTest, CorruptionIsRefused) {
   std::ofstream((dir_ / "junk.h5").string()) << "hello";
   auto junk = read_checkpoint((dir_ / "junk.h5").string());
   ASSERT_FALSE(junk.ok());
-  EXPECT_NE(junk.status().message().find("not a readable HDF5 file"), std::string::npos) << junk.status().message();
+  EXPECT_NE(junk.status().message().find("not a readable HDF5 file"), std::string::npos)
+      << junk.status().message();
 }
 
 TEST_F(CheckpointTest, WriterKeepsTheNewestAndPointsAtTheLatest) {

@@ -1,12 +1,12 @@
 // Reading what trials report: Katib's name=value lines, JSON lines, the strategies that pick a
 // value, and following a log as it grows.
+#include "tune/metrics_collector.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
-
-#include "tune/metrics_collector.h"
 
 namespace slipway {
 namespace {
@@ -14,15 +14,18 @@ namespace {
 const std::string kKatibRegex = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?))";
 
 TEST(MetricsCollector, ReadsKatibsNameValueLines) {
-  MetricSeries m = parse_metrics_text("epoch 1: loss=0.9 accuracy = 0.51\nlr=1e-3 note=fast\nloss=0.7\n", {kKatibRegex});
-  EXPECT_EQ(m["loss"], (std::vector<double>{0.9, 0.7})) << "a metric's values in report order: its learning curve";
+  MetricSeries m = parse_metrics_text(
+      "epoch 1: loss=0.9 accuracy = 0.51\nlr=1e-3 note=fast\nloss=0.7\n", {kKatibRegex});
+  EXPECT_EQ(m["loss"], (std::vector<double>{0.9, 0.7}))
+      << "a metric's values in report order: its learning curve";
   EXPECT_EQ(m["accuracy"], (std::vector<double>{0.51}));
   EXPECT_EQ(m["lr"], (std::vector<double>{1e-3}));
   EXPECT_FALSE(m.contains("note")) << "a value that is not a number is skipped";
 }
 
 TEST(MetricsCollector, ReadsJsonLinesAndPicksByStrategy) {
-  MetricSeries m = parse_metrics_json_lines("{\"loss\": 0.5, \"step\": 1}\nnot json\n{\"loss\": \"0.25\"}\n{\"loss\": 0.4}\n");
+  MetricSeries m = parse_metrics_json_lines(
+      "{\"loss\": 0.5, \"step\": 1}\nnot json\n{\"loss\": \"0.25\"}\n{\"loss\": 0.4}\n");
   EXPECT_EQ(m["loss"], (std::vector<double>{0.5, 0.25, 0.4}));
   EXPECT_EQ(*pick(m["loss"], "min"), 0.25);
   EXPECT_EQ(*pick(m["loss"], "max"), 0.5);
@@ -31,7 +34,8 @@ TEST(MetricsCollector, ReadsJsonLinesAndPicksByStrategy) {
 }
 
 TEST(MetricsCollector, FollowsAGrowingLogFromWhereItLeftOff) {
-  const auto dir = std::filesystem::temp_directory_path() / ("slipway-tail-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("slipway-tail-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string log = (dir / "trial.log").string();
   MetricsCollector c;
@@ -40,16 +44,21 @@ TEST(MetricsCollector, FollowsAGrowingLogFromWhereItLeftOff) {
   MetricsTail tail;
   EXPECT_TRUE(tail.read(log, c).empty()) << "no log yet";
   append("loss=0.9\nloss=0.8\nlo");
-  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8})) << "'lo' is a line still being written";
+  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8}))
+      << "'lo' is a line still being written";
   append("ss=0.7");
-  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8, 0.7})) << "an unfinished last line counts with what it holds";
+  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8, 0.7}))
+      << "an unfinished last line counts with what it holds";
   append("5\nloss=0.6\n");
-  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8, 0.75, 0.6})) << "and is read again whole once finished";
+  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8, 0.75, 0.6}))
+      << "and is read again whole once finished";
   std::ofstream(log, std::ios::trunc) << "loss=0.3\n";
-  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.3})) << "a file that shrank is read from its start";
+  EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.3}))
+      << "a file that shrank is read from its start";
   const std::string retry = (dir / "retry.log").string();
   std::ofstream(retry) << "loss=0.2\n";
-  EXPECT_EQ(tail.read(retry, c)["loss"], (std::vector<double>{0.2})) << "another attempt's log replaces the first";
+  EXPECT_EQ(tail.read(retry, c)["loss"], (std::vector<double>{0.2}))
+      << "another attempt's log replaces the first";
   std::filesystem::remove_all(dir);
 }
 

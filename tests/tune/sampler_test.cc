@@ -1,4 +1,6 @@
 // The search space's encoding and the samplers: determinism, coverage, and that TPE learns.
+#include "tune/sampler.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,25 +8,29 @@
 #include <random>
 #include <set>
 
-#include "tune/sampler.h"
 #include "tune/sorted_history.h"
 
 namespace slipway {
 namespace {
 
 SweepSpec spec_with(const std::string& algorithm, const std::string& params) {
-  auto s = parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm + "\nparameters: " + params + "\ntrial: {command: [run]}\n", "t.yaml");
+  auto s = parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm +
+                           "\nparameters: " + params + "\ntrial: {command: [run]}\n",
+                       "t.yaml");
   EXPECT_TRUE(s.ok()) << s.status().message();
   return *s;
 }
 
 TEST(SearchSpace, MapsTheUnitCubeToEachKindAndBack) {
-  auto s = spec_with("random", "{lr: {type: double, min: 1e-4, max: 1e-1, log: true}, n: {type: int, min: 2, max: 5}, "
-                               "opt: {type: categorical, values: [sgd, adam]}, m: {type: discrete, values: [0.5, 0.9]}, "
-                               "w: {type: double, min: 0, max: 1, step: 0.25}}");
+  auto s = spec_with(
+      "random",
+      "{lr: {type: double, min: 1e-4, max: 1e-1, log: true}, n: {type: int, min: 2, max: 5}, "
+      "opt: {type: categorical, values: [sgd, adam]}, m: {type: discrete, values: [0.5, 0.9]}, "
+      "w: {type: double, min: 0, max: 1, step: 0.25}}");
   const SearchSpace& sp = s.space;
   Json v = sp.decode({0.5, 0.99, 0.7, 0.1, 0.6});
-  EXPECT_NEAR(v["lr"].get<double>(), std::sqrt(1e-4 * 1e-1), 1e-12) << "the middle of a log scale is the geometric mean";
+  EXPECT_NEAR(v["lr"].get<double>(), std::sqrt(1e-4 * 1e-1), 1e-12)
+      << "the middle of a log scale is the geometric mean";
   EXPECT_EQ(v["n"].get<int>(), 5);
   EXPECT_EQ(v["opt"], "adam");
   EXPECT_EQ(v["m"].get<double>(), 0.5);
@@ -38,7 +44,8 @@ TEST(SearchSpace, MapsTheUnitCubeToEachKindAndBack) {
 
 TEST(Samplers, AreDeterministicAndResumeWhereTheyLeftOff) {
   for (std::string alg : {"random", "sobol", "tpe", "multivariate-tpe"}) {
-    auto s = spec_with(alg, "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}}");
+    auto s =
+        spec_with(alg, "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}}");
     auto a = make_sampler(s), b = make_sampler(s);
     ASSERT_TRUE(a.ok() && b.ok()) << alg;
     std::vector<Observation> hist;
@@ -76,8 +83,10 @@ TEST(Samplers, TpeKeptOrderFollowsTheHistoryItIsGiven) {
     return kept.ready(h.size());
   };
   for (int round = 0; round < 60; ++round) {
-    for (int k = 0; k < 3; ++k) h.push_back({{unit(rng), std::floor(unit(rng) * 4) / 4}, 0.0, false});  // ties along y
-    for (size_t i = h.size() - 3; i-- > 0 && !h[i].finished;) h[i].finished = true;  // the batch before, latest first
+    for (int k = 0; k < 3; ++k)
+      h.push_back({{unit(rng), std::floor(unit(rng) * 4) / 4}, 0.0, false});  // ties along y
+    for (size_t i = h.size() - 3; i-- > 0 && !h[i].finished;)
+      h[i].finished = true;  // the batch before, latest first
     ASSERT_TRUE(same_as_fresh()) << "round " << round;
   }
   h[40].u[0] = 1 - h[40].u[0];  // an edited trial
@@ -90,21 +99,27 @@ TEST(Samplers, TpeKeptOrderFollowsTheHistoryItIsGiven) {
 }
 
 TEST(Samplers, TpeSuggestsWhatAFreshSamplerWouldPastManyTrials) {
-  auto s = spec_with("tpe", "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, c: {type: categorical, values: [a, b, c]}}");
+  auto s = spec_with("tpe",
+                     "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, c: "
+                     "{type: categorical, values: [a, b, c]}}");
   auto a = make_sampler(s);
   ASSERT_TRUE(a.ok());
-  auto loss = [](const std::vector<double>& u) { return std::pow(u[0] - 0.3, 2) + std::abs(u[1] - 0.6) + (u[2] < 0.34 ? 0.0 : 0.2); };
+  auto loss = [](const std::vector<double>& u) {
+    return std::pow(u[0] - 0.3, 2) + std::abs(u[1] - 0.6) + (u[2] < 0.34 ? 0.0 : 0.2);
+  };
   std::vector<Observation> hist;
   while (hist.size() < 160) {
     auto batch = (*a)->suggest(hist, 3);
     for (const auto& p : batch) hist.push_back({p, 0.0, false});
-    for (size_t i = hist.size() - batch.size(); i-- > 0 && !hist[i].finished;) hist[i] = {hist[i].u, loss(hist[i].u), true};
+    for (size_t i = hist.size() - batch.size(); i-- > 0 && !hist[i].finished;)
+      hist[i] = {hist[i].u, loss(hist[i].u), true};
   }
   EXPECT_EQ((*a)->suggest(hist, 2), (*make_sampler(s))->suggest(hist, 2));
 }
 
 TEST(Samplers, GridVisitsEveryPointOnceThenStops) {
-  auto s = spec_with("grid", "{a: {type: int, min: 1, max: 3}, b: {type: categorical, values: [x, y]}}");
+  auto s =
+      spec_with("grid", "{a: {type: int, min: 1, max: 3}, b: {type: categorical, values: [x, y]}}");
   auto g = make_sampler(s);
   ASSERT_TRUE(g.ok());
   std::vector<Observation> hist;
@@ -139,20 +154,27 @@ TEST(Samplers, SobolStratifiesEveryDimension) {
   // And the sequence is Joe and Kuo's: points 777 and 1000 in units of 2^-10, as their
   // new-joe-kuo-6.21201 direction numbers give them (the values scipy.stats.qmc.Sobol prints).
   const std::vector<std::vector<int>> published = {
-      {709, 959, 167, 281, 651, 365, 195, 781, 357, 331, 763, 713, 393, 485, 583, 527, 413, 885, 379, 771, 243},
-      {225, 99, 531, 693, 287, 929, 47, 921, 513, 71, 87, 261, 165, 393, 147, 379, 737, 353, 1015, 743, 535}};
+      {709, 959, 167, 281, 651, 365, 195, 781, 357, 331, 763,
+       713, 393, 485, 583, 527, 413, 885, 379, 771, 243},
+      {225, 99,  531, 693, 287, 929, 47,  921,  513, 71, 87,
+       261, 165, 393, 147, 379, 737, 353, 1015, 743, 535}};
   const std::uint64_t index[] = {777, 1000};
   for (size_t k = 0; k < 2; ++k) {
     auto p = sobol_point(index[k], dims);
-    for (int d = 0; d < dims; ++d) EXPECT_EQ(p[static_cast<size_t>(d)] * 1024, published[k][static_cast<size_t>(d)]) << "point " << index[k] << " dimension " << d;
+    for (int d = 0; d < dims; ++d)
+      EXPECT_EQ(p[static_cast<size_t>(d)] * 1024, published[k][static_cast<size_t>(d)])
+          << "point " << index[k] << " dimension " << d;
   }
 }
 
 // Best loss after n evaluations of f, averaged over seeds.
-double mean_best(const std::string& alg, int n, int seeds, double (*f)(const std::vector<double>&)) {
+double mean_best(const std::string& alg, int n, int seeds,
+                 double (*f)(const std::vector<double>&)) {
   double total = 0;
   for (int seed = 1; seed <= seeds; ++seed) {
-    auto s = spec_with(alg, "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, z: {type: double, min: 0, max: 1}}");
+    auto s = spec_with(alg,
+                       "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, z: "
+                       "{type: double, min: 0, max: 1}}");
     s.seed = static_cast<std::uint64_t>(seed);
     auto sampler = make_sampler(s);
     std::vector<Observation> hist;
@@ -168,26 +190,31 @@ double mean_best(const std::string& alg, int n, int seeds, double (*f)(const std
   return total / seeds;
 }
 
-double sphere(const std::vector<double>& u) { return std::pow(u[0] - 0.2, 2) + std::pow(u[1] - 0.8, 2) + std::pow(u[2] - 0.5, 2); }
+double sphere(const std::vector<double>& u) {
+  return std::pow(u[0] - 0.2, 2) + std::pow(u[1] - 0.8, 2) + std::pow(u[2] - 0.5, 2);
+}
 
 TEST(Samplers, TpeFindsBetterPointsThanRandomSearch) {
   // On a smooth bowl, after the 10 random start-up trials TPE concentrates where the good trials
   // are: over 10 seeds its best after 60 evaluations is clearly better than random search's.
-  double random = mean_best("random", 60, 10, sphere), tpe = mean_best("tpe", 60, 10, sphere), mtpe = mean_best("multivariate-tpe", 60, 10, sphere);
+  double random = mean_best("random", 60, 10, sphere), tpe = mean_best("tpe", 60, 10, sphere),
+         mtpe = mean_best("multivariate-tpe", 60, 10, sphere);
   EXPECT_LT(tpe, 0.5 * random) << "tpe " << tpe << " random " << random;
   EXPECT_LT(mtpe, 0.5 * random) << "multivariate tpe " << mtpe << " random " << random;
 }
 
 TEST(Samplers, BayesianOptimizationBeatsTpeAndRandomOnASmoothFunction) {
   // The GP models the bowl from few points: after 30 evaluations it is far ahead of both.
-  double random = mean_best("random", 30, 5, sphere), tpe = mean_best("tpe", 30, 5, sphere), gp = mean_best("bayesianoptimization", 30, 5, sphere);
+  double random = mean_best("random", 30, 5, sphere), tpe = mean_best("tpe", 30, 5, sphere),
+         gp = mean_best("bayesianoptimization", 30, 5, sphere);
   EXPECT_LT(gp, 0.2 * random) << "gp " << gp << " random " << random;
   EXPECT_LT(gp, tpe) << "gp " << gp << " tpe " << tpe;
 }
 
 TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
-  auto s = spec_with("bayesianoptimization", "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
-                                             "x: {type: double, min: 0, max: 1, step: 0.1}}");
+  auto s = spec_with("bayesianoptimization",
+                     "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
+                     "x: {type: double, min: 0, max: 1, step: 0.1}}");
   auto gp = make_sampler(s);
   ASSERT_TRUE(gp.ok());
   std::vector<Observation> hist;
@@ -196,9 +223,11 @@ TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
     ASSERT_FALSE(batch.empty());
     for (size_t k = 0; k < batch.size(); ++k) {
       const auto& u = batch[k];
-      EXPECT_EQ(s.space.encode(s.space.decode(u)), u) << "a suggestion is a point of the grid the parameters allow";
+      EXPECT_EQ(s.space.encode(s.space.decode(u)), u)
+          << "a suggestion is a point of the grid the parameters allow";
       Json v = s.space.decode(u);
-      double loss = std::pow(v["n"].get<int>() - 4, 2) + (v["c"] == "b" ? 0 : 1) + std::fabs(v["x"].get<double>() - 0.7);
+      double loss = std::pow(v["n"].get<int>() - 4, 2) + (v["c"] == "b" ? 0 : 1) +
+                    std::fabs(v["x"].get<double>() - 0.7);
       hist.push_back({u, loss, k == 0});
     }
   }

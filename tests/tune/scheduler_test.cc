@@ -19,7 +19,8 @@ SweepSpec multi_fidelity(const std::string& algorithm) {
   return s;
 }
 
-TrialRecord trial(int config, int rung, double budget, const std::string& state, std::optional<double> objective = std::nullopt) {
+TrialRecord trial(int config, int rung, double budget, const std::string& state,
+                  std::optional<double> objective = std::nullopt) {
   TrialRecord t;
   t.config = config;
   t.rung = rung;
@@ -34,9 +35,11 @@ TEST(Asha, PromotesAsSoonAsARungHasEtaResultsWithoutWaitingForIt) {
   Asha asha(multi_fidelity("asha"));
   EXPECT_EQ(asha.top_rung(0), 2);
   EXPECT_EQ(asha.budget(0, 1), 3);
-  std::vector<TrialRecord> trials = {trial(0, 0, 1, "SUCCEEDED", 0.5), trial(1, 0, 1, "SUCCEEDED", 0.2), trial(2, 0, 1, "RUNNING")};
+  std::vector<TrialRecord> trials = {trial(0, 0, 1, "SUCCEEDED", 0.5),
+                                     trial(1, 0, 1, "SUCCEEDED", 0.2), trial(2, 0, 1, "RUNNING")};
   AshaStep s = asha.next(trials, /*maximize=*/false, 3);
-  EXPECT_FALSE(s.promote) << "two results: the top third of a rung is empty, so a new configuration starts";
+  EXPECT_FALSE(s.promote)
+      << "two results: the top third of a rung is empty, so a new configuration starts";
   EXPECT_EQ(s.budget, 1);
   trials.push_back(trial(3, 0, 1, "SUCCEEDED", 0.9));
   s = asha.next(trials, false, 4);
@@ -45,8 +48,10 @@ TEST(Asha, PromotesAsSoonAsARungHasEtaResultsWithoutWaitingForIt) {
   EXPECT_EQ(s.rung, 1);
   EXPECT_EQ(s.budget, 3);
   trials.push_back(trial(1, 1, 3, "RUNNING"));
-  EXPECT_FALSE(asha.next(trials, false, 4).promote) << "configuration 1 is already a rung up; the next best needs six results";
-  EXPECT_EQ(trials[*asha.next(trials, /*maximize=*/true, 4).promote].config, 3) << "maximizing, the highest objective moves up";
+  EXPECT_FALSE(asha.next(trials, false, 4).promote)
+      << "configuration 1 is already a rung up; the next best needs six results";
+  EXPECT_EQ(trials[*asha.next(trials, /*maximize=*/true, 4).promote].config, 3)
+      << "maximizing, the highest objective moves up";
 }
 
 TEST(Asha, HyperbandRunsOneBracketPerStartingRung) {
@@ -65,9 +70,11 @@ TEST(Asha, TheSamplerLearnsFromOneBudgetAndEachConfigurationOnce) {
   trials.push_back(trial(0, 1, 3, "SUCCEEDED", 0.4));
   trials.push_back(trial(1, 1, 3, "RUNNING"));
   trials.push_back(trial(6, 0, 1, "RUNNING"));
-  // One result at budget 3 is too few to model one dimension (it needs 3): the sampler sees budget 1.
+  // One result at budget 3 is too few to model one dimension (it needs 3): the sampler sees
+  // budget 1.
   auto h = multi_fidelity_history(trials, false, 1);
-  ASSERT_EQ(h.size(), 7u) << "six configurations at budget 1 and the new one running; configuration 1 once";
+  ASSERT_EQ(h.size(), 7u)
+      << "six configurations at budget 1 and the new one running; configuration 1 once";
   EXPECT_TRUE(h[0].finished);
   EXPECT_EQ(h[0].loss, 1.0) << "configuration 0 at budget 1, not its budget-3 result";
   EXPECT_FALSE(h[6].finished);
@@ -83,10 +90,13 @@ TEST(MedianStop, StopsATrialWorseThanTheMedianOfCompletedOnes) {
   EarlyStopping rule{"medianstop", 3, 2};
   const std::vector<std::vector<double>> done = {{0.5, 0.6, 0.7}, {0.4, 0.5, 0.9}, {0.6, 0.7, 0.8}};
   EXPECT_FALSE(median_stop({0.1}, done, rule, /*maximize=*/true)) << "before start_step";
-  EXPECT_TRUE(median_stop({0.1, 0.2}, done, rule, true)) << "best 0.2 under the median running average 0.55";
+  EXPECT_TRUE(median_stop({0.1, 0.2}, done, rule, true))
+      << "best 0.2 under the median running average 0.55";
   EXPECT_FALSE(median_stop({0.1, 0.6}, done, rule, true));
-  EXPECT_FALSE(median_stop({0.1, 0.2}, {done[0], done[1]}, rule, true)) << "fewer completed trials than min_trials_required";
-  EXPECT_TRUE(median_stop({0.9, 0.8}, done, rule, /*maximize=*/false)) << "minimizing, 0.8 is above the median";
+  EXPECT_FALSE(median_stop({0.1, 0.2}, {done[0], done[1]}, rule, true))
+      << "fewer completed trials than min_trials_required";
+  EXPECT_TRUE(median_stop({0.9, 0.8}, done, rule, /*maximize=*/false))
+      << "minimizing, 0.8 is above the median";
   EXPECT_FALSE(median_stop({0.1, 0.2}, done, EarlyStopping{}, true)) << "no rule, no stopping";
 }
 
@@ -103,7 +113,8 @@ TEST(Pareto, RanksTrialsByNonDomination) {
     t.metrics = {{"accuracy", acc}, {"latency", lat}};
     return t;
   };
-  std::vector<TrialRecord> trials = {with(0.9, 30), with(0.8, 10), with(0.7, 20), with(0.95, 50), with(0.6, 60), with(0.99, 1, "FAILED")};
+  std::vector<TrialRecord> trials = {with(0.9, 30),  with(0.8, 10), with(0.7, 20),
+                                     with(0.95, 50), with(0.6, 60), with(0.99, 1, "FAILED")};
   EXPECT_EQ(pareto_ranks(o, trials), (std::vector<int>{0, 0, 1, 0, 2, -1}));
 }
 

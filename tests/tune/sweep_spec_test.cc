@@ -1,14 +1,16 @@
 // Sweep definitions: Katib Experiments as is, the native format, and clear refusals.
+#include "tune/sweep_spec.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "tune/sweep_spec.h"
-
 namespace slipway {
 namespace {
 
-std::string fixture(const std::string& name) { return std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/katib/" + name; }
+std::string fixture(const std::string& name) {
+  return std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/katib/" + name;
+}
 
 TEST(SweepSpec, ReadsKatibsRandomExample) {
   auto s = load_sweep(fixture("random.yaml"));
@@ -29,8 +31,9 @@ TEST(SweepSpec, ReadsKatibsRandomExample) {
   EXPECT_EQ(s->space.params[2].choices, (std::vector<std::string>{"sgd", "adam", "ftrl"}));
   auto cmd = trial_command(*s, Json{{"lr", 0.015}, {"num-layers", 3}, {"optimizer", "adam"}});
   ASSERT_TRUE(cmd.ok()) << cmd.status().message();
-  EXPECT_EQ(*cmd, (std::vector<std::string>{"python3", "/opt/mxnet-mnist/mnist.py", "--batch-size=64", "--lr=0.015", "--num-layers=3",
-                                            "--optimizer=adam"}));
+  EXPECT_EQ(*cmd,
+            (std::vector<std::string>{"python3", "/opt/mxnet-mnist/mnist.py", "--batch-size=64",
+                                      "--lr=0.015", "--num-layers=3", "--optimizer=adam"}));
 }
 
 TEST(SweepSpec, ReadsAPyTorchJobTrialWithItsRanksAndStrategies) {
@@ -87,37 +90,61 @@ spec:
   ASSERT_TRUE(s.ok()) << s.status().message();
   auto cmd = trial_command(*s, Json{{"lr", 0.15}}, {{"trial_name", "sweep-9-t4"}});
   ASSERT_TRUE(cmd.ok()) << cmd.status().message();
-  EXPECT_EQ(*cmd, (std::vector<std::string>{"train", "--out=/ckpt/sweep-9-t4", "--ns=team-a", "--team=vision", "--lr=0.15"}));
-  auto missing = parse_sweep(head + "      - {name: owner, reference: \"${trialSpec.Annotations[owner]}\"}\n" + spec, "meta.yaml");
+  EXPECT_EQ(*cmd, (std::vector<std::string>{"train", "--out=/ckpt/sweep-9-t4", "--ns=team-a",
+                                            "--team=vision", "--lr=0.15"}));
+  auto missing = parse_sweep(
+      head + "      - {name: owner, reference: \"${trialSpec.Annotations[owner]}\"}\n" + spec,
+      "meta.yaml");
   ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("${trialSpec.Annotations[owner]}, which this trialSpec does not define"), std::string::npos)
+  EXPECT_NE(missing.status().message().find(
+                "${trialSpec.Annotations[owner]}, which this trialSpec does not define"),
+            std::string::npos)
       << missing.status().message();
 }
 
 TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
   auto enas = load_sweep(fixture("enas.yaml"));
   ASSERT_FALSE(enas.ok());
-  EXPECT_NE(enas.status().message().find("neural architecture search"), std::string::npos) << enas.status().message();
+  EXPECT_NE(enas.status().message().find("neural architecture search"), std::string::npos)
+      << enas.status().message();
   EXPECT_NE(enas.status().message().find("enas.yaml:"), std::string::npos) << "the file and line";
   struct Case {
     std::string yaml, expected;
   };
   const std::string trial = "trial: {command: [echo, '${lr}']}\n";
   const std::vector<Case> cases = {
-      {"objective: {maximize: acc}\nalgorithm: pbt\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "population-based training"},
-      {"objective: {maximize: acc}\nalgorithm: tpee\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "did you mean 'tpe'"},
-      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 1, max: 0.1}}\n" + trial, "min 1.000000 is above max"},
-      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1, log: true}}\n" + trial, "a log scale needs min > 0"},
-      {"objective: {maximize: acc}\nparameters: {lr: {type: float32, min: 0, max: 1}}\n" + trial, "type 'float32' is not int, double"},
-      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1}}\ntrial: {command: [echo, '${rate}']}\n", "${rate} in the trial command is not a search parameter"},
-      {"objective: {maximize: acc}\nparameters: {c: {type: categorical}}\n" + trial, "needs a non-empty list"},
-      {"objective: {maximize: acc}\nalgorithm: asha\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "asha needs a budget parameter"},
-      {"objective: {maximise: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial, "did you mean 'maximize'"},
+      {"objective: {maximize: acc}\nalgorithm: pbt\nparameters: {lr: {type: double, min: 0.1, max: "
+       "1}}\n" +
+           trial,
+       "population-based training"},
+      {"objective: {maximize: acc}\nalgorithm: tpee\nparameters: {lr: {type: double, min: 0.1, "
+       "max: 1}}\n" +
+           trial,
+       "did you mean 'tpe'"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 1, max: 0.1}}\n" + trial,
+       "min 1.000000 is above max"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1, log: true}}\n" +
+           trial,
+       "a log scale needs min > 0"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: float32, min: 0, max: 1}}\n" + trial,
+       "type 'float32' is not int, double"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0, max: 1}}\ntrial: "
+       "{command: [echo, '${rate}']}\n",
+       "${rate} in the trial command is not a search parameter"},
+      {"objective: {maximize: acc}\nparameters: {c: {type: categorical}}\n" + trial,
+       "needs a non-empty list"},
+      {"objective: {maximize: acc}\nalgorithm: asha\nparameters: {lr: {type: double, min: 0.1, "
+       "max: 1}}\n" +
+           trial,
+       "asha needs a budget parameter"},
+      {"objective: {maximise: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial,
+       "did you mean 'maximize'"},
   };
   for (const auto& c : cases) {
     auto s = parse_sweep(c.yaml, "bad.yaml");
     ASSERT_FALSE(s.ok()) << c.yaml;
-    EXPECT_NE(s.status().message().find(c.expected), std::string::npos) << "expected '" << c.expected << "' in: " << s.status().message();
+    EXPECT_NE(s.status().message().find(c.expected), std::string::npos)
+        << "expected '" << c.expected << "' in: " << s.status().message();
     EXPECT_EQ(s.status().message().rfind("bad.yaml", 0), 0u) << s.status().message();
   }
 }
@@ -158,7 +185,9 @@ budget: {parameter: steps, eta: 3}
   EXPECT_EQ(trial_command(*s, Json{{"lr", 0.5}})->back(), "echo ${HOME} 0.5");
   auto katib = load_sweep(fixture("random.yaml"));
   katib->trial.command = {"echo ${HOME} ${trialParameters.learningRate}"};
-  EXPECT_EQ(trial_command(*katib, Json{{"lr", 0.02}, {"num-layers", 2}, {"optimizer", "sgd"}})->back(), "echo ${HOME} 0.02");
+  EXPECT_EQ(
+      trial_command(*katib, Json{{"lr", 0.02}, {"num-layers", 2}, {"optimizer", "sgd"}})->back(),
+      "echo ${HOME} 0.02");
 }
 
 }  // namespace

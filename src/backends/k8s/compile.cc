@@ -16,7 +16,8 @@ std::vector<std::string> reading_deferred(const std::vector<std::string>& argv) 
   if (!deferred) return argv;
   std::string cmd = "exec";
   for (const auto& a : argv) cmd += " " + shell_quote(a);
-  cmd = replace_deferred(cmd, [](const std::string& path) { return "'\"$(cat " + shell_quote(path) + ")\"'"; });
+  cmd = replace_deferred(
+      cmd, [](const std::string& path) { return "'\"$(cat " + shell_quote(path) + ")\"'"; });
   return {"/bin/sh", "-c", cmd};
 }
 
@@ -24,8 +25,10 @@ std::string exit_file(const TaskLaunch& l) { return l.workdir + "/attempt-1.exit
 
 }  // namespace
 
-Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec, const std::map<std::string, Json>& params,
-                                         const std::string& run_root, const std::string& self_exe, K8sConfig config) {
+Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec,
+                                         const std::map<std::string, Json>& params,
+                                         const std::string& run_root, const std::string& self_exe,
+                                         K8sConfig config) {
   // Commands name slipway as the image has it.
   const std::string in_image = config.slipway_path.empty() ? self_exe : config.slipway_path;
   auto plan = plan_static_launches(spec, params, run_root, in_image, "k8s");
@@ -35,14 +38,18 @@ Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec, const std::ma
   out.warnings = plan->warnings;
   std::map<std::string, std::vector<std::string>> exits_of;  // task -> its attempts' exit files
   std::string kustomization =
-      "# Written by `slipway compile --backend k8s` for pipeline '" + spec.name + "'.\n"
-      "# Outputs and logs go under " + run_root + " on the run root's volume.\n"
+      "# Written by `slipway compile --backend k8s` for pipeline '" + spec.name +
+      "'.\n"
+      "# Outputs and logs go under " +
+      run_root +
+      " on the run root's volume.\n"
       "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n";
   for (const auto& st : plan->tasks) {
     const Task* t = st.task;
     if (t->parallelism > 0)
-      out.warnings.push_back("task '" + t->name + "': all " + std::to_string(st.launches.size()) +
-                             " items start at once (parallelism is not available in compiled mode)");
+      out.warnings.push_back(
+          "task '" + t->name + "': all " + std::to_string(st.launches.size()) +
+          " items start at once (parallelism is not available in compiled mode)");
     DriverlessExtras x;
     x.await_any_outcome = t->is_finally;
     for (const auto& up : st.after)

@@ -20,7 +20,9 @@
 namespace slipway {
 
 // `run_root` is where the pods write outputs and logs: the run root volume's mount path.
-Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec, const std::map<std::string, Json>& params,
-                                         const std::string& run_root, const std::string& self_exe, K8sConfig config);
+Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec,
+                                         const std::map<std::string, Json>& params,
+                                         const std::string& run_root, const std::string& self_exe,
+                                         K8sConfig config);
 
 }  // namespace slipway

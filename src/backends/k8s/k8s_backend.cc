@@ -34,7 +34,8 @@ std::string log_target(const std::string& kind, const std::string& name) {
 K8sBackend::K8sBackend(K8sConfig config, std::string self_exe)
     : config_(std::move(config)), self_exe_(std::move(self_exe)) {}
 
-Result<CommandResult> K8sBackend::kubectl(const std::vector<std::string>& args, const std::string& stdin_text) {
+Result<CommandResult> K8sBackend::kubectl(const std::vector<std::string>& args,
+                                          const std::string& stdin_text) {
   ++calls_[args[0]];
   return run_command(config_.kubectl_argv(args), 120'000, stdin_text);
 }
@@ -68,7 +69,8 @@ Result<K8sBackend::Prepared> K8sBackend::prepare(const TaskLaunch& l) {
   if (Status st = write_file_atomic(p.path, obj->dump(2) + "\n"); !st.ok()) return st;
   p.name = (*obj)["metadata"]["name"];
   p.tracked = Tracked{l.key, (*obj)["kind"], l.stderr_path, false, ""};
-  if (!k8s_component_image_argv(l, config_, self_exe_).empty()) p.tracked.stdout_path = l.stdout_path;
+  if (!k8s_component_image_argv(l, config_, self_exe_).empty())
+    p.tracked.stdout_path = l.stdout_path;
   return p;
 }
 
@@ -97,8 +99,10 @@ std::vector<Result<LaunchHandle>> K8sBackend::launch_many(const std::vector<Task
   std::vector<std::pair<size_t, Prepared>> ready;
   for (size_t i = 0; i < ls.size(); ++i) {
     auto p = prepare(ls[i]);
-    if (p.ok()) ready.push_back({i, *p});
-    else out[i] = p.status();
+    if (p.ok())
+      ready.push_back({i, *p});
+    else
+      out[i] = p.status();
   }
   for (size_t from = 0; from < ready.size(); from += kPerCall) {
     size_t to = std::min(ready.size(), from + kPerCall);
@@ -113,19 +117,24 @@ std::vector<Result<LaunchHandle>> K8sBackend::launch_many(const std::vector<Task
         continue;
       }
       auto one = to - from == 1 ? r : kubectl({"apply", "-f", p.path});
-      if (!one.ok()) out[i] = one.status();
-      else if (one->exit_code != 0) out[i] = Failed("kubectl apply refused " + ls[i].key + ": " + said(*one));
-      else out[i] = track(ls[i], p);
+      if (!one.ok())
+        out[i] = one.status();
+      else if (one->exit_code != 0)
+        out[i] = Failed("kubectl apply refused " + ls[i].key + ": " + said(*one));
+      else
+        out[i] = track(ls[i], p);
     }
   }
   return out;
 }
 
-Result<std::map<std::string, K8sAttemptState>> K8sBackend::list(const std::set<std::string>& kinds) {
+Result<std::map<std::string, K8sAttemptState>> K8sBackend::list(
+    const std::set<std::string>& kinds) {
   std::vector<std::string> resources = {"jobs.batch", "pods"};
   for (const auto& k : kinds)
     if (k != "Job") resources.push_back(resource_of(k));
-  auto r = kubectl({"get", join(resources, ","), "-l", std::string(kK8sRunLabel) + "=" + run_label_, "-o", "json"});
+  auto r = kubectl({"get", join(resources, ","), "-l", std::string(kK8sRunLabel) + "=" + run_label_,
+                    "-o", "json"});
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) return Failed("kubectl get: " + said(*r));
   try {
@@ -137,7 +146,8 @@ Result<std::map<std::string, K8sAttemptState>> K8sBackend::list(const std::set<s
 
 std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
   std::vector<Completion> out;
-  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, objects_.empty())) return out;
+  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, objects_.empty()))
+    return out;
   last_poll_ms_ = now_ms();
   ++polls_;
   std::set<std::string> kinds;
@@ -158,13 +168,17 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
       c.key = t.key;
       c.finished_ms = now_ms();
       c.terminated = t.terminating;
-      c.message = t.kind + " " + name + (t.terminating ? " was deleted on request" : " is gone: deleted outside slipway, or removed after its TTL; its outcome is lost");
+      c.message = t.kind + " " + name +
+                  (t.terminating ? " was deleted on request"
+                                 : " is gone: deleted outside slipway, or removed after its TTL; "
+                                   "its outcome is lost");
     } else if (s->second.finished) {
       keep_pod_log(name, t, s->second.succeeded);
       c = completion_from_k8s(s->second);
       c.key = t.key;
-    } else if (s->second.hopeless && now_ms() - hopeless_since_.emplace(t.key, now_ms()).first->second >=
-                                             config_.image_pull_grace_ms) {
+    } else if (s->second.hopeless &&
+               now_ms() - hopeless_since_.emplace(t.key, now_ms()).first->second >=
+                   config_.image_pull_grace_ms) {
       // A registry can be away for a while (rate limits); an image that never comes must not
       // hang the run.
       keep_pod_log(name, t, false);
@@ -189,17 +203,22 @@ std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
 void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t, bool succeeded) {
   std::error_code ec;
   bool whole = !t.stdout_path.empty();
-  if (!whole && (succeeded || t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0)) return;
+  if (!whole &&
+      (succeeded || t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0))
+    return;
   std::vector<std::string> args = {"logs", log_target(t.kind, name), "--all-containers"};
   if (!whole) args.push_back("--tail=200");
   auto r = kubectl(args);
   if (!r.ok() || r->exit_code != 0) return;
-  if (whole) write_file_atomic(t.stdout_path, r->out);
-  else if (!r->out.empty()) std::ofstream(t.stderr_path, std::ios::app) << r->out;
+  if (whole)
+    write_file_atomic(t.stdout_path, r->out);
+  else if (!r->out.empty())
+    std::ofstream(t.stderr_path, std::ios::app) << r->out;
 }
 
 void K8sBackend::remove(const std::string& name, const Tracked& t, std::int64_t grace_ms) {
-  std::vector<std::string> args = {"delete", resource_of(t.kind), name, "--ignore-not-found", "--wait=false"};
+  std::vector<std::string> args = {"delete", resource_of(t.kind), name, "--ignore-not-found",
+                                   "--wait=false"};
   if (grace_ms > 0) args.push_back("--grace-period=" + std::to_string((grace_ms + 999) / 1000));
   kubectl(args);
 }
@@ -213,7 +232,8 @@ void K8sBackend::terminate(const std::string& key, std::int64_t grace_ms) {
   remove(it->second, t, grace_ms);
 }
 
-Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id, const std::vector<Adoptable>& running) {
+Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id,
+                                                      const std::vector<Adoptable>& running) {
   run_label_ = k8s_label_value(run_id);
   std::map<std::string, std::string> wanted;  // key -> recorded object name
   for (const auto& a : running) wanted[a.key] = a.backend_id;
@@ -237,7 +257,8 @@ Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id,
     for (const auto& [name, s] : found) {
       if (s.kind != kind) continue;
       auto w = wanted.find(s.key);
-      bool ours = w != wanted.end() && (w->second.empty() || w->second == name) && !by_key_.count(s.key);
+      bool ours =
+          w != wanted.end() && (w->second.empty() || w->second == name) && !by_key_.count(s.key);
       Tracked t{s.key, kind, s.stderr_path, false, s.logs_via_kubectl ? s.stdout_path : ""};
       if (ours) {
         objects_[name] = t;

@@ -42,8 +42,8 @@ class K8sBackend : public Backend {
   struct Tracked {
     std::string key, kind, stderr_path;
     bool terminating = false;
-    std::string stdout_path;     // set when the pod runs in a component's image (no __tee):
-                                 // its log is fetched into this file when it ends
+    std::string stdout_path;  // set when the pod runs in a component's image (no __tee):
+                              // its log is fetched into this file when it ends
   };
   struct Prepared {
     std::string name, path;  // the object's name, its manifest file
@@ -52,7 +52,8 @@ class K8sBackend : public Backend {
   // Renders the attempt's object and writes its manifest; `track` starts following it once applied.
   Result<Prepared> prepare(const TaskLaunch& l);
   LaunchHandle track(const TaskLaunch& l, const Prepared& p);
-  Result<struct CommandResult> kubectl(const std::vector<std::string>& args, const std::string& stdin_text = "");
+  Result<struct CommandResult> kubectl(const std::vector<std::string>& args,
+                                       const std::string& stdin_text = "");
   // One list of the run's objects and pods; the kinds are those in flight.
   Result<std::map<std::string, K8sAttemptState>> list(const std::set<std::string>& kinds);
   void remove(const std::string& name, const Tracked& t, std::int64_t grace_ms);
@@ -63,9 +64,9 @@ class K8sBackend : public Backend {
   K8sConfig config_;
   std::string self_exe_;
   std::string run_label_;
-  std::map<std::string, Tracked> objects_;    // object name -> attempt
-  std::map<std::string, std::string> by_key_;  // launch key -> object name
-  std::map<std::string, std::string> waiting_;  // launch key -> why it is not running yet
+  std::map<std::string, Tracked> objects_;              // object name -> attempt
+  std::map<std::string, std::string> by_key_;           // launch key -> object name
+  std::map<std::string, std::string> waiting_;          // launch key -> why it is not running yet
   std::map<std::string, std::int64_t> hopeless_since_;  // launch key -> first seen unable to start
   int reserved_ = 0;
   std::int64_t last_poll_ms_ = 0;

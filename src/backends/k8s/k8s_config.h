@@ -5,26 +5,22 @@
 //   context: gpu-cluster            # kubectl --context
 //   kubectl: /usr/bin/kubectl       # the client to call
 //   image: registry.example/slipway:0.1   # task image; it must hold slipway at the same path
-//   slipway_path: /usr/local/bin/slipway  # slipway inside the image (default: the driver's own path)
-//   component_images: true          # a component naming an image runs in it (else in `image`)
-//   image_pull_policy: IfNotPresent
-//   service_account: slipway-task
-//   run_root:                       # the store's directory, mounted at the same path in every pod
+//   slipway_path: /usr/local/bin/slipway  # slipway inside the image (default: the driver's own
+//   path) component_images: true          # a component naming an image runs in it (else in
+//   `image`) image_pull_policy: IfNotPresent service_account: slipway-task run_root: # the store's
+//   directory, mounted at the same path in every pod
 //     pvc: slipway-data             #   a PersistentVolumeClaim (ReadWriteMany) ...
 //     host_path: /shared/slipway    #   ... or a hostPath every node has
 //     mount_path: /var/lib/slipway  #   default: $SLIPWAY_HOME of the driver
 //   node_selector: {nvidia.com/gpu.present: "true"}
 //   tolerations: [{key: nvidia.com/gpu, operator: Exists, effect: NoSchedule}]
 //   affinity: {...}                 # a pod Affinity object
-//   distributed: pytorchjob         # multi-rank tasks: pytorchjob (kubeflow.org/v1) or mpijob (v2beta1)
-//   mpi_worker_command: [/usr/sbin/sshd, -De]
-//   gang: none                      # none | volcano | kueue | scheduler-plugins
-//   queue: research                 # Kueue LocalQueue or Volcano queue name
-//   priority_class: high
-//   env: {NCCL_DEBUG: WARN}
-//   image_pull_grace: 2m            # a pod that cannot pull its image this long fails its attempt
-//   poll_interval: 2s               # one `kubectl get` per interval for all of a run's objects
-//   max_in_flight: 500
+//   distributed: pytorchjob         # multi-rank tasks: pytorchjob (kubeflow.org/v1) or mpijob
+//   (v2beta1) mpi_worker_command: [/usr/sbin/sshd, -De] gang: none                      # none |
+//   volcano | kueue | scheduler-plugins queue: research                 # Kueue LocalQueue or
+//   Volcano queue name priority_class: high env: {NCCL_DEBUG: WARN} image_pull_grace: 2m # a pod
+//   that cannot pull its image this long fails its attempt poll_interval: 2s               # one
+//   `kubectl get` per interval for all of a run's objects max_in_flight: 500
 #pragma once
 
 #include <cstdint>
@@ -32,8 +28,8 @@
 #include <string>
 #include <vector>
 
-#include "spec/types.h"
 #include "core/status.h"
+#include "spec/types.h"
 
 namespace slipway {
 

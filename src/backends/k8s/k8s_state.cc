@@ -10,7 +10,8 @@ namespace slipway {
 namespace {
 
 std::string str(const Json& j, const char* k) {
-  return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : std::string();
+  return j.is_object() && j.contains(k) && j[k].is_string() ? j[k].get<std::string>()
+                                                            : std::string();
 }
 
 const Json& at(const Json& j, std::initializer_list<const char*> path) {
@@ -54,7 +55,8 @@ void read_object(const Json& obj, K8sAttemptState* s) {
     s->finished = true;
     s->timed_out = mentions_deadline(f);
     s->message = str(*f, "reason") + (str(*f, "message").empty() ? "" : ": " + str(*f, "message"));
-  } else if (const Json* p = true_condition(status, "Suspended"); p || at(obj, {"spec", "suspend"}) == true) {
+  } else if (const Json* p = true_condition(status, "Suspended");
+             p || at(obj, {"spec", "suspend"}) == true) {
     s->message = "suspended, waiting for admission (Kueue) or for someone to resume it";
   }
 }
@@ -82,20 +84,23 @@ void read_pod(const Json& pod, K8sAttemptState* s) {
           s->exit_code = code;
           std::string why = str(term, "reason");
           if (why == "OOMKilled") why = "OOMKilled: the container went over its memory limit";
-          s->message += (s->message.empty() ? "" : "; ") + std::string("pod ") + pod_name + " container " +
-                        str(c, "name") + " exited " + std::to_string(code) + (why.empty() ? "" : " (" + why + ")");
+          s->message += (s->message.empty() ? "" : "; ") + std::string("pod ") + pod_name +
+                        " container " + str(c, "name") + " exited " + std::to_string(code) +
+                        (why.empty() ? "" : " (" + why + ")");
         } else if (code == 0 && s->exit_code < 0) {
           s->exit_code = 0;
         }
       }
       const Json& wait = at(c, {"state", "waiting"});
       std::string reason = str(wait, "reason");
-      static const std::vector<std::string> kHopeless = {"ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-                                                         "CreateContainerConfigError", "CreateContainerError"};
+      static const std::vector<std::string> kHopeless = {
+          "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError",
+          "CreateContainerError"};
       for (const auto& h : kHopeless)
         if (reason == h) {
           s->hopeless = true;
-          s->message = "pod " + pod_name + " cannot start: " + reason + (str(wait, "message").empty() ? "" : ": " + str(wait, "message"));
+          s->message = "pod " + pod_name + " cannot start: " + reason +
+                       (str(wait, "message").empty() ? "" : ": " + str(wait, "message"));
         }
     }
   }
@@ -104,7 +109,8 @@ void read_pod(const Json& pod, K8sAttemptState* s) {
     for (const auto& c : conds)
       if (str(c, "type") == "PodScheduled" && str(c, "status") == "False") sched = &c;
   if (sched && !s->finished && !s->hopeless)
-    s->message = "pod " + pod_name + " is not scheduled: " + str(*sched, "reason") + " " + str(*sched, "message");
+    s->message = "pod " + pod_name + " is not scheduled: " + str(*sched, "reason") + " " +
+                 str(*sched, "message");
 }
 
 }  // namespace
@@ -151,7 +157,8 @@ Completion completion_from_k8s(const K8sAttemptState& s) {
       c.exit_code = s.exit_code > 0 ? s.exit_code : -1;
     }
   }
-  c.message = s.kind + " " + s.name + (s.succeeded ? " succeeded" : " failed") + (s.message.empty() ? "" : ": " + s.message);
+  c.message = s.kind + " " + s.name + (s.succeeded ? " succeeded" : " failed") +
+              (s.message.empty() ? "" : ": " + s.message);
   return c;
 }
 

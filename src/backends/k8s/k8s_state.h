@@ -12,8 +12,8 @@
 namespace slipway {
 
 struct K8sAttemptState {
-  std::string kind, name;   // the object (Job, PyTorchJob, MPIJob)
-  std::string key;          // its launch key (annotation)
+  std::string kind, name;                // the object (Job, PyTorchJob, MPIJob)
+  std::string key;                       // its launch key (annotation)
   std::string stdout_path, stderr_path;  // its log files (annotations)
   bool logs_via_kubectl = false;         // its pod runs in a component's image
   bool finished = false, succeeded = false;

@@ -10,7 +10,9 @@ namespace slipway {
 
 namespace {
 
-bool label_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; }
+bool label_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+}
 
 // Lower-case letters, digits and '-', no leading or trailing '-', at most `max` characters.
 std::string dns_part(const std::string& s, size_t max) {
@@ -18,8 +20,10 @@ std::string dns_part(const std::string& s, size_t max) {
   for (char c : s) {
     char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     bool ok = (l >= 'a' && l <= 'z') || (l >= '0' && l <= '9');
-    if (ok) out += l;
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if (ok)
+      out += l;
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
     if (out.size() >= max) break;
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
@@ -42,18 +46,23 @@ std::string mount_path_of(const TaskLaunch& l, const K8sConfig& c) {
 
 Status check_run_root(const K8sConfig& c, const std::string& mount) {
   if (c.pvc.empty() && c.host_path.empty())
-    return InvalidInput("the k8s backend needs the run root on a volume every pod mounts: set run_root.pvc (a "
-                        "ReadWriteMany PersistentVolumeClaim) or run_root.host_path in the k8s config "
-                        "($SLIPWAY_K8S_CONFIG or $SLIPWAY_HOME/k8s.yaml)");
+    return InvalidInput(
+        "the k8s backend needs the run root on a volume every pod mounts: set run_root.pvc (a "
+        "ReadWriteMany PersistentVolumeClaim) or run_root.host_path in the k8s config "
+        "($SLIPWAY_K8S_CONFIG or $SLIPWAY_HOME/k8s.yaml)");
   if (mount.empty() || mount[0] != '/')
-    return InvalidInput("the k8s config's run_root.mount_path must be an absolute path (default: $SLIPWAY_HOME)");
+    return InvalidInput(
+        "the k8s config's run_root.mount_path must be an absolute path (default: $SLIPWAY_HOME)");
   return Status::Ok();
 }
 
 Json volumes(const K8sConfig& c, bool shm) {
   Json v = Json::array();
-  if (!c.pvc.empty()) v.push_back({{"name", "slipway-root"}, {"persistentVolumeClaim", {{"claimName", c.pvc}}}});
-  else v.push_back({{"name", "slipway-root"}, {"hostPath", {{"path", c.host_path}, {"type", "Directory"}}}});
+  if (!c.pvc.empty())
+    v.push_back({{"name", "slipway-root"}, {"persistentVolumeClaim", {{"claimName", c.pvc}}}});
+  else
+    v.push_back(
+        {{"name", "slipway-root"}, {"hostPath", {{"path", c.host_path}, {"type", "Directory"}}}});
   // NCCL and PyTorch's data loaders use /dev/shm; a container's default 64 MiB is too small.
   if (shm) v.push_back({{"name", "dshm"}, {"emptyDir", {{"medium", "Memory"}}}});
   return v;
@@ -70,8 +79,9 @@ struct PodShape {
   int gpus = 0;
 };
 
-Json container(const std::string& name, const std::vector<std::string>& command, const TaskLaunch& l,
-               const K8sConfig& c, const std::string& mount, const PodShape& shape, bool shm) {
+Json container(const std::string& name, const std::vector<std::string>& command,
+               const TaskLaunch& l, const K8sConfig& c, const std::string& mount,
+               const PodShape& shape, bool shm) {
   Json requests = {{"cpu", k8s_cpu_quantity(shape.millicpus)}};
   Json limits = Json::object();
   if (shape.memory_bytes > 0) {
@@ -98,20 +108,22 @@ Json labels_of(const TaskLaunch& l) {
           {"app.kubernetes.io/managed-by", "slipway"}};
 }
 
-Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm, const std::string& restart,
-                  const std::string& self, const DriverlessExtras& x) {
+Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm,
+                  const std::string& restart, const std::string& self, const DriverlessExtras& x) {
   const Resources& r = l.resources;
-  Json spec = {{"restartPolicy", restart}, {"containers", Json::array({ctr})}, {"volumes", volumes(c, shm)}};
+  Json spec = {
+      {"restartPolicy", restart}, {"containers", Json::array({ctr})}, {"volumes", volumes(c, shm)}};
   if (!x.await_exit_files.empty()) {
     std::vector<std::string> cmd = {self, "__await"};
     if (x.await_any_outcome) cmd.push_back("--any-outcome");
     cmd.insert(cmd.end(), x.await_exit_files.begin(), x.await_exit_files.end());
-    spec["initContainers"] = Json::array({{{"name", "await-upstream"},
-                                           {"image", c.image},
-                                           {"imagePullPolicy", c.image_pull_policy},
-                                           {"command", cmd},
-                                           {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}}},
-                                           {"volumeMounts", ctr["volumeMounts"]}}});
+    spec["initContainers"] =
+        Json::array({{{"name", "await-upstream"},
+                      {"image", c.image},
+                      {"imagePullPolicy", c.image_pull_policy},
+                      {"command", cmd},
+                      {"resources", {{"requests", {{"cpu", "10m"}, {"memory", "32Mi"}}}}},
+                      {"volumeMounts", ctr["volumeMounts"]}}});
   }
   std::map<std::string, std::string> selector = c.node_selector;
   for (const auto& [k, v] : r.k8s_node_selector) selector[k] = v;
@@ -124,18 +136,24 @@ Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm, c
   if (!c.priority_class.empty()) spec["priorityClassName"] = c.priority_class;
   if (c.gang == "volcano") spec["schedulerName"] = "volcano";
   if (c.gang == "scheduler-plugins") spec["schedulerName"] = "scheduler-plugins-scheduler";
-  return {{"metadata", {{"labels", labels_of(l)}, {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key}}}}},
+  return {{"metadata",
+           {{"labels", labels_of(l)},
+            {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key}}}}},
           {"spec", std::move(spec)}};
 }
 
 Json metadata(const TaskLaunch& l, const K8sConfig& c) {
   Json m = {{"name", k8s_object_name(l.run_id, l.key)},
             {"labels", labels_of(l)},
-            {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key},
-                             {kK8sStdoutAnnotation, l.stdout_path}, {kK8sStderrAnnotation, l.stderr_path}}}};
+            {"annotations",
+             {{kK8sRunAnnotation, l.run_id},
+              {kK8sKeyAnnotation, l.key},
+              {kK8sStdoutAnnotation, l.stdout_path},
+              {kK8sStderrAnnotation, l.stderr_path}}}};
   if (!c.ns.empty()) m["namespace"] = c.ns;
   if (c.gang == "kueue") m["labels"]["kueue.x-k8s.io/queue-name"] = c.queue;
-  if (c.gang == "volcano" && !c.queue.empty()) m["annotations"]["scheduling.volcano.sh/queue-name"] = c.queue;
+  if (c.gang == "volcano" && !c.queue.empty())
+    m["annotations"]["scheduling.volcano.sh/queue-name"] = c.queue;
   return m;
 }
 
@@ -148,8 +166,8 @@ std::int64_t deadline_seconds(const TaskLaunch& l) {
 }
 
 // Its output goes to the pod's log (kubectl logs) and to the run's log files on the volume.
-std::vector<std::string> teed(const std::string& self, const TaskLaunch& l, std::vector<std::string> argv,
-                              const DriverlessExtras& x) {
+std::vector<std::string> teed(const std::string& self, const TaskLaunch& l,
+                              std::vector<std::string> argv, const DriverlessExtras& x) {
   std::vector<std::string> cmd = {self, "__tee"};
   for (const auto& d : x.mkdirs) cmd.insert(cmd.end(), {"--mkdir", d});
   if (!x.exit_file.empty()) cmd.insert(cmd.end(), {"--exit-file", x.exit_file});
@@ -173,7 +191,8 @@ Json run_policy(const TaskLaunch& l, const K8sConfig& c, int pods) {
 
 // A command in a foreign image, writing the exit file and making the outputs folder itself
 // (with the image's /bin/sh) when no driver is there to do it.
-std::vector<std::string> in_component_image(const std::vector<std::string>& argv, const DriverlessExtras& x) {
+std::vector<std::string> in_component_image(const std::vector<std::string>& argv,
+                                            const DriverlessExtras& x) {
   if (x.exit_file.empty() && x.mkdirs.empty()) return argv;
   std::string script;
   for (const auto& d : x.mkdirs) script += "mkdir -p " + shell_quote(d) + "; ";
@@ -185,50 +204,63 @@ std::vector<std::string> in_component_image(const std::vector<std::string>& argv
   return cmd;
 }
 
-Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
-                const DriverlessExtras& x) {
+Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
+                const std::string& mount, const DriverlessExtras& x) {
   const Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   bool shm = shape.gpus > 0 || r.tasks_per_node > 1;
   std::vector<std::string> own = k8s_component_image_argv(l, c, self);
-  Json ctr = container("task", own.empty() ? teed(self, l, l.argv, x) : in_component_image(own, x), l, c, mount, shape, shm);
+  Json ctr = container("task", own.empty() ? teed(self, l, l.argv, x) : in_component_image(own, x),
+                       l, c, mount, shape, shm);
   if (!own.empty()) ctr["image"] = l.image;
   Json meta = metadata(l, c);
   if (!own.empty()) meta["annotations"][kK8sLogsViaKubectlAnnotation] = "true";
   if (!l.image.empty() && own.empty())
-    meta["annotations"]["slipway.dev/component-image"] = l.image + " (not used: " +
+    meta["annotations"]["slipway.dev/component-image"] =
+        l.image + " (not used: " +
         (c.component_images ? "the command runs slipway" : "component_images is off") + ")";
-  Json spec = {{"backoffLimit", 0},
-               {"ttlSecondsAfterFinished", 86400},
-               // Preemption and node drains are the cluster's doing: a new pod, not a failed attempt.
-               {"podFailurePolicy",
-                {{"rules", Json::array({{{"action", "Ignore"},
-                                         {"onPodConditions", Json::array({{{"type", "DisruptionTarget"},
-                                                                           {"status", "True"}}})}}})}}},
-               {"template", pod_template(l, c, std::move(ctr), shm, "Never", self, x)}};
+  Json spec = {
+      {"backoffLimit", 0},
+      {"ttlSecondsAfterFinished", 86400},
+      // Preemption and node drains are the cluster's doing: a new pod, not a failed attempt.
+      {"podFailurePolicy",
+       {{"rules", Json::array({{{"action", "Ignore"},
+                                {"onPodConditions", Json::array({{{"type", "DisruptionTarget"},
+                                                                  {"status", "True"}}})}}})}}},
+      {"template", pod_template(l, c, std::move(ctr), shm, "Never", self, x)}};
   if (auto d = deadline_seconds(l); d > 0) spec["activeDeadlineSeconds"] = d;
   if (c.gang == "kueue") spec["suspend"] = true;  // Kueue admits it when its quota allows
-  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", std::move(meta)}, {"spec", std::move(spec)}};
+  return {{"apiVersion", "batch/v1"},
+          {"kind", "Job"},
+          {"metadata", std::move(meta)},
+          {"spec", std::move(spec)}};
 }
 
-Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
-                       const DriverlessExtras& x) {
+Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
+                       const std::string& mount, const DriverlessExtras& x) {
   const Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   // Each pod runs `slipway launch`, which reads the operator's PET_* variables and starts its
   // node's ranks. The master's output is the task's log; workers' stay in their pods' logs.
-  Json master = pod_template(l, c, container("pytorch", teed(self, l, l.argv, x), l, c, mount, shape, true), true, "Never", self, x);
-  Json worker = pod_template(l, c, container("pytorch", l.argv, l, c, mount, shape, true), true, "Never", self, x);
+  Json master =
+      pod_template(l, c, container("pytorch", teed(self, l, l.argv, x), l, c, mount, shape, true),
+                   true, "Never", self, x);
+  Json worker = pod_template(l, c, container("pytorch", l.argv, l, c, mount, shape, true), true,
+                             "Never", self, x);
   Json spec = {{"nprocPerNode", std::to_string(r.tasks_per_node)},
                {"runPolicy", run_policy(l, c, r.nodes)},
                {"pytorchReplicaSpecs",
                 {{"Master", {{"replicas", 1}, {"restartPolicy", "Never"}, {"template", master}}},
-                 {"Worker", {{"replicas", r.nodes - 1}, {"restartPolicy", "Never"}, {"template", worker}}}}}};
-  return {{"apiVersion", "kubeflow.org/v1"}, {"kind", "PyTorchJob"}, {"metadata", metadata(l, c)}, {"spec", std::move(spec)}};
+                 {"Worker",
+                  {{"replicas", r.nodes - 1}, {"restartPolicy", "Never"}, {"template", worker}}}}}};
+  return {{"apiVersion", "kubeflow.org/v1"},
+          {"kind", "PyTorchJob"},
+          {"metadata", metadata(l, c)},
+          {"spec", std::move(spec)}};
 }
 
-Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& self, const std::string& mount,
-                   const DriverlessExtras& x) {
+Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
+                   const std::string& mount, const DriverlessExtras& x) {
   const Resources& r = l.resources;
   int ranks = r.nodes * r.tasks_per_node;
   // mpirun on the launcher starts every rank through `slipway launch`, which learns its rank
@@ -246,17 +278,23 @@ Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& s
   launcher_env.env["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
   PodShape small{500, 0, 0};
   PodShape worker_shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
-  Json launcher = pod_template(l, c, container("launcher", teed(self, l, mpirun, x), launcher_env, c, mount, small, false), false,
-                               "Never", self, x);
-  Json worker = pod_template(l, c, container("worker", c.mpi_worker_command, l, c, mount, worker_shape, true), true,
-                             "Never", self, x);
-  Json spec = {{"slotsPerWorker", r.tasks_per_node},
-               {"mpiImplementation", "OpenMPI"},
-               {"runPolicy", run_policy(l, c, r.nodes + 1)},
-               {"mpiReplicaSpecs",
-                {{"Launcher", {{"replicas", 1}, {"restartPolicy", "Never"}, {"template", launcher}}},
-                 {"Worker", {{"replicas", r.nodes}, {"restartPolicy", "Never"}, {"template", worker}}}}}};
-  return {{"apiVersion", "kubeflow.org/v2beta1"}, {"kind", "MPIJob"}, {"metadata", metadata(l, c)}, {"spec", std::move(spec)}};
+  Json launcher = pod_template(
+      l, c, container("launcher", teed(self, l, mpirun, x), launcher_env, c, mount, small, false),
+      false, "Never", self, x);
+  Json worker =
+      pod_template(l, c, container("worker", c.mpi_worker_command, l, c, mount, worker_shape, true),
+                   true, "Never", self, x);
+  Json spec = {
+      {"slotsPerWorker", r.tasks_per_node},
+      {"mpiImplementation", "OpenMPI"},
+      {"runPolicy", run_policy(l, c, r.nodes + 1)},
+      {"mpiReplicaSpecs",
+       {{"Launcher", {{"replicas", 1}, {"restartPolicy", "Never"}, {"template", launcher}}},
+        {"Worker", {{"replicas", r.nodes}, {"restartPolicy", "Never"}, {"template", worker}}}}}};
+  return {{"apiVersion", "kubeflow.org/v2beta1"},
+          {"kind", "MPIJob"},
+          {"metadata", metadata(l, c)},
+          {"spec", std::move(spec)}};
 }
 
 }  // namespace
@@ -268,14 +306,16 @@ std::string k8s_cpu_quantity(std::int64_t millicpus) {
 
 std::string k8s_label_value(const std::string& s) {
   bool valid = !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), label_char) &&
-               std::isalnum(static_cast<unsigned char>(s.front())) && std::isalnum(static_cast<unsigned char>(s.back()));
+               std::isalnum(static_cast<unsigned char>(s.front())) &&
+               std::isalnum(static_cast<unsigned char>(s.back()));
   if (valid) return s;
   std::string prefix;
   for (char c : s) {
     if (prefix.size() >= 40) break;
     prefix += label_char(c) ? c : '-';
   }
-  while (!prefix.empty() && !std::isalnum(static_cast<unsigned char>(prefix.front()))) prefix.erase(0, 1);
+  while (!prefix.empty() && !std::isalnum(static_cast<unsigned char>(prefix.front())))
+    prefix.erase(0, 1);
   return (prefix.empty() ? "x" : prefix + "-") + sha256_hex(s).substr(0, 12);
 }
 
@@ -284,10 +324,12 @@ std::string k8s_object_name(const std::string& run_id, const std::string& key) {
   std::string task = key.substr(0, key.rfind('#'));
   std::string attempt = key.rfind('#') == std::string::npos ? "1" : key.substr(key.rfind('#') + 1);
   std::string run = dns_part(run_id, 14), t = dns_part(task, 14);
-  return "sw-" + (run.empty() ? "" : run + "-") + (t.empty() ? "" : t + "-") + dns_part(attempt, 4) + "-" + hash;
+  return "sw-" + (run.empty() ? "" : run + "-") + (t.empty() ? "" : t + "-") +
+         dns_part(attempt, 4) + "-" + hash;
 }
 
-std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe) {
+std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c,
+                                                  const std::string& self_exe) {
   if (!c.component_images || l.image.empty() || k8s_kind_for(l, c) != "Job") return {};
   std::vector<std::string> argv = l.argv;
   if (argv.size() > 3 && argv[0] == self_exe && argv[1] == "__pyenv" && argv[2] == "--")
@@ -303,8 +345,8 @@ std::string k8s_kind_for(const TaskLaunch& l, const K8sConfig& c) {
   return d == "mpijob" ? "MPIJob" : "PyTorchJob";
 }
 
-Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe,
-                                const DriverlessExtras& x) {
+Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c,
+                                const std::string& self_exe, const DriverlessExtras& x) {
   std::string mount = mount_path_of(l, c);
   if (Status s = check_run_root(c, mount); !s.ok()) return s;
   if (l.argv.empty()) return InvalidInput("task '" + l.task + "' has an empty command");
@@ -323,40 +365,51 @@ Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const s
   return render_job(l, c, self_exe, mount, x);
 }
 
-Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c, const std::string& driver_exe) {
+Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c,
+                                      const std::string& driver_exe) {
   const std::string self_exe = c.slipway_path.empty() ? driver_exe : c.slipway_path;
   std::string mount = c.mount_path.empty() ? d.model_repo : c.mount_path;
   if (Status s = check_run_root(c, mount); !s.ok()) return s;
   if (d.name.empty() || dns_part(d.name, 63) != d.name)
-    return InvalidInput("InferenceService name '" + d.name + "' must be a DNS-1123 label (a-z, 0-9, '-')");
+    return InvalidInput("InferenceService name '" + d.name +
+                        "' must be a DNS-1123 label (a-z, 0-9, '-')");
   TaskLaunch pseudo;  // the serving container shares the task containers' environment rules
-  Json requests = {{"cpu", k8s_cpu_quantity(d.millicpus)}, {"memory", std::to_string(d.memory_bytes)}};
+  Json requests = {{"cpu", k8s_cpu_quantity(d.millicpus)},
+                   {"memory", std::to_string(d.memory_bytes)}};
   Json limits = {{"memory", std::to_string(d.memory_bytes)}};
   if (d.gpus > 0) limits["nvidia.com/gpu"] = std::to_string(d.gpus);
   Json probe = {{"httpGet", {{"path", "/v2/health/ready"}, {"port", 8080}}}, {"periodSeconds", 5}};
   Json ctr = {{"name", "kserve-container"},
               {"image", c.image},
               {"imagePullPolicy", c.image_pull_policy},
-              {"command", Json::array({self_exe, "serve", "--model-repo", d.model_repo, "--host", "0.0.0.0", "--port", "8080"})},
+              {"command", Json::array({self_exe, "serve", "--model-repo", d.model_repo, "--host",
+                                       "0.0.0.0", "--port", "8080"})},
               {"ports", Json::array({{{"containerPort", 8080}, {"protocol", "TCP"}}})},
               {"env", env_list(pseudo, c)},
               {"readinessProbe", probe},
               {"resources", {{"requests", requests}, {"limits", limits}}},
               {"volumeMounts", mounts(mount, false)}};
-  Json predictor = {{"minReplicas", d.min_replicas}, {"maxReplicas", d.max_replicas},
-                    {"containers", Json::array({ctr})}, {"volumes", volumes(c, false)}};
+  Json predictor = {{"minReplicas", d.min_replicas},
+                    {"maxReplicas", d.max_replicas},
+                    {"containers", Json::array({ctr})},
+                    {"volumes", volumes(c, false)}};
   if (d.canary_percent >= 0) predictor["canaryTrafficPercent"] = d.canary_percent;
   if (!c.node_selector.empty()) predictor["nodeSelector"] = c.node_selector;
   if (c.tolerations.is_array() && !c.tolerations.empty()) predictor["tolerations"] = c.tolerations;
   if (c.affinity.is_object() && !c.affinity.empty()) predictor["affinity"] = c.affinity;
   if (!c.service_account.empty()) predictor["serviceAccountName"] = c.service_account;
   Json meta = {{"name", d.name},
-               {"labels", {{"app.kubernetes.io/managed-by", "slipway"}, {"slipway.dev/model", k8s_label_value(d.model)}}},
-               {"annotations", {{"slipway.dev/model-version", std::to_string(d.version)},
-                                // a Deployment and Service: no Knative needed on the cluster
-                                {"serving.kserve.io/deploymentMode", "RawDeployment"}}}};
+               {"labels",
+                {{"app.kubernetes.io/managed-by", "slipway"},
+                 {"slipway.dev/model", k8s_label_value(d.model)}}},
+               {"annotations",
+                {{"slipway.dev/model-version", std::to_string(d.version)},
+                 // a Deployment and Service: no Knative needed on the cluster
+                 {"serving.kserve.io/deploymentMode", "RawDeployment"}}}};
   if (!c.ns.empty()) meta["namespace"] = c.ns;
-  return Json{{"apiVersion", "serving.kserve.io/v1beta1"}, {"kind", "InferenceService"}, {"metadata", meta},
+  return Json{{"apiVersion", "serving.kserve.io/v1beta1"},
+              {"kind", "InferenceService"},
+              {"metadata", meta},
               {"spec", {{"predictor", predictor}}}};
 }
 

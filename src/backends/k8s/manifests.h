@@ -62,13 +62,14 @@ struct DriverlessExtras {
 // says so, the component names no image, the task spans nodes, or its command runs slipway
 // (which a foreign image does not hold). Such a pod's output reaches the run's log files through
 // `kubectl logs` when it ends, since `slipway __tee` is not there to copy it live.
-std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe);
+std::vector<std::string> k8s_component_image_argv(const TaskLaunch& l, const K8sConfig& c,
+                                                  const std::string& self_exe);
 
 // The object of one attempt. `self_exe` is slipway's path inside the image (the driver's own
 // path: the image must hold slipway where the driver has it). An error says what the config
 // lacks (the run root's volume).
-Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c, const std::string& self_exe,
-                                const DriverlessExtras& x = {});
+Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c,
+                                const std::string& self_exe, const DriverlessExtras& x = {});
 
 struct ServingDeploy {
   std::string name;        // the InferenceService's name (a DNS-1123 label)
@@ -76,12 +77,13 @@ struct ServingDeploy {
   std::string model;       // the registered model it is for (a label)
   int version = 0;         // the version it serves (an annotation; 0: the production one)
   int min_replicas = 1, max_replicas = 1;
-  int canary_percent = -1; // -1: no canary rollout
+  int canary_percent = -1;  // -1: no canary rollout
   std::int64_t millicpus = 1000, memory_bytes = 1LL << 30;
   int gpus = 0;
 };
 
-Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c, const std::string& self_exe);
+Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c,
+                                      const std::string& self_exe);
 
 // "1500m", "2": a cpu quantity.
 std::string k8s_cpu_quantity(std::int64_t millicpus);

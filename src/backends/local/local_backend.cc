@@ -62,15 +62,16 @@ static std::string cpus_text(std::int64_t millicpus) {
 }
 
 static std::string describe(const LocalCapacity& c) {
-  return cpus_text(c.millicpus) + " CPUs, " +
-         std::to_string(c.memory_bytes >> 20) + " MiB, " + std::to_string(c.gpus) + " GPUs";
+  return cpus_text(c.millicpus) + " CPUs, " + std::to_string(c.memory_bytes >> 20) + " MiB, " +
+         std::to_string(c.gpus) + " GPUs";
 }
 
 Status LocalBackend::check_fits(const Resources& r) const {
   std::vector<std::string> short_of;
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
   if (r.nodes > 1)
-    short_of.push_back(std::to_string(r.nodes) + " nodes (the local backend is one node; use --backend slurm)");
+    short_of.push_back(std::to_string(r.nodes) +
+                       " nodes (the local backend is one node; use --backend slurm)");
   if (r.millicpus * ranks > cap_.millicpus)
     short_of.push_back(cpus_text(r.millicpus * ranks) + " CPUs");
   if (cap_.memory_bytes > 0 && r.memory_bytes * ranks > cap_.memory_bytes)
@@ -139,8 +140,10 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 1, l.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&fa, 2, l.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 1, l.stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  posix_spawn_file_actions_addopen(&fa, 2, l.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
   if (!l.workdir.empty()) posix_spawn_file_actions_addchdir_np(&fa, l.workdir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -224,18 +227,23 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
   reap();
   if (!out.empty() || running_.empty()) {
     if (running_.empty() && out.empty() && timeout_ms > 0) {
-      struct timespec ts{static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)};
+      struct timespec ts {
+        static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)
+      };
       nanosleep(&ts, nullptr);
     }
     return out;
   }
   std::int64_t now = now_ms();
   std::int64_t kill_deadline = next_kill_deadline();
-  if (kill_deadline > 0) timeout_ms = std::max<std::int64_t>(0, std::min(timeout_ms, kill_deadline - now));
+  if (kill_deadline > 0)
+    timeout_ms = std::max<std::int64_t>(0, std::min(timeout_ms, kill_deadline - now));
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
-  struct timespec ts{static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)};
+  struct timespec ts {
+    static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)
+  };
   sigtimedwait(&set, nullptr, &ts);
   escalate_kills(now_ms());
   reap();

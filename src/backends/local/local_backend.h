@@ -22,7 +22,8 @@ struct LocalCapacity {
   std::int64_t millicpus = 1000;
   std::int64_t memory_bytes = 0;
   int gpus = 0;
-  // From the machine, overridable with SLIPWAY_LOCAL_CPUS, SLIPWAY_LOCAL_MEMORY, SLIPWAY_LOCAL_GPUS.
+  // From the machine, overridable with SLIPWAY_LOCAL_CPUS, SLIPWAY_LOCAL_MEMORY,
+  // SLIPWAY_LOCAL_GPUS.
   static LocalCapacity detect();
 };
 

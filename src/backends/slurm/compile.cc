@@ -17,33 +17,39 @@ std::string job_var(const std::string& task) {
 
 // Inside a single-quoted shell word, a deferred marker becomes "$(cat 'FILE')".
 std::string expand_deferred(const std::string& script) {
-  return replace_deferred(script, [](const std::string& path) { return "'\"$(cat " + shell_quote(path) + ")\"'"; });
+  return replace_deferred(
+      script, [](const std::string& path) { return "'\"$(cat " + shell_quote(path) + ")\"'"; });
 }
 
 }  // namespace
 
-Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec, const std::map<std::string, Json>& params,
+Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
+                                           const std::map<std::string, Json>& params,
                                            const std::string& run_root, const std::string& self_exe,
                                            const SlurmConfig& config) {
   auto plan = plan_static_launches(spec, params, run_root, self_exe, "slurm");
   if (!plan.ok()) return plan.status();
   CompiledPipeline out;
   out.warnings = plan->warnings;
-  std::string submit = "#!/bin/bash\n# Submits pipeline '" + spec.name + "' with plain sbatch, each job after those it needs.\n"
-                       "# Written by `slipway compile --backend slurm`. Outputs and logs go under:\n#   " + run_root +
-                       "\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n";
+  std::string submit =
+      "#!/bin/bash\n# Submits pipeline '" + spec.name +
+      "' with plain sbatch, each job after those it needs.\n"
+      "# Written by `slipway compile --backend slurm`. Outputs and logs go under:\n#   " +
+      run_root + "\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n";
   for (const auto& st : plan->tasks) {
     const Task* t = st.task;
-    for (const auto& l : st.launches) submit += "mkdir -p " + shell_quote(l.workdir + "/outputs") + "\n";
-    std::string script = st.launches.size() > 1 || t->for_each ? render_sbatch_array_script(st.launches, config)
-                                                                 : render_sbatch_script(st.launches[0], config);
+    for (const auto& l : st.launches)
+      submit += "mkdir -p " + shell_quote(l.workdir + "/outputs") + "\n";
+    std::string script = st.launches.size() > 1 || t->for_each
+                             ? render_sbatch_array_script(st.launches, config)
+                             : render_sbatch_script(st.launches[0], config);
     out.files[t->name + ".sbatch"] = expand_deferred(script);
     std::vector<std::string> after;
     for (const auto& d : st.after) after.push_back("$" + job_var(d));
     std::string dep;
     if (!after.empty())
-      dep = std::string(" --kill-on-invalid-dep=yes --dependency=") + (t->is_finally ? "afterany:" : "afterok:") +
-            join(after, ":");
+      dep = std::string(" --kill-on-invalid-dep=yes --dependency=") +
+            (t->is_finally ? "afterany:" : "afterok:") + join(after, ":");
     submit += job_var(t->name) + "=$(sbatch --parsable" + dep + " " + t->name + ".sbatch)\n";
     submit += "echo \"" + t->name + ": job $" + job_var(t->name) + "\"\n";
   }

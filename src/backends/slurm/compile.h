@@ -20,7 +20,8 @@ namespace slipway {
 
 // `run_root` is where the jobs will write their outputs and logs (it must be on a filesystem
 // every node sees); `self_exe` is what "slipway" in a command means.
-Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec, const std::map<std::string, Json>& params,
+Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
+                                           const std::map<std::string, Json>& params,
                                            const std::string& run_root, const std::string& self_exe,
                                            const SlurmConfig& config);
 

@@ -48,7 +48,9 @@ static void resource_directives(const Resources& r, const SlurmConfig& c, std::s
   }
   if (r.gpus > 0) opt("--gpus-per-task=" + std::to_string(r.gpus));
   if (r.time_limit_ms > 0) opt("--time=" + slurm_time(r.time_limit_ms));
-  auto pick = [](const std::string& task, const std::string& conf) { return task.empty() ? conf : task; };
+  auto pick = [](const std::string& task, const std::string& conf) {
+    return task.empty() ? conf : task;
+  };
   if (auto p = pick(r.partition, c.partition); !p.empty()) opt("--partition=" + p);
   if (auto a = pick(r.account, c.account); !a.empty()) opt("--account=" + a);
   if (auto q = pick(r.qos, c.qos); !q.empty()) opt("--qos=" + q);
@@ -72,7 +74,8 @@ std::string render_sbatch_script(const TaskLaunch& l, const SlurmConfig& c) {
   std::string s = "#!/bin/bash\n";
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
   opt("--job-name=" + slurm_job_name(l));
-  opt("--comment=slipway,run=" + l.run_id + ",task=" + l.task + ",attempt=" + std::to_string(l.attempt));
+  opt("--comment=slipway,run=" + l.run_id + ",task=" + l.task +
+      ",attempt=" + std::to_string(l.attempt));
   opt("--output=" + l.stdout_path);
   opt("--error=" + l.stderr_path);
   if (!l.workdir.empty()) opt("--chdir=" + l.workdir);
@@ -100,14 +103,17 @@ std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, con
   std::vector<int> indexes;
   for (const auto& l : items) {
     if (l.group != first.group || l.attempt != first.attempt ||
-        element_pattern(l.stdout_path, l) != out_pattern || element_pattern(l.stderr_path, l) != err_pattern)
+        element_pattern(l.stdout_path, l) != out_pattern ||
+        element_pattern(l.stderr_path, l) != err_pattern)
       return "";
     indexes.push_back(l.item_index);
   }
   std::string s = "#!/bin/bash\n";
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
-  opt("--job-name=" + slurm_job_name_prefix(first.run_id) + first.group + ":" + std::to_string(first.attempt));
-  opt("--comment=slipway,run=" + first.run_id + ",task=" + first.group + ",attempt=" + std::to_string(first.attempt));
+  opt("--job-name=" + slurm_job_name_prefix(first.run_id) + first.group + ":" +
+      std::to_string(first.attempt));
+  opt("--comment=slipway,run=" + first.run_id + ",task=" + first.group +
+      ",attempt=" + std::to_string(first.attempt));
   opt("--array=" + slurm_index_ranges(indexes) +
       (first.parallelism > 0 ? "%" + std::to_string(first.parallelism) : ""));
   opt("--output=" + out_pattern);
@@ -124,7 +130,8 @@ std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, con
   return s;
 }
 
-std::string launch_key_for_element(const std::string& run_id, const std::string& job_name, int index) {
+std::string launch_key_for_element(const std::string& run_id, const std::string& job_name,
+                                   int index) {
   std::string key = launch_key_from_job_name(run_id, job_name);
   if (key.empty() || index < 0) return key;
   auto hash = key.rfind('#');

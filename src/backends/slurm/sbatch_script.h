@@ -35,6 +35,7 @@ std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, con
 std::string slurm_index_ranges(std::vector<int> indexes);
 
 // The launch key of an array element, from its array's job name and its index.
-std::string launch_key_for_element(const std::string& run_id, const std::string& job_name, int index);
+std::string launch_key_for_element(const std::string& run_id, const std::string& job_name,
+                                   int index);
 
 }  // namespace slipway

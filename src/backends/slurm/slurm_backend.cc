@@ -33,14 +33,16 @@ bool SlurmBackend::reserve(const Resources& r) {
   return true;
 }
 
-Result<std::string> SlurmBackend::submit(const std::string& script_path, const std::string& script) {
+Result<std::string> SlurmBackend::submit(const std::string& script_path,
+                                         const std::string& script) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(script_path).parent_path(), ec);
   Status st = write_file_atomic(script_path, script);
   if (!st.ok()) return st;
   auto r = call({"sbatch", "--parsable", script_path});
   if (!r.ok()) return r.status();
-  if (r->exit_code != 0) return Failed("sbatch refused the job: " + trim(r->err.empty() ? r->out : r->err));
+  if (r->exit_code != 0)
+    return Failed("sbatch refused the job: " + trim(r->err.empty() ? r->out : r->err));
   // --parsable prints "jobid" or "jobid;cluster".
   std::string id = split(trim(r->out), ';')[0];
   if (id.empty()) return Failed("sbatch printed no job id: " + r->out + r->err);
@@ -60,7 +62,8 @@ std::vector<Result<LaunchHandle>> SlurmBackend::launch_many(const std::vector<Ta
     std::string script = render_sbatch_array_script(items, config_);
     if (script.empty()) continue;  // not expressible as one array: one job each below
     std::filesystem::path root = std::filesystem::path(items[0].workdir).parent_path();
-    std::string path = (root / (group.first + ".attempt-" + std::to_string(group.second) + ".sbatch")).string();
+    std::string path =
+        (root / (group.first + ".attempt-" + std::to_string(group.second) + ".sbatch")).string();
     auto id = submit(path, script);
     for (size_t i : idx) {
       if (reserved_ > 0) --reserved_;
@@ -82,7 +85,8 @@ std::vector<Result<LaunchHandle>> SlurmBackend::launch_many(const std::vector<Ta
 
 Result<LaunchHandle> SlurmBackend::launch(const TaskLaunch& l) {
   if (reserved_ > 0) --reserved_;
-  auto id_or = submit(l.workdir + "/attempt-" + std::to_string(l.attempt) + ".sbatch", render_sbatch_script(l, config_));
+  auto id_or = submit(l.workdir + "/attempt-" + std::to_string(l.attempt) + ".sbatch",
+                      render_sbatch_script(l, config_));
   if (!id_or.ok()) return id_or.status();
   std::string id = *id_or;
   jobs_[id] = l.key;
@@ -97,14 +101,16 @@ std::map<std::string, SlurmJobState> SlurmBackend::poll_jobs(const std::vector<s
   auto sq = call({"squeue", "-h", "-r", "-o", "%i|%T|%r|%j", "-j", join(ids, ",")});
   if (sq.ok()) states = parse_squeue(sq->out);
   bool missing = false;
-  for (const auto& id : ids) missing = missing || !states.count(id) || slurm_state_is_terminal(states[id].state);
+  for (const auto& id : ids)
+    missing = missing || !states.count(id) || slurm_state_is_terminal(states[id].state);
   if (missing) {
     // Jobs that left the queue: one scontrol call answers for all of them (sacct needs slurmdbd).
     auto sc = call({"scontrol", "show", "job", "-o"});
     if (sc.ok()) {
       auto all = parse_scontrol_jobs(sc->out);
       for (const auto& id : ids)
-        if (all.count(id) && (!states.count(id) || slurm_state_is_terminal(all[id].state))) states[id] = all[id];
+        if (all.count(id) && (!states.count(id) || slurm_state_is_terminal(all[id].state)))
+          states[id] = all[id];
     }
   }
   return states;
@@ -112,7 +118,8 @@ std::map<std::string, SlurmJobState> SlurmBackend::poll_jobs(const std::vector<s
 
 std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
   std::vector<Completion> out;
-  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, jobs_.empty())) return out;
+  if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, jobs_.empty()))
+    return out;
   last_poll_ms_ = now_ms();
   ++polls_;
   max_in_flight_seen_ = std::max(max_in_flight_seen_, jobs_.size());
@@ -140,7 +147,8 @@ std::vector<Completion> SlurmBackend::wait(std::int64_t timeout_ms) {
 }
 
 Json SlurmBackend::stats() const {
-  return Json{{"client_calls", calls_}, {"polls", polls_}, {"max_jobs_in_flight", max_in_flight_seen_}};
+  return Json{
+      {"client_calls", calls_}, {"polls", polls_}, {"max_jobs_in_flight", max_in_flight_seen_}};
 }
 
 void SlurmBackend::terminate(const std::string& key, std::int64_t) {

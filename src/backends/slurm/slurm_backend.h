@@ -43,7 +43,7 @@ class SlurmBackend : public Backend {
   Result<std::string> submit(const std::string& script_path, const std::string& script);
 
   SlurmConfig config_;
-  std::map<std::string, std::string> jobs_;  // job id -> launch key
+  std::map<std::string, std::string> jobs_;    // job id -> launch key
   std::map<std::string, std::string> by_key_;  // launch key -> job id
   int reserved_ = 0;
   std::int64_t last_poll_ms_ = 0;

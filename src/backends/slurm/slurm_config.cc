@@ -23,13 +23,15 @@ Result<SlurmConfig> SlurmConfig::load(const std::string& path) {
   try {
     YAML::Node n = YAML::LoadFile(path);
     if (!n.IsMap()) return InvalidInput(path + ": the Slurm backend config must be a mapping");
-    static const std::vector<std::string> kKeys = {"partition", "account", "qos", "constraint",
-                                                   "sbatch_args", "poll_interval", "max_in_flight", "mpi"};
+    static const std::vector<std::string> kKeys = {"partition",     "account",     "qos",
+                                                   "constraint",    "sbatch_args", "poll_interval",
+                                                   "max_in_flight", "mpi"};
     for (auto it = n.begin(); it != n.end(); ++it) {
       std::string k = it->first.Scalar();
       if (std::find(kKeys.begin(), kKeys.end(), k) == kKeys.end())
-        return InvalidInput(path + ":" + std::to_string(it->first.Mark().line + 1) + ": unknown key '" + k + "'" +
-                            did_you_mean(k, kKeys) + "; allowed: " + join(kKeys, ", "));
+        return InvalidInput(path + ":" + std::to_string(it->first.Mark().line + 1) +
+                            ": unknown key '" + k + "'" + did_you_mean(k, kKeys) +
+                            "; allowed: " + join(kKeys, ", "));
     }
     if (n["partition"]) c.partition = n["partition"].as<std::string>();
     if (n["account"]) c.account = n["account"].as<std::string>();

@@ -17,7 +17,8 @@ std::map<std::string, SlurmJobState> parse_squeue(const std::string& out) {
     j.state = f[1];
     if (f.size() > 2) j.reason = f[2];
     if (f.size() > 3) j.name = f[3];
-    if (auto u = j.id.find('_'); u != std::string::npos) j.array_index = std::atoi(j.id.c_str() + u + 1);
+    if (auto u = j.id.find('_'); u != std::string::npos)
+      j.array_index = std::atoi(j.id.c_str() + u + 1);
     jobs[j.id] = j;
   }
   return jobs;
@@ -86,7 +87,8 @@ Completion completion_from_slurm(const std::string& key, const SlurmJobState& j)
   c.finished_ms = now_ms();
   c.exit_code = j.exit_code;
   c.signal = j.signal;
-  const std::string where = "Slurm job " + j.id + (j.nodes.empty() || j.nodes == "(null)" ? "" : " on " + j.nodes);
+  const std::string where =
+      "Slurm job " + j.id + (j.nodes.empty() || j.nodes == "(null)" ? "" : " on " + j.nodes);
   if (j.state == "COMPLETED" && j.exit_code == 0) {
     c.exit_code = 0;
     return c;
@@ -109,7 +111,8 @@ Completion completion_from_slurm(const std::string& key, const SlurmJobState& j)
   } else if (j.state == "DEADLINE") {
     c.message = where + " missed its deadline (DEADLINE)";
   } else {
-    c.message = where + " ended " + j.state + (j.reason.empty() || j.reason == "None" ? "" : " (" + j.reason + ")");
+    c.message = where + " ended " + j.state +
+                (j.reason.empty() || j.reason == "None" ? "" : " (" + j.reason + ")");
   }
   return c;
 }

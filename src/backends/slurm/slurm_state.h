@@ -12,7 +12,7 @@ namespace slipway {
 struct SlurmJobState {
   std::string id;
   std::string name;
-  std::string state;   // PENDING RUNNING COMPLETED FAILED CANCELLED TIMEOUT ...
+  std::string state;  // PENDING RUNNING COMPLETED FAILED CANCELLED TIMEOUT ...
   std::string reason;
   int exit_code = -1;  // from ExitCode=N:S
   int signal = 0;

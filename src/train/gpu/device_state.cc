@@ -8,8 +8,17 @@ namespace slipway {
 
 namespace cu = kernels::cuda;
 
-DeviceState::DeviceState(std::vector<std::uint8_t> decay, size_t bucket_bytes, NcclComm* nccl, cudaStream_t compute)
-    : n_(decay.size()), nccl_(nccl), compute_(compute), params_(n_), grads_(n_), m_(n_), v_(n_), weights_(n_), decay_(decay) {
+DeviceState::DeviceState(std::vector<std::uint8_t> decay, size_t bucket_bytes, NcclComm* nccl,
+                         cudaStream_t compute)
+    : n_(decay.size()),
+      nccl_(nccl),
+      compute_(compute),
+      params_(n_),
+      grads_(n_),
+      m_(n_),
+      v_(n_),
+      weights_(n_),
+      decay_(decay) {
   SLIPWAY_CUDA_CHECK(cudaStreamCreateWithFlags(&comm_, cudaStreamNonBlocking));
   SLIPWAY_CUDA_CHECK(cudaEventCreateWithFlags(&grads_final_, cudaEventDisableTiming));
   SLIPWAY_CUDA_CHECK(cudaEventCreate(&backward_done_));
@@ -30,7 +39,8 @@ DeviceState::~DeviceState() {
   if (comm_) cudaStreamDestroy(comm_);
 }
 
-void DeviceState::load(const std::vector<float>& params, const std::vector<float>& m, const std::vector<float>& v) {
+void DeviceState::load(const std::vector<float>& params, const std::vector<float>& m,
+                       const std::vector<float>& v) {
   params_.upload(params);
   m_.upload(m);
   v_.upload(v);
@@ -38,7 +48,8 @@ void DeviceState::load(const std::vector<float>& params, const std::vector<float
   SLIPWAY_CUDA_CHECK(cudaStreamSynchronize(compute_));
 }
 
-void DeviceState::save(std::vector<float>* params, std::vector<float>* m, std::vector<float>* v) const {
+void DeviceState::save(std::vector<float>* params, std::vector<float>* m,
+                       std::vector<float>* v) const {
   SLIPWAY_CUDA_CHECK(cudaStreamSynchronize(compute_));
   *params = params_.download();
   *m = m_.download();
@@ -66,7 +77,9 @@ void DeviceState::ready(size_t offset, size_t size) {
     size_t lo = std::max(b.lo, offset), hi = std::min(b.hi, end);
     if (lo < hi) b.ready += hi - lo;
   }
-  while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].ready == buckets_[next_to_start_].hi - buckets_[next_to_start_].lo)
+  while (next_to_start_ < buckets_.size() &&
+         buckets_[next_to_start_].ready ==
+             buckets_[next_to_start_].hi - buckets_[next_to_start_].lo)
     start(buckets_[next_to_start_++]);
 }
 
@@ -85,7 +98,8 @@ void DeviceState::collect_exposed() {
   if (!pending_exposed_) return;
   pending_exposed_ = false;
   float ms = 0;
-  if (cudaEventElapsedTime(&ms, backward_done_, reduced_) == cudaSuccess && ms > 0) exposed_ += ms / 1000.0;
+  if (cudaEventElapsedTime(&ms, backward_done_, reduced_) == cudaSuccess && ms > 0)
+    exposed_ += ms / 1000.0;
 }
 
 double DeviceState::grad_sum_squares() {
@@ -97,14 +111,16 @@ double DeviceState::grad_sum_squares() {
 std::vector<std::pair<std::string, double>> DeviceState::device_metrics() const {
   size_t free_bytes = 0, total_bytes = 0;
   if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) return {};
-  return {{"gpu_memory_bytes", static_cast<double>(total_bytes - free_bytes)}, {"gpu_total_bytes", static_cast<double>(total_bytes)}};
+  return {{"gpu_memory_bytes", static_cast<double>(total_bytes - free_bytes)},
+          {"gpu_total_bytes", static_cast<double>(total_bytes)}};
 }
 
 void DeviceState::scale_grads(float s) { cu::scale(grads_.data(), n_, s, compute_); }
 
 void DeviceState::adamw(float lr, const TrainConfig& c, std::int64_t step) {
-  cu::adamw(params_.data(), grads_.data(), m_.data(), v_.data(), weights_.data(), n_, lr, static_cast<float>(c.beta1), static_cast<float>(c.beta2),
-            static_cast<float>(c.eps), static_cast<float>(c.weight_decay), step, decay_.data(), compute_);
+  cu::adamw(params_.data(), grads_.data(), m_.data(), v_.data(), weights_.data(), n_, lr,
+            static_cast<float>(c.beta1), static_cast<float>(c.beta2), static_cast<float>(c.eps),
+            static_cast<float>(c.weight_decay), step, decay_.data(), compute_);
 }
 
 }  // namespace slipway

@@ -20,12 +20,14 @@ namespace slipway {
 class DeviceState {
  public:
   // nccl may be null on a single rank.
-  DeviceState(std::vector<std::uint8_t> decay, size_t bucket_bytes, NcclComm* nccl, cudaStream_t compute);
+  DeviceState(std::vector<std::uint8_t> decay, size_t bucket_bytes, NcclComm* nccl,
+              cudaStream_t compute);
   ~DeviceState();
   DeviceState(const DeviceState&) = delete;
   DeviceState& operator=(const DeviceState&) = delete;
 
-  void load(const std::vector<float>& params, const std::vector<float>& m, const std::vector<float>& v);
+  void load(const std::vector<float>& params, const std::vector<float>& m,
+            const std::vector<float>& v);
   void save(std::vector<float>* params, std::vector<float>* m, std::vector<float>* v) const;
   const kernels::cuda::bf16* weights() const { return weights_.data(); }
   float* grads() { return grads_.data(); }

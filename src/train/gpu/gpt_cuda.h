@@ -27,9 +27,10 @@ class GptCuda {
   // The CPU model's initialization, bit for bit (on the host; the state uploads it).
   void init(float* host_params, std::uint64_t seed) const { layout_.init(host_params, seed); }
 
-  // tokens (host): [B][Tn + 1]. Returns the sum of the B·Tn losses; g (GPU, fp32) += d(sum · grad_scale)/dp.
-  float forward_backward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p, float* g, float grad_scale,
-                         const GradReady& on_ready = nullptr);
+  // tokens (host): [B][Tn + 1]. Returns the sum of the B·Tn losses; g (GPU, fp32) += d(sum ·
+  // grad_scale)/dp.
+  float forward_backward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p,
+                         float* g, float grad_scale, const GradReady& on_ready = nullptr);
   float evaluate(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p);
 
  private:
@@ -42,10 +43,12 @@ class GptCuda {
   };
   size_t offset_of(const std::string& name) const;
   void ready(const GradReady& cb, size_t offset) const;
-  float forward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p, bool keep_gradients, float grad_scale);
+  float forward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p,
+                bool keep_gradients, float grad_scale);
 
   GptShape s_;
-  Gpt<float, RefOps> layout_;  // parameter names, offsets and initialization: one definition for both devices
+  Gpt<float, RefOps>
+      layout_;  // parameter names, offsets and initialization: one definition for both devices
   cudaStream_t stream_;
   kernels::cuda::Blas blas_;
   std::vector<Layer> layers_;
@@ -56,9 +59,11 @@ class GptCuda {
   int group_count_ = 0;
   std::vector<kernels::cuda::DeviceBuffer<kernels::cuda::bf16>> resid_;
   std::vector<Acts> acts_;
-  kernels::cuda::DeviceBuffer<kernels::cuda::bf16> lnf_out_, logits_;  // logits_ becomes dlogits in place
+  kernels::cuda::DeviceBuffer<kernels::cuda::bf16> lnf_out_,
+      logits_;  // logits_ becomes dlogits in place
   kernels::cuda::DeviceBuffer<float> lnf_mean_, lnf_rstd_, losses_;
-  kernels::cuda::DeviceBuffer<kernels::cuda::bf16> dx_, dtmp_, dx2_, dln_, datty_, dqkv_, dfchg_, dfch_;
+  kernels::cuda::DeviceBuffer<kernels::cuda::bf16> dx_, dtmp_, dx2_, dln_, datty_, dqkv_, dfchg_,
+      dfch_;
 };
 
 }  // namespace slipway
