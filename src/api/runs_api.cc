@@ -103,8 +103,12 @@ Response submit_run(Ctx& c) {
   if (!run.ok()) return error(run.status());
   auto pid = cli::spawn_driver(*run, cli::DriveMode::kStart);
   if (!pid.ok()) {
-    c.store.set_run_state(run->id, "FAILED", now_ms(),
-                          "the driver could not start: " + pid.status().message());
+    Status marked = c.store.set_run_state(run->id, "FAILED", now_ms(),
+                                          "the driver could not start: " + pid.status().message());
+    if (!marked.ok())
+      return error(Failed("the driver of run " + run->id + " could not start (" +
+                          pid.status().message() + ") and the run could not be marked FAILED (" +
+                          marked.message() + "); resume it with POST .../resume"));
     return error(pid.status());
   }
   return json_ok(run_summary(*run), 201);

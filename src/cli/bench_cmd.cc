@@ -192,8 +192,12 @@ int cmd_bench(const Args& args) {
       report["allreduce"] = {{"ranks", p.ranks},
                              {"alpha_seconds", p.alpha},
                              {"bandwidth_bytes_per_second", p.bandwidth}};
-  write_file_atomic((dir / "scaling.json").string(), dump_json(report, 2));
-  write_file_atomic((dir / "scaling.svg").string(), scaling_svg(rows, unit, weak));
+  for (auto [name, text] : {std::pair{"scaling.json", dump_json(report, 2)},
+                            std::pair{"scaling.svg", scaling_svg(rows, unit, weak)}})
+    if (Status w = write_file_atomic((dir / name).string(), text); !w.ok()) {
+      std::fprintf(stderr, "slipway bench: cannot write the report: %s\n", w.message().c_str());
+      return 1;
+    }
   if (*mode_out == OutputMode::kJson) {
     print_json(report);
   } else {

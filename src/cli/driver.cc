@@ -57,10 +57,16 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   }
   if (opts.rerun_failed || opts.resume) {
     // Clear a cancel request of the earlier attempt at this run, so the new driver runs.
-    store.db()
-        .prepare("UPDATE runs SET cancel_requested = 0 WHERE id = ?1")
-        .bind(1, run->id)
-        .done();
+    Status cleared = store.db()
+                         .prepare("UPDATE runs SET cancel_requested = 0 WHERE id = ?1")
+                         .bind(1, run->id)
+                         .done();
+    if (!cleared.ok()) {
+      std::fprintf(stderr, "slipway: run %s: cannot clear its earlier cancel request: %s\n",
+                   run->id.c_str(), cleared.message().c_str());
+      (void)store.release_lease(run->id, getpid());  // safe: it lapses with its heartbeat
+      return 1;
+    }
   }
 
   EngineOptions eo;
@@ -86,7 +92,10 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   auto final = engine.run();
   g_engine = nullptr;
   table.update(engine.snapshot(), true);
-  store.release_lease(run->id, getpid());
+  if (Status released = store.release_lease(run->id, getpid()); !released.ok())
+    // Not fatal: the lease lapses when its heartbeat goes stale, and `runs resume` then takes it.
+    std::fprintf(stderr, "slipway: run %s: the driver's lease was not released: %s\n",
+                 run->id.c_str(), released.message().c_str());
   if (!final.ok()) {
     std::fprintf(stderr, "slipway: run %s stopped: %s\n", run->id.c_str(),
                  final.status().message().c_str());

@@ -112,12 +112,13 @@ int ml_evaluate(const po::variables_map& vm) {
   double threshold = vm["threshold"].as<double>();
   bool passed = s.accuracy >= threshold;
   Json metrics = {{"accuracy", s.accuracy}, {"f1_macro", s.f1_macro}, {"threshold", threshold}};
-  if (vm.count("metrics-out"))
-    write_file_atomic(vm["metrics-out"].as<std::string>(), dump_json(metrics, 2));
-  if (vm.count("passed-out"))
-    write_file_atomic(vm["passed-out"].as<std::string>(), passed ? "true" : "false");
-  if (vm.count("accuracy-out"))
-    write_file_atomic(vm["accuracy-out"].as<std::string>(), std::to_string(s.accuracy));
+  for (auto [option, text] : {std::pair{"metrics-out", dump_json(metrics, 2)},
+                              std::pair{"passed-out", std::string(passed ? "true" : "false")},
+                              std::pair{"accuracy-out", std::to_string(s.accuracy)}}) {
+    if (!vm.count(option)) continue;
+    if (Status w = write_file_atomic(vm[option].as<std::string>(), text); !w.ok())
+      return fail(std::string("--") + option + ": " + w.message());
+  }
   std::printf("test accuracy %.4f (threshold %.4f): %s\n", s.accuracy, threshold,
               passed ? "passed" : "below threshold");
   return 0;
@@ -143,7 +144,12 @@ int ml_register(const po::variables_map& vm) {
     return v.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (vm.count("version-out"))
-    write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(v->version));
+    if (Status w = write_file_atomic(vm["version-out"].as<std::string>(),
+                                     std::to_string(v->version));
+        !w.ok()) {
+      std::fprintf(stderr, "slipway ml register: --version-out: %s\n", w.message().c_str());
+      return 1;
+    }
   std::printf("registered %s version %d in %s (stage %s)\n", r.name.c_str(), v->version,
               r.repository.string().c_str(), v->stage.c_str());
   return 0;

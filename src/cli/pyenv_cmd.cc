@@ -20,6 +20,7 @@
 #include "core/files.h"
 #include "core/hash.h"
 #include "core/strings.h"
+#include "core/subprocess.h"
 
 extern char** environ;
 
@@ -62,6 +63,19 @@ int run_inheriting(const std::vector<std::string>& argv) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+// Why a virtual environment cannot be made here, naming the system package that is missing; ""
+// when python3 and its venv module (with ensurepip, which Debian ships apart) are present.
+std::string venv_missing_piece() {
+  auto probe = run_command({"python3", "-c", "import venv, ensurepip"}, 60'000);
+  if (!probe.ok())
+    return "python3 is not on PATH: install it (Debian/Ubuntu: apt-get install python3 "
+           "python3-venv)";
+  if (probe->exit_code != 0)
+    return "python3 cannot create virtual environments (its venv/ensurepip modules are "
+           "missing): install them (Debian/Ubuntu: apt-get install python3-venv)";
+  return "";
+}
+
 }  // namespace
 
 int cmd_pyenv(const Args& args) {
@@ -85,6 +99,11 @@ int cmd_pyenv(const Args& args) {
   if (!fs::exists(env / ".ready")) {
     std::fprintf(stderr, "slipway: creating the Python environment %s for: %s\n", env.c_str(),
                  join(specs, " ").c_str());
+    if (std::string missing = venv_missing_piece(); !missing.empty()) {
+      std::fprintf(stderr, "slipway: cannot create the Python environment %s: %s\n", env.c_str(),
+                   missing.c_str());
+      return 1;
+    }
     fs::remove_all(env, ec);
     std::vector<std::string> install = {(env / "bin" / "pip").string(), "install", "--quiet",
                                         "--disable-pip-version-check"};
@@ -96,7 +115,11 @@ int cmd_pyenv(const Args& args) {
                    env.c_str());
       return 1;
     }
-    write_file_atomic(env / ".ready", join(specs, "\n") + "\n");
+    if (Status w = write_file_atomic(env / ".ready", join(specs, "\n") + "\n"); !w.ok()) {
+      std::fprintf(stderr, "slipway: cannot mark the Python environment %s ready: %s\n",
+                   env.c_str(), w.message().c_str());
+      return 1;
+    }
   }
   flock(lock, LOCK_UN);
   ::close(lock);

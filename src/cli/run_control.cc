@@ -239,25 +239,36 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
   }
   // No live driver: the backend stops whatever of the run it still finds (processes, jobs).
   auto backend = make_backend(run.backend);
-  if (backend.ok()) (*backend)->reattach(run.id, {});
+  if (!backend.ok()) return backend.status();
+  // Stop what is left before the store says CANCELLED: if that fails, the run stays as it was.
+  if (auto stopped = (*backend)->reattach(run.id, {}); !stopped.ok())
+    return Failed("cannot stop what is left of run " + run.id + ": " +
+                  stopped.status().message() + "; the run was left as it was, try again");
   SLIPWAY_RETURN_IF_ERROR(store.begin());
-  for (auto t : store.list_tasks(run.id)) {
-    if (t.state == "PENDING" || t.state == "RUNNING") {
-      t.state = "CANCELLED";
-      t.finished_ms = now_ms();
-      t.message = "run cancelled";
-      store.upsert_task(t);
+  auto write_all = [&]() -> Status {
+    for (auto t : store.list_tasks(run.id)) {
+      if (t.state == "PENDING" || t.state == "RUNNING") {
+        t.state = "CANCELLED";
+        t.finished_ms = now_ms();
+        t.message = "run cancelled";
+        SLIPWAY_RETURN_IF_ERROR(store.upsert_task(t));
+      }
     }
+    for (auto a : store.list_attempts(run.id))
+      if (a.state == "RUNNING") {
+        a.state = "CANCELLED";
+        a.finished_ms = now_ms();
+        SLIPWAY_RETURN_IF_ERROR(store.upsert_attempt(a));
+      }
+    SLIPWAY_RETURN_IF_ERROR(
+        store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver"));
+    return store.add_event(run.id, "", "CANCELLED",
+                           "no live driver; the backend stopped what was left", now_ms());
+  };
+  if (Status w = write_all(); !w.ok()) {
+    (void)store.rollback();  // safe: the write's error is the one to report
+    return w;
   }
-  for (auto a : store.list_attempts(run.id))
-    if (a.state == "RUNNING") {
-      a.state = "CANCELLED";
-      a.finished_ms = now_ms();
-      store.upsert_attempt(a);
-    }
-  store.set_run_state(run.id, "CANCELLED", now_ms(), "cancelled with no live driver");
-  store.add_event(run.id, "", "CANCELLED", "no live driver; the backend stopped what was left",
-                  now_ms());
   SLIPWAY_RETURN_IF_ERROR(store.commit());
   return std::string("CANCELLED");
 }

@@ -207,7 +207,11 @@ int check(const Args& args) {
   out["model"] = model;
   out["version"] = version;
   if (vm.count("prediction-out"))
-    write_file_atomic(vm["prediction-out"].as<std::string>(), out.dump(2));
+    if (Status w = write_file_atomic(vm["prediction-out"].as<std::string>(), out.dump(2));
+        !w.ok()) {
+      std::fprintf(stderr, "slipway: --prediction-out: %s\n", w.message().c_str());
+      return 1;
+    }
   std::printf("%s version %d answered POST /v1/models/%s:predict on %s: %s\n", model.c_str(),
               version, model.c_str(), served_by.c_str(), p->body.c_str());
   return 0;
@@ -285,11 +289,21 @@ int cmd_serve(const Args& args) {
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (vm.count("port-file"))
-    write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+    if (Status w = write_file_atomic(vm["port-file"].as<std::string>(),
+                                     std::to_string(server.port()) + "\n");
+        !w.ok()) {
+      std::fprintf(stderr, "slipway serve: --port-file: %s\n", w.message().c_str());
+      return 1;
+    }
   fs::create_directories(root / ".serve", ec);
-  write_file_atomic(
-      announcement(root),
-      Json{{"pid", ::getpid()}, {"port", server.port()}, {"host", config.server.host}}.dump());
+  if (Status w = write_file_atomic(announcement(root), Json{{"pid", ::getpid()},
+                                                            {"port", server.port()},
+                                                            {"host", config.server.host}}
+                                                           .dump());
+      !w.ok())
+    // Not fatal: the announcement only lets `slipway models` find this daemon; serving goes on.
+    std::fprintf(stderr, "slipway serve: warning: %s; `slipway models` will not find this daemon\n",
+                 w.message().c_str());
   for (const auto& s : repo.index())
     std::fprintf(stderr, "  %s version %d: %s%s\n", s.model.c_str(), s.version, s.state.c_str(),
                  s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());

@@ -198,7 +198,12 @@ int cmd_server(const Args& args) {
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (vm.count("port-file"))
-    write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(server.port()) + "\n");
+    if (Status w = write_file_atomic(vm["port-file"].as<std::string>(),
+                                     std::to_string(server.port()) + "\n");
+        !w.ok()) {
+      std::fprintf(stderr, "slipway server: --port-file: %s\n", w.message().c_str());
+      return 1;
+    }
   std::fprintf(stderr, "slipway server: %s on http://%s:%d (API /api/v1, dashboard /)%s\n",
                store->home().string().c_str(), host.c_str(), server.port(),
                ao.auth ? "" : ", no auth");
@@ -244,6 +249,9 @@ int cmd_server(const Args& args) {
                          ? ""
                          : (" (its driver did not start: " + pid.status().message() + ")").c_str());
       }
+      if (!runner.last_error().ok())
+        std::fprintf(stderr, "slipway server: recurring runs: the store failed: %s (retried next tick)\n",
+                     runner.last_error().message().c_str());
       reap_drivers();
       for (int waited = 0; waited < tick_ms && !stopping; waited += 10)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

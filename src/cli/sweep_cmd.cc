@@ -142,7 +142,11 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
   if (tty) std::fputc('\n', stderr);
   if (!summary.ok()) {
     std::fprintf(stderr, "slipway sweep: %s\n", summary.status().message().c_str());
-    store.update_sweep_state(sweep.id, "FAILED", summary.status().message(), now_ms());
+    if (Status u = store.update_sweep_state(sweep.id, "FAILED", summary.status().message(),
+                                            now_ms());
+        !u.ok())
+      std::fprintf(stderr, "slipway sweep: the sweep's FAILED state was not stored: %s\n",
+                   u.message().c_str());
     return summary.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   auto rec = store.get_sweep(sweep.id);
@@ -360,18 +364,23 @@ int cmd_sweep(const Args& args) {
     return 0;
   }
   if (target == "cancel") {
-    store->request_sweep_cancel(sweep->id);
-    if (!terminal(sweep->state) && !controller_alive(*sweep)) {
+    auto cancel = [&]() -> Status {
+      SLIPWAY_RETURN_IF_ERROR(store->request_sweep_cancel(sweep->id));
+      if (terminal(sweep->state) || controller_alive(*sweep)) return Status::Ok();
       // No controller to act on the request: cancel the trials' runs and the sweep here.
       for (auto t : store->list_trials(sweep->id))
         if (t.state == "RUNNING" || t.state == "PENDING") {
-          store->request_cancel(t.run_id);
+          SLIPWAY_RETURN_IF_ERROR(store->request_cancel(t.run_id));
           t.state = "CANCELLED";
           t.message = "the sweep was cancelled";
           t.finished_ms = now_ms();
-          store->upsert_trial(t);
+          SLIPWAY_RETURN_IF_ERROR(store->upsert_trial(t));
         }
-      store->update_sweep_state(sweep->id, "CANCELLED", "cancelled", now_ms());
+      return store->update_sweep_state(sweep->id, "CANCELLED", "cancelled", now_ms());
+    };
+    if (Status c = cancel(); !c.ok()) {
+      std::fprintf(stderr, "slipway sweep cancel: %s; run it again\n", c.message().c_str());
+      return 1;
     }
     std::printf("sweep %s: cancel requested\n", sweep->id.c_str());
     return 0;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <chrono>
 #include <cstring>
 
@@ -122,6 +123,18 @@ Result<int> spawn_detached(const std::vector<std::string>& argv, const std::stri
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Failed("cannot start '" + argv[0] + "': " + std::strerror(rc));
   return static_cast<int>(pid);
+}
+
+bool warn_unless_succeeded(const Result<CommandResult>& r, const std::string& what,
+                           const std::string& consequence) {
+  if (r.ok() && r->exit_code == 0) return true;
+  std::string why = !r.ok() ? r.status().message()
+                    : !r->err.empty() ? r->err
+                                      : "exit status " + std::to_string(r->exit_code);
+  while (!why.empty() && why.back() == '\n') why.pop_back();
+  std::fprintf(stderr, "slipway: warning: %s failed: %s; %s\n", what.c_str(), why.c_str(),
+               consequence.c_str());
+  return false;
 }
 
 }  // namespace slipway

@@ -19,6 +19,12 @@ struct CommandResult {
 Result<CommandResult> run_command(const std::vector<std::string>& argv, int timeout_ms = 60'000,
                                   const std::string& stdin_text = "");
 
+// For best-effort commands whose failure must not stop the caller (a cancel, a cleanup) but must
+// not go unseen either: prints "slipway: warning: <what> failed: <why>; <consequence>" to stderr
+// when `r` is an error or a non-zero exit. Returns whether the command succeeded.
+bool warn_unless_succeeded(const Result<CommandResult>& r, const std::string& what,
+                           const std::string& consequence);
+
 // Starts argv (argv[0] an absolute path) in its own session, stdin from /dev/null and stdout and
 // stderr appended to log_path, and returns its pid without waiting: for a long-lived child of a
 // multi-threaded process (posix_spawn, unlike fork, is safe there). The caller reaps it.

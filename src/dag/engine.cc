@@ -119,7 +119,9 @@ Status Engine::prepare() {
       adoptable.push_back({a.task + "#" + std::to_string(a.number), a.backend_id});
     auto adopted = backend_.reattach(run_.id, adoptable);
     if (!adopted.ok()) {
-      store_.rollback();
+      // Why ignoring is safe: the reattach error is the one to report; a failed ROLLBACK leaves
+      // nothing committed either.
+      (void)store_.rollback();
       return adopted.status();
     }
     for (const auto& key : *adopted)
@@ -128,14 +130,15 @@ Status Engine::prepare() {
   }
   for (auto& a : left) {
     if (adopted_.count(a.task)) {
-      store_.add_event(run_.id, a.task, "REATTACHED",
-                       "attempt " + std::to_string(a.number) + " (" + a.backend_id + ")", now_ms());
+      note(store_.add_event(run_.id, a.task, "REATTACHED",
+                            "attempt " + std::to_string(a.number) + " (" + a.backend_id + ")",
+                            now_ms()));
       continue;
     }
     a.state = "LOST";
     a.finished_ms = now_ms();
     a.message = "the driver stopped while this attempt ran; it was stopped and will run again";
-    store_.upsert_attempt(a);
+    note(store_.upsert_attempt(a));
   }
   std::vector<const Task*> main, fin;
   for (const auto& t : spec_.tasks) (t.is_finally ? fin : main).push_back(&t);
@@ -160,7 +163,8 @@ Status Engine::prepare() {
   }
   SLIPWAY_RETURN_IF_ERROR(store_.set_run_state(run_.id, "RUNNING", now_ms()));
   SLIPWAY_RETURN_IF_ERROR(store_.set_run_started(run_.id, now_ms()));
-  store_.add_event(run_.id, "", "RUNNING", persisted_.empty() ? "started" : "resumed", now_ms());
+  note(store_.add_event(run_.id, "", "RUNNING", persisted_.empty() ? "started" : "resumed",
+                        now_ms()));
   // Count what is already done, release what it unblocks, then look at every root.
   size_t initial = nodes_.size();
   for (size_t i = 0; i < initial; ++i) {
@@ -173,6 +177,7 @@ Status Engine::prepare() {
   for (size_t i = 0; i < initial; ++i)
     if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
       evaluate(static_cast<int>(i));
+  if (!batch_error_.ok()) return store_failure(batch_error_);  // run() rolls the batch back
   return store_.commit();
 }
 
@@ -380,10 +385,11 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
           n.cached = true;
           n.outputs = hit->outputs;
           for (const auto& [name, v] : n.inputs)
-            add_input_lineage(store_, run_.id, n.name, name, v);
+            note(add_input_lineage(store_, run_.id, n.name, name, v));
           for (auto& [name, v] : n.outputs.items())
             if (is_artifact_value(v))
-              store_.add_lineage({v["id"].get<std::int64_t>(), run_.id, n.name, "output", name});
+              note(store_.add_lineage(
+                  {v["id"].get<std::int64_t>(), run_.id, n.name, "output", name}));
           finish(n, TaskState::kSucceeded, "cached from run " + hit->run_id + " task " + hit->task);
           return true;
         }
@@ -462,8 +468,8 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   n.attempt.state = "RUNNING";
   n.attempt.started_ms = now;
   n.attempt.log_path = l.stdout_path;
-  store_.upsert_attempt(n.attempt);
-  for (const auto& [name, v] : n.inputs) add_input_lineage(store_, run_.id, n.name, name, v);
+  note(store_.upsert_attempt(n.attempt));
+  for (const auto& [name, v] : n.inputs) note(add_input_lineage(store_, run_.id, n.name, name, v));
   n.message.clear();
   persist(n);
   event(n, "RUNNING", "attempt " + std::to_string(n.attempts));
@@ -528,10 +534,10 @@ void Engine::handle_completion(const Completion& c) {
   if (c.exit_code >= 0) n.attempt.exit_code = c.exit_code;
   n.attempt.finished_ms = c.finished_ms ? c.finished_ms : now_ms();
   n.attempt.message = why;
-  store_.upsert_attempt(n.attempt);
+  note(store_.upsert_attempt(n.attempt));
 
   if (attempt_state == "SUCCEEDED") {
-    if (n.task->cache) store_.put_cache({n.cache_key, run_.id, n.name, n.outputs});
+    if (n.task->cache) note(store_.put_cache({n.cache_key, run_.id, n.name, n.outputs}));
     return finish(n, TaskState::kSucceeded);
   }
   if (attempt_state == "CANCELLED" && cancelling_) return finish(n, TaskState::kCancelled, why);
@@ -612,10 +618,10 @@ void Engine::finish(Node& n, TaskState s, const std::string& message) {
 
 void Engine::cancel_everything() {
   cancelling_ = true;
-  store_.add_event(run_.id, "", "CANCELLING", "", now_ms());
+  note(store_.add_event(run_.id, "", "CANCELLING", "", now_ms()));
   for (auto& n : nodes_)
     if (n.state == TaskState::kRunning && !n.is_group && !n.launch_key.empty())
-      backend_.terminate(n.launch_key, opts_.kill_grace_ms);
+      kills_.push_back(n.launch_key);
   std::vector<int> waiting(ready_.begin(), ready_.end());
   waiting.insert(waiting.end(), delayed_.begin(), delayed_.end());
   ready_.clear();
@@ -646,11 +652,22 @@ void Engine::persist(const Node& n) {
   r.message = n.message;
   r.backend_id = n.attempt.backend_id;
   r.seq = n.group >= 0 ? n.group : n.idx;
-  store_.upsert_task(r);
+  note(store_.upsert_task(r));
 }
 
 void Engine::event(const Node& n, const std::string& kind, const std::string& detail) {
-  store_.add_event(run_.id, n.name, kind, detail, now_ms());
+  note(store_.add_event(run_.id, n.name, kind, detail, now_ms()));
+}
+
+void Engine::note(Status s) {
+  if (!s.ok() && batch_error_.ok()) batch_error_ = std::move(s);
+}
+
+Status Engine::store_failure(const Status& s) const {
+  return Failed("the store failed while recording run " + run_.id + ": " + s.message() +
+                "; nothing of that step was acted on, and the run is left RUNNING: once the store "
+                "is healthy, `slipway runs resume " +
+                run_.id + "` finishes it");
 }
 
 std::string Engine::final_state() const {
@@ -671,14 +688,16 @@ std::int64_t Engine::next_wake(std::int64_t now) const {
 Result<std::string> Engine::run() {
   Status st = prepare();
   if (!st.ok()) {
-    store_.rollback();
+    // Why ignoring is safe: prepare's error is the one to report; a failed ROLLBACK keeps
+    // nothing of the batch either (SQLite rolls back an open transaction when it closes).
+    (void)store_.rollback();
     return st;
   }
   std::vector<Completion> completions;
   for (;;) {
     std::int64_t now = now_ms();
     bool continue_now = false;
-    SLIPWAY_RETURN_IF_ERROR(store_.begin());
+    if (Status b = store_.begin(); !b.ok()) return store_failure(b);
     for (const auto& c : synthetic_) handle_completion(c);
     synthetic_.clear();
     for (const auto& c : completions) handle_completion(c);
@@ -686,7 +705,7 @@ Result<std::string> Engine::run() {
     for (int idx : pid_updates_) {
       Node& n = nodes_[idx];
       if (n.state == TaskState::kRunning) {
-        store_.upsert_attempt(n.attempt);
+        note(store_.upsert_attempt(n.attempt));
         persist(n);
       }
     }
@@ -707,7 +726,7 @@ Result<std::string> Engine::run() {
       Node& n = nodes_[deadlines_.begin()->second];
       deadlines_.erase(deadlines_.begin());
       n.timed_out = true;
-      backend_.terminate(n.launch_key, opts_.kill_grace_ms);
+      kills_.push_back(n.launch_key);
       event(n, "TIMEOUT", "attempt " + std::to_string(n.attempts));
     }
     if (!cancelling_ && now - last_cancel_poll_ >= opts_.cancel_poll_ms) {
@@ -729,22 +748,29 @@ Result<std::string> Engine::run() {
     }
     if (now - last_heartbeat_ >= opts_.heartbeat_ms) {
       last_heartbeat_ = now;
-      store_.heartbeat(run_.id, getpid(), now);
+      note(store_.heartbeat(run_.id, getpid(), now));
     }
     bool done = terminal_ == static_cast<int>(nodes_.size());
     if (done) {
       std::string final = final_state();
       if (Json st = backend_.stats(); !st.empty())
-        store_.add_event(run_.id, "", "BACKEND_STATS", dump_json(st), now_ms());
-      store_.set_run_state(run_.id, final, now_ms());
-      store_.add_event(run_.id, "", final, "", now_ms());
+        note(store_.add_event(run_.id, "", "BACKEND_STATS", dump_json(st), now_ms()));
+      note(store_.set_run_state(run_.id, final, now_ms()));
+      note(store_.add_event(run_.id, "", final, "", now_ms()));
     }
-    SLIPWAY_RETURN_IF_ERROR(store_.commit());
+    if (!batch_error_.ok()) {
+      // Why ignoring is safe: the write's error is the one to report (see store_failure).
+      (void)store_.rollback();
+      return store_failure(batch_error_);
+    }
+    if (Status c = store_.commit(); !c.ok()) return store_failure(c);
+    // Act only on what is now durable: kills first (they free resources), then launches.
+    for (const auto& key : kills_) backend_.terminate(key, opts_.kill_grace_ms);
+    kills_.clear();
     if (done) {
       if (opts_.on_tick) opts_.on_tick();
       return final_state();
     }
-    // Act only on what is now durable.
     auto handles = backend_.launch_many(launches);
     for (size_t i = 0; i < launches.size(); ++i) {
       const TaskLaunch& l = launches[i];

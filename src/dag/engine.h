@@ -25,7 +25,7 @@
 namespace slipway {
 
 // Records that `task` of `run` consumed the artifact(s) in `v` as input `name`.
-void add_input_lineage(Store& store, const std::string& run, const std::string& task,
+Status add_input_lineage(Store& store, const std::string& run, const std::string& task,
                        const std::string& name, const Json& v);
 
 struct EngineOptions {
@@ -109,6 +109,12 @@ class Engine {
   void cancel_everything();
   void persist(const Node& n);
   void event(const Node& n, const std::string& kind, const std::string& detail = "");
+  // Keeps the first store failure of the batch being built. Writes inside a batch do not return
+  // early (the decision code is not written for it); instead the batch is rolled back at its
+  // commit point and nothing it decided is acted on.
+  void note(Status s);
+  // The error run() returns when a store write failed: the run stays RUNNING, resumable.
+  Status store_failure(const Status& s) const;
   ResolveContext context_for(const Node& n);
   Result<Json> import_artifact(const std::string& path, const std::string& type);
   std::string task_dir(const Node& n) const;
@@ -128,6 +134,8 @@ class Engine {
   std::vector<int> delayed_;
   std::vector<Completion> synthetic_;
   std::vector<int> pid_updates_;
+  std::vector<std::string> kills_;  // launch keys to terminate once the batch has committed
+  Status batch_error_;              // the first store write of this batch that failed
   std::map<std::string, CommandLine> commands_;   // launch key -> rendered command
   std::map<std::string, AttemptRecord> adopted_;  // task name -> attempt the backend re-attached
   std::map<std::string, Json> params_;            // the run's parameters, parsed once

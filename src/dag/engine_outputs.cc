@@ -46,13 +46,13 @@ Result<Json> Engine::import_artifact(const std::string& path, const std::string&
       {"artifact", true}, {"id", a.id}, {"type", type}, {"uri", a.uri}, {"sha256", a.sha256}};
 }
 
-void add_input_lineage(Store& store, const std::string& run, const std::string& task,
-                       const std::string& name, const Json& v) {
-  if (is_artifact_value(v)) {
-    store.add_lineage({v["id"].get<std::int64_t>(), run, task, "input", name});
-  } else if (v.is_array()) {
-    for (const auto& e : v) add_input_lineage(store, run, task, name, e);
-  }
+Status add_input_lineage(Store& store, const std::string& run, const std::string& task,
+                         const std::string& name, const Json& v) {
+  if (is_artifact_value(v))
+    return store.add_lineage({v["id"].get<std::int64_t>(), run, task, "input", name});
+  if (v.is_array())
+    for (const auto& e : v) SLIPWAY_RETURN_IF_ERROR(add_input_lineage(store, run, task, name, e));
+  return Status::Ok();
 }
 
 Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
@@ -120,13 +120,14 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
         return Failed("metrics output '" + o.name + "' must be a JSON object of name: number (" +
                       path + ")");
       for (auto& [k, v] : m.items())
-        if (v.is_number()) store_.add_metric({run_.id, n.name, k, v.get<double>(), 0});
+        if (v.is_number())
+          SLIPWAY_RETURN_IF_ERROR(store_.add_metric({run_.id, n.name, k, v.get<double>(), 0}));
       a.metadata = Json{{"metrics", m}};
     }
     for (auto& [k, v] : meta.items()) a.metadata[k] = v;
     auto id = store_.insert_artifact(a);
     if (!id.ok()) return id.status();
-    store_.add_lineage({*id, run_.id, n.name, "output", o.name});
+    SLIPWAY_RETURN_IF_ERROR(store_.add_lineage({*id, run_.id, n.name, "output", o.name}));
     outs[o.name] = Json{
         {"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
     // KFP components read it downstream ({{$.inputs.artifacts['m'].metadata}}, executor input).

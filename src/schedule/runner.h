@@ -35,10 +35,14 @@ Result<Trigger> trigger_of(const ScheduleRecord& s);
 class ScheduleRunner {
  public:
   ScheduleRunner(Store& store, LaunchRun launch) : store_(store), launch_(std::move(launch)) {}
+  // Fires what is due at now_ms. A store that fails part-way stops the schedule's ticks for this
+  // call (they stay due, and fire on a later call, never twice); last_error() then says why.
   std::vector<Fired> tick(std::int64_t now_ms);
+  const Status& last_error() const { return last_error_; }
 
  private:
   Store& store_;
+  Status last_error_;
   LaunchRun launch_;
 };
 

@@ -31,15 +31,31 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& home) {
   return std::unique_ptr<Store>(new Store(home, std::move(*db)));
 }
 
+// A failed BEGIN leaves depth_ as it was, so the caller's batch is simply not open: the next
+// begin() tries again instead of believing it is nested inside a transaction that never started.
 Status Store::begin() {
-  if (depth_++ > 0) return Status::Ok();
-  return db_->exec("BEGIN IMMEDIATE");
+  if (depth_ > 0) {
+    ++depth_;
+    return Status::Ok();
+  }
+  Status s = db_->exec("BEGIN IMMEDIATE");
+  if (s.ok()) depth_ = 1;
+  return s;
 }
 
+// A failed COMMIT (I/O error, a full disk) is rolled back, so nothing of the batch is half-kept and
+// the connection is ready for the next one; the caller gets the error and must not act on the
+// batch.
 Status Store::commit() {
   if (depth_ == 0) return Status::Ok();
   if (--depth_ > 0) return Status::Ok();
-  return db_->exec("COMMIT");
+  Status s = db_->exec("COMMIT");
+  if (!s.ok() && !sqlite3_get_autocommit(db_->raw())) {
+    // Why ignoring is safe: the COMMIT's own error is what the caller needs; a ROLLBACK that
+    // also fails leaves SQLite to roll the journal back when the connection closes.
+    (void)db_->exec("ROLLBACK");
+  }
+  return s;
 }
 
 Status Store::rollback() {
@@ -224,7 +240,7 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
   SLIPWAY_RETURN_IF_ERROR(begin());
   auto run = get_run(id);
   if (!run.ok()) {
-    rollback();
+    (void)rollback();  // safe: nothing was written; the read's error is the one to report
     return run.status();
   }
   bool held = run->driver_pid != 0 && run->driver_pid != pid;
@@ -233,7 +249,7 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
     bool same_host = run->driver_host == host;
     bool alive = same_host ? pid_alive(run->driver_pid) && fresh : fresh;
     if (alive) {
-      rollback();
+      (void)rollback();  // safe: nothing was written
       return Conflict("run " + id + " is being driven by pid " + std::to_string(run->driver_pid) +
                       " on " + run->driver_host + "; cancel it or wait for it to finish");
     }
@@ -247,7 +263,7 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
           .bind(4, now)
           .done();
   if (!st.ok()) {
-    rollback();
+    (void)rollback();  // safe: the UPDATE's error is the one to report
     return st;
   }
   return commit();

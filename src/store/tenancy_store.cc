@@ -39,7 +39,7 @@ Result<std::string> Store::create_token(const std::string& ns, bool admin,
              .bind(6, now)
              .done();
   if (!st.ok()) {
-    rollback();
+    (void)rollback();  // safe: the INSERT's error is the one to report
     return st;
   }
   SLIPWAY_RETURN_IF_ERROR(commit());

@@ -125,7 +125,13 @@ class MetricsSink {
   void record(const std::vector<std::pair<std::string, double>>& metrics, std::int64_t step) {
     if (!tried_) open();
     if (!store_) return;
-    for (const auto& [name, value] : metrics) store_->add_metric({run_, task_, name, value, step});
+    for (const auto& [name, value] : metrics)
+      if (Status s = store_->add_metric({run_, task_, name, value, step}); !s.ok() && !warned_) {
+        // Like a store that cannot be opened, this costs the live curves, not the training run.
+        std::fprintf(stderr, "warning: metrics are not reaching the store: %s\n",
+                     s.message().c_str());
+        warned_ = true;
+      }
   }
 
  private:
@@ -141,7 +147,7 @@ class MetricsSink {
     run_ = run;
     task_ = task;
   }
-  bool tried_ = false;
+  bool tried_ = false, warned_ = false;
   std::unique_ptr<Store> store_;
   std::string run_, task_;
 };

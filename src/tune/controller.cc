@@ -57,24 +57,24 @@ MetricSeries SweepController::metrics_of(const TrialRecord& t) {
   return tails_[t.number].read(p.string(), spec_.collector);
 }
 
-void SweepController::finish_trial(TrialRecord& t, const std::string& state,
-                                   const std::string& message) {
+Status SweepController::finish_trial(TrialRecord& t, const std::string& state,
+                                     const std::string& message) {
   t.state = state;
   t.message = message;
   t.finished_ms = now_ms();
-  store_.upsert_trial(t);
+  SLIPWAY_RETURN_IF_ERROR(store_.upsert_trial(t));
   std::string line = "trial " + std::to_string(t.number) + " " + state;
   if (t.objective) line += " " + spec_.objective.metric + "=" + SearchSpace::format(*t.objective);
   for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
   if (!message.empty() && state != "SUCCEEDED") line += " (" + message + ")";
   if (hooks_.say) hooks_.say(line);
+  return Status::Ok();
 }
 
 Status SweepController::update(TrialRecord& t) {
   auto run = store_.get_run(t.run_id);
   if (!run.ok()) {
-    finish_trial(t, "FAILED", "its run " + t.run_id + " is gone from the store");
-    return Status::Ok();
+    return finish_trial(t, "FAILED", "its run " + t.run_id + " is gone from the store");
   }
   MetricSeries series = metrics_of(t);
   const std::string& metric = spec_.objective.metric;
@@ -88,25 +88,24 @@ Status SweepController::update(TrialRecord& t) {
   if (terminal_run(run->state)) {
     if (run->state == "SUCCEEDED") {
       if (!t.objective) {
-        finish_trial(t, "FAILED",
+        return finish_trial(t, "FAILED",
                      "the trial finished without reporting " + metric + "; print '" + metric +
                          "=VALUE' lines on standard output");
       } else {
         completed_curves_.push_back(series[metric]);
-        finish_trial(t, "SUCCEEDED", "");
+        return finish_trial(t, "SUCCEEDED", "");
       }
     } else if (run->state == "FAILED") {
-      finish_trial(t, "FAILED",
+      return finish_trial(t, "FAILED",
                    run->message.empty() ? "its run failed (slipway runs show " + run->id + ")"
                                         : run->message);
     } else {
-      finish_trial(t, "CANCELLED", "its run was cancelled");
+      return finish_trial(t, "CANCELLED", "its run was cancelled");
     }
-    return Status::Ok();
   }
   if (t.state == "PENDING" && run->state == "RUNNING") {
     t.state = "RUNNING";
-    store_.upsert_trial(t);
+    SLIPWAY_RETURN_IF_ERROR(store_.upsert_trial(t));
   }
   // A driver that died (kill -9, a crashed node) leaves its run behind: start another on it.
   const std::int64_t now = now_ms();
@@ -121,13 +120,12 @@ Status SweepController::update(TrialRecord& t) {
   }
   if (median_stop(series[metric], completed_curves_, spec_.early_stopping,
                   spec_.objective.maximize)) {
-    store_.request_cancel(run->id);
-    finish_trial(t, "EARLY_STOPPED",
+    SLIPWAY_RETURN_IF_ERROR(store_.request_cancel(run->id));
+    SLIPWAY_RETURN_IF_ERROR(finish_trial(t, "EARLY_STOPPED",
                  "below the median of completed trials after " +
-                     std::to_string(series[metric].size()) + " reports");
+                     std::to_string(series[metric].size()) + " reports"));
   }
-  store_.upsert_trial(t);
-  return Status::Ok();
+  return store_.upsert_trial(t);
 }
 
 Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
@@ -245,12 +243,13 @@ Status SweepController::start_trials(int n) {
   return Status::Ok();
 }
 
-void SweepController::cancel_running(const std::string& why) {
+Status SweepController::cancel_running(const std::string& why) {
   for (auto& t : trials_)
     if (t.active()) {
-      store_.request_cancel(t.run_id);
-      finish_trial(t, "CANCELLED", why);
+      SLIPWAY_RETURN_IF_ERROR(store_.request_cancel(t.run_id));
+      SLIPWAY_RETURN_IF_ERROR(finish_trial(t, "CANCELLED", why));
     }
+  return Status::Ok();
 }
 
 Result<SweepSummary> SweepController::run() {
@@ -272,10 +271,10 @@ Result<SweepSummary> SweepController::run() {
   };
   SLIPWAY_RETURN_IF_ERROR(store_.update_sweep_state(sweep_.id, "RUNNING", "", 0));
   while (true) {
-    store_.sweep_heartbeat(sweep_.id, getpid(), now_ms());
+    SLIPWAY_RETURN_IF_ERROR(store_.sweep_heartbeat(sweep_.id, getpid(), now_ms()));
     auto rec = store_.get_sweep(sweep_.id);
     if ((rec.ok() && rec->cancel_requested) || (hooks_.should_stop && hooks_.should_stop())) {
-      cancel_running("the sweep was cancelled");
+      SLIPWAY_RETURN_IF_ERROR(cancel_running("the sweep was cancelled"));
       return finish("CANCELLED", "cancelled");
     }
     for (auto& t : trials_)
@@ -286,7 +285,7 @@ Result<SweepSummary> SweepController::run() {
       running += t.active();
     }
     if (failed > spec_.max_failed) {
-      cancel_running("the sweep failed");
+      SLIPWAY_RETURN_IF_ERROR(cancel_running("the sweep failed"));
       return finish("FAILED", std::to_string(failed) + " trials failed, more than the " +
                                   std::to_string(spec_.max_failed) +
                                   " allowed (maxFailedTrialCount)");
@@ -295,7 +294,7 @@ Result<SweepSummary> SweepController::run() {
     if (best >= 0 && spec_.objective.goal) {
       double v = *trials_[static_cast<size_t>(best)].objective;
       if (spec_.objective.maximize ? v >= *spec_.objective.goal : v <= *spec_.objective.goal) {
-        cancel_running("the goal was reached");
+        SLIPWAY_RETURN_IF_ERROR(cancel_running("the goal was reached"));
         return finish("SUCCEEDED", "trial " +
                                        std::to_string(trials_[static_cast<size_t>(best)].number) +
                                        " reached the goal " + spec_.objective.metric + " " +

@@ -52,8 +52,9 @@ class SweepController {
   Status update(TrialRecord& t);
   Result<RunRecord> create_trial_run(const TrialRecord& t);
   MetricSeries metrics_of(const TrialRecord& t);
-  void finish_trial(TrialRecord& t, const std::string& state, const std::string& message);
-  void cancel_running(const std::string& why);
+  // Both persist before they report: an error means the trial's new state is not in the store.
+  Status finish_trial(TrialRecord& t, const std::string& state, const std::string& message);
+  Status cancel_running(const std::string& why);
   bool better(double a, double b) const { return spec_.objective.maximize ? a > b : a < b; }
   int best_trial() const;
 

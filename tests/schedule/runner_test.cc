@@ -58,7 +58,7 @@ class RunnerTest : public ::testing::Test {
 
   void finish_all() {
     for (const auto& r : store_->list_runs({}))
-      if (r.state == "PENDING") store_->set_run_state(r.id, "SUCCEEDED", kT0);
+      if (r.state == "PENDING") ASSERT_TRUE(store_->set_run_state(r.id, "SUCCEEDED", kT0).ok());
   }
 
   fs::path home_;
@@ -127,7 +127,7 @@ TEST_F(RunnerTest, AfterARestartWithCatchUpEveryMissedTickFiresOldestFirstWithin
 
 TEST_F(RunnerTest, DisabledAndBrokenSchedulesDoNotFire) {
   schedule("off", 60, 1, false);
-  store_->set_schedule_enabled("off", false);
+  ASSERT_TRUE(store_->set_schedule_enabled("off", false).ok());
   ScheduleRecord bad = schedule("bad", 0, 1, false);
   ScheduleRunner runner(*store_, launcher());
   EXPECT_EQ(runner.tick(kT0 + 3'600'000).size(), 0u);

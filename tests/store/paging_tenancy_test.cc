@@ -40,11 +40,11 @@ class TenancyStoreTest : public ::testing::Test {
 };
 
 TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
-  store_->begin();
+  ASSERT_TRUE(store_->begin().ok());
   for (int i = 0; i < 250; ++i)
     add_run("run-" + std::to_string(1000 + i), 1000 + i / 7, i % 2 ? "a" : "b",
             i % 3 ? "SUCCEEDED" : "FAILED");
-  store_->commit();
+  ASSERT_TRUE(store_->commit().ok());
   RunFilter f;
   f.ns = "a";
   f.limit = 10;

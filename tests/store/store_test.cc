@@ -97,12 +97,12 @@ TEST_F(StoreTest, BatchesRollBackTogether) {
   ASSERT_TRUE(s.ok());
   Store& st = **s;
   ASSERT_TRUE(st.begin().ok());
-  st.add_event("r", "t", "X", "", 1);
-  st.add_event("r", "t", "Y", "", 2);
+  ASSERT_TRUE(st.add_event("r", "t", "X", "", 1).ok());
+  ASSERT_TRUE(st.add_event("r", "t", "Y", "", 2).ok());
   ASSERT_TRUE(st.rollback().ok());
   EXPECT_EQ(st.count_events("r"), 0);
   ASSERT_TRUE(st.begin().ok());
-  st.add_event("r", "t", "X", "", 1);
+  ASSERT_TRUE(st.add_event("r", "t", "X", "", 1).ok());
   ASSERT_TRUE(st.commit().ok());
   EXPECT_EQ(st.count_events("r"), 1);
 }

@@ -210,17 +210,21 @@ void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t, bool su
   if (!whole) args.push_back("--tail=200");
   auto r = kubectl(args);
   if (!r.ok() || r->exit_code != 0) return;
-  if (whole)
-    write_file_atomic(t.stdout_path, r->out);
-  else if (!r->out.empty())
+  if (whole) {
+    if (Status w = write_file_atomic(t.stdout_path, r->out); !w.ok())
+      std::fprintf(stderr, "slipway: warning: the log of %s was not kept: %s\n", name.c_str(),
+                   w.message().c_str());
+  } else if (!r->out.empty()) {
     std::ofstream(t.stderr_path, std::ios::app) << r->out;
+  }
 }
 
 void K8sBackend::remove(const std::string& name, const Tracked& t, std::int64_t grace_ms) {
   std::vector<std::string> args = {"delete", resource_of(t.kind), name, "--ignore-not-found",
                                    "--wait=false"};
   if (grace_ms > 0) args.push_back("--grace-period=" + std::to_string((grace_ms + 999) / 1000));
-  kubectl(args);
+  warn_unless_succeeded(kubectl(args), "kubectl delete " + resource_of(t.kind) + " " + name,
+                        "it may still run: delete it by hand");
 }
 
 void K8sBackend::terminate(const std::string& key, std::int64_t grace_ms) {

@@ -154,7 +154,9 @@ Json SlurmBackend::stats() const {
 void SlurmBackend::terminate(const std::string& key, std::int64_t) {
   // scancel sends SIGTERM and, after the cluster's KillWait, SIGKILL.
   auto it = by_key_.find(key);
-  if (it != by_key_.end()) call({"scancel", it->second});
+  if (it != by_key_.end())
+    warn_unless_succeeded(call({"scancel", it->second}), "scancel " + it->second,
+                          "the job may still run: cancel it by hand");
 }
 
 Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_id,
@@ -186,7 +188,8 @@ Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_i
   if (!stray.empty()) {
     std::vector<std::string> argv = {"scancel"};
     argv.insert(argv.end(), stray.begin(), stray.end());
-    call(argv);
+    warn_unless_succeeded(call(argv), "scancel of the run's stray jobs",
+                          "they may still run: cancel them by hand");
   }
   return adopted;
 }
