@@ -2,6 +2,7 @@
 #include "core/clock.h"
 #include "spec/types.h"
 #include "store/store.h"
+#include "store/stored_json.h"
 
 namespace slipway {
 
@@ -20,8 +21,9 @@ ModelVersionRecord read_version(Stmt& s) {
   r.artifact_id = s.integer(4);
   r.uri = s.text(5);
   r.digest = s.text(6);
-  r.metrics = Json::parse(s.text(7), nullptr, false);
-  r.reference = Json::parse(s.text(8), nullptr, false);
+  const std::string row = "name=" + r.name + " version=" + std::to_string(r.version);
+  r.metrics = stored_json(s.text(7), "model_versions", row, "metrics");
+  r.reference = stored_json(s.text(8), "model_versions", row, "reference");
   r.stage = s.text(9);
   r.created_ms = s.integer(10);
   r.stage_changed_ms = s.integer(11);
@@ -57,7 +59,7 @@ Status Store::insert_model_version(const ModelVersionRecord& v) {
                  .done();
   if (s.ok() && v.stage != "none") s = set_model_stage(v.name, v.version, v.stage, "registered");
   if (!s.ok()) {
-    rollback();
+    (void)rollback();  // safe: the write's error is the one to report
     if (s.message().find("UNIQUE") != std::string::npos)
       return Conflict("model " + v.name + " version " + std::to_string(v.version) +
                       " is already registered");
@@ -67,16 +69,18 @@ Status Store::insert_model_version(const ModelVersionRecord& v) {
 }
 
 Result<ModelVersionRecord> Store::get_model_version(const std::string& name, int version) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kVersionCols +
-                         " FROM model_versions WHERE name = ? AND version = ?");
-  s.bind(1, name).bind(2, version);
-  std::optional<ModelVersionRecord> r;
-  if (s.step()) r = read_version(s);
-  s.reset();
-  if (!r)
-    return NotFound("model " + name + " has no registered version " + std::to_string(version) +
-                    " (slipway models ls lists them)");
-  return *r;
+  return corruption_as_error([&]() -> Result<ModelVersionRecord> {
+    Stmt& s = db_->prepare(std::string("SELECT ") + kVersionCols +
+                           " FROM model_versions WHERE name = ? AND version = ?");
+    s.bind(1, name).bind(2, version);
+    std::optional<ModelVersionRecord> r;
+    if (s.step()) r = read_version(s);
+    s.reset();
+    if (!r)
+      return NotFound("model " + name + " has no registered version " + std::to_string(version) +
+                      " (slipway models ls lists them)");
+    return *r;
+  });
 }
 
 std::vector<ModelVersionRecord> Store::list_model_versions(const std::string& name) {
@@ -124,7 +128,7 @@ Status Store::set_model_stage(const std::string& name, int version, const std::s
       s = move(*current, "archived", "replaced by version " + std::to_string(version));
   if (s.ok()) s = move(version, stage, reason);
   if (!s.ok()) {
-    rollback();
+    (void)rollback();  // safe: the write's error is the one to report
     return s;
   }
   return commit();

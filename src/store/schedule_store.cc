@@ -1,6 +1,7 @@
 // The store's recurring runs.
 #include "spec/types.h"
 #include "store/store.h"
+#include "store/stored_json.h"
 
 namespace slipway {
 
@@ -18,7 +19,7 @@ ScheduleRecord read_schedule(Stmt& s) {
   r.name = s.text(2);
   r.pipeline_file = s.text(3);
   r.source = s.text(4);
-  r.params = Json::parse(s.text(5), nullptr, false);
+  r.params = stored_json(s.text(5), "schedules", "id=" + r.id, "params");
   r.experiment = s.text(6);
   r.backend = s.text(7);
   r.cron = s.text(8);
@@ -63,17 +64,19 @@ Status Store::insert_schedule(const ScheduleRecord& r) {
 }
 
 Result<ScheduleRecord> Store::get_schedule(const std::string& id) {
-  Stmt& s = db_->prepare(
-      std::string("SELECT ") + kScheduleCols +
-      " FROM schedules WHERE id = ? OR substr(id, 1, length(?)) = ? ORDER BY id = ? DESC LIMIT 2");
-  s.bind(1, id).bind(2, id).bind(3, id).bind(4, id);
-  std::vector<ScheduleRecord> found;
-  while (s.step()) found.push_back(read_schedule(s));
-  s.reset();
-  if (found.empty()) return NotFound("no schedule " + id + " (slipway schedules ls lists them)");
-  if (found.size() > 1 && found[0].id != id)
-    return InvalidInput("schedule id " + id + " is ambiguous; type more of it");
-  return found[0];
+  return corruption_as_error([&]() -> Result<ScheduleRecord> {
+    Stmt& s = db_->prepare(std::string("SELECT ") + kScheduleCols +
+                           " FROM schedules WHERE id = ? OR substr(id, 1, length(?)) = ? ORDER BY "
+                           "id = ? DESC LIMIT 2");
+    s.bind(1, id).bind(2, id).bind(3, id).bind(4, id);
+    std::vector<ScheduleRecord> found;
+    while (s.step()) found.push_back(read_schedule(s));
+    s.reset();
+    if (found.empty()) return NotFound("no schedule " + id + " (slipway schedules ls lists them)");
+    if (found.size() > 1 && found[0].id != id)
+      return InvalidInput("schedule id " + id + " is ambiguous; type more of it");
+    return found[0];
+  });
 }
 
 std::vector<ScheduleRecord> Store::list_schedules(const std::string& ns) {

@@ -7,6 +7,7 @@
 
 #include "spec/types.h"
 #include "store/schema.h"
+#include "store/stored_json.h"
 
 namespace slipway {
 
@@ -112,8 +113,8 @@ static RunRecord read_run(Stmt& s) {
   r.pipeline_file = s.text(3);
   r.format = s.text(4);
   r.source = s.text(5);
-  r.params = Json::parse(s.text(6), nullptr, false);
-  r.options = Json::parse(s.text(7), nullptr, false);
+  r.params = stored_json(s.text(6), "runs", "id=" + r.id, "params");
+  r.options = stored_json(s.text(7), "runs", "id=" + r.id, "options");
   r.state = s.text(8);
   r.backend = s.text(9);
   r.root = s.text(10);
@@ -160,28 +161,30 @@ Status Store::insert_run(const RunRecord& r) {
 }
 
 Result<RunRecord> Store::get_run(const std::string& id) {
-  Stmt& s = db_->prepare(std::string("SELECT ") + kRunCols + " FROM runs WHERE id = ?");
-  s.bind(1, id);
-  if (!s.step()) {
+  return corruption_as_error([&]() -> Result<RunRecord> {
+    Stmt& s = db_->prepare(std::string("SELECT ") + kRunCols + " FROM runs WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) {
+      s.reset();
+      // Accept a unique prefix, as git does, so users can type the short form.
+      Stmt& p = db_->prepare(std::string("SELECT ") + kRunCols +
+                             " FROM runs WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2");
+      std::string prefix;  // LIKE treats % and _ as wildcards; a typed id means them literally
+      for (char c : id)
+        prefix += (c == '%' || c == '_' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+      p.bind(1, prefix);
+      std::vector<RunRecord> found;
+      while (p.step()) found.push_back(read_run(p));
+      p.reset();
+      if (found.size() == 1) return found[0];
+      if (found.size() > 1)
+        return InvalidInput("run id '" + id + "' is ambiguous; give more characters");
+      return NotFound("no run '" + id + "' in " + home_.string() + " (see: slipway runs ls)");
+    }
+    RunRecord r = read_run(s);
     s.reset();
-    // Accept a unique prefix, as git does, so users can type the short form.
-    Stmt& p = db_->prepare(std::string("SELECT ") + kRunCols +
-                           " FROM runs WHERE id LIKE ? || '%' ESCAPE '\\' LIMIT 2");
-    std::string prefix;  // LIKE treats % and _ as wildcards; a typed id means them literally
-    for (char c : id)
-      prefix += (c == '%' || c == '_' || c == '\\') ? std::string("\\") + c : std::string(1, c);
-    p.bind(1, prefix);
-    std::vector<RunRecord> found;
-    while (p.step()) found.push_back(read_run(p));
-    p.reset();
-    if (found.size() == 1) return found[0];
-    if (found.size() > 1)
-      return InvalidInput("run id '" + id + "' is ambiguous; give more characters");
-    return NotFound("no run '" + id + "' in " + home_.string() + " (see: slipway runs ls)");
-  }
-  RunRecord r = read_run(s);
-  s.reset();
-  return r;
+    return r;
+  });
 }
 
 std::vector<RunRecord> Store::list_runs(const RunFilter& f) {
@@ -338,7 +341,7 @@ static TaskRecord read_task(Stmt& s) {
   t.cache_key = s.text(7);
   t.started_ms = s.integer(8);
   t.finished_ms = s.integer(9);
-  t.outputs = Json::parse(s.text(10), nullptr, false);
+  t.outputs = stored_json(s.text(10), "tasks", "run_id=" + t.run_id + " name=" + t.name, "outputs");
   t.message = s.text(11);
   t.backend_id = s.text(12);
   t.seq = static_cast<int>(s.integer(13));
@@ -434,7 +437,7 @@ static ArtifactRecord read_artifact(Stmt& s) {
   a.sha256 = s.text(6);
   a.size = s.integer(7);
   a.mtime_ns = s.integer(8);
-  a.metadata = Json::parse(s.text(9), nullptr, false);
+  a.metadata = stored_json(s.text(9), "artifacts", "id=" + std::to_string(a.id), "metadata");
   a.created_ms = s.integer(10);
   return a;
 }
@@ -459,15 +462,17 @@ Result<std::int64_t> Store::insert_artifact(const ArtifactRecord& a) {
 }
 
 Result<ArtifactRecord> Store::get_artifact(std::int64_t id) {
-  Stmt& s = db_->prepare(std::string(kArtifactSelect) + " WHERE id = ?1");
-  s.bind(1, id);
-  if (!s.step()) {
+  return corruption_as_error([&]() -> Result<ArtifactRecord> {
+    Stmt& s = db_->prepare(std::string(kArtifactSelect) + " WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) {
+      s.reset();
+      return NotFound("no artifact " + std::to_string(id) + " (see: slipway artifacts ls)");
+    }
+    ArtifactRecord a = read_artifact(s);
     s.reset();
-    return NotFound("no artifact " + std::to_string(id) + " (see: slipway artifacts ls)");
-  }
-  ArtifactRecord a = read_artifact(s);
-  s.reset();
-  return a;
+    return a;
+  });
 }
 
 std::vector<ArtifactRecord> Store::list_artifacts(const std::string& run_id, int limit) {
@@ -587,7 +592,8 @@ std::optional<CacheEntry> Store::get_cache(const std::string& key) {
   s.bind(1, key);
   std::optional<CacheEntry> out;
   if (s.step())
-    out = CacheEntry{s.text(0), s.text(1), s.text(2), Json::parse(s.text(3), nullptr, false)};
+    out = CacheEntry{s.text(0), s.text(1), s.text(2),
+                     stored_json(s.text(3), "cache", "key=" + s.text(0), "outputs")};
   s.reset();
   return out;
 }

@@ -1,6 +1,7 @@
 // The store's sweeps and trials tables.
 #include "spec/types.h"
 #include "store/store.h"
+#include "store/stored_json.h"
 
 namespace slipway {
 
@@ -136,14 +137,15 @@ std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
     TrialRecord t;
     t.sweep_id = s.text(0);
     t.number = static_cast<int>(s.integer(1));
-    t.params = Json::parse(s.text(2), nullptr, false);
-    Json point = Json::parse(s.text(3), nullptr, false);
+    const std::string row = "sweep_id=" + t.sweep_id + " number=" + std::to_string(t.number);
+    t.params = stored_json(s.text(2), "trials", row, "params");
+    Json point = stored_json(s.text(3), "trials", row, "point");
     if (point.is_array())
       for (const auto& v : point) t.point.push_back(v.get<double>());
     t.run_id = s.text(4);
     t.state = s.text(5);
     if (!s.is_null(6)) t.objective = s.real(6);
-    t.metrics = Json::parse(s.text(7), nullptr, false);
+    t.metrics = stored_json(s.text(7), "trials", row, "metrics");
     t.created_ms = s.integer(8);
     t.finished_ms = s.integer(9);
     t.message = s.text(10);

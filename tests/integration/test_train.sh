@@ -71,12 +71,16 @@ pass "kill -9 and resume: the same parameters as an unbroken run ($(grep -o 'ste
 
 # The character-level transformer on a public-domain text (data/coriolanus.txt): validation loss
 # clearly below the unigram baseline, and 2 ranks train what 1 rank trains.
+# A short run of a tiny model is chaotic: after 200 steps the validation loss was 2.87 with
+# OpenBLAS's Haswell and Zen kernels and 2.98 with SkylakeX (AVX-512), against a unigram baseline
+# of 3.24, so the kernel a CPU gets decided whether it passed. 600 steps reach the plateau: 2.58-2.63
+# on 1 or 2 ranks under all three kernels (measured), 0.6 below the baseline.
 "$SLIPWAY" data import text "$SLIPWAY_SOURCE_DIR/data/coriolanus.txt" -o text.h5 --valid-fraction 0.1 > /dev/null
 cat > gpt.yaml <<'YAML'
 model: {kind: gpt, layers: 2, width: 32, heads: 4, context: 32}
 data: text.h5
 batch_size: 16
-steps: 200
+steps: 600
 threads: 1
 optimizer: {lr: 3e-3, weight_decay: 0.01}
 schedule: {warmup: 20}
@@ -90,11 +94,13 @@ for n in 1 2; do
 done
 unigram=$(sed -n 's/^unigram_loss=//p' gout1.txt)
 valid=$(json gm1.json "d['valid_loss']")
-python3 -c "import sys; sys.exit(0 if $valid < $unigram - 0.3 else 1)" || fail "validation loss $valid is not clearly below the unigram baseline $unigram"
+python3 -c "import sys; sys.exit(0 if $valid < $unigram - 0.4 else 1)" || fail "validation loss $valid is not clearly below the unigram baseline $unigram"
 pass "the char transformer's validation loss $valid is below the unigram baseline $unigram"
 # Parameters agree to float precision early on (measured: 2e-6 after 20 steps). Over hundreds of
 # steps Adam amplifies those last-bit differences in near-zero gradients (measured: up to 0.1 in
-# single weights after 200 steps), so the long runs are compared by their validation loss.
+# single weights after 200 steps), so the long runs are compared by their validation loss: the
+# two runs differed by up to 0.05 at 600 steps and 0.075 at 1000 across the three kernels, while
+# a run that did not learn sits 0.6 higher. Both must learn, and agree within 0.25.
 expect_eq "$(python3 - <<'PY'
 import json, struct
 def load(f):
@@ -102,7 +108,7 @@ def load(f):
     return struct.unpack("<%df" % (len(b) // 4), b)
 a, b = load("g1.bin"), load("g2.bin")
 one, two = (json.load(open("gm%d.json" % n))["valid_loss"] for n in (1, 2))
-print(max(abs(x - y) for x, y in zip(a, b)) < 1e-4, abs(one - two) < 0.05)
+print(max(abs(x - y) for x, y in zip(a, b)) < 1e-4, abs(one - two) < 0.25)
 PY
 )" "True True" "the transformer on 2 ranks trains what 1 rank trains"
 
