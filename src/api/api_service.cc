@@ -75,11 +75,11 @@ void ApiService::handle(const serve::HttpRequest& http, serve::Reply reply) {
     if (family == "schedules") return reply(schedules_route(c));
     return reply(catalog_route(c));
   } catch (const Json::exception& e) {  // a body field of the wrong JSON type
-    (void)(*store)->rollback();  // safe: nothing of the request was committed either way
+    (void)(*store)->rollback();         // safe: nothing of the request was committed either way
     return reply(error(
         InvalidInput(std::string("a field of the request body has the wrong type: ") + e.what())));
   } catch (const std::exception& e) {  // a defect, not the client's fault: answer, keep serving
-    (void)(*store)->rollback();  // safe: nothing of the request was committed either way
+    (void)(*store)->rollback();        // safe: nothing of the request was committed either way
     return reply(json_ok(Json{{"error", std::string("internal error: ") + e.what()}}, 500));
   }
 }

@@ -144,8 +144,8 @@ int ml_register(const po::variables_map& vm) {
     return v.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (vm.count("version-out"))
-    if (Status w = write_file_atomic(vm["version-out"].as<std::string>(),
-                                     std::to_string(v->version));
+    if (Status w =
+            write_file_atomic(vm["version-out"].as<std::string>(), std::to_string(v->version));
         !w.ok()) {
       std::fprintf(stderr, "slipway ml register: --version-out: %s\n", w.message().c_str());
       return 1;

@@ -242,8 +242,8 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
   if (!backend.ok()) return backend.status();
   // Stop what is left before the store says CANCELLED: if that fails, the run stays as it was.
   if (auto stopped = (*backend)->reattach(run.id, {}); !stopped.ok())
-    return Failed("cannot stop what is left of run " + run.id + ": " +
-                  stopped.status().message() + "; the run was left as it was, try again");
+    return Failed("cannot stop what is left of run " + run.id + ": " + stopped.status().message() +
+                  "; the run was left as it was, try again");
   SLIPWAY_RETURN_IF_ERROR(store.begin());
   auto write_all = [&]() -> Status {
     for (auto t : store.list_tasks(run.id)) {

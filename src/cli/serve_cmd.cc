@@ -296,10 +296,9 @@ int cmd_serve(const Args& args) {
       return 1;
     }
   fs::create_directories(root / ".serve", ec);
-  if (Status w = write_file_atomic(announcement(root), Json{{"pid", ::getpid()},
-                                                            {"port", server.port()},
-                                                            {"host", config.server.host}}
-                                                           .dump());
+  if (Status w = write_file_atomic(
+          announcement(root),
+          Json{{"pid", ::getpid()}, {"port", server.port()}, {"host", config.server.host}}.dump());
       !w.ok())
     // Not fatal: the announcement only lets `slipway models` find this daemon; serving goes on.
     std::fprintf(stderr, "slipway serve: warning: %s; `slipway models` will not find this daemon\n",

@@ -250,7 +250,8 @@ int cmd_server(const Args& args) {
                          : (" (its driver did not start: " + pid.status().message() + ")").c_str());
       }
       if (!runner.last_error().ok())
-        std::fprintf(stderr, "slipway server: recurring runs: the store failed: %s (retried next tick)\n",
+        std::fprintf(stderr,
+                     "slipway server: recurring runs: the store failed: %s (retried next tick)\n",
                      runner.last_error().message().c_str());
       reap_drivers();
       for (int waited = 0; waited < tick_ms && !stopping; waited += 10)

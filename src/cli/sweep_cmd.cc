@@ -142,8 +142,8 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
   if (tty) std::fputc('\n', stderr);
   if (!summary.ok()) {
     std::fprintf(stderr, "slipway sweep: %s\n", summary.status().message().c_str());
-    if (Status u = store.update_sweep_state(sweep.id, "FAILED", summary.status().message(),
-                                            now_ms());
+    if (Status u =
+            store.update_sweep_state(sweep.id, "FAILED", summary.status().message(), now_ms());
         !u.ok())
       std::fprintf(stderr, "slipway sweep: the sweep's FAILED state was not stored: %s\n",
                    u.message().c_str());

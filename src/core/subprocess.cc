@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 extern char** environ;
@@ -128,7 +128,7 @@ Result<int> spawn_detached(const std::vector<std::string>& argv, const std::stri
 bool warn_unless_succeeded(const Result<CommandResult>& r, const std::string& what,
                            const std::string& consequence) {
   if (r.ok() && r->exit_code == 0) return true;
-  std::string why = !r.ok() ? r.status().message()
+  std::string why = !r.ok()           ? r.status().message()
                     : !r->err.empty() ? r->err
                                       : "exit status " + std::to_string(r->exit_code);
   while (!why.empty() && why.back() == '\n') why.pop_back();

@@ -26,7 +26,7 @@ namespace slipway {
 
 // Records that `task` of `run` consumed the artifact(s) in `v` as input `name`.
 Status add_input_lineage(Store& store, const std::string& run, const std::string& task,
-                       const std::string& name, const Json& v);
+                         const std::string& name, const Json& v);
 
 struct EngineOptions {
   bool no_cache = false;

@@ -89,16 +89,17 @@ Status SweepController::update(TrialRecord& t) {
     if (run->state == "SUCCEEDED") {
       if (!t.objective) {
         return finish_trial(t, "FAILED",
-                     "the trial finished without reporting " + metric + "; print '" + metric +
-                         "=VALUE' lines on standard output");
+                            "the trial finished without reporting " + metric + "; print '" +
+                                metric + "=VALUE' lines on standard output");
       } else {
         completed_curves_.push_back(series[metric]);
         return finish_trial(t, "SUCCEEDED", "");
       }
     } else if (run->state == "FAILED") {
       return finish_trial(t, "FAILED",
-                   run->message.empty() ? "its run failed (slipway runs show " + run->id + ")"
-                                        : run->message);
+                          run->message.empty()
+                              ? "its run failed (slipway runs show " + run->id + ")"
+                              : run->message);
     } else {
       return finish_trial(t, "CANCELLED", "its run was cancelled");
     }
@@ -122,8 +123,8 @@ Status SweepController::update(TrialRecord& t) {
                   spec_.objective.maximize)) {
     SLIPWAY_RETURN_IF_ERROR(store_.request_cancel(run->id));
     SLIPWAY_RETURN_IF_ERROR(finish_trial(t, "EARLY_STOPPED",
-                 "below the median of completed trials after " +
-                     std::to_string(series[metric].size()) + " reports"));
+                                         "below the median of completed trials after " +
+                                             std::to_string(series[metric].size()) + " reports"));
   }
   return store_.upsert_trial(t);
 }

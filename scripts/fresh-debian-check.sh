@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's two commands on a plain Debian 12 machine: debootstrap minbase plus make, g++, git
+# and ca-certificates, nothing else of this machine's image. Catches install steps that
+# scripts/deps.sh misses and that a developer's image hides. Slow (it installs everything from
+# scratch), so CI does not run it; run it, as root, before changing dependencies.
+#
+#   scripts/fresh-debian-check.sh [ROOT_DIR]      default /var/tmp/slipway-fresh-debian
+#
+# It clones the current commit (HEAD) of this checkout into the chroot and runs `make run`, then
+# `make test`, there. The chroot is kept for a look afterwards; delete ROOT_DIR to start afresh.
+set -euo pipefail
+[ "$(id -u)" -eq 0 ] || { echo "fresh-debian-check: run as root (it uses debootstrap and chroot)" >&2; exit 2; }
+src=$(cd "$(dirname "$0")/.." && pwd)
+root=${1:-/var/tmp/slipway-fresh-debian}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+command -v debootstrap > /dev/null || apt-get install -y -qq debootstrap
+if [ ! -x "$root/usr/bin/make" ]; then
+  echo "fresh-debian-check: debootstrap bookworm (minbase) into $root"
+  debootstrap --variant=minbase --include=make,g++,git,ca-certificates bookworm "$root" "$mirror"
+fi
+
+mounted=()
+mount_in() {  # mount_in TARGET MOUNT-ARGS...
+  local target=$root/$1
+  shift
+  mkdir -p "$target"
+  mountpoint -q "$target" || mount "$@" "$target"
+  mounted=("$target" "${mounted[@]}")
+}
+cleanup() { for m in "${mounted[@]}"; do umount -l "$m" 2> /dev/null || true; done; }
+trap cleanup EXIT
+mount_in proc -t proc proc
+mount_in sys -t sysfs sysfs
+mount_in sys/fs/cgroup -t cgroup2 cgroup2   # slurmd and Open MPI look at cgroups
+mount_in dev --rbind /dev
+mount_in dev/shm -t tmpfs tmpfs
+mount_in tmp -t tmpfs tmpfs
+
+# What a freshly installed machine gets from its installer: a name, name resolution, and the
+# site's CA bundle and pip settings (a proxy that re-signs TLS needs both).
+cp /etc/hosts /etc/resolv.conf "$root/etc/"
+echo "$(hostname)" > "$root/etc/hostname"
+[ -f /etc/pip.conf ] && cp /etc/pip.conf "$root/etc/pip.conf"
+cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
+
+rm -rf "$root/work/slipway"
+mkdir -p "$root/work"
+git clone -q --no-local "$src" "$root/work/slipway"
+git -C "$root/work/slipway" checkout -q "$(git -C "$src" rev-parse HEAD)"
+
+run_in() {
+  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    bash -c "cd /work/slipway && $1"
+}
+start=$(date +%s)
+run_in "make run" || { echo "fresh-debian-check: make run FAILED on plain Debian 12" >&2; exit 1; }
+echo "fresh-debian-check: make run passed ($(($(date +%s) - start)) s)"
+start=$(date +%s)
+run_in "make test" || { echo "fresh-debian-check: make test FAILED on plain Debian 12" >&2; exit 1; }
+echo "fresh-debian-check: make run and make test passed on plain Debian 12 ($(($(date +%s) - start)) s for make test)"
