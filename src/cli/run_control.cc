@@ -71,6 +71,7 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
   run.source = spec.source;
   run.params = nlohmann::json(p->params);
   run.options = {{"no_cache", spec.no_cache}, {"container_runtime", spec.container_runtime}};
+  if (spec.scheduled_ms > 0) run.options["scheduled_ms"] = spec.scheduled_ms;
   run.state = "PENDING";
   run.backend = spec.backend;
   run.root = (store.home() / "runs" / run.id).string();

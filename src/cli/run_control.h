@@ -19,6 +19,7 @@ struct NewRun {
   std::string backend = "local";
   std::string ns = "default";
   std::string schedule_id;
+  std::int64_t scheduled_ms = 0;  // the schedule's tick this run is for; kept in its options
   bool no_cache = false;
   std::string container_runtime;  // "", apptainer or singularity
 };

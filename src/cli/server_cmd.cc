@@ -226,7 +226,7 @@ int cmd_server(const Args& args) {
       return;
     }
     start_orphaned_scheduled_runs(**own);
-    ScheduleRunner runner(**own, [](Store& st, const ScheduleRecord& s, std::int64_t) {
+    ScheduleRunner runner(**own, [](Store& st, const ScheduleRecord& s, std::int64_t tick_ms) {
       NewRun spec;
       spec.source = s.source;
       spec.file = s.pipeline_file;
@@ -235,6 +235,7 @@ int cmd_server(const Args& args) {
       spec.backend = s.backend;
       spec.ns = s.ns;
       spec.schedule_id = s.id;
+      spec.scheduled_ms = tick_ms;
       spec.no_cache = s.no_cache;
       return create_run(st, spec, now_ms());
     });

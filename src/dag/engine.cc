@@ -107,7 +107,7 @@ void Engine::restore(Node& n) {
 
 Status Engine::prepare() {
   for (const auto& r : store_.list_tasks(run_.id)) persisted_[r.name] = r;
-  SLIPWAY_RETURN_IF_ERROR(store_.begin());
+  if (Status b = store_.begin(); !b.ok()) return store_failure(b);
   // Attempts a dead driver left RUNNING: the backend adopts those it can still follow and stops
   // everything else of the run; the rest are LOST and run again.
   std::vector<AttemptRecord> left;
@@ -161,8 +161,8 @@ Status Engine::prepare() {
       persist(n);
     }
   }
-  SLIPWAY_RETURN_IF_ERROR(store_.set_run_state(run_.id, "RUNNING", now_ms()));
-  SLIPWAY_RETURN_IF_ERROR(store_.set_run_started(run_.id, now_ms()));
+  note(store_.set_run_state(run_.id, "RUNNING", now_ms()));
+  note(store_.set_run_started(run_.id, now_ms()));
   note(store_.add_event(run_.id, "", "RUNNING", persisted_.empty() ? "started" : "resumed",
                         now_ms()));
   // Count what is already done, release what it unblocks, then look at every root.
@@ -178,7 +178,8 @@ Status Engine::prepare() {
     if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
       evaluate(static_cast<int>(i));
   if (!batch_error_.ok()) return store_failure(batch_error_);  // run() rolls the batch back
-  return store_.commit();
+  if (Status c = store_.commit(); !c.ok()) return store_failure(c);
+  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- decisions

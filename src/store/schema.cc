@@ -227,7 +227,7 @@ Status migrate(Db& db, int target) {
   SLIPWAY_RETURN_IF_ERROR(db.exec("BEGIN IMMEDIATE"));
   int have = schema_version(db);
   if (have > static_cast<int>(m.size())) {
-    db.exec("ROLLBACK");
+    (void)db.exec("ROLLBACK");  // safe: nothing was written; the version error is reported
     return Failed("the store's schema version " + std::to_string(have) +
                   " is newer than this slipway understands (" + std::to_string(m.size()) +
                   "); upgrade slipway or point SLIPWAY_HOME elsewhere");
@@ -235,13 +235,15 @@ Status migrate(Db& db, int target) {
   for (int v = have; v < want; ++v) {
     Status st = db.exec(m[static_cast<size_t>(v)]);
     if (!st.ok()) {
-      db.exec("ROLLBACK");
+      (void)db.exec("ROLLBACK");  // safe: the migration's own error is the one to report
       return Failed("migration " + std::to_string(v + 1) + " failed: " + st.message());
     }
   }
-  if (want > have)
-    SLIPWAY_RETURN_IF_ERROR(db.exec("PRAGMA user_version = " + std::to_string(want)));
-  return db.exec("COMMIT");
+  Status done = want > have ? db.exec("PRAGMA user_version = " + std::to_string(want)) : Status();
+  if (done.ok()) done = db.exec("COMMIT");
+  if (!done.ok() && !sqlite3_get_autocommit(db.raw()))
+    (void)db.exec("ROLLBACK");  // safe: the write's own error is the one to report
+  return done;
 }
 
 }  // namespace slipway

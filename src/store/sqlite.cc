@@ -1,5 +1,7 @@
 #include "store/sqlite.h"
 
+#include "store/fault_vfs.h"
+
 namespace slipway {
 
 Stmt& Stmt::bind(int i, const std::string& v) {
@@ -48,6 +50,7 @@ void Stmt::reset() {
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
+  SLIPWAY_RETURN_IF_ERROR(store_faults::arm_from_environment());  // tests only; see fault_vfs.h
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {

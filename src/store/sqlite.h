@@ -51,6 +51,8 @@ class Db {
   int changes() const { return sqlite3_changes(db_); }
   std::string error() const { return sqlite3_errmsg(db_); }
   sqlite3* raw() { return db_; }
+  // How long a write waits for another writer before it fails with SQLITE_BUSY (10 s by default).
+  void set_busy_timeout(int ms) { sqlite3_busy_timeout(db_, ms); }
 
  private:
   explicit Db(sqlite3* db) : db_(db) {}

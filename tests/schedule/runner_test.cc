@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 
 #include "core/clock.h"
+#include "store/fault_vfs.h"
 
 namespace slipway {
 namespace {
@@ -146,6 +148,38 @@ TEST_F(RunnerTest, ALaunchThatFailsIsRecordedAndNotRetriedEveryTick) {
   EXPECT_EQ(fired[0].run_id, "");
   EXPECT_NE(store_->get_schedule("s")->message.find("x is unknown"), std::string::npos);
   EXPECT_EQ(runner.tick(kT0 + 1000).size(), 0u);
+}
+
+// The store fails at each write in turn (store/fault_vfs.h), once or from then on, while a tick
+// fires a catch-up schedule's three due ticks; then it heals and the runner ticks again. Whatever
+// the failure hit, each tick has exactly one run, and last_fired is the latest tick.
+TEST_F(RunnerTest, AStoreThatFailsNeverFiresATickTwiceNorLosesOne) {
+  ASSERT_TRUE(store_faults::arm("").ok());
+  int stopped = 0;
+  for (int n = 1; n <= 40; ++n) {
+    for (const char* sticky : {"", "+"}) {
+      SCOPED_TRACE("writes from #" + std::to_string(n) + sticky + " fail");
+      store_.reset();
+      fs::remove_all(home_);
+      store_ = std::move(*Store::open(home_));
+      store_->db().set_busy_timeout(20);
+      schedule("s", 60, 10, true);
+      ScheduleRunner runner(*store_, launcher());
+      ASSERT_TRUE(store_faults::arm("write@" + std::to_string(n) + sticky).ok());
+      auto first = runner.tick(kT0 + 120'000);  // ticks kT0, +60 s and +120 s are due
+      store_faults::disarm();
+      stopped += !runner.last_error().ok();
+      auto second = runner.tick(kT0 + 120'000);
+      EXPECT_TRUE(runner.last_error().ok()) << runner.last_error().message();
+      EXPECT_EQ(first.size() + second.size(), 3u);
+      std::map<std::int64_t, int> runs;
+      for (const auto& r : store_->list_runs({})) ++runs[r.created_ms];
+      EXPECT_EQ(runs,
+                (std::map<std::int64_t, int>{{kT0, 1}, {kT0 + 60'000, 1}, {kT0 + 120'000, 1}}));
+      EXPECT_EQ(store_->get_schedule("s")->last_fired_ms, kT0 + 120'000);
+    }
+  }
+  EXPECT_GT(stopped, 20) << "the faults should have stopped most first ticks";
 }
 
 }  // namespace
