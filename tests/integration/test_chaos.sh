@@ -56,3 +56,81 @@ PY
 pass "no task completed more often than 1 + its LOST attempts"
 expect_eq "$(run_processes "$run")" 0 "no process of the run is left"
 echo "chaos: pipeline of 200 tasks: $kills kills -9 survived, $lost attempts LOST and run again, $(($(date +%s) - start)) s"
+
+# --- a sweep's controller --------------------------------------------------------------------------
+start=$(date +%s)
+cat > sweep.yaml <<'YAML'
+name: chaos-sweep
+objective: {minimize: f}
+algorithm: random
+parallel: 3
+max_trials: 30
+seed: 7
+parameters: {x: {type: double, min: 0, max: 1}}
+trial: {command: [sh, -c, "sleep 2; echo f=${x}"]}
+YAML
+"$SLIPWAY" sweep sweep.yaml > sweep-first.out 2>&1 &
+pid=$!
+sweep=""
+skills=0
+while [ $skills -lt "$KILLS" ]; do
+  random_pause
+  kill -9 "$pid" 2> /dev/null || break
+  wait "$pid" 2> /dev/null || true
+  skills=$((skills + 1))
+  [ -n "$sweep" ] || sweep=$(q "SELECT id FROM sweeps WHERE name = 'chaos-sweep'")
+  [ -n "$sweep" ] || fail "no sweep in the store after the first kill"
+  "$SLIPWAY" sweep resume "$sweep" > "sweep-resume-$skills.out" 2>&1 &
+  pid=$!
+done
+wait "$pid" || fail "the last controller of $sweep failed: $(tail -5 "sweep-resume-$skills.out")"
+[ "$skills" -ge $((KILLS * 2 / 3)) ] || fail "the sweep finished after $skills kills; the test needs a longer sweep"
+expect_eq "$(q "SELECT state FROM sweeps WHERE id = '$sweep'")" SUCCEEDED "the sweep succeeded after $skills kills"
+expect_eq "$(q "SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number), COUNT(DISTINCT run_id),
+                SUM(state = 'SUCCEEDED') FROM trials WHERE sweep_id = '$sweep'")" "30|30|0|29|30|30" \
+  "30 trials, numbered 0-29, one run each, all succeeded"
+expect_eq "$(q "SELECT COUNT(*) FROM runs WHERE json_extract(options, '\$.sweep') = '$sweep'")" 30 \
+  "no trial was started twice: 30 runs in all"
+expect_eq "$(q "SELECT COUNT(*) FROM attempts a JOIN trials t ON a.run_id = t.run_id
+                WHERE t.sweep_id = '$sweep' AND a.state = 'SUCCEEDED'")" 30 "each trial's task succeeded exactly once"
+for r in $(q "SELECT run_id FROM trials WHERE sweep_id = '$sweep'"); do
+  [ "$(run_processes "$r")" -eq 0 ] || fail "a process of trial run $r is left"
+done
+pass "no process of any trial is left"
+echo "chaos: sweep of 30 trials: $skills kills -9 of the controller survived, $(($(date +%s) - start)) s"
+
+# --- the server firing a schedule ------------------------------------------------------------------
+start=$(date +%s)
+printf 'name: tick\ncomponents:\n  hi: {command: [echo, hi]}\ntasks:\n  hi: {component: hi}\n' > tick.yaml
+"$SLIPWAY" schedules create tick.yaml --every 1s --max-concurrency 5 --catch-up > /dev/null
+serve() { "$SLIPWAY" server --no-auth --port 0 --tick-ms 100 > "server-$1.log" 2>&1 & }
+kkills=0
+while [ $kkills -lt "$KILLS" ]; do
+  serve "$kkills"
+  pid=$!
+  sleep "$((RANDOM % 2)).$((RANDOM % 10))"  # 0 to 1.9 s: at start-up, firing, or idle
+  kill -9 "$pid"
+  wait "$pid" 2> /dev/null || true
+  kkills=$((kkills + 1))
+done
+serve last
+pid=$!
+sleep 2
+kill -TERM "$pid"
+wait "$pid" || fail "the server did not stop cleanly: $(tail -3 server-last.log)"
+q "UPDATE schedules SET enabled = 0"
+for _ in $(seq 300); do
+  [ "$(q "SELECT COUNT(*) FROM runs WHERE schedule_id != '' AND state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')")" -eq 0 ] && break
+  sleep 0.1
+done
+expect_eq "$(q "SELECT COUNT(*) FROM (SELECT json_extract(options, '\$.scheduled_ms') AS t FROM runs
+                WHERE schedule_id != '' GROUP BY t HAVING COUNT(*) > 1)")" 0 "no schedule tick fired twice"
+ticks=$(q "SELECT COUNT(*) FROM runs WHERE schedule_id != ''")
+expect_eq "$(q "SELECT (MAX(json_extract(options, '\$.scheduled_ms')) - MIN(json_extract(options, '\$.scheduled_ms'))) / 1000 + 1
+                FROM runs WHERE schedule_id != ''")" "$ticks" "no tick was lost: $ticks consecutive seconds, one run each"
+expect_eq "$(q "SELECT COUNT(*) FROM runs WHERE schedule_id != '' AND state != 'SUCCEEDED'")" 0 "every scheduled run succeeded"
+for p in $(q "SELECT driver_pid FROM runs WHERE schedule_id != '' AND driver_pid > 0"); do
+  ! kill -0 "$p" 2> /dev/null || fail "driver $p is left running"
+done
+pass "no driver is left"
+echo "chaos: server with a 1 s schedule: $kkills kills -9 survived, $ticks ticks fired once each, $(($(date +%s) - start)) s"
