@@ -142,6 +142,11 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
   if (tty) std::fputc('\n', stderr);
   if (!summary.ok()) {
     std::fprintf(stderr, "slipway sweep: %s\n", summary.status().message().c_str());
+    if (summary.status().code() == ErrorCode::kFailed)
+      std::fprintf(stderr,
+                   "slipway sweep: its trials are kept; once the cause is fixed, `slipway sweep "
+                   "resume %s` continues the sweep\n",
+                   sweep.id.c_str());
     if (Status u =
             store.update_sweep_state(sweep.id, "FAILED", summary.status().message(), now_ms());
         !u.ok())

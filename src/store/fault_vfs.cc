@@ -92,10 +92,25 @@ int x_unfetch(sqlite3_file* f, sqlite3_int64 off, void* p) {
 }
 
 const sqlite3_io_methods kMethods = {
-    3,           x_close,          x_read,         x_write,       x_truncate,
-    x_sync,      x_file_size,      x_lock,         x_unlock,      x_check_reserved,
-    x_file_control, x_sector_size, x_device_characteristics, x_shm_map, x_shm_lock,
-    x_shm_barrier, x_shm_unmap,    x_fetch,        x_unfetch,
+    3,
+    x_close,
+    x_read,
+    x_write,
+    x_truncate,
+    x_sync,
+    x_file_size,
+    x_lock,
+    x_unlock,
+    x_check_reserved,
+    x_file_control,
+    x_sector_size,
+    x_device_characteristics,
+    x_shm_map,
+    x_shm_lock,
+    x_shm_barrier,
+    x_shm_unmap,
+    x_fetch,
+    x_unfetch,
 };
 
 int x_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
@@ -195,8 +210,7 @@ Status arm_from_environment() {
       // The plan is this process's: the tasks and drivers it starts get a healthy store.
       unsetenv("SLIPWAY_STORE_FAULTS");
       result = arm(plan);
-      if (!result.ok())
-        result = InvalidInput("SLIPWAY_STORE_FAULTS: " + result.message());
+      if (!result.ok()) result = InvalidInput("SLIPWAY_STORE_FAULTS: " + result.message());
     }
   });
   return result;

@@ -74,6 +74,10 @@ Status SweepController::finish_trial(TrialRecord& t, const std::string& state,
 Status SweepController::update(TrialRecord& t) {
   auto run = store_.get_run(t.run_id);
   if (!run.ok()) {
+    if (run.status().code() != ErrorCode::kNotFound) return run.status();
+    // A trial is stored before its run; a controller stopped in between (kill -9, a store that
+    // failed) leaves it PENDING with no run, and start_trials() creates the run.
+    if (t.state == "PENDING") return Status::Ok();
     return finish_trial(t, "FAILED", "its run " + t.run_id + " is gone from the store");
   }
   MetricSeries series = metrics_of(t);

@@ -41,7 +41,8 @@ class StoreFaultsTest : public ::testing::Test {
 };
 
 TEST_F(StoreFaultsTest, PlansThatDoNotParseAreRefusedWithTheRightForm) {
-  for (const char* bad : {"write", "write@", "write@0", "write@x", "fsync@3", "write@5-2", "busy@3*"}) {
+  for (const char* bad :
+       {"write", "write@", "write@0", "write@x", "fsync@3", "write@5-2", "busy@3*"}) {
     Status s = store_faults::arm(bad);
     EXPECT_EQ(s.code(), ErrorCode::kInvalidInput) << bad;
     EXPECT_NE(s.message().find("KIND@N"), std::string::npos) << s.message();
