@@ -3,9 +3,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
-
-#include "serve/service.h"
 
 namespace slipway::serve {
 
@@ -16,17 +15,41 @@ using tcp = net::ip::tcp;
 
 class Session;
 
+// The transport's own answers (a malformed request, a defect in the handler): `{"error": ...}`,
+// like every error of slipway's HTTP APIs. The transport needs no application code for them.
+static HttpResponse transport_error(int status, const std::string& why) {
+  nlohmann::json body = {{"error", why}};
+  return {status,
+          "application/json",
+          body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          {}};
+}
+
+// Replies come from any thread (batchers, model workers), possibly after a drain that timed out
+// has stopped the server and it is being destroyed. A reply goes through the gate: while the
+// server lives it is posted to the connection's strand; once the server is gone it is dropped
+// (the connection is closed anyway). The mutex keeps the destructor from tearing down the
+// io_context while a reply is being posted to it.
+struct ReplyGate {
+  std::mutex mu;
+  bool open = true;
+};
+
 struct HttpServer::Impl {
   HttpHandler& service;
   ServerOptions options;
   net::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // The acceptor, the drain's timer and the shutdown all run on one strand: closing the acceptor
+  // while another I/O thread re-arms its accept is a data race (ThreadSanitizer found it).
+  net::strand<net::io_context::executor_type> control{net::make_strand(ioc)};
+  tcp::acceptor acceptor{control};
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::set<std::shared_ptr<Session>>
       sessions;  // open connections, so a shutdown can close idle ones
-  net::steady_timer drain_timer{ioc};
+  net::steady_timer drain_timer{control};
   std::chrono::steady_clock::time_point drain_deadline;
+  std::shared_ptr<ReplyGate> gate = std::make_shared<ReplyGate>();
 
   Impl(HttpHandler& s, ServerOptions o) : service(s), options(std::move(o)) {}
   void accept();
@@ -59,6 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_read(beast::error_code ec) {
+    // A read that completed just as a drain closed this idle connection: the socket is gone, so
+    // the request is not taken (the client sees the connection close, as for any closed one).
+    if (closed_) return;
     if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
         ec == net::error::eof) {
@@ -75,7 +101,7 @@ class Session : public std::enable_shared_from_this<Session> {
         status = 431, why = "the request headers are over " +
                             std::to_string(server_.options.max_header_bytes) + " bytes";
       keep_alive_ = false;
-      return write(json_response(Json{{"error", why}}, status), 11);
+      return write(transport_error(status, why), 11);
     }
     auto req = parser_->release();
     keep_alive_ = req.keep_alive() && !server_.draining;
@@ -85,15 +111,25 @@ class Session : public std::enable_shared_from_this<Session> {
     const unsigned version = req.version();
     auto self = shared_from_this();
     try {
-      server_.service.handle(r, [self, version](HttpResponse resp) {
-        net::post(self->stream_.get_executor(), [self, version, resp = std::move(resp)]() mutable {
-          self->write(std::move(resp), version);
-        });
+      // The reply holds the session weakly: an application that keeps a reply past the server's
+      // life (a batcher draining its queue) must not keep a socket whose io_context is gone.
+      // While the request is in flight the server's session set keeps the session alive.
+      std::weak_ptr<Session> weak = self;
+      server_.service.handle(r, [weak, version, gate = server_.gate](HttpResponse resp) {
+        std::lock_guard<std::mutex> l(gate->mu);
+        if (!gate->open) return;  // the server is gone; so is the connection
+        std::shared_ptr<Session> s = weak.lock();
+        if (!s) return;  // the connection closed while the request ran
+        auto* session = s.get();
+        // `s` moves into the handler, so no reference is left here once the gate opens again.
+        net::post(session->stream_.get_executor(),
+                  [s = std::move(s), version, resp = std::move(resp)]() mutable {
+                    s->write(std::move(resp), version);
+                  });
       });
     } catch (
         const std::exception& e) {  // a defect, not the client's fault: answer 500, keep serving
-      write(json_response(Json{{"error", std::string("internal error: ") + e.what()}}, 500),
-            version);
+      write(transport_error(500, std::string("internal error: ") + e.what()), version);
     }
   }
 
@@ -178,7 +214,14 @@ void HttpServer::Impl::finish_drain() {
 HttpServer::HttpServer(HttpHandler& service, ServerOptions options)
     : impl_(std::make_unique<Impl>(service, std::move(options))) {}
 
-HttpServer::~HttpServer() = default;
+HttpServer::~HttpServer() {
+  {
+    std::lock_guard<std::mutex> l(impl_->gate->mu);
+    impl_->gate->open = false;
+  }
+  // Replies already posted hold their sessions; those die with the io_context, inside impl_.
+  impl_.reset();
+}
 
 Status HttpServer::listen() {
   beast::error_code ec;
@@ -207,7 +250,7 @@ void HttpServer::run() {
 }
 
 void HttpServer::shutdown() {
-  net::post(impl_->ioc, [this] {
+  net::post(impl_->control, [this] {
     if (impl_->draining.exchange(true)) return;
     impl_->service.set_draining();
     beast::error_code ec;
