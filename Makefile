@@ -5,7 +5,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 SLIPWAY_HOME ?= $(CURDIR)/.slipway-demo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test unit integration fuzz bench fmt clean
+.PHONY: all deps build run test unit integration fuzz sanitize bench fmt clean
 
 all: build
 
@@ -41,6 +41,18 @@ fuzz: deps
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/spec_fuzzer $(FUZZ_SECONDS)
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/oip_fuzzer $(FUZZ_SECONDS)
 
+# The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails its test),
+# and the HTTP transport's drain, 200 times under ThreadSanitizer. CI runs it after `make test`.
+SANITIZE_FLAGS = -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g1" -DSLIPWAY_CUDA=OFF
+sanitize: deps
+	cmake -S . -B $(BUILD)-asan $(SANITIZE_FLAGS) -DSLIPWAY_SANITIZE=ON
+	cmake --build $(BUILD)-asan -j $(JOBS) --target slipway_tests slipway_transport_tests
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=0 SLIPWAY_DRAIN_ITERATIONS=200 \
+	  ctest --output-on-failure -L unit -LE gpu -j $(JOBS)
+	cmake -S . -B $(BUILD)-tsan $(SANITIZE_FLAGS) -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_TSAN=ON
+	cmake --build $(BUILD)-tsan -j $(JOBS) --target slipway_transport_tests
+	SLIPWAY_DRAIN_ITERATIONS=200 $(BUILD)-tsan/tests/slipway_transport_tests
+
 bench: build
 	bash bench/engine_throughput.sh $(BUILD)/slipway
 	bash bench/slurm_throughput.sh $(BUILD)/slipway
@@ -57,4 +69,4 @@ fmt:
 	  'kernels/*.cu' 'kernels/*.cuh' 'launcher/*.cc' 'launcher/*.h' 'fuzz/*.cc' | xargs -0 clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(BUILD)-fuzz
+	rm -rf $(BUILD) $(BUILD)-fuzz $(BUILD)-asan $(BUILD)-tsan
