@@ -147,6 +147,13 @@ std::string format_age(std::int64_t ms) {
   return iso8601_ms(ms).substr(0, 19);
 }
 
+bool write_port_file(const po::variables_map& vm, int port, const char* who) {
+  if (!vm.count("port-file")) return true;
+  Status w = write_file_atomic(vm["port-file"].as<std::string>(), std::to_string(port) + "\n");
+  if (!w.ok()) std::fprintf(stderr, "%s: --port-file: %s\n", who, w.message().c_str());
+  return w.ok();
+}
+
 void print_json(const nlohmann::json& j) { std::cout << dump_json(j, 2) << std::endl; }
 
 nlohmann::json run_document(Store& store, const RunRecord& run) {

@@ -64,6 +64,10 @@ std::string format_age(std::int64_t ms);
 
 void print_json(const nlohmann::json& j);
 
+// Writes the port a daemon listens on to the file named by --port-file, if given, so a script
+// that asked for port 0 learns it. False (with the reason on stderr, after `who`) when it fails.
+bool write_port_file(const po::variables_map& vm, int port, const char* who);
+
 // `validate --report DIR`.
 int validate_report(const std::string& dir, OutputMode mode);
 

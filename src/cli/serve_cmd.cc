@@ -288,13 +288,7 @@ int cmd_serve(const Args& args) {
     std::fprintf(stderr, "slipway serve: %s\n", s.message().c_str());
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  if (vm.count("port-file"))
-    if (Status w = write_file_atomic(vm["port-file"].as<std::string>(),
-                                     std::to_string(server.port()) + "\n");
-        !w.ok()) {
-      std::fprintf(stderr, "slipway serve: --port-file: %s\n", w.message().c_str());
-      return 1;
-    }
+  if (!write_port_file(vm, server.port(), "slipway serve")) return 1;
   fs::create_directories(root / ".serve", ec);
   if (Status w = write_file_atomic(
           announcement(root),

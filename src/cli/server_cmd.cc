@@ -197,13 +197,7 @@ int cmd_server(const Args& args) {
     std::fprintf(stderr, "slipway server: %s\n", s.message().c_str());
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  if (vm.count("port-file"))
-    if (Status w = write_file_atomic(vm["port-file"].as<std::string>(),
-                                     std::to_string(server.port()) + "\n");
-        !w.ok()) {
-      std::fprintf(stderr, "slipway server: --port-file: %s\n", w.message().c_str());
-      return 1;
-    }
+  if (!write_port_file(vm, server.port(), "slipway server")) return 1;
   std::fprintf(stderr, "slipway server: %s on http://%s:%d (API /api/v1, dashboard /)%s\n",
                store->home().string().c_str(), host.c_str(), server.port(),
                ao.auth ? "" : ", no auth");

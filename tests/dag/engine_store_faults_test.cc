@@ -11,9 +11,8 @@
 #include "backends/local/local_backend.h"
 #include "core/clock.h"
 #include "dag/engine.h"
-#include "spec/native_parser.h"
-#include "spec/validate.h"
 #include "store/fault_vfs.h"
+#include "tests/dag/native_run.h"
 
 namespace slipway {
 namespace {
@@ -56,22 +55,7 @@ class EngineStoreFaultsTest : public ::testing::Test {
     const std::string log = (dir / "started.txt").string();
     for (auto at = yaml.find("@LOG@"); at != std::string::npos; at = yaml.find("@LOG@"))
       yaml.replace(at, 5, log);
-    ParseOutcome out = parse_native_pipeline(yaml, "faults.yaml", dir.string());
-    EXPECT_TRUE(out.spec);
-    validate_pipeline(*out.spec, &out.diagnostics);
-    EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-    spec_ = *out.spec;
-    RunRecord r;
-    r.id = "r" + random_hex(6);
-    r.pipeline = spec_.name;
-    r.pipeline_file = "faults.yaml";
-    r.format = "native";
-    r.source = yaml;
-    r.params = Json(*resolve_params(spec_, {}));
-    r.state = "PENDING";
-    r.root = (dir / "runs" / r.id).string();
-    r.created_ms = now_ms();
-    EXPECT_TRUE(store.insert_run(r).ok());
+    RunRecord r = insert_native_run(store, yaml, "faults.yaml", dir, &spec_);
     return r;
   }
 

@@ -10,8 +10,7 @@
 
 #include "backends/local/local_backend.h"
 #include "core/clock.h"
-#include "spec/native_parser.h"
-#include "spec/validate.h"
+#include "tests/dag/native_run.h"
 
 namespace slipway {
 namespace {
@@ -31,24 +30,7 @@ class EngineTest : public ::testing::Test {
   // Runs a pipeline to the end; returns the final run state.
   std::string run(const std::string& yaml, EngineOptions opts = {},
                   LocalCapacity cap = {4000, 0, 0}, std::function<void(Engine&)> during = nullptr) {
-    ParseOutcome out = parse_native_pipeline(yaml, "t.yaml", home_.string());
-    EXPECT_TRUE(out.spec);
-    validate_pipeline(*out.spec, &out.diagnostics);
-    EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-    spec_ = *out.spec;
-    auto params = resolve_params(spec_, {});
-    EXPECT_TRUE(params.ok());
-    RunRecord r;
-    r.id = "r" + random_hex(6);
-    r.pipeline = spec_.name;
-    r.pipeline_file = "t.yaml";
-    r.format = "native";
-    r.source = yaml;
-    r.params = Json(*params);
-    r.state = "PENDING";
-    r.root = (home_ / "runs" / r.id).string();
-    r.created_ms = now_ms();
-    EXPECT_TRUE(store_->insert_run(r).ok());
+    RunRecord r = insert_native_run(*store_, yaml, "t.yaml", home_, &spec_);
     run_id_ = r.id;
     LocalBackend backend(cap);
     opts.kill_grace_ms = 500;

@@ -13,6 +13,27 @@ DB="$SLIPWAY_HOME/slipway.db"
 random_pause() { sleep "0.$((RANDOM % 7 + 2))"; }  # 0.2 to 0.8 s
 q() { sqlite3 "$DB" "$1"; }
 
+# survive_kills NAME ID_SQL RESUME...: kills process $pid with -9 at up to KILLS random moments,
+# each time starting `RESUME... ID` in its place (ID read with ID_SQL once it is in the store).
+# Stops early when the process ended by itself. Sets kills, id and pid (the last one started).
+survive_kills() {
+  local name=$1 id_sql=$2
+  shift 2
+  kills=0
+  id=""
+  while [ $kills -lt "$KILLS" ]; do
+    random_pause
+    kill -9 "$pid" 2> /dev/null || break  # it finished first
+    wait "$pid" 2> /dev/null || true
+    kills=$((kills + 1))
+    [ -n "$id" ] || id=$(q "$id_sql")
+    [ -n "$id" ] || fail "$name: nothing in the store after the first kill"
+    "$@" "$id" > "$name-resume-$kills.out" 2>&1 &
+    pid=$!
+  done
+  wait "$pid" || fail "$name: the last process for $id failed: $(tail -5 "$name-resume-$kills.out")"
+}
+
 # --- a pipeline's driver ---------------------------------------------------------------------------
 start=$(date +%s)
 wide=$(python3 -c "print(list(range(100, 250)))")
@@ -20,20 +41,9 @@ narrow=$(python3 -c "print(list(range(300, 345)))")
 "$SLIPWAY" run "$PIPELINES/chaos.yaml" -p "wide=$wide" -p "narrow=$narrow" -p "log=$WORK/log.txt" \
   > first.out 2>&1 &
 pid=$!
-run=""
-kills=0
-while [ $kills -lt "$KILLS" ]; do
-  random_pause
-  kill -9 "$pid" 2> /dev/null || break  # it finished first
-  wait "$pid" 2> /dev/null || true
-  kills=$((kills + 1))
-  [ -n "$run" ] || run=$(q "SELECT id FROM runs ORDER BY created_ms DESC LIMIT 1")
-  [ -n "$run" ] || fail "no run in the store after the first kill"
-  "$SLIPWAY" runs resume "$run" > "resume-$kills.out" 2>&1 &
-  pid=$!
-done
-wait "$pid" || fail "the last driver of $run failed: $(tail -5 "resume-$kills.out")"
-[ "$kills" -ge 20 ] || fail "the run finished after $kills kills; the test needs a longer pipeline"
+survive_kills pipeline "SELECT id FROM runs ORDER BY created_ms DESC LIMIT 1" "$SLIPWAY" runs resume
+run=$id
+[ "$kills" -ge $((KILLS * 2 / 3)) ] || fail "the run finished after $kills kills; the test needs a longer pipeline"
 expect_eq "$(q "SELECT state FROM runs WHERE id = '$run'")" SUCCEEDED "the run succeeded after $kills kills"
 expect_eq "$(q "SELECT COUNT(DISTINCT task) FROM attempts WHERE run_id = '$run'")" 198 "all 198 tasks ran"
 expect_eq "$(q "SELECT COUNT(*) FROM (SELECT task FROM attempts WHERE run_id = '$run' GROUP BY task
@@ -71,19 +81,9 @@ trial: {command: [sh, -c, "sleep 2; echo f=${x}"]}
 YAML
 "$SLIPWAY" sweep sweep.yaml > sweep-first.out 2>&1 &
 pid=$!
-sweep=""
-skills=0
-while [ $skills -lt "$KILLS" ]; do
-  random_pause
-  kill -9 "$pid" 2> /dev/null || break
-  wait "$pid" 2> /dev/null || true
-  skills=$((skills + 1))
-  [ -n "$sweep" ] || sweep=$(q "SELECT id FROM sweeps WHERE name = 'chaos-sweep'")
-  [ -n "$sweep" ] || fail "no sweep in the store after the first kill"
-  "$SLIPWAY" sweep resume "$sweep" > "sweep-resume-$skills.out" 2>&1 &
-  pid=$!
-done
-wait "$pid" || fail "the last controller of $sweep failed: $(tail -5 "sweep-resume-$skills.out")"
+survive_kills sweep "SELECT id FROM sweeps WHERE name = 'chaos-sweep'" "$SLIPWAY" sweep resume
+sweep=$id
+skills=$kills
 [ "$skills" -ge $((KILLS * 2 / 3)) ] || fail "the sweep finished after $skills kills; the test needs a longer sweep"
 expect_eq "$(q "SELECT state FROM sweeps WHERE id = '$sweep'")" SUCCEEDED "the sweep succeeded after $skills kills"
 expect_eq "$(q "SELECT COUNT(*), COUNT(DISTINCT number), MIN(number), MAX(number), COUNT(DISTINCT run_id),

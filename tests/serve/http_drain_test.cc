@@ -127,9 +127,8 @@ TEST(HttpDrain, EveryAcceptedRequestIsAnsweredAndTheServerStops) {
     for (int c = 0; c < 2; ++c) {
       idle.emplace_back(ioc);
       boost::system::error_code ec;
-      idle.back().connect({net::ip::make_address("127.0.0.1"),
-                           static_cast<unsigned short>(server.port())},
-                          ec);
+      idle.back().connect(
+          {net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(server.port())}, ec);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 60));
     const auto asked = Clock::now();
@@ -138,7 +137,8 @@ TEST(HttpDrain, EveryAcceptedRequestIsAnsweredAndTheServerStops) {
     EXPECT_LT(Clock::now() - asked, std::chrono::seconds(3)) << "the drain waited for idle clients";
     for (auto& t : clients) t.join();
     EXPECT_EQ(other.load(), 0);
-    EXPECT_EQ(ok.load(), handler.accepted()) << "a request accepted before the shutdown went unanswered";
+    EXPECT_EQ(ok.load(), handler.accepted())
+        << "a request accepted before the shutdown went unanswered";
   }
 }
 
