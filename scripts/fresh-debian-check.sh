@@ -11,6 +11,7 @@
 set -euo pipefail
 [ "$(id -u)" -eq 0 ] || { echo "fresh-debian-check: run as root (it uses debootstrap and chroot)" >&2; exit 2; }
 src=$(cd "$(dirname "$0")/.." && pwd)
+commit=$(git -C "$src" rev-parse HEAD)  # fixed now: commits made while this runs are not tested
 root=${1:-/var/tmp/slipway-fresh-debian}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
@@ -47,7 +48,7 @@ cp /etc/ssl/certs/ca-certificates.crt "$root/etc/ssl/certs/ca-certificates.crt"
 rm -rf "$root/work/slipway"
 mkdir -p "$root/work"
 git clone -q --no-local "$src" "$root/work/slipway"
-git -C "$root/work/slipway" checkout -q "$(git -C "$src" rev-parse HEAD)"
+git -C "$root/work/slipway" checkout -q "$commit"
 
 run_in() {
   chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
