@@ -50,6 +50,7 @@ struct HttpServer::Impl {
   net::steady_timer drain_timer{control};
   std::chrono::steady_clock::time_point drain_deadline;
   std::shared_ptr<ReplyGate> gate = std::make_shared<ReplyGate>();
+  bool accept_pending = false;  // an async_accept whose handler has not run; on `control` only
 
   Impl(HttpHandler& s, ServerOptions o) : service(s), options(std::move(o)) {}
   void accept();
@@ -171,7 +172,16 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 void HttpServer::Impl::accept() {
+  accept_pending = true;
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    accept_pending = false;
+    if (draining) {
+      // Accepted just before the acceptor closed: refuse it, so the client is not left waiting
+      // on a connection nobody serves.
+      beast::error_code ignored;
+      socket.close(ignored);
+      return;
+    }
     if (ec) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;  // shutting down
       return accept();  // a failed accept (out of descriptors, a reset) must not stop the server
@@ -203,7 +213,9 @@ void HttpServer::Impl::finish_drain() {
     for (const auto& s : sessions) idle.push_back(s);
   }
   for (auto& s : idle) s->close_if_idle();
-  if (open == 0 || std::chrono::steady_clock::now() > drain_deadline) {
+  // An accept that completed as the acceptor closed still has its handler queued on this strand:
+  // wait for it, or its connection would stay open, unserved, until the server is destroyed.
+  if ((open == 0 && !accept_pending) || std::chrono::steady_clock::now() > drain_deadline) {
     ioc.stop();
     return;
   }

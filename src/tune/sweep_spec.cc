@@ -297,13 +297,16 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
     if (n.IsMap()) {
       if (n["replicas"] && n["template"]) replicas += n["replicas"].as<int>(1);
       for (auto it = n.begin(); it != n.end(); ++it) {
-        if (it->first.Scalar() == "containers" && it->second.IsSequence())
-          for (const auto& c : it->second) {
+        // yaml-cpp's it->second lives in a proxy that dies with the expression: keep a handle
+        // (AddressSanitizer found a range-for over it reading freed stack).
+        YAML::Node value = it->second;
+        if (it->first.Scalar() == "containers" && value.IsSequence())
+          for (const auto& c : value) {
             if (!have_first) first.reset(c), have_first = true;
             if (!have_chosen && c["name"] && c["name"].Scalar() == primary)
               chosen.reset(c), have_chosen = true;
           }
-        walk(it->second);
+        walk(value);
       }
     } else if (n.IsSequence()) {
       for (const auto& c : n) walk(c);
@@ -406,7 +409,7 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
   for (auto it = ps.begin(); it != ps.end(); ++it) {
     ParamSpec p;
     p.name = it->first.Scalar();
-    const YAML::Node& pn = it->second;
+    const YAML::Node pn = it->second;  // a handle: a reference would outlive yaml-cpp's proxy
     SLIPWAY_RETURN_IF_ERROR(
         r.keys(pn, {"type", "min", "max", "step", "log", "values"}, "parameter '" + p.name + "'"));
     bool ok = false;
