@@ -517,6 +517,9 @@ void Engine::handle_completion(const Completion& c) {
   std::string why = c.message;
   if (c.exit_code == 0 && !c.terminated) {
     Status st = collect_outputs(n, commands_[c.key]);
+    // A store that failed is not the task's fault: the batch is rolled back at its commit and
+    // the engine stops, so the attempt is still RUNNING in the store and a resume runs it again.
+    if (!batch_error_.ok()) return;
     attempt_state = st.ok() ? "SUCCEEDED" : "FAILED";
     if (!st.ok()) why = st.message();
   } else if (n.timed_out) {

@@ -113,6 +113,11 @@ class Engine {
   // early (the decision code is not written for it); instead the batch is rolled back at its
   // commit point and nothing it decided is acted on.
   void note(Status s);
+  // note(s), and s back: for store writes inside a step that also fails on its own errors.
+  Status noted(Status s) {
+    note(s);
+    return s;
+  }
   // The error run() returns when a store write failed: the run stays RUNNING, resumable.
   Status store_failure(const Status& s) const;
   ResolveContext context_for(const Node& n);

@@ -39,7 +39,7 @@ Result<Json> Engine::import_artifact(const std::string& path, const std::string&
     a.metadata = Json{{"imported", true}};
     a.created_ms = now_ms();
     auto id = store_.insert_artifact(a);
-    if (!id.ok()) return id.status();
+    if (!id.ok()) return noted(id.status());
     a.id = *id;
   }
   return Json{
@@ -121,13 +121,14 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
                       path + ")");
       for (auto& [k, v] : m.items())
         if (v.is_number())
-          SLIPWAY_RETURN_IF_ERROR(store_.add_metric({run_.id, n.name, k, v.get<double>(), 0}));
+          SLIPWAY_RETURN_IF_ERROR(
+              noted(store_.add_metric({run_.id, n.name, k, v.get<double>(), 0})));
       a.metadata = Json{{"metrics", m}};
     }
     for (auto& [k, v] : meta.items()) a.metadata[k] = v;
     auto id = store_.insert_artifact(a);
-    if (!id.ok()) return id.status();
-    SLIPWAY_RETURN_IF_ERROR(store_.add_lineage({*id, run_.id, n.name, "output", o.name}));
+    if (!id.ok()) return noted(id.status());
+    SLIPWAY_RETURN_IF_ERROR(noted(store_.add_lineage({*id, run_.id, n.name, "output", o.name})));
     outs[o.name] = Json{
         {"artifact", true}, {"id", *id}, {"type", a.type}, {"uri", a.uri}, {"sha256", a.sha256}};
     // KFP components read it downstream ({{$.inputs.artifacts['m'].metadata}}, executor input).

@@ -12,6 +12,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
 base, token, shots, sleepy = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -22,7 +23,10 @@ options.binary_location = "/usr/bin/chromium"
 for arg in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1400,1000"]:
     options.add_argument(arg)
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-wait = WebDriverWait(driver, 30)
+# A running run's page redraws its DAG every 2 s, so an element found a moment ago may be gone
+# when it is read: a wait treats that as "not yet" and looks again.
+RACY = [StaleElementReferenceException]
+wait = WebDriverWait(driver, 30, ignored_exceptions=RACY)
 step = 0
 
 
@@ -89,7 +93,7 @@ try:
     assert driver.find_element(By.ID, "run-state").text == "RUNNING"
     ok("live run: the DAG shows the task RUNNING")
     driver.find_element(By.CSS_SELECTOR, "#tasks-table tr[data-task=nap] a").click()
-    WebDriverWait(driver, 60).until(lambda d: "#b7e4c7" in node_fill(d) and d.find_element(By.ID, "run-state").text == "SUCCEEDED")
+    WebDriverWait(driver, 60, ignored_exceptions=RACY).until(lambda d: "#b7e4c7" in node_fill(d) and d.find_element(By.ID, "run-state").text == "SUCCEEDED")
     wait.until(lambda d: "awake" in d.find_element(By.ID, "log-output").text)
     ok("live run: without a reload, the DAG turned SUCCEEDED and the followed log shows the end")
 
