@@ -1,6 +1,7 @@
 #include "backends/k8s/k8s_config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -8,8 +9,11 @@
 namespace slipway {
 namespace {
 
+// A file of its own for each call: ctest runs these tests at once, as separate processes.
 std::string write(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/k8s_config_test.yaml";
+  static int n = 0;
+  std::string path = ::testing::TempDir() + "/k8s_config_test-" + std::to_string(::getpid()) + "-" +
+                     std::to_string(n++) + ".yaml";
   std::ofstream(path) << text;
   return path;
 }
