@@ -60,7 +60,9 @@ class RunnerTest : public ::testing::Test {
 
   void finish_all() {
     for (const auto& r : store_->list_runs({}))
-      if (r.state == "PENDING") ASSERT_TRUE(store_->set_run_state(r.id, "SUCCEEDED", kT0).ok());
+      if (r.state == "PENDING") {
+        ASSERT_TRUE(store_->set_run_state(r.id, "SUCCEEDED", kT0).ok());
+      }
   }
 
   fs::path home_;
