@@ -33,7 +33,9 @@ cleanup() { for m in "${mounted[@]}"; do umount -l "$m" 2> /dev/null || true; do
 trap cleanup EXIT
 mount_in proc -t proc proc
 mount_in sys -t sysfs sysfs
-mount_in sys/fs/cgroup -t cgroup2 cgroup2   # slurmd and Open MPI look at cgroups
+# The host's cgroup mounts as they are (v1, v2 or hybrid): slurmd refuses a cgroup2 mount whose
+# /proc/self/cgroup still lists v1 hierarchies ("Hybrid mode is not supported").
+mount_in sys/fs/cgroup --rbind /sys/fs/cgroup
 mount_in dev --rbind /dev
 mount_in dev/shm -t tmpfs tmpfs
 mount_in tmp -t tmpfs tmpfs
