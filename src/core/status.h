@@ -45,6 +45,21 @@ inline Status Failed(std::string m) { return {ErrorCode::kFailed, std::move(m)};
 inline Status Conflict(std::string m) { return {ErrorCode::kConflict, std::move(m)}; }
 inline Status Unavailable(std::string m) { return {ErrorCode::kUnavailable, std::move(m)}; }
 
+// The first error of a sequence of steps that goes on after a failure (writes inside one store
+// batch, say) and is judged at its end: later errors are usually consequences of the first.
+class FirstError {
+ public:
+  void note(Status s) {
+    if (!s.ok() && first_.ok()) first_ = std::move(s);
+  }
+  bool ok() const { return first_.ok(); }
+  const Status& status() const { return first_; }
+  void clear() { first_ = Status::Ok(); }
+
+ private:
+  Status first_;
+};
+
 // Result<T>: a value or the Status that explains why there is none.
 template <typename T>
 class [[nodiscard]] Result {

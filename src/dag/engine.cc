@@ -177,7 +177,8 @@ Status Engine::prepare() {
   for (size_t i = 0; i < initial; ++i)
     if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
       evaluate(static_cast<int>(i));
-  if (!batch_error_.ok()) return store_failure(batch_error_);  // run() rolls the batch back
+  if (!batch_error_.ok())
+    return store_failure(batch_error_.status());  // run() rolls the batch back
   if (Status c = store_.commit(); !c.ok()) return store_failure(c);
   return Status::Ok();
 }
@@ -638,42 +639,6 @@ void Engine::cancel_everything() {
       evaluate(static_cast<int>(i));
 }
 
-// ---------------------------------------------------------------- persistence
-
-void Engine::persist(const Node& n) {
-  TaskRecord r;
-  r.run_id = run_.id;
-  r.name = n.name;
-  r.templ = n.task->name;
-  r.item_index = n.item_index;
-  r.state = to_string(n.state);
-  r.cached = n.cached;
-  r.attempts = n.attempts;
-  r.cache_key = n.cache_key;
-  r.started_ms = n.started_ms;
-  r.finished_ms = is_terminal(n.state) ? n.finished_ms : 0;
-  r.outputs = n.outputs;
-  r.message = n.message;
-  r.backend_id = n.attempt.backend_id;
-  r.seq = n.group >= 0 ? n.group : n.idx;
-  note(store_.upsert_task(r));
-}
-
-void Engine::event(const Node& n, const std::string& kind, const std::string& detail) {
-  note(store_.add_event(run_.id, n.name, kind, detail, now_ms()));
-}
-
-void Engine::note(Status s) {
-  if (!s.ok() && batch_error_.ok()) batch_error_ = std::move(s);
-}
-
-Status Engine::store_failure(const Status& s) const {
-  return Failed("the store failed while recording run " + run_.id + ": " + s.message() +
-                "; nothing of that step was acted on, and the run is left RUNNING: once the store "
-                "is healthy, `slipway runs resume " +
-                run_.id + "` finishes it");
-}
-
 std::string Engine::final_state() const {
   if (cancelling_) return "CANCELLED";
   return failed_ > 0 ? "FAILED" : "SUCCEEDED";
@@ -765,7 +730,7 @@ Result<std::string> Engine::run() {
     if (!batch_error_.ok()) {
       // Why ignoring is safe: the write's error is the one to report (see store_failure).
       (void)store_.rollback();
-      return store_failure(batch_error_);
+      return store_failure(batch_error_.status());
     }
     if (Status c = store_.commit(); !c.ok()) return store_failure(c);
     // Act only on what is now durable: kills first (they free resources), then launches.
@@ -806,36 +771,6 @@ Result<std::string> Engine::run() {
       pid_updates_.push_back(n.idx);  // persisted with the next batch, like a new pid
     }
   }
-}
-
-std::vector<TaskView> Engine::snapshot() const {
-  std::vector<TaskView> out;
-  for (const auto& n : nodes_) {
-    if (n.group >= 0) continue;
-    TaskView v;
-    v.name = n.name;
-    v.state = n.state;
-    v.attempts = n.attempts;
-    v.cached = n.cached;
-    v.is_group = n.is_group;
-    v.items_total = static_cast<int>(n.items.size());
-    v.items_done = n.items_done;
-    v.started_ms = n.started_ms;
-    v.finished_ms = n.finished_ms;
-    v.message = n.message;
-    if (n.is_group) {
-      int att = 0;
-      bool all_cached = !n.items.empty();
-      for (int i : n.items) {
-        att += nodes_[i].attempts;
-        all_cached = all_cached && nodes_[i].cached;
-      }
-      v.attempts = att;
-      v.cached = n.cached || (all_cached && is_terminal(n.state));
-    }
-    out.push_back(std::move(v));
-  }
-  return out;
 }
 
 }  // namespace slipway

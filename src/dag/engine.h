@@ -140,7 +140,7 @@ class Engine {
   std::vector<Completion> synthetic_;
   std::vector<int> pid_updates_;
   std::vector<std::string> kills_;  // launch keys to terminate once the batch has committed
-  Status batch_error_;              // the first store write of this batch that failed
+  FirstError batch_error_;          // the first store write of this batch that failed
   std::map<std::string, CommandLine> commands_;   // launch key -> rendered command
   std::map<std::string, AttemptRecord> adopted_;  // task name -> attempt the backend re-attached
   std::map<std::string, Json> params_;            // the run's parameters, parsed once

@@ -21,10 +21,8 @@ Result<Trigger> trigger_of(const ScheduleRecord& s) {
 
 std::vector<Fired> ScheduleRunner::tick(std::int64_t now_ms) {
   std::vector<Fired> fired;
-  last_error_ = Status::Ok();
-  auto note = [this](Status s) {
-    if (!s.ok() && last_error_.ok()) last_error_ = std::move(s);
-  };
+  last_error_.clear();
+  auto note = [this](Status s) { last_error_.note(std::move(s)); };
   for (const auto& s : store_.list_schedules("")) {
     if (!s.enabled) continue;
     auto trigger = trigger_of(s);

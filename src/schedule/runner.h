@@ -38,11 +38,11 @@ class ScheduleRunner {
   // Fires what is due at now_ms. A store that fails part-way stops the schedule's ticks for this
   // call (they stay due, and fire on a later call, never twice); last_error() then says why.
   std::vector<Fired> tick(std::int64_t now_ms);
-  const Status& last_error() const { return last_error_; }
+  const Status& last_error() const { return last_error_.status(); }
 
  private:
   Store& store_;
-  Status last_error_;
+  FirstError last_error_;
   LaunchRun launch_;
 };
 
