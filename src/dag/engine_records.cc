@@ -1,9 +1,8 @@
 // What the engine records: the store rows of its transitions, kept in one batch per loop turn
 // (a write that fails is kept as the batch's error, see Engine::note), and the snapshot that
 // progress displays read.
-#include "dag/engine.h"
-
 #include "core/clock.h"
+#include "dag/engine.h"
 
 namespace slipway {
 
