@@ -3,8 +3,8 @@
 #include <fstream>
 
 #include "core/strings.h"
-#include "train/checkpoint.h"
-#include "train/mlp.h"
+#include "models/checkpoint.h"
+#include "models/mlp.h"
 
 namespace slipway {
 
@@ -16,7 +16,7 @@ bool is_hdf5_file(const std::string& path) {
 }
 
 Result<Scores> evaluate_mlp_checkpoint(const std::string& path, const Dataset& d) {
-  auto ck = read_checkpoint(path);
+  auto ck = models::read_checkpoint(path);
   if (!ck.ok()) return ck.status();
   std::vector<std::string> dims = split(ck->signature, ':');
   if (dims.size() < 3 || dims[0] != "mlp")
@@ -33,8 +33,8 @@ Result<Scores> evaluate_mlp_checkpoint(const std::string& path, const Dataset& d
   if (classes != d.classes)
     return InvalidInput("the model knows classes [" + join(classes, ", ") + "], the data has [" +
                         join(d.classes, ", ") + "]");
-  Mlp<float, RefOps> model(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1),
-                           sizes.back());
+  models::Mlp<float, models::RefOps> model(
+      sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back());
   if (model.num_params() != ck->params.size())
     return InvalidInput(path + " is inconsistent: its parameters do not fit " + ck->signature);
   Json split_info = meta.value("split", Json::object());

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
+#include "core/status.h"
 #include "ml/table.h"
-#include "spec/types.h"
 
 namespace slipway {
 

@@ -8,8 +8,8 @@
 #include <random>
 
 #include "core/strings.h"
+#include "models/gpt.h"
 #include "serve/model.h"
-#include "train/gpt.h"
 
 namespace slipway::serve {
 
@@ -17,7 +17,7 @@ namespace {
 
 class GptModel : public Model {
  public:
-  GptModel(GptShape shape, std::vector<float> params, const Json& config)
+  GptModel(models::GptShape shape, std::vector<float> params, const Json& config)
       : net_(shape), params_(std::move(params)) {
     default_tokens_ = config.value("max_tokens", 64);
     token_limit_ = config.value("max_tokens_limit", 512);
@@ -88,7 +88,7 @@ class GptModel : public Model {
  private:
   std::string generate(const std::string& prompt, int max_tokens, double temperature, int top_k,
                        std::mt19937_64& rng) {
-    const GptShape& s = net_.shape();
+    const models::GptShape& s = net_.shape();
     std::vector<std::int32_t> tokens;
     for (unsigned char c : prompt) tokens.push_back(c);
     if (tokens.empty()) tokens.push_back('\n');
@@ -127,25 +127,25 @@ class GptModel : public Model {
   }
 
   ModelInfo info_;
-  Gpt<float, FastOps> net_;
+  models::Gpt<float, models::FastOps> net_;
   std::vector<float> params_;
   int default_tokens_ = 64, token_limit_ = 512;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> make_gpt_model(CheckpointState ck, const std::string& checkpoint,
-                                              const Json& config) {
+Result<std::unique_ptr<Model>> make_gpt_model(models::CheckpointState ck,
+                                              const std::string& checkpoint, const Json& config) {
   std::vector<std::string> f = split(ck.signature, ':');
   if (f.size() != 6 || f[0] != "gpt")
     return InvalidInput(checkpoint + ": signature '" + ck.signature + "' is not a GPT's");
-  GptShape shape{std::atoi(f[1].c_str()), std::atoi(f[2].c_str()), std::atoi(f[3].c_str()),
-                 std::atoi(f[4].c_str()), std::atoi(f[5].c_str())};
+  models::GptShape shape{std::atoi(f[1].c_str()), std::atoi(f[2].c_str()), std::atoi(f[3].c_str()),
+                         std::atoi(f[4].c_str()), std::atoi(f[5].c_str())};
   if (shape.vocab < 256 || shape.context <= 0 || shape.layers <= 0 || shape.width <= 0 ||
       shape.heads <= 0 || shape.width % shape.heads)
     return InvalidInput(checkpoint + ": signature '" + ck.signature +
                         "' is not a usable GPT shape");
-  Gpt<float, RefOps> probe(shape);
+  models::Gpt<float, models::RefOps> probe(shape);
   if (probe.num_params() != ck.params.size())
     return InvalidInput(checkpoint + " is inconsistent: its parameters do not fit " + ck.signature);
   return std::unique_ptr<Model>(new GptModel(shape, std::move(ck.params), config));

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "core/strings.h"
+#include "models/mlp.h"
 #include "serve/model.h"
-#include "train/mlp.h"
 
 namespace slipway::serve {
 
@@ -15,7 +15,7 @@ namespace {
 
 class MlpModel : public Model {
  public:
-  MlpModel(std::vector<int> sizes, CheckpointState ck, std::vector<std::string> features,
+  MlpModel(std::vector<int> sizes, models::CheckpointState ck, std::vector<std::string> features,
            std::vector<std::string> classes)
       : net_(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back()),
         params_(std::move(ck.params)),
@@ -113,15 +113,15 @@ class MlpModel : public Model {
 
  private:
   ModelInfo info_;
-  Mlp<float, FastOps> net_;
+  models::Mlp<float, models::FastOps> net_;
   std::vector<float> params_, x_;
   std::vector<std::string> classes_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& checkpoint,
-                                              const Json&) {
+Result<std::unique_ptr<Model>> make_mlp_model(models::CheckpointState ck,
+                                              const std::string& checkpoint, const Json&) {
   std::vector<std::string> dims = split(ck.signature, ':');
   std::vector<int> sizes;
   for (size_t i = 1; i < dims.size(); ++i) sizes.push_back(std::atoi(dims[i].c_str()));
@@ -134,8 +134,8 @@ Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::str
     classes = meta.value("classes", std::vector<std::string>{});
   }
   if (!features.empty() && static_cast<int>(features.size()) != sizes.front()) features.clear();
-  Mlp<float, RefOps> probe(sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1),
-                           sizes.back());
+  models::Mlp<float, models::RefOps> probe(
+      sizes.front(), std::vector<int>(sizes.begin() + 1, sizes.end() - 1), sizes.back());
   if (probe.num_params() != ck.params.size())
     return InvalidInput(checkpoint + " is inconsistent: its parameters do not fit " + ck.signature);
   return std::unique_ptr<Model>(

@@ -52,7 +52,7 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_d
         version_dir.string() +
         " has no model.h5 (a `slipway train` checkpoint, published by `slipway ml register`)");
   if (!is_hdf5_file(h5.string())) return InvalidInput(h5.string() + " is not an HDF5 checkpoint");
-  auto ck = read_checkpoint(h5.string());
+  auto ck = models::read_checkpoint(h5.string());
   if (!ck.ok()) return ck.status();
   const std::string kind = ck->signature.substr(0, ck->signature.find(':'));
   if (kind == "mlp") return make_mlp_model(std::move(*ck), h5.string(), config);

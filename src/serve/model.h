@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "models/checkpoint.h"
 #include "serve/tensor.h"
-#include "train/checkpoint.h"
 
 namespace slipway::serve {
 
@@ -62,9 +62,9 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_d
                                           const Json& config);
 
 // One factory per kind (mlp_model.cc, gpt_model.cc): the checkpoint read from `path`.
-Result<std::unique_ptr<Model>> make_mlp_model(CheckpointState ck, const std::string& path,
+Result<std::unique_ptr<Model>> make_mlp_model(models::CheckpointState ck, const std::string& path,
                                               const Json& config);
-Result<std::unique_ptr<Model>> make_gpt_model(CheckpointState ck, const std::string& path,
+Result<std::unique_ptr<Model>> make_gpt_model(models::CheckpointState ck, const std::string& path,
                                               const Json& config);
 
 }  // namespace slipway::serve

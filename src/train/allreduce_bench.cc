@@ -8,7 +8,8 @@
 #include <cstring>
 #include <memory>
 
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 
 namespace slipway {
 

@@ -3,9 +3,10 @@
 #include <filesystem>
 
 #include "core/files.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "h5/h5file.h"
 #include "ml/table.h"
-#include "spec/types.h"
 
 namespace slipway {
 

@@ -18,7 +18,7 @@ Result<std::unique_ptr<AllreduceBackend>> nccl_allreduce_backend(const Comm&) {
   return Failed(std::string("NCCL: ") + kNoCuda + ", or use --backend mpi");
 }
 
-Result<TrainResult> train_text_gpu(const GptShape&, const std::vector<std::uint8_t>&,
+Result<TrainResult> train_text_gpu(const models::GptShape&, const std::vector<std::uint8_t>&,
                                    const std::vector<std::uint8_t>&, const TrainConfig& c,
                                    const TrainerOptions&, const Comm&, const std::string&) {
   return Failed(c.source_file + ": device: cuda, but " + kNoCuda + ", or set device: cpu");

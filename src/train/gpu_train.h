@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "core/status.h"
+#include "models/gpt.h"
 #include "train/comm.h"
-#include "train/gpt.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
 
@@ -18,7 +18,8 @@ namespace slipway {
 // True when this build has the CUDA path (it may still find no GPU at run time).
 bool gpu_build();
 
-Result<TrainResult> train_text_gpu(const GptShape& shape, const std::vector<std::uint8_t>& train,
+Result<TrainResult> train_text_gpu(const models::GptShape& shape,
+                                   const std::vector<std::uint8_t>& train,
                                    const std::vector<std::uint8_t>& valid, const TrainConfig& c,
                                    const TrainerOptions& opts, const Comm& comm,
                                    const std::string& meta);

@@ -32,7 +32,7 @@ std::vector<std::uint64_t> DistributedSampler::permutation(std::uint64_t rows, s
   return p;
 }
 
-void DistributedSampler::restore(const SamplerState& s) {
+void DistributedSampler::restore(const models::SamplerState& s) {
   state_ = s;
   perm_epoch_ = -1;
 }

@@ -10,13 +10,9 @@
 #include <vector>
 
 #include "core/status.h"
+#include "models/checkpoint.h"
 
 namespace slipway {
-
-struct SamplerState {
-  std::int64_t epoch = 0;
-  std::int64_t offset = 0;  // rows of this epoch's permutation already used
-};
 
 class DistributedSampler {
  public:
@@ -25,8 +21,8 @@ class DistributedSampler {
 
   // This step's rows for `rank`; advances the state.
   std::vector<std::uint64_t> next(int rank);
-  const SamplerState& state() const { return state_; }
-  void restore(const SamplerState& s);
+  const models::SamplerState& state() const { return state_; }
+  void restore(const models::SamplerState& s);
   std::int64_t steps_per_epoch() const {
     return static_cast<std::int64_t>(rows_ / static_cast<std::uint64_t>(batch_));
   }
@@ -39,7 +35,7 @@ class DistributedSampler {
   std::uint64_t rows_;
   int batch_, world_;
   std::uint64_t seed_;
-  SamplerState state_;
+  models::SamplerState state_;
   std::vector<std::uint64_t> perm_;
   std::int64_t perm_epoch_ = -1;
 };

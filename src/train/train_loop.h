@@ -19,12 +19,13 @@
 #include <vector>
 
 #include "core/files.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "kernels/cpu/fast_ops.h"
-#include "spec/types.h"
+#include "models/checkpoint.h"
+#include "models/ops.h"
 #include "store/store.h"
-#include "train/checkpoint.h"
 #include "train/comm.h"
-#include "train/ops.h"
 #include "train/sampler.h"
 #include "train/train_config.h"
 #include "train/trainer.h"
@@ -168,7 +169,7 @@ struct TableTask {
   int units() const { return 1; }
   template <typename State>
   float step(const std::vector<std::uint64_t>& rows, State& state, float scale,
-             const GradReady& ready) {
+             const models::GradReady& ready) {
     const int F = train.features;
     x.resize(rows.size() * static_cast<size_t>(F));
     y.resize(rows.size());
@@ -221,7 +222,7 @@ struct TextTask {
   }
   template <typename State>
   float step(const std::vector<std::uint64_t>& rows, State& state, float scale,
-             const GradReady& ready) {
+             const models::GradReady& ready) {
     tokens.resize(rows.size() * static_cast<size_t>(context + 1));
     for (size_t i = 0; i < rows.size(); ++i)
       window(train, rows[i], tokens.data() + i * static_cast<size_t>(context + 1));
@@ -261,10 +262,10 @@ Result<TrainResult> run_loop(Model& model, Task& task, State& state, const Train
   DistributedSampler sampler(task.rows(), c.batch_size, world, c.seed);
   std::int64_t step = 0;
   if (opts.resume && !c.checkpoint_dir.empty()) {
-    auto latest = latest_checkpoint(c.checkpoint_dir);
+    auto latest = models::latest_checkpoint(c.checkpoint_dir);
     if (!latest.ok()) return latest.status();
     if (*latest) {
-      auto ck = read_checkpoint(**latest);
+      auto ck = models::read_checkpoint(**latest);
       if (!ck.ok()) return ck.status();
       if (ck->signature != model.signature())
         return InvalidInput("checkpoint " + **latest + " is of model " + ck->signature +
@@ -286,10 +287,10 @@ Result<TrainResult> run_loop(Model& model, Task& task, State& state, const Train
       c.steps > 0 ? c.steps
                   : static_cast<std::int64_t>(
                         std::ceil(c.epochs * static_cast<double>(sampler.steps_per_epoch())));
-  std::optional<CheckpointWriter> writer;
+  std::optional<models::CheckpointWriter> writer;
   if (rank == 0 && !c.checkpoint_dir.empty()) writer.emplace(c.checkpoint_dir, c.checkpoint_keep);
   auto snapshot = [&] {
-    CheckpointState s{model.signature(), step, sampler.state(), c.seed, {}, {}, {}, meta};
+    models::CheckpointState s{model.signature(), step, sampler.state(), c.seed, {}, {}, {}, meta};
     state.save(&s.params, &s.adam_m, &s.adam_v);
     return s;
   };
@@ -405,7 +406,7 @@ Result<TrainResult> run_loop(Model& model, Task& task, State& state, const Train
                               : 0;
   if (writer) SLIPWAY_RETURN_IF_ERROR(writer->flush());
   if (rank == 0 && !opts.params_out.empty())
-    SLIPWAY_RETURN_IF_ERROR(write_checkpoint(opts.params_out, snapshot()));
+    SLIPWAY_RETURN_IF_ERROR(models::write_checkpoint(opts.params_out, snapshot()));
   if (rank == 0 && !opts.metrics_out.empty()) {
     Json metrics = {{"train_loss", result.train_loss},
                     {"valid_loss", result.valid_loss},

@@ -11,14 +11,15 @@
 #include <memory>
 
 #include "core/files.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "h5/h5file.h"
 #include "kernels/cpu/fast_ops.h"
-#include "spec/types.h"
+#include "models/checkpoint.h"
+#include "models/gpt.h"
+#include "models/mlp.h"
 #include "store/store.h"
-#include "train/checkpoint.h"
-#include "train/gpt.h"
 #include "train/gpu_train.h"
-#include "train/mlp.h"
 #include "train/sampler.h"
 #include "train/train_loop.h"
 
@@ -61,7 +62,7 @@ Result<TrainResult> train_text(const h5::File& file, const TrainConfig& c,
   std::vector<std::uint8_t> train, valid;
   SLIPWAY_RETURN_IF_ERROR(file.read("train/tokens", &train));
   SLIPWAY_RETURN_IF_ERROR(file.read("valid/tokens", &valid));
-  GptShape shape{c.vocab, c.context, c.layers, c.width, c.heads};
+  models::GptShape shape{c.vocab, c.context, c.layers, c.width, c.heads};
   if (valid.size() < static_cast<size_t>(c.context) + 1)
     return InvalidInput("data " + c.data + " holds " + std::to_string(valid.size()) +
                         " validation tokens, fewer than one window of " +
@@ -81,10 +82,10 @@ Result<TrainResult> train_text(const h5::File& file, const TrainConfig& c,
     return run_loop(model, task, state, c, opts, comm, meta.dump());
   };
   if (c.kernels == "reference") {
-    Gpt<float, RefOps> model(shape);
+    models::Gpt<float, models::RefOps> model(shape);
     return run(model);
   }
-  Gpt<float, FastOps> model(shape);
+  models::Gpt<float, models::FastOps> model(shape);
   return run(model);
 }
 
@@ -136,12 +137,12 @@ Result<TrainResult> train(const TrainConfig& c, const TrainerOptions& opts, cons
         return InvalidInput("data " + c.data + " has a label " + std::to_string(label) +
                             " outside its " + std::to_string(n_classes) + " classes");
   if (c.kernels == "reference") {
-    Mlp<float, RefOps> model(train_set->features, c.hidden, n_classes);
+    models::Mlp<float, models::RefOps> model(train_set->features, c.hidden, n_classes);
     TableTask<decltype(model)> task{model, *train_set, *valid_set, {}, {}};
     HostState state(comm, decay_mask(model), bucket_bytes(c));
     return run_loop(model, task, state, c, opts, comm, meta.dump());
   }
-  Mlp<float, FastOps> model(train_set->features, c.hidden, n_classes);
+  models::Mlp<float, models::FastOps> model(train_set->features, c.hidden, n_classes);
   TableTask<decltype(model)> task{model, *train_set, *valid_set, {}, {}};
   HostState state(comm, decay_mask(model), bucket_bytes(c));
   return run_loop(model, task, state, c, opts, comm, meta.dump());

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_check.h"
-#include "train/gpt.h"
+#include "models/gpt.h"
 
 namespace slipway {
 namespace {
@@ -39,9 +39,9 @@ std::vector<std::int32_t> random_tokens(int B, int T, int vocab, std::uint64_t s
 }
 
 TEST_F(GptCudaTest, MatchesTheCpuModelToBf16Precision) {
-  const GptShape s{32, 16, 2, 32, 4};
+  const models::GptShape s{32, 16, 2, 32, 4};
   const int B = 3, T = 16;
-  Gpt<float, FastOps> cpu(s);
+  models::Gpt<float, models::FastOps> cpu(s);
   GptCuda gpu(s, stream_);
   ASSERT_EQ(cpu.signature(), gpu.signature()) << "checkpoints must move between devices";
   std::vector<float> p(cpu.num_params());
@@ -77,7 +77,7 @@ TEST_F(GptCudaTest, MatchesTheCpuModelToBf16Precision) {
 }
 
 TEST_F(GptCudaTest, AStepIsTheSameBitsEveryTime) {
-  const GptShape s{40, 24, 2, 48, 4};
+  const models::GptShape s{40, 24, 2, 48, 4};
   const int B = 4, T = 24;
   GptCuda gpu(s, stream_);
   std::vector<float> p(gpu.num_params());

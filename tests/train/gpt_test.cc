@@ -1,6 +1,6 @@
 // The transformer: every parameter's gradient against finite differences (in double, with the
 // reference operators), the float fast path against the reference, and that it learns.
-#include "train/gpt.h"
+#include "models/gpt.h"
 
 #include <gtest/gtest.h>
 
@@ -18,8 +18,8 @@ std::vector<std::int32_t> random_tokens(int B, int Tn, int V, std::uint64_t seed
 }
 
 TEST(Gpt, GradientsMatchFiniteDifferences) {
-  GptShape s{7, 4, 2, 8, 2};  // vocab, context, layers, width, heads
-  Gpt<double, RefOps> model(s);
+  models::GptShape s{7, 4, 2, 8, 2};  // vocab, context, layers, width, heads
+  models::Gpt<double, models::RefOps> model(s);
   std::vector<double> p(model.num_params());
   model.init(p.data(), 1);
   // Larger than GPT-2's 0.02 so every path carries a measurable gradient.
@@ -58,9 +58,9 @@ TEST(Gpt, GradientsMatchFiniteDifferences) {
 }
 
 TEST(Gpt, FastPathMatchesTheReference) {
-  GptShape s{32, 16, 2, 32, 4};
-  Gpt<float, RefOps> ref(s);
-  Gpt<float, FastOps> fast(s);
+  models::GptShape s{32, 16, 2, 32, 4};
+  models::Gpt<float, models::RefOps> ref(s);
+  models::Gpt<float, models::FastOps> fast(s);
   std::vector<float> p(ref.num_params());
   ref.init(p.data(), 4);
   auto tokens = random_tokens(3, 16, s.vocab, 5);
@@ -74,8 +74,8 @@ TEST(Gpt, FastPathMatchesTheReference) {
 
 TEST(Gpt, LearnsARepeatingSequence) {
   // "abcdefgh" repeated: after a few hundred plain SGD steps the next character is predictable.
-  GptShape s{8, 8, 1, 16, 2};
-  Gpt<float, FastOps> model(s);
+  models::GptShape s{8, 8, 1, 16, 2};
+  models::Gpt<float, models::FastOps> model(s);
   std::vector<float> p(model.num_params()), g(p.size());
   model.init(p.data(), 6);
   std::vector<std::int32_t> tokens;

@@ -7,7 +7,7 @@
 
 #include "kernels/cpu/fast_ops.h"
 #include "kernels/cpu/reference_ops.h"
-#include "train/mlp.h"
+#include "models/mlp.h"
 
 namespace slipway {
 namespace {
@@ -147,7 +147,7 @@ TEST(Mlp, GradientsMatchFiniteDifferences) {
   // In double, with the reference operators: every parameter's analytic gradient against a
   // central difference. Inputs avoid ReLU kinks (pre-activations far from 0 is not guaranteed,
   // so a tiny step keeps the chance of crossing one negligible and the tolerance catches it).
-  Mlp<double, RefOps> model(5, {7, 6}, 4);
+  models::Mlp<double, models::RefOps> model(5, {7, 6}, 4);
   std::vector<double> p(model.num_params());
   model.init(p.data(), 42);
   std::mt19937_64 rng(9);
@@ -186,8 +186,8 @@ TEST(Mlp, GradientsMatchFiniteDifferences) {
 }
 
 TEST(Mlp, FastPathTrainsLikeTheReference) {
-  Mlp<float, RefOps> ref(4, {16}, 3);
-  Mlp<float, FastOps> fast(4, {16}, 3);
+  models::Mlp<float, models::RefOps> ref(4, {16}, 3);
+  models::Mlp<float, models::FastOps> fast(4, {16}, 3);
   ASSERT_EQ(ref.signature(), fast.signature());
   std::vector<float> p(ref.num_params());
   ref.init(p.data(), 3);

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "core/clock.h"
-#include "train/checkpoint.h"
+#include "models/checkpoint.h"
 #include "train/sampler.h"
 
 namespace slipway {
@@ -59,8 +59,8 @@ class CheckpointTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
-  CheckpointState state(std::int64_t step) {
-    CheckpointState s;
+  models::CheckpointState state(std::int64_t step) {
+    models::CheckpointState s;
     s.signature = "mlp:4:8:3";
     s.step = step;
     s.sampler = {2, 40};
@@ -77,8 +77,8 @@ class CheckpointTest : public ::testing::Test {
 
 TEST_F(CheckpointTest, RoundTripsExactly) {
   std::string path = (dir_ / "c.h5").string();
-  ASSERT_TRUE(write_checkpoint(path, state(7)).ok());
-  auto back = read_checkpoint(path);
+  ASSERT_TRUE(models::write_checkpoint(path, state(7)).ok());
+  auto back = models::read_checkpoint(path);
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(back->params, state(7).params);
   EXPECT_EQ(back->adam_v, state(7).adam_v);
@@ -90,7 +90,7 @@ TEST_F(CheckpointTest, RoundTripsExactly) {
 
 TEST_F(CheckpointTest, CorruptionIsRefused) {
   std::string path = (dir_ / "c.h5").string();
-  ASSERT_TRUE(write_checkpoint(path, state(1)).ok());
+  ASSERT_TRUE(models::write_checkpoint(path, state(1)).ok());
   // Flip bytes in the middle of the file (inside the parameter data): the checksum catches it.
   auto size = fs::file_size(path);
   {
@@ -100,13 +100,13 @@ TEST_F(CheckpointTest, CorruptionIsRefused) {
       f.put('\x5a');
     }
   }
-  auto r = read_checkpoint(path);
+  auto r = models::read_checkpoint(path);
   EXPECT_FALSE(r.ok());
   // A truncated file and a file that is not HDF5 at all.
   fs::resize_file(path, size / 2);
-  EXPECT_FALSE(read_checkpoint(path).ok());
+  EXPECT_FALSE(models::read_checkpoint(path).ok());
   std::ofstream((dir_ / "junk.h5").string()) << "hello";
-  auto junk = read_checkpoint((dir_ / "junk.h5").string());
+  auto junk = models::read_checkpoint((dir_ / "junk.h5").string());
   ASSERT_FALSE(junk.ok());
   EXPECT_NE(junk.status().message().find("not a readable HDF5 file"), std::string::npos)
       << junk.status().message();
@@ -114,16 +114,16 @@ TEST_F(CheckpointTest, CorruptionIsRefused) {
 
 TEST_F(CheckpointTest, WriterKeepsTheNewestAndPointsAtTheLatest) {
   {
-    CheckpointWriter w(dir_.string(), 2);
+    models::CheckpointWriter w(dir_.string(), 2);
     for (int s = 1; s <= 4; ++s) w.submit(state(s * 10));
     ASSERT_TRUE(w.flush().ok());
   }
-  auto latest = latest_checkpoint(dir_.string());
+  auto latest = models::latest_checkpoint(dir_.string());
   ASSERT_TRUE(latest.ok() && *latest);
   EXPECT_EQ(fs::path(**latest).filename(), "step-00000040.h5");
   EXPECT_TRUE(fs::exists(dir_ / "step-00000030.h5"));
   EXPECT_FALSE(fs::exists(dir_ / "step-00000020.h5"));
-  auto none = latest_checkpoint((dir_ / "empty").string());
+  auto none = models::latest_checkpoint((dir_ / "empty").string());
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(*none);
 }

@@ -9,7 +9,7 @@ namespace slipway {
 namespace cu = kernels::cuda;
 using cu::bf16;
 
-GptCuda::GptCuda(GptShape shape, cudaStream_t stream)
+GptCuda::GptCuda(models::GptShape shape, cudaStream_t stream)
     : s_(shape), layout_(shape), stream_(stream), blas_(stream) {
   wte_ = offset_of("wte");
   wpe_ = offset_of("wpe");
@@ -33,7 +33,7 @@ size_t GptCuda::offset_of(const std::string& name) const {
 }
 
 // Parameters are reported final by offset; the callback wants (offset, size).
-void GptCuda::ready(const GradReady& cb, size_t offset) const {
+void GptCuda::ready(const models::GradReady& cb, size_t offset) const {
   if (!cb) return;
   for (const auto& p : layout_.params())
     if (p.offset == offset) return cb(p.offset, p.size);
@@ -43,7 +43,7 @@ float GptCuda::forward(const std::int32_t* tokens, int B, int Tn, const bf16* p,
                        bool keep_gradients, float grad_scale) {
   const int C = s_.width, V = s_.vocab, N = B * Tn;
   const size_t NC = static_cast<size_t>(N) * C;
-  split_windows(tokens, B, Tn, &inputs_, &targets_);
+  models::split_windows(tokens, B, Tn, &inputs_, &targets_);
   for (auto tok : inputs_)
     if (tok < 0 || tok >= V)
       throw std::invalid_argument("token " + std::to_string(tok) + " outside the vocabulary of " +
@@ -98,7 +98,7 @@ float GptCuda::forward(const std::int32_t* tokens, int B, int Tn, const bf16* p,
 }
 
 float GptCuda::forward_backward(const std::int32_t* tokens, int B, int Tn, const bf16* p, float* g,
-                                float grad_scale, const GradReady& on_ready) {
+                                float grad_scale, const models::GradReady& on_ready) {
   const float loss = forward(tokens, B, Tn, p, true, grad_scale);
   const int C = s_.width, V = s_.vocab, N = B * Tn;
   const size_t NC = static_cast<size_t>(N) * C;

@@ -12,17 +12,17 @@
 #include <vector>
 
 #include "kernels/cuda/gpu_ops.h"
-#include "train/gpt.h"
-#include "train/ops.h"
+#include "models/gpt.h"
+#include "models/ops.h"
 
 namespace slipway {
 
 class GptCuda {
  public:
-  GptCuda(GptShape shape, cudaStream_t stream);
+  GptCuda(models::GptShape shape, cudaStream_t stream);
 
   size_t num_params() const { return layout_.num_params(); }
-  const std::vector<ParamInfo>& params() const { return layout_.params(); }
+  const std::vector<models::ParamInfo>& params() const { return layout_.params(); }
   std::string signature() const { return layout_.signature(); }
   // The CPU model's initialization, bit for bit (on the host; the state uploads it).
   void init(float* host_params, std::uint64_t seed) const { layout_.init(host_params, seed); }
@@ -30,7 +30,7 @@ class GptCuda {
   // tokens (host): [B][Tn + 1]. Returns the sum of the B·Tn losses; g (GPU, fp32) += d(sum ·
   // grad_scale)/dp.
   float forward_backward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p,
-                         float* g, float grad_scale, const GradReady& on_ready = nullptr);
+                         float* g, float grad_scale, const models::GradReady& on_ready = nullptr);
   float evaluate(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p);
 
  private:
@@ -42,12 +42,12 @@ class GptCuda {
     kernels::cuda::DeviceBuffer<float> ln1_mean, ln1_rstd, ln2_mean, ln2_rstd;
   };
   size_t offset_of(const std::string& name) const;
-  void ready(const GradReady& cb, size_t offset) const;
+  void ready(const models::GradReady& cb, size_t offset) const;
   float forward(const std::int32_t* tokens, int B, int Tn, const kernels::cuda::bf16* p,
                 bool keep_gradients, float grad_scale);
 
-  GptShape s_;
-  Gpt<float, RefOps>
+  models::GptShape s_;
+  models::Gpt<float, models::RefOps>
       layout_;  // parameter names, offsets and initialization: one definition for both devices
   cudaStream_t stream_;
   kernels::cuda::Blas blas_;

@@ -13,7 +13,8 @@ namespace slipway {
 
 bool gpu_build() { return true; }
 
-Result<TrainResult> train_text_gpu(const GptShape& shape, const std::vector<std::uint8_t>& train,
+Result<TrainResult> train_text_gpu(const models::GptShape& shape,
+                                   const std::vector<std::uint8_t>& train,
                                    const std::vector<std::uint8_t>& valid, const TrainConfig& c,
                                    const TrainerOptions& opts, const Comm& comm,
                                    const std::string& meta) {

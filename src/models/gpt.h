@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "train/ops.h"
+#include "models/ops.h"
 
-namespace slipway {
+namespace slipway::models {
 
 struct GptShape {
   int vocab = 256, context = 64, layers = 2, width = 64, heads = 4;
@@ -242,4 +242,4 @@ class Gpt {
   std::vector<T> lnf_out_, lnf_mean_, lnf_rstd_, logits_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::models

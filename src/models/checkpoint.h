@@ -15,9 +15,15 @@
 #include <vector>
 
 #include "core/status.h"
-#include "train/sampler.h"
 
-namespace slipway {
+namespace slipway::models {
+
+// Where the data sampler stands (train/sampler.h): a checkpoint carries it so a resumed run takes
+// the same rows it would have taken.
+struct SamplerState {
+  std::int64_t epoch = 0;
+  std::int64_t offset = 0;  // rows of this epoch's permutation already used
+};
 
 struct CheckpointState {
   std::string signature;  // the model's shape: a checkpoint loads only into the same model
@@ -56,4 +62,4 @@ class CheckpointWriter {
   std::thread thread_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::models

@@ -1,4 +1,4 @@
-#include "train/checkpoint.h"
+#include "models/checkpoint.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,7 +8,7 @@
 #include "core/strings.h"
 #include "h5/h5file.h"
 
-namespace slipway {
+namespace slipway::models {
 
 namespace fs = std::filesystem;
 
@@ -149,4 +149,4 @@ Status CheckpointWriter::write_one(const CheckpointState& s) {
   return Status::Ok();
 }
 
-}  // namespace slipway
+}  // namespace slipway::models

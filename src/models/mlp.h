@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "train/ops.h"
+#include "models/ops.h"
 
-namespace slipway {
+namespace slipway::models {
 
 template <typename T, typename Ops>
 class Mlp {
@@ -145,4 +145,4 @@ class Mlp {
       pre_;  // acts_[l]: input of layer l (post-activation); pre_[l]: before it
 };
 
-}  // namespace slipway
+}  // namespace slipway::models

@@ -10,7 +10,7 @@
 #include "kernels/cpu/fast_ops.h"
 #include "kernels/cpu/reference_ops.h"
 
-namespace slipway {
+namespace slipway::models {
 
 struct ParamInfo {
   std::string name;
@@ -140,4 +140,4 @@ struct FastOps {
   }
 };
 
-}  // namespace slipway
+}  // namespace slipway::models
