@@ -4,11 +4,11 @@
 #include <fstream>
 
 #include "api/handlers.h"
-#include "cli/common.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/subprocess.h"
+#include "runs/run_control.h"
+#include "runs/run_view.h"
 
 namespace slipway::api {
 
@@ -75,7 +75,7 @@ Response list_runs(Ctx& c) {
 Response submit_run(Ctx& c) {
   auto body = body_object(c.req);
   if (!body.ok()) return error(body.status());
-  cli::NewRun spec;
+  runs::NewRun spec;
   if (body->contains("pipeline_path")) {
     // A file on the server's disk: admins only, since reading it would show a member other files.
     if (!c.who.admin)
@@ -99,9 +99,9 @@ Response submit_run(Ctx& c) {
   spec.experiment = body->value("experiment", "Default");
   spec.backend = body->value("backend", "local");
   spec.no_cache = body->value("no_cache", false);
-  auto run = cli::create_run(c.store, spec, now_ms());
+  auto run = runs::create_run(c.store, spec, now_ms());
   if (!run.ok()) return error(run.status());
-  auto pid = cli::spawn_driver(*run, cli::DriveMode::kStart);
+  auto pid = runs::spawn_driver(*run, runs::DriveMode::kStart);
   if (!pid.ok()) {
     Status marked = c.store.set_run_state(run->id, "FAILED", now_ms(),
                                           "the driver could not start: " + pid.status().message());
@@ -116,11 +116,11 @@ Response submit_run(Ctx& c) {
 
 Response control_run(Ctx& c, const RunRecord& run, const std::string& verb) {
   if (verb == "cancel") {
-    auto state = cli::cancel_run(c.store, run, 0);
+    auto state = runs::cancel_run(c.store, run, 0);
     if (!state.ok()) return error(state.status());
     return json_ok(Json{{"id", run.id}, {"state", *state}}, 202);
   }
-  bool terminal = cli::terminal_run_state(run.state);
+  bool terminal = runs::terminal_run_state(run.state);
   if (verb == "resume" && terminal)
     return error(
         Conflict("run " + run.id + " is " + run.state + "; nothing to resume" +
@@ -135,13 +135,13 @@ Response control_run(Ctx& c, const RunRecord& run, const std::string& verb) {
     return error(Conflict("run " + run.id + " is being driven by pid " +
                           std::to_string(run.driver_pid) + " on " + run.driver_host));
   auto pid =
-      cli::spawn_driver(run, verb == "retry" ? cli::DriveMode::kRetry : cli::DriveMode::kResume);
+      runs::spawn_driver(run, verb == "retry" ? runs::DriveMode::kRetry : runs::DriveMode::kResume);
   if (!pid.ok()) return error(pid.status());
   return json_ok(Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}}, 202);
 }
 
 Response dag(Ctx& c, const RunRecord& run) {
-  auto dot = cli::run_dot(c.store, run);
+  auto dot = runs::run_dot(c.store, run);
   if (!dot.ok()) return error(dot.status());
   if (c.req.param("format", "svg") == "dot") return {200, "text/vnd.graphviz", *dot, {}};
   // Graphviz lays the DAG out; the dashboard only shows the picture.
@@ -162,7 +162,7 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
   auto t = c.store.get_task(run.id, task);
   if (!t.ok()) {
     // A run whose driver has not yet laid out its tasks: nothing to read yet, keep following.
-    if (t.status().code() != ErrorCode::kNotFound || cli::terminal_run_state(run.state))
+    if (t.status().code() != ErrorCode::kNotFound || runs::terminal_run_state(run.state))
       return error(t.status());
     return json_ok(Json{{"run", run.id},
                         {"task", task},
@@ -287,7 +287,7 @@ Response runs_route(Ctx& c) {
   if (!run.ok()) return error(run.status());
   if (s.size() == 4) {
     if (m != "GET") return method_not_allowed(c.req, "GET");
-    Json doc = cli::run_document(c.store, *run);
+    Json doc = runs::run_document(c.store, *run);
     doc["namespace"] = run->ns;
     doc["schedule_id"] = run->schedule_id;
     return json_ok(doc);

@@ -1,7 +1,7 @@
 // /api/v1/schedules: recurring runs — list, create, show, enable, disable, delete.
 #include "api/handlers.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
+#include "runs/run_control.h"
 
 namespace slipway::api {
 
@@ -15,7 +15,7 @@ Response create(Ctx& c) {
         "the body needs \"pipeline\": the pipeline file's text, and \"cron\" or \"every\""));
   auto ns = namespace_for(c.who, body->value("namespace", ""), false);
   if (!ns.ok()) return error(ns.status());
-  cli::NewSchedule n;
+  runs::NewSchedule n;
   n.run.source = (*body)["pipeline"].get<std::string>();
   n.run.file = body->value("file", "pipeline.yaml");
   n.run.params = body->value("params", Json::object());
@@ -30,9 +30,9 @@ Response create(Ctx& c) {
   n.max_concurrency = body->value("max_concurrency", 1);
   n.catch_up = body->value("catch_up", false);
   n.enabled = body->value("enabled", true);
-  auto s = cli::create_schedule(c.store, n, now_ms());
+  auto s = runs::create_schedule(c.store, n, now_ms());
   if (!s.ok()) return error(s.status());
-  return json_ok(cli::schedule_json(*s, now_ms()), 201);
+  return json_ok(runs::schedule_json(*s, now_ms()), 201);
 }
 
 }  // namespace
@@ -47,7 +47,7 @@ Response schedules_route(Ctx& c) {
     if (!ns.ok()) return error(ns.status());
     Json arr = Json::array();
     for (const auto& x : c.store.list_schedules(*ns))
-      arr.push_back(cli::schedule_json(x, now_ms()));
+      arr.push_back(runs::schedule_json(x, now_ms()));
     return json_ok(Json{{"schedules", arr}});
   }
   if (s.size() > 5) return not_found(c.req);
@@ -55,7 +55,7 @@ Response schedules_route(Ctx& c) {
   if (sched.ok() && !c.who.can_access(sched->ns)) return error(NotFound("no schedule " + s[3]));
   if (!sched.ok()) return error(sched.status());
   if (s.size() == 4) {
-    if (m == "GET") return json_ok(cli::schedule_json(*sched, now_ms()));
+    if (m == "GET") return json_ok(runs::schedule_json(*sched, now_ms()));
     if (m == "DELETE") {
       if (Status st = c.store.delete_schedule(sched->id); !st.ok()) return error(st);
       return json_ok(Json{{"id", sched->id}, {"deleted", true}});
@@ -67,7 +67,7 @@ Response schedules_route(Ctx& c) {
   if (Status st = c.store.set_schedule_enabled(sched->id, s[4] == "enable"); !st.ok())
     return error(st);
   sched->enabled = s[4] == "enable";
-  return json_ok(cli::schedule_json(*sched, now_ms()));
+  return json_ok(runs::schedule_json(*sched, now_ms()));
 }
 
 }  // namespace slipway::api

@@ -4,7 +4,8 @@
 #include <set>
 
 #include "cli/common.h"
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 
 namespace slipway::cli {
 

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <iostream>
 
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
+#include "runs/run_control.h"
 #include "spec/kfp_importer.h"
 #include "spec/native_parser.h"
 #include "spec/validate.h"
@@ -48,33 +48,6 @@ std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_do
   std::fprintf(stderr, "slipway: --output must be text, json%s, not '%s'\n",
                allow_dot ? " or dot" : "", o.c_str());
   return std::nullopt;
-}
-
-static LoadedPipeline finish_load(ParseOutcome parsed) {
-  LoadedPipeline out;
-  out.diagnostics = std::move(parsed.diagnostics);
-  if (parsed.spec) validate_pipeline(*parsed.spec, &out.diagnostics);
-  if (!out.diagnostics.has_errors()) out.spec = std::move(parsed.spec);
-  return out;
-}
-
-LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
-  std::string base = std::filesystem::absolute(file).parent_path().string();
-  LoadedPipeline out =
-      finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
-                                          : parse_native_pipeline(text, file, base));
-  out.source = text;
-  return out;
-}
-
-LoadedPipeline load_pipeline_file(const std::string& path) {
-  auto text = read_file(path);
-  if (!text.ok()) {
-    LoadedPipeline out;
-    out.diagnostics.error({path, 0, 0}, text.status().message());
-    return out;
-  }
-  return load_pipeline_text(*text, path);
 }
 
 std::unique_ptr<Store> open_store_or_die(int* exit_code) {
@@ -156,45 +129,6 @@ bool write_port_file(const po::variables_map& vm, int port, const char* who) {
 
 void print_json(const nlohmann::json& j) { std::cout << dump_json(j, 2) << std::endl; }
 
-nlohmann::json run_document(Store& store, const RunRecord& run) {
-  using Json = nlohmann::json;
-  Json doc;
-  doc["id"] = run.id;
-  doc["pipeline"] = run.pipeline;
-  doc["pipeline_file"] = run.pipeline_file;
-  doc["experiment"] = run.experiment;
-  doc["state"] = run.state;
-  doc["backend"] = run.backend;
-  doc["params"] = run.params;
-  doc["options"] = run.options;
-  doc["root"] = run.root;
-  doc["created"] = iso8601_ms(run.created_ms);
-  doc["started"] = iso8601_ms(run.started_ms);
-  doc["finished"] = iso8601_ms(run.finished_ms);
-  doc["duration_ms"] = run.finished_ms && run.started_ms ? run.finished_ms - run.started_ms : 0;
-  if (!run.message.empty()) doc["message"] = run.message;
-  Json tasks = Json::array();
-  for (const auto& t : store.list_tasks(run.id)) {
-    Json o = {{"name", t.name},
-              {"template", t.templ},
-              {"state", t.state},
-              {"cached", t.cached},
-              {"attempts", t.attempts},
-              {"outputs", t.outputs},
-              {"started", iso8601_ms(t.started_ms)},
-              {"finished", iso8601_ms(t.finished_ms)},
-              {"message", t.message},
-              {"backend_id", t.backend_id}};
-    if (t.item_index >= 0) o["item_index"] = t.item_index;
-    tasks.push_back(std::move(o));
-  }
-  doc["tasks"] = tasks;
-  Json metrics = Json::object();
-  for (const auto& m : store.list_metrics(run.id)) metrics[m.task][m.name] = m.value;
-  doc["metrics"] = metrics;
-  return doc;
-}
-
 // A daemon (double fork, its own session) that outlives the caller, its output appended to
 // `log_path`. The caller reaps the short-lived middle process, so a long-lived caller (a sweep's
 // controller starting many trials) leaves no zombies.
@@ -227,8 +161,9 @@ Status start_daemon(const std::string& log_path, const std::vector<std::string>&
 }
 
 Status start_detached_driver(const RunRecord& run, bool resume) {
-  return start_daemon(run.root + "/driver.log",
-                      driver_args(run.id, resume ? DriveMode::kResume : DriveMode::kStart));
+  return start_daemon(
+      run.root + "/driver.log",
+      runs::driver_args(run.id, resume ? runs::DriveMode::kResume : runs::DriveMode::kStart));
 }
 
 }  // namespace slipway::cli

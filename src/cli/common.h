@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "spec/diagnostics.h"
+#include "spec/load_pipeline.h"
 #include "spec/pipeline_spec.h"
 #include "store/store.h"
 
@@ -27,15 +28,6 @@ bool parse_args(const Args& args, const std::string& usage, po::options_descript
 
 // --output text|json (and dot where `allow_dot`), validated.
 std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_dot = false);
-
-// Reads, parses and validates a pipeline file; diagnostics are printed to stderr.
-struct LoadedPipeline {
-  std::optional<PipelineSpec> spec;
-  Diagnostics diagnostics;
-  std::string source;  // the file's text, as read once
-};
-LoadedPipeline load_pipeline_file(const std::string& path);
-LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
 
 std::unique_ptr<Store> open_store_or_die(int* exit_code);
 
@@ -70,9 +62,6 @@ bool write_port_file(const po::variables_map& vm, int port, const char* who);
 
 // `validate --report DIR`.
 int validate_report(const std::string& dir, OutputMode mode);
-
-// The run document: what `runs show --output json` and `run --output json` print.
-nlohmann::json run_document(Store& store, const RunRecord& run);
 
 // Runs `slipway ARGS...` as a daemon that outlives this process, its output appended to log_path.
 Status start_daemon(const std::string& log_path, const std::vector<std::string>& args);

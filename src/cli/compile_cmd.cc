@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "backends/k8s/compile.h"
-#include "backends/slurm/compile.h"
 #include "cli/common.h"
+#include "compile/k8s_compile.h"
+#include "compile/slurm_compile.h"
 #include "core/files.h"
 
 namespace slipway::cli {

@@ -5,12 +5,13 @@
 
 #include <cstdio>
 
-#include "backends/backend.h"
+#include "backends/make_backend.h"
 #include "cli/live_table.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
 #include "dag/engine.h"
+#include "runs/run_view.h"
 
 namespace slipway::cli {
 
@@ -103,7 +104,7 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
   }
   auto done = store.get_run(run->id);
   if (opts.output == OutputMode::kJson) {
-    print_json(run_document(store, *done));
+    print_json(runs::run_document(store, *done));
   } else {
     if (!(opts.live_table && isatty(2)))
       std::fputs(render_task_rows(engine.snapshot(), now_ms()).c_str(), stdout);

@@ -9,7 +9,7 @@
 #include "core/strings.h"
 #include "core/subprocess.h"
 #include "core/units.h"
-#include "spec/yaml_json.h"
+#include "core/yaml_json.h"
 
 namespace slipway::cli {
 

@@ -5,14 +5,14 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "backends/backend.h"
+#include "backends/make_backend.h"
 #include "cli/common.h"
-#include "cli/dot.h"
 #include "cli/driver.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/subprocess.h"
+#include "runs/run_control.h"
+#include "spec/pipeline_dot.h"
 #include "spec/validate.h"
 
 namespace slipway::cli {
@@ -142,7 +142,7 @@ int cmd_run(const Args& args) {
 
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
-  NewRun spec;
+  runs::NewRun spec;
   spec.source = p->source;
   spec.file = fs::absolute(file).string();
   spec.params = nlohmann::json(p->params);
@@ -150,7 +150,7 @@ int cmd_run(const Args& args) {
   spec.backend = backend_name;
   spec.no_cache = vm["no-cache"].as<bool>();
   spec.container_runtime = runtime;
-  auto created = create_run(*store, spec, now_ms());
+  auto created = runs::create_run(*store, spec, now_ms());
   if (!created.ok()) {
     std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
     return created.status().code() == ErrorCode::kInvalidInput ? 2 : 1;

@@ -8,14 +8,15 @@
 
 #include "backends/backend.h"
 #include "cli/common.h"
-#include "cli/dot.h"
 #include "cli/driver.h"
 #include "cli/live_table.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
+#include "core/json.h"
 #include "core/units.h"
-#include "spec/types.h"
+#include "runs/run_control.h"
+#include "runs/run_view.h"
+#include "spec/pipeline_dot.h"
 
 namespace slipway::cli {
 
@@ -58,7 +59,7 @@ int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
 
 int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   if (mode == OutputMode::kDot) {
-    auto dot = run_dot(store, run);
+    auto dot = runs::run_dot(store, run);
     if (!dot.ok()) {
       std::fputs(dot.status().message().c_str(), stderr);
       return 1;
@@ -67,7 +68,7 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
     return 0;
   }
   if (mode == OutputMode::kJson) {
-    print_json(run_document(store, run));
+    print_json(runs::run_document(store, run));
     return 0;
   }
   std::printf("run:       %s\npipeline:  %s (%s)\nstate:     %s\nbackend:   %s\nexperiment: %s\n",
@@ -76,7 +77,7 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   std::printf("params:    %s\nroot:      %s\n", dump_json(run.params).c_str(), run.root.c_str());
   if (run.finished_ms)
     std::printf("duration:  %s\n", format_duration_ms(run.finished_ms - run.started_ms).c_str());
-  std::printf("\n%s", render_task_rows(task_views(store, run.id), now_ms()).c_str());
+  std::printf("\n%s", render_task_rows(runs::task_views(store, run.id), now_ms()).c_str());
   auto metrics = store.list_metrics(run.id);
   if (!metrics.empty()) {
     std::printf("\nmetrics:\n");
@@ -124,11 +125,11 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
 }
 
 int runs_cancel(Store& store, const RunRecord& run) {
-  if (terminal_run_state(run.state)) {
+  if (runs::terminal_run_state(run.state)) {
     std::printf("run %s is already %s\n", run.id.c_str(), run.state.c_str());
     return 0;
   }
-  auto state = cancel_run(store, run, 30'000);
+  auto state = runs::cancel_run(store, run, 30'000);
   if (!state.ok()) {
     std::fprintf(stderr, "slipway: %s\n", state.status().message().c_str());
     return 1;
@@ -191,7 +192,7 @@ int cmd_runs(const Args& args) {
   DriveOptions o;
   o.output = *mode;
   if (verb == "resume") {
-    if (terminal_run_state(run->state)) {
+    if (runs::terminal_run_state(run->state)) {
       std::fprintf(
           stderr, "slipway: run %s is %s; nothing to resume%s\n", run->id.c_str(),
           run->state.c_str(),
@@ -202,7 +203,7 @@ int cmd_runs(const Args& args) {
     return drive_run(*store, run->id, o);
   }
   // retry
-  if (!terminal_run_state(run->state)) {
+  if (!runs::terminal_run_state(run->state)) {
     std::fprintf(stderr, "slipway: run %s is %s; retry applies to a finished run (use resume)\n",
                  run->id.c_str(), run->state.c_str());
     return 1;

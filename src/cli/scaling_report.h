@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "spec/types.h"
+#include "core/json.h"
 
 namespace slipway {
 

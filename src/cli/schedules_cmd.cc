@@ -3,10 +3,10 @@
 #include <filesystem>
 
 #include "cli/common.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/units.h"
+#include "runs/run_control.h"
 
 namespace slipway::cli {
 
@@ -71,7 +71,7 @@ int cmd_schedules(const Args& args) {
       std::fprintf(stderr, "slipway: %s\n", text.status().message().c_str());
       return 2;
     }
-    NewSchedule n;
+    runs::NewSchedule n;
     n.run.source = *text;
     n.run.file = std::filesystem::absolute(file).string();
     auto params = param_options_json(vm);
@@ -86,13 +86,13 @@ int cmd_schedules(const Args& args) {
     n.max_concurrency = vm["max-concurrency"].as<int>();
     n.catch_up = vm["catch-up"].as<bool>();
     n.run.no_cache = !vm["cache"].as<bool>();
-    auto s = create_schedule(*store, n, now_ms());
+    auto s = runs::create_schedule(*store, n, now_ms());
     if (!s.ok()) {
       std::fprintf(stderr, "slipway schedules create: %s\n", s.status().message().c_str());
       return s.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
     }
     if (*mode == OutputMode::kJson)
-      print_json(schedule_json(*s, now_ms()));
+      print_json(runs::schedule_json(*s, now_ms()));
     else
       std::printf("%s\n", s->id.c_str());
     return 0;
@@ -101,14 +101,14 @@ int cmd_schedules(const Args& args) {
     auto all = store->list_schedules("");
     if (*mode == OutputMode::kJson) {
       nlohmann::json arr = nlohmann::json::array();
-      for (const auto& s : all) arr.push_back(schedule_json(s, now_ms()));
+      for (const auto& s : all) arr.push_back(runs::schedule_json(s, now_ms()));
       print_json(arr);
       return 0;
     }
     std::vector<std::vector<std::string>> rows = {
         {"SCHEDULE", "NAME", "NAMESPACE", "WHEN", "MAX", "CATCH-UP", "ENABLED", "NEXT", "LAST"}};
     for (const auto& s : all) {
-      auto j = schedule_json(s, now_ms());
+      auto j = runs::schedule_json(s, now_ms());
       rows.push_back(
           {s.id, s.name, s.ns,
            s.cron.empty() ? "every " + format_duration_ms(s.interval_s * 1000) : s.cron,
@@ -126,7 +126,7 @@ int cmd_schedules(const Args& args) {
   }
   Status st;
   if (verb == "show") {
-    print_json(schedule_json(*s, now_ms()));
+    print_json(runs::schedule_json(*s, now_ms()));
     return 0;
   }
   if (verb == "delete")

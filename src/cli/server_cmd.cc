@@ -11,9 +11,9 @@
 
 #include "api/api_service.h"
 #include "cli/common.h"
-#include "cli/run_control.h"
 #include "core/clock.h"
 #include "core/files.h"
+#include "runs/run_control.h"
 #include "schedule/runner.h"
 #include "serve/http_server.h"
 
@@ -135,7 +135,7 @@ void start_orphaned_scheduled_runs(Store& store) {
   f.with_source = false;
   for (const auto& r : store.list_runs(f))
     if (!r.schedule_id.empty() && r.driver_pid == 0 && r.heartbeat_ms == 0) {
-      auto pid = spawn_driver(r, DriveMode::kStart);
+      auto pid = runs::spawn_driver(r, runs::DriveMode::kStart);
       std::fprintf(stderr, "slipway server: run %s of schedule %s had no driver: %s\n",
                    r.id.c_str(), r.schedule_id.c_str(),
                    pid.ok() ? "started one" : pid.status().message().c_str());
@@ -221,7 +221,7 @@ int cmd_server(const Args& args) {
     }
     start_orphaned_scheduled_runs(**own);
     ScheduleRunner runner(**own, [](Store& st, const ScheduleRecord& s, std::int64_t tick_ms) {
-      NewRun spec;
+      runs::NewRun spec;
       spec.source = s.source;
       spec.file = s.pipeline_file;
       spec.params = s.params;
@@ -231,13 +231,14 @@ int cmd_server(const Args& args) {
       spec.schedule_id = s.id;
       spec.scheduled_ms = tick_ms;
       spec.no_cache = s.no_cache;
-      return create_run(st, spec, now_ms());
+      return runs::create_run(st, spec, now_ms());
     });
     while (!stopping) {
       for (const auto& f : runner.tick(now_ms())) {
         if (f.run_id.empty()) continue;
         auto run = (*own)->get_run(f.run_id);
-        auto pid = run.ok() ? spawn_driver(*run, DriveMode::kStart) : Result<int>(run.status());
+        auto pid = run.ok() ? runs::spawn_driver(*run, runs::DriveMode::kStart)
+                            : Result<int>(run.status());
         std::fprintf(stderr, "slipway server: schedule %s fired for %s: run %s%s\n",
                      f.schedule_id.c_str(), iso8601_ms(f.tick_ms).c_str(), f.run_id.c_str(),
                      pid.ok()
@@ -248,7 +249,7 @@ int cmd_server(const Args& args) {
         std::fprintf(stderr,
                      "slipway server: recurring runs: the store failed: %s (retried next tick)\n",
                      runner.last_error().message().c_str());
-      reap_drivers();
+      runs::reap_drivers();
       for (int waited = 0; waited < tick_ms && !stopping; waited += 10)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

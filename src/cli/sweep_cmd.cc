@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "backends/backend.h"
+#include "backends/make_backend.h"
 #include "cli/common.h"
 #include "core/clock.h"
 #include "core/files.h"

@@ -1,4 +1,4 @@
-#include "cli/run_control.h"
+#include "runs/run_control.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,18 +8,18 @@
 #include <mutex>
 #include <thread>
 
-#include "backends/backend.h"
-#include "cli/common.h"
-#include "cli/dot.h"
+#include "backends/make_backend.h"
 #include "core/clock.h"
 #include "core/files.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "core/subprocess.h"
 #include "core/units.h"
 #include "schedule/runner.h"
-#include "spec/types.h"
+#include "spec/load_pipeline.h"
 #include "spec/validate.h"
 
-namespace slipway::cli {
+namespace slipway::runs {
 
 namespace {
 std::mutex g_drivers_mu;
@@ -179,49 +179,6 @@ void reap_drivers() {
   std::erase_if(g_drivers, [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
-std::vector<TaskView> task_views(Store& store, const std::string& run_id) {
-  std::vector<TaskView> out;
-  std::map<std::string, size_t> group_row;
-  for (const auto& t : store.list_tasks(run_id)) {
-    if (t.item_index >= 0) {
-      auto it = group_row.find(t.templ);
-      if (it != group_row.end()) {
-        TaskView& g = out[it->second];
-        ++g.items_total;
-        g.attempts += t.attempts;
-        if (t.state == "SUCCEEDED" || t.state == "FAILED" || t.state == "SKIPPED" ||
-            t.state == "UPSTREAM_FAILED" || t.state == "CANCELLED")
-          ++g.items_done;
-      }
-      continue;
-    }
-    TaskView v;
-    v.name = t.name;
-    v.state = task_state_from_string(t.state);
-    v.attempts = t.attempts;
-    v.cached = t.cached;
-    v.started_ms = t.started_ms;
-    v.finished_ms = t.finished_ms;
-    v.message = t.message;
-    group_row[t.name] = out.size();
-    out.push_back(v);
-  }
-  for (auto& v : out) v.is_group = v.items_total > 0;
-  return out;
-}
-
-Result<std::string> run_dot(Store& store, const RunRecord& run) {
-  LoadedPipeline p = load_pipeline_text(run.source, run.pipeline_file);
-  if (!p.spec) return Failed(p.diagnostics.to_string());
-  std::map<std::string, std::string> states;
-  for (const auto& v : task_views(store, run.id))
-    states[v.name] =
-        std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
-        (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total)
-                    : "");
-  return pipeline_dot(*p.spec, states);
-}
-
 Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) {
   if (terminal_run_state(run.state)) return run.state;
   SLIPWAY_RETURN_IF_ERROR(store.request_cancel(run.id));
@@ -274,4 +231,4 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
   return std::string("CANCELLED");
 }
 
-}  // namespace slipway::cli
+}  // namespace slipway::runs

@@ -1,8 +1,8 @@
-#include "cli/dot.h"
+#include "spec/pipeline_dot.h"
 
 #include "spec/validate.h"
 
-namespace slipway::cli {
+namespace slipway {
 
 static std::string fill_for(const std::string& state) {
   if (state.rfind("SUCCEEDED", 0) == 0) return "#b7e4c7";
@@ -58,4 +58,4 @@ std::string pipeline_dot(const PipelineSpec& spec,
   return out + "}\n";
 }
 
-}  // namespace slipway::cli
+}  // namespace slipway

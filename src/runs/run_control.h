@@ -6,10 +6,9 @@
 #include <map>
 #include <string>
 
-#include "cli/live_table.h"
 #include "store/store.h"
 
-namespace slipway::cli {
+namespace slipway::runs {
 
 struct NewRun {
   std::string source;  // the pipeline file's text (native YAML or KFP IR)
@@ -61,10 +60,4 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms);
 
 bool terminal_run_state(const std::string& s);
 
-// The run's tasks as the live table shows them: fan-out items folded into their group's row.
-std::vector<TaskView> task_views(Store& store, const std::string& run_id);
-
-// The pipeline's DAG in Graphviz DOT, each task filled by its state in this run.
-Result<std::string> run_dot(Store& store, const RunRecord& run);
-
-}  // namespace slipway::cli
+}  // namespace slipway::runs

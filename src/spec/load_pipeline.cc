@@ -1,0 +1,39 @@
+#include "spec/load_pipeline.h"
+
+#include <filesystem>
+
+#include "core/files.h"
+#include "spec/kfp_importer.h"
+#include "spec/native_parser.h"
+#include "spec/validate.h"
+
+namespace slipway {
+
+static LoadedPipeline finish_load(ParseOutcome parsed) {
+  LoadedPipeline out;
+  out.diagnostics = std::move(parsed.diagnostics);
+  if (parsed.spec) validate_pipeline(*parsed.spec, &out.diagnostics);
+  if (!out.diagnostics.has_errors()) out.spec = std::move(parsed.spec);
+  return out;
+}
+
+LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
+  std::string base = std::filesystem::absolute(file).parent_path().string();
+  LoadedPipeline out =
+      finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
+                                          : parse_native_pipeline(text, file, base));
+  out.source = text;
+  return out;
+}
+
+LoadedPipeline load_pipeline_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text.ok()) {
+    LoadedPipeline out;
+    out.diagnostics.error({path, 0, 0}, text.status().message());
+    return out;
+  }
+  return load_pipeline_text(*text, path);
+}
+
+}  // namespace slipway
