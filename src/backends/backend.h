@@ -104,8 +104,6 @@ class Backend {
                                                     const std::vector<Adoptable>& running) = 0;
 };
 
-Result<std::unique_ptr<Backend>> make_backend(const std::string& name);
-
 // For backends that poll a scheduler: sleeps until the next poll is due (last + interval) or
 // timeout_ms has passed, whichever is first. True when a poll is due now; never due when idle.
 bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms,

@@ -2,7 +2,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "backends/k8s/manifests.h"
-#include "spec/yaml_json.h"
+#include "core/yaml_json.h"
 
 namespace slipway {
 namespace {

@@ -1,9 +1,9 @@
-#include "backends/k8s/compile.h"
+#include "compile/k8s_compile.h"
 
 #include "backends/k8s/manifests.h"
 #include "core/strings.h"
+#include "core/yaml_json.h"
 #include "dag/resolve.h"
-#include "spec/yaml_json.h"
 
 namespace slipway {
 

@@ -1,4 +1,4 @@
-#include "backends/slurm/compile.h"
+#include "compile/slurm_compile.h"
 
 #include "backends/slurm/sbatch_script.h"
 #include "core/strings.h"
