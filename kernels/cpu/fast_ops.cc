@@ -1,4 +1,4 @@
-#include "fast_ops.h"
+#include "kernels/cpu/fast_ops.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <vector>
 
-#include "reference_ops.h"
+#include "kernels/cpu/reference_ops.h"
 
 // The elementwise loops are SLIPWAY_VECTOR_CLONES: 4–8× on GELU, LayerNorm and AdamW where the
 // CPU has AVX2.

@@ -8,8 +8,8 @@
 
 #include "core/strings.h"
 #include "core/units.h"
+#include "core/yaml_json.h"
 #include "spec/validate.h"
-#include "spec/yaml_json.h"
 
 namespace slipway {
 

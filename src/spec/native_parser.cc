@@ -8,7 +8,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 #include "core/units.h"
-#include "spec/yaml_json.h"
+#include "core/yaml_json.h"
 
 namespace slipway {
 

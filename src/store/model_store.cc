@@ -1,6 +1,7 @@
 // The store's model registry: model_versions and model_stage_events.
 #include "core/clock.h"
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "store/store.h"
 #include "store/stored_json.h"
 

@@ -1,5 +1,6 @@
 // The store's recurring runs.
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "store/store.h"
 #include "store/stored_json.h"
 

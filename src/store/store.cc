@@ -5,7 +5,8 @@
 
 #include <cstdlib>
 
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 #include "store/schema.h"
 #include "store/stored_json.h"
 

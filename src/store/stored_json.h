@@ -11,7 +11,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "spec/types.h"
+#include "core/json.h"
+#include "core/status.h"
 
 namespace slipway {
 

@@ -7,7 +7,7 @@
 #include <regex>
 #include <sstream>
 
-#include "spec/types.h"
+#include "core/json.h"
 
 namespace slipway {
 

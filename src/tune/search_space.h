@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/status.h"
-#include "spec/types.h"
 
 namespace slipway {
 

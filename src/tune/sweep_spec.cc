@@ -9,8 +9,8 @@
 #include "core/files.h"
 #include "core/strings.h"
 #include "core/units.h"
+#include "core/yaml_json.h"
 #include "core/yaml_reader.h"
-#include "spec/yaml_json.h"
 
 namespace slipway {
 

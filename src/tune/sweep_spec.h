@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/status.h"
-#include "spec/types.h"
 #include "tune/search_space.h"
 
 namespace slipway {

@@ -1,4 +1,4 @@
-#include "spec/yaml_json.h"
+#include "core/yaml_json.h"
 
 #include <cctype>
 #include <cstdlib>

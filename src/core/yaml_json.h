@@ -4,7 +4,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "spec/types.h"
+#include "core/json.h"
 
 namespace slipway {
 
