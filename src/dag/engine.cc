@@ -1,3 +1,40 @@
+// The engine: drives one run of a pipeline to its end, one task attempt at a time, over a
+// Backend, with every transition durable in the store before it takes effect.
+//
+// States of a task (dag/task_state.h), and what moves it:
+//
+//   PENDING --deps done, condition true, inputs resolved, resources reserved--> RUNNING
+//   PENDING --condition false, or an upstream task SKIPPED-----------------> SKIPPED
+//   PENDING --an upstream task FAILED, UPSTREAM_FAILED or CANCELLED (unless `finally`)-->
+//             UPSTREAM_FAILED
+//   PENDING --its condition cannot be evaluated-----------------------------> FAILED
+//   PENDING --cache hit with every artifact unchanged on disk--------------> SUCCEEDED (cached)
+//   RUNNING --exit 0 and outputs collected---------------------------------> SUCCEEDED
+//   RUNNING --failed or timed out, retries left---------> PENDING (ready again after the delay)
+//   RUNNING --lost to the infrastructure (node failure, preemption), fewer than 3 so far------->
+//             PENDING at once, not counted as a retry
+//   RUNNING --failed, no retries left--------------------------------------> FAILED
+//   any non-terminal --run cancelled--------------------------------------> CANCELLED
+//
+// A fan-out task is a group node whose items are nodes of their own; the group is RUNNING while
+// any item is and finishes when all have (FAILED if one did), with the list of the items' outputs.
+// Finally tasks depend on every other task and run whatever those ended as. Each attempt has its
+// own row (attempts table), RUNNING until its completion arrives.
+//
+// The loop (run()): one store transaction per turn. A turn applies what the backend reported
+// (completions), releases retries whose delay is over, marks timeouts, polls for a cancel request,
+// and picks what can start; all of it is written in that turn's batch. Only after the batch
+// commits does the engine act: kills first, then launches. So the store never lags what runs:
+// a task is RUNNING, with its attempt row, before its process exists, and a write that fails
+// rolls the whole turn back with nothing launched or killed (the driver then exits; see
+// Engine::note). The backend's pid or job id for an attempt is written in the next turn.
+//
+// What resume relies on (prepare()): a task stored as SUCCEEDED, FAILED, SKIPPED or
+// UPSTREAM_FAILED keeps its outcome (and its outputs, for downstream inputs); anything else starts
+// again as PENDING. Attempts left RUNNING by a dead driver are offered to the backend, which
+// adopts those it can still follow (a Slurm job, a process still alive under its launch key) and
+// stops everything else of the run; the rest are marked LOST and their tasks run again. A resumed
+// run therefore never runs a finished task twice, and never leaves an orphan running unseen.
 #include "dag/engine.h"
 
 #include <sys/stat.h>
