@@ -55,13 +55,13 @@ std::vector<TestFunction> functions() {
   return {branin, hartmann6, rosenbrock};
 }
 
-slipway::SweepSpec spec_for(const TestFunction& fn, const std::string& algorithm, std::uint64_t seed) {
+slipway::tune::SweepSpec spec_for(const TestFunction& fn, const std::string& algorithm, std::uint64_t seed) {
   std::string params = "{";
   for (size_t i = 0; i < fn.bounds.size(); ++i)
     params += (i ? ", " : "") + std::string("x") + std::to_string(i) + ": {type: double, min: " + std::to_string(fn.bounds[i].first) +
               ", max: " + std::to_string(fn.bounds[i].second) + "}";
   params += "}";
-  auto s = slipway::parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm + "\nparameters: " + params + "\ntrial: {command: [run]}\n", "bench.yaml");
+  auto s = slipway::tune::parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm + "\nparameters: " + params + "\ntrial: {command: [run]}\n", "bench.yaml");
   if (!s.ok()) {
     std::fprintf(stderr, "%s\n", s.status().message().c_str());
     std::exit(2);
@@ -70,7 +70,7 @@ slipway::SweepSpec spec_for(const TestFunction& fn, const std::string& algorithm
   return *s;
 }
 
-std::vector<double> values_of(const slipway::SweepSpec& s, const std::vector<double>& u) {
+std::vector<double> values_of(const slipway::tune::SweepSpec& s, const std::vector<double>& u) {
   Json v = s.space.decode(u);
   std::vector<double> x;
   for (const auto& p : s.space.params) x.push_back(v[p.name].get<double>());
@@ -85,8 +85,8 @@ int regret(int seeds, int evals, const std::vector<std::string>& algorithms, con
       std::vector<double> sum(marks.size(), 0.0);
       for (int seed = 1; seed <= seeds; ++seed) {
         auto spec = spec_for(fn, alg, static_cast<std::uint64_t>(seed));
-        auto sampler = slipway::make_sampler(spec);
-        std::vector<slipway::Observation> hist;
+        auto sampler = slipway::tune::make_sampler(spec);
+        std::vector<slipway::tune::Observation> hist;
         double best = INFINITY;
         for (int i = 1; i <= evals; ++i) {
           auto u = (*sampler)->suggest(hist, 1)[0];
@@ -113,10 +113,10 @@ int latency(const std::vector<std::string>& algorithms, int reps) {
   for (const std::string& alg : algorithms)
     for (int trials : {100, 1000}) {
       auto spec = spec_for(four, alg, 1);
-      auto sampler = slipway::make_sampler(spec);
+      auto sampler = slipway::tune::make_sampler(spec);
       std::mt19937_64 rng(7);
       std::uniform_real_distribution<double> u(0.0, 1.0);
-      std::vector<slipway::Observation> hist;
+      std::vector<slipway::tune::Observation> hist;
       for (int i = 0; i < trials; ++i) {
         std::vector<double> p(4);
         for (auto& v : p) v = u(rng);

@@ -10,14 +10,16 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  slipway::ParseOutcome out = slipway::parse_native_pipeline(text, "fuzz.yaml", "/nonexistent");
+  slipway::spec::ParseOutcome out =
+      slipway::spec::parse_native_pipeline(text, "fuzz.yaml", "/nonexistent");
   if (out.spec) {
-    slipway::validate_pipeline(*out.spec, &out.diagnostics);
-    (void)slipway::resolve_params(*out.spec, {{"x", "1"}});
+    slipway::spec::validate_pipeline(*out.spec, &out.diagnostics);
+    (void)slipway::spec::resolve_params(*out.spec, {{"x", "1"}});
   }
   (void)out.diagnostics.to_string();
   // The KFP importer reads the same bytes as IR.
-  slipway::ParseOutcome kfp = slipway::parse_kfp_pipeline(text, "fuzz.yaml", "/nonexistent");
-  if (kfp.spec) slipway::validate_pipeline(*kfp.spec, &kfp.diagnostics);
+  slipway::spec::ParseOutcome kfp =
+      slipway::spec::parse_kfp_pipeline(text, "fuzz.yaml", "/nonexistent");
+  if (kfp.spec) slipway::spec::validate_pipeline(*kfp.spec, &kfp.diagnostics);
   return 0;
 }

@@ -15,7 +15,7 @@
 #include "core/subprocess.h"
 #include "topo/binding.h"
 
-namespace slipway {
+namespace slipway::launcher {
 
 namespace {
 
@@ -100,13 +100,13 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   int port = info.master_port > 0 ? info.master_port
                                   : rendezvous_port(info.job_id, opts.port_lo, opts.port_hi);
 
-  auto topo = load_topology(opts.xml);
+  auto topo = topo::load_topology(opts.xml);
   if (!topo.ok()) return topo.status();
   // Plan over the GPUs this allocation may use, keeping their ids as the allocation named them.
   std::vector<std::string> gpu_ids;
   auto visible = visible_gpus(env);
   if (visible && all_numbers(*visible)) {
-    std::vector<TopoAccelerator> kept;
+    std::vector<topo::TopoAccelerator> kept;
     for (const auto& id : *visible) {
       size_t i = std::stoul(id);
       if (i < topo->accelerators.size()) kept.push_back(topo->accelerators[i]);
@@ -120,16 +120,16 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   int ngpus = static_cast<int>(topo->accelerators.size());
   if (gpu_ids.empty())
     for (const auto& a : topo->accelerators) gpu_ids.push_back(std::to_string(a.index));
-  PlanRequest req;
+  topo::PlanRequest req;
   req.ranks = info.local_world_size;
   req.cores_per_rank = opts.cores_per_rank;
   req.policy = opts.policy;
   req.gpus_per_rank = opts.gpus_per_rank >= 0 ? opts.gpus_per_rank : ngpus / info.local_world_size;
   // Fewer cores than ranks (oversubscribed test clusters, small VMs): ranks share cores unbound.
   bool share_cores = req.cores_per_rank == 0 && static_cast<int>(topo->cores.size()) < req.ranks;
-  std::optional<Plan> plan;
+  std::optional<topo::Plan> plan;
   if (!share_cores) {
-    auto p = plan_placement(*topo, req);
+    auto p = topo::plan_placement(*topo, req);
     if (!p.ok())
       return InvalidInput("placement of " + std::to_string(req.ranks) +
                           " ranks on this node: " + p.status().message());
@@ -146,7 +146,7 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
     for (int i = 0; i < info.local_world_size; ++i) locals.push_back(i);
   else
     locals.push_back(info.local_rank);
-  std::vector<int> affinity = current_affinity(), allowed = allowed_cpus();
+  std::vector<int> affinity = topo::current_affinity(), allowed = topo::allowed_cpus();
   for (int local : locals) {
     RankSetup s;
     s.info = info;
@@ -161,12 +161,12 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
              {"MASTER_ADDR", *addr},
              {"MASTER_PORT", std::to_string(port)}};
     if (plan) {
-      for (auto& [k, v] : plan_env(*topo, *plan, local)) {
+      for (auto& [k, v] : topo::plan_env(*topo, *plan, local)) {
         if (env.count(k) && (starts_with(k, "NCCL_") || starts_with(k, "OMP_")))
           continue;  // the user's choice wins
         s.env[k] = v;
       }
-      const RankPlacement& rp = plan->ranks[static_cast<size_t>(local)];
+      const topo::RankPlacement& rp = plan->ranks[static_cast<size_t>(local)];
       if (!rp.gpus.empty()) {
         std::vector<std::string> ids;
         for (int g : rp.gpus) ids.push_back(gpu_ids[static_cast<size_t>(g)]);
@@ -196,8 +196,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
     } else if (!s.cpus.empty() && affinity != allowed && !info.spawn_local) {
       // The launcher that started this rank bound it already (srun --cpu-bind, mpirun --bind-to).
       s.cpus.clear();
-      s.binding_note =
-          "already bound by " + info.source + " to CPUs " + cpu_list(affinity) + ": left as it is";
+      s.binding_note = "already bound by " + info.source + " to CPUs " + topo::cpu_list(affinity) +
+                       ": left as it is";
     }
     out.push_back(std::move(s));
   }
@@ -208,7 +208,7 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
   if (cmd.empty())
     return InvalidInput("no command to run: slipway launch [options] -- CMD ARGS...");
   if (!s.cpus.empty()) {
-    Status b = bind_this_process(s.cpus);
+    Status b = topo::bind_this_process(s.cpus);
     if (!b.ok()) return Failed("rank " + std::to_string(s.rank) + ": " + b.message());
   }
   for (const auto& [k, v] : s.env) setenv(k.c_str(), v.c_str(), 1);
@@ -222,7 +222,8 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
                  "master %s:%s%s%s\n",
                  s.rank, s.info.world_size, s.info.node_rank, s.local_rank, s.info.local_world_size,
                  s.info.source.c_str(),
-                 s.cpus.empty() ? cpu_list(current_affinity()).c_str() : cpu_list(s.cpus).c_str(),
+                 s.cpus.empty() ? topo::cpu_list(topo::current_affinity()).c_str()
+                                : topo::cpu_list(s.cpus).c_str(),
                  get("CUDA_VISIBLE_DEVICES").c_str(),
                  get(s.env.count("NCCL_IB_HCA") ? "NCCL_IB_HCA" : "NCCL_SOCKET_IFNAME").c_str(),
                  get("MASTER_ADDR").c_str(), get("MASTER_PORT").c_str(),
@@ -328,4 +329,4 @@ int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std:
   return g_stop_signal && first_failure == 0 ? 128 + g_stop_signal : first_failure;
 }
 
-}  // namespace slipway
+}  // namespace slipway::launcher

@@ -15,13 +15,13 @@
 #include "launcher/rank_env.h"
 #include "topo/placement.h"
 
-namespace slipway {
+namespace slipway::launcher {
 
 struct LaunchOptions {
   int nproc = 0;           // ranks to start here when no launcher started them (0: 1)
   int gpus_per_rank = -1;  // -1: the visible GPUs shared out evenly
   int cores_per_rank = 0;  // 0: the node's cores shared out evenly
-  std::optional<PlacementPolicy> policy;
+  std::optional<topo::PlacementPolicy> policy;
   bool bind = true;
   bool verbose = false;
   int port_lo = 29500, port_hi = 39499;
@@ -59,4 +59,4 @@ Status exec_under_mpirun(int nproc, const std::string& self,
                          const std::vector<std::string>& launch_args,
                          const std::vector<std::string>& cmd, const EnvMap& env);
 
-}  // namespace slipway
+}  // namespace slipway::launcher

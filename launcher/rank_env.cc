@@ -9,7 +9,7 @@
 
 extern char** environ;
 
-namespace slipway {
+namespace slipway::launcher {
 
 EnvMap current_environment() {
   EnvMap env;
@@ -238,4 +238,4 @@ int rendezvous_port(const std::string& job_id, int lo, int hi) {
   return lo + static_cast<int>(h % static_cast<std::uint64_t>(hi - lo + 1));
 }
 
-}  // namespace slipway
+}  // namespace slipway::launcher

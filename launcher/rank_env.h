@@ -10,7 +10,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::launcher {
 
 using EnvMap = std::map<std::string, std::string>;
 
@@ -41,4 +41,4 @@ int rendezvous_port(const std::string& job_id, int lo, int hi);
 
 EnvMap current_environment();
 
-}  // namespace slipway
+}  // namespace slipway::launcher

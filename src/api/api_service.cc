@@ -27,7 +27,7 @@ Result<Json> body_object(const ApiRequest& r) {
   return j;
 }
 
-Result<RunRecord> visible_run(Ctx& c, const std::string& id) {
+Result<store::RunRecord> visible_run(Ctx& c, const std::string& id) {
   auto run = c.store.get_run(id);
   if (run.ok() && !c.who.can_access(run->ns)) return NotFound("no run '" + id + "'");
   return run;
@@ -36,11 +36,11 @@ Result<RunRecord> visible_run(Ctx& c, const std::string& id) {
 namespace {
 
 // One store connection per I/O thread and store (SQLite connections must not be shared).
-Result<Store*> thread_store(const std::filesystem::path& home) {
-  thread_local std::map<std::string, std::unique_ptr<Store>> stores;
+Result<store::Store*> thread_store(const std::filesystem::path& home) {
+  thread_local std::map<std::string, std::unique_ptr<store::Store>> stores;
   auto& s = stores[home.string()];
   if (!s) {
-    auto opened = Store::open(home);
+    auto opened = store::Store::open(home);
     if (!opened.ok()) return opened.status();
     s = std::move(*opened);
   }

@@ -2,7 +2,8 @@
 
 namespace slipway::api {
 
-Result<Principal> authenticate(Store& store, const std::string& authorization, bool auth_enabled) {
+Result<Principal> authenticate(store::Store& store, const std::string& authorization,
+                               bool auth_enabled) {
   if (!auth_enabled) return Principal{"default", true, ""};
   const std::string prefix = "Bearer ";
   if (authorization.rfind(prefix, 0) != 0)

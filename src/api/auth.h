@@ -21,7 +21,8 @@ struct Principal {
 
 // With auth off everyone is the admin of "default". With it on, `authorization` must be
 // "Bearer TOKEN" for an unrevoked token; anything else is Unauthenticated (401).
-Result<Principal> authenticate(Store& store, const std::string& authorization, bool auth_enabled);
+Result<Principal> authenticate(store::Store& store, const std::string& authorization,
+                               bool auth_enabled);
 
 // The namespace a request acts in: its ?namespace= for an admin (empty: every namespace when
 // listing), else the token's own; a member asking for another namespace gets NotFound.

@@ -61,10 +61,10 @@ Response sweeps(Ctx& c) {
   auto sw = c.store.get_sweep(s[3]);
   if (sw.ok() && !c.who.can_access(sw->ns)) return error(NotFound("no sweep " + s[3]));
   if (!sw.ok()) return error(sw.status());
-  auto spec = parse_sweep(sw->source, sw->file);
+  auto spec = tune::parse_sweep(sw->source, sw->file);
   if (!spec.ok()) return error(spec.status());
   auto trials = c.store.list_trials(sw->id);
-  Json doc = sweep_document(*sw, *spec, trials);
+  Json doc = tune::sweep_document(*sw, *spec, trials);
   doc["namespace"] = sw->ns;
   // Best so far, in trial order: what the dashboard's convergence chart draws.
   Json best = Json::array();
@@ -92,7 +92,7 @@ Response models(Ctx& c) {
   Json versions = Json::array();
   for (const auto& v : c.store.list_model_versions(name)) {
     if (!c.who.can_access(v.ns)) continue;
-    Json j = model_version_json(v);
+    Json j = ml::model_version_json(v);
     j["namespace"] = v.ns;
     versions.push_back(j);
   }
@@ -107,10 +107,10 @@ Response models(Ctx& c) {
 
 Response topology(Ctx& c) {
   if (c.req.method != "GET") return method_not_allowed(c.req, "GET");
-  auto topo = load_topology();
+  auto topo = topo::load_topology();
   if (!topo.ok()) return error(topo.status());
-  if (c.req.param("format", "svg") == "json") return json_ok(topology_json(*topo));
-  return {200, "image/svg+xml", topology_svg(*topo), {}};
+  if (c.req.param("format", "svg") == "json") return json_ok(topo::topology_json(*topo));
+  return {200, "image/svg+xml", topo::topology_svg(*topo), {}};
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ using Json = nlohmann::json;
 using Response = serve::HttpResponse;
 
 struct Ctx {
-  Store& store;
+  store::Store& store;
   const Principal& who;
   const ApiRequest& req;
   const ApiOptions& options;
@@ -37,6 +37,6 @@ Result<Json> body_object(const ApiRequest& r);
 
 // A run that exists and that the caller may see; NotFound otherwise (also for another
 // namespace's run, so its existence does not leak).
-Result<RunRecord> visible_run(Ctx& c, const std::string& id);
+Result<store::RunRecord> visible_run(Ctx& c, const std::string& id);
 
 }  // namespace slipway::api

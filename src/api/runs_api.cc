@@ -16,7 +16,7 @@ namespace {
 
 constexpr size_t kLogChunk = 1u << 20;
 
-Json run_summary(const RunRecord& r) {
+Json run_summary(const store::RunRecord& r) {
   return {{"id", r.id},
           {"pipeline", r.pipeline},
           {"experiment", r.experiment},
@@ -33,7 +33,7 @@ Json run_summary(const RunRecord& r) {
 }
 
 // page_token is "<created_ms>_<id>" of the last run of the previous page.
-Status parse_page_token(const std::string& token, RunFilter* f) {
+Status parse_page_token(const std::string& token, store::RunFilter* f) {
   if (token.empty()) return Status::Ok();
   size_t us = token.find('_');
   try {
@@ -52,7 +52,7 @@ Response list_runs(Ctx& c) {
   if (!ns.ok()) return error(ns.status());
   auto size = c.req.int_param("page_size", 50, 1, 1000);
   if (!size.ok()) return error(size.status());
-  RunFilter f;
+  store::RunFilter f;
   f.ns = *ns;
   f.state = c.req.param("state");
   f.experiment = c.req.param("experiment");
@@ -66,7 +66,7 @@ Response list_runs(Ctx& c) {
   for (size_t i = 0; i < runs.size() && i < static_cast<size_t>(*size); ++i)
     out["runs"].push_back(run_summary(runs[i]));
   if (runs.size() > static_cast<size_t>(*size)) {
-    const RunRecord& last = runs[static_cast<size_t>(*size) - 1];
+    const store::RunRecord& last = runs[static_cast<size_t>(*size) - 1];
     out["next_page_token"] = std::to_string(last.created_ms) + "_" + last.id;
   }
   return json_ok(out);
@@ -114,7 +114,7 @@ Response submit_run(Ctx& c) {
   return json_ok(run_summary(*run), 201);
 }
 
-Response control_run(Ctx& c, const RunRecord& run, const std::string& verb) {
+Response control_run(Ctx& c, const store::RunRecord& run, const std::string& verb) {
   if (verb == "cancel") {
     auto state = runs::cancel_run(c.store, run, 0);
     if (!state.ok()) return error(state.status());
@@ -140,7 +140,7 @@ Response control_run(Ctx& c, const RunRecord& run, const std::string& verb) {
   return json_ok(Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}}, 202);
 }
 
-Response dag(Ctx& c, const RunRecord& run) {
+Response dag(Ctx& c, const store::RunRecord& run) {
   auto dot = runs::run_dot(c.store, run);
   if (!dot.ok()) return error(dot.status());
   if (c.req.param("format", "svg") == "dot") return {200, "text/vnd.graphviz", *dot, {}};
@@ -152,7 +152,7 @@ Response dag(Ctx& c, const RunRecord& run) {
   return {200, "image/svg+xml", svg->out, {{"Cache-Control", "no-store"}}};
 }
 
-Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
+Response task_logs(Ctx& c, const store::RunRecord& run, const std::string& task) {
   auto attempt_no = c.req.int_param("attempt", 0, 0, 1'000'000);
   auto offset = c.req.int_param("offset", 0, 0, 1LL << 50);
   if (!attempt_no.ok()) return error(attempt_no.status());
@@ -194,7 +194,7 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
                                         : "task " + task + " did not run (" + t->state + ")"}});
     return json_ok(out);
   }
-  const AttemptRecord* a = &attempts.back();
+  const store::AttemptRecord* a = &attempts.back();
   if (*attempt_no > 0) {
     a = nullptr;
     for (const auto& x : attempts)
@@ -227,14 +227,14 @@ Response task_logs(Ctx& c, const RunRecord& run, const std::string& task) {
   return json_ok(out);
 }
 
-Response run_metrics(Ctx& c, const RunRecord& run) {
+Response run_metrics(Ctx& c, const store::RunRecord& run) {
   Json arr = Json::array();
   for (const auto& m : c.store.list_metrics(run.id))
     arr.push_back({{"task", m.task}, {"name", m.name}, {"value", m.value}, {"step", m.step}});
   return json_ok(Json{{"run", run.id}, {"metrics", arr}});
 }
 
-Response run_artifacts(Ctx& c, const RunRecord& run) {
+Response run_artifacts(Ctx& c, const store::RunRecord& run) {
   Json arr = Json::array();
   for (const auto& a : c.store.list_artifacts(run.id, 10'000))
     arr.push_back({{"id", a.id},

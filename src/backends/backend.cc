@@ -9,7 +9,7 @@
 #include "core/files.h"
 #include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms,
                           std::int64_t timeout_ms, bool idle) {
@@ -25,4 +25,4 @@ bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms,
   return !idle && next <= now_ms();
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -16,7 +16,7 @@
 #include "core/status.h"
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct TaskLaunch {
   std::string key;  // unique within a run: "task#attempt"
@@ -27,7 +27,7 @@ struct TaskLaunch {
   std::map<std::string, std::string> env;  // added to the backend's inherited environment
   std::string workdir;
   std::string stdout_path, stderr_path;
-  Resources resources;
+  spec::Resources resources;
   std::int64_t timeout_ms = 0;  // the task's per-attempt timeout (the engine enforces it too)
   std::string image;            // the component's container image, "" when it names none
   // Fan-out items: the pipeline task they instantiate, their index, and the task's parallelism.
@@ -66,13 +66,13 @@ class Backend {
   virtual std::string name() const = 0;
 
   // Can a task with these resources ever run here? An error says what is short.
-  virtual Status check_fits(const Resources& r) const = 0;
+  virtual Status check_fits(const spec::Resources& r) const = 0;
   // Are the resources free right now? (A cheap look; reserve() is what counts.)
-  virtual bool has_room(const Resources& r) const = 0;
+  virtual bool has_room(const spec::Resources& r) const = 0;
   // Sets the resources aside for a launch that follows, when they are free right now. The engine
   // reserves while it decides (before its batch commits) and launches after, so two decisions
   // in one batch can never both count on the same free CPU.
-  virtual bool reserve(const Resources& r) = 0;
+  virtual bool reserve(const spec::Resources& r) = 0;
   // Launches on a reservation; a failed launch gives the reservation back.
   virtual Result<LaunchHandle> launch(const TaskLaunch& l) = 0;
   // Launches several at once; results in the same order. Backends that can batch override it.
@@ -109,4 +109,4 @@ class Backend {
 bool sleep_until_poll_due(std::int64_t last_poll_ms, std::int64_t interval_ms,
                           std::int64_t timeout_ms, bool idle);
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -11,7 +11,7 @@
 #include "core/files.h"
 #include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name) {
   if (name == "local") return std::unique_ptr<Backend>(new LocalBackend(LocalCapacity::detect()));
@@ -46,4 +46,4 @@ Result<std::unique_ptr<Backend>> make_backend(const std::string& name) {
   return InvalidInput("unknown backend '" + name + "'; available: local, slurm, k8s");
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

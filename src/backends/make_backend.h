@@ -6,8 +6,8 @@
 
 #include "backends/backend.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 Result<std::unique_ptr<Backend>> make_backend(const std::string& name);
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -13,7 +13,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-Json artifact_json(const ArtifactRecord& a) {
+Json artifact_json(const store::ArtifactRecord& a) {
   return {{"id", a.id},         {"run", a.run_id}, {"task", a.task},
           {"name", a.name},     {"type", a.type},  {"uri", a.uri},
           {"sha256", a.sha256}, {"size", a.size},  {"metadata", a.metadata}};

@@ -125,7 +125,7 @@ int cmd_bench(const Args& args) {
   auto ranks = parse_ranks(vm["ranks"].as<std::string>());
   if (!ranks.ok()) return fail(ranks.status().message());
   std::string config_path = fs::absolute(vm["config"].as<std::string>()).string();
-  auto config = load_train_config(config_path);
+  auto config = train::load_train_config(config_path);
   if (!config.ok()) return fail(config.status().message());
   int per_node = vm["ranks-per-node"].as<int>();
   if (per_node < 0) return fail("--ranks-per-node cannot be negative");

@@ -50,8 +50,8 @@ std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_do
   return std::nullopt;
 }
 
-std::unique_ptr<Store> open_store_or_die(int* exit_code) {
-  auto s = Store::open(slipway_home());
+std::unique_ptr<store::Store> open_store_or_die(int* exit_code) {
+  auto s = store::Store::open(slipway_home());
   if (!s.ok()) {
     std::fprintf(stderr, "slipway: %s\n", s.status().message().c_str());
     *exit_code = 1;
@@ -75,12 +75,12 @@ std::optional<nlohmann::json> param_options_json(const po::variables_map& vm) {
 }
 
 std::optional<std::map<std::string, nlohmann::json>> params_from_options(
-    const PipelineSpec& spec, const po::variables_map& vm, const std::string& file) {
+    const spec::PipelineSpec& spec, const po::variables_map& vm, const std::string& file) {
   auto given = param_options_json(vm);
   if (!given) return std::nullopt;
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& [k, v] : given->items()) overrides.emplace_back(k, v.get<std::string>());
-  auto params = resolve_params(spec, overrides);
+  auto params = spec::resolve_params(spec, overrides);
   if (!params.ok()) {
     std::fprintf(stderr, "%s: error: %s\n", file.c_str(), params.status().message().c_str());
     return std::nullopt;
@@ -90,7 +90,7 @@ std::optional<std::map<std::string, nlohmann::json>> params_from_options(
 
 std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm) {
   std::string file = vm["file"].as<std::string>();
-  LoadedPipeline p = load_pipeline_file(file);
+  spec::LoadedPipeline p = spec::load_pipeline_file(file);
   std::fputs(p.diagnostics.to_string().c_str(), stderr);
   if (!p.spec) return std::nullopt;
   auto params = params_from_options(*p.spec, vm, file);
@@ -160,7 +160,7 @@ Status start_daemon(const std::string& log_path, const std::vector<std::string>&
   _exit(127);
 }
 
-Status start_detached_driver(const RunRecord& run, bool resume) {
+Status start_detached_driver(const store::RunRecord& run, bool resume) {
   return start_daemon(
       run.root + "/driver.log",
       runs::driver_args(run.id, resume ? runs::DriveMode::kResume : runs::DriveMode::kStart));

@@ -29,13 +29,13 @@ bool parse_args(const Args& args, const std::string& usage, po::options_descript
 // --output text|json (and dot where `allow_dot`), validated.
 std::optional<OutputMode> output_mode(const po::variables_map& vm, bool allow_dot = false);
 
-std::unique_ptr<Store> open_store_or_die(int* exit_code);
+std::unique_ptr<store::Store> open_store_or_die(int* exit_code);
 
 // The pipeline named by the "file" option, validated, with its parameter values from "param"
 // options; diagnostics and errors are printed. nullopt means invalid input (exit code 2).
 struct PipelineWithParams {
   std::string source;
-  PipelineSpec spec;
+  spec::PipelineSpec spec;
   std::map<std::string, nlohmann::json> params;
 };
 std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm);
@@ -43,7 +43,7 @@ std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_
 // The pipeline's parameter values from its defaults and the -p NAME=VALUE options; prints what
 // is wrong and returns nullopt on bad input.
 std::optional<std::map<std::string, nlohmann::json>> params_from_options(
-    const PipelineSpec& spec, const po::variables_map& vm, const std::string& file);
+    const spec::PipelineSpec& spec, const po::variables_map& vm, const std::string& file);
 
 // The -p NAME=VALUE options as a JSON object of strings (typed later against the pipeline's
 // parameters); prints what is wrong and returns nullopt on a malformed one.
@@ -66,6 +66,6 @@ int validate_report(const std::string& dir, OutputMode mode);
 // Runs `slipway ARGS...` as a daemon that outlives this process, its output appended to log_path.
 Status start_daemon(const std::string& log_path, const std::vector<std::string>& args);
 // Drives `run` in a background daemon (`slipway __driver RUN [--resume]`), logging to its root.
-Status start_detached_driver(const RunRecord& run, bool resume);
+Status start_detached_driver(const store::RunRecord& run, bool resume);
 
 }  // namespace slipway::cli

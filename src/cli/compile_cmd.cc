@@ -41,21 +41,23 @@ int cmd_compile(const Args& args) {
   fs::path dir = fs::absolute(vm["output-dir"].as<std::string>());
   std::string root = vm.count("root") ? fs::absolute(vm["root"].as<std::string>()).string()
                                       : (dir / "run").string();
-  Result<CompiledPipeline> compiled = InvalidInput("");
+  Result<dag::CompiledPipeline> compiled = InvalidInput("");
   if (backend == "slurm") {
-    auto config = SlurmConfig::load_default();
+    auto config = backends::SlurmConfig::load_default();
     if (!config.ok()) {
       std::fprintf(stderr, "slipway: %s\n", config.status().message().c_str());
       return 2;
     }
-    compiled = compile_for_slurm(p->spec, p->params, root, self_executable().string(), *config);
+    compiled =
+        compile::compile_for_slurm(p->spec, p->params, root, self_executable().string(), *config);
   } else {
-    auto config = K8sConfig::load_default();
+    auto config = backends::K8sConfig::load_default();
     if (!config.ok()) {
       std::fprintf(stderr, "slipway: %s\n", config.status().message().c_str());
       return 2;
     }
-    compiled = compile_for_k8s(p->spec, p->params, root, self_executable().string(), *config);
+    compiled =
+        compile::compile_for_k8s(p->spec, p->params, root, self_executable().string(), *config);
   }
   if (!compiled.ok()) {
     std::fprintf(stderr, "%s\n", compiled.status().message().c_str());

@@ -39,18 +39,18 @@ int cmd_data(const Args& args) {
     return 2;
   }
   std::string kind = vm["kind"].as<std::string>();
-  Result<ImportSummary> r = InvalidInput("");
+  Result<train::ImportSummary> r = InvalidInput("");
   if (kind == "table") {
     if (vm["label"].as<std::string>().empty()) {
       std::fprintf(stderr, "slipway data import table: --label COLUMN is required\n");
       return 2;
     }
-    r = import_table(vm["input"].as<std::string>(), vm["label"].as<std::string>(),
-                     vm["out"].as<std::string>(), vm["valid-fraction"].as<double>(),
-                     vm["seed"].as<std::uint64_t>());
+    r = train::import_table(vm["input"].as<std::string>(), vm["label"].as<std::string>(),
+                            vm["out"].as<std::string>(), vm["valid-fraction"].as<double>(),
+                            vm["seed"].as<std::uint64_t>());
   } else if (kind == "text") {
-    r = import_text(vm["input"].as<std::string>(), vm["out"].as<std::string>(),
-                    vm["valid-fraction"].as<double>());
+    r = train::import_text(vm["input"].as<std::string>(), vm["out"].as<std::string>(),
+                           vm["valid-fraction"].as<double>());
   } else {
     std::fprintf(stderr, "slipway data import: kind must be table or text, not '%s'\n",
                  kind.c_str());

@@ -17,7 +17,7 @@ namespace slipway::cli {
 
 namespace {
 
-Engine* g_engine = nullptr;
+dag::Engine* g_engine = nullptr;
 
 void on_signal(int) {
   if (g_engine) g_engine->request_cancel();
@@ -31,22 +31,22 @@ std::string hostname() {
 
 }  // namespace
 
-int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts) {
+int drive_run(store::Store& store, const std::string& run_id, const DriveOptions& opts) {
   auto run = store.get_run(run_id);
   if (!run.ok()) {
     std::fprintf(stderr, "slipway: %s\n", run.status().message().c_str());
     return run.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  LoadedPipeline loaded;
+  spec::LoadedPipeline loaded;
   if (!opts.spec) {
-    loaded = load_pipeline_text(run->source, run->pipeline_file);
+    loaded = spec::load_pipeline_text(run->source, run->pipeline_file);
     if (!loaded.spec) {
       std::fputs(loaded.diagnostics.to_string().c_str(), stderr);
       return 2;
     }
   }
-  const PipelineSpec& spec = opts.spec ? *opts.spec : *loaded.spec;
-  auto backend = make_backend(run->backend);
+  const spec::PipelineSpec& spec = opts.spec ? *opts.spec : *loaded.spec;
+  auto backend = backends::make_backend(run->backend);
   if (!backend.ok()) {
     std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
     return 2;
@@ -70,18 +70,18 @@ int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts)
     }
   }
 
-  EngineOptions eo;
+  dag::EngineOptions eo;
   eo.no_cache = run->options.value("no_cache", false);
   eo.container_runtime = run->options.value("container_runtime", "");
   eo.rerun_failed = opts.rerun_failed;
   eo.self_exe = self_executable().string();
   LiveTable table(run->id, opts.live_table && opts.output == OutputMode::kText && isatty(2));
-  Engine* ep = nullptr;
+  dag::Engine* ep = nullptr;
   // The table reads the engine's snapshot after each loop turn.
   eo.on_tick = [&table, &ep] {
     if (ep && table.due()) table.update(ep->snapshot());
   };
-  Engine engine(store, **backend, spec, *run, eo);
+  dag::Engine engine(store, **backend, spec, *run, eo);
   ep = &engine;
   g_engine = &engine;
   struct sigaction sa {};

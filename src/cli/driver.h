@@ -15,10 +15,10 @@ struct DriveOptions {
   OutputMode output = OutputMode::kText;
   // The pipeline, when the caller has just loaded it from the same source the run stored;
   // otherwise it is parsed from the run's stored copy.
-  const PipelineSpec* spec = nullptr;
+  const spec::PipelineSpec* spec = nullptr;
 };
 
 // Returns the exit code: 0 SUCCEEDED, 1 FAILED/CANCELLED or an error, 2 invalid input.
-int drive_run(Store& store, const std::string& run_id, const DriveOptions& opts);
+int drive_run(store::Store& store, const std::string& run_id, const DriveOptions& opts);
 
 }  // namespace slipway::cli

@@ -62,8 +62,8 @@ int cmd_import_artifact(const Args& args) {
     Json out = {
         {"artifacts",
          {{dest.filename().string(), {{"artifacts", Json::array({{{"metadata", meta}}})}}}}}};
-    auto s =
-        write_file_atomic(executor_output_path(dest.parent_path().string()), dump_json(out, 2));
+    auto s = write_file_atomic(dag::executor_output_path(dest.parent_path().string()),
+                               dump_json(out, 2));
     if (!s.ok()) {
       std::fprintf(stderr, "slipway: %s\n", s.message().c_str());
       return 1;

@@ -46,7 +46,7 @@ int cmd_launch(const Args& all) {
     std::fprintf(stderr, "slipway launch: no command; usage: %s\n", usage);
     return 2;
   }
-  LaunchOptions o;
+  launcher::LaunchOptions o;
   o.nproc = vm["nproc"].as<int>();
   o.gpus_per_rank = vm["gpus-per-rank"].as<int>();
   o.cores_per_rank = vm["cores-per-rank"].as<int>();
@@ -58,7 +58,7 @@ int cmd_launch(const Args& all) {
     return 2;
   }
   if (std::string p = vm["policy"].as<std::string>(); !p.empty()) {
-    auto pol = parse_policy(p);
+    auto pol = topo::parse_policy(p);
     if (!pol.ok()) {
       std::fprintf(stderr, "slipway launch: %s\n", pol.status().message().c_str());
       return 2;
@@ -83,8 +83,8 @@ int cmd_launch(const Args& all) {
                  spawner.c_str());
     return 2;
   }
-  EnvMap env = current_environment();
-  auto started = discover_rank(env);
+  launcher::EnvMap env = launcher::current_environment();
+  auto started = launcher::discover_rank(env);
   if (!started.ok()) {
     std::fprintf(stderr, "slipway launch: %s\n", started.status().message().c_str());
     return 2;
@@ -98,11 +98,11 @@ int cmd_launch(const Args& all) {
     if (!o.bind) forward.push_back("--no-bind");
     if (!range.empty()) forward.insert(forward.end(), {"--port-range", range});
     if (o.verbose) forward.push_back("-v");
-    Status st = exec_under_mpirun(o.nproc, self_executable().string(), forward, cmd, env);
+    Status st = launcher::exec_under_mpirun(o.nproc, self_executable().string(), forward, cmd, env);
     std::fprintf(stderr, "slipway launch: %s\n", st.message().c_str());
     return 2;
   }
-  auto setups = plan_launch(o, env);
+  auto setups = launcher::plan_launch(o, env);
   if (!setups.ok()) {
     std::fprintf(stderr, "slipway launch: %s\n", setups.status().message().c_str());
     return 2;
@@ -121,8 +121,8 @@ int cmd_launch(const Args& all) {
     print_json(arr);
     return 0;
   }
-  if (setups->front().info.spawn_local) return run_local_ranks(*setups, cmd, o.verbose);
-  Status st = exec_rank(setups->front(), cmd, o.verbose);
+  if (setups->front().info.spawn_local) return launcher::run_local_ranks(*setups, cmd, o.verbose);
+  Status st = launcher::exec_rank(setups->front(), cmd, o.verbose);
   std::fprintf(stderr, "slipway launch: %s\n", st.message().c_str());
   return 127;
 }

@@ -11,24 +11,24 @@ namespace slipway::cli {
 LiveTable::LiveTable(std::string run_id, bool interactive)
     : run_id_(std::move(run_id)), interactive_(interactive), start_ms_(now_ms()) {}
 
-static const char* color(TaskState s) {
+static const char* color(dag::TaskState s) {
   switch (s) {
-    case TaskState::kSucceeded:
+    case dag::TaskState::kSucceeded:
       return "\033[32m";
-    case TaskState::kFailed:
-    case TaskState::kUpstreamFailed:
+    case dag::TaskState::kFailed:
+    case dag::TaskState::kUpstreamFailed:
       return "\033[31m";
-    case TaskState::kRunning:
+    case dag::TaskState::kRunning:
       return "\033[36m";
-    case TaskState::kSkipped:
-    case TaskState::kCancelled:
+    case dag::TaskState::kSkipped:
+    case dag::TaskState::kCancelled:
       return "\033[33m";
     default:
       return "";
   }
 }
 
-std::string render_task_rows(const std::vector<TaskView>& tasks, std::int64_t now) {
+std::string render_task_rows(const std::vector<dag::TaskView>& tasks, std::int64_t now) {
   size_t w = 4;
   for (const auto& t : tasks) w = std::max(w, t.name.size());
   char buf[512];
@@ -37,7 +37,7 @@ std::string render_task_rows(const std::vector<TaskView>& tasks, std::int64_t no
   std::string out = buf;
   for (const auto& t : tasks) {
     std::string state = to_string(t.state);
-    if (t.cached && t.state == TaskState::kSucceeded) state += " (cached)";
+    if (t.cached && t.state == dag::TaskState::kSucceeded) state += " (cached)";
     std::string elapsed = "-";
     if (t.started_ms)
       elapsed = format_duration_ms((t.finished_ms ? t.finished_ms : now) - t.started_ms);
@@ -53,23 +53,23 @@ std::string render_task_rows(const std::vector<TaskView>& tasks, std::int64_t no
   return out;
 }
 
-std::string LiveTable::render(const std::vector<TaskView>& all) const {
+std::string LiveTable::render(const std::vector<dag::TaskView>& all) const {
   std::int64_t now = now_ms();
   // Large DAGs: show the running tasks and a count per state rather than thousands of rows.
-  std::vector<TaskView> tasks;
+  std::vector<dag::TaskView> tasks;
   std::string summary;
   if (all.size() > 30) {
     std::map<std::string, int> counts;
     for (const auto& t : all) {
       ++counts[to_string(t.state)];
-      if (t.state == TaskState::kRunning && tasks.size() < 20) tasks.push_back(t);
+      if (t.state == dag::TaskState::kRunning && tasks.size() < 20) tasks.push_back(t);
     }
     for (const auto& [k, v] : counts) summary += k + "=" + std::to_string(v) + " ";
     summary += "\033[K\n";
   } else {
     tasks = all;
   }
-  const std::vector<TaskView>& rows = tasks;
+  const std::vector<dag::TaskView>& rows = tasks;
   std::string body = render_task_rows(rows, now);
   // Colour the state column on a terminal.
   std::string out;
@@ -90,8 +90,8 @@ std::string LiveTable::render(const std::vector<TaskView>& all) const {
   for (const auto& t : all) {
     int items = t.is_group ? std::max(1, t.items_total) : 1;
     total += items;
-    done +=
-        t.is_group ? (is_terminal(t.state) ? items : t.items_done) : (is_terminal(t.state) ? 1 : 0);
+    done += t.is_group ? (dag::is_terminal(t.state) ? items : t.items_done)
+                       : (dag::is_terminal(t.state) ? 1 : 0);
   }
   double secs = (now - start_ms_) / 1000.0;
   double rate = secs > 0 ? done / secs : 0;
@@ -108,7 +108,7 @@ std::string LiveTable::render(const std::vector<TaskView>& all) const {
 
 bool LiveTable::due() const { return interactive_ && now_ms() - last_draw_ms_ >= 100; }
 
-void LiveTable::update(const std::vector<TaskView>& tasks, bool force) {
+void LiveTable::update(const std::vector<dag::TaskView>& tasks, bool force) {
   if (!interactive_) return;
   std::int64_t now = now_ms();
   if (!force && now - last_draw_ms_ < 100) return;

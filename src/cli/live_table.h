@@ -17,10 +17,10 @@ class LiveTable {
   // Whether a redraw is due, so callers build a snapshot only when it will be drawn.
   bool due() const;
   // Redraws at most every 100 ms unless `force`.
-  void update(const std::vector<TaskView>& tasks, bool force = false);
+  void update(const std::vector<dag::TaskView>& tasks, bool force = false);
 
  private:
-  std::string render(const std::vector<TaskView>& tasks) const;
+  std::string render(const std::vector<dag::TaskView>& tasks) const;
   std::string run_id_;
   bool interactive_;
   int lines_drawn_ = 0;
@@ -28,6 +28,6 @@ class LiveTable {
 };
 
 // The final table printed when output is not a terminal, and by `runs show`.
-std::string render_task_rows(const std::vector<TaskView>& tasks, std::int64_t now_ms);
+std::string render_task_rows(const std::vector<dag::TaskView>& tasks, std::int64_t now_ms);
 
 }  // namespace slipway::cli

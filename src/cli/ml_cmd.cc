@@ -23,9 +23,9 @@ int fail(const std::string& msg) {
 }
 
 int ml_load(const po::variables_map& vm) {
-  auto t = read_csv(vm["input"].as<std::string>());
+  auto t = ml::read_csv(vm["input"].as<std::string>());
   if (!t.ok()) return fail(t.status().message());
-  Status st = write_csv(vm["output"].as<std::string>(), *t);
+  Status st = ml::write_csv(vm["output"].as<std::string>(), *t);
   if (!st.ok()) return fail(st.message());
   std::printf("loaded %zu rows x %zu columns from %s\n", t->rows.size(), t->header.size(),
               vm["input"].as<std::string>().c_str());
@@ -33,7 +33,7 @@ int ml_load(const po::variables_map& vm) {
 }
 
 int ml_validate(const po::variables_map& vm) {
-  auto t = read_csv(vm["input"].as<std::string>());
+  auto t = ml::read_csv(vm["input"].as<std::string>());
   if (!t.ok()) return fail(t.status().message());
   size_t empty = 0;
   for (const auto& r : t->rows)
@@ -43,20 +43,20 @@ int ml_validate(const po::variables_map& vm) {
   if (static_cast<int>(t->rows.size()) < min_rows)
     return fail("dataset too small: " + std::to_string(t->rows.size()) + " rows, need " +
                 std::to_string(min_rows));
-  auto d = to_dataset(*t, vm["label"].as<std::string>());
+  auto d = ml::to_dataset(*t, vm["label"].as<std::string>());
   if (!d.ok()) return fail(d.status().message());
   if (d->classes.size() < 2) return fail("the label has fewer than 2 classes");
-  Status st = write_csv(vm["output"].as<std::string>(), *t);
+  Status st = ml::write_csv(vm["output"].as<std::string>(), *t);
   if (!st.ok()) return fail(st.message());
   std::printf("validated %zu rows, %zu features, %zu classes\n", d->x.size(), d->features.size(),
               d->classes.size());
   return 0;
 }
 
-Result<Dataset> load_dataset(const po::variables_map& vm) {
-  auto t = read_csv(vm["input"].as<std::string>());
+Result<ml::Dataset> load_dataset(const po::variables_map& vm) {
+  auto t = ml::read_csv(vm["input"].as<std::string>());
   if (!t.ok()) return t.status();
-  return to_dataset(*t, vm["label"].as<std::string>());
+  return ml::to_dataset(*t, vm["label"].as<std::string>());
 }
 
 int ml_train(const po::variables_map& vm) {
@@ -65,13 +65,13 @@ int ml_train(const po::variables_map& vm) {
   std::vector<size_t> train, test;
   std::uint64_t seed = vm["seed"].as<std::uint64_t>();
   double test_fraction = vm["test-fraction"].as<double>();
-  split_indices(d->x.size(), test_fraction, seed, &train, &test);
-  TrainOptions o;
+  ml::split_indices(d->x.size(), test_fraction, seed, &train, &test);
+  ml::TrainOptions o;
   o.epochs = vm["epochs"].as<int>();
   o.learning_rate = vm["learning-rate"].as<double>();
-  SoftmaxModel m;
-  double loss = train_softmax(*d, train, o, &m);
-  Scores tr = score(m, *d, train), te = score(m, *d, test);
+  ml::SoftmaxModel m;
+  double loss = ml::train_softmax(*d, train, o, &m);
+  ml::Scores tr = ml::score(m, *d, train), te = ml::score(m, *d, test);
   Json model = m.to_json();
   model["split"] = {{"seed", seed}, {"test_fraction", test_fraction}};
   Status st = write_file_atomic(vm["model-out"].as<std::string>(), dump_json(model, 2));
@@ -90,17 +90,17 @@ int ml_train(const po::variables_map& vm) {
 
 // Scores of the model on its held-out rows: a softmax model of `ml train` (JSON) or an MLP
 // checkpoint of `slipway train` (HDF5).
-Result<Scores> score_model(const std::string& path, const Dataset& d) {
-  if (is_hdf5_file(path)) return evaluate_mlp_checkpoint(path, d);
+Result<ml::Scores> score_model(const std::string& path, const ml::Dataset& d) {
+  if (ml::is_hdf5_file(path)) return ml::evaluate_mlp_checkpoint(path, d);
   auto text = read_file(path);
   if (!text.ok()) return text.status();
   Json j = Json::parse(*text, nullptr, false);
-  auto m = SoftmaxModel::from_json(j);
+  auto m = ml::SoftmaxModel::from_json(j);
   if (!m.ok()) return m.status();
   std::vector<size_t> train, test;
-  split_indices(d.x.size(), j["split"].value("test_fraction", 0.2),
-                j["split"].value("seed", std::uint64_t{42}), &train, &test);
-  return score(*m, d, test);
+  ml::split_indices(d.x.size(), j["split"].value("test_fraction", 0.2),
+                    j["split"].value("seed", std::uint64_t{42}), &train, &test);
+  return ml::score(*m, d, test);
 }
 
 int ml_evaluate(const po::variables_map& vm) {
@@ -108,7 +108,7 @@ int ml_evaluate(const po::variables_map& vm) {
   if (!d.ok()) return fail(d.status().message());
   auto scored = score_model(vm["model"].as<std::string>(), *d);
   if (!scored.ok()) return fail(scored.status().message());
-  Scores s = *scored;
+  ml::Scores s = *scored;
   double threshold = vm["threshold"].as<double>();
   bool passed = s.accuracy >= threshold;
   Json metrics = {{"accuracy", s.accuracy}, {"f1_macro", s.f1_macro}, {"threshold", threshold}};
@@ -128,7 +128,7 @@ int ml_register(const po::variables_map& vm) {
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
-  RegisterRequest r;
+  ml::RegisterRequest r;
   r.model_file = vm["model"].as<std::string>();
   r.name = vm["name"].as<std::string>();
   r.repository =
@@ -138,7 +138,7 @@ int ml_register(const po::variables_map& vm) {
   r.stage = vm["stage"].as<std::string>();
   if (const char* run = std::getenv("SLIPWAY_RUN_ID")) r.run_id = run;
   if (const char* task = std::getenv("SLIPWAY_TASK")) r.task = task;
-  auto v = register_model(*store, r);
+  auto v = ml::register_model(*store, r);
   if (!v.ok()) {
     std::fprintf(stderr, "slipway ml register: %s\n", v.status().message().c_str());
     return v.status().code() == ErrorCode::kInvalidInput ? 2 : 1;

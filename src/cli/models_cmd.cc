@@ -32,11 +32,11 @@ std::string metrics_text(const Json& m) {
   return s;
 }
 
-int list(Store& store, const std::string& name, OutputMode mode) {
+int list(store::Store& store, const std::string& name, OutputMode mode) {
   auto versions = store.list_model_versions(name);
   if (mode == OutputMode::kJson) {
     Json out = Json::array();
-    for (const auto& v : versions) out.push_back(model_version_json(v));
+    for (const auto& v : versions) out.push_back(ml::model_version_json(v));
     print_json(out);
     return 0;
   }
@@ -49,7 +49,8 @@ int list(Store& store, const std::string& name, OutputMode mode) {
   return 0;
 }
 
-int show(Store& store, const std::string& name, std::optional<int> version, OutputMode mode) {
+int show(store::Store& store, const std::string& name, std::optional<int> version,
+         OutputMode mode) {
   auto versions = store.list_model_versions(name);
   if (versions.empty()) {
     std::fprintf(stderr,
@@ -59,7 +60,7 @@ int show(Store& store, const std::string& name, std::optional<int> version, Outp
   }
   Json doc = {{"name", name}, {"versions", Json::array()}, {"history", Json::array()}};
   for (const auto& v : versions)
-    if (!version || v.version == *version) doc["versions"].push_back(model_version_json(v));
+    if (!version || v.version == *version) doc["versions"].push_back(ml::model_version_json(v));
   if (doc["versions"].empty()) {
     std::fprintf(stderr, "slipway models: model %s has no version %d\n", name.c_str(), *version);
     return 1;
@@ -100,7 +101,7 @@ int show(Store& store, const std::string& name, std::optional<int> version, Outp
 
 // The production version before the current one: the newest earlier promotion of another
 // version still registered.
-std::optional<int> previous_production(Store& store, const std::string& name, int current) {
+std::optional<int> previous_production(store::Store& store, const std::string& name, int current) {
   auto history = store.stage_history(name);
   for (auto it = history.rbegin(); it != history.rend(); ++it)
     if (it->stage == "production" && it->version != current &&
@@ -111,7 +112,7 @@ std::optional<int> previous_production(Store& store, const std::string& name, in
 
 }  // namespace
 
-int models_deploy(Store& store, const std::string& name, std::optional<int> version,
+int models_deploy(store::Store& store, const std::string& name, std::optional<int> version,
                   const po::variables_map& vm);
 
 int cmd_models(const Args& args) {

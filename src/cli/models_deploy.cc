@@ -13,7 +13,7 @@
 
 namespace slipway::cli {
 
-int models_deploy(Store& store, const std::string& name, std::optional<int> version,
+int models_deploy(store::Store& store, const std::string& name, std::optional<int> version,
                   const po::variables_map& vm) {
   if (vm["backend"].as<std::string>() != "k8s") {
     std::fprintf(
@@ -35,15 +35,16 @@ int models_deploy(Store& store, const std::string& name, std::optional<int> vers
     std::fprintf(stderr, "slipway models deploy: %s\n", v.status().message().c_str());
     return 1;
   }
-  auto config = K8sConfig::load_default();
+  auto config = backends::K8sConfig::load_default();
   if (!config.ok()) {
     std::fprintf(stderr, "slipway: %s\n", config.status().message().c_str());
     return 2;
   }
-  ServingDeploy d;
+  backends::ServingDeploy d;
   d.model = name;
   d.version = *version;
-  d.name = vm.count("deploy-name") ? vm["deploy-name"].as<std::string>() : k8s_label_value(name);
+  d.name = vm.count("deploy-name") ? vm["deploy-name"].as<std::string>()
+                                   : backends::k8s_label_value(name);
   std::string home = config->mount_path.empty() ? slipway_home().string() : config->mount_path;
   d.model_repo = home + "/models";
   d.min_replicas = vm["min-replicas"].as<int>();
@@ -54,7 +55,7 @@ int models_deploy(Store& store, const std::string& name, std::optional<int> vers
     std::fprintf(stderr, "slipway models deploy: --canary-percent must be 0..100\n");
     return 2;
   }
-  auto obj = render_inference_service(d, *config, self_executable().string());
+  auto obj = backends::render_inference_service(d, *config, self_executable().string());
   if (!obj.ok()) {
     std::fprintf(stderr, "slipway models deploy: %s\n", obj.status().message().c_str());
     return 2;

@@ -66,7 +66,7 @@ int validate_report(const std::string& dir, OutputMode mode) {
   std::map<std::string, int> feature_counts;
   for (const auto& f : files) {
     auto text = read_file(f);
-    LoadedPipeline p = load_pipeline_file(f.string());
+    spec::LoadedPipeline p = spec::load_pipeline_file(f.string());
     Json row = {{"file", fs::relative(f, dir).string()}, {"imports", p.spec.has_value()}};
     row["format"] =
         p.spec ? p.spec->format

@@ -42,11 +42,11 @@ int cmd_validate(const Args& args) {
     return 2;
   }
   std::string file = vm["file"].as<std::string>();
-  LoadedPipeline p = load_pipeline_file(file);
+  spec::LoadedPipeline p = spec::load_pipeline_file(file);
   bool ok = p.spec.has_value();
   if (*mode == OutputMode::kDot) {
     std::fputs(p.diagnostics.to_string().c_str(), stderr);
-    if (ok) std::fputs(pipeline_dot(*p.spec, {}).c_str(), stdout);
+    if (ok) std::fputs(spec::pipeline_dot(*p.spec, {}).c_str(), stdout);
   } else if (*mode == OutputMode::kJson) {
     nlohmann::json j = {{"file", file}, {"valid", ok}, {"diagnostics", p.diagnostics.to_json()}};
     if (ok) {
@@ -124,7 +124,7 @@ int cmd_run(const Args& args) {
     }
   }
   std::string backend_name = vm["backend"].as<std::string>();
-  auto backend = make_backend(backend_name);
+  auto backend = backends::make_backend(backend_name);
   if (!backend.ok()) {
     std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
     return 2;
@@ -155,7 +155,7 @@ int cmd_run(const Args& args) {
     std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
     return created.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
-  const RunRecord& run = *created;
+  const store::RunRecord& run = *created;
   if (vm["detach"].as<bool>()) {
     if (Status st = start_detached_driver(run, false); !st.ok()) {
       std::fprintf(stderr, "slipway: %s\n", st.message().c_str());

@@ -26,8 +26,8 @@ const char* kUsage =
     "slipway runs ls [--state S] [--pipeline P] [--experiment E] [--limit N] | show RUN | "
     "logs RUN TASK [--attempt N] | cancel RUN | resume RUN | retry RUN  [--output text|json]";
 
-int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
-  RunFilter f;
+int runs_ls(store::Store& store, const po::variables_map& vm, OutputMode mode) {
+  store::RunFilter f;
   f.state = vm["state"].as<std::string>();
   f.pipeline = vm["pipeline"].as<std::string>();
   f.experiment = vm["experiment"].as<std::string>();
@@ -57,7 +57,7 @@ int runs_ls(Store& store, const po::variables_map& vm, OutputMode mode) {
   return 0;
 }
 
-int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
+int runs_show(store::Store& store, const store::RunRecord& run, OutputMode mode) {
   if (mode == OutputMode::kDot) {
     auto dot = runs::run_dot(store, run);
     if (!dot.ok()) {
@@ -87,7 +87,8 @@ int runs_show(Store& store, const RunRecord& run, OutputMode mode) {
   return 0;
 }
 
-int runs_logs(Store& store, const RunRecord& run, const std::string& task, int attempt) {
+int runs_logs(store::Store& store, const store::RunRecord& run, const std::string& task,
+              int attempt) {
   auto attempts = store.list_attempts(run.id, task);
   if (attempts.empty()) {
     auto t = store.get_task(run.id, task);
@@ -100,7 +101,7 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
                  t->message.empty() ? "" : (": " + t->message).c_str());
     return t->cached ? 0 : 1;
   }
-  const AttemptRecord* a = &attempts.back();
+  const store::AttemptRecord* a = &attempts.back();
   if (attempt > 0) {
     a = nullptr;
     for (const auto& x : attempts)
@@ -124,7 +125,7 @@ int runs_logs(Store& store, const RunRecord& run, const std::string& task, int a
   return 0;
 }
 
-int runs_cancel(Store& store, const RunRecord& run) {
+int runs_cancel(store::Store& store, const store::RunRecord& run) {
   if (runs::terminal_run_state(run.state)) {
     std::printf("run %s is already %s\n", run.id.c_str(), run.state.c_str());
     return 0;

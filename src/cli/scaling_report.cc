@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-namespace slipway {
+namespace slipway::cli {
 
 std::vector<ScaleRow> scaling_table(const std::vector<ScalePoint>& points, bool weak) {
   std::vector<ScaleRow> rows;
@@ -153,4 +153,4 @@ std::string scaling_svg(const std::vector<ScaleRow>& rows, const std::string& un
   return s + "</svg>\n";
 }
 
-}  // namespace slipway
+}  // namespace slipway::cli

@@ -8,7 +8,7 @@
 
 #include "core/json.h"
 
-namespace slipway {
+namespace slipway::cli {
 
 struct ScalePoint {
   int ranks = 1;
@@ -32,4 +32,4 @@ std::string scaling_text(const std::vector<ScaleRow>& rows, const std::string& u
 Json scaling_json(const std::vector<ScaleRow>& rows, const std::string& unit, bool weak);
 std::string scaling_svg(const std::vector<ScaleRow>& rows, const std::string& unit, bool weak);
 
-}  // namespace slipway
+}  // namespace slipway::cli

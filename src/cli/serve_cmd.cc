@@ -256,7 +256,7 @@ int cmd_serve(const Args& args) {
 
   // The registry's production versions, refreshed by the watcher: an unversioned request goes to
   // "model X at stage production" when the registry names one.
-  auto store = Store::open(slipway_home());
+  auto store = store::Store::open(slipway_home());
   std::mutex production_mu;
   std::map<std::string, int> production;
   auto refresh_production = [&] {

@@ -128,8 +128,8 @@ int token_cmd(const Args& args) {
 }
 
 // Scheduled runs that were created but never got a driver (the server died in between) get one.
-void start_orphaned_scheduled_runs(Store& store) {
-  RunFilter f;
+void start_orphaned_scheduled_runs(store::Store& store) {
+  store::RunFilter f;
   f.state = "PENDING";
   f.limit = 1000;
   f.with_source = false;
@@ -213,26 +213,27 @@ int cmd_server(const Args& args) {
   std::atomic<bool> stopping{false};
   // The scheduler: its own store connection, the wall clock, drivers started after each commit.
   std::thread scheduler([&] {
-    auto own = Store::open(ao.home);
+    auto own = store::Store::open(ao.home);
     if (!own.ok()) {
       std::fprintf(stderr, "slipway server: the scheduler cannot open the store: %s\n",
                    own.status().message().c_str());
       return;
     }
     start_orphaned_scheduled_runs(**own);
-    ScheduleRunner runner(**own, [](Store& st, const ScheduleRecord& s, std::int64_t tick_ms) {
-      runs::NewRun spec;
-      spec.source = s.source;
-      spec.file = s.pipeline_file;
-      spec.params = s.params;
-      spec.experiment = s.experiment;
-      spec.backend = s.backend;
-      spec.ns = s.ns;
-      spec.schedule_id = s.id;
-      spec.scheduled_ms = tick_ms;
-      spec.no_cache = s.no_cache;
-      return runs::create_run(st, spec, now_ms());
-    });
+    schedule::ScheduleRunner runner(
+        **own, [](store::Store& st, const store::ScheduleRecord& s, std::int64_t tick_ms) {
+          runs::NewRun spec;
+          spec.source = s.source;
+          spec.file = s.pipeline_file;
+          spec.params = s.params;
+          spec.experiment = s.experiment;
+          spec.backend = s.backend;
+          spec.ns = s.ns;
+          spec.schedule_id = s.id;
+          spec.scheduled_ms = tick_ms;
+          spec.no_cache = s.no_cache;
+          return runs::create_run(st, spec, now_ms());
+        });
     while (!stopping) {
       for (const auto& f : runner.tick(now_ms())) {
         if (f.run_id.empty()) continue;

@@ -35,14 +35,14 @@ bool terminal(const std::string& s) {
   return s == "SUCCEEDED" || s == "FAILED" || s == "CANCELLED";
 }
 
-bool controller_alive(const SweepRecord& s) {
+bool controller_alive(const store::SweepRecord& s) {
   return s.controller_pid > 0 &&
          (::kill(static_cast<pid_t>(s.controller_pid), 0) == 0 || errno == EPERM) &&
          now_ms() - s.heartbeat_ms < 10'000;
 }
 
-std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec,
-                                                 const std::vector<TrialRecord>& trials) {
+std::vector<std::vector<std::string>> trial_rows(const tune::SweepSpec& spec,
+                                                 const std::vector<store::TrialRecord>& trials) {
   std::vector<std::vector<std::string>> rows;
   const bool multi = spec.objective.multi_objective;
   std::vector<std::string> head = {"TRIAL", "STATE", spec.objective.metric};
@@ -52,26 +52,26 @@ std::vector<std::vector<std::string>> trial_rows(const SweepSpec& spec,
   }
   for (const auto& p : spec.space.params) head.push_back(p.name);
   rows.push_back(head);
-  std::vector<int> ranks = multi ? pareto_ranks(spec.objective, trials) : std::vector<int>{};
+  std::vector<int> ranks = multi ? tune::pareto_ranks(spec.objective, trials) : std::vector<int>{};
   for (size_t i = 0; i < trials.size(); ++i) {
     const auto& t = trials[i];
     std::vector<std::string> r = {std::to_string(t.number), t.state,
-                                  t.objective ? SearchSpace::format(*t.objective) : "-"};
+                                  t.objective ? tune::SearchSpace::format(*t.objective) : "-"};
     if (multi) {
       for (const auto& m : spec.objective.additional)
-        r.push_back(t.metrics.contains(m) ? SearchSpace::format(t.metrics[m]) : "-");
+        r.push_back(t.metrics.contains(m) ? tune::SearchSpace::format(t.metrics[m]) : "-");
       r.push_back(ranks[i] == 0 ? "*" : "");
     }
     for (const auto& p : spec.space.params)
-      r.push_back(t.params.contains(p.name) ? SearchSpace::format(t.params[p.name]) : "-");
+      r.push_back(t.params.contains(p.name) ? tune::SearchSpace::format(t.params[p.name]) : "-");
     rows.push_back(r);
   }
   return rows;
 }
 
-void print_result(const SweepRecord& sweep, const SweepSpec& spec,
-                  const std::vector<TrialRecord>& trials, OutputMode mode) {
-  Json doc = sweep_document(sweep, spec, trials);
+void print_result(const store::SweepRecord& sweep, const tune::SweepSpec& spec,
+                  const std::vector<store::TrialRecord>& trials, OutputMode mode) {
+  Json doc = tune::sweep_document(sweep, spec, trials);
   if (mode == OutputMode::kJson) {
     print_json(doc);
     return;
@@ -90,16 +90,17 @@ void print_result(const SweepRecord& sweep, const SweepSpec& spec,
     const Json& b = doc["best_trial"];
     std::string params;
     for (const auto& [k, v] : b["parameters"].items())
-      params += " " + k + "=" + SearchSpace::format(v);
+      params += " " + k + "=" + tune::SearchSpace::format(v);
     std::printf("best: trial %d %s=%s%s\n", b["number"].get<int>(), spec.objective.metric.c_str(),
-                SearchSpace::format(b["objective"]).c_str(), params.c_str());
+                tune::SearchSpace::format(b["objective"]).c_str(), params.c_str());
   }
 }
 
 // Runs the controller in this process until the sweep ends; the exit code of `sweep`.
-int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode mode) {
+int control(store::Store& store, store::SweepRecord sweep, const tune::SweepSpec& spec,
+            OutputMode mode) {
   bool tty = isatty(2) && mode == OutputMode::kText;
-  ControllerHooks hooks;
+  tune::ControllerHooks hooks;
   hooks.start_driver = [&store](const std::string& run_id, bool resume) -> Status {
     auto run = store.get_run(run_id);
     if (!run.ok()) return run.status();
@@ -109,7 +110,7 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
     if (tty) std::fputs("\r\033[K", stderr);
     std::fprintf(stderr, "%s\n", line.c_str());
   };
-  hooks.on_progress = [tty, &spec](const std::vector<TrialRecord>& trials) {
+  hooks.on_progress = [tty, &spec](const std::vector<store::TrialRecord>& trials) {
     if (!tty) return;
     int done = 0, running = 0, failed = 0, best = -1;
     for (size_t i = 0; i < trials.size(); ++i) {
@@ -128,7 +129,7 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
                        std::to_string(failed) + " failed";
     if (best >= 0)
       line += "; best " + spec.objective.metric + " " +
-              SearchSpace::format(*trials[static_cast<size_t>(best)].objective) + " (trial " +
+              tune::SearchSpace::format(*trials[static_cast<size_t>(best)].objective) + " (trial " +
               std::to_string(best) + ")";
     std::fprintf(stderr, "\r\033[K%s", line.c_str());
   };
@@ -137,7 +138,7 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
   sa.sa_handler = on_signal;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  SweepController controller(store, sweep, spec, hooks);
+  tune::SweepController controller(store, sweep, spec, hooks);
   auto summary = controller.run();
   if (tty) std::fputc('\n', stderr);
   if (!summary.ok()) {
@@ -162,18 +163,18 @@ int control(Store& store, SweepRecord sweep, const SweepSpec& spec, OutputMode m
 
 int sweep_start(const po::variables_map& vm, OutputMode mode) {
   std::string file = vm["target"].as<std::string>();
-  auto spec = load_sweep(file);
+  auto spec = tune::load_sweep(file);
   if (!spec.ok()) {
     std::fprintf(stderr, "%s\n", spec.status().message().c_str());
     return 2;
   }
   std::string backend_name = vm["backend"].as<std::string>();
-  auto backend = make_backend(backend_name);
+  auto backend = backends::make_backend(backend_name);
   if (!backend.ok()) {
     std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
     return 2;
   }
-  auto sampler = make_sampler(*spec);
+  auto sampler = tune::make_sampler(*spec);
   if (!sampler.ok()) {
     std::fprintf(stderr, "%s: %s\n", file.c_str(), sampler.status().message().c_str());
     return 2;
@@ -182,13 +183,14 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   // a trial too big for it is refused now, not once per trial.
   {
     auto cmd =
-        trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)),
-                      probe_extras(*spec));
+        tune::trial_command(*spec, spec->space.decode(std::vector<double>(spec->space.dims(), 0.5)),
+                            tune::probe_extras(*spec));
     if (!cmd.ok()) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), cmd.status().message().c_str());
       return 2;
     }
-    LoadedPipeline probe = load_pipeline_text(trial_pipeline(*spec, 0, *cmd).dump(2), file);
+    spec::LoadedPipeline probe =
+        spec::load_pipeline_text(tune::trial_pipeline(*spec, 0, *cmd).dump(2), file);
     if (!probe.spec) {
       std::fprintf(stderr, "%s: the trial is not a valid task:\n%s", file.c_str(),
                    probe.diagnostics.to_string().c_str());
@@ -204,7 +206,7 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
   auto text = read_file(file);
-  SweepRecord sweep;
+  store::SweepRecord sweep;
   sweep.id = spec->name + "-" + random_hex(6);
   sweep.name = spec->name;
   sweep.file = fs::absolute(file).string();
@@ -237,7 +239,9 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   return control(*store, sweep, *spec, mode);
 }
 
-Result<SweepSpec> spec_of(const SweepRecord& s) { return parse_sweep(s.source, s.file); }
+Result<tune::SweepSpec> spec_of(const store::SweepRecord& s) {
+  return tune::parse_sweep(s.source, s.file);
+}
 
 }  // namespace
 
@@ -281,8 +285,8 @@ int cmd_sweep(const Args& args) {
     Json report = Json::array();
     int refused = 0;
     for (const auto& f : files) {
-      auto spec = load_sweep(f.string());
-      Status st = spec.ok() ? make_sampler(*spec).status() : spec.status();
+      auto spec = tune::load_sweep(f.string());
+      Status st = spec.ok() ? tune::make_sampler(*spec).status() : spec.status();
       Json row = {{"file", f.string()}, {"accepted", st.ok()}};
       if (st.ok())
         row["format"] = spec->format, row["algorithm"] = spec->algorithm.name,
@@ -309,7 +313,7 @@ int cmd_sweep(const Args& args) {
       Json out = Json::array();
       for (const auto& s : sweeps) {
         auto spec = spec_of(s);
-        out.push_back(spec.ok() ? sweep_document(s, *spec, store->list_trials(s.id))
+        out.push_back(spec.ok() ? tune::sweep_document(s, *spec, store->list_trials(s.id))
                                 : Json{{"id", s.id}, {"state", s.state}});
       }
       print_json(out);
@@ -321,9 +325,10 @@ int cmd_sweep(const Args& args) {
       auto trials = store->list_trials(s.id);
       std::string best = "-";
       if (spec.ok()) {
-        Json doc = sweep_document(s, *spec, trials);
+        Json doc = tune::sweep_document(s, *spec, trials);
         if (!doc["best_trial"].is_null())
-          best = spec->objective.metric + "=" + SearchSpace::format(doc["best_trial"]["objective"]);
+          best = spec->objective.metric + "=" +
+                 tune::SearchSpace::format(doc["best_trial"]["objective"]);
       }
       rows.push_back(
           {s.id, s.state, std::to_string(trials.size()), best, format_age(s.created_ms)});
@@ -353,10 +358,10 @@ int cmd_sweep(const Args& args) {
       std::error_code ec;
       fs::create_directories(dir, ec);
       std::vector<std::pair<std::string, std::string>> plots = {
-          {"best.svg", best_so_far_svg(*spec, trials)},
-          {"parallel.svg", parallel_coordinates_svg(*spec, trials)}};
+          {"best.svg", tune::best_so_far_svg(*spec, trials)},
+          {"parallel.svg", tune::parallel_coordinates_svg(*spec, trials)}};
       if (spec->objective.multi_objective)
-        plots.push_back({"pareto.svg", pareto_svg(*spec, trials)});
+        plots.push_back({"pareto.svg", tune::pareto_svg(*spec, trials)});
       for (const auto& [name, svg] : plots) {
         if (Status st = write_file_atomic((dir / name).string(), svg); !st.ok()) {
           std::fprintf(stderr, "slipway: %s\n", st.message().c_str());

@@ -33,27 +33,27 @@ int cmd_topo(const Args& args) {
                  out.c_str());
     return 2;
   }
-  auto topo = load_topology(vm["xml"].as<std::string>());
+  auto topo = topo::load_topology(vm["xml"].as<std::string>());
   if (!topo.ok()) {
     std::fprintf(stderr, "slipway topo: %s\n", topo.status().message().c_str());
     return 2;
   }
-  std::optional<Plan> plan;
+  std::optional<topo::Plan> plan;
   if (vm["plan"].as<bool>()) {
-    PlanRequest req;
+    topo::PlanRequest req;
     req.ranks = vm["ranks"].as<int>();
     req.gpus_per_rank = vm["gpus-per-rank"].as<int>();
     req.cores_per_rank = vm["cores-per-rank"].as<int>();
     req.smt = !vm["no-smt"].as<bool>();
     if (std::string p = vm["policy"].as<std::string>(); !p.empty()) {
-      auto pol = parse_policy(p);
+      auto pol = topo::parse_policy(p);
       if (!pol.ok()) {
         std::fprintf(stderr, "slipway topo: %s\n", pol.status().message().c_str());
         return 2;
       }
       req.policy = *pol;
     }
-    auto pl = plan_placement(*topo, req);
+    auto pl = topo::plan_placement(*topo, req);
     if (!pl.ok()) {
       std::fprintf(stderr, "slipway topo: %s\n", pl.status().message().c_str());
       return 2;
@@ -61,14 +61,14 @@ int cmd_topo(const Args& args) {
     plan = *pl;
   }
   if (out == "svg") {
-    std::fputs(topology_svg(*topo, plan ? &*plan : nullptr).c_str(), stdout);
+    std::fputs(topo::topology_svg(*topo, plan ? &*plan : nullptr).c_str(), stdout);
   } else if (out == "json") {
-    nlohmann::json j = topology_json(*topo);
-    if (plan) j["plan"] = plan_json(*topo, *plan);
+    nlohmann::json j = topo::topology_json(*topo);
+    if (plan) j["plan"] = topo::plan_json(*topo, *plan);
     print_json(j);
   } else {
-    std::fputs(topology_text(*topo).c_str(), stdout);
-    if (plan) std::fputs(("\n" + plan_text(*topo, *plan)).c_str(), stdout);
+    std::fputs(topo::topology_text(*topo).c_str(), stdout);
+    if (plan) std::fputs(("\n" + topo::plan_text(*topo, *plan)).c_str(), stdout);
   }
   return 0;
 }

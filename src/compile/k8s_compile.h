@@ -17,12 +17,13 @@
 #include "backends/k8s/k8s_config.h"
 #include "dag/static_plan.h"
 
-namespace slipway {
+namespace slipway::compile {
 
 // `run_root` is where the pods write outputs and logs: the run root volume's mount path.
-Result<CompiledPipeline> compile_for_k8s(const PipelineSpec& spec,
-                                         const std::map<std::string, Json>& params,
-                                         const std::string& run_root, const std::string& self_exe,
-                                         K8sConfig config);
+Result<dag::CompiledPipeline> compile_for_k8s(const spec::PipelineSpec& spec,
+                                              const std::map<std::string, Json>& params,
+                                              const std::string& run_root,
+                                              const std::string& self_exe,
+                                              backends::K8sConfig config);
 
-}  // namespace slipway
+}  // namespace slipway::compile

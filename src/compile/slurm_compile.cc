@@ -4,7 +4,7 @@
 #include "core/strings.h"
 #include "dag/static_plan.h"
 
-namespace slipway {
+namespace slipway::compile {
 
 namespace {
 
@@ -17,19 +17,20 @@ std::string job_var(const std::string& task) {
 
 // Inside a single-quoted shell word, a deferred marker becomes "$(cat 'FILE')".
 std::string expand_deferred(const std::string& script) {
-  return replace_deferred(
+  return dag::replace_deferred(
       script, [](const std::string& path) { return "'\"$(cat " + shell_quote(path) + ")\"'"; });
 }
 
 }  // namespace
 
-Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
-                                           const std::map<std::string, Json>& params,
-                                           const std::string& run_root, const std::string& self_exe,
-                                           const SlurmConfig& config) {
-  auto plan = plan_static_launches(spec, params, run_root, self_exe, "slurm");
+Result<dag::CompiledPipeline> compile_for_slurm(const spec::PipelineSpec& spec,
+                                                const std::map<std::string, Json>& params,
+                                                const std::string& run_root,
+                                                const std::string& self_exe,
+                                                const backends::SlurmConfig& config) {
+  auto plan = dag::plan_static_launches(spec, params, run_root, self_exe, "slurm");
   if (!plan.ok()) return plan.status();
-  CompiledPipeline out;
+  dag::CompiledPipeline out;
   out.warnings = plan->warnings;
   std::string submit =
       "#!/bin/bash\n# Submits pipeline '" + spec.name +
@@ -37,12 +38,12 @@ Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
       "# Written by `slipway compile --backend slurm`. Outputs and logs go under:\n#   " +
       run_root + "\nset -euo pipefail\ncd \"$(dirname \"$0\")\"\n";
   for (const auto& st : plan->tasks) {
-    const Task* t = st.task;
+    const spec::Task* t = st.task;
     for (const auto& l : st.launches)
       submit += "mkdir -p " + shell_quote(l.workdir + "/outputs") + "\n";
     std::string script = st.launches.size() > 1 || t->for_each
-                             ? render_sbatch_array_script(st.launches, config)
-                             : render_sbatch_script(st.launches[0], config);
+                             ? backends::render_sbatch_array_script(st.launches, config)
+                             : backends::render_sbatch_script(st.launches[0], config);
     out.files[t->name + ".sbatch"] = expand_deferred(script);
     std::vector<std::string> after;
     for (const auto& d : st.after) after.push_back("$" + job_var(d));
@@ -57,4 +58,4 @@ Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::compile

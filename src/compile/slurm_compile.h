@@ -16,13 +16,14 @@
 #include "backends/slurm/slurm_config.h"
 #include "dag/static_plan.h"
 
-namespace slipway {
+namespace slipway::compile {
 
 // `run_root` is where the jobs will write their outputs and logs (it must be on a filesystem
 // every node sees); `self_exe` is what "slipway" in a command means.
-Result<CompiledPipeline> compile_for_slurm(const PipelineSpec& spec,
-                                           const std::map<std::string, Json>& params,
-                                           const std::string& run_root, const std::string& self_exe,
-                                           const SlurmConfig& config);
+Result<dag::CompiledPipeline> compile_for_slurm(const spec::PipelineSpec& spec,
+                                                const std::map<std::string, Json>& params,
+                                                const std::string& run_root,
+                                                const std::string& self_exe,
+                                                const backends::SlurmConfig& config);
 
-}  // namespace slipway
+}  // namespace slipway::compile

@@ -52,12 +52,12 @@
 #include "core/units.h"
 #include "spec/validate.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
-Engine::Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunRecord run,
-               EngineOptions opts)
+Engine::Engine(store::Store& store, backends::Backend& backend, const spec::PipelineSpec& spec,
+               store::RunRecord run, EngineOptions opts)
     : store_(store), backend_(backend), spec_(spec), run_(std::move(run)), opts_(std::move(opts)) {
   if (run_.params.is_object())
     for (auto& [k, v] : run_.params.items()) params_[k] = v;
@@ -71,19 +71,20 @@ bool Engine::in_same_loop(const Node& reader, const Node& up) {
 }
 
 // A condition that reads the item, or a task of the same loop, is decided item by item.
-bool Engine::condition_per_item(const Task& t) const {
+bool Engine::condition_per_item(const spec::Task& t) const {
   if (!t.when || !t.for_each) return false;
-  for (const Ref& r : t.when->refs()) {
-    if (r.scope == Ref::Scope::kItem) return true;
-    if (r.scope == Ref::Scope::kTaskOutput || r.scope == Ref::Scope::kTaskStatus) {
-      const Task* up = spec_.task(r.task);
+  for (const spec::Ref& r : t.when->refs()) {
+    if (r.scope == spec::Ref::Scope::kItem) return true;
+    if (r.scope == spec::Ref::Scope::kTaskOutput || r.scope == spec::Ref::Scope::kTaskStatus) {
+      const spec::Task* up = spec_.task(r.task);
       if (up && up->for_each && !t.loop.empty() && up->loop == t.loop) return true;
     }
   }
   return false;
 }
 
-int Engine::add_node(const Task* t, int group, int item_index, Json item, const std::string& name) {
+int Engine::add_node(const spec::Task* t, int group, int item_index, Json item,
+                     const std::string& name) {
   Node n;
   n.idx = static_cast<int>(nodes_.size());
   n.name = name;
@@ -102,14 +103,14 @@ int Engine::add_node(const Task* t, int group, int item_index, Json item, const 
 void Engine::restore(Node& n) {
   auto it = persisted_.find(n.name);
   if (it == persisted_.end()) return;
-  const TaskRecord& r = it->second;
+  const store::TaskRecord& r = it->second;
   n.attempts = r.attempts;
   for (const auto& a : store_.list_attempts(run_.id, n.name))
     if (a.state == "FAILED" || a.state == "TIMEOUT") ++n.failures;
   TaskState s = task_state_from_string(r.state);
   if (auto ad = adopted_.find(n.name); ad != adopted_.end() && s == TaskState::kRunning) {
     // The backend follows this attempt again; its completion arrives like any other.
-    const AttemptRecord& a = ad->second;
+    const store::AttemptRecord& a = ad->second;
     n.state = TaskState::kRunning;
     n.attempts = a.number;
     n.attempt = a;
@@ -147,11 +148,11 @@ Status Engine::prepare() {
   if (Status b = store_.begin(); !b.ok()) return store_failure(b);
   // Attempts a dead driver left RUNNING: the backend adopts those it can still follow and stops
   // everything else of the run; the rest are LOST and run again.
-  std::vector<AttemptRecord> left;
+  std::vector<store::AttemptRecord> left;
   for (auto& a : store_.list_attempts(run_.id))
     if (a.state == "RUNNING") left.push_back(a);
   if (!persisted_.empty()) {
-    std::vector<Adoptable> adoptable;
+    std::vector<backends::Adoptable> adoptable;
     for (const auto& a : left)
       adoptable.push_back({a.task + "#" + std::to_string(a.number), a.backend_id});
     auto adopted = backend_.reattach(run_.id, adoptable);
@@ -177,14 +178,14 @@ Status Engine::prepare() {
     a.message = "the driver stopped while this attempt ran; it was stopped and will run again";
     note(store_.upsert_attempt(a));
   }
-  std::vector<const Task*> main, fin;
+  std::vector<const spec::Task*> main, fin;
   for (const auto& t : spec_.tasks) (t.is_finally ? fin : main).push_back(&t);
-  for (const Task* t : main) add_node(t, -1, -1, nullptr, t->name);
-  for (const Task* t : fin) add_node(t, -1, -1, nullptr, t->name);
+  for (const spec::Task* t : main) add_node(t, -1, -1, nullptr, t->name);
+  for (const spec::Task* t : fin) add_node(t, -1, -1, nullptr, t->name);
   for (auto& n : nodes_) {
-    for (const auto& d : task_dependencies(*n.task)) n.deps.push_back(by_name_.at(d));
+    for (const auto& d : spec::task_dependencies(*n.task)) n.deps.push_back(by_name_.at(d));
     if (n.task->is_finally)
-      for (const Task* t : main) n.deps.push_back(by_name_.at(t->name));
+      for (const spec::Task* t : main) n.deps.push_back(by_name_.at(t->name));
     std::sort(n.deps.begin(), n.deps.end());
     n.deps.erase(std::unique(n.deps.begin(), n.deps.end()), n.deps.end());
     for (int d : n.deps) nodes_[d].dependents.push_back(n.idx);
@@ -291,7 +292,7 @@ bool Engine::iteration_may_run(Node& n) {
   }
   if (n.task->when && condition_per_item(*n.task)) {
     ResolveContext ctx = context_for(n);
-    auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
+    auto ok = n.task->when->evaluate([&](const spec::Ref& r) { return resolve_ref(ctx, r); });
     if (!ok.ok()) {
       finish(n, TaskState::kFailed, "condition: " + ok.status().message());
       return false;
@@ -321,7 +322,7 @@ void Engine::evaluate(int idx) {
   }
   if (n.task->when && n.group < 0 && !condition_per_item(*n.task)) {
     ResolveContext ctx = context_for(n);
-    auto ok = n.task->when->evaluate([&](const Ref& r) { return resolve_ref(ctx, r); });
+    auto ok = n.task->when->evaluate([&](const spec::Ref& r) { return resolve_ref(ctx, r); });
     if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
     if (!*ok) return finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
   }
@@ -389,7 +390,7 @@ std::string Engine::task_dir(const Node& n) const {
 }
 
 // Returns false when the node must wait for resources.
-bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
+bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   ResolveContext ctx = context_for(n);
   if (!n.comp) {
     finish(n, TaskState::kFailed, "component '" + n.task->component + "' is not defined");
@@ -468,7 +469,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   if (attempt > 1) fs::remove_all(outputs_dir, ec);
   if (::mkdir((n.comp->outputs.empty() ? dir : outputs_dir).c_str(), 0755) != 0 && errno != EEXIST)
     fs::create_directories(n.comp->outputs.empty() ? dir : outputs_dir, ec);
-  TaskLaunch l;
+  backends::TaskLaunch l;
   l.key = n.name + "#" + std::to_string(n.attempts);
   l.run_id = run_.id;
   l.task = n.name;
@@ -500,7 +501,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   if (n.started_ms == 0) n.started_ms = now;
   n.deadline_ms = n.task->timeout_ms > 0 ? now + n.task->timeout_ms : 0;
   if (n.deadline_ms > 0) deadlines_.insert({n.deadline_ms, n.idx});
-  n.attempt = AttemptRecord{};
+  n.attempt = store::AttemptRecord{};
   n.attempt.run_id = run_.id;
   n.attempt.task = n.name;
   n.attempt.number = n.attempts;
@@ -517,7 +518,7 @@ bool Engine::try_start(Node& n, std::vector<TaskLaunch>* launches) {
   return true;
 }
 
-void Engine::start_ready(std::vector<TaskLaunch>* launches) {
+void Engine::start_ready(std::vector<backends::TaskLaunch>* launches) {
   // FIFO; a task that does not fit now keeps its place, and a few behind it may pass it so one
   // large task does not idle the machine.
   std::deque<int> blocked;
@@ -544,7 +545,7 @@ void Engine::start_ready(std::vector<TaskLaunch>* launches) {
 
 // ---------------------------------------------------------------- outcomes
 
-void Engine::handle_completion(const Completion& c) {
+void Engine::handle_completion(const backends::Completion& c) {
   auto it = by_key_.find(c.key);
   if (it == by_key_.end()) return;
   Node& n = nodes_[it->second];
@@ -699,7 +700,7 @@ Result<std::string> Engine::run() {
     (void)store_.rollback();
     return st;
   }
-  std::vector<Completion> completions;
+  std::vector<backends::Completion> completions;
   for (;;) {
     std::int64_t now = now_ms();
     bool continue_now = false;
@@ -740,7 +741,7 @@ Result<std::string> Engine::run() {
       if (store_.cancel_requested(run_.id)) cancel_flag_.store(true);
     }
     if (cancel_flag_.load() && !cancelling_) cancel_everything();
-    std::vector<TaskLaunch> launches;
+    std::vector<backends::TaskLaunch> launches;
     start_ready(&launches);
     if (launches.empty() && running_ == 0 && !ready_.empty()) {
       // Nothing runs and the head of the queue still does not fit: it never will (the machine
@@ -779,11 +780,11 @@ Result<std::string> Engine::run() {
     }
     auto handles = backend_.launch_many(launches);
     for (size_t i = 0; i < launches.size(); ++i) {
-      const TaskLaunch& l = launches[i];
+      const backends::TaskLaunch& l = launches[i];
       auto& h = handles[i];
       Node& n = nodes_[by_key_.at(l.key)];
       if (!h.ok()) {
-        Completion failed;
+        backends::Completion failed;
         failed.key = l.key;
         failed.message = h.status().message();
         failed.finished_ms = now_ms();
@@ -810,4 +811,4 @@ Result<std::string> Engine::run() {
   }
 }
 
-}  // namespace slipway
+}  // namespace slipway::dag

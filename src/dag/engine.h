@@ -22,10 +22,10 @@
 #include "spec/pipeline_spec.h"
 #include "store/store.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 // Records that `task` of `run` consumed the artifact(s) in `v` as input `name`.
-Status add_input_lineage(Store& store, const std::string& run, const std::string& task,
+Status add_input_lineage(store::Store& store, const std::string& run, const std::string& task,
                          const std::string& name, const Json& v);
 
 struct EngineOptions {
@@ -52,8 +52,8 @@ struct TaskView {
 
 class Engine {
  public:
-  Engine(Store& store, Backend& backend, const PipelineSpec& spec, RunRecord run,
-         EngineOptions opts);
+  Engine(store::Store& store, backends::Backend& backend, const spec::PipelineSpec& spec,
+         store::RunRecord run, EngineOptions opts);
 
   // Runs to the end and returns the run's final state: SUCCEEDED, FAILED or CANCELLED.
   Result<std::string> run();
@@ -65,8 +65,8 @@ class Engine {
   struct Node {
     int idx = 0;
     std::string name;
-    const Task* task = nullptr;
-    const Component* comp = nullptr;
+    const spec::Task* task = nullptr;
+    const spec::Component* comp = nullptr;
     int group = -1;  // the fan-out node this item belongs to
     int item_index = -1;
     Json item;
@@ -82,7 +82,7 @@ class Engine {
     bool inputs_ready = false;
     std::map<std::string, Json> inputs;
     Json outputs = Json::object();
-    AttemptRecord attempt;
+    store::AttemptRecord attempt;
     // fan-out bookkeeping
     std::vector<int> items;
     std::deque<int> items_waiting;
@@ -90,20 +90,20 @@ class Engine {
   };
 
   Status prepare();
-  int add_node(const Task* t, int group, int item_index, Json item, const std::string& name);
+  int add_node(const spec::Task* t, int group, int item_index, Json item, const std::string& name);
   void restore(Node& n);
   void evaluate(int idx);
   void expand(Node& n);
-  void start_ready(std::vector<TaskLaunch>* launches);
-  bool try_start(Node& n, std::vector<TaskLaunch>* launches);
+  void start_ready(std::vector<backends::TaskLaunch>* launches);
+  bool try_start(Node& n, std::vector<backends::TaskLaunch>* launches);
   // For an item of a loop: false when it was finished here (skipped by its own condition, or
   // because the same iteration of a task it reads was skipped or failed).
   bool iteration_may_run(Node& n);
   // The node of `task` whose output `reader` sees: for tasks of one loop, the same iteration.
   TaskState item_state(const Node& group, int item_index) const;
   static bool in_same_loop(const Node& reader, const Node& up);
-  bool condition_per_item(const Task& t) const;
-  void handle_completion(const Completion& c);
+  bool condition_per_item(const spec::Task& t) const;
+  void handle_completion(const backends::Completion& c);
   Status collect_outputs(Node& n, const CommandLine& cl);
   void finish(Node& n, TaskState s, const std::string& message = "");
   void cancel_everything();
@@ -126,24 +126,25 @@ class Engine {
   std::string final_state() const;
   std::int64_t next_wake(std::int64_t now) const;
 
-  Store& store_;
-  Backend& backend_;
-  const PipelineSpec& spec_;
-  RunRecord run_;
+  store::Store& store_;
+  backends::Backend& backend_;
+  const spec::PipelineSpec& spec_;
+  store::RunRecord run_;
   EngineOptions opts_;
   std::deque<Node> nodes_;
   std::map<std::string, int> by_name_;
   std::map<std::string, int> by_key_;
-  std::map<std::string, TaskRecord> persisted_;
+  std::map<std::string, store::TaskRecord> persisted_;
   std::deque<int> ready_;
   std::vector<int> delayed_;
-  std::vector<Completion> synthetic_;
+  std::vector<backends::Completion> synthetic_;
   std::vector<int> pid_updates_;
   std::vector<std::string> kills_;  // launch keys to terminate once the batch has committed
   FirstError batch_error_;          // the first store write of this batch that failed
-  std::map<std::string, CommandLine> commands_;   // launch key -> rendered command
-  std::map<std::string, AttemptRecord> adopted_;  // task name -> attempt the backend re-attached
-  std::map<std::string, Json> params_;            // the run's parameters, parsed once
+  std::map<std::string, CommandLine> commands_;  // launch key -> rendered command
+  std::map<std::string, store::AttemptRecord>
+      adopted_;                         // task name -> attempt the backend re-attached
+  std::map<std::string, Json> params_;  // the run's parameters, parsed once
   std::set<std::pair<std::int64_t, int>> deadlines_;  // (deadline, node) of running attempts
   int terminal_ = 0;
   int failed_ = 0;  // FAILED or UPSTREAM_FAILED nodes
@@ -153,4 +154,4 @@ class Engine {
   std::int64_t last_heartbeat_ = 0, last_cancel_poll_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::dag

@@ -10,7 +10,7 @@
 #include "core/hash.h"
 #include "dag/engine.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
@@ -21,7 +21,7 @@ Result<Json> Engine::import_artifact(const std::string& path, const std::string&
       static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   // Reuse the digest of an unchanged file (same size and mtime), as make and Bazel do.
   auto known = store_.find_artifact_by_uri(path);
-  ArtifactRecord a;
+  store::ArtifactRecord a;
   if (known && known->mtime_ns == mtime && known->size == static_cast<std::int64_t>(st.st_size) &&
       !S_ISDIR(st.st_mode) && known->type == type) {
     a = *known;
@@ -46,7 +46,7 @@ Result<Json> Engine::import_artifact(const std::string& path, const std::string&
       {"artifact", true}, {"id", a.id}, {"type", type}, {"uri", a.uri}, {"sha256", a.sha256}};
 }
 
-Status add_input_lineage(Store& store, const std::string& run, const std::string& task,
+Status add_input_lineage(store::Store& store, const std::string& run, const std::string& task,
                          const std::string& name, const Json& v) {
   if (is_artifact_value(v))
     return store.add_lineage({v["id"].get<std::int64_t>(), run, task, "input", name});
@@ -103,7 +103,7 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
       return Failed("the task did not write its output artifact '" + o.name + "' to " + path);
     auto d = digest_path(path);
     if (!d.ok()) return d.status();
-    ArtifactRecord a;
+    store::ArtifactRecord a;
     a.run_id = run_.id;
     a.task = n.name;
     a.name = o.name;
@@ -141,4 +141,4 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
   return Status::Ok();
 }
 
-}  // namespace slipway
+}  // namespace slipway::dag

@@ -4,10 +4,10 @@
 #include "core/clock.h"
 #include "dag/engine.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 void Engine::persist(const Node& n) {
-  TaskRecord r;
+  store::TaskRecord r;
   r.run_id = run_.id;
   r.name = n.name;
   r.templ = n.task->name;
@@ -68,4 +68,4 @@ std::vector<TaskView> Engine::snapshot() const {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::dag

@@ -4,7 +4,7 @@
 
 #include "core/hash.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
@@ -20,18 +20,18 @@ bool is_deferred(const Json& v) {
   return v.is_string() && v.get_ref<const std::string&>().find(kDeferredMark) != std::string::npos;
 }
 
-Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
+Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
   switch (ref.scope) {
-    case Ref::Scope::kParam: {
+    case spec::Ref::Scope::kParam: {
       auto it = ctx.params->find(ref.name);
       if (it == ctx.params->end()) return InvalidInput("no pipeline parameter '" + ref.name + "'");
       return it->second;
     }
-    case Ref::Scope::kTaskOutput:
+    case spec::Ref::Scope::kTaskOutput:
       return ctx.task_output(ref.task, ref.name);
-    case Ref::Scope::kTaskStatus:
+    case spec::Ref::Scope::kTaskStatus:
       return Json(ctx.task_status(ref.task));
-    case Ref::Scope::kItem: {
+    case spec::Ref::Scope::kItem: {
       if (!ctx.item) return InvalidInput("{{item}} outside a fan-out");
       if (ref.field.empty()) return *ctx.item;
       if (!ctx.item->is_object() || !ctx.item->contains(ref.field))
@@ -39,21 +39,21 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref) {
                             "'");
       return (*ctx.item)[ref.field];
     }
-    case Ref::Scope::kRun:
+    case spec::Ref::Scope::kRun:
       if (ref.name == "id") return Json(ctx.run_id);
       if (ref.name == "root") return Json(ctx.run_root);
       if (ref.name == "status") return Json(ctx.run_status);
       return Json(ctx.spec->name);
-    case Ref::Scope::kTask:
+    case spec::Ref::Scope::kTask:
       if (ref.name == "name") return Json(ctx.task_name);
       if (ref.name == "attempt") return Json(ctx.attempt);
       return Json(ctx.item_index);
-    case Ref::Scope::kPipeline:
+    case spec::Ref::Scope::kPipeline:
       return Json(ctx.spec->name);
-    case Ref::Scope::kInput:
-    case Ref::Scope::kOutput:
-    case Ref::Scope::kExecutorInput:
-      break;
+    case spec::Ref::Scope::kInput:
+    case spec::Ref::Scope::kOutput:
+    case spec::Ref::Scope::kExecutorInput:
+      break;  // only meaningful inside a component's command; render_command handles them
   }
   return InvalidInput("{{" + ref.text + "}} cannot be used here");
 }
@@ -73,7 +73,7 @@ static std::string render_text(const Json& v) {
   return render_param(v);
 }
 
-static Result<Json> resolve_binding(const ResolveContext& ctx, const Binding& b) {
+static Result<Json> resolve_binding(const ResolveContext& ctx, const spec::Binding& b) {
   if (!b.is_template) return b.literal;
   if (b.tmpl.is_single_ref()) return resolve_ref(ctx, b.tmpl.parts[0].ref);
   std::string out;
@@ -89,9 +89,9 @@ static Result<Json> resolve_binding(const ResolveContext& ctx, const Binding& b)
   return Json(out);
 }
 
-static Result<Json> to_input_type(const ResolveContext& ctx, const IoDecl& decl, const Json& v,
-                                  const std::string& where) {
-  if (v.is_null() || is_deferred(v)) return v;
+static Result<Json> to_input_type(const ResolveContext& ctx, const spec::IoDecl& decl,
+                                  const Json& v, const std::string& where) {
+  if (v.is_null() || is_deferred(v)) return v;  // deferred values are typed at job start
   if (!decl.type.is_artifact) {
     if (is_artifact_value(v))
       return InvalidInput(where + " is a parameter but received an artifact");
@@ -110,8 +110,9 @@ static Result<Json> to_input_type(const ResolveContext& ctx, const IoDecl& decl,
   return imported;
 }
 
-Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx, const Task& task,
-                                                   const Component& comp) {
+Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
+                                                   const spec::Task& task,
+                                                   const spec::Component& comp) {
   std::map<std::string, Json> out;
   for (const auto& decl : comp.inputs) {
     std::string where = "input '" + decl.name + "' of task '" + ctx.task_name + "'";
@@ -133,7 +134,7 @@ Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx, co
   return out;
 }
 
-Result<Json> resolve_for_each(const ResolveContext& ctx, const Task& task) {
+Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task) {
   auto v = resolve_binding(ctx, *task.for_each);
   if (!v.ok()) return v;
   Json items = *v;
@@ -151,7 +152,7 @@ std::string executor_output_path(const std::string& outputs_dir) {
 }
 
 // KFP's ExecutorInput: input values and artifacts, and where each output goes.
-Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
+Json executor_input(const spec::Component& comp, const std::map<std::string, Json>& inputs,
                     const std::map<std::string, std::string>& output_paths,
                     const std::string& output_file) {
   Json params = Json::object(), arts = Json::object();
@@ -190,14 +191,14 @@ Json executor_input(const Component& comp, const std::map<std::string, Json>& in
                {{"parameters", out_params}, {"artifacts", out_arts}, {"outputFile", output_file}}}};
 }
 
-Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
+Result<CommandLine> render_command(const ResolveContext& ctx, const spec::Component& comp,
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe) {
   CommandLine cl;
   for (const auto& o : comp.outputs)
     cl.output_paths[o.name] = (fs::path(outputs_dir) / o.name).string();
   auto render = [&](const std::string& s) -> Result<std::string> {
-    auto t = parse_template(s);
+    auto t = spec::parse_template(s);
     if (!t.ok()) return t.status();
     std::string out;
     for (const auto& part : t->parts) {
@@ -205,8 +206,8 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
         out += part.literal;
         continue;
       }
-      const Ref& r = part.ref;
-      if (r.scope == Ref::Scope::kInput) {
+      const spec::Ref& r = part.ref;
+      if (r.scope == spec::Ref::Scope::kInput) {
         auto it = inputs.find(r.name);
         if (it == inputs.end()) return InvalidInput("no input '" + r.name + "'");
         if (r.field == "metadata") {
@@ -216,9 +217,9 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
         } else {
           out += render_text(it->second);
         }
-      } else if (r.scope == Ref::Scope::kOutput) {
+      } else if (r.scope == spec::Ref::Scope::kOutput) {
         out += cl.output_paths[r.name];
-      } else if (r.scope == Ref::Scope::kExecutorInput) {
+      } else if (r.scope == spec::Ref::Scope::kExecutorInput) {
         out += dump_json(
             executor_input(comp, inputs, cl.output_paths, executor_output_path(outputs_dir)));
       } else {
@@ -246,7 +247,9 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const Component& c
   return cl;
 }
 
-void wrap_multi_rank(const Resources& res, const std::string& self_exe,
+// A task of several ranks runs under `slipway launch`, which starts the ranks (or finds them
+// already started by srun or mpirun), places them and binds them.
+void wrap_multi_rank(const spec::Resources& res, const std::string& self_exe,
                      std::vector<std::string>* argv) {
   if (res.nodes * res.tasks_per_node <= 1 || argv->empty()) return;
   argv->insert(argv->begin(), {self_exe, "launch", "--nproc", std::to_string(res.tasks_per_node),
@@ -265,7 +268,7 @@ static Json cache_view(const Json& v) {
   return v;
 }
 
-std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs,
+std::string cache_key(const spec::Component& comp, const std::map<std::string, Json>& inputs,
                       const std::string& user_key) {
   Json k;
   k["v"] = 1;

@@ -13,10 +13,10 @@
 
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 struct ResolveContext {
-  const PipelineSpec* spec = nullptr;
+  const spec::PipelineSpec* spec = nullptr;
   const std::map<std::string, Json>* params = nullptr;
   const Json* item = nullptr;  // null unless a fan-out item
   int item_index = -1;
@@ -39,15 +39,16 @@ bool is_deferred(const Json& v);
 inline constexpr char kDeferredMark = '\x01';
 
 // Value of one reference in a binding or condition.
-Result<Json> resolve_ref(const ResolveContext& ctx, const Ref& ref);
+Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref);
 
 // Values for every input of the task's component: bindings, then defaults; optional inputs
 // without either are null.
-Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx, const Task& task,
-                                                   const Component& comp);
+Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
+                                                   const spec::Task& task,
+                                                   const spec::Component& comp);
 
 // The items of a fan-out.
-Result<Json> resolve_for_each(const ResolveContext& ctx, const Task& task);
+Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task);
 
 struct CommandLine {
   std::vector<std::string> argv;
@@ -57,28 +58,28 @@ struct CommandLine {
 
 // Renders the component's command, args and env with inputs and output paths filled in.
 // "slipway" as argv[0] becomes `self_exe`.
-Result<CommandLine> render_command(const ResolveContext& ctx, const Component& comp,
+Result<CommandLine> render_command(const ResolveContext& ctx, const spec::Component& comp,
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe);
 
 // Every rank of a multi-rank task (nodes × tasks_per_node > 1) starts through `slipway launch`:
 // placement, binding and rendezvous variables, the same on every backend (srun starts the ranks
 // on Slurm; locally the launcher starts them itself). Prepends the launcher to such a command.
-void wrap_multi_rank(const Resources& res, const std::string& self_exe,
+void wrap_multi_rank(const spec::Resources& res, const std::string& self_exe,
                      std::vector<std::string>* argv);
 
 // Where a KFP Python component writes its executor output (values and artifact metadata).
 std::string executor_output_path(const std::string& outputs_dir);
 
 // Kubeflow Pipelines' ExecutorInput JSON for {{executor.input}}.
-Json executor_input(const Component& comp, const std::map<std::string, Json>& inputs,
+Json executor_input(const spec::Component& comp, const std::map<std::string, Json>& inputs,
                     const std::map<std::string, std::string>& output_paths,
                     const std::string& output_file);
 
 // The content-addressed cache key: component (command, args, image, env, output names and
 // types), input parameter values and input artifact digests. Never paths of this run.
 // A user key (KFP's cachingOptions.cacheKey) replaces command and inputs in it.
-std::string cache_key(const Component& comp, const std::map<std::string, Json>& inputs,
+std::string cache_key(const spec::Component& comp, const std::map<std::string, Json>& inputs,
                       const std::string& user_key = "");
 
-}  // namespace slipway
+}  // namespace slipway::dag

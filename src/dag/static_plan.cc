@@ -7,13 +7,13 @@
 #include "dag/resolve.h"
 #include "spec/validate.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
 namespace {
 
-Status unsupported(const Task& t, const std::string& what, const std::string& backend) {
+Status unsupported(const spec::Task& t, const std::string& what, const std::string& backend) {
   return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + what +
                       ", which needs the slipway driver; run it with `slipway run --backend " +
                       backend + "` instead");
@@ -36,18 +36,18 @@ std::string replace_deferred(const std::string& s,
   return out + s.substr(pos);
 }
 
-Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
+Result<StaticPlan> plan_static_launches(const spec::PipelineSpec& spec,
                                         const std::map<std::string, Json>& params,
                                         const std::string& run_root, const std::string& self_exe,
                                         const std::string& backend) {
   StaticPlan out;
   // Order: dependencies first (the spec is acyclic, validation checked).
-  std::vector<const Task*> order;
+  std::vector<const spec::Task*> order;
   std::set<std::string> placed;
-  std::function<void(const Task&)> place = [&](const Task& t) {
+  std::function<void(const spec::Task&)> place = [&](const spec::Task& t) {
     if (placed.count(t.name)) return;
     placed.insert(t.name);
-    for (const auto& d : task_dependencies(t)) place(*spec.task(d));
+    for (const auto& d : spec::task_dependencies(t)) place(*spec.task(d));
     order.push_back(&t);
   };
   for (const auto& t : spec.tasks)
@@ -56,14 +56,15 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
     if (t.is_finally) place(t);
 
   std::vector<std::string> main_tasks;
-  for (const Task* t : order) {
-    const Component* comp = spec.component_of(*t);
+  for (const spec::Task* t : order) {
+    const spec::Component* comp = spec.component_of(*t);
     if (t->when) return unsupported(*t, "has a `when` condition", backend);
     for (const auto& [_, b] : t->inputs)
       if (b.is_template)
         for (const auto& part : b.tmpl.parts)
-          if (part.is_ref && (part.ref.scope == Ref::Scope::kTaskStatus ||
-                              (part.ref.scope == Ref::Scope::kRun && part.ref.name == "status")))
+          if (part.is_ref &&
+              (part.ref.scope == spec::Ref::Scope::kTaskStatus ||
+               (part.ref.scope == spec::Ref::Scope::kRun && part.ref.name == "status")))
             return unsupported(*t, "reads {{" + part.ref.text + "}}", backend);
     if (t->retry.limit > 0)
       out.warnings.push_back("task '" + t->name + "': retries are not available in compiled mode");
@@ -75,9 +76,9 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
     ctx.run_root = run_root;
     ctx.run_status = "";
     ctx.task_output = [&](const std::string& task, const std::string& name) -> Result<Json> {
-      const Task* up = spec.task(task);
-      const Component* uc = spec.component_of(*up);
-      const IoDecl* o = uc->output(name);
+      const spec::Task* up = spec.task(task);
+      const spec::Component* uc = spec.component_of(*up);
+      const spec::IoDecl* o = uc->output(name);
       if (up->for_each && !o->type.is_artifact)
         return InvalidInput("collecting parameter '" + name + "' of fan-out '" + task + "'");
       if (up->for_each) {
@@ -112,7 +113,8 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
     // Fan-out items: static lists only (a parameter or a literal).
     std::vector<std::pair<int, Json>> items;
     if (t->for_each) {
-      if (t->for_each->is_template && t->for_each->tmpl.parts[0].ref.scope != Ref::Scope::kParam)
+      if (t->for_each->is_template &&
+          t->for_each->tmpl.parts[0].ref.scope != spec::Ref::Scope::kParam)
         return unsupported(*t, "fans out over an upstream output", backend);
       auto list = resolve_for_each(ctx, *t);
       if (!list.ok()) return list.status();
@@ -141,7 +143,7 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
       auto cl = render_command(ctx, *comp, *inputs, dir + "/outputs", self_exe);
       if (!cl.ok()) return cl.status();
       wrap_multi_rank(t->resources, self_exe, &cl->argv);
-      TaskLaunch l;
+      backends::TaskLaunch l;
       l.key = name + "#1";
       l.run_id = ctx.run_id;
       l.task = name;
@@ -162,11 +164,11 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
       }
       st.launches.push_back(std::move(l));
     }
-    st.after = t->is_finally ? main_tasks : task_dependencies(*t);
+    st.after = t->is_finally ? main_tasks : spec::task_dependencies(*t);
     if (!t->is_finally) main_tasks.push_back(t->name);
     out.tasks.push_back(std::move(st));
   }
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::dag

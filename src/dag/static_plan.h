@@ -16,12 +16,12 @@
 #include "backends/backend.h"
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 struct StaticTask {
-  const Task* task = nullptr;
-  std::vector<TaskLaunch> launches;  // one, or one per fan-out item
-  std::vector<std::string> after;    // tasks it needs (all main tasks for a finally task)
+  const spec::Task* task = nullptr;
+  std::vector<backends::TaskLaunch> launches;  // one, or one per fan-out item
+  std::vector<std::string> after;              // tasks it needs (all main tasks for a finally task)
 };
 
 struct StaticPlan {
@@ -36,7 +36,7 @@ struct CompiledPipeline {
 };
 
 // `backend` names the backend in the refusal ("run it with `slipway run --backend slurm`").
-Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
+Result<StaticPlan> plan_static_launches(const spec::PipelineSpec& spec,
                                         const std::map<std::string, Json>& params,
                                         const std::string& run_root, const std::string& self_exe,
                                         const std::string& backend);
@@ -45,4 +45,4 @@ Result<StaticPlan> plan_static_launches(const PipelineSpec& spec,
 std::string replace_deferred(const std::string& s,
                              const std::function<std::string(const std::string&)>& reader);
 
-}  // namespace slipway
+}  // namespace slipway::dag

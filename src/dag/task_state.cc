@@ -1,6 +1,6 @@
 #include "dag/task_state.h"
 
-namespace slipway {
+namespace slipway::dag {
 
 const char* to_string(TaskState s) {
   switch (s) {
@@ -32,4 +32,4 @@ TaskState task_state_from_string(const std::string& s) {
 
 bool is_terminal(TaskState s) { return s != TaskState::kPending && s != TaskState::kRunning; }
 
-}  // namespace slipway
+}  // namespace slipway::dag

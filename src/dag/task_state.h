@@ -3,7 +3,7 @@
 
 #include <string>
 
-namespace slipway {
+namespace slipway::dag {
 
 enum class TaskState {
   kPending,  // waiting for dependencies, a retry delay, or resources
@@ -19,4 +19,4 @@ const char* to_string(TaskState s);
 TaskState task_state_from_string(const std::string& s);
 bool is_terminal(TaskState s);
 
-}  // namespace slipway
+}  // namespace slipway::dag

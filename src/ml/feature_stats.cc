@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace slipway {
+namespace slipway::ml {
 
 std::vector<FeatureStats> compute_feature_stats(const std::vector<std::string>& names,
                                                 const std::vector<std::vector<double>>& rows) {
@@ -86,4 +86,4 @@ Result<std::vector<FeatureStats>> feature_stats_from_json(const Json& j) {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::ml

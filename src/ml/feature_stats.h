@@ -9,7 +9,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 struct FeatureStats {
   std::string name;
@@ -34,4 +34,4 @@ double population_stability_index(const std::vector<double>& expected,
 Json feature_stats_to_json(const std::vector<FeatureStats>& stats);
 Result<std::vector<FeatureStats>> feature_stats_from_json(const Json& j);
 
-}  // namespace slipway
+}  // namespace slipway::ml

@@ -6,7 +6,7 @@
 #include "models/checkpoint.h"
 #include "models/mlp.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 bool is_hdf5_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -52,4 +52,4 @@ Result<Scores> evaluate_mlp_checkpoint(const std::string& path, const Dataset& d
   return score_predictions(predicted, truth, classes.size());
 }
 
-}  // namespace slipway
+}  // namespace slipway::ml

@@ -7,7 +7,7 @@
 #include "ml/softmax_classifier.h"
 #include "ml/table.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 bool is_hdf5_file(const std::string& path);
 
@@ -15,4 +15,4 @@ bool is_hdf5_file(const std::string& path);
 // its training data held out (the split recorded in the checkpoint).
 Result<Scores> evaluate_mlp_checkpoint(const std::string& path, const Dataset& d);
 
-}  // namespace slipway
+}  // namespace slipway::ml

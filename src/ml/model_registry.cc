@@ -12,7 +12,7 @@
 #include "ml/feature_stats.h"
 #include "ml/mlp_checkpoint_eval.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 namespace fs = std::filesystem;
 
@@ -41,7 +41,7 @@ Result<Json> reference_of(const std::string& path) {
   return feature_stats_to_json(compute_feature_stats(features, data));
 }
 
-int next_version(Store& store, const fs::path& dir, const std::string& name) {
+int next_version(store::Store& store, const fs::path& dir, const std::string& name) {
   int version = 0;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
@@ -52,7 +52,7 @@ int next_version(Store& store, const fs::path& dir, const std::string& name) {
 
 }  // namespace
 
-nlohmann::json model_version_json(const ModelVersionRecord& v) {
+nlohmann::json model_version_json(const store::ModelVersionRecord& v) {
   return {{"name", v.name},
           {"version", v.version},
           {"stage", v.stage},
@@ -81,14 +81,14 @@ std::optional<int> parse_version(const std::string& text) {
   return v > 0 ? std::optional<int>(v) : std::nullopt;
 }
 
-Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r) {
+Result<store::ModelVersionRecord> register_model(store::Store& store, const RegisterRequest& r) {
   if (!valid_model_name(r.name))
     return InvalidInput("model name '" + r.name +
                         "' must be letters, digits, '_', '.' or '-' (not starting with '.')");
   if (!is_hdf5_file(r.model_file))
     return InvalidInput(r.model_file +
                         " is not a `slipway train` checkpoint (HDF5); only those can be served");
-  ModelVersionRecord v;
+  store::ModelVersionRecord v;
   v.name = r.name;
   v.stage = r.stage;
   v.run_id = r.run_id;
@@ -147,4 +147,4 @@ Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r
   return Failed("could not find a free version number under " + dir.string());
 }
 
-}  // namespace slipway
+}  // namespace slipway::ml

@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "store/store.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 struct RegisterRequest {
   std::string model_file;  // a `slipway train` checkpoint (HDF5)
@@ -28,11 +28,11 @@ struct RegisterRequest {
 // number under a billion (nullopt for anything else).
 bool valid_model_name(const std::string& name);
 // A version as `models ls --output json` and the server's API show it.
-nlohmann::json model_version_json(const ModelVersionRecord& v);
+nlohmann::json model_version_json(const store::ModelVersionRecord& v);
 std::optional<int> parse_version(const std::string& text);
 
 // Publishes DIR/<name>/<next version>/ (model.h5 + config.json, built aside and renamed into
 // place, so a watching daemon never sees half a version) and records it in the store.
-Result<ModelVersionRecord> register_model(Store& store, const RegisterRequest& r);
+Result<store::ModelVersionRecord> register_model(store::Store& store, const RegisterRequest& r);
 
-}  // namespace slipway
+}  // namespace slipway::ml

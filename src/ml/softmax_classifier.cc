@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-namespace slipway {
+namespace slipway::ml {
 
 static std::vector<double> standardize(const SoftmaxModel& m, const std::vector<double>& x) {
   std::vector<double> z(x.size());
@@ -138,4 +138,4 @@ Scores score_predictions(const std::vector<int>& predicted, const std::vector<in
   return s;
 }
 
-}  // namespace slipway
+}  // namespace slipway::ml

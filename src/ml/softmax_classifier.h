@@ -9,7 +9,7 @@
 #include "core/status.h"
 #include "ml/table.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 struct SoftmaxModel {
   std::vector<std::string> features, classes;
@@ -41,4 +41,4 @@ Scores score(const SoftmaxModel& m, const Dataset& d, const std::vector<size_t>&
 Scores score_predictions(const std::vector<int>& predicted, const std::vector<int>& truth,
                          size_t classes);
 
-}  // namespace slipway
+}  // namespace slipway::ml

@@ -10,7 +10,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 static std::vector<std::string> parse_line(const std::string& line) {
   std::vector<std::string> out;
@@ -128,4 +128,4 @@ void split_indices(size_t n, double test_fraction, std::uint64_t seed, std::vect
   train->assign(idx.begin() + static_cast<long>(n_test), idx.end());
 }
 
-}  // namespace slipway
+}  // namespace slipway::ml

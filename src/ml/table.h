@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::ml {
 
 struct Table {
   std::vector<std::string> header;
@@ -33,4 +33,4 @@ Result<Dataset> to_dataset(const Table& t, const std::string& label);
 void split_indices(size_t n, double test_fraction, std::uint64_t seed, std::vector<size_t>* train,
                    std::vector<size_t>* test);
 
-}  // namespace slipway
+}  // namespace slipway::ml

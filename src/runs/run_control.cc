@@ -34,35 +34,35 @@ namespace {
 
 // The pipeline parsed and validated, with its parameters resolved against the given values.
 struct ResolvedPipeline {
-  PipelineSpec spec;
+  spec::PipelineSpec spec;
   std::map<std::string, nlohmann::json> params;
 };
 
 Result<ResolvedPipeline> resolve_pipeline(const NewRun& n) {
-  LoadedPipeline p = load_pipeline_text(n.source, n.file);
+  spec::LoadedPipeline p = spec::load_pipeline_text(n.source, n.file);
   if (!p.spec) return InvalidInput(p.diagnostics.to_string());
   if (!n.params.is_object()) return InvalidInput("params must be an object of NAME: value");
   std::vector<std::pair<std::string, std::string>> overrides;
   for (const auto& [k, v] : n.params.items())
     overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
-  auto params = resolve_params(*p.spec, overrides);
+  auto params = spec::resolve_params(*p.spec, overrides);
   if (!params.ok()) return InvalidInput(n.file + ": " + params.status().message());
   return ResolvedPipeline{std::move(*p.spec), std::move(*params)};
 }
 
 }  // namespace
 
-Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now) {
+Result<store::RunRecord> create_run(store::Store& store, const NewRun& spec, std::int64_t now) {
   auto p = resolve_pipeline(spec);
   if (!p.ok()) return p.status();
-  auto backend = make_backend(spec.backend);
+  auto backend = backends::make_backend(spec.backend);
   if (!backend.ok()) return InvalidInput(backend.status().message());
   for (const auto& t : p->spec.tasks) {
     Status st = (*backend)->check_fits(t.resources);
     if (!st.ok())
       return InvalidInput(t.loc.to_string() + ": task '" + t.name + "' " + st.message());
   }
-  RunRecord run;
+  store::RunRecord run;
   run.id = p->spec.name + "-" + random_hex(8);
   run.experiment = spec.experiment.empty() ? "Default" : spec.experiment;
   run.pipeline = p->spec.name;
@@ -82,17 +82,18 @@ Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now)
   return run;
 }
 
-Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::int64_t now) {
+Result<store::ScheduleRecord> create_schedule(store::Store& store, const NewSchedule& n,
+                                              std::int64_t now) {
   auto p = resolve_pipeline(n.run);
   if (!p.ok()) return p.status();
-  if (auto backend = make_backend(n.run.backend); !backend.ok())
+  if (auto backend = backends::make_backend(n.run.backend); !backend.ok())
     return InvalidInput(backend.status().message());
-  ScheduleRecord s;
+  store::ScheduleRecord s;
   if (n.cron.empty() == n.every.empty())
     return InvalidInput(
         "a schedule needs exactly one of a cron expression (--cron) and an interval (--every)");
   if (!n.cron.empty()) {
-    if (auto c = parse_cron(n.cron); !c.ok())
+    if (auto c = schedule::parse_cron(n.cron); !c.ok())
       return InvalidInput("cron '" + n.cron + "': " + c.status().message());
     s.cron = n.cron;
   } else {
@@ -124,11 +125,12 @@ Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& n, std::
   return s;
 }
 
-nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now) {
+nlohmann::json schedule_json(const store::ScheduleRecord& s, std::int64_t now) {
   nlohmann::json next = nullptr;
-  if (auto t = trigger_of(s); t.ok() && s.enabled) {
+  if (auto t = schedule::trigger_of(s); t.ok() && s.enabled) {
     // The next tick after the later of now and the last one fired.
-    if (auto n = next_tick(*t, std::max(now, s.last_fired_ms) / 1000)) next = iso8601_ms(*n * 1000);
+    if (auto n = schedule::next_tick(*t, std::max(now, s.last_fired_ms) / 1000))
+      next = iso8601_ms(*n * 1000);
   }
   return {{"id", s.id},
           {"name", s.name},
@@ -158,7 +160,7 @@ std::vector<std::string> driver_args(const std::string& run_id, DriveMode mode) 
   return args;
 }
 
-Result<int> spawn_driver(const RunRecord& run, DriveMode mode) {
+Result<int> spawn_driver(const store::RunRecord& run, DriveMode mode) {
   std::error_code ec;
   std::filesystem::create_directories(run.root, ec);
   if (ec) return Failed("cannot create the run root " + run.root + ": " + ec.message());
@@ -179,7 +181,7 @@ void reap_drivers() {
   std::erase_if(g_drivers, [](int pid) { return ::waitpid(pid, nullptr, WNOHANG) != 0; });
 }
 
-Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) {
+Result<std::string> cancel_run(store::Store& store, const store::RunRecord& run, int wait_ms) {
   if (terminal_run_state(run.state)) return run.state;
   SLIPWAY_RETURN_IF_ERROR(store.request_cancel(run.id));
   // Wait for the driver to stop its tasks; if there is no live driver, do it here.
@@ -196,7 +198,7 @@ Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms) 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   // No live driver: the backend stops whatever of the run it still finds (processes, jobs).
-  auto backend = make_backend(run.backend);
+  auto backend = backends::make_backend(run.backend);
   if (!backend.ok()) return backend.status();
   // Stop what is left before the store says CANCELLED: if that fails, the run stays as it was.
   if (auto stopped = (*backend)->reattach(run.id, {}); !stopped.ok())

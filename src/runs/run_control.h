@@ -25,7 +25,7 @@ struct NewRun {
 
 // Parses and validates the pipeline, resolves its parameters, checks that each task fits the
 // backend, and inserts the run as PENDING. InvalidInput carries every diagnostic.
-Result<RunRecord> create_run(Store& store, const NewRun& spec, std::int64_t now);
+Result<store::RunRecord> create_run(store::Store& store, const NewRun& spec, std::int64_t now);
 
 // A recurring run: the run's fields plus when it fires. Exactly one of cron and every.
 struct NewSchedule {
@@ -40,10 +40,11 @@ struct NewSchedule {
 };
 
 // Validates the pipeline, its parameters and the trigger, and stores the schedule.
-Result<ScheduleRecord> create_schedule(Store& store, const NewSchedule& s, std::int64_t now);
+Result<store::ScheduleRecord> create_schedule(store::Store& store, const NewSchedule& s,
+                                              std::int64_t now);
 
 // A schedule as the CLI's --output json and the API show it, with its next fire time.
-nlohmann::json schedule_json(const ScheduleRecord& s, std::int64_t now);
+nlohmann::json schedule_json(const store::ScheduleRecord& s, std::int64_t now);
 
 // How a background driver is started: `slipway __driver RUN [--resume|--retry]`. The CLI's
 // start_detached_driver forks a daemon; a multi-threaded server spawns it and reaps it itself.
@@ -51,12 +52,12 @@ enum class DriveMode { kStart, kResume, kRetry };
 std::vector<std::string> driver_args(const std::string& run_id, DriveMode mode);
 // posix_spawn of the driver in its own session, logging to the run root's driver.log. The pid is
 // remembered so that reap_drivers() (called periodically by the server) collects its exit.
-Result<int> spawn_driver(const RunRecord& run, DriveMode mode);
+Result<int> spawn_driver(const store::RunRecord& run, DriveMode mode);
 void reap_drivers();
 
 // Asks the run's driver to cancel; if no live driver holds the run, stops what the backend still
 // runs of it and marks it CANCELLED here. Waits up to wait_ms for the driver. Returns the state.
-Result<std::string> cancel_run(Store& store, const RunRecord& run, int wait_ms);
+Result<std::string> cancel_run(store::Store& store, const store::RunRecord& run, int wait_ms);
 
 bool terminal_run_state(const std::string& s);
 

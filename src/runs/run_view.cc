@@ -8,7 +8,7 @@
 
 namespace slipway::runs {
 
-nlohmann::json run_document(Store& store, const RunRecord& run) {
+nlohmann::json run_document(store::Store& store, const store::RunRecord& run) {
   using Json = nlohmann::json;
   Json doc;
   doc["id"] = run.id;
@@ -47,14 +47,14 @@ nlohmann::json run_document(Store& store, const RunRecord& run) {
   return doc;
 }
 
-std::vector<TaskView> task_views(Store& store, const std::string& run_id) {
-  std::vector<TaskView> out;
+std::vector<dag::TaskView> task_views(store::Store& store, const std::string& run_id) {
+  std::vector<dag::TaskView> out;
   std::map<std::string, size_t> group_row;
   for (const auto& t : store.list_tasks(run_id)) {
     if (t.item_index >= 0) {
       auto it = group_row.find(t.templ);
       if (it != group_row.end()) {
-        TaskView& g = out[it->second];
+        dag::TaskView& g = out[it->second];
         ++g.items_total;
         g.attempts += t.attempts;
         if (t.state == "SUCCEEDED" || t.state == "FAILED" || t.state == "SKIPPED" ||
@@ -63,9 +63,9 @@ std::vector<TaskView> task_views(Store& store, const std::string& run_id) {
       }
       continue;
     }
-    TaskView v;
+    dag::TaskView v;
     v.name = t.name;
-    v.state = task_state_from_string(t.state);
+    v.state = dag::task_state_from_string(t.state);
     v.attempts = t.attempts;
     v.cached = t.cached;
     v.started_ms = t.started_ms;
@@ -78,8 +78,8 @@ std::vector<TaskView> task_views(Store& store, const std::string& run_id) {
   return out;
 }
 
-Result<std::string> run_dot(Store& store, const RunRecord& run) {
-  LoadedPipeline p = load_pipeline_text(run.source, run.pipeline_file);
+Result<std::string> run_dot(store::Store& store, const store::RunRecord& run) {
+  spec::LoadedPipeline p = spec::load_pipeline_text(run.source, run.pipeline_file);
   if (!p.spec) return Failed(p.diagnostics.to_string());
   std::map<std::string, std::string> states;
   for (const auto& v : task_views(store, run.id))
@@ -87,7 +87,7 @@ Result<std::string> run_dot(Store& store, const RunRecord& run) {
         std::string(to_string(v.state)) + (v.cached ? " (cached)" : "") +
         (v.is_group ? " " + std::to_string(v.items_done) + "/" + std::to_string(v.items_total)
                     : "");
-  return pipeline_dot(*p.spec, states);
+  return spec::pipeline_dot(*p.spec, states);
 }
 
 }  // namespace slipway::runs

@@ -11,12 +11,12 @@
 namespace slipway::runs {
 
 // The run document: what `runs show --output json` and `run --output json` print.
-nlohmann::json run_document(Store& store, const RunRecord& run);
+nlohmann::json run_document(store::Store& store, const store::RunRecord& run);
 
 // The run's tasks as the live table shows them: fan-out items folded into their group's row.
-std::vector<TaskView> task_views(Store& store, const std::string& run_id);
+std::vector<dag::TaskView> task_views(store::Store& store, const std::string& run_id);
 
 // The pipeline's DAG in Graphviz DOT, each task filled by its state in this run.
-Result<std::string> run_dot(Store& store, const RunRecord& run);
+Result<std::string> run_dot(store::Store& store, const store::RunRecord& run);
 
 }  // namespace slipway::runs

@@ -4,7 +4,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::schedule {
 
 namespace {
 
@@ -129,4 +129,4 @@ std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, s
   return due;
 }
 
-}  // namespace slipway
+}  // namespace slipway::schedule

@@ -13,7 +13,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::schedule {
 
 struct CronSchedule {
   std::bitset<60> minute;
@@ -46,4 +46,4 @@ std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after);
 std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, std::int64_t now,
                                     bool catch_up, size_t limit);
 
-}  // namespace slipway
+}  // namespace slipway::schedule

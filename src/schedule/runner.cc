@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-namespace slipway {
+namespace slipway::schedule {
 
-Result<Trigger> trigger_of(const ScheduleRecord& s) {
+Result<Trigger> trigger_of(const store::ScheduleRecord& s) {
   Trigger t;
   t.start = (s.start_ms > 0 ? s.start_ms : s.created_ms) / 1000;
   if (!s.cron.empty()) {
@@ -76,4 +76,4 @@ std::vector<Fired> ScheduleRunner::tick(std::int64_t now_ms) {
   return fired;
 }
 
-}  // namespace slipway
+}  // namespace slipway::schedule

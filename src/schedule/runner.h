@@ -17,7 +17,7 @@
 #include "schedule/cron.h"
 #include "store/store.h"
 
-namespace slipway {
+namespace slipway::schedule {
 
 struct Fired {
   std::string schedule_id;
@@ -26,24 +26,25 @@ struct Fired {
 };
 
 // Creates and starts the run of one tick; the server's launches a driver, tests may only record.
-using LaunchRun =
-    std::function<Result<RunRecord>(Store& store, const ScheduleRecord& s, std::int64_t tick_ms)>;
+using LaunchRun = std::function<Result<store::RunRecord>(
+    store::Store& store, const store::ScheduleRecord& s, std::int64_t tick_ms)>;
 
 // The schedule's trigger; InvalidInput names what is wrong with its cron or interval.
-Result<Trigger> trigger_of(const ScheduleRecord& s);
+Result<Trigger> trigger_of(const store::ScheduleRecord& s);
 
 class ScheduleRunner {
  public:
-  ScheduleRunner(Store& store, LaunchRun launch) : store_(store), launch_(std::move(launch)) {}
+  ScheduleRunner(store::Store& store, LaunchRun launch)
+      : store_(store), launch_(std::move(launch)) {}
   // Fires what is due at now_ms. A store that fails part-way stops the schedule's ticks for this
   // call (they stay due, and fire on a later call, never twice); last_error() then says why.
   std::vector<Fired> tick(std::int64_t now_ms);
   const Status& last_error() const { return last_error_.status(); }
 
  private:
-  Store& store_;
+  store::Store& store_;
   FirstError last_error_;
   LaunchRun launch_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::schedule

@@ -21,13 +21,13 @@ struct FeatureDrift {
 
 class DriftMonitor {
  public:
-  DriftMonitor(std::vector<FeatureStats> reference, size_t window);
+  DriftMonitor(std::vector<ml::FeatureStats> reference, size_t window);
   void observe(const std::vector<std::vector<double>>& rows);
   std::vector<FeatureDrift> drift() const;
   size_t rows() const;  // how many rows the live shares are over (at most the window)
 
  private:
-  std::vector<FeatureStats> reference_;
+  std::vector<ml::FeatureStats> reference_;
   size_t window_;
   mutable std::mutex mu_;
   std::deque<std::vector<size_t>> recent_;   // each row's bin per feature, oldest first

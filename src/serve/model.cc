@@ -51,7 +51,8 @@ Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_d
     return NotFound(
         version_dir.string() +
         " has no model.h5 (a `slipway train` checkpoint, published by `slipway ml register`)");
-  if (!is_hdf5_file(h5.string())) return InvalidInput(h5.string() + " is not an HDF5 checkpoint");
+  if (!ml::is_hdf5_file(h5.string()))
+    return InvalidInput(h5.string() + " is not an HDF5 checkpoint");
   auto ck = models::read_checkpoint(h5.string());
   if (!ck.ok()) return ck.status();
   const std::string kind = ck->signature.substr(0, ck->signature.find(':'));

@@ -12,7 +12,7 @@ namespace fs = std::filesystem;
 namespace {
 
 std::optional<int> version_dir(const fs::directory_entry& e) {
-  return e.is_directory() ? parse_version(e.path().filename().string()) : std::nullopt;
+  return e.is_directory() ? ml::parse_version(e.path().filename().string()) : std::nullopt;
 }
 
 fs::file_time_type mtime_of(const fs::path& p) {
@@ -35,7 +35,7 @@ void Repository::poll() {
   std::error_code ec;
   for (const auto& m : fs::directory_iterator(root_, ec)) {
     const std::string name = m.path().filename().string();
-    if (!m.is_directory() || !valid_model_name(name)) continue;
+    if (!m.is_directory() || !ml::valid_model_name(name)) continue;
     std::error_code ec2;
     for (const auto& v : fs::directory_iterator(m.path(), ec2))
       if (auto number = version_dir(v)) present[name][*number] = v.path();
@@ -94,7 +94,7 @@ void Repository::load_version(const std::string& model, int version, const fs::p
     metrics->observe("slipway_inference_batch_size", labels, rows);
   });
   if (config.contains("reference")) {
-    auto stats = feature_stats_from_json(config["reference"]);
+    auto stats = ml::feature_stats_from_json(config["reference"]);
     if (!stats.ok()) return fail(where + ": " + stats.status().message());
     lv->drift = std::make_unique<DriftMonitor>(std::move(*stats), options_.drift_window);
   }
@@ -132,7 +132,7 @@ void Repository::unload_version(const std::string& model, int version) {
 }
 
 Status Repository::load(const std::string& model) {
-  if (!valid_model_name(model)) return InvalidInput("'" + model + "' is not a model name");
+  if (!ml::valid_model_name(model)) return InvalidInput("'" + model + "' is not a model name");
   if (!fs::is_directory(root_ / model))
     return NotFound("model '" + model + "' is not in the repository " + root_.string());
   std::vector<std::pair<int, fs::path>>
@@ -181,7 +181,7 @@ std::vector<VersionStatus> Repository::index() const {
   std::error_code ec;
   for (const auto& m : fs::directory_iterator(root_, ec)) {
     const std::string name = m.path().filename().string();
-    if (!m.is_directory() || !valid_model_name(name)) continue;
+    if (!m.is_directory() || !ml::valid_model_name(name)) continue;
     std::error_code ec2;
     for (const auto& v : fs::directory_iterator(m.path(), ec2)) {
       const auto number = version_dir(v);
@@ -219,7 +219,7 @@ Result<std::shared_ptr<LoadedVersion>> Repository::route(const std::string& mode
   std::lock_guard<std::mutex> l(mu_);
   auto m = loaded_.find(model);
   if (m == loaded_.end()) {
-    if (fs::is_directory(root_ / model) && valid_model_name(model))
+    if (fs::is_directory(root_ / model) && ml::valid_model_name(model))
       return Unavailable("model '" + model + "' is not ready" +
                          (unloaded_.count(model)
                               ? " (it was unloaded; POST /v2/repository/models/" + model + "/load)"

@@ -32,7 +32,7 @@ int http_status(const Status& s) {
 // Parses a version path segment: a positive decimal number.
 Result<std::optional<int>> version_of(const std::string& text) {
   if (text.empty()) return std::optional<int>{};
-  if (auto v = parse_version(text)) return v;
+  if (auto v = ml::parse_version(text)) return v;
   return NotFound("model version '" + text + "' does not exist (versions are positive numbers)");
 }
 

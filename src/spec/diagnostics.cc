@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace slipway {
+namespace slipway::spec {
 
 std::string Diagnostic::to_string() const {
   return loc.to_string() + ": " + (warning ? "warning: " : "error: ") + message;
@@ -55,4 +55,4 @@ Json Diagnostics::to_json() const {
   return arr;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

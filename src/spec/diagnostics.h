@@ -7,7 +7,7 @@
 
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 struct Diagnostic {
   SourceLoc loc;
@@ -32,4 +32,4 @@ class Diagnostics {
   bool has_overflow_errors_ = false;
 };
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -3,7 +3,7 @@
 #include <cctype>
 #include <cstdlib>
 
-namespace slipway {
+namespace slipway::spec {
 
 struct Expr::Node {
   enum class Kind { kLiteral, kRef, kNot, kAnd, kOr, kCmp } kind;
@@ -239,4 +239,4 @@ Result<bool> Expr::evaluate(const Resolver& resolve) const {
   return truthy(*v);
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -14,7 +14,7 @@
 #include "spec/placeholder.h"
 #include "spec/types.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 class Expr {
  public:
@@ -35,4 +35,4 @@ class Expr {
   std::vector<Ref> refs_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::spec

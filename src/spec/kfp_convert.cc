@@ -3,7 +3,7 @@
 
 #include "spec/kfp_importer.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 Result<std::string> convert_kfp_placeholders(const std::string& text) {
   // The compiler writes single quotes inside placeholders; YAML has already undone the doubling.
@@ -85,4 +85,4 @@ Result<std::string> convert_kfp_condition(
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -11,7 +11,7 @@
 #include "core/yaml_json.h"
 #include "spec/validate.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 bool looks_like_kfp_ir(const std::string& text) {
   return text.find("pipelineInfo:") != std::string::npos &&
@@ -691,4 +691,4 @@ ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string&
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -15,7 +15,7 @@
 
 #include "spec/native_parser.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 // True when the text looks like KFP IR (pipelineInfo, deploymentSpec and root at the top).
 bool looks_like_kfp_ir(const std::string& yaml_text);
@@ -32,4 +32,4 @@ Result<std::string> convert_kfp_placeholders(const std::string& text);
 Result<std::string> convert_kfp_condition(
     const std::string& cel, const std::function<Result<std::string>(const std::string&)>& binding);
 
-}  // namespace slipway
+}  // namespace slipway::spec

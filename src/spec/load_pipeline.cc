@@ -7,7 +7,7 @@
 #include "spec/native_parser.h"
 #include "spec/validate.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 static LoadedPipeline finish_load(ParseOutcome parsed) {
   LoadedPipeline out;
@@ -36,4 +36,4 @@ LoadedPipeline load_pipeline_file(const std::string& path) {
   return load_pipeline_text(*text, path);
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

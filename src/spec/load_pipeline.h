@@ -9,7 +9,7 @@
 #include "spec/diagnostics.h"
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 // Reads, parses and validates a pipeline file; diagnostics are printed to stderr.
 struct LoadedPipeline {
@@ -20,4 +20,4 @@ struct LoadedPipeline {
 LoadedPipeline load_pipeline_file(const std::string& path);
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -10,7 +10,7 @@
 #include "core/units.h"
 #include "core/yaml_json.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 namespace {
 

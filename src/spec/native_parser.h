@@ -9,7 +9,7 @@
 #include "spec/diagnostics.h"
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 struct ParseOutcome {
   std::optional<PipelineSpec> spec;  // present unless the file could not be read as YAML at all
@@ -22,4 +22,4 @@ ParseOutcome parse_native_pipeline(const std::string& yaml_text, const std::stri
 
 ParseOutcome parse_native_pipeline_file(const std::string& path);
 
-}  // namespace slipway
+}  // namespace slipway::spec

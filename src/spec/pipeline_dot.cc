@@ -2,7 +2,7 @@
 
 #include "spec/validate.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 static std::string fill_for(const std::string& state) {
   if (state.rfind("SUCCEEDED", 0) == 0) return "#b7e4c7";
@@ -58,4 +58,4 @@ std::string pipeline_dot(const PipelineSpec& spec,
   return out + "}\n";
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -7,10 +7,10 @@
 
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 // `states` maps task name to state (and fan-out groups to "STATE i/n"); empty for a plain DAG.
 std::string pipeline_dot(const PipelineSpec& spec,
                          const std::map<std::string, std::string>& states);
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace slipway {
+namespace slipway::spec {
 
 std::string SourceLoc::to_string() const {
   std::string s = file.empty() ? "<input>" : file;
@@ -46,4 +46,4 @@ const Component* PipelineSpec::component_of(const Task& t) const {
   return it == components.end() ? nullptr : &it->second;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -13,7 +13,7 @@
 #include "spec/placeholder.h"
 #include "spec/types.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 struct SourceLoc {
   std::string file;
@@ -119,4 +119,4 @@ struct PipelineSpec {
   const Component* component_of(const Task& t) const;
 };
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -4,7 +4,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 bool Template::has_refs() const {
   for (const auto& p : parts)
@@ -118,4 +118,4 @@ Result<Template> parse_template(const std::string& text, size_t* offset_out) {
   return t;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -8,7 +8,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 struct Ref {
   enum class Scope {
@@ -54,4 +54,4 @@ Result<Ref> parse_ref(const std::string& text);
 // column.
 Result<Template> parse_template(const std::string& text, size_t* offset_out = nullptr);
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -1,6 +1,6 @@
 #include "spec/types.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 const std::vector<std::string>& known_artifact_types() {
   static const std::vector<std::string> kTypes = {"Artifact",
@@ -19,4 +19,4 @@ std::string TypeRef::to_string() const {
   return is_list ? "list of " + base : base;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

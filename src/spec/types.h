@@ -8,7 +8,7 @@
 #include "core/json.h"
 #include "core/param_type.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 // Artifact types keep KFP's names (system.Dataset -> Dataset) so the KFP importer maps 1:1.
 const std::vector<std::string>& known_artifact_types();
@@ -23,4 +23,4 @@ struct TypeRef {
   bool operator==(const TypeRef&) const = default;
 };
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -5,7 +5,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 namespace {
 
@@ -414,4 +414,4 @@ Result<std::map<std::string, Json>> resolve_params(
   return values;
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

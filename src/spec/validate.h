@@ -9,7 +9,7 @@
 #include "spec/diagnostics.h"
 #include "spec/pipeline_spec.h"
 
-namespace slipway {
+namespace slipway::spec {
 
 void validate_pipeline(const PipelineSpec& spec, Diagnostics* diags);
 
@@ -22,4 +22,4 @@ std::vector<std::string> task_dependencies(const Task& task);
 Result<std::map<std::string, Json>> resolve_params(
     const PipelineSpec& spec, const std::vector<std::pair<std::string, std::string>>& overrides);
 
-}  // namespace slipway
+}  // namespace slipway::spec

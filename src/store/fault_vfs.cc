@@ -10,7 +10,7 @@
 
 #include "core/strings.h"
 
-namespace slipway::store_faults {
+namespace slipway::store::faults {
 
 namespace {
 
@@ -216,4 +216,4 @@ Status arm_from_environment() {
   return result;
 }
 
-}  // namespace slipway::store_faults
+}  // namespace slipway::store::faults

@@ -20,7 +20,7 @@
 
 #include "core/status.h"
 
-namespace slipway::store_faults {
+namespace slipway::store::faults {
 
 // Installs the VFS as SQLite's default (once) and arms `plan`, resetting the counters.
 // InvalidInput for a plan that does not parse.
@@ -33,4 +33,4 @@ long write_locks_seen();
 // Arms the plan in SLIPWAY_STORE_FAULTS, if set; called by Db::open before its first open.
 Status arm_from_environment();
 
-}  // namespace slipway::store_faults
+}  // namespace slipway::store::faults

@@ -5,7 +5,7 @@
 #include "store/store.h"
 #include "store/stored_json.h"
 
-namespace slipway {
+namespace slipway::store {
 
 namespace {
 
@@ -158,4 +158,4 @@ std::vector<StageEvent> Store::stage_history(const std::string& name) {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

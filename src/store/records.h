@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace slipway {
+namespace slipway::store {
 
 struct RunRecord {
   std::string id;
@@ -184,4 +184,4 @@ struct TokenRecord {
   std::int64_t created_ms = 0, revoked_ms = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::store

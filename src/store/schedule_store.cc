@@ -4,7 +4,7 @@
 #include "store/store.h"
 #include "store/stored_json.h"
 
-namespace slipway {
+namespace slipway::store {
 
 namespace {
 
@@ -119,4 +119,4 @@ int Store::count_active_runs(const std::string& schedule_id) {
   return n;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -1,6 +1,6 @@
 #include "store/schema.h"
 
-namespace slipway {
+namespace slipway::store {
 
 const std::vector<std::string>& schema_migrations() {
   static const std::vector<std::string> kMigrations = {
@@ -246,4 +246,4 @@ Status migrate(Db& db, int target) {
   return done;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -9,7 +9,7 @@
 #include "core/status.h"
 #include "store/sqlite.h"
 
-namespace slipway {
+namespace slipway::store {
 
 const std::vector<std::string>& schema_migrations();
 
@@ -18,4 +18,4 @@ Status migrate(Db& db, int target = -1);
 
 int schema_version(Db& db);
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -2,7 +2,7 @@
 
 #include "store/fault_vfs.h"
 
-namespace slipway {
+namespace slipway::store {
 
 Stmt& Stmt::bind(int i, const std::string& v) {
   sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
@@ -50,7 +50,7 @@ void Stmt::reset() {
 }
 
 Result<std::unique_ptr<Db>> Db::open(const std::string& path) {
-  SLIPWAY_RETURN_IF_ERROR(store_faults::arm_from_environment());  // tests only; see fault_vfs.h
+  SLIPWAY_RETURN_IF_ERROR(store::faults::arm_from_environment());  // tests only; see fault_vfs.h
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
@@ -97,4 +97,4 @@ Stmt& Db::prepare(const std::string& sql) {
   return ref;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

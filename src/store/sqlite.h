@@ -12,7 +12,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::store {
 
 class Stmt {
  public:
@@ -60,4 +60,4 @@ class Db {
   std::map<std::string, std::pair<sqlite3_stmt*, std::unique_ptr<Stmt>>> cache_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -10,7 +10,7 @@
 #include "store/schema.h"
 #include "store/stored_json.h"
 
-namespace slipway {
+namespace slipway::store {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;

@@ -17,7 +17,7 @@
 #include "store/records.h"
 #include "store/sqlite.h"
 
-namespace slipway {
+namespace slipway::store {
 
 struct RunFilter {
   std::string ns;           // namespace; "" for any
@@ -151,4 +151,4 @@ class Store {
   int depth_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -1,6 +1,6 @@
 #include "store/stored_json.h"
 
-namespace slipway {
+namespace slipway::store {
 
 Json stored_json(const std::string& text, const char* table, const std::string& row,
                  const char* column) {
@@ -16,4 +16,4 @@ Json stored_json(const std::string& text, const char* table, const std::string& 
   return j;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -14,7 +14,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::store {
 
 class StoreCorruption : public std::runtime_error {
  public:
@@ -25,9 +25,9 @@ class StoreCorruption : public std::runtime_error {
 Json stored_json(const std::string& text, const char* table, const std::string& row,
                  const char* column);
 
-}  // namespace slipway
+}  // namespace slipway::store
 
-namespace slipway {
+namespace slipway::store {
 
 // Runs `body`, a Store method's work returning a Result or a Status, turning a StoreCorruption
 // thrown by a row reader into Failed(its message). Statements left mid-step are reset by the
@@ -41,4 +41,4 @@ auto corruption_as_error(Body&& body) -> decltype(body()) {
   }
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

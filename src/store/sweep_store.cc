@@ -4,7 +4,7 @@
 #include "store/store.h"
 #include "store/stored_json.h"
 
-namespace slipway {
+namespace slipway::store {
 
 namespace {
 
@@ -159,4 +159,4 @@ std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -4,7 +4,7 @@
 #include "core/hash.h"
 #include "store/store.h"
 
-namespace slipway {
+namespace slipway::store {
 
 Status Store::ensure_namespace(const std::string& ns) {
   return db_->prepare("INSERT OR IGNORE INTO namespaces(name, created_ms) VALUES (?, ?)")
@@ -89,4 +89,4 @@ Status Store::revoke_token(const std::string& id, std::int64_t now) {
   return Status::Ok();
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

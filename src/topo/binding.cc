@@ -9,7 +9,7 @@
 
 #include "topo/topology.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 namespace {
 
@@ -72,4 +72,4 @@ Status bind_this_process(const std::vector<int>& cpus) {
   return Status::Ok();
 }
 
-}  // namespace slipway
+}  // namespace slipway::topo

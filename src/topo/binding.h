@@ -6,7 +6,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 // Binds this process to the given OS CPU indexes, then verifies: the kernel's affinity
 // (sched_getaffinity) must be exactly that set.
@@ -18,4 +18,4 @@ std::vector<int> current_affinity();
 // The CPUs this process is allowed (its cgroup's cpuset, as hwloc sees it).
 std::vector<int> allowed_cpus();
 
-}  // namespace slipway
+}  // namespace slipway::topo

@@ -6,7 +6,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 Result<PlacementPolicy> parse_policy(const std::string& s) {
   if (s == "gpu-affine") return PlacementPolicy::kGpuAffine;
@@ -362,4 +362,4 @@ std::string plan_text(const Topology& topo, const Plan& plan) {
   return s;
 }
 
-}  // namespace slipway
+}  // namespace slipway::topo

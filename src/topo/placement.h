@@ -19,7 +19,7 @@
 
 #include "topo/topology.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 enum class PlacementPolicy { kGpuAffine, kPack, kSpread };
 Result<PlacementPolicy> parse_policy(const std::string& s);
@@ -66,4 +66,4 @@ std::vector<std::string> plan_mpirun_flags(const Plan& plan);
 Json plan_json(const Topology& topo, const Plan& plan);
 std::string plan_text(const Topology& topo, const Plan& plan);
 
-}  // namespace slipway
+}  // namespace slipway::topo

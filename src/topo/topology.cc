@@ -11,7 +11,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 int Topology::pu_count() const {
   int n = 0;
@@ -368,4 +368,4 @@ std::string topology_text(const Topology& t) {
   return s;
 }
 
-}  // namespace slipway
+}  // namespace slipway::topo

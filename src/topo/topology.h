@@ -14,7 +14,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 struct TopoNuma {
   int os_index = 0;
@@ -91,4 +91,4 @@ std::string topology_text(const Topology& t);
 // "0-3,8,10-11"
 std::string cpu_list(const std::vector<int>& cpus);
 
-}  // namespace slipway
+}  // namespace slipway::topo

@@ -8,7 +8,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 namespace {
 
@@ -146,4 +146,4 @@ std::string topology_svg(const Topology& t, const Plan* plan) {
          svg.body + "</svg>\n";
 }
 
-}  // namespace slipway
+}  // namespace slipway::topo

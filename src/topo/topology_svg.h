@@ -6,8 +6,8 @@
 #include "topo/placement.h"
 #include "topo/topology.h"
 
-namespace slipway {
+namespace slipway::topo {
 
 std::string topology_svg(const Topology& t, const Plan* plan = nullptr);
 
-}  // namespace slipway
+}  // namespace slipway::topo

@@ -11,7 +11,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace {
 
@@ -137,4 +137,4 @@ std::string format_allreduce_json(const std::vector<AllreduceRow>& rows, const s
   return dump_json(doc, 2) + "\n";
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

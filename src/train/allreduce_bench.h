@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "train/comm.h"
 
-namespace slipway {
+namespace slipway::train {
 
 // The collective under test. Buffers may live on the host (MPI) or a GPU (NCCL).
 class AllreduceBackend {
@@ -60,4 +60,4 @@ std::string format_allreduce_table(const std::vector<AllreduceRow>& rows,
 std::string format_allreduce_json(const std::vector<AllreduceRow>& rows, const std::string& backend,
                                   int ranks);
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -19,9 +19,9 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
-  slipway::Comm comm(&argc, &argv);
+  slipway::train::Comm comm(&argc, &argv);
   std::vector<std::string> args(argv + 1, argv + argc);
-  slipway::AllreduceBenchOptions opts;
+  slipway::train::AllreduceBenchOptions opts;
   std::string backend_name = "mpi", output = "text";
   auto fail = [&](const std::string& message) {
     if (comm.rank() == 0)
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
     } else if (a == "--output") {
       output = v;
     } else if (a == "-b" || a == "-e") {
-      auto size = slipway::parse_byte_size(v);
+      auto size = slipway::train::parse_byte_size(v);
       if (!size.ok()) return fail(size.status().message());
       (a == "-b" ? opts.min_bytes : opts.max_bytes) = *size;
     } else if (a == "-f" || a == "-w" || a == "-n") {
@@ -59,11 +59,11 @@ int main(int argc, char** argv) {
   }
   if (output != "text" && output != "json") return fail("--output must be text or json");
   if (opts.min_bytes > opts.max_bytes) return fail("-b is larger than -e");
-  std::unique_ptr<slipway::AllreduceBackend> backend;
+  std::unique_ptr<slipway::train::AllreduceBackend> backend;
   if (backend_name == "mpi") {
-    backend = slipway::mpi_allreduce_backend();
+    backend = slipway::train::mpi_allreduce_backend();
   } else if (backend_name == "nccl") {
-    auto b = slipway::nccl_allreduce_backend(comm);
+    auto b = slipway::train::nccl_allreduce_backend(comm);
     if (!b.ok()) {
       if (comm.rank() == 0)
         std::fprintf(stderr, "slipway-allreduce-bench: %s\n", b.status().message().c_str());
@@ -73,11 +73,12 @@ int main(int argc, char** argv) {
   } else {
     return fail("--backend must be mpi or nccl, got '" + backend_name + "'");
   }
-  auto rows = slipway::run_allreduce_bench(*backend, comm, opts);
+  auto rows = slipway::train::run_allreduce_bench(*backend, comm, opts);
   if (comm.rank() == 0) {
-    std::string text = output == "json"
-                           ? slipway::format_allreduce_json(rows, backend->name(), comm.world())
-                           : slipway::format_allreduce_table(rows, backend->name(), comm.world());
+    std::string text =
+        output == "json"
+            ? slipway::train::format_allreduce_json(rows, backend->name(), comm.world())
+            : slipway::train::format_allreduce_table(rows, backend->name(), comm.world());
     std::fputs(text.c_str(), stdout);
   }
   for (const auto& r : rows)

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-namespace slipway {
+namespace slipway::train {
 
 Comm::Comm(int* argc, char*** argv) {
   int initialized = 0;
@@ -121,4 +121,4 @@ void GradientReducer::finish() {
   exposed_ += MPI_Wtime() - t0;
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

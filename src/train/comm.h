@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace slipway {
+namespace slipway::train {
 
 class Comm {
  public:
@@ -68,4 +68,4 @@ class GradientReducer {
   double exposed_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::train

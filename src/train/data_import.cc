@@ -8,7 +8,7 @@
 #include "h5/h5file.h"
 #include "ml/table.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace {
 
@@ -38,12 +38,12 @@ Result<ImportSummary> import_table(const std::string& csv, const std::string& la
                                    std::uint64_t seed) {
   if (valid_fraction < 0 || valid_fraction >= 1)
     return InvalidInput("the validation fraction must be in [0, 1)");
-  auto table = read_csv(csv);
+  auto table = ml::read_csv(csv);
   if (!table.ok()) return table.status();
-  auto ds = to_dataset(*table, label);
+  auto ds = ml::to_dataset(*table, label);
   if (!ds.ok()) return ds.status();
   std::vector<size_t> train, valid;
-  split_indices(ds->x.size(), valid_fraction, seed, &train, &valid);
+  ml::split_indices(ds->x.size(), valid_fraction, seed, &train, &valid);
   const size_t nf = ds->features.size();
   auto pack = [&](const std::vector<size_t>& idx, std::vector<float>* x,
                   std::vector<std::int32_t>* y) {
@@ -97,4 +97,4 @@ Result<ImportSummary> import_text(const std::string& text_file, const std::strin
   return ImportSummary{train.size(), valid.size(), 0, 256};
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -13,7 +13,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::train {
 
 struct ImportSummary {
   std::uint64_t train = 0, valid = 0;  // rows or tokens
@@ -26,4 +26,4 @@ Result<ImportSummary> import_table(const std::string& csv, const std::string& la
 Result<ImportSummary> import_text(const std::string& text_file, const std::string& out,
                                   double valid_fraction);
 
-}  // namespace slipway
+}  // namespace slipway::train

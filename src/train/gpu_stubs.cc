@@ -3,7 +3,7 @@
 #include "train/allreduce_bench.h"
 #include "train/gpu_train.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace {
 const char* kNoCuda =
@@ -24,4 +24,4 @@ Result<TrainResult> train_text_gpu(const models::GptShape&, const std::vector<st
   return Failed(c.source_file + ": device: cuda, but " + kNoCuda + ", or set device: cpu");
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

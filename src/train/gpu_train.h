@@ -13,7 +13,7 @@
 #include "train/train_config.h"
 #include "train/trainer.h"
 
-namespace slipway {
+namespace slipway::train {
 
 // True when this build has the CUDA path (it may still find no GPU at run time).
 bool gpu_build();
@@ -24,4 +24,4 @@ Result<TrainResult> train_text_gpu(const models::GptShape& shape,
                                    const TrainerOptions& opts, const Comm& comm,
                                    const std::string& meta);
 
-}  // namespace slipway
+}  // namespace slipway::train

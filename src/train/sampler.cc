@@ -3,7 +3,7 @@
 #include <random>
 #include <string>
 
-namespace slipway {
+namespace slipway::train {
 
 DistributedSampler::DistributedSampler(std::uint64_t rows, int global_batch, int world,
                                        std::uint64_t seed)
@@ -54,4 +54,4 @@ std::vector<std::uint64_t> DistributedSampler::next(int rank) {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -12,7 +12,7 @@
 #include "core/status.h"
 #include "models/checkpoint.h"
 
-namespace slipway {
+namespace slipway::train {
 
 class DistributedSampler {
  public:
@@ -40,4 +40,4 @@ class DistributedSampler {
   std::int64_t perm_epoch_ = -1;
 };
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -9,7 +9,7 @@
 #include "core/strings.h"
 #include "core/yaml_reader.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace {
 
@@ -168,4 +168,4 @@ double learning_rate(const TrainConfig& c, std::int64_t step, std::int64_t total
   return min_lr + 0.5 * (c.lr - min_lr) * (1 + std::cos(M_PI * progress));
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

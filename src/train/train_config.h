@@ -7,7 +7,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::train {
 
 struct TrainConfig {
   // model
@@ -49,4 +49,4 @@ Result<TrainConfig> load_train_config(const std::string& path,
 // Learning rate at a step (counting from 0): linear warmup, then cosine decay to lr·min_lr_ratio.
 double learning_rate(const TrainConfig& c, std::int64_t step, std::int64_t total_steps);
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -30,7 +30,7 @@
 #include "train/train_config.h"
 #include "train/trainer.h"
 
-namespace slipway {
+namespace slipway::train {
 
 using TrainClock = std::chrono::steady_clock;
 
@@ -142,14 +142,14 @@ class MetricsSink {
     const char* task = std::getenv("SLIPWAY_TASK");
     const char* home = std::getenv("SLIPWAY_HOME");
     if (!run || !task || !home) return;
-    auto s = Store::open(home);
+    auto s = store::Store::open(home);
     if (!s.ok()) return;
     store_ = std::move(*s);
     run_ = run;
     task_ = task;
   }
   bool tried_ = false, warned_ = false;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Store> store_;
   std::string run_, task_;
 };
 
@@ -435,4 +435,4 @@ Result<TrainResult> run_loop(Model& model, Task& task, State& state, const Train
   return result;
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -20,10 +20,10 @@ const char* kUsage =
 }  // namespace
 
 int main(int argc, char** argv) {
-  slipway::Comm comm(&argc, &argv);
+  slipway::train::Comm comm(&argc, &argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string config_path;
-  slipway::TrainerOptions opts;
+  slipway::train::TrainerOptions opts;
   std::string data, steps, ckpt_dir;
   std::vector<std::string> overrides;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
                  ws);
     return 2;
   }
-  auto config = slipway::load_train_config(config_path, overrides);
+  auto config = slipway::train::load_train_config(config_path, overrides);
   if (!config.ok()) {
     std::fprintf(stderr, "slipway train: %s\n", config.status().message().c_str());
     return 2;
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto result = slipway::train(*config, opts, comm);
+  auto result = slipway::train::train(*config, opts, comm);
   if (!result.ok()) {
     // Every rank meets the same configuration and data errors; one report is enough.
     if (comm.rank() == 0)

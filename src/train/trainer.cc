@@ -23,7 +23,7 @@
 #include "train/sampler.h"
 #include "train/train_loop.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace {
 
@@ -148,4 +148,4 @@ Result<TrainResult> train(const TrainConfig& c, const TrainerOptions& opts, cons
   return run_loop(model, task, state, c, opts, comm, meta.dump());
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

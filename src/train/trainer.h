@@ -11,7 +11,7 @@
 #include "train/comm.h"
 #include "train/train_config.h"
 
-namespace slipway {
+namespace slipway::train {
 
 struct TrainerOptions {
   bool resume = false;      // continue from the newest checkpoint in the checkpoint dir
@@ -35,4 +35,4 @@ struct TrainResult {
 
 Result<TrainResult> train(const TrainConfig& config, const TrainerOptions& opts, const Comm& comm);
 
-}  // namespace slipway
+}  // namespace slipway::train

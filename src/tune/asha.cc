@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-namespace slipway {
+namespace slipway::tune {
 
 Asha::Asha(const SweepSpec& spec)
     : min_(spec.min_resource), max_(spec.max_resource), eta_(spec.eta) {
@@ -24,7 +24,8 @@ int Asha::top_rung(int bracket) const {
   return r;
 }
 
-AshaStep Asha::next(const std::vector<TrialRecord>& trials, bool maximize, int next_config) const {
+AshaStep Asha::next(const std::vector<store::TrialRecord>& trials, bool maximize,
+                    int next_config) const {
   for (int b = 0; b < brackets_; ++b)
     for (int rung = top_rung(b) - 1; rung >= 0; --rung) {
       std::vector<size_t> done;
@@ -48,7 +49,7 @@ AshaStep Asha::next(const std::vector<TrialRecord>& trials, bool maximize, int n
   return {std::nullopt, b, 0, budget(b, 0)};
 }
 
-std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials,
+std::vector<Observation> multi_fidelity_history(const std::vector<store::TrialRecord>& trials,
                                                 bool maximize, size_t dims) {
   std::map<double, size_t> results;
   for (const auto& t : trials)
@@ -66,4 +67,4 @@ std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& 
   return h;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

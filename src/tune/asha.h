@@ -13,7 +13,7 @@
 #include "tune/sampler.h"
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 struct AshaStep {
   std::optional<size_t>
@@ -29,7 +29,8 @@ class Asha {
   double budget(int bracket, int rung) const;
   int top_rung(int bracket) const;
   // What to start in a free slot; `next_config` is the number a new configuration gets.
-  AshaStep next(const std::vector<TrialRecord>& trials, bool maximize, int next_config) const;
+  AshaStep next(const std::vector<store::TrialRecord>& trials, bool maximize,
+                int next_config) const;
 
  private:
   double min_, max_, eta_;
@@ -40,7 +41,7 @@ class Asha {
 // compare, and a promoted configuration has one trial per rung: the sampler sees one budget, the
 // largest with enough results to model (BOHB's rule: dimensions + 2), else the smallest, one
 // observation per configuration; configurations still training count as running.
-std::vector<Observation> multi_fidelity_history(const std::vector<TrialRecord>& trials,
+std::vector<Observation> multi_fidelity_history(const std::vector<store::TrialRecord>& trials,
                                                 bool maximize, size_t dims);
 
-}  // namespace slipway
+}  // namespace slipway::tune

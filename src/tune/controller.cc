@@ -15,7 +15,7 @@
 #include "tune/pareto.h"
 #include "tune/sampler.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace fs = std::filesystem;
 
@@ -31,7 +31,7 @@ bool process_alive(std::int64_t pid) {
 
 }  // namespace
 
-SweepController::SweepController(Store& store, SweepRecord sweep, SweepSpec spec,
+SweepController::SweepController(store::Store& store, store::SweepRecord sweep, SweepSpec spec,
                                  ControllerHooks hooks)
     : store_(store), sweep_(std::move(sweep)), spec_(std::move(spec)), hooks_(std::move(hooks)) {}
 
@@ -44,7 +44,7 @@ int SweepController::best_trial() const {
   return best;
 }
 
-MetricSeries SweepController::metrics_of(const TrialRecord& t) {
+MetricSeries SweepController::metrics_of(const store::TrialRecord& t) {
   auto attempts = store_.list_attempts(t.run_id, "trial");
   if (attempts.empty()) return {};
   fs::path p = attempts.back().log_path;
@@ -57,7 +57,7 @@ MetricSeries SweepController::metrics_of(const TrialRecord& t) {
   return tails_[t.number].read(p.string(), spec_.collector);
 }
 
-Status SweepController::finish_trial(TrialRecord& t, const std::string& state,
+Status SweepController::finish_trial(store::TrialRecord& t, const std::string& state,
                                      const std::string& message) {
   t.state = state;
   t.message = message;
@@ -71,7 +71,7 @@ Status SweepController::finish_trial(TrialRecord& t, const std::string& state,
   return Status::Ok();
 }
 
-Status SweepController::update(TrialRecord& t) {
+Status SweepController::update(store::TrialRecord& t) {
   auto run = store_.get_run(t.run_id);
   if (!run.ok()) {
     if (run.status().code() != ErrorCode::kNotFound) return run.status();
@@ -133,7 +133,7 @@ Status SweepController::update(TrialRecord& t) {
   return store_.upsert_trial(t);
 }
 
-Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
+Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRecord& t) {
   std::map<std::string, std::string> extras{{"trial_name", t.run_id}};
   if (asha_)
     extras["checkpoint_dir"] =
@@ -141,7 +141,7 @@ Result<RunRecord> SweepController::create_trial_run(const TrialRecord& t) {
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
   Json pipeline = trial_pipeline(spec_, t.number, *cmd);
-  RunRecord run;
+  store::RunRecord run;
   run.id = t.run_id;
   run.experiment = "sweep:" + spec_.name;
   run.pipeline = pipeline["name"];
@@ -166,7 +166,7 @@ std::vector<Observation> SweepController::history() const {
   std::vector<int> ranks =
       spec_.objective.multi_objective ? pareto_ranks(spec_.objective, trials_) : std::vector<int>{};
   for (size_t i = 0; i < trials_.size(); ++i) {
-    const TrialRecord& t = trials_[i];
+    const store::TrialRecord& t = trials_[i];
     if (!ranks.empty()) {
       if (ranks[i] >= 0)
         h.push_back({t.point, static_cast<double>(ranks[i]), true});
@@ -183,7 +183,7 @@ std::vector<Observation> SweepController::history() const {
 }
 
 // A multi-fidelity trial's budget goes into its budget parameter, whatever the sampler drew there.
-void SweepController::set_budget(TrialRecord& t, double budget) const {
+void SweepController::set_budget(store::TrialRecord& t, double budget) const {
   t.budget = budget;
   for (size_t i = 0; i < spec_.space.params.size(); ++i) {
     const ParamSpec& p = spec_.space.params[i];
@@ -197,7 +197,7 @@ void SweepController::set_budget(TrialRecord& t, double budget) const {
 
 Status SweepController::start_trials(int n) {
   for (int k = 0; k < n; ++k) {
-    TrialRecord t;
+    store::TrialRecord t;
     t.sweep_id = sweep_.id;
     t.number = static_cast<int>(trials_.size());
     t.state = "PENDING";
@@ -212,7 +212,7 @@ Status SweepController::start_trials(int n) {
       t.config = next_config;
     }
     if (step && step->promote) {
-      const TrialRecord& parent = trials_[*step->promote];
+      const store::TrialRecord& parent = trials_[*step->promote];
       t.params = parent.params;
       t.point = parent.point;
       t.config = parent.config;
@@ -344,8 +344,8 @@ Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::st
           {"tasks", {{"trial", task}}}};
 }
 
-Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec,
-                    const std::vector<TrialRecord>& trials) {
+Json sweep_document(const store::SweepRecord& sweep, const SweepSpec& spec,
+                    const std::vector<store::TrialRecord>& trials) {
   Json doc = {{"id", sweep.id},
               {"name", sweep.name},
               {"state", sweep.state},
@@ -383,4 +383,4 @@ Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec,
   return doc;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

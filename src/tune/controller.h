@@ -20,7 +20,7 @@
 #include "tune/sampler.h"
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 struct SweepSummary {
   std::string state;  // SUCCEEDED FAILED CANCELLED
@@ -32,7 +32,7 @@ struct ControllerHooks {
   // Starts the driver of a trial's run in the background (resume: a driver died mid-run).
   std::function<Status(const std::string& run_id, bool resume)> start_driver;
   // Called after every poll with the current trials (a progress line, a live table).
-  std::function<void(const std::vector<TrialRecord>&)> on_progress;
+  std::function<void(const std::vector<store::TrialRecord>&)> on_progress;
   // A line for the user about one trial (started, finished, stopped, failed).
   std::function<void(const std::string&)> say;
   // True when the user asked to stop (Ctrl-C): the sweep is cancelled as by `sweep cancel`.
@@ -42,29 +42,30 @@ struct ControllerHooks {
 
 class SweepController {
  public:
-  SweepController(Store& store, SweepRecord sweep, SweepSpec spec, ControllerHooks hooks);
+  SweepController(store::Store& store, store::SweepRecord sweep, SweepSpec spec,
+                  ControllerHooks hooks);
   Result<SweepSummary> run();
 
  private:
   Status start_trials(int n);
   std::vector<Observation> history() const;
-  void set_budget(TrialRecord& t, double budget) const;
-  Status update(TrialRecord& t);
-  Result<RunRecord> create_trial_run(const TrialRecord& t);
-  MetricSeries metrics_of(const TrialRecord& t);
+  void set_budget(store::TrialRecord& t, double budget) const;
+  Status update(store::TrialRecord& t);
+  Result<store::RunRecord> create_trial_run(const store::TrialRecord& t);
+  MetricSeries metrics_of(const store::TrialRecord& t);
   // Both persist before they report: an error means the trial's new state is not in the store.
-  Status finish_trial(TrialRecord& t, const std::string& state, const std::string& message);
+  Status finish_trial(store::TrialRecord& t, const std::string& state, const std::string& message);
   Status cancel_running(const std::string& why);
   bool better(double a, double b) const { return spec_.objective.maximize ? a > b : a < b; }
   int best_trial() const;
 
-  Store& store_;
-  SweepRecord sweep_;
+  store::Store& store_;
+  store::SweepRecord sweep_;
   SweepSpec spec_;
   ControllerHooks hooks_;
   std::unique_ptr<Sampler> sampler_;
   std::optional<Asha> asha_;  // asha and hyperband
-  std::vector<TrialRecord> trials_;
+  std::vector<store::TrialRecord> trials_;
   std::map<int, MetricsTail> tails_;  // by trial number: what its log held at the last poll
   std::vector<std::vector<double>>
       completed_curves_;  // objective series of finished trials, for median stopping
@@ -75,7 +76,7 @@ class SweepController {
 Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd);
 
 // The sweep's trials and best trial as a document (`slipway sweep show --output json`).
-Json sweep_document(const SweepRecord& sweep, const SweepSpec& spec,
-                    const std::vector<TrialRecord>& trials);
+Json sweep_document(const store::SweepRecord& sweep, const SweepSpec& spec,
+                    const std::vector<store::TrialRecord>& trials);
 
-}  // namespace slipway
+}  // namespace slipway::tune

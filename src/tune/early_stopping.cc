@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace slipway {
+namespace slipway::tune {
 
 bool median_stop(const std::vector<double>& running,
                  const std::vector<std::vector<double>>& completed, const EarlyStopping& rule,
@@ -28,4 +28,4 @@ bool median_stop(const std::vector<double>& running,
   return maximize ? best < median : best > median;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -7,10 +7,10 @@
 
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 bool median_stop(const std::vector<double>& running,
                  const std::vector<std::vector<double>>& completed, const EarlyStopping& rule,
                  bool maximize);
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -22,7 +22,7 @@ void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* inf
 void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info);
 }
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace {
 
@@ -389,4 +389,4 @@ std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec) {
   return std::make_unique<GpSampler>(spec);
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -9,7 +9,7 @@
 
 #include "core/json.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::string>& regexes) {
   MetricSeries out;
@@ -93,4 +93,4 @@ std::optional<double> pick(const std::vector<double>& series, const std::string&
   return series.back();
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -11,7 +11,7 @@
 
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 using MetricSeries = std::map<std::string, std::vector<double>>;
 
@@ -39,4 +39,4 @@ class MetricsTail {
 // The value a strategy picks from a series: min, max or latest.
 std::optional<double> pick(const std::vector<double>& series, const std::string& strategy);
 
-}  // namespace slipway
+}  // namespace slipway::tune

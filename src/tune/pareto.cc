@@ -1,8 +1,8 @@
 #include "tune/pareto.h"
 
-namespace slipway {
+namespace slipway::tune {
 
-std::vector<double> objective_costs(const Objective& o, const TrialRecord& t) {
+std::vector<double> objective_costs(const Objective& o, const store::TrialRecord& t) {
   if (t.state != "SUCCEEDED" && t.state != "EARLY_STOPPED") return {};
   std::vector<double> c;
   if (!t.metrics.contains(o.metric)) return {};
@@ -26,7 +26,7 @@ bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
 }
 }  // namespace
 
-std::vector<int> pareto_ranks(const Objective& o, const std::vector<TrialRecord>& trials) {
+std::vector<int> pareto_ranks(const Objective& o, const std::vector<store::TrialRecord>& trials) {
   std::vector<std::vector<double>> costs;
   for (const auto& t : trials) costs.push_back(objective_costs(o, t));
   std::vector<int> rank(trials.size(), -1);
@@ -48,4 +48,4 @@ std::vector<int> pareto_ranks(const Objective& o, const std::vector<TrialRecord>
   return rank;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

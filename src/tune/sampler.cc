@@ -3,7 +3,7 @@
 #include <random>
 #include <set>
 
-namespace slipway {
+namespace slipway::tune {
 
 std::uint64_t trial_seed(std::uint64_t seed, std::uint64_t index) {
   std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + index + 0x632BE59BD9B4E019ull;
@@ -117,4 +117,4 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   return InvalidInput("algorithm '" + name + "' is not known");
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

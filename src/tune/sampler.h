@@ -10,7 +10,7 @@
 #include "core/status.h"
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 struct Observation {
   std::vector<double> u;  // the trial's point in the unit cube
@@ -44,4 +44,4 @@ std::unique_ptr<Sampler> make_tpe_sampler(const SweepSpec& spec, bool multivaria
 // Gaussian-process Bayesian optimization (gp_sampler.cc): Katib's bayesianoptimization.
 std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec);
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
-namespace slipway {
+namespace slipway::tune {
 
 const char* param_kind_name(ParamKind k) {
   switch (k) {
@@ -192,4 +192,4 @@ Status SearchSpace::validate() const {
   return Status::Ok();
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

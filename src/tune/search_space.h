@@ -11,7 +11,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 enum class ParamKind { kInt, kDouble, kDiscrete, kCategorical };
 
@@ -51,4 +51,4 @@ class SearchSpace {
   Status validate() const;
 };
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -7,7 +7,7 @@
 
 #include "tune/sampler.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace {
 
@@ -81,4 +81,4 @@ std::vector<double> sobol_point(std::uint64_t index, int dims) {
   return p;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace slipway {
+namespace slipway::tune {
 
 void SortedHistory::sync(const std::vector<Observation>& h, size_t dims) {
   bool valid = seen_.size() <= h.size() && order_.size() == dims;
@@ -34,4 +34,4 @@ void SortedHistory::sync(const std::vector<Observation>& h, size_t dims) {
   size_ = h.size();
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -7,7 +7,7 @@
 
 #include "tune/sampler.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 // The finished trials ordered along each dimension, kept across suggestions: a new trial is
 // inserted in O(n) instead of every dimension being sorted again (O(n log n) each) per suggestion.
@@ -27,4 +27,4 @@ class SortedHistory {
   size_t size_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -12,7 +12,7 @@
 #include "core/yaml_json.h"
 #include "core/yaml_reader.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace fs = std::filesystem;
 
@@ -593,4 +593,4 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

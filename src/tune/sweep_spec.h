@@ -13,7 +13,7 @@
 #include "core/status.h"
 #include "tune/search_space.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 struct Objective {
   bool maximize = false;
@@ -95,4 +95,4 @@ std::map<std::string, std::string> probe_extras(const SweepSpec& s);
 Result<std::vector<std::string>> trial_command(
     const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
 
-}  // namespace slipway
+}  // namespace slipway::tune

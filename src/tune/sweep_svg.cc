@@ -6,13 +6,13 @@
 
 #include "tune/pareto.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace {
 
 constexpr double kW = 720, kH = 420, kLeft = 80, kRight = 30, kTop = 44, kBottom = 56;
 
-bool finished(const TrialRecord& t) {
+bool finished(const store::TrialRecord& t) {
   return (t.state == "SUCCEEDED" || t.state == "EARLY_STOPPED") && t.objective;
 }
 
@@ -90,7 +90,7 @@ std::string shade(double badness) {
 
 }  // namespace
 
-std::string best_so_far_svg(const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+std::string best_so_far_svg(const SweepSpec& spec, const std::vector<store::TrialRecord>& trials) {
   std::vector<double> xs, ys;
   for (const auto& t : trials)
     if (finished(t)) xs.push_back(t.number), ys.push_back(*t.objective);
@@ -115,8 +115,8 @@ std::string best_so_far_svg(const SweepSpec& spec, const std::vector<TrialRecord
 }
 
 std::string parallel_coordinates_svg(const SweepSpec& spec,
-                                     const std::vector<TrialRecord>& trials) {
-  std::vector<const TrialRecord*> done;
+                                     const std::vector<store::TrialRecord>& trials) {
+  std::vector<const store::TrialRecord*> done;
   for (const auto& t : trials)
     if (finished(t)) done.push_back(&t);
   const size_t axes_n = spec.space.dims() + 1;
@@ -154,9 +154,11 @@ std::string parallel_coordinates_svg(const SweepSpec& spec,
     s += buf + escape(lo.substr(0, 10)) + "</text>\n";
   }
   // The worst first, so the best lines are drawn on top.
-  std::sort(done.begin(), done.end(), [&](const TrialRecord* a, const TrialRecord* b) {
-    return spec.objective.maximize ? *a->objective < *b->objective : *a->objective > *b->objective;
-  });
+  std::sort(done.begin(), done.end(),
+            [&](const store::TrialRecord* a, const store::TrialRecord* b) {
+              return spec.objective.maximize ? *a->objective < *b->objective
+                                             : *a->objective > *b->objective;
+            });
   for (auto* t : done) {
     std::string pts;
     for (size_t i = 0; i < axes_n; ++i) {
@@ -173,7 +175,7 @@ std::string parallel_coordinates_svg(const SweepSpec& spec,
   return s + "</svg>\n";
 }
 
-std::string pareto_svg(const SweepSpec& spec, const std::vector<TrialRecord>& trials) {
+std::string pareto_svg(const SweepSpec& spec, const std::vector<store::TrialRecord>& trials) {
   if (!spec.objective.multi_objective || spec.objective.additional.empty()) return "";
   const std::string& m2 = spec.objective.additional[0];
   std::vector<double> xs, ys;
@@ -210,4 +212,4 @@ std::string pareto_svg(const SweepSpec& spec, const std::vector<TrialRecord>& tr
   return s + "</svg>\n";
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

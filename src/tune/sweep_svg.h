@@ -8,11 +8,12 @@
 #include "store/records.h"
 #include "tune/sweep_spec.h"
 
-namespace slipway {
+namespace slipway::tune {
 
-std::string best_so_far_svg(const SweepSpec& spec, const std::vector<TrialRecord>& trials);
-std::string parallel_coordinates_svg(const SweepSpec& spec, const std::vector<TrialRecord>& trials);
+std::string best_so_far_svg(const SweepSpec& spec, const std::vector<store::TrialRecord>& trials);
+std::string parallel_coordinates_svg(const SweepSpec& spec,
+                                     const std::vector<store::TrialRecord>& trials);
 // The first two objectives against each other, the front joined up. Multi-objective sweeps only.
-std::string pareto_svg(const SweepSpec& spec, const std::vector<TrialRecord>& trials);
+std::string pareto_svg(const SweepSpec& spec, const std::vector<store::TrialRecord>& trials);
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -19,7 +19,7 @@
 #include "tune/sampler.h"
 #include "tune/sorted_history.h"
 
-namespace slipway {
+namespace slipway::tune {
 
 namespace {
 
@@ -374,4 +374,4 @@ std::unique_ptr<Sampler> make_tpe_sampler(const SweepSpec& spec, bool multivaria
   return std::make_unique<TpeSampler>(spec, multivariate);
 }
 
-}  // namespace slipway
+}  // namespace slipway::tune

@@ -19,7 +19,7 @@ std::string write(const std::string& text) {
 }
 
 TEST(K8sConfig, ReadsEveryKey) {
-  auto c = K8sConfig::load(write(
+  auto c = backends::K8sConfig::load(write(
       "namespace: ml\ncontext: prod\nimage: r/s:1\nslipway_path: /usr/local/bin/slipway\n"
       "run_root: {pvc: data, mount_path: /var/lib/slipway}\nnode_selector: {pool: gpu}\n"
       "tolerations: [{key: nvidia.com/gpu, operator: Exists}]\ndistributed: mpijob\ngang: "
@@ -39,27 +39,27 @@ TEST(K8sConfig, ReadsEveryKey) {
 }
 
 TEST(K8sConfig, ErrorsPointAtTheLineAndSayWhatIsAllowed) {
-  auto typo = K8sConfig::load(write("image: x\nnode_selectr: {a: b}\n"));
+  auto typo = backends::K8sConfig::load(write("image: x\nnode_selectr: {a: b}\n"));
   ASSERT_FALSE(typo.ok());
   EXPECT_NE(typo.status().message().find(":2:"), std::string::npos) << typo.status().message();
   EXPECT_NE(typo.status().message().find("node_selector"), std::string::npos) << "did you mean";
 
-  auto both = K8sConfig::load(write("run_root: {pvc: a, host_path: /b}\n"));
+  auto both = backends::K8sConfig::load(write("run_root: {pvc: a, host_path: /b}\n"));
   ASSERT_FALSE(both.ok());
   EXPECT_NE(both.status().message().find("not both"), std::string::npos);
 
-  auto kueue = K8sConfig::load(write("gang: kueue\n"));
+  auto kueue = backends::K8sConfig::load(write("gang: kueue\n"));
   ASSERT_FALSE(kueue.ok());
   EXPECT_NE(kueue.status().message().find("queue"), std::string::npos);
 
-  auto type = K8sConfig::load(write("max_in_flight: many\n"));
+  auto type = backends::K8sConfig::load(write("max_in_flight: many\n"));
   ASSERT_FALSE(type.ok());
   EXPECT_NE(type.status().message().find("max_in_flight"), std::string::npos)
       << type.status().message();
 }
 
 TEST(K8sConfig, EmptyFileMeansDefaults) {
-  auto c = K8sConfig::load(write(""));
+  auto c = backends::K8sConfig::load(write(""));
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->distributed, "pytorchjob");
   EXPECT_EQ(c->kubectl, "kubectl");

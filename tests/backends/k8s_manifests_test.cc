@@ -7,8 +7,8 @@
 namespace slipway {
 namespace {
 
-TaskLaunch launch() {
-  TaskLaunch l;
+backends::TaskLaunch launch() {
+  backends::TaskLaunch l;
   l.key = "train#2";
   l.run_id = "iris-1234abcd";
   l.task = "train";
@@ -21,8 +21,8 @@ TaskLaunch launch() {
   return l;
 }
 
-K8sConfig config() {
-  K8sConfig c;
+backends::K8sConfig config() {
+  backends::K8sConfig c;
   c.pvc = "slipway-data";
   c.image = "registry.example/slipway:1";
   c.node_selector = {{"pool", "gpu"}, {"zone", "a"}};
@@ -31,13 +31,13 @@ K8sConfig config() {
 }
 
 TEST(K8sManifests, JobMapsResources) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.resources.millicpus = 1500;
   l.resources.memory_bytes = 2LL << 30;
   l.resources.gpus = 1;
   l.resources.tasks_per_node = 2;
   l.timeout_ms = 90'500;
-  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  auto j = backends::render_task_object(l, config(), "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok()) << j.status().message();
   EXPECT_EQ((*j)["kind"], "Job");
   EXPECT_EQ((*j)["spec"]["backoffLimit"], 0);
@@ -58,11 +58,11 @@ TEST(K8sManifests, JobMapsResources) {
 }
 
 TEST(K8sManifests, TaskPlacementOverridesTheConfig) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.resources.k8s_node_selector = {{"zone", "b"}};
   l.resources.k8s_tolerations = Json::array();
   l.resources.k8s_affinity = {{"nodeAffinity", Json::object()}};
-  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  auto j = backends::render_task_object(l, config(), "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok());
   const Json& pod = (*j)["spec"]["template"]["spec"];
   EXPECT_EQ(pod["nodeSelector"]["zone"], "b");
@@ -72,11 +72,11 @@ TEST(K8sManifests, TaskPlacementOverridesTheConfig) {
 }
 
 TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.resources.nodes = 4;
   l.resources.tasks_per_node = 8;
   l.resources.gpus = 1;
-  auto p = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  auto p = backends::render_task_object(l, config(), "/opt/slipway/bin/slipway");
   ASSERT_TRUE(p.ok());
   EXPECT_EQ((*p)["kind"], "PyTorchJob");
   EXPECT_EQ((*p)["spec"]["nprocPerNode"], "8");
@@ -87,10 +87,10 @@ TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
   EXPECT_EQ((*p)["spec"]["runPolicy"]["backoffLimit"], 0);
 
   l.resources.k8s_distributed = "mpijob";
-  K8sConfig c = config();
+  backends::K8sConfig c = config();
   c.gang = "volcano";
   c.queue = "research";
-  auto m = render_task_object(l, c, "/opt/slipway/bin/slipway");
+  auto m = backends::render_task_object(l, c, "/opt/slipway/bin/slipway");
   ASSERT_TRUE(m.ok());
   EXPECT_EQ((*m)["kind"], "MPIJob");
   EXPECT_EQ((*m)["spec"]["slotsPerWorker"], 8);
@@ -109,19 +109,19 @@ TEST(K8sManifests, MultiNodeIsPyTorchJobOrMpiJob) {
 }
 
 TEST(K8sManifests, KueueQueuesJobsSuspended) {
-  K8sConfig c = config();
+  backends::K8sConfig c = config();
   c.gang = "kueue";
   c.queue = "team-a";
-  auto j = render_task_object(launch(), c, "/opt/slipway/bin/slipway");
+  auto j = backends::render_task_object(launch(), c, "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok());
   EXPECT_EQ((*j)["metadata"]["labels"]["kueue.x-k8s.io/queue-name"], "team-a");
   EXPECT_EQ((*j)["spec"]["suspend"], true);
 }
 
 TEST(K8sManifests, ImagePathReplacesTheDriversPath) {
-  K8sConfig c = config();
+  backends::K8sConfig c = config();
   c.slipway_path = "/usr/local/bin/slipway";
-  auto j = render_task_object(launch(), c, "/opt/slipway/bin/slipway");
+  auto j = backends::render_task_object(launch(), c, "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok());
   const Json& cmd = (*j)["spec"]["template"]["spec"]["containers"][0]["command"];
   EXPECT_EQ(cmd[0], "/usr/local/bin/slipway");
@@ -129,10 +129,10 @@ TEST(K8sManifests, ImagePathReplacesTheDriversPath) {
 }
 
 TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.image = "python:3.12-slim";
   l.argv = {"/opt/slipway/bin/slipway", "__pyenv", "--", "python3", "-m", "kfp.dsl.executor_main"};
-  auto j = render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  auto j = backends::render_task_object(l, config(), "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok());
   const Json& ctr = (*j)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(ctr["image"], "python:3.12-slim");
@@ -140,11 +140,11 @@ TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
       << "no managed venv, no __tee";
 
   l.resources.nodes = 2;  // multi-node tasks start ranks with slipway launch: slipway's image
-  EXPECT_TRUE(k8s_component_image_argv(l, config(), "/opt/slipway/bin/slipway").empty());
+  EXPECT_TRUE(backends::k8s_component_image_argv(l, config(), "/opt/slipway/bin/slipway").empty());
   l.resources.nodes = 1;
-  K8sConfig off = config();
+  backends::K8sConfig off = config();
   off.component_images = false;
-  auto k = render_task_object(l, off, "/opt/slipway/bin/slipway");
+  auto k = backends::render_task_object(l, off, "/opt/slipway/bin/slipway");
   ASSERT_TRUE(k.ok());
   EXPECT_EQ((*k)["spec"]["template"]["spec"]["containers"][0]["image"],
             "registry.example/slipway:1");
@@ -154,41 +154,41 @@ TEST(K8sManifests, ComponentImageRunsItsOwnCommand) {
 }
 
 TEST(K8sManifests, NoVolumeIsAClearError) {
-  K8sConfig c;
-  auto j = render_task_object(launch(), c, "/x/slipway");
+  backends::K8sConfig c;
+  auto j = backends::render_task_object(launch(), c, "/x/slipway");
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.status().message().find("run_root.pvc"), std::string::npos);
 }
 
 TEST(K8sManifests, NamesAndLabelsAreValidForAnyId) {
   std::string long_task = "Evaluate The Model On The Held-Out Split/With A Very Long Name[17]";
-  std::string name = k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#3");
+  std::string name = backends::k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#3");
   EXPECT_LE(name.size(), 45u) << "room for -worker-NN in pod host names";
   EXPECT_EQ(name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-"), std::string::npos)
       << name;
-  EXPECT_NE(name, k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#4"));
-  EXPECT_EQ(k8s_label_value("iris-1234abcd"), "iris-1234abcd");
-  std::string v = k8s_label_value(long_task);
+  EXPECT_NE(name, backends::k8s_object_name("My Pipeline_v2-1234abcd", long_task + "#4"));
+  EXPECT_EQ(backends::k8s_label_value("iris-1234abcd"), "iris-1234abcd");
+  std::string v = backends::k8s_label_value(long_task);
   EXPECT_LE(v.size(), 63u);
-  EXPECT_NE(v, k8s_label_value(long_task + "x"));
+  EXPECT_NE(v, backends::k8s_label_value(long_task + "x"));
   EXPECT_EQ(v.find_first_of(" /[]"), std::string::npos) << v;
 }
 
 TEST(K8sManifests, InferenceServiceRunsSlipwayServe) {
-  ServingDeploy d;
+  backends::ServingDeploy d;
   d.name = "iris";
   d.model = "iris";
   d.version = 3;
   d.model_repo = "/var/lib/slipway/models";
   d.canary_percent = 10;
-  auto j = render_inference_service(d, config(), "/opt/slipway/bin/slipway");
+  auto j = backends::render_inference_service(d, config(), "/opt/slipway/bin/slipway");
   ASSERT_TRUE(j.ok());
   const Json& p = (*j)["spec"]["predictor"];
   EXPECT_EQ(p["containers"][0]["command"][1], "serve");
   EXPECT_EQ(p["containers"][0]["readinessProbe"]["httpGet"]["path"], "/v2/health/ready");
   EXPECT_EQ(p["canaryTrafficPercent"], 10);
   d.name = "Iris_Model";
-  EXPECT_FALSE(render_inference_service(d, config(), "/x").ok());
+  EXPECT_FALSE(backends::render_inference_service(d, config(), "/x").ok());
 }
 
 TEST(JsonToYaml, ReadsBackAsTheSameValue) {

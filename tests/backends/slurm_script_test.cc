@@ -6,8 +6,8 @@
 namespace slipway {
 namespace {
 
-TaskLaunch launch() {
-  TaskLaunch l;
+backends::TaskLaunch launch() {
+  backends::TaskLaunch l;
   l.key = "train#2";
   l.run_id = "iris-1234";
   l.task = "train";
@@ -25,20 +25,20 @@ bool has(const std::string& script, const std::string& line) {
 }
 
 TEST(SbatchScript, MapsResourcesToFlags) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.resources.millicpus = 1500;
   l.resources.memory_bytes = 3LL << 30;
   l.resources.gpus = 1;
   l.resources.time_limit_ms = 90 * 60 * 1000 + 1;
   l.resources.partition = "gpu";
-  SlurmConfig c;
+  backends::SlurmConfig c;
   c.account = "ml";
   c.sbatch_args = {"--exclusive"};
-  std::string s = render_sbatch_script(l, c);
+  std::string s = backends::render_sbatch_script(l, c);
   EXPECT_TRUE(has(s, "#SBATCH --job-name=sw:iris-1234:train:2"))
       << s;  // no '#': sbatch reads it as a comment
-  EXPECT_EQ(launch_key_from_job_name("iris-1234", "sw:iris-1234:train:2"), "train#2");
-  EXPECT_EQ(launch_key_from_job_name("iris-1234", "sw:other:train:2"), "");
+  EXPECT_EQ(backends::launch_key_from_job_name("iris-1234", "sw:iris-1234:train:2"), "train#2");
+  EXPECT_EQ(backends::launch_key_from_job_name("iris-1234", "sw:other:train:2"), "");
   EXPECT_TRUE(has(s, "#SBATCH --cpus-per-task=2")) << s;  // 1.5 CPUs round up
   EXPECT_TRUE(has(s, "#SBATCH --mem=3072M")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --gpus-per-task=1")) << s;
@@ -55,11 +55,11 @@ TEST(SbatchScript, MapsResourcesToFlags) {
 }
 
 TEST(SbatchScript, MultiRankTasksRunUnderSrun) {
-  TaskLaunch l = launch();
+  backends::TaskLaunch l = launch();
   l.resources.nodes = 2;
   l.resources.tasks_per_node = 2;
   l.resources.memory_bytes = 1LL << 30;
-  std::string s = render_sbatch_script(l, SlurmConfig{});
+  std::string s = backends::render_sbatch_script(l, backends::SlurmConfig{});
   EXPECT_TRUE(has(s, "#SBATCH --nodes=2")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --ntasks-per-node=2")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --mem=2048M")) << s;  // per node: two ranks of 1 GiB
@@ -67,9 +67,9 @@ TEST(SbatchScript, MultiRankTasksRunUnderSrun) {
 }
 
 TEST(SbatchScript, FanOutItemsShareOneArray) {
-  std::vector<TaskLaunch> items;
+  std::vector<backends::TaskLaunch> items;
   for (int i : {0, 1, 2, 5}) {
-    TaskLaunch l = launch();
+    backends::TaskLaunch l = launch();
     l.task = "fan[" + std::to_string(i) + "]";
     l.key = l.task + "#1";
     l.attempt = 1;
@@ -82,25 +82,25 @@ TEST(SbatchScript, FanOutItemsShareOneArray) {
     l.argv = {"echo", std::to_string(i)};
     items.push_back(l);
   }
-  std::string s = render_sbatch_array_script(items, SlurmConfig{});
+  std::string s = backends::render_sbatch_array_script(items, backends::SlurmConfig{});
   EXPECT_TRUE(has(s, "#SBATCH --array=0-2,5%2")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --output=/runs/r/tasks/fan.%a/attempt-1.out")) << s;
   EXPECT_TRUE(has(s, "#SBATCH --job-name=sw:iris-1234:fan:1")) << s;
   EXPECT_TRUE(has(s, "    cd '/runs/r/tasks/fan.5' || exit 1")) << s;
   EXPECT_TRUE(has(s, "    exec 'echo' '5'")) << s;
-  EXPECT_EQ(launch_key_for_element("iris-1234", "sw:iris-1234:fan:1", 5), "fan[5]#1");
+  EXPECT_EQ(backends::launch_key_for_element("iris-1234", "sw:iris-1234:fan:1", 5), "fan[5]#1");
   // Items whose logs do not follow one pattern cannot share an array.
   items[1].stdout_path = "/elsewhere/out";
-  EXPECT_EQ(render_sbatch_array_script(items, SlurmConfig{}), "");
-  EXPECT_EQ(slurm_index_ranges({9, 1, 2, 3, 7}), "1-3,7,9");
+  EXPECT_EQ(backends::render_sbatch_array_script(items, backends::SlurmConfig{}), "");
+  EXPECT_EQ(backends::slurm_index_ranges({9, 1, 2, 3, 7}), "1-3,7,9");
 }
 
 TEST(SlurmState, ParsesSqueueAndScontrol) {
-  auto q = parse_squeue("12|RUNNING|None|sw:r:a#1\n13|PENDING|Resources|sw:r:b#1\n");
+  auto q = backends::parse_squeue("12|RUNNING|None|sw:r:a#1\n13|PENDING|Resources|sw:r:b#1\n");
   ASSERT_EQ(q.size(), 2u);
   EXPECT_EQ(q["13"].state, "PENDING");
   EXPECT_EQ(q["13"].reason, "Resources");
-  auto s = parse_scontrol_jobs(
+  auto s = backends::parse_scontrol_jobs(
       "JobId=20 JobName=sw:r:a#1 UserId=root(0) JobState=FAILED Reason=NonZeroExitCode "
       "Dependency=(null) "
       "ExitCode=3:0 NodeList=n2 Comment=slipway,run=r\n"
@@ -114,7 +114,7 @@ TEST(SlurmState, ParsesSqueueAndScontrol) {
   EXPECT_EQ(s["21_4"].state, "TIMEOUT");
   EXPECT_EQ(s["21_4"].signal, 15);
   // Pending elements of an array come as one record; each element gets its own entry.
-  auto p = parse_scontrol_jobs(
+  auto p = backends::parse_scontrol_jobs(
       "JobId=30 ArrayJobId=30 ArrayTaskId=5-7,9%2 JobName=sw:r:fan:1 JobState=PENDING "
       "Reason=JobArrayTaskLimit ExitCode=0:0\n");
   ASSERT_EQ(p.size(), 4u);
@@ -123,39 +123,39 @@ TEST(SlurmState, ParsesSqueueAndScontrol) {
 }
 
 TEST(SlurmState, MapsEveryTerminalState) {
-  SlurmJobState j;
+  backends::SlurmJobState j;
   j.id = "7";
   j.nodes = "n1";
   j.state = "COMPLETED";
   j.exit_code = 0;
-  EXPECT_EQ(completion_from_slurm("k", j).exit_code, 0);
+  EXPECT_EQ(backends::completion_from_slurm("k", j).exit_code, 0);
   j.state = "FAILED";
   j.exit_code = 2;
-  auto c = completion_from_slurm("k", j);
+  auto c = backends::completion_from_slurm("k", j);
   EXPECT_EQ(c.exit_code, 2);
   EXPECT_NE(c.message.find("exited with code 2"), std::string::npos);
   j.exit_code = 0;
   j.state = "TIMEOUT";
-  EXPECT_TRUE(completion_from_slurm("k", j).timed_out);
-  EXPECT_NE(completion_from_slurm("k", j).exit_code, 0);
+  EXPECT_TRUE(backends::completion_from_slurm("k", j).timed_out);
+  EXPECT_NE(backends::completion_from_slurm("k", j).exit_code, 0);
   j.state = "CANCELLED";
-  EXPECT_TRUE(completion_from_slurm("k", j).terminated);
+  EXPECT_TRUE(backends::completion_from_slurm("k", j).terminated);
   j.state = "OUT_OF_MEMORY";
-  EXPECT_NE(completion_from_slurm("k", j).message.find("raise resources.memory"),
+  EXPECT_NE(backends::completion_from_slurm("k", j).message.find("raise resources.memory"),
             std::string::npos);
   for (const char* s : {"NODE_FAIL", "PREEMPTED", "BOOT_FAIL"}) {
     j.state = s;
-    EXPECT_TRUE(completion_from_slurm("k", j).infrastructure) << s;
+    EXPECT_TRUE(backends::completion_from_slurm("k", j).infrastructure) << s;
   }
   j.state = "DEADLINE";
-  auto d = completion_from_slurm("k", j);
+  auto d = backends::completion_from_slurm("k", j);
   EXPECT_FALSE(d.infrastructure);
   EXPECT_NE(d.exit_code, 0);
   for (const char* s : {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
                         "PREEMPTED", "BOOT_FAIL", "DEADLINE"})
-    EXPECT_TRUE(slurm_state_is_terminal(s)) << s;
-  EXPECT_FALSE(slurm_state_is_terminal("RUNNING"));
-  EXPECT_FALSE(slurm_state_is_terminal("COMPLETING"));
+    EXPECT_TRUE(backends::slurm_state_is_terminal(s)) << s;
+  EXPECT_FALSE(backends::slurm_state_is_terminal("RUNNING"));
+  EXPECT_FALSE(backends::slurm_state_is_terminal("COMPLETING"));
 }
 
 }  // namespace

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace slipway {
+namespace slipway::cli {
 namespace {
 
 TEST(ScalingReport, SpeedupEfficiencyAndTheRingModel) {
@@ -37,4 +37,4 @@ TEST(ScalingReport, WeakScalingKeepsComputePerRank) {
 }
 
 }  // namespace
-}  // namespace slipway
+}  // namespace slipway::cli

@@ -42,7 +42,7 @@ TEST_F(GptCudaTest, MatchesTheCpuModelToBf16Precision) {
   const models::GptShape s{32, 16, 2, 32, 4};
   const int B = 3, T = 16;
   models::Gpt<float, models::FastOps> cpu(s);
-  GptCuda gpu(s, stream_);
+  train::GptCuda gpu(s, stream_);
   ASSERT_EQ(cpu.signature(), gpu.signature()) << "checkpoints must move between devices";
   std::vector<float> p(cpu.num_params());
   cpu.init(p.data(), 3);
@@ -79,7 +79,7 @@ TEST_F(GptCudaTest, MatchesTheCpuModelToBf16Precision) {
 TEST_F(GptCudaTest, AStepIsTheSameBitsEveryTime) {
   const models::GptShape s{40, 24, 2, 48, 4};
   const int B = 4, T = 24;
-  GptCuda gpu(s, stream_);
+  train::GptCuda gpu(s, stream_);
   std::vector<float> p(gpu.num_params());
   gpu.init(p.data(), 5);
   std::vector<cu::bf16> pb(p.size());

@@ -5,13 +5,13 @@
 namespace slipway {
 namespace {
 
-Component comp() {
-  Component c;
+spec::Component comp() {
+  spec::Component c;
   c.name = "train";
   c.command = {"train", "{{inputs.data}}", "{{outputs.model}}"};
   c.image = "python:3.11";
   c.outputs.push_back(
-      {"model", TypeRef{true, ParamType::kString, "Model", false}, {}, false, "", {}});
+      {"model", spec::TypeRef{true, ParamType::kString, "Model", false}, {}, false, "", {}});
   return c;
 }
 
@@ -20,25 +20,25 @@ Json artifact(const std::string& sha, const std::string& uri) {
 }
 
 TEST(CacheKey, SameContentSameKeyWhateverThePath) {
-  auto a = cache_key(comp(), {{"data", artifact("aaa", "/run1/x")}, {"lr", 0.1}});
-  auto b = cache_key(comp(), {{"data", artifact("aaa", "/run2/elsewhere")}, {"lr", 0.1}});
+  auto a = dag::cache_key(comp(), {{"data", artifact("aaa", "/run1/x")}, {"lr", 0.1}});
+  auto b = dag::cache_key(comp(), {{"data", artifact("aaa", "/run2/elsewhere")}, {"lr", 0.1}});
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.size(), 64u);
 }
 
 TEST(CacheKey, ChangedContentParameterOrComponentMisses) {
-  auto base = cache_key(comp(), {{"data", artifact("aaa", "/x")}, {"lr", 0.1}});
-  EXPECT_NE(base, cache_key(comp(), {{"data", artifact("bbb", "/x")}, {"lr", 0.1}}));
-  EXPECT_NE(base, cache_key(comp(), {{"data", artifact("aaa", "/x")}, {"lr", 0.2}}));
-  Component c2 = comp();
+  auto base = dag::cache_key(comp(), {{"data", artifact("aaa", "/x")}, {"lr", 0.1}});
+  EXPECT_NE(base, dag::cache_key(comp(), {{"data", artifact("bbb", "/x")}, {"lr", 0.1}}));
+  EXPECT_NE(base, dag::cache_key(comp(), {{"data", artifact("aaa", "/x")}, {"lr", 0.2}}));
+  spec::Component c2 = comp();
   c2.image = "python:3.12";
-  EXPECT_NE(base, cache_key(c2, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
-  Component c3 = comp();
+  EXPECT_NE(base, dag::cache_key(c2, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
+  spec::Component c3 = comp();
   c3.env["SEED"] = "1";
-  EXPECT_NE(base, cache_key(c3, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
-  Component c4 = comp();
+  EXPECT_NE(base, dag::cache_key(c3, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
+  spec::Component c4 = comp();
   c4.args.push_back("--fast");
-  EXPECT_NE(base, cache_key(c4, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
+  EXPECT_NE(base, dag::cache_key(c4, {{"data", artifact("aaa", "/x")}, {"lr", 0.1}}));
 }
 
 }  // namespace

@@ -43,28 +43,28 @@ class EngineStoreFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     home_ = fs::temp_directory_path() / ("slipway-engine-faults-" + random_hex(8));
-    ASSERT_TRUE(store_faults::arm("").ok());
+    ASSERT_TRUE(store::faults::arm("").ok());
   }
   void TearDown() override {
-    store_faults::disarm();
+    store::faults::disarm();
     fs::remove_all(home_);
   }
 
   // A new run of kPipeline in a new store under `dir`; returns its record.
-  RunRecord new_run(Store& store, const fs::path& dir) {
+  store::RunRecord new_run(store::Store& store, const fs::path& dir) {
     std::string yaml = kPipeline;
     const std::string log = (dir / "started.txt").string();
     for (auto at = yaml.find("@LOG@"); at != std::string::npos; at = yaml.find("@LOG@"))
       yaml.replace(at, 5, log);
-    RunRecord r = insert_native_run(store, yaml, "faults.yaml", dir, &spec_);
+    store::RunRecord r = insert_native_run(store, yaml, "faults.yaml", dir, &spec_);
     return r;
   }
 
-  Result<std::string> drive(Store& store, const RunRecord& r) {
-    LocalBackend backend(LocalCapacity{4000, 0, 0});
-    EngineOptions opts;
+  Result<std::string> drive(store::Store& store, const store::RunRecord& r) {
+    backends::LocalBackend backend(backends::LocalCapacity{4000, 0, 0});
+    dag::EngineOptions opts;
     opts.kill_grace_ms = 200;
-    Engine engine(store, backend, spec_, r, opts);
+    dag::Engine engine(store, backend, spec_, r, opts);
     return engine.run();
   }
 
@@ -76,7 +76,7 @@ class EngineStoreFaultsTest : public ::testing::Test {
   }
 
   fs::path home_;
-  PipelineSpec spec_;
+  spec::PipelineSpec spec_;
 };
 
 TEST_F(EngineStoreFaultsTest, EveryWriteFailingInTurnLosesNothing) {
@@ -84,14 +84,14 @@ TEST_F(EngineStoreFaultsTest, EveryWriteFailingInTurnLosesNothing) {
   long total = 0;
   {
     fs::path dir = home_ / "healthy";
-    auto store = Store::open(dir);
+    auto store = store::Store::open(dir);
     ASSERT_TRUE(store.ok());
-    RunRecord r = new_run(**store, dir);
-    ASSERT_TRUE(store_faults::arm("").ok());
+    store::RunRecord r = new_run(**store, dir);
+    ASSERT_TRUE(store::faults::arm("").ok());
     auto final = drive(**store, r);
     ASSERT_TRUE(final.ok()) << final.status().message();
     ASSERT_EQ(*final, "SUCCEEDED");
-    total = store_faults::writes_seen();
+    total = store::faults::writes_seen();
   }
   ASSERT_GT(total, 10);
   int failures_seen = 0;
@@ -99,14 +99,14 @@ TEST_F(EngineStoreFaultsTest, EveryWriteFailingInTurnLosesNothing) {
   for (long n = 1; n <= total; n += stride) {
     SCOPED_TRACE("write #" + std::to_string(n) + " of " + std::to_string(total) + " fails");
     fs::path dir = home_ / ("at-" + std::to_string(n));
-    auto store = Store::open(dir);
+    auto store = store::Store::open(dir);
     ASSERT_TRUE(store.ok());
-    RunRecord r = new_run(**store, dir);
+    store::RunRecord r = new_run(**store, dir);
     // Every other point fails one write only (a blip); the rest fail from then on (a full disk).
     const bool blip = (n / stride) % 2 == 1;
-    ASSERT_TRUE(store_faults::arm("write@" + std::to_string(n) + (blip ? "" : "+")).ok());
+    ASSERT_TRUE(store::faults::arm("write@" + std::to_string(n) + (blip ? "" : "+")).ok());
     auto final = drive(**store, r);
-    store_faults::disarm();
+    store::faults::disarm();
     if (final.ok()) {
       // The fault came after the run's last commit (the process's own closing writes).
       EXPECT_EQ(*final, "SUCCEEDED");
@@ -117,7 +117,7 @@ TEST_F(EngineStoreFaultsTest, EveryWriteFailingInTurnLosesNothing) {
         << final.status().message();
 
     // Nothing was launched unless its RUNNING attempt is durable: read with a fresh connection.
-    auto fresh = Store::open(dir);
+    auto fresh = store::Store::open(dir);
     ASSERT_TRUE(fresh.ok());
     std::map<std::string, int> attempts;
     for (const auto& a : (*fresh)->list_attempts(r.id)) ++attempts[a.task];

@@ -21,32 +21,33 @@ class EngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
     home_ = fs::temp_directory_path() / ("slipway-engine-" + random_hex(8));
-    auto s = Store::open(home_);
+    auto s = store::Store::open(home_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(*s);
   }
   void TearDown() override { fs::remove_all(home_); }
 
   // Runs a pipeline to the end; returns the final run state.
-  std::string run(const std::string& yaml, EngineOptions opts = {},
-                  LocalCapacity cap = {4000, 0, 0}, std::function<void(Engine&)> during = nullptr) {
-    RunRecord r = insert_native_run(*store_, yaml, "t.yaml", home_, &spec_);
+  std::string run(const std::string& yaml, dag::EngineOptions opts = {},
+                  backends::LocalCapacity cap = {4000, 0, 0},
+                  std::function<void(dag::Engine&)> during = nullptr) {
+    store::RunRecord r = insert_native_run(*store_, yaml, "t.yaml", home_, &spec_);
     run_id_ = r.id;
-    LocalBackend backend(cap);
+    backends::LocalBackend backend(cap);
     opts.kill_grace_ms = 500;
-    Engine* ep = nullptr;
+    dag::Engine* ep = nullptr;
     if (during) opts.on_tick = [&] { during(*ep); };
-    Engine engine(*store_, backend, spec_, r, opts);
+    dag::Engine engine(*store_, backend, spec_, r, opts);
     ep = &engine;
     auto final = engine.run();
     EXPECT_TRUE(final.ok()) << final.status().message();
     return final.ok() ? *final : "ERROR";
   }
 
-  TaskRecord task(const std::string& name) {
+  store::TaskRecord task(const std::string& name) {
     auto t = store_->get_task(run_id_, name);
     EXPECT_TRUE(t.ok()) << name;
-    return t.ok() ? *t : TaskRecord{};
+    return t.ok() ? *t : store::TaskRecord{};
   }
 
   // Fan-out items that record "start\nend" (ns) in an artifact output: their time spans.
@@ -76,8 +77,8 @@ class EngineTest : public ::testing::Test {
   }
 
   fs::path home_;
-  std::unique_ptr<Store> store_;
-  PipelineSpec spec_;
+  std::unique_ptr<store::Store> store_;
+  spec::PipelineSpec spec_;
   std::string run_id_;
 };
 
@@ -252,7 +253,7 @@ tasks:
   a: {component: slow}
   b: {component: ok, after: [a]}
 )",
-                          {}, {4000, 0, 0}, [&](Engine& e) {
+                          {}, {4000, 0, 0}, [&](dag::Engine& e) {
                             if (!asked && now_ms() - start > 300) {
                               asked = true;
                               e.request_cancel();
@@ -315,7 +316,7 @@ tasks:
   { std::ofstream(data) << "v2\n"; }
   ASSERT_EQ(run(yaml), "SUCCEEDED");
   EXPECT_FALSE(task("c").cached) << "a changed input file must miss the cache";
-  EngineOptions no_cache;
+  dag::EngineOptions no_cache;
   no_cache.no_cache = true;
   ASSERT_EQ(run(yaml, no_cache), "SUCCEEDED");
   EXPECT_FALSE(task("c").cached);

@@ -15,17 +15,19 @@
 namespace slipway {
 
 // Parses `yaml` (as file `file`) into *spec and inserts its run; the test fails on any error.
-inline RunRecord insert_native_run(Store& store, const std::string& yaml, const std::string& file,
-                                   const std::filesystem::path& home, PipelineSpec* spec) {
-  ParseOutcome out = parse_native_pipeline(yaml, file, home.string());
+inline store::RunRecord insert_native_run(store::Store& store, const std::string& yaml,
+                                          const std::string& file,
+                                          const std::filesystem::path& home,
+                                          spec::PipelineSpec* spec) {
+  spec::ParseOutcome out = spec::parse_native_pipeline(yaml, file, home.string());
   EXPECT_TRUE(out.spec);
   if (!out.spec) return {};
-  validate_pipeline(*out.spec, &out.diagnostics);
+  spec::validate_pipeline(*out.spec, &out.diagnostics);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
   *spec = *out.spec;
-  auto params = resolve_params(*spec, {});
+  auto params = spec::resolve_params(*spec, {});
   EXPECT_TRUE(params.ok());
-  RunRecord r;
+  store::RunRecord r;
   r.id = "r" + random_hex(6);
   r.pipeline = spec->name;
   r.pipeline_file = file;

@@ -22,13 +22,13 @@ class RunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     home_ = fs::temp_directory_path() / ("slipway-runner-" + random_hex(8));
-    store_ = std::move(*Store::open(home_));
+    store_ = std::move(*store::Store::open(home_));
   }
   void TearDown() override { fs::remove_all(home_); }
 
-  ScheduleRecord schedule(const std::string& id, std::int64_t interval_s, int max_concurrency,
-                          bool catch_up) {
-    ScheduleRecord s;
+  store::ScheduleRecord schedule(const std::string& id, std::int64_t interval_s,
+                                 int max_concurrency, bool catch_up) {
+    store::ScheduleRecord s;
     s.id = id;
     s.name = id;
     s.pipeline_file = "p.yaml";
@@ -43,9 +43,10 @@ class RunnerTest : public ::testing::Test {
   }
 
   // Records each launch as a PENDING run of the schedule, as the server's launcher would.
-  LaunchRun launcher() {
-    return [this](Store& st, const ScheduleRecord& s, std::int64_t tick_ms) -> Result<RunRecord> {
-      RunRecord r;
+  schedule::LaunchRun launcher() {
+    return [this](store::Store& st, const store::ScheduleRecord& s,
+                  std::int64_t tick_ms) -> Result<store::RunRecord> {
+      store::RunRecord r;
       r.id = s.id + "-" + std::to_string(tick_ms);
       r.pipeline = "p";
       r.state = "PENDING";
@@ -66,13 +67,13 @@ class RunnerTest : public ::testing::Test {
   }
 
   fs::path home_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Store> store_;
   std::vector<std::int64_t> launched_;
 };
 
 TEST_F(RunnerTest, FiresEachIntervalTickOnce) {
   schedule("s", 60, 10, false);
-  ScheduleRunner runner(*store_, launcher());
+  schedule::ScheduleRunner runner(*store_, launcher());
   EXPECT_EQ(runner.tick(kT0 - 1000).size(), 0u) << "nothing before the start";
   EXPECT_EQ(runner.tick(kT0).size(), 1u) << "the first tick is the start";
   EXPECT_EQ(runner.tick(kT0 + 30'000).size(), 0u);
@@ -83,7 +84,7 @@ TEST_F(RunnerTest, FiresEachIntervalTickOnce) {
 
 TEST_F(RunnerTest, MaxConcurrencyHoldsTicksUntilARunFinishes) {
   schedule("s", 60, 1, false);
-  ScheduleRunner runner(*store_, launcher());
+  schedule::ScheduleRunner runner(*store_, launcher());
   ASSERT_EQ(runner.tick(kT0).size(), 1u);
   EXPECT_EQ(runner.tick(kT0 + 60'000).size(), 0u) << "one run is active: the tick waits";
   EXPECT_NE(store_->get_schedule("s")->message.find("max_concurrency 1"), std::string::npos)
@@ -99,23 +100,23 @@ TEST_F(RunnerTest, MaxConcurrencyHoldsTicksUntilARunFinishes) {
 TEST_F(RunnerTest, AfterARestartWithoutCatchUpOnlyTheLatestMissedTickFires) {
   schedule("s", 60, 100, false);
   {
-    ScheduleRunner before(*store_, launcher());
+    schedule::ScheduleRunner before(*store_, launcher());
     ASSERT_EQ(before.tick(kT0).size(), 1u);
   }
   // The server was down for ten minutes; a new one starts over the same store.
-  ScheduleRunner after(*store_, launcher());
+  schedule::ScheduleRunner after(*store_, launcher());
   auto fired = after.tick(kT0 + 600'000 + 5'000);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].tick_ms, kT0 + 600'000);
   EXPECT_EQ(store_->get_schedule("s")->last_fired_ms, kT0 + 600'000)
       << "persisted, so a third start does not fire it again";
-  EXPECT_EQ(ScheduleRunner(*store_, launcher()).tick(kT0 + 610'000).size(), 0u);
+  EXPECT_EQ(schedule::ScheduleRunner(*store_, launcher()).tick(kT0 + 610'000).size(), 0u);
 }
 
 TEST_F(RunnerTest, AfterARestartWithCatchUpEveryMissedTickFiresOldestFirstWithinConcurrency) {
   schedule("s", 60, 4, true);
-  ASSERT_EQ(ScheduleRunner(*store_, launcher()).tick(kT0).size(), 1u);
-  ScheduleRunner after(*store_, launcher());
+  ASSERT_EQ(schedule::ScheduleRunner(*store_, launcher()).tick(kT0).size(), 1u);
+  schedule::ScheduleRunner after(*store_, launcher());
   auto fired = after.tick(kT0 + 600'000);
   ASSERT_EQ(fired.size(), 3u) << "4 slots, one taken by the run still active";
   EXPECT_EQ(fired[0].tick_ms, kT0 + 60'000);
@@ -132,8 +133,8 @@ TEST_F(RunnerTest, AfterARestartWithCatchUpEveryMissedTickFiresOldestFirstWithin
 TEST_F(RunnerTest, DisabledAndBrokenSchedulesDoNotFire) {
   schedule("off", 60, 1, false);
   ASSERT_TRUE(store_->set_schedule_enabled("off", false).ok());
-  ScheduleRecord bad = schedule("bad", 0, 1, false);
-  ScheduleRunner runner(*store_, launcher());
+  store::ScheduleRecord bad = schedule("bad", 0, 1, false);
+  schedule::ScheduleRunner runner(*store_, launcher());
   EXPECT_EQ(runner.tick(kT0 + 3'600'000).size(), 0u);
   EXPECT_NE(store_->get_schedule("bad")->message.find("neither a cron expression nor an interval"),
             std::string::npos);
@@ -141,10 +142,11 @@ TEST_F(RunnerTest, DisabledAndBrokenSchedulesDoNotFire) {
 
 TEST_F(RunnerTest, ALaunchThatFailsIsRecordedAndNotRetriedEveryTick) {
   schedule("s", 60, 1, false);
-  ScheduleRunner runner(*store_,
-                        [](Store&, const ScheduleRecord&, std::int64_t) -> Result<RunRecord> {
-                          return InvalidInput("params: x is unknown");
-                        });
+  schedule::ScheduleRunner runner(
+      *store_,
+      [](store::Store&, const store::ScheduleRecord&, std::int64_t) -> Result<store::RunRecord> {
+        return InvalidInput("params: x is unknown");
+      });
   auto fired = runner.tick(kT0);
   ASSERT_EQ(fired.size(), 1u);
   EXPECT_EQ(fired[0].run_id, "");
@@ -156,20 +158,20 @@ TEST_F(RunnerTest, ALaunchThatFailsIsRecordedAndNotRetriedEveryTick) {
 // fires a catch-up schedule's three due ticks; then it heals and the runner ticks again. Whatever
 // the failure hit, each tick has exactly one run, and last_fired is the latest tick.
 TEST_F(RunnerTest, AStoreThatFailsNeverFiresATickTwiceNorLosesOne) {
-  ASSERT_TRUE(store_faults::arm("").ok());
+  ASSERT_TRUE(store::faults::arm("").ok());
   int stopped = 0;
   for (int n = 1; n <= 40; ++n) {
     for (const char* sticky : {"", "+"}) {
       SCOPED_TRACE("writes from #" + std::to_string(n) + sticky + " fail");
       store_.reset();
       fs::remove_all(home_);
-      store_ = std::move(*Store::open(home_));
+      store_ = std::move(*store::Store::open(home_));
       store_->db().set_busy_timeout(20);
       schedule("s", 60, 10, true);
-      ScheduleRunner runner(*store_, launcher());
-      ASSERT_TRUE(store_faults::arm("write@" + std::to_string(n) + sticky).ok());
+      schedule::ScheduleRunner runner(*store_, launcher());
+      ASSERT_TRUE(store::faults::arm("write@" + std::to_string(n) + sticky).ok());
       auto first = runner.tick(kT0 + 120'000);  // ticks kT0, +60 s and +120 s are due
-      store_faults::disarm();
+      store::faults::disarm();
       stopped += !runner.last_error().ok();
       auto second = runner.tick(kT0 + 120'000);
       EXPECT_TRUE(runner.last_error().ok()) << runner.last_error().message();

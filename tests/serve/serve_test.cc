@@ -161,11 +161,11 @@ TEST(Drift, PsiIsSmallForTheTrainingDistributionAndLargeAwayFromIt) {
   std::vector<std::vector<double>> train;
   for (int i = 0; i < 1000; ++i)
     train.push_back({static_cast<double>(i % 100), static_cast<double>(i % 3)});
-  auto stats = compute_feature_stats({"uniform", "three_values"}, train);
+  auto stats = ml::compute_feature_stats({"uniform", "three_values"}, train);
   ASSERT_EQ(stats.size(), 2u);
   EXPECT_EQ(stats[0].edges.size(), 9u) << "deciles of a continuous feature";
   EXPECT_EQ(stats[1].edges.size(), 2u) << "a feature with three values has three bins";
-  auto back = feature_stats_from_json(feature_stats_to_json(stats));
+  auto back = ml::feature_stats_from_json(ml::feature_stats_to_json(stats));
   ASSERT_TRUE(back.ok());
   DriftMonitor same(*back, 500), shifted(*back, 500);
   for (int i = 0; i < 700; ++i) {
@@ -181,10 +181,10 @@ TEST(Registry, KeepsOneProductionVersionAndItsHistory) {
   auto home =
       std::filesystem::temp_directory_path() / ("slipway-registry-" + std::to_string(::getpid()));
   std::filesystem::remove_all(home);
-  auto store = Store::open(home);
+  auto store = store::Store::open(home);
   ASSERT_TRUE(store.ok()) << store.status().message();
   for (int v = 1; v <= 3; ++v) {
-    ModelVersionRecord r;
+    store::ModelVersionRecord r;
     r.name = "iris";
     r.version = v;
     r.uri = "/models/iris/" + std::to_string(v);
@@ -192,7 +192,7 @@ TEST(Registry, KeepsOneProductionVersionAndItsHistory) {
     r.created_ms = v;
     ASSERT_TRUE((*store)->insert_model_version(r).ok());
   }
-  ModelVersionRecord dup;
+  store::ModelVersionRecord dup;
   dup.name = "iris";
   dup.version = 2;
   dup.uri = "x";

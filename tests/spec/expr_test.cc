@@ -6,9 +6,9 @@ namespace slipway {
 namespace {
 
 bool eval(const std::string& text, Json a = 0.93, Json b = "yes") {
-  auto e = Expr::parse(text);
+  auto e = spec::Expr::parse(text);
   EXPECT_TRUE(e.ok()) << e.status().message();
-  auto r = e->evaluate([&](const Ref& r) -> Result<Json> { return r.name == "a" ? a : b; });
+  auto r = e->evaluate([&](const spec::Ref& r) -> Result<Json> { return r.name == "a" ? a : b; });
   EXPECT_TRUE(r.ok()) << r.status().message();
   return *r;
 }
@@ -25,7 +25,7 @@ TEST(Expr, ComparesNumbersStringsAndBools) {
 }
 
 TEST(Expr, CollectsReferences) {
-  auto e = Expr::parse("{{tasks.t.outputs.x}} > 1 && {{params.p}} != 'a'");
+  auto e = spec::Expr::parse("{{tasks.t.outputs.x}} > 1 && {{params.p}} != 'a'");
   ASSERT_TRUE(e.ok());
   ASSERT_EQ(e->refs().size(), 2u);
   EXPECT_EQ(e->refs()[0].task, "t");
@@ -33,12 +33,12 @@ TEST(Expr, CollectsReferences) {
 }
 
 TEST(Expr, SyntaxErrorsSayWhere) {
-  auto e = Expr::parse("{{params.a}} > ");
+  auto e = spec::Expr::parse("{{params.a}} > ");
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.status().message().find("at character"), std::string::npos);
-  EXPECT_FALSE(Expr::parse("{{params.a} > 1").ok());
-  EXPECT_FALSE(Expr::parse("{{params.a}} >< 1").ok());
-  EXPECT_FALSE(Expr::parse("(1 > 0").ok());
+  EXPECT_FALSE(spec::Expr::parse("{{params.a} > 1").ok());
+  EXPECT_FALSE(spec::Expr::parse("{{params.a}} >< 1").ok());
+  EXPECT_FALSE(spec::Expr::parse("(1 > 0").ok());
 }
 
 }  // namespace

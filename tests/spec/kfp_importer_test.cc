@@ -10,30 +10,30 @@
 namespace slipway {
 namespace {
 
-ParseOutcome import_fixture(const std::string& name) {
+spec::ParseOutcome import_fixture(const std::string& name) {
   std::string path = std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/kfp/" + name;
   auto text = read_file(path);
   EXPECT_TRUE(text.ok());
-  EXPECT_TRUE(looks_like_kfp_ir(*text));
-  ParseOutcome out = parse_kfp_pipeline(*text, path, "/tmp");
-  if (out.spec) validate_pipeline(*out.spec, &out.diagnostics);
+  EXPECT_TRUE(spec::looks_like_kfp_ir(*text));
+  spec::ParseOutcome out = spec::parse_kfp_pipeline(*text, path, "/tmp");
+  if (out.spec) spec::validate_pipeline(*out.spec, &out.diagnostics);
   return out;
 }
 
 TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.parameters['n']}}"), "{{inputs.n}}");
-  EXPECT_EQ(*convert_kfp_placeholders("x={{$.inputs.artifacts['data'].path}}"),
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.inputs.parameters['n']}}"), "{{inputs.n}}");
+  EXPECT_EQ(*spec::convert_kfp_placeholders("x={{$.inputs.artifacts['data'].path}}"),
             "x={{inputs.data.path}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.artifacts['m'].path}}"), "{{outputs.m}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"),
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.outputs.artifacts['m'].path}}"), "{{outputs.m}}");
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.outputs.parameters['c'].output_file}}"),
             "{{outputs.c}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"),
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.pipeline_job_name}}/{{$.pipeline_task_name}}"),
             "{{run.id}}/{{task.name}}");
-  EXPECT_EQ(*convert_kfp_placeholders("{{$}}"), "{{executor.input}}");
-  EXPECT_FALSE(convert_kfp_placeholders("x{{$}}").ok());
-  EXPECT_EQ(*convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"),
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$}}"), "{{executor.input}}");
+  EXPECT_FALSE(spec::convert_kfp_placeholders("x{{$}}").ok());
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"),
             "{{inputs.d.metadata}}");
-  EXPECT_FALSE(convert_kfp_placeholders("{{$.inputs.artifacts['d'].name}}").ok());
+  EXPECT_FALSE(spec::convert_kfp_placeholders("{{$.inputs.artifacts['d'].name}}").ok());
 }
 
 TEST(KfpConditions, CelBecomesAWhenExpression) {
@@ -42,29 +42,29 @@ TEST(KfpConditions, CelBecomesAWhenExpression) {
     if (n == "pipelinechannel--t") return std::string("3");
     return InvalidInput("unknown " + n);
   };
-  auto w = convert_kfp_condition(
+  auto w = spec::convert_kfp_condition(
       "int(inputs.parameter_values['pipelinechannel--make-count']) > "
       "int(inputs.parameter_values['pipelinechannel--t'])",
       bind);
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ(*w, "({{tasks.make.outputs.count}}) > (3)");
-  EXPECT_TRUE(Expr::parse(*w).ok());
-  EXPECT_TRUE(
-      convert_kfp_condition("!(inputs.parameter_values['pipelinechannel--t'] == 'a') && true", bind)
-          .ok());
-  EXPECT_FALSE(convert_kfp_condition("inputs.parameter_values['nope'] == 1", bind).ok());
+  EXPECT_TRUE(spec::Expr::parse(*w).ok());
+  EXPECT_TRUE(spec::convert_kfp_condition(
+                  "!(inputs.parameter_values['pipelinechannel--t'] == 'a') && true", bind)
+                  .ok());
+  EXPECT_FALSE(spec::convert_kfp_condition("inputs.parameter_values['nope'] == 1", bind).ok());
 }
 
 TEST(KfpImporter, FlattensConditionGroups) {
-  ParseOutcome out = import_fixture("condition.yaml");
+  spec::ParseOutcome out = import_fixture("condition.yaml");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-  const PipelineSpec& s = *out.spec;
+  const spec::PipelineSpec& s = *out.spec;
   EXPECT_EQ(s.format, "kfp");
   EXPECT_EQ(s.name, "demo");
   ASSERT_EQ(s.tasks.size(), 2u);
   EXPECT_EQ(s.tasks[0].name, "make");  // dependency order
-  const Task& use = s.tasks[1];
+  const spec::Task& use = s.tasks[1];
   ASSERT_TRUE(use.when);
   EXPECT_EQ(use.when->text(), "(({{tasks.make.outputs.count}}) > ({{params.threshold}}))");
   EXPECT_EQ(use.inputs.at("n").text, "{{tasks.make.outputs.count}}");
@@ -72,7 +72,7 @@ TEST(KfpImporter, FlattensConditionGroups) {
   EXPECT_EQ(use.inputs.at("greeting").text, "{{params.greeting}}");
   EXPECT_EQ(use.retry.limit, 2);
   EXPECT_EQ(s.param("threshold")->type.param, ParamType::kInt);
-  const Component* make = s.component_of(s.tasks[0]);
+  const spec::Component* make = s.component_of(s.tasks[0]);
   ASSERT_TRUE(make);
   EXPECT_EQ(make->image, "alpine");
   ASSERT_EQ(make->args.size(), 1u);
@@ -82,20 +82,20 @@ TEST(KfpImporter, FlattensConditionGroups) {
 }
 
 TEST(KfpImporter, ExitHandlerBecomesAFinallyTask) {
-  ParseOutcome out = import_fixture("exit_handler.yaml");
+  spec::ParseOutcome out = import_fixture("exit_handler.yaml");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-  const Task* c = out.spec->task("cleanup");
+  const spec::Task* c = out.spec->task("cleanup");
   ASSERT_TRUE(c);
   EXPECT_TRUE(c->is_finally);
   EXPECT_EQ(out.spec->task("fail-step")->after, std::vector<std::string>{"step"});
 }
 
 TEST(KfpImporter, PythonComponentsRunInAManagedEnvironment) {
-  ParseOutcome out = import_fixture("python_component.yaml");
+  spec::ParseOutcome out = import_fixture("python_component.yaml");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-  const Component* add = out.spec->component_of(*out.spec->task("add"));
+  const spec::Component* add = out.spec->component_of(*out.spec->task("add"));
   ASSERT_TRUE(add);
   ASSERT_GE(add->command.size(), 3u);
   EXPECT_EQ(add->command[0], "slipway");
@@ -105,10 +105,10 @@ TEST(KfpImporter, PythonComponentsRunInAManagedEnvironment) {
 }
 
 TEST(KfpImporter, ParallelForBecomesAFanOut) {
-  ParseOutcome out = import_fixture("loop.yaml");
+  spec::ParseOutcome out = import_fixture("loop.yaml");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-  const Task* sq = out.spec->task("square");
+  const spec::Task* sq = out.spec->task("square");
   ASSERT_TRUE(sq && sq->for_each);
   EXPECT_EQ(sq->for_each->text, "{{params.items}}");
   EXPECT_EQ(sq->parallelism, 2);
@@ -116,7 +116,7 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
   EXPECT_EQ(out.spec->task("total")->inputs.at("values").text,
             "{{tasks.square.outputs.out}}");  // dsl.Collected
 
-  ParseOutcome st = import_fixture("loop_struct.yaml");
+  spec::ParseOutcome st = import_fixture("loop_struct.yaml");
   ASSERT_TRUE(st.spec);
   EXPECT_FALSE(st.diagnostics.has_errors()) << st.diagnostics.to_string();
   EXPECT_EQ(st.spec->task("show")->inputs.at("name").text, "{{item.letter}}");
@@ -124,11 +124,11 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
 
   // Tasks of one loop body share the loop, so the second reads the same iteration's output,
   // and the dsl.If on the item stays per item.
-  ParseOutcome chain = import_fixture("loop_chain.yaml");
+  spec::ParseOutcome chain = import_fixture("loop_chain.yaml");
   ASSERT_TRUE(chain.spec);
   EXPECT_FALSE(chain.diagnostics.has_errors()) << chain.diagnostics.to_string();
-  const Task* first = chain.spec->task("show");
-  const Task* second = chain.spec->task("show-2");
+  const spec::Task* first = chain.spec->task("show");
+  const spec::Task* second = chain.spec->task("show-2");
   ASSERT_TRUE(first && second);
   EXPECT_FALSE(first->loop.empty());
   EXPECT_EQ(first->loop, second->loop);
@@ -139,17 +139,17 @@ TEST(KfpImporter, ParallelForBecomesAFanOut) {
 }
 
 TEST(KfpImporter, IfPresentPicksArgumentsPerTask) {
-  ParseOutcome out = import_fixture("features.yaml");
+  spec::ParseOutcome out = import_fixture("features.yaml");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
   // The same executor, called with and without its optional input: two components.
-  const Component* with = out.spec->component_of(*out.spec->task("greet"));
-  const Component* without = out.spec->component_of(*out.spec->task("greet-2"));
+  const spec::Component* with = out.spec->component_of(*out.spec->task("greet"));
+  const spec::Component* without = out.spec->component_of(*out.spec->task("greet-2"));
   ASSERT_TRUE(with && without);
   EXPECT_NE(with->name, without->name);
   EXPECT_EQ(with->args, (std::vector<std::string>{"{{outputs.out}}", "--name", "{{inputs.name}}"}));
   EXPECT_EQ(without->args, (std::vector<std::string>{"{{outputs.out}}", "--anonymous"}));
-  const Component* imp = out.spec->component_of(*out.spec->task("importer"));
+  const spec::Component* imp = out.spec->component_of(*out.spec->task("importer"));
   ASSERT_TRUE(imp);
   EXPECT_EQ(imp->command.at(1), "__import-artifact");
   EXPECT_FALSE(out.spec->task("importer")->cache);
@@ -167,7 +167,7 @@ TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
         "pipelineInfo: {name: x}\nschemaVersion: 2.1.0\ndeploymentSpec: {}\n"
         "components: {comp-a: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}}\n"
         "root: {dag: {tasks: {t: {componentRef: {name: comp-a}}}}}\n"}) {
-    ParseOutcome out = parse_kfp_pipeline(text, "bad.yaml", "/tmp");
+    spec::ParseOutcome out = spec::parse_kfp_pipeline(text, "bad.yaml", "/tmp");
     EXPECT_TRUE(out.diagnostics.has_errors()) << text;
   }
 }

@@ -7,9 +7,9 @@
 namespace slipway {
 namespace {
 
-Diagnostics parse_and_validate(const std::string& yaml) {
-  ParseOutcome out = parse_native_pipeline(yaml, "p.yaml", "/tmp");
-  if (out.spec) validate_pipeline(*out.spec, &out.diagnostics);
+spec::Diagnostics parse_and_validate(const std::string& yaml) {
+  spec::ParseOutcome out = spec::parse_native_pipeline(yaml, "p.yaml", "/tmp");
+  if (out.spec) spec::validate_pipeline(*out.spec, &out.diagnostics);
   return out.diagnostics;
 }
 
@@ -30,7 +30,7 @@ tasks:
 )";
 
 TEST(NativeParser, ParsesAMinimalPipeline) {
-  ParseOutcome out = parse_native_pipeline(kMinimal, "p.yaml", "/tmp");
+  spec::ParseOutcome out = spec::parse_native_pipeline(kMinimal, "p.yaml", "/tmp");
   ASSERT_TRUE(out.spec);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
   EXPECT_EQ(out.spec->name, "demo");
@@ -109,7 +109,7 @@ tasks:
 }
 
 TEST(NativeParser, RetryAndResourcesAreRead) {
-  ParseOutcome out = parse_native_pipeline(R"(name: x
+  spec::ParseOutcome out = spec::parse_native_pipeline(R"(name: x
 components:
   c: {command: [true]}
 tasks:
@@ -120,9 +120,9 @@ tasks:
     cache: false
     resources: {cpus: 500m, memory: 2Gi, gpus: 1, nodes: 2, tasks_per_node: 4, time_limit: 1h, partition: gpu}
 )",
-                                           "p.yaml", "/tmp");
+                                                       "p.yaml", "/tmp");
   ASSERT_TRUE(out.spec);
-  const Task& t = out.spec->tasks[0];
+  const spec::Task& t = out.spec->tasks[0];
   EXPECT_EQ(t.retry.limit, 3);
   EXPECT_EQ(t.retry.delay_before(2), 250);
   EXPECT_EQ(t.retry.delay_before(3), 750);

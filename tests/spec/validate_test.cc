@@ -8,8 +8,8 @@ namespace slipway {
 namespace {
 
 std::string errors_of(const std::string& yaml) {
-  ParseOutcome out = parse_native_pipeline(yaml, "p.yaml", "/tmp");
-  if (out.spec) validate_pipeline(*out.spec, &out.diagnostics);
+  spec::ParseOutcome out = spec::parse_native_pipeline(yaml, "p.yaml", "/tmp");
+  if (out.spec) spec::validate_pipeline(*out.spec, &out.diagnostics);
   return out.diagnostics.to_string();
 }
 
@@ -89,32 +89,32 @@ TEST(Validate, ItemOutsideFanOutAndStatusOutsideFinally) {
 }
 
 TEST(Validate, ResolveParamsChecksNamesAndTypes) {
-  ParseOutcome out = parse_native_pipeline(
+  spec::ParseOutcome out = spec::parse_native_pipeline(
       std::string(kComponents) + "tasks:\n  m: {component: make}\n", "p.yaml", "/tmp");
   ASSERT_TRUE(out.spec);
-  auto missing = resolve_params(*out.spec, {});
+  auto missing = spec::resolve_params(*out.spec, {});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(
       missing.status().message().find("missing required parameter 's' (string): pass -p s=VALUE"),
       std::string::npos);
-  auto bad = resolve_params(*out.spec, {{"s", "a"}, {"n", "x"}, {"m", "1"}});
+  auto bad = spec::resolve_params(*out.spec, {{"s", "a"}, {"n", "x"}, {"m", "1"}});
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("-p n=x: expected a int"), std::string::npos)
       << bad.status().message();
   EXPECT_NE(bad.status().message().find("no parameter 'm' (did you mean 'n'?)"), std::string::npos);
-  auto good = resolve_params(*out.spec, {{"s", "a"}, {"n", "5"}});
+  auto good = spec::resolve_params(*out.spec, {{"s", "a"}, {"n", "5"}});
   ASSERT_TRUE(good.ok());
   EXPECT_EQ(good->at("n"), 5);
   EXPECT_EQ(good->at("s"), "a");
 }
 
 TEST(Validate, IrisPipelineIsValid) {
-  ParseOutcome out =
-      parse_native_pipeline_file(std::string(SLIPWAY_SOURCE_DIR) + "/configs/pipelines/iris.yaml");
+  spec::ParseOutcome out = spec::parse_native_pipeline_file(std::string(SLIPWAY_SOURCE_DIR) +
+                                                            "/configs/pipelines/iris.yaml");
   ASSERT_TRUE(out.spec);
-  validate_pipeline(*out.spec, &out.diagnostics);
+  spec::validate_pipeline(*out.spec, &out.diagnostics);
   EXPECT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
-  auto deps = task_dependencies(*out.spec->task("evaluate"));
+  auto deps = spec::task_dependencies(*out.spec->task("evaluate"));
   EXPECT_EQ(deps, (std::vector<std::string>{"train", "validate"}));
 }
 

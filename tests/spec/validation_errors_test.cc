@@ -24,8 +24,8 @@ class ValidationErrors : public ::testing::TestWithParam<Case> {};
 TEST_P(ValidationErrors, ReportsTheProblem) {
   std::string yaml = GetParam().yaml;
   if (yaml.rfind("tasks:\n", 0) == 0) yaml = kHead + yaml;  // cases that need the shared components
-  ParseOutcome out = parse_native_pipeline(yaml, "p.yaml", "/tmp");
-  if (out.spec) validate_pipeline(*out.spec, &out.diagnostics);
+  spec::ParseOutcome out = spec::parse_native_pipeline(yaml, "p.yaml", "/tmp");
+  if (out.spec) spec::validate_pipeline(*out.spec, &out.diagnostics);
   std::string all = out.diagnostics.to_string();
   EXPECT_TRUE(out.diagnostics.has_errors() ||
               std::string(GetParam().expected).find("warning") != std::string::npos)

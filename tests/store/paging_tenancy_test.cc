@@ -19,13 +19,13 @@ class TenancyStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     home_ = fs::temp_directory_path() / ("slipway-store-" + random_hex(8));
-    store_ = std::move(*Store::open(home_));
+    store_ = std::move(*store::Store::open(home_));
   }
   void TearDown() override { fs::remove_all(home_); }
 
   void add_run(const std::string& id, std::int64_t created, const std::string& ns,
                const std::string& state) {
-    RunRecord r;
+    store::RunRecord r;
     r.id = id;
     r.pipeline = "p";
     r.source = "a long pipeline text";
@@ -36,7 +36,7 @@ class TenancyStoreTest : public ::testing::Test {
   }
 
   fs::path home_;
-  std::unique_ptr<Store> store_;
+  std::unique_ptr<store::Store> store_;
 };
 
 TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
@@ -45,7 +45,7 @@ TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
     add_run("run-" + std::to_string(1000 + i), 1000 + i / 7, i % 2 ? "a" : "b",
             i % 3 ? "SUCCEEDED" : "FAILED");
   ASSERT_TRUE(store_->commit().ok());
-  RunFilter f;
+  store::RunFilter f;
   f.ns = "a";
   f.limit = 10;
   f.with_source = false;
@@ -67,7 +67,7 @@ TEST_F(TenancyStoreTest, KeysetPagesReturnEveryRunOnceNewestFirstEvenWithTies) {
   EXPECT_EQ(seen.size(), 125u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 125u)
       << "no run twice across pages";
-  RunFilter failed;
+  store::RunFilter failed;
   failed.state = "FAILED";
   failed.limit = 1000;
   EXPECT_EQ(store_->list_runs(failed).size(), 84u);
@@ -93,7 +93,7 @@ TEST_F(TenancyStoreTest, TokensAreCheckedByHashAndCanBeRevoked) {
   EXPECT_EQ(found->ns, "team-a");
   EXPECT_FALSE(found->admin);
   EXPECT_FALSE(store_->find_token(*secret + "x").has_value());
-  Stmt& s = store_->db().prepare("SELECT count(*) FROM api_tokens WHERE sha256 = ?");
+  store::Stmt& s = store_->db().prepare("SELECT count(*) FROM api_tokens WHERE sha256 = ?");
   s.bind(1, *secret);
   ASSERT_TRUE(s.step());
   EXPECT_EQ(s.integer(0), 0) << "the secret itself is not stored";

@@ -20,10 +20,10 @@ class StoreTest : public ::testing::Test {
 };
 
 TEST_F(StoreTest, FreshStoreIsMigratedToTheLatestSchemaInWalMode) {
-  auto s = Store::open(home_);
+  auto s = store::Store::open(home_);
   ASSERT_TRUE(s.ok()) << s.status().message();
-  EXPECT_EQ(schema_version((*s)->db()), static_cast<int>(schema_migrations().size()));
-  Stmt& st = (*s)->db().prepare("PRAGMA journal_mode");
+  EXPECT_EQ(store::schema_version((*s)->db()), static_cast<int>(store::schema_migrations().size()));
+  store::Stmt& st = (*s)->db().prepare("PRAGMA journal_mode");
   ASSERT_TRUE(st.step());
   EXPECT_EQ(st.text(0), "wal");
   st.reset();
@@ -31,16 +31,16 @@ TEST_F(StoreTest, FreshStoreIsMigratedToTheLatestSchemaInWalMode) {
 
 TEST_F(StoreTest, MigrationIsIdempotentAndKeepsData) {
   {
-    auto s = Store::open(home_);
+    auto s = store::Store::open(home_);
     ASSERT_TRUE(s.ok());
-    RunRecord r;
+    store::RunRecord r;
     r.id = "keep-me";
     r.pipeline = "p";
     r.state = "SUCCEEDED";
     r.created_ms = now_ms();
     ASSERT_TRUE((*s)->insert_run(r).ok());
   }
-  auto again = Store::open(home_);
+  auto again = store::Store::open(home_);
   ASSERT_TRUE(again.ok());
   auto r = (*again)->get_run("keep-me");
   ASSERT_TRUE(r.ok());
@@ -49,32 +49,32 @@ TEST_F(StoreTest, MigrationIsIdempotentAndKeepsData) {
 
 TEST_F(StoreTest, StepwiseMigrationFromAnEmptyDatabase) {
   fs::create_directories(home_);
-  auto db = Db::open((home_ / "slipway.db").string());
+  auto db = store::Db::open((home_ / "slipway.db").string());
   ASSERT_TRUE(db.ok());
-  EXPECT_EQ(schema_version(**db), 0);
+  EXPECT_EQ(store::schema_version(**db), 0);
   ASSERT_TRUE(migrate(**db, 1).ok());
-  EXPECT_EQ(schema_version(**db), 1);
+  EXPECT_EQ(store::schema_version(**db), 1);
   ASSERT_TRUE(migrate(**db).ok());
-  EXPECT_EQ(schema_version(**db), static_cast<int>(schema_migrations().size()));
+  EXPECT_EQ(store::schema_version(**db), static_cast<int>(store::schema_migrations().size()));
 }
 
 TEST_F(StoreTest, ANewerStoreIsRefusedNotDamaged) {
   fs::create_directories(home_);
   {
-    auto db = Db::open((home_ / "slipway.db").string());
+    auto db = store::Db::open((home_ / "slipway.db").string());
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec("PRAGMA user_version = 999").ok());
   }
-  auto s = Store::open(home_);
+  auto s = store::Store::open(home_);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.status().message().find("newer than this slipway understands"), std::string::npos);
 }
 
 TEST_F(StoreTest, RunPrefixLookupAndLease) {
-  auto s = Store::open(home_);
+  auto s = store::Store::open(home_);
   ASSERT_TRUE(s.ok());
-  Store& st = **s;
-  RunRecord r;
+  store::Store& st = **s;
+  store::RunRecord r;
   r.id = "iris-abcdef12";
   r.pipeline = "iris";
   r.state = "PENDING";
@@ -93,9 +93,9 @@ TEST_F(StoreTest, RunPrefixLookupAndLease) {
 }
 
 TEST_F(StoreTest, BatchesRollBackTogether) {
-  auto s = Store::open(home_);
+  auto s = store::Store::open(home_);
   ASSERT_TRUE(s.ok());
-  Store& st = **s;
+  store::Store& st = **s;
   ASSERT_TRUE(st.begin().ok());
   ASSERT_TRUE(st.add_event("r", "t", "X", "", 1).ok());
   ASSERT_TRUE(st.add_event("r", "t", "Y", "", 2).ok());

@@ -36,7 +36,7 @@ std::vector<int> hwloc_calc(const std::string& xml, const std::string& osdev,
 bool have_hwloc_tools() { return run_command({"hwloc-calc", "--version"}).ok(); }
 
 TEST(Topology, ReadsTheMachinesShape) {
-  auto t = load_topology(fixture("dgx_a100_like.xml"));
+  auto t = topo::load_topology(fixture("dgx_a100_like.xml"));
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_EQ(t->packages, 2);
   EXPECT_EQ(t->numa.size(), 4u);
@@ -49,7 +49,7 @@ TEST(Topology, ReadsTheMachinesShape) {
   EXPECT_EQ(t->numa_distance(0, 1), 12u);
   EXPECT_EQ(t->numa_distance(0, 3), 32u);
   auto nic = std::find_if(t->nics.begin(), t->nics.end(),
-                          [](const TopoDevice& d) { return d.name == "mlx5_3"; });
+                          [](const topo::TopoDevice& d) { return d.name == "mlx5_3"; });
   ASSERT_NE(nic, t->nics.end());
   EXPECT_EQ(nic->subtype, "OpenFabrics");
   EXPECT_EQ(nic->numa, std::vector<int>{3});
@@ -59,9 +59,9 @@ TEST(Topology, ReadsTheMachinesShape) {
 TEST(Topology, EveryDeviceAgreesWithHwlocCalc) {
   if (!have_hwloc_tools()) GTEST_SKIP() << "hwloc-calc is not installed (Debian package hwloc)";
   for (const char* f : kFixtures) {
-    auto t = load_topology(fixture(f));
+    auto t = topo::load_topology(fixture(f));
     ASSERT_TRUE(t.ok()) << f << ": " << t.status().message();
-    std::vector<TopoDevice> devices = t->gpus;
+    std::vector<topo::TopoDevice> devices = t->gpus;
     devices.insert(devices.end(), t->nics.begin(), t->nics.end());
     ASSERT_FALSE(devices.empty()) << f;
     for (const auto& d : devices) {
@@ -75,7 +75,7 @@ TEST(Topology, EveryDeviceAgreesWithHwlocCalc) {
 }
 
 TEST(Topology, ThisMachineLoads) {
-  auto t = load_topology();
+  auto t = topo::load_topology();
   ASSERT_TRUE(t.ok()) << t.status().message();
   EXPECT_GE(t->cores.size(), 1u);
   EXPECT_GE(t->numa.size(), 1u);
@@ -88,27 +88,27 @@ TEST(Topology, BadFilesGetClearErrors) {
     std::ofstream(dir + "/" + name) << text;
     return dir + "/" + name;
   };
-  auto v3 = load_topology(
+  auto v3 = topo::load_topology(
       write("v3.xml", "<?xml version=\"1.0\"?>\n<topology version=\"3.0\">\n</topology>\n"));
   ASSERT_FALSE(v3.ok());
   EXPECT_NE(v3.status().message().find("hwloc 3.0 XML"), std::string::npos)
       << v3.status().message();
-  auto junk = load_topology(write("junk.xml", "not xml at all"));
+  auto junk = topo::load_topology(write("junk.xml", "not xml at all"));
   ASSERT_FALSE(junk.ok());
   EXPECT_NE(junk.status().message().find("not an hwloc XML topology"), std::string::npos)
       << junk.status().message();
-  auto broken = load_topology(
+  auto broken = topo::load_topology(
       write("broken.xml",
             "<?xml version=\"1.0\"?>\n<topology version=\"2.0\">\n<object type=\"Machine\""));
   EXPECT_FALSE(broken.ok());
-  auto missing = load_topology(dir + "/no-such-file.xml");
+  auto missing = topo::load_topology(dir + "/no-such-file.xml");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("cannot read"), std::string::npos);
 }
 
 TEST(Topology, CpuListsAreCompact) {
-  EXPECT_EQ(cpu_list({3, 0, 1, 2, 8, 10, 11}), "0-3,8,10-11");
-  EXPECT_EQ(cpu_list({}), "");
+  EXPECT_EQ(topo::cpu_list({3, 0, 1, 2, 8, 10, 11}), "0-3,8,10-11");
+  EXPECT_EQ(topo::cpu_list({}), "");
 }
 
 }  // namespace

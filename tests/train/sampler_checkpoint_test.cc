@@ -16,8 +16,8 @@ namespace fs = std::filesystem;
 
 TEST(Sampler, RanksSplitEachGlobalBatchExactly) {
   // 4 ranks see exactly the rows 1 rank sees at the same step, in the same order.
-  DistributedSampler one(100, 8, 1, 7);
-  std::vector<DistributedSampler> four(4, DistributedSampler(100, 8, 4, 7));
+  train::DistributedSampler one(100, 8, 1, 7);
+  std::vector<train::DistributedSampler> four(4, train::DistributedSampler(100, 8, 4, 7));
   for (int step = 0; step < 40; ++step) {  // 3+ epochs: 12 full batches each, 4 rows dropped
     std::vector<std::uint64_t> whole = one.next(0), joined;
     for (int r = 0; r < 4; ++r) {
@@ -31,25 +31,25 @@ TEST(Sampler, RanksSplitEachGlobalBatchExactly) {
 }
 
 TEST(Sampler, EpochsArePermutationsThatDependOnTheSeed) {
-  auto p = DistributedSampler::permutation(1000, 1, 0);
+  auto p = train::DistributedSampler::permutation(1000, 1, 0);
   EXPECT_EQ(std::set<std::uint64_t>(p.begin(), p.end()).size(), 1000u);
-  EXPECT_NE(p, DistributedSampler::permutation(1000, 1, 1));
-  EXPECT_NE(p, DistributedSampler::permutation(1000, 2, 0));
-  EXPECT_EQ(p, DistributedSampler::permutation(1000, 1, 0));
+  EXPECT_NE(p, train::DistributedSampler::permutation(1000, 1, 1));
+  EXPECT_NE(p, train::DistributedSampler::permutation(1000, 2, 0));
+  EXPECT_EQ(p, train::DistributedSampler::permutation(1000, 1, 0));
 }
 
 TEST(Sampler, ResumesMidEpoch) {
-  DistributedSampler a(50, 5, 1, 3);
+  train::DistributedSampler a(50, 5, 1, 3);
   for (int i = 0; i < 13; ++i) a.next(0);
-  DistributedSampler b(50, 5, 1, 3);
+  train::DistributedSampler b(50, 5, 1, 3);
   b.restore(a.state());
   for (int i = 0; i < 20; ++i) ASSERT_EQ(a.next(0), b.next(0));
 }
 
 TEST(Sampler, RefusesBatchesThatDoNotDivide) {
-  EXPECT_FALSE(DistributedSampler::check(100, 10, 4).ok());
-  EXPECT_FALSE(DistributedSampler::check(5, 8, 1).ok());
-  EXPECT_TRUE(DistributedSampler::check(100, 8, 4).ok());
+  EXPECT_FALSE(train::DistributedSampler::check(100, 10, 4).ok());
+  EXPECT_FALSE(train::DistributedSampler::check(5, 8, 1).ok());
+  EXPECT_TRUE(train::DistributedSampler::check(100, 8, 4).ok());
 }
 
 class CheckpointTest : public ::testing::Test {

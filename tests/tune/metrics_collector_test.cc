@@ -14,7 +14,7 @@ namespace {
 const std::string kKatibRegex = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?))";
 
 TEST(MetricsCollector, ReadsKatibsNameValueLines) {
-  MetricSeries m = parse_metrics_text(
+  tune::MetricSeries m = tune::parse_metrics_text(
       "epoch 1: loss=0.9 accuracy = 0.51\nlr=1e-3 note=fast\nloss=0.7\n", {kKatibRegex});
   EXPECT_EQ(m["loss"], (std::vector<double>{0.9, 0.7}))
       << "a metric's values in report order: its learning curve";
@@ -24,13 +24,13 @@ TEST(MetricsCollector, ReadsKatibsNameValueLines) {
 }
 
 TEST(MetricsCollector, ReadsJsonLinesAndPicksByStrategy) {
-  MetricSeries m = parse_metrics_json_lines(
+  tune::MetricSeries m = tune::parse_metrics_json_lines(
       "{\"loss\": 0.5, \"step\": 1}\nnot json\n{\"loss\": \"0.25\"}\n{\"loss\": 0.4}\n");
   EXPECT_EQ(m["loss"], (std::vector<double>{0.5, 0.25, 0.4}));
-  EXPECT_EQ(*pick(m["loss"], "min"), 0.25);
-  EXPECT_EQ(*pick(m["loss"], "max"), 0.5);
-  EXPECT_EQ(*pick(m["loss"], "latest"), 0.4);
-  EXPECT_FALSE(pick({}, "min").has_value());
+  EXPECT_EQ(*tune::pick(m["loss"], "min"), 0.25);
+  EXPECT_EQ(*tune::pick(m["loss"], "max"), 0.5);
+  EXPECT_EQ(*tune::pick(m["loss"], "latest"), 0.4);
+  EXPECT_FALSE(tune::pick({}, "min").has_value());
 }
 
 TEST(MetricsCollector, FollowsAGrowingLogFromWhereItLeftOff) {
@@ -38,10 +38,10 @@ TEST(MetricsCollector, FollowsAGrowingLogFromWhereItLeftOff) {
       std::filesystem::temp_directory_path() / ("slipway-tail-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string log = (dir / "trial.log").string();
-  MetricsCollector c;
+  tune::MetricsCollector c;
   c.regexes = {kKatibRegex};
   auto append = [&](const std::string& text) { std::ofstream(log, std::ios::app) << text; };
-  MetricsTail tail;
+  tune::MetricsTail tail;
   EXPECT_TRUE(tail.read(log, c).empty()) << "no log yet";
   append("loss=0.9\nloss=0.8\nlo");
   EXPECT_EQ(tail.read(log, c)["loss"], (std::vector<double>{0.9, 0.8}))

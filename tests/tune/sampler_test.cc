@@ -13,10 +13,10 @@
 namespace slipway {
 namespace {
 
-SweepSpec spec_with(const std::string& algorithm, const std::string& params) {
-  auto s = parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm +
-                           "\nparameters: " + params + "\ntrial: {command: [run]}\n",
-                       "t.yaml");
+tune::SweepSpec spec_with(const std::string& algorithm, const std::string& params) {
+  auto s = tune::parse_sweep("objective: {minimize: f}\nalgorithm: " + algorithm +
+                                 "\nparameters: " + params + "\ntrial: {command: [run]}\n",
+                             "t.yaml");
   EXPECT_TRUE(s.ok()) << s.status().message();
   return *s;
 }
@@ -27,7 +27,7 @@ TEST(SearchSpace, MapsTheUnitCubeToEachKindAndBack) {
       "{lr: {type: double, min: 1e-4, max: 1e-1, log: true}, n: {type: int, min: 2, max: 5}, "
       "opt: {type: categorical, values: [sgd, adam]}, m: {type: discrete, values: [0.5, 0.9]}, "
       "w: {type: double, min: 0, max: 1, step: 0.25}}");
-  const SearchSpace& sp = s.space;
+  const tune::SearchSpace& sp = s.space;
   Json v = sp.decode({0.5, 0.99, 0.7, 0.1, 0.6});
   EXPECT_NEAR(v["lr"].get<double>(), std::sqrt(1e-4 * 1e-1), 1e-12)
       << "the middle of a log scale is the geometric mean";
@@ -37,18 +37,18 @@ TEST(SearchSpace, MapsTheUnitCubeToEachKindAndBack) {
   EXPECT_DOUBLE_EQ(v["w"].get<double>(), 0.5);
   Json back = sp.decode(sp.encode(v));
   EXPECT_EQ(back, v) << "encode is decode's inverse on the values it produces";
-  EXPECT_EQ(SearchSpace::format(Json(0.1)), "0.1");
-  EXPECT_EQ(SearchSpace::format(Json(1e-4)), "0.0001");
-  EXPECT_EQ(SearchSpace::format(Json(3)), "3");
+  EXPECT_EQ(tune::SearchSpace::format(Json(0.1)), "0.1");
+  EXPECT_EQ(tune::SearchSpace::format(Json(1e-4)), "0.0001");
+  EXPECT_EQ(tune::SearchSpace::format(Json(3)), "3");
 }
 
 TEST(Samplers, AreDeterministicAndResumeWhereTheyLeftOff) {
   for (std::string alg : {"random", "sobol", "tpe", "multivariate-tpe"}) {
     auto s =
         spec_with(alg, "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}}");
-    auto a = make_sampler(s), b = make_sampler(s);
+    auto a = tune::make_sampler(s), b = tune::make_sampler(s);
     ASSERT_TRUE(a.ok() && b.ok()) << alg;
-    std::vector<Observation> hist;
+    std::vector<tune::Observation> hist;
     for (int i = 0; i < 14; ++i) {
       auto p = (*a)->suggest(hist, 1);
       ASSERT_EQ(p.size(), 1u);
@@ -60,7 +60,7 @@ TEST(Samplers, AreDeterministicAndResumeWhereTheyLeftOff) {
 }
 
 // What a fresh sort of h's finished trials along d gives (ties by trial).
-std::vector<std::uint32_t> sorted_along(const std::vector<Observation>& h, size_t d) {
+std::vector<std::uint32_t> sorted_along(const std::vector<tune::Observation>& h, size_t d) {
   std::vector<std::uint32_t> o;
   for (size_t i = 0; i < h.size(); ++i)
     if (h[i].finished) o.push_back(static_cast<std::uint32_t>(i));
@@ -74,8 +74,8 @@ TEST(Samplers, TpeKeptOrderFollowsTheHistoryItIsGiven) {
   // not an extension of the last one.
   std::mt19937_64 rng(3);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  std::vector<Observation> h;
-  SortedHistory kept;
+  std::vector<tune::Observation> h;
+  tune::SortedHistory kept;
   auto same_as_fresh = [&] {
     kept.sync(h, 2);
     for (size_t d = 0; d < 2; ++d)
@@ -102,27 +102,27 @@ TEST(Samplers, TpeSuggestsWhatAFreshSamplerWouldPastManyTrials) {
   auto s = spec_with("tpe",
                      "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, c: "
                      "{type: categorical, values: [a, b, c]}}");
-  auto a = make_sampler(s);
+  auto a = tune::make_sampler(s);
   ASSERT_TRUE(a.ok());
   auto loss = [](const std::vector<double>& u) {
     return std::pow(u[0] - 0.3, 2) + std::abs(u[1] - 0.6) + (u[2] < 0.34 ? 0.0 : 0.2);
   };
-  std::vector<Observation> hist;
+  std::vector<tune::Observation> hist;
   while (hist.size() < 160) {
     auto batch = (*a)->suggest(hist, 3);
     for (const auto& p : batch) hist.push_back({p, 0.0, false});
     for (size_t i = hist.size() - batch.size(); i-- > 0 && !hist[i].finished;)
       hist[i] = {hist[i].u, loss(hist[i].u), true};
   }
-  EXPECT_EQ((*a)->suggest(hist, 2), (*make_sampler(s))->suggest(hist, 2));
+  EXPECT_EQ((*a)->suggest(hist, 2), (*tune::make_sampler(s))->suggest(hist, 2));
 }
 
 TEST(Samplers, GridVisitsEveryPointOnceThenStops) {
   auto s =
       spec_with("grid", "{a: {type: int, min: 1, max: 3}, b: {type: categorical, values: [x, y]}}");
-  auto g = make_sampler(s);
+  auto g = tune::make_sampler(s);
   ASSERT_TRUE(g.ok());
-  std::vector<Observation> hist;
+  std::vector<tune::Observation> hist;
   std::set<std::string> seen;
   for (int i = 0; i < 10; ++i) {
     auto p = (*g)->suggest(hist, 4);
@@ -135,7 +135,7 @@ TEST(Samplers, GridVisitsEveryPointOnceThenStops) {
   EXPECT_EQ(seen.size(), 6u);
   EXPECT_EQ(hist.size(), 6u);
   auto continuous = spec_with("grid", "{x: {type: double, min: 0, max: 1}}");
-  auto refused = make_sampler(continuous);
+  auto refused = tune::make_sampler(continuous);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.status().message().find("give it feasibleSpace.step"), std::string::npos);
 }
@@ -143,9 +143,10 @@ TEST(Samplers, GridVisitsEveryPointOnceThenStops) {
 TEST(Samplers, SobolStratifiesEveryDimension) {
   // The first 2^k points of a Sobol sequence (from index 0) put exactly one point in each of the
   // 2^k equal intervals of every coordinate.
-  const int dims = kSobolMaxDims;
+  const int dims = tune::kSobolMaxDims;
   std::vector<std::vector<double>> pts;
-  for (int i = 0; i < 64; ++i) pts.push_back(sobol_point(static_cast<std::uint64_t>(i), dims));
+  for (int i = 0; i < 64; ++i)
+    pts.push_back(tune::sobol_point(static_cast<std::uint64_t>(i), dims));
   for (int d = 0; d < dims; ++d) {
     std::set<int> cells;
     for (const auto& p : pts) cells.insert(static_cast<int>(p[static_cast<size_t>(d)] * 64));
@@ -160,7 +161,7 @@ TEST(Samplers, SobolStratifiesEveryDimension) {
        261, 165, 393, 147, 379, 737, 353, 1015, 743, 535}};
   const std::uint64_t index[] = {777, 1000};
   for (size_t k = 0; k < 2; ++k) {
-    auto p = sobol_point(index[k], dims);
+    auto p = tune::sobol_point(index[k], dims);
     for (int d = 0; d < dims; ++d)
       EXPECT_EQ(p[static_cast<size_t>(d)] * 1024, published[k][static_cast<size_t>(d)])
           << "point " << index[k] << " dimension " << d;
@@ -176,8 +177,8 @@ double mean_best(const std::string& alg, int n, int seeds,
                        "{x: {type: double, min: 0, max: 1}, y: {type: double, min: 0, max: 1}, z: "
                        "{type: double, min: 0, max: 1}}");
     s.seed = static_cast<std::uint64_t>(seed);
-    auto sampler = make_sampler(s);
-    std::vector<Observation> hist;
+    auto sampler = tune::make_sampler(s);
+    std::vector<tune::Observation> hist;
     double best = INFINITY;
     for (int i = 0; i < n; ++i) {
       auto u = (*sampler)->suggest(hist, 1)[0];
@@ -215,9 +216,9 @@ TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
   auto s = spec_with("bayesianoptimization",
                      "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
                      "x: {type: double, min: 0, max: 1, step: 0.1}}");
-  auto gp = make_sampler(s);
+  auto gp = tune::make_sampler(s);
   ASSERT_TRUE(gp.ok());
-  std::vector<Observation> hist;
+  std::vector<tune::Observation> hist;
   for (int i = 0; i < 25; ++i) {
     auto batch = (*gp)->suggest(hist, i >= 12 ? 2 : 1);  // batches too, with a pending point
     ASSERT_FALSE(batch.empty());
@@ -239,8 +240,8 @@ TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
 
 TEST(Samplers, RunningTrialsSpreadParallelSuggestions) {
   auto s = spec_with("tpe", "{x: {type: double, min: 0, max: 1}}");
-  auto t = make_sampler(s);
-  std::vector<Observation> hist;
+  auto t = tune::make_sampler(s);
+  std::vector<tune::Observation> hist;
   for (int i = 0; i < 20; ++i) hist.push_back({{i / 20.0}, std::fabs(i / 20.0 - 0.5), true});
   auto batch = (*t)->suggest(hist, 4);
   ASSERT_EQ(batch.size(), 4u);

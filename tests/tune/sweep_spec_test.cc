@@ -13,7 +13,7 @@ std::string fixture(const std::string& name) {
 }
 
 TEST(SweepSpec, ReadsKatibsRandomExample) {
-  auto s = load_sweep(fixture("random.yaml"));
+  auto s = tune::load_sweep(fixture("random.yaml"));
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->format, "katib");
   EXPECT_EQ(s->name, "random");
@@ -27,9 +27,9 @@ TEST(SweepSpec, ReadsKatibsRandomExample) {
   EXPECT_EQ(s->parallel, 3);
   EXPECT_EQ(s->max_trials, 12);
   ASSERT_EQ(s->space.dims(), 3u);
-  EXPECT_EQ(s->space.params[1].kind, ParamKind::kInt);
+  EXPECT_EQ(s->space.params[1].kind, tune::ParamKind::kInt);
   EXPECT_EQ(s->space.params[2].choices, (std::vector<std::string>{"sgd", "adam", "ftrl"}));
-  auto cmd = trial_command(*s, Json{{"lr", 0.015}, {"num-layers", 3}, {"optimizer", "adam"}});
+  auto cmd = tune::trial_command(*s, Json{{"lr", 0.015}, {"num-layers", 3}, {"optimizer", "adam"}});
   ASSERT_TRUE(cmd.ok()) << cmd.status().message();
   EXPECT_EQ(*cmd,
             (std::vector<std::string>{"python3", "/opt/mxnet-mnist/mnist.py", "--batch-size=64",
@@ -37,21 +37,21 @@ TEST(SweepSpec, ReadsKatibsRandomExample) {
 }
 
 TEST(SweepSpec, ReadsAPyTorchJobTrialWithItsRanksAndStrategies) {
-  auto s = load_sweep(fixture("pytorchjob-tpe.yaml"));
+  auto s = tune::load_sweep(fixture("pytorchjob-tpe.yaml"));
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_FALSE(s->objective.maximize);
   EXPECT_EQ(s->objective.strategy_of("loss"), "latest");
   EXPECT_TRUE(s->space.params[0].log);
   EXPECT_EQ(s->space.params[1].numbers, (std::vector<double>{0.5, 0.9, 0.99}));
   EXPECT_EQ(s->trial.resources.value("nodes", 0), 3) << "one master and two workers";
-  auto cmd = trial_command(*s, Json{{"lr", 0.001}, {"momentum", 0.9}});
+  auto cmd = tune::trial_command(*s, Json{{"lr", 0.001}, {"momentum", 0.9}});
   ASSERT_TRUE(cmd.ok());
   EXPECT_EQ(cmd->back(), "--momentum=0.9");
   EXPECT_EQ((*cmd)[3], "--lr=0.001");
 }
 
 TEST(SweepSpec, ReadsMedianStopAndAFileCollector) {
-  auto s = load_sweep(fixture("median-stop-file.yaml"));
+  auto s = tune::load_sweep(fixture("median-stop-file.yaml"));
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->early_stopping.name, "medianstop");
   EXPECT_EQ(s->early_stopping.min_trials_required, 2);
@@ -86,13 +86,13 @@ spec:
       metadata: {labels: {team: vision}}
       spec: {template: {spec: {containers: [{name: training-container, command: [train, "--out=/ckpt/${trialParameters.trialName}", "--ns=${trialParameters.ns}", "--team=${trialParameters.team}", "--lr=${trialParameters.lr}"]}]}}}
 )";
-  auto s = parse_sweep(head + spec, "meta.yaml");
+  auto s = tune::parse_sweep(head + spec, "meta.yaml");
   ASSERT_TRUE(s.ok()) << s.status().message();
-  auto cmd = trial_command(*s, Json{{"lr", 0.15}}, {{"trial_name", "sweep-9-t4"}});
+  auto cmd = tune::trial_command(*s, Json{{"lr", 0.15}}, {{"trial_name", "sweep-9-t4"}});
   ASSERT_TRUE(cmd.ok()) << cmd.status().message();
   EXPECT_EQ(*cmd, (std::vector<std::string>{"train", "--out=/ckpt/sweep-9-t4", "--ns=team-a",
                                             "--team=vision", "--lr=0.15"}));
-  auto missing = parse_sweep(
+  auto missing = tune::parse_sweep(
       head + "      - {name: owner, reference: \"${trialSpec.Annotations[owner]}\"}\n" + spec,
       "meta.yaml");
   ASSERT_FALSE(missing.ok());
@@ -103,7 +103,7 @@ spec:
 }
 
 TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
-  auto enas = load_sweep(fixture("enas.yaml"));
+  auto enas = tune::load_sweep(fixture("enas.yaml"));
   ASSERT_FALSE(enas.ok());
   EXPECT_NE(enas.status().message().find("neural architecture search"), std::string::npos)
       << enas.status().message();
@@ -141,7 +141,7 @@ TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
        "did you mean 'maximize'"},
   };
   for (const auto& c : cases) {
-    auto s = parse_sweep(c.yaml, "bad.yaml");
+    auto s = tune::parse_sweep(c.yaml, "bad.yaml");
     ASSERT_FALSE(s.ok()) << c.yaml;
     EXPECT_NE(s.status().message().find(c.expected), std::string::npos)
         << "expected '" << c.expected << "' in: " << s.status().message();
@@ -150,7 +150,7 @@ TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
 }
 
 TEST(SweepSpec, ReadsTheNativeFormat) {
-  auto s = parse_sweep(R"(
+  auto s = tune::parse_sweep(R"(
 name: iris-lr
 objective: {maximize: valid_accuracy, goal: 0.99, additional: [valid_loss]}
 algorithm: {name: tpe, settings: {n_startup_trials: 5}}
@@ -168,7 +168,7 @@ trial:
   timeout: 5m
 budget: {parameter: steps, eta: 3}
 )",
-                       "/tmp/sweeps/iris.yaml");
+                             "/tmp/sweeps/iris.yaml");
   ASSERT_TRUE(s.ok()) << s.status().message();
   EXPECT_EQ(s->format, "native");
   EXPECT_EQ(s->algorithm.setting("n_startup_trials", ""), "5");
@@ -176,18 +176,19 @@ budget: {parameter: steps, eta: 3}
   EXPECT_EQ(s->trial.timeout_seconds, 300);
   EXPECT_EQ(s->trial.workdir, "/tmp/sweeps");
   EXPECT_EQ(s->resource, "steps");
-  auto cmd = trial_command(*s, Json{{"lr", 0.001}, {"hidden", 16}, {"act", "relu"}, {"steps", 90}});
+  auto cmd =
+      tune::trial_command(*s, Json{{"lr", 0.001}, {"hidden", 16}, {"act", "relu"}, {"steps", 90}});
   ASSERT_TRUE(cmd.ok());
   EXPECT_EQ((*cmd)[4], "optimizer.lr=0.001");
   EXPECT_EQ((*cmd)[6], "model.hidden=[16]");
   // $${VAR} is the shell's; in Katib's format every ${...} but trialParameters is.
   s->trial.command = {"sh", "-c", "echo $${HOME} ${lr}"};
-  EXPECT_EQ(trial_command(*s, Json{{"lr", 0.5}})->back(), "echo ${HOME} 0.5");
-  auto katib = load_sweep(fixture("random.yaml"));
+  EXPECT_EQ(tune::trial_command(*s, Json{{"lr", 0.5}})->back(), "echo ${HOME} 0.5");
+  auto katib = tune::load_sweep(fixture("random.yaml"));
   katib->trial.command = {"echo ${HOME} ${trialParameters.learningRate}"};
-  EXPECT_EQ(
-      trial_command(*katib, Json{{"lr", 0.02}, {"num-layers", 2}, {"optimizer", "sgd"}})->back(),
-      "echo ${HOME} 0.02");
+  EXPECT_EQ(tune::trial_command(*katib, Json{{"lr", 0.02}, {"num-layers", 2}, {"optimizer", "sgd"}})
+                ->back(),
+            "echo ${HOME} 0.02");
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #include "core/strings.h"
 #include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 namespace {
 
@@ -40,18 +40,18 @@ Result<CommandResult> K8sBackend::kubectl(const std::vector<std::string>& args,
   return run_command(config_.kubectl_argv(args), 120'000, stdin_text);
 }
 
-Status K8sBackend::check_fits(const Resources& r) const {
+Status K8sBackend::check_fits(const spec::Resources& r) const {
   // The scheduler is the judge of what fits; a pod no node can hold stays Pending with the
   // scheduler's reason, which the poll passes on.
   if (r.nodes < 1 || r.tasks_per_node < 1) return InvalidInput("asks for no nodes or no tasks");
   return Status::Ok();
 }
 
-bool K8sBackend::has_room(const Resources&) const {
+bool K8sBackend::has_room(const spec::Resources&) const {
   return static_cast<int>(objects_.size()) + reserved_ < config_.max_in_flight;
 }
 
-bool K8sBackend::reserve(const Resources& r) {
+bool K8sBackend::reserve(const spec::Resources& r) {
   if (!has_room(r)) return false;
   ++reserved_;
   return true;
@@ -282,4 +282,4 @@ Json K8sBackend::stats() const {
   return s;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -15,17 +15,18 @@
 #include "backends/backend.h"
 #include "backends/k8s/k8s_config.h"
 #include "backends/k8s/k8s_state.h"
+#include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 class K8sBackend : public Backend {
  public:
   K8sBackend(K8sConfig config, std::string self_exe);
 
   std::string name() const override { return "k8s"; }
-  Status check_fits(const Resources& r) const override;
-  bool has_room(const Resources& r) const override;
-  bool reserve(const Resources& r) override;
+  Status check_fits(const spec::Resources& r) const override;
+  bool has_room(const spec::Resources& r) const override;
+  bool reserve(const spec::Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
   // Many objects per `kubectl apply`.
   std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) override;
@@ -52,8 +53,8 @@ class K8sBackend : public Backend {
   // Renders the attempt's object and writes its manifest; `track` starts following it once applied.
   Result<Prepared> prepare(const TaskLaunch& l);
   LaunchHandle track(const TaskLaunch& l, const Prepared& p);
-  Result<struct CommandResult> kubectl(const std::vector<std::string>& args,
-                                       const std::string& stdin_text = "");
+  Result<CommandResult> kubectl(const std::vector<std::string>& args,
+                                const std::string& stdin_text = "");
   // One list of the run's objects and pods; the kinds are those in flight.
   Result<std::map<std::string, K8sAttemptState>> list(const std::set<std::string>& kinds);
   void remove(const std::string& name, const Tracked& t, std::int64_t grace_ms);
@@ -75,4 +76,4 @@ class K8sBackend : public Backend {
   std::string last_error_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -8,7 +8,7 @@
 #include "core/yaml_json.h"
 #include "core/yaml_reader.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 std::vector<std::string> K8sConfig::kubectl_argv(std::vector<std::string> args) const {
   std::vector<std::string> argv = {kubectl};
@@ -113,4 +113,4 @@ Result<K8sConfig> K8sConfig::load(const std::string& path) {
   return c;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

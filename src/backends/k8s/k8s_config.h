@@ -31,7 +31,7 @@
 #include "core/json.h"
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct K8sConfig {
   std::string ns, context, kubectl = "kubectl";
@@ -60,4 +60,4 @@ struct K8sConfig {
   static Result<K8sConfig> load(const std::string& path);
 };
 
-}  // namespace slipway
+}  // namespace slipway::backends

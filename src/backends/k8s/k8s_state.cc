@@ -5,7 +5,7 @@
 #include "backends/k8s/manifests.h"
 #include "core/clock.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 namespace {
 
@@ -162,4 +162,4 @@ Completion completion_from_k8s(const K8sAttemptState& s) {
   return c;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -9,7 +9,7 @@
 
 #include "backends/backend.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct K8sAttemptState {
   std::string kind, name;                // the object (Job, PyTorchJob, MPIJob)
@@ -31,4 +31,4 @@ std::map<std::string, K8sAttemptState> parse_k8s_list(const Json& list);
 // An ended attempt as the engine's Completion.
 Completion completion_from_k8s(const K8sAttemptState& s);
 
-}  // namespace slipway
+}  // namespace slipway::backends

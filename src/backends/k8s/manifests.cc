@@ -6,7 +6,7 @@
 #include "core/hash.h"
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 namespace {
 
@@ -110,7 +110,7 @@ Json labels_of(const TaskLaunch& l) {
 
 Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm,
                   const std::string& restart, const std::string& self, const DriverlessExtras& x) {
-  const Resources& r = l.resources;
+  const spec::Resources& r = l.resources;
   Json spec = {
       {"restartPolicy", restart}, {"containers", Json::array({ctr})}, {"volumes", volumes(c, shm)}};
   if (!x.await_exit_files.empty()) {
@@ -206,7 +206,7 @@ std::vector<std::string> in_component_image(const std::vector<std::string>& argv
 
 Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
                 const std::string& mount, const DriverlessExtras& x) {
-  const Resources& r = l.resources;
+  const spec::Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   bool shm = shape.gpus > 0 || r.tasks_per_node > 1;
   std::vector<std::string> own = k8s_component_image_argv(l, c, self);
@@ -238,7 +238,7 @@ Json render_job(const TaskLaunch& l, const K8sConfig& c, const std::string& self
 
 Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
                        const std::string& mount, const DriverlessExtras& x) {
-  const Resources& r = l.resources;
+  const spec::Resources& r = l.resources;
   PodShape shape{r.millicpus * r.tasks_per_node, r.memory_bytes, r.gpus * r.tasks_per_node};
   // Each pod runs `slipway launch`, which reads the operator's PET_* variables and starts its
   // node's ranks. The master's output is the task's log; workers' stay in their pods' logs.
@@ -261,7 +261,7 @@ Json render_pytorchjob(const TaskLaunch& l, const K8sConfig& c, const std::strin
 
 Json render_mpijob(const TaskLaunch& l, const K8sConfig& c, const std::string& self,
                    const std::string& mount, const DriverlessExtras& x) {
-  const Resources& r = l.resources;
+  const spec::Resources& r = l.resources;
   int ranks = r.nodes * r.tasks_per_node;
   // mpirun on the launcher starts every rank through `slipway launch`, which learns its rank
   // from Open MPI and binds it; the task's variables travel to the workers with -x.
@@ -413,4 +413,4 @@ Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c
               {"spec", {{"predictor", predictor}}}};
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

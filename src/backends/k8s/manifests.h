@@ -24,7 +24,7 @@
 #include "backends/backend.h"
 #include "backends/k8s/k8s_config.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 inline constexpr const char* kK8sRunLabel = "slipway.dev/run";
 inline constexpr const char* kK8sTaskLabel = "slipway.dev/task";
@@ -88,4 +88,4 @@ Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c
 // "1500m", "2": a cpu quantity.
 std::string k8s_cpu_quantity(std::int64_t millicpus);
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -18,7 +18,7 @@
 
 extern char** environ;
 
-namespace slipway {
+namespace slipway::backends {
 
 LocalCapacity LocalCapacity::detect() {
   LocalCapacity c;
@@ -66,7 +66,8 @@ static std::string describe(const LocalCapacity& c) {
          std::to_string(c.gpus) + " GPUs";
 }
 
-Status LocalBackend::check_fits(const Resources& r) const {
+// Resources are per rank: a task of 4 ranks with 2 CPUs each needs 8 CPUs here.
+Status LocalBackend::check_fits(const spec::Resources& r) const {
   std::vector<std::string> short_of;
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
   if (r.nodes > 1)
@@ -83,14 +84,14 @@ Status LocalBackend::check_fits(const Resources& r) const {
                       "; lower the task's resources or set SLIPWAY_LOCAL_CPUS/_MEMORY/_GPUS");
 }
 
-bool LocalBackend::has_room(const Resources& r) const {
+bool LocalBackend::has_room(const spec::Resources& r) const {
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
   return used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
          (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
          static_cast<std::int64_t>(free_gpus_.size()) - reserved_gpus_ >= r.gpus * ranks;
 }
 
-bool LocalBackend::reserve(const Resources& r) {
+bool LocalBackend::reserve(const spec::Resources& r) {
   if (!has_room(r)) return false;
   std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
   used_millicpus_ += r.millicpus * ranks;

@@ -16,7 +16,7 @@
 
 #include "backends/backend.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct LocalCapacity {
   std::int64_t millicpus = 1000;
@@ -33,9 +33,9 @@ class LocalBackend : public Backend {
   ~LocalBackend() override;
 
   std::string name() const override { return "local"; }
-  Status check_fits(const Resources& r) const override;
-  bool has_room(const Resources& r) const override;
-  bool reserve(const Resources& r) override;
+  Status check_fits(const spec::Resources& r) const override;
+  bool has_room(const spec::Resources& r) const override;
+  bool reserve(const spec::Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
@@ -51,7 +51,7 @@ class LocalBackend : public Backend {
   struct Running {
     std::string key;
     pid_t pid = 0;
-    Resources res;
+    spec::Resources res;
     std::vector<int> gpu_ids;
     bool terminating = false;
     std::int64_t kill_at_ms = 0;  // SIGKILL deadline after a SIGTERM
@@ -68,4 +68,4 @@ class LocalBackend : public Backend {
   std::map<std::string, pid_t> by_key_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -10,7 +10,7 @@
 #include <set>
 #include <thread>
 
-namespace slipway {
+namespace slipway::backends {
 
 std::vector<pid_t> find_run_processes(const std::string& run_id) {
   std::vector<pid_t> out;
@@ -58,4 +58,4 @@ int stop_processes(const std::vector<pid_t>& pids, int grace_ms) {
   return static_cast<int>(pids.size());
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace slipway {
+namespace slipway::backends {
 
 // Pids of live processes whose environment has SLIPWAY_RUN_ID=<run_id>, excluding this process.
 std::vector<pid_t> find_run_processes(const std::string& run_id);
@@ -17,4 +17,4 @@ std::vector<pid_t> find_run_processes(const std::string& run_id);
 // Returns how many processes were signalled.
 int stop_processes(const std::vector<pid_t>& pids, int grace_ms);
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -6,7 +6,7 @@
 
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 std::string slurm_job_name_prefix(const std::string& run_id) { return "sw:" + run_id + ":"; }
 
@@ -37,7 +37,7 @@ std::string slurm_time(std::int64_t ms) {
 }
 
 // The resource and placement directives every job of a task shares.
-static void resource_directives(const Resources& r, const SlurmConfig& c, std::string& s) {
+static void resource_directives(const spec::Resources& r, const SlurmConfig& c, std::string& s) {
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
   opt("--nodes=" + std::to_string(r.nodes));
   opt("--ntasks-per-node=" + std::to_string(r.tasks_per_node));
@@ -138,4 +138,4 @@ std::string launch_key_for_element(const std::string& run_id, const std::string&
   return key.substr(0, hash) + "[" + std::to_string(index) + "]" + key.substr(hash);
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

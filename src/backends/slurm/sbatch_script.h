@@ -13,7 +13,7 @@
 #include "backends/backend.h"
 #include "backends/slurm/slurm_config.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 // "sw:<run>:<task>:<attempt>": how a job is found again after the driver died.
 std::string slurm_job_name(const TaskLaunch& l);
@@ -38,4 +38,4 @@ std::string slurm_index_ranges(std::vector<int> indexes);
 std::string launch_key_for_element(const std::string& run_id, const std::string& job_name,
                                    int index);
 
-}  // namespace slipway
+}  // namespace slipway::backends

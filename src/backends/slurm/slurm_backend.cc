@@ -8,7 +8,7 @@
 #include "core/strings.h"
 #include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 SlurmBackend::SlurmBackend(SlurmConfig config) : config_(std::move(config)) {}
 
@@ -17,17 +17,17 @@ Result<CommandResult> SlurmBackend::call(const std::vector<std::string>& argv) {
   return run_command(argv, 60'000);
 }
 
-Status SlurmBackend::check_fits(const Resources& r) const {
+Status SlurmBackend::check_fits(const spec::Resources& r) const {
   // The controller is the judge: sbatch refuses what no node can give, at submission.
   if (r.nodes < 1 || r.tasks_per_node < 1) return InvalidInput("asks for no nodes or no tasks");
   return Status::Ok();
 }
 
-bool SlurmBackend::has_room(const Resources&) const {
+bool SlurmBackend::has_room(const spec::Resources&) const {
   return static_cast<int>(jobs_.size()) + reserved_ < config_.max_in_flight;
 }
 
-bool SlurmBackend::reserve(const Resources& r) {
+bool SlurmBackend::reserve(const spec::Resources& r) {
   if (!has_room(r)) return false;
   ++reserved_;
   return true;
@@ -194,4 +194,4 @@ Result<std::vector<std::string>> SlurmBackend::reattach(const std::string& run_i
   return adopted;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -13,17 +13,18 @@
 #include "backends/backend.h"
 #include "backends/slurm/slurm_config.h"
 #include "backends/slurm/slurm_state.h"
+#include "core/subprocess.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 class SlurmBackend : public Backend {
  public:
   explicit SlurmBackend(SlurmConfig config);
 
   std::string name() const override { return "slurm"; }
-  Status check_fits(const Resources& r) const override;
-  bool has_room(const Resources& r) const override;
-  bool reserve(const Resources& r) override;
+  Status check_fits(const spec::Resources& r) const override;
+  bool has_room(const spec::Resources& r) const override;
+  bool reserve(const spec::Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
   // Fan-out items of one task and attempt go in one job array; the rest one job each.
   std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) override;
@@ -38,7 +39,7 @@ class SlurmBackend : public Backend {
   Json stats() const override;
 
  private:
-  Result<struct CommandResult> call(const std::vector<std::string>& argv);
+  Result<CommandResult> call(const std::vector<std::string>& argv);
   std::map<std::string, SlurmJobState> poll_jobs(const std::vector<std::string>& ids);
   Result<std::string> submit(const std::string& script_path, const std::string& script);
 
@@ -52,4 +53,4 @@ class SlurmBackend : public Backend {
   size_t max_in_flight_seen_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -9,7 +9,7 @@
 #include "core/strings.h"
 #include "core/units.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 Result<SlurmConfig> SlurmConfig::load_default() {
   if (const char* p = std::getenv("SLIPWAY_SLURM_CONFIG"); p && *p) return load(p);
@@ -51,4 +51,4 @@ Result<SlurmConfig> SlurmConfig::load(const std::string& path) {
   return c;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -18,7 +18,7 @@
 
 #include "core/status.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct SlurmConfig {
   std::string partition, account, qos, constraint;
@@ -31,4 +31,4 @@ struct SlurmConfig {
   static Result<SlurmConfig> load(const std::string& path);
 };
 
-}  // namespace slipway
+}  // namespace slipway::backends

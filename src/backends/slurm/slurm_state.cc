@@ -5,7 +5,7 @@
 #include "core/clock.h"
 #include "core/strings.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 std::map<std::string, SlurmJobState> parse_squeue(const std::string& out) {
   std::map<std::string, SlurmJobState> jobs;
@@ -117,4 +117,4 @@ Completion completion_from_slurm(const std::string& key, const SlurmJobState& j)
   return c;
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends

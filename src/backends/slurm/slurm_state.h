@@ -7,7 +7,7 @@
 
 #include "backends/backend.h"
 
-namespace slipway {
+namespace slipway::backends {
 
 struct SlurmJobState {
   std::string id;
@@ -34,4 +34,4 @@ bool slurm_state_is_terminal(const std::string& state);
 // failure was the infrastructure's (node failure, preemption) so it is retried for free.
 Completion completion_from_slurm(const std::string& key, const SlurmJobState& j);
 
-}  // namespace slipway
+}  // namespace slipway::backends

@@ -4,7 +4,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace cu = kernels::cuda;
 
@@ -123,4 +123,4 @@ void DeviceState::adamw(float lr, const TrainConfig& c, std::int64_t step) {
             static_cast<float>(c.weight_decay), step, decay_.data(), compute_);
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

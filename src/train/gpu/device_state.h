@@ -15,7 +15,7 @@
 #include "train/gpu/nccl_comm.h"
 #include "train/train_config.h"
 
-namespace slipway {
+namespace slipway::train {
 
 class DeviceState {
  public:
@@ -62,4 +62,4 @@ class DeviceState {
   double exposed_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -4,7 +4,7 @@
 
 #include "kernels/cuda/cuda_check.h"
 
-namespace slipway {
+namespace slipway::train {
 
 namespace cu = kernels::cuda;
 using cu::bf16;
@@ -145,4 +145,4 @@ float GptCuda::evaluate(const std::int32_t* tokens, int B, int Tn, const bf16* p
   return forward(tokens, B, Tn, p, false, 1.0f);
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -15,7 +15,7 @@
 #include "models/gpt.h"
 #include "models/ops.h"
 
-namespace slipway {
+namespace slipway::train {
 
 class GptCuda {
  public:
@@ -66,4 +66,4 @@ class GptCuda {
       dfch_;
 };
 
-}  // namespace slipway
+}  // namespace slipway::train

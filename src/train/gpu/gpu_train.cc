@@ -9,7 +9,7 @@
 #include "train/gpu/nccl_comm.h"
 #include "train/train_loop.h"
 
-namespace slipway {
+namespace slipway::train {
 
 bool gpu_build() { return true; }
 
@@ -47,4 +47,4 @@ Result<TrainResult> train_text_gpu(const models::GptShape& shape,
   }
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

@@ -17,7 +17,7 @@
                                                  __LINE__);                                        \
   } while (0)
 
-namespace slipway {
+namespace slipway::train {
 
 Result<std::unique_ptr<NcclComm>> NcclComm::create(const Comm& mpi) {
   const int gpus = kernels::cuda::device_count();
@@ -94,4 +94,4 @@ Result<std::unique_ptr<AllreduceBackend>> nccl_allreduce_backend(const Comm& com
   return std::unique_ptr<AllreduceBackend>(new NcclBackend(std::move(*c)));
 }
 
-}  // namespace slipway
+}  // namespace slipway::train

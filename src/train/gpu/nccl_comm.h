@@ -11,7 +11,7 @@
 #include "core/status.h"
 #include "train/comm.h"
 
-namespace slipway {
+namespace slipway::train {
 
 class NcclComm {
  public:
@@ -32,4 +32,4 @@ class NcclComm {
   int device_ = 0;
 };
 
-}  // namespace slipway
+}  // namespace slipway::train
