@@ -56,6 +56,9 @@ static Result<PathDigest> digest_file(const fs::path& path) {
   }
   d.sha256 = h.hex_digest();
   return d;
+  // A read error part-way (an NFS hiccup, a bad sector) must not pass as the digest of a shorter
+  // file: the cache would then trust it.
+  if (in.bad()) return Failed("cannot read " + path.string() + " to its end");
 }
 
 Result<PathDigest> digest_path(const fs::path& path) {

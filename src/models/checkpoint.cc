@@ -1,6 +1,8 @@
 #include "models/checkpoint.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 
@@ -63,7 +65,11 @@ Result<CheckpointState> read_checkpoint(const std::string& path) {
   s.signature = *sig;
   s.step = *step;
   s.sampler = {*epoch, *offset};
-  s.seed = std::stoull(*seed);
+  char* end = nullptr;
+  errno = 0;
+  s.seed = std::strtoull(seed->c_str(), &end, 10);
+  if (seed->empty() || *end != 0 || errno != 0)
+    return InvalidInput("checkpoint " + path + " has a seed that is not a number: '" + *seed + "'");
   s.meta = f->attr_string("meta").value_or("{}");
   for (auto [name, vec] : std::vector<std::pair<const char*, std::vector<float>*>>{
            {"params", &s.params}, {"adam_m", &s.adam_m}, {"adam_v", &s.adam_v}}) {
