@@ -1,3 +1,5 @@
+// SHA-256 of strings, files and directory trees (OpenSSL's EVP), for artifact digests and cache
+// keys: two artifacts with the same bytes have the same digest wherever they are stored.
 #include "core/hash.h"
 
 #include <openssl/evp.h>
@@ -54,11 +56,11 @@ static Result<PathDigest> digest_file(const fs::path& path) {
       d.size += static_cast<std::uint64_t>(n);
     }
   }
-  d.sha256 = h.hex_digest();
-  return d;
   // A read error part-way (an NFS hiccup, a bad sector) must not pass as the digest of a shorter
   // file: the cache would then trust it.
   if (in.bad()) return Failed("cannot read " + path.string() + " to its end");
+  d.sha256 = h.hex_digest();
+  return d;
 }
 
 Result<PathDigest> digest_path(const fs::path& path) {
@@ -73,6 +75,8 @@ Result<PathDigest> digest_path(const fs::path& path) {
     if (it->is_regular_file()) files.push_back(it->path());
   }
   if (ec) return Failed("cannot list " + path.string() + ": " + ec.message());
+  // Sorted and keyed by relative path: the digest of a directory depends on its names and bytes
+  // only, not on the order the file system lists them or where the directory is.
   std::sort(files.begin(), files.end());
   Sha256 h;
   PathDigest d;
@@ -80,7 +84,7 @@ Result<PathDigest> digest_path(const fs::path& path) {
     auto fd = digest_file(f);
     if (!fd.ok()) return fd.status();
     h.update(fs::relative(f, path).string());
-    h.update(std::string_view("\0", 1));
+    h.update(std::string_view("\0", 1));  // a name and the digest after it never run together
     h.update(fd->sha256);
     d.size += fd->size;
   }

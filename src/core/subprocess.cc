@@ -1,3 +1,6 @@
+// Short helper commands (sbatch, squeue, kubectl, dot) run to completion with their output
+// captured, and daemons started apart from the caller. posix_spawn throughout: the callers are
+// multi-threaded (the server, a driver with its backend), where fork() is unsafe and slow.
 #include "core/subprocess.h"
 
 #include <fcntl.h>
@@ -19,6 +22,8 @@ namespace slipway {
 Result<CommandResult> run_command(const std::vector<std::string>& argv, int timeout_ms,
                                   const std::string& stdin_text) {
   if (argv.empty()) return InvalidInput("empty command");
+  // O_CLOEXEC: a child started meanwhile by another thread must not inherit our ends, or this
+  // read would wait for its exit as well.
   int out_pipe[2], err_pipe[2], in_pipe[2];
   if (pipe2(out_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0 ||
       pipe2(in_pipe, O_CLOEXEC) != 0)
@@ -32,6 +37,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
   posix_spawnattr_init(&attr);
   sigset_t none;
   sigemptyset(&none);
+  // The caller may block SIGCHLD (the local backend does) or others; the helper starts clean.
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   std::vector<std::string> copy = argv;
@@ -52,6 +58,9 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
     return Failed("cannot run '" + argv[0] + "': " + std::strerror(rc) +
                   (rc == ENOENT ? " (is it installed and on PATH?)" : ""));
   }
+  // stdin is written whole before any output is read. That suits the callers (kubectl apply -f -
+  // and dot read all their input before they write), but a helper that wrote more than a pipe
+  // buffer before reading its input would stall until the timeout.
   if (!stdin_text.empty()) {
     ssize_t ignored = write(in_pipe[1], stdin_text.data(), stdin_text.size());
     (void)ignored;
@@ -64,11 +73,15 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
   int open_fds = 2;
   char buf[8192];
   bool killed = false;
+  // Both pipes at once: reading one to its end first could deadlock on a helper that fills the
+  // other (kubectl writes long warnings to stderr).
   while (open_fds > 0) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
     if (left <= 0) {
+      // A hung sbatch or kubectl (controller down, API server unreachable) must not hang the
+      // driver: it is killed and the caller gets an error naming it.
       ::kill(pid, SIGKILL);
       killed = true;
       break;
@@ -90,6 +103,7 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv, int time
   for (auto& f : fds)
     if (f.fd >= 0) close(f.fd);
   int status = 0;
+  // This pid only: waitpid(-1) here would steal the exit of a task the local backend waits for.
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (killed)

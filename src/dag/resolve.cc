@@ -1,3 +1,6 @@
+// From a task's bindings to the values it runs with: references resolved ({{params.x}},
+// {{tasks.a.outputs.y}}, {{item}}, ...), values typed against the component's inputs, the command
+// line rendered, and the cache key computed from what the task will actually see.
 #include "dag/resolve.h"
 
 #include <filesystem>
@@ -8,10 +11,15 @@ namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
+// An artifact travels between tasks as a JSON object {"artifact": true, "id", "uri", "type",
+// "sha256", ...} so that parameters and artifacts share one value type; this tells them apart.
 bool is_artifact_value(const Json& v) {
   return v.is_object() && v.contains("artifact") && v["artifact"] == true;
 }
 
+// A value only known when the task starts (compiled pipelines read upstream outputs from their
+// files at job start). The marker is a control byte (\x01) that YAML admits only as an escape,
+// so a user's value does not carry it by accident.
 Json deferred_file_value(const std::string& path) {
   return Json(std::string(1, kDeferredMark) + "file:" + path + std::string(1, kDeferredMark));
 }
@@ -58,6 +66,8 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
   return InvalidInput("{{" + ref.text + "}} cannot be used here");
 }
 
+// A value as it appears on a command line: an artifact as its path, a list of artifacts (fan-in)
+// as a JSON list of paths, null as nothing, anything else as render_param does.
 static std::string render_text(const Json& v) {
   if (is_artifact_value(v)) return v["uri"].get<std::string>();
   if (v.is_array()) {
@@ -75,6 +85,8 @@ static std::string render_text(const Json& v) {
 
 static Result<Json> resolve_binding(const ResolveContext& ctx, const spec::Binding& b) {
   if (!b.is_template) return b.literal;
+  // A binding that is exactly one reference keeps the referenced value's type (a list stays a
+  // list); one with surrounding text becomes a string.
   if (b.tmpl.is_single_ref()) return resolve_ref(ctx, b.tmpl.parts[0].ref);
   std::string out;
   for (const auto& part : b.tmpl.parts) {
@@ -100,6 +112,8 @@ static Result<Json> to_input_type(const ResolveContext& ctx, const spec::IoDecl&
     return c;
   }
   if (is_artifact_value(v) || v.is_array()) return v;
+  // A path given where an artifact is expected (a pipeline parameter naming a file, the usual way
+  // to feed data in) is imported into the store, so it gets a digest, lineage and a cache key.
   if (!v.is_string()) return InvalidInput(where + " expects a " + decl.type.artifact + " artifact");
   fs::path p = v.get<std::string>();
   if (p.is_relative()) p = fs::path(ctx.spec->base_dir) / p;
@@ -138,6 +152,7 @@ Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task)
   auto v = resolve_binding(ctx, *task.for_each);
   if (!v.ok()) return v;
   Json items = *v;
+  // Upstream outputs arrive as text (a file's contents); a JSON list in it is the list to fan out.
   if (items.is_string()) {
     Json parsed = Json::parse(items.get<std::string>(), nullptr, false);
     if (!parsed.is_discarded()) items = parsed;
@@ -237,6 +252,8 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const spec::Compon
       cl.argv.push_back(*r);
     }
   }
+  // `slipway ...` as a step runs this very binary, not whatever `slipway` is first on PATH on the
+  // node: a run never mixes two versions of the tool.
   if (!cl.argv.empty() && cl.argv[0] == "slipway") cl.argv[0] = self_exe;
   for (const auto& [k, v] : comp.env) {
     auto r = render(v);
@@ -271,7 +288,7 @@ static Json cache_view(const Json& v) {
 std::string cache_key(const spec::Component& comp, const std::map<std::string, Json>& inputs,
                       const std::string& user_key) {
   Json k;
-  k["v"] = 1;
+  k["v"] = 1;  // bumped if what goes into the key changes, so old entries stop matching
   if (!user_key.empty()) {
     // Kubeflow's cacheKey: the user's key stands for command and inputs; tasks sharing it
     // share results. The outputs still decide what a hit must provide.
@@ -292,4 +309,4 @@ std::string cache_key(const spec::Component& comp, const std::map<std::string, J
   return sha256_hex(dump_json(k));
 }
 
-}  // namespace slipway
+}  // namespace slipway::dag

@@ -15,12 +15,16 @@ namespace slipway::models {
 namespace fs = std::filesystem;
 
 namespace {
+// Checked on read, so a file of another kind, or of a layout this build does not know, is refused
+// with a message instead of loading as garbage parameters.
 constexpr const char* kFormat = "slipway-checkpoint";
 constexpr std::int64_t kVersion = 1;
 }  // namespace
 
 Status write_checkpoint(const std::string& path, const CheckpointState& s) {
   std::string tmp = path + ".tmp";
+  // The file is closed (end of this scope) before the rename, so the name only ever points at a
+  // complete file.
   {
     auto f = h5::File::create(tmp);
     if (!f.ok()) return f.status();
@@ -30,6 +34,7 @@ Status write_checkpoint(const std::string& path, const CheckpointState& s) {
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("step", s.step));
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("epoch", s.sampler.epoch));
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("offset", s.sampler.offset));
+    // As text: HDF5 attributes here are signed 64-bit, and a seed uses all 64 bits.
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("seed", std::to_string(s.seed)));
     SLIPWAY_RETURN_IF_ERROR(f->set_attr("meta", s.meta.empty() ? std::string("{}") : s.meta));
     SLIPWAY_RETURN_IF_ERROR(f->write("params", s.params, {s.params.size()}));
@@ -82,6 +87,8 @@ Result<CheckpointState> read_checkpoint(const std::string& path) {
   return s;
 }
 
+// DIR/latest is written (atomically) after the step file it names is complete, so a crash between
+// the two leaves it naming the previous checkpoint, never a half-written one.
 Result<std::optional<std::string>> latest_checkpoint(const std::string& dir) {
   std::string pointer = (fs::path(dir) / "latest").string();
   if (!fs::exists(pointer)) return std::optional<std::string>();
@@ -105,6 +112,8 @@ CheckpointWriter::~CheckpointWriter() {
   thread_.join();
 }
 
+// One snapshot in flight at most: training runs ahead of the disk by one checkpoint, never more,
+// so memory stays at two copies of the state however slow the file system is.
 void CheckpointWriter::submit(CheckpointState s) {
   std::unique_lock<std::mutex> l(mu_);
   cv_.wait(l, [&] { return !pending_ && !busy_; });
@@ -130,6 +139,8 @@ void CheckpointWriter::loop() {
     Status st = write_one(s);
     l.lock();
     busy_ = false;
+    // The first failure is kept for flush(); training goes on meanwhile (a later checkpoint may
+    // succeed), and the trainer fails with it when it flushes at the end.
     if (!st.ok() && error_.ok()) error_ = st;
     cv_.notify_all();
   }
@@ -149,6 +160,7 @@ Status CheckpointWriter::write_one(const CheckpointState& s) {
     if (starts_with(f, "step-") && f.size() > 3 && f.substr(f.size() - 3) == ".h5")
       all.push_back(f);
   }
+  // Zero-padded step numbers sort by name in step order; the newest `keep_` stay.
   std::sort(all.begin(), all.end());
   for (size_t i = 0; i + static_cast<size_t>(keep_) < all.size(); ++i)
     fs::remove(fs::path(dir_) / all[i], ec);

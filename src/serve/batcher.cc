@@ -14,6 +14,8 @@ double seconds_between(std::chrono::steady_clock::time_point a,
 Batcher::Batcher(std::shared_ptr<Model> model, BatchPolicy policy,
                  std::function<void(int, int)> on_batch)
     : model_(std::move(model)), policy_(policy), on_batch_(std::move(on_batch)) {
+  // A model that cannot take several requests' rows at once (the GPT's prompts would need padding
+  // and one parameter set) still queues, one request per call.
   if (!model_->info().batchable) policy_.max_batch_size = 1;
   worker_ = std::thread([this] { loop(); });
 }
@@ -24,6 +26,9 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
   const int rows =
       inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
   if (policy_.max_queue_delay.count() == 0 && model_->info().batchable) {
+    // The fast path: run here if no batch is running (run_mu_ free) and nobody is waiting. Both
+    // must hold, or this request would overtake queued ones; try_lock, because waiting for the
+    // running batch is exactly what the queue is for.
     std::unique_lock<std::mutex> running(run_mu_, std::try_to_lock);
     bool idle = false;
     if (running.owns_lock()) {
@@ -42,6 +47,8 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_) return Unavailable("the model version is being unloaded");
+    // Bounded: past the limit a client gets a 503 it can retry, instead of a latency that grows
+    // without end while the daemon's memory does too.
     if (queue_.size() >= policy_.max_queue)
       return Unavailable("the model's queue is full (" + std::to_string(policy_.max_queue) +
                          " requests); retry later");
@@ -77,6 +84,8 @@ void Batcher::loop() {
       }
       return rows;
     };
+    // Wait for company until the oldest request's delay is spent or the batch is full; a submit
+    // wakes this wait, and a spurious wake just re-checks.
     const auto deadline = queue_.front().queued + policy_.max_queue_delay;
     while (policy_.max_batch_size > 1 && !stopping_ && fitting_rows() < policy_.max_batch_size &&
            cv_.wait_until(l, deadline) != std::cv_status::timeout) {
@@ -92,6 +101,8 @@ void Batcher::loop() {
       batch.push_back(std::move(p));
       queue_.pop_front();
     }
+    // Run outside mu_ so submits keep queueing meanwhile; under run_mu_ so the fast path in
+    // submit() cannot run a request beside this batch.
     l.unlock();
     {
       std::lock_guard<std::mutex> running(run_mu_);
@@ -107,8 +118,10 @@ void Batcher::run(std::vector<Pending> batch) {
   int rows = 0;
   for (const auto& p : batch) rows += p.rows;
   if (batch.size() == 1) {
+    // A batch of one is the request as it came: no copy into a joined tensor.
     outputs = model_->infer(batch[0].inputs, batch[0].parameters);
   } else {
+    // Inputs are joined by name, not position: clients may list a model's inputs in any order.
     std::vector<Tensor> joined;
     for (const Tensor& first : batch[0].inputs) {
       std::vector<const Tensor*> parts;
@@ -133,6 +146,7 @@ void Batcher::run(std::vector<Pending> batch) {
     r.infer_seconds = infer_seconds;
     r.batch_rows = rows;
     if (!outputs.ok()) {
+      // One failed call fails every request of the batch with the same error.
       r.outputs = outputs.status();
     } else if (batch.size() == 1) {
       r.outputs = std::move(*outputs);

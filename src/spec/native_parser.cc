@@ -1,3 +1,7 @@
+// The native front door: slipway's own pipeline YAML (docs/pipeline-spec.md) into a PipelineSpec.
+// The parser never stops at the first problem: every error is added to the diagnostics with its
+// line and column, and parsing goes on with a placeholder, so one run of `slipway validate` shows
+// a user everything to fix.
 #include "spec/native_parser.h"
 
 #include <yaml-cpp/yaml.h>
@@ -67,12 +71,16 @@ class NativeParser {
   }
 
  private:
+  // yaml-cpp counts from 0 and gives -1 for nodes it made up (a missing key); editors count
+  // from 1.
   SourceLoc loc(const YAML::Node& n) const {
     YAML::Mark m = n.Mark();
     if (m.line < 0) return {file_, 0, 0};
     return {file_, m.line + 1, m.column + 1};
   }
 
+  // A misspelt key is an error, never ignored: `retires: 3` silently meaning no retries is the
+  // kind of surprise this format exists to prevent. The message suggests the closest key.
   void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                   const std::string& where) {
     std::set<std::string> seen;
@@ -103,6 +111,8 @@ class NativeParser {
         continue;
       }
       std::string name = it->first.Scalar();
+      // yaml-cpp keeps both entries of a duplicated key; most YAML readers keep only the last,
+      // so a duplicate is refused rather than read one way here and another elsewhere.
       if (!seen.insert(name).second) {
         d_->error(loc(it->first), "duplicate name '" + name + "' in " + where);
         continue;
@@ -116,6 +126,8 @@ class NativeParser {
     }
   }
 
+  // Names become directory names, Slurm job names and Kubernetes labels: a conservative charset
+  // keeps them valid everywhere.
   static bool valid_name(const std::string& s) {
     if (s.empty()) return false;
     for (char c : s)
@@ -133,6 +145,7 @@ class NativeParser {
 
   std::vector<std::string> string_list(const YAML::Node& n, const std::string& what) {
     std::vector<std::string> out;
+    // A lone string is a list of one, as users write `command: python` for a single word.
     if (n.IsScalar()) {
       out.push_back(n.Scalar());
     } else if (n.IsSequence()) {
@@ -541,4 +554,4 @@ ParseOutcome parse_native_pipeline_file(const std::string& path) {
   return parse_native_pipeline(*text, path, base);
 }
 
-}  // namespace slipway
+}  // namespace slipway::spec

@@ -1,3 +1,6 @@
+// The store's rows: one SQLite database in WAL mode under SLIPWAY_HOME, shared by every slipway
+// process of the home (drivers, the server, the CLI). Statements are prepared once per connection
+// and cached by their text (Db::prepare), so a hot write costs a bind and a step.
 #include "store/store.h"
 
 #include <signal.h>
@@ -24,7 +27,11 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& home) {
   auto db = Db::open((home / "slipway.db").string());
   if (!db.ok()) return db.status();
   Db& d = **db;
+  // WAL: readers (the server, `runs show`) never block the driver's writes, nor it theirs.
   SLIPWAY_RETURN_IF_ERROR(d.exec("PRAGMA journal_mode=WAL"));
+  // NORMAL in WAL mode survives a killed process (kill -9 loses nothing committed); only a power
+  // failure can lose the last transactions. SLIPWAY_SYNC=full fsyncs every commit for sites that
+  // need that too, at a cost in tasks per second (docs/reliability.md).
   const char* sync = std::getenv("SLIPWAY_SYNC");
   SLIPWAY_RETURN_IF_ERROR(d.exec(std::string("PRAGMA synchronous=") +
                                  (sync && std::string(sync) == "full" ? "FULL" : "NORMAL")));
@@ -235,6 +242,7 @@ Status Store::set_run_started(const std::string& id, std::int64_t at_ms) {
       .done();
 }
 
+// EPERM means the process exists but belongs to someone else: still alive.
 static bool pid_alive(std::int64_t pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
@@ -247,6 +255,9 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
     (void)rollback();  // safe: nothing was written; the read's error is the one to report
     return run.status();
   }
+  // One driver per run. A lease is taken over only when its holder is gone: on this host, when
+  // its pid is dead or its heartbeat stale (a pid can be reused); on another host, where the pid
+  // means nothing here, only when the heartbeat is stale.
   bool held = run->driver_pid != 0 && run->driver_pid != pid;
   if (held) {
     bool fresh = now - run->heartbeat_ms < stale_ms;
@@ -273,6 +284,8 @@ Status Store::acquire_lease(const std::string& id, std::int64_t pid, const std::
   return commit();
 }
 
+// Conditional on the pid: a driver whose lease was taken over stops refreshing it silently
+// instead of stealing it back.
 Status Store::heartbeat(const std::string& id, std::int64_t pid, std::int64_t now) {
   return db_->prepare("UPDATE runs SET heartbeat_ms = ?3 WHERE id = ?1 AND driver_pid = ?2")
       .bind(1, id)
@@ -290,6 +303,8 @@ Status Store::release_lease(const std::string& id, std::int64_t pid) {
       .done();
 }
 
+// Cancelling is a flag the driver polls (EngineOptions::cancel_poll_ms), not a signal: it works
+// from any host that can reach the store, and a driver that restarts still sees it.
 Status Store::request_cancel(const std::string& id) {
   return db_->prepare("UPDATE runs SET cancel_requested = 1 WHERE id = ?1").bind(1, id).done();
 }
@@ -576,6 +591,8 @@ std::int64_t Store::count_events(const std::string& run_id) {
   return n;
 }
 
+// The newest result for a key wins (INSERT OR REPLACE): after --no-cache reruns a task, later runs
+// reuse the fresh outputs rather than older ones whose artifacts may be gone.
 Status Store::put_cache(const CacheEntry& e) {
   return db_
       ->prepare(
@@ -599,4 +616,4 @@ std::optional<CacheEntry> Store::get_cache(const std::string& key) {
   return out;
 }
 
-}  // namespace slipway
+}  // namespace slipway::store

@@ -1,3 +1,6 @@
+// The local backend: each attempt is a child process of the driver, in a process group of its own,
+// counted against this machine's CPUs, memory and GPUs. Completions come from waitpid, woken by
+// SIGCHLD (blocked and taken with sigtimedwait, so no signal handler runs inside the engine).
 #include "backends/local/local_backend.h"
 
 #include <fcntl.h>
@@ -27,6 +30,8 @@ LocalCapacity LocalCapacity::detect() {
   long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   c.memory_bytes = pages > 0 && page > 0 ? static_cast<std::int64_t>(pages) * page : 0;
   std::error_code ec;
+  // Device nodes, not the driver library: the count must work on a machine whose CUDA is broken or
+  // absent, and a task that asks for a GPU there is refused by check_fits with the count.
   for (int i = 0; i < 64; ++i)
     if (std::filesystem::exists("/dev/nvidia" + std::to_string(i), ec)) c.gpus = i + 1;
   if (const char* v = std::getenv("SLIPWAY_LOCAL_CPUS")) {
@@ -44,6 +49,8 @@ LocalBackend::LocalBackend(LocalCapacity cap) : cap_(cap) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGCHLD);
+  // Blocked for good: wait() takes SIGCHLD synchronously with sigtimedwait. Children get it back
+  // unblocked (posix_spawnattr_setsigmask below).
   sigprocmask(SIG_BLOCK, &set, nullptr);
 }
 
@@ -122,6 +129,8 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
     if (eq) env_map[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
   }
   for (const auto& [k, v] : l.env) env_map[k] = v;
+  // Set even when the task asked for none ("" hides every GPU): a task that did not reserve a GPU
+  // must not grab one that another task holds.
   if (cap_.gpus > 0 || l.resources.gpus > 0) {
     std::vector<std::string> ids;
     for (int g : run.gpu_ids) ids.push_back(std::to_string(g));
@@ -138,6 +147,8 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   for (auto& a : argv_copy) argv.push_back(a.data());
   argv.push_back(nullptr);
 
+  // posix_spawn, not fork: the driver may hold a large heap and several threads, and vfork-style
+  // spawning costs the same whatever its size.
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -148,6 +159,8 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   if (!l.workdir.empty()) posix_spawn_file_actions_addchdir_np(&fa, l.workdir.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
+  // The child starts with no signal blocked and the signals a shell would reset at their defaults,
+  // whatever the driver blocks or ignores for itself.
   sigset_t none, all_default;
   sigemptyset(&none);
   sigemptyset(&all_default);
@@ -165,6 +178,7 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
+    // Nothing started: give back what reserve() and the GPU pick took, or the capacity leaks.
     for (int g : run.gpu_ids) free_gpus_.insert(g);
     used_millicpus_ -= l.resources.millicpus * ranks;
     used_memory_ -= l.resources.memory_bytes * ranks;
@@ -184,6 +198,7 @@ std::int64_t LocalBackend::next_kill_deadline() const {
   return next;
 }
 
+// SIGTERM first (terminate), SIGKILL to the whole group once the grace period is over.
 void LocalBackend::escalate_kills(std::int64_t now) {
   for (auto& [pid, r] : running_) {
     if (r.terminating && r.kill_at_ms > 0 && now >= r.kill_at_ms) {
@@ -198,6 +213,8 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
   auto reap = [&]() {
     for (;;) {
       int status = 0;
+      // Any child: the driver has no other children of its own while the engine runs, and a pid
+      // that is not ours (a helper's) is skipped below.
       pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid <= 0) break;
       auto it = running_.find(pid);
@@ -227,6 +244,8 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
   };
   reap();
   if (!out.empty() || running_.empty()) {
+    // Nothing runs, so no SIGCHLD can end the wait early: sleep the timeout (the engine's next
+    // retry, deadline or heartbeat) instead of spinning.
     if (running_.empty() && out.empty() && timeout_ms > 0) {
       struct timespec ts {
         static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)
@@ -245,6 +264,8 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
   struct timespec ts {
     static_cast<time_t>(timeout_ms / 1000), static_cast<long>((timeout_ms % 1000) * 1'000'000)
   };
+  // Returns on the first SIGCHLD or at the timeout; several exits may share one signal, which is
+  // why reap() loops until waitpid has nothing more.
   sigtimedwait(&set, nullptr, &ts);
   escalate_kills(now_ms());
   reap();
@@ -261,6 +282,9 @@ void LocalBackend::terminate(const std::string& key, std::int64_t grace_ms) {
   ::kill(-r.pid, SIGTERM);
 }
 
+// A new driver cannot wait for processes it did not start (they are not its children), so it
+// adopts none: it finds the run's leftovers by the SLIPWAY_RUN_ID in their environment, stops
+// them, and the engine runs those tasks again.
 Result<std::vector<std::string>> LocalBackend::reattach(const std::string& run_id,
                                                         const std::vector<Adoptable>&) {
   std::vector<pid_t> foreign;
@@ -270,4 +294,4 @@ Result<std::vector<std::string>> LocalBackend::reattach(const std::string& run_i
   return std::vector<std::string>{};
 }
 
-}  // namespace slipway
+}  // namespace slipway::backends
