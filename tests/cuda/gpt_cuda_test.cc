@@ -1,4 +1,4 @@
-// The GPU GPT against the CPU GPT (train/gpt.h): same parameters in, same loss and gradients out
+// The GPU GPT against the CPU GPT (models/gpt.h): same parameters in, same loss and gradients out
 // up to bf16 precision; and the GPU step is deterministic (the basis of exact resume on GPU).
 // Skips without a GPU.
 #include "train/gpu/gpt_cuda.h"

@@ -1,4 +1,4 @@
-// The GPT of train/gpt.h on an NVIDIA GPU: the same parameters in the same order (so checkpoints
+// The GPT of models/gpt.h on an NVIDIA GPU: the same parameters in the same order (so checkpoints
 // move freely between CPU and GPU runs), the same forward and backward, with bf16 weights and
 // activations, fp32 gradients and an fp32 loss, through the kernels of kernels/cuda. The
 // interface matches Gpt's, with the parameters given as the bf16 working copy and the gradients
