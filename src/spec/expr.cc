@@ -1,5 +1,8 @@
+// A recursive-descent parser for `when:` conditions into a small tree, and its evaluation with
+// references resolved by the caller (the engine, at the moment the task's upstreams are done).
 #include "spec/expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 
@@ -11,9 +14,15 @@ struct Expr::Node {
   Ref ref;
   std::string op;
   std::shared_ptr<const Node> lhs, rhs;
+  int depth = 1;  // of the subtree: parsing, evaluating and freeing it recurse this deep
 };
 
 namespace {
+
+// Conditions are one line in a pipeline file; this bounds the recursion that parsing, evaluating
+// and freeing a tree do, so a hostile or generated condition ("((((...", "a || a || ...") gets an
+// error instead of overflowing the stack.
+constexpr int kMaxDepth = 100;
 
 using NodeP = std::shared_ptr<const Expr::Node>;
 using Node = Expr::Node;
@@ -46,7 +55,14 @@ class Parser {
     }
     return false;
   }
-  static NodeP make(Node n) { return std::make_shared<const Node>(std::move(n)); }
+  static NodeP make(Node n) {
+    n.depth = 1 + std::max(n.lhs ? n.lhs->depth : 0, n.rhs ? n.rhs->depth : 0);
+    return std::make_shared<const Node>(std::move(n));
+  }
+  Status too_deep() {
+    return error("the condition nests more than " + std::to_string(kMaxDepth) +
+                 " levels of operators; split it with an upstream task's output");
+  }
 
   Result<NodeP> parse_or() {
     auto l = parse_and();
@@ -56,6 +72,7 @@ class Parser {
       auto r = parse_and();
       if (!r.ok()) return r;
       lhs = make({Node::Kind::kOr, {}, {}, "||", lhs, *r});
+      if (lhs->depth > kMaxDepth) return too_deep();
     }
     return lhs;
   }
@@ -67,6 +84,7 @@ class Parser {
       auto r = parse_unary();
       if (!r.ok()) return r;
       lhs = make({Node::Kind::kAnd, {}, {}, "&&", lhs, *r});
+      if (lhs->depth > kMaxDepth) return too_deep();
     }
     return lhs;
   }
@@ -74,7 +92,9 @@ class Parser {
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '!' && s_.compare(pos_, 2, "!=") != 0) {
       ++pos_;
+      if (++nesting_ > kMaxDepth) return too_deep();
       auto inner = parse_unary();
+      --nesting_;
       if (!inner.ok()) return inner;
       return make({Node::Kind::kNot, {}, {}, "!", *inner, nullptr});
     }
@@ -98,7 +118,9 @@ class Parser {
     char c = s_[pos_];
     if (c == '(') {
       ++pos_;
+      if (++nesting_ > kMaxDepth) return too_deep();
       auto inner = parse_or();
+      --nesting_;
       if (!inner.ok()) return inner;
       if (!eat(")")) return error("expected ')'");
       return inner;
@@ -140,6 +162,7 @@ class Parser {
   const std::string& s_;
   std::vector<Ref>* refs_;
   size_t pos_ = 0;
+  int nesting_ = 0;  // open parentheses and '!' being parsed
 };
 
 // Numbers, or strings that read as numbers, compare as numbers.
@@ -157,6 +180,8 @@ bool as_number(const Json& v, double* out) {
   return false;
 }
 
+// Truth the way a shell user expects of a parameter's text: "false", "False", "0" and "" are false
+// (task outputs arrive as text).
 bool truthy(const Json& v) {
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number()) return v.get<double>() != 0;
@@ -198,6 +223,8 @@ Result<Json> eval(const Node& n, const Expr::Resolver& resolve) {
       if (!r.ok()) return r;
       int cmp;
       double a, b;
+      // Booleans compare by truth, numbers (or numeric text, as task outputs arrive) by value,
+      // anything else as text.
       if (l->is_boolean() || r->is_boolean()) {
         cmp = truthy(*l) == truthy(*r) ? 0 : 1;
         if (n.op != "==" && n.op != "!=")

@@ -41,5 +41,30 @@ TEST(Expr, SyntaxErrorsSayWhere) {
   EXPECT_FALSE(spec::Expr::parse("(1 > 0").ok());
 }
 
+// A generated or hostile condition gets an error, not a stack overflow, and a deep but sane one
+// still parses and evaluates.
+TEST(Expr, NestingIsBoundedWithAClearError) {
+  for (const std::string& deep : {std::string(100000, '(') + "true" + std::string(100000, ')'),
+                                  std::string(100000, '!') + "true"}) {
+    auto e = spec::Expr::parse(deep);
+    ASSERT_FALSE(e.ok());
+    EXPECT_NE(e.status().message().find("nests more than"), std::string::npos)
+        << e.status().message();
+  }
+  std::string chain = "false";
+  for (int i = 0; i < 100000; ++i) chain += " || false";
+  auto long_chain = spec::Expr::parse(chain);
+  ASSERT_FALSE(long_chain.ok());
+  EXPECT_NE(long_chain.status().message().find("nests more than"), std::string::npos);
+
+  std::string sane = "true";
+  for (int i = 0; i < 50; ++i) sane = "(" + sane + " && !false)";
+  auto ok = spec::Expr::parse(sane);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  auto v = ok->evaluate([](const spec::Ref&) -> Result<Json> { return Json(nullptr); });
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(*v);
+}
+
 }  // namespace
 }  // namespace slipway
