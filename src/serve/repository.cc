@@ -11,8 +11,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The error_code forms throughout: the watcher thread polls a directory that other nodes write,
+// and an exception there would end the daemon.
 std::optional<int> version_dir(const fs::directory_entry& e) {
-  return e.is_directory() ? ml::parse_version(e.path().filename().string()) : std::nullopt;
+  std::error_code ec;
+  return e.is_directory(ec) ? ml::parse_version(e.path().filename().string()) : std::nullopt;
 }
 
 fs::file_time_type mtime_of(const fs::path& p) {
@@ -32,14 +35,23 @@ void Repository::poll() {
   std::lock_guard<std::mutex> one_at_a_time(
       poll_mu_);  // the watcher and the API's load may both poll
   std::map<std::string, std::map<int, fs::path>> present;
+  // A listing that fails (an NFS or Lustre hiccup, a remount) says nothing about what is there:
+  // this poll is skipped, so every loaded version keeps serving, and the next poll looks again.
+  // Reading it as "empty" would unload every model on a transient error.
   std::error_code ec;
-  for (const auto& m : fs::directory_iterator(root_, ec)) {
+  for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const fs::directory_entry& m = *it;
     const std::string name = m.path().filename().string();
-    if (!m.is_directory() || !ml::valid_model_name(name)) continue;
+    std::error_code dir_ec;
+    if (!m.is_directory(dir_ec) || !ml::valid_model_name(name)) continue;
     std::error_code ec2;
-    for (const auto& v : fs::directory_iterator(m.path(), ec2))
-      if (auto number = version_dir(v)) present[name][*number] = v.path();
+    for (auto v = fs::directory_iterator(m.path(), ec2); !ec2 && v != fs::directory_iterator();
+         v.increment(ec2))
+      if (auto number = version_dir(*v)) present[name][*number] = v->path();
+    if (ec2) return;
   }
+  if (ec) return;
   std::vector<std::tuple<std::string, int, fs::path>> to_load;
   std::vector<std::pair<std::string, int>> to_unload;
   {
@@ -48,6 +60,8 @@ void Repository::poll() {
       if (unloaded_.count(name)) continue;
       for (const auto& [v, dir] : versions) {
         if (loaded_[name].count(v)) continue;
+        // A version that failed to load is tried again only when its model.h5 changes: a broken
+        // file is reported once (index() shows the reason), not reloaded every poll.
         auto f = failed_.find({name, v});
         if (f != failed_.end() && f->second.second == mtime_of(dir / "model.h5") &&
             f->second.second != fs::file_time_type{})
@@ -75,6 +89,8 @@ void Repository::load_version(const std::string& model, int version, const fs::p
     config = text.ok() ? Json::parse(*text, nullptr, false) : Json();
     if (!config.is_object()) return fail((dir / "config.json").string() + " is not a JSON object");
   }
+  // Loading (reading weights, building the model) runs outside mu_: requests to the versions
+  // already loaded are not held up by a slow load.
   auto impl = load_model(dir, config);
   if (!impl.ok()) return fail(impl.status().message());
   auto lv = std::make_shared<LoadedVersion>();
