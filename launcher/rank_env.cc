@@ -22,6 +22,7 @@ EnvMap current_environment() {
 
 namespace {
 
+// Set-but-empty counts as unset: launchers export empty variables for what they do not know.
 std::optional<std::string> get(const EnvMap& env, const char* key) {
   auto it = env.find(key);
   if (it == env.end() || it->second.empty()) return std::nullopt;
@@ -34,10 +35,12 @@ Result<int> get_int(const EnvMap& env, const char* key) {
   char* end = nullptr;
   long n = std::strtol(v->c_str(), &end, 10);
   if (*end != '\0' || n < 0 || n > 10'000'000)
-    return InvalidInput(std::string(key) + "='" + *v + "' is not a count");
+    return InvalidInput(std::string(key) + "='" + *v + "' is not a count");  // names the variable
   return static_cast<int>(n);
 }
 
+// Whatever the source, the numbers must be consistent before a rank acts on them: a wrong world
+// size makes every collective hang, far from the variable that caused it.
 Status check(const RankInfo& r) {
   if (r.world_size < 1 || r.local_world_size < 1 || r.nodes < 1)
     return InvalidInput("world, node and local sizes must be at least 1");
@@ -57,6 +60,7 @@ Result<RankInfo> from_slurm(const EnvMap& env) {
   RankInfo r;
   r.source = "slurm";
   auto rank = get_int(env, "SLURM_PROCID");
+  // The step's counts, not the job's: an sbatch job of 8 tasks may run a step of 4.
   auto size = get(env, "SLURM_STEP_NUM_TASKS") ? get_int(env, "SLURM_STEP_NUM_TASKS")
                                                : get_int(env, "SLURM_NTASKS");
   auto local = get_int(env, "SLURM_LOCALID");
@@ -76,6 +80,7 @@ Result<RankInfo> from_slurm(const EnvMap& env) {
   }
   r.nodes = r.hosts.empty() ? get_int(env, "SLURM_STEP_NUM_NODES").value_or(1)
                             : static_cast<int>(r.hosts.size());
+  // "2(x3),1": nodes need not hold the same number of tasks, so this node's own count is read.
   std::string tpn =
       get(env, "SLURM_STEP_TASKS_PER_NODE").value_or(get(env, "SLURM_TASKS_PER_NODE").value_or(""));
   if (!tpn.empty()) {
@@ -87,6 +92,7 @@ Result<RankInfo> from_slurm(const EnvMap& env) {
   } else {
     r.local_world_size = std::max(1, r.world_size / std::max(1, r.nodes));
   }
+  // job.step: every rank of the step derives the same id, and so the same rendezvous port.
   r.job_id = get(env, "SLURM_JOB_ID").value_or("0") + "." + get(env, "SLURM_STEP_ID").value_or("0");
   return r;
 }
@@ -117,6 +123,8 @@ Result<RankInfo> from_openmpi(const EnvMap& env) {
 
 Result<std::optional<RankInfo>> discover_rank(const EnvMap& env) {
   std::optional<RankInfo> r;
+  // Which launcher started this process, by the variables each one sets per process: an srun
+  // step's task, an Open MPI rank, a PyTorchJob pod (torchrun's PET_* or the plain RANK form).
   if (get(env, "SLURM_STEP_ID") && get(env, "SLURM_PROCID")) {
     auto s = from_slurm(env);
     if (!s.ok()) return s.status();
@@ -200,7 +208,8 @@ Result<std::vector<std::string>> expand_hostlist(const std::string& list) {
       size_t dash = range.find('-');
       std::string a = range.substr(0, dash),
                   b = dash == std::string::npos ? a : range.substr(dash + 1);
-      if (a.empty() || b.empty() || a.find_first_not_of("0123456789") != std::string::npos ||
+      if (a.empty() || b.empty() || a.size() > 9 || b.size() > 9 ||
+          a.find_first_not_of("0123456789") != std::string::npos ||
           b.find_first_not_of("0123456789") != std::string::npos)
         return InvalidInput("host list '" + list + "': '" + range + "' is not a number or a range");
       long lo = std::stol(a), hi = std::stol(b);
@@ -224,6 +233,9 @@ Result<std::vector<int>> expand_tasks_per_node(const std::string& spec) {
     std::smatch m;
     if (!std::regex_match(item, m, kItem))
       return InvalidInput("'" + item + "' in '" + spec + "' is not N or N(xM)");
+    // Nine digits at most, so stoi cannot overflow (and throw) on a mangled variable.
+    if (m[1].length() > 9 || (m[3].matched && m[3].length() > 9))
+      return InvalidInput("'" + item + "' in '" + spec + "' is too large");
     int n = std::stoi(m[1]);
     int times = m[3].matched ? std::stoi(m[3]) : 1;
     if (times > 100'000) return InvalidInput("'" + item + "' repeats too often");
@@ -232,6 +244,8 @@ Result<std::vector<int>> expand_tasks_per_node(const std::string& spec) {
   return out;
 }
 
+// Every rank of a job computes the same port from the job id with no communication, and two jobs
+// on one node most likely get different ones (a fixed 29500 would collide).
 int rendezvous_port(const std::string& job_id, int lo, int hi) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (unsigned char c : job_id) h = (h ^ c) * 1099511628211ull;

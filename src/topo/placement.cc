@@ -41,7 +41,10 @@ class Planner {
     if (r_.gpus_per_rank < 0 || r_.cores_per_rank < 0)
       return InvalidInput("GPUs and cores per rank cannot be negative");
     int cores = static_cast<int>(t_.cores.size());
+    // Unset cores per rank means the node's cores shared out evenly; a remainder stays idle rather
+    // than making one rank bigger than the others (data-parallel ranks wait for the slowest).
     int per_rank = r_.cores_per_rank > 0 ? r_.cores_per_rank : cores / r_.ranks;
+    // Everything that does not fit is said at once, cores and GPUs, with the node's own numbers.
     std::vector<std::string> short_of;
     if (per_rank < 1 || per_rank * r_.ranks > cores)
       short_of.push_back(std::to_string(r_.ranks) + " ranks × " +
@@ -65,6 +68,9 @@ class Planner {
       RankPlacement p;
       p.local_rank = rank;
       int home = -1;
+      // gpu-affine: GPUs first, then cores on the NUMA node of the rank's first GPU, so host
+      // buffers and the GPU's DMA stay on one socket. spread: round-robin over NUMA nodes for
+      // memory bandwidth. pack: fill one NUMA node before the next.
       if (plan.policy == PlacementPolicy::kGpuAffine && r_.gpus_per_rank > 0) {
         p.gpus = take_gpus_in_order(r_.gpus_per_rank);
         home = first_numa(t_.accelerators[static_cast<size_t>(p.gpus.front())].numa);
@@ -75,6 +81,8 @@ class Planner {
       p.cores = take_cores(home, per_rank);
       p.numa = majority_numa(p.cores);
       if (p.gpus.empty() && r_.gpus_per_rank > 0) p.gpus = take_gpus_near(p.numa, r_.gpus_per_rank);
+      // Without SMT a rank gets one hardware thread per core: two compute threads on one core's
+      // siblings share its FPUs and run no faster than one.
       for (int c : p.cores) {
         const auto& pus = t_.cores[static_cast<size_t>(c)].pus;
         if (r_.smt)
@@ -96,7 +104,7 @@ class Planner {
       if (std::any_of(t_.cores.begin(), t_.cores.end(),
                       [&](const TopoCore& c) { return c.numa == n.os_index; }))
         out.push_back(n.os_index);
-    if (out.empty()) out.push_back(-1);
+    if (out.empty()) out.push_back(-1);  // a topology without NUMA nodes: one pseudo-node
     return out;
   }
 
@@ -183,6 +191,8 @@ class Planner {
     return out;
   }
 
+  // A GPU whose NUMA node hwloc does not know (some VMs) ranks after every known one: 1000 is past
+  // any ACPI SLIT distance (10 local, typically 11-32 remote).
   std::uint64_t gpu_distance(int numa, int gpu) const {
     const auto& a = t_.accelerators[static_cast<size_t>(gpu)];
     return a.numa.empty() ? 1000 : t_.numa_distance(numa, a.numa.front());
@@ -199,6 +209,8 @@ class Planner {
       if (has_ib && d.subtype != "OpenFabrics") continue;
       std::uint64_t dist =
           d.numa.empty() || p->numa < 0 ? 1000 : t_.numa_distance(p->numa, d.numa.front());
+      // Nearest first; among equally near NICs the least used, so ranks spread over a node's
+      // rails instead of all taking the first.
       std::pair<std::uint64_t, int> key{dist, nic_load_[d.name]};
       if (!best || key < best_key) best = &d, best_key = key;
     }
@@ -214,6 +226,8 @@ class Planner {
   std::map<std::string, int> nic_load_;
 };
 
+// A set of CPUs (or GPUs) as the hex mask srun's --cpu-bind=mask_cpu and --gpu-bind=mask_gpu
+// take, highest index leftmost.
 std::string hex_mask(const std::vector<int>& cpus) {
   if (cpus.empty()) return "0x0";
   int top = *std::max_element(cpus.begin(), cpus.end());

@@ -88,8 +88,12 @@ TEST(RankEnv, HostListsAndTaskCounts) {
             (std::vector<std::string>{"n1", "n2", "n3", "n7", "login", "gpu-a01", "gpu-a02"}));
   EXPECT_FALSE(launcher::expand_hostlist("n[1-3").ok());
   EXPECT_FALSE(launcher::expand_hostlist("n[a-b]").ok());
+  // Numbers too long for an int are an error, not an exception out of stol.
+  EXPECT_FALSE(launcher::expand_hostlist("n[1-99999999999999999999]").ok());
   EXPECT_EQ(*launcher::expand_tasks_per_node("2(x3),1"), (std::vector<int>{2, 2, 2, 1}));
   EXPECT_FALSE(launcher::expand_tasks_per_node("2(3)").ok());
+  EXPECT_FALSE(launcher::expand_tasks_per_node("99999999999").ok());
+  EXPECT_FALSE(launcher::expand_tasks_per_node("2(x99999999999)").ok());
 }
 
 TEST(RankEnv, PortsDependOnlyOnTheJob) {
