@@ -12,6 +12,8 @@ static std::vector<double> standardize(const SoftmaxModel& m, const std::vector<
 
 static std::vector<double> probabilities(const SoftmaxModel& m, const std::vector<double>& z) {
   std::vector<double> logits(m.classes.size());
+  // Subtracting the largest logit before exp keeps it from overflowing; the probabilities are
+  // unchanged.
   double mx = -1e300;
   for (size_t c = 0; c < logits.size(); ++c) {
     double s = m.bias[c];
@@ -72,6 +74,8 @@ double train_softmax(const Dataset& d, const std::vector<size_t>& rows, const Tr
   for (double& v : m->mean) v /= static_cast<double>(rows.size());
   for (size_t r : rows)
     for (size_t f = 0; f < nf; ++f) m->stddev[f] += std::pow(d.x[r][f] - m->mean[f], 2);
+  // The epsilon keeps a constant feature (stddev 0) from dividing by zero; it then standardizes to
+  // 0 everywhere and the model ignores it.
   for (double& v : m->stddev) v = std::sqrt(v / static_cast<double>(rows.size())) + 1e-12;
   m->weights.assign(nc, std::vector<double>(nf, 0));
   m->bias.assign(nc, 0);
@@ -79,6 +83,8 @@ double train_softmax(const Dataset& d, const std::vector<size_t>& rows, const Tr
   for (size_t r : rows) z.push_back(standardize(*m, d.x[r]));
   double loss = 0;
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
+    // Full-batch gradient descent on the cross-entropy: the demo's data is small, and a full batch
+    // makes the result independent of row order (the same seed, the same model).
     std::vector<std::vector<double>> gw(nc, std::vector<double>(nf, 0));
     std::vector<double> gb(nc, 0);
     loss = 0;
@@ -87,6 +93,7 @@ double train_softmax(const Dataset& d, const std::vector<size_t>& rows, const Tr
       int y = d.y[rows[i]];
       loss -= std::log(std::max(p[static_cast<size_t>(y)], 1e-300));
       for (size_t c = 0; c < nc; ++c) {
+        // d(loss)/d(logit c) of softmax cross-entropy: p_c - [c == y].
         double g = p[c] - (static_cast<int>(c) == y ? 1.0 : 0.0);
         gb[c] += g;
         for (size_t f = 0; f < nf; ++f) gw[c][f] += g * z[i][f];

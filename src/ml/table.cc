@@ -12,6 +12,9 @@
 
 namespace slipway::ml {
 
+// One CSV record: RFC 4180 quoting ("a, b" is one field, "" inside quotes is a quote), CRLF line
+// ends accepted, fields trimmed. A quoted field cannot span lines; tables of numbers and labels
+// do not need it, and read_csv's field count check reports a line that tried.
 static std::vector<std::string> parse_line(const std::string& line) {
   std::vector<std::string> out;
   std::string cur;
@@ -94,6 +97,8 @@ Result<Dataset> to_dataset(const Table& t, const std::string& label) {
   if (label_col < 0)
     return InvalidInput("no label column '" + label + "'" + did_you_mean(label, t.header) +
                         "; columns: " + join(t.header, ", "));
+  // Classes in sorted order, not order of appearance: the class ids then depend only on the set
+  // of labels, so shuffling the file's rows does not renumber them.
   std::set<std::string> classes;
   for (const auto& r : t.rows) classes.insert(r[static_cast<size_t>(label_col)]);
   d.classes.assign(classes.begin(), classes.end());
@@ -121,6 +126,8 @@ void split_indices(size_t n, double test_fraction, std::uint64_t seed, std::vect
                    std::vector<size_t>* test) {
   std::vector<size_t> idx(n);
   for (size_t i = 0; i < n; ++i) idx[i] = i;
+  // Fisher-Yates written out rather than std::shuffle, whose algorithm the standard leaves to
+  // each library: the same seed must hold out the same rows with libstdc++ and libc++.
   std::mt19937_64 rng(seed);
   for (size_t i = n; i > 1; --i) std::swap(idx[i - 1], idx[rng() % i]);
   size_t n_test = static_cast<size_t>(static_cast<double>(n) * test_fraction + 0.5);

@@ -35,6 +35,8 @@ std::uint64_t Topology::numa_distance(int a, int b) const {
     int i = pos(a), j = pos(b);
     if (i >= 0 && j >= 0) return d.values[static_cast<size_t>(i)][static_cast<size_t>(j)];
   }
+  // No distance matrix in the topology (common in exported XML): ACPI SLIT's conventions stand
+  // in, 10 for local, 20 for another node of the same package, 40 for another package.
   if (a == b) return 10;
   const TopoNuma* na = numa_node(a);
   const TopoNuma* nb = numa_node(b);
