@@ -71,9 +71,11 @@ std::optional<std::vector<std::string>> visible_gpus(const EnvMap& env) {
   return std::nullopt;
 }
 
+// Indexes, as opposed to GPU UUIDs ("GPU-8f3a...", which some schedulers export): only indexes
+// can be matched to the topology's GPUs. Short enough for stoul never to throw.
 bool all_numbers(const std::vector<std::string>& ids) {
   return std::all_of(ids.begin(), ids.end(), [](const std::string& s) {
-    return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos;
   });
 }
 
@@ -85,6 +87,7 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   RankInfo info;
   if (*found) {
     info = **found;
+    // A PyTorchJob pod runs its node's ranks itself, like torchrun: --nproc is ranks per node.
     if (info.spawn_local && opts.nproc > 0) {
       info.local_world_size = opts.nproc;
       info.world_size = info.nodes * opts.nproc;
@@ -97,6 +100,7 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
   }
   auto addr = master_address(info, env);
   if (!addr.ok()) return addr.status();
+  // MASTER_PORT when the launcher set one (a PyTorchJob does), else derived from the job id.
   int port = info.master_port > 0 ? info.master_port
                                   : rendezvous_port(info.job_id, opts.port_lo, opts.port_hi);
 
@@ -111,6 +115,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
       size_t i = std::stoul(id);
       if (i < topo->accelerators.size()) kept.push_back(topo->accelerators[i]);
     }
+    // Renumbered from 0 as the ranks will see them (CUDA numbers visible devices from 0), while
+    // gpu_ids keeps the allocation's own ids for CUDA_VISIBLE_DEVICES.
     if (kept.size() == visible->size()) {
       topo->accelerators = kept;
       for (size_t i = 0; i < kept.size(); ++i) topo->accelerators[i].index = static_cast<int>(i);
@@ -152,6 +158,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
     s.info = info;
     s.local_rank = local;
     s.rank = info.spawn_local ? info.node_rank * info.local_world_size + local : info.rank;
+    // torchrun's variables, which PyTorch's env:// rendezvous, DeepSpeed and most trainers read;
+    // the same names whatever started the rank.
     s.env = {{"RANK", std::to_string(s.rank)},
              {"WORLD_SIZE", std::to_string(info.world_size)},
              {"LOCAL_RANK", std::to_string(local)},
@@ -207,6 +215,8 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
 Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool verbose) {
   if (cmd.empty())
     return InvalidInput("no command to run: slipway launch [options] -- CMD ARGS...");
+  // Bound before exec: the affinity is inherited by the program and every thread it starts, so
+  // OpenMP and BLAS pools stay on the rank's cores without knowing about them.
   if (!s.cpus.empty()) {
     Status b = topo::bind_this_process(s.cpus);
     if (!b.ok()) return Failed("rank " + std::to_string(s.rank) + ": " + b.message());
@@ -236,6 +246,8 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
   return Failed("cannot run '" + cmd.front() + "': " + std::strerror(errno));
 }
 
+// An id all ranks of one launch share and another launch does not: the run's task attempt when
+// slipway started it, else this launch's own pids.
 std::string local_job_id(const EnvMap& env) {
   auto get = [&](const char* k) {
     auto it = env.find(k);

@@ -8,6 +8,8 @@
 
 namespace slipway::backends {
 
+// Job names carry the run and the attempt key, so a new driver finds a run's jobs with one squeue
+// by name and knows which attempt each one is, with nothing kept outside Slurm.
 std::string slurm_job_name_prefix(const std::string& run_id) { return "sw:" + run_id + ":"; }
 
 // sbatch reads '#' in a directive as the start of a comment, so the key's '#' becomes ':'.
@@ -27,6 +29,7 @@ std::string launch_key_from_job_name(const std::string& run_id, const std::strin
   return key;
 }
 
+// Slurm's days-hours:minutes:seconds, rounded up: a limit is never shorter than asked.
 std::string slurm_time(std::int64_t ms) {
   std::int64_t s = (ms + 999) / 1000;
   char buf[64];
@@ -41,6 +44,8 @@ static void resource_directives(const spec::Resources& r, const SlurmConfig& c, 
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
   opt("--nodes=" + std::to_string(r.nodes));
   opt("--ntasks-per-node=" + std::to_string(r.tasks_per_node));
+  // Slurm allocates whole CPUs: 500m becomes 1. Memory in pipeline files is per rank, while
+  // --mem is per node, hence the multiplication by the ranks on a node.
   opt("--cpus-per-task=" + std::to_string(std::max<std::int64_t>(1, (r.millicpus + 999) / 1000)));
   if (r.memory_bytes > 0) {
     std::int64_t mib = (r.memory_bytes * r.tasks_per_node + (1 << 20) - 1) >> 20;
@@ -48,6 +53,7 @@ static void resource_directives(const spec::Resources& r, const SlurmConfig& c, 
   }
   if (r.gpus > 0) opt("--gpus-per-task=" + std::to_string(r.gpus));
   if (r.time_limit_ms > 0) opt("--time=" + slurm_time(r.time_limit_ms));
+  // The task's own partition, account, qos and constraint win over the site defaults.
   auto pick = [](const std::string& task, const std::string& conf) {
     return task.empty() ? conf : task;
   };
@@ -66,6 +72,8 @@ static std::string body(const TaskLaunch& l, const SlurmConfig& c, const std::st
   std::string cmd;
   for (const auto& a : l.argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);
   int ranks = l.resources.nodes * l.resources.tasks_per_node;
+  // exec: the job's process is the task itself, so scancel's signal reaches it directly. Several
+  // ranks start as an srun step, which gives each its SLURM_PROCID for `slipway launch` to read.
   s += indent + (ranks > 1 ? "exec srun --mpi=" + c.mpi + " " : "exec ") + cmd + "\n";
   return s;
 }
@@ -94,6 +102,10 @@ static std::string element_pattern(const std::string& path, const TaskLaunch& l)
   return path.substr(0, pos) + "/" + l.group + ".%a/" + path.substr(pos + seg.size());
 }
 
+// A fan-out's items as one job array: one sbatch call and one scheduler entry for thousands of
+// items, which is what keeps large fan-outs from flooding the controller. "" when the items do not
+// share what an array shares (resources, attempt, log path pattern); they are then submitted one
+// by one.
 std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, const SlurmConfig& c) {
   if (items.empty()) return "";
   const TaskLaunch& first = items.front();
@@ -119,6 +131,7 @@ std::string render_sbatch_array_script(const std::vector<TaskLaunch>& items, con
   opt("--output=" + out_pattern);
   opt("--error=" + err_pattern);
   resource_directives(first.resources, c, s);
+  // Each element runs its own item's command and environment: the items' arguments differ.
   s += "\ncase \"$SLURM_ARRAY_TASK_ID\" in\n";
   for (const auto& l : items) {
     s += "  " + std::to_string(l.item_index) + ")\n";
