@@ -64,10 +64,14 @@ int cmd_validate(const Args& args) {
   return ok ? 0 : 2;
 }
 
+// `slipway __driver RUN [--resume|--retry]`: what `run --detach`, the server and sweeps start in
+// the background. Not for users, but a wrong call still says what is wrong (in driver.log).
 int cmd_driver(const Args& args) {
   if (args.empty() || args.size() > 2 ||
-      (args.size() == 2 && args[1] != "--resume" && args[1] != "--retry"))
+      (args.size() == 2 && args[1] != "--resume" && args[1] != "--retry")) {
+    std::fprintf(stderr, "usage: slipway __driver RUN [--resume|--retry]\n");
     return 2;
+  }
   int rc = 0;
   auto store = open_store_or_die(&rc);
   if (!store) return rc;
@@ -112,6 +116,8 @@ int cmd_run(const Args& args) {
                    runtime.c_str());
       return 2;
     }
+    // Probed now, not when the first step starts: a missing runtime is the user's to fix before
+    // anything is stored.
     auto probe = run_command({runtime, "--version"}, 10'000);
     if (!probe.ok() || probe->exit_code != 0) {
       std::fprintf(stderr,
@@ -129,6 +135,8 @@ int cmd_run(const Args& args) {
     std::fprintf(stderr, "slipway: %s\n", backend.status().message().c_str());
     return 2;
   }
+  // Every task that cannot run on this backend is reported, each at its line, before the run
+  // exists (create_run checks again, for the API, and stops at the first).
   bool fits = true;
   for (const auto& t : p->spec.tasks) {
     Status st = (*backend)->check_fits(t.resources);
@@ -153,6 +161,7 @@ int cmd_run(const Args& args) {
   auto created = runs::create_run(*store, spec, now_ms());
   if (!created.ok()) {
     std::fprintf(stderr, "slipway: %s\n", created.status().message().c_str());
+    // Exit 2 for what the input got wrong, 1 for what went wrong here (the store, the disk).
     return created.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   const store::RunRecord& run = *created;
@@ -167,6 +176,7 @@ int cmd_run(const Args& args) {
       std::printf("%s\n", run.id.c_str());
     return 0;
   }
+  // Without a terminal there is no live table, so a log gets at least the run id.
   if (*mode == OutputMode::kText && !isatty(2))
     std::fprintf(stderr, "run %s started\n", run.id.c_str());
   DriveOptions o;

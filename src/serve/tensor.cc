@@ -38,10 +38,17 @@ bool range_of(const std::string& dt, Range* r) {
   return false;
 }
 
-// Appends the leaves of a flat or nested array, checking each.
-Status flatten(const Json& data, const std::string& where, const std::string& dt, Tensor* t) {
+// Appends the leaves of a flat or nested array, checking each. The nesting is bounded: it cannot
+// usefully exceed the tensor's rank, and a request of a million '[' must get a 400, not overflow
+// the daemon's stack.
+constexpr int kMaxNesting = 64;
+Status flatten(const Json& data, const std::string& where, const std::string& dt, Tensor* t,
+               int depth = 0) {
   if (data.is_array()) {
-    for (const auto& e : data) SLIPWAY_RETURN_IF_ERROR(flatten(e, where, dt, t));
+    if (depth >= kMaxNesting)
+      return InvalidInput(where + ": data is nested more than " + std::to_string(kMaxNesting) +
+                          " levels deep");
+    for (const auto& e : data) SLIPWAY_RETURN_IF_ERROR(flatten(e, where, dt, t, depth + 1));
     return Status::Ok();
   }
   if (dt == "BYTES") {

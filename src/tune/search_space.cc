@@ -20,6 +20,8 @@ const char* param_kind_name(ParamKind k) {
   return "?";
 }
 
+// How many distinct values the parameter can take (0 = a continuum): grid search enumerates these,
+// and a sweep whose trial budget exceeds the product ends when the grid is exhausted.
 std::uint64_t ParamSpec::cardinality() const {
   switch (kind) {
     case ParamKind::kCategorical:
@@ -29,6 +31,7 @@ std::uint64_t ParamSpec::cardinality() const {
     case ParamKind::kInt:
       return static_cast<std::uint64_t>(std::floor((max - min) / std::max(1.0, step))) + 1;
     case ParamKind::kDouble:
+      // The epsilon: (0.3 - 0) / 0.1 is 2.9999999999999996 in binary floating point.
       return step > 0 ? static_cast<std::uint64_t>(std::floor((max - min) / step + 1e-9)) + 1 : 0;
   }
   return 0;
@@ -36,6 +39,7 @@ std::uint64_t ParamSpec::cardinality() const {
 
 namespace {
 
+// [0, 1), never 1: a choice index of u * n must stay below n.
 double clamp_unit(double u) { return std::clamp(u, 0.0, std::nextafter(1.0, 0.0)); }
 
 // u → a number in [min, max], log-warped when asked; then snapped to the step grid.
@@ -72,6 +76,8 @@ Json SearchSpace::value_of(const ParamSpec& p, double u) const {
 
 double SearchSpace::unit_of(const ParamSpec& p, const Json& value) const {
   switch (p.kind) {
+    // A choice maps to the middle of its cell, so the round trip value_of(unit_of(x)) is x even
+    // after a sampler nudges the point a little.
     case ParamKind::kCategorical: {
       std::string s = value.is_string() ? value.get<std::string>() : value.dump();
       auto it = std::find(p.choices.begin(), p.choices.end(), s);

@@ -47,6 +47,13 @@ TEST(Tensor, ReadsFlatAndNestedDataAndChecksItAgainstTheShape) {
     ASSERT_FALSE(t.ok()) << c.json;
     EXPECT_NE(t.status().message().find(c.expected), std::string::npos) << t.status().message();
   }
+  // A hostile body nests data a million levels deep: a 400-style error, not a stack overflow.
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  auto t = tensor_from_json(
+      Json::parse(R"({"name": "x", "datatype": "FP32", "shape": [1], "data": )" + deep + "}"));
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("nested more than"), std::string::npos)
+      << t.status().message();
 }
 
 TEST(Tensor, SlicesAndJoinsRows) {
