@@ -1,6 +1,7 @@
 #include "tune/metrics_collector.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,10 +12,81 @@
 
 namespace slipway::tune {
 
+namespace {
+
+// Katib's collectors run Go's regexp (RE2 syntax), where a '{' that does not start a repetition
+// ({n}, {n,} or {n,m}) is a literal brace; ECMAScript refuses it. Katib's own file-collector
+// example, "{metricName: ([\w|-]+), metricValue: ((-?\d+)(\.\d+)?)}", relies on that. Such
+// braces are escaped, so a regex means here what it means in Katib.
+std::string ecmascript_from_re2(const std::string& re) {
+  std::string out;
+  bool in_class = false;
+  for (size_t i = 0; i < re.size(); ++i) {
+    const char c = re[i];
+    if (c == '\\' && i + 1 < re.size()) {
+      out += c;
+      out += re[++i];
+    } else if (in_class) {
+      in_class = c != ']';
+      out += c;
+    } else if (c == '[') {
+      in_class = true;
+      out += c;
+      // "[^]...]" and "[]...]": a ']' first in a class is a literal, not its end.
+      if (i + 1 < re.size() && re[i + 1] == '^') out += re[++i];
+      if (i + 1 < re.size() && re[i + 1] == ']') {
+        out += "\\]";  // ECMAScript would read "[]" as an empty class
+        ++i;
+      }
+    } else if (c == '{') {
+      size_t j = i + 1, digits = 0;
+      while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) ++j, ++digits;
+      if (digits > 0 && j < re.size() && re[j] == ',') {
+        ++j;
+        while (j < re.size() && std::isdigit(static_cast<unsigned char>(re[j]))) ++j;
+      }
+      if (digits > 0 && j < re.size() && re[j] == '}') {
+        out += re.substr(i, j - i + 1);  // a repetition: as it is
+        i = j;
+      } else {
+        out += "\\{";
+      }
+    } else if (c == '}') {
+      out += "\\}";  // not the end of a repetition (those are copied whole above)
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Status check_metrics_regex(const std::string& regex) {
+  try {
+    std::regex re(ecmascript_from_re2(regex), std::regex::ECMAScript);
+    if (re.mark_count() < 2)
+      return InvalidInput("metrics regex '" + regex + "' has " + std::to_string(re.mark_count()) +
+                          " capture group(s); it needs two, the metric's name then its value, as "
+                          "Katib's default regex has");
+    return Status::Ok();
+  } catch (const std::regex_error& e) {
+    return InvalidInput("metrics regex '" + regex + "' is not a valid regular expression (" +
+                        e.what() + ")");
+  }
+}
+
 MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::string>& regexes) {
   MetricSeries out;
   std::vector<std::regex> res;
-  for (const auto& r : regexes) res.emplace_back(r, std::regex::ECMAScript | std::regex::optimize);
+  // Sweeps check their regexes when read (check_metrics_regex); one that still does not compile
+  // matches nothing rather than ending the controller.
+  for (const auto& r : regexes) {
+    try {
+      res.emplace_back(ecmascript_from_re2(r), std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error&) {
+    }
+  }
   std::istringstream lines(text);
   std::string line;
   while (std::getline(lines, line))

@@ -18,6 +18,10 @@ using MetricSeries = std::map<std::string, std::vector<double>>;
 // Groups 1 and 2 of each regex are a metric's name and value; values that are not numbers are
 // skipped (Katib records them as "unavailable").
 MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::string>& regexes);
+
+// A collector regex a sweep may use: valid ECMAScript, with the two groups (name, value) above.
+// Checked when the sweep is read, so a bad one is an error naming it, before any trial runs.
+Status check_metrics_regex(const std::string& regex);
 MetricSeries parse_metrics_json_lines(const std::string& text);
 MetricSeries collect_metrics(const MetricsCollector& c, const std::string& text);
 

@@ -11,6 +11,7 @@
 #include "core/units.h"
 #include "core/yaml_json.h"
 #include "core/yaml_reader.h"
+#include "tune/metrics_collector.h"
 
 namespace slipway::tune {
 
@@ -480,7 +481,28 @@ std::string Algorithm::setting(const std::string& key, const std::string& fallba
   return it != settings.end() ? it->second : fallback;
 }
 
+namespace {
+
+// What the format parsers leave to the end: the collector's regexes, however they were given.
+Result<SweepSpec> checked(Result<SweepSpec> s, const std::string& file) {
+  if (!s.ok()) return s;
+  for (const auto& re : s->collector.regexes)
+    if (Status st = check_metrics_regex(re); !st.ok())
+      return InvalidInput(file + ": " + st.message());
+  return s;
+}
+
+Result<SweepSpec> parse_sweep_unchecked(const std::string& yaml_text, const std::string& file);
+
+}  // namespace
+
 Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& file) {
+  return checked(parse_sweep_unchecked(yaml_text, file), file);
+}
+
+namespace {
+
+Result<SweepSpec> parse_sweep_unchecked(const std::string& yaml_text, const std::string& file) {
   YamlReader r(file);
   YAML::Node doc;
   try {
@@ -513,6 +535,8 @@ Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& f
     return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
 }
+
+}  // namespace
 
 Result<SweepSpec> load_sweep(const std::string& path) {
   auto text = read_file(path);

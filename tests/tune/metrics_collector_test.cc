@@ -23,6 +23,26 @@ TEST(MetricsCollector, ReadsKatibsNameValueLines) {
   EXPECT_FALSE(m.contains("note")) << "a value that is not a number is skipped";
 }
 
+// Katib's collectors use Go's regexp, where a brace that starts no repetition is literal. Its own
+// file-collector example (corpora/katib, metrics-collector/file-metrics-collector.yaml) is such
+// a regex; it reads here what it reads in Katib.
+TEST(MetricsCollector, ReadsGoRegexpsWithLiteralBraces) {
+  const std::string katib_file_regex = R"({metricName: ([\w|-]+), metricValue: ((-?\d+)(\.\d+)?)})";
+  ASSERT_TRUE(tune::check_metrics_regex(katib_file_regex).ok())
+      << tune::check_metrics_regex(katib_file_regex).message();
+  tune::MetricSeries m = tune::parse_metrics_text(
+      "{metricName: accuracy, metricValue: 0.8}\n{metricName: loss, metricValue: -1.25}\n",
+      {katib_file_regex});
+  EXPECT_EQ(m["accuracy"], (std::vector<double>{0.8}));
+  EXPECT_EQ(m["loss"], (std::vector<double>{-1.25}));
+  // Repetitions stay repetitions, and a ']' first in a class is a literal as in RE2.
+  m = tune::parse_metrics_text("ab=12 x]=3\n", {R"(([a-z]{2})=(\d{1,3}))", R"(([]x]+)=(\d))"});
+  EXPECT_EQ(m["ab"], (std::vector<double>{12}));
+  EXPECT_EQ(m["x]"], (std::vector<double>{3}));
+  EXPECT_FALSE(tune::check_metrics_regex("([a-z").ok());
+  EXPECT_FALSE(tune::check_metrics_regex("loss=([0-9.]+)").ok()) << "one group: no name";
+}
+
 TEST(MetricsCollector, ReadsJsonLinesAndPicksByStrategy) {
   tune::MetricSeries m = tune::parse_metrics_json_lines(
       "{\"loss\": 0.5, \"step\": 1}\nnot json\n{\"loss\": \"0.25\"}\n{\"loss\": 0.4}\n");

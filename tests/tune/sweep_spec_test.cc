@@ -139,6 +139,15 @@ TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
        "asha needs a budget parameter"},
       {"objective: {maximise: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n" + trial,
        "did you mean 'maximize'"},
+      // A collector regex that would only fail once trials report (and end the controller).
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n"
+       "metrics: {regex: '([a-z'}\n" +
+           trial,
+       "is not a valid regular expression"},
+      {"objective: {maximize: acc}\nparameters: {lr: {type: double, min: 0.1, max: 1}}\n"
+       "metrics: {regex: 'acc=([0-9.]+)'}\n" +
+           trial,
+       "has 1 capture group(s); it needs two"},
   };
   for (const auto& c : cases) {
     auto s = tune::parse_sweep(c.yaml, "bad.yaml");
