@@ -62,6 +62,9 @@ std::string ecmascript_from_re2(const std::string& re) {
 
 }  // namespace
 
+// Under AddressSanitizer, whose frames are larger, 8,000 characters already overflowed.
+constexpr size_t kMaxMetricLine = 4096;
+
 Status check_metrics_regex(const std::string& regex) {
   try {
     std::regex re(ecmascript_from_re2(regex), std::regex::ECMAScript);
@@ -89,7 +92,11 @@ MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::
   }
   std::istringstream lines(text);
   std::string line;
-  while (std::getline(lines, line))
+  while (std::getline(lines, line)) {
+    // std::regex matches by recursion, a few frames per character a repetition takes in: one
+    // 100 KB word (a hash, a base64 blob) on a trial's output overflows an 8 MB stack. Metric
+    // lines are short, so longer lines are not searched (docs/sweeps.md).
+    if (line.size() > kMaxMetricLine) continue;
     for (const auto& re : res)
       for (auto it = std::sregex_iterator(line.begin(), line.end(), re);
            it != std::sregex_iterator(); ++it) {
@@ -100,6 +107,7 @@ MetricSeries parse_metrics_text(const std::string& text, const std::vector<std::
         if (value.empty() || end == value.c_str() || *end != '\0' || !std::isfinite(v)) continue;
         out[name].push_back(v);
       }
+  }
   return out;
 }
 

@@ -43,6 +43,15 @@ TEST(MetricsCollector, ReadsGoRegexpsWithLiteralBraces) {
   EXPECT_FALSE(tune::check_metrics_regex("loss=([0-9.]+)").ok()) << "one group: no name";
 }
 
+// A trial that prints a 1 MB word (std::regex recursed per character of it and overflowed the
+// stack) still has its metric lines read.
+TEST(MetricsCollector, SkipsLinesTooLongToBeMetrics) {
+  const std::string text = std::string(1'000'000, 'a') + "=1\nloss=0.5\n";
+  tune::MetricSeries m = tune::parse_metrics_text(text, {kKatibRegex});
+  EXPECT_EQ(m["loss"], (std::vector<double>{0.5}));
+  EXPECT_EQ(m.size(), 1u);
+}
+
 TEST(MetricsCollector, ReadsJsonLinesAndPicksByStrategy) {
   tune::MetricSeries m = tune::parse_metrics_json_lines(
       "{\"loss\": 0.5, \"step\": 1}\nnot json\n{\"loss\": \"0.25\"}\n{\"loss\": 0.4}\n");
