@@ -3,11 +3,8 @@
 #include <time.h>
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "core/clock.h"
-#include "core/files.h"
-#include "core/subprocess.h"
 
 namespace slipway::backends {
 

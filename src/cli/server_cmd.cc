@@ -222,17 +222,7 @@ int cmd_server(const Args& args) {
     start_orphaned_scheduled_runs(**own);
     schedule::ScheduleRunner runner(
         **own, [](store::Store& st, const store::ScheduleRecord& s, std::int64_t tick_ms) {
-          runs::NewRun spec;
-          spec.source = s.source;
-          spec.file = s.pipeline_file;
-          spec.params = s.params;
-          spec.experiment = s.experiment;
-          spec.backend = s.backend;
-          spec.ns = s.ns;
-          spec.schedule_id = s.id;
-          spec.scheduled_ms = tick_ms;
-          spec.no_cache = s.no_cache;
-          return runs::create_run(st, spec, now_ms());
+          return runs::create_scheduled_run(st, s, tick_ms, now_ms());
         });
     while (!stopping) {
       for (const auto& f : runner.tick(now_ms())) {

@@ -125,6 +125,21 @@ Result<store::ScheduleRecord> create_schedule(store::Store& store, const NewSche
   return s;
 }
 
+Result<store::RunRecord> create_scheduled_run(store::Store& store, const store::ScheduleRecord& s,
+                                              std::int64_t tick_ms, std::int64_t now) {
+  NewRun spec;
+  spec.source = s.source;
+  spec.file = s.pipeline_file;
+  spec.params = s.params;
+  spec.experiment = s.experiment;
+  spec.backend = s.backend;
+  spec.ns = s.ns;
+  spec.schedule_id = s.id;
+  spec.scheduled_ms = tick_ms;
+  spec.no_cache = s.no_cache;
+  return create_run(store, spec, now);
+}
+
 nlohmann::json schedule_json(const store::ScheduleRecord& s, std::int64_t now) {
   nlohmann::json next = nullptr;
   if (auto t = schedule::trigger_of(s); t.ok() && s.enabled) {

@@ -43,6 +43,11 @@ struct NewSchedule {
 Result<store::ScheduleRecord> create_schedule(store::Store& store, const NewSchedule& s,
                                               std::int64_t now);
 
+// The run a schedule fires for its tick at tick_ms: the schedule's pipeline, parameters and
+// settings, the run marked with the schedule and the tick (what ScheduleRunner launches).
+Result<store::RunRecord> create_scheduled_run(store::Store& store, const store::ScheduleRecord& s,
+                                              std::int64_t tick_ms, std::int64_t now);
+
 // A schedule as the CLI's --output json and the API show it, with its next fire time.
 nlohmann::json schedule_json(const store::ScheduleRecord& s, std::int64_t now);
 
