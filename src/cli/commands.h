@@ -34,6 +34,7 @@ int cmd_driver(const Args& args);  // internal: the detached driver of `run --de
 int cmd_pyenv(const Args& args);   // internal: KFP Python components in a managed venv
 int cmd_tee(const Args& args);     // internal: a Kubernetes task pod's command, logged twice
 int cmd_await(const Args& args);   // internal: a compiled Kubernetes Job waiting for its upstreams
+int cmd_kfp_volume(const Args& args);       // internal: kfp-kubernetes CreatePVC/DeletePVC
 int cmd_import_artifact(const Args& args);  // internal: the step a KFP importer becomes
 
 }  // namespace slipway::cli

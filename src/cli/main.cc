@@ -108,6 +108,7 @@ int main(int argc, char** argv) {
     if (cmd == "__tee") return cmd_tee(rest);
     if (cmd == "__await") return cmd_await(rest);
     if (cmd == "__import-artifact") return cmd_import_artifact(rest);
+    if (cmd == "__kfp-volume") return cmd_kfp_volume(rest);
   } catch (const slipway::store::StoreCorruption& e) {  // not the input's fault: exit 1, not 2
     std::fprintf(stderr, "slipway %s: %s\n", cmd.c_str(), e.what());
     return 1;

@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 #include "core/subprocess.h"
+#include "spec/kfp_document.h"
 
 namespace slipway::cli {
 
@@ -54,7 +55,8 @@ int validate_report(const std::string& dir, OutputMode mode) {
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
     auto ext = it->path().extension();
-    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml")) files.push_back(it->path());
+    if (it->is_regular_file() && (ext == ".yaml" || ext == ".yml" || ext == ".json"))
+      files.push_back(it->path());
   }
   if (ec) {
     std::fprintf(stderr, "slipway: cannot read %s: %s\n", dir.c_str(), ec.message().c_str());
@@ -69,8 +71,7 @@ int validate_report(const std::string& dir, OutputMode mode) {
     spec::LoadedPipeline p = spec::load_pipeline_file(f.string());
     Json row = {{"file", fs::relative(f, dir).string()}, {"imports", p.spec.has_value()}};
     row["format"] =
-        p.spec ? p.spec->format
-               : (text.ok() && text->find("pipelineInfo:") != std::string::npos ? "kfp" : "native");
+        p.spec ? p.spec->format : (text.ok() && spec::looks_like_kfp_ir(*text) ? "kfp" : "native");
     row["features"] = text.ok() ? features_of(*text) : std::vector<std::string>{};
     for (const auto& feat : row["features"]) ++feature_counts[feat.get<std::string>()];
     Json errors = Json::array();

@@ -96,6 +96,7 @@ int Engine::add_node(const spec::Task* t, int group, int item_index, Json item,
   n.item_index = item_index;
   n.item = std::move(item);
   n.is_group = t->for_each.has_value() && group < 0;
+  n.resources = t->resources;
   nodes_.push_back(std::move(n));
   by_name_[name] = nodes_.back().idx;
   return nodes_.back().idx;
@@ -189,16 +190,32 @@ void Engine::evaluate(int idx) {
   Node& n = nodes_[idx];
   if (n.state != TaskState::kPending) return;
   if (cancelling_) return finish(n, TaskState::kCancelled, "run cancelled");
-  if (!n.task->is_finally) {
+  if (!n.task->is_finally && !n.task->ignore_upstream_failure) {
     for (int d : n.deps) {
       TaskState s = nodes_[d].state;
       if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed || s == TaskState::kCancelled)
         return finish(n, TaskState::kUpstreamFailed,
                       "upstream task '" + nodes_[d].name + "' " + to_string(s));
     }
+    // A task read through a OneOf may be skipped (its branch did not run); the reader is skipped
+    // only when every branch was.
+    auto groups = spec::oneof_groups(*n.task);
+    auto in_oneof = [&](const std::string& name) {
+      for (const auto& g : groups)
+        if (std::find(g.begin(), g.end(), name) != g.end()) return true;
+      return false;
+    };
     for (int d : n.deps)
-      if (nodes_[d].state == TaskState::kSkipped)
+      if (nodes_[d].state == TaskState::kSkipped && !in_oneof(nodes_[d].name))
         return finish(n, TaskState::kSkipped, "upstream task '" + nodes_[d].name + "' was skipped");
+    for (const auto& g : groups) {
+      bool all_skipped = true;
+      for (const auto& name : g)
+        all_skipped = all_skipped && nodes_[by_name_.at(name)].state == TaskState::kSkipped;
+      if (all_skipped)
+        return finish(n, TaskState::kSkipped,
+                      "every branch it reads (" + join(g, ", ") + ") was skipped");
+    }
   }
   if (n.task->when && n.group < 0 && !condition_per_item(*n.task)) {
     ResolveContext ctx = context_for(n);
@@ -269,6 +286,21 @@ std::string Engine::task_dir(const Node& n) const {
   return (fs::path(run_.root) / "tasks" / safe).string();
 }
 
+// kfp-kubernetes settings that change what a step sees (volumes, secrets, config maps, pod
+// fields) and are not applied yet: the task fails before it starts rather than run without them.
+static std::string unsupported_kubernetes_setting(const spec::Task& t) {
+  if (!t.kubernetes.is_object()) return "";
+  static const char* kData[] = {"pvcMount",       "secretAsEnv",           "secretAsVolume",
+                                "configMapAsEnv", "configMapAsVolume",     "emptyDirMounts",
+                                "fieldPathAsEnv", "genericEphemeralVolume"};
+  for (const char* key : kData)
+    if (t.kubernetes.contains(key))
+      return std::string("kfp-kubernetes setting '") + key +
+             "' is not applied by slipway yet, and the step would run without it; remove it "
+             "from the pipeline, or run the pipeline on Kubeflow";
+  return "";
+}
+
 // Returns false when the node must wait for resources.
 bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   ResolveContext ctx = context_for(n);
@@ -278,6 +310,10 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   }
   if (!n.inputs_ready) {
     if (n.group >= 0 && !iteration_may_run(n)) return true;
+    if (std::string why = unsupported_kubernetes_setting(*n.task); !why.empty()) {
+      finish(n, TaskState::kFailed, why);
+      return true;
+    }
     auto in = resolve_inputs(ctx, *n.task, *n.comp);
     if (!in.ok()) {
       finish(n, TaskState::kFailed, in.status().message());
@@ -285,6 +321,10 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     }
     n.inputs = *in;
     n.inputs_ready = true;
+    if (Status r = apply_resource_inputs(ctx, *n.task, &n.resources); !r.ok()) {
+      finish(n, TaskState::kFailed, r.message());
+      return true;
+    }
     n.cache_key = cache_key(*n.comp, n.inputs, n.task->cache_key);
     if (n.task->cache && !opts_.no_cache) {
       if (auto hit = store_.get_cache(n.cache_key)) {
@@ -316,7 +356,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
       }
     }
   }
-  if (!backend_.has_room(n.task->resources)) return false;
+  if (!backend_.has_room(n.resources)) return false;
   // Everything that can fail for this attempt is decided before resources are reserved.
   int attempt = n.attempts + 1;
   ctx.attempt = attempt;
@@ -336,12 +376,12 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
                                                                        : n.comp->image;
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
-  wrap_multi_rank(n.task->resources, opts_.self_exe, &cl->argv);
+  wrap_multi_rank(n.resources, opts_.self_exe, &cl->argv);
   if (cl->argv.empty() || cl->argv[0].empty()) {
     finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");
     return true;
   }
-  if (!backend_.reserve(n.task->resources)) return false;
+  if (!backend_.reserve(n.resources)) return false;
   n.attempts = attempt;
   std::error_code ec;
   // Outputs of an earlier attempt must not leak into this one. One mkdir per task where it can
@@ -363,7 +403,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   l.workdir = dir;
   l.stdout_path = dir + "/attempt-" + std::to_string(n.attempts) + ".out";
   l.stderr_path = dir + "/attempt-" + std::to_string(n.attempts) + ".err";
-  l.resources = n.task->resources;
+  l.resources = n.resources;
   l.timeout_ms = n.task->timeout_ms;
   if (opts_.container_runtime.empty()) l.image = n.comp->image;  // (else argv already runs in it)
   if (n.group >= 0) {
@@ -628,7 +668,7 @@ Result<std::string> Engine::run() {
       // changed since the run was checked, e.g. on resume). Fail it rather than wait forever.
       int idx = ready_.front();
       ready_.pop_front();
-      Status fits = backend_.check_fits(nodes_[idx].task->resources);
+      Status fits = backend_.check_fits(nodes_[idx].resources);
       finish(nodes_[idx], TaskState::kFailed,
              fits.ok() ? "resources never became free" : "cannot run here: " + fits.message());
       continue_now = true;

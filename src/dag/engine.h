@@ -81,6 +81,7 @@ class Engine {
     std::string cache_key, message, launch_key;
     bool inputs_ready = false;
     std::map<std::string, Json> inputs;
+    spec::Resources resources;  // the task's, with those known only at run time filled in
     Json outputs = Json::object();
     store::AttemptRecord attempt;
     // fan-out bookkeeping

@@ -6,6 +6,8 @@
 #include <filesystem>
 
 #include "core/hash.h"
+#include "core/strings.h"
+#include "core/units.h"
 
 namespace slipway::dag {
 
@@ -36,6 +38,16 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
       return it->second;
     }
     case spec::Ref::Scope::kTaskOutput:
+      if (!ref.alternatives.empty()) {
+        // dsl.OneOf: the branch that ran. Conditions of an if/elif/else pick at most one.
+        std::vector<std::string> tried;
+        for (const auto& alt : ref.alternatives) {
+          if (ctx.task_status(alt.task) == "SUCCEEDED") return ctx.task_output(alt.task, alt.name);
+          tried.push_back(alt.task + " " + ctx.task_status(alt.task));
+        }
+        return InvalidInput("{{" + ref.text + "}}: none of its tasks succeeded (" +
+                            join(tried, ", ") + ")");
+      }
       return ctx.task_output(ref.task, ref.name);
     case spec::Ref::Scope::kTaskStatus:
       return Json(ctx.task_status(ref.task));
@@ -115,13 +127,25 @@ static Result<Json> to_input_type(const ResolveContext& ctx, const spec::IoDecl&
   // A path given where an artifact is expected (a pipeline parameter naming a file, the usual way
   // to feed data in) is imported into the store, so it gets a digest, lineage and a cache key.
   if (!v.is_string()) return InvalidInput(where + " expects a " + decl.type.artifact + " artifact");
-  fs::path p = v.get<std::string>();
+  std::string path = v.get<std::string>();
+  if (path.rfind("file://", 0) == 0) path = path.substr(7);
+  fs::path p = path;
   if (p.is_relative()) p = fs::path(ctx.spec->base_dir) / p;
   auto imported = ctx.import_artifact(fs::weakly_canonical(p).string(), decl.type.artifact);
   if (!imported.ok())
     return InvalidInput(where + ": cannot use " + p.string() + " as a " + decl.type.artifact +
                         ": " + imported.status().message());
   return imported;
+}
+
+// Whether every task a binding reads from ended SUCCEEDED.
+static bool upstream_succeeded(const ResolveContext& ctx, const spec::Binding& b) {
+  if (!b.is_template) return true;
+  for (const auto& part : b.tmpl.parts)
+    if (part.is_ref && part.ref.scope == spec::Ref::Scope::kTaskOutput &&
+        part.ref.alternatives.empty() && ctx.task_status(part.ref.task) != "SUCCEEDED")
+      return false;
+  return true;
 }
 
 Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
@@ -132,6 +156,9 @@ Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
     std::string where = "input '" + decl.name + "' of task '" + ctx.task_name + "'";
     auto it = task.inputs.find(decl.name);
     Json v;
+    if (it != task.inputs.end() && task.ignore_upstream_failure &&
+        !upstream_succeeded(ctx, it->second))
+      it = task.inputs.end();  // KFP: the input falls back to its default
     if (it != task.inputs.end()) {
       auto r = resolve_binding(ctx, it->second);
       if (!r.ok()) return InvalidInput(where + ": " + r.status().message());
@@ -146,6 +173,31 @@ Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
     out[decl.name] = *typed;
   }
   return out;
+}
+
+Status apply_resource_inputs(const ResolveContext& ctx, const spec::Task& task,
+                             spec::Resources* res) {
+  for (const auto& [what, b] : task.resource_inputs) {
+    auto v = resolve_binding(ctx, b);
+    if (!v.ok()) return InvalidInput("resource " + what + ": " + v.status().message());
+    std::string text = v->is_string() ? v->get<std::string>() : render_param(*v);
+    std::string where = "resource " + what + " of task '" + ctx.task_name + "' ('" + text + "')";
+    if (what == "cpu") {
+      auto m = parse_millicpus(text);
+      if (!m.ok()) return InvalidInput(where + ": " + m.status().message());
+      res->millicpus = *m;
+    } else if (what == "memory") {
+      auto m = parse_memory_bytes(text);
+      if (!m.ok()) return InvalidInput(where + ": " + m.status().message());
+      res->memory_bytes = *m;
+    } else if (what == "gpus") {
+      auto g = coerce_param(Json(text), ParamType::kInt);
+      if (!g.ok() || *g < 0 || *g > 1024)
+        return InvalidInput(where + ": a GPU count is a whole number from 0 to 1024");
+      res->gpus = g->get<int>();
+    }
+  }
+  return Status::Ok();
 }
 
 Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task) {
@@ -206,6 +258,16 @@ Json executor_input(const spec::Component& comp, const std::map<std::string, Jso
                {{"parameters", out_params}, {"artifacts", out_arts}, {"outputFile", output_file}}}};
 }
 
+// {{inputs.a.metadata}} is the metadata as JSON; {{inputs.a.metadata.KEY}} one entry, a string
+// as itself and anything else as JSON ("null" when absent), as KFP renders it.
+static std::string metadata_text(const Json& meta, const std::string& field) {
+  if (field == "metadata") return dump_json(meta);
+  std::string key = field.substr(9);
+  if (!meta.is_object() || !meta.contains(key)) return "null";
+  const Json& v = meta[key];
+  return v.is_string() ? v.get<std::string>() : dump_json(v);
+}
+
 Result<CommandLine> render_command(const ResolveContext& ctx, const spec::Component& comp,
                                    const std::map<std::string, Json>& inputs,
                                    const std::string& outputs_dir, const std::string& self_exe) {
@@ -225,18 +287,29 @@ Result<CommandLine> render_command(const ResolveContext& ctx, const spec::Compon
       if (r.scope == spec::Ref::Scope::kInput) {
         auto it = inputs.find(r.name);
         if (it == inputs.end()) return InvalidInput("no input '" + r.name + "'");
-        if (r.field == "metadata") {
+        if (r.field == "metadata" || starts_with(r.field, "metadata.")) {
           if (!is_artifact_value(it->second))
             return InvalidInput("input '" + r.name + "' is not an artifact, so it has no metadata");
-          out += dump_json(it->second.value("metadata", Json::object()));
+          Json meta = it->second.value("metadata", Json::object());
+          out += metadata_text(meta, r.field);
         } else {
           out += render_text(it->second);
         }
       } else if (r.scope == spec::Ref::Scope::kOutput) {
-        out += cl.output_paths[r.name];
+        // An output's metadata is what the task will write; before it runs there is none, as in
+        // the ExecutorInput KFP gives a task.
+        if (r.field == "metadata" || starts_with(r.field, "metadata."))
+          out += metadata_text(Json::object(), r.field);
+        else
+          out += cl.output_paths[r.name];
       } else if (r.scope == spec::Ref::Scope::kExecutorInput) {
-        out += dump_json(
+        std::string json = dump_json(
             executor_input(comp, inputs, cl.output_paths, executor_output_path(outputs_dir)));
+        if (r.name == "input_escaped") {
+          std::string quoted = Json(json).dump();  // "..." with quotes and backslashes escaped
+          json = quoted.substr(1, quoted.size() - 2);
+        }
+        out += json;
       } else {
         auto v = resolve_ref(ctx, r);
         if (!v.ok()) return v.status();

@@ -47,6 +47,11 @@ Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
                                                    const spec::Task& task,
                                                    const spec::Component& comp);
 
+// Fills the resources a task sets from values known only at run time (spec::Task::
+// resource_inputs): "cpu" (cores or millicores, "500m"), "memory" ("4G", "512Mi") and "gpus".
+Status apply_resource_inputs(const ResolveContext& ctx, const spec::Task& task,
+                             spec::Resources* res);
+
 // The items of a fan-out.
 Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task);
 

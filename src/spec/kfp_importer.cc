@@ -9,15 +9,10 @@
 #include "core/strings.h"
 #include "core/units.h"
 #include "core/yaml_json.h"
+#include "spec/kfp_document.h"
 #include "spec/validate.h"
 
 namespace slipway::spec {
-
-bool looks_like_kfp_ir(const std::string& text) {
-  return text.find("pipelineInfo:") != std::string::npos &&
-         text.find("deploymentSpec:") != std::string::npos &&
-         text.find("root:") != std::string::npos;
-}
 
 namespace {
 
@@ -57,6 +52,7 @@ struct Source {
   bool literal = false;
   Json value;
   std::string text;
+  bool absent = false;  // an optional input of a sub-DAG that its caller does not pass
 };
 
 // The ParallelFor a task sits in: its items, how many at once, and the name of the item input.
@@ -70,23 +66,20 @@ struct Loop {
 
 class KfpImporter {
  public:
-  KfpImporter(const YAML::Node& doc, std::string file, Diagnostics* d, PipelineSpec* spec)
-      : doc_(doc), file_(std::move(file)), d_(d), spec_(spec) {}
+  KfpImporter(const KfpDocument& doc, std::string file, Diagnostics* d, PipelineSpec* spec)
+      : doc_(doc.spec), platform_(doc.platform), file_(std::move(file)), d_(d), spec_(spec) {}
 
   void run() {
     spec_->format = "kfp";
-    spec_->name = at(doc_, {"pipelineInfo", "name"}).as<std::string>("");
+    YAML::Node name = at(doc_, {"pipelineInfo", "name"});
+    spec_->name = name && name.IsScalar() ? name.Scalar() : "";
     if (spec_->name.empty())
-      d_->error(loc(at(doc_, {"pipelineInfo"})), "pipelineInfo.name is missing");
+      d_->error(loc(at(doc_, {"pipelineInfo"})),
+                "pipelineInfo.name is empty; KFP's API server refuses such a spec too ('name is "
+                "empty'); give the pipeline a name (@dsl.pipeline(name=...))");
     std::string version = at(doc_, {"schemaVersion"}).as<std::string>("");
     if (!starts_with(version, "2."))
       d_->error(loc(doc_), "schemaVersion '" + version + "' is not 2.x; slipway reads KFP v2 IR");
-    for (const char* key : {"platforms", "platformSpec"})
-      if (at(doc_, {key}))
-        d_->warning(
-            loc(at(doc_, {key})),
-            std::string(key) +
-                ": Kubernetes-only settings (secrets, volumes, tolerations) are ignored here");
     const YAML::Node root = at(doc_, {"root"});
     Source none;
     std::map<std::string, Source> scope;
@@ -95,9 +88,20 @@ class KfpImporter {
       spec_->params.push_back(io);
       scope[name] = {false, {}, "{{params." + name + "}}"};
     }
-    for (auto [name, decl] : entries(at(root, {"inputDefinitions", "artifacts"})))
-      d_->error(loc(decl), "pipeline input artifact '" + name +
-                               "' is not supported yet; pass a path as a string parameter");
+    // Pipeline input artifacts: `-p NAME=PATH` (or a file:// URI) names the file or directory,
+    // which the tasks that read it import as that artifact.
+    for (auto [name, decl] : entries(at(root, {"inputDefinitions", "artifacts"}))) {
+      IoDecl art = artifact_decl(name, decl);
+      IoDecl io;
+      io.name = name;
+      io.loc = art.loc;
+      io.type.param = ParamType::kString;
+      io.optional = art.optional;
+      io.description = "path or file:// URI of the " + art.type.artifact + " artifact" +
+                       (art.type.is_list ? " list" : "");
+      spec_->params.push_back(io);
+      scope[name] = {false, {}, "{{params." + name + "}}"};
+    }
     assign_names(at(root, {"dag"}), "");
     import_dag(at(root, {"dag"}), "", scope, {}, {}, false, Loop{});
   }
@@ -119,7 +123,11 @@ class KfpImporter {
   static Json to_json(const YAML::Node& n) { return yaml_to_json(n); }
 
   std::optional<ParamType> param_type(const YAML::Node& decl) {
-    std::string t = at(decl, {"parameterType"}).as<std::string>("STRING");
+    // schemaVersion 2.0.0 (KFP SDK 1.8's v2-compatible mode) wrote `type: STRING|INT|DOUBLE`.
+    std::string t =
+        at(decl, {"parameterType"}).as<std::string>(at(decl, {"type"}).as<std::string>("STRING"));
+    if (t == "INT") t = "NUMBER_INTEGER";
+    if (t == "DOUBLE") t = "NUMBER_DOUBLE";
     if (t == "STRING") return ParamType::kString;
     if (t == "NUMBER_INTEGER") return ParamType::kInt;
     if (t == "NUMBER_DOUBLE") return ParamType::kFloat;
@@ -202,18 +210,27 @@ class KfpImporter {
     if (!comp || !at(comp, {"dag"})) return "{{tasks." + native_[p] + ".outputs." + key + "}}";
     YAML::Node out = at(comp, {"dag", "outputs", artifact ? "artifacts" : "parameters", key});
     if (!out) return InvalidInput("sub-DAG '" + local + "' has no output '" + key + "'");
-    if (artifact) {
-      YAML::Node sel = at(out, {"artifactSelectors", 0});
-      return output_ref(at(comp, {"dag"}), p, at(sel, {"producerSubtask"}).as<std::string>(""),
-                        at(sel, {"outputArtifactKey"}).as<std::string>(""), true, depth + 1);
+    // One selector, or several for a dsl.OneOf over the branches of an if/elif/else: the value
+    // is then the output of whichever branch ran, {{a | b}}.
+    std::vector<std::pair<std::string, std::string>> selectors;  // producer, key
+    YAML::Node list = artifact ? at(out, {"artifactSelectors"})
+                               : at(out, {"valueFromOneof", "parameterSelectors"});
+    for (const auto& sel : list)
+      selectors.emplace_back(
+          at(sel, {"producerSubtask"}).as<std::string>(""),
+          at(sel, {artifact ? "outputArtifactKey" : "outputParameterKey"}).as<std::string>(""));
+    if (YAML::Node one = at(out, {"valueFromParameter"}))
+      selectors.emplace_back(at(one, {"producerSubtask"}).as<std::string>(""),
+                             at(one, {"outputParameterKey"}).as<std::string>(""));
+    if (selectors.empty())
+      return InvalidInput("sub-DAG output '" + key + "' names no producing task");
+    std::vector<std::string> refs;
+    for (const auto& [producer, k] : selectors) {
+      auto r = output_ref(at(comp, {"dag"}), p, producer, k, artifact, depth + 1);
+      if (!r.ok()) return r;
+      refs.push_back(r->substr(2, r->size() - 4));  // the reference inside {{ }}
     }
-    if (!at(out, {"valueFromParameter"}))
-      return InvalidInput("sub-DAG output '" + key +
-                          "' selects among several tasks (dsl.OneOf), which is not supported yet");
-    return output_ref(at(comp, {"dag"}), p,
-                      at(out, {"valueFromParameter", "producerSubtask"}).as<std::string>(""),
-                      at(out, {"valueFromParameter", "outputParameterKey"}).as<std::string>(""),
-                      false, depth + 1);
+    return "{{" + join(refs, " | ") + "}}";
   }
 
   void all_natives(const YAML::Node& dag, const std::string& path, const std::string& local,
@@ -231,15 +248,26 @@ class KfpImporter {
   }
 
   // The sources of a task's inputs, in the scope of its DAG.
+  // An input the task's component may go without: KFP then leaves it unset, and the component
+  // sees its default (or nothing, for IfPresent).
+  static bool may_be_absent(const YAML::Node& comp, const char* kind, const std::string& name) {
+    YAML::Node decl = at(comp, {"inputDefinitions", kind, name});
+    return !decl || at(decl, {"isOptional"}).as<bool>(false) || at(decl, {"defaultValue"});
+  }
+
   std::map<std::string, Source> input_sources(const YAML::Node& dag, const std::string& path,
-                                              const YAML::Node& task,
+                                              const YAML::Node& task, const YAML::Node& comp,
                                               const std::map<std::string, Source>& scope) {
     std::map<std::string, Source> out;
     for (auto [name, spec] : entries(at(task, {"inputs", "parameters"}))) {
       if (at(spec, {"componentInputParameter"})) {
-        auto it = scope.find(at(spec, {"componentInputParameter"}).as<std::string>());
-        if (it == scope.end()) {
-          d_->error(loc(spec), "input '" + name + "' reads an undefined component input");
+        std::string from = at(spec, {"componentInputParameter"}).as<std::string>();
+        auto it = scope.find(from);
+        if (it == scope.end() || it->second.absent) {
+          // An optional input of the enclosing DAG that its caller did not pass.
+          if (it == scope.end() || !may_be_absent(comp, "parameters", name))
+            d_->error(loc(spec),
+                      "input '" + name + "' reads an undefined component input '" + from + "'");
         } else if (YAML::Node sel = at(spec, {"parameterExpressionSelector"})) {
           // parseJson(string_value)["field"] of a loop item -> {{item.field}}
           static const std::regex kField(R"re(\["([A-Za-z0-9_-]+)"\]$)re");
@@ -253,7 +281,15 @@ class KfpImporter {
           out[name] = it->second;
         }
       } else if (at(spec, {"runtimeValue"})) {
-        out[name] = {true, to_json(at(spec, {"runtimeValue", "constant"})), ""};
+        if (YAML::Node old = at(spec, {"runtimeValue", "constantValue"})) {
+          // schemaVersion 2.0.0: {stringValue|intValue|doubleValue: V}.
+          Json v = to_json(old);
+          out[name] = {true, v.is_object() && !v.empty() ? v.begin().value() : Json(), ""};
+          if (v.contains("intValue") && v["intValue"].is_string())
+            out[name].value = Json::parse(v["intValue"].get<std::string>(), nullptr, false);
+        } else {
+          out[name] = {true, to_json(at(spec, {"runtimeValue", "constant"})), ""};
+        }
       } else if (at(spec, {"taskOutputParameter"})) {
         auto r = output_ref(
             dag, path, at(spec, {"taskOutputParameter", "producerTask"}).as<std::string>(""),
@@ -279,11 +315,13 @@ class KfpImporter {
     }
     for (auto [name, spec] : entries(at(task, {"inputs", "artifacts"}))) {
       if (at(spec, {"componentInputArtifact"})) {
-        auto it = scope.find(at(spec, {"componentInputArtifact"}).as<std::string>());
-        if (it == scope.end())
-          d_->error(loc(spec), "input '" + name + "' reads an undefined component artifact");
-        else
+        std::string from = at(spec, {"componentInputArtifact"}).as<std::string>();
+        auto it = scope.find(from);
+        if (it != scope.end() && !it->second.absent)
           out[name] = it->second;
+        else if (it == scope.end() || !may_be_absent(comp, "artifacts", name))
+          d_->error(loc(spec),
+                    "input '" + name + "' reads an undefined component artifact '" + from + "'");
       } else if (at(spec, {"taskOutputArtifact"})) {
         auto r = output_ref(
             dag, path, at(spec, {"taskOutputArtifact", "producerTask"}).as<std::string>(""),
@@ -297,7 +335,73 @@ class KfpImporter {
                                  "': this kind of artifact source is not supported yet");
       }
     }
+    fill_format_strings(&out, loc(task));
     return out;
+  }
+
+  // KFP writes an f-string of task inputs (f"{a}-{b}", a format string in a parameter) as a
+  // constant holding {{$.inputs.parameters['pipelinechannel--a']}}, and passes `a` to the task
+  // as an extra input; its driver fills the constant in. A constant that then depends on a
+  // run-time value becomes a template.
+  void fill_format_strings(std::map<std::string, Source>* sources, const SourceLoc& where) {
+    static const std::regex kIn(R"(\{\{\$\.inputs\.parameters\['([^']+)'\]\}\})");
+    for (auto& [name, src] : *sources) {
+      if (!src.literal) continue;
+      bool templated = false, failed = false;
+      std::function<Json(const Json&)> fill = [&](const Json& v) -> Json {
+        if (v.is_string()) {
+          const std::string& text = v.get_ref<const std::string&>();
+          if (text.find("{{$.inputs.parameters[") == std::string::npos) return v;
+          std::string outs;
+          size_t last = 0;
+          for (auto it = std::sregex_iterator(text.begin(), text.end(), kIn);
+               it != std::sregex_iterator(); ++it) {
+            outs += text.substr(last, static_cast<size_t>(it->position()) - last);
+            last = static_cast<size_t>(it->position() + it->length());
+            auto ref = sources->find((*it)[1]);
+            if (ref == sources->end() || &ref->second == &src) {
+              d_->error(where, "input '" + name + "' formats '" + (*it)[1].str() +
+                                   "', which the task does not receive");
+              failed = true;
+              continue;
+            }
+            if (ref->second.literal) {
+              const Json& lv = ref->second.value;
+              outs += lv.is_string() ? lv.get<std::string>() : render_param(lv);
+            } else {
+              outs += ref->second.text;
+              templated = true;
+            }
+          }
+          return Json(outs + text.substr(last));
+        }
+        if (v.is_object() || v.is_array()) {
+          Json c = v;
+          for (auto& e : c) e = fill(e);
+          return c;
+        }
+        return v;
+      };
+      Json filled = fill(src.value);
+      if (failed) continue;
+      // The job and task identity placeholders ({{$.pipeline_job_uuid}}) are filled in too.
+      if (filled.is_string() &&
+          filled.get_ref<const std::string&>().find("{{$.") != std::string::npos) {
+        auto conv = convert_kfp_placeholders(filled.get<std::string>());
+        if (!conv.ok()) {
+          d_->error(where, "input '" + name + "': " + conv.status().message());
+          continue;
+        }
+        filled = *conv;
+        templated = true;
+      }
+      if (!templated) {
+        src.value = filled;
+      } else {
+        src.literal = false;
+        src.text = filled.is_string() ? filled.get<std::string>() : dump_json(filled);
+      }
+    }
   }
 
   static std::string operand(const Source& s) {
@@ -325,7 +429,7 @@ class KfpImporter {
                   "task '" + local + "' loops over artifacts, which is not supported yet");
         continue;
       }
-      auto sources = input_sources(dag, path, task, scope);
+      auto sources = input_sources(dag, path, task, comp, scope);
       Loop inner_loop = loop;
       if (YAML::Node it = at(task, {"parameterIterator"})) {
         if (loop.active) {
@@ -368,12 +472,27 @@ class KfpImporter {
         else
           conds.push_back("(" + *w + ")");
       }
-      bool finally = in_finally;
+      // ALL_UPSTREAM_TASKS_COMPLETED: run once the tasks named in dependentTasks have ended,
+      // whatever their outcome. After an exit-handler group (a sub-DAG) it is dsl.ExitHandler's
+      // exit task, which slipway runs as a finally task; after ordinary tasks it is
+      // ignore_upstream_failure().
+      bool finally = in_finally, ignore_failure = false;
       if (at(task, {"triggerPolicy", "strategy"}).as<std::string>("") ==
           "ALL_UPSTREAM_TASKS_COMPLETED") {
-        if (!path.empty())
-          d_->error(loc(task), "exit handlers inside sub-DAGs are not supported yet");
-        finally = true;
+        bool after_group = false;
+        for (const auto& dn : at(task, {"dependentTasks"})) {
+          YAML::Node up =
+              component(at(dag, {"tasks", dn.as<std::string>(""), "componentRef", "name"})
+                            .as<std::string>(""));
+          after_group = after_group || at(up, {"dag"});
+        }
+        if (!after_group) {
+          ignore_failure = true;
+        } else {
+          if (!path.empty())
+            d_->error(loc(task), "exit handlers inside sub-DAGs are not supported yet");
+          finally = true;
+        }
       }
       std::vector<std::string> deps = after;
       for (const auto& dn : at(task, {"dependentTasks"})) {
@@ -383,12 +502,24 @@ class KfpImporter {
       if (at(comp, {"dag"})) {
         std::map<std::string, Source> inner;
         for (auto [name, src] : sources) inner[name] = src;
+        // Inputs of the sub-DAG its caller does not pass: their defaults, or absent.
+        for (const char* kind : {"parameters", "artifacts"})
+          for (auto [name, decl] : entries(at(comp, {"inputDefinitions", kind}))) {
+            if (inner.count(name)) continue;
+            if (YAML::Node def = at(decl, {"defaultValue"}))
+              inner[name] = {true, to_json(def), ""};
+            else
+              inner[name] = {false, {}, "", true};
+          }
         if (inner_loop.active && !loop.active)
           inner[inner_loop.item_input] = {false, {}, "{{item}}"};
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
+      cur_dag_.reset(dag);
+      cur_path_ = path;
       make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, loop);
+      spec_->tasks.back().ignore_upstream_failure = ignore_failure;
     }
   }
 
@@ -450,13 +581,28 @@ class KfpImporter {
     } else if (at(exec, {"resolver"})) {
       d_->error(loc(exec),
                 "executor '" + label + "' is a resolver, which slipway does not support");
+    } else if (YAML::Node ct = at(exec, {"container"});
+               ct && is_volume_step(at(ct, {"image"}).as<std::string>(""))) {
+      // kfp-kubernetes' CreatePVC / DeletePVC: a named volume (see slipway __kfp-volume).
+      std::string verb =
+          at(ct, {"image"}).as<std::string>("") == "argostub/createpvc" ? "create" : "delete";
+      c.command = {"slipway", "__kfp-volume", verb, "{{run.id}}", "{{executor.input}}"};
     } else if (YAML::Node ct = at(exec, {"container"})) {
       c.image = at(ct, {"image"}).as<std::string>("");
       auto convert_list = [&](const YAML::Node& list, std::vector<std::string>* out) {
         for (const auto& e : list) {
           std::string s = e.as<std::string>("");
-          // Structured placeholders arrive as JSON text.
-          Json j = starts_with(s, "{\"") ? Json::parse(s, nullptr, false) : Json(s);
+          // Structured placeholders arrive as JSON text that starts with their name; any other
+          // text, JSON or not, is a plain argument (KFP's executor decides the same way).
+          Json j(s);
+          if (starts_with(s, "{\"Concat\"") || starts_with(s, "{\"IfPresent\"")) {
+            j = Json::parse(s, nullptr, false);
+            if (j.is_discarded()) {
+              d_->error(loc(e), "executor '" + label + "': structured placeholder '" + s +
+                                    "' is not valid JSON");
+              continue;
+            }
+          }
           std::vector<std::string> parts;
           if (auto st = expand_structured(j, present, &parts); !st.ok()) {
             d_->error(loc(e), "executor '" + label + "': " + st.message());
@@ -493,6 +639,12 @@ class KfpImporter {
     }
     spec_->components[name] = c;
     return name;
+  }
+
+  // kfp-kubernetes compiles CreatePVC and DeletePVC to executors with these stand-in images,
+  // which its Kubernetes driver runs itself.
+  static bool is_volume_step(const std::string& image) {
+    return image == "argostub/createpvc" || image == "argostub/deletepvc";
   }
 
   // Concat joins its parts into one argument; IfPresent expands to its Then or Else list
@@ -540,8 +692,131 @@ class KfpImporter {
       return;
     }
     c->command = {"slipway", "__import-artifact", uri, "{{outputs." + c->outputs[0].name + "}}"};
-    if (YAML::Node md = at(imp, {"metadata"}))
-      c->command.insert(c->command.end(), {"--metadata", dump_json(to_json(md), 1)});
+    if (YAML::Node md = at(imp, {"metadata"})) {
+      // Metadata may hold the importer's inputs ({{$.inputs.parameters['x']}}), filled per run.
+      auto text = convert_kfp_placeholders(dump_json(to_json(md), 1));
+      if (!text.ok())
+        d_->error(loc(md), "importer '" + label + "' metadata: " + text.status().message());
+      else
+        c->command.insert(c->command.end(), {"--metadata", *text});
+    }
+  }
+
+  std::optional<Binding> binding_of(const Source& src, const SourceLoc& where) {
+    Binding b;
+    b.loc = where;
+    if (src.literal) {
+      b.literal = src.value;
+      return b;
+    }
+    auto tmpl = parse_template(src.text);
+    if (!tmpl.ok()) {
+      d_->error(where, tmpl.status().message());
+      return std::nullopt;
+    }
+    b.is_template = true;
+    b.text = src.text;
+    b.tmpl = *tmpl;
+    return b;
+  }
+
+  // A resource field of the executor ("4", "500m", "{{$.inputs.parameters['x']}}") with the
+  // task's inputs filled in: a literal now, or a template for the engine to resolve.
+  Source resource_text(const YAML::Node& field, const std::map<std::string, Source>& sources) {
+    std::map<std::string, Source> with = sources;
+    const std::string key = "\x01resource";
+    with[key] = {true, Json(field.as<std::string>("")), ""};
+    fill_format_strings(&with, loc(field));
+    return with[key];
+  }
+
+  void make_resources(const YAML::Node& res, const std::map<std::string, Source>& sources,
+                      Task* t) {
+    auto field = [&](std::initializer_list<Key> path, const char* what, const char* suffix = "") {
+      YAML::Node n = at(res, path);
+      if (!n) return;
+      Source src = resource_text(n, sources);
+      if (!src.literal) {
+        if (auto b = binding_of(src, loc(n))) t->resource_inputs[what] = *b;
+        return;
+      }
+      std::string text = src.value.is_string() ? src.value.get<std::string>() : "";
+      if (!text.empty()) text += suffix;
+      Status bad = Status::Ok();
+      if (std::string(what) == "cpu") {
+        auto m = parse_millicpus(text);
+        if (m.ok()) t->resources.millicpus = *m;
+        bad = m.status();
+      } else if (std::string(what) == "memory") {
+        auto m = parse_memory_bytes(text);
+        if (m.ok()) t->resources.memory_bytes = *m;
+        bad = m.status();
+      } else {
+        t->resources.gpus = std::atoi(text.c_str());
+      }
+      if (!bad.ok()) d_->error(loc(n), std::string(what) + " limit: " + bad.message());
+    };
+    field({"resourceCpuLimit"}, "cpu");
+    if (!at(res, {"resourceCpuLimit"})) field({"cpuLimit"}, "cpu");
+    field({"resourceMemoryLimit"}, "memory");
+    // The older double field counts gigabytes (PipelineSpec's memory_limit).
+    if (!at(res, {"resourceMemoryLimit"})) field({"memoryLimit"}, "memory", "G");
+    field({"accelerator", "resourceCount"}, "gpus");
+    if (!at(res, {"accelerator", "resourceCount"})) field({"accelerator", "count"}, "gpus");
+  }
+
+  // A task's kfp-kubernetes settings as JSON, each parameter reference in them (a claim or
+  // secret name from an input or an upstream output) replaced by {"value": literal-or-template}.
+  Json platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& sources) {
+    std::function<Json(const Json&)> refs = [&](const Json& j) -> Json {
+      if (j.is_array()) {
+        Json a = Json::array();
+        for (const auto& e : j) a.push_back(refs(e));
+        return a;
+      }
+      if (!j.is_object()) return j;
+      Json o = Json::object();
+      for (const auto& [k, v] : j.items()) {
+        if (k == "componentInputParameter") {
+          auto it = sources.find(v.get<std::string>());
+          if (it == sources.end() || it->second.absent)
+            o["value"] = nullptr;  // an optional name not given: the setting is skipped
+          else
+            o["value"] = it->second.literal ? it->second.value : Json(it->second.text);
+        } else if (k == "taskOutputParameter") {
+          auto r = output_ref(cur_dag_, cur_path_, v.value("producerTask", ""),
+                              v.value("outputParameterKey", ""), false);
+          if (!r.ok())
+            d_->error(loc(k8s), "kubernetes settings: " + r.status().message());
+          else
+            o["value"] = *r;
+        } else if (k == "constant" || k == "runtimeValue") {
+          o["value"] = k == "constant" ? v : v.value("constant", Json());
+        } else {
+          o[k] = refs(v);
+        }
+      }
+      return o;
+    };
+    return refs(to_json(k8s));
+  }
+
+  // The kfp-kubernetes settings that only place or time a pod: node selector, tolerations and
+  // the deadline. The first two go to --backend k8s and are ignored elsewhere (with a warning:
+  // they cannot change results); the deadline is the task's timeout on every backend.
+  void apply_placement(const YAML::Node& k8s, Task* t) {
+    for (auto [k, v] : entries(at(k8s, {"nodeSelector", "labels"})))
+      t->resources.k8s_node_selector[k] = v.as<std::string>("");
+    Json tolerations = Json::array();
+    for (const auto& tol : at(k8s, {"tolerations"}))
+      if (!at(tol, {"tolerationJson"})) tolerations.push_back(to_json(tol));
+    if (!tolerations.empty()) t->resources.k8s_tolerations = tolerations;
+    if (YAML::Node d = at(k8s, {"activeDeadlineSeconds"}))
+      t->timeout_ms = static_cast<std::int64_t>(std::atoll(d.as<std::string>("0").c_str())) * 1000;
+    if (at(k8s, {"nodeSelector"}) || at(k8s, {"tolerations"}) || at(k8s, {"nodeAffinity"}))
+      d_->warning(loc(k8s), "task '" + t->name +
+                                "': node selector, tolerations and affinity apply with --backend "
+                                "k8s; other backends ignore them (they do not change results)");
   }
 
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref,
@@ -569,21 +844,12 @@ class KfpImporter {
     t.is_finally = finally;
     t.component = make_component(comp_ref, comp, sources);
     for (const auto& [in, src] : sources) {
-      Binding b;
-      b.loc = t.loc;
-      if (src.literal) {
-        b.literal = src.value;
-      } else {
-        auto tmpl = parse_template(src.text);
-        if (!tmpl.ok()) {
-          d_->error(t.loc, tmpl.status().message());
-          continue;
-        }
-        b.is_template = true;
-        b.text = src.text;
-        b.tmpl = *tmpl;
-      }
-      t.inputs[in] = b;
+      // Inputs the component does not declare (pipelinechannel--x) only feed format strings
+      // and resources of the task, filled in already.
+      if (!at(comp, {"inputDefinitions", "parameters", in}) &&
+          !at(comp, {"inputDefinitions", "artifacts", in}))
+        continue;
+      if (auto b = binding_of(src, t.loc)) t.inputs[in] = *b;
     }
     if (!conds.empty()) {
       auto e = Expr::parse(join(conds, " && "));
@@ -617,28 +883,19 @@ class KfpImporter {
     YAML::Node res =
         at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""),
                   "container", "resources"});
-    if (res) {
-      if (at(res, {"resourceCpuLimit"}) || at(res, {"cpuLimit"})) {
-        auto m = parse_millicpus(at(res, {"resourceCpuLimit"})
-                                     ? at(res, {"resourceCpuLimit"}).as<std::string>()
-                                     : at(res, {"cpuLimit"}).as<std::string>());
-        if (m.ok()) t.resources.millicpus = *m;
-      }
-      if (at(res, {"resourceMemoryLimit"})) {
-        auto m = parse_memory_bytes(at(res, {"resourceMemoryLimit"}).as<std::string>());
-        if (m.ok()) t.resources.memory_bytes = *m;
-      }
-      if (at(res, {"accelerator"})) {
-        std::string count =
-            at(res, {"accelerator", "resourceCount"})
-                .as<std::string>(at(res, {"accelerator", "count"}).as<std::string>("0"));
-        t.resources.gpus = std::atoi(count.c_str());
-      }
+    if (res) make_resources(res, sources, &t);
+    std::string label = at(comp, {"executorLabel"}).as<std::string>("");
+    if (YAML::Node k8s = at(platform_, {"deploymentSpec", "executors", label})) {
+      t.kubernetes = platform_settings(k8s, sources);
+      apply_placement(k8s, &t);
     }
     spec_->tasks.push_back(std::move(t));
   }
 
   YAML::Node doc_;
+  YAML::Node platform_;  // platforms.kubernetes of the kfp-kubernetes extension, or undefined
+  YAML::Node cur_dag_;   // the DAG of the task being made, and its path
+  std::string cur_path_;
   std::string file_;
   Diagnostics* d_;
   PipelineSpec* spec_;
@@ -658,11 +915,8 @@ ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string&
   spec.source_file = file;
   spec.base_dir = base_dir;
   try {
-    YAML::Node doc = YAML::Load(yaml_text);
-    if (!doc.IsMap()) {
-      out.diagnostics.error({file, 1, 1}, "a KFP pipeline file is a mapping");
-      return out;
-    }
+    KfpDocument doc = read_kfp_document(yaml_text, file, &out.diagnostics);
+    if (!doc.spec) return out;
     KfpImporter(doc, file, &out.diagnostics, &spec).run();
   } catch (const YAML::Exception& e) {
     out.diagnostics.error(

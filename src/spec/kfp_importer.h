@@ -13,12 +13,10 @@
 #include <functional>
 #include <string>
 
+#include "spec/kfp_document.h"
 #include "spec/native_parser.h"
 
 namespace slipway::spec {
-
-// True when the text looks like KFP IR (pipelineInfo, deploymentSpec and root at the top).
-bool looks_like_kfp_ir(const std::string& yaml_text);
 
 ParseOutcome parse_kfp_pipeline(const std::string& yaml_text, const std::string& file,
                                 const std::string& base_dir);

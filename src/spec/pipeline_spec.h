@@ -100,6 +100,15 @@ struct Task {
   std::string cache_key;  // replaces the content key when set (KFP's cacheKey)
   Resources resources;
   bool is_finally = false;  // exit handler: runs once all other tasks are done
+  // KFP's ignore_upstream_failure(): the task runs once its upstream tasks have ended, whatever
+  // their outcome; an input whose producer did not succeed takes the input's default.
+  bool ignore_upstream_failure = false;
+  // Resources known only at run time (KFP's set_cpu_limit(task.output) and the like): "cpu",
+  // "memory" or "gpus" to a binding, resolved with the inputs; they replace `resources` fields.
+  std::map<std::string, Binding> resource_inputs;
+  // kfp-kubernetes settings of the task (volumes, secrets, config maps), kept as the platform
+  // spec writes them; see dag/platform.h for what each backend makes of them.
+  Json kubernetes;
   SourceLoc loc;
   SourceLoc when_loc, for_each_loc;
 };

@@ -20,6 +20,21 @@ static bool valid_ident(const std::string& s) {
 }
 
 Result<Ref> parse_ref(const std::string& raw) {
+  if (raw.find('|') != std::string::npos) {
+    std::vector<Ref> alts;
+    for (const auto& piece : split(raw, '|')) {
+      auto a = parse_ref(piece);
+      if (!a.ok()) return a;
+      if (a->scope != Ref::Scope::kTaskOutput)
+        return InvalidInput("bad placeholder '{{" + trim(raw) +
+                            "}}': alternatives (a | b) are task outputs, {{tasks.T.outputs.X}}");
+      alts.push_back(*a);
+    }
+    Ref r = alts.front();
+    r.text = trim(raw);
+    r.alternatives = std::move(alts);
+    return r;
+  }
   Ref r;
   r.text = trim(raw);
   std::vector<std::string> p = split(r.text, '.');
@@ -49,6 +64,13 @@ Result<Ref> parse_ref(const std::string& raw) {
     r.scope = Ref::Scope::kItem;
     if (p.size() == 2) r.field = p[1];
   } else if (head == "inputs" || head == "outputs") {
+    if (p.size() == 4 && p[2] == "metadata") {
+      // {{inputs.NAME.metadata.KEY}}: one entry of an artifact's metadata.
+      r.scope = head == "inputs" ? Ref::Scope::kInput : Ref::Scope::kOutput;
+      r.name = p[1];
+      r.field = "metadata." + p[3];
+      return r;
+    }
     if (p.size() < 2 || p.size() > 3)
       return bad("write {{" + head + ".NAME}} or {{" + head + ".NAME.path}}");
     r.scope = head == "inputs" ? Ref::Scope::kInput : Ref::Scope::kOutput;
@@ -61,9 +83,12 @@ Result<Ref> parse_ref(const std::string& raw) {
                    "; use path, uri, value or metadata");
     }
   } else if (head == "executor") {
-    if (p.size() != 2 || p[1] != "input") return bad("write {{executor.input}}");
+    // executor.input_escaped: the same JSON escaped once more as a JSON string's contents, for
+    // a JSON text that embeds it (Vertex AI's {{$.json_escape[1]}}).
+    if (p.size() != 2 || (p[1] != "input" && p[1] != "input_escaped"))
+      return bad("write {{executor.input}}");
     r.scope = Ref::Scope::kExecutorInput;
-    r.name = "input";
+    r.name = p[1];
   } else if (head == "run" || head == "task" || head == "pipeline") {
     static const std::vector<std::string> kRun = {"id", "status", "root", "name"};
     static const std::vector<std::string> kTask = {"name", "attempt", "index"};

@@ -28,6 +28,10 @@ struct Ref {
   std::string name;   // parameter/output/input name, or the run/task/pipeline attribute
   std::string field;  // path|uri|value for artifacts; FIELD of an item
   std::string text;   // the reference as written, for messages
+  // {{tasks.a.outputs.x | tasks.b.outputs.y}}: the output of the first of these tasks that
+  // succeeded (KFP's dsl.OneOf over the branches of an if/elif/else). This Ref is the first
+  // alternative; all of them, itself included, are listed here.
+  std::vector<Ref> alternatives;
 
   std::string to_string() const { return text; }
 };

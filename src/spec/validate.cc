@@ -20,7 +20,8 @@ bool assignable(const TypeRef& from, const TypeRef& to) {
   if (from.is_artifact != to.is_artifact) return false;
   if (from.is_artifact) {
     if (from.is_list != to.is_list) return false;
-    return to.artifact == "Artifact" || from.artifact == to.artifact;
+    // KFP's rule: Artifact (system.Artifact) matches any artifact type, either way.
+    return to.artifact == "Artifact" || from.artifact == "Artifact" || from.artifact == to.artifact;
   }
   if (from.param == to.param) return true;
   if (to.param == ParamType::kString) return true;  // anything renders to text
@@ -116,6 +117,8 @@ class Validator {
   // The type a single-placeholder binding delivers, or nullopt when it is not typed (run.*).
   std::optional<TypeRef> check_binding_ref(const Task& t, const Ref& r, const SourceLoc& loc,
                                            bool allow_status) {
+    for (size_t i = 1; i < r.alternatives.size(); ++i)
+      check_binding_ref(t, r.alternatives[i], loc, allow_status);
     switch (r.scope) {
       case Ref::Scope::kParam: {
         const IoDecl* p = s_.param(r.name);
@@ -351,10 +354,12 @@ class Validator {
 };
 
 void add_refs(const Template& t, std::vector<std::string>* out) {
-  for (const auto& p : t.parts)
+  for (const auto& p : t.parts) {
     if (p.is_ref &&
         (p.ref.scope == Ref::Scope::kTaskOutput || p.ref.scope == Ref::Scope::kTaskStatus))
       out->push_back(p.ref.task);
+    for (const auto& alt : p.ref.alternatives) out->push_back(alt.task);
+  }
 }
 
 }  // namespace
@@ -372,6 +377,19 @@ std::vector<std::string> task_dependencies(const Task& task) {
   std::sort(deps.begin(), deps.end());
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
   return deps;
+}
+
+std::vector<std::vector<std::string>> oneof_groups(const Task& task) {
+  std::vector<std::vector<std::string>> out;
+  for (const auto& [_, b] : task.inputs)
+    if (b.is_template)
+      for (const auto& p : b.tmpl.parts)
+        if (p.is_ref && !p.ref.alternatives.empty()) {
+          std::vector<std::string> g;
+          for (const auto& alt : p.ref.alternatives) g.push_back(alt.task);
+          out.push_back(g);
+        }
+  return out;
 }
 
 void validate_pipeline(const PipelineSpec& spec, Diagnostics* diags) {

@@ -17,6 +17,9 @@ void validate_pipeline(const PipelineSpec& spec, Diagnostics* diags);
 // Finally tasks are not included here; the engine orders them after all other tasks.
 std::vector<std::string> task_dependencies(const Task& task);
 
+// The tasks of each {{a | b}} reference of a task (KFP's dsl.OneOf): only one of them runs.
+std::vector<std::vector<std::string>> oneof_groups(const Task& task);
+
 // Pipeline parameter values: defaults overlaid with NAME=VALUE overrides, each coerced to its
 // declared type. Unknown names, missing required parameters and bad values are errors.
 Result<std::map<std::string, Json>> resolve_params(
