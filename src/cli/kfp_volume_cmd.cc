@@ -26,8 +26,8 @@ fs::path volumes_root() {
 bool valid_claim_name(const std::string& n) {
   if (n.empty() || n.size() > 253 || n.front() == '-' || n.front() == '.') return false;
   for (char c : n)
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '.'))
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.'))
       return false;
   return n.find("..") == std::string::npos;
 }

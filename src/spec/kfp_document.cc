@@ -31,8 +31,8 @@ bool names_map(const std::string& field) {
 // Values under these fields are the author's data (a constant, a default, metadata): copied as
 // they are.
 bool opaque_value(const std::string& field) {
-  static const std::set<std::string> kData = {"constant", "defaultValue", "metadata", "raw",
-                                              "literals", "config"};
+  static const std::set<std::string> kData = {"constant", "defaultValue", "metadata",
+                                              "raw",      "literals",     "config"};
   return kData.count(field) > 0;
 }
 
@@ -129,9 +129,10 @@ KfpDocument read_kfp_document(const std::string& text, const std::string& file, 
   if (!have_spec) {
     // KFP's API server refuses such a file the same way ("no pipeline spec is provided").
     d->error({file, 1, 1},
-             have_platforms ? "this is a KFP platform spec without a pipeline spec; KFP reads it only "
-                         "next to the pipeline it configures (a second YAML document)"
-                       : "no KFP pipeline spec (pipelineInfo, root) in this file");
+             have_platforms
+                 ? "this is a KFP platform spec without a pipeline spec; KFP reads it only "
+                   "next to the pipeline it configures (a second YAML document)"
+                 : "no KFP pipeline spec (pipelineInfo, root) in this file");
     out.spec = YAML::Node(YAML::NodeType::Undefined);
     return out;
   }

@@ -456,7 +456,7 @@ class NativeParser {
     }
     check_keys(v,
                {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "retry",
-                "cache_key", "timeout", "cache", "resources"},
+                "cache_key", "timeout", "cache", "resources", "ignore_upstream_failure"},
                where);
     if (auto c = v["component"]) {
       if (c.IsMap()) {
@@ -502,6 +502,8 @@ class NativeParser {
     if (auto r = v["retry"]) parse_retry(r, &t.retry);
     if (auto x = v["timeout"]) t.timeout_ms = duration(x, "timeout");
     if (auto x = v["cache"]) t.cache = parse_bool(x, "cache");
+    if (auto x = v["ignore_upstream_failure"])
+      t.ignore_upstream_failure = parse_bool(x, "ignore_upstream_failure");
     if (auto x = v["cache_key"]) t.cache_key = scalar(x, "cache_key");
     if (auto x = v["resources"]) parse_resources(x, &t.resources);
     return t;

@@ -186,6 +186,49 @@ finally:
   EXPECT_EQ(task("cleanup").outputs["seen"], "FAILED");
 }
 
+TEST_F(EngineTest, IgnoreUpstreamFailureRunsWithTheDefault) {
+  // KFP's ignore_upstream_failure(): the reader runs after its failed producer, and the input it
+  // would have read from it takes the input's default.
+  std::string state = run(R"(name: ignore
+components:
+  bad:
+    command: [sh, -c, "exit 3"]
+    outputs: {out: string}
+  show:
+    command: [sh, -c, "echo got-{{inputs.msg}} > {{outputs.seen}}"]
+    inputs: {msg: {type: string, default: fallback}}
+    outputs: {seen: string}
+tasks:
+  producer: {component: bad}
+  reader: {component: show, inputs: {msg: "{{tasks.producer.outputs.out}}"}, ignore_upstream_failure: true}
+  strict: {component: show, inputs: {msg: "{{tasks.producer.outputs.out}}"}}
+)");
+  EXPECT_EQ(state, "FAILED");
+  EXPECT_EQ(task("reader").state, "SUCCEEDED");
+  EXPECT_EQ(task("reader").outputs["seen"], "got-fallback");
+  EXPECT_EQ(task("strict").state, "UPSTREAM_FAILED");
+}
+
+TEST_F(EngineTest, OneOfReadsTheBranchThatRan) {
+  // dsl.OneOf: {{a | b}} is the output of whichever task succeeded; the reader is not skipped
+  // because the other branch was.
+  std::string state = run(R"(name: oneof
+params: {pick: {type: string, default: b}}
+components:
+  emit:
+    command: [sh, -c, "echo {{inputs.v}} > {{outputs.out}}"]
+    inputs: {v: string}
+    outputs: {out: string}
+tasks:
+  a: {component: emit, inputs: {v: from-a}, when: "{{params.pick}} == 'a'"}
+  b: {component: emit, inputs: {v: from-b}, when: "{{params.pick}} == 'b'"}
+  reader: {component: emit, inputs: {v: "{{tasks.a.outputs.out | tasks.b.outputs.out}}"}}
+)");
+  EXPECT_EQ(state, "SUCCEEDED");
+  EXPECT_EQ(task("a").state, "SKIPPED");
+  EXPECT_EQ(task("reader").outputs["out"], "from-b");
+}
+
 TEST_F(EngineTest, RetriesWithExponentialBackoff) {
   // Fails twice, then succeeds; the counter lives in a file beside the run.
   std::string counter = (home_ / "count").string();

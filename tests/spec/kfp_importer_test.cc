@@ -34,6 +34,14 @@ TEST(KfpPlaceholders, ConvertToSlipwayPlaceholders) {
   EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.inputs.artifacts['d'].metadata}}"),
             "{{inputs.d.metadata}}");
   EXPECT_FALSE(spec::convert_kfp_placeholders("{{$.inputs.artifacts['d'].name}}").ok());
+  // One metadata key, a list of artifacts, output metadata, Vertex AI's escaped executor input.
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.inputs.artifacts['m'].metadata['resourceName']}}"),
+            "{{inputs.m.metadata.resourceName}}");
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.inputs.artifacts['ds']}}"), "{{inputs.ds}}");
+  EXPECT_EQ(*spec::convert_kfp_placeholders("{{$.outputs.artifacts['m'].metadata}}"),
+            "{{outputs.m.metadata}}");
+  EXPECT_EQ(*spec::convert_kfp_placeholders("--in={{$.json_escape[1]}}"),
+            "--in={{executor.input_escaped}}");
 }
 
 TEST(KfpConditions, CelBecomesAWhenExpression) {
@@ -170,6 +178,120 @@ TEST(KfpImporter, BrokenFilesGetErrorsNotCrashes) {
     spec::ParseOutcome out = spec::parse_kfp_pipeline(text, "bad.yaml", "/tmp");
     EXPECT_TRUE(out.diagnostics.has_errors()) << text;
   }
+}
+
+// A small two-task pipeline in the shapes KFP files arrive in.
+const char* kTwoTasks = R"(
+pipelineInfo: {name: two}
+schemaVersion: 2.1.0
+deploymentSpec:
+  executors:
+    exec-a: {container: {image: busybox, command: [echo, a]}}
+    exec-b: {container: {image: busybox, command: [echo, '{{$.inputs.parameters[''x'']}}']}}
+components:
+  comp-a:
+    executorLabel: exec-a
+    outputDefinitions: {parameters: {out: {parameterType: STRING}}}
+  comp-b:
+    executorLabel: exec-b
+    inputDefinitions: {parameters: {x: {parameterType: STRING}}}
+root:
+  dag:
+    tasks:
+      a: {componentRef: {name: comp-a}, taskInfo: {name: a}}
+      b:
+        componentRef: {name: comp-b}
+        dependentTasks: [a]
+        inputs:
+          parameters:
+            x: {runtimeValue: {constant: "{{$.inputs.parameters['pipelinechannel--a-out']}}-{{$.pipeline_job_uuid}}"}}
+            pipelinechannel--a-out: {taskOutputParameter: {producerTask: a, outputParameterKey: out}}
+        triggerPolicy: {strategy: ALL_UPSTREAM_TASKS_COMPLETED}
+)";
+
+spec::ParseOutcome import_text(const std::string& text) {
+  EXPECT_TRUE(spec::looks_like_kfp_ir(text));
+  spec::ParseOutcome out = spec::parse_kfp_pipeline(text, "p.yaml", "/tmp");
+  if (out.spec) spec::validate_pipeline(*out.spec, &out.diagnostics);
+  return out;
+}
+
+TEST(KfpImporter, FormatStringsAndIgnoreUpstreamFailure) {
+  spec::ParseOutcome out = import_text(kTwoTasks);
+  ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const spec::Task* b = out.spec->task("b");
+  ASSERT_TRUE(b);
+  // The f-string reads the upstream output through an input the component does not declare;
+  // that input is gone and the constant became a template.
+  EXPECT_EQ(b->inputs.count("pipelinechannel--a-out"), 0u);
+  EXPECT_EQ(b->inputs.at("x").text, "{{tasks.a.outputs.out}}-{{run.id}}");
+  // ALL_UPSTREAM_TASKS_COMPLETED after an ordinary task: ignore_upstream_failure, not an exit task.
+  EXPECT_TRUE(b->ignore_upstream_failure);
+  EXPECT_FALSE(b->is_finally);
+  EXPECT_EQ(b->after, std::vector<std::string>{"a"});
+}
+
+TEST(KfpImporter, ReadsJsonProtoNamesAndApiObjects) {
+  // The same pipeline as JSON inside a run object (`pipeline_spec`), with proto field names.
+  std::string proto = R"({"run_id": "r1", "pipeline_spec": {
+    "pipeline_info": {"name": "two"}, "schema_version": "2.1.0",
+    "deployment_spec": {"executors": {"exec-a": {"container": {"image": "busybox",
+        "command": ["echo", "a"]}}}},
+    "components": {"comp-a": {"executor_label": "exec-a", "input_definitions": {"parameters": {
+        "my_param": {"parameter_type": "NUMBER_INTEGER", "default_value": 3}}}}},
+    "root": {"dag": {"tasks": {"a_task": {"component_ref": {"name": "comp-a"},
+        "inputs": {"parameters": {"my_param": {"runtime_value": {"constant": 5}}}}}}}}}})";
+  spec::ParseOutcome out = import_text(proto);
+  ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  EXPECT_EQ(out.spec->name, "two");
+  const spec::Task* t = out.spec->task("a_task");  // names the author chose keep their spelling
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->inputs.at("my_param").literal, 5);
+  EXPECT_EQ(out.spec->components.at("a").input("my_param")->default_value, Json(3));
+}
+
+TEST(KfpImporter, KfpRefusalsSayWhy) {
+  spec::ParseOutcome platform_only =
+      import_text(R"({"platforms": {"kubernetes": {"deploymentSpec": {"executors": {}}}}})");
+  EXPECT_NE(platform_only.diagnostics.to_string().find("platform spec without a pipeline spec"),
+            std::string::npos);
+  std::string unnamed = kTwoTasks;
+  unnamed.replace(unnamed.find("{name: two}"), 11, "{name: }");
+  EXPECT_NE(import_text(unnamed).diagnostics.to_string().find("name is empty"), std::string::npos);
+}
+
+TEST(KfpImporter, OneOfReadsWhicheverBranchRan) {
+  std::string path = std::string(SLIPWAY_SOURCE_DIR) +
+                     "/../shared/corpora/kfp-ir/"
+                     "test_data__sdk_compiled_pipelines__valid__if_else_with_oneof_parameters.yaml";
+  auto text = read_file(path);
+  if (!text.ok()) GTEST_SKIP() << "no corpus at " << path;
+  spec::ParseOutcome out = import_text(*text);
+  ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const spec::Task* reader = out.spec->task("print-and-return-3");
+  ASSERT_TRUE(reader);
+  EXPECT_EQ(reader->inputs.at("text").text,
+            "{{tasks.print-and-return.outputs.Output | tasks.print-and-return-2.outputs.Output}}");
+  EXPECT_EQ(spec::oneof_groups(*reader),
+            (std::vector<std::vector<std::string>>{{"print-and-return", "print-and-return-2"}}));
+}
+
+TEST(KfpImporter, VolumesAndPlatformSettings) {
+  std::string path = std::string(SLIPWAY_SOURCE_DIR) +
+                     "/../shared/corpora/kfp-ir/"
+                     "backend__src__apiserver__template__testdata__pipeline_with_volume.yaml";
+  auto text = read_file(path);
+  if (!text.ok()) GTEST_SKIP() << "no corpus at " << path;
+  spec::ParseOutcome out = import_text(*text);
+  ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
+  const spec::Task* create = out.spec->task("createpvc");
+  ASSERT_TRUE(create);
+  EXPECT_EQ(out.spec->component_of(*create)->command[1], "__kfp-volume");
+  // The mount's claim name comes from the CreatePVC task's output, read from the second document.
+  const spec::Task* comp = out.spec->task("comp");
+  ASSERT_TRUE(comp);
+  EXPECT_EQ(comp->kubernetes["pvcMount"][0]["mountPath"], "/data");
+  EXPECT_EQ(comp->kubernetes["pvcMount"][0]["value"], "{{tasks.createpvc.outputs.name}}");
 }
 
 }  // namespace
