@@ -79,9 +79,11 @@ bool looks_like_kfp_ir(const std::string& text) {
   bool info = text.find("pipelineInfo") != std::string::npos ||
               text.find("pipeline_info") != std::string::npos;
   bool root = text.find("root") != std::string::npos;
-  bool platform_only = text.find("platforms") != std::string::npos &&
-                       text.find("kubernetes") != std::string::npos &&
-                       text.find("apiVersion") == std::string::npos;
+  // A platform spec alone: `platforms` as a top-level key, in YAML or JSON.
+  bool platform_only =
+      (text.rfind("platforms:", 0) == 0 || text.find("\nplatforms:") != std::string::npos ||
+       text.find("\"platforms\"") != std::string::npos) &&
+      text.find("kubernetes") != std::string::npos;
   return (info && root) || platform_only;
 }
 

@@ -260,12 +260,15 @@ TEST(KfpImporter, KfpRefusalsSayWhy) {
   EXPECT_NE(import_text(unnamed).diagnostics.to_string().find("name is empty"), std::string::npos);
 }
 
+// A file of the shared KFP corpus (beside the source tree, as CI lays it out).
+std::string corpus_file(const std::string& name) {
+  return std::string(SLIPWAY_SOURCE_DIR) + "/../shared/corpora/kfp-ir/" + name;
+}
+
 TEST(KfpImporter, OneOfReadsWhicheverBranchRan) {
-  std::string path = std::string(SLIPWAY_SOURCE_DIR) +
-                     "/../shared/corpora/kfp-ir/"
-                     "test_data__sdk_compiled_pipelines__valid__if_else_with_oneof_parameters.yaml";
-  auto text = read_file(path);
-  if (!text.ok()) GTEST_SKIP() << "no corpus at " << path;
+  auto text = read_file(
+      corpus_file("test_data__sdk_compiled_pipelines__valid__if_else_with_oneof_parameters.yaml"));
+  if (!text.ok()) GTEST_SKIP() << text.status().message();
   spec::ParseOutcome out = import_text(*text);
   ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
   const spec::Task* reader = out.spec->task("print-and-return-3");
@@ -277,11 +280,9 @@ TEST(KfpImporter, OneOfReadsWhicheverBranchRan) {
 }
 
 TEST(KfpImporter, VolumesAndPlatformSettings) {
-  std::string path = std::string(SLIPWAY_SOURCE_DIR) +
-                     "/../shared/corpora/kfp-ir/"
-                     "backend__src__apiserver__template__testdata__pipeline_with_volume.yaml";
-  auto text = read_file(path);
-  if (!text.ok()) GTEST_SKIP() << "no corpus at " << path;
+  auto text = read_file(
+      corpus_file("backend__src__apiserver__template__testdata__pipeline_with_volume.yaml"));
+  if (!text.ok()) GTEST_SKIP() << text.status().message();
   spec::ParseOutcome out = import_text(*text);
   ASSERT_FALSE(out.diagnostics.has_errors()) << out.diagnostics.to_string();
   const spec::Task* create = out.spec->task("createpvc");
