@@ -33,8 +33,10 @@ bool valid_claim_name(const std::string& n) {
 }
 
 std::string param(const Json& in, const char* name) {
-  const Json& p = in["inputs"].value("parameterValues", Json::object());
-  return p.contains(name) && p[name].is_string() ? p[name].get<std::string>() : "";
+  const Json& inputs = in["inputs"];
+  if (!inputs.is_object() || !inputs.contains("parameterValues")) return "";
+  const Json& p = inputs["parameterValues"];
+  return p.is_object() && p.contains(name) && p[name].is_string() ? p[name].get<std::string>() : "";
 }
 
 }  // namespace
@@ -53,6 +55,10 @@ int cmd_kfp_volume(const Args& args) {
   if (args[0] == "create" && name.empty()) {
     // KFP names an unnamed claim after the run, with the suffix the pipeline gives.
     name = args[1] + param(in, "pvc_name_suffix");
+    for (char& c : name)  // a run id may hold characters a claim name may not
+      c = std::isalnum(static_cast<unsigned char>(c))
+              ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+              : (c == '.' ? '.' : '-');
   }
   if (!valid_claim_name(name)) {
     std::fprintf(stderr,
@@ -79,7 +85,10 @@ int cmd_kfp_volume(const Args& args) {
                  ec.message().c_str());
     return 1;
   }
-  std::string out = in["outputs"]["parameters"]["name"].value("outputFile", "");
+  std::string out;
+  if (const Json& o = in.value("outputs", Json::object());
+      o.is_object() && o.contains("parameters") && o["parameters"].contains("name"))
+    out = o["parameters"]["name"].value("outputFile", "");
   if (out.empty()) {
     std::fprintf(stderr, "slipway: __kfp-volume create: the step declares no output 'name'\n");
     return 2;

@@ -778,19 +778,22 @@ class KfpImporter {
       Json o = Json::object();
       for (const auto& [k, v] : j.items()) {
         if (k == "componentInputParameter") {
-          auto it = sources.find(v.get<std::string>());
+          auto it = sources.find(v.is_string() ? v.get<std::string>() : "");
           if (it == sources.end() || it->second.absent)
             o["value"] = nullptr;  // an optional name not given: the setting is skipped
           else
             o["value"] = it->second.literal ? it->second.value : Json(it->second.text);
-        } else if (k == "taskOutputParameter") {
-          auto r = output_ref(cur_dag_, cur_path_, v.value("producerTask", ""),
-                              v.value("outputParameterKey", ""), false);
+        } else if (k == "taskOutputParameter" && v.is_object()) {
+          auto text = [&](const char* f) {
+            return v.contains(f) && v[f].is_string() ? v[f].get<std::string>() : "";
+          };
+          auto r = output_ref(cur_dag_, cur_path_, text("producerTask"), text("outputParameterKey"),
+                              false);
           if (!r.ok())
             d_->error(loc(k8s), "kubernetes settings: " + r.status().message());
           else
             o["value"] = *r;
-        } else if (k == "constant" || k == "runtimeValue") {
+        } else if (k == "constant" || (k == "runtimeValue" && v.is_object())) {
           o["value"] = k == "constant" ? v : v.value("constant", Json());
         } else {
           o[k] = refs(v);
