@@ -345,7 +345,10 @@ class KfpImporter {
   // run-time value becomes a template.
   void fill_format_strings(std::map<std::string, Source>* sources, const SourceLoc& where) {
     static const std::regex kIn(R"(\{\{\$\.inputs\.parameters\['([^']+)'\]\}\})");
-    for (auto& [name, src] : *sources) {
+    for (auto& entry : *sources) {
+      // (not a structured binding: lambdas below use these, which C++20 clang refuses)
+      const std::string& name = entry.first;
+      Source& src = entry.second;
       if (!src.literal) continue;
       bool templated = false, failed = false;
       std::function<Json(const Json&)> fill = [&](const Json& v) -> Json {
@@ -776,7 +779,9 @@ class KfpImporter {
       }
       if (!j.is_object()) return j;
       Json o = Json::object();
-      for (const auto& [k, v] : j.items()) {
+      for (const auto& item : j.items()) {
+        const std::string& k = item.key();
+        const Json& v = item.value();
         if (k == "componentInputParameter") {
           auto it = sources.find(v.is_string() ? v.get<std::string>() : "");
           if (it == sources.end() || it->second.absent)
