@@ -7,7 +7,6 @@
 
 #include "core/hash.h"
 #include "core/strings.h"
-#include "core/units.h"
 
 namespace slipway::dag {
 
@@ -42,8 +41,9 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
         // dsl.OneOf: the branch that ran. Conditions of an if/elif/else pick at most one.
         std::vector<std::string> tried;
         for (const auto& alt : ref.alternatives) {
-          if (ctx.task_status(alt.task) == "SUCCEEDED") return ctx.task_output(alt.task, alt.name);
-          tried.push_back(alt.task + " " + ctx.task_status(alt.task));
+          std::string status = ctx.task_status(alt.task);
+          if (status == "SUCCEEDED") return ctx.task_output(alt.task, alt.name);
+          tried.push_back(alt.task + " " + status);
         }
         return InvalidInput("{{" + ref.text + "}}: none of its tasks succeeded (" +
                             join(tried, ", ") + ")");
@@ -181,21 +181,8 @@ Status apply_resource_inputs(const ResolveContext& ctx, const spec::Task& task,
     auto v = resolve_binding(ctx, b);
     if (!v.ok()) return InvalidInput("resource " + what + ": " + v.status().message());
     std::string text = v->is_string() ? v->get<std::string>() : render_param(*v);
-    std::string where = "resource " + what + " of task '" + ctx.task_name + "' ('" + text + "')";
-    if (what == "cpu") {
-      auto m = parse_millicpus(text);
-      if (!m.ok()) return InvalidInput(where + ": " + m.status().message());
-      res->millicpus = *m;
-    } else if (what == "memory") {
-      auto m = parse_memory_bytes(text);
-      if (!m.ok()) return InvalidInput(where + ": " + m.status().message());
-      res->memory_bytes = *m;
-    } else if (what == "gpus") {
-      auto g = coerce_param(Json(text), ParamType::kInt);
-      if (!g.ok() || *g < 0 || *g > 1024)
-        return InvalidInput(where + ": a GPU count is a whole number from 0 to 1024");
-      res->gpus = g->get<int>();
-    }
+    if (Status s = spec::set_resource(res, what, text); !s.ok())
+      return InvalidInput("resource " + what + " of task '" + ctx.task_name + "': " + s.message());
   }
   return Status::Ok();
 }

@@ -2,14 +2,11 @@
 
 #include <set>
 
+#include "spec/kfp_ir.h"
+
 namespace slipway::spec {
 
 namespace {
-
-SourceLoc loc_of(const YAML::Node& n, const std::string& file) {
-  YAML::Mark m = n.Mark();
-  return m.line < 0 ? SourceLoc{file, 0, 0} : SourceLoc{file, m.line + 1, m.column + 1};
-}
 
 bool has(const YAML::Node& map, const char* key) {
   return map.IsMap() && static_cast<const YAML::Node&>(map)[key].IsDefined();
@@ -101,7 +98,7 @@ KfpDocument read_kfp_document(const std::string& text, const std::string& file, 
   auto take_spec = [&](const YAML::Node& n) {
     if (have_spec) {
       // KFP's API server: "multiple pipeline specs provided".
-      d->error(loc_of(n, file), "a second pipeline spec; a KFP file holds one");
+      d->error(kfp::yaml_loc(n, file), "a second pipeline spec; a KFP file holds one");
       return;
     }
     spec.reset(n);
@@ -148,5 +145,43 @@ KfpDocument read_kfp_document(const std::string& text, const std::string& file, 
   }
   return out;
 }
+
+namespace kfp {
+
+YAML::Node at(const YAML::Node& node, std::initializer_list<Key> path) {
+  YAML::Node n;
+  n.reset(node);
+  for (const Key& k : path) {
+    if (!n.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+    if (k.index >= 0) {
+      if (!n.IsSequence() || static_cast<size_t>(k.index) >= n.size())
+        return YAML::Node(YAML::NodeType::Undefined);
+      YAML::Node next = n[static_cast<size_t>(k.index)];
+      n.reset(next);  // reset rebinds; operator= would overwrite the document
+    } else {
+      if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+      const YAML::Node& cn = n;
+      YAML::Node next = cn[k.key];
+      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+      n.reset(next);
+    }
+  }
+  return n;
+}
+
+std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& map) {
+  std::vector<std::pair<std::string, YAML::Node>> out;
+  if (map && map.IsMap())
+    for (auto it = map.begin(); it != map.end(); ++it)
+      out.emplace_back(it->first.Scalar(), it->second);
+  return out;
+}
+
+SourceLoc yaml_loc(const YAML::Node& n, const std::string& file) {
+  YAML::Mark m = n.Mark();
+  return m.line < 0 ? SourceLoc{file, 0, 0} : SourceLoc{file, m.line + 1, m.column + 1};
+}
+
+}  // namespace kfp
 
 }  // namespace slipway::spec

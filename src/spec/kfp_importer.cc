@@ -10,50 +10,18 @@
 #include "core/units.h"
 #include "core/yaml_json.h"
 #include "spec/kfp_document.h"
+#include "spec/kfp_ir.h"
 #include "spec/validate.h"
 
 namespace slipway::spec {
 
 namespace {
 
-// A lookup through nested mappings that yields a null node, never yaml-cpp's throwing "zombie"
-// node, when a key is missing. Keys are strings or sequence indexes.
-struct Key {
-  Key(const char* k) : key(k) {}         // NOLINT: implicit by design
-  Key(const std::string& k) : key(k) {}  // NOLINT
-  Key(int i) : index(i) {}               // NOLINT
-  std::string key;
-  int index = -1;
-};
-
-YAML::Node at(const YAML::Node& node, std::initializer_list<Key> path) {
-  YAML::Node n;
-  n.reset(node);
-  for (const Key& k : path) {
-    if (!n.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
-    if (k.index >= 0) {
-      if (!n.IsSequence() || static_cast<size_t>(k.index) >= n.size())
-        return YAML::Node(YAML::NodeType::Undefined);
-      YAML::Node next = n[static_cast<size_t>(k.index)];
-      n.reset(next);  // reset rebinds; operator= would overwrite the document
-    } else {
-      if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-      const YAML::Node& cn = n;
-      YAML::Node next = cn[k.key];
-      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
-      n.reset(next);
-    }
-  }
-  return n;
-}
-
-// Where an input of a DAG gets its value: a literal, or a slipway placeholder text.
-struct Source {
-  bool literal = false;
-  Json value;
-  std::string text;
-  bool absent = false;  // an optional input of a sub-DAG that its caller does not pass
-};
+using kfp::at;
+using kfp::binding_of;
+using kfp::entries;
+using kfp::Key;
+using kfp::Source;
 
 // The ParallelFor a task sits in: its items, how many at once, and the name of the item input.
 struct Loop {
@@ -107,18 +75,7 @@ class KfpImporter {
   }
 
  private:
-  SourceLoc loc(const YAML::Node& n) const {
-    YAML::Mark m = n.Mark();
-    return m.line < 0 ? SourceLoc{file_, 0, 0} : SourceLoc{file_, m.line + 1, m.column + 1};
-  }
-
-  static std::vector<std::pair<std::string, YAML::Node>> entries(const YAML::Node& map) {
-    std::vector<std::pair<std::string, YAML::Node>> out;
-    if (map && map.IsMap())
-      for (auto it = map.begin(); it != map.end(); ++it)
-        out.emplace_back(it->first.Scalar(), it->second);
-    return out;
-  }
+  SourceLoc loc(const YAML::Node& n) const { return kfp::yaml_loc(n, file_); }
 
   static Json to_json(const YAML::Node& n) { return yaml_to_json(n); }
 
@@ -247,7 +204,6 @@ class KfpImporter {
       all_natives(at(comp, {"dag"}), p, inner, out, depth + 1);
   }
 
-  // The sources of a task's inputs, in the scope of its DAG.
   // An input the task's component may go without: KFP then leaves it unset, and the component
   // sees its default (or nothing, for IfPresent).
   static bool may_be_absent(const YAML::Node& comp, const char* kind, const std::string& name) {
@@ -255,6 +211,7 @@ class KfpImporter {
     return !decl || at(decl, {"isOptional"}).as<bool>(false) || at(decl, {"defaultValue"});
   }
 
+  // The sources of a task's inputs, in the scope of its DAG.
   std::map<std::string, Source> input_sources(const YAML::Node& dag, const std::string& path,
                                               const YAML::Node& task, const YAML::Node& comp,
                                               const std::map<std::string, Source>& scope) {
@@ -335,76 +292,8 @@ class KfpImporter {
                                  "': this kind of artifact source is not supported yet");
       }
     }
-    fill_format_strings(&out, loc(task));
+    kfp::fill_format_strings(&out, loc(task), d_);
     return out;
-  }
-
-  // KFP writes an f-string of task inputs (f"{a}-{b}", a format string in a parameter) as a
-  // constant holding {{$.inputs.parameters['pipelinechannel--a']}}, and passes `a` to the task
-  // as an extra input; its driver fills the constant in. A constant that then depends on a
-  // run-time value becomes a template.
-  void fill_format_strings(std::map<std::string, Source>* sources, const SourceLoc& where) {
-    static const std::regex kIn(R"(\{\{\$\.inputs\.parameters\['([^']+)'\]\}\})");
-    for (auto& entry : *sources) {
-      // (not a structured binding: lambdas below use these, which C++20 clang refuses)
-      const std::string& name = entry.first;
-      Source& src = entry.second;
-      if (!src.literal) continue;
-      bool templated = false, failed = false;
-      std::function<Json(const Json&)> fill = [&](const Json& v) -> Json {
-        if (v.is_string()) {
-          const std::string& text = v.get_ref<const std::string&>();
-          if (text.find("{{$.inputs.parameters[") == std::string::npos) return v;
-          std::string outs;
-          size_t last = 0;
-          for (auto it = std::sregex_iterator(text.begin(), text.end(), kIn);
-               it != std::sregex_iterator(); ++it) {
-            outs += text.substr(last, static_cast<size_t>(it->position()) - last);
-            last = static_cast<size_t>(it->position() + it->length());
-            auto ref = sources->find((*it)[1]);
-            if (ref == sources->end() || &ref->second == &src) {
-              d_->error(where, "input '" + name + "' formats '" + (*it)[1].str() +
-                                   "', which the task does not receive");
-              failed = true;
-              continue;
-            }
-            if (ref->second.literal) {
-              const Json& lv = ref->second.value;
-              outs += lv.is_string() ? lv.get<std::string>() : render_param(lv);
-            } else {
-              outs += ref->second.text;
-              templated = true;
-            }
-          }
-          return Json(outs + text.substr(last));
-        }
-        if (v.is_object() || v.is_array()) {
-          Json c = v;
-          for (auto& e : c) e = fill(e);
-          return c;
-        }
-        return v;
-      };
-      Json filled = fill(src.value);
-      if (failed) continue;
-      // The job and task identity placeholders ({{$.pipeline_job_uuid}}) are filled in too.
-      if (filled.is_string() &&
-          filled.get_ref<const std::string&>().find("{{$.") != std::string::npos) {
-        auto conv = convert_kfp_placeholders(filled.get<std::string>());
-        if (!conv.ok()) {
-          d_->error(where, "input '" + name + "': " + conv.status().message());
-          continue;
-        }
-        filled = *conv;
-        templated = true;
-      }
-      if (!templated) {
-        src.value = filled;
-      } else {
-        src.literal = false;
-        src.text = filled.is_string() ? filled.get<std::string>() : dump_json(filled);
-      }
-    }
   }
 
   static std::string operand(const Source& s) {
@@ -519,10 +408,11 @@ class KfpImporter {
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
-      cur_dag_.reset(dag);
-      cur_path_ = path;
-      make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, loop);
-      spec_->tasks.back().ignore_upstream_failure = ignore_failure;
+      kfp::OutputRef outputs_here = [&](const std::string& producer, const std::string& key) {
+        return output_ref(dag, path, producer, key, false);
+      };
+      make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, ignore_failure,
+                loop, outputs_here);
     }
   }
 
@@ -584,11 +474,9 @@ class KfpImporter {
     } else if (at(exec, {"resolver"})) {
       d_->error(loc(exec),
                 "executor '" + label + "' is a resolver, which slipway does not support");
-    } else if (YAML::Node ct = at(exec, {"container"});
-               ct && is_volume_step(at(ct, {"image"}).as<std::string>(""))) {
+    } else if (std::string verb = volume_step(at(exec, {"container", "image"}).as<std::string>(""));
+               !verb.empty()) {
       // kfp-kubernetes' CreatePVC / DeletePVC: a named volume (see slipway __kfp-volume).
-      std::string verb =
-          at(ct, {"image"}).as<std::string>("") == "argostub/createpvc" ? "create" : "delete";
       c.command = {"slipway", "__kfp-volume", verb, "{{run.id}}", "{{executor.input}}"};
     } else if (YAML::Node ct = at(exec, {"container"})) {
       c.image = at(ct, {"image"}).as<std::string>("");
@@ -645,9 +533,11 @@ class KfpImporter {
   }
 
   // kfp-kubernetes compiles CreatePVC and DeletePVC to executors with these stand-in images,
-  // which its Kubernetes driver runs itself.
-  static bool is_volume_step(const std::string& image) {
-    return image == "argostub/createpvc" || image == "argostub/deletepvc";
+  // which its Kubernetes driver runs itself: "create", "delete", or "" for any other image.
+  static std::string volume_step(const std::string& image) {
+    if (image == "argostub/createpvc") return "create";
+    if (image == "argostub/deletepvc") return "delete";
+    return "";
   }
 
   // Concat joins its parts into one argument; IfPresent expands to its Then or Else list
@@ -705,132 +595,11 @@ class KfpImporter {
     }
   }
 
-  std::optional<Binding> binding_of(const Source& src, const SourceLoc& where) {
-    Binding b;
-    b.loc = where;
-    if (src.literal) {
-      b.literal = src.value;
-      return b;
-    }
-    auto tmpl = parse_template(src.text);
-    if (!tmpl.ok()) {
-      d_->error(where, tmpl.status().message());
-      return std::nullopt;
-    }
-    b.is_template = true;
-    b.text = src.text;
-    b.tmpl = *tmpl;
-    return b;
-  }
-
-  // A resource field of the executor ("4", "500m", "{{$.inputs.parameters['x']}}") with the
-  // task's inputs filled in: a literal now, or a template for the engine to resolve.
-  Source resource_text(const YAML::Node& field, const std::map<std::string, Source>& sources) {
-    std::map<std::string, Source> with = sources;
-    const std::string key = "\x01resource";
-    with[key] = {true, Json(field.as<std::string>("")), ""};
-    fill_format_strings(&with, loc(field));
-    return with[key];
-  }
-
-  void make_resources(const YAML::Node& res, const std::map<std::string, Source>& sources,
-                      Task* t) {
-    auto field = [&](std::initializer_list<Key> path, const char* what, const char* suffix = "") {
-      YAML::Node n = at(res, path);
-      if (!n) return;
-      Source src = resource_text(n, sources);
-      if (!src.literal) {
-        if (auto b = binding_of(src, loc(n))) t->resource_inputs[what] = *b;
-        return;
-      }
-      std::string text = src.value.is_string() ? src.value.get<std::string>() : "";
-      if (!text.empty()) text += suffix;
-      Status bad = Status::Ok();
-      if (std::string(what) == "cpu") {
-        auto m = parse_millicpus(text);
-        if (m.ok()) t->resources.millicpus = *m;
-        bad = m.status();
-      } else if (std::string(what) == "memory") {
-        auto m = parse_memory_bytes(text);
-        if (m.ok()) t->resources.memory_bytes = *m;
-        bad = m.status();
-      } else {
-        t->resources.gpus = std::atoi(text.c_str());
-      }
-      if (!bad.ok()) d_->error(loc(n), std::string(what) + " limit: " + bad.message());
-    };
-    field({"resourceCpuLimit"}, "cpu");
-    if (!at(res, {"resourceCpuLimit"})) field({"cpuLimit"}, "cpu");
-    field({"resourceMemoryLimit"}, "memory");
-    // The older double field counts gigabytes (PipelineSpec's memory_limit).
-    if (!at(res, {"resourceMemoryLimit"})) field({"memoryLimit"}, "memory", "G");
-    field({"accelerator", "resourceCount"}, "gpus");
-    if (!at(res, {"accelerator", "resourceCount"})) field({"accelerator", "count"}, "gpus");
-  }
-
-  // A task's kfp-kubernetes settings as JSON, each parameter reference in them (a claim or
-  // secret name from an input or an upstream output) replaced by {"value": literal-or-template}.
-  Json platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& sources) {
-    std::function<Json(const Json&)> refs = [&](const Json& j) -> Json {
-      if (j.is_array()) {
-        Json a = Json::array();
-        for (const auto& e : j) a.push_back(refs(e));
-        return a;
-      }
-      if (!j.is_object()) return j;
-      Json o = Json::object();
-      for (const auto& item : j.items()) {
-        const std::string& k = item.key();
-        const Json& v = item.value();
-        if (k == "componentInputParameter") {
-          auto it = sources.find(v.is_string() ? v.get<std::string>() : "");
-          if (it == sources.end() || it->second.absent)
-            o["value"] = nullptr;  // an optional name not given: the setting is skipped
-          else
-            o["value"] = it->second.literal ? it->second.value : Json(it->second.text);
-        } else if (k == "taskOutputParameter" && v.is_object()) {
-          auto text = [&](const char* f) {
-            return v.contains(f) && v[f].is_string() ? v[f].get<std::string>() : "";
-          };
-          auto r = output_ref(cur_dag_, cur_path_, text("producerTask"), text("outputParameterKey"),
-                              false);
-          if (!r.ok())
-            d_->error(loc(k8s), "kubernetes settings: " + r.status().message());
-          else
-            o["value"] = *r;
-        } else if (k == "constant" || (k == "runtimeValue" && v.is_object())) {
-          o["value"] = k == "constant" ? v : v.value("constant", Json());
-        } else {
-          o[k] = refs(v);
-        }
-      }
-      return o;
-    };
-    return refs(to_json(k8s));
-  }
-
-  // The kfp-kubernetes settings that only place or time a pod: node selector, tolerations and
-  // the deadline. The first two go to --backend k8s and are ignored elsewhere (with a warning:
-  // they cannot change results); the deadline is the task's timeout on every backend.
-  void apply_placement(const YAML::Node& k8s, Task* t) {
-    for (auto [k, v] : entries(at(k8s, {"nodeSelector", "labels"})))
-      t->resources.k8s_node_selector[k] = v.as<std::string>("");
-    Json tolerations = Json::array();
-    for (const auto& tol : at(k8s, {"tolerations"}))
-      if (!at(tol, {"tolerationJson"})) tolerations.push_back(to_json(tol));
-    if (!tolerations.empty()) t->resources.k8s_tolerations = tolerations;
-    if (YAML::Node d = at(k8s, {"activeDeadlineSeconds"}))
-      t->timeout_ms = static_cast<std::int64_t>(std::atoll(d.as<std::string>("0").c_str())) * 1000;
-    if (at(k8s, {"nodeSelector"}) || at(k8s, {"tolerations"}) || at(k8s, {"nodeAffinity"}))
-      d_->warning(loc(k8s), "task '" + t->name +
-                                "': node selector, tolerations and affinity apply with --backend "
-                                "k8s; other backends ignore them (they do not change results)");
-  }
-
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref,
                  const std::string& name, const std::map<std::string, Source>& sources,
                  const std::vector<std::string>& conds, const std::vector<std::string>& deps,
-                 bool finally, const Loop& loop) {
+                 bool finally, bool ignore_failure, const Loop& loop,
+                 const kfp::OutputRef& outputs_here) {
     Task t;
     if (loop.active) {
       Binding f;
@@ -850,6 +619,7 @@ class KfpImporter {
     t.name = name;
     t.loc = loc(task);
     t.is_finally = finally;
+    t.ignore_upstream_failure = ignore_failure;
     t.component = make_component(comp_ref, comp, sources);
     for (const auto& [in, src] : sources) {
       // Inputs the component does not declare (pipelinechannel--x) only feed format strings
@@ -857,7 +627,7 @@ class KfpImporter {
       if (!at(comp, {"inputDefinitions", "parameters", in}) &&
           !at(comp, {"inputDefinitions", "artifacts", in}))
         continue;
-      if (auto b = binding_of(src, t.loc)) t.inputs[in] = *b;
+      if (auto b = binding_of(src, t.loc, d_)) t.inputs[in] = *b;
     }
     if (!conds.empty()) {
       auto e = Expr::parse(join(conds, " && "));
@@ -888,22 +658,16 @@ class KfpImporter {
       t.retry.factor = std::max(1.0, at(r, {"backoffFactor"}).as<double>(2.0));
       t.retry.max_backoff_ms = dur("backoffMaxDuration", 3'600'000);
     }
-    YAML::Node res =
-        at(doc_, {"deploymentSpec", "executors", at(comp, {"executorLabel"}).as<std::string>(""),
-                  "container", "resources"});
-    if (res) make_resources(res, sources, &t);
     std::string label = at(comp, {"executorLabel"}).as<std::string>("");
-    if (YAML::Node k8s = at(platform_, {"deploymentSpec", "executors", label})) {
-      t.kubernetes = platform_settings(k8s, sources);
-      apply_placement(k8s, &t);
-    }
+    if (YAML::Node res = at(doc_, {"deploymentSpec", "executors", label, "container", "resources"}))
+      kfp::read_resources(res, sources, file_, &t, d_);
+    if (YAML::Node k8s = at(platform_, {"deploymentSpec", "executors", label}))
+      kfp::read_platform_settings(k8s, sources, outputs_here, file_, &t, d_);
     spec_->tasks.push_back(std::move(t));
   }
 
   YAML::Node doc_;
   YAML::Node platform_;  // platforms.kubernetes of the kfp-kubernetes extension, or undefined
-  YAML::Node cur_dag_;   // the DAG of the task being made, and its path
-  std::string cur_path_;
   std::string file_;
   Diagnostics* d_;
   PipelineSpec* spec_;

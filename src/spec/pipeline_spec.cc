@@ -3,7 +3,30 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/param_type.h"
+#include "core/units.h"
+
 namespace slipway::spec {
+
+Status set_resource(Resources* r, const std::string& what, const std::string& text) {
+  if (what == "cpu") {
+    auto m = parse_millicpus(text);
+    if (!m.ok()) return m.status();
+    r->millicpus = *m;
+  } else if (what == "memory") {
+    auto m = parse_memory_bytes(text);
+    if (!m.ok()) return m.status();
+    r->memory_bytes = *m;
+  } else if (what == "gpus") {
+    auto g = coerce_param(Json(text), ParamType::kInt);
+    if (!g.ok() || *g < 0 || *g > 1024)
+      return InvalidInput("a GPU count is a whole number from 0 to 1024, not '" + text + "'");
+    r->gpus = g->get<int>();
+  } else {
+    return InvalidInput("no resource '" + what + "' (cpu, memory, gpus)");
+  }
+  return Status::Ok();
+}
 
 std::string SourceLoc::to_string() const {
   std::string s = file.empty() ? "<input>" : file;

@@ -83,6 +83,10 @@ struct Resources {
   std::string k8s_distributed;
 };
 
+// Sets one resource from text as pipelines write it: "cpu" (cores or millicores: "2", "500m"),
+// "memory" ("4G", "512Mi") or "gpus" (a whole number from 0 to 1024).
+Status set_resource(Resources* r, const std::string& what, const std::string& text);
+
 struct Task {
   std::string name;
   std::string component;

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Pipelines of the real KFP corpus (shared/corpora/kfp-ir) run as they are, their outputs checked
+# against what their source computes: dsl.OneOf, ignore_upstream_failure(), f-strings of task
+# inputs in nested conditions, and kfp-kubernetes volumes.
+source "$(dirname "$0")/lib.sh"
+CORPUS="${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/kfp-ir"
+if [ ! -d "$CORPUS" ]; then
+  echo "skipped: no corpus at $CORPUS (set SLIPWAY_CORPORA)"
+  exit 77
+fi
+V=test_data__sdk_compiled_pipelines__valid
+
+# if/else over a coin flip; the branch that ran returns "Got heads!" or "Got tails!", and the
+# task after the branches reads it through the dsl.OneOf.
+run_json "$WORK/oneof.json" "$CORPUS/${V}__if_else_with_oneof_parameters.yaml"
+expect_eq "$rc" 0 "if_else_with_oneof_parameters succeeds"
+states=$(json "$WORK/oneof.json" "sorted(t['state'] for t in d['tasks'] if t['name'] in ('print-and-return', 'print-and-return-2'))")
+expect_eq "$states" "['SKIPPED', 'SUCCEEDED']" "exactly one branch ran"
+coin=$(json "$WORK/oneof.json" "[t['outputs']['Output'] for t in d['tasks'] if t['name']=='flip-coin'][0]")
+expect_eq "$(json "$WORK/oneof.json" "[t['outputs']['Output'] for t in d['tasks'] if t['name']=='print-and-return-3'][0]")" \
+  "Got $coin!" "the reader got the output of the branch that ran"
+
+# fail_op exits 1; print_op(message=fail_op.output).ignore_upstream_failure() still runs, with
+# its default 'default'.
+run_json "$WORK/ignore.json" "$CORPUS/${V}__pipeline_with_task_using_ignore_upstream_failure.yaml"
+expect_eq "$rc" 1 "the failed task fails the run"
+expect_eq "$(json "$WORK/ignore.json" "{t['name']: t['state'] for t in d['tasks']}")" \
+  "{'fail-op': 'FAILED', 'print-op': 'SUCCEEDED'}" "the task after the failure ran"
+log=$("$SLIPWAY" runs logs "$(json "$WORK/ignore.json" "d['id']")" print-op 2>&1)
+echo "$log" | contains -x default || fail "print-op did not print its default: $log"
+pass "its input took the default"
+
+# Nested conditions whose inner tasks format an upstream output into a string.
+run_json "$WORK/nested.json" "$CORPUS/${V}__essential__pipeline_with_nested_conditions_yaml.yaml"
+expect_eq "$rc" 0 "pipeline_with_nested_conditions_yaml succeeds"
+expect_eq "$(json "$WORK/nested.json" "sum(t['state'] == 'SUCCEEDED' for t in d['tasks'] if t['name'].startswith('print'))")" 1 \
+  "one print of the four branches ran"
+
+# CreatePVC makes a named volume that outlives the run; a step that mounts it is refused before
+# it starts (mounts are not applied yet) rather than run without it.
+run_json "$WORK/pvc.json" "$CORPUS/backend__src__apiserver__template__testdata__pipeline_with_volume.yaml"
+expect_eq "$rc" 1 "the pipeline with a mount fails"
+expect_eq "$(json "$WORK/pvc.json" "[t['state'] for t in d['tasks'] if t['name']=='createpvc'][0]")" SUCCEEDED "CreatePVC ran"
+claim=$(json "$WORK/pvc.json" "[t['outputs']['name'] for t in d['tasks'] if t['name']=='createpvc'][0]")
+[ -d "$SLIPWAY_HOME/volumes/$claim" ] || fail "no volume directory $SLIPWAY_HOME/volumes/$claim"
+pass "the claim '$claim' is a directory under \$SLIPWAY_HOME/volumes"
+json "$WORK/pvc.json" "[t['message'] for t in d['tasks'] if t['name']=='comp'][0]" | contains "pvcMount" ||
+  fail "the mounting step's message does not name pvcMount"
+pass "the mounting step is refused with a message naming the setting"
