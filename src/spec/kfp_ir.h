@@ -61,7 +61,7 @@ void read_resources(const YAML::Node& res, const std::map<std::string, Source>& 
 
 // The slipway placeholder of an output of a task in the DAG being imported.
 using OutputRef = std::function<Result<std::string>(const std::string& producer_task,
-                                                     const std::string& output_key)>;
+                                                    const std::string& output_key)>;
 
 // A task's kfp-kubernetes settings (platforms.kubernetes.deploymentSpec.executors.X) onto the
 // task: node selector, tolerations and deadline onto its placement and timeout; all of them,

@@ -45,12 +45,12 @@ std::optional<Source> fill_inputs(const Json& value, const std::map<std::string,
       return c;
     }
     if (!v.is_string()) return v;
-    std::string text = replace_matches(
-        v.get<std::string>(), kIn, [&](const std::smatch& m) -> std::string {
+    std::string text =
+        replace_matches(v.get<std::string>(), kIn, [&](const std::smatch& m) -> std::string {
           auto ref = sources.find(m[1]);
           if (ref == sources.end() || m[1] == self) {
-            d->error(where, what + " formats input '" + m[1].str() +
-                                "', which the task does not receive");
+            d->error(where,
+                     what + " formats input '" + m[1].str() + "', which the task does not receive");
             failed = true;
             return "";
           }

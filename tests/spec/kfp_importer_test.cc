@@ -250,6 +250,30 @@ TEST(KfpImporter, ReadsJsonProtoNamesAndApiObjects) {
   EXPECT_EQ(out.spec->components.at("a").input("my_param")->default_value, Json(3));
 }
 
+TEST(KfpImporter, SecondDocumentKeepsItsLineNumbers) {
+  // The platform spec is the second YAML document; an error in it points at its own line.
+  std::string text = std::string(kTwoTasks) +
+                     "---\nplatforms:\n  kubernetes:\n    deploymentSpec:\n      executors:\n"
+                     "        exec-a:\n          activeDeadlineSeconds: soon\n";
+  size_t at = text.find("activeDeadlineSeconds");
+  int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+  spec::ParseOutcome out = import_text(text);
+  ASSERT_TRUE(out.diagnostics.has_errors());
+  EXPECT_NE(out.diagnostics.to_string().find("p.yaml:" + std::to_string(line) + ":"),
+            std::string::npos)
+      << out.diagnostics.to_string();
+}
+
+TEST(KfpImporter, MalformedStreamsEnd) {
+  // yaml-cpp's LoadAll never returned on this input (found by the fuzzer); documents are split
+  // by slipway now.
+  auto text =
+      read_file(std::string(SLIPWAY_SOURCE_DIR) + "/tests/fixtures/fuzz/kfp_loadall_hang.yaml");
+  ASSERT_TRUE(text.ok());
+  spec::ParseOutcome out = spec::parse_kfp_pipeline(*text, "hang.yaml", "/tmp");
+  EXPECT_TRUE(out.diagnostics.has_errors());
+}
+
 TEST(KfpImporter, KfpRefusalsSayWhy) {
   spec::ParseOutcome platform_only =
       import_text(R"({"platforms": {"kubernetes": {"deploymentSpec": {"executors": {}}}}})");
