@@ -52,6 +52,7 @@
 #include "core/hash.h"
 #include "core/strings.h"
 #include "core/units.h"
+#include "dag/kubernetes_env.h"
 #include "spec/validate.h"
 
 namespace slipway::dag {
@@ -290,9 +291,8 @@ std::string Engine::task_dir(const Node& n) const {
 // fields) and are not applied yet: the task fails before it starts rather than run without them.
 static std::string unsupported_kubernetes_setting(const spec::Task& t) {
   if (!t.kubernetes.is_object()) return "";
-  static const char* kData[] = {"pvcMount",       "secretAsEnv",           "secretAsVolume",
-                                "configMapAsEnv", "configMapAsVolume",     "emptyDirMounts",
-                                "fieldPathAsEnv", "genericEphemeralVolume"};
+  static const char* kData[] = {"pvcMount",       "secretAsVolume", "configMapAsVolume",
+                                "emptyDirMounts", "fieldPathAsEnv", "genericEphemeralVolume"};
   for (const char* key : kData)
     if (t.kubernetes.contains(key))
       return std::string("kfp-kubernetes setting '") + key +
@@ -365,6 +365,10 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   auto cl = render_command(ctx, *n.comp, n.inputs, outputs_dir, opts_.self_exe);
   if (!cl.ok()) {
     finish(n, TaskState::kFailed, cl.status().message());
+    return true;
+  }
+  if (Status s = add_kubernetes_env(ctx, n.task->kubernetes, &cl->env); !s.ok()) {
+    finish(n, TaskState::kFailed, s.message());
     return true;
   }
   if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {

@@ -113,6 +113,16 @@ static Result<Json> resolve_binding(const ResolveContext& ctx, const spec::Bindi
   return Json(out);
 }
 
+Result<Json> resolve_template_text(const ResolveContext& ctx, const std::string& text) {
+  auto t = spec::parse_template(text);
+  if (!t.ok()) return t.status();
+  spec::Binding b;
+  b.is_template = true;
+  b.text = text;
+  b.tmpl = *t;
+  return resolve_binding(ctx, b);
+}
+
 static Result<Json> to_input_type(const ResolveContext& ctx, const spec::IoDecl& decl,
                                   const Json& v, const std::string& where) {
   if (v.is_null() || is_deferred(v)) return v;  // deferred values are typed at job start

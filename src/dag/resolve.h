@@ -52,6 +52,10 @@ Result<std::map<std::string, Json>> resolve_inputs(const ResolveContext& ctx,
 Status apply_resource_inputs(const ResolveContext& ctx, const spec::Task& task,
                              spec::Resources* res);
 
+// A text with placeholders ({{params.x}}, {{tasks.a.outputs.y}}) resolved; a text that is one
+// placeholder keeps the value's type.
+Result<Json> resolve_template_text(const ResolveContext& ctx, const std::string& text);
+
 // The items of a fan-out.
 Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task);
 

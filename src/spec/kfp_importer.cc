@@ -32,6 +32,14 @@ struct Loop {
   std::string id;  // the loop task's DAG path: tasks of one loop pair up per item
 };
 
+// The DAG a task is imported from: its node, its path, and the sources of its inputs (which the
+// kfp-kubernetes settings of its tasks name, as KFP's driver reads them).
+struct DagView {
+  const YAML::Node& dag;
+  const std::string& path;
+  const std::map<std::string, Source>& scope;
+};
+
 class KfpImporter {
  public:
   KfpImporter(const KfpDocument& doc, std::string file, Diagnostics* d, PipelineSpec* spec)
@@ -408,11 +416,8 @@ class KfpImporter {
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
-      kfp::OutputRef outputs_here = [&](const std::string& producer, const std::string& key) {
-        return output_ref(dag, path, producer, key, false);
-      };
       make_task(task, comp, comp_ref, native_[p], sources, conds, deps, finally, ignore_failure,
-                loop, outputs_here);
+                loop, DagView{dag, path, scope});
     }
   }
 
@@ -598,8 +603,7 @@ class KfpImporter {
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref,
                  const std::string& name, const std::map<std::string, Source>& sources,
                  const std::vector<std::string>& conds, const std::vector<std::string>& deps,
-                 bool finally, bool ignore_failure, const Loop& loop,
-                 const kfp::OutputRef& outputs_here) {
+                 bool finally, bool ignore_failure, const Loop& loop, const DagView& here) {
     Task t;
     if (loop.active) {
       Binding f;
@@ -662,7 +666,12 @@ class KfpImporter {
     if (YAML::Node res = at(doc_, {"deploymentSpec", "executors", label, "container", "resources"}))
       kfp::read_resources(res, sources, file_, &t, d_);
     if (YAML::Node k8s = at(platform_, {"deploymentSpec", "executors", label}))
-      kfp::read_platform_settings(k8s, sources, outputs_here, file_, &t, d_);
+      kfp::read_platform_settings(
+          k8s, here.scope,
+          [&](const std::string& producer, const std::string& key) {
+            return output_ref(here.dag, here.path, producer, key, false);
+          },
+          file_, &t, d_);
     spec_->tasks.push_back(std::move(t));
   }
 

@@ -66,7 +66,8 @@ using OutputRef = std::function<Result<std::string>(const std::string& producer_
 // A task's kfp-kubernetes settings (platforms.kubernetes.deploymentSpec.executors.X) onto the
 // task: node selector, tolerations and deadline onto its placement and timeout; all of them,
 // each parameter reference replaced by {"value": literal-or-template}, into task->kubernetes.
-void read_platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& sources,
+// A componentInputParameter there names an input of the task's DAG (`scope`).
+void read_platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& scope,
                             const OutputRef& output_ref, const std::string& file, Task* task,
                             Diagnostics* d);
 

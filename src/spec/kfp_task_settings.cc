@@ -159,11 +159,11 @@ Json with_values(const Json& j, const std::map<std::string, Source>& sources,
 
 }  // namespace
 
-void read_platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& sources,
+void read_platform_settings(const YAML::Node& k8s, const std::map<std::string, Source>& scope,
                             const OutputRef& output_ref, const std::string& file, Task* task,
                             Diagnostics* d) {
   SourceLoc where = yaml_loc(k8s, file);
-  task->kubernetes = with_values(yaml_to_json(k8s), sources, output_ref, where, d);
+  task->kubernetes = with_values(yaml_to_json(k8s), scope, output_ref, where, d);
   // Placement and time only: node selector and tolerations go to --backend k8s and are ignored
   // elsewhere (they cannot change results); the deadline is the timeout on every backend.
   for (auto [k, v] : entries(at(k8s, {"nodeSelector", "labels"})))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pipelines of the real KFP corpus (shared/corpora/kfp-ir) run as they are, their outputs checked
 # against what their source computes: dsl.OneOf, ignore_upstream_failure(), f-strings of task
-# inputs in nested conditions, and kfp-kubernetes volumes.
+# inputs in nested conditions, and kfp-kubernetes volumes and secrets.
 source "$(dirname "$0")/lib.sh"
 CORPUS="${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/kfp-ir"
 if [ ! -d "$CORPUS" ]; then
@@ -47,3 +47,19 @@ pass "the claim '$claim' is a directory under \$SLIPWAY_HOME/volumes"
 json "$WORK/pvc.json" "[t['message'] for t in d['tasks'] if t['name']=='comp'][0]" | contains "pvcMount" ||
   fail "the mounting step's message does not name pvcMount"
 pass "the mounting step is refused with a message naming the setting"
+
+# use_secret_as_env inside a ParallelFor over ["a", "b", "c"]: each item returns the secret's
+# value. A secret is a directory of key files under $SLIPWAY_HOME/secrets; without it the step
+# is refused with the path to create.
+SECRET="$CORPUS/${V}__parallel_and_nested__parallel_for_secret.yaml"
+run_json "$WORK/nosecret.json" "$SECRET"
+expect_eq "$rc" 1 "without the secret the pipeline fails"
+json "$WORK/nosecret.json" "[t['message'] for t in d['tasks'] if t['name']=='example-component[0]'][0]" |
+  contains "$SLIPWAY_HOME/secrets/test-secret-1/username" || fail "the message does not say where the secret goes"
+pass "the message names the file to create"
+mkdir -p "$SLIPWAY_HOME/secrets/test-secret-1"
+echo alice > "$SLIPWAY_HOME/secrets/test-secret-1/username"
+run_json "$WORK/secret.json" "$SECRET"
+expect_eq "$rc" 0 "parallel_for_secret succeeds with the secret in place"
+expect_eq "$(json "$WORK/secret.json" "[t['outputs']['Output'] for t in d['tasks'] if t['name']=='example-component'][0]")" \
+  "['alice', 'alice', 'alice']" "every iteration read the secret from its environment"

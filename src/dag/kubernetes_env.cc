@@ -1,0 +1,82 @@
+#include "dag/kubernetes_env.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "core/files.h"
+
+namespace slipway::dag {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path store_root(const char* env_var, const char* under_home) {
+  if (const char* v = std::getenv(env_var); v && *v) return fs::absolute(v);
+  return slipway_home() / under_home;
+}
+
+// The object's name: a literal field (the older secretName / configMapName) or the parameter
+// the importer turned into {"value": ...}, a template resolved now.
+Result<std::string> object_name(const ResolveContext& ctx, const Json& entry,
+                                const char* literal_key, const char* param_key) {
+  Json v = entry.contains(param_key) ? entry[param_key].value("value", Json())
+                                     : entry.value(literal_key, Json());
+  if (v.is_string() && v.get<std::string>().find("{{") != std::string::npos) {
+    auto r = resolve_template_text(ctx, v.get<std::string>());
+    if (!r.ok()) return r.status();
+    v = *r;
+  }
+  if (!v.is_string()) return std::string();
+  return v.get<std::string>();
+}
+
+Status add_from(const ResolveContext& ctx, const Json& entries, const char* what,
+                const char* env_var, const char* under_home, const char* literal_key,
+                const char* param_key, const char* key_key,
+                std::map<std::string, std::string>* env) {
+  if (!entries.is_array()) return Status::Ok();
+  for (const Json& entry : entries) {
+    if (!entry.is_object()) continue;
+    bool optional = entry.value("optional", false);
+    auto name = object_name(ctx, entry, literal_key, param_key);
+    if (!name.ok()) return name.status();
+    if (name->empty()) {
+      if (optional) continue;  // an optional name that was not given
+      return InvalidInput(std::string(what) + " as env: no name given");
+    }
+    if (name->find('/') != std::string::npos || *name == "." || *name == "..")
+      return InvalidInput(std::string(what) + " name '" + *name + "' is not a valid name");
+    fs::path dir = store_root(env_var, under_home) / *name;
+    for (const Json& k : entry.value("keyToEnv", Json::array())) {
+      std::string key = k.value(key_key, ""), var = k.value("envVar", "");
+      if (key.empty() || var.empty() || key.find('/') != std::string::npos) continue;
+      auto value = read_file(dir / key);
+      if (!value.ok()) {
+        if (optional) continue;
+        return InvalidInput(std::string(what) + " '" + *name + "' key '" + key +
+                            "' is not here: put its value in " + (dir / key).string() + " (or set " +
+                            env_var + " to the directory that holds " + what + "s)");
+      }
+      std::string text = *value;
+      if (!text.empty() && text.back() == '\n') text.pop_back();
+      (*env)[var] = text;
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status add_kubernetes_env(const ResolveContext& ctx, const Json& kubernetes,
+                          std::map<std::string, std::string>* env) {
+  if (!kubernetes.is_object()) return Status::Ok();
+  SLIPWAY_RETURN_IF_ERROR(add_from(ctx, kubernetes.value("secretAsEnv", Json()), "secret",
+                                   "SLIPWAY_SECRETS", "secrets", "secretName",
+                                   "secretNameParameter", "secretKey", env));
+  return add_from(ctx, kubernetes.value("configMapAsEnv", Json()), "config map",
+                  "SLIPWAY_CONFIGMAPS", "configmaps", "configMapName", "configMapNameParameter",
+                  "configMapKey", env);
+}
+
+}  // namespace slipway::dag

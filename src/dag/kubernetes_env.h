@@ -1,0 +1,21 @@
+// kfp-kubernetes secrets and config maps as environment variables (use_secret_as_env,
+// use_config_map_as_env), outside Kubernetes. A secret is a directory with one file per key:
+// $SLIPWAY_SECRETS/NAME/KEY (default $SLIPWAY_HOME/secrets), and a config map likewise under
+// $SLIPWAY_CONFIGMAPS (default $SLIPWAY_HOME/configmaps). A file's content is the value, less one
+// trailing newline, so `echo value > KEY` works.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "dag/resolve.h"
+
+namespace slipway::dag {
+
+// Adds the variables a task's kubernetes settings (spec::Task::kubernetes: secretAsEnv,
+// configMapAsEnv) ask for to `env`. A missing secret, config map or key fails with a message
+// saying which file to create, unless the setting is `optional`.
+Status add_kubernetes_env(const ResolveContext& ctx, const Json& kubernetes,
+                          std::map<std::string, std::string>* env);
+
+}  // namespace slipway::dag
