@@ -21,7 +21,7 @@ Result<std::string> read_file(const fs::path& path) {
   return ss.str();
 }
 
-Status write_file_atomic(const fs::path& path, const std::string& contents) {
+Status write_file_atomic(const fs::path& path, const std::string& contents, bool owner_only) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
   fs::path tmp = path;
@@ -29,6 +29,10 @@ Status write_file_atomic(const fs::path& path, const std::string& contents) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return Failed("cannot write " + tmp.string());
+    if (owner_only) {
+      fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, ec);
+      if (ec) return Failed("cannot restrict " + tmp.string() + " to its owner: " + ec.message());
+    }
     out << contents;
     out.flush();
     if (!out) return Failed("cannot write " + tmp.string());

@@ -11,7 +11,10 @@ namespace slipway {
 Result<std::string> read_file(const std::filesystem::path& path);
 
 // Writes through a temporary file and rename, so a reader never sees half a file.
-Status write_file_atomic(const std::filesystem::path& path, const std::string& contents);
+// `owner_only`: the file is readable by its owner alone from the moment it exists (it holds a
+// secret), not after the fact.
+Status write_file_atomic(const std::filesystem::path& path, const std::string& contents,
+                         bool owner_only = false);
 
 // $SLIPWAY_HOME, or ~/.slipway.
 std::filesystem::path slipway_home();

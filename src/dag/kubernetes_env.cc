@@ -55,8 +55,8 @@ Status add_from(const ResolveContext& ctx, const Json& entries, const char* what
       if (!value.ok()) {
         if (optional) continue;
         return InvalidInput(std::string(what) + " '" + *name + "' key '" + key +
-                            "' is not here: put its value in " + (dir / key).string() + " (or set " +
-                            env_var + " to the directory that holds " + what + "s)");
+                            "' is not here: put its value in " + (dir / key).string() +
+                            " (or set " + env_var + " to the directory that holds " + what + "s)");
       }
       std::string text = *value;
       if (!text.empty() && text.back() == '\n') text.pop_back();

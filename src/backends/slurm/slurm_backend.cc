@@ -37,7 +37,8 @@ Result<std::string> SlurmBackend::submit(const std::string& script_path,
                                          const std::string& script) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(script_path).parent_path(), ec);
-  Status st = write_file_atomic(script_path, script);
+  // The script exports the task's environment, secrets among it (use_secret_as_env).
+  Status st = write_file_atomic(script_path, script, /*owner_only=*/true);
   if (!st.ok()) return st;
   auto r = call({"sbatch", "--parsable", script_path});
   if (!r.ok()) return r.status();
