@@ -66,81 +66,44 @@ Engine::Engine(store::Store& store, backends::Backend& backend, const spec::Pipe
     for (auto& [k, v] : run_.params.items()) params_[k] = v;
 }
 
-// ---------------------------------------------------------------- building the graph
-
-bool Engine::in_same_loop(const Node& reader, const Node& up) {
-  return reader.group >= 0 && up.is_group && !reader.task->loop.empty() &&
-         up.task->loop == reader.task->loop;
-}
-
-// A condition that reads the item, or a task of the same loop, is decided item by item.
-bool Engine::condition_per_item(const spec::Task& t) const {
-  if (!t.when || !t.for_each) return false;
-  for (const spec::Ref& r : t.when->refs()) {
-    if (r.scope == spec::Ref::Scope::kItem) return true;
-    if (r.scope == spec::Ref::Scope::kTaskOutput || r.scope == spec::Ref::Scope::kTaskStatus) {
-      const spec::Task* up = spec_.task(r.task);
-      if (up && up->for_each && !t.loop.empty() && up->loop == t.loop) return true;
-    }
-  }
-  return false;
-}
-
-int Engine::add_node(const spec::Task* t, int group, int item_index, Json item,
-                     const std::string& name) {
-  Node n;
-  n.idx = static_cast<int>(nodes_.size());
-  n.name = name;
-  n.task = t;
-  n.comp = spec_.component_of(*t);
-  n.group = group;
-  n.item_index = item_index;
-  n.item = std::move(item);
-  n.is_group = t->for_each.has_value() && group < 0;
-  n.resources = t->resources;
-  nodes_.push_back(std::move(n));
-  by_name_[name] = nodes_.back().idx;
-  return nodes_.back().idx;
-}
-
 // ---------------------------------------------------------------- decisions
 
 ResolveContext Engine::context_for(const Node& n) {
   ResolveContext ctx;
   ctx.spec = &spec_;
   ctx.params = &params_;
-  ctx.item = n.group >= 0 ? &n.item : nullptr;
+  ctx.item = !n.path.empty() && !n.is_group ? &n.item : nullptr;
+  ctx.loop_items = &n.loop_items;
   ctx.item_index = n.item_index;
   ctx.run_id = run_.id;
   ctx.run_root = run_.root;
   ctx.run_status = final_state();
   ctx.task_name = n.name;
   ctx.attempt = n.attempts + 1;
-  ctx.task_output = [this, &n](const std::string& task, const std::string& out) -> Result<Json> {
-    const Node& up = nodes_[by_name_.at(task)];
-    if (in_same_loop(n, up)) {
-      // The group holds its items' outputs as lists in item order.
-      TaskState s = item_state(up, n.item_index);
-      if (s != TaskState::kSucceeded)
-        return InvalidInput("task '" + task + "[" + std::to_string(n.item_index) +
-                            "]' did not succeed (" + to_string(s) + "), so its output '" + out +
-                            "' does not exist");
-      const Json& list = up.outputs.contains(out) ? up.outputs[out] : Json();
-      if (!list.is_array() || static_cast<int>(list.size()) <= n.item_index)
-        return InvalidInput("task '" + task + "' has no output '" + out + "' for item " +
-                            std::to_string(n.item_index));
-      return list[static_cast<size_t>(n.item_index)];
-    }
-    if (up.state != TaskState::kSucceeded)
-      return InvalidInput("task '" + task + "' did not succeed (" + to_string(up.state) +
-                          "), so its output '" + out + "' does not exist");
-    if (!up.outputs.contains(out))
-      return InvalidInput("task '" + task + "' has no output '" + out + "'");
-    return up.outputs[out];
+  // Another task as this instance sees it: inside the loops both are in, the same iteration's
+  // instance; outside them, the lists of all its instances.
+  auto seen = [this, &n](const std::string& task) {
+    const spec::Task* up = spec_.task(task);
+    size_t k = std::min(common_depth(*n.task, *up), n.path.size());
+    return std::make_pair(up, std::vector<int>(n.path.begin(), n.path.begin() + k));
   };
-  ctx.task_status = [this, &n](const std::string& task) {
-    const Node& up = nodes_[by_name_.at(task)];
-    return std::string(to_string(in_same_loop(n, up) ? item_state(up, n.item_index) : up.state));
+  ctx.task_output = [this, seen](const std::string& task, const std::string& out) -> Result<Json> {
+    auto [up, path] = seen(task);
+    std::string which = task;
+    for (int i : path) which += "[" + std::to_string(i) + "]";
+    TaskState s = instance_state(*up, path);
+    if (s != TaskState::kSucceeded)
+      return InvalidInput("task '" + which + "' did not succeed (" + to_string(s) +
+                          "), so its output '" + out + "' does not exist");
+    auto outs = instance_outputs(*up, path);
+    if (!outs.ok()) return outs.status();
+    if (!outs->contains(out))
+      return InvalidInput("task '" + which + "' has no output '" + out + "'");
+    return (*outs)[out];
+  };
+  ctx.task_status = [this, seen](const std::string& task) {
+    auto [up, path] = seen(task);
+    return std::string(to_string(instance_state(*up, path)));
   };
   ctx.import_artifact = [this](const std::string& path, const std::string& type) {
     return import_artifact(path, type);
@@ -148,136 +111,61 @@ ResolveContext Engine::context_for(const Node& n) {
   return ctx;
 }
 
-TaskState Engine::item_state(const Node& group, int item_index) const {
-  if (item_index >= 0 && item_index < static_cast<int>(group.items.size()))
-    return nodes_[group.items[static_cast<size_t>(item_index)]].state;
-  // A group restored as finished by an earlier driver was not expanded again.
-  auto it = persisted_.find(group.name + "[" + std::to_string(item_index) + "]");
-  return it == persisted_.end() ? TaskState::kPending : task_state_from_string(it->second.state);
-}
-
-bool Engine::iteration_may_run(Node& n) {
-  for (int d : nodes_[n.group].deps) {
-    const Node& up = nodes_[d];
-    if (!in_same_loop(n, up)) continue;
-    TaskState s = item_state(up, n.item_index);
-    std::string which = up.name + "[" + std::to_string(n.item_index) + "]";
-    if (s == TaskState::kSkipped) {
-      finish(n, TaskState::kSkipped, "'" + which + "' of the same iteration was skipped");
-      return false;
-    }
-    if (s != TaskState::kSucceeded) {
-      finish(n, TaskState::kUpstreamFailed,
-             "'" + which + "' of the same iteration " + to_string(s));
-      return false;
-    }
-  }
-  if (n.task->when && condition_per_item(*n.task)) {
-    ResolveContext ctx = context_for(n);
-    auto ok = n.task->when->evaluate([&](const spec::Ref& r) { return resolve_ref(ctx, r); });
-    if (!ok.ok()) {
-      finish(n, TaskState::kFailed, "condition: " + ok.status().message());
-      return false;
-    }
-    if (!*ok) {
-      finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
-      return false;
-    }
-  }
-  return true;
-}
-
 void Engine::evaluate(int idx) {
   Node& n = nodes_[idx];
   if (n.state != TaskState::kPending) return;
   if (cancelling_) return finish(n, TaskState::kCancelled, "run cancelled");
-  if (!n.task->is_finally && !n.task->ignore_upstream_failure) {
-    for (int d : n.deps) {
-      TaskState s = nodes_[d].state;
-      if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed || s == TaskState::kCancelled)
-        return finish(n, TaskState::kUpstreamFailed,
-                      "upstream task '" + nodes_[d].name + "' " + to_string(s));
-    }
-    // A task read through a OneOf may be skipped (its branch did not run); the reader is skipped
-    // only when every branch was.
-    auto groups = spec::oneof_groups(*n.task);
-    auto in_oneof = [&](const std::string& name) {
-      for (const auto& g : groups)
-        if (std::find(g.begin(), g.end(), name) != g.end()) return true;
-      return false;
+  if (!n.checked) {
+    auto which = [&](const spec::Task* up) {
+      std::string s = up->name;
+      for (int i : n.path) s += "[" + std::to_string(i) + "]";
+      return s;
     };
-    for (int d : n.deps)
-      if (nodes_[d].state == TaskState::kSkipped && !in_oneof(nodes_[d].name))
-        return finish(n, TaskState::kSkipped, "upstream task '" + nodes_[d].name + "' was skipped");
-    for (const auto& g : groups) {
-      bool all_skipped = true;
-      for (const auto& name : g)
-        all_skipped = all_skipped && nodes_[by_name_.at(name)].state == TaskState::kSkipped;
-      if (all_skipped)
-        return finish(n, TaskState::kSkipped,
-                      "every branch it reads (" + join(g, ", ") + ") was skipped");
+    if (!n.task->is_finally && !n.task->ignore_upstream_failure) {
+      for (const spec::Task* up : n.awaited) {
+        TaskState s = instance_state(*up, n.path);
+        if (s == TaskState::kFailed || s == TaskState::kUpstreamFailed ||
+            s == TaskState::kCancelled)
+          return finish(n, TaskState::kUpstreamFailed,
+                        "upstream task '" + which(up) + "' " + to_string(s));
+      }
+      // A task read through a OneOf may be skipped (its branch did not run); the reader is
+      // skipped only when every branch was.
+      auto groups = spec::oneof_groups(*n.task);
+      auto in_oneof = [&](const std::string& name) {
+        for (const auto& g : groups)
+          if (std::find(g.begin(), g.end(), name) != g.end()) return true;
+        return false;
+      };
+      for (const spec::Task* up : n.awaited)
+        if (instance_state(*up, n.path) == TaskState::kSkipped && !in_oneof(up->name))
+          return finish(n, TaskState::kSkipped, "upstream task '" + which(up) + "' was skipped");
+      for (const auto& g : groups) {
+        bool all_skipped = true, all_here = true;
+        for (const auto& name : g) {
+          const spec::Task* up = spec_.task(name);
+          all_here = all_here && common_depth(*n.task, *up) == n.path.size();
+          all_skipped = all_skipped && instance_state(*up, n.path) == TaskState::kSkipped;
+        }
+        if (all_here && all_skipped)
+          return finish(n, TaskState::kSkipped,
+                        "every branch it reads (" + join(g, ", ") + ") was skipped");
+      }
     }
+    // A condition is decided at the depth where all it reads is known: a pipeline parameter's
+    // once for the whole task, an item's or an iteration's task's per iteration.
+    if (n.task->when && when_depth_.at(n.task->name) == n.path.size()) {
+      ResolveContext ctx = context_for(n);
+      auto ok = n.task->when->evaluate([&](const spec::Ref& r) { return resolve_ref(ctx, r); });
+      if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
+      if (!*ok)
+        return finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
+    }
+    n.checked = true;
   }
-  if (n.task->when && n.group < 0 && !condition_per_item(*n.task)) {
-    ResolveContext ctx = context_for(n);
-    auto ok = n.task->when->evaluate([&](const spec::Ref& r) { return resolve_ref(ctx, r); });
-    if (!ok.ok()) return finish(n, TaskState::kFailed, "condition: " + ok.status().message());
-    if (!*ok) return finish(n, TaskState::kSkipped, "condition is false: " + n.task->when->text());
-  }
+  if (!admitted(n)) return;
   if (n.is_group) return expand(n);
   ready_.push_back(idx);
-}
-
-void Engine::expand(Node& group) {
-  ResolveContext ctx = context_for(group);
-  auto items = resolve_for_each(ctx, *group.task);
-  if (!items.ok()) return finish(group, TaskState::kFailed, items.status().message());
-  group.state = TaskState::kRunning;
-  group.started_ms = now_ms();
-  persist(group);
-  event(group, "RUNNING", std::to_string(items->size()) + " items");
-  int gi = group.idx;
-  for (size_t i = 0; i < items->size(); ++i) {
-    std::string name = group.name + "[" + std::to_string(i) + "]";
-    int idx = add_node(group.task, gi, static_cast<int>(i), (*items)[i], name);
-    Node& item = nodes_[idx];
-    nodes_[gi].items.push_back(idx);
-    restore(item);
-    if (is_terminal(item.state)) {
-      ++terminal_;
-      failed_ += item.state == TaskState::kFailed || item.state == TaskState::kUpstreamFailed;
-      ++nodes_[gi].items_done;
-      continue;
-    }
-    if (item.state == TaskState::kRunning) {  // adopted from a dead driver
-      ++nodes_[gi].items_running;
-      continue;
-    }
-    persist(item);
-    nodes_[gi].items_waiting.push_back(idx);
-  }
-  Node& g = nodes_[gi];
-  int limit = g.task->parallelism > 0 && !backend_.enforces_parallelism()
-                  ? g.task->parallelism
-                  : static_cast<int>(g.items_waiting.size());
-  while (!g.items_waiting.empty() && g.items_running < limit) {
-    ready_.push_back(g.items_waiting.front());
-    g.items_waiting.pop_front();
-    ++g.items_running;
-  }
-  if (g.items_done == static_cast<int>(g.items.size())) {
-    // Every item was already done (or there are none): close the group now.
-    bool failed = false;
-    for (int i : g.items) failed = failed || nodes_[i].state != TaskState::kSucceeded;
-    Json outs = Json::object();
-    if (g.comp)
-      for (const auto& o : g.comp->outputs) {
-        outs[o.name] = Json::array();
-        for (int i : g.items) outs[o.name].push_back(nodes_[i].outputs.value(o.name, Json()));
-      }
-    g.outputs = outs;
-    finish(g, failed ? TaskState::kFailed : TaskState::kSucceeded);
-  }
 }
 
 std::string Engine::task_dir(const Node& n) const {
@@ -309,7 +197,6 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     return true;
   }
   if (!n.inputs_ready) {
-    if (n.group >= 0 && !iteration_may_run(n)) return true;
     if (std::string why = unsupported_kubernetes_setting(*n.task); !why.empty()) {
       finish(n, TaskState::kFailed, why);
       return true;
@@ -411,9 +298,11 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   l.timeout_ms = n.task->timeout_ms;
   if (opts_.container_runtime.empty()) l.image = n.comp->image;  // (else argv already runs in it)
   if (n.group >= 0) {
-    l.group = n.task->name;
+    // Items of one loop iteration of the task's outer loops go together (one job array).
+    const Node& parent = nodes_[n.group];
+    l.group = parent.group < 0 ? n.task->name : fs::path(task_dir(parent)).filename().string();
     l.item_index = n.item_index;
-    l.parallelism = n.task->parallelism;
+    l.parallelism = loop_run(parent).backend_limit;
   }
   commands_[l.key] = *cl;
 
@@ -543,43 +432,16 @@ void Engine::finish(Node& n, TaskState s, const std::string& message) {
   if (n.deadline_ms > 0) deadlines_.erase({n.deadline_ms, n.idx});
   persist(n);
   event(n, to_string(s), n.message);
+  if (n.is_group && !n.expanded) close_unexpanded(n);
   if (n.group >= 0) {
     Node& g = nodes_[n.group];
-    --g.items_running;
     ++g.items_done;
-    if (!g.items_waiting.empty() && !cancelling_) {
-      ready_.push_back(g.items_waiting.front());
-      g.items_waiting.pop_front();
-      ++g.items_running;
-    } else if (cancelling_) {
-      while (!g.items_waiting.empty()) {
-        int w = g.items_waiting.front();
-        g.items_waiting.pop_front();
-        finish(nodes_[w], TaskState::kCancelled, "run cancelled");
-      }
-    }
-    if (g.items_done == static_cast<int>(g.items.size())) {
-      bool failed = false, cancelled = false;
-      Json outs = Json::object();
-      for (const auto& o : g.comp->outputs) outs[o.name] = Json::array();
-      for (int i : g.items) {
-        const Node& it = nodes_[i];
-        failed = failed || it.state == TaskState::kFailed || it.state == TaskState::kUpstreamFailed;
-        cancelled = cancelled || it.state == TaskState::kCancelled;
-        for (const auto& o : g.comp->outputs)
-          outs[o.name].push_back(it.outputs.value(o.name, Json()));
-      }
-      g.outputs = outs;
-      finish(g,
-             failed      ? TaskState::kFailed
-             : cancelled ? TaskState::kCancelled
-                         : TaskState::kSucceeded,
-             failed ? "one or more items failed" : "");
-    }
-    return;
+    iteration_ended(g, n.item_index);
   }
-  for (int d : n.dependents) {
-    if (--nodes_[d].unmet == 0) evaluate(d);
+  notify_waiters(n);
+  if (n.group >= 0) {
+    Node& g = nodes_[n.group];
+    if (!is_terminal(g.state) && g.items_done == static_cast<int>(g.items.size())) close_group(g);
   }
 }
 
@@ -596,8 +458,10 @@ void Engine::cancel_everything() {
   for (int i : waiting)
     if (nodes_[i].state == TaskState::kPending)
       finish(nodes_[i], TaskState::kCancelled, "run cancelled");
+  // What waits for nothing (or for admission to its loop) is cancelled now; the rest when what
+  // it waits for is.
   for (size_t i = 0; i < nodes_.size(); ++i)
-    if (nodes_[i].state == TaskState::kPending && nodes_[i].group < 0 && nodes_[i].unmet == 0)
+    if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
       evaluate(static_cast<int>(i));
 }
 

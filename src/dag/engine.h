@@ -62,20 +62,32 @@ class Engine {
   const std::string& run_id() const { return run_.id; }
 
  private:
+  // One instance of a task. A task outside loops has one; a task in loops has a tree of them:
+  // its top node (the whole fan-out, what readers outside the loops see), a group node per
+  // iteration of each enclosing loop, and a leaf per iteration of its innermost loop, which is
+  // what runs. A group's outputs are the lists of its children's outputs.
   struct Node {
     int idx = 0;
-    std::string name;
+    std::string name;  // task, then [i] per loop level: "train[2][0]"
     const spec::Task* task = nullptr;
     const spec::Component* comp = nullptr;
-    int group = -1;  // the fan-out node this item belongs to
-    int item_index = -1;
+    int group = -1;         // the parent instance; -1 for the top node
+    int top = 0;            // the top node of this task
+    std::vector<int> path;  // iteration index at each loop level above this node
+    int item_index = -1;    // path.back()
+    // The items of the loops this node is inside, by loop id, and the innermost one.
+    std::map<std::string, Json> loop_items;
     Json item;
     TaskState state = TaskState::kPending;
     bool cached = false;
     bool is_group = false;
+    bool expanded = false;  // a group whose children exist
+    bool checked = false;   // passed its upstream and condition checks (then waits admission)
     int attempts = 0, failures = 0, free_retries = 0;
     int unmet = 0;
-    std::vector<int> deps, dependents;
+    // Upstream tasks whose instance at this node's path it waits for: those that share exactly
+    // this node's loops (the ancestors waited for the rest).
+    std::vector<const spec::Task*> awaited;
     std::int64_t started_ms = 0, finished_ms = 0, ready_at_ms = 0, deadline_ms = 0;
     bool timed_out = false;
     std::string cache_key, message, launch_key;
@@ -84,26 +96,50 @@ class Engine {
     spec::Resources resources;  // the task's, with those known only at run time filled in
     Json outputs = Json::object();
     store::AttemptRecord attempt;
-    // fan-out bookkeeping
-    std::vector<int> items;
-    std::deque<int> items_waiting;
-    int items_running = 0, items_done = 0;
+    std::vector<int> items;  // children of a group, in item order
+    int items_done = 0;
+  };
+
+  // One loop's iterations inside one iteration of its enclosing loops, shared by the tasks of
+  // the loop: its items and which iterations may run (parallelism counts iterations, each with
+  // all its tasks, as KFP's parallelismLimit does).
+  struct LoopRun {
+    bool resolved = false;
+    Json items;
+    int limit = 0;          // 0: every iteration at once
+    int tasks = 0;          // tasks of the loop, each with one node per iteration
+    int closed = 0;         // tasks whose group here ended without creating its iterations
+    int next = 0;           // the next iteration to admit
+    int backend_limit = 0;  // the limit a backend that enforces parallelism keeps instead
+    bool admitting = false;
+    int active = 0;                        // admitted iterations with tasks not yet ended
+    std::vector<int> remaining;            // per iteration: tasks whose node there has not ended
+    std::vector<char> admitted;            // per iteration
+    std::vector<std::vector<int>> parked;  // per iteration: nodes waiting for admission
   };
 
   Status prepare();
-  int add_node(const spec::Task* t, int group, int item_index, Json item, const std::string& name);
+  int add_node(const spec::Task* t, int group, std::vector<int> path,
+               std::map<std::string, Json> loop_items, const std::string& name);
   void restore(Node& n);
+  // Registers what the node waits for; evaluates it when nothing is left.
+  void wait_for_upstream(int idx);
+  void notify_waiters(const Node& finished);
+  // State of the instance of `task` at `path` (a prefix of the reader's), whether or not its
+  // node exists: an ancestor that ended without creating its children passes on its state.
+  TaskState instance_state(const spec::Task& task, const std::vector<int>& path) const;
+  size_t common_depth(const spec::Task& a, const spec::Task& b) const;
+  Result<Json> instance_outputs(const spec::Task& task, const std::vector<int>& path) const;
   void evaluate(int idx);
+  bool admitted(Node& n);
+  LoopRun& loop_run(const Node& group);
+  void admit(LoopRun& lr);
+  void iteration_ended(const Node& parent, int item_index);
+  void close_unexpanded(const Node& group);
   void expand(Node& n);
+  void close_group(Node& g);
   void start_ready(std::vector<backends::TaskLaunch>* launches);
   bool try_start(Node& n, std::vector<backends::TaskLaunch>* launches);
-  // For an item of a loop: false when it was finished here (skipped by its own condition, or
-  // because the same iteration of a task it reads was skipped or failed).
-  bool iteration_may_run(Node& n);
-  // The node of `task` whose output `reader` sees: for tasks of one loop, the same iteration.
-  TaskState item_state(const Node& group, int item_index) const;
-  static bool in_same_loop(const Node& reader, const Node& up);
-  bool condition_per_item(const spec::Task& t) const;
   void handle_completion(const backends::Completion& c);
   Status collect_outputs(Node& n, const CommandLine& cl);
   void finish(Node& n, TaskState s, const std::string& message = "");
@@ -134,6 +170,12 @@ class Engine {
   EngineOptions opts_;
   std::deque<Node> nodes_;
   std::map<std::string, int> by_name_;
+  std::map<std::string, std::vector<spec::LoopLevel>> chains_;  // task -> its loops
+  std::map<std::string, std::vector<int>> waiters_;  // instance name -> nodes waiting for it
+  std::map<std::string, LoopRun> loops_;             // loop id + iteration path of its outer loops
+  std::map<std::string, int> loop_tasks_;            // loop id -> how many tasks iterate in it
+  std::map<std::string, std::vector<const spec::Task*>> upstream_;  // task -> tasks it waits for
+  std::map<std::string, size_t> when_depth_;  // task -> loop depth its condition is decided at
   std::map<std::string, int> by_key_;
   std::map<std::string, store::TaskRecord> persisted_;
   std::deque<int> ready_;

@@ -90,17 +90,37 @@ Status Engine::prepare() {
   }
   std::vector<const spec::Task*> main, fin;
   for (const auto& t : spec_.tasks) (t.is_finally ? fin : main).push_back(&t);
-  for (const spec::Task* t : main) add_node(t, -1, -1, nullptr, t->name);
-  for (const spec::Task* t : fin) add_node(t, -1, -1, nullptr, t->name);
-  for (auto& n : nodes_) {
-    for (const auto& d : spec::task_dependencies(*n.task)) n.deps.push_back(by_name_.at(d));
-    if (n.task->is_finally)
-      for (const spec::Task* t : main) n.deps.push_back(by_name_.at(t->name));
-    std::sort(n.deps.begin(), n.deps.end());
-    n.deps.erase(std::unique(n.deps.begin(), n.deps.end()), n.deps.end());
-    for (int d : n.deps) nodes_[d].dependents.push_back(n.idx);
-    n.unmet = static_cast<int>(n.deps.size());
+  for (const auto& t : spec_.tasks) {
+    chains_[t.name] = spec::loop_chain(t);
+    for (const auto& level : chains_[t.name]) ++loop_tasks_[level.id];
   }
+  for (const auto& t : spec_.tasks) {
+    auto& ups = upstream_[t.name];
+    for (const auto& d : spec::task_dependencies(t)) ups.push_back(spec_.task(d));
+    if (t.is_finally) ups.insert(ups.end(), main.begin(), main.end());
+    std::sort(ups.begin(), ups.end());
+    ups.erase(std::unique(ups.begin(), ups.end()), ups.end());
+    size_t depth = 0;
+    if (t.when)
+      for (const spec::Ref& r : t.when->refs()) {
+        if (r.scope == spec::Ref::Scope::kItem) {
+          const auto& chain = chains_[t.name];
+          size_t level = chain.size();
+          for (size_t i = 0; i < chain.size(); ++i)
+            if (chain[i].id == r.loop) level = i + 1;
+          depth = std::max(depth, level);
+        }
+        std::vector<spec::Ref> reads = r.alternatives;
+        if (r.scope == spec::Ref::Scope::kTaskOutput || r.scope == spec::Ref::Scope::kTaskStatus)
+          reads.push_back(r);
+        for (const auto& x : reads)
+          if (const spec::Task* up = spec_.task(x.task))
+            depth = std::max(depth, spec::common_loop_depth(t, *up));
+      }
+    when_depth_[t.name] = depth;
+  }
+  for (const spec::Task* t : main) add_node(t, -1, {}, {}, t->name);
+  for (const spec::Task* t : fin) add_node(t, -1, {}, {}, t->name);
   for (auto& n : nodes_) {
     restore(n);
     if (n.state == TaskState::kRunning) continue;  // adopted
@@ -113,18 +133,17 @@ Status Engine::prepare() {
   note(store_.set_run_started(run_.id, now_ms()));
   note(store_.add_event(run_.id, "", "RUNNING", persisted_.empty() ? "started" : "resumed",
                         now_ms()));
-  // Count what is already done, release what it unblocks, then look at every root.
+  // Count what is already done, then let everything else wait for what it reads.
   size_t initial = nodes_.size();
   for (size_t i = 0; i < initial; ++i) {
     Node& n = nodes_[i];
     if (!is_terminal(n.state)) continue;
     ++terminal_;
     failed_ += n.state == TaskState::kFailed || n.state == TaskState::kUpstreamFailed;
-    for (int d : n.dependents) --nodes_[d].unmet;
+    if (n.is_group) close_unexpanded(n);
   }
   for (size_t i = 0; i < initial; ++i)
-    if (nodes_[i].state == TaskState::kPending && nodes_[i].unmet == 0)
-      evaluate(static_cast<int>(i));
+    if (nodes_[i].state == TaskState::kPending) wait_for_upstream(static_cast<int>(i));
   if (!batch_error_.ok())
     return store_failure(batch_error_.status());  // run() rolls the batch back
   if (Status c = store_.commit(); !c.ok()) return store_failure(c);

@@ -21,7 +21,7 @@ void Engine::persist(const Node& n) {
   r.outputs = n.outputs;
   r.message = n.message;
   r.backend_id = n.attempt.backend_id;
-  r.seq = n.group >= 0 ? n.group : n.idx;
+  r.seq = n.top;
   note(store_.upsert_task(r));
 }
 
@@ -54,14 +54,22 @@ std::vector<TaskView> Engine::snapshot() const {
     v.finished_ms = n.finished_ms;
     v.message = n.message;
     if (n.is_group) {
-      int att = 0;
-      bool all_cached = !n.items.empty();
-      for (int i : n.items) {
-        att += nodes_[i].attempts;
-        all_cached = all_cached && nodes_[i].cached;
+      // Attempts and caching of the leaves under it, through any nested loops.
+      int att = 0, leaves = 0, cached = 0;
+      std::vector<int> todo(n.items.begin(), n.items.end());
+      while (!todo.empty()) {
+        const Node& c = nodes_[todo.back()];
+        todo.pop_back();
+        if (c.is_group) {
+          todo.insert(todo.end(), c.items.begin(), c.items.end());
+          continue;
+        }
+        att += c.attempts;
+        ++leaves;
+        cached += c.cached;
       }
       v.attempts = att;
-      v.cached = n.cached || (all_cached && is_terminal(n.state));
+      v.cached = n.cached || (leaves > 0 && cached == leaves && is_terminal(n.state));
     }
     out.push_back(std::move(v));
   }

@@ -52,12 +52,17 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
     case spec::Ref::Scope::kTaskStatus:
       return Json(ctx.task_status(ref.task));
     case spec::Ref::Scope::kItem: {
-      if (!ctx.item) return InvalidInput("{{item}} outside a fan-out");
-      if (ref.field.empty()) return *ctx.item;
-      if (!ctx.item->is_object() || !ctx.item->contains(ref.field))
-        return InvalidInput("fan-out item " + ctx.item->dump() + " has no field '" + ref.field +
-                            "'");
-      return (*ctx.item)[ref.field];
+      const Json* item = ctx.item;
+      if (!ref.loop.empty()) {
+        if (!ctx.loop_items || !ctx.loop_items->count(ref.loop))
+          return InvalidInput("{{" + ref.text + "}} outside loop '" + ref.loop + "'");
+        item = &ctx.loop_items->at(ref.loop);
+      }
+      if (!item) return InvalidInput("{{item}} outside a fan-out");
+      if (ref.field.empty()) return *item;
+      if (!item->is_object() || !item->contains(ref.field))
+        return InvalidInput("fan-out item " + item->dump() + " has no field '" + ref.field + "'");
+      return (*item)[ref.field];
     }
     case spec::Ref::Scope::kRun:
       if (ref.name == "id") return Json(ctx.run_id);
@@ -198,7 +203,12 @@ Status apply_resource_inputs(const ResolveContext& ctx, const spec::Task& task,
 }
 
 Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task) {
-  auto v = resolve_binding(ctx, *task.for_each);
+  return resolve_loop_items(ctx, task, *task.for_each);
+}
+
+Result<Json> resolve_loop_items(const ResolveContext& ctx, const spec::Task& task,
+                                const spec::Binding& items_binding) {
+  auto v = resolve_binding(ctx, items_binding);
   if (!v.ok()) return v;
   Json items = *v;
   // Upstream outputs arrive as text (a file's contents); a JSON list in it is the list to fan out.

@@ -19,6 +19,8 @@ struct ResolveContext {
   const spec::PipelineSpec* spec = nullptr;
   const std::map<std::string, Json>* params = nullptr;
   const Json* item = nullptr;  // null unless a fan-out item
+  // The items of the loops around this instance, by loop id ({{loops.ID.item}}).
+  const std::map<std::string, Json>* loop_items = nullptr;
   int item_index = -1;
   std::string run_id, run_root, run_status, task_name;
   int attempt = 1;
@@ -58,6 +60,9 @@ Result<Json> resolve_template_text(const ResolveContext& ctx, const std::string&
 
 // The items of a fan-out.
 Result<Json> resolve_for_each(const ResolveContext& ctx, const spec::Task& task);
+// The items of one loop `task` iterates in (its own, or one around it).
+Result<Json> resolve_loop_items(const ResolveContext& ctx, const spec::Task& task,
+                                const spec::Binding& items_binding);
 
 struct CommandLine {
   std::vector<std::string> argv;

@@ -59,6 +59,7 @@ Result<StaticPlan> plan_static_launches(const spec::PipelineSpec& spec,
   for (const spec::Task* t : order) {
     const spec::Component* comp = spec.component_of(*t);
     if (t->when) return unsupported(*t, "has a `when` condition", backend);
+    if (!t->outer_loops.empty()) return unsupported(*t, "is in nested loops", backend);
     for (const auto& [_, b] : t->inputs)
       if (b.is_template)
         for (const auto& part : b.tmpl.parts)

@@ -23,13 +23,24 @@ using kfp::entries;
 using kfp::Key;
 using kfp::Source;
 
-// The ParallelFor a task sits in: its items, how many at once, and the name of the item input.
-struct Loop {
-  bool active = false;
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+// One ParallelFor a task sits in: its items, how many iterations at once, and its id, which
+// tasks of the loop share and {{loops.ID.item}} names.
+struct LoopSource {
   Source items;
   int parallelism = 0;
-  std::string item_input;
-  std::string id;  // the loop task's DAG path: tasks of one loop pair up per item
+  std::string id;
+  SourceLoc loc;
+};
+// The ParallelFors a task sits in, outermost first.
+struct Loop {
+  std::vector<LoopSource> levels;
+  bool active() const { return !levels.empty(); }
 };
 
 // The DAG a task is imported from: its node, its path, and the sources of its inputs (which the
@@ -238,8 +249,10 @@ class KfpImporter {
           static const std::regex kField(R"re(\["([A-Za-z0-9_-]+)"\]$)re");
           std::smatch m;
           std::string expr = sel.as<std::string>("");
-          if (it->second.text == "{{item}}" && std::regex_search(expr, m, kField))
-            out[name] = {false, {}, "{{item." + m[1].str() + "}}"};
+          static const std::regex kItem(R"re(^\{\{(loops\.[A-Za-z0-9_-]+\.)?item\}\}$)re");
+          const std::string& item = it->second.text;
+          if (std::regex_match(item, kItem) && std::regex_search(expr, m, kField))
+            out[name] = {false, {}, item.substr(0, item.size() - 2) + "." + m[1].str() + "}}"};
           else
             d_->error(loc(sel), "parameterExpressionSelector '" + expr + "' is not supported yet");
         } else {
@@ -331,31 +344,29 @@ class KfpImporter {
       }
       auto sources = input_sources(dag, path, task, comp, scope);
       Loop inner_loop = loop;
+      std::string item_input;
       if (YAML::Node it = at(task, {"parameterIterator"})) {
-        if (loop.active) {
-          d_->error(loc(task),
-                    "task '" + local + "' is a loop inside a loop, which is not supported yet");
-          continue;
-        }
-        inner_loop.active = true;
-        inner_loop.id = p;
-        inner_loop.item_input = at(it, {"itemInput"}).as<std::string>("");
-        inner_loop.parallelism = at(task, {"iteratorPolicy", "parallelismLimit"}).as<int>(0);
+        LoopSource level;
+        level.id = loop_id(local);
+        level.loc = loc(task);
+        item_input = at(it, {"itemInput"}).as<std::string>("");
+        level.parallelism = at(task, {"iteratorPolicy", "parallelismLimit"}).as<int>(0);
         if (YAML::Node raw = at(it, {"items", "raw"})) {
           Json items = Json::parse(raw.as<std::string>(""), nullptr, false);
           if (!items.is_array()) {
             d_->error(loc(raw), "loop items are not a JSON list");
             continue;
           }
-          inner_loop.items = {true, items, ""};
+          level.items = {true, items, ""};
         } else {
           auto src = sources.find(at(it, {"items", "inputParameter"}).as<std::string>(""));
           if (src == sources.end()) {
             d_->error(loc(it), "loop items name an input the loop does not receive");
             continue;
           }
-          inner_loop.items = src->second;
+          level.items = src->second;
         }
+        inner_loop.levels.push_back(std::move(level));
       }
       std::vector<std::string> conds = conditions;
       if (auto c = at(task, {"triggerPolicy", "condition"})) {
@@ -411,8 +422,8 @@ class KfpImporter {
             else
               inner[name] = {false, {}, "", true};
           }
-        if (inner_loop.active && !loop.active)
-          inner[inner_loop.item_input] = {false, {}, "{{item}}"};
+        if (!item_input.empty())
+          inner[item_input] = {false, {}, "{{loops." + inner_loop.levels.back().id + ".item}}"};
         import_dag(at(comp, {"dag"}), p, inner, conds, deps, finally, inner_loop, depth + 1);
         continue;
       }
@@ -600,25 +611,44 @@ class KfpImporter {
     }
   }
 
+  // The id of a ParallelFor: its task's name, unique in the pipeline ({{loops.ID.item}}).
+  std::string loop_id(const std::string& local) {
+    std::string id = local;
+    for (char& c : id)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') c = '-';
+    std::string unique = id;
+    for (int n = 2; !loop_ids_.insert(unique).second; ++n) unique = id + "-" + std::to_string(n);
+    return unique;
+  }
+
   void make_task(const YAML::Node& task, const YAML::Node& comp, const std::string& comp_ref,
                  const std::string& name, const std::map<std::string, Source>& sources,
                  const std::vector<std::string>& conds, const std::vector<std::string>& deps,
                  bool finally, bool ignore_failure, const Loop& loop, const DagView& here) {
     Task t;
-    if (loop.active) {
+    // Inside its innermost loop a task reads that loop's item as {{item}}.
+    std::string own_item = loop.active() ? "{{loops." + loop.levels.back().id + ".item" : "";
+    auto own = [&](std::string text) {
+      return own_item.empty() ? text : replace_all(text, own_item, "{{item");
+    };
+    for (const LoopSource& level : loop.levels) {
       Binding f;
-      f.loc = loc(task);
-      if (loop.items.literal) {
-        f.literal = loop.items.value;
-      } else if (auto tmpl = parse_template(loop.items.text); tmpl.ok()) {
+      f.loc = level.loc;
+      if (level.items.literal) {
+        f.literal = level.items.value;
+      } else if (auto tmpl = parse_template(level.items.text); tmpl.ok()) {
         f.is_template = true;
-        f.text = loop.items.text;
+        f.text = level.items.text;
         f.tmpl = *tmpl;
+      }
+      if (&level != &loop.levels.back()) {
+        t.outer_loops.push_back({level.id, f, level.parallelism, level.loc});
+        continue;
       }
       t.for_each = f;
       t.for_each_loc = f.loc;
-      t.parallelism = loop.parallelism;
-      t.loop = loop.id;
+      t.parallelism = level.parallelism;
+      t.loop = level.id;
     }
     t.name = name;
     t.loc = loc(task);
@@ -631,10 +661,12 @@ class KfpImporter {
       if (!at(comp, {"inputDefinitions", "parameters", in}) &&
           !at(comp, {"inputDefinitions", "artifacts", in}))
         continue;
-      if (auto b = binding_of(src, t.loc, d_)) t.inputs[in] = *b;
+      Source mine = src;
+      mine.text = own(mine.text);
+      if (auto b = binding_of(mine, t.loc, d_)) t.inputs[in] = *b;
     }
     if (!conds.empty()) {
-      auto e = Expr::parse(join(conds, " && "));
+      auto e = Expr::parse(own(join(conds, " && ")));
       t.when_loc = t.loc;
       if (!e.ok())
         d_->error(t.loc, e.status().message());
@@ -681,6 +713,7 @@ class KfpImporter {
   Diagnostics* d_;
   PipelineSpec* spec_;
   std::set<std::string> used_;
+  std::set<std::string> loop_ids_;
   std::map<std::string, std::map<std::string, std::string>>
       variants_;  // component -> present set -> name
   bool reported_depth_ = false;

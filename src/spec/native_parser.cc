@@ -443,6 +443,30 @@ class NativeParser {
     }
   }
 
+  // outer_loops: [{loop: NAME, for_each: ITEMS, parallelism: N}, ...], outermost first.
+  void parse_outer_loops(const YAML::Node& list, const std::string& where, Task* t) {
+    if (!list.IsSequence()) {
+      d_->error(loc(list), where + ": 'outer_loops' must be a list of {loop, for_each}");
+      return;
+    }
+    for (const auto& e : list) {
+      if (!e.IsMap() || !e["loop"] || !e["for_each"]) {
+        d_->error(loc(e), where + ": each of 'outer_loops' needs 'loop' and 'for_each'");
+        continue;
+      }
+      check_keys(e, {"loop", "for_each", "parallelism"}, where + " outer loop");
+      LoopLevel l;
+      l.id = scalar(e["loop"], "loop");
+      l.items = parse_binding(e["for_each"]);
+      l.items.loc = loc(e["for_each"]);
+      l.loc = loc(e);
+      if (auto p = e["parallelism"]) l.parallelism = positive_int(p, "parallelism", 1);
+      t->outer_loops.push_back(std::move(l));
+    }
+    if (!t->outer_loops.empty() && (t->loop.empty() || !t->for_each))
+      d_->error(loc(list), where + ": 'outer_loops' needs the task's own 'for_each' and 'loop'");
+  }
+
   Task parse_task(const std::string& name, const YAML::Node& key, const YAML::Node& v,
                   PipelineSpec* spec, bool is_finally) {
     Task t;
@@ -454,10 +478,11 @@ class NativeParser {
       d_->error(loc(v), where + " must be a mapping with at least 'component'");
       return t;
     }
-    check_keys(v,
-               {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "retry",
-                "cache_key", "timeout", "cache", "resources", "ignore_upstream_failure"},
-               where);
+    check_keys(
+        v,
+        {"component", "inputs", "after", "when", "for_each", "parallelism", "loop", "outer_loops",
+         "retry", "cache_key", "timeout", "cache", "resources", "ignore_upstream_failure"},
+        where);
     if (auto c = v["component"]) {
       if (c.IsMap()) {
         // An inline component, named after its task.
@@ -499,6 +524,7 @@ class NativeParser {
     }
     if (auto p = v["parallelism"]) t.parallelism = positive_int(p, "parallelism", 1);
     if (auto l = v["loop"]) t.loop = scalar(l, "loop");
+    if (auto o = v["outer_loops"]) parse_outer_loops(o, where, &t);
     if (auto r = v["retry"]) parse_retry(r, &t.retry);
     if (auto x = v["timeout"]) t.timeout_ms = duration(x, "timeout");
     if (auto x = v["cache"]) t.cache = parse_bool(x, "cache");

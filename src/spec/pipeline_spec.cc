@@ -69,4 +69,21 @@ const Component* PipelineSpec::component_of(const Task& t) const {
   return it == components.end() ? nullptr : &it->second;
 }
 
+std::vector<LoopLevel> loop_chain(const Task& t) {
+  if (!t.for_each) return {};
+  std::vector<LoopLevel> chain = t.outer_loops;
+  // A task's own unnamed loop gets an id no loop name can equal (names are identifiers).
+  chain.push_back(
+      {t.loop.empty() ? "task " + t.name : t.loop, *t.for_each, t.parallelism, t.for_each_loc});
+  return chain;
+}
+
+size_t common_loop_depth(const Task& a, const Task& b) {
+  if (!a.for_each || !b.for_each) return 0;
+  auto ca = loop_chain(a), cb = loop_chain(b);
+  size_t k = 0;
+  while (k < ca.size() && k < cb.size() && ca[k].id == cb[k].id) ++k;
+  return k;
+}
+
 }  // namespace slipway::spec

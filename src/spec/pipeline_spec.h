@@ -87,6 +87,16 @@ struct Resources {
 // "memory" ("4G", "512Mi") or "gpus" (a whole number from 0 to 1024).
 Status set_resource(Resources* r, const std::string& what, const std::string& text);
 
+// One loop (a ParallelFor) a task iterates in. Tasks naming the same loop id pair up item by
+// item: inside the loop, a read of another task of it means that task's instance of the same
+// iteration.
+struct LoopLevel {
+  std::string id;
+  Binding items;
+  int parallelism = 0;  // iterations of the loop at once; 0: no limit beyond resources
+  SourceLoc loc;
+};
+
 struct Task {
   std::string name;
   std::string component;
@@ -98,6 +108,9 @@ struct Task {
   // Tasks naming the same loop iterate over the same items, and a read of another task of the
   // loop means that task's output of the same iteration, not the list of all of them.
   std::string loop;
+  // The loops around the innermost one (for_each/loop/parallelism), outermost first: nested
+  // ParallelFor. Empty for a task in one loop or none.
+  std::vector<LoopLevel> outer_loops;
   RetryPolicy retry;
   std::int64_t timeout_ms = 0;  // per attempt; 0: none
   bool cache = true;
@@ -116,6 +129,13 @@ struct Task {
   SourceLoc loc;
   SourceLoc when_loc, for_each_loc;
 };
+
+// Every loop a task iterates in, outermost first: outer_loops, then its own for_each (whose id
+// is `loop`, or one of the task's own when it names none). Empty for a task without for_each.
+std::vector<LoopLevel> loop_chain(const Task& t);
+// How many loops, from the outermost, two tasks share: the depth at which one reads the other's
+// instance of the same iteration.
+size_t common_loop_depth(const Task& a, const Task& b);
 
 struct PipelineSpec {
   std::string name;

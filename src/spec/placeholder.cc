@@ -63,6 +63,12 @@ Result<Ref> parse_ref(const std::string& raw) {
     if (p.size() > 2) return bad("write {{item}} or {{item.FIELD}}");
     r.scope = Ref::Scope::kItem;
     if (p.size() == 2) r.field = p[1];
+  } else if (head == "loops") {
+    if (p.size() < 3 || p.size() > 4 || p[2] != "item")
+      return bad("write {{loops.LOOP.item}} or {{loops.LOOP.item.FIELD}}");
+    r.scope = Ref::Scope::kItem;
+    r.loop = p[1];
+    if (p.size() == 4) r.field = p[3];
   } else if (head == "inputs" || head == "outputs") {
     if (p.size() == 4 && p[2] == "metadata") {
       // {{inputs.NAME.metadata.KEY}}: one entry of an artifact's metadata.
@@ -105,8 +111,9 @@ Result<Ref> parse_ref(const std::string& raw) {
                                : Ref::Scope::kPipeline;
     r.name = p[1];
   } else {
-    static const std::vector<std::string> kHeads = {
-        "params", "tasks", "item", "inputs", "outputs", "run", "task", "pipeline", "executor"};
+    static const std::vector<std::string> kHeads = {"params",   "tasks",   "item", "loops",
+                                                    "inputs",   "outputs", "run",  "task",
+                                                    "pipeline", "executor"};
     return bad("unknown scope '" + head + "'" + did_you_mean(head, kHeads) +
                "; one of params, tasks, item, inputs, outputs, run, task, pipeline");
   }

@@ -16,6 +16,7 @@ struct Ref {
     kTaskOutput,     // tasks.TASK.outputs.NAME      upstream output (a list when TASK fans out)
     kTaskStatus,     // tasks.TASK.status            SUCCEEDED/FAILED/SKIPPED... (exit handlers)
     kItem,           // item, item.FIELD             the current fan-out item
+                     // loops.LOOP.item[.FIELD]      the item of an enclosing loop
     kInput,          // inputs.NAME[.path|.uri|.value]   inside a component
     kOutput,         // outputs.NAME[.path|.uri]          inside a component
     kRun,            // run.id, run.status, run.root
@@ -27,6 +28,7 @@ struct Ref {
   std::string task;   // kTaskOutput, kTaskStatus
   std::string name;   // parameter/output/input name, or the run/task/pipeline attribute
   std::string field;  // path|uri|value for artifacts; FIELD of an item
+  std::string loop;   // kItem: the loop whose item is read; "" for the task's innermost loop
   std::string text;   // the reference as written, for messages
   // {{tasks.a.outputs.x | tasks.b.outputs.y}}: the output of the first of these tasks that
   // succeeded (KFP's dsl.OneOf over the branches of an if/elif/else). This Ref is the first

@@ -163,9 +163,10 @@ class Validator {
           return std::nullopt;
         }
         TypeRef type = out->type;
-        if (up->for_each && !(t.for_each && !t.loop.empty() && up->loop == t.loop)) {
-          // Fan-in: a fanned-out task's output arrives as a list of its items' outputs (within
-          // one loop, an iteration reads the same iteration's output).
+        if (loop_chain(*up).size() > common_loop_depth(t, *up)) {
+          // Fan-in: a fanned-out task's output arrives as a list of its items' outputs, one
+          // list level per loop the reader is not in (within a loop, an iteration reads the
+          // same iteration's output).
           if (type.is_artifact)
             type.is_list = true;
           else
@@ -173,11 +174,20 @@ class Validator {
         }
         return type;
       }
-      case Ref::Scope::kItem:
-        if (!t.for_each)
+      case Ref::Scope::kItem: {
+        if (!t.for_each) {
           d_->error(loc, "{{" + r.text + "}}: task '" + t.name +
                              "' has no for_each, so there is no item");
+          return std::nullopt;
+        }
+        if (r.loop.empty()) return std::nullopt;
+        std::vector<std::string> ids;
+        for (const auto& l : loop_chain(t)) ids.push_back(l.id);
+        if (std::find(ids.begin(), ids.end(), r.loop) == ids.end())
+          d_->error(loc, "{{" + r.text + "}}: task '" + t.name + "' is not in loop '" + r.loop +
+                             "'" + did_you_mean(r.loop, ids));
         return std::nullopt;
+      }
       case Ref::Scope::kRun:
         if (r.name == "status" && !t.is_finally)
           d_->error(loc, "{{run.status}} is known only to finally tasks");
@@ -239,23 +249,8 @@ class Validator {
           d_->error(t.when_loc, "condition of " + where + " reads artifact {{" + r.text +
                                     "}}; conditions compare parameters");
       }
-    if (t.for_each) {
-      const Binding& f = *t.for_each;
-      if (f.is_template) {
-        if (!f.tmpl.is_single_ref()) {
-          d_->error(f.loc, "for_each of " + where + " must be a list or one placeholder");
-        } else if (f.tmpl.parts[0].ref.scope == Ref::Scope::kItem) {
-          d_->error(f.loc, "for_each of " + where + " cannot iterate over {{item}}");
-        } else {
-          auto type = check_binding_ref(t, f.tmpl.parts[0].ref, f.loc, false);
-          if (type && (type->is_artifact || (type->param != ParamType::kList)))
-            d_->error(f.loc, "for_each of " + where + " needs a list, but {{" + f.text.substr(2) +
-                                 " is a " + type->to_string());
-        }
-      } else if (!f.literal.is_array()) {
-        d_->error(f.loc, "for_each of " + where + " must be a list, e.g. [1, 2, 3]");
-      }
-    }
+    auto chain = loop_chain(t);
+    for (size_t level = 0; level < chain.size(); ++level) check_loop_items(t, chain, level, where);
     if (t.parallelism && !t.for_each)
       d_->warning(t.loc, where + ": 'parallelism' has no effect without 'for_each'");
     if (!t.loop.empty()) check_loop(t, where);
@@ -263,7 +258,48 @@ class Validator {
       d_->error(t.loc, where + ": resources.cpus must be more than 0");
   }
 
-  // Tasks of one loop pair up item by item, so they must iterate over the same items.
+  // The items of loop `level` of the task: a list, or one placeholder for a list that is known
+  // before the loop starts (not a task of the loop itself, nor its own item).
+  void check_loop_items(const Task& t, const std::vector<LoopLevel>& chain, size_t level,
+                        const std::string& where) {
+    const Binding& f = chain[level].items;
+    std::string what = level + 1 == chain.size() ? "for_each of " + where
+                                                 : "loop '" + chain[level].id + "' of " + where;
+    if (!f.is_template) {
+      if (!f.literal.is_array()) d_->error(f.loc, what + " must be a list, e.g. [1, 2, 3]");
+      return;
+    }
+    if (!f.tmpl.is_single_ref()) {
+      d_->error(f.loc, what + " must be a list or one placeholder");
+      return;
+    }
+    const Ref& r = f.tmpl.parts[0].ref;
+    if (r.scope == Ref::Scope::kItem) {
+      bool outer = false;
+      for (size_t i = 0; i < level; ++i) outer = outer || chain[i].id == r.loop;
+      if (!outer)
+        d_->error(f.loc, what +
+                             " cannot iterate over its own item; an inner loop may iterate "
+                             "over an outer loop's item, {{loops.OUTER.item}}");
+      return;
+    }
+    if (r.scope == Ref::Scope::kTaskOutput) {
+      const Task* up = s_.task(r.task);
+      if (up && common_loop_depth(t, *up) > level) {
+        d_->error(f.loc, what + " reads task '" + r.task +
+                             "', which is inside that loop; a loop's items must be known before "
+                             "it starts");
+        return;
+      }
+    }
+    auto type = check_binding_ref(t, r, f.loc, false);
+    if (type && (type->is_artifact || (type->param != ParamType::kList)))
+      d_->error(f.loc,
+                what + " needs a list, but {{" + f.text.substr(2) + " is a " + type->to_string());
+  }
+
+  // Tasks of one loop pair up item by item, so they must iterate over the same items, inside
+  // the same outer loops.
   void check_loop(const Task& t, const std::string& where) {
     if (!t.for_each) {
       d_->error(t.loc, where + " names loop '" + t.loop + "' but has no for_each");
@@ -276,6 +312,10 @@ class Validator {
       const Binding& b = *t.for_each;
       bool same = a.is_template == b.is_template &&
                   (a.is_template ? a.text == b.text : a.literal == b.literal);
+      size_t depth = loop_chain(o).size();
+      if (same && (loop_chain(t).size() != depth || common_loop_depth(o, t) != depth))
+        d_->error(t.loc, where + " is in loop '" + t.loop + "' with task '" + o.name +
+                             "' but not inside the same outer loops");
       if (!same)
         d_->error(t.for_each_loc,
                   where + " is in loop '" + t.loop + "' with task '" + o.name +
@@ -368,7 +408,8 @@ std::vector<std::string> task_dependencies(const Task& task) {
   std::vector<std::string> deps;
   for (const auto& [_, b] : task.inputs)
     if (b.is_template) add_refs(b.tmpl, &deps);
-  if (task.for_each && task.for_each->is_template) add_refs(task.for_each->tmpl, &deps);
+  for (const auto& level : loop_chain(task))
+    if (level.items.is_template) add_refs(level.items.tmpl, &deps);
   if (task.when)
     for (const auto& r : task.when->refs())
       if (r.scope == Ref::Scope::kTaskOutput || r.scope == Ref::Scope::kTaskStatus)

@@ -21,6 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // Every task appends its name to started.txt as its first act, so the test knows what was launched.
+// A fan-out and a chain in nested loops are resumed at every point too.
 constexpr const char* kPipeline = R"(name: faults
 params: {items: {type: list, default: [1, 2, 3]}}
 components:
@@ -34,7 +35,21 @@ tasks:
     component: step
     for_each: "{{params.items}}"
     inputs: {log: "@LOG@", x: "{{item}}"}
-  last: {component: step, after: [fan], inputs: {log: "@LOG@", x: 9}}
+  cell:
+    component: step
+    outer_loops: [{loop: rows, for_each: [1, 2]}]
+    for_each: [5, 6]
+    loop: cols
+    cache: false
+    inputs: {log: "@LOG@", x: "{{loops.rows.item}}"}
+  cell_next:
+    component: step
+    outer_loops: [{loop: rows, for_each: [1, 2]}]
+    for_each: [5, 6]
+    loop: cols
+    cache: false
+    inputs: {log: "@LOG@", x: "{{tasks.cell.outputs.out}}"}
+  last: {component: step, after: [fan, cell_next], inputs: {log: "@LOG@", x: 9}}
 finally:
   report: {component: step, inputs: {log: "@LOG@", x: 7}}
 )";
@@ -136,7 +151,8 @@ TEST_F(EngineStoreFaultsTest, EveryWriteFailingInTurnLosesNothing) {
       succeeded[a.task] += a.state == "SUCCEEDED";
       EXPECT_TRUE(a.state == "SUCCEEDED" || a.state == "LOST") << a.task << " " << a.state;
     }
-    for (const char* t : {"first", "fan[0]", "fan[1]", "fan[2]", "last", "report"})
+    for (const char* t : {"first", "fan[0]", "fan[1]", "fan[2]", "cell[0][0]", "cell[1][1]",
+                          "cell_next[0][1]", "cell_next[1][0]", "last", "report"})
       EXPECT_EQ(succeeded[t], 1) << t << " must succeed exactly once";
   }
   EXPECT_GT(failures_seen, 5) << "the faults should have stopped most of the runs";
