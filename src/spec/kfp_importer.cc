@@ -337,15 +337,13 @@ class KfpImporter {
                   "task '" + local + "' uses component '" + comp_ref + "', which is not defined");
         continue;
       }
-      if (at(task, {"artifactIterator"})) {
-        d_->error(loc(task),
-                  "task '" + local + "' loops over artifacts, which is not supported yet");
-        continue;
-      }
       auto sources = input_sources(dag, path, task, comp, scope);
       Loop inner_loop = loop;
       std::string item_input;
-      if (YAML::Node it = at(task, {"parameterIterator"})) {
+      // A loop over parameters, or over a list of artifacts (a dsl.Collected output).
+      YAML::Node it = at(task, {"parameterIterator"});
+      if (!it) it = at(task, {"artifactIterator"});
+      if (it) {
         LoopSource level;
         level.id = loop_id(local);
         level.loc = loc(task);
@@ -359,7 +357,9 @@ class KfpImporter {
           }
           level.items = {true, items, ""};
         } else {
-          auto src = sources.find(at(it, {"items", "inputParameter"}).as<std::string>(""));
+          YAML::Node from = at(it, {"items", "inputParameter"});
+          if (!from) from = at(it, {"items", "inputArtifact"});
+          auto src = sources.find(from.as<std::string>(""));
           if (src == sources.end()) {
             d_->error(loc(it), "loop items name an input the loop does not receive");
             continue;

@@ -293,7 +293,8 @@ class Validator {
       }
     }
     auto type = check_binding_ref(t, r, f.loc, false);
-    if (type && (type->is_artifact || (type->param != ParamType::kList)))
+    // A list of artifacts (a fan-in) is a list too: each item is one artifact.
+    if (type && (type->is_artifact ? !type->is_list : type->param != ParamType::kList))
       d_->error(f.loc,
                 what + " needs a list, but {{" + f.text.substr(2) + " is a " + type->to_string());
   }
@@ -312,6 +313,10 @@ class Validator {
       const Binding& b = *t.for_each;
       bool same = a.is_template == b.is_template &&
                   (a.is_template ? a.text == b.text : a.literal == b.literal);
+      if (same && o.parallelism != t.parallelism)
+        d_->error(t.loc, where + " is in loop '" + t.loop + "' with task '" + o.name +
+                             "' but sets another parallelism; a loop's parallelism counts its "
+                             "iterations, so its tasks share it");
       size_t depth = loop_chain(o).size();
       if (same && (loop_chain(t).size() != depth || common_loop_depth(o, t) != depth))
         d_->error(t.loc, where + " is in loop '" + t.loop + "' with task '" + o.name +

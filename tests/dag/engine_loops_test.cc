@@ -118,7 +118,8 @@ tasks:
   std::vector<std::pair<long long, long long>> iterations;
   for (int i = 0; i < 5; ++i) {
     auto read = [&](const std::string& name) {
-      std::ifstream in(task(name + "[" + std::to_string(i) + "]").outputs["t"]["uri"].get<std::string>());
+      std::ifstream in(
+          task(name + "[" + std::to_string(i) + "]").outputs["t"]["uri"].get<std::string>());
       long long v = 0;
       in >> v;
       return v;
