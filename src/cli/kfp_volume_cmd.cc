@@ -10,17 +10,13 @@
 #include "cli/commands.h"
 #include "core/files.h"
 #include "core/json.h"
+#include "dag/kubernetes_env.h"
 
 namespace slipway::cli {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-fs::path volumes_root() {
-  if (const char* v = std::getenv("SLIPWAY_VOLUMES"); v && *v) return fs::absolute(v);
-  return slipway_home() / "volumes";
-}
 
 // A claim name as Kubernetes admits it (a DNS subdomain): also a safe single path component.
 bool valid_claim_name(const std::string& n) {
@@ -67,7 +63,7 @@ int cmd_kfp_volume(const Args& args) {
                  name.c_str());
     return 2;
   }
-  fs::path dir = volumes_root() / name;
+  fs::path dir = dag::local_objects_root("SLIPWAY_VOLUMES", "volumes") / name;
   std::error_code ec;
   if (args[0] == "delete") {
     fs::remove_all(dir, ec);

@@ -1,8 +1,9 @@
 // `slipway __pyenv -- CMD ARGS...`: runs a KFP Python component (python3 -m
 // kfp.dsl.executor_main) inside a virtual environment that has kfp and the component's
 // packages_to_install. One environment per distinct package set, created on first use under
-// $SLIPWAY_HOME/pyenvs and reused; creation is serialized with a file lock, so parallel tasks
-// (and tasks on other nodes sharing the home) never install into one environment at once.
+// $SLIPWAY_PYENVS (default $SLIPWAY_HOME/pyenvs) and reused; creation is serialized with a file
+// lock, so parallel tasks (and tasks on other nodes sharing the home) never install into one
+// environment at once.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/file.h>
@@ -86,8 +87,14 @@ int cmd_pyenv(const Args& args) {
   }
   Args cmd(sep + 1, args.end());
   std::vector<std::string> specs = pip_specs(cmd);
+  // A component built into its own image (`kfp component build`) installs nothing at run time;
+  // it still needs kfp's executor.
+  if (specs.empty()) specs = {"kfp"};
   std::string key = sha256_hex(join(specs, "\n")).substr(0, 16);
-  fs::path root = slipway_home() / "pyenvs";
+  // $SLIPWAY_PYENVS shares environments beyond one home (a cluster's shared path, a test
+  // suite's runs); by default they live in the home.
+  const char* shared = std::getenv("SLIPWAY_PYENVS");
+  fs::path root = shared && *shared ? fs::path(shared) : slipway_home() / "pyenvs";
   fs::path env = root / key;
   std::error_code ec;
   fs::create_directories(root, ec);

@@ -53,6 +53,7 @@
 #include "core/strings.h"
 #include "core/units.h"
 #include "dag/kubernetes_env.h"
+#include "dag/kubernetes_mounts.h"
 #include "spec/validate.h"
 
 namespace slipway::dag {
@@ -175,12 +176,11 @@ std::string Engine::task_dir(const Node& n) const {
   return (fs::path(run_.root) / "tasks" / safe).string();
 }
 
-// kfp-kubernetes settings that change what a step sees (volumes, secrets, config maps, pod
-// fields) and are not applied yet: the task fails before it starts rather than run without them.
+// kfp-kubernetes settings that change what a step sees and are not applied yet (pod fields as
+// env): the task fails before it starts rather than run without them.
 static std::string unsupported_kubernetes_setting(const spec::Task& t) {
   if (!t.kubernetes.is_object()) return "";
-  static const char* kData[] = {"pvcMount",       "secretAsVolume", "configMapAsVolume",
-                                "emptyDirMounts", "fieldPathAsEnv", "genericEphemeralVolume"};
+  static const char* kData[] = {"fieldPathAsEnv"};
   for (const char* key : kData)
     if (t.kubernetes.contains(key))
       return std::string("kfp-kubernetes setting '") + key +
@@ -258,6 +258,11 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     finish(n, TaskState::kFailed, s.message());
     return true;
   }
+  auto mounts = kubernetes_mounts(ctx, n.task->kubernetes, dir);
+  if (!mounts.ok()) {
+    finish(n, TaskState::kFailed, mounts.status().message());
+    return true;
+  }
   if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {
     // Inside its image the step brings its own Python; the managed environment is for the host.
     std::vector<std::string>& argv = cl->argv;
@@ -267,6 +272,8 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
                                                                        : n.comp->image;
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
+  bool in_image = !opts_.container_runtime.empty() && !n.comp->image.empty();
+  cl->argv = with_mounts(*mounts, std::move(cl->argv), in_image ? opts_.container_runtime : "");
   wrap_multi_rank(n.resources, opts_.self_exe, &cl->argv);
   if (cl->argv.empty() || cl->argv[0].empty()) {
     finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");

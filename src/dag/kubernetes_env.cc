@@ -9,17 +9,13 @@ namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-fs::path store_root(const char* env_var, const char* under_home) {
+fs::path local_objects_root(const char* env_var, const char* under_home) {
   if (const char* v = std::getenv(env_var); v && *v) return fs::absolute(v);
   return slipway_home() / under_home;
 }
 
-// The object's name: a literal field (the older secretName / configMapName) or the parameter
-// the importer turned into {"value": ...}, a template resolved now.
-Result<std::string> object_name(const ResolveContext& ctx, const Json& entry,
-                                const char* literal_key, const char* param_key) {
+Result<std::string> kubernetes_object_name(const ResolveContext& ctx, const Json& entry,
+                                           const char* literal_key, const char* param_key) {
   Json v = entry.contains(param_key) ? entry[param_key].value("value", Json())
                                      : entry.value(literal_key, Json());
   if (v.is_string() && v.get<std::string>().find("{{") != std::string::npos) {
@@ -31,6 +27,8 @@ Result<std::string> object_name(const ResolveContext& ctx, const Json& entry,
   return v.get<std::string>();
 }
 
+namespace {
+
 Status add_from(const ResolveContext& ctx, const Json& entries, const char* what,
                 const char* env_var, const char* under_home, const char* literal_key,
                 const char* param_key, const char* key_key,
@@ -39,7 +37,7 @@ Status add_from(const ResolveContext& ctx, const Json& entries, const char* what
   for (const Json& entry : entries) {
     if (!entry.is_object()) continue;
     bool optional = entry.value("optional", false);
-    auto name = object_name(ctx, entry, literal_key, param_key);
+    auto name = kubernetes_object_name(ctx, entry, literal_key, param_key);
     if (!name.ok()) return name.status();
     if (name->empty()) {
       if (optional) continue;  // an optional name that was not given
@@ -47,7 +45,7 @@ Status add_from(const ResolveContext& ctx, const Json& entries, const char* what
     }
     if (name->find('/') != std::string::npos || *name == "." || *name == "..")
       return InvalidInput(std::string(what) + " name '" + *name + "' is not a valid name");
-    fs::path dir = store_root(env_var, under_home) / *name;
+    fs::path dir = local_objects_root(env_var, under_home) / *name;
     for (const Json& k : entry.value("keyToEnv", Json::array())) {
       std::string key = k.value(key_key, ""), var = k.value("envVar", "");
       if (key.empty() || var.empty() || key.find('/') != std::string::npos) continue;

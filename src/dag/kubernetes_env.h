@@ -5,12 +5,23 @@
 // trailing newline, so `echo value > KEY` works.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 
 #include "dag/resolve.h"
 
 namespace slipway::dag {
+
+// Where kfp-kubernetes objects of one kind live here: $ENV_VAR, or $SLIPWAY_HOME/UNDER_HOME
+// (secrets, configmaps, volumes).
+std::filesystem::path local_objects_root(const char* env_var, const char* under_home);
+
+// The name of the object a setting names: a literal field (secretName, the older form) or the
+// parameter the importer turned into {"value": literal or template}, resolved now. "" when an
+// optional parameter was not given.
+Result<std::string> kubernetes_object_name(const ResolveContext& ctx, const Json& entry,
+                                           const char* literal_key, const char* param_key);
 
 // Adds the variables a task's kubernetes settings (spec::Task::kubernetes: secretAsEnv,
 // configMapAsEnv) ask for to `env`. A missing secret, config map or key fails with a message

@@ -538,7 +538,8 @@ class KfpImporter {
       bool python = false;
       for (const auto* list : {&c.command, &c.args})
         for (const auto& a : *list)
-          python = python || a.find("kfp.dsl.executor_main") != std::string::npos;
+          python = python || a.find("kfp.dsl.executor_main") != std::string::npos ||
+                   a.find("kfp.components.executor_main") != std::string::npos;  // KFP 2.0 betas
       if (python) {
         // A @dsl.component: run it in a Python environment with kfp and its packages.
         c.command.insert(c.command.begin(), {"slipway", "__pyenv", "--"});

@@ -419,6 +419,17 @@ std::vector<std::string> task_dependencies(const Task& task) {
     for (const auto& r : task.when->refs())
       if (r.scope == Ref::Scope::kTaskOutput || r.scope == Ref::Scope::kTaskStatus)
         deps.push_back(r.task);
+  for (const auto& [_, b] : task.resource_inputs)
+    if (b.is_template) add_refs(b.tmpl, &deps);
+  // kfp-kubernetes settings name objects by upstream outputs too (a claim CreatePVC made).
+  std::function<void(const Json&)> scan = [&](const Json& j) {
+    if (j.is_string() && j.get<std::string>().find("{{") != std::string::npos) {
+      if (auto t = parse_template(j.get<std::string>()); t.ok()) add_refs(*t, &deps);
+    } else if (j.is_object() || j.is_array()) {
+      for (const auto& e : j) scan(e);
+    }
+  };
+  scan(task.kubernetes);
   for (const auto& a : task.after) deps.push_back(a);
   std::sort(deps.begin(), deps.end());
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());

@@ -1,0 +1,139 @@
+#include "dag/kubernetes_mounts.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "dag/kubernetes_env.h"
+
+namespace slipway::dag {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool valid_object_name(const std::string& n) {
+  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos;
+}
+
+Status check_target(const Json& entry, const char* what, std::string* target) {
+  *target = entry.value("mountPath", "");
+  if (target->empty() || (*target)[0] != '/')
+    return InvalidInput(std::string(what) + ": mountPath '" + *target +
+                        "' must be an absolute path");
+  return Status::Ok();
+}
+
+// Mounts of named objects that live in a local directory (claims, secrets, config maps).
+Status add_named(const ResolveContext& ctx, const Json& entries, const char* what,
+                 const char* env_var, const char* under_home, const char* literal_key,
+                 const char* param_key, bool read_only, std::vector<Mount>* out) {
+  if (!entries.is_array()) return Status::Ok();
+  for (const Json& entry : entries) {
+    if (!entry.is_object()) continue;
+    bool optional = entry.value("optional", false);
+    std::string target;
+    SLIPWAY_RETURN_IF_ERROR(check_target(entry, what, &target));
+    // A claim's name is the setting's own value (from CreatePVC's output, an input or a
+    // constant); secrets and config maps name theirs in a field.
+    auto name = entry.contains(param_key) || entry.contains(literal_key)
+                    ? kubernetes_object_name(ctx, entry, literal_key, param_key)
+                    : kubernetes_object_name(ctx, Json{{"p", entry}}, "", "p");
+    if (!name.ok()) return name.status();
+    if (name->empty()) {
+      if (optional) continue;
+      return InvalidInput(std::string(what) + " at " + target + ": no name given");
+    }
+    if (!valid_object_name(*name))
+      return InvalidInput(std::string(what) + " name '" + *name + "' is not a valid name");
+    fs::path dir = local_objects_root(env_var, under_home) / *name;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+      if (optional) continue;
+      return InvalidInput(std::string(what) + " '" + *name + "' (mounted at " + target +
+                          ") is not here: it is the directory " + dir.string() +
+                          "; create it (or set " + env_var + " to where they are kept)");
+    }
+    out->push_back({dir.string(), target, read_only});
+  }
+  return Status::Ok();
+}
+
+// Volumes that live as long as the step: a fresh directory in the task's directory each attempt.
+Status add_fresh(const Json& entries, const char* what, const std::string& task_dir,
+                 std::vector<Mount>* out) {
+  if (!entries.is_array()) return Status::Ok();
+  for (const Json& entry : entries) {
+    if (!entry.is_object()) continue;
+    std::string target;
+    SLIPWAY_RETURN_IF_ERROR(check_target(entry, what, &target));
+    std::string name = entry.value("volumeName", "volume-" + std::to_string(out->size()));
+    if (!valid_object_name(name)) name = "volume-" + std::to_string(out->size());
+    fs::path dir = fs::path(task_dir) / "volumes" / name;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    fs::create_directories(dir, ec);
+    if (ec)
+      return Failed(std::string(what) + ": cannot create " + dir.string() + ": " + ec.message());
+    out->push_back({dir.string(), target, false});
+  }
+  return Status::Ok();
+}
+
+// Run by `sh -c` inside the namespace: SOURCE TARGET ro|rw triples, "--", then the step.
+constexpr const char* kMountScript =
+    "while [ \"$1\" != -- ]; do "
+    "mkdir -p \"$2\" && mount --bind \"$1\" \"$2\" && "
+    "{ [ \"$3\" = rw ] || mount -o remount,bind,ro \"$2\"; } || "
+    "{ echo \"slipway: cannot mount $1 at $2 for this step (a private mount namespace needs "
+    "root, or unprivileged user namespaces; inside a container runtime, use "
+    "--container-runtime)\" >&2; exit 126; }; "
+    "shift 3; done; shift; exec \"$@\"";
+
+}  // namespace
+
+Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Json& k8s,
+                                             const std::string& task_dir) {
+  std::vector<Mount> out;
+  if (!k8s.is_object()) return out;
+  SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("pvcMount", Json()), "volume",
+                                    "SLIPWAY_VOLUMES", "volumes", "constant", "pvcNameParameter",
+                                    false, &out));
+  SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("secretAsVolume", Json()), "secret",
+                                    "SLIPWAY_SECRETS", "secrets", "secretName",
+                                    "secretNameParameter", true, &out));
+  SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("configMapAsVolume", Json()), "config map",
+                                    "SLIPWAY_CONFIGMAPS", "configmaps", "configMapName",
+                                    "configMapNameParameter", true, &out));
+  SLIPWAY_RETURN_IF_ERROR(
+      add_fresh(k8s.value("emptyDirMounts", Json()), "emptyDir volume", task_dir, &out));
+  SLIPWAY_RETURN_IF_ERROR(add_fresh(k8s.value("genericEphemeralVolume", Json()),
+                                    "ephemeral volume", task_dir, &out));
+  return out;
+}
+
+std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,
+                                     std::vector<std::string> argv,
+                                     const std::string& container_runtime) {
+  if (mounts.empty()) return argv;
+  if (!container_runtime.empty() && argv.size() > 1 && argv[0] == container_runtime &&
+      argv[1] == "exec") {
+    std::vector<std::string> binds;
+    for (const Mount& m : mounts) {
+      binds.push_back("--bind");
+      binds.push_back(m.source + ":" + m.target + (m.read_only ? ":ro" : ""));
+    }
+    argv.insert(argv.begin() + 2, binds.begin(), binds.end());
+    return argv;
+  }
+  std::vector<std::string> out = {"unshare", "--mount", "--propagation", "private"};
+  if (geteuid() != 0) out.insert(out.end(), {"--user", "--map-root-user"});
+  out.insert(out.end(), {"--", "sh", "-c", kMountScript, "slipway-mounts"});
+  for (const Mount& m : mounts) out.insert(out.end(), {m.source, m.target, m.read_only ? "ro" : "rw"});
+  out.push_back("--");
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+}  // namespace slipway::dag

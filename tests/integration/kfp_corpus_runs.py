@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""Pipelines of the real KFP corpus (shared/corpora/kfp-ir), run end to end by slipway, each
+checked against what its source computes (the sources are KFP's test data: the expected values
+below are worked out from them).
+
+    kfp_corpus_runs.py SLIPWAY CORPUS_DIR [--all] [--only SUBSTRING] [--list]
+
+Without --all only the quick cases run (`make test`); --all runs every case (`make test-corpus`).
+Python components run in environments shared between cases ($SLIPWAY_PYENVS), one per package
+set, so the quick cases keep to a few package sets.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+SDK = "test_data__sdk_compiled_pipelines__valid__"
+OLD = "e51df51@sdk__python__test_data__pipelines__"
+OLD_COMPONENTS = "e51df51@sdk__python__test_data__components__"
+K8S = "kubernetes_platform__python__test__snapshot__data__"
+V2 = "backend__test__v2__resources__"
+
+
+class Run:
+    """One finished run: its JSON document, and its logs on demand."""
+
+    def __init__(self, slipway, env, doc, rc):
+        self.slipway, self.env, self.doc, self.rc = slipway, env, doc, rc
+        self.tasks = {t["name"]: t for t in doc.get("tasks", [])}
+
+    def task(self, name):
+        if name not in self.tasks:
+            raise AssertionError(f"no task '{name}' (tasks: {sorted(self.tasks)[:12]}...)")
+        return self.tasks[name]
+
+    def out(self, name, key="Output"):
+        outs = self.task(name).get("outputs") or {}
+        if key not in outs:
+            raise AssertionError(f"task '{name}' has no output '{key}' (has {sorted(outs)})")
+        return outs[key]
+
+    def log(self, name):
+        p = subprocess.run([self.slipway, "runs", "logs", self.doc["id"], name], env=self.env,
+                           capture_output=True, text=True, timeout=60)
+        return p.stdout + p.stderr
+
+
+def eq(actual, expected, what):
+    if actual != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {actual!r}")
+
+
+def out(task, expected, key="Output"):
+    return lambda r: eq(r.out(task, key), expected, f"{task}.{key}")
+
+
+def state(task, expected):
+    return lambda r: eq(r.task(task)["state"], expected, f"state of {task}")
+
+
+def logged(task, text):
+    def check(r):
+        log = r.log(task)
+        if text not in log:
+            raise AssertionError(f"the log of {task} does not contain {text!r}: {log[-300:]!r}")
+    return check
+
+
+def leaves(prefix):
+    """The run's instances of a task in loops: name -> task, for names like prefix[i][j]."""
+    return lambda r: {n: t for n, t in r.tasks.items() if n.startswith(prefix + "[")
+                      and not any(m.startswith(n + "[") for m in r.tasks)}
+
+
+def ms(stamp):
+    """Milliseconds of a run document's time stamp (2026-12-06T18:04:38.018Z)."""
+    from datetime import datetime
+    return int(datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").timestamp() * 1000)
+
+
+def at_most_at_once(groups, limit, what):
+    """Spans [first start, last end] of each group of instances overlap at most `limit` deep
+    (instances served from the cache did not run, so they take no room)."""
+    def check(r):
+        spans = []
+        for names in groups(r):
+            ts = [r.task(n) for n in names if not r.task(n)["cached"]]
+            if ts:
+                spans.append((min(ms(t["started"]) for t in ts),
+                              max(ms(t["finished"]) for t in ts)))
+        most = max(sum(1 for b in spans if b[0] <= a[0] < b[1]) for a in spans)
+        if most > limit:
+            raise AssertionError(f"{what}: {most} under way at once, limit {limit}")
+    return check
+
+
+class Case:
+    def __init__(self, file, checks, quick=False, params=(), expect="SUCCEEDED", setup=None,
+                 why=""):
+        self.file, self.checks, self.quick, self.params = file, checks, quick, list(params)
+        self.expect, self.setup, self.why = expect, setup, why
+
+
+def make_volume(name):
+    def setup(home, work):
+        os.makedirs(os.path.join(home, "volumes", name), exist_ok=True)
+    return setup
+
+
+def write_file(rel, text):
+    def setup(home, work):
+        path = os.path.join(work, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+    return setup
+
+
+def volume_holds(name, rel, text):
+    def check(r):
+        path = os.path.join(r.env["SLIPWAY_HOME"], "volumes", name, rel)
+        with open(path) as f:
+            eq(f.read(), text, f"volume {name}/{rel}")
+    return check
+
+
+def outer_iterations(prefix_task, inner_task):
+    """For a loop holding `prefix_task` and a loop of `inner_task`: per outer iteration i, the
+    names of its instances."""
+    def groups(r):
+        n = len([k for k in r.tasks if k.startswith(prefix_task + "[") and k.count("[") == 1])
+        return [[k for k in r.tasks if (k == f"{prefix_task}[{i}]" or
+                                        k.startswith(f"{inner_task}[{i}][")) and
+                 k in leaves_of(r)] for i in range(n)]
+    return groups
+
+
+def leaves_of(r):
+    return {n for n in r.tasks if not any(m.startswith(n + "[") for m in r.tasks)}
+
+
+CASES = [
+    # Nested loops: dsl.Collected over two levels is a list of lists.
+    Case(SDK + "nested_with_parameters.yaml", quick=True, checks=[
+        out("add", 72),  # sum over x, y in 1..3 of 2x + 2y
+        out("add-two-nums", [[4, 6, 8], [6, 8, 10], [8, 10, 12]]),
+    ]),
+    Case(SDK + "parameters_complex.yaml", quick=True, checks=[
+        out("simple-add", [30, 30, 30]),  # per outer item: 2 * (4 + 5 + 6)
+        out("nested-add", 90),
+        out("add-two-numbers", 306),  # 3 * 12 + 3 * 90
+    ]),
+    Case(SDK + "pipeline_producer_consumer.yaml", quick=True, checks=[
+        out("add", 36),  # three outer iterations of double(1..3)
+        out("echo-and-return", ["m", "a", "t", "h"]),
+        logged("join-and-print", "math"),
+    ]),
+    Case(SDK + "pipeline_with_parallelfor_pipeline_param.yaml", quick=True,
+         params=["prefix=pre", 'loop_parameter=["a", "b", "c"]'], checks=[
+             out("print-with-prefix", ["pre: a", "pre: b", "pre: c"]),
+             out("print-with-prefix-2", ["dynamic-prefix: a", "dynamic-prefix: b",
+                                         "dynamic-prefix: c"]),
+             out("print-with-prefix-3", [["pre: a", "pre: b", "pre: c"]] * 2),
+         ]),
+    Case(OLD + "pipeline_with_nested_loops.yaml", quick=True, checks=[
+        logged("print-op[1][1]", "msg: 22, msg2: None"),
+        logged("print-op-3[1][2]", "msg: 2, msg2: 300"),
+        lambda r: eq(len(leaves("print-op-3")(r)), 6, "inner iterations of the second loop"),
+    ]),
+    # parallelism=2 on the outer loop counts whole iterations, nested loop included.
+    Case(OLD + "pipeline_with_parallelfor_parallelism.yaml", quick=True,
+         params=['loop_parameter=["a", "b", "c"]'], checks=[
+             # Each outer iteration prints the inner items (one ran, the others were cached).
+             lambda r: eq(sorted({line for n in leaves("print-text-2")(r) if not r.task(n)["cached"]
+                                  for line in r.log(n).splitlines() if line in ("a", "b", "c")}),
+                          ["a", "b", "c"], "what the inner loop printed"),
+             at_most_at_once(outer_iterations("print-text", "print-text-2"), 2,
+                             "outer iterations with parallelism 2"),
+             at_most_at_once(lambda r: [[n] for n in leaves("print-int")(r)], 1,
+                             "print-int with parallelism 1"),
+         ]),
+    Case(OLD + "pipeline_with_loops_and_conditions.yaml", checks=[
+        state("print-struct", "SUCCEEDED"),
+    ]),
+    Case(OLD + "cross_loop_after_topology.yaml", checks=[
+        state("print-op-8", "SUCCEEDED"),
+    ]),
+    Case(OLD + "if_elif_else_complex.yaml", quick=True, checks=[
+        # The collected ints are printed; each is in 0..9999 and the list has one per trial.
+        lambda r: eq(len(r.out("int-0-to-9999")), 3, "one int per trial"),
+        lambda r: logged("print-ints", str(r.out("int-0-to-9999")))(r),
+        out("print-and-return", [None, None, "Adding drumroll on last trial!"]),
+    ]),
+    Case(OLD + "pipeline_with_parallelfor_list_artifacts.yaml", quick=True, checks=[
+        lambda r: eq([a["metadata"]["length"] for a in r.out("make-artifact")], [5, 1, 1, 6],
+                     "the artifacts made in the loop"),
+        lambda r: eq(len(r.out("print-artifact-name-2")), 4, "one iteration per dataset"),
+    ]),
+    # kfp-kubernetes volumes: the producer writes /data/file.txt on the claim, the consumer
+    # reads it back; the claim is a directory that holds the file afterwards.
+    Case(V2 + "pvc-mount.yaml", quick=True, params=["pvc_name=shared-claim"],
+         setup=make_volume("shared-claim"), checks=[
+             out("producer", "hello"),
+             logged("consumer", "hello"),
+             volume_holds("shared-claim", "file.txt", "hello"),
+         ]),
+    Case("backend__src__apiserver__template__testdata__pipeline_with_volume.yaml", quick=True,
+         setup=make_volume("my-existing-pvc"), checks=[
+             state("comp-3", "SUCCEEDED"),
+             state("deletepvc", "SUCCEEDED"),
+             lambda r: eq(os.path.isdir(os.path.join(r.env["SLIPWAY_HOME"], "volumes",
+                                                     r.out("createpvc", "name"))), False,
+                          "DeletePVC removed the claim"),
+         ]),
+    Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
+        out("comp", "comp"),
+    ]),
+]
+
+
+def run_case(slipway, corpus, case, pyenvs):
+    home = tempfile.mkdtemp(prefix="slipway-corpus-")
+    work = tempfile.mkdtemp(prefix="slipway-corpus-work-")
+    env = dict(os.environ, SLIPWAY_HOME=home, SLIPWAY_PYENVS=pyenvs, CORPUS_WORK=work)
+    try:
+        if case.setup:
+            case.setup(home, work)
+        args = [slipway, "run", os.path.join(corpus, case.file), "--output", "json"]
+        for p in case.params:
+            args += ["-p", p.replace("@WORK@", work)]
+        p = subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            raise AssertionError(f"no run document (exit {p.returncode}): {p.stderr[-500:]}")
+        r = Run(slipway, env, doc, p.returncode)
+        if doc.get("state") != case.expect:
+            bad = [(n, t["state"], t.get("message", "")[:200]) for n, t in r.tasks.items()
+                   if t["state"] not in ("SUCCEEDED", "SKIPPED")]
+            raise AssertionError(f"run {doc.get('state')}, expected {case.expect}: {bad[:3]}")
+        for check in case.checks:
+            check(r)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    args = sys.argv[1:]
+    if len(args) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    slipway, corpus = os.path.abspath(args[0]), args[1]
+    every = "--all" in args
+    only = args[args.index("--only") + 1] if "--only" in args else None
+    cases = [c for c in CASES if (every or c.quick) and (not only or only in c.file)]
+    if "--list" in args:
+        for c in cases:
+            print(("quick " if c.quick else "full  ") + c.file)
+        return 0
+    pyenvs = os.environ.get("SLIPWAY_PYENVS") or os.path.join(tempfile.gettempdir(),
+                                                              f"slipway-pyenvs-{os.getuid()}")
+    failed = 0
+    for c in cases:
+        t0 = time.time()
+        try:
+            run_case(slipway, corpus, c, pyenvs)
+            print(f"ok: {c.file} ({time.time() - t0:.1f} s)", flush=True)
+        except (AssertionError, subprocess.TimeoutExpired, OSError) as e:
+            failed += 1
+            print(f"FAIL: {c.file}: {e}", flush=True)
+    print(f"{len(cases) - failed} of {len(cases)} corpus pipelines ran as their sources say")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
