@@ -5,7 +5,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 SLIPWAY_HOME ?= $(CURDIR)/.slipway-demo
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build run test unit integration fuzz sanitize bench fmt clean
+.PHONY: all deps build run test test-corpus unit integration fuzz sanitize bench fmt clean
 
 all: build
 
@@ -26,6 +26,11 @@ run: build
 test: build
 	$(MAKE) fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Every corpus pipeline that can run here, end to end (make test runs the quick set).
+CORPORA ?= ../shared/corpora
+test-corpus: build
+	python3 tests/integration/kfp_corpus_runs.py $(BUILD)/slipway $(CORPORA)/kfp-ir --all
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)

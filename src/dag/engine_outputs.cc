@@ -55,6 +55,21 @@ Status add_input_lineage(store::Store& store, const std::string& run, const std:
   return Status::Ok();
 }
 
+// Where a KFP component put an output artifact: where slipway asked (`given`), unless its
+// executor output names another place (a custom_path, or a URI it chose, as dsl.get_uri()
+// returns for artifacts a function returns). Only places on this machine can be kept.
+static Result<std::string> artifact_location(const Json& reported, const std::string& given) {
+  std::string custom = reported.value("custom_path", "");
+  std::string uri = custom.empty() ? reported.value("uri", "") : custom;
+  if (uri.empty() || uri == given) return given;
+  if (uri.rfind("file://", 0) == 0) uri = uri.substr(7);
+  if (uri.empty() || uri[0] != '/')
+    return InvalidInput("the component put it at '" + uri +
+                        "', which is not a path on this machine; write it where the executor "
+                        "input says (" + given + ") or to a local path");
+  return uri;
+}
+
 Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
   Json outs = Json::object();
   // A KFP Python component may also report values and artifact metadata in an executor output.
@@ -66,7 +81,7 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
     if (executor_output.is_discarded()) return Failed("the executor output file is not valid JSON");
   }
   for (const auto& o : n.comp->outputs) {
-    const std::string& path = cl.output_paths.at(o.name);
+    std::string path = cl.output_paths.at(o.name);
     Json reported =
         executor_output.is_object()
             ? executor_output.value("parameterValues", Json::object()).value(o.name, Json())
@@ -74,8 +89,15 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
     Json meta = Json::object();
     if (executor_output.is_object() && executor_output.contains("artifacts")) {
       const Json& a = executor_output["artifacts"].value(o.name, Json::object());
-      if (a.contains("artifacts") && a["artifacts"].is_array() && !a["artifacts"].empty())
-        meta = a["artifacts"][0].value("metadata", Json::object());
+      if (a.contains("artifacts") && a["artifacts"].is_array() && !a["artifacts"].empty()) {
+        const Json& reported_artifact = a["artifacts"][0];
+        meta = reported_artifact.value("metadata", Json::object());
+        if (o.type.is_artifact) {
+          auto put = artifact_location(reported_artifact, path);
+          if (!put.ok()) return Failed("output artifact '" + o.name + "': " + put.status().message());
+          path = *put;
+        }
+      }
     }
     if (!o.type.is_artifact && !reported.is_null()) {
       auto v = coerce_param(reported, o.type.param);

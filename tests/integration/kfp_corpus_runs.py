@@ -57,6 +57,13 @@ def out(task, expected, key="Output"):
     return lambda r: eq(r.out(task, key), expected, f"{task}.{key}")
 
 
+def artifact_text(task, expected, key="Output"):
+    def check(r):
+        with open(r.out(task, key)["uri"]) as f:
+            eq(f.read(), expected, f"the file of {task}.{key}")
+    return check
+
+
 def state(task, expected):
     return lambda r: eq(r.task(task)["state"], expected, f"state of {task}")
 
@@ -215,6 +222,12 @@ CASES = [
                                                      r.out("createpvc", "name"))), False,
                           "DeletePVC removed the claim"),
          ]),
+    # Artifacts a function returns at a URI of its own (dsl.get_uri()), not where it was asked.
+    Case(OLD + "pythonic_artifacts_with_multiple_returns.yaml", quick=True, checks=[
+        artifact_text("make-dataset", "Hello, world"),
+        artifact_text("dataset-splitter", "Hello,", "dataset1"),
+        artifact_text("dataset-splitter", " world", "dataset2"),
+    ]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
