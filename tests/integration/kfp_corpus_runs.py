@@ -228,6 +228,128 @@ CASES = [
         artifact_text("dataset-splitter", "Hello,", "dataset1"),
         artifact_text("dataset-splitter", " world", "dataset2"),
     ]),
+    # Hello worlds of the API server's and backend's test data: they print their input.
+    Case("backend__src__apiserver__config__testdata__sample_pipeline.yaml", quick=True,
+         checks=[logged("hello-world", "hello")]),
+    Case("backend__src__apiserver__server__test__v2-hello-world.json", quick=True,
+         params=["text=hi from the corpus"], checks=[logged("hello-world", "hi from the corpus")]),
+    Case("backend__src__apiserver__template__testdata__hello_world_schema_2_0_0.yaml",
+         quick=True, params=["text=schema two"], checks=[state("hello-world", "SUCCEEDED")]),
+    Case("backend__test__resources__v2-hello-world.yaml", quick=True, params=["text=v2 hello"],
+         checks=[state("hello-world", "SUCCEEDED")]),
+    # Components alone.
+    Case(OLD_COMPONENTS + "add_numbers.yaml", quick=True, params=["a=19", "b=23"],
+         checks=[out("add-numbers", 42)]),
+    Case(OLD_COMPONENTS + "concat_message.yaml", quick=True,
+         params=["message1=slip", "message2=way"], checks=[out("concat-message", "slipway")]),
+    Case(OLD_COMPONENTS + "identity.yaml", quick=True, params=["value=same"],
+         checks=[out("identity", "same")]),
+    Case(OLD_COMPONENTS + "dict_input.yaml", quick=True, params=['struct={"a": 1}'],
+         checks=[logged("dict-input", "{'a': 1}")]),
+    Case(OLD_COMPONENTS + "container_no_input.yaml", quick=True,
+         checks=[logged("container-no-input", "hello world")]),
+    Case(OLD_COMPONENTS + "output_metrics.yaml", quick=True, checks=[
+        lambda r: eq(sorted(r.out("output-metrics", "metrics")["metadata"]), ["accuracy"],
+                     "the metrics logged"),
+    ]),
+    Case(OLD + "component_with_optional_inputs.yaml", quick=True, checks=[
+        logged("component-op", "input1: Hello, type: <class 'str'>"),
+        logged("component-op", "input3: None, type: <class 'NoneType'>"),
+    ]),
+    # dsl.If / dsl.Else with dsl.OneOf: exactly one branch runs and the reader gets its value.
+    Case(OLD + "if_else_with_oneof_parameters.yaml", quick=True, checks=[
+        lambda r: eq(r.out("print-and-return-3"), f"Got {r.out('flip-coin')}!",
+                     "the OneOf reader"),
+        lambda r: eq(sorted(r.task(n)["state"] for n in ("print-and-return",
+                                                         "print-and-return-2")),
+                     ["SKIPPED", "SUCCEEDED"], "one branch ran"),
+    ]),
+    Case(OLD + "if_elif_else_with_oneof_parameters.yaml", quick=True, checks=[
+        lambda r: eq(r.out("print-and-return"),
+                     {"heads": "Got heads!", "tails": "Got tails!"}.get(
+                         r.out("flip-three-sided-die"), "Draw!"), "the OneOf reader"),
+    ]),
+    Case(OLD + "if_else_with_oneof_artifacts.yaml", quick=True, checks=[
+        lambda r: logged("print-artifact", r.out("flip-coin"))(r),
+    ]),
+    Case(OLD + "lightweight_python_functions_pipeline.yaml", quick=True,
+         params=["message=corpus message"], checks=[
+             out("preprocess", True, "output_bool_parameter_path"),
+             state("train", "SUCCEEDED"),
+         ]),
+    Case(OLD + "lightweight_python_functions_with_outputs.yaml", quick=True,
+         params=["first_message=a", "second_message=b", "first_number=1", "second_number=2"],
+         checks=[
+             out("concat-message", "ab"),
+             out("add-numbers", 3),
+             out("output-named-tuple", "123", "scalar"),
+             artifact_text("output-artifact", "ab\nab\nab"),
+         ]),
+    Case(OLD + "pipeline_in_pipeline_loaded_from_yaml.yaml", quick=True, checks=[
+        out("print-op1", "world"),
+        out("print-op1-2", "Hello"),
+        logged("print-op1-3", "world"),
+    ]),
+    Case(OLD + "pipeline_with_loops.yaml", quick=True, params=['loop_parameter=["a", "b"]'],
+         checks=[
+             logged("print-text[1]", "b"),
+             logged("print-struct[1]", "{'A_a': '10', 'B_b': '20'}"),
+             logged("print-text-3[1]", "20"),
+         ]),
+    Case(OLD + "pipeline_with_metrics_outputs.yaml", quick=True, checks=[
+        lambda r: eq(len(r.out("output-metrics-2", "metrics")), 2, "one metrics per iteration"),
+    ]),
+    Case(OLD + "pipeline_with_placeholders.yaml", quick=True, checks=[
+        logged("print-op-4", "task name: print-op-4"),
+    ]),
+    Case(OLD + "pipeline_with_reused_component.yaml", quick=True, checks=[
+        out("add", 5, "sum"), out("add-2", 10, "sum"), out("add-3", 17, "sum"),
+    ]),
+    Case(OLD + "pipeline_with_task_final_status_yaml.yaml", quick=True, checks=[
+        logged("print-op", "Hello World!"),
+        state("exit-op", "SUCCEEDED"),
+    ]),
+    Case(OLD + "pythonic_artifacts_with_list_of_artifacts.yaml", quick=True, checks=[
+        artifact_text("join-datasets", "Hello, world!"),
+    ]),
+    # kfp-kubernetes settings that do not change results run with them ignored (placement,
+    # pull secrets, security context), or applied (timeout, emptyDir, init containers' volumes).
+    Case(K8S + "empty_dir_mounts.yaml", quick=True, checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "image_pull_secrets.yaml", checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "node_selector.yaml", checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "security_context.yaml", checks=[state("print-greeting", "SUCCEEDED")]),
+    Case(K8S + "timeout.yaml", checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "init_container.yaml", checks=[logged("print-greeting", "hello world")]),
+    Case(SDK + "arguments_parameters.yaml", quick=True, params=["param2=corpus"],
+         checks=[logged("echo", "hello-corpus")]),
+    # Nested pipelines (sub-DAGs three deep) passing artifacts and parameters out.
+    Case(SDK + "critical__artifact_crust.yaml", quick=True, checks=[
+        artifact_text("core-comp", "foo", "dataset"),
+        logged("crust-comp", "input:  foo"),
+    ]),
+    Case(SDK + "critical__mixed_parameters.yaml", quick=True,
+         checks=[logged("crust-comp", "sum : 3")]),
+    Case(SDK + "critical__multiple_artifacts_namedtuple.yaml", quick=True, checks=[
+        logged("crust-comp", "ds1:  foo"), logged("crust-comp", "ds2:  bar"),
+    ]),
+    Case(SDK + "critical__multiple_parameters_namedtuple.yaml", quick=True, checks=[
+        logged("crust-comp", "val1:  foo"), logged("crust-comp", "val2:  bar"),
+    ]),
+    Case(SDK + "critical__collected_parameters.yaml", quick=True, checks=[
+        out("split-ids", ["s1", "s2", "s3"]),
+        out("prepend-id", ["model_id_s1", "model_id_s2", "model_id_s3"]),
+        logged("consume-single-id[2]", "Consuming single: model_id_s3"),
+        logged("consume-ids", "Consuming: model_id_s2"),
+        out("consume-ids-2", "completed"),
+    ]),
+    Case(SDK + "critical__component_with_optional_inputs.yaml", quick=True,
+         checks=[logged("component-op", "input2: World")]),
+    Case(SDK + "critical__flip_coin.yaml", quick=True, checks=[
+        # heads: a number in 0..9 and one of two messages; tails: 10..19 likewise.
+        lambda r: eq(sum(r.task(n)["state"] == "SUCCEEDED" for n in
+                         ("print-msg", "print-msg-2", "print-msg-3", "print-msg-4")), 1,
+                     "one message printed"),
+    ]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
