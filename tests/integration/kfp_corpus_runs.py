@@ -350,6 +350,66 @@ CASES = [
                          ("print-msg", "print-msg-2", "print-msg-3", "print-msg-4")), 1,
                      "one message printed"),
     ]),
+    Case(SDK + "critical__if_else_with_oneof_artifacts.yaml", quick=True, checks=[
+        lambda r: logged("print-artifact", r.out("flip-coin"))(r),
+    ]),
+    Case(SDK + "critical__notebook_component_simple.yaml", checks=[
+        logged("run-train-notebook", "[KFP Notebook] Execution complete"),
+    ]),
+    Case(SDK + "critical__parallel_for_after_dependency.yaml", quick=True, checks=[
+        out("print-op", ["foo", "foo", "foo"]), out("print-op-2", "bar"), out("print-op-3", "baz"),
+    ]),
+    Case(SDK + "critical__parameter_cache.yaml", quick=True,
+         checks=[logged("crust-comp", "input : foo")]),
+    Case(SDK + "critical__parameter_oneof.yaml", quick=True, checks=[
+        lambda r: logged("crust-comp", "input : Got " + r.out("flip-coin") + "!")(r),
+    ]),
+    Case(SDK + "critical__parameters_simple.yaml", quick=True, checks=[
+        out("double", [2, 4, 6]), out("add", 12), out("add-container", 12, "sum"),
+    ]),
+    Case(SDK + "critical__pipeline_with_env.yaml", quick=True, checks=[
+        logged("print-env", "val3"), logged("print-env-op", "ENV1 val1"),
+    ]),
+    # Files and directories written by one task and imported by URI by another.
+    Case(SDK + "critical__pipeline_with_importer_workspace.yaml", quick=True, checks=[
+        out("read-dir", "part-000.txt,part-001.txt"),
+        out("train", "My model trained using data: Hello from producer file\n", "message"),
+    ]),
+    Case(SDK + "critical__two_step_pipeline_containerized.yaml", quick=True,
+         checks=[logged("component2", "Hello KFP Containerized!")]),
+    Case(SDK + "essential__component_with_env_variable.yaml", quick=True,
+         checks=[out("read-env-var", "env_var_value")]),
+    Case(SDK + "essential__component_with_pip_index_urls.yaml",
+         checks=[logged("component-op", "FormatFiles")]),
+    Case(OLD + "component_with_pip_index_urls.yaml", checks=[logged("component-op", "FormatFiles")]),
+    Case(OLD_COMPONENTS + "component_with_pip_install_in_venv.yaml",
+         checks=[logged("component-with-pip-install", "FormatFiles")]),
+    Case(SDK + "essential__pipeline_with_after.yaml", quick=True, checks=[
+        logged("print-text-3", "3rd task"),
+        lambda r: eq(ms(r.task("print-text-2")["started"]) >= ms(r.task("print-text")["finished"]),
+                     True, "the second task starts after the first ended"),
+    ]),
+    Case(SDK + "essential__pipeline_with_condition.yaml", quick=True, checks=[
+        lambda r: logged("print-op", r.out("flip-coin-op"))(r),
+        lambda r: eq(r.task("print-op-3")["state"],
+                     "SUCCEEDED" if r.out("flip-coin-op") == "heads" else "SKIPPED",
+                     "the tasks under dsl.Condition run on heads only"),
+    ]),
+    Case(SDK + "essential__pipeline_with_nested_conditions_yaml.yaml", quick=True, checks=[
+        lambda r: eq(sum(r.task(n)["state"] == "SUCCEEDED"
+                         for n in ("print", "print-2", "print-3", "print-4")), 1,
+                     "one print of the four branches ran"),
+    ]),
+    Case(SDK + "essential__pipeline_with_outputs.yaml", quick=True, checks=[
+        out("print-op1", "world"), out("print-op1-2", "Hello"),
+        artifact_text("print-op2", "world\n", "data"),
+    ]),
+    Case(SDK + "essential__pipeline_with_reused_component.yaml", quick=True, checks=[
+        out("add-numbers", 5), out("add-numbers-2", 10), out("add-numbers-3", 17),
+    ]),
+    # IfPresent with an input given as None: its argument is left out, the default is used.
+    Case(SDK + "essential__placeholder_with_if_placeholder_none_input_value.yaml", quick=True,
+         checks=[logged("component-with-optional-inputs", "--arg0 input0 --arg2 default value")]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
