@@ -15,6 +15,8 @@
 // Partial failure: a failed leaf fails only the nodes that wait for it (its iteration's chain);
 // the other iterations go on. A group ends when all its children have, FAILED if any child
 // failed, and readers outside the loop then do not run (unless they ignore upstream failures).
+// A group's outputs list its children's in item order, leaving out the children that were
+// skipped.
 #include "core/clock.h"
 #include "core/strings.h"
 #include "dag/engine.h"
@@ -274,7 +276,9 @@ void Engine::close_group(Node& g) {
     const Node& it = nodes_[i];
     failed += it.state == TaskState::kFailed || it.state == TaskState::kUpstreamFailed;
     cancelled = cancelled || it.state == TaskState::kCancelled;
-    if (g.comp)
+    // An iteration that skipped the task produced nothing to collect (KFP's dsl.Collected
+    // gathers the outputs that exist).
+    if (g.comp && it.state != TaskState::kSkipped)
       for (const auto& o : g.comp->outputs)
         outs[o.name].push_back(it.outputs.value(o.name, Json()));
   }

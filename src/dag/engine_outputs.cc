@@ -66,7 +66,8 @@ static Result<std::string> artifact_location(const Json& reported, const std::st
   if (uri.empty() || uri[0] != '/')
     return InvalidInput("the component put it at '" + uri +
                         "', which is not a path on this machine; write it where the executor "
-                        "input says (" + given + ") or to a local path");
+                        "input says (" +
+                        given + ") or to a local path");
   return uri;
 }
 
@@ -94,7 +95,8 @@ Status Engine::collect_outputs(Node& n, const CommandLine& cl) {
         meta = reported_artifact.value("metadata", Json::object());
         if (o.type.is_artifact) {
           auto put = artifact_location(reported_artifact, path);
-          if (!put.ok()) return Failed("output artifact '" + o.name + "': " + put.status().message());
+          if (!put.ok())
+            return Failed("output artifact '" + o.name + "': " + put.status().message());
           path = *put;
         }
       }

@@ -97,9 +97,8 @@ Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Js
                                              const std::string& task_dir) {
   std::vector<Mount> out;
   if (!k8s.is_object()) return out;
-  SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("pvcMount", Json()), "volume",
-                                    "SLIPWAY_VOLUMES", "volumes", "constant", "pvcNameParameter",
-                                    false, &out));
+  SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("pvcMount", Json()), "volume", "SLIPWAY_VOLUMES",
+                                    "volumes", "constant", "pvcNameParameter", false, &out));
   SLIPWAY_RETURN_IF_ERROR(add_named(ctx, k8s.value("secretAsVolume", Json()), "secret",
                                     "SLIPWAY_SECRETS", "secrets", "secretName",
                                     "secretNameParameter", true, &out));
@@ -108,8 +107,8 @@ Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Js
                                     "configMapNameParameter", true, &out));
   SLIPWAY_RETURN_IF_ERROR(
       add_fresh(k8s.value("emptyDirMounts", Json()), "emptyDir volume", task_dir, &out));
-  SLIPWAY_RETURN_IF_ERROR(add_fresh(k8s.value("genericEphemeralVolume", Json()),
-                                    "ephemeral volume", task_dir, &out));
+  SLIPWAY_RETURN_IF_ERROR(
+      add_fresh(k8s.value("genericEphemeralVolume", Json()), "ephemeral volume", task_dir, &out));
   return out;
 }
 
@@ -130,7 +129,8 @@ std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,
   std::vector<std::string> out = {"unshare", "--mount", "--propagation", "private"};
   if (geteuid() != 0) out.insert(out.end(), {"--user", "--map-root-user"});
   out.insert(out.end(), {"--", "sh", "-c", kMountScript, "slipway-mounts"});
-  for (const Mount& m : mounts) out.insert(out.end(), {m.source, m.target, m.read_only ? "ro" : "rw"});
+  for (const Mount& m : mounts)
+    out.insert(out.end(), {m.source, m.target, m.read_only ? "ro" : "rw"});
   out.push_back("--");
   out.insert(out.end(), argv.begin(), argv.end());
   return out;

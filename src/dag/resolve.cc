@@ -68,6 +68,12 @@ Result<Json> resolve_ref(const ResolveContext& ctx, const spec::Ref& ref) {
       if (ref.name == "id") return Json(ctx.run_id);
       if (ref.name == "root") return Json(ctx.run_root);
       if (ref.name == "status") return Json(ctx.run_status);
+      if (ref.name == "kfp_state") {
+        // The state KFP's driver reports to an exit handler: ML Metadata's execution states.
+        if (ctx.run_status == "SUCCEEDED") return Json("COMPLETE");
+        if (ctx.run_status == "CANCELLED") return Json("CANCELED");
+        return Json(ctx.run_status);
+      }
       return Json(ctx.spec->name);
     case spec::Ref::Scope::kTask:
       if (ref.name == "name") return Json(ctx.task_name);

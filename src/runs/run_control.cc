@@ -43,8 +43,10 @@ Result<ResolvedPipeline> resolve_pipeline(const NewRun& n) {
   if (!p.spec) return InvalidInput(p.diagnostics.to_string());
   if (!n.params.is_object()) return InvalidInput("params must be an object of NAME: value");
   std::vector<std::pair<std::string, std::string>> overrides;
-  for (const auto& [k, v] : n.params.items())
+  for (const auto& [k, v] : n.params.items()) {
+    if (v.is_null()) continue;  // an optional parameter not given: resolved as not given again
     overrides.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+  }
   auto params = spec::resolve_params(*p.spec, overrides);
   if (!params.ok()) return InvalidInput(n.file + ": " + params.status().message());
   return ResolvedPipeline{std::move(*p.spec), std::move(*params)};

@@ -278,14 +278,17 @@ class KfpImporter {
           out[name] = {false, {}, *r};
       } else if (YAML::Node fs = at(spec, {"taskFinalStatus"})) {
         // dsl.PipelineTaskFinalStatus of the exit handler's group. Exit handlers sit at the root,
-        // so the group's outcome is the run's. (Not the last key: "}}" would end a placeholder.)
+        // so the group's outcome is the run's, named as KFP's driver names it (COMPLETE,
+        // FAILED, CANCELED: ML Metadata's execution states). (Not the last key: "}}" would end a
+        // placeholder.)
         std::string producer = at(fs, {"producerTask"}).as<std::string>("");
-        out[name] = {false,
-                     {},
-                     "{\"error\": {}, \"state\": \"{{run.status}}\", \"pipelineJobResourceName\": "
-                     "\"{{run.id}}\", "
-                     "\"pipelineTaskName\": \"" +
-                         producer + "\"}"};
+        out[name] = {
+            false,
+            {},
+            "{\"error\": {}, \"state\": \"{{run.kfp_state}}\", \"pipelineJobResourceName\": "
+            "\"{{run.id}}\", "
+            "\"pipelineTaskName\": \"" +
+                producer + "\"}"};
       } else {
         d_->error(loc(spec),
                   "input '" + name + "': this kind of parameter source is not supported yet");

@@ -96,7 +96,7 @@ Result<Ref> parse_ref(const std::string& raw) {
     r.scope = Ref::Scope::kExecutorInput;
     r.name = p[1];
   } else if (head == "run" || head == "task" || head == "pipeline") {
-    static const std::vector<std::string> kRun = {"id", "status", "root", "name"};
+    static const std::vector<std::string> kRun = {"id", "status", "root", "name", "kfp_state"};
     static const std::vector<std::string> kTask = {"name", "attempt", "index"};
     static const std::vector<std::string> kPipeline = {"name"};
     const auto& allowed = head == "run" ? kRun : head == "task" ? kTask : kPipeline;

@@ -189,8 +189,8 @@ class Validator {
         return std::nullopt;
       }
       case Ref::Scope::kRun:
-        if (r.name == "status" && !t.is_finally)
-          d_->error(loc, "{{run.status}} is known only to finally tasks");
+        if ((r.name == "status" || r.name == "kfp_state") && !t.is_finally)
+          d_->error(loc, "{{run." + r.name + "}} is known only to finally tasks");
         return std::nullopt;
       case Ref::Scope::kTask:
       case Ref::Scope::kPipeline:

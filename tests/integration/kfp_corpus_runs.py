@@ -57,6 +57,14 @@ def out(task, expected, key="Output"):
     return lambda r: eq(r.out(task, key), expected, f"{task}.{key}")
 
 
+def logged_by_one(prefix, text):
+    """Exactly one task whose name starts with `prefix` logged `text`."""
+    def check(r):
+        hits = [n for n in r.tasks if n.startswith(prefix) and text in r.log(n)]
+        eq(len(hits), 1, f"tasks {prefix}* that logged {text!r}")
+    return check
+
+
 def artifact_text(task, expected, key="Output"):
     def check(r):
         with open(r.out(task, key)["uri"]) as f:
@@ -106,9 +114,9 @@ def at_most_at_once(groups, limit, what):
 
 class Case:
     def __init__(self, file, checks, quick=False, params=(), expect="SUCCEEDED", setup=None,
-                 why=""):
+                 env=None):
         self.file, self.checks, self.quick, self.params = file, checks, quick, list(params)
-        self.expect, self.setup, self.why = expect, setup, why
+        self.expect, self.setup, self.env = expect, setup, env or {}
 
 
 def make_volume(name):
@@ -123,6 +131,15 @@ def write_file(rel, text):
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(text)
+    return setup
+
+
+def put_object(kind, name, key, value):
+    """A secret or config map of the local store: $SLIPWAY_HOME/{secrets,configmaps}/NAME/KEY."""
+    def setup(home, work):
+        os.makedirs(os.path.join(home, kind, name), exist_ok=True)
+        with open(os.path.join(home, kind, name, key), "w") as f:
+            f.write(value)
     return setup
 
 
@@ -199,7 +216,8 @@ CASES = [
         # The collected ints are printed; each is in 0..9999 and the list has one per trial.
         lambda r: eq(len(r.out("int-0-to-9999")), 3, "one int per trial"),
         lambda r: logged("print-ints", str(r.out("int-0-to-9999")))(r),
-        out("print-and-return", [None, None, "Adding drumroll on last trial!"]),
+        # Only the last trial passes dsl.If(trial == 3); skipped iterations collect nothing.
+        out("print-and-return", ["Adding drumroll on last trial!"]),
     ]),
     Case(OLD + "pipeline_with_parallelfor_list_artifacts.yaml", quick=True, checks=[
         lambda r: eq([a["metadata"]["length"] for a in r.out("make-artifact")], [5, 1, 1, 6],
@@ -410,6 +428,59 @@ CASES = [
     # IfPresent with an input given as None: its argument is left out, the default is used.
     Case(SDK + "essential__placeholder_with_if_placeholder_none_input_value.yaml", quick=True,
          checks=[logged("component-with-optional-inputs", "--arg0 input0 --arg2 default value")]),
+    # Secrets and config maps from the local store, as env or mounted files.
+    Case(K8S + "secret_as_env.yaml", setup=put_object("secrets", "my-secret", "password", "pw"),
+         checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "config_map_as_env.yaml", setup=put_object("configmaps", "my-cm", "foo", "bar"),
+         checks=[state("comp", "SUCCEEDED")]),
+    Case(K8S + "secret_as_vol.yaml", setup=put_object("secrets", "my-secret", "password", "pw"),
+         checks=[state("comp", "SUCCEEDED")]),
+    # The component asserts the mounted secret's username is "user1".
+    Case(SDK + "pipeline_with_secret_as_volume.yaml", quick=True,
+         setup=put_object("secrets", "test-secret-1", "username", "user1"),
+         checks=[logged("comp", "username: user1")]),
+    Case(SDK + "parallel_and_nested__nested_parallel_for_secret.yaml", quick=True,
+         setup=put_object("secrets", "test-secret-1", "username", "alice"),
+         checks=[out("worker-component", ["alice", "alice"])]),
+    Case(K8S + "create_mount_delete_existing_pvc.yaml", checks=[state("comp", "SUCCEEDED")]),
+    # Pipeline inputs that are artifacts: a file given by path.
+    Case(SDK + "input_artifact.yaml", quick=True, params=["data=@WORK@/in.txt"],
+         setup=write_file("in.txt", "input data"), checks=[logged("input-artifact", "in.txt")]),
+    Case(SDK + "pipeline_with_metadata_fields.yaml", quick=True,
+         params=["string=left-", "in_dataset=@WORK@/right.txt"],
+         setup=write_file("right.txt", "right"), checks=[
+             out("dataset-joiner", "left-right"),
+             artifact_text("dataset-joiner", "left-right", "out_dataset"),
+         ]),
+    Case(SDK + "component_with_metadata_fields.yaml", quick=True,
+         params=["dataset_a=@WORK@/a.txt", "dataset_b=@WORK@/b.txt"],
+         setup=lambda home, work: (write_file("a.txt", "A")(home, work),
+                                   write_file("b.txt", "B")(home, work)),
+         checks=[out("dataset-joiner", "AB")]),
+    # Optional pipeline inputs left out: the kfp-kubernetes settings that read them are skipped.
+    Case(SDK + "critical__missing_kubernetes_optional_inputs.yaml", quick=True,
+         checks=[state("log-message", "SUCCEEDED")]),
+    # dsl.Collected over a loop whose producer sits in a condition: only items >= 2 produce.
+    Case(SDK + "conditional_producer_and_consumers.yaml", quick=True,
+         checks=[out("add", 10), out("double", [4, 6])]),
+    # The exit handler sees the state as KFP names it ('COMPLETE') and asserts it.
+    Case(SDK + "critical__pipeline_with_input_status_state.yaml", quick=True,
+         checks=[state("echo-state", "SUCCEEDED")]),
+    # Pipelines that fail on purpose: their exit handlers and ignore_upstream_failure tasks run.
+    Case(SDK + "pipeline_as_exit_task.yaml", quick=True, expect="FAILED", checks=[
+        state("fail-op", "FAILED"), out("get-run-state", "FAILED"),
+        logged_by_one("print-op", "notify task failure."),
+    ]),
+    Case(SDK + "local_execution__local_execution_pipeline_with_ignore_upstream_failure.yaml",
+         quick=True, expect="FAILED", params=["marker_path=@WORK@/marker"], checks=[
+             state("fail-always", "FAILED"), out("write-marker", "cleanup_ran"),
+         ]),
+    # Limits set from task outputs (set_cpu_limit(task.output), an accelerator): the machine is
+    # declared large enough for them; the step itself only adds.
+    Case(SDK + "pipeline_with_string_machine_fields_task_output.yaml", quick=True,
+         env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
+    Case(SDK + "pipeline_with_string_machine_fields_pipeline_input.yaml",
+         env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
@@ -419,7 +490,7 @@ CASES = [
 def run_case(slipway, corpus, case, pyenvs):
     home = tempfile.mkdtemp(prefix="slipway-corpus-")
     work = tempfile.mkdtemp(prefix="slipway-corpus-work-")
-    env = dict(os.environ, SLIPWAY_HOME=home, SLIPWAY_PYENVS=pyenvs, CORPUS_WORK=work)
+    env = dict(os.environ, SLIPWAY_HOME=home, SLIPWAY_PYENVS=pyenvs, **case.env)
     try:
         if case.setup:
             case.setup(home, work)
