@@ -176,19 +176,6 @@ std::string Engine::task_dir(const Node& n) const {
   return (fs::path(run_.root) / "tasks" / safe).string();
 }
 
-// kfp-kubernetes settings that change what a step sees and are not applied yet (pod fields as
-// env): the task fails before it starts rather than run without them.
-static std::string unsupported_kubernetes_setting(const spec::Task& t) {
-  if (!t.kubernetes.is_object()) return "";
-  static const char* kData[] = {"fieldPathAsEnv"};
-  for (const char* key : kData)
-    if (t.kubernetes.contains(key))
-      return std::string("kfp-kubernetes setting '") + key +
-             "' is not applied by slipway yet, and the step would run without it; remove it "
-             "from the pipeline, or run the pipeline on Kubeflow";
-  return "";
-}
-
 // Returns false when the node must wait for resources.
 bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   ResolveContext ctx = context_for(n);
@@ -197,10 +184,6 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     return true;
   }
   if (!n.inputs_ready) {
-    if (std::string why = unsupported_kubernetes_setting(*n.task); !why.empty()) {
-      finish(n, TaskState::kFailed, why);
-      return true;
-    }
     auto in = resolve_inputs(ctx, *n.task, *n.comp);
     if (!in.ok()) {
       finish(n, TaskState::kFailed, in.status().message());

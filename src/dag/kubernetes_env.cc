@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
 
 #include "core/files.h"
 
@@ -64,11 +65,45 @@ Status add_from(const ResolveContext& ctx, const Json& entries, const char* what
   return Status::Ok();
 }
 
+// fieldPathAsEnv: the pod fields that mean something outside Kubernetes. Labels and
+// annotations are the task's podMetadata (a missing one is "", as the downward API gives), and
+// the pod's name is the task instance's. Fields of a node or a cluster have no equivalent here.
+Status add_field_paths(const ResolveContext& ctx, const Json& kubernetes,
+                       std::map<std::string, std::string>* env) {
+  const Json& fields = kubernetes.value("fieldPathAsEnv", Json());
+  if (!fields.is_array()) return Status::Ok();
+  Json meta = kubernetes.value("podMetadata", Json::object());
+  static const std::regex kKeyed(R"re(^metadata\.(labels|annotations)\['([^']*)'\]$)re");
+  for (const Json& f : fields) {
+    if (!f.is_object()) continue;
+    std::string var = f.value("name", ""), path = f.value("fieldPath", "");
+    if (var.empty()) continue;
+    std::smatch m;
+    if (std::regex_match(path, m, kKeyed)) {
+      Json values = meta.is_object() ? meta.value(m[1].str(), Json::object()) : Json::object();
+      if (!values.is_object()) values = Json::object();
+      // The annotation KFP puts on every pod of a run.
+      if (m[1].str() == "annotations" && !values.contains("pipelines.kubeflow.org/run_name"))
+        values["pipelines.kubeflow.org/run_name"] = ctx.run_id;
+      (*env)[var] = values.value(m[2].str(), "");
+    } else if (path == "metadata.name") {
+      (*env)[var] = ctx.run_id + "-" + ctx.task_name;
+    } else {
+      return InvalidInput("kfp-kubernetes fieldPathAsEnv '" + path + "' (for $" + var +
+                          ") has no equivalent outside Kubernetes; slipway gives pod labels, "
+                          "annotations and metadata.name. Run the pipeline with --backend k8s, "
+                          "or drop the setting");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status add_kubernetes_env(const ResolveContext& ctx, const Json& kubernetes,
                           std::map<std::string, std::string>* env) {
   if (!kubernetes.is_object()) return Status::Ok();
+  SLIPWAY_RETURN_IF_ERROR(add_field_paths(ctx, kubernetes, env));
   SLIPWAY_RETURN_IF_ERROR(add_from(ctx, kubernetes.value("secretAsEnv", Json()), "secret",
                                    "SLIPWAY_SECRETS", "secrets", "secretName",
                                    "secretNameParameter", "secretKey", env));

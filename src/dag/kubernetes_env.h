@@ -1,8 +1,8 @@
-// kfp-kubernetes secrets and config maps as environment variables (use_secret_as_env,
-// use_config_map_as_env), outside Kubernetes. A secret is a directory with one file per key:
-// $SLIPWAY_SECRETS/NAME/KEY (default $SLIPWAY_HOME/secrets), and a config map likewise under
-// $SLIPWAY_CONFIGMAPS (default $SLIPWAY_HOME/configmaps). A file's content is the value, less one
-// trailing newline, so `echo value > KEY` works.
+// kfp-kubernetes secrets, config maps and pod fields as environment variables
+// (use_secret_as_env, use_config_map_as_env, use_field_path_as_env), outside Kubernetes. A secret
+// is a directory with one file per key: $SLIPWAY_SECRETS/NAME/KEY (default $SLIPWAY_HOME/secrets),
+// and a config map likewise under $SLIPWAY_CONFIGMAPS (default $SLIPWAY_HOME/configmaps). A file's
+// content is the value, less one trailing newline, so `echo value > KEY` works.
 #pragma once
 
 #include <filesystem>
@@ -24,8 +24,8 @@ Result<std::string> kubernetes_object_name(const ResolveContext& ctx, const Json
                                            const char* literal_key, const char* param_key);
 
 // Adds the variables a task's kubernetes settings (spec::Task::kubernetes: secretAsEnv,
-// configMapAsEnv) ask for to `env`. A missing secret, config map or key fails with a message
-// saying which file to create, unless the setting is `optional`.
+// configMapAsEnv, fieldPathAsEnv) ask for to `env`. A missing secret, config map or key fails with
+// a message saying which file to create, unless the setting is `optional`.
 Status add_kubernetes_env(const ResolveContext& ctx, const Json& kubernetes,
                           std::map<std::string, std::string>* env);
 

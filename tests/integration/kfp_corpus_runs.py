@@ -443,6 +443,17 @@ CASES = [
          setup=put_object("secrets", "test-secret-1", "username", "alice"),
          checks=[out("worker-component", ["alice", "alice"])]),
     Case(K8S + "create_mount_delete_existing_pvc.yaml", checks=[state("comp", "SUCCEEDED")]),
+    # Pod labels and annotations (podMetadata) read through fieldPathAsEnv; the component checks
+    # each value, and that labels it was not given are empty.
+    Case(SDK + "critical__pipeline_with_pod_metadata.yaml", quick=True, checks=[
+        state("validate-no-pod-metadata", "SUCCEEDED"),
+        state("validate-pod-metadata-task-b", "SUCCEEDED"),
+    ]),
+    Case(K8S + "field_path_as_env.yaml", checks=[state("comp", "SUCCEEDED")]),
+    # A component compiled alone whose input is the final status of a task.
+    Case(OLD_COMPONENTS + "component_with_task_final_status.yaml",
+         params=['status={"state": "COMPLETE", "pipelineTaskName": "t", "error": {}}'],
+         checks=[logged("exit-comp", "COMPLETE")]),
     # Pipeline inputs that are artifacts: a file given by path.
     Case(SDK + "input_artifact.yaml", quick=True, params=["data=@WORK@/in.txt"],
          setup=write_file("in.txt", "input data"), checks=[logged("input-artifact", "in.txt")]),
@@ -471,6 +482,23 @@ CASES = [
         state("fail-op", "FAILED"), out("get-run-state", "FAILED"),
         logged_by_one("print-op", "notify task failure."),
     ]),
+    Case(OLD + "pipeline_as_exit_task.yaml", expect="FAILED", checks=[
+        out("get-run-state", "FAILED"), logged_by_one("print-op", "notify task failure."),
+    ]),
+    Case(OLD + "pipeline_with_exit_handler.yaml", quick=True, expect="FAILED", checks=[
+        state("fail-op", "FAILED"), logged("print-op", "Exit handler has worked!"),
+        logged("print-op-2", "Hello World!"),
+    ]),
+    Case(OLD + "pipeline_with_multiple_exit_handlers.yaml", expect="FAILED", checks=[
+        logged("print-op", "First exit handler has worked!"),
+        logged("print-op-5", "Third exit handler has worked!"),
+    ]),
+    Case(SDK + "failing__pipeline_with_multiple_exit_handlers.yaml", quick=True, expect="FAILED",
+         checks=[
+             state("fail-op", "FAILED"),
+             logged("print-op-3", "Second exit handler has worked!"),
+             logged("print-op-6", "Hello World!"),
+         ]),
     Case(SDK + "local_execution__local_execution_pipeline_with_ignore_upstream_failure.yaml",
          quick=True, expect="FAILED", params=["marker_path=@WORK@/marker"], checks=[
              state("fail-always", "FAILED"), out("write-marker", "cleanup_ran"),
@@ -481,6 +509,59 @@ CASES = [
          env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
     Case(SDK + "pipeline_with_string_machine_fields_pipeline_input.yaml",
          env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
+    Case("backend__src__apiserver__template__testdata__hello_world.yaml",
+         params=["y=hello"], checks=[state("hello-world", "SUCCEEDED")]),
+    # Every job and task placeholder is filled in; the component asserts the task name and that
+    # the job's resource name starts with the pipeline's.
+    Case(SDK + "critical__pipeline_with_placeholders.yaml", quick=True,
+         checks=[logged("print-all-placeholders", "print-all-placeholders")]),
+    Case(SDK + "critical__producer_consumer_param_pipeline.yaml", quick=True, checks=[
+        out("producer", "Hello world, this is an output parameter", "output_value"),
+        logged("consumer", "Hello world, this is an output parameter"),
+    ]),
+    Case(SDK + "essential__pipeline_with_nested_conditions.yaml", checks=[
+        # The inner dsl.Condition(flip2 == flip3) decides whether flip4 is printed.
+        lambda r: eq(r.task("print-op-4")["state"],
+                     "SUCCEEDED" if r.out("flip-coin-op-2") == r.out("flip-coin-op-3")
+                     else "SKIPPED", "the inner condition decides"),
+    ]),
+    # KFP's backend names the exit handler's state COMPLETE (kfp.local, whose test this is,
+    # says SUCCEEDED); slipway follows the backend.
+    Case(SDK + "local_execution__local_execution_pipeline_with_exit_handler.yaml", quick=True,
+         checks=[out("echo", "hello"), out("record-exit", "exit:COMPLETE")]),
+    Case(SDK + "local_execution__local_execution_pipeline_with_oneof.yaml", quick=True,
+         checks=[out("tag-selected", "selected:A"), state("branch-b", "SKIPPED")]),
+    Case(SDK + "local_execution__pipeline_with_collected_artifacts.yaml", quick=True,
+         checks=[out("read-and-join", "0,1,2")]),
+    Case(SDK + "log_streaming_compiled.yaml", checks=[logged("print-message", "Hello world")]),
+    Case(SDK + "metrics_visualization_v2.yaml", checks=[
+        lambda r: eq(sorted(r.out("digit-classification", "metrics")["metadata"]),
+                     ["accuracy"], "the digit classifier logged its accuracy"),
+        lambda r: eq("confusionMatrix" in r.out("iris-sgdclassifier", "metrics")["metadata"],
+                     True, "the iris classifier logged a confusion matrix"),
+        state("html-visualization", "SUCCEEDED"),
+    ]),
+    # A loop's artifacts read by the next loop task of the same iteration.
+    Case(SDK + "parallel_and_nested__loop_consume_upstream.yaml", quick=True, checks=[
+        out("split-input", ["component1", "component2", "component3"]),
+        logged("read-file[1]", "component2"),
+        logged("print-input", "Input item: component3"),
+    ]),
+    Case(SDK + "parallel_and_nested__nested_pipeline_opt_input_child_level_compiled.yaml",
+         quick=True, checks=[state("component-b-str", "SUCCEEDED")]),
+    Case(SDK + "parallel_and_nested__nested_pipeline_opt_inputs_nil_compiled.yaml", quick=True,
+         checks=[state("component-str", "SUCCEEDED")]),
+    Case(SDK + "parallel_and_nested__nested_pipeline_opt_inputs_parent_level_compiled.yaml",
+         quick=True, checks=[state("component-nil-str-default", "SUCCEEDED")]),
+    Case(SDK + "parallel_and_nested__pipeline_in_pipeline_complex.yaml", quick=True, checks=[
+        out("print-op1", ["Hello", "world!"]),
+        logged("print-op2[0]", "world"), state("print-op2[1]", "SKIPPED"),
+        logged("print-op[1]", "Bye!"),
+    ]),
+    # additional_funcs: the component asserts its helper functions came along.
+    Case(SDK + "pipeline_with_utils.yaml", quick=True, checks=[state("echo", "SUCCEEDED")]),
+    Case(SDK + "sequential_v1.yaml", params=["param1=first", "param2=second"],
+         checks=[logged("echo", "first"), logged("echo-2", "second")]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
