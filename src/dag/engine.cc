@@ -196,6 +196,12 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
       return true;
     }
     n.cache_key = cache_key(*n.comp, n.inputs, n.task->cache_key);
+    auto claims = kubernetes_claim_names(ctx, n.task->kubernetes);
+    if (!claims.ok()) {
+      finish(n, TaskState::kFailed, claims.status().message());
+      return true;
+    }
+    if (!claims->empty()) n.cache_key = sha256_hex(n.cache_key + "\nvolumes:" + join(*claims, ","));
     if (n.task->cache && !opts_.no_cache) {
       if (auto hit = store_.get_cache(n.cache_key)) {
         // A hit counts only if every artifact it points to is still there, unchanged.

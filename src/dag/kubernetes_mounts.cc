@@ -25,6 +25,14 @@ Status check_target(const Json& entry, const char* what, std::string* target) {
   return Status::Ok();
 }
 
+// A claim's name is the setting's own value (from CreatePVC's output, an input or a constant),
+// or its pvcNameParameter.
+Result<std::string> claim_name(const ResolveContext& ctx, const Json& entry) {
+  return entry.contains("pvcNameParameter")
+             ? kubernetes_object_name(ctx, entry, "constant", "pvcNameParameter")
+             : kubernetes_object_name(ctx, Json{{"p", entry}}, "", "p");
+}
+
 // Mounts of named objects that live in a local directory (claims, secrets, config maps).
 Status add_named(const ResolveContext& ctx, const Json& entries, const char* what,
                  const char* env_var, const char* under_home, const char* literal_key,
@@ -35,11 +43,10 @@ Status add_named(const ResolveContext& ctx, const Json& entries, const char* wha
     bool optional = entry.value("optional", false);
     std::string target;
     SLIPWAY_RETURN_IF_ERROR(check_target(entry, what, &target));
-    // A claim's name is the setting's own value (from CreatePVC's output, an input or a
-    // constant); secrets and config maps name theirs in a field.
-    auto name = entry.contains(param_key) || entry.contains(literal_key)
-                    ? kubernetes_object_name(ctx, entry, literal_key, param_key)
-                    : kubernetes_object_name(ctx, Json{{"p", entry}}, "", "p");
+    // Secrets and config maps name theirs in a field.
+    auto name = std::string(param_key) == "pvcNameParameter"
+                    ? claim_name(ctx, entry)
+                    : kubernetes_object_name(ctx, entry, literal_key, param_key);
     if (!name.ok()) return name.status();
     if (name->empty()) {
       if (optional) continue;
@@ -110,6 +117,20 @@ Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Js
   SLIPWAY_RETURN_IF_ERROR(
       add_fresh(k8s.value("genericEphemeralVolume", Json()), "ephemeral volume", task_dir, &out));
   return out;
+}
+
+Result<std::vector<std::string>> kubernetes_claim_names(const ResolveContext& ctx,
+                                                        const Json& k8s) {
+  std::vector<std::string> names;
+  const Json& mounts = k8s.is_object() ? k8s.value("pvcMount", Json()) : Json();
+  if (!mounts.is_array()) return names;
+  for (const Json& entry : mounts) {
+    if (!entry.is_object()) continue;
+    auto name = claim_name(ctx, entry);
+    if (!name.ok()) return name.status();
+    names.push_back(*name);
+  }
+  return names;
 }
 
 std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,

@@ -30,6 +30,11 @@ struct Mount {
 Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Json& kubernetes,
                                              const std::string& task_dir);
 
+// The names of the claims a task mounts (pvcMount), in order: part of its cache key, as in
+// KFP, so a step run on another volume is not served from the cache.
+Result<std::vector<std::string>> kubernetes_claim_names(const ResolveContext& ctx,
+                                                        const Json& kubernetes);
+
 // The command line that runs `argv` with `mounts` in place: `apptainer exec` (or singularity)
 // gets --bind options; a host command is run by a small shell inside a private mount namespace.
 std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pipelines of the real KFP corpus (shared/corpora/kfp-ir) run as they are, their outputs checked
 # against what their source computes: dsl.OneOf, ignore_upstream_failure(), f-strings of task
-# inputs in nested conditions, and kfp-kubernetes volumes and secrets.
+# inputs in nested conditions, and kfp-kubernetes volumes and secrets (with and without them).
 source "$(dirname "$0")/lib.sh"
 CORPUS="${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/kfp-ir"
 if [ ! -d "$CORPUS" ]; then
@@ -36,17 +36,29 @@ expect_eq "$rc" 0 "pipeline_with_nested_conditions_yaml succeeds"
 expect_eq "$(json "$WORK/nested.json" "sum(t['state'] == 'SUCCEEDED' for t in d['tasks'] if t['name'].startswith('print'))")" 1 \
   "one print of the four branches ran"
 
-# CreatePVC makes a named volume that outlives the run; a step that mounts it is refused before
-# it starts (mounts are not applied yet) rather than run without it.
+# CreatePVC makes a named volume that outlives the run until DeletePVC; steps that mount it
+# see it at their mountPath, and nothing changes outside them.
+mkdir -p "$SLIPWAY_HOME/volumes/my-existing-pvc"
 run_json "$WORK/pvc.json" "$CORPUS/backend__src__apiserver__template__testdata__pipeline_with_volume.yaml"
-expect_eq "$rc" 1 "the pipeline with a mount fails"
-expect_eq "$(json "$WORK/pvc.json" "[t['state'] for t in d['tasks'] if t['name']=='createpvc'][0]")" SUCCEEDED "CreatePVC ran"
+expect_eq "$rc" 0 "the pipeline with volumes succeeds"
+expect_eq "$(json "$WORK/pvc.json" "{t['name']: t['state'] for t in d['tasks']}")" \
+  "{'createpvc': 'SUCCEEDED', 'comp': 'SUCCEEDED', 'comp-2': 'SUCCEEDED', 'comp-3': 'SUCCEEDED', 'deletepvc': 'SUCCEEDED'}" \
+  "CreatePVC, the mounting steps and DeletePVC ran"
 claim=$(json "$WORK/pvc.json" "[t['outputs']['name'] for t in d['tasks'] if t['name']=='createpvc'][0]")
-[ -d "$SLIPWAY_HOME/volumes/$claim" ] || fail "no volume directory $SLIPWAY_HOME/volumes/$claim"
-pass "the claim '$claim' is a directory under \$SLIPWAY_HOME/volumes"
-json "$WORK/pvc.json" "[t['message'] for t in d['tasks'] if t['name']=='comp'][0]" | contains "pvcMount" ||
-  fail "the mounting step's message does not name pvcMount"
-pass "the mounting step is refused with a message naming the setting"
+[ ! -e "$SLIPWAY_HOME/volumes/$claim" ] || fail "DeletePVC left $SLIPWAY_HOME/volumes/$claim"
+pass "the claim '$claim' was a directory under \$SLIPWAY_HOME/volumes until DeletePVC removed it"
+[ ! -e /data/file.txt ] || fail "a mount leaked to the host's /data"
+pass "the mounts were the steps' own"
+
+# A claim that does not exist is refused before the step starts, with the directory to create.
+# (--no-cache: otherwise the step would be served from the first run's cache, as on KFP, whose
+# cache key holds the names of the claims a step mounts but not what is in them.)
+rm -rf "$SLIPWAY_HOME/volumes/my-existing-pvc"
+run_json "$WORK/nopvc.json" "$CORPUS/backend__src__apiserver__template__testdata__pipeline_with_volume.yaml" --no-cache
+expect_eq "$rc" 1 "without the existing claim the pipeline fails"
+json "$WORK/nopvc.json" "[t['message'] for t in d['tasks'] if t['name']=='comp-3'][0]" |
+  contains "$SLIPWAY_HOME/volumes/my-existing-pvc" || fail "the message does not say which directory to create"
+pass "the message names the directory to create"
 
 # use_secret_as_env inside a ParallelFor over ["a", "b", "c"]: each item returns the secret's
 # value. A secret is a directory of key files under $SLIPWAY_HOME/secrets; without it the step
