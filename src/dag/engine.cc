@@ -16,9 +16,11 @@
 //   RUNNING --failed, no retries left--------------------------------------> FAILED
 //   any non-terminal --run cancelled--------------------------------------> CANCELLED
 //
-// A fan-out task is a group node whose items are nodes of their own; the group is RUNNING while
-// any item is and finishes when all have (FAILED if one did), with the list of the items' outputs.
-// Finally tasks depend on every other task and run whatever those ended as. Each attempt has its
+// A task in loops is a tree of instances: group nodes per iteration of its outer loops and a leaf
+// per item, each waiting only for the same iteration's upstream instances; a group is RUNNING
+// while any child is and ends when all have (FAILED if one did), with the list of the children's
+// outputs (engine_loops.cc). Finally tasks depend on every other task and run whatever those
+// ended as. Each attempt has its
 // own row (attempts table), RUNNING until its completion arrives.
 //
 // The loop (run()): one store transaction per turn. A turn applies what the backend reported
@@ -250,6 +252,14 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   auto mounts = kubernetes_mounts(ctx, n.task->kubernetes, dir);
   if (!mounts.ok()) {
     finish(n, TaskState::kFailed, mounts.status().message());
+    return true;
+  }
+  if (!mounts->empty() && backend_.name() == "k8s") {
+    // A pod cannot make the private mount namespace local and Slurm steps get.
+    finish(n, TaskState::kFailed,
+           "kfp-kubernetes volumes (mount_pvc, secrets or config maps as volumes, emptyDir) are "
+           "not mapped to pod volumes by --backend k8s yet; run this pipeline with --backend "
+           "local or slurm, where they are directories bind-mounted for the step");
     return true;
   }
   if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {

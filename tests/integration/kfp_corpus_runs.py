@@ -507,6 +507,8 @@ CASES = [
     # declared large enough for them; the step itself only adds.
     Case(SDK + "pipeline_with_string_machine_fields_task_output.yaml", quick=True,
          env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
+    Case(SDK + "local_execution__local_execution_pipeline_with_k8s_only_methods.yaml",
+         env={"SLIPWAY_LOCAL_GPUS": "1"}, checks=[state("echo", "SUCCEEDED")]),
     Case(SDK + "pipeline_with_string_machine_fields_pipeline_input.yaml",
          env={"SLIPWAY_LOCAL_CPUS": "4", "SLIPWAY_LOCAL_GPUS": "1"}, checks=[out("sum-numbers", 3)]),
     Case("backend__src__apiserver__template__testdata__hello_world.yaml",
@@ -562,6 +564,57 @@ CASES = [
     Case(SDK + "pipeline_with_utils.yaml", quick=True, checks=[state("echo", "SUCCEEDED")]),
     Case(SDK + "sequential_v1.yaml", params=["param1=first", "param2=second"],
          checks=[logged("echo", "first"), logged("echo-2", "second")]),
+    # The same pipelines as compiled by a newer SDK (the SDK's own test data, other revision).
+    Case(SDK + "essential__concat_message.yaml", params=["message1=slip", "message2=way"],
+         checks=[out("concat-message", "slipway")]),
+    Case(SDK + "identity.yaml", params=["value=same"], checks=[out("identity", "same")]),
+    Case(SDK + "essential__container_no_input.yaml",
+         checks=[logged("container-no-input", "hello world")]),
+    Case(SDK + "essential__lightweight_python_functions_pipeline.yaml",
+         params=["message=corpus message"],
+         checks=[out("preprocess", True, "output_bool_parameter_path")]),
+    Case(SDK + "essential__lightweight_python_functions_with_outputs.yaml",
+         params=["first_message=a", "second_message=b", "first_number=1", "second_number=2"],
+         checks=[out("concat-message", "ab"), out("add-numbers", 3)]),
+    Case(SDK + "essential__pipeline_with_metrics_outputs.yaml", checks=[
+        lambda r: eq(len(r.out("output-metrics-2", "metrics")), 2, "one metrics per iteration"),
+    ]),
+    Case(SDK + "if_elif_else_complex.yaml", checks=[
+        lambda r: eq(len(r.out("int-0-to-9999")), 3, "one int per trial"),
+        out("print-and-return", ["Adding drumroll on last trial!"]),
+    ]),
+    Case(SDK + "if_elif_else_with_oneof_parameters.yaml", checks=[
+        lambda r: eq(r.out("print-and-return"),
+                     {"heads": "Got heads!", "tails": "Got tails!"}.get(
+                         r.out("flip-three-sided-die"), "Draw!"), "the OneOf reader"),
+    ]),
+    Case(SDK + "if_else_with_oneof_parameters.yaml", checks=[
+        lambda r: eq(r.out("print-and-return-3"), f"Got {r.out('flip-coin')}!",
+                     "the OneOf reader"),
+    ]),
+    Case(SDK + "output_metrics.yaml", checks=[
+        lambda r: eq(sorted(r.out("output-metrics", "metrics")["metadata"]), ["accuracy"],
+                     "the metrics logged"),
+    ]),
+    Case(SDK + "parallel_and_nested__parallel_for_secret.yaml",
+         setup=put_object("secrets", "test-secret-1", "username", "alice"),
+         checks=[out("example-component", ["alice", "alice", "alice"])]),
+    Case(SDK + "parallel_and_nested__pipeline_in_pipeline_loaded_from_yaml.yaml", checks=[
+        out("print-op1", "world"), out("print-op1-2", "Hello"),
+    ]),
+    Case(SDK + "pythonic_artifacts_with_list_of_artifacts.yaml",
+         checks=[artifact_text("join-datasets", "Hello, world!")]),
+    Case(SDK + "pipeline_with_task_using_ignore_upstream_failure.yaml", expect="FAILED", checks=[
+        state("fail-op", "FAILED"), logged("print-op", "default"),
+    ]),
+    Case(OLD_COMPONENTS + "input_artifact.yaml", params=["data=@WORK@/in.txt"],
+         setup=write_file("in.txt", "input data"), checks=[logged("input-artifact", "in.txt")]),
+    Case(OLD + "pipeline_with_metadata_fields.yaml",
+         params=["string=left-", "in_dataset=@WORK@/right.txt"],
+         setup=write_file("right.txt", "right"), checks=[out("dataset-joiner", "left-right")]),
+    Case(SDK + "component_with_task_final_status_GH-12033.yaml",
+         params=['status={"state": "COMPLETE", "pipelineTaskName": "t", "error": {}}'],
+         checks=[logged("exit-comp", "COMPLETE")]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
