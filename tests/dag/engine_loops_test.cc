@@ -147,17 +147,10 @@ tasks:
     cache: false
 )");
   ASSERT_EQ(state, "SUCCEEDED");
-  auto read = [&](const std::string& name) {
-    std::ifstream in(task(name).outputs["t"]["uri"].get<std::string>());
-    long long a = 0, b = 0;
-    in >> a >> b;
-    return std::make_pair(a, b);
-  };
   long long row0_end = 0, row1_start = 1LL << 62;
-  for (int j = 0; j < 3; ++j) {
-    row0_end = std::max(row0_end, read("work[0][" + std::to_string(j) + "]").second);
-    row1_start = std::min(row1_start, read("work[1][" + std::to_string(j) + "]").first);
-  }
+  for (const auto& [start, end] : spans("work[0]", 3, "t")) row0_end = std::max(row0_end, end);
+  for (const auto& [start, end] : spans("work[1]", 3, "t"))
+    row1_start = std::min(row1_start, start);
   EXPECT_LE(row0_end, row1_start) << "the second row started before the first had ended";
 }
 
