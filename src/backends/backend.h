@@ -36,6 +36,13 @@ struct TaskLaunch {
   std::string group;
   int item_index = -1;
   int parallelism = 0;
+  // kfp-kubernetes settings that a pod applies itself, for --backend k8s (other backends get
+  // them applied on the host: mounts in argv, values in env). Names are resolved:
+  //   {"volumes": [{"kind": "pvc"|"secret"|"configMap"|"emptyDir"|"ephemeral", "name",
+  //                 "mountPath", "readOnly", "optional", ...}],
+  //    "env": [{"name", "secret"|"configMap": NAME, "key", "optional"} | {"name", "fieldPath"}],
+  //    "labels": {...}, "annotations": {...}}
+  Json pod_settings;
 };
 
 // An attempt a dead driver left running: what a backend needs to find it again.

@@ -245,22 +245,28 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     finish(n, TaskState::kFailed, cl.status().message());
     return true;
   }
-  if (Status s = add_kubernetes_env(ctx, n.task->kubernetes, &cl->env); !s.ok()) {
-    finish(n, TaskState::kFailed, s.message());
-    return true;
-  }
-  auto mounts = kubernetes_mounts(ctx, n.task->kubernetes, dir);
-  if (!mounts.ok()) {
-    finish(n, TaskState::kFailed, mounts.status().message());
-    return true;
-  }
-  if (!mounts->empty() && backend_.name() == "k8s") {
-    // A pod cannot make the private mount namespace local and Slurm steps get.
-    finish(n, TaskState::kFailed,
-           "kfp-kubernetes volumes (mount_pvc, secrets or config maps as volumes, emptyDir) are "
-           "not mapped to pod volumes by --backend k8s yet; run this pipeline with --backend "
-           "local or slurm, where they are directories bind-mounted for the step");
-    return true;
+  // kfp-kubernetes settings: a pod applies them itself; elsewhere they become values in the
+  // environment and directories mounted for the step.
+  Json pod_settings;
+  std::vector<Mount> mounts;
+  if (backend_.name() == "k8s") {
+    auto ps = kubernetes_pod_settings(ctx, n.task->kubernetes);
+    if (!ps.ok()) {
+      finish(n, TaskState::kFailed, ps.status().message());
+      return true;
+    }
+    pod_settings = std::move(*ps);
+  } else {
+    if (Status s = add_kubernetes_env(ctx, n.task->kubernetes, &cl->env); !s.ok()) {
+      finish(n, TaskState::kFailed, s.message());
+      return true;
+    }
+    auto m = kubernetes_mounts(ctx, n.task->kubernetes, dir);
+    if (!m.ok()) {
+      finish(n, TaskState::kFailed, m.status().message());
+      return true;
+    }
+    mounts = std::move(*m);
   }
   if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {
     // Inside its image the step brings its own Python; the managed environment is for the host.
@@ -272,7 +278,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
   bool in_image = !opts_.container_runtime.empty() && !n.comp->image.empty();
-  cl->argv = with_mounts(*mounts, std::move(cl->argv), in_image ? opts_.container_runtime : "");
+  cl->argv = with_mounts(mounts, std::move(cl->argv), in_image ? opts_.container_runtime : "");
   wrap_multi_rank(n.resources, opts_.self_exe, &cl->argv);
   if (cl->argv.empty() || cl->argv[0].empty()) {
     finish(n, TaskState::kFailed, "component '" + n.comp->name + "' has an empty command");
@@ -302,6 +308,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   l.stderr_path = dir + "/attempt-" + std::to_string(n.attempts) + ".err";
   l.resources = n.resources;
   l.timeout_ms = n.task->timeout_ms;
+  l.pod_settings = std::move(pod_settings);
   if (opts_.container_runtime.empty()) l.image = n.comp->image;  // (else argv already runs in it)
   if (n.group >= 0) {
     // Items of one loop iteration of the task's outer loops go together (one job array).

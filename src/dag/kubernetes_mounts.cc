@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 
 #include "dag/kubernetes_env.h"
 
@@ -131,6 +132,83 @@ Result<std::vector<std::string>> kubernetes_claim_names(const ResolveContext& ct
     names.push_back(*name);
   }
   return names;
+}
+
+namespace {
+
+// The entries of one setting, each with its resolved object name: claims by claim_name, secrets
+// and config maps by their name fields. An optional one without a name is left out.
+Status each_named(const ResolveContext& ctx, const Json& entries, const char* literal_key,
+                  const char* param_key,
+                  const std::function<void(const Json&, const std::string&)>& fn) {
+  if (!entries.is_array()) return Status::Ok();
+  for (const Json& e : entries) {
+    if (!e.is_object()) continue;
+    auto name = std::string(param_key) == "pvcNameParameter"
+                    ? claim_name(ctx, e)
+                    : kubernetes_object_name(ctx, e, literal_key, param_key);
+    if (!name.ok()) return name.status();
+    if (name->empty()) {
+      if (e.value("optional", false)) continue;
+      return InvalidInput(std::string("kfp-kubernetes ") + param_key + ": no name given");
+    }
+    fn(e, *name);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Json> kubernetes_pod_settings(const ResolveContext& ctx, const Json& k8s) {
+  Json out = {{"volumes", Json::array()}, {"env", Json::array()}};
+  if (!k8s.is_object()) return out;
+  Json& vols = out["volumes"];
+  Json& env = out["env"];
+  auto volume = [&](const char* kind, bool read_only) {
+    return [&vols, kind, read_only](const Json& e, const std::string& name) {
+      vols.push_back({{"kind", kind},
+                      {"name", name},
+                      {"mountPath", e.value("mountPath", "")},
+                      {"readOnly", read_only},
+                      {"optional", e.value("optional", false)}});
+    };
+  };
+  SLIPWAY_RETURN_IF_ERROR(each_named(ctx, k8s.value("pvcMount", Json()), "constant",
+                                     "pvcNameParameter", volume("pvc", false)));
+  SLIPWAY_RETURN_IF_ERROR(each_named(ctx, k8s.value("secretAsVolume", Json()), "secretName",
+                                     "secretNameParameter", volume("secret", true)));
+  SLIPWAY_RETURN_IF_ERROR(each_named(ctx, k8s.value("configMapAsVolume", Json()), "configMapName",
+                                     "configMapNameParameter", volume("configMap", true)));
+  for (const char* key : {"emptyDirMounts", "genericEphemeralVolume"})
+    for (const Json& e : k8s.value(key, Json::array())) {
+      if (!e.is_object()) continue;
+      Json v = e;
+      v["kind"] = std::string(key) == "emptyDirMounts" ? "emptyDir" : "ephemeral";
+      v["name"] = e.value("volumeName", "");
+      vols.push_back(v);
+    }
+  auto refs = [&](const char* kind, const char* key_field) {
+    return [&env, kind, key_field](const Json& e, const std::string& name) {
+      for (const Json& k : e.value("keyToEnv", Json::array()))
+        env.push_back({{"name", k.value("envVar", "")},
+                       {kind, name},
+                       {"key", k.value(key_field, "")},
+                       {"optional", e.value("optional", false)}});
+    };
+  };
+  SLIPWAY_RETURN_IF_ERROR(each_named(ctx, k8s.value("secretAsEnv", Json()), "secretName",
+                                     "secretNameParameter", refs("secret", "secretKey")));
+  SLIPWAY_RETURN_IF_ERROR(each_named(ctx, k8s.value("configMapAsEnv", Json()), "configMapName",
+                                     "configMapNameParameter", refs("configMap", "configMapKey")));
+  for (const Json& f : k8s.value("fieldPathAsEnv", Json::array()))
+    if (f.is_object())
+      env.push_back({{"name", f.value("name", "")}, {"fieldPath", f.value("fieldPath", "")}});
+  const Json& meta = k8s.value("podMetadata", Json::object());
+  if (meta.is_object()) {
+    if (meta.contains("labels")) out["labels"] = meta["labels"];
+    if (meta.contains("annotations")) out["annotations"] = meta["annotations"];
+  }
+  return out;
 }
 
 std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,

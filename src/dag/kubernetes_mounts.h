@@ -35,6 +35,11 @@ Result<std::vector<Mount>> kubernetes_mounts(const ResolveContext& ctx, const Js
 Result<std::vector<std::string>> kubernetes_claim_names(const ResolveContext& ctx,
                                                         const Json& kubernetes);
 
+// What a pod applies itself on --backend k8s (backends::TaskLaunch::pod_settings): the same
+// settings as volumes, env references to secrets, config maps and pod fields, and pod labels
+// and annotations, with every name resolved for this task instance.
+Result<Json> kubernetes_pod_settings(const ResolveContext& ctx, const Json& kubernetes);
+
 // The command line that runs `argv` with `mounts` in place: `apptainer exec` (or singularity)
 // gets --bind options; a host command is run by a small shell inside a private mount namespace.
 std::vector<std::string> with_mounts(const std::vector<Mount>& mounts,

@@ -57,6 +57,45 @@ TEST(K8sManifests, JobMapsResources) {
             "DisruptionTarget");
 }
 
+TEST(K8sManifests, KfpKubernetesSettingsBecomePodVolumesEnvAndMetadata) {
+  backends::TaskLaunch l = launch();
+  l.pod_settings = Json::parse(R"({
+    "volumes": [
+      {"kind": "pvc", "name": "my-claim", "mountPath": "/data", "readOnly": false},
+      {"kind": "secret", "name": "creds", "mountPath": "/mnt/creds", "readOnly": true,
+       "optional": true},
+      {"kind": "emptyDir", "name": "scratch", "mountPath": "/scratch", "medium": "Memory",
+       "sizeLimit": "1Gi"}],
+    "env": [{"name": "PASSWORD", "secret": "creds", "key": "password", "optional": false},
+            {"name": "RUN_NAME", "fieldPath": "metadata.annotations['run']"}],
+    "labels": {"team": "ml"}, "annotations": {"note": "x"}})");
+  auto j = backends::render_task_object(l, config(), "/opt/slipway/bin/slipway");
+  ASSERT_TRUE(j.ok()) << j.status().message();
+  const Json& tmpl = (*j)["spec"]["template"];
+  const Json& pod = tmpl["spec"];
+  // slipway's own volume first (the run root), then the task's.
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "slipway-data");
+  EXPECT_EQ(pod["volumes"][1]["persistentVolumeClaim"]["claimName"], "my-claim");
+  EXPECT_EQ(pod["volumes"][2]["secret"]["secretName"], "creds");
+  EXPECT_EQ(pod["volumes"][3]["emptyDir"]["sizeLimit"], "1Gi");
+  const Json& mounts = pod["containers"][0]["volumeMounts"];
+  EXPECT_EQ(mounts[1]["name"], pod["volumes"][1]["name"]);
+  EXPECT_EQ(mounts[1]["mountPath"], "/data");
+  EXPECT_EQ(mounts[2]["readOnly"], true);
+  Json env = pod["containers"][0]["env"];
+  Json password, run_name;
+  for (const Json& e : env) {
+    if (e["name"] == "PASSWORD") password = e;
+    if (e["name"] == "RUN_NAME") run_name = e;
+  }
+  EXPECT_EQ(password["valueFrom"]["secretKeyRef"]["name"], "creds");
+  EXPECT_EQ(password["valueFrom"]["secretKeyRef"]["key"], "password");
+  EXPECT_EQ(run_name["valueFrom"]["fieldRef"]["fieldPath"], "metadata.annotations['run']");
+  EXPECT_EQ(tmpl["metadata"]["labels"]["team"], "ml");
+  EXPECT_EQ(tmpl["metadata"]["labels"]["app.kubernetes.io/managed-by"], "slipway");
+  EXPECT_EQ(tmpl["metadata"]["annotations"]["note"], "x");
+}
+
 TEST(K8sManifests, TaskPlacementOverridesTheConfig) {
   backends::TaskLaunch l = launch();
   l.resources.k8s_node_selector = {{"zone", "b"}};

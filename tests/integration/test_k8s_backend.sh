@@ -317,6 +317,29 @@ SLIPWAY_K8S_CONFIG="$WORK/deploy-k8s.yaml" "$SLIPWAY" compile "$PIPELINES/batch.
   || fail "k8s/deploy's ConfigMap holds a config slipway accepts"
 pass "k8s/deploy's backend config loads"
 
+# --- kfp-kubernetes on Kubernetes: CreatePVC applies a real PersistentVolumeClaim, mount_pvc
+# becomes a pod volume of that claim (or of an existing one), DeletePVC deletes the claim.
+CORPUS="${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/kfp-ir"
+if [ -d "$CORPUS" ]; then
+  : > "$FAKE_KUBECTL_STATE/calls.log"
+  run_json "$WORK/pvc.json" "$CORPUS/backend__src__apiserver__template__testdata__pipeline_with_volume.yaml" --backend k8s
+  expect_eq "$rc" 0 "pipeline_with_volume runs on the k8s backend"
+  pvcrun=$(json "$WORK/pvc.json" "d['id']")
+  claim=$(json "$WORK/pvc.json" "[t['outputs']['name'] for t in d['tasks'] if t['name']=='createpvc'][0]")
+  expect_eq "$(json "$SLIPWAY_HOME/runs/$pvcrun/tasks/createpvc/attempt-1.k8s.json" "(d['kind'], d['metadata']['name'], d['spec']['resources']['requests']['storage'])")" \
+    "('PersistentVolumeClaim', '$claim', '5Gi')" "CreatePVC applied a claim of the size the pipeline asks"
+  contains " delete persistentvolumeclaim $claim" "$FAKE_KUBECTL_STATE/calls.log" || fail "DeletePVC did not delete the claim"
+  [ ! -e "$FAKE_KUBECTL_STATE/objects/PersistentVolumeClaim/$claim.json" ] || fail "the claim is still there"
+  pass "DeletePVC deleted the claim"
+  expect_eq "$(json "$SLIPWAY_HOME/runs/$pvcrun/tasks/comp/attempt-1.k8s.json" \
+    "[(v['persistentVolumeClaim']['claimName'], m['mountPath']) for v, m in zip(d['spec']['template']['spec']['volumes'][1:], d['spec']['template']['spec']['containers'][0]['volumeMounts'][1:])]")" \
+    "[('$claim', '/data')]" "the mounting step's pod mounts the new claim at /data"
+  expect_eq "$(json "$SLIPWAY_HOME/runs/$pvcrun/tasks/comp-3/attempt-1.k8s.json" "d['spec']['template']['spec']['volumes'][1]['persistentVolumeClaim']['claimName']")" \
+    "my-existing-pvc" "an existing claim is mounted by name"
+else
+  echo "skipped the kfp-kubernetes part: no corpus at $CORPUS"
+fi
+
 manifests=("$SLIPWAY_HOME"/runs/*/tasks/*/attempt-*.k8s.json "$WORK"/compiled*/*.yaml "$WORK/isvc.yaml" "$SLIPWAY_SOURCE_DIR"/k8s/deploy/*.yaml)
 to_check=()
 for m in "${manifests[@]}"; do

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "backends/k8s/manifests.h"
+#include "backends/kfp_volume.h"
 #include "core/clock.h"
 #include "core/files.h"
 #include "core/strings.h"
@@ -81,7 +82,47 @@ LaunchHandle K8sBackend::track(const TaskLaunch& l, const Prepared& p) {
   return LaunchHandle{0, p.name};
 }
 
+std::optional<Result<LaunchHandle>> K8sBackend::run_volume_step(const TaskLaunch& l) {
+  auto step = kfp_volume_step(l.argv);
+  if (step.ok() && !*step) return std::nullopt;
+  if (reserved_ > 0) --reserved_;
+  if (!step.ok()) return Result<LaunchHandle>(step.status());
+  const KfpVolumeStep& s = **step;
+  Completion c;
+  c.key = l.key;
+  c.exit_code = 0;
+  Result<CommandResult> r = Failed("not run");
+  if (s.op == "create") {
+    std::string out = kfp_volume_name_output(s);
+    if (out.empty())
+      return Result<LaunchHandle>(InvalidInput("CreatePVC declares no output 'name'"));
+    // The manifest stays beside the step's logs, as a Job's does.
+    std::string path = l.workdir + "/attempt-" + std::to_string(l.attempt) + ".k8s.json";
+    std::error_code ec;
+    std::filesystem::create_directories(l.workdir, ec);
+    if (Status w = write_file_atomic(path, kfp_pvc_manifest(s).dump(2) + "\n"); !w.ok())
+      return Result<LaunchHandle>(w);
+    r = kubectl({"apply", "-f", path});
+    if (r.ok() && r->exit_code == 0) {
+      if (Status w = write_file_atomic(out, s.claim); !w.ok()) return Result<LaunchHandle>(w);
+      c.message = "PersistentVolumeClaim " + s.claim + " applied";
+    }
+  } else {
+    r = kubectl({"delete", "persistentvolumeclaim", s.claim, "--ignore-not-found"});
+    if (r.ok() && r->exit_code == 0) c.message = "PersistentVolumeClaim " + s.claim + " deleted";
+  }
+  if (!r.ok()) return Result<LaunchHandle>(r.status());
+  if (r->exit_code != 0) {
+    c.exit_code = 1;
+    c.message = "kubectl refused the claim " + s.claim + ": " + said(*r);
+  }
+  c.finished_ms = now_ms();
+  settled_.push_back(std::move(c));
+  return Result<LaunchHandle>(LaunchHandle{0, "pvc/" + s.claim});
+}
+
 Result<LaunchHandle> K8sBackend::launch(const TaskLaunch& l) {
+  if (auto v = run_volume_step(l)) return *v;
   auto p = prepare(l);
   if (!p.ok()) return p.status();
   auto r = kubectl({"apply", "-f", p->path});
@@ -98,6 +139,10 @@ std::vector<Result<LaunchHandle>> K8sBackend::launch_many(const std::vector<Task
   std::vector<Result<LaunchHandle>> out(ls.size(), Result<LaunchHandle>(Failed("not launched")));
   std::vector<std::pair<size_t, Prepared>> ready;
   for (size_t i = 0; i < ls.size(); ++i) {
+    if (auto v = run_volume_step(ls[i])) {
+      out[i] = *v;
+      continue;
+    }
     auto p = prepare(ls[i]);
     if (p.ok())
       ready.push_back({i, *p});
@@ -146,6 +191,10 @@ Result<std::map<std::string, K8sAttemptState>> K8sBackend::list(
 
 std::vector<Completion> K8sBackend::wait(std::int64_t timeout_ms) {
   std::vector<Completion> out;
+  if (!settled_.empty()) {
+    out.swap(settled_);
+    return out;
+  }
   if (!sleep_until_poll_due(last_poll_ms_, config_.poll_interval_ms, timeout_ms, objects_.empty()))
     return out;
   last_poll_ms_ = now_ms();

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -32,7 +33,7 @@ class K8sBackend : public Backend {
   std::vector<Result<LaunchHandle>> launch_many(const std::vector<TaskLaunch>& ls) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
-  size_t in_flight() const override { return objects_.size(); }
+  size_t in_flight() const override { return objects_.size() + settled_.size(); }
   std::map<std::string, std::string> waiting_reasons() const override { return waiting_; }
   Result<std::vector<std::string>> reattach(const std::string& run_id,
                                             const std::vector<Adoptable>& running) override;
@@ -53,6 +54,10 @@ class K8sBackend : public Backend {
   // Renders the attempt's object and writes its manifest; `track` starts following it once applied.
   Result<Prepared> prepare(const TaskLaunch& l);
   LaunchHandle track(const TaskLaunch& l, const Prepared& p);
+  // kfp-kubernetes' CreatePVC and DeletePVC steps: a real claim made or deleted with kubectl
+  // here, the step then done at once (its completion comes with the next wait). Nullopt when
+  // the launch is not such a step.
+  std::optional<Result<LaunchHandle>> run_volume_step(const TaskLaunch& l);
   Result<CommandResult> kubectl(const std::vector<std::string>& args,
                                 const std::string& stdin_text = "");
   // One list of the run's objects and pods; the kinds are those in flight.
@@ -65,8 +70,9 @@ class K8sBackend : public Backend {
   K8sConfig config_;
   std::string self_exe_;
   std::string run_label_;
-  std::map<std::string, Tracked> objects_;              // object name -> attempt
-  std::map<std::string, std::string> by_key_;           // launch key -> object name
+  std::map<std::string, Tracked> objects_;     // object name -> attempt
+  std::vector<Completion> settled_;            // volume steps done by the backend, not yet reported
+  std::map<std::string, std::string> by_key_;  // launch key -> object name
   std::map<std::string, std::string> waiting_;          // launch key -> why it is not running yet
   std::map<std::string, std::int64_t> hopeless_since_;  // launch key -> first seen unable to start
   int reserved_ = 0;

@@ -30,11 +30,59 @@ std::string dns_part(const std::string& s, size_t max) {
   return out;
 }
 
+// One of the task's kfp-kubernetes pod settings (TaskLaunch::pod_settings), or `fallback`.
+Json pod_setting(const TaskLaunch& l, const char* key, Json fallback) {
+  const Json& s = l.pod_settings;
+  return s.is_object() && s.contains(key) && s[key].type() == fallback.type() ? s[key] : fallback;
+}
+
 Json env_list(const TaskLaunch& l, const K8sConfig& c) {
   std::map<std::string, std::string> all = c.env;
   for (const auto& [k, v] : l.env) all[k] = v;  // the task's own settings win
   Json out = Json::array();
   for (const auto& [k, v] : all) out.push_back({{"name", k}, {"value", v}});
+  // kfp-kubernetes secrets, config maps and pod fields, read by the kubelet.
+  for (const Json& e : pod_setting(l, "env", Json::array())) {
+    Json from;
+    if (e.contains("fieldPath"))
+      from = {{"fieldRef", {{"fieldPath", e["fieldPath"]}}}};
+    else
+      from = {{e.contains("secret") ? "secretKeyRef" : "configMapKeyRef",
+               {{"name", e.contains("secret") ? e["secret"] : e["configMap"]},
+                {"key", e.value("key", "")},
+                {"optional", e.value("optional", false)}}}};
+    out.push_back({{"name", e.value("name", "")}, {"valueFrom", from}});
+  }
+  return out;
+}
+
+// The pod volumes of the task's kfp-kubernetes settings: kfp-vol-0, kfp-vol-1, ...
+Json kfp_volumes(const TaskLaunch& l) {
+  Json out = Json::array();
+  int i = 0;
+  for (const Json& v : pod_setting(l, "volumes", Json::array())) {
+    std::string kind = v.value("kind", ""), name = v.value("name", "");
+    Json vol = {{"name", "kfp-vol-" + std::to_string(i++)}};
+    if (kind == "pvc") {
+      vol["persistentVolumeClaim"] = {{"claimName", name}};
+    } else if (kind == "secret") {
+      vol["secret"] = {{"secretName", name}, {"optional", v.value("optional", false)}};
+    } else if (kind == "configMap") {
+      vol["configMap"] = {{"name", name}, {"optional", v.value("optional", false)}};
+    } else if (kind == "emptyDir") {
+      Json e = Json::object();
+      if (v.contains("medium")) e["medium"] = v["medium"];
+      if (v.contains("sizeLimit")) e["sizeLimit"] = v["sizeLimit"];
+      vol["emptyDir"] = e;
+    } else {  // a generic ephemeral volume: a claim made with the pod and deleted with it
+      Json spec = {{"accessModes", v.value("accessModes", Json::array({"ReadWriteOnce"}))},
+                   {"resources", {{"requests", {{"storage", v.value("size", "1Gi")}}}}}};
+      if (v.contains("storageClassName") && !v.value("defaultStorageClass", false))
+        spec["storageClassName"] = v["storageClassName"];
+      vol["ephemeral"] = {{"volumeClaimTemplate", {{"spec", spec}}}};
+    }
+    out.push_back(vol);
+  }
   return out;
 }
 
@@ -56,7 +104,7 @@ Status check_run_root(const K8sConfig& c, const std::string& mount) {
   return Status::Ok();
 }
 
-Json volumes(const K8sConfig& c, bool shm) {
+Json volumes(const TaskLaunch& l, const K8sConfig& c, bool shm) {
   Json v = Json::array();
   if (!c.pvc.empty())
     v.push_back({{"name", "slipway-root"}, {"persistentVolumeClaim", {{"claimName", c.pvc}}}});
@@ -65,12 +113,18 @@ Json volumes(const K8sConfig& c, bool shm) {
         {{"name", "slipway-root"}, {"hostPath", {{"path", c.host_path}, {"type", "Directory"}}}});
   // NCCL and PyTorch's data loaders use /dev/shm; a container's default 64 MiB is too small.
   if (shm) v.push_back({{"name", "dshm"}, {"emptyDir", {{"medium", "Memory"}}}});
+  for (const Json& kv : kfp_volumes(l)) v.push_back(kv);
   return v;
 }
 
-Json mounts(const std::string& mount, bool shm) {
+Json mounts(const TaskLaunch& l, const std::string& mount, bool shm) {
   Json m = Json::array({{{"name", "slipway-root"}, {"mountPath", mount}}});
   if (shm) m.push_back({{"name", "dshm"}, {"mountPath", "/dev/shm"}});
+  int i = 0;
+  for (const Json& v : pod_setting(l, "volumes", Json::array()))
+    m.push_back({{"name", "kfp-vol-" + std::to_string(i++)},
+                 {"mountPath", v.value("mountPath", "")},
+                 {"readOnly", v.value("readOnly", false)}});
   return m;
 }
 
@@ -95,7 +149,7 @@ Json container(const std::string& name, const std::vector<std::string>& command,
               {"command", command},
               {"env", env_list(l, c)},
               {"resources", {{"requests", requests}}},
-              {"volumeMounts", mounts(mount, shm)}};
+              {"volumeMounts", mounts(l, mount, shm)}};
   if (!limits.empty()) ctr["resources"]["limits"] = limits;
   if (!l.workdir.empty()) ctr["workingDir"] = l.workdir;
   return ctr;
@@ -111,8 +165,9 @@ Json labels_of(const TaskLaunch& l) {
 Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm,
                   const std::string& restart, const std::string& self, const DriverlessExtras& x) {
   const spec::Resources& r = l.resources;
-  Json spec = {
-      {"restartPolicy", restart}, {"containers", Json::array({ctr})}, {"volumes", volumes(c, shm)}};
+  Json spec = {{"restartPolicy", restart},
+               {"containers", Json::array({ctr})},
+               {"volumes", volumes(l, c, shm)}};
   if (!x.await_exit_files.empty()) {
     std::vector<std::string> cmd = {self, "__await"};
     if (x.await_any_outcome) cmd.push_back("--any-outcome");
@@ -136,9 +191,12 @@ Json pod_template(const TaskLaunch& l, const K8sConfig& c, Json ctr, bool shm,
   if (!c.priority_class.empty()) spec["priorityClassName"] = c.priority_class;
   if (c.gang == "volcano") spec["schedulerName"] = "volcano";
   if (c.gang == "scheduler-plugins") spec["schedulerName"] = "scheduler-plugins-scheduler";
-  return {{"metadata",
-           {{"labels", labels_of(l)},
-            {"annotations", {{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key}}}}},
+  // The task's podMetadata (kfp-kubernetes), under slipway's own labels and annotations.
+  Json labels = pod_setting(l, "labels", Json::object());
+  Json annotations = pod_setting(l, "annotations", Json::object());
+  labels.update(labels_of(l));
+  annotations.update({{kK8sRunAnnotation, l.run_id}, {kK8sKeyAnnotation, l.key}});
+  return {{"metadata", {{"labels", labels}, {"annotations", annotations}}},
           {"spec", std::move(spec)}};
 }
 
@@ -388,11 +446,11 @@ Result<Json> render_inference_service(const ServingDeploy& d, const K8sConfig& c
               {"env", env_list(pseudo, c)},
               {"readinessProbe", probe},
               {"resources", {{"requests", requests}, {"limits", limits}}},
-              {"volumeMounts", mounts(mount, false)}};
+              {"volumeMounts", mounts(pseudo, mount, false)}};
   Json predictor = {{"minReplicas", d.min_replicas},
                     {"maxReplicas", d.max_replicas},
                     {"containers", Json::array({ctr})},
-                    {"volumes", volumes(c, false)}};
+                    {"volumes", volumes(pseudo, c, false)}};
   if (d.canary_percent >= 0) predictor["canaryTrafficPercent"] = d.canary_percent;
   if (!c.node_selector.empty()) predictor["nodeSelector"] = c.node_selector;
   if (c.tolerations.is_array() && !c.tolerations.empty()) predictor["tolerations"] = c.tolerations;
