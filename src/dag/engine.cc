@@ -87,11 +87,12 @@ ResolveContext Engine::context_for(const Node& n) {
   // instance; outside them, the lists of all its instances.
   auto seen = [this, &n](const std::string& task) {
     const spec::Task* up = spec_.task(task);
-    size_t k = std::min(common_depth(*n.task, *up), n.path.size());
+    size_t k = up ? std::min(common_depth(*n.task, *up), n.path.size()) : 0;
     return std::make_pair(up, std::vector<int>(n.path.begin(), n.path.begin() + k));
   };
   ctx.task_output = [this, seen](const std::string& task, const std::string& out) -> Result<Json> {
     auto [up, path] = seen(task);
+    if (!up) return InvalidInput("there is no task '" + task + "'");
     std::string which = task;
     for (int i : path) which += "[" + std::to_string(i) + "]";
     TaskState s = instance_state(*up, path);
@@ -106,7 +107,7 @@ ResolveContext Engine::context_for(const Node& n) {
   };
   ctx.task_status = [this, seen](const std::string& task) {
     auto [up, path] = seen(task);
-    return std::string(to_string(instance_state(*up, path)));
+    return up ? std::string(to_string(instance_state(*up, path))) : std::string("UNKNOWN");
   };
   ctx.import_artifact = [this](const std::string& path, const std::string& type) {
     return import_artifact(path, type);

@@ -96,7 +96,8 @@ Status Engine::prepare() {
   }
   for (const auto& t : spec_.tasks) {
     auto& ups = upstream_[t.name];
-    for (const auto& d : spec::task_dependencies(t)) ups.push_back(spec_.task(d));
+    for (const auto& d : spec::task_dependencies(t))
+      if (const spec::Task* up = spec_.task(d)) ups.push_back(up);  // (validated: all exist)
     if (t.is_finally) ups.insert(ups.end(), main.begin(), main.end());
     std::sort(ups.begin(), ups.end());
     ups.erase(std::unique(ups.begin(), ups.end()), ups.end());
