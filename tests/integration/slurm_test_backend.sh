@@ -57,6 +57,43 @@ overlap=$(json "$WORK/array.json" "max(sum(1 for o in s if o[0] <= a[0] < o[1]) 
 [ "$overlap" -le 5 ] || fail "at most 5 items should run at once, saw $overlap"
 pass "parallelism 5 respected (at most $overlap at once)"
 
+# --- nested loops on Slurm: each row of an outer loop is its own job array, a chained step of
+# the same iteration starts when that iteration's first step has ended, and the outer loop's
+# parallelism 1 runs the rows one after the other.
+cat > "$WORK/nested.yaml" <<'YAML'
+name: nested
+components:
+  mul:
+    command: [sh, -c, "echo $(({{inputs.a}} * {{inputs.b}})) > {{outputs.y}}"]
+    inputs: {a: int, b: int}
+    outputs: {y: int}
+  inc:
+    command: [sh, -c, "echo $(({{inputs.a}} + 1)) > {{outputs.y}}"]
+    inputs: {a: int}
+    outputs: {y: int}
+tasks:
+  cell:
+    component: mul
+    outer_loops: [{loop: rows, for_each: [1, 2], parallelism: 1}]
+    for_each: [10, 20, 30]
+    loop: cols
+    inputs: {a: "{{loops.rows.item}}", b: "{{item}}"}
+    cache: false
+  next:
+    component: inc
+    outer_loops: [{loop: rows, for_each: [1, 2], parallelism: 1}]
+    for_each: [10, 20, 30]
+    loop: cols
+    inputs: {a: "{{tasks.cell.outputs.y}}"}
+    cache: false
+YAML
+run_json "$WORK/nested.json" "$WORK/nested.yaml" --backend slurm
+expect_eq "$rc" 0 "nested loops on slurm succeed"
+expect_eq "$(json "$WORK/nested.json" "[t['outputs']['y'] for t in d['tasks'] if t['name']=='next'][0]")" \
+  "[[11, 21, 31], [21, 41, 61]]" "the chained step read its own iteration, collected as a list of rows"
+expect_eq "$(json "$WORK/nested.json" "len({t['backend_id'].split('_')[0] for t in d['tasks'] if t['name'].startswith('cell[0][')})")" 1 \
+  "a row's items ran as one job array"
+
 # --- compile: plain sbatch scripts chained with afterok, no slipway process while they run
 "$SLIPWAY" compile "$PIPELINES/batch.yaml" --backend slurm -o "$WORK/compiled" > /dev/null
 first=$("$WORK/compiled/submit.sh" | tail -1 | grep -o '[0-9]*$')
