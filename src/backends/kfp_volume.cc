@@ -77,10 +77,8 @@ Json kfp_pvc_manifest(const KfpVolumeStep& s) {
   Json meta = {{"name", s.claim}, {"labels", {{"app.kubernetes.io/managed-by", "slipway"}}}};
   Json annotations = parameter(s.executor_input, "annotations");
   if (annotations.is_object() && !annotations.empty()) meta["annotations"] = annotations;
-  return {{"apiVersion", "v1"},
-          {"kind", "PersistentVolumeClaim"},
-          {"metadata", meta},
-          {"spec", spec}};
+  return {
+      {"apiVersion", "v1"}, {"kind", "PersistentVolumeClaim"}, {"metadata", meta}, {"spec", spec}};
 }
 
 }  // namespace slipway::backends

@@ -20,8 +20,8 @@ TEST(KfpVolume, UnnamedClaimsAreNamedAfterTheRun) {
 }
 
 TEST(KfpVolume, AClaimManifestAsCreatePvcDocumentsIt) {
-  auto s = backends::kfp_volume_step(step(
-      "create", R"({"pvc_name": "data", "size": "5Gi", "access_modes": ["ReadWriteMany"],
+  auto s = backends::kfp_volume_step(
+      step("create", R"({"pvc_name": "data", "size": "5Gi", "access_modes": ["ReadWriteMany"],
                     "storage_class": "fast", "annotations": {"a": "b"}})"));
   ASSERT_TRUE(s.ok() && *s);
   Json m = backends::kfp_pvc_manifest(**s);
