@@ -615,6 +615,19 @@ CASES = [
     Case(SDK + "component_with_task_final_status_GH-12033.yaml",
          params=['status={"state": "COMPLETE", "pipelineTaskName": "t", "error": {}}'],
          checks=[logged("exit-comp", "COMPLETE")]),
+    # Artifacts returned at URIs of the component's choosing; train_model asserts the data and
+    # its metadata arrived.
+    Case(SDK + "critical__pythonic_artifacts_test_pipeline.yaml", quick=True,
+         checks=[artifact_text("train-model", "model trained")]),
+    Case(SDK + "critical__pipeline_with_volume_long_name.yaml", checks=[
+        logged("dummy-task", "hello"),
+        lambda r: eq(os.path.isdir(os.path.join(r.env["SLIPWAY_HOME"], "volumes",
+                                                r.out("createpvc", "name"))), True,
+                     "the claim's directory"),
+    ]),
+    Case(SDK + "pipeline_with_only_display_name.yaml", checks=[logged("echo", "hello world")]),
+    Case(OLD + "container_component_with_no_inputs.yaml",
+         checks=[state("hello-world-container", "SUCCEEDED")]),
     Case(V2 + "env-var.yaml", quick=True, params=["env_var=SLIPWAY_TASK"], checks=[
         out("comp", "comp"),
     ]),
