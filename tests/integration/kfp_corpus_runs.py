@@ -625,6 +625,16 @@ CASES = [
                                                 r.out("createpvc", "name"))), True,
                      "the claim's directory"),
     ]),
+    # A component compiled alone: every kind of output, from the inputs given.
+    Case(SDK + "preprocess.yaml",
+         params=["message=hello", 'input_dict_parameter={"a": 1}', 'input_list_parameter=["x", "y"]'],
+         checks=[
+             out("preprocess", "hello", "output_parameter_path"),
+             out("preprocess", True, "output_bool_parameter_path"),
+             out("preprocess", {"a": 1}, "output_dict_parameter_path"),
+             out("preprocess", ["x", "y"], "output_list_parameter_path"),
+             artifact_text("preprocess", "hello", "output_dataset_one"),
+         ]),
     Case(SDK + "pipeline_with_only_display_name.yaml", checks=[logged("echo", "hello world")]),
     Case(OLD + "container_component_with_no_inputs.yaml",
          checks=[state("hello-world-container", "SUCCEEDED")]),
