@@ -91,6 +91,9 @@ class Backend {
   // True when the backend enforces a fan-out's parallelism itself (job arrays), so the engine
   // hands it every ready item rather than `parallelism` at a time.
   virtual bool enforces_parallelism() const { return false; }
+  // True when tasks run in pods that apply kfp-kubernetes settings themselves
+  // (TaskLaunch::pod_settings); otherwise the engine applies them on the host.
+  virtual bool runs_pods() const { return false; }
   // Blocks up to timeout_ms for at least one completion; returns all that are available.
   virtual std::vector<Completion> wait(std::int64_t timeout_ms) = 0;
   // Asks a launch to stop: SIGTERM now, SIGKILL after grace_ms if it is still there.

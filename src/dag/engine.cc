@@ -75,7 +75,9 @@ ResolveContext Engine::context_for(const Node& n) {
   ResolveContext ctx;
   ctx.spec = &spec_;
   ctx.params = &params_;
-  ctx.item = !n.path.empty() && !n.is_group ? &n.item : nullptr;
+  // A leaf's own item ({{item}}) is that of the innermost loop.
+  ctx.item = !n.path.empty() && !n.is_group ? &n.loop_items.at(chains_.at(n.task->name).back().id)
+                                            : nullptr;
   ctx.loop_items = &n.loop_items;
   ctx.item_index = n.item_index;
   ctx.run_id = run_.id;
@@ -93,8 +95,7 @@ ResolveContext Engine::context_for(const Node& n) {
   ctx.task_output = [this, seen](const std::string& task, const std::string& out) -> Result<Json> {
     auto [up, path] = seen(task);
     if (!up) return InvalidInput("there is no task '" + task + "'");
-    std::string which = task;
-    for (int i : path) which += "[" + std::to_string(i) + "]";
+    std::string which = instance_name(task, path);
     TaskState s = instance_state(*up, path);
     if (s != TaskState::kSucceeded)
       return InvalidInput("task '" + which + "' did not succeed (" + to_string(s) +
@@ -120,11 +121,7 @@ void Engine::evaluate(int idx) {
   if (n.state != TaskState::kPending) return;
   if (cancelling_) return finish(n, TaskState::kCancelled, "run cancelled");
   if (!n.checked) {
-    auto which = [&](const spec::Task* up) {
-      std::string s = up->name;
-      for (int i : n.path) s += "[" + std::to_string(i) + "]";
-      return s;
-    };
+    auto which = [&](const spec::Task* up) { return instance_name(up->name, n.path); };
     if (!n.task->is_finally && !n.task->ignore_upstream_failure) {
       for (const spec::Task* up : n.awaited) {
         TaskState s = instance_state(*up, n.path);
@@ -250,7 +247,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   // environment and directories mounted for the step.
   Json pod_settings;
   std::vector<Mount> mounts;
-  if (backend_.name() == "k8s") {
+  if (backend_.runs_pods()) {
     auto ps = kubernetes_pod_settings(ctx, n.task->kubernetes);
     if (!ps.ok()) {
       finish(n, TaskState::kFailed, ps.status().message());

@@ -75,9 +75,8 @@ class Engine {
     int top = 0;            // the top node of this task
     std::vector<int> path;  // iteration index at each loop level above this node
     int item_index = -1;    // path.back()
-    // The items of the loops this node is inside, by loop id, and the innermost one.
+    // The items of the loops this node is inside, by loop id.
     std::map<std::string, Json> loop_items;
-    Json item;
     TaskState state = TaskState::kPending;
     bool cached = false;
     bool is_group = false;
@@ -128,6 +127,8 @@ class Engine {
   // State of the instance of `task` at `path` (a prefix of the reader's), whether or not its
   // node exists: an ancestor that ended without creating its children passes on its state.
   TaskState instance_state(const spec::Task& task, const std::vector<int>& path) const;
+  // "task[i][j]": the name of a task's instance at an iteration path.
+  static std::string instance_name(const std::string& task, const std::vector<int>& path);
   size_t common_depth(const spec::Task& a, const spec::Task& b) const;
   Result<Json> instance_outputs(const spec::Task& task, const std::vector<int>& path) const;
   void evaluate(int idx);

@@ -26,17 +26,19 @@ namespace slipway::dag {
 
 namespace {
 
-std::string instance_name(const std::string& task, const std::vector<int>& path) {
-  std::string s = task;
+std::string loop_key(const std::string& id, const std::vector<int>& path) {
+  std::string s = id + "@";
   for (int i : path) s += "[" + std::to_string(i) + "]";
   return s;
 }
 
-std::string loop_key(const std::string& id, const std::vector<int>& path) {
-  return instance_name(id + "@", path);
-}
-
 }  // namespace
+
+std::string Engine::instance_name(const std::string& task, const std::vector<int>& path) {
+  std::string s = task;
+  for (int i : path) s += "[" + std::to_string(i) + "]";
+  return s;
+}
 
 size_t Engine::common_depth(const spec::Task& a, const spec::Task& b) const {
   const auto& ca = chains_.at(a.name);
@@ -56,10 +58,7 @@ int Engine::add_node(const spec::Task* t, int group, std::vector<int> path,
   n.group = group;
   n.top = group < 0 ? n.idx : nodes_[group].top;
   const auto& chain = chains_.at(t->name);
-  if (!path.empty()) {
-    n.item_index = path.back();
-    n.item = loop_items.at(chain[path.size() - 1].id);
-  }
+  if (!path.empty()) n.item_index = path.back();
   n.is_group = path.size() < chain.size();
   n.path = std::move(path);
   n.loop_items = std::move(loop_items);

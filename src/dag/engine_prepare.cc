@@ -116,7 +116,7 @@ Status Engine::prepare() {
           reads.push_back(r);
         for (const auto& x : reads)
           if (const spec::Task* up = spec_.task(x.task))
-            depth = std::max(depth, spec::common_loop_depth(t, *up));
+            depth = std::max(depth, common_depth(t, *up));
       }
     when_depth_[t.name] = depth;
   }

@@ -10,6 +10,10 @@ namespace slipway::dag {
 
 namespace fs = std::filesystem;
 
+bool valid_local_object_name(const std::string& n) {
+  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos;
+}
+
 fs::path local_objects_root(const char* env_var, const char* under_home) {
   if (const char* v = std::getenv(env_var); v && *v) return fs::absolute(v);
   return slipway_home() / under_home;
@@ -44,7 +48,7 @@ Status add_from(const ResolveContext& ctx, const Json& entries, const char* what
       if (optional) continue;  // an optional name that was not given
       return InvalidInput(std::string(what) + " as env: no name given");
     }
-    if (name->find('/') != std::string::npos || *name == "." || *name == "..")
+    if (!valid_local_object_name(*name))
       return InvalidInput(std::string(what) + " name '" + *name + "' is not a valid name");
     fs::path dir = local_objects_root(env_var, under_home) / *name;
     for (const Json& k : entry.value("keyToEnv", Json::array())) {

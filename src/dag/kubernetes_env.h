@@ -17,6 +17,9 @@ namespace slipway::dag {
 // (secrets, configmaps, volumes).
 std::filesystem::path local_objects_root(const char* env_var, const char* under_home);
 
+// Whether `name` can name one of them: a single path component under that root.
+bool valid_local_object_name(const std::string& name);
+
 // The name of the object a setting names: a literal field (secretName, the older form) or the
 // parameter the importer turned into {"value": literal or template}, resolved now. "" when an
 // optional parameter was not given.

@@ -14,10 +14,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool valid_object_name(const std::string& n) {
-  return !n.empty() && n != "." && n != ".." && n.find('/') == std::string::npos;
-}
-
 Status check_target(const Json& entry, const char* what, std::string* target) {
   *target = entry.value("mountPath", "");
   if (target->empty() || (*target)[0] != '/')
@@ -53,7 +49,7 @@ Status add_named(const ResolveContext& ctx, const Json& entries, const char* wha
       if (optional) continue;
       return InvalidInput(std::string(what) + " at " + target + ": no name given");
     }
-    if (!valid_object_name(*name))
+    if (!valid_local_object_name(*name))
       return InvalidInput(std::string(what) + " name '" + *name + "' is not a valid name");
     fs::path dir = local_objects_root(env_var, under_home) / *name;
     std::error_code ec;
@@ -77,7 +73,7 @@ Status add_fresh(const Json& entries, const char* what, const std::string& task_
     std::string target;
     SLIPWAY_RETURN_IF_ERROR(check_target(entry, what, &target));
     std::string name = entry.value("volumeName", "volume-" + std::to_string(out->size()));
-    if (!valid_object_name(name)) name = "volume-" + std::to_string(out->size());
+    if (!valid_local_object_name(name)) name = "volume-" + std::to_string(out->size());
     fs::path dir = fs::path(task_dir) / "volumes" / name;
     std::error_code ec;
     fs::remove_all(dir, ec);

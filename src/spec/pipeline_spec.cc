@@ -69,20 +69,23 @@ const Component* PipelineSpec::component_of(const Task& t) const {
   return it == components.end() ? nullptr : &it->second;
 }
 
+// A task's own unnamed loop gets an id no loop name can equal (names are identifiers).
+static std::string own_loop_id(const Task& t) { return t.loop.empty() ? "task " + t.name : t.loop; }
+
 std::vector<LoopLevel> loop_chain(const Task& t) {
   if (!t.for_each) return {};
   std::vector<LoopLevel> chain = t.outer_loops;
-  // A task's own unnamed loop gets an id no loop name can equal (names are identifiers).
-  chain.push_back(
-      {t.loop.empty() ? "task " + t.name : t.loop, *t.for_each, t.parallelism, t.for_each_loc});
+  chain.push_back({own_loop_id(t), *t.for_each, t.parallelism, t.for_each_loc});
   return chain;
 }
 
 size_t common_loop_depth(const Task& a, const Task& b) {
   if (!a.for_each || !b.for_each) return 0;
-  auto ca = loop_chain(a), cb = loop_chain(b);
-  size_t k = 0;
-  while (k < ca.size() && k < cb.size() && ca[k].id == cb[k].id) ++k;
+  auto id = [](const Task& t, size_t i) {
+    return i < t.outer_loops.size() ? t.outer_loops[i].id : own_loop_id(t);
+  };
+  size_t na = a.outer_loops.size() + 1, nb = b.outer_loops.size() + 1, k = 0;
+  while (k < na && k < nb && id(a, k) == id(b, k)) ++k;
   return k;
 }
 

@@ -25,6 +25,7 @@ class K8sBackend : public Backend {
   K8sBackend(K8sConfig config, std::string self_exe);
 
   std::string name() const override { return "k8s"; }
+  bool runs_pods() const override { return true; }
   Status check_fits(const spec::Resources& r) const override;
   bool has_room(const spec::Resources& r) const override;
   bool reserve(const spec::Resources& r) override;
