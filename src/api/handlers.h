@@ -7,6 +7,7 @@
 #include "api/api_service.h"
 #include "api/auth.h"
 #include "api/request.h"
+#include "runs/run_control.h"
 #include "serve/http_types.h"
 #include "store/store.h"
 
@@ -38,5 +39,12 @@ Result<Json> body_object(const ApiRequest& r);
 // A run that exists and that the caller may see; NotFound otherwise (also for another
 // namespace's run, so its existence does not leak).
 Result<store::RunRecord> visible_run(Ctx& c, const std::string& id);
+
+// Creates the run and starts its driver in the background; a driver that cannot start leaves
+// the run FAILED with the reason.
+Result<store::RunRecord> start_run(store::Store& store, const runs::NewRun& spec);
+// cancel, retry or resume a run: {"id", "state"} (and "message" when there was nothing to do).
+Result<Json> control_run_action(store::Store& store, const store::RunRecord& run,
+                                const std::string& verb);
 
 }  // namespace slipway::api

@@ -31,6 +31,7 @@ ApiRequest ApiRequest::from(const serve::HttpRequest& r) {
   a.method = r.method;
   a.body = r.body;
   a.authorization = r.authorization;
+  a.content_type = r.content_type;
   size_t q = r.target.find('?');
   a.path = r.target.substr(0, q);
   for (size_t i = 1; i <= a.path.size();) {

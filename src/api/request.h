@@ -14,7 +14,7 @@ namespace slipway::api {
 std::string url_decode(const std::string& s);
 
 struct ApiRequest {
-  std::string method, path, body, authorization;
+  std::string method, path, body, authorization, content_type;
   std::vector<std::string> seg;  // "/api/v1/runs/x" → {"api", "v1", "runs", "x"}
   std::map<std::string, std::string> query;
 

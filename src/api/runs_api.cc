@@ -99,45 +99,15 @@ Response submit_run(Ctx& c) {
   spec.experiment = body->value("experiment", "Default");
   spec.backend = body->value("backend", "local");
   spec.no_cache = body->value("no_cache", false);
-  auto run = runs::create_run(c.store, spec, now_ms());
+  auto run = start_run(c.store, spec);
   if (!run.ok()) return error(run.status());
-  auto pid = runs::spawn_driver(*run, runs::DriveMode::kStart);
-  if (!pid.ok()) {
-    Status marked = c.store.set_run_state(run->id, "FAILED", now_ms(),
-                                          "the driver could not start: " + pid.status().message());
-    if (!marked.ok())
-      return error(Failed("the driver of run " + run->id + " could not start (" +
-                          pid.status().message() + ") and the run could not be marked FAILED (" +
-                          marked.message() + "); resume it with POST .../resume"));
-    return error(pid.status());
-  }
   return json_ok(run_summary(*run), 201);
 }
 
 Response control_run(Ctx& c, const store::RunRecord& run, const std::string& verb) {
-  if (verb == "cancel") {
-    auto state = runs::cancel_run(c.store, run, 0);
-    if (!state.ok()) return error(state.status());
-    return json_ok(Json{{"id", run.id}, {"state", *state}}, 202);
-  }
-  bool terminal = runs::terminal_run_state(run.state);
-  if (verb == "resume" && terminal)
-    return error(
-        Conflict("run " + run.id + " is " + run.state + "; nothing to resume" +
-                 (run.state == "SUCCEEDED" ? "" : " (retry runs its failed tasks again)")));
-  if (verb == "retry" && !terminal)
-    return error(Conflict("run " + run.id + " is " + run.state +
-                          "; retry applies to a finished run (use resume)"));
-  if (verb == "retry" && run.state == "SUCCEEDED")
-    return json_ok(Json{{"id", run.id}, {"state", run.state}, {"message", "nothing to retry"}});
-  bool driven = run.driver_pid > 0 && now_ms() - run.heartbeat_ms < 10'000;
-  if (driven)
-    return error(Conflict("run " + run.id + " is being driven by pid " +
-                          std::to_string(run.driver_pid) + " on " + run.driver_host));
-  auto pid =
-      runs::spawn_driver(run, verb == "retry" ? runs::DriveMode::kRetry : runs::DriveMode::kResume);
-  if (!pid.ok()) return error(pid.status());
-  return json_ok(Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}}, 202);
+  auto out = control_run_action(c.store, run, verb);
+  if (!out.ok()) return error(out.status());
+  return json_ok(*out, out->contains("message") ? 200 : 202);
 }
 
 Response dag(Ctx& c, const store::RunRecord& run) {
@@ -271,6 +241,48 @@ Response compare(Ctx& c) {
 }
 
 }  // namespace
+
+Result<store::RunRecord> start_run(store::Store& store, const runs::NewRun& spec) {
+  auto run = runs::create_run(store, spec, now_ms());
+  if (!run.ok()) return run.status();
+  auto pid = runs::spawn_driver(*run, runs::DriveMode::kStart);
+  if (!pid.ok()) {
+    Status marked = store.set_run_state(run->id, "FAILED", now_ms(),
+                                        "the driver could not start: " + pid.status().message());
+    if (!marked.ok())
+      return Failed("the driver of run " + run->id + " could not start (" + pid.status().message() +
+                    ") and the run could not be marked FAILED (" + marked.message() +
+                    "); resume it with POST .../resume");
+    return pid.status();
+  }
+  return run;
+}
+
+Result<Json> control_run_action(store::Store& store, const store::RunRecord& run,
+                                const std::string& verb) {
+  if (verb == "cancel") {
+    auto state = runs::cancel_run(store, run, 0);
+    if (!state.ok()) return state.status();
+    return Json{{"id", run.id}, {"state", *state}};
+  }
+  bool terminal = runs::terminal_run_state(run.state);
+  if (verb == "resume" && terminal)
+    return Conflict("run " + run.id + " is " + run.state + "; nothing to resume" +
+                    (run.state == "SUCCEEDED" ? "" : " (retry runs its failed tasks again)"));
+  if (verb == "retry" && !terminal)
+    return Conflict("run " + run.id + " is " + run.state +
+                    "; retry applies to a finished run (use resume)");
+  if (verb == "retry" && run.state == "SUCCEEDED")
+    return Json{{"id", run.id}, {"state", run.state}, {"message", "nothing to retry"}};
+  bool driven = run.driver_pid > 0 && now_ms() - run.heartbeat_ms < 10'000;
+  if (driven)
+    return Conflict("run " + run.id + " is being driven by pid " + std::to_string(run.driver_pid) +
+                    " on " + run.driver_host);
+  auto pid =
+      runs::spawn_driver(run, verb == "retry" ? runs::DriveMode::kRetry : runs::DriveMode::kResume);
+  if (!pid.ok()) return pid.status();
+  return Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}};
+}
 
 Response runs_route(Ctx& c) {
   const auto& s = c.req.seg;

@@ -54,6 +54,12 @@ Result<ResolvedPipeline> resolve_pipeline(const NewRun& n) {
 
 }  // namespace
 
+Result<std::string> check_pipeline(const std::string& source, const std::string& file) {
+  spec::LoadedPipeline p = spec::load_pipeline_text(source, file);
+  if (!p.spec) return InvalidInput(p.diagnostics.to_string());
+  return p.spec->name;
+}
+
 Result<store::RunRecord> create_run(store::Store& store, const NewRun& spec, std::int64_t now) {
   auto p = resolve_pipeline(spec);
   if (!p.ok()) return p.status();
@@ -80,6 +86,9 @@ Result<store::RunRecord> create_run(store::Store& store, const NewRun& spec, std
   run.created_ms = now;
   run.ns = spec.ns;
   run.schedule_id = spec.schedule_id;
+  run.display_name = spec.display_name.empty() ? run.id : spec.display_name;
+  run.description = spec.description;
+  run.pipeline_version_id = spec.pipeline_version_id;
   SLIPWAY_RETURN_IF_ERROR(store.insert_run(run));
   return run;
 }
@@ -122,6 +131,14 @@ Result<store::ScheduleRecord> create_schedule(store::Store& store, const NewSche
   s.no_cache = n.run.no_cache;
   s.enabled = n.enabled;
   s.created_ms = now;
+  s.updated_ms = now;
+  s.end_ms = n.end_ms;
+  if (s.end_ms > 0 && s.end_ms < s.start_ms)
+    return InvalidInput("the schedule ends (" + iso8601_ms(s.end_ms) + ") before it starts (" +
+                        iso8601_ms(s.start_ms) + ")");
+  s.description = n.description;
+  s.pipeline_version_id = n.run.pipeline_version_id;
+  s.trigger_as_written = n.trigger_as_written;
   SLIPWAY_RETURN_IF_ERROR(store.ensure_experiment(s.experiment, s.ns));
   SLIPWAY_RETURN_IF_ERROR(store.insert_schedule(s));
   return s;
@@ -139,6 +156,8 @@ Result<store::RunRecord> create_scheduled_run(store::Store& store, const store::
   spec.schedule_id = s.id;
   spec.scheduled_ms = tick_ms;
   spec.no_cache = s.no_cache;
+  spec.pipeline_version_id = s.pipeline_version_id;
+  spec.display_name = s.name + " " + iso8601_ms(tick_ms);
   return create_run(store, spec, now);
 }
 
@@ -159,6 +178,7 @@ nlohmann::json schedule_json(const store::ScheduleRecord& s, std::int64_t now) {
           {"cron", s.cron},
           {"interval_s", s.interval_s},
           {"start", iso8601_ms(s.start_ms)},
+          {"end", s.end_ms ? nlohmann::json(iso8601_ms(s.end_ms)) : nlohmann::json(nullptr)},
           {"max_concurrency", s.max_concurrency},
           {"catch_up", s.catch_up},
           {"no_cache", s.no_cache},

@@ -20,8 +20,14 @@ struct NewRun {
   std::string schedule_id;
   std::int64_t scheduled_ms = 0;  // the schedule's tick this run is for; kept in its options
   bool no_cache = false;
-  std::string container_runtime;  // "", apptainer or singularity
+  std::string container_runtime;          // "", apptainer or singularity
+  std::string display_name, description;  // as Kubeflow Pipelines' clients name runs
+  std::string pipeline_version_id;        // the uploaded pipeline version it runs, if any
 };
+
+// Parses and validates a pipeline's text (an upload kept for later runs): its name, or
+// InvalidInput with every diagnostic.
+Result<std::string> check_pipeline(const std::string& source, const std::string& file);
 
 // Parses and validates the pipeline, resolves its parameters, checks that each task fits the
 // backend, and inserts the run as PENDING. InvalidInput carries every diagnostic.
@@ -37,6 +43,9 @@ struct NewSchedule {
   int max_concurrency = 1;
   bool catch_up = false;
   bool enabled = true;
+  std::int64_t end_ms = 0;  // no tick after this (0: none)
+  std::string description;
+  std::string trigger_as_written;  // kept to show back (a KFP client's six-field cron)
 };
 
 // Validates the pipeline, its parameters and the trigger, and stores the schedule.

@@ -101,16 +101,22 @@ std::optional<std::int64_t> next_cron_time(const CronSchedule& s, std::int64_t a
 }
 
 std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after) {
-  if (t.cron) return next_cron_time(*t.cron, std::max(after, t.start - 1));
-  if (t.interval <= 0) return std::nullopt;
-  const std::int64_t k = after < t.start ? 0 : (after - t.start) / t.interval + 1;
-  return t.start + k * t.interval;
+  std::optional<std::int64_t> next;
+  if (t.cron) {
+    next = next_cron_time(*t.cron, std::max(after, t.start - 1));
+  } else if (t.interval > 0) {
+    const std::int64_t k = after < t.start ? 0 : (after - t.start) / t.interval + 1;
+    next = t.start + k * t.interval;
+  }
+  if (next && t.end > 0 && *next > t.end) return std::nullopt;
+  return next;
 }
 
 std::vector<std::int64_t> due_ticks(const Trigger& t, std::int64_t last_fired, std::int64_t now,
                                     bool catch_up, size_t limit) {
   std::vector<std::int64_t> due;
   std::int64_t from = last_fired > 0 ? last_fired : t.start - 1;
+  if (t.end > 0) now = std::min(now, t.end);
   if (!t.cron && t.interval > 0 && !catch_up) {  // the latest tick at or before now, directly
     if (now < t.start) return due;
     const std::int64_t latest = t.start + (now - t.start) / t.interval * t.interval;

@@ -35,9 +35,10 @@ struct Trigger {
   std::optional<CronSchedule> cron;  // else every `interval` seconds from `start`
   std::int64_t interval = 0;
   std::int64_t start = 0;
+  std::int64_t end = 0;  // no tick after this (0: none)
 };
 
-// The trigger's first tick strictly after `after` (and not before its start).
+// The trigger's first tick strictly after `after` (not before its start, not after its end).
 std::optional<std::int64_t> next_tick(const Trigger& t, std::int64_t after);
 
 // The ticks to fire at `now`, given the last tick fired (0: none yet, counting from the trigger's

@@ -7,6 +7,7 @@ namespace slipway::schedule {
 Result<Trigger> trigger_of(const store::ScheduleRecord& s) {
   Trigger t;
   t.start = (s.start_ms > 0 ? s.start_ms : s.created_ms) / 1000;
+  t.end = s.end_ms / 1000;
   if (!s.cron.empty()) {
     auto c = parse_cron(s.cron);
     if (!c.ok()) return c.status();

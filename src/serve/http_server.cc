@@ -108,7 +108,8 @@ class Session : public std::enable_shared_from_this<Session> {
     keep_alive_ = req.keep_alive() && !server_.draining;
     busy_ = true;
     HttpRequest r{std::string(req.method_string()), std::string(req.target()),
-                  std::move(req.body()), std::string(req[http::field::authorization])};
+                  std::move(req.body()), std::string(req[http::field::authorization]),
+                  std::string(req[http::field::content_type])};
     const unsigned version = req.version();
     auto self = shared_from_this();
     try {

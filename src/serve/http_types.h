@@ -12,6 +12,7 @@ namespace slipway::serve {
 struct HttpRequest {
   std::string method, target, body;
   std::string authorization;  // the Authorization header, "" when absent
+  std::string content_type;   // the Content-Type header, "" when absent
 };
 
 struct HttpResponse {

@@ -30,6 +30,11 @@ struct RunRecord {
   std::string message;
   std::string ns = "default";  // the namespace (profile) that owns the run
   std::string schedule_id;     // the recurring run that started it, if any
+  // What Kubeflow Pipelines' API keeps of a run: the name a person gave it, a description,
+  // whether it is archived (hidden from default lists, kept whole), the pipeline version it ran.
+  std::string display_name, description;
+  bool archived = false;
+  std::string pipeline_version_id;
 };
 
 struct TaskRecord {
@@ -174,6 +179,26 @@ struct ScheduleRecord {
   bool no_cache = true;  // a recurring run exists to run again: its tasks skip the cache
   std::int64_t last_fired_ms = 0, created_ms = 0;
   std::string message;  // why the last tick did not fire, if it did not
+  std::string description;
+  std::int64_t end_ms = 0;  // no tick fires after this (0: no end)
+  std::string pipeline_version_id;
+  // The trigger as its client wrote it (KFP's six-field cron with seconds), shown back verbatim.
+  std::string trigger_as_written;
+  std::int64_t updated_ms = 0;
+};
+
+// A pipeline uploaded for later runs (Kubeflow Pipelines' pipelines): a name unique in its
+// namespace, and versions, each the pipeline's text.
+struct PipelineRecord {
+  std::string id, ns = "default", name, display_name, description;
+  std::int64_t created_ms = 0;
+};
+
+struct PipelineVersionRecord {
+  std::string id, pipeline_id, name, display_name, description;
+  std::string source;  // the compiled pipeline's text
+  std::string code_source_url;
+  std::int64_t created_ms = 0;
 };
 
 // An API token's record; the token itself is shown once and only its SHA-256 is kept.

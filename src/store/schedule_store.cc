@@ -1,4 +1,5 @@
 // The store's recurring runs.
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/status.h"
 #include "store/store.h"
@@ -11,7 +12,8 @@ namespace {
 const char* kScheduleCols =
     "id, namespace, name, pipeline_file, source, params, experiment, backend, cron, interval_s, "
     "start_ms, max_concurrency, catch_up, enabled, "
-    "last_fired_ms, created_ms, message, no_cache";
+    "last_fired_ms, created_ms, message, no_cache, description, end_ms, pipeline_version_id, "
+    "trigger_as_written, updated_ms";
 
 ScheduleRecord read_schedule(Stmt& s) {
   ScheduleRecord r;
@@ -33,6 +35,11 @@ ScheduleRecord read_schedule(Stmt& s) {
   r.created_ms = s.integer(15);
   r.message = s.text(16);
   r.no_cache = s.integer(17) != 0;
+  r.description = s.text(18);
+  r.end_ms = s.integer(19);
+  r.pipeline_version_id = s.text(20);
+  r.trigger_as_written = s.text(21);
+  r.updated_ms = s.integer(22);
   return r;
 }
 
@@ -42,7 +49,7 @@ Status Store::insert_schedule(const ScheduleRecord& r) {
   SLIPWAY_RETURN_IF_ERROR(ensure_namespace(r.ns));
   return db_
       ->prepare(std::string("INSERT INTO schedules(") + kScheduleCols +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id)
       .bind(2, r.ns)
       .bind(3, r.name)
@@ -61,6 +68,11 @@ Status Store::insert_schedule(const ScheduleRecord& r) {
       .bind(16, r.created_ms)
       .bind(17, r.message)
       .bind(18, r.no_cache ? 1 : 0)
+      .bind(19, r.description)
+      .bind(20, r.end_ms)
+      .bind(21, r.pipeline_version_id)
+      .bind(22, r.trigger_as_written)
+      .bind(23, r.updated_ms)
       .done();
 }
 
@@ -91,9 +103,10 @@ std::vector<ScheduleRecord> Store::list_schedules(const std::string& ns) {
 }
 
 Status Store::set_schedule_enabled(const std::string& id, bool enabled) {
-  return db_->prepare("UPDATE schedules SET enabled = ? WHERE id = ?")
+  return db_->prepare("UPDATE schedules SET enabled = ?, updated_ms = ? WHERE id = ?")
       .bind(1, enabled ? 1 : 0)
-      .bind(2, id)
+      .bind(2, now_ms())
+      .bind(3, id)
       .done();
 }
 
@@ -108,6 +121,19 @@ Status Store::set_schedule_fired(const std::string& id, std::int64_t last_fired_
 
 Status Store::delete_schedule(const std::string& id) {
   return db_->prepare("DELETE FROM schedules WHERE id = ?").bind(1, id).done();
+}
+
+Result<ListPage<ScheduleRecord>> Store::query_schedules(const ListQuery& q, const std::string& ns) {
+  static const std::set<std::string> kColumns = {"id",         "name",      "namespace",
+                                                 "experiment", "enabled",   "description",
+                                                 "created_ms", "updated_ms"};
+  auto where =
+      ns.empty() ? where_clause(q, kColumns) : where_clause(q, kColumns, "namespace = ?", {ns});
+  if (!where.ok()) return where.status();
+  return corruption_as_error([&]() {
+    return run_list_query<ScheduleRecord>(*db_, kScheduleCols, "schedules", "id", q, *where,
+                                          read_schedule);
+  });
 }
 
 int Store::count_active_runs(const std::string& schedule_id) {

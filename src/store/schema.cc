@@ -210,6 +210,47 @@ const std::vector<std::string>& schema_migrations() {
         created_ms INTEGER NOT NULL,
         message TEXT NOT NULL DEFAULT '');
       )sql",
+      // 5: what Kubeflow Pipelines' REST API names and keeps: experiment ids and archiving; a
+      //    run's display name, description and archiving, and the pipeline version it ran;
+      //    uploaded pipelines and their versions; a recurring run's description, end time and
+      //    trigger as its client wrote it.
+      R"sql(
+      ALTER TABLE experiments ADD COLUMN id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE experiments ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+      UPDATE experiments SET id = lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' ||
+        substr(hex(randomblob(2)), 2) || '-a' || substr(hex(randomblob(2)), 2) || '-' ||
+        hex(randomblob(6)));
+      CREATE UNIQUE INDEX experiments_by_id ON experiments(id);
+      ALTER TABLE runs ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+      ALTER TABLE runs ADD COLUMN description TEXT NOT NULL DEFAULT '';
+      ALTER TABLE runs ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE runs ADD COLUMN pipeline_version_id TEXT NOT NULL DEFAULT '';
+      CREATE INDEX runs_by_experiment ON runs(experiment, created_ms);
+      CREATE TABLE pipelines (
+        id TEXT PRIMARY KEY,
+        namespace TEXT NOT NULL,
+        name TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL,
+        UNIQUE (namespace, name));
+      CREATE TABLE pipeline_versions (
+        id TEXT PRIMARY KEY,
+        pipeline_id TEXT NOT NULL REFERENCES pipelines(id),
+        name TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        description TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL,
+        code_source_url TEXT NOT NULL DEFAULT '',
+        created_ms INTEGER NOT NULL,
+        UNIQUE (pipeline_id, name));
+      CREATE INDEX pipeline_versions_by_pipeline ON pipeline_versions(pipeline_id, created_ms);
+      ALTER TABLE schedules ADD COLUMN description TEXT NOT NULL DEFAULT '';
+      ALTER TABLE schedules ADD COLUMN end_ms INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE schedules ADD COLUMN pipeline_version_id TEXT NOT NULL DEFAULT '';
+      ALTER TABLE schedules ADD COLUMN trigger_as_written TEXT NOT NULL DEFAULT '';
+      ALTER TABLE schedules ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
+      )sql",
   };
   return kMigrations;
 }

@@ -10,6 +10,7 @@
 
 #include "core/json.h"
 #include "core/status.h"
+#include "store/run_rows.h"
 #include "store/schema.h"
 #include "store/stored_json.h"
 
@@ -73,47 +74,15 @@ Status Store::rollback() {
   return db_->exec("ROLLBACK");
 }
 
-Status Store::ensure_experiment(const std::string& name, const std::string& ns,
-                                const std::string& description) {
-  SLIPWAY_RETURN_IF_ERROR(ensure_namespace(ns));
-  SLIPWAY_RETURN_IF_ERROR(
-      db_->prepare("INSERT OR IGNORE INTO experiments(name, namespace, description, created_ms) "
-                   "VALUES (?, ?, ?, strftime('%s','now')*1000)")
-          .bind(1, name)
-          .bind(2, ns)
-          .bind(3, description)
-          .done());
-  // "Default" is every namespace's catch-all; any other name belongs to the namespace that made it.
-  if (name == "Default") return Status::Ok();
-  Stmt& s = db_->prepare("SELECT namespace FROM experiments WHERE name = ?");
-  s.bind(1, name);
-  std::string owner = s.step() ? s.text(0) : ns;
-  s.reset();
-  if (owner != ns)
-    return Conflict("the experiment name '" + name +
-                    "' is taken by another namespace; choose another name");
-  return Status::Ok();
-}
-
-std::vector<ExperimentRecord> Store::list_experiments(const std::string& ns) {
-  Stmt& s = db_->prepare(
-      "SELECT name, namespace, description, created_ms FROM experiments WHERE ?1 = '' OR namespace "
-      "= ?1 OR name = 'Default' ORDER BY created_ms DESC, name");
-  s.bind(1, ns);
-  std::vector<ExperimentRecord> out;
-  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3)});
-  s.reset();
-  return out;
-}
-
 // ---- runs ----
 
-static const char* kRunCols =
+const char* const kRunCols =
     "id, experiment, pipeline, pipeline_file, format, source, params, options, state, backend, "
     "root, created_ms, started_ms, finished_ms, driver_pid, driver_host, heartbeat_ms, "
-    "cancel_requested, message, namespace, schedule_id";
+    "cancel_requested, message, namespace, schedule_id, display_name, description, archived, "
+    "pipeline_version_id";
 
-static RunRecord read_run(Stmt& s) {
+RunRecord read_run(Stmt& s) {
   RunRecord r;
   r.id = s.text(0);
   r.experiment = s.text(1);
@@ -136,6 +105,10 @@ static RunRecord read_run(Stmt& s) {
   r.message = s.text(18);
   r.ns = s.text(19);
   r.schedule_id = s.text(20);
+  r.display_name = s.text(21);
+  r.description = s.text(22);
+  r.archived = s.integer(23) != 0;
+  r.pipeline_version_id = s.text(24);
   return r;
 }
 
@@ -143,7 +116,7 @@ Status Store::insert_run(const RunRecord& r) {
   SLIPWAY_RETURN_IF_ERROR(ensure_experiment(r.experiment, r.ns));
   return db_
       ->prepare(std::string("INSERT INTO runs(") + kRunCols +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id)
       .bind(2, r.experiment)
       .bind(3, r.pipeline)
@@ -165,6 +138,10 @@ Status Store::insert_run(const RunRecord& r) {
       .bind(19, r.message)
       .bind(20, r.ns)
       .bind(21, r.schedule_id)
+      .bind(22, r.display_name)
+      .bind(23, r.description)
+      .bind(24, r.archived ? 1 : 0)
+      .bind(25, r.pipeline_version_id)
       .done();
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "store/list_query.h"
 #include "store/records.h"
 #include "store/sqlite.h"
 
@@ -35,8 +36,10 @@ struct RunFilter {
 };
 
 struct ExperimentRecord {
-  std::string name, ns, description;
+  std::string id, name, ns, description;
   std::int64_t created_ms = 0;
+  bool archived = false;
+  std::int64_t last_run_created_ms = 0;  // 0: no runs
 };
 
 class Store {
@@ -56,6 +59,35 @@ class Store {
   Status ensure_experiment(const std::string& name, const std::string& ns = "default",
                            const std::string& description = "");
   std::vector<ExperimentRecord> list_experiments(const std::string& ns);  // "" for every namespace
+  // Experiments as Kubeflow Pipelines' API addresses them (experiment_store.cc): by id, paged.
+  // create_experiment is a Conflict when the name exists; ensure_experiment is idempotent.
+  Result<ExperimentRecord> create_experiment(const std::string& name, const std::string& ns,
+                                             const std::string& description);
+  Result<ExperimentRecord> get_experiment(const std::string& id);
+  Result<ExperimentRecord> find_experiment(const std::string& name);
+  // Columns: id name namespace description created_ms archived. ns "" for every namespace.
+  Result<ListPage<ExperimentRecord>> query_experiments(const ListQuery& q, const std::string& ns);
+  // Archiving archives the experiment's runs and disables its recurring runs.
+  Status set_experiment_archived(const std::string& id, bool archived);
+  // A Conflict while it has active runs; its finished runs stay. "Default" cannot be deleted.
+  Status delete_experiment(const std::string& id);
+
+  // Uploaded pipelines and their versions (pipeline_store.cc). Names are unique in a namespace
+  // (pipelines) and in a pipeline (versions); an existing one is a Conflict.
+  Status insert_pipeline(const PipelineRecord& p);
+  Result<PipelineRecord> get_pipeline(const std::string& id);
+  Result<PipelineRecord> find_pipeline(const std::string& ns, const std::string& name);
+  // Columns: id name display_name namespace description created_ms.
+  Result<ListPage<PipelineRecord>> query_pipelines(const ListQuery& q, const std::string& ns);
+  // Deletes the pipeline; with cascade its versions too, else a Conflict while it has versions.
+  Status delete_pipeline(const std::string& id, bool cascade);
+  Status insert_pipeline_version(const PipelineVersionRecord& v);
+  Result<PipelineVersionRecord> get_pipeline_version(const std::string& id);
+  Result<PipelineVersionRecord> latest_pipeline_version(const std::string& pipeline_id);
+  // Columns: id name display_name description created_ms (within one pipeline).
+  Result<ListPage<PipelineVersionRecord>> query_pipeline_versions(const ListQuery& q,
+                                                                  const std::string& pipeline_id);
+  Status delete_pipeline_version(const std::string& id);
 
   // Namespaces and API tokens (tenancy_store.cc). create_token returns the token's secret text,
   // which is not stored (only its SHA-256 is) and so cannot be shown again.
@@ -75,12 +107,22 @@ class Store {
   Status set_schedule_fired(const std::string& id, std::int64_t last_fired_ms,
                             const std::string& message);
   Status delete_schedule(const std::string& id);
+  // Columns: id name namespace experiment enabled description created_ms updated_ms.
+  Result<ListPage<ScheduleRecord>> query_schedules(const ListQuery& q, const std::string& ns);
   int count_active_runs(const std::string& schedule_id);
 
   // Runs
   Status insert_run(const RunRecord& r);
   Result<RunRecord> get_run(const std::string& id);
   std::vector<RunRecord> list_runs(const RunFilter& f);
+  // Runs as Kubeflow Pipelines' API lists them (run_admin_store.cc). Columns: id display_name
+  // description experiment namespace state created_ms finished_ms archived schedule_id pipeline
+  // pipeline_version_id. ns "" for every namespace. Lists leave RunRecord::source empty.
+  Result<ListPage<RunRecord>> query_runs(const ListQuery& q, const std::string& ns);
+  Status set_run_archived(const std::string& id, bool archived);
+  // Removes a finished run's records (tasks, attempts, events, metrics); its artifacts and their
+  // lineage stay, since other runs and the cache may use them. A Conflict while it is active.
+  Status delete_run(const std::string& id);
   Status set_run_state(const std::string& id, const std::string& state, std::int64_t at_ms,
                        const std::string& message = "");
   Status set_run_started(const std::string& id, std::int64_t at_ms);
