@@ -148,14 +148,25 @@ Json rpc_status(const std::string& message, int code = 2 /* UNKNOWN */) {
   return {{"code", code}, {"message", message}, {"details", Json::array()}};
 }
 
-Json state_history(const store::RunRecord& r) {
+// Why a run failed: its own message, else the tasks that failed and theirs.
+std::string failure_message(store::Store& store, const store::RunRecord& r) {
+  if (!r.message.empty()) return r.message;
+  std::string out;
+  for (const auto& t : store.list_tasks(r.id))
+    if (t.state == "FAILED")
+      out += (out.empty() ? "" : "; ") + std::string("task ") + t.name + " failed" +
+             (t.message.empty() ? "" : ": " + t.message);
+  return out.empty() ? "the run failed" : out;
+}
+
+Json state_history(store::Store& store, const store::RunRecord& r) {
   Json h = Json::array();
   h.push_back({{"update_time", timestamp(r.created_ms)}, {"state", "PENDING"}});
   if (r.started_ms > 0)
     h.push_back({{"update_time", timestamp(r.started_ms)}, {"state", "RUNNING"}});
   if (runs::terminal_run_state(r.state)) {
     Json last = {{"update_time", timestamp(r.finished_ms)}, {"state", run_state(r)}};
-    if (r.state == "FAILED" && !r.message.empty()) last["error"] = rpc_status(r.message);
+    if (r.state == "FAILED") last["error"] = rpc_status(failure_message(store, r));
     h.push_back(last);
   }
   return h;
@@ -199,7 +210,7 @@ Json run_json(store::Store& store, const store::RunRecord& r, bool details) {
             {"scheduled_at", timestamp(r.options.value("scheduled_ms", r.created_ms))},
             {"finished_at", timestamp(r.finished_ms)},
             {"state", run_state(r)},
-            {"state_history", state_history(r)},
+            {"state_history", state_history(store, r)},
             {"recurring_run_id", r.schedule_id}};
   if (!r.pipeline_version_id.empty()) {
     auto v = store.get_pipeline_version(r.pipeline_version_id);
@@ -207,8 +218,7 @@ Json run_json(store::Store& store, const store::RunRecord& r, bool details) {
     j["pipeline_version_reference"] = {{"pipeline_id", v.ok() ? v->pipeline_id : ""},
                                        {"pipeline_version_id", r.pipeline_version_id}};
   }
-  if (r.state == "FAILED")
-    j["error"] = rpc_status(r.message.empty() ? "the run failed" : r.message);
+  if (r.state == "FAILED") j["error"] = rpc_status(failure_message(store, r));
   if (details) {
     j["run_details"] = {{"task_details", task_details(store, r)}};
     if (r.pipeline_version_id.empty()) j["pipeline_spec"] = pipeline_spec_json(r.source);

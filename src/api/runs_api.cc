@@ -278,9 +278,19 @@ Result<Json> control_run_action(store::Store& store, const store::RunRecord& run
   if (driven)
     return Conflict("run " + run.id + " is being driven by pid " + std::to_string(run.driver_pid) +
                     " on " + run.driver_host);
+  if (verb == "retry") {
+    // PENDING at once, so a client that polls right after asking sees the retry, not the old
+    // failure (kfp's wait_for_run_completion would return at once on FAILED).
+    SLIPWAY_RETURN_IF_ERROR(store.set_run_state(run.id, "PENDING", now_ms(), "retrying"));
+  }
   auto pid =
       runs::spawn_driver(run, verb == "retry" ? runs::DriveMode::kRetry : runs::DriveMode::kResume);
-  if (!pid.ok()) return pid.status();
+  if (!pid.ok()) {
+    if (verb == "retry")
+      (void)store.set_run_state(run.id, run.state, now_ms(),  // safe: the spawn error is reported
+                                "the retry's driver could not start: " + pid.status().message());
+    return pid.status();
+  }
   return Json{{"id", run.id}, {"state", verb == "retry" ? "PENDING" : run.state}};
 }
 

@@ -132,15 +132,15 @@ Status Store::delete_experiment(const std::string& id) {
   auto e = get_experiment(id);
   if (!e.ok()) return e.status();
   if (e->name == "Default") return InvalidInput("the Default experiment cannot be deleted");
-  Stmt& active = db_->prepare(
-      "SELECT COUNT(*) FROM runs WHERE experiment = ? AND state IN ('PENDING', 'RUNNING')");
-  active.bind(1, e->name);
-  std::int64_t n = active.step() ? active.integer(0) : 0;
-  active.reset();
+  // Kubeflow Pipelines leaves an experiment's runs behind without it; here a run always belongs
+  // to an experiment, so the runs go first, by the caller's own choice, never silently.
+  Stmt& runs = db_->prepare("SELECT COUNT(*) FROM runs WHERE experiment = ?");
+  runs.bind(1, e->name);
+  std::int64_t n = runs.step() ? runs.integer(0) : 0;
+  runs.reset();
   if (n > 0)
-    return Conflict("experiment '" + e->name + "' has " + std::to_string(n) +
-                    " active run(s); terminate them first");
-  // Its finished runs stay in the store, as in Kubeflow Pipelines, listed without an experiment.
+    return Conflict("experiment '" + e->name + "' still has " + std::to_string(n) +
+                    " run(s); delete them first, or archive the experiment to hide it");
   return db_->prepare("DELETE FROM experiments WHERE id = ?").bind(1, id).done();
 }
 

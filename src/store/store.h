@@ -69,7 +69,7 @@ class Store {
   Result<ListPage<ExperimentRecord>> query_experiments(const ListQuery& q, const std::string& ns);
   // Archiving archives the experiment's runs and disables its recurring runs.
   Status set_experiment_archived(const std::string& id, bool archived);
-  // A Conflict while it has active runs; its finished runs stay. "Default" cannot be deleted.
+  // A Conflict while it has runs (delete them first). "Default" cannot be deleted.
   Status delete_experiment(const std::string& id);
 
   // Uploaded pipelines and their versions (pipeline_store.cc). Names are unique in a namespace
