@@ -39,6 +39,11 @@ mount_in sys/fs/cgroup --rbind /sys/fs/cgroup
 mount_in dev --rbind /dev
 mount_in dev/shm -t tmpfs tmpfs
 mount_in tmp -t tmpfs tmpfs
+# The corpora the corpus tests read sit at ../shared from a checkout; bind them read-only.
+if [ -d "$src/../shared/corpora" ]; then
+  mount_in work/shared --bind "$(cd "$src/../shared" && pwd)"
+  mount -o remount,bind,ro "$root/work/shared"
+fi
 
 # What a freshly installed machine gets from its installer: a name, name resolution, and the
 # site's CA bundle and pip settings (a proxy that re-signs TLS needs both).

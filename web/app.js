@@ -30,11 +30,11 @@ function duration(ms) {
   return s < 60 ? s.toFixed(1) + ' s' : s < 3600 ? (s / 60).toFixed(1) + ' min' : (s / 3600).toFixed(1) + ' h';
 }
 
-async function api(path, options = {}) {
+async function api(path, options = {}, base = '/api/v1') {
   const headers = Object.assign({}, options.headers || {});
   const token = localStorage.getItem('slipway-token');
   if (token) headers['Authorization'] = 'Bearer ' + token;
-  const res = await fetch('/api/v1' + path, Object.assign({}, options, {headers}));
+  const res = await fetch(base + path, Object.assign({}, options, {headers}));
   if (res.status === 401) {
     location.hash = '#/login';
     throw new Error('sign in with an API token');
@@ -343,6 +343,22 @@ async function sweepPage(id) {
   }));
 }
 
+// The links kfp.Client prints: #/experiments/details/ID and #/pipelines/details/ID[/version/V]
+// (#/runs/details/ID is the run page). An experiment's link shows its runs.
+async function experimentLink(id) {
+  const e = (await api('/experiments')).experiments.find(x => x.id === id);
+  if (!e) throw new Error(`no experiment with id ${id}`);
+  location.replace('#/runs?experiment=' + encodeURIComponent(e.name));
+}
+
+async function pipelinePage(id) {
+  const p = await api('/pipelines/' + encodeURIComponent(id), {}, '/apis/v2beta1');
+  const v = await api('/pipelines/' + encodeURIComponent(id) + '/versions?page_size=100&sort_by=created_at%20desc', {}, '/apis/v2beta1');
+  await tablePage(`Pipeline ${p.display_name}`, 'pipeline-versions', ['Version', 'Id', 'Description', 'Created'],
+    (v.pipeline_versions || []).map(x => [esc(x.display_name), `<code>${esc(x.pipeline_version_id)}</code>`, esc(x.description), esc(x.created_at.slice(0, 19).replace('T', ' '))]));
+  view.insertAdjacentHTML('beforeend', `<p class="text-muted">Namespace ${esc(p.namespace)}; pipeline id <code>${esc(p.pipeline_id)}</code>.</p>`);
+}
+
 async function topologyPage() {
   const svg = await api('/topology');
   view.innerHTML = `<h4>Topology of the server's machine</h4><div id="topology">${svg.slice(svg.indexOf('<svg'))}</div>`;
@@ -359,7 +375,10 @@ async function route() {
   try {
     if (parts[0] === 'login') return loginPage();
     await whoami();
+    if (parts[0] === 'runs' && parts[1] === 'details' && parts[2]) return await runPage(parts[2]);
     if (parts[0] === 'runs' && parts[1]) return await runPage(parts[1]);
+    if (parts[0] === 'experiments' && parts[1] === 'details' && parts[2]) return await experimentLink(parts[2]);
+    if (parts[0] === 'pipelines' && parts[1] === 'details' && parts[2]) return await pipelinePage(parts[2]);
     if (parts[0] === 'compare') return await comparePage(query);
     if (parts[0] === 'experiments') return await experimentsPage();
     if (parts[0] === 'schedules') return await schedulesPage();

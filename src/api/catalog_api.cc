@@ -30,8 +30,10 @@ Response experiments(Ctx& c) {
   if (!ns.ok()) return error(ns.status());
   Json arr = Json::array();
   for (const auto& e : c.store.list_experiments(*ns))
-    arr.push_back({{"name", e.name},
+    arr.push_back({{"id", e.id},
+                   {"name", e.name},
                    {"namespace", e.ns},
+                   {"archived", e.archived},
                    {"description", e.description},
                    {"created_ms", e.created_ms}});
   return json_ok(Json{{"experiments", arr}});

@@ -5,8 +5,10 @@ the sweep, schedules and topology pages. A screenshot of each step goes to SHOTS
 usage: dashboard_browser.py BASE_URL TOKEN SHOTS_DIR SLEEPY_RUN_ID
 SLEEPY_RUN_ID is a run of one task that is still running when the test starts: its page must
 turn from running to succeeded by itself."""
+import json
 import os
 import sys
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -84,6 +86,18 @@ try:
     link.click()
     wait.until(lambda d: "written by" in d.find_element(By.ID, "lineage").text)
     ok("artifacts: lineage of an artifact, metrics chart")
+
+    # The links kfp.Client prints: HOST/#/runs/details/ID and HOST/#/experiments/details/ID.
+    driver.get(base + "/#/runs/details/" + run_ids[0])
+    css("#dag svg g.node")
+    assert driver.find_element(By.ID, "run-title").text == run_ids[0]
+    ok("a kfp.Client run link (#/runs/details/ID) opens the run's page")
+    request = urllib.request.Request(base + "/api/v1/experiments", headers={"Authorization": "Bearer " + token})
+    default = [e for e in json.load(urllib.request.urlopen(request))["experiments"] if e["name"] == "Default"][0]
+    driver.get(base + "/#/experiments/details/" + default["id"])
+    wait.until(lambda d: "experiment=Default" in d.current_url)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs-table tbody tr[data-run]")) >= 2)
+    ok("a kfp.Client experiment link (#/experiments/details/ID) lists the experiment's runs")
 
     # A running run's page follows it live: the DAG's node turns from running (blue) to succeeded
     # (green) and the state badge with it, without a reload.
