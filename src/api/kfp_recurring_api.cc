@@ -1,8 +1,6 @@
 // /apis/v2beta1/recurringruns: create (cron or periodic trigger, start and end time,
 // max_concurrency, no_catchup, enabled or not), get, list, enable, disable, delete. They are
 // slipway's schedules; the runs they fire carry recurring_run_id.
-#include <sstream>
-
 #include "api/kfp_api.h"
 #include "api/kfp_list.h"
 #include "api/kfp_wire.h"
@@ -11,32 +9,6 @@
 namespace slipway::api::kfp {
 
 namespace {
-
-// KFP's scheduler reads cron with robfig/cron v1's Parse: "second minute hour day-of-month month
-// [day-of-week]", the day of week optional, '?' for "any", or a descriptor (@hourly ... @yearly,
-// @every DURATION). So "0 2 * * *" fires at minute 2 of every hour, not at 02:00: the same here.
-// slipway fires at whole minutes, so the seconds field must be 0.
-struct Trigger {
-  std::string cron;   // five-field, for slipway's schedules
-  std::string every;  // or an interval
-};
-
-Result<Trigger> from_kfp_cron(const std::string& text) {
-  if (text.rfind("@every ", 0) == 0) return Trigger{"", text.substr(7)};
-  if (!text.empty() && text[0] == '@') return Trigger{text, ""};
-  std::istringstream in(text);
-  std::vector<std::string> f;
-  for (std::string w; in >> w;) f.push_back(w == "?" ? "*" : w);
-  if (f.size() != 5 && f.size() != 6)
-    return InvalidInput("cron '" + text + "' has " + std::to_string(f.size()) +
-                        " fields; KFP's cron has six (second minute hour day-of-month month "
-                        "day-of-week), the last optional");
-  if (f[0] != "0")
-    return InvalidInput("cron '" + text + "': the seconds field is '" + f[0] +
-                        "'; slipway fires recurring runs at whole minutes, so it must be 0");
-  return Trigger{f[1] + " " + f[2] + " " + f[3] + " " + f[4] + " " + (f.size() == 6 ? f[5] : "*"),
-                 ""};
-}
 
 Result<std::int64_t> int64_field(const Json& j, const std::string& name) {
   if (j.is_number_integer()) return j.get<std::int64_t>();
@@ -74,7 +46,7 @@ Status read_trigger(const Json& t, runs::NewSchedule* n) {
     const Json& c = t["cron_schedule"];
     SLIPWAY_RETURN_IF_ERROR(check_fields(c, "cron_schedule", {"cron", "start_time", "end_time"}));
     const std::string text = c.value("cron", "");
-    auto converted = from_kfp_cron(text);
+    auto converted = kfp_cron(text);
     if (!converted.ok()) return converted.status();
     n->cron = converted->cron;
     n->every = converted->every;

@@ -4,6 +4,7 @@
 
 #include <ctime>
 #include <map>
+#include <sstream>
 
 #include "core/clock.h"
 #include "core/yaml_json.h"
@@ -277,6 +278,23 @@ Json recurring_run_json(store::Store& store, const store::ScheduleRecord& s) {
     j["pipeline_spec"] = pipeline_spec_json(s.source);
   }
   return j;
+}
+
+Result<KfpTrigger> kfp_cron(const std::string& text) {
+  if (text.rfind("@every ", 0) == 0) return KfpTrigger{"", text.substr(7)};
+  if (!text.empty() && text[0] == '@') return KfpTrigger{text, ""};
+  std::istringstream in(text);
+  std::vector<std::string> f;
+  for (std::string w; in >> w;) f.push_back(w == "?" ? "*" : w);
+  if (f.size() != 5 && f.size() != 6)
+    return InvalidInput("cron '" + text + "' has " + std::to_string(f.size()) +
+                        " fields; KFP's cron has six (second minute hour day-of-month month "
+                        "day-of-week), the last optional");
+  if (f[0] != "0")
+    return InvalidInput("cron '" + text + "': the seconds field is '" + f[0] +
+                        "'; slipway fires recurring runs at whole minutes, so it must be 0");
+  return KfpTrigger{
+      f[1] + " " + f[2] + " " + f[3] + " " + f[4] + " " + (f.size() == 6 ? f[5] : "*"), ""};
 }
 
 Status check_fields(const Json& body, const std::string& message,

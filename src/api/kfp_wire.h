@@ -42,6 +42,16 @@ Json pipeline_json(const store::PipelineRecord& p);
 Json pipeline_version_json(const store::PipelineVersionRecord& v, bool with_spec);
 Json recurring_run_json(store::Store& store, const store::ScheduleRecord& s);
 
+// A recurring run's cron as KFP's scheduler reads it (robfig/cron v1's Parse): "second minute
+// hour day-of-month month [day-of-week]", the day of week optional, '?' for "any", or a
+// descriptor (@hourly ... @yearly, @every DURATION). So "0 2 * * *" fires at minute 2 of every
+// hour, not at 02:00, as on KFP. slipway fires at whole minutes: the seconds field must be 0.
+struct KfpTrigger {
+  std::string cron;   // five fields (minute hour day-of-month month day-of-week), or a descriptor
+  std::string every;  // or an interval ("1h")
+};
+Result<KfpTrigger> kfp_cron(const std::string& text);
+
 // Refuses a body field this server does not know, naming it and the fields it reads.
 Status check_fields(const Json& body, const std::string& message,
                     std::initializer_list<const char*> known);
