@@ -27,6 +27,7 @@ namespace {
 
 const char* kUsage =
     "slipway serve [--model-repo DIR] [--port P] [--host ADDR] [--config FILE] [--port-file FILE]\n"
+    "              [--tls-cert FILE --tls-key FILE]\n"
     "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)\n"
     "slipway serve check MODEL VERSION --instances JSON [--model-repo DIR] [--prediction-out FILE] "
     "[--timeout SECONDS]\n"
@@ -54,6 +55,8 @@ Status read_config(const std::string& path, ServeConfig* c) {
     return InvalidInput(path + ": a serving config is a mapping (port, host, batching, models...)");
   static const std::set<std::string> known = {"port",
                                               "host",
+                                              "tls_cert",
+                                              "tls_key",
                                               "io_threads",
                                               "max_body_bytes",
                                               "max_header_bytes",
@@ -71,6 +74,8 @@ Status read_config(const std::string& path, ServeConfig* c) {
                             ": unknown key '" + kv.first.Scalar() + "'");
     if (doc["port"]) c->server.port = doc["port"].as<int>();
     if (doc["host"]) c->server.host = doc["host"].Scalar();
+    if (doc["tls_cert"]) c->server.tls_cert = doc["tls_cert"].Scalar();
+    if (doc["tls_key"]) c->server.tls_key = doc["tls_key"].Scalar();
     if (doc["io_threads"]) c->server.io_threads = doc["io_threads"].as<int>();
     if (doc["max_body_bytes"]) c->server.max_body_bytes = doc["max_body_bytes"].as<size_t>();
     if (doc["max_header_bytes"]) c->server.max_header_bytes = doc["max_header_bytes"].as<size_t>();
@@ -227,7 +232,9 @@ int cmd_serve(const Args& args) {
       "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")(
       "host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
       "config", po::value<std::string>(), "serving config (YAML)")(
-      "port-file", po::value<std::string>(), "write the port listened on to this file");
+      "port-file", po::value<std::string>(), "write the port listened on to this file")(
+      "tls-cert", po::value<std::string>(), "serve HTTPS with this PEM certificate chain")(
+      "tls-key", po::value<std::string>(), "the certificate's PEM private key");
   po::positional_options_description pos;
   po::variables_map vm;
   int rc = 0;
@@ -240,6 +247,8 @@ int cmd_serve(const Args& args) {
     }
   if (vm.count("port")) config.server.port = vm["port"].as<int>();
   if (vm.count("host")) config.server.host = vm["host"].as<std::string>();
+  if (vm.count("tls-cert")) config.server.tls_cert = vm["tls-cert"].as<std::string>();
+  if (vm.count("tls-key")) config.server.tls_key = vm["tls-key"].as<std::string>();
   if (config.server.port < 0 || config.server.port > 65535) {
     std::fprintf(stderr, "slipway serve: port %d is not 0..65535\n", config.server.port);
     return 2;
@@ -302,8 +311,10 @@ int cmd_serve(const Args& args) {
                  s.reason.empty() ? "" : (" (" + s.reason + ")").c_str());
   std::fprintf(
       stderr,
-      "slipway serve: %s on %s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, /metrics)\n",
-      root.string().c_str(), config.server.host.c_str(), server.port());
+      "slipway serve: %s on %s://%s:%d (KServe v1 /v1/models, Open Inference Protocol /v2, "
+      "/metrics)\n",
+      root.string().c_str(), config.server.tls_cert.empty() ? "http" : "https",
+      config.server.host.c_str(), server.port());
 
   // SIGTERM and SIGINT drain: no new connections, answer what is in flight, then exit 0.
   boost::asio::io_context signals_ioc;

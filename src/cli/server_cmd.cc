@@ -25,6 +25,7 @@ namespace {
 
 const char* kUsage =
     "slipway server [--port P] [--host ADDR] [--no-auth] [--port-file FILE] [--web DIR]\n"
+    "               [--tls-cert FILE --tls-key FILE]\n"
     "  P defaults to 8700 (0: any free port, written to --port-file); ADDR to 127.0.0.1\n"
     "slipway server token create --namespace NS [--admin] [--description TEXT] | token ls | token "
     "revoke ID  [--output text|json]";
@@ -155,7 +156,9 @@ int cmd_server(const Args& args) {
       "no API tokens: every caller is the admin of namespace default (for a workstation)")(
       "port-file", po::value<std::string>(), "write the port listened on to this file")(
       "web", po::value<std::string>(), "the dashboard's files (default: web/)")(
-      "tick-ms", po::value<int>()->default_value(1000), "how often recurring runs are checked");
+      "tick-ms", po::value<int>()->default_value(1000), "how often recurring runs are checked")(
+      "tls-cert", po::value<std::string>(), "serve HTTPS with this PEM certificate chain")(
+      "tls-key", po::value<std::string>(), "the certificate's PEM private key");
   po::positional_options_description pos;
   po::variables_map vm;
   int rc = 0;
@@ -192,14 +195,19 @@ int cmd_server(const Args& args) {
   so.host = host;
   so.port = port;
   so.io_threads = 4;  // store queries block their thread; a long one must not stall the rest
+  if (vm.count("tls-cert")) so.tls_cert = vm["tls-cert"].as<std::string>();
+  if (vm.count("tls-key")) so.tls_key = vm["tls-key"].as<std::string>();
+  const char* scheme = so.tls_cert.empty() ? "http" : "https";
   serve::HttpServer server(api, so);
   if (Status s = server.listen(); !s.ok()) {
     std::fprintf(stderr, "slipway server: %s\n", s.message().c_str());
     return s.code() == ErrorCode::kInvalidInput ? 2 : 1;
   }
   if (!write_port_file(vm, server.port(), "slipway server")) return 1;
-  std::fprintf(stderr, "slipway server: %s on http://%s:%d (API /api/v1, dashboard /)%s\n",
-               store->home().string().c_str(), host.c_str(), server.port(),
+  std::fprintf(stderr,
+               "slipway server: %s on %s://%s:%d (API /api/v1, KFP API /apis/v2beta1, dashboard "
+               "/)%s\n",
+               store->home().string().c_str(), scheme, host.c_str(), server.port(),
                ao.auth ? "" : ", no auth");
 
   boost::asio::io_context signals_ioc;

@@ -1,19 +1,32 @@
 #include "serve/http_server.h"
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 namespace slipway::serve {
 
 namespace net = boost::asio;
+namespace ssl = net::ssl;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 
-class Session;
+// A connection, whichever stream it speaks (plain TCP, or TLS over it); the server keeps its open
+// connections by this interface so a drain can close the idle ones.
+class Session {
+ public:
+  virtual ~Session() = default;
+  virtual void start() = 0;
+  // Closes the connection if it is between requests; a busy one closes after its answer.
+  virtual void close_if_idle() = 0;
+};
 
 // The transport's own answers (a malformed request, a defect in the handler): `{"error": ...}`,
 // like every error of slipway's HTTP APIs. The transport needs no application code for them.
@@ -50,36 +63,91 @@ struct HttpServer::Impl {
   net::steady_timer drain_timer{control};
   std::chrono::steady_clock::time_point drain_deadline;
   std::shared_ptr<ReplyGate> gate = std::make_shared<ReplyGate>();
-  bool accept_pending = false;  // an async_accept whose handler has not run; on `control` only
+  bool accept_pending = false;      // an async_accept whose handler has not run; on `control` only
+  std::optional<ssl::context> tls;  // set when the server speaks HTTPS
 
   Impl(HttpHandler& s, ServerOptions o) : service(s), options(std::move(o)) {}
   void accept();
   void finish_drain();
 };
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection's requests, in order, over `Stream`: beast::tcp_stream, or
+// beast::ssl_stream<beast::tcp_stream> after a TLS handshake.
+template <typename Stream>
+class Connection : public Session, public std::enable_shared_from_this<Connection<Stream>> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Connection(Stream stream, HttpServer::Impl& server)
+      : stream_(std::move(stream)), server_(server) {}
 
-  void start() { read(); }
+  void start() override {
+    if constexpr (kTls) {
+      // A TLS port may be sent plain HTTP by a client given http:// by mistake: look at the first
+      // bytes, and answer such a request in plain HTTP with what to do, instead of a handshake
+      // error the client cannot show.
+      tcp_layer().expires_after(server_.options.request_timeout);
+      beast::async_detect_ssl(stream_.next_layer(), buffer_,
+                              [self = this->shared_from_this()](beast::error_code ec, bool tls) {
+                                self->on_detect(ec, tls);
+                              });
+    } else {
+      read();
+    }
+  }
 
-  // Closes the connection if it is between requests; a busy one closes after its answer.
-  void close_if_idle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+  void close_if_idle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (!self->busy_) self->close();
     });
   }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  beast::tcp_stream& tcp_layer() { return beast::get_lowest_layer(stream_); }
+
+  void on_detect(beast::error_code ec, bool tls) {
+    if constexpr (kTls) {
+      if (ec || closed_) return close();
+      if (!tls) return refuse_plain_http();
+      stream_.async_handshake(
+          ssl::stream_base::server, buffer_.data(),
+          [self = this->shared_from_this()](beast::error_code e, std::size_t used) {
+            if (e) return self->close();  // not a TLS client we can talk to: nothing to answer
+            self->buffer_.consume(used);
+            self->read();
+          });
+    }
+  }
+
+  void refuse_plain_http() {
+    if constexpr (kTls) {
+      busy_ = true;
+      auto res = std::make_shared<http::response<http::string_body>>(http::status::bad_request, 11);
+      HttpResponse e = transport_error(
+          400,
+          "this port speaks HTTPS (TLS): a plain-HTTP request cannot be answered here; use "
+          "https:// (with the server's certificate, or the CA that signed it, trusted)");
+      res->set(http::field::server, "slipway");
+      res->set(http::field::content_type, e.content_type);
+      res->keep_alive(false);
+      res->body() = std::move(e.body);
+      res->prepare_payload();
+      http::async_write(stream_.next_layer(), *res,
+                        [self = this->shared_from_this(), res](beast::error_code, std::size_t) {
+                          self->close();
+                        });
+    }
+  }
+
   void read() {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_.options.max_header_bytes));
-    stream_.expires_after(server_.options.request_timeout);
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    tcp_layer().expires_after(server_.options.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
@@ -111,16 +179,16 @@ class Session : public std::enable_shared_from_this<Session> {
                   std::move(req.body()), std::string(req[http::field::authorization]),
                   std::string(req[http::field::content_type])};
     const unsigned version = req.version();
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
     try {
       // The reply holds the session weakly: an application that keeps a reply past the server's
       // life (a batcher draining its queue) must not keep a socket whose io_context is gone.
       // While the request is in flight the server's session set keeps the session alive.
-      std::weak_ptr<Session> weak = self;
+      std::weak_ptr<Connection> weak = self;
       server_.service.handle(r, [weak, version, gate = server_.gate](HttpResponse resp) {
         std::lock_guard<std::mutex> l(gate->mu);
         if (!gate->open) return;  // the server is gone; so is the connection
-        std::shared_ptr<Session> s = weak.lock();
+        std::shared_ptr<Connection> s = weak.lock();
         if (!s) return;  // the connection closed while the request ran
         auto* session = s.get();
         // `s` moves into the handler, so no reference is left here once the gate opens again.
@@ -146,9 +214,9 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive_);
     res->body() = std::move(resp.body);
     res->prepare_payload();
-    stream_.expires_after(server_.options.request_timeout);
+    tcp_layer().expires_after(server_.options.request_timeout);
     http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                         self->busy_ = false;
                         if (ec || !self->keep_alive_) return self->close();
                         self->read();
@@ -159,13 +227,15 @@ class Session : public std::enable_shared_from_this<Session> {
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.socket().close(ec);
+    // A TLS connection closes without close_notify: every answer was complete before (its
+    // Content-Length says so), and a waiting shutdown could hold a drain up to its timeout.
+    tcp_layer().socket().shutdown(tcp::socket::shutdown_both, ec);
+    tcp_layer().socket().close(ec);
     std::lock_guard<std::mutex> l(server_.mu);
-    server_.sessions.erase(shared_from_this());
+    server_.sessions.erase(this->shared_from_this());
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   HttpServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -191,7 +261,13 @@ void HttpServer::Impl::accept() {
     {
       std::lock_guard<std::mutex> l(mu);
       if (sessions.size() < options.max_connections && !draining) {
-        s = std::make_shared<Session>(std::move(socket), *this);
+        if (tls)
+          s = std::make_shared<Connection<beast::ssl_stream<beast::tcp_stream>>>(
+              beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
+              *this);
+        else
+          s = std::make_shared<Connection<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)),
+                                                              *this);
         sessions.insert(s);
       }
     }
@@ -237,6 +313,28 @@ HttpServer::~HttpServer() {
 }
 
 Status HttpServer::listen() {
+  const ServerOptions& o = impl_->options;
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    return InvalidInput("HTTPS needs both --tls-cert FILE and --tls-key FILE");
+  if (!o.tls_cert.empty()) {
+    for (const auto& f : {o.tls_cert, o.tls_key})
+      if (!std::filesystem::is_regular_file(f))
+        return InvalidInput("TLS file " + f + " does not exist or is not a file");
+    impl_->tls.emplace(ssl::context::tls_server);
+    // TLS 1.2 and later only; the session cache off keeps every connection independent.
+    impl_->tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                            ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                            ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+    beast::error_code tls_ec;
+    impl_->tls->use_certificate_chain_file(o.tls_cert, tls_ec);
+    if (tls_ec)
+      return InvalidInput("cannot read the certificate chain " + o.tls_cert +
+                          " (PEM): " + tls_ec.message());
+    impl_->tls->use_private_key_file(o.tls_key, ssl::context::pem, tls_ec);
+    if (tls_ec)
+      return InvalidInput("cannot use the private key " + o.tls_key + " (PEM) with " + o.tls_cert +
+                          ": " + tls_ec.message());
+  }
   beast::error_code ec;
   auto address = net::ip::make_address(impl_->options.host, ec);
   if (ec) return InvalidInput("'" + impl_->options.host + "' is not an IP address to listen on");

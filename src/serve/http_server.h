@@ -3,7 +3,8 @@
 // thread), keep-alive, limits on header and body size, a timeout on every read (slow or idle
 // clients are dropped, so they cannot hold connections forever), a cap on open connections, and a
 // graceful shutdown: stop accepting, answer what is in flight (with Connection: close), close idle
-// connections, then stop.
+// connections, then stop. With a certificate and key it speaks HTTPS (Beast's SSL stream over
+// OpenSSL).
 //
 // Thread-safe: shutdown() may be called from any thread or a signal handler's completion.
 #pragma once
@@ -33,6 +34,9 @@ struct ServerOptions {
   size_t max_connections = 10'000;
   std::chrono::milliseconds drain_timeout{
       30'000};  // how long shutdown waits for requests in flight
+  // HTTPS: a PEM certificate chain and its private key. Both or neither; with them the port
+  // speaks only TLS (1.2 and later), and a plain-HTTP request gets a 400 saying to use https.
+  std::string tls_cert, tls_key;
 };
 
 class HttpServer {

@@ -91,3 +91,19 @@ $3
 YAML
 }
 
+
+# kfp_client_env: the path of a venv with kfp from PyPI (its client, CLI and kfp-server-api), made
+# once and shared by the tests (under $SLIPWAY_PYENVS, as slipway's own Python environments).
+kfp_client_env() {
+  local env=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}/kfp-client
+  mkdir -p "$(dirname "$env")"
+  (
+    flock 9
+    if [ ! -x "$env/bin/kfp" ]; then
+      rm -rf "$env"
+      python3 -m venv "$env" && "$env/bin/pip" install --quiet --disable-pip-version-check "kfp>=2.13,<3" ||
+        { rm -rf "$env"; exit 1; }
+    fi
+  ) 9> "$env.lock" || fail "cannot install kfp from PyPI into $env"
+  echo "$env"
+}

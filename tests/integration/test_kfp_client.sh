@@ -6,16 +6,7 @@ cd "$WORK"
 # Python environments shared with the other KFP tests (the seed's scikit-learn steps).
 export SLIPWAY_PYENVS=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}
 mkdir -p "$SLIPWAY_PYENVS"
-client_env="$SLIPWAY_PYENVS/kfp-client"
-(
-  flock 9
-  if [ ! -x "$client_env/bin/kfp" ]; then
-    rm -rf "$client_env"
-    python3 -m venv "$client_env"
-    "$client_env/bin/pip" install --quiet --disable-pip-version-check "kfp>=2.13,<3" ||
-      { rm -rf "$client_env"; exit 1; }
-  fi
-) 9> "$client_env.lock" || fail "cannot install kfp from PyPI"
+client_env=$(kfp_client_env)
 PY="$client_env/bin/python"
 KFP="$client_env/bin/kfp"
 pass "kfp $("$PY" -c 'import kfp; print(kfp.__version__)') from PyPI"
