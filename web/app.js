@@ -133,6 +133,48 @@ async function runsPage(query) {
 }
 
 // ---- one run ----
+// A run's logged metrics: the points over steps of each task.metric logged at steps (a trainer's
+// loss every few steps), and the final value of each (the last one logged, or a Metrics
+// artifact's value, which has no step). One point is a value, not a curve.
+function metricSeries(metrics) {
+  const series = {}, finals = {};
+  for (const x of metrics) {
+    const key = x.task + '.' + x.name;
+    finals[key] = x.value;
+    if (x.step > 0) (series[key] = series[key] || []).push({x: x.step, y: x.value});
+  }
+  for (const k of Object.keys(series)) {
+    if (series[k].length < 2) delete series[k];
+    else series[k].sort((a, b) => a.x - b.x);
+  }
+  return {series, finals};
+}
+
+const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7'];
+
+// One line chart per metric, over steps, as TensorBoard draws them: metrics of different units
+// (a loss, a learning rate, a throughput) never share an axis. `groups` is
+// {metric: {series label: points}}: one series on a run's page, one per run when comparing.
+function metricCharts(container, groups) {
+  charts.filter(c => container.contains(c.canvas)).forEach(c => c.destroy());
+  charts = charts.filter(c => !container.contains(c.canvas));
+  const names = Object.keys(groups).sort();
+  container.innerHTML = names.map((n, i) => `
+    <div class="col-md-6"><div class="small text-muted">${esc(n)}</div><div class="chart-box chart-small"><canvas data-metric="${esc(n)}"></canvas></div></div>`).join('');
+  container.querySelectorAll('canvas[data-metric]').forEach(canvas => {
+    const lines = groups[canvas.dataset.metric];
+    charts.push(new Chart(canvas, {
+      type: 'line',
+      data: {datasets: Object.entries(lines).map(([label, data], i) => ({
+        label, data, borderColor: PALETTE[i % PALETTE.length], backgroundColor: PALETTE[i % PALETTE.length],
+        pointRadius: data.length > 50 ? 0 : 2, borderWidth: 1.5, fill: false}))},
+      options: {maintainAspectRatio: false,
+                plugins: {legend: {display: Object.keys(lines).length > 1}},
+                scales: {x: {type: 'linear', title: {display: true, text: 'step'}}}}
+    }));
+  });
+}
+
 async function runPage(id) {
   view.innerHTML = `
     <div class="d-flex align-items-center gap-2 mb-2">
@@ -148,7 +190,8 @@ async function runPage(id) {
     </div>
     <div class="card mb-3"><div class="card-header">Log <span id="log-task" class="text-muted"></span></div><pre id="log-output" class="mb-0">Click a task to read its log.</pre></div>
     <div class="row">
-      <div class="col-lg-6"><div class="card mb-3"><div class="card-header">Metrics</div><div class="card-body"><div class="chart-box"><canvas id="metrics-chart"></canvas></div></div></div></div>
+      <div class="col-lg-6"><div class="card mb-3"><div class="card-header">Metrics</div><div class="card-body"><div class="row" id="metric-charts"></div>
+        <table class="table table-sm mb-0" id="final-metrics"><tbody></tbody></table></div></div></div>
       <div class="col-lg-6"><div class="card mb-3"><div class="card-header">Artifacts</div>
         <table class="table table-sm mb-0" id="artifacts-table"><thead><tr><th>Task</th><th>Name</th><th>Type</th><th>Size</th><th>Lineage</th></tr></thead><tbody></tbody></table>
         <div class="card-body" id="lineage"></div></div></div>
@@ -205,14 +248,12 @@ async function runPage(id) {
   }
   async function metrics() {
     const m = await api('/runs/' + enc + '/metrics');
-    if (!m.metrics.length || charts.length) return;
-    charts.push(new Chart(document.getElementById('metrics-chart'), {
-      type: 'bar',
-      data: {labels: m.metrics.map(x => x.task + '.' + x.name), datasets: [{label: id, data: m.metrics.map(x => x.value), backgroundColor: '#4e79a7'}]},
-      // Accuracies near 1 and throughputs near 1e5 share the chart: a log axis keeps both legible.
-      options: {maintainAspectRatio: false, indexAxis: 'y', plugins: {legend: {display: false}},
-                scales: {x: {type: m.metrics.every(x => x.value > 0) ? 'logarithmic' : 'linear'}}}
-    }));
+    const {series, finals} = metricSeries(m.metrics);
+    view.querySelector('#final-metrics tbody').innerHTML = Object.entries(finals).map(([k, v]) =>
+      `<tr><th>${esc(k)}</th><td>${num(v)}</td></tr>`).join('');
+    // Redrawn while the run trains, so its curves grow live.
+    const groups = Object.fromEntries(Object.entries(series).map(([k, points]) => [k, {[k]: points}]));
+    metricCharts(view.querySelector('#metric-charts'), groups);
   }
   async function artifacts() {
     const a = await api('/runs/' + enc + '/artifacts');
@@ -266,14 +307,15 @@ async function comparePage(query) {
         ${metricNames.map(k => row(k, runs.map(r => r.metrics[k]))).join('')}
       </tbody>
     </table>
-    <div class="chart-box"><canvas id="compare-chart"></canvas></div>`;
-  const palette = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '#edc948'];
-  charts.push(new Chart(document.getElementById('compare-chart'), {
-    type: 'bar',
-    data: {labels: metricNames, datasets: runs.map((r, i) => ({label: r.id, data: metricNames.map(k => r.metrics[k] ?? null), backgroundColor: palette[i % palette.length]}))},
-    options: {maintainAspectRatio: false,
-              scales: {y: {type: runs.every(r => Object.values(r.metrics).every(v => v > 0)) ? 'logarithmic' : 'linear'}}}
-  }));
+    <div class="row" id="compare-charts"></div>`;
+  // Curves: a chart per metric, a line per run.
+  const groups = {};
+  for (const r of runs) {
+    const m = await api('/runs/' + encodeURIComponent(r.id) + '/metrics');
+    for (const [k, points] of Object.entries(metricSeries(m.metrics).series))
+      (groups[k] = groups[k] || {})[r.id] = points;
+  }
+  metricCharts(view.querySelector('#compare-charts'), groups);
 }
 
 // ---- catalog pages ----

@@ -81,11 +81,23 @@ try:
     # Clicking a node of the DAG opens that task's log too.
     [n for n in driver.find_elements(By.CSS_SELECTOR, "#dag svg g.node") if n.find_element(By.TAG_NAME, "title").get_attribute("textContent") == "evaluate"][0].click()
     wait.until(lambda d: "evaluate" in d.find_element(By.ID, "log-task").text)
-    css("#metrics-chart")
+    # Logged metrics: curves over steps (the trainer logs its loss every few steps), one series
+    # per task.metric; values without steps (a Metrics artifact's) in the table beside.
+    # A chart per metric (TensorBoard's way), one line each on a run's page.
+    charts_in = """return [...document.querySelectorAll(arguments[0] + ' canvas[data-metric]')].map(c => {
+        const chart = Chart.getChart(c);
+        return chart && [c.dataset.metric, chart.config.type, chart.data.datasets.map(d => [d.label, d.data.length])];
+      }).filter(Boolean);"""
+    charts = wait.until(lambda d: d.execute_script(charts_in, "#metric-charts"))
+    by_metric = {name: (kind, lines) for name, kind, lines in charts}
+    assert by_metric["train.train_loss"][0] == "line", by_metric
+    assert by_metric["train.train_loss"][1][0][1] >= 5, by_metric
+    assert "train.lr" in by_metric, "the learning rate has its own chart, not the loss's axis"
+    assert "accuracy" in driver.find_element(By.ID, "final-metrics").text
     link = css("#artifacts-table tr[data-artifact] .lineage-link")
     link.click()
     wait.until(lambda d: "written by" in d.find_element(By.ID, "lineage").text)
-    ok("artifacts: lineage of an artifact, metrics chart")
+    ok("artifacts: lineage of an artifact; metrics as curves over steps")
 
     # The links kfp.Client prints: HOST/#/runs/details/ID and HOST/#/experiments/details/ID.
     driver.get(base + "/#/runs/details/" + run_ids[0])
@@ -122,7 +134,10 @@ try:
     assert set(heads) == set(run_ids[:2]) or len(heads) == 2, heads
     body = table.text
     assert "param" in body and "accuracy" in body, body
-    ok("compare: two runs' parameters and metrics side by side")
+    charts = wait.until(lambda d: d.execute_script(charts_in, "#compare-charts"))
+    loss = {name: lines for name, kind, lines in charts}["train.train_loss"]
+    assert {label for label, n in loss if n >= 5} == set(heads), (loss, heads)
+    ok("compare: two runs' parameters and metrics side by side, their loss curves on one chart")
 
     driver.get(base + "/#/sweeps")
     link = css("#sweeps-table tbody a")
