@@ -46,8 +46,12 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/vendor/chart.min.js")
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/vendor/bootstrap.min.css")" 200 "Bootstrap comes from Debian's libjs-bootstrap5"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/..%2f..%2fetc%2fpasswd")" 404 "no path climbs out of web/"
 
+# A pipeline uploaded as kfp.Client uploads one (multipart, field uploadfile): its link's page.
+pipeline_id=$(curl -s -H "Authorization: Bearer $token" -F "uploadfile=@$SLIPWAY_SOURCE_DIR/configs/pipelines/iris.yaml" \
+  "$BASE/apis/v2beta1/pipelines/upload?name=iris-upload" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pipeline_id"])')
+
 # A run still going when the browser opens it (its page must follow it to the end by itself).
 sleepy=$("$SLIPWAY" run "$PIPELINES/sleepy.yaml" -p seconds=12 --detach)
-/usr/bin/python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/dashboard_browser.py" "$BASE" "$token" "$SHOTS" "$sleepy" \
+/usr/bin/python3 "$SLIPWAY_SOURCE_DIR/tests/integration/programs/dashboard_browser.py" "$BASE" "$token" "$SHOTS" "$sleepy" "$pipeline_id" \
   || fail "the browser checks failed (screenshots in $SHOTS); server log: $(tail -20 server.log)"
-expect_eq "$(ls "$SHOTS"/*.png | wc -l)" 13 "thirteen screenshots were written to $SHOTS"
+expect_eq "$(ls "$SHOTS"/*.png | wc -l)" 16 "sixteen screenshots were written to $SHOTS"

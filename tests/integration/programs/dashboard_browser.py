@@ -2,9 +2,9 @@
 iris run, open its DAG, read a task's log, see its artifacts' lineage, compare two runs, and open
 the sweep, schedules and topology pages. A screenshot of each step goes to SHOTS_DIR.
 
-usage: dashboard_browser.py BASE_URL TOKEN SHOTS_DIR SLEEPY_RUN_ID
+usage: dashboard_browser.py BASE_URL TOKEN SHOTS_DIR SLEEPY_RUN_ID PIPELINE_ID
 SLEEPY_RUN_ID is a run of one task that is still running when the test starts: its page must
-turn from running to succeeded by itself."""
+turn from running to succeeded by itself. PIPELINE_ID is a pipeline uploaded through KFP's API."""
 import json
 import os
 import sys
@@ -17,7 +17,7 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
 
-base, token, shots, sleepy = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+base, token, shots, sleepy, pipeline_id = sys.argv[1:6]
 os.makedirs(shots, exist_ok=True)
 
 options = webdriver.ChromeOptions()
@@ -35,8 +35,9 @@ step = 0
 def ok(what):
     global step
     step += 1
-    path = os.path.join(shots, f"{step:02d}-{what.split(':')[0].replace(' ', '-')}.png")
-    driver.save_screenshot(path)
+    name = "".join(c if c.isalnum() else "-" for c in what.split(":")[0])
+    path = os.path.join(shots, f"{step:02d}-{name}.png")
+    assert driver.save_screenshot(path), f"the screenshot {path} was not written"
     print(f"ok: {what} ({os.path.basename(path)})", flush=True)
 
 
@@ -103,13 +104,17 @@ try:
     driver.get(base + "/#/runs/details/" + run_ids[0])
     css("#dag svg g.node")
     assert driver.find_element(By.ID, "run-title").text == run_ids[0]
-    ok("a kfp.Client run link (#/runs/details/ID) opens the run's page")
+    ok("kfp run link: kfp.Client's #/runs/details/ID opens the run's page")
     request = urllib.request.Request(base + "/api/v1/experiments", headers={"Authorization": "Bearer " + token})
     default = [e for e in json.load(urllib.request.urlopen(request))["experiments"] if e["name"] == "Default"][0]
     driver.get(base + "/#/experiments/details/" + default["id"])
     wait.until(lambda d: "experiment=Default" in d.current_url)
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs-table tbody tr[data-run]")) >= 2)
-    ok("a kfp.Client experiment link (#/experiments/details/ID) lists the experiment's runs")
+    ok("kfp experiment link: #/experiments/details/ID lists the experiment's runs")
+    driver.get(base + "/#/pipelines/details/" + pipeline_id)
+    versions = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#pipeline-versions tbody tr code"))
+    assert len(versions) == 1 and "iris-upload" in driver.find_element(By.TAG_NAME, "h4").text
+    ok("kfp pipeline link: #/pipelines/details/ID shows the pipeline's versions")
 
     # A running run's page follows it live: the DAG's node turns from running (blue) to succeeded
     # (green) and the state badge with it, without a reload.
