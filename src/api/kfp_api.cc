@@ -30,6 +30,12 @@ Response route(Ctx& c) {
                         "healthz; docs/server.md lists them)"));
 }
 
+Response collection(Ctx& c, Response (*create)(Ctx&), Response (*list)(Ctx&)) {
+  if (c.req.method == "POST") return create(c);
+  if (c.req.method == "GET") return list(c);
+  return not_allowed(c.req, "GET or POST");
+}
+
 Result<store::ExperimentRecord> visible_experiment(Ctx& c, const std::string& id) {
   auto e = c.store.get_experiment(id);
   if (e.ok() && e->name != "Default" && !c.who.can_access(e->ns))

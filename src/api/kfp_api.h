@@ -23,6 +23,9 @@ Response pipelines_route(Ctx& c, const KfpPath& p);
 Response runs_route(Ctx& c, const KfpPath& p);
 Response recurring_runs_route(Ctx& c, const KfpPath& p);
 
+// A collection's own path (/experiments, /runs, ...): POST creates, GET lists, nothing else.
+Response collection(Ctx& c, Response (*create)(Ctx&), Response (*list)(Ctx&));
+
 // The experiment with this id, if the caller may see it (NotFound otherwise).
 Result<store::ExperimentRecord> visible_experiment(Ctx& c, const std::string& id);
 

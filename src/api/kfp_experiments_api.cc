@@ -20,15 +20,6 @@ const KeyMap& experiment_keys() {
   return kKeys;
 }
 
-store::SqlValue sort_value(const store::ExperimentRecord& e, const std::string& column) {
-  if (column == "created_ms") return e.created_ms;
-  if (column == "archived") return std::int64_t{e.archived ? 1 : 0};
-  if (column == "name") return e.name;
-  if (column == "description") return e.description;
-  if (column == "namespace") return e.ns;
-  return e.id;
-}
-
 Response create(Ctx& c) {
   auto body = body_object(c.req);
   if (!body.ok()) return error(body.status());
@@ -54,18 +45,14 @@ Response list(Ctx& c) {
   if (!q.ok()) return error(q.status());
   auto page = c.store.query_experiments(*q, *ns);
   if (!page.ok()) return error(page.status());
-  return ok(list_response(*q, *page, "experiments", experiment_json, sort_value));
+  return ok(list_response(*q, *page, "experiments", experiment_json));
 }
 
 }  // namespace
 
 Response experiments_route(Ctx& c, const KfpPath& p) {
   const std::string& m = c.req.method;
-  if (p.path.size() == 1) {
-    if (m == "POST") return create(c);
-    if (m == "GET") return list(c);
-    return not_allowed(c.req, "GET or POST");
-  }
+  if (p.path.size() == 1) return collection(c, create, list);
   if (p.path.size() != 2) return error(NotFound("no such endpoint: " + c.req.path));
   auto e = visible_experiment(c, p.path[1]);
   if (!e.ok()) return error(e.status());

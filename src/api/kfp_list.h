@@ -39,17 +39,14 @@ std::string next_page_token(const store::ListQuery& q, const store::SqlValue& la
                             const std::string& last_id);
 
 // A list response: {"<items_key>": [...], "total_size": N, "next_page_token": "..."}.
-// sort_value_of(record, column) is the record's value in the sort column.
-template <typename Record, typename ToJson, typename SortValue>
+template <typename Record, typename ToJson>
 Json list_response(const store::ListQuery& q, const store::ListPage<Record>& page,
-                   const std::string& items_key, ToJson to_json, SortValue sort_value_of) {
+                   const std::string& items_key, ToJson to_json) {
   Json items = Json::array();
   for (const auto& r : page.items) items.push_back(to_json(r));
   Json out = {{"total_size", page.total}};
   if (!page.items.empty()) out[items_key] = items;
-  if (page.more)
-    out["next_page_token"] =
-        next_page_token(q, sort_value_of(page.items.back(), q.sort), page.items.back().id);
+  if (page.more) out["next_page_token"] = next_page_token(q, page.last_sort, page.last_id);
   return out;
 }
 

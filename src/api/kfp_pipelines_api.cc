@@ -32,15 +32,6 @@ const KeyMap& version_keys() {
   return kKeys;
 }
 
-template <typename Record>
-store::SqlValue sort_value(const Record& r, const std::string& column) {
-  if (column == "created_ms") return r.created_ms;
-  if (column == "name") return r.name;
-  if (column == "display_name") return r.display_name;
-  if (column == "description") return r.description;
-  return r.id;
-}
-
 Result<store::PipelineRecord> visible_pipeline(Ctx& c, const std::string& id) {
   auto p = c.store.get_pipeline(id);
   if (p.ok() && !c.who.can_access(p->ns)) return NotFound("no pipeline with id '" + id + "'");
@@ -209,8 +200,7 @@ Response versions(Ctx& c, const store::PipelineRecord& p, const KfpPath& path) {
     auto to_json = [](const store::PipelineVersionRecord& v) {
       return pipeline_version_json(v, false);
     };
-    return ok(list_response(*q, *page, "pipeline_versions", to_json,
-                            sort_value<store::PipelineVersionRecord>));
+    return ok(list_response(*q, *page, "pipeline_versions", to_json));
   }
   auto v = c.store.get_pipeline_version(path.path[3]);
   if (!v.ok() || v->pipeline_id != p.id)
@@ -243,8 +233,7 @@ Response pipelines_route(Ctx& c, const KfpPath& p) {
     if (!q.ok()) return error(q.status());
     auto page = c.store.query_pipelines(*q, *ns);
     if (!page.ok()) return error(page.status());
-    return ok(
-        list_response(*q, *page, "pipelines", pipeline_json, sort_value<store::PipelineRecord>));
+    return ok(list_response(*q, *page, "pipelines", pipeline_json));
   }
   if (s.size() == 2 && (s[1] == "upload" || s[1] == "upload_version" || s[1] == "create")) {
     if (m != "POST") return not_allowed(c.req, "POST");

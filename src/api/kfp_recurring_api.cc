@@ -138,17 +138,6 @@ KeyMap recurring_keys(Ctx& c) {
           {"updated_at", {"updated_ms", K::kTime}}};
 }
 
-store::SqlValue sort_value(const store::ScheduleRecord& s, const std::string& column) {
-  if (column == "created_ms") return s.created_ms;
-  if (column == "updated_ms") return s.updated_ms;
-  if (column == "enabled") return std::int64_t{s.enabled ? 1 : 0};
-  if (column == "name") return s.name;
-  if (column == "description") return s.description;
-  if (column == "namespace") return s.ns;
-  if (column == "experiment") return s.experiment;
-  return s.id;
-}
-
 Response list(Ctx& c) {
   auto ns = namespace_for(c.who, c.req.param("namespace"), /*listing=*/true);
   if (!ns.ok()) return error(ns.status());
@@ -163,18 +152,14 @@ Response list(Ctx& c) {
   auto page = c.store.query_schedules(*q, *ns);
   if (!page.ok()) return error(page.status());
   auto to_json = [&c](const store::ScheduleRecord& s) { return recurring_run_json(c.store, s); };
-  return ok(list_response(*q, *page, "recurringRuns", to_json, sort_value));
+  return ok(list_response(*q, *page, "recurringRuns", to_json));
 }
 
 }  // namespace
 
 Response recurring_runs_route(Ctx& c, const KfpPath& p) {
   const std::string& m = c.req.method;
-  if (p.path.size() == 1) {
-    if (m == "POST") return create(c);
-    if (m == "GET") return list(c);
-    return not_allowed(c.req, "GET or POST");
-  }
+  if (p.path.size() == 1) return collection(c, create, list);
   if (p.path.size() != 2) return error(NotFound("no such endpoint: " + c.req.path));
   auto s = c.store.get_schedule(p.path[1]);
   if (s.ok() && !c.who.can_access(s->ns))

@@ -38,20 +38,6 @@ KeyMap run_keys(Ctx& c) {
           {"pipeline_version_id", {"pipeline_version_id"}}};
 }
 
-store::SqlValue sort_value(const store::RunRecord& r, const std::string& column) {
-  if (column == "created_ms") return r.created_ms;
-  if (column == "finished_ms") return r.finished_ms;
-  if (column == "archived") return std::int64_t{r.archived ? 1 : 0};
-  if (column == "display_name") return r.display_name;
-  if (column == "description") return r.description;
-  if (column == "state") return r.state;
-  if (column == "experiment") return r.experiment;
-  if (column == "namespace") return r.ns;
-  if (column == "schedule_id") return r.schedule_id;
-  if (column == "pipeline_version_id") return r.pipeline_version_id;
-  return r.id;
-}
-
 Response create(Ctx& c) {
   auto body = body_object(c.req);
   if (!body.ok()) return error(body.status());
@@ -111,7 +97,7 @@ Response list(Ctx& c) {
   auto page = c.store.query_runs(*q, *ns);
   if (!page.ok()) return error(page.status());
   auto to_json = [&c](const store::RunRecord& r) { return run_json(c.store, r, false); };
-  return ok(list_response(*q, *page, "runs", to_json, sort_value));
+  return ok(list_response(*q, *page, "runs", to_json));
 }
 
 Response act(Ctx& c, const store::RunRecord& run, const std::string& verb) {
@@ -141,11 +127,7 @@ Response act(Ctx& c, const store::RunRecord& run, const std::string& verb) {
 
 Response runs_route(Ctx& c, const KfpPath& p) {
   const std::string& m = c.req.method;
-  if (p.path.size() == 1) {
-    if (m == "POST") return create(c);
-    if (m == "GET") return list(c);
-    return not_allowed(c.req, "GET or POST");
-  }
+  if (p.path.size() == 1) return collection(c, create, list);
   if (p.path.size() != 2) return error(NotFound("no such endpoint: " + c.req.path));
   auto run = visible_run(c, p.path[1]);
   if (!run.ok()) return error(run.status());

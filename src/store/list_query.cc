@@ -15,6 +15,19 @@ void bind_values(Stmt& s, const std::vector<SqlValue>& values, int first) {
   }
 }
 
+SqlValue column_value(const Stmt& s, int col) {
+  switch (s.type(col)) {
+    case SQLITE_INTEGER:
+      return s.integer(col);
+    case SQLITE_FLOAT:
+      return s.real(col);
+    case SQLITE_NULL:
+      return std::int64_t{0};
+    default:
+      return s.text(col);
+  }
+}
+
 Result<SqlWhere> where_clause(const ListQuery& q, const std::set<std::string>& allowed,
                               const std::string& extra, const std::vector<SqlValue>& extra_values) {
   static const std::set<std::string> kOps = {"=", "!=", ">", ">=", "<", "<=", "IN", "LIKE"};

@@ -40,6 +40,9 @@ struct ListPage {
   std::vector<Record> items;  // at most limit
   std::int64_t total = 0;     // rows matching the conditions, over every page
   bool more = false;          // another page follows the last item
+  // The last item's sort value and id: where the next page starts (after_value, after_id).
+  SqlValue last_sort;
+  std::string last_id;
 };
 
 // The WHERE clause of `q` (without the keyset position) and its values, for a table whose
@@ -61,6 +64,8 @@ Result<ListPage<Record>> run_list_query(Db& db, const std::string& cols, const s
 
 // Binds values to positions 1..n of a statement.
 void bind_values(Stmt& s, const std::vector<SqlValue>& values, int first = 1);
+// A column of the current row as the value it holds (NULL reads as 0).
+SqlValue column_value(const Stmt& s, int col);
 
 }  // namespace slipway::store
 
@@ -75,7 +80,8 @@ Result<ListPage<Record>> run_list_query(Db& db, const std::string& cols, const s
   bind_values(count, where.values);
   if (count.step()) page.total = count.integer(0);
   count.reset();
-  std::string sql = "SELECT " + cols + " FROM " + table + where.sql;
+  // The sort column and the id come last, for the next page's position.
+  std::string sql = "SELECT " + cols + ", " + q.sort + ", " + id + " FROM " + table + where.sql;
   std::vector<SqlValue> values = where.values;
   const char* cmp = q.desc ? "<" : ">";
   const char* dir = q.desc ? " DESC" : "";
@@ -88,12 +94,15 @@ Result<ListPage<Record>> run_list_query(Db& db, const std::string& cols, const s
   sql += " ORDER BY " + q.sort + dir + ", " + id + dir + " LIMIT " + std::to_string(q.limit + 1);
   Stmt& s = db.prepare(sql);
   bind_values(s, values);
+  const int position = s.columns() - 2;
   while (s.step()) {
     if (static_cast<int>(page.items.size()) == q.limit) {
       page.more = true;
       break;
     }
     page.items.push_back(read(s));
+    page.last_sort = column_value(s, position);
+    page.last_id = s.text(position + 1);
   }
   s.reset();
   return page;

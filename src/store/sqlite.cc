@@ -42,6 +42,8 @@ std::string Stmt::text(int col) const {
 std::int64_t Stmt::integer(int col) const { return sqlite3_column_int64(s_, col); }
 double Stmt::real(int col) const { return sqlite3_column_double(s_, col); }
 bool Stmt::is_null(int col) const { return sqlite3_column_type(s_, col) == SQLITE_NULL; }
+int Stmt::type(int col) const { return sqlite3_column_type(s_, col); }
+int Stmt::columns() const { return sqlite3_column_count(s_); }
 
 void Stmt::reset() {
   sqlite3_reset(s_);

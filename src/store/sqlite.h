@@ -29,6 +29,8 @@ class Stmt {
   std::int64_t integer(int col) const;
   double real(int col) const;
   bool is_null(int col) const;
+  int type(int col) const;  // SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL
+  int columns() const;      // how many columns a row has
   void reset();
 
  private:

@@ -137,8 +137,10 @@ TEST_F(KfpCatalogTest, RunPagesVisitEveryRunOnceInEitherDirection) {
         EXPECT_TRUE(r.source.empty()) << "lists leave the pipeline text out";
       }
       if (!page->more) break;
-      q.after_value = page->items.back().created_ms;
-      q.after_id = page->items.back().id;
+      EXPECT_EQ(std::get<std::int64_t>(page->last_sort), page->items.back().created_ms);
+      EXPECT_EQ(page->last_id, page->items.back().id);
+      q.after_value = page->last_sort;
+      q.after_id = page->last_id;
     }
     EXPECT_EQ(seen.size(), 25u);
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 25u) << "none twice";
