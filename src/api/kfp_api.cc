@@ -94,6 +94,30 @@ Result<PipelineSource> pipeline_source(Ctx& c, const Json& body) {
   return src;
 }
 
+Result<Json> runtime_parameters(const Json& body) {
+  if (!body.contains("runtime_config") || body["runtime_config"].is_null()) return Json::object();
+  const Json& rc = body["runtime_config"];
+  if (!rc.is_object()) return InvalidInput("runtime_config must be an object");
+  SLIPWAY_RETURN_IF_ERROR(check_fields(rc, "runtime_config", {"parameters", "pipeline_root"}));
+  if (!rc.value("pipeline_root", "").empty())
+    return InvalidInput("runtime_config.pipeline_root '" + rc.value("pipeline_root", "") +
+                        "' cannot be honoured: slipway keeps a run's artifacts under its own run "
+                        "root ($SLIPWAY_HOME/runs/RUN); leave pipeline_root out");
+  if (!rc.contains("parameters") || rc["parameters"].is_null()) return Json::object();
+  if (!rc["parameters"].is_object())
+    return InvalidInput("runtime_config.parameters must be an object of NAME: value");
+  return rc["parameters"];
+}
+
+Status filter_by_experiment(Ctx& c, store::ListQuery* q) {
+  const std::string id = c.req.param("experiment_id");
+  if (id.empty() || !c.req.param("page_token").empty()) return Status::Ok();
+  auto e = visible_experiment(c, id);
+  if (!e.ok()) return e.status();
+  q->where.push_back({"experiment", "=", {e->name}});
+  return Status::Ok();
+}
+
 Result<Placement> placement(Ctx& c, const Json& body) {
   std::string id = body.value("experiment_id", "");
   if (id.empty()) id = c.req.param("experiment_id");

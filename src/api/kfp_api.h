@@ -6,6 +6,7 @@
 #include <string>
 
 #include "api/handlers.h"
+#include "store/list_query.h"
 
 namespace slipway::api::kfp {
 
@@ -36,6 +37,13 @@ struct PipelineSource {
   std::string text, file, version_id;
 };
 Result<PipelineSource> pipeline_source(Ctx& c, const Json& body);
+
+// A run or recurring run body's runtime_config.parameters ({} when absent). A pipeline_root is
+// refused: a run's artifacts live under its own run root.
+Result<Json> runtime_parameters(const Json& body);
+
+// Narrows a list to the request's ?experiment_id (a first page only: a page token carries it).
+Status filter_by_experiment(Ctx& c, store::ListQuery* q);
 
 // The experiment a run or recurring run goes to: the body's experiment_id (or the request's
 // ?experiment_id), else Default; and the namespace the object then belongs to.

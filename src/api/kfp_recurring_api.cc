@@ -88,16 +88,9 @@ Response create(Ctx& c) {
     return error(InvalidInput("mode is ENABLE or DISABLE, not '" + mode + "'"));
   n.enabled = mode != "DISABLE";
   n.catch_up = !body->value("no_catchup", false);  // KFP catches up unless told not to
-  if (body->contains("runtime_config") && (*body)["runtime_config"].is_object()) {
-    const Json& rc = (*body)["runtime_config"];
-    if (Status st = check_fields(rc, "runtime_config", {"parameters", "pipeline_root"}); !st.ok())
-      return error(st);
-    if (!rc.value("pipeline_root", "").empty())
-      return error(
-          InvalidInput("runtime_config.pipeline_root cannot be honoured: slipway keeps "
-                       "a run's artifacts under its own run root; leave it out"));
-    if (rc.contains("parameters") && rc["parameters"].is_object()) n.run.params = rc["parameters"];
-  }
+  auto params = runtime_parameters(*body);
+  if (!params.ok()) return error(params.status());
+  n.run.params = *params;
   auto src = pipeline_source(c, *body);
   if (!src.ok()) return error(src.status());
   auto where = placement(c, *body);
@@ -143,12 +136,7 @@ Response list(Ctx& c) {
   if (!ns.ok()) return error(ns.status());
   auto q = list_query(c.req, recurring_keys(c));
   if (!q.ok()) return error(q.status());
-  if (std::string id = c.req.param("experiment_id");
-      !id.empty() && c.req.param("page_token").empty()) {
-    auto e = visible_experiment(c, id);
-    if (!e.ok()) return error(e.status());
-    q->where.push_back({"experiment", "=", {e->name}});
-  }
+  if (Status st = filter_by_experiment(c, &*q); !st.ok()) return error(st);
   auto page = c.store.query_schedules(*q, *ns);
   if (!page.ok()) return error(page.status());
   auto to_json = [&c](const store::ScheduleRecord& s) { return recurring_run_json(c.store, s); };

@@ -50,22 +50,9 @@ Response create(Ctx& c) {
       !st.ok())
     return error(st);
   runs::NewRun spec;
-  if (body->contains("runtime_config") && !(*body)["runtime_config"].is_null()) {
-    const Json& rc = (*body)["runtime_config"];
-    if (!rc.is_object()) return error(InvalidInput("runtime_config must be an object"));
-    if (Status st = check_fields(rc, "runtime_config", {"parameters", "pipeline_root"}); !st.ok())
-      return error(st);
-    if (!rc.value("pipeline_root", "").empty())
-      return error(InvalidInput(
-          "runtime_config.pipeline_root '" + rc.value("pipeline_root", "") +
-          "' cannot be honoured: slipway keeps a run's artifacts under its own run root "
-          "($SLIPWAY_HOME/runs/RUN); leave pipeline_root out"));
-    if (rc.contains("parameters") && !rc["parameters"].is_null()) {
-      if (!rc["parameters"].is_object())
-        return error(InvalidInput("runtime_config.parameters must be an object of NAME: value"));
-      spec.params = rc["parameters"];
-    }
-  }
+  auto params = runtime_parameters(*body);
+  if (!params.ok()) return error(params.status());
+  spec.params = *params;
   auto src = pipeline_source(c, *body);
   if (!src.ok()) return error(src.status());
   auto where = placement(c, *body);
@@ -88,12 +75,7 @@ Response list(Ctx& c) {
   KeyMap keys = run_keys(c);
   auto q = list_query(c.req, keys);
   if (!q.ok()) return error(q.status());
-  if (std::string id = c.req.param("experiment_id");
-      !id.empty() && c.req.param("page_token").empty()) {
-    auto e = visible_experiment(c, id);
-    if (!e.ok()) return error(e.status());
-    q->where.push_back({"experiment", "=", {e->name}});
-  }
+  if (Status st = filter_by_experiment(c, &*q); !st.ok()) return error(st);
   auto page = c.store.query_runs(*q, *ns);
   if (!page.ok()) return error(page.status());
   auto to_json = [&c](const store::RunRecord& r) { return run_json(c.store, r, false); };
