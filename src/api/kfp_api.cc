@@ -119,6 +119,10 @@ Status filter_by_experiment(Ctx& c, store::ListQuery* q) {
 }
 
 Result<Placement> placement(Ctx& c, const Json& body) {
+  if (!body.value("service_account", "").empty())
+    return InvalidInput("service_account '" + body.value("service_account", "") +
+                        "' names a Kubernetes service account, which runs this server starts "
+                        "(on the local backend) cannot take; leave it out");
   std::string id = body.value("experiment_id", "");
   if (id.empty()) id = c.req.param("experiment_id");
   Placement p{"Default", ""};

@@ -46,7 +46,8 @@ Result<Json> runtime_parameters(const Json& body);
 Status filter_by_experiment(Ctx& c, store::ListQuery* q);
 
 // The experiment a run or recurring run goes to: the body's experiment_id (or the request's
-// ?experiment_id), else Default; and the namespace the object then belongs to.
+// ?experiment_id), else Default; and the namespace the object then belongs to. A
+// service_account is refused: these runs are not Kubernetes pods.
 struct Placement {
   std::string experiment, ns;
 };

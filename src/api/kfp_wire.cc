@@ -105,8 +105,14 @@ std::string task_state(const store::TaskRecord& t) {
 Result<std::string> slipway_run_state(const std::string& kfp_state) {
   static const std::map<std::string, std::string> kStates = {
       {"PENDING", "PENDING"}, {"RUNNING", "RUNNING"},    {"SUCCEEDED", "SUCCEEDED"},
-      {"FAILED", "FAILED"},   {"CANCELED", "CANCELLED"}, {"CANCELING", "RUNNING"},
-      {"SKIPPED", "SKIPPED"}, {"PAUSED", "PAUSED"}};
+      {"FAILED", "FAILED"},   {"CANCELED", "CANCELLED"}, {"SKIPPED", "SKIPPED"},
+      {"PAUSED", "PAUSED"}};
+  // CANCELING is a RUNNING run with a cancel asked: no state column holds it, so a filter on it
+  // would answer wrong either way.
+  if (kfp_state == "CANCELING")
+    return InvalidInput(
+        "runs cannot be filtered on CANCELING here (it is RUNNING with a cancel "
+        "asked); filter on RUNNING and read each run's state");
   auto it = kStates.find(kfp_state);
   if (it == kStates.end())
     return InvalidInput("'" + kfp_state +
@@ -206,7 +212,7 @@ Json run_json(store::Store& store, const store::RunRecord& r, bool details) {
             {"storage_state", r.archived ? "ARCHIVED" : "AVAILABLE"},
             {"description", r.description},
             {"runtime_config", {{"parameters", r.params}, {"pipeline_root", r.root}}},
-            {"service_account", r.options.value("service_account", "")},
+            {"service_account", ""},
             {"created_at", timestamp(r.created_ms)},
             {"scheduled_at", timestamp(r.options.value("scheduled_ms", r.created_ms))},
             {"finished_at", timestamp(r.finished_ms)},
