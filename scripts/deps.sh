@@ -8,7 +8,7 @@ packages=(build-essential cmake pkg-config clang libclang-rt-dev libomp-dev clan
           libboost-program-options-dev libboost-dev libgtest-dev googletest
           python3 python3-venv procps slurm-wlm munge libopenmpi-dev openmpi-bin
           libhwloc-dev hwloc python3-torch libhdf5-dev hdf5-tools libopenblas-dev
-          curl kubernetes-client python3-requests python3-yaml graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
+          curl openssl kubernetes-client python3-requests python3-yaml graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
 
 # A package whose command is already on PATH from elsewhere (kubectl from Kubernetes' own apt
 # repository, say) counts as present: installing Debian's would clash with that file.
