@@ -1,8 +1,10 @@
 // The CLI against a `slipway server` instead of the local store: `slipway --server URL run FILE`
 // and `slipway --server URL runs ls|show|logs|cancel|retry|resume`. The token comes from
-// --token or SLIPWAY_TOKEN. Output matches the local commands' (text tables, --output json).
+// --token or SLIPWAY_TOKEN; an https:// server's CA from the system or SLIPWAY_CA_CERT. Output
+// matches the local commands' (text tables, --output json).
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -17,12 +19,12 @@ namespace {
 using Json = nlohmann::json;
 
 struct Remote {
-  std::string host, auth;
-  int port = 0;
+  serve::HttpEndpoint to;
+  std::string auth;
 
   Result<Json> call(const std::string& method, const std::string& target,
                     const std::string& body = "") const {
-    auto r = serve::http_call(host, port, method, "/api/v1" + target, body,
+    auto r = serve::http_call(to, method, "/api/v1" + target, body,
                               std::chrono::milliseconds(60'000), auth);
     if (!r.ok()) return r.status();
     Json j = Json::parse(r->body, nullptr, false);
@@ -41,24 +43,31 @@ struct Remote {
   }
 };
 
+// --server http://HOST:PORT or https://HOST:PORT; HTTPS trusts the system's CAs, or the PEM
+// bundle SLIPWAY_CA_CERT names (a server's own CA).
 Result<Remote> parse_server(const std::string& url, const std::string& token) {
   std::string rest = url;
-  if (rest.rfind("http://", 0) == 0)
-    rest = rest.substr(7);
-  else if (rest.find("://") != std::string::npos)
-    return InvalidInput("--server " + url +
-                        ": only http:// is supported (put TLS in front with a proxy)");
-  if (!rest.empty() && rest.back() == '/') rest.pop_back();
   Remote r;
-  size_t colon = rest.rfind(':');
-  r.host = rest.substr(0, colon);
-  try {
-    r.port = colon == std::string::npos ? 80 : std::stoi(rest.substr(colon + 1));
-  } catch (const std::exception&) {
-    return InvalidInput("--server " + url + ": write http://HOST:PORT");
+  if (rest.rfind("http://", 0) == 0) {
+    rest = rest.substr(7);
+  } else if (rest.rfind("https://", 0) == 0) {
+    rest = rest.substr(8);
+    r.to.tls = true;
+    if (const char* ca = std::getenv("SLIPWAY_CA_CERT"); ca && *ca) r.to.ca_file = ca;
+  } else if (rest.find("://") != std::string::npos) {
+    return InvalidInput("--server " + url + ": write http://HOST:PORT or https://HOST:PORT");
   }
-  if (r.host.empty() || r.port <= 0 || r.port > 65535)
-    return InvalidInput("--server " + url + ": write http://HOST:PORT");
+  if (!rest.empty() && rest.back() == '/') rest.pop_back();
+  size_t colon = rest.rfind(':');
+  r.to.host = rest.substr(0, colon);
+  try {
+    r.to.port =
+        colon == std::string::npos ? (r.to.tls ? 443 : 80) : std::stoi(rest.substr(colon + 1));
+  } catch (const std::exception&) {
+    return InvalidInput("--server " + url + ": write http://HOST:PORT or https://HOST:PORT");
+  }
+  if (r.to.host.empty() || r.to.port <= 0 || r.to.port > 65535)
+    return InvalidInput("--server " + url + ": write http://HOST:PORT or https://HOST:PORT");
   if (!token.empty()) r.auth = "Bearer " + token;
   return r;
 }

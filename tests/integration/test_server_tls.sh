@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # HTTPS on `slipway server` and `slipway serve` (--tls-cert/--tls-key), with a certificate this
-# test signs with its own CA (openssl): curl --cacert and kfp.Client(ssl_ca_cert=CA) talk to it,
-# with a token; a client that does not trust the CA is refused; plain HTTP to the TLS port gets a
+# test signs with its own CA (openssl): curl --cacert, kfp.Client(ssl_ca_cert=CA) and slipway's
+# own --server https:// (SLIPWAY_CA_CERT) talk to it, with a token; a client that does not trust the CA is refused; plain HTTP to the TLS port gets a
 # 400 that says to use https; bad certificate files are refused at start with what is wrong.
 source "$(dirname "$0")/lib.sh"
 cd "$WORK"
@@ -57,6 +57,17 @@ experiment = client.create_experiment(name="over-tls")
 assert client.get_experiment(experiment_id=experiment.experiment_id).namespace == "team-a"
 print("ok: kfp.Client(host=https://..., ssl_ca_cert=CA, existing_token=T) creates and reads an experiment")
 EOF
+
+# slipway's own CLI through the HTTPS server: the CA from SLIPWAY_CA_CERT.
+SLIPWAY_CA_CERT=ca.pem "$SLIPWAY" --server "https://127.0.0.1:$PORT" --token "$token" runs ls -o json > ls.json ||
+  fail "slipway --server https:// runs ls failed"
+expect_eq "$(json ls.json "sorted(d)")" "['runs']" "slipway --server https://... runs ls (SLIPWAY_CA_CERT)"
+set +e
+"$SLIPWAY" --server "https://127.0.0.1:$PORT" --token "$token" runs ls 2> untrusted.txt
+rc=$?
+set -e
+expect_eq "$rc" 1 "without the CA the CLI refuses the server"
+contains "certificate verify failed" untrusted.txt && pass "and says the certificate did not verify"
 
 kill -TERM $PID
 wait $PID && pass "SIGTERM drains the HTTPS server and it exits 0"
