@@ -6,10 +6,12 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config clang libclang-rt-dev libomp-dev clang-format git
           libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
           libboost-program-options-dev libboost-dev libgtest-dev googletest
-          python3 python3-venv procps slurm-wlm munge libopenmpi-dev openmpi-bin
+          python3 python3-venv python-is-python3 jq procps slurm-wlm munge libopenmpi-dev openmpi-bin
           libhwloc-dev hwloc python3-torch libhdf5-dev hdf5-tools libopenblas-dev
           curl openssl kubernetes-client python3-requests python3-yaml graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
 
+# jq and python-is-python3 (`python`): commands the KFP corpus pipelines' containers call, as
+# their images provide them, when the corpus tests run those steps on this machine.
 # A package whose command is already on PATH from elsewhere (kubectl from Kubernetes' own apt
 # repository, say) counts as present: installing Debian's would clash with that file.
 declare -A provided_by_command=([kubernetes-client]=kubectl)

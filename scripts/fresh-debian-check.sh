@@ -31,6 +31,9 @@ mount_in() {  # mount_in TARGET MOUNT-ARGS...
 }
 cleanup() { for m in "${mounted[@]}"; do umount -l "$m" 2> /dev/null || true; done; }
 trap cleanup EXIT
+# The root itself a mount point, as on a real machine: util-linux's `unshare --mount` (the
+# private mounts of a KFP step's volumes) makes / private, which a plain directory refuses.
+mount_in "" --bind "$root"
 mount_in proc -t proc proc
 mount_in sys -t sysfs sysfs
 # The host's cgroup mounts as they are (v1, v2 or hybrid): slurmd refuses a cgroup2 mount whose
