@@ -136,6 +136,7 @@ int ml_register(const po::variables_map& vm) {
   if (vm.count("metrics")) r.metrics_file = vm["metrics"].as<std::string>();
   if (vm.count("reference")) r.reference_data = vm["reference"].as<std::string>();
   r.stage = vm["stage"].as<std::string>();
+  if (vm.count("format")) r.format = vm["format"].as<std::string>();
   if (const char* run = std::getenv("SLIPWAY_RUN_ID")) r.run_id = run;
   if (const char* task = std::getenv("SLIPWAY_TASK")) r.task = task;
   auto v = ml::register_model(*store, r);
@@ -182,8 +183,10 @@ int cmd_ml(const Args& args) {
       "metrics", po::value<std::string>(), "register: the model's metrics (a JSON object file)")(
       "reference", po::value<std::string>(),
       "register: its training data (HDF5 table), for drift monitoring")(
-      "stage", po::value<std::string>()->default_value("none"),
-      "register: none, staging, production or archived");
+      "format", po::value<std::string>(),
+      "register: the model's format when its file name does not say (sklearn, xgboost, lightgbm, "
+      "onnx, pytorch)")("stage", po::value<std::string>()->default_value("none"),
+                        "register: none, staging, production or archived");
   po::positional_options_description pos;
   pos.add("step", 1);
   po::variables_map vm;

@@ -12,9 +12,14 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "core/files.h"
+#include "core/hash.h"
+#include "core/pyenv.h"
+#include "core/strings.h"
 #include "core/yaml_reader.h"
 #include "serve/http_client.h"
 #include "serve/http_server.h"
+#include "serve/inference_service.h"
+#include "serve/isvc_repository.h"
 #include "serve/repository.h"
 #include "serve/service.h"
 
@@ -26,9 +31,10 @@ using namespace slipway::serve;
 namespace {
 
 const char* kUsage =
-    "slipway serve [--model-repo DIR] [--port P] [--host ADDR] [--config FILE] [--port-file FILE]\n"
-    "              [--tls-cert FILE --tls-key FILE]\n"
+    "slipway serve [--model-repo DIR | -f INFERENCESERVICE.yaml...] [--port P] [--host ADDR]\n"
+    "              [--config FILE] [--port-file FILE] [--tls-cert FILE --tls-key FILE]\n"
     "  DIR defaults to $SLIPWAY_HOME/models; P 8080 (0: any free port, written to --port-file)\n"
+    "  -f serves KServe InferenceService files as written, each under its metadata.name\n"
     "slipway serve check MODEL VERSION --instances JSON [--model-repo DIR] [--prediction-out FILE] "
     "[--timeout SECONDS]\n"
     "  waits until the daemon serving DIR has loaded the version (or serves it from a temporary "
@@ -37,6 +43,7 @@ const char* kUsage =
 struct ServeConfig {
   ServerOptions server;
   RepositoryOptions repo;
+  std::map<std::string, fs::path> pvcs;  // pvc://NAME/... in storageUri → a directory
   std::chrono::milliseconds poll_interval{1000};
   std::map<std::string, std::map<int, int>> traffic;  // model → version → percent, set at start
 };
@@ -66,7 +73,10 @@ Status read_config(const std::string& path, ServeConfig* c) {
                                               "batching",
                                               "drift_window",
                                               "poll_interval_ms",
-                                              "models"};
+                                              "models",
+                                              "pvc",
+                                              "python",
+                                              "worker_timeout_ms"};
   try {
     for (const auto& kv : doc)
       if (!known.count(kv.first.Scalar()))
@@ -93,6 +103,22 @@ Status read_config(const std::string& path, ServeConfig* c) {
     if (doc["drift_window"]) c->repo.drift_window = doc["drift_window"].as<size_t>();
     if (doc["poll_interval_ms"])
       c->poll_interval = std::chrono::milliseconds(doc["poll_interval_ms"].as<int>());
+    // pvc: {claim: /dir}: where a storageUri's pvc://claim/... lives on this machine.
+    if (YAML::Node pvc = doc["pvc"])
+      for (const auto& kv : pvc) c->pvcs[kv.first.Scalar()] = kv.second.Scalar();
+    // python: {format: /path/to/python}: run that format's workers under this interpreter as it
+    // is (one that already has the framework) instead of a slipway-made environment.
+    if (YAML::Node py = doc["python"])
+      for (const auto& kv : py) {
+        if (!known_format(kv.first.Scalar()) || kv.first.Scalar() == "slipway" ||
+            kv.first.Scalar() == "xgboost")
+          return InvalidInput(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": python." +
+                              kv.first.Scalar() +
+                              ": the formats run by Python are sklearn, lightgbm, onnx, pytorch");
+        c->repo.python.python[kv.first.Scalar()] = kv.second.Scalar();
+      }
+    if (doc["worker_timeout_ms"])
+      c->repo.python.timeout = std::chrono::milliseconds(doc["worker_timeout_ms"].as<int>());
     if (YAML::Node models = doc["models"])
       for (const auto& m : models)
         if (m.second["traffic"])
@@ -222,6 +248,45 @@ int check(const Args& args) {
   return 0;
 }
 
+// -f: the InferenceServices become a repository of their own under $SLIPWAY_HOME/serve, one per
+// set of files (so a restart with an edited file rolls out, or canaries, a new version). Returns
+// each canary's traffic split.
+Result<std::map<std::string, std::map<int, int>>> stage_files(const std::vector<std::string>& files,
+                                                              const ServeConfig& config,
+                                                              fs::path* root) {
+  std::vector<InferenceService> services;
+  std::vector<std::string> keys;
+  for (const auto& f : files) {
+    auto read = read_inference_services(f);
+    if (!read.ok()) return read.status();
+    for (auto& s : *read) {
+      for (const auto& w : s.warnings)
+        std::fprintf(stderr, "slipway serve: warning: %s\n", w.c_str());
+      services.push_back(std::move(s));
+    }
+    keys.push_back(fs::weakly_canonical(fs::absolute(f)).string());
+  }
+  std::sort(keys.begin(), keys.end());
+  *root = slipway_home() / "serve" / ("isvc-" + sha256_hex(join(keys, "\n")).substr(0, 12));
+  StorageOptions storage;
+  storage.base = fs::absolute(files.front()).parent_path();
+  storage.pvcs = config.pvcs;
+  storage.registry = slipway_home() / "models";
+  auto staged = stage_services(services, storage, *root);
+  if (!staged.ok()) return staged.status();
+  std::map<std::string, std::map<int, int>> canaries;
+  for (const auto& s : *staged) {
+    std::fprintf(stderr, "slipway serve: %s (%s) serves %s model %s as version %d%s\n",
+                 s.service.name.c_str(), s.service.where.c_str(),
+                 s.service.predictor.format.c_str(), s.storage.string().c_str(), s.version,
+                 s.traffic.empty()
+                     ? ""
+                     : (" (canary: " + std::to_string(s.traffic.at(s.version)) + "%)").c_str());
+    if (!s.traffic.empty()) canaries[s.service.name] = s.traffic;
+  }
+  return canaries;
+}
+
 }  // namespace
 
 int cmd_serve(const Args& args) {
@@ -229,6 +294,8 @@ int cmd_serve(const Args& args) {
   po::options_description opts("serve options");
   opts.add_options()("model-repo", po::value<std::string>(),
                      "the model repository (default $SLIPWAY_HOME/models)")(
+      "filename,f", po::value<std::vector<std::string>>()->composing(),
+      "a KServe InferenceService file to serve (repeatable)")(
       "port", po::value<int>(), "port to listen on (default 8080; 0: any free port)")(
       "host", po::value<std::string>(), "address to listen on (default 0.0.0.0)")(
       "config", po::value<std::string>(), "serving config (YAML)")(
@@ -253,8 +320,23 @@ int cmd_serve(const Args& args) {
     std::fprintf(stderr, "slipway serve: port %d is not 0..65535\n", config.server.port);
     return 2;
   }
-  const fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>())
-                                               : slipway_home() / "models";
+  config.repo.python.pyenvs = pyenvs_root(slipway_home());
+  config.repo.python.script_dir = slipway_home() / "serve";
+  if (vm.count("filename") && vm.count("model-repo")) {
+    std::fprintf(stderr, "slipway serve: give --model-repo or -f, not both\n");
+    return 2;
+  }
+  fs::path root = vm.count("model-repo") ? fs::path(vm["model-repo"].as<std::string>())
+                                         : slipway_home() / "models";
+  std::map<std::string, std::map<int, int>> canaries;
+  if (vm.count("filename")) {
+    auto staged = stage_files(vm["filename"].as<std::vector<std::string>>(), config, &root);
+    if (!staged.ok()) {
+      std::fprintf(stderr, "slipway serve: %s\n", staged.status().message().c_str());
+      return staged.status().code() == ErrorCode::kInvalidInput ? 2 : 1;
+    }
+    canaries = std::move(*staged);
+  }
   std::error_code ec;
   fs::create_directories(root, ec);
   if (!fs::is_directory(root)) {
@@ -285,6 +367,7 @@ int cmd_serve(const Args& args) {
   Metrics metrics;
   Repository repo(root, config.repo, metrics);
   repo.poll();
+  for (const auto& [model, split] : canaries) config.traffic.emplace(model, split);
   for (const auto& [model, split] : config.traffic)
     if (Status s = repo.set_traffic(model, split); !s.ok()) {
       std::fprintf(stderr, "slipway serve: traffic of %s: %s\n", model.c_str(),

@@ -81,13 +81,53 @@ std::optional<int> parse_version(const std::string& text) {
   return v > 0 ? std::optional<int>(v) : std::nullopt;
 }
 
+Result<std::pair<std::string, std::string>> published_name(const std::string& model_file,
+                                                           const std::string& format) {
+  std::string ext = fs::path(model_file).extension().string();
+  const bool hdf5 = is_hdf5_file(model_file);
+  std::string f = format;
+  if (f.empty()) {
+    if (hdf5)
+      f = "slipway";
+    else if (ext == ".joblib" || ext == ".pkl" || ext == ".pickle")
+      f = "sklearn";
+    else if (ext == ".bst" || ext == ".json" || ext == ".ubj")
+      f = "xgboost";
+    else if (ext == ".onnx")
+      f = "onnx";
+    else if (ext == ".pt" || ext == ".pth")
+      f = "pytorch";
+    else
+      return InvalidInput(model_file +
+                          ": cannot tell the model's format from its name; give --format "
+                          "(sklearn, xgboost, lightgbm, onnx, pytorch)");
+  }
+  if (f == "slipway") {
+    if (!hdf5) return InvalidInput(model_file + " is not a `slipway train` checkpoint (HDF5)");
+    return std::pair<std::string, std::string>{f, "model.h5"};
+  }
+  if (f == "sklearn")
+    return std::pair<std::string, std::string>{
+        f, ext == ".pkl" || ext == ".pickle" ? "model" + ext : "model.joblib"};
+  if (f == "xgboost")
+    return std::pair<std::string, std::string>{
+        f, ext == ".json" || ext == ".ubj" ? "model" + ext : "model.bst"};
+  if (f == "lightgbm") return std::pair<std::string, std::string>{f, "model.bst"};
+  if (f == "onnx") return std::pair<std::string, std::string>{f, "model.onnx"};
+  if (f == "pytorch") return std::pair<std::string, std::string>{f, "model.pt"};
+  return InvalidInput("format '" + f +
+                      "' is not one slipway serves (slipway, sklearn, xgboost, lightgbm, onnx, "
+                      "pytorch)");
+}
+
 Result<store::ModelVersionRecord> register_model(store::Store& store, const RegisterRequest& r) {
   if (!valid_model_name(r.name))
     return InvalidInput("model name '" + r.name +
                         "' must be letters, digits, '_', '.' or '-' (not starting with '.')");
-  if (!is_hdf5_file(r.model_file))
-    return InvalidInput(r.model_file +
-                        " is not a `slipway train` checkpoint (HDF5); only those can be served");
+  if (!fs::is_regular_file(r.model_file)) return NotFound(r.model_file + " is not a file");
+  auto layout = published_name(r.model_file, r.format);
+  if (!layout.ok()) return layout.status();
+  const auto& [format, file_name] = *layout;
   store::ModelVersionRecord v;
   v.name = r.name;
   v.stage = r.stage;
@@ -125,9 +165,10 @@ Result<store::ModelVersionRecord> register_model(store::Store& store, const Regi
         dir / (".tmp-" + std::to_string(v.version) + "-" + std::to_string(::getpid()));
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp, ec);
-    fs::copy_file(r.model_file, tmp / "model.h5", fs::copy_options::overwrite_existing, ec);
+    fs::copy_file(r.model_file, tmp / file_name, fs::copy_options::overwrite_existing, ec);
     if (ec) return Failed("cannot copy the model into " + tmp.string() + ": " + ec.message());
-    Json config = {{"name", r.name}, {"version", v.version}, {"digest", v.digest}};
+    Json config = {
+        {"name", r.name}, {"version", v.version}, {"digest", v.digest}, {"format", format}};
     if (!v.run_id.empty()) config["run"] = v.run_id;
     if (!v.reference.empty()) config["reference"] = v.reference;
     SLIPWAY_RETURN_IF_ERROR(write_file_atomic(tmp / "config.json", dump_json(config, 2)));

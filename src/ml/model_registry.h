@@ -14,7 +14,12 @@
 namespace slipway::ml {
 
 struct RegisterRequest {
-  std::string model_file;  // a `slipway train` checkpoint (HDF5)
+  // A `slipway train` checkpoint (HDF5), or a model file of another served format: sklearn
+  // (.joblib, .pkl, .pickle), xgboost (.bst, .json, .ubj), lightgbm (.bst, with format), onnx
+  // (.onnx), pytorch (a TorchScript .pt). A file without such a name (a KFP Output[Model]) needs
+  // `format`.
+  std::string model_file;
+  std::string format;  // "" = from the file: HDF5 is slipway's, else by the file's extension
   std::string name;
   std::filesystem::path repository;
   std::string metrics_file;    // JSON object of metrics, optional
@@ -31,8 +36,14 @@ bool valid_model_name(const std::string& name);
 nlohmann::json model_version_json(const store::ModelVersionRecord& v);
 std::optional<int> parse_version(const std::string& text);
 
-// Publishes DIR/<name>/<next version>/ (model.h5 + config.json, built aside and renamed into
-// place, so a watching daemon never sees half a version) and records it in the store.
+// The format and the file name a model file is published under (KServe's layouts: model.joblib,
+// model.bst, model.onnx, model.pt...). InvalidInput when neither `format` nor the file says.
+Result<std::pair<std::string, std::string>> published_name(const std::string& model_file,
+                                                           const std::string& format);
+
+// Publishes DIR/<name>/<next version>/ (the model file under its layout name + config.json with
+// its format, built aside and renamed into place, so a watching daemon never sees half a
+// version) and records it in the store.
 Result<store::ModelVersionRecord> register_model(store::Store& store, const RegisterRequest& r);
 
 }  // namespace slipway::ml

@@ -175,9 +175,12 @@ class Connection : public Session, public std::enable_shared_from_this<Connectio
     auto req = parser_->release();
     keep_alive_ = req.keep_alive() && !server_.draining;
     busy_ = true;
-    HttpRequest r{std::string(req.method_string()), std::string(req.target()),
-                  std::move(req.body()), std::string(req[http::field::authorization]),
-                  std::string(req[http::field::content_type])};
+    HttpRequest r{std::string(req.method_string()),
+                  std::string(req.target()),
+                  std::move(req.body()),
+                  std::string(req[http::field::authorization]),
+                  std::string(req[http::field::content_type]),
+                  std::string(req["Inference-Header-Content-Length"])};
     const unsigned version = req.version();
     auto self = this->shared_from_this();
     try {

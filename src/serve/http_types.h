@@ -13,6 +13,9 @@ struct HttpRequest {
   std::string method, target, body;
   std::string authorization;  // the Authorization header, "" when absent
   std::string content_type;   // the Content-Type header, "" when absent
+  // The OIP binary tensor data extension's Inference-Header-Content-Length: how many leading
+  // bytes of the body are JSON ("" when absent: all of it).
+  std::string inference_header_length;
 };
 
 struct HttpResponse {

@@ -27,7 +27,11 @@ struct ModelInfo {
   std::string kind;      // mlp, gpt
   std::string platform;  // what /v2/models/{m} reports
   std::vector<TensorSpec> inputs, outputs;
-  bool batchable = false;             // requests may be joined along the first dimension
+  bool batchable = false;  // requests may be joined along the first dimension
+  // Inputs and outputs are not fixed: any names, datatypes and shapes go to the model as sent
+  // (KServe's Python runtimes take the first input, whatever its name); inputs/outputs above
+  // then only describe what the model reports.
+  bool any_inputs = false, any_outputs = false;
   std::vector<std::string> features;  // names of the input's columns (drift statistics), if any
 };
 
@@ -56,14 +60,29 @@ class Model {
 // a shape that fits (−1 matches any size). The error names the input and what was expected.
 Status check_inputs(const ModelInfo& info, const std::vector<Tensor>& inputs);
 
-// Loads DIR/<model>/<version>/: model.h5 (a `slipway train` checkpoint) and config.json. The kind
-// is read from the checkpoint's signature.
+// How a version's files are found and run: the model's format and the Python runtimes' settings.
+struct PythonRuntimeOptions;
+
+// The formats the daemon serves, by KServe's names: slipway (model.h5, a `slipway train`
+// checkpoint), sklearn, xgboost, lightgbm, onnx, pytorch (TorchScript).
+bool known_format(const std::string& format);
+
+// The format of the model files in `dir` by KServe's layouts (model.joblib|pkl|pickle: sklearn;
+// model.bst|json|ubj: xgboost; model.onnx; model.pt: pytorch; model.h5: slipway). LightGBM's
+// model.bst is only told from XGBoost's by a declared format. NotFound names what was looked for.
+Result<std::string> detect_format(const std::filesystem::path& dir);
+
+// Loads DIR/<model>/<version>/ by its config.json: `format` (else detected) and `storage` (the
+// directory holding the model files, else the version directory itself). A slipway checkpoint's
+// kind is read from its signature.
 Result<std::unique_ptr<Model>> load_model(const std::filesystem::path& version_dir,
-                                          const Json& config);
+                                          const Json& config, const PythonRuntimeOptions& python);
 
 // One factory per kind (mlp_model.cc, gpt_model.cc): the checkpoint read from `path`.
 Result<std::unique_ptr<Model>> make_mlp_model(models::CheckpointState ck, const std::string& path,
                                               const Json& config);
+// An XGBoost model file in `dir` (xgboost_model.cc), run through XGBoost's C API.
+Result<std::unique_ptr<Model>> make_xgboost_model(const std::filesystem::path& dir);
 Result<std::unique_ptr<Model>> make_gpt_model(models::CheckpointState ck, const std::string& path,
                                               const Json& config);
 

@@ -24,6 +24,14 @@ fs::file_time_type mtime_of(const fs::path& p) {
   return ec ? fs::file_time_type{} : t;
 }
 
+// What a failed version is retried on: its checkpoint, else its config.json (which names the
+// model's files elsewhere), changing.
+fs::file_time_type version_mtime(const fs::path& dir) {
+  std::error_code ec;
+  return fs::exists(dir / "model.h5", ec) ? mtime_of(dir / "model.h5")
+                                          : mtime_of(dir / "config.json");
+}
+
 }  // namespace
 
 Repository::Repository(fs::path root, RepositoryOptions options, Metrics& metrics)
@@ -63,7 +71,7 @@ void Repository::poll() {
         // A version that failed to load is tried again only when its model.h5 changes: a broken
         // file is reported once (index() shows the reason), not reloaded every poll.
         auto f = failed_.find({name, v});
-        if (f != failed_.end() && f->second.second == mtime_of(dir / "model.h5") &&
+        if (f != failed_.end() && f->second.second == version_mtime(dir) &&
             f->second.second != fs::file_time_type{})
           continue;
         to_load.emplace_back(name, v, dir);
@@ -81,7 +89,7 @@ void Repository::load_version(const std::string& model, int version, const fs::p
   const std::string where = model + " version " + std::to_string(version);
   auto fail = [&](const std::string& reason) {
     std::lock_guard<std::mutex> l(mu_);
-    failed_[{model, version}] = {reason, mtime_of(dir / "model.h5")};
+    failed_[{model, version}] = {reason, version_mtime(dir)};
   };
   Json config = Json::object();
   if (fs::exists(dir / "config.json")) {
@@ -91,7 +99,7 @@ void Repository::load_version(const std::string& model, int version, const fs::p
   }
   // Loading (reading weights, building the model) runs outside mu_: requests to the versions
   // already loaded are not held up by a slow load.
-  auto impl = load_model(dir, config);
+  auto impl = load_model(dir, config, options_.python);
   if (!impl.ok()) return fail(impl.status().message());
   auto lv = std::make_shared<LoadedVersion>();
   lv->model = model;

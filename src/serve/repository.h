@@ -1,6 +1,8 @@
-// The model repository the daemon serves: DIR/<model>/<version>/ with model.h5 and config.json
-// (`slipway ml register` publishes them atomically). Every version present is loaded; polling the
-// directory (portable to NFS and Lustre, where inotify does not see other nodes' writes) loads
+// The model repository the daemon serves: DIR/<model>/<version>/ with the model's files (model.h5,
+// model.joblib, model.onnx... model.h: load_model) and config.json (`slipway ml register`
+// publishes them atomically; `slipway serve -f` writes a config.json whose `storage` names the
+// directory an InferenceService's storageUri points at). Every version present is loaded; polling
+// the directory (portable to NFS and Lustre, where inotify does not see other nodes' writes) loads
 // versions that appear and unloads those that go. The OIP repository extension's load and unload
 // act on a whole model: load (re)reads every version from disk, replacing a loaded one once the
 // new instance is ready; an unloaded model stays unloaded until it is loaded again.
@@ -26,6 +28,7 @@
 #include "serve/drift.h"
 #include "serve/metrics.h"
 #include "serve/model.h"
+#include "serve/python_model.h"
 
 namespace slipway::serve {
 
@@ -51,6 +54,7 @@ struct RepositoryOptions {
   size_t drift_window = 1000;  // rows of live inputs per version
   // The version of a model at stage production in the registry, if any (no registry: none).
   std::function<std::optional<int>(const std::string& model)> production_version;
+  PythonRuntimeOptions python;  // how Python-only formats (sklearn, onnx...) are run
 };
 
 class Repository {

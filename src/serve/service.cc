@@ -5,6 +5,7 @@
 
 #include "core/strings.h"
 #include "ml/model_registry.h"
+#include "serve/oip_binary.h"
 
 namespace slipway::serve {
 
@@ -111,7 +112,8 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     return reply(json_response(
         Json{{"name", "slipway"},
              {"version", version_},
-             {"extensions", {"model_repository", "slipway_traffic", "slipway_drift"}}}));
+             {"extensions",
+              {"model_repository", "binary_tensor_data", "slipway_traffic", "slipway_drift"}}}));
   }
   if (path == "/metrics") return m == "GET" ? reply(render_metrics()) : method_not_allowed("GET");
   if (path == "/v2/repository/index") {
@@ -149,7 +151,7 @@ void Service::handle(const HttpRequest& req, Reply reply) {
     if (!version.ok()) return reply(error_response(version.status()));
     if (action == "/infer") {
       if (m != "POST") return method_not_allowed("POST");
-      return infer_v2(model, *version, req.body, std::move(reply));
+      return infer_v2(model, *version, req, std::move(reply));
     }
     if (m != "GET") return method_not_allowed("GET");
     if (action == "/ready") {
@@ -213,7 +215,7 @@ HttpResponse Service::model_metadata(const std::string& model, std::optional<int
 
 void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
                      std::vector<Tensor> inputs, Json parameters,
-                     std::function<Json(std::vector<Tensor>)> respond, Reply reply) {
+                     std::function<HttpResponse(std::vector<Tensor>)> respond, Reply reply) {
   const auto start = Clock::now();
   const Labels labels = {{"model", lv->model}, {"version", std::to_string(lv->version)}};
   auto count = [this, labels, protocol](int status) {
@@ -225,8 +227,8 @@ void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string
   auto rows = lv->drift ? lv->impl->feature_rows(inputs) : std::vector<std::vector<double>>{};
   auto done = [this, lv, labels, start, count, rows = std::move(rows), respond = std::move(respond),
                reply](InferResult r) {
-    HttpResponse resp = r.outputs.ok() ? json_response(respond(std::move(*r.outputs)))
-                                       : error_response(r.outputs.status());
+    HttpResponse resp =
+        r.outputs.ok() ? respond(std::move(*r.outputs)) : error_response(r.outputs.status());
     if (r.outputs.ok() && lv->drift) lv->drift->observe(rows);
     metrics_.observe("slipway_inference_queue_duration_seconds", labels, r.queue_seconds);
     metrics_.observe("slipway_inference_request_duration_seconds", labels,
@@ -241,54 +243,53 @@ void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string
   }
 }
 
-void Service::infer_v2(const std::string& model, std::optional<int> version,
-                       const std::string& body, Reply reply) {
+void Service::infer_v2(const std::string& model, std::optional<int> version, const HttpRequest& req,
+                       Reply reply) {
   auto fail = [&](const Status& s) { reply(error_response(s)); };
-  auto j = parse_body(body);
-  if (!j.ok()) return fail(j.status());
+  auto body = split_v2_body(req.body, req.inference_header_length);
+  if (!body.ok()) return fail(body.status());
+  const Json& j = body->head;
   auto lv = repo_.route(model, version);
   if (!lv.ok()) return fail(lv.status());
-  if (!j->contains("inputs") || !(*j)["inputs"].is_array() || (*j)["inputs"].empty())
+  if (!j.contains("inputs") || !j["inputs"].is_array() || j["inputs"].empty())
     return fail(InvalidInput("the request has no inputs (a non-empty list of tensors)"));
-  std::vector<Tensor> inputs;
-  for (const auto& in : (*j)["inputs"]) {
-    auto t = tensor_from_json(in);
-    if (!t.ok()) return fail(t.status());
-    inputs.push_back(std::move(*t));
-  }
+  auto inputs = v2_inputs(j["inputs"], body->tail);
+  if (!inputs.ok()) return fail(inputs.status());
   const ModelInfo& info = (*lv)->impl->info();
-  if (Status s = check_inputs(info, inputs); !s.ok()) return fail(s);
+  if (Status s = check_inputs(info, *inputs); !s.ok()) return fail(s);
   std::vector<std::string> wanted;
-  if (j->contains("outputs")) {
-    if (!(*j)["outputs"].is_array())
+  if (j.contains("outputs")) {
+    if (!j["outputs"].is_array())
       return fail(InvalidInput("outputs must be a list of {\"name\": ...}"));
-    for (const auto& o : (*j)["outputs"]) {
+    for (const auto& o : j["outputs"]) {
       if (!o.is_object() || !o.contains("name") || !o["name"].is_string())
         return fail(InvalidInput("each requested output needs a name"));
       const std::string name = o["name"];
-      bool known = false;
+      bool known = info.any_outputs;
       for (const auto& s : info.outputs) known = known || s.name == name;
       if (!known)
         return fail(InvalidInput("output '" + name + "' is not one of this model's outputs"));
       wanted.push_back(name);
     }
   }
-  Json parameters = j->contains("parameters") ? (*j)["parameters"] : Json::object();
+  auto binary = binary_outputs(j);
+  if (!binary.ok()) return fail(binary.status());
+  Json parameters = j.contains("parameters") ? j["parameters"] : Json::object();
   if (!parameters.is_object()) return fail(InvalidInput("parameters must be an object"));
+  parameters.erase("binary_data_output");  // the transport's business, not the model's
   Json head = {{"model_name", model}, {"model_version", std::to_string((*lv)->version)}};
-  if (j->contains("id")) {
-    if (!(*j)["id"].is_string()) return fail(InvalidInput("id must be a string"));
-    head["id"] = (*j)["id"];
+  if (j.contains("id")) {
+    if (!j["id"].is_string()) return fail(InvalidInput("id must be a string"));
+    head["id"] = j["id"];
   }
-  auto respond = [head, wanted](std::vector<Tensor> outputs) {
-    Json r = head;
-    r["outputs"] = Json::array();
-    for (const auto& t : outputs)
+  auto respond = [head, wanted, binary = *binary](std::vector<Tensor> outputs) {
+    std::vector<Tensor> kept;
+    for (auto& t : outputs)
       if (wanted.empty() || std::find(wanted.begin(), wanted.end(), t.name) != wanted.end())
-        r["outputs"].push_back(tensor_to_json(t));
-    return r;
+        kept.push_back(std::move(t));
+    return v2_response(head, kept, binary);
   };
-  submit(*lv, "v2", std::move(inputs), std::move(parameters), respond, std::move(reply));
+  submit(*lv, "v2", std::move(*inputs), std::move(parameters), respond, std::move(reply));
 }
 
 void Service::predict_v1(const std::string& model, const std::string& body, Reply reply) {
@@ -305,7 +306,7 @@ void Service::predict_v1(const std::string& model, const std::string& body, Repl
   if (!inputs.ok()) return fail(inputs.status());
   std::shared_ptr<Model> impl = (*lv)->impl;
   auto respond = [impl](std::vector<Tensor> outputs) {
-    return Json{{"predictions", impl->to_predictions(outputs)}};
+    return json_response(Json{{"predictions", impl->to_predictions(outputs)}});
   };
   submit(*lv, "v1", std::move(*inputs), std::move(parameters), respond, std::move(reply));
 }

@@ -26,7 +26,7 @@ class Service : public HttpHandler {
   void set_draining() override { draining_ = true; }
 
  private:
-  void infer_v2(const std::string& model, std::optional<int> version, const std::string& body,
+  void infer_v2(const std::string& model, std::optional<int> version, const HttpRequest& req,
                 Reply reply);
   void predict_v1(const std::string& model, const std::string& body, Reply reply);
   HttpResponse model_metadata(const std::string& model, std::optional<int> version);
@@ -36,7 +36,7 @@ class Service : public HttpHandler {
   // Sends one inference to its version's batcher; `respond` turns outputs into the reply body.
   void submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
               std::vector<Tensor> inputs, Json parameters,
-              std::function<Json(std::vector<Tensor>)> respond, Reply reply);
+              std::function<HttpResponse(std::vector<Tensor>)> respond, Reply reply);
 
   Repository& repo_;
   Metrics& metrics_;

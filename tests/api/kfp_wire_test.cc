@@ -26,7 +26,7 @@ api::ApiRequest get(const std::string& query) {
       target += buf;
     }
   }
-  return api::ApiRequest::from({"GET", target, "", "", ""});
+  return api::ApiRequest::from({"GET", target, "", "", "", ""});
 }
 
 const KeyMap& keys() {

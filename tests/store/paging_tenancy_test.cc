@@ -128,7 +128,7 @@ TEST_F(TenancyStoreTest, AuthenticationAndNamespaceRules) {
 TEST(ApiRequest, DecodesPathSegmentsAndQuery) {
   auto r = api::ApiRequest::from(
       {"GET", "/api/v1/runs/a%20b/tasks/train%5B3%5D/logs/?offset=12&state=FAILED&x=%zz&flag", "",
-       "", ""});
+       "", "", ""});
   ASSERT_EQ(r.seg.size(), 7u);
   EXPECT_EQ(r.seg[3], "a b");
   EXPECT_EQ(r.seg[5], "train[3]");
