@@ -86,7 +86,8 @@ class Reader {
     s.name = meta["name"].Scalar();
     if (meta["namespace"]) s.namespace_ = meta["namespace"].Scalar();
     const YAML::Node spec = doc["spec"];
-    if (!spec || !spec.IsMap()) return refuse(doc, "spec is missing");
+    if (!spec || !spec.IsMap())
+      return refuse(doc, "spec is missing: an InferenceService needs spec.predictor");
     for (const auto& kv : spec) {
       const std::string k = kv.first.Scalar();
       if (k == "predictor") continue;
@@ -378,13 +379,26 @@ Result<std::vector<InferenceService>> read_inference_services(const std::string&
   }
   Reader reader(path);
   std::vector<InferenceService> out;
+  // Other resources beside InferenceServices (an InferenceGraph over them, a ServingRuntime) are
+  // named in a warning: the services still serve, what the others add does not exist here.
+  std::vector<std::string> skipped;
+  Status first_refusal = Status::Ok();
   for (const auto& doc : docs) {
     if (doc.IsNull()) continue;
     auto s = reader.document(doc);
-    if (!s.ok()) return s.status();
-    out.push_back(std::move(*s));
+    if (s.ok()) {
+      out.push_back(std::move(*s));
+      continue;
+    }
+    const bool other_kind = doc.IsMap() && doc["kind"] && doc["kind"].Scalar() != "InferenceService";
+    if (!other_kind) return s.status();
+    skipped.push_back(s.status().message() + "; skipped");
+    if (first_refusal.ok()) first_refusal = s.status();
   }
-  if (out.empty()) return InvalidInput(path + ": the file holds no InferenceService");
+  if (out.empty())
+    return first_refusal.ok() ? InvalidInput(path + ": the file holds no InferenceService")
+                              : first_refusal;
+  for (auto& w : skipped) out.front().warnings.push_back(std::move(w));
   return out;
 }
 

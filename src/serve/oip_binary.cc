@@ -20,6 +20,14 @@ Result<V2Body> split_v2_body(const std::string& body, const std::string& header_
                           " but the body is only " + std::to_string(body.size()) + " bytes");
     json_size = n;
   }
+  // The JSON parser ends a document at a NUL byte: binary data sent without the header (or a
+  // header length that runs into it) would be silently ignored.
+  if (std::string_view(body).substr(0, json_size).find('\0') != std::string_view::npos)
+    return InvalidInput(header_length.empty()
+                            ? "the request body holds binary data but no "
+                              "Inference-Header-Content-Length header says where its JSON ends"
+                            : "the first " + header_length +
+                                  " bytes (Inference-Header-Content-Length) run into binary data");
   V2Body out;
   out.head = Json::parse(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(json_size),
                          nullptr, false);

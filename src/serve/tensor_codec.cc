@@ -47,7 +47,7 @@ std::uint16_t float_to_half(float f) {
   if (abs < 0x38800000u) {                        // below the smallest normal half
     if (abs < 0x33000000u) return sign;
     const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;
-    const int shift = 126 - static_cast<int>(abs >> 23) + 13;
+    const int shift = 126 - static_cast<int>(abs >> 23);  // h = mantissa × 2^(e+1)
     std::uint32_t h = mant >> shift;
     const std::uint32_t rest = mant & ((1u << shift) - 1), half = 1u << (shift - 1);
     if (rest > half || (rest == half && (h & 1))) ++h;
