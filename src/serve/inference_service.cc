@@ -390,7 +390,8 @@ Result<std::vector<InferenceService>> read_inference_services(const std::string&
       out.push_back(std::move(*s));
       continue;
     }
-    const bool other_kind = doc.IsMap() && doc["kind"] && doc["kind"].Scalar() != "InferenceService";
+    const bool other_kind =
+        doc.IsMap() && doc["kind"] && doc["kind"].Scalar() != "InferenceService";
     if (!other_kind) return s.status();
     skipped.push_back(s.status().message() + "; skipped");
     if (first_refusal.ok()) first_refusal = s.status();

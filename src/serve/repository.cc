@@ -66,8 +66,9 @@ void Repository::poll() {
     std::lock_guard<std::mutex> l(mu_);
     for (const auto& [name, versions] : present) {
       if (unloaded_.count(name)) continue;
+      const auto have = loaded_.find(name);
       for (const auto& [v, dir] : versions) {
-        if (loaded_[name].count(v)) continue;
+        if (have != loaded_.end() && have->second.count(v)) continue;
         // A version that failed to load is tried again only when its model.h5 changes: a broken
         // file is reported once (index() shows the reason), not reloaded every poll.
         auto f = failed_.find({name, v});
@@ -242,12 +243,16 @@ Result<std::shared_ptr<LoadedVersion>> Repository::route(const std::string& mode
                                                          std::optional<int> version) {
   std::lock_guard<std::mutex> l(mu_);
   auto m = loaded_.find(model);
-  if (m == loaded_.end()) {
-    if (fs::is_directory(root_ / model) && ml::valid_model_name(model))
-      return Unavailable("model '" + model + "' is not ready" +
-                         (unloaded_.count(model)
-                              ? " (it was unloaded; POST /v2/repository/models/" + model + "/load)"
-                              : ""));
+  if (m == loaded_.end() || m->second.empty()) {
+    if (fs::is_directory(root_ / model) && ml::valid_model_name(model)) {
+      std::string why;
+      if (unloaded_.count(model))
+        why = " (it was unloaded; POST /v2/repository/models/" + model + "/load)";
+      for (const auto& [key, f] : failed_)
+        if (key.first == model && (!version || key.second == *version))
+          why = ": version " + std::to_string(key.second) + " failed to load: " + f.first;
+      return Unavailable("model '" + model + "' is not ready" + why);
+    }
     return NotFound("model '" + model + "' is not in the repository");
   }
   if (version) {

@@ -158,7 +158,9 @@ void Service::handle(const HttpRequest& req, Reply reply) {
       auto lv = repo_.route(model, *version);
       if (!lv.ok() && lv.status().code() == ErrorCode::kNotFound)
         return reply(error_response(lv.status()));
-      return reply(json_response(Json{{"name", model}, {"ready", lv.ok()}}, lv.ok() ? 200 : 503));
+      Json body = {{"name", model}, {"ready", lv.ok()}};
+      if (!lv.ok()) body["error"] = lv.status().message();  // why not: a load failure's reason
+      return reply(json_response(body, lv.ok() ? 200 : 503));
     }
     return reply(model_metadata(model, *version));
   }

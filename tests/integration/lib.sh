@@ -107,3 +107,33 @@ kfp_client_env() {
   ) 9> "$env.lock" || fail "cannot install kfp from PyPI into $env"
   echo "$env"
 }
+
+# serve_client_env: the path of a venv with the serving ecosystem from PyPI: the frameworks whose
+# models `slipway serve` runs (scikit-learn, XGBoost, LightGBM, ONNX) and the clients users call
+# it with (tritonclient[http], kserve). Made once and shared, like kfp_client_env.
+serve_client_env() {
+  local env=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}/serve-clients
+  mkdir -p "$(dirname "$env")"
+  (
+    flock 9
+    if [ ! -e "$env/.ready" ]; then
+      rm -rf "$env"
+      python3 -m venv "$env" && "$env/bin/pip" install --quiet --disable-pip-version-check \
+        scikit-learn joblib pandas xgboost lightgbm onnx "tritonclient[http]" kserve &&
+        touch "$env/.ready" || { rm -rf "$env"; exit 1; }
+    fi
+  ) 9> "$env.lock" || fail "cannot install the serving clients from PyPI into $env"
+  echo "$env"
+}
+
+# wait_for_port_file FILE PID [SECONDS]: the port a daemon wrote, once it has.
+wait_for_port_file() {
+  local file=$1 pid=$2 limit=${3:-60} i=0
+  while [ ! -s "$file" ]; do
+    kill -0 "$pid" 2> /dev/null || fail "the daemon (pid $pid) exited before listening"
+    [ $i -lt $((limit * 10)) ] || fail "the daemon did not listen within ${limit}s"
+    sleep 0.1
+    i=$((i + 1))
+  done
+  cat "$file"
+}

@@ -2,6 +2,8 @@
 // files from KServe's repository and website) is either read, with a format the daemon serves,
 // or refused with FILE:LINE and a reason; storageUri schemes resolve or say how to get a local
 // copy; `serve -f` versions and canaries follow KServe's rollouts.
+#include "serve/inference_service.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -11,7 +13,6 @@
 
 #include "core/files.h"
 #include "core/json.h"
-#include "serve/inference_service.h"
 #include "serve/isvc_repository.h"
 
 namespace slipway::serve {
@@ -69,7 +70,10 @@ TEST(InferenceServiceCorpus, EveryFileIsReadOrRefusedWithFileLineAndReason) {
       continue;
     }
     const std::string& why = r.status().message();
-    EXPECT_TRUE(std::regex_search(why, std::regex("^" + std::regex_replace(path, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") + ":[0-9]+: .{20,}")))
+    EXPECT_TRUE(std::regex_search(
+        why,
+        std::regex("^" + std::regex_replace(path, std::regex(R"([.^$|()\[\]{}*+?\\])"), R"(\$&)") +
+                   ":[0-9]+: .{20,}")))
         << why;
   }
   EXPECT_EQ(files, 162);
@@ -77,9 +81,9 @@ TEST(InferenceServiceCorpus, EveryFileIsReadOrRefusedWithFileLineAndReason) {
   EXPECT_GE(accepted, 20);
   EXPECT_GE(formats["sklearn"], 15);
   EXPECT_GE(formats["xgboost"], 3);
-  std::printf("kserve corpus: %d files, %d read (%d services: %d sklearn, %d xgboost, %d pytorch)\n",
-              files, accepted, services, formats["sklearn"], formats["xgboost"],
-              formats["pytorch"]);
+  std::printf(
+      "kserve corpus: %d files, %d read (%d services: %d sklearn, %d xgboost, %d pytorch)\n", files,
+      accepted, services, formats["sklearn"], formats["xgboost"], formats["pytorch"]);
 }
 
 TEST(InferenceServiceCorpus, RefusalsNameTheRuntimeThatIsMissing) {
@@ -91,16 +95,14 @@ TEST(InferenceServiceCorpus, RefusalsNameTheRuntimeThatIsMissing) {
            {"kserve@docs__samples__storage__uri__tensorflow.yaml", "TensorFlow SavedModels"},
            {"kserve@docs__samples__v1beta1__triton__torchscript__torch_transformer.yaml",
             "spec.transformer"},
-           {"kserve@docs__samples__v1beta1__custom__custom_model__custom.yaml",
-            "custom container"},
+           {"kserve@docs__samples__v1beta1__custom__custom_model__custom.yaml", "custom container"},
            {"kserve@config__runtimes__kserve-lgbserver.yaml",
             "kind ClusterServingRuntime is not an InferenceService"},
            {"kserve@docs__samples__bentoml__bentoml.yaml", "not valid YAML"},
        }) {
     auto r = read_inference_services((corpus() / c.file).string());
     ASSERT_FALSE(r.ok()) << c.file;
-    EXPECT_NE(r.status().message().find(c.expected), std::string::npos)
-        << r.status().message();
+    EXPECT_NE(r.status().message().find(c.expected), std::string::npos) << r.status().message();
   }
 }
 

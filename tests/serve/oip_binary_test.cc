@@ -1,13 +1,14 @@
 // The OIP binary tensor data extension and the raw tensor codec it shares with the Python worker
 // hop: every datatype round-trips, bodies split at Inference-Header-Content-Length, and malformed
 // binary data is a 400 that says what is wrong.
+#include "serve/oip_binary.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstring>
 
 #include "core/files.h"
-#include "serve/oip_binary.h"
 #include "serve/tensor_codec.h"
 
 namespace slipway::serve {
@@ -78,14 +79,14 @@ TEST(TensorCodec, BytesElementsAreLengthPrefixedAndCheckedAgainstTheShape) {
             std::string::npos);
   auto truncated = tensor_from_raw("s", "BYTES", {2}, raw.substr(0, raw.size() - 1), "input 's'");
   ASSERT_FALSE(truncated.ok());
-  EXPECT_NE(truncated.status().message().find("says 5 bytes but only 4 remain"),
-            std::string::npos);
+  EXPECT_NE(truncated.status().message().find("says 5 bytes but only 4 remain"), std::string::npos);
 }
 
 TEST(TensorCodec, MalformedRawDataIsRefusedWithTheReason) {
   auto size = tensor_from_raw("x", "FP32", {2, 2}, std::string(12, '\0'), "input 'x'");
   ASSERT_FALSE(size.ok());
-  EXPECT_EQ(size.status().message(), "input 'x': the binary data is 12 bytes; 4 FP32 elements take 16");
+  EXPECT_EQ(size.status().message(),
+            "input 'x': the binary data is 12 bytes; 4 FP32 elements take 16");
   auto boolean = tensor_from_raw("x", "BOOL", {1}, std::string(1, '\2'), "input 'x'");
   ASSERT_FALSE(boolean.ok());
   EXPECT_NE(boolean.status().message().find("0 or 1"), std::string::npos);
@@ -146,7 +147,8 @@ TEST(OipBinary, MalformedBinaryRequestsSayWhatIsWrong) {
   ASSERT_TRUE(short_tail.ok());
   auto in = v2_inputs(short_tail->head["inputs"], short_tail->tail);
   ASSERT_FALSE(in.ok());
-  EXPECT_NE(in.status().message().find("binary_data_size is 8 but only 4 bytes"), std::string::npos);
+  EXPECT_NE(in.status().message().find("binary_data_size is 8 but only 4 bytes"),
+            std::string::npos);
   auto extra = split_v2_body(binary_body(head, std::string(12, '\0'), &length), length);
   ASSERT_TRUE(extra.ok());
   in = v2_inputs(extra->head["inputs"], extra->tail);

@@ -247,12 +247,13 @@ def serve(sock, runtime):
                 outputs.append(spec)
                 chunks.append(raw)
             write_frame(sock, {"outputs": outputs}, b"".join(chunks))
-        except (ValueError, TypeError, KeyError, IndexError) as e:
+        except Exception as e:
             # What the model says about the data it was given (a wrong number of features, a
-            # column it lacks): the client's to fix, so the daemon answers 400 with it.
-            write_frame(sock, {"error": f"{type(e).__name__}: {e}", "invalid_input": True})
-        except Exception as e:  # the model's own failure goes back as it is (500)
-            write_frame(sock, {"error": f"{type(e).__name__}: {e}"})
+            # column it lacks, onnxruntime's InvalidArgument) is the client's to fix: the daemon
+            # answers 400 with it. Anything else is the model's own failure (500).
+            invalid = isinstance(e, (ValueError, TypeError, KeyError, IndexError)) or \
+                type(e).__name__ in ("InvalidArgument", "InvalidInput")
+            write_frame(sock, {"error": f"{type(e).__name__}: {e}", "invalid_input": invalid})
 
 
 def main():
@@ -270,7 +271,8 @@ def main():
         inputs, outputs = runtime.metadata()
     except Exception as e:
         traceback.print_exc()
-        write_frame(sock, {"error": f"{type(e).__name__}: {e}"})
+        write_frame(sock, {"error": f"cannot load the {args.format} model in {args.model_dir}: "
+                                    f"{type(e).__name__}: {e}"})
         sys.exit(1)
     write_frame(sock, {"ready": True, "platform": runtime.platform, "inputs": inputs, "outputs": outputs})
     serve(sock, runtime)
