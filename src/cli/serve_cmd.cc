@@ -76,7 +76,8 @@ Status read_config(const std::string& path, ServeConfig* c) {
                                               "models",
                                               "pvc",
                                               "python",
-                                              "worker_timeout_ms"};
+                                              "worker_timeout_ms",
+                                              "scale_down_after_ms"};
   try {
     for (const auto& kv : doc)
       if (!known.count(kv.first.Scalar()))
@@ -117,6 +118,8 @@ Status read_config(const std::string& path, ServeConfig* c) {
                               ": the formats run by Python are sklearn, lightgbm, onnx, pytorch");
         c->repo.python.python[kv.first.Scalar()] = kv.second.Scalar();
       }
+    if (doc["scale_down_after_ms"])
+      c->repo.python.idle_timeout = std::chrono::milliseconds(doc["scale_down_after_ms"].as<int>());
     if (doc["worker_timeout_ms"])
       c->repo.python.timeout = std::chrono::milliseconds(doc["worker_timeout_ms"].as<int>());
     if (YAML::Node models = doc["models"])

@@ -1,5 +1,6 @@
 // Dynamic batching of one served version: requests queue; a worker takes the oldest and waits up
-// to max_queue_delay for more, joins them along the first dimension up to max_batch_size rows,
+// to max_queue_delay for more (a model that takes N calls at once, ModelInfo::concurrency, gets N
+// workers), joins them along the first dimension up to max_batch_size rows,
 // runs the model once and hands each request its rows of the outputs. Works for v1 and v2 alike
 // (both arrive here as tensors). A model that does not batch gets one request per call.
 //
@@ -11,6 +12,7 @@
 // result on.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -58,19 +60,23 @@ class Batcher {
     Done done;
     std::chrono::steady_clock::time_point queued;
     int rows;
+    std::string signature;  // only requests with the same one join a batch
   };
+  static std::string signature(const std::vector<Tensor>& inputs);
   void loop();
   void run(std::vector<Pending> batch);
 
   std::shared_ptr<Model> model_;
   BatchPolicy policy_;
   std::function<void(int, int)> on_batch_;
-  std::mutex run_mu_;  // held while the model runs: one call at a time, worker or inline
+  int concurrency_ = 1;  // model calls at once (ModelInfo::concurrency)
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Pending> queue_;
+  int running_ = 0;                // model calls in progress, worker or inline
+  std::atomic<int> in_flight_{0};  // requests submitted and not yet answered
   bool stopping_ = false;
-  std::thread worker_;
+  std::vector<std::thread> workers_;
 };
 
 }  // namespace slipway::serve

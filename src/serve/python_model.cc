@@ -1,6 +1,8 @@
 #include "serve/python_model.h"
 
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -62,15 +64,27 @@ Json nest(const Json& flat, const std::vector<std::int64_t>& shape, size_t dim, 
   return out;
 }
 
+// Scaling, as KServe's predictor fields say: at least min_replicas workers, at most
+// max_replicas, and in between one per scale_target requests in flight (queued or running, as
+// the batcher counts them): a call that finds every worker busy starts another when the demand
+// says so, else waits for one. A worker idle for idle_timeout goes while more than min_replicas
+// run (down to none when min is 0: the next call starts one, a cold start).
+struct Scaling {
+  int min_replicas = 1, max_replicas = 1, scale_target = 1;
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
 class PythonModel : public Model {
  public:
-  PythonModel(WorkerLaunch launch, std::unique_ptr<PythonWorker> worker, const Json& ready,
-              std::chrono::milliseconds timeout)
-      : launch_(std::move(launch)), worker_(std::move(worker)), timeout_(timeout) {
+  PythonModel(WorkerLaunch launch, std::unique_ptr<PythonWorker> first, const Json& ready,
+              std::chrono::milliseconds timeout, Scaling scaling)
+      : launch_(std::move(launch)), timeout_(timeout), scaling_(scaling) {
     info_.kind = launch_.format;
     info_.platform = ready.value("platform", launch_.format);
     info_.batchable = true;
     info_.any_inputs = info_.any_outputs = true;
+    info_.concurrency = scaling_.max_replicas;
+    info_.run_inline = false;
     auto specs = [](const Json& list) {
       std::vector<TensorSpec> out;
       if (list.is_array())
@@ -81,27 +95,38 @@ class PythonModel : public Model {
     };
     info_.inputs = specs(ready.value("inputs", Json::array()));
     info_.outputs = specs(ready.value("outputs", Json::array()));
+    idle_.push_back({std::move(first), Clock::now()});
+    keeper_ = std::thread([this] { keep(); });
   }
 
   ~PythonModel() override {
-    stopping_ = true;
-    if (restarter_.joinable()) restarter_.join();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    keeper_.join();
   }
 
   const ModelInfo& info() const override { return info_; }
 
+  void set_demand(int requests_in_flight) override { demand_ = requests_in_flight; }
+
   Result<std::vector<Tensor>> infer(const std::vector<Tensor>& inputs,
                                     const Json& parameters) override {
-    std::unique_lock<std::mutex> l(mu_);
-    if (!worker_)
-      return Unavailable("the model's worker process is restarting" +
-                         (last_error_.empty() ? std::string() : " (" + last_error_ + ")"));
-    auto out = worker_->infer(inputs, parameters, timeout_);
-    if (worker_->broken()) {
+    auto worker = checkout();
+    if (!worker.ok()) return worker.status();
+    auto out = (*worker)->infer(inputs, parameters, timeout_);
+    std::lock_guard<std::mutex> l(mu_);
+    --busy_;
+    if ((*worker)->broken()) {
       last_error_ = out.ok() ? "" : out.status().message();
-      replace_worker();
+      cv_.notify_all();  // the keeper brings the pool back to its minimum
+    } else {
+      idle_.push_back({std::move(*worker), Clock::now()});
+      cv_.notify_all();
     }
-    return out;
+    return out;  // (a broken worker is killed and reaped as `worker` goes, after the lock)
   }
 
   Result<std::vector<Tensor>> from_instances(const Json& instances, Json*) const override {
@@ -142,37 +167,99 @@ class PythonModel : public Model {
   }
 
  private:
-  // Called with mu_ held: the broken worker goes now (it is killed), a new one loads in the
-  // background; requests meanwhile get 503.
-  void replace_worker() {
-    worker_.reset();
-    if (restarter_.joinable()) restarter_.join();
-    restarter_ = std::thread([this] {
-      for (int attempt = 0; !stopping_; ++attempt) {
+  using Clock = std::chrono::steady_clock;
+  struct Idle {
+    std::unique_ptr<PythonWorker> worker;
+    Clock::time_point since;
+  };
+
+  int workers() const { return static_cast<int>(idle_.size()) + busy_ + starting_; }
+
+  // An idle worker, else a new one when the pool may grow, else the next one to come free.
+  Result<std::unique_ptr<PythonWorker>> checkout() {
+    std::unique_lock<std::mutex> l(mu_);
+    for (;;) {
+      if (!idle_.empty()) {
+        auto w = std::move(idle_.back().worker);  // the most recently used: warm caches
+        idle_.pop_back();
+        ++busy_;
+        return w;
+      }
+      // KServe's rule: as many workers as requests in flight over the scale target.
+      const int wanted =
+          std::clamp((demand_.load() + scaling_.scale_target - 1) / scaling_.scale_target,
+                     std::max(1, scaling_.min_replicas), scaling_.max_replicas);
+      if (workers() == 0 || workers() < wanted) {
+        ++starting_;
+        l.unlock();
         Json ready;
         auto w = PythonWorker::start(launch_, &ready);
-        std::lock_guard<std::mutex> l(mu_);
-        if (w.ok()) {
-          worker_ = std::move(*w);
-          last_error_.clear();
-          return;
+        l.lock();
+        --starting_;
+        if (!w.ok()) {
+          last_error_ = w.status().message();
+          cv_.notify_all();
+          return Unavailable("the model's worker process could not be started: " + last_error_);
         }
-        last_error_ = w.status().message();
-        // A model that no longer loads is retried, slowly.
-        for (int i = 0; i < 10 * std::min(attempt + 1, 30) && !stopping_; ++i)
-          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ++busy_;
+        return std::move(*w);
       }
-    });
+      if (stopping_) {
+        return Unavailable("the model version is being unloaded");
+      }
+      cv_.wait(l);
+    }
+  }
+
+  // Keeps the pool between its bounds: back up to min_replicas after a worker died (the model
+  // answers 503 for the call that found it dead, then cold-starts), and idle workers over the
+  // minimum stopped.
+  void keep() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!stopping_) {
+      cv_.wait_for(l, std::chrono::milliseconds(500));
+      if (stopping_) break;
+      std::vector<std::unique_ptr<PythonWorker>> retire;
+      const auto now = Clock::now();
+      while (workers() > scaling_.min_replicas && !idle_.empty() &&
+             now - idle_.front().since >= scaling_.idle_timeout) {
+        retire.push_back(std::move(idle_.front().worker));
+        idle_.erase(idle_.begin());
+      }
+      if (workers() < scaling_.min_replicas) {
+        ++starting_;
+        l.unlock();
+        retire.clear();
+        Json ready;
+        auto w = PythonWorker::start(launch_, &ready);
+        l.lock();
+        --starting_;
+        if (w.ok()) {
+          idle_.push_back({std::move(*w), Clock::now()});
+          cv_.notify_all();
+        } else {
+          last_error_ = w.status().message();
+        }
+        continue;
+      }
+      l.unlock();
+      retire.clear();  // killed and reaped outside the lock
+      l.lock();
+    }
   }
 
   WorkerLaunch launch_;
   ModelInfo info_;
-  std::mutex mu_;
-  std::unique_ptr<PythonWorker> worker_;
-  std::string last_error_;
   std::chrono::milliseconds timeout_;
-  std::thread restarter_;
-  std::atomic<bool> stopping_{false};
+  Scaling scaling_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Idle> idle_;  // oldest first
+  int busy_ = 0, starting_ = 0;
+  std::atomic<int> demand_{0};
+  std::string last_error_;
+  bool stopping_ = false;
+  std::thread keeper_;
 };
 
 }  // namespace
@@ -216,8 +303,14 @@ Result<std::unique_ptr<Model>> make_python_model(const std::string& format, cons
   Json ready;
   auto worker = PythonWorker::start(launch, &ready);
   if (!worker.ok()) return worker.status();
+  Scaling scaling;
+  scaling.min_replicas = std::max(0, config.value("min_replicas", 1));
+  scaling.max_replicas = std::max({1, scaling.min_replicas, config.value("max_replicas", 1)});
+  scaling.scale_target = std::max(1, config.value("scale_target", 1));
+  scaling.idle_timeout = std::chrono::milliseconds(
+      config.value("scale_down_after_ms", static_cast<std::int64_t>(options.idle_timeout.count())));
   return std::unique_ptr<Model>(
-      new PythonModel(std::move(launch), std::move(*worker), ready, timeout));
+      new PythonModel(std::move(launch), std::move(*worker), ready, timeout, scaling));
 }
 
 }  // namespace slipway::serve

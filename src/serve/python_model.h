@@ -1,8 +1,10 @@
 // Models that only Python can load (scikit-learn, LightGBM, ONNX through onnxruntime, TorchScript
-// through torch), served by a worker process the daemon starts and supervises
-// (python_worker.h). HTTP, both protocols, batching and metrics stay in the daemon; the worker
-// runs batches. A worker that dies or hangs past the request timeout is replaced in the
-// background; its model answers 503 meanwhile and every other model is untouched.
+// through torch), served by worker processes the daemon starts and supervises
+// (python_worker.h). HTTP, both protocols, batching and metrics stay in the daemon; each worker
+// runs one batch at a time. The pool scales between the version's min_replicas and max_replicas
+// (config.json, from the InferenceService), down to none when min is 0. A worker that dies or
+// hangs past the request timeout is killed: the call that found it answers 503, the pool is
+// brought back to its minimum, and every other model is untouched.
 //
 // Each format's worker runs in a reused virtual environment with the packages it needs
 // (core/pyenv.h, as KFP Python components do), or under an interpreter the serve config names
@@ -25,6 +27,9 @@ struct PythonRuntimeOptions {
   std::map<std::string, std::string> python;  // format → an interpreter to use as it is
   std::filesystem::path script_dir;           // where model_worker.py is written out
   std::chrono::milliseconds timeout{60'000};  // one batch, at most
+  // How long a worker over the version's min_replicas stays idle before it is stopped (the
+  // version's config.json may set scale_down_after_ms).
+  std::chrono::milliseconds idle_timeout{60'000};
 };
 
 // The formats a Python worker serves, and the pip packages each needs.

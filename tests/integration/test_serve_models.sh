@@ -94,6 +94,7 @@ YAML
 cat > serve.yaml <<YAML
 pvc: {model-store: $WORK/models}
 python: {pytorch: /usr/bin/python3}
+scale_down_after_ms: 1500
 YAML
 
 # gs:// is refused with how to get a local copy.
@@ -147,6 +148,27 @@ done
 expect_eq "$code" 200 "the model answers again once its worker is restarted"
 kill -0 $PID || fail "the daemon died"
 
+# Scaling: minReplicas 0 scales the seed's model to no worker once idle; the next request starts
+# one (a cold start); concurrent requests grow the pool towards maxReplicas (5).
+workers() { pgrep -fc "model_worker.*--model-dir $WORK/models/iris --cpus" || true; }
+for _ in $(seq 100); do [ "$(workers)" == 0 ] && break; sleep 0.1; done
+expect_eq "$(workers)" 0 "idle past scale_down_after_ms, minReplicas 0 leaves no worker"
+expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/v1/models/iris-classifier:predict" -d "$iris")" 200 \
+  "a request then cold-starts one"
+"$CLIENTS/bin/python" - "$BASE" <<'PY'
+import json, sys, threading, urllib.request
+body = json.dumps({"instances": [[6.8, 2.8, 4.8, 1.4]] * 50}).encode()
+def hammer():
+    for _ in range(40):
+        urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/v1/models/iris-classifier:predict", data=body)).read()
+threads = [threading.Thread(target=hammer) for _ in range(12)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+PY
+n=$(workers)
+[ "$n" -ge 2 ] && [ "$n" -le 5 ] || fail "concurrent load should grow the pool to 2..5 workers, got $n"
+pass "concurrent load grew the pool to $n workers (maxReplicas 5)"
+
 kill -TERM $PID
 wait $PID || fail "the daemon did not stop cleanly"
 
@@ -158,7 +180,8 @@ rm -f port
 "$SLIPWAY" serve --port 0 --port-file port > registry.log 2>&1 &
 PID=$!
 PORT=$(wait_for_port_file port $PID 300)
-expect_eq "$(curl -s -X POST "http://127.0.0.1:$PORT/v1/models/iris-classifier:predict" -d "$iris")" \
-  "$(curl -s -X POST "$BASE/v1/models/iris-classifier:predict" -d "$iris" 2> /dev/null || "$CLIENTS/bin/python" -c "
-import joblib, json; print(json.dumps({'predictions': joblib.load('models/iris/model.joblib').predict([[6.8, 2.8, 4.8, 1.4]]).tolist()}, separators=(',', ':')))")" \
+sklearn_says=$("$CLIENTS/bin/python" -c "
+import joblib, json
+print(json.dumps({'predictions': joblib.load('models/iris/model.joblib').predict([[6.8, 2.8, 4.8, 1.4]]).tolist()}, separators=(',', ':')))")
+expect_eq "$(curl -s -X POST "http://127.0.0.1:$PORT/v1/models/iris-classifier:predict" -d "$iris")" "$sklearn_says" \
   "the registered version is served by name with scikit-learn's prediction"

@@ -133,6 +133,70 @@ TEST(Batcher, RunsARequestAtOnceWhenTheModelIsIdleAndNothingWaits) {
   EXPECT_TRUE(answered) << "answered on the submitting thread, before submit returned";
 }
 
+// A model taking three calls at once (a pool of workers), recording how many overlap and which
+// datatypes each call mixed.
+class Pool : public Model {
+ public:
+  Pool() {
+    info_.kind = "test";
+    info_.batchable = true;
+    info_.any_inputs = true;
+    info_.concurrency = 3;
+    info_.run_inline = false;
+  }
+  const ModelInfo& info() const override { return info_; }
+  Result<std::vector<Tensor>> infer(const std::vector<Tensor>& in, const Json&) override {
+    const int now = ++running;
+    int seen = peak.load();
+    while (now > seen && !peak.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    --running;
+    if (in.empty() || in[0].shape.empty() || in[0].shape[0] == 0) ++empty_calls;
+    Tensor y{"y", in[0].datatype, {in[0].shape[0]}, in[0].numbers, {}, Json::object()};
+    return std::vector<Tensor>{y};
+  }
+  Result<std::vector<Tensor>> from_instances(const Json&, Json*) const override {
+    return InvalidInput("unused");
+  }
+  Json to_predictions(const std::vector<Tensor>&) const override { return {}; }
+  std::atomic<int> running{0}, peak{0}, empty_calls{0};
+
+ private:
+  ModelInfo info_;
+};
+
+TEST(Batcher, RunsAsManyCallsAtOnceAsTheModelTakesAndJoinsOnlyMatchingInputs) {
+  auto model = std::make_shared<Pool>();
+  BatchPolicy policy;
+  policy.max_batch_size = 4;
+  Batcher b(model, policy, nullptr);
+  constexpr int kRequests = 60;
+  std::vector<std::promise<InferResult>> done(kRequests);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c)
+    clients.emplace_back([&, c] {
+      for (int i = c; i < kRequests; i += 6) {
+        // FP32 and FP64 requests interleave: the same model takes both, one batch cannot.
+        Tensor x{"x", i % 2 ? "FP64" : "FP32", {1, 1}, {static_cast<double>(i)},
+                 {},  Json::object()};
+        ASSERT_TRUE(b.submit({x}, Json::object(), [&done, i](InferResult r) {
+                       done[static_cast<size_t>(i)].set_value(std::move(r));
+                     }).ok());
+      }
+    });
+  for (auto& t : clients) t.join();
+  for (int i = 0; i < kRequests; ++i) {
+    InferResult r = done[static_cast<size_t>(i)].get_future().get();
+    ASSERT_TRUE(r.outputs.ok()) << r.outputs.status().message();
+    EXPECT_EQ(r.outputs->at(0).numbers, (std::vector<double>{static_cast<double>(i)}));
+    EXPECT_EQ(r.outputs->at(0).datatype, i % 2 ? "FP64" : "FP32") << "request " << i;
+  }
+  b.stop();
+  EXPECT_EQ(model->peak.load(), 3) << "three calls ran at once, never more";
+  EXPECT_EQ(model->empty_calls.load(), 0) << "no worker ran an empty batch";
+}
+
 TEST(ModelInputs, AreCheckedByNameDatatypeAndShape) {
   Doubler d;
   Tensor ok{"x", "FP32", {3, 1}, {1, 2, 3}, {}, Json::object()};
