@@ -14,6 +14,8 @@ const char* kUsage =
     "slipway models ls [NAME] | show NAME [VERSION] | promote NAME VERSION [--stage "
     "production|staging|archived|none] | rollback NAME\n"
     "  [--output text|json]\n"
+    "slipway models deploy -f INFERENCESERVICE.yaml... --backend k8s [--apply] | --backend slurm "
+    "[--config SERVE.yaml] [--wait S] [-o json]\n"
     "slipway models deploy NAME [VERSION] --backend k8s [--apply] [--canary-percent P] "
     "[--min-replicas N] [--max-replicas N]\n"
     "  [--gpus G] [--deploy-name NAME]: a KServe InferenceService running `slipway serve` "
@@ -114,6 +116,7 @@ std::optional<int> previous_production(store::Store& store, const std::string& n
 
 int models_deploy(store::Store& store, const std::string& name, std::optional<int> version,
                   const po::variables_map& vm);
+int models_deploy_files(const std::vector<std::string>& files, const po::variables_map& vm);
 
 int cmd_models(const Args& args) {
   po::options_description opts("models options");
@@ -122,7 +125,7 @@ int cmd_models(const Args& args) {
       "name", po::value<std::string>(), "model name")("version", po::value<int>(), "model version")(
       "stage", po::value<std::string>()->default_value("production"), "promote: the stage")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json")(
-      "backend", po::value<std::string>()->default_value("k8s"), "deploy: k8s")(
+      "backend", po::value<std::string>()->default_value("k8s"), "deploy: k8s or slurm (-f)")(
       "apply", po::bool_switch(), "deploy: kubectl apply it")(
       "canary-percent", po::value<int>()->default_value(-1),
       "deploy: traffic to this version while it rolls out")(
@@ -130,7 +133,12 @@ int cmd_models(const Args& args) {
       "max-replicas", po::value<int>()->default_value(1), "deploy")(
       "gpus", po::value<int>()->default_value(0), "deploy: GPUs per replica")(
       "deploy-name", po::value<std::string>(),
-      "deploy: the InferenceService's name (default: the model's)");
+      "deploy: the InferenceService's name (default: the model's)")(
+      "filename,f", po::value<std::vector<std::string>>()->composing(),
+      "deploy: KServe InferenceService files to deploy as they are (repeatable)")(
+      "config", po::value<std::string>(), "deploy -f --backend slurm: the serving config")(
+      "wait", po::value<int>()->default_value(300),
+      "deploy -f --backend slurm: seconds to wait for the job to listen");
   po::positional_options_description pos;
   pos.add("action", 1).add("name", 1).add("version", 1);
   po::variables_map vm;
@@ -144,6 +152,13 @@ int cmd_models(const Args& args) {
   const std::string name = vm.count("name") ? vm["name"].as<std::string>() : "";
   auto version = vm.count("version") ? std::optional<int>(vm["version"].as<int>()) : std::nullopt;
   if (action == "ls") return list(*store, name, *mode);
+  if (action == "deploy" && vm.count("filename")) {
+    if (!name.empty()) {
+      std::fprintf(stderr, "slipway models deploy: give a model NAME or -f FILE, not both\n");
+      return 2;
+    }
+    return models_deploy_files(vm["filename"].as<std::vector<std::string>>(), vm);
+  }
   if (name.empty()) {
     std::fprintf(stderr, "slipway models %s: which model? (%s)\n", action.c_str(), kUsage);
     return 2;

@@ -310,6 +310,36 @@ expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); p
 "$SLIPWAY" models deploy iris --backend k8s --apply > "$WORK/apply.out"
 contains "inferenceservice/iris created" "$WORK/apply.out" || fail "models deploy --apply: $(cat "$WORK/apply.out")"
 pass "models deploy --apply created the InferenceService"
+# Seed 000's InferenceService file, applied as it is (KServe on the cluster fetches gs://).
+cat > "$WORK/iris-isvc.yaml" <<'YAML'
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris-classifier
+  namespace: kubeflow
+spec:
+  predictor:
+    sklearn:
+      storageUri: "gs://my-models/iris/v1"
+      resources:
+        requests: {cpu: 100m, memory: 256Mi}
+        limits: {cpu: "1", memory: 1Gi}
+    minReplicas: 0
+    maxReplicas: 5
+    scaleTarget: 10
+    scaleMetric: "concurrency"
+YAML
+"$SLIPWAY" models deploy -f "$WORK/iris-isvc.yaml" --backend k8s > "$WORK/dry.out" 2>&1
+contains "inferenceservice/iris-classifier created (dry run)" "$WORK/dry.out" || fail "models deploy -f without --apply is a dry run: $(cat "$WORK/dry.out")"
+"$SLIPWAY" models deploy -f "$WORK/iris-isvc.yaml" --backend k8s --apply > "$WORK/applied.out"
+contains "inferenceservice/iris-classifier created" "$WORK/applied.out" || fail "models deploy -f --apply: $(cat "$WORK/applied.out")"
+expect_eq "$(python3 -c "import json,yaml,sys; print(json.load(open(sys.argv[1]))['spec'] == yaml.safe_load(open(sys.argv[2]))['spec'])" \
+  "$FAKE_KUBECTL_STATE/objects/InferenceService/iris-classifier.json" "$WORK/iris-isvc.yaml")" True \
+  "models deploy -f applies the seed's InferenceService file unchanged"
+set +e
+"$SLIPWAY" models deploy -f "$PIPELINES/batch.yaml" --backend k8s > "$WORK/notisvc.out" 2>&1; rc=$?
+set -e
+expect_eq "$rc" 2 "a file without an InferenceService is refused before kubectl"
 
 python3 -c "import yaml,sys; open(sys.argv[2],'w').write(yaml.safe_load(open(sys.argv[1]))['data']['k8s.yaml'])" \
   "$SLIPWAY_SOURCE_DIR/k8s/deploy/configmap.yaml" "$WORK/deploy-k8s.yaml"
