@@ -53,9 +53,9 @@ int deploy_k8s(const std::vector<std::string>& files, const po::variables_map& v
   if (!vm["apply"].as<bool>()) args.push_back("--dry-run=client");
   auto r = run_command(config->kubectl_argv(args), 120'000);
   if (!r.ok() || r->exit_code != 0) {
-    std::fprintf(stderr, "slipway models deploy: kubectl apply refused the files: %s\n",
-                 r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str()
-                        : r.status().message().c_str());
+    std::fprintf(
+        stderr, "slipway models deploy: kubectl apply refused the files: %s\n",
+        r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str() : r.status().message().c_str());
     return 1;
   }
   std::fputs(r->out.c_str(), stdout);
@@ -101,8 +101,11 @@ int deploy_slurm(const std::vector<std::string>& files, const po::variables_map&
   std::string script = "#!/bin/bash\n#SBATCH --job-name=slipway-serve-" + name + "\n";
   script += "#SBATCH --output=" + (dir / "serve.log").string() + "\n";
   // The predictors' resources, all replicas at their maximum, as the job's request.
-  script += "#SBATCH --cpus-per-task=" + std::to_string(std::max(1, static_cast<int>(std::ceil(cpus)))) + "\n";
-  if (memory > 0) script += "#SBATCH --mem=" + std::to_string((memory + (1 << 20) - 1) >> 20) + "M\n";
+  script +=
+      "#SBATCH --cpus-per-task=" + std::to_string(std::max(1, static_cast<int>(std::ceil(cpus)))) +
+      "\n";
+  if (memory > 0)
+    script += "#SBATCH --mem=" + std::to_string((memory + (1 << 20) - 1) >> 20) + "M\n";
   for (const auto& [flag, value] : {std::pair{"partition", slurm->partition},
                                     {"account", slurm->account},
                                     {"qos", slurm->qos},
@@ -113,7 +116,8 @@ int deploy_slurm(const std::vector<std::string>& files, const po::variables_map&
   std::string cmd = "exec " + shell_quote(self_executable().string()) + " serve";
   for (const auto& f : files) cmd += " -f " + shell_quote(fs::absolute(f).string());
   cmd += " --host 0.0.0.0 --port 0 --port-file " + shell_quote((dir / "port").string());
-  if (vm.count("config")) cmd += " --config " + shell_quote(fs::absolute(vm["config"].as<std::string>()).string());
+  if (vm.count("config"))
+    cmd += " --config " + shell_quote(fs::absolute(vm["config"].as<std::string>()).string());
   script += cmd + "\n";
   if (Status w = write_file_atomic(dir / "serve.sbatch", script); !w.ok()) {
     std::fprintf(stderr, "slipway models deploy: %s\n", w.message().c_str());
@@ -121,14 +125,17 @@ int deploy_slurm(const std::vector<std::string>& files, const po::variables_map&
   }
   auto r = run_command({"sbatch", "--parsable", (dir / "serve.sbatch").string()}, 60'000);
   if (!r.ok() || r->exit_code != 0) {
-    std::fprintf(stderr, "slipway models deploy: sbatch refused the serving job: %s\n",
-                 r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str()
-                        : r.status().message().c_str());
+    std::fprintf(
+        stderr, "slipway models deploy: sbatch refused the serving job: %s\n",
+        r.ok() ? trim(r->err.empty() ? r->out : r->err).c_str() : r.status().message().c_str());
     return 1;
   }
   const std::string job = trim(r->out.substr(0, r->out.find(';')));
-  Json record = {{"job", job}, {"dir", dir.string()}, {"files", Json::array()},
-                 {"services", Json::array()}, {"backend", "slurm"}};
+  Json record = {{"job", job},
+                 {"dir", dir.string()},
+                 {"files", Json::array()},
+                 {"services", Json::array()},
+                 {"backend", "slurm"}};
   for (const auto& f : files) record["files"].push_back(fs::absolute(f).string());
   for (const auto& s : services) record["services"].push_back(s.name);
   auto save = [&] { return write_file_atomic(dir / "deployment.json", dump_json(record, 2)); };
@@ -138,8 +145,8 @@ int deploy_slurm(const std::vector<std::string>& files, const po::variables_map&
   }
   std::fprintf(stderr, "slipway models deploy: Slurm job %s serves %s; waiting for it to listen\n",
                job.c_str(), join(record["services"].get<std::vector<std::string>>(), ", ").c_str());
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::seconds(vm["wait"].as<int>());
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(vm["wait"].as<int>());
   while (std::chrono::steady_clock::now() < deadline) {
     auto port = read_file(dir / "port");
     auto host = read_file(dir / "host");

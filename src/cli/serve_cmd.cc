@@ -262,11 +262,7 @@ Result<std::map<std::string, std::map<int, int>>> stage_files(const std::vector<
   for (const auto& f : files) {
     auto read = read_inference_services(f);
     if (!read.ok()) return read.status();
-    for (auto& s : *read) {
-      for (const auto& w : s.warnings)
-        std::fprintf(stderr, "slipway serve: warning: %s\n", w.c_str());
-      services.push_back(std::move(s));
-    }
+    for (auto& s : *read) services.push_back(std::move(s));
     keys.push_back(fs::weakly_canonical(fs::absolute(f)).string());
   }
   std::sort(keys.begin(), keys.end());
@@ -279,6 +275,8 @@ Result<std::map<std::string, std::map<int, int>>> stage_files(const std::vector<
   if (!staged.ok()) return staged.status();
   std::map<std::string, std::map<int, int>> canaries;
   for (const auto& s : *staged) {
+    for (const auto& w : s.service.warnings)
+      std::fprintf(stderr, "slipway serve: warning: %s\n", w.c_str());
     std::fprintf(stderr, "slipway serve: %s (%s) serves %s model %s as version %d%s\n",
                  s.service.name.c_str(), s.service.where.c_str(),
                  s.service.predictor.format.c_str(), s.storage.string().c_str(), s.version,

@@ -148,6 +148,23 @@ Result<std::vector<StagedService>> stage_services(const std::vector<InferenceSer
     fs::path single_file;
     if (fs::is_regular_file(s.storage, ec)) single_file = s.storage;
     Json config = version_config(s);
+    if (config.contains("logger")) {
+      // KServe's logger posts CloudEvents to an HTTP sink; here the log is a file: the url's
+      // when it names one, else one beside the repository.
+      const std::string url = svc.predictor.logger_url;
+      std::string path;
+      if (url.rfind("file://", 0) == 0)
+        path = url.substr(7);
+      else if (!url.empty() && url[0] == '/')
+        path = url;
+      else
+        path = (root / ".logs" / (svc.name + ".jsonl")).string();
+      if (!url.empty() && path != url && path != url.substr(std::min<size_t>(7, url.size())))
+        s.service.warnings.push_back(svc.where + ": logger.url " + url +
+                                     ": slipway writes the request log to " + path +
+                                     " (there is no HTTP event sink here)");
+      config["logger"]["path"] = path;
+    }
     const std::vector<int> have = versions_in(dir);
     int version = have.empty() ? 1 : have.back();
     if (have.empty() || !same_settings(dir / std::to_string(version), config)) {

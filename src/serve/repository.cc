@@ -123,6 +123,12 @@ void Repository::load_version(const std::string& model, int version, const fs::p
     if (!stats.ok()) return fail(where + ": " + stats.status().message());
     lv->drift = std::make_unique<DriftMonitor>(std::move(*stats), options_.drift_window);
   }
+  if (config.contains("logger") && config["logger"].is_object()) {
+    auto logger = RequestLogger::open(config["logger"].value("path", std::string()),
+                                      config["logger"].value("mode", std::string("all")));
+    if (!logger.ok()) return fail(logger.status().message());
+    lv->logger = std::move(*logger);
+  }
   metrics_.set("slipway_model_version_ready", labels, 1);
   std::shared_ptr<LoadedVersion> replaced;
   {

@@ -29,6 +29,7 @@
 #include "serve/metrics.h"
 #include "serve/model.h"
 #include "serve/python_model.h"
+#include "serve/request_logger.h"
 
 namespace slipway::serve {
 
@@ -37,7 +38,8 @@ struct LoadedVersion {
   int version = 0;
   std::shared_ptr<Model> impl;
   std::unique_ptr<Batcher> batcher;
-  std::unique_ptr<DriftMonitor> drift;  // when the version has reference statistics
+  std::unique_ptr<DriftMonitor> drift;    // when the version has reference statistics
+  std::unique_ptr<RequestLogger> logger;  // when its config.json has a logger
   Json config = Json::object();
 };
 

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <set>
 
+#include "core/clock.h"
 #include "core/strings.h"
 #include "ml/model_registry.h"
 #include "serve/oip_binary.h"
@@ -216,7 +217,7 @@ HttpResponse Service::model_metadata(const std::string& model, std::optional<int
 }
 
 void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
-                     std::vector<Tensor> inputs, Json parameters,
+                     const std::string& request_id, std::vector<Tensor> inputs, Json parameters,
                      std::function<HttpResponse(std::vector<Tensor>)> respond, Reply reply) {
   const auto start = Clock::now();
   const Labels labels = {{"model", lv->model}, {"version", std::to_string(lv->version)}};
@@ -228,10 +229,12 @@ void Service::submit(const std::shared_ptr<LoadedVersion>& lv, const std::string
   };
   auto rows = lv->drift ? lv->impl->feature_rows(inputs) : std::vector<std::vector<double>>{};
   auto done = [this, lv, labels, start, count, rows = std::move(rows), respond = std::move(respond),
-               reply](InferResult r) {
+               request_id, reply](InferResult r) {
     HttpResponse resp =
         r.outputs.ok() ? respond(std::move(*r.outputs)) : error_response(r.outputs.status());
     if (r.outputs.ok() && lv->drift) lv->drift->observe(rows);
+    if (lv->logger && lv->logger->logs_responses())
+      lv->logger->log(false, request_id, lv->model, lv->version, resp.body);
     metrics_.observe("slipway_inference_queue_duration_seconds", labels, r.queue_seconds);
     metrics_.observe("slipway_inference_request_duration_seconds", labels,
                      std::chrono::duration<double>(Clock::now() - start).count());
@@ -291,7 +294,10 @@ void Service::infer_v2(const std::string& model, std::optional<int> version, con
         kept.push_back(std::move(t));
     return v2_response(head, kept, binary);
   };
-  submit(*lv, "v2", std::move(*inputs), std::move(parameters), respond, std::move(reply));
+  const std::string id = head.contains("id") ? head["id"].get<std::string>() : random_uuid();
+  if ((*lv)->logger && (*lv)->logger->logs_requests())
+    (*lv)->logger->log(true, id, model, (*lv)->version, req.body);
+  submit(*lv, "v2", id, std::move(*inputs), std::move(parameters), respond, std::move(reply));
 }
 
 void Service::predict_v1(const std::string& model, const std::string& body, Reply reply) {
@@ -310,7 +316,10 @@ void Service::predict_v1(const std::string& model, const std::string& body, Repl
   auto respond = [impl](std::vector<Tensor> outputs) {
     return json_response(Json{{"predictions", impl->to_predictions(outputs)}});
   };
-  submit(*lv, "v1", std::move(*inputs), std::move(parameters), respond, std::move(reply));
+  const std::string id = random_uuid();
+  if ((*lv)->logger && (*lv)->logger->logs_requests())
+    (*lv)->logger->log(true, id, model, (*lv)->version, body);
+  submit(*lv, "v1", id, std::move(*inputs), std::move(parameters), respond, std::move(reply));
 }
 
 HttpResponse Service::model_status(const std::string& model) {

@@ -35,7 +35,7 @@ class Service : public HttpHandler {
   HttpResponse render_metrics();
   // Sends one inference to its version's batcher; `respond` turns outputs into the reply body.
   void submit(const std::shared_ptr<LoadedVersion>& lv, const std::string& protocol,
-              std::vector<Tensor> inputs, Json parameters,
+              const std::string& request_id, std::vector<Tensor> inputs, Json parameters,
               std::function<HttpResponse(std::vector<Tensor>)> respond, Reply reply);
 
   Repository& repo_;

@@ -62,6 +62,7 @@ metadata: {name: iris-xgb}
 spec:
   predictor:
     xgboost: {storageUri: models/xgb}
+    logger: {mode: all, url: "file://$WORK/xgb-requests.jsonl"}
 ---
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService
@@ -130,6 +131,15 @@ pass "and says why"
 
 "$CLIENTS/bin/python" "$PROGRAMS/serve_models_clients.py" "$PORT" models models/iris/model.joblib ||
   fail "the ecosystem's clients"
+
+# The logger wrote each request and its response, as KServe's logger events.
+expect_eq "$(python3 -c "
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1])]
+kinds = {e['type'].rsplit('.', 1)[1] for e in events}
+ids = {e['id'] for e in events if e['type'].endswith('request')} == {e['id'] for e in events if e['type'].endswith('response')}
+print(sorted(kinds), ids, all(e['model'] == 'iris-xgb' for e in events), len(events) >= 10)" xgb-requests.jsonl)" \
+  "['request', 'response'] True True True" "the logger recorded iris-xgb's requests and responses, paired by id"
 
 # A worker killed -9: its model answers 503 until the worker is back, the others keep answering.
 worker=$(pgrep -f "model_worker.*--format sklearn --model-dir $WORK/models/iris" | head -1)
