@@ -44,6 +44,7 @@ struct ServeConfig {
   ServerOptions server;
   RepositoryOptions repo;
   std::map<std::string, fs::path> pvcs;  // pvc://NAME/... in storageUri → a directory
+  std::map<std::string, fs::path> custom_predictors;  // image → its kserve.Model file
   std::chrono::milliseconds poll_interval{1000};
   std::map<std::string, std::map<int, int>> traffic;  // model → version → percent, set at start
 };
@@ -77,7 +78,8 @@ Status read_config(const std::string& path, ServeConfig* c) {
                                               "pvc",
                                               "python",
                                               "worker_timeout_ms",
-                                              "scale_down_after_ms"};
+                                              "scale_down_after_ms",
+                                              "custom_predictors"};
   try {
     for (const auto& kv : doc)
       if (!known.count(kv.first.Scalar()))
@@ -113,10 +115,19 @@ Status read_config(const std::string& path, ServeConfig* c) {
       for (const auto& kv : py) {
         if (!known_format(kv.first.Scalar()) || kv.first.Scalar() == "slipway" ||
             kv.first.Scalar() == "xgboost")
-          return InvalidInput(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": python." +
-                              kv.first.Scalar() +
-                              ": the formats run by Python are sklearn, lightgbm, onnx, pytorch");
+          return InvalidInput(
+              path + ":" + std::to_string(kv.first.Mark().line + 1) + ": python." +
+              kv.first.Scalar() +
+              ": the formats run by Python are sklearn, lightgbm, onnx, pytorch, custom");
         c->repo.python.python[kv.first.Scalar()] = kv.second.Scalar();
+      }
+    // custom_predictors: {IMAGE: FILE.py}: the Python file a custom predictor's image was built
+    // from (relative to the config's folder).
+    if (YAML::Node cp = doc["custom_predictors"])
+      for (const auto& kv : cp) {
+        fs::path f = kv.second.Scalar();
+        if (f.is_relative()) f = fs::absolute(path).parent_path() / f;
+        c->custom_predictors[kv.first.Scalar()] = f;
       }
     if (doc["scale_down_after_ms"])
       c->repo.python.idle_timeout = std::chrono::milliseconds(doc["scale_down_after_ms"].as<int>());
@@ -270,6 +281,7 @@ Result<std::map<std::string, std::map<int, int>>> stage_files(const std::vector<
   StorageOptions storage;
   storage.base = fs::absolute(files.front()).parent_path();
   storage.pvcs = config.pvcs;
+  storage.custom_predictors = config.custom_predictors;
   storage.registry = slipway_home() / "models";
   auto staged = stage_services(services, storage, *root);
   if (!staged.ok()) return staged.status();

@@ -119,7 +119,7 @@ class Reader {
 
   Status read_predictor(const YAML::Node& p, InferenceService* s) {
     PredictorSpec& ps = s->predictor;
-    YAML::Node model;
+    YAML::Node model, containers;
     std::string model_key;
     for (const auto& kv : p) {
       const std::string k = kv.first.Scalar();
@@ -133,11 +133,11 @@ class Reader {
         model.reset(v);  // rebinds (operator= would assign into the node)
         model_key = k;
       } else if (k == "containers") {
-        return refuse(kv.first,
-                      field +
-                          ": a custom container needs a container runtime; slipway serve "
-                          "runs sklearn, xgboost, lightgbm, onnx and pytorch (TorchScript) "
-                          "models itself (name the format in predictor.model.modelFormat)");
+        if (!v.IsSequence() || v.size() != 1)
+          return refuse(kv.first, field +
+                                      ": slipway runs a custom predictor of one container "
+                                      "(sidecars need a pod: deploy with --backend k8s)");
+        containers.reset(v);
       } else if (k == "minReplicas") {
         SLIPWAY_RETURN_IF_ERROR(read_int(v, field, 0, 1024, &ps.min_replicas));
       } else if (k == "maxReplicas") {
@@ -172,6 +172,12 @@ class Reader {
         return refuse(kv.first, field + " is not a predictor field slipway knows");
       }
     }
+    if (containers.IsDefined() && !containers.IsNull() && !model_key.empty())
+      return refuse(containers, "spec.predictor.containers overrides the " + model_key +
+                                    " runtime's container (its image, command or resources); "
+                                    "slipway runs its own runtime: drop containers, or serve "
+                                    "the image's Python file as a custom predictor");
+    if (containers.IsDefined() && !containers.IsNull()) return read_custom(containers[0], s);
     if (model_key.empty())
       return refuse(p,
                     "spec.predictor names no model: give predictor.model (modelFormat, "
@@ -219,15 +225,7 @@ class Reader {
       } else if (k == "resources") {
         SLIPWAY_RETURN_IF_ERROR(read_resources(v, field, &ps));
       } else if (k == "env") {
-        if (!v.IsSequence()) return refuse(v, field + " must be a list of {name, value}");
-        for (const auto& e : v) {
-          if (!e.IsMap() || !e["name"]) return refuse(e, field + ": each entry needs a name");
-          if (e["valueFrom"])
-            return refuse(e, field + " " + e["name"].Scalar() +
-                                 ": valueFrom reads Kubernetes secrets and config maps; give a "
-                                 "value");
-          ps.env.emplace_back(e["name"].Scalar(), e["value"] ? e["value"].Scalar() : "");
-        }
+        SLIPWAY_RETURN_IF_ERROR(read_env(v, field, &ps));
       } else if (k == "runtime") {
         const std::string rt = v.Scalar();
         if (rt.rfind("kserve-", 0) != 0)
@@ -252,6 +250,48 @@ class Reader {
     if (ps.min_replicas > ps.max_replicas)
       return refuse(p, "minReplicas (" + std::to_string(ps.min_replicas) +
                            ") is above maxReplicas (" + std::to_string(ps.max_replicas) + ")");
+    return Status::Ok();
+  }
+
+  // predictor.containers[0]: a KServe custom predictor's container.
+  Status read_custom(const YAML::Node& c, InferenceService* s) {
+    PredictorSpec& ps = s->predictor;
+    const std::string field = "spec.predictor.containers[0]";
+    if (!c.IsMap() || !c["image"] || c["image"].Scalar().empty())
+      return refuse(c, field + " needs an image");
+    ps.format = "custom";
+    ps.image = c["image"].Scalar();
+    for (const auto& kv : c) {
+      const std::string k = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (k == "image" || k == "name") continue;
+      if (k == "resources") {
+        SLIPWAY_RETURN_IF_ERROR(read_resources(v, field + ".resources", &ps));
+      } else if (k == "env") {
+        SLIPWAY_RETURN_IF_ERROR(read_env(v, field + ".env", &ps));
+      } else if (kContainerOnly.count(k)) {
+        s->warnings.push_back(at(kv.first) + ": " + field + "." + k +
+                              ": slipway runs the image's Python file (its kserve.Model) "
+                              "itself, not the image's entrypoint");
+      } else {
+        return refuse(kv.first, field + "." + k + " is not a container field slipway knows");
+      }
+    }
+    if (ps.min_replicas > ps.max_replicas)
+      return refuse(c, "minReplicas (" + std::to_string(ps.min_replicas) +
+                           ") is above maxReplicas (" + std::to_string(ps.max_replicas) + ")");
+    return Status::Ok();
+  }
+
+  Status read_env(const YAML::Node& v, const std::string& field, PredictorSpec* ps) {
+    if (!v.IsSequence()) return refuse(v, field + " must be a list of {name, value}");
+    for (const auto& e : v) {
+      if (!e.IsMap() || !e["name"]) return refuse(e, field + ": each entry needs a name");
+      if (e["valueFrom"])
+        return refuse(e, field + " " + e["name"].Scalar() +
+                             ": valueFrom reads Kubernetes secrets and config maps; give a value");
+      ps->env.emplace_back(e["name"].Scalar(), e["value"] ? e["value"].Scalar() : "");
+    }
     return Status::Ok();
   }
 

@@ -2,10 +2,14 @@
 // -f` and `slipway models deploy -f`. Both predictor forms are read: the framework key
 // (`predictor.sklearn: {storageUri}`) and `predictor.model: {modelFormat: {name}, storageUri}`.
 //
+// A custom predictor (`predictor.containers`, one container whose image was built from a Python
+// file defining a kserve.Model subclass) reads as format `custom`: the serve config names the
+// file each image was built from, and slipway runs that file.
+//
 // Every field is honoured, named in a warning (Kubernetes-only placement, kept for
 // `--backend k8s`), or refused with FILE:LINE and the reason: a predictor this daemon cannot run
-// (a custom container, Triton's or Hugging Face's runtimes, TensorFlow), a transformer or
-// explainer, a file that is not an InferenceService. Nothing is dropped silently.
+// (Triton's or Hugging Face's runtimes, TensorFlow, a runtime's container overridden), a
+// transformer or explainer, a file that is not an InferenceService. Nothing is dropped silently.
 #pragma once
 
 #include <map>
@@ -18,7 +22,8 @@
 namespace slipway::serve {
 
 struct PredictorSpec {
-  std::string format;            // sklearn, xgboost, lightgbm, onnx, pytorch
+  std::string format;            // sklearn, xgboost, lightgbm, onnx, pytorch, custom
+  std::string image;             // custom: the container image (the serve config maps it to a file)
   std::string storage_uri;       // as written
   std::string protocol_version;  // v1, v2 or "" (both protocols are served either way)
   int min_replicas = 1, max_replicas = 1;

@@ -37,13 +37,14 @@ bool same_settings(const fs::path& version_dir, Json config) {
 // What the daemon needs of the predictor, in the repository's config.json.
 Json version_config(const StagedService& s) {
   const PredictorSpec& p = s.service.predictor;
-  Json c = {{"format", p.format},
-            {"storage", s.storage.string()},
-            {"source", s.storage.string()},
-            {"storage_uri", p.storage_uri},
-            {"service", s.service.where},
-            {"min_replicas", p.min_replicas},
-            {"max_replicas", p.max_replicas}};
+  Json c = {{"name", s.service.name},         {"format", p.format},
+            {"storage", s.storage.string()},  {"source", s.storage.string()},
+            {"storage_uri", p.storage_uri},   {"service", s.service.where},
+            {"min_replicas", p.min_replicas}, {"max_replicas", p.max_replicas}};
+  if (p.format == "custom") {
+    c["image"] = p.image;
+    c["predictor_file"] = s.predictor_file.string();
+  }
   if (p.scale_target) c["scale_target"] = p.scale_target;
   if (p.batch_max_size) c["max_batch_size"] = *p.batch_max_size;
   // KServe's batcher waits up to maxLatency (default 500 ms) for a batch to fill.
@@ -138,10 +139,26 @@ Result<std::vector<StagedService>> stage_services(const std::vector<InferenceSer
   for (const auto& svc : services) {
     StagedService s;
     s.service = svc;
-    auto storage = resolve_storage_uri(svc.predictor.storage_uri, options);
-    if (!storage.ok())
-      return Status(storage.status().code(), svc.where + ": " + storage.status().message());
-    s.storage = *storage;
+    if (svc.predictor.format == "custom") {
+      auto file = options.custom_predictors.find(svc.predictor.image);
+      if (file == options.custom_predictors.end())
+        return InvalidInput(svc.where + ": the custom predictor's image " + svc.predictor.image +
+                            " is not mapped to the Python file it was built from; add "
+                            "`custom_predictors: {" +
+                            svc.predictor.image +
+                            ": /path/to/model.py}` to the serve config (--config)");
+      fs::path f = file->second.is_relative() ? options.base / file->second : file->second;
+      if (!fs::is_regular_file(f, ec))
+        return NotFound(svc.where + ": the custom predictor file " + f.string() + " (for image " +
+                        svc.predictor.image + ") does not exist");
+      s.predictor_file = fs::weakly_canonical(f, ec);
+      s.storage = s.predictor_file.parent_path();
+    } else {
+      auto storage = resolve_storage_uri(svc.predictor.storage_uri, options);
+      if (!storage.ok())
+        return Status(storage.status().code(), svc.where + ": " + storage.status().message());
+      s.storage = *storage;
+    }
     const fs::path dir = root / svc.name;
     // A storageUri naming one file (KServe downloads it into the model directory): the version
     // directory links it under its layout's name.

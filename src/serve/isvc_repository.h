@@ -22,6 +22,8 @@ struct StorageOptions {
   std::filesystem::path base;  // relative storageUri paths are relative to this
   std::map<std::string, std::filesystem::path> pvcs;  // pvc://NAME/PATH → pvcs[NAME]/PATH
   std::filesystem::path registry;  // models:/NAME[/VERSION] reads this model repository
+  // A custom predictor's image → the Python file (a kserve.Model subclass) it was built from.
+  std::map<std::string, std::filesystem::path> custom_predictors;
 };
 
 // Where a storageUri's model files are on this machine: a local path, file://PATH,
@@ -33,9 +35,10 @@ Result<std::filesystem::path> resolve_storage_uri(const std::string& uri,
 
 struct StagedService {
   InferenceService service;
-  std::filesystem::path storage;  // resolved
-  int version = 0;                // the version this start serves
-  std::map<int, int> traffic;     // a canary's split; empty: all to `version`
+  std::filesystem::path storage;         // resolved
+  std::filesystem::path predictor_file;  // custom: the kserve.Model file
+  int version = 0;                       // the version this start serves
+  std::map<int, int> traffic;            // a canary's split; empty: all to `version`
 };
 
 // Writes the repository under `root` for these services (names must be unique) and returns what

@@ -48,7 +48,7 @@ Status check_inputs(const ModelInfo& info, const std::vector<Tensor>& inputs) {
 }
 
 bool known_format(const std::string& format) {
-  return format == "slipway" || format == "xgboost" || python_format(format);
+  return format == "slipway" || format == "xgboost" || python_format(format);  // custom included
 }
 
 Result<std::string> detect_format(const std::filesystem::path& dir) {

@@ -9,6 +9,7 @@
 #include "core/files.h"
 #include "core/hash.h"
 #include "core/pyenv.h"
+#include "core/strings.h"
 #include "serve/python_worker.h"
 
 namespace slipway::serve {
@@ -81,7 +82,9 @@ class PythonModel : public Model {
       : launch_(std::move(launch)), timeout_(timeout), scaling_(scaling) {
     info_.kind = launch_.format;
     info_.platform = ready.value("platform", launch_.format);
-    info_.batchable = true;
+    // A custom predictor's predict is the user's code: it is handed each request as sent.
+    custom_ = launch_.format == "custom";
+    info_.batchable = !custom_;
     info_.any_inputs = info_.any_outputs = true;
     info_.concurrency = scaling_.max_replicas;
     info_.run_inline = false;
@@ -132,17 +135,18 @@ class PythonModel : public Model {
   Result<std::vector<Tensor>> from_instances(const Json& instances, Json*) const override {
     const Json* leaf = first_leaf(instances);
     Tensor t;
-    if (leaf->is_object()) {
+    if (custom_ || leaf->is_object()) {
       // Rows as {"column": value} objects (KServe's tabular servers make a DataFrame of them).
       t.name = "input-0";
       t.datatype = "BYTES";
       t.shape = {static_cast<std::int64_t>(instances.size())};
       for (const auto& row : instances) {
-        if (!row.is_object())
+        if (!custom_ && !row.is_object())
           return InvalidInput("instances mix objects and other values; send one kind of row");
         t.strings.push_back(row.dump());
       }
       t.parameters = {{"content_type", "json_rows"}};
+      if (custom_) t.parameters["protocol"] = "v1";
       return std::vector<Tensor>{std::move(t)};
     }
     Json spec = {{"name", "input-0"},
@@ -161,6 +165,11 @@ class PythonModel : public Model {
   Json to_predictions(const std::vector<Tensor>& outputs) const override {
     if (outputs.empty()) return Json::array();
     const Tensor& t = outputs[0];
+    if (t.is_bytes() && t.parameters.value("content_type", "") == "json_rows") {
+      Json rows = Json::array();
+      for (const auto& s : t.strings) rows.push_back(Json::parse(s, nullptr, false));
+      return rows;
+    }
     Json flat = tensor_to_json(t)["data"];
     size_t at = 0;
     return nest(flat, t.shape, 0, &at);
@@ -249,6 +258,7 @@ class PythonModel : public Model {
   }
 
   WorkerLaunch launch_;
+  bool custom_ = false;
   ModelInfo info_;
   std::chrono::milliseconds timeout_;
   Scaling scaling_;
@@ -265,7 +275,8 @@ class PythonModel : public Model {
 }  // namespace
 
 bool python_format(const std::string& format) {
-  return format == "sklearn" || format == "lightgbm" || format == "onnx" || format == "pytorch";
+  return format == "sklearn" || format == "lightgbm" || format == "onnx" || format == "pytorch" ||
+         format == "custom";
 }
 
 std::vector<std::string> worker_packages(const std::string& format) {
@@ -273,6 +284,7 @@ std::vector<std::string> worker_packages(const std::string& format) {
   if (format == "lightgbm") return {"numpy", "pandas", "lightgbm"};
   if (format == "onnx") return {"numpy", "onnxruntime"};
   if (format == "pytorch") return {"numpy", "torch"};
+  if (format == "custom") return {"numpy", "kserve"};
   return {"numpy"};
 }
 
@@ -282,6 +294,12 @@ Result<std::unique_ptr<Model>> make_python_model(const std::string& format, cons
   WorkerLaunch launch;
   launch.format = format;
   launch.model_dir = dir;
+  launch.name = config.value("name", std::string());
+  if (format == "custom") {
+    if (!config.contains("predictor_file") || !config["predictor_file"].is_string())
+      return InvalidInput("config.json: a custom predictor needs predictor_file (its Python file)");
+    launch.predictor_file = config["predictor_file"].get<std::string>();
+  }
   launch.cpus = config.value("cpu_limit", 0.0);
   launch.memory_bytes = config.value("memory_limit", std::int64_t{0});
   if (config.contains("env") && config["env"].is_object())
@@ -296,7 +314,14 @@ Result<std::unique_ptr<Model>> make_python_model(const std::string& format, cons
   if (auto it = options.python.find(format); it != options.python.end()) {
     launch.python = it->second;
   } else {
-    auto env = ensure_pyenv(options.pyenvs, worker_packages(format));
+    std::vector<std::string> packages = worker_packages(format);
+    // A custom predictor's own requirements.txt, beside its file, joins its environment.
+    if (!launch.predictor_file.empty())
+      if (auto req = read_file(launch.predictor_file.parent_path() / "requirements.txt"); req.ok())
+        for (const auto& line : split(*req, '\n'))
+          if (std::string spec = trim(line.substr(0, line.find('#'))); !spec.empty())
+            packages.push_back(spec);
+    auto env = ensure_pyenv(options.pyenvs, packages);
     if (!env.ok()) return env.status();
     launch.python = (*env / "bin" / "python").string();
   }

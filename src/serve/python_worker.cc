@@ -68,6 +68,9 @@ Result<std::unique_ptr<PythonWorker>> PythonWorker::start(const WorkerLaunch& la
                                    "--model-dir",    launch.model_dir.string(),
                                    "--cpus",         std::to_string(launch.cpus),
                                    "--memory-bytes", std::to_string(launch.memory_bytes)};
+  if (!launch.predictor_file.empty())
+    argv.insert(argv.end(), {"--predictor-file", launch.predictor_file.string()});
+  if (!launch.name.empty()) argv.insert(argv.end(), {"--name", launch.name});
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);

@@ -26,6 +26,8 @@ struct WorkerLaunch {
   std::filesystem::path script;  // model_worker.py, written out by the daemon
   std::string format;            // sklearn, lightgbm, onnx, pytorch
   std::filesystem::path model_dir;
+  std::filesystem::path predictor_file;  // custom: the kserve.Model file
+  std::string name;                      // the served name (a custom predictor is made with it)
   std::vector<std::pair<std::string, std::string>> env;  // added to the daemon's environment
   double cpus = 0;                // resources: CPU cores the worker may use (0: all)
   std::int64_t memory_bytes = 0;  // its address-space limit (0: none)

@@ -20,8 +20,8 @@ Result<std::unique_ptr<RequestLogger>> RequestLogger::open(const std::string& pa
 
 RequestLogger::~RequestLogger() { std::fclose(file_); }
 
-void RequestLogger::log(bool request, const std::string& id, const std::string& model,
-                        int version, const std::string& body) {
+void RequestLogger::log(bool request, const std::string& id, const std::string& model, int version,
+                        const std::string& body) {
   Json parsed = Json::parse(body, nullptr, false);
   Json record = {{"id", id},
                  {"type", request ? "org.kubeflow.serving.inference.request"

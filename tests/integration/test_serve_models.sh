@@ -92,7 +92,13 @@ spec:
   predictor:
     sklearn: {storageUri: models/broken}
 YAML
+# KServe's own custom-model sample, as written: its images were built from a kserve.Model file;
+# the config says which.
+CUSTOM="$SLIPWAY_SOURCE_DIR/../shared/corpora/kserve/resources-yaml/kserve@docs__samples__v1beta1__custom__custom_model__custom.yaml"
 cat > serve.yaml <<YAML
+custom_predictors:
+  kserve/custom-model:latest: $PROGRAMS/custom_predictor.py
+  kserve/custom-model-grpc:latest: $PROGRAMS/custom_predictor.py
 pvc: {model-store: $WORK/models}
 python: {pytorch: /usr/bin/python3}
 scale_down_after_ms: 1500
@@ -109,7 +115,7 @@ contains "gs.yaml:1: storageUri gs://my-models/iris/v1: slipway does not fetch g
   fail "the refusal says how to get a local copy: $(cat gs.out)"
 pass "and says how to copy it here"
 
-"$SLIPWAY" serve -f iris-isvc.yaml -f others.yaml --config serve.yaml --port 0 --port-file port > serve.log 2>&1 &
+"$SLIPWAY" serve -f iris-isvc.yaml -f others.yaml -f "$CUSTOM" --config serve.yaml --port 0 --port-file port > serve.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
 PORT=$(wait_for_port_file port $PID 900)
@@ -119,7 +125,7 @@ pass "slipway serve -f listens on $PORT with $(grep -c 'serves ' serve.log) Infe
 # A model that cannot load is FAILED with the loader's own error; the others are READY.
 curl -s -X POST "$BASE/v2/repository/index" -d '{}' > index.json
 expect_eq "$(json index.json "sorted((m['name'], m['state']) for m in d)")" \
-  "[('broken', 'FAILED'), ('double-pt', 'READY'), ('iris-classifier', 'READY'), ('iris-lgb', 'READY'), ('iris-xgb', 'READY'), ('linear-onnx', 'READY')]" \
+  "[('broken', 'FAILED'), ('custom-model', 'READY'), ('custom-model-grpc', 'READY'), ('double-pt', 'READY'), ('iris-classifier', 'READY'), ('iris-lgb', 'READY'), ('iris-xgb', 'READY'), ('linear-onnx', 'READY')]" \
   "the repository index: every model READY but the broken one"
 json index.json "[m['reason'] for m in d if m['name']=='broken'][0]" | contains "cannot load the sklearn model in $WORK/models/broken: [A-Za-z]*Error" ||
   fail "the broken model's reason is the loader's error: $(cat index.json)"

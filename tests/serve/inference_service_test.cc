@@ -61,9 +61,12 @@ TEST(InferenceServiceCorpus, EveryFileIsReadOrRefusedWithFileLineAndReason) {
         ++services;
         ++formats[s.predictor.format];
         EXPECT_FALSE(s.name.empty()) << path;
-        EXPECT_FALSE(s.predictor.storage_uri.empty()) << path;
-        EXPECT_TRUE(std::set<std::string>({"sklearn", "xgboost", "lightgbm", "onnx", "pytorch"})
-                        .count(s.predictor.format))
+        // A custom predictor names its image instead of a storageUri.
+        EXPECT_EQ(s.predictor.storage_uri.empty(), s.predictor.format == "custom") << path;
+        EXPECT_EQ(s.predictor.image.empty(), s.predictor.format != "custom") << path;
+        EXPECT_TRUE(
+            std::set<std::string>({"sklearn", "xgboost", "lightgbm", "onnx", "pytorch", "custom"})
+                .count(s.predictor.format))
             << path;
         for (const auto& w : s.warnings) EXPECT_EQ(w.rfind(path + ":", 0), 0u) << w;
       }
@@ -82,8 +85,10 @@ TEST(InferenceServiceCorpus, EveryFileIsReadOrRefusedWithFileLineAndReason) {
   EXPECT_GE(formats["sklearn"], 15);
   EXPECT_GE(formats["xgboost"], 3);
   std::printf(
-      "kserve corpus: %d files, %d read (%d services: %d sklearn, %d xgboost, %d pytorch)\n", files,
-      accepted, services, formats["sklearn"], formats["xgboost"], formats["pytorch"]);
+      "kserve corpus: %d files, %d read (%d services: %d sklearn, %d xgboost, %d pytorch, %d "
+      "custom)\n",
+      files, accepted, services, formats["sklearn"], formats["xgboost"], formats["pytorch"],
+      formats["custom"]);
 }
 
 TEST(InferenceServiceCorpus, RefusalsNameTheRuntimeThatIsMissing) {
@@ -95,7 +100,8 @@ TEST(InferenceServiceCorpus, RefusalsNameTheRuntimeThatIsMissing) {
            {"kserve@docs__samples__storage__uri__tensorflow.yaml", "TensorFlow SavedModels"},
            {"kserve@docs__samples__v1beta1__triton__torchscript__torch_transformer.yaml",
             "spec.transformer"},
-           {"kserve@docs__samples__v1beta1__custom__custom_model__custom.yaml", "custom container"},
+           {"kserve@docs__samples__rollout-strategy__rollout-strategy-example.yaml",
+            "spec.transformer"},
            {"kserve@config__runtimes__kserve-lgbserver.yaml",
             "kind ClusterServingRuntime is not an InferenceService"},
            {"kserve@docs__samples__bentoml__bentoml.yaml", "not valid YAML"},

@@ -79,6 +79,11 @@ def decode_tensor(spec, data, offset):
 
 
 def encode_tensor(name, value):
+    if isinstance(value, JsonRows):
+        parts = [json.dumps(v).encode() for v in value]
+        raw = b"".join(struct.pack("<I", len(b)) + b for b in parts)
+        return {"name": name, "datatype": "BYTES", "shape": [len(parts)], "size": len(raw),
+                "parameters": {"content_type": "json_rows"}}, raw
     arr = np.asarray(value)
     if arr.dtype.kind in "OUS":
         parts = []
@@ -213,6 +218,82 @@ class TorchScript:
         return [(f"output-{i}", o.numpy()) for i, o in enumerate(outs)]
 
 
+class Custom:
+    """A KServe custom predictor: a Python file defining a kserve.Model subclass, run as it is.
+    The file is imported under its own module name (so its `if __name__ == "__main__":` block,
+    which would start KServe's own server, does not run); the subclass it defines is made with the
+    service's name and loaded, and each request goes through its preprocess, predict and
+    postprocess as KServe calls them: a dict for v1 ({"instances": [...]}), an InferRequest for
+    v2."""
+
+    platform = "kserve_custom"
+
+    def __init__(self, model_dir, predictor_file, name):
+        import asyncio
+        import importlib.util
+        import inspect
+
+        import kserve
+
+        self.asyncio, self.inspect, self.kserve = asyncio, inspect, kserve
+        sys.path.insert(0, os.path.dirname(predictor_file))
+        module_name = os.path.splitext(os.path.basename(predictor_file))[0]
+        spec = importlib.util.spec_from_file_location(module_name, predictor_file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        spec.loader.exec_module(module)
+        classes = [c for c in vars(module).values() if isinstance(c, type) and issubclass(c, kserve.Model)
+                   and c is not kserve.Model and c.__module__ == module_name]
+        if len(classes) != 1:
+            raise ValueError(f"{predictor_file} defines {len(classes)} kserve.Model subclasses "
+                             f"({', '.join(c.__name__ for c in classes) or 'none'}); slipway serves a file with one")
+        self.model = classes[0](name)
+        self.name = name
+        if not getattr(self.model, "ready", False):
+            self.call(self.model.load)
+        self.loop = asyncio.new_event_loop()
+
+    def call(self, method, *args):
+        params = self.inspect.signature(method).parameters
+        kwargs = {"headers": {}} if "headers" in params else {}
+        out = method(*args, **kwargs)
+        if self.inspect.isawaitable(out):
+            loop = getattr(self, "loop", None) or self.asyncio.new_event_loop()
+            out = loop.run_until_complete(out)
+        return out
+
+    def metadata(self):
+        return [], []
+
+    def infer(self, inputs, parameters):
+        v1 = any(p.get("protocol") == "v1" for _, _, p in inputs)
+        if v1:  # the v1 instances as the client sent them, one JSON document per row
+            payload = {"instances": [json.loads(x) for x in inputs[0][1].reshape(-1)]}
+        else:
+            payload = self.kserve.InferRequest(
+                model_name=self.name, parameters=parameters or None,
+                infer_inputs=[self.kserve.InferInput(name, list(arr.shape), datatype_of(arr), arr)
+                              for name, arr, _ in inputs])
+        result = self.call(self.model.postprocess, self.call(self.model.predict, self.call(self.model.preprocess, payload)))
+        if isinstance(result, dict):
+            preds = result.get("predictions", result)
+            arr = np.asarray(preds)
+            if arr.dtype.kind in "biuf":
+                return [("predictions", arr)]
+            return [("predictions", JsonRows(preds))]
+        return [(o.name, o.as_numpy()) for o in result.outputs]
+
+
+class JsonRows(list):
+    """Values that are not one numeric array, sent back one JSON document per row."""
+
+
+def datatype_of(arr):
+    if arr.dtype == object:
+        return "BYTES"
+    return DATATYPE_OF[arr.dtype.newbyteorder("<").str if arr.dtype.byteorder == ">" else arr.dtype.str]
+
+
 RUNTIMES = {"sklearn": Sklearn, "lightgbm": LightGBM, "onnx": Onnx, "pytorch": TorchScript}
 
 
@@ -259,15 +340,20 @@ def serve(sock, runtime):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--fd", type=int, required=True)
-    p.add_argument("--format", required=True, choices=sorted(RUNTIMES))
+    p.add_argument("--format", required=True, choices=sorted(RUNTIMES) + ["custom"])
     p.add_argument("--model-dir", required=True)
+    p.add_argument("--predictor-file", default="")
+    p.add_argument("--name", default="model")
     p.add_argument("--cpus", type=float, default=0)
     p.add_argument("--memory-bytes", type=int, default=0)
     args = p.parse_args()
     sock = socket.socket(fileno=args.fd)
     try:
         apply_resources(args.cpus, args.memory_bytes)
-        runtime = RUNTIMES[args.format](args.model_dir)
+        if args.format == "custom":
+            runtime = Custom(args.model_dir, args.predictor_file, args.name)
+        else:
+            runtime = RUNTIMES[args.format](args.model_dir)
         inputs, outputs = runtime.metadata()
     except Exception as e:
         traceback.print_exc()

@@ -119,6 +119,28 @@ async def kserve_clients():
 
 asyncio.run(kserve_clients())
 
+# --- KServe's custom-model sample, served from its kserve.Model file as it is
+status, body = post("/v1/models/custom-model:predict", {"instances": [[1, 2], [3, 4]]})
+assert status == 200 and body["predictions"] == [[2.0, 4.0], [6.0, 8.0]], (status, body)
+x = np.array([[1, 2], [3, 4]], dtype=np.float32)
+for binary in (True, False):
+    inp = triton.InferInput("input-0", [2, 2], "FP32")
+    inp.set_data_from_numpy(x, binary_data=binary)
+    close(client.infer("custom-model", [inp]).as_numpy("output-0"), x * 2, f"custom predictor v2 binary={binary}")
+
+
+async def custom_v2():
+    c = InferenceRESTClient(RESTConfig(protocol="v2", retries=0))
+    inp = InferInput(name="input-0", shape=[2, 2], datatype="FP32")
+    inp.set_data_from_numpy(x, binary_data=False)
+    r = await c.infer(base, InferRequest(model_name="custom-model", infer_inputs=[inp]), model_name="custom-model")
+    close(r.outputs[0].as_numpy(), x * 2, "custom predictor through InferenceRESTClient v2")
+    await c.close()
+
+
+asyncio.run(custom_v2())
+ok("KServe's custom-model sample: its kserve.Model's preprocess/predict/postprocess answer v1, v2 and tritonclient")
+
 # --- bad payloads: 400 with the reason, and the daemon keeps serving
 for path, body, why in [
     ("/v1/models/iris-classifier:predict", {"instances": [[1, 2]]}, "features"),
