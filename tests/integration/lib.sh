@@ -92,38 +92,31 @@ YAML
 }
 
 
-# kfp_client_env: the path of a venv with kfp from PyPI (its client, CLI and kfp-server-api), made
-# once and shared by the tests (under $SLIPWAY_PYENVS, as slipway's own Python environments).
-kfp_client_env() {
-  local env=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}/kfp-client
-  mkdir -p "$(dirname "$env")"
-  (
-    flock 9
-    if [ ! -x "$env/bin/kfp" ]; then
-      rm -rf "$env"
-      python3 -m venv "$env" && "$env/bin/pip" install --quiet --disable-pip-version-check "kfp>=2.13,<3" ||
-        { rm -rf "$env"; exit 1; }
-    fi
-  ) 9> "$env.lock" || fail "cannot install kfp from PyPI into $env"
-  echo "$env"
-}
-
-# serve_client_env: the path of a venv with the serving ecosystem from PyPI: the frameworks whose
-# models `slipway serve` runs (scikit-learn, XGBoost, LightGBM, ONNX) and the clients users call
-# it with (tritonclient[http], kserve). Made once and shared, like kfp_client_env.
-serve_client_env() {
-  local env=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}/serve-clients
+# pypi_env NAME PACKAGES...: the path of a venv with PACKAGES from PyPI, made once under
+# $SLIPWAY_PYENVS (as slipway's own Python environments) and shared by the tests.
+pypi_env() {
+  local env=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}/$1
+  shift
   mkdir -p "$(dirname "$env")"
   (
     flock 9
     if [ ! -e "$env/.ready" ]; then
       rm -rf "$env"
-      python3 -m venv "$env" && "$env/bin/pip" install --quiet --disable-pip-version-check \
-        scikit-learn joblib pandas xgboost lightgbm onnx "tritonclient[http]" kserve &&
+      python3 -m venv "$env" && "$env/bin/pip" install --quiet --disable-pip-version-check "$@" &&
         touch "$env/.ready" || { rm -rf "$env"; exit 1; }
     fi
-  ) 9> "$env.lock" || fail "cannot install the serving clients from PyPI into $env"
+  ) 9> "$env.lock" || fail "cannot install $* from PyPI into $env"
   echo "$env"
+}
+
+# kfp_client_env: kfp from PyPI (its client, CLI and kfp-server-api).
+kfp_client_env() { pypi_env kfp-client "kfp>=2.13,<3"; }
+
+# serve_client_env: the serving ecosystem from PyPI: the frameworks whose models `slipway serve`
+# runs (scikit-learn, XGBoost, LightGBM, ONNX) and the clients users call it with
+# (tritonclient[http], kserve).
+serve_client_env() {
+  pypi_env serve-clients scikit-learn joblib pandas xgboost lightgbm onnx "tritonclient[http]" kserve
 }
 
 # wait_for_port_file FILE PID [SECONDS]: the port a daemon wrote, once it has.

@@ -311,24 +311,7 @@ expect_eq "$(python3 -c "import yaml,sys; d=yaml.safe_load(open(sys.argv[1])); p
 contains "inferenceservice/iris created" "$WORK/apply.out" || fail "models deploy --apply: $(cat "$WORK/apply.out")"
 pass "models deploy --apply created the InferenceService"
 # Seed 000's InferenceService file, applied as it is (KServe on the cluster fetches gs://).
-cat > "$WORK/iris-isvc.yaml" <<'YAML'
-apiVersion: serving.kserve.io/v1beta1
-kind: InferenceService
-metadata:
-  name: iris-classifier
-  namespace: kubeflow
-spec:
-  predictor:
-    sklearn:
-      storageUri: "gs://my-models/iris/v1"
-      resources:
-        requests: {cpu: 100m, memory: 256Mi}
-        limits: {cpu: "1", memory: 1Gi}
-    minReplicas: 0
-    maxReplicas: 5
-    scaleTarget: 10
-    scaleMetric: "concurrency"
-YAML
+cp "$SLIPWAY_SOURCE_DIR/tests/fixtures/kserve/iris-classifier.yaml" "$WORK/iris-isvc.yaml"
 "$SLIPWAY" models deploy -f "$WORK/iris-isvc.yaml" --backend k8s > "$WORK/dry.out" 2>&1
 contains "inferenceservice/iris-classifier created (dry run)" "$WORK/dry.out" || fail "models deploy -f without --apply is a dry run: $(cat "$WORK/dry.out")"
 "$SLIPWAY" models deploy -f "$WORK/iris-isvc.yaml" --backend k8s --apply > "$WORK/applied.out"

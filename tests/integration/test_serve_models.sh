@@ -33,28 +33,7 @@ torch.jit.trace(Double(), torch.zeros(1, 4)).save("models/pt/model.pt")
 PY
 
 # The seed's InferenceService as written, its storageUri pointed at the trained model.
-cat > iris-isvc.yaml <<YAML
-apiVersion: serving.kserve.io/v1beta1
-kind: InferenceService
-metadata:
-  name: iris-classifier
-  namespace: kubeflow
-spec:
-  predictor:
-    sklearn:
-      storageUri: "file://$WORK/models/iris"
-      resources:
-        requests:
-          cpu: 100m
-          memory: 256Mi
-        limits:
-          cpu: "1"
-          memory: 1Gi
-    minReplicas: 0
-    maxReplicas: 5
-    scaleTarget: 10
-    scaleMetric: "concurrency"
-YAML
+sed "s|gs://my-models/iris/v1|file://$WORK/models/iris|" "$SLIPWAY_SOURCE_DIR/tests/fixtures/kserve/iris-classifier.yaml" > iris-isvc.yaml
 cat > others.yaml <<YAML
 apiVersion: serving.kserve.io/v1beta1
 kind: InferenceService
@@ -105,7 +84,7 @@ scale_down_after_ms: 1500
 YAML
 
 # gs:// is refused with how to get a local copy.
-sed 's|file://.*models/iris|gs://my-models/iris/v1|' iris-isvc.yaml > gs.yaml
+cp "$SLIPWAY_SOURCE_DIR/tests/fixtures/kserve/iris-classifier.yaml" gs.yaml
 set +e
 "$SLIPWAY" serve -f gs.yaml --port 0 > gs.out 2>&1
 rc=$?
