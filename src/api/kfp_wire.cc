@@ -205,10 +205,9 @@ Json task_details(store::Store& store, const store::RunRecord& r) {
 }  // namespace
 
 Json run_json(store::Store& store, const store::RunRecord& r, bool details) {
-  auto experiment = store.find_experiment(r.experiment);
   Json j = {{"run_id", r.id},
             {"display_name", r.display_name.empty() ? r.id : r.display_name},
-            {"experiment_id", experiment.ok() ? experiment->id : ""},
+            {"experiment_id", store.experiment_id(r.experiment)},
             {"storage_state", r.archived ? "ARCHIVED" : "AVAILABLE"},
             {"description", r.description},
             {"runtime_config", {{"parameters", r.params}, {"pipeline_root", r.root}}},
@@ -249,7 +248,6 @@ Json pipeline_version_json(const store::PipelineVersionRecord& v, bool with_spec
 }
 
 Json recurring_run_json(store::Store& store, const store::ScheduleRecord& s) {
-  auto experiment = store.find_experiment(s.experiment);
   Json window = {{"start_time", timestamp(s.start_ms)}};
   if (s.end_ms > 0) window["end_time"] = timestamp(s.end_ms);
   Json trigger;
@@ -272,7 +270,7 @@ Json recurring_run_json(store::Store& store, const store::ScheduleRecord& s) {
             {"updated_at", timestamp(s.updated_ms ? s.updated_ms : s.created_ms)},
             {"no_catchup", !s.catch_up},
             {"namespace", s.ns},
-            {"experiment_id", experiment.ok() ? experiment->id : ""}};
+            {"experiment_id", store.experiment_id(s.experiment)}};
   // The last tick's failure (a message that is not the wait for max_concurrency).
   if (!s.message.empty() && s.message.rfind("waiting", 0) != 0) j["error"] = rpc_status(s.message);
   if (!s.pipeline_version_id.empty()) {

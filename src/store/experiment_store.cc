@@ -93,6 +93,14 @@ Result<ExperimentRecord> Store::find_experiment(const std::string& name) {
   return experiment_where(*db_, "name", name);
 }
 
+std::string Store::experiment_id(const std::string& name) {
+  Stmt& s = db_->prepare("SELECT id FROM experiments WHERE name = ?");
+  s.bind(1, name);
+  std::string id = s.step() ? s.text(0) : "";
+  s.reset();
+  return id;
+}
+
 Result<ListPage<ExperimentRecord>> Store::query_experiments(const ListQuery& q,
                                                             const std::string& ns) {
   static const std::set<std::string> kColumns = {"id",          "name",       "namespace",

@@ -65,6 +65,9 @@ class Store {
                                              const std::string& description);
   Result<ExperimentRecord> get_experiment(const std::string& id);
   Result<ExperimentRecord> find_experiment(const std::string& name);
+  // The id alone ("" for an unknown name): what a listed run or recurring run shows, without
+  // the last-run time find_experiment computes.
+  std::string experiment_id(const std::string& name);
   // Columns: id name namespace description created_ms archived. ns "" for every namespace.
   Result<ListPage<ExperimentRecord>> query_experiments(const ListQuery& q, const std::string& ns);
   // Archiving archives the experiment's runs and disables its recurring runs.

@@ -74,8 +74,20 @@ YAML
 # KServe's own custom-model sample, as written: its images were built from a kserve.Model file;
 # the config says which.
 CUSTOM="$SLIPWAY_SOURCE_DIR/../shared/corpora/kserve/resources-yaml/kserve@docs__samples__v1beta1__custom__custom_model__custom.yaml"
+cat > slow.yaml <<YAML
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: slow}
+spec:
+  predictor:
+    timeout: 2
+    containers:
+      - name: kserve-container
+        image: example.com/slow-predictor:1
+YAML
 cat > serve.yaml <<YAML
 custom_predictors:
+  example.com/slow-predictor:1: $PROGRAMS/slow_predictor.py
   kserve/custom-model:latest: $PROGRAMS/custom_predictor.py
   kserve/custom-model-grpc:latest: $PROGRAMS/custom_predictor.py
 pvc: {model-store: $WORK/models}
@@ -94,7 +106,7 @@ contains "gs.yaml:1: storageUri gs://my-models/iris/v1: slipway does not fetch g
   fail "the refusal says how to get a local copy: $(cat gs.out)"
 pass "and says how to copy it here"
 
-"$SLIPWAY" serve -f iris-isvc.yaml -f others.yaml -f "$CUSTOM" --config serve.yaml --port 0 --port-file port > serve.log 2>&1 &
+"$SLIPWAY" serve -f iris-isvc.yaml -f others.yaml -f "$CUSTOM" -f slow.yaml --config serve.yaml --port 0 --port-file port > serve.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT
 PORT=$(wait_for_port_file port $PID 900)
@@ -104,7 +116,7 @@ pass "slipway serve -f listens on $PORT with $(grep -c 'serves ' serve.log) Infe
 # A model that cannot load is FAILED with the loader's own error; the others are READY.
 curl -s -X POST "$BASE/v2/repository/index" -d '{}' > index.json
 expect_eq "$(json index.json "sorted((m['name'], m['state']) for m in d)")" \
-  "[('broken', 'FAILED'), ('custom-model', 'READY'), ('custom-model-grpc', 'READY'), ('double-pt', 'READY'), ('iris-classifier', 'READY'), ('iris-lgb', 'READY'), ('iris-xgb', 'READY'), ('linear-onnx', 'READY')]" \
+  "[('broken', 'FAILED'), ('custom-model', 'READY'), ('custom-model-grpc', 'READY'), ('double-pt', 'READY'), ('iris-classifier', 'READY'), ('iris-lgb', 'READY'), ('iris-xgb', 'READY'), ('linear-onnx', 'READY'), ('slow', 'READY')]" \
   "the repository index: every model READY but the broken one"
 json index.json "[m['reason'] for m in d if m['name']=='broken'][0]" | contains "cannot load the sklearn model in $WORK/models/broken: [A-Za-z]*Error" ||
   fail "the broken model's reason is the loader's error: $(cat index.json)"
@@ -142,6 +154,17 @@ for _ in $(seq 300); do
 done
 expect_eq "$code" 200 "the model answers again once its worker is restarted"
 kill -0 $PID || fail "the daemon died"
+
+# A model that hangs past its predictor's timeout (2 s): 503, its worker is replaced, and the
+# model answers the next request.
+start=$(date +%s)
+code=$(curl -s -o hang.json -w '%{http_code}' -X POST "$BASE/v1/models/slow:predict" -d '{"instances": [[60]]}')
+took=$(($(date +%s) - start))
+expect_eq "$code" 503 "a request past the predictor's timeout gets 503"
+[ "$took" -lt 10 ] || fail "the timed-out request took ${took}s (timeout 2 s)"
+contains "no answer in time" hang.json || fail "the 503 says why: $(cat hang.json)"
+expect_eq "$(curl -s -X POST "$BASE/v1/models/slow:predict" -d '{"instances": [[0]]}')" '{"predictions":[0.0]}' \
+  "the hung worker was replaced: the model answers the next request"
 
 # Scaling: minReplicas 0 scales the seed's model to no worker once idle; the next request starts
 # one (a cold start); concurrent requests grow the pool towards maxReplicas (5).
