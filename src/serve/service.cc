@@ -294,7 +294,10 @@ void Service::infer_v2(const std::string& model, std::optional<int> version, con
         kept.push_back(std::move(t));
     return v2_response(head, kept, binary);
   };
-  const std::string id = head.contains("id") ? head["id"].get<std::string>() : random_uuid();
+  // An id for the request log only (a uuid per request would cost every request).
+  const std::string id = !(*lv)->logger        ? std::string()
+                         : head.contains("id") ? head["id"].get<std::string>()
+                                               : random_uuid();
   if ((*lv)->logger && (*lv)->logger->logs_requests())
     (*lv)->logger->log(true, id, model, (*lv)->version, req.body);
   submit(*lv, "v2", id, std::move(*inputs), std::move(parameters), respond, std::move(reply));
@@ -316,7 +319,7 @@ void Service::predict_v1(const std::string& model, const std::string& body, Repl
   auto respond = [impl](std::vector<Tensor> outputs) {
     return json_response(Json{{"predictions", impl->to_predictions(outputs)}});
   };
-  const std::string id = random_uuid();
+  const std::string id = (*lv)->logger ? random_uuid() : std::string();
   if ((*lv)->logger && (*lv)->logger->logs_requests())
     (*lv)->logger->log(true, id, model, (*lv)->version, body);
   submit(*lv, "v1", id, std::move(*inputs), std::move(parameters), respond, std::move(reply));
