@@ -143,13 +143,16 @@ TEST(OipBinary, MalformedBinaryRequestsSayWhatIsWrong) {
     EXPECT_NE(split.status().message().find(c.expected), std::string::npos)
         << split.status().message();
   }
-  auto short_tail = split_v2_body(binary_body(head, std::string(4, '\0'), &length), length);
+  // (The tail is a view into the body: each body outlives its split.)
+  const std::string short_body = binary_body(head, std::string(4, '\0'), &length);
+  auto short_tail = split_v2_body(short_body, length);
   ASSERT_TRUE(short_tail.ok());
   auto in = v2_inputs(short_tail->head["inputs"], short_tail->tail);
   ASSERT_FALSE(in.ok());
   EXPECT_NE(in.status().message().find("binary_data_size is 8 but only 4 bytes"),
             std::string::npos);
-  auto extra = split_v2_body(binary_body(head, std::string(12, '\0'), &length), length);
+  const std::string extra_body = binary_body(head, std::string(12, '\0'), &length);
+  auto extra = split_v2_body(extra_body, length);
   ASSERT_TRUE(extra.ok());
   in = v2_inputs(extra->head["inputs"], extra->tail);
   ASSERT_FALSE(in.ok());
