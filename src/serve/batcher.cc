@@ -40,7 +40,6 @@ std::string Batcher::signature(const std::vector<Tensor>& inputs) {
 Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
   const int rows =
       inputs.empty() || inputs[0].shape.empty() ? 1 : static_cast<int>(inputs[0].shape[0]);
-  std::string sig = signature(inputs);
   ++in_flight_;
   // Counted down once the request is answered, whichever path it took.
   done = [this, done = std::move(done)](InferResult r) {
@@ -64,7 +63,7 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
     if (idle) {
       std::vector<Pending> one;
       one.push_back({std::move(inputs), std::move(parameters), std::move(done),
-                     std::chrono::steady_clock::now(), rows, std::move(sig)});
+                     std::chrono::steady_clock::now(), rows, ""});
       run(std::move(one));
       {
         std::lock_guard<std::mutex> l(mu_);
@@ -74,6 +73,9 @@ Status Batcher::submit(std::vector<Tensor> inputs, Json parameters, Done done) {
       return Status::Ok();
     }
   }
+  // The signature only matters to requests that queue (the inline path runs alone); made
+  // outside the lock.
+  std::string sig = signature(inputs);
   {
     std::lock_guard<std::mutex> l(mu_);
     if (stopping_ || queue_.size() >= policy_.max_queue) --in_flight_;  // refused: never answered

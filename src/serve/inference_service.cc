@@ -8,6 +8,7 @@
 #include <set>
 
 #include "core/files.h"
+#include "core/units.h"
 
 namespace slipway::serve {
 
@@ -349,12 +350,12 @@ class Reader {
         const std::string k = kv.first.Scalar();
         const bool limit = std::string(part) == "limits";
         if (k == "cpu") {
-          auto c = parse_cpu_quantity(kv.second.Scalar());
+          auto c = parse_millicpus(kv.second.Scalar());
           if (!c.ok())
             return refuse(kv.second, field + "." + part + ".cpu: " + c.status().message());
-          if (limit || ps->cpu_limit == 0) ps->cpu_limit = *c;
+          if (limit || ps->cpu_limit == 0) ps->cpu_limit = static_cast<double>(*c) / 1000;
         } else if (k == "memory") {
-          auto m2 = parse_memory_quantity(kv.second.Scalar());
+          auto m2 = parse_memory_bytes(kv.second.Scalar());
           if (!m2.ok())
             return refuse(kv.second, field + "." + part + ".memory: " + m2.status().message());
           if (limit) ps->memory_limit = *m2;
@@ -374,38 +375,6 @@ class Reader {
 };
 
 }  // namespace
-
-Result<double> parse_cpu_quantity(const std::string& text) {
-  try {
-    size_t used = 0;
-    double v = std::stod(text, &used);
-    std::string unit = text.substr(used);
-    if (unit == "m")
-      v /= 1000;
-    else if (!unit.empty())
-      throw std::invalid_argument(unit);
-    if (!(v > 0) || !std::isfinite(v)) throw std::invalid_argument(text);
-    return v;
-  } catch (const std::exception&) {
-    return InvalidInput("'" + text + "' is not a CPU quantity (e.g. 2, 0.5, 500m)");
-  }
-}
-
-Result<std::int64_t> parse_memory_quantity(const std::string& text) {
-  static const std::vector<std::pair<std::string, double>> units = {
-      {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
-      {"k", 1e3},     {"M", 1e6},        {"G", 1e9},           {"T", 1e12},
-      {"", 1}};
-  try {
-    size_t used = 0;
-    double v = std::stod(text, &used);
-    const std::string unit = text.substr(used);
-    for (const auto& [u, scale] : units)
-      if (unit == u && v > 0 && std::isfinite(v)) return static_cast<std::int64_t>(v * scale);
-  } catch (const std::exception&) {
-  }
-  return InvalidInput("'" + text + "' is not a memory quantity (e.g. 256Mi, 1Gi, 500M)");
-}
 
 Result<std::vector<InferenceService>> read_inference_services(const std::string& path) {
   auto text = read_file(path);

@@ -48,8 +48,4 @@ struct InferenceService {
 // Each document of the file. A document that cannot be served is an error naming FILE:LINE.
 Result<std::vector<InferenceService>> read_inference_services(const std::string& path);
 
-// Kubernetes quantities: "500m" → 0.5 cores; "1Gi" → 1073741824 bytes. InvalidInput otherwise.
-Result<double> parse_cpu_quantity(const std::string& text);
-Result<std::int64_t> parse_memory_quantity(const std::string& text);
-
 }  // namespace slipway::serve

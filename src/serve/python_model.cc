@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <cstdio>
 #include <mutex>
 #include <thread>
 
@@ -122,13 +123,9 @@ class PythonModel : public Model {
     auto out = (*worker)->infer(inputs, parameters, timeout_);
     std::lock_guard<std::mutex> l(mu_);
     --busy_;
-    if ((*worker)->broken()) {
-      last_error_ = out.ok() ? "" : out.status().message();
-      cv_.notify_all();  // the keeper brings the pool back to its minimum
-    } else {
-      idle_.push_back({std::move(*worker), Clock::now()});
-      cv_.notify_all();
-    }
+    // A broken worker is dropped (the keeper brings the pool back to its minimum).
+    if (!(*worker)->broken()) idle_.push_back({std::move(*worker), Clock::now()});
+    cv_.notify_all();
     return out;  // (a broken worker is killed and reaped as `worker` goes, after the lock)
   }
 
@@ -206,9 +203,9 @@ class PythonModel : public Model {
         l.lock();
         --starting_;
         if (!w.ok()) {
-          last_error_ = w.status().message();
           cv_.notify_all();
-          return Unavailable("the model's worker process could not be started: " + last_error_);
+          return Unavailable("the model's worker process could not be started: " +
+                             w.status().message());
         }
         ++busy_;
         return std::move(*w);
@@ -247,7 +244,9 @@ class PythonModel : public Model {
           idle_.push_back({std::move(*w), Clock::now()});
           cv_.notify_all();
         } else {
-          last_error_ = w.status().message();
+          std::fprintf(stderr, "slipway serve: cannot restart a %s worker for %s: %s\n",
+                       launch_.format.c_str(), launch_.model_dir.c_str(),
+                       w.status().message().c_str());
         }
         continue;
       }
@@ -267,7 +266,6 @@ class PythonModel : public Model {
   std::vector<Idle> idle_;  // oldest first
   int busy_ = 0, starting_ = 0;
   std::atomic<int> demand_{0};
-  std::string last_error_;
   bool stopping_ = false;
   std::thread keeper_;
 };
