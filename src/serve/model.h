@@ -15,6 +15,7 @@
 
 #include "core/status.h"
 #include "models/checkpoint.h"
+#include "serve/metrics.h"
 #include "serve/tensor.h"
 
 namespace slipway::serve {
@@ -58,6 +59,9 @@ class Model {
   // Requests queued or running for this version right now, told before each call: what a model
   // that scales its own workers sizes them by.
   virtual void set_demand(int /*requests_in_flight*/) {}
+  // A model with costs of its own to show (a Python worker's hop) records them in `metrics`
+  // under `labels` from now on; called once, after loading. `metrics` outlives the model.
+  virtual void report_to(Metrics* /*metrics*/, const Labels& /*labels*/) {}
   // The numeric features of each row of checked inputs ([rows][features]), for drift monitoring;
   // empty for models without tabular inputs.
   virtual std::vector<std::vector<double>> feature_rows(

@@ -116,11 +116,22 @@ class PythonModel : public Model {
 
   void set_demand(int requests_in_flight) override { demand_ = requests_in_flight; }
 
+  void report_to(Metrics* metrics, const Labels& labels) override {
+    metrics_ = metrics;
+    labels_ = labels;
+  }
+
   Result<std::vector<Tensor>> infer(const std::vector<Tensor>& inputs,
                                     const Json& parameters) override {
     auto worker = checkout();
     if (!worker.ok()) return worker.status();
-    auto out = (*worker)->infer(inputs, parameters, timeout_);
+    PythonWorker::Timing timing;
+    auto out = (*worker)->infer(inputs, parameters, timeout_, &timing);
+    if (metrics_ && timing.round_trip_seconds > 0) {
+      metrics_->observe("slipway_worker_hop_seconds", labels_,
+                        std::max(0.0, timing.round_trip_seconds - timing.model_seconds));
+      metrics_->observe("slipway_worker_model_seconds", labels_, timing.model_seconds);
+    }
     std::lock_guard<std::mutex> l(mu_);
     --busy_;
     // A broken worker is dropped (the keeper brings the pool back to its minimum).
@@ -261,6 +272,8 @@ class PythonModel : public Model {
   ModelInfo info_;
   std::chrono::milliseconds timeout_;
   Scaling scaling_;
+  Metrics* metrics_ = nullptr;
+  Labels labels_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Idle> idle_;  // oldest first

@@ -170,7 +170,8 @@ Status PythonWorker::receive(Json* header, std::string* data, Clock::time_point 
 
 Result<std::vector<Tensor>> PythonWorker::infer(const std::vector<Tensor>& inputs,
                                                 const Json& parameters,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout, Timing* timing) {
+  const auto start = Clock::now();
   Json header = {{"op", "infer"}, {"inputs", Json::array()}, {"parameters", parameters}};
   std::string data;
   for (const auto& t : inputs) {
@@ -191,6 +192,10 @@ Result<std::vector<Tensor>> PythonWorker::infer(const std::vector<Tensor>& input
     broken_ = true;
     return Unavailable("the model's worker process (pid " + std::to_string(pid_) +
                        ") failed: " + s.message() + "; it is being restarted");
+  }
+  if (timing) {
+    timing->round_trip_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    timing->model_seconds = reply.value("model_seconds", 0.0);
   }
   if (reply.contains("error")) {
     std::string why =

@@ -43,10 +43,18 @@ class PythonWorker {
   PythonWorker(const PythonWorker&) = delete;
   PythonWorker& operator=(const PythonWorker&) = delete;
 
+  // Where one call's time went: from sending the request to reading the answer, and the part
+  // of it the model's own code ran in the worker. The difference is the hop: framing, the
+  // socket both ways and the worker's tensor decoding and encoding.
+  struct Timing {
+    double round_trip_seconds = 0, model_seconds = 0;
+  };
+
   // Runs one batch. Unavailable when the worker died or did not answer within `timeout` (it is
-  // then dead: the caller replaces it); Failed with the model's message when it raised.
+  // then dead: the caller replaces it); Failed with the model's message when it raised. `timing`,
+  // when given, is filled for a call the worker answered.
   Result<std::vector<Tensor>> infer(const std::vector<Tensor>& inputs, const Json& parameters,
-                                    std::chrono::milliseconds timeout);
+                                    std::chrono::milliseconds timeout, Timing* timing = nullptr);
   bool broken() const { return broken_; }
   pid_t pid() const { return pid_; }
 

@@ -115,6 +115,7 @@ void Repository::load_version(const std::string& model, int version, const fs::p
         static_cast<std::int64_t>(config["max_queue_delay_ms"].get<double>() * 1000));
   const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
   Metrics* metrics = &metrics_;
+  lv->impl->report_to(metrics, labels);
   lv->batcher = std::make_unique<Batcher>(lv->impl, policy, [metrics, labels](int rows, int) {
     metrics->observe("slipway_inference_batch_size", labels, rows);
   });
@@ -158,7 +159,8 @@ void Repository::unload_version(const std::string& model, int version) {
   }
   lv->batcher->stop();  // finishes what it queued; requests in flight keep the version alive
   const Labels labels = {{"model", model}, {"version", std::to_string(version)}};
-  for (const char* family : {"slipway_model_version_ready", "slipway_model_feature_psi"})
+  for (const char* family : {"slipway_model_version_ready", "slipway_model_feature_psi",
+                             "slipway_worker_hop_seconds", "slipway_worker_model_seconds"})
     metrics_.forget(family, labels);
 }
 

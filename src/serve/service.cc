@@ -48,6 +48,9 @@ Result<Json> parse_body(const std::string& body) {
 const std::vector<double> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                              0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
                                              1,      2.5,     5,      10};
+// The worker hop is tens of microseconds: finer buckets at the bottom.
+const std::vector<double> kHopBuckets = {0.00001, 0.000025, 0.00005, 0.0001, 0.00025,
+                                         0.0005,  0.001,    0.0025,  0.01,   0.1};
 
 }  // namespace
 
@@ -71,6 +74,14 @@ Service::Service(Repository& repo, Metrics& metrics, std::string version)
   metrics_.describe_histogram("slipway_inference_batch_size", "Rows per model call.",
                               {1, 2, 4, 8, 16, 32, 64, 128, 256});
   metrics_.describe_gauge("slipway_model_version_ready", "1 for each loaded model version.");
+  metrics_.describe_histogram(
+      "slipway_worker_hop_seconds",
+      "Per call to a Python model worker: the round trip less the model's own time (framing, the "
+      "socket both ways, tensor decoding and encoding).",
+      kHopBuckets);
+  metrics_.describe_histogram("slipway_worker_model_seconds",
+                              "Per call to a Python model worker: the time its model's code ran.",
+                              kLatencyBuckets);
   metrics_.describe_gauge(
       "slipway_model_feature_psi",
       "Population stability index of a feature's live inputs against the training data.");

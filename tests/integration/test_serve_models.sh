@@ -129,6 +129,21 @@ pass "and says why"
 "$CLIENTS/bin/python" "$PROGRAMS/serve_models_clients.py" "$PORT" models models/iris/model.joblib ||
   fail "the ecosystem's clients"
 
+# /metrics shows where a Python model's time went: each worker call's hop (the round trip less
+# the model's own time) and the model's time, per model version.
+curl -s "$BASE/metrics" > metrics.txt
+expect_eq "$(python3 -c "
+import re, sys
+series = {(f, kind): float(v) for f, kind, v in re.findall(
+    r'^(slipway_worker_\w+_seconds)_(sum|count)\{model=\"iris-classifier\",version=\"1\"\} (\S+)$',
+    open(sys.argv[1]).read(), re.M)}
+hop = series[('slipway_worker_hop_seconds', 'sum')] / series[('slipway_worker_hop_seconds', 'count')]
+print(series[('slipway_worker_hop_seconds', 'count')] == series[('slipway_worker_model_seconds', 'count')] >= 4,
+      hop > 0, series[('slipway_worker_model_seconds', 'sum')] > 0)" metrics.txt)" \
+  "True True True" "/metrics has iris-classifier's worker hop and model time for every call"
+grep -q 'slipway_worker_hop_seconds_count{model="iris-xgb"' metrics.txt &&
+  fail "iris-xgb runs in the daemon: it has no worker hop"
+
 # The logger wrote each request and its response, as KServe's logger events.
 expect_eq "$(python3 -c "
 import json, sys

@@ -22,6 +22,7 @@ import os
 import socket
 import struct
 import sys
+import time
 import traceback
 
 import numpy as np
@@ -323,11 +324,14 @@ def serve(sock, runtime):
                 inputs.append((spec["name"], decode_tensor(spec, data, offset), spec.get("parameters", {})))
                 offset += spec["size"]
             outputs, chunks = [], []
-            for name, value in runtime.infer(inputs, header.get("parameters", {})):
+            began = time.perf_counter()
+            results = runtime.infer(inputs, header.get("parameters", {}))
+            model_seconds = time.perf_counter() - began
+            for name, value in results:
                 spec, raw = encode_tensor(name, value)
                 outputs.append(spec)
                 chunks.append(raw)
-            write_frame(sock, {"outputs": outputs}, b"".join(chunks))
+            write_frame(sock, {"outputs": outputs, "model_seconds": model_seconds}, b"".join(chunks))
         except Exception as e:
             # What the model says about the data it was given (a wrong number of features, a
             # column it lacks, onnxruntime's InvalidArgument) is the client's to fix: the daemon
