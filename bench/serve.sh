@@ -36,30 +36,9 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32", "data": [5.1, 3.5, 1.4, 0.2]}]}'
 LUA
 
-wait_ready() {  # wait_ready URL
-  for _ in $(seq 300); do curl -sf "$1" > /dev/null && return 0; sleep 0.1; done
-  echo "not ready: $1" >&2
-  return 1
-}
-
 out="$work/results.jsonl"
-measure() {  # measure SERVER PROTOCOL URL SCRIPT
-  for c in 1 16 64; do
-    wrk -t1 -c"$c" -d"${seconds}s" --latency ${4:+-s "$4"} "$3" > "$work/wrk.txt" 2>&1
-    python3 - "$1" "$2" "$c" "$work/wrk.txt" >> "$out" <<'PY'
-import json, re, sys
-server, protocol, c, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-text = open(path).read()
-def ms(v, unit):
-    return float(v) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
-lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-print(json.dumps({"server": server, "protocol": protocol, "c": c, "rps": rps, "p50_ms": lat.get("50"), "p99_ms": lat.get("99"),
-                  "errors": int(non2xx.group(1)) if non2xx else 0}))
-PY
-  done
-}
+# shellcheck source=bench/wrk_lib.sh
+source "$here/wrk_lib.sh"
 
 for mode in nodelay batching; do
   delay=0
