@@ -79,6 +79,7 @@ Status read_config(const std::string& path, ServeConfig* c) {
                                               "python",
                                               "worker_timeout_ms",
                                               "scale_down_after_ms",
+                                              "sklearn_native",
                                               "custom_predictors"};
   try {
     for (const auto& kv : doc)
@@ -131,6 +132,7 @@ Status read_config(const std::string& path, ServeConfig* c) {
       }
     if (doc["scale_down_after_ms"])
       c->repo.python.idle_timeout = std::chrono::milliseconds(doc["scale_down_after_ms"].as<int>());
+    if (doc["sklearn_native"]) c->repo.python.sklearn_native = doc["sklearn_native"].as<bool>();
     if (doc["worker_timeout_ms"])
       c->repo.python.timeout = std::chrono::milliseconds(doc["worker_timeout_ms"].as<int>());
     if (YAML::Node models = doc["models"])

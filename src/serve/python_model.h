@@ -30,6 +30,9 @@ struct PythonRuntimeOptions {
   // How long a worker over the version's min_replicas stays idle before it is stopped (the
   // version's config.json may set scale_down_after_ms).
   std::chrono::milliseconds idle_timeout{60'000};
+  // scikit-learn's linear models and trees evaluated in the daemon (sklearn_native.h); false
+  // keeps every call in the worker (to measure it, or to rule the native path out).
+  bool sklearn_native = true;
 };
 
 // The formats a Python worker serves, and the pip packages each needs.

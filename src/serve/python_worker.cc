@@ -48,7 +48,8 @@ void reap(pid_t pid) {
 
 }  // namespace
 
-Result<std::unique_ptr<PythonWorker>> PythonWorker::start(const WorkerLaunch& launch, Json* ready) {
+Result<std::unique_ptr<PythonWorker>> PythonWorker::start(const WorkerLaunch& launch, Json* ready,
+                                                          std::string* ready_data) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     return Failed("cannot create the model worker's socket: " + errno_text());
@@ -96,6 +97,7 @@ Result<std::unique_ptr<PythonWorker>> PythonWorker::start(const WorkerLaunch& la
     return Failed(header["error"].is_string() ? header["error"].get<std::string>()
                                               : header["error"].dump());
   *ready = std::move(header);
+  if (ready_data) *ready_data = std::move(data);
   return w;
 }
 

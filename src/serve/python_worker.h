@@ -36,9 +36,11 @@ struct WorkerLaunch {
 
 class PythonWorker {
  public:
-  // Starts the worker and waits for its first frame. A model that fails to load is an error
-  // carrying the loader's own message; the process is reaped.
-  static Result<std::unique_ptr<PythonWorker>> start(const WorkerLaunch& launch, Json* ready);
+  // Starts the worker and waits for its first frame (`ready`, and the raw bytes after it in
+  // `ready_data` when given). A model that fails to load is an error carrying the loader's own
+  // message; the process is reaped.
+  static Result<std::unique_ptr<PythonWorker>> start(const WorkerLaunch& launch, Json* ready,
+                                                     std::string* ready_data = nullptr);
   ~PythonWorker();  // kills and reaps the process
   PythonWorker(const PythonWorker&) = delete;
   PythonWorker& operator=(const PythonWorker&) = delete;

@@ -93,6 +93,9 @@ custom_predictors:
 pvc: {model-store: $WORK/models}
 python: {pytorch: /usr/bin/python3}
 scale_down_after_ms: 1500
+# Every scikit-learn call through its worker here (the hop, restarts, scaling); the registry's
+# daemon below evaluates the same model natively.
+sklearn_native: false
 YAML
 
 # gs:// is refused with how to get a local copy.
@@ -218,3 +221,5 @@ import joblib, json
 print(json.dumps({'predictions': joblib.load('models/iris/model.joblib').predict([[6.8, 2.8, 4.8, 1.4]]).tolist()}, separators=(',', ':')))")
 expect_eq "$(curl -s -X POST "http://127.0.0.1:$PORT/v1/models/iris-classifier:predict" -d "$iris")" "$sklearn_says" \
   "the registered version is served by name with scikit-learn's prediction"
+"$CLIENTS/bin/python" "$PROGRAMS/serve_native_check.py" "$PORT" models/iris/model.joblib iris-classifier ||
+  fail "the RandomForest evaluated in the daemon"

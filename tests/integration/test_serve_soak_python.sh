@@ -32,7 +32,9 @@ spec:
     sklearn: {storageUri: "file://$WORK/models/forest"}
 YAML
 # The worker runs under the clients' interpreter: the same scikit-learn that wrote the model.
-printf 'request_timeout_ms: 2000\nmax_header_bytes: 8192\nio_threads: 2\npython: {sklearn: %s}\n' "$CLIENTS/bin/python" > serve.yaml
+# Every request through the workers (sklearn_native: false): the path with a process on either
+# side of it.
+printf 'request_timeout_ms: 2000\nmax_header_bytes: 8192\nio_threads: 2\npython: {sklearn: %s}\nsklearn_native: false\n' "$CLIENTS/bin/python" > serve.yaml
 "$SLIPWAY" serve -f forest.yaml --port 0 --port-file port --config serve.yaml > serve.log 2>&1 &
 PID=$!
 trap 'kill $PID 2>/dev/null || true; rm -rf "$SLIPWAY_HOME" "$WORK"' EXIT

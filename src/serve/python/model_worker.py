@@ -147,6 +147,74 @@ class Sklearn:
     def infer(self, inputs, parameters):
         return [("output-0", self.method(as_table(inputs)))]
 
+    def native(self):
+        """The fitted model as plain arrays the daemon evaluates itself, when it is one of the
+        estimators whose predict is plain arithmetic: linear models (decision function X·coefᵀ +
+        intercept) and decision trees and their forests (RandomForest, ExtraTrees). None for
+        anything else (pipelines, other estimators, multi-output, predict_proba asked for): those stay in this worker, as does any input the daemon does not
+        evaluate (non-finite values, a wrong width: scikit-learn's own checks answer those).
+        Returns (header, bytes): per tree its children, features, thresholds and node values."""
+        return sklearn_native_form(self.model) if os.environ.get("PREDICT_PROBA") != "true" else None
+
+
+LINEAR_CLASSIFIERS = ("LogisticRegression", "LinearSVC", "RidgeClassifier", "SGDClassifier", "Perceptron")
+LINEAR_REGRESSORS = ("LinearRegression", "Ridge", "Lasso", "ElasticNet", "SGDRegressor")
+TREES = {"DecisionTreeClassifier": (False, True), "DecisionTreeRegressor": (False, False),
+         "RandomForestClassifier": (True, True), "RandomForestRegressor": (True, False),
+         "ExtraTreesClassifier": (True, True), "ExtraTreesRegressor": (True, False),
+         "ExtraTreeClassifier": (False, True), "ExtraTreeRegressor": (False, False)}
+
+
+def sklearn_native_form(model):
+    kind = type(model).__name__
+    # Rows by column name (v1 objects) always go to the worker; arrays are positional either way,
+    # so a model fitted on a DataFrame is evaluated here as well.
+    if not type(model).__module__.startswith("sklearn."):
+        return None
+    if getattr(model, "n_outputs_", 1) != 1:
+        return None
+    header = {"estimator": kind, "n_features": int(getattr(model, "n_features_in_", 0))}
+    if hasattr(model, "classes_"):
+        classes = np.asarray(model.classes_)
+        if classes.dtype.kind in "iu":
+            header["classes"], header["datatype"] = [int(c) for c in classes], DATATYPE_OF[classes.dtype.str]
+        elif classes.dtype.kind == "f":
+            header["classes"], header["datatype"] = [float(c) for c in classes], DATATYPE_OF[classes.dtype.str]
+        elif classes.dtype.kind in "UO" and all(isinstance(c, str) for c in classes):
+            header["classes"], header["datatype"] = [str(c) for c in classes], "BYTES"
+        else:
+            return None
+    if kind in LINEAR_CLASSIFIERS or kind in LINEAR_REGRESSORS:
+        coef = np.atleast_2d(np.asarray(model.coef_, dtype=np.float64))
+        if kind in LINEAR_REGRESSORS and np.ndim(model.coef_) != 1:
+            return None
+        intercept = np.broadcast_to(np.asarray(model.intercept_, dtype=np.float64), (coef.shape[0],))
+        header.update(kind="linear", outputs=coef.shape[0])
+        return header, np.ascontiguousarray(coef, "<f8").tobytes() + np.ascontiguousarray(intercept, "<f8").tobytes()
+    if kind not in TREES:
+        return None
+    forest, classifier = TREES[kind]
+    trees = model.estimators_ if forest else [model]
+    header.update(kind="forest" if forest else "tree", trees=[])
+    chunks = []
+    for estimator in trees:
+        tree = estimator.tree_
+        values = np.asarray(tree.value, dtype=np.float64)[:, 0, :]
+        if forest and classifier:
+            # A forest averages its trees' class probabilities (each leaf's counts normalized);
+            # a single tree's predict takes the argmax of the counts as they are.
+            sums = values.sum(axis=1, keepdims=True)
+            sums[sums == 0] = 1
+            values = values / sums
+        header["trees"].append({"nodes": int(tree.node_count)})
+        chunks += [np.ascontiguousarray(tree.children_left, "<i8").tobytes(),
+                   np.ascontiguousarray(tree.children_right, "<i8").tobytes(),
+                   np.ascontiguousarray(tree.feature, "<i8").tobytes(),
+                   np.ascontiguousarray(tree.threshold, "<f8").tobytes(),
+                   np.ascontiguousarray(values, "<f8").tobytes()]
+    header["values_per_node"] = int(values.shape[1])
+    return header, b"".join(chunks)
+
 
 class LightGBM:
     platform = "lightgbm"
@@ -364,7 +432,16 @@ def main():
         write_frame(sock, {"error": f"cannot load the {args.format} model in {args.model_dir}: "
                                     f"{type(e).__name__}: {e}"})
         sys.exit(1)
-    write_frame(sock, {"ready": True, "platform": runtime.platform, "inputs": inputs, "outputs": outputs})
+    ready = {"ready": True, "platform": runtime.platform, "inputs": inputs, "outputs": outputs}
+    native = None
+    if os.environ.get("SLIPWAY_SERVE_NATIVE", "1") != "0" and hasattr(runtime, "native"):
+        try:
+            native = runtime.native()
+        except Exception:  # noqa: BLE001 -- a model that cannot be exported is served here instead
+            traceback.print_exc()
+    if native:
+        ready["native"] = native[0]
+    write_frame(sock, ready, native[1] if native else b"")
     serve(sock, runtime)
 
 

@@ -1,0 +1,162 @@
+#include "serve/sklearn_native.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace slipway::serve {
+
+namespace {
+
+// Reads `count` little-endian values of T from `data` at `*at`, advancing it.
+template <typename T>
+bool take(std::string_view data, size_t* at, size_t count, std::vector<T>* out) {
+  if (count > (data.size() - *at) / sizeof(T)) return false;
+  out->resize(count);
+  if (count) std::memcpy(out->data(), data.data() + *at, count * sizeof(T));
+  *at += count * sizeof(T);
+  return true;
+}
+
+size_t argmax(const double* v, size_t n) {
+  size_t best = 0;
+  for (size_t i = 1; i < n; ++i)
+    if (v[i] > v[best]) best = i;  // the first of equal maxima, as numpy's argmax
+  return best;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
+                                                            std::string_view data) {
+  auto bad = [&](const std::string& why) {
+    return InvalidInput("the worker's export of the " + header.value("estimator", std::string()) +
+                        " model: " + why);
+  };
+  if (!header.is_object()) return InvalidInput("the worker's export is not a JSON object");
+  std::unique_ptr<SklearnNative> m(new SklearnNative());
+  m->estimator_ = header.value("estimator", std::string());
+  m->kind_ = header.value("kind", std::string());
+  m->n_features_ = header.value("n_features", std::int64_t{0});
+  if (m->n_features_ <= 0) return bad("n_features must be positive");
+  m->classifier_ = header.contains("classes");
+  if (m->classifier_) {
+    m->classes_ = header["classes"];
+    m->datatype_ = header.value("datatype", std::string());
+    if (!m->classes_.is_array() || m->classes_.empty()) return bad("classes must be a list");
+    if (!known_datatype(m->datatype_)) return bad("unknown datatype '" + m->datatype_ + "'");
+  }
+  size_t at = 0;
+  const auto n = static_cast<size_t>(m->n_features_);
+  if (m->kind_ == "linear") {
+    m->outputs_ = header.value("outputs", std::int64_t{0});
+    if (m->outputs_ <= 0) return bad("outputs must be positive");
+    const auto outs = static_cast<size_t>(m->outputs_);
+    if (m->classifier_ && outs != (outs == 1 ? 1 : m->classes_.size()))
+      return bad("a classifier has one score per class (or one for two classes)");
+    if (m->classifier_ && outs == 1 && m->classes_.size() != 2)
+      return bad("one score is for two classes");
+    if (!take(data, &at, outs * n, &m->coef_) || !take(data, &at, outs, &m->intercept_))
+      return bad("the coefficients are truncated");
+  } else if (m->kind_ == "tree" || m->kind_ == "forest") {
+    m->values_per_node_ = header.value("values_per_node", std::int64_t{0});
+    const auto per = static_cast<size_t>(m->values_per_node_);
+    if (per == 0 || (m->classifier_ && per != m->classes_.size()))
+      return bad("values_per_node must be the number of classes (1 for a regressor)");
+    const Json trees = header.value("trees", Json::array());
+    if (!trees.is_array() || trees.empty()) return bad("no trees");
+    for (const auto& spec : trees) {
+      const auto nodes = spec.value("nodes", std::int64_t{0});
+      if (nodes <= 0) return bad("a tree has no nodes");
+      const auto count = static_cast<size_t>(nodes);
+      Tree t;
+      if (!take(data, &at, count, &t.left) || !take(data, &at, count, &t.right) ||
+          !take(data, &at, count, &t.feature) || !take(data, &at, count, &t.threshold) ||
+          !take(data, &at, count * per, &t.values))
+        return bad("a tree's arrays are truncated");
+      // scikit-learn numbers a node's children after it; holding the export to that makes every
+      // walk end.
+      for (std::int64_t i = 0; i < nodes; ++i) {
+        const bool leaf = t.left[i] == -1;
+        if (leaf ? t.right[i] != -1
+                 : (t.left[i] <= i || t.left[i] >= nodes || t.right[i] <= i ||
+                    t.right[i] >= nodes || t.feature[i] < 0 || t.feature[i] >= m->n_features_))
+          return bad("node " + std::to_string(i) + " of a tree is malformed");
+      }
+      m->trees_.push_back(std::move(t));
+    }
+    if (m->kind_ == "tree" && m->trees_.size() != 1) return bad("a tree is one tree");
+  } else {
+    return bad("unknown kind '" + m->kind_ + "'");
+  }
+  if (at != data.size()) return bad("it holds more data than it describes");
+  return m;
+}
+
+const double* SklearnNative::leaf_values(const Tree& tree, const double* row) const {
+  std::int64_t node = 0;
+  while (tree.left[node] != -1) {
+    // scikit-learn casts the input to float32 before it walks a tree.
+    const double x = static_cast<float>(row[tree.feature[node]]);
+    node = x <= tree.threshold[node] ? tree.left[node] : tree.right[node];
+  }
+  return tree.values.data() + node * values_per_node_;
+}
+
+Tensor SklearnNative::labels(const std::vector<size_t>& indices) const {
+  Tensor out;
+  out.name = "output-0";
+  out.datatype = datatype_;
+  out.shape = {static_cast<std::int64_t>(indices.size())};
+  for (size_t i : indices) {
+    if (out.is_bytes())
+      out.strings.push_back(classes_[i].get<std::string>());
+    else
+      out.numbers.push_back(classes_[i].get<double>());
+  }
+  return out;
+}
+
+std::optional<Tensor> SklearnNative::predict(const Tensor& x) const {
+  if (x.is_bytes() || x.shape.size() != 2 || x.shape[1] != n_features_) return std::nullopt;
+  for (double v : x.numbers)
+    if (!std::isfinite(v)) return std::nullopt;
+  const auto rows = static_cast<size_t>(x.shape[0]);
+  const auto n = static_cast<size_t>(n_features_);
+  std::vector<size_t> indices;
+  Tensor values;
+  values.name = "output-0";
+  values.datatype = "FP64";
+  values.shape = {x.shape[0]};
+  std::vector<double> scores;
+  for (size_t r = 0; r < rows; ++r) {
+    const double* row = x.numbers.data() + r * n;
+    if (kind_ == "linear") {
+      scores.assign(static_cast<size_t>(outputs_), 0);
+      for (size_t o = 0; o < scores.size(); ++o) {
+        double dot = 0;
+        for (size_t j = 0; j < n; ++j) dot += row[j] * coef_[o * n + j];
+        scores[o] = dot + intercept_[o];
+      }
+      if (!classifier_)
+        values.numbers.push_back(scores[0]);
+      else
+        indices.push_back(scores.size() == 1 ? (scores[0] > 0 ? 1 : 0)
+                                             : argmax(scores.data(), scores.size()));
+      continue;
+    }
+    scores.assign(static_cast<size_t>(values_per_node_), 0);
+    for (const Tree& t : trees_) {
+      const double* leaf = leaf_values(t, row);
+      for (size_t k = 0; k < scores.size(); ++k) scores[k] += leaf[k];
+    }
+    if (kind_ == "forest")
+      for (double& s : scores) s /= static_cast<double>(trees_.size());
+    if (classifier_)
+      indices.push_back(argmax(scores.data(), scores.size()));
+    else
+      values.numbers.push_back(scores[0]);
+  }
+  return classifier_ ? labels(indices) : values;
+}
+
+}  // namespace slipway::serve
