@@ -2,8 +2,10 @@
 # The models users bring, served side by side: a scikit-learn LogisticRegression, a 100-tree
 # RandomForest and a 100-round XGBoost classifier, all on iris (serve_models_make.py), each served
 # alone by
-#   - slipway serve -f, from an InferenceService file (scikit-learn in one Python worker process,
-#     XGBoost natively through its C API), with its defaults;
+#   - slipway serve -f, from an InferenceService file, with its defaults: XGBoost through its C API,
+#     scikit-learn's linear models and forests evaluated in the daemon from the arrays their
+#     worker exports; and again with every scikit-learn call through its Python worker (one
+#     process, as the peers have);
 #   - KServe's own model servers: sklearnserver and xgbserver (KServe's SKLearnModel and
 #     XGBoostModel on the `kserve` package from PyPI, one uvicorn worker), without its per-request
 #     latency log line and its gRPC server, which only slow it;
@@ -11,7 +13,7 @@
 # with wrk on loopback at concurrency 1, 16 and 64 over KServe v1 (:predict; MLServer has no v1)
 # and Open Inference Protocol v2 (/infer). Every server's answer is first checked against the
 # model's own prediction. slipway's /metrics gives the time per call spent in the hop to its
-# Python worker (the round trip less the model's own time).
+# Python worker (the round trip less the model's own time), set against a bare socket ping-pong.
 #
 #   bash bench/serve_models.sh [BUILD_DIR] [SECONDS]
 #
@@ -125,22 +127,31 @@ spec:
       modelFormat: {name: $format}
       storageUri: $models/$model
 YAML
-  printf 'python: {sklearn: %s}\n' "$kserve_venv/bin/python" > "$work/serve.yaml"
-  echo "== $model: slipway"
-  setsid "$build/slipway" serve -f "$work/$model.yaml" --config "$work/serve.yaml" --port $port > "$work/slipway.log" 2>&1 &
-  pid=$!
-  wait_ready "http://127.0.0.1:$port/v2/models/$model/ready" 1200
-  check slipway "$model" "http://127.0.0.1:$port" v1
-  for p in v1 v2; do
-    url="http://127.0.0.1:$port/v2/models/$model/infer"
-    [ "$p" == v1 ] && url="http://127.0.0.1:$port/v1/models/$model:predict"
-    for c in 1 16 64; do
-      hop_snapshot "$model" "$p" "$c" $port
-      concurrencies=$c measure slipway "$p" "$url" "$work/$p.lua" "$model"
-      hop_snapshot "$model" "$p" "$c" $port
+  # scikit-learn models twice: evaluated in the daemon (the default), and every call through the
+  # Python worker (sklearn_native: false), whose hop the metrics show.
+  modes=(native)
+  [ "$format" == sklearn ] && modes=(native worker)
+  for mode in "${modes[@]}"; do
+    printf 'python: {sklearn: %s}\nsklearn_native: %s\n' "$kserve_venv/bin/python" \
+      "$([ "$mode" == native ] && echo true || echo false)" > "$work/serve.yaml"
+    name=slipway
+    [ "$mode" == worker ] && name="slipway (Python worker)"
+    echo "== $model: $name"
+    setsid "$build/slipway" serve -f "$work/$model.yaml" --config "$work/serve.yaml" --port $port > "$work/slipway.log" 2>&1 &
+    pid=$!
+    wait_ready "http://127.0.0.1:$port/v2/models/$model/ready" 1200
+    check "$name" "$model" "http://127.0.0.1:$port" v1
+    for p in v1 v2; do
+      url="http://127.0.0.1:$port/v2/models/$model/infer"
+      [ "$p" == v1 ] && url="http://127.0.0.1:$port/v1/models/$model:predict"
+      for c in 1 16 64; do
+        hop_snapshot "$model" "$p" "$c" $port
+        concurrencies=$c measure "$name" "$p" "$url" "$work/$p.lua" "$model"
+        hop_snapshot "$model" "$p" "$c" $port
+      done
     done
+    stop_server
   done
-  stop_server
 
   echo "== $model: KServe"
   server=sklearnserver
@@ -176,7 +187,9 @@ done
 floor=$(python3 "$here/socket_pingpong.py" "$(python3 -c "
 import json
 rows = [json.loads(l) for l in open('$hops')]
-calls = sum(b['slipway_worker_model_seconds_count'] - a['slipway_worker_model_seconds_count'] for a, b in zip(rows[0::2], rows[1::2]) if b['c'] == 1 and b['model'] == 'lr')
-model = sum(b['slipway_worker_model_seconds_sum'] - a['slipway_worker_model_seconds_sum'] for a, b in zip(rows[0::2], rows[1::2]) if b['c'] == 1 and b['model'] == 'lr')
+pairs = [(a, b) for a, b in zip(rows[0::2], rows[1::2]) if b['c'] == 1 and b['model'] == 'lr']
+def delta(key):
+    return sum(b.get(key, 0) - a.get(key, 0) for a, b in pairs)
+calls, model = delta('slipway_worker_model_seconds_count'), delta('slipway_worker_model_seconds_sum')
 print(round(1e6 * model / calls))")")
 python3 "$here/serve_models_report.py" "$out" "$hops" "$floor"

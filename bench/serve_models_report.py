@@ -20,8 +20,9 @@ kserve, mlserver = peer("KServe"), peer("MLServer")
 by = {(r["server"], r["model"], r["protocol"], r["c"]): r for r in rows}
 names = {"lr": "LogisticRegression", "rf": "RandomForest (100 trees)", "xgb": "XGBoost (100 rounds)"}
 
-print("| model | protocol | conns | slipway req/s | p50 ms | p99 ms | %s req/s | p99 ms | %s req/s | p99 ms | ÷ KServe | ÷ MLServer |" % (kserve, mlserver))
-print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+worker = "slipway (Python worker)"
+print("| model | protocol | conns | slipway req/s | p50 ms | p99 ms | through its worker req/s | p99 ms | %s req/s | p99 ms | %s req/s | p99 ms | ÷ KServe | ÷ MLServer | worker ÷ KServe | worker ÷ MLServer |" % (kserve, mlserver))
+print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 errors = []
 for model in ("lr", "rf", "xgb"):
     for protocol in ("v1", "v2"):
@@ -30,16 +31,19 @@ for model in ("lr", "rf", "xgb"):
             if not s:
                 continue
             k, m = by.get((kserve, model, protocol, c)), by.get((mlserver, model, protocol, c))
+            w = by.get((worker, model, protocol, c))
             def cell(r):
                 return ("%.0f" % r["rps"], "%.3g" % r["p99_ms"]) if r else ("—", "—")
-            ratio = lambda r: "%.1f×" % (s["rps"] / r["rps"]) if r else "—"
-            print("| %s | %s | %d | %.0f | %.3g | %.3g | %s | %s | %s | %s | %s | %s |" % (
-                names[model], protocol, c, s["rps"], s["p50_ms"], s["p99_ms"], *cell(k), *cell(m), ratio(k), ratio(m)))
-            errors += [f"{r['server']} {model} {protocol} c={c}: {r['errors']} non-2xx" for r in (s, k, m) if r and r["errors"]]
+            def ratio(a, b):
+                return "%.1f×" % (a["rps"] / b["rps"]) if a and b else "—"
+            print("| %s | %s | %d | %.0f | %.3g | %.3g | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                names[model], protocol, c, s["rps"], s["p50_ms"], s["p99_ms"], *cell(w), *cell(k), *cell(m),
+                ratio(s, k), ratio(s, m), ratio(w, k), ratio(w, m)))
+            errors += [f"{r['server']} {model} {protocol} c={c}: {r['errors']} non-2xx" for r in (s, w, k, m) if r and r["errors"]]
 
 print()
-print("slipway's hop to its Python worker, per model call (the round trip less the model's own time;")
-print("means over each run; XGBoost runs in the daemon, with no hop):")
+print("slipway's hop to its Python worker, per model call, every call through the worker (the round")
+print("trip less the model's own time; means over each run):")
 print()
 print("| model | protocol | conns | calls | rows per call | hop µs | model µs |")
 print("|---|---|---:|---:|---:|---:|---:|")
