@@ -42,9 +42,13 @@ void stump(std::string* data, std::vector<double> left, std::vector<double> righ
 TEST(SklearnNative, ATreeClassifierTakesTheLeafsLargestCount) {
   std::string data;
   stump(&data, {3, 1}, {0, 5});
-  Json header = {{"estimator", "DecisionTreeClassifier"}, {"kind", "tree"}, {"n_features", 2},
-                 {"classes", {"setosa", "virginica"}}, {"datatype", "BYTES"},
-                 {"values_per_node", 2}, {"trees", {{{"nodes", 3}}}}};
+  Json header = {{"estimator", "DecisionTreeClassifier"},
+                 {"kind", "tree"},
+                 {"n_features", 2},
+                 {"classes", {"setosa", "virginica"}},
+                 {"datatype", "BYTES"},
+                 {"values_per_node", 2},
+                 {"trees", {{{"nodes", 3}}}}};
   auto m = SklearnNative::parse(header, data);
   ASSERT_TRUE(m.ok()) << m.status().message();
   auto out = (*m)->predict(rows({{9, 0.5}, {9, 0.51}}));
@@ -59,8 +63,11 @@ TEST(SklearnNative, ATreeComparesTheInputAsFloat32) {
   // casts the input to float32, so the row goes left.
   std::string data;
   stump(&data, {1}, {2});
-  Json header = {{"estimator", "DecisionTreeRegressor"}, {"kind", "tree"}, {"n_features", 2},
-                 {"values_per_node", 1}, {"trees", {{{"nodes", 3}}}}};
+  Json header = {{"estimator", "DecisionTreeRegressor"},
+                 {"kind", "tree"},
+                 {"n_features", 2},
+                 {"values_per_node", 1},
+                 {"trees", {{{"nodes", 3}}}}};
   auto m = SklearnNative::parse(header, data);
   ASSERT_TRUE(m.ok()) << m.status().message();
   auto out = (*m)->predict(rows({{0, 0.50000001}, {0, 0.5001}}));
@@ -75,8 +82,12 @@ TEST(SklearnNative, AForestClassifierAveragesItsTreesAndTakesTheFirstLargest) {
   std::string data;
   stump(&data, {0.75, 0.25}, {0.0, 1.0});
   stump(&data, {0.25, 0.75}, {0.5, 0.5});
-  Json header = {{"estimator", "RandomForestClassifier"}, {"kind", "forest"}, {"n_features", 2},
-                 {"classes", {3, 7}}, {"datatype", "INT64"}, {"values_per_node", 2},
+  Json header = {{"estimator", "RandomForestClassifier"},
+                 {"kind", "forest"},
+                 {"n_features", 2},
+                 {"classes", {3, 7}},
+                 {"datatype", "INT64"},
+                 {"values_per_node", 2},
                  {"trees", {{{"nodes", 3}}, {{"nodes", 3}}}}};
   auto m = SklearnNative::parse(header, data);
   ASSERT_TRUE(m.ok()) << m.status().message();
@@ -90,8 +101,11 @@ TEST(SklearnNative, AForestRegressorIsTheMeanOfItsTrees) {
   std::string data;
   stump(&data, {1}, {10});
   stump(&data, {2}, {20});
-  Json header = {{"estimator", "RandomForestRegressor"}, {"kind", "forest"}, {"n_features", 2},
-                 {"values_per_node", 1}, {"trees", {{{"nodes", 3}}, {{"nodes", 3}}}}};
+  Json header = {{"estimator", "RandomForestRegressor"},
+                 {"kind", "forest"},
+                 {"n_features", 2},
+                 {"values_per_node", 1},
+                 {"trees", {{{"nodes", 3}}, {{"nodes", 3}}}}};
   auto m = SklearnNative::parse(header, data);
   ASSERT_TRUE(m.ok()) << m.status().message();
   auto out = (*m)->predict(rows({{0, 0}, {0, 1}}));
@@ -103,8 +117,12 @@ TEST(SklearnNative, LinearModelsScoreTheDotProductPlusTheIntercept) {
   std::string binary;
   put<double>(&binary, {1, -1});  // coef
   put<double>(&binary, {0.5});    // intercept
-  Json header = {{"estimator", "LogisticRegression"}, {"kind", "linear"}, {"n_features", 2},
-                 {"classes", {0, 1}}, {"datatype", "INT64"}, {"outputs", 1}};
+  Json header = {{"estimator", "LogisticRegression"},
+                 {"kind", "linear"},
+                 {"n_features", 2},
+                 {"classes", {0, 1}},
+                 {"datatype", "INT64"},
+                 {"outputs", 1}};
   auto m = SklearnNative::parse(header, binary);
   ASSERT_TRUE(m.ok()) << m.status().message();
   auto out = (*m)->predict(rows({{1, 2}, {2, 1}, {0, 0.5}}));  // scores -0.5, 1.5, 0 (not > 0)
@@ -114,8 +132,8 @@ TEST(SklearnNative, LinearModelsScoreTheDotProductPlusTheIntercept) {
   std::string multi;
   put<double>(&multi, {1, 0, 0, 1, -1, -1});  // three classes, two features
   put<double>(&multi, {0, 0, 1});
-  header = {{"estimator", "LogisticRegression"}, {"kind", "linear"}, {"n_features", 2},
-            {"classes", {"a", "b", "c"}}, {"datatype", "BYTES"}, {"outputs", 3}};
+  header = {{"estimator", "LogisticRegression"}, {"kind", "linear"},    {"n_features", 2},
+            {"classes", {"a", "b", "c"}},        {"datatype", "BYTES"}, {"outputs", 3}};
   m = SklearnNative::parse(header, multi);
   ASSERT_TRUE(m.ok()) << m.status().message();
   out = (*m)->predict(rows({{2, 1}, {1, 2}, {-1, -1}}));
@@ -125,7 +143,8 @@ TEST(SklearnNative, LinearModelsScoreTheDotProductPlusTheIntercept) {
   std::string regression;
   put<double>(&regression, {2, 3});
   put<double>(&regression, {1});
-  header = {{"estimator", "LinearRegression"}, {"kind", "linear"}, {"n_features", 2}, {"outputs", 1}};
+  header = {
+      {"estimator", "LinearRegression"}, {"kind", "linear"}, {"n_features", 2}, {"outputs", 1}};
   m = SklearnNative::parse(header, regression);
   ASSERT_TRUE(m.ok()) << m.status().message();
   out = (*m)->predict(rows({{1, 1}, {0.5, -1}}));
@@ -137,7 +156,8 @@ TEST(SklearnNative, InputsItDoesNotEvaluateAreLeftToTheWorker) {
   std::string data;
   put<double>(&data, {1, 1});
   put<double>(&data, {0});
-  Json header = {{"estimator", "LinearRegression"}, {"kind", "linear"}, {"n_features", 2}, {"outputs", 1}};
+  Json header = {
+      {"estimator", "LinearRegression"}, {"kind", "linear"}, {"n_features", 2}, {"outputs", 1}};
   auto m = SklearnNative::parse(header, data);
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_FALSE((*m)->predict(rows({{1, 2, 3}})).has_value());  // the wrong width
@@ -154,8 +174,11 @@ TEST(SklearnNative, InputsItDoesNotEvaluateAreLeftToTheWorker) {
 }
 
 TEST(SklearnNative, MalformedExportsAreRefusedWithWhatIsWrong) {
-  Json tree = {{"estimator", "DecisionTreeRegressor"}, {"kind", "tree"}, {"n_features", 2},
-               {"values_per_node", 1}, {"trees", {{{"nodes", 3}}}}};
+  Json tree = {{"estimator", "DecisionTreeRegressor"},
+               {"kind", "tree"},
+               {"n_features", 2},
+               {"values_per_node", 1},
+               {"trees", {{{"nodes", 3}}}}};
   std::string data;
   stump(&data, {1}, {2});
   auto truncated = SklearnNative::parse(tree, data.substr(0, data.size() - 8));
