@@ -42,9 +42,10 @@ integration: build
 # UBSan, for a bounded time each.
 fuzz: deps
 	cmake -S . -B $(BUILD)-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSLIPWAY_FUZZ=ON -DSLIPWAY_BUILD_TESTS=OFF -DSLIPWAY_CUDA=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer oip_fuzzer
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target spec_fuzzer oip_fuzzer sklearn_native_fuzzer
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/spec_fuzzer $(FUZZ_SECONDS)
 	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/oip_fuzzer $(FUZZ_SECONDS)
+	bash fuzz/run.sh $(BUILD)-fuzz/fuzz/sklearn_native_fuzzer $(FUZZ_SECONDS)
 
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (any finding fails its test),
 # and the HTTP transport's drain, 200 times under ThreadSanitizer. CI runs it after `make test`.

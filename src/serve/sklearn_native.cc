@@ -17,6 +17,18 @@ bool take(std::string_view data, size_t* at, size_t count, std::vector<T>* out) 
   return true;
 }
 
+// A field of the export, or the fallback when it is absent or of another type: the export is
+// read defensively (it comes from unpickled code), and a wrong type then fails a check below.
+std::string text_field(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::int64_t int_field(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
+}
+
 size_t argmax(const double* v, size_t n) {
   size_t best = 0;
   for (size_t i = 1; i < n; ++i)
@@ -28,50 +40,64 @@ size_t argmax(const double* v, size_t n) {
 
 Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
                                                             std::string_view data) {
+  if (!header.is_object()) return InvalidInput("the worker's export is not a JSON object");
   auto bad = [&](const std::string& why) {
-    return InvalidInput("the worker's export of the " + header.value("estimator", std::string()) +
+    return InvalidInput("the worker's export of the " + text_field(header, "estimator") +
                         " model: " + why);
   };
-  if (!header.is_object()) return InvalidInput("the worker's export is not a JSON object");
   std::unique_ptr<SklearnNative> m(new SklearnNative());
-  m->estimator_ = header.value("estimator", std::string());
-  m->kind_ = header.value("kind", std::string());
-  m->n_features_ = header.value("n_features", std::int64_t{0});
+  m->estimator_ = text_field(header, "estimator");
+  m->kind_ = text_field(header, "kind");
+  m->n_features_ = int_field(header, "n_features");
   if (m->n_features_ <= 0) return bad("n_features must be positive");
   m->classifier_ = header.contains("classes");
   if (m->classifier_) {
-    m->classes_ = header["classes"];
-    m->datatype_ = header.value("datatype", std::string());
-    if (!m->classes_.is_array() || m->classes_.empty()) return bad("classes must be a list");
+    const Json& classes = header["classes"];
+    m->datatype_ = text_field(header, "datatype");
+    if (!classes.is_array() || classes.empty()) return bad("classes must be a list");
     if (!known_datatype(m->datatype_)) return bad("unknown datatype '" + m->datatype_ + "'");
+    const bool bytes = m->datatype_ == "BYTES";
+    for (const auto& c : classes) {
+      if (bytes ? !c.is_string() : !c.is_number())
+        return bad("the classes are not all of datatype " + m->datatype_);
+      if (bytes)
+        m->class_names_.push_back(c.get<std::string>());
+      else
+        m->class_values_.push_back(c.get<double>());
+    }
   }
+  const size_t n_classes = m->class_names_.size() + m->class_values_.size();
   size_t at = 0;
   const auto n = static_cast<size_t>(m->n_features_);
   if (m->kind_ == "linear") {
-    m->outputs_ = header.value("outputs", std::int64_t{0});
+    m->outputs_ = int_field(header, "outputs");
     if (m->outputs_ <= 0) return bad("outputs must be positive");
     const auto outs = static_cast<size_t>(m->outputs_);
-    if (m->classifier_ && outs != (outs == 1 ? 1 : m->classes_.size()))
+    if (m->classifier_ && outs != (outs == 1 ? 1 : n_classes))
       return bad("a classifier has one score per class (or one for two classes)");
-    if (m->classifier_ && outs == 1 && m->classes_.size() != 2)
-      return bad("one score is for two classes");
-    if (!take(data, &at, outs * n, &m->coef_) || !take(data, &at, outs, &m->intercept_))
+    if (m->classifier_ && outs == 1 && n_classes != 2) return bad("one score is for two classes");
+    size_t weights = 0;
+    if (__builtin_mul_overflow(outs, n, &weights) || !take(data, &at, weights, &m->coef_) ||
+        !take(data, &at, outs, &m->intercept_))
       return bad("the coefficients are truncated");
   } else if (m->kind_ == "tree" || m->kind_ == "forest") {
-    m->values_per_node_ = header.value("values_per_node", std::int64_t{0});
-    const auto per = static_cast<size_t>(m->values_per_node_);
-    if (per == 0 || (m->classifier_ && per != m->classes_.size()))
+    m->values_per_node_ = int_field(header, "values_per_node");
+    if (m->values_per_node_ <= 0 ||
+        (m->classifier_ && static_cast<size_t>(m->values_per_node_) != n_classes))
       return bad("values_per_node must be the number of classes (1 for a regressor)");
-    const Json trees = header.value("trees", Json::array());
-    if (!trees.is_array() || trees.empty()) return bad("no trees");
-    for (const auto& spec : trees) {
-      const auto nodes = spec.value("nodes", std::int64_t{0});
+    const auto per = static_cast<size_t>(m->values_per_node_);
+    auto trees = header.find("trees");
+    if (trees == header.end() || !trees->is_array() || trees->empty()) return bad("no trees");
+    for (const auto& spec : *trees) {
+      const auto nodes = spec.is_object() ? int_field(spec, "nodes") : 0;
       if (nodes <= 0) return bad("a tree has no nodes");
       const auto count = static_cast<size_t>(nodes);
+      size_t values = 0;
+      if (__builtin_mul_overflow(count, per, &values)) return bad("a tree is too large");
       Tree t;
       if (!take(data, &at, count, &t.left) || !take(data, &at, count, &t.right) ||
           !take(data, &at, count, &t.feature) || !take(data, &at, count, &t.threshold) ||
-          !take(data, &at, count * per, &t.values))
+          !take(data, &at, values, &t.values))
         return bad("a tree's arrays are truncated");
       // scikit-learn numbers a node's children after it; holding the export to that makes every
       // walk end.
@@ -109,9 +135,9 @@ Tensor SklearnNative::labels(const std::vector<size_t>& indices) const {
   out.shape = {static_cast<std::int64_t>(indices.size())};
   for (size_t i : indices) {
     if (out.is_bytes())
-      out.strings.push_back(classes_[i].get<std::string>());
+      out.strings.push_back(class_names_[i]);
     else
-      out.numbers.push_back(classes_[i].get<double>());
+      out.numbers.push_back(class_values_[i]);
   }
   return out;
 }
@@ -122,6 +148,7 @@ std::optional<Tensor> SklearnNative::predict(const Tensor& x) const {
     if (!std::isfinite(v)) return std::nullopt;
   const auto rows = static_cast<size_t>(x.shape[0]);
   const auto n = static_cast<size_t>(n_features_);
+  if (x.shape[0] < 0 || x.numbers.size() != rows * n) return std::nullopt;
   std::vector<size_t> indices;
   Tensor values;
   values.name = "output-0";

@@ -51,8 +51,9 @@ class SklearnNative {
   std::string estimator_, kind_;  // kind: linear, tree, forest
   std::int64_t n_features_ = 0;
   bool classifier_ = false;
-  Json classes_;
-  std::string datatype_;  // of the classes
+  std::string datatype_;                  // of the classes
+  std::vector<std::string> class_names_;  // BYTES classes
+  std::vector<double> class_values_;      // numeric classes
   // linear
   std::int64_t outputs_ = 0;
   std::vector<double> coef_, intercept_;

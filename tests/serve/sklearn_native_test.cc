@@ -206,5 +206,32 @@ TEST(SklearnNative, MalformedExportsAreRefusedWithWhatIsWrong) {
   EXPECT_NE(unknown.status().message().find("unknown kind 'svm'"), std::string::npos);
 }
 
+TEST(SklearnNative, FieldsOfTheWrongTypeAreRefusedNotThrown) {
+  // Found by fuzz/sklearn_native_fuzzer.cc: a number where a string belongs threw from the JSON
+  // library; classes that disagree with their datatype threw at predict.
+  std::string data;
+  put<double>(&data, {1, -1});
+  put<double>(&data, {0.5});
+  Json header = {{"estimator", "LogisticRegression"},
+                 {"kind", 1},
+                 {"n_features", 2},
+                 {"classes", {0, 1}},
+                 {"datatype", "INT64"},
+                 {"outputs", 1}};
+  EXPECT_FALSE(SklearnNative::parse(header, data).ok());
+  header["kind"] = "linear";
+  header["classes"] = {0, "b"};
+  auto mixed = SklearnNative::parse(header, data);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.status().message().find("not all of datatype INT64"), std::string::npos);
+  header["classes"] = {0, 1};
+  header["n_features"] = "2";
+  EXPECT_FALSE(SklearnNative::parse(header, data).ok());
+  header["n_features"] = 2;
+  header["outputs"] = 1LL << 62;  // far more weights than the data holds
+  EXPECT_FALSE(SklearnNative::parse(header, data).ok());
+  EXPECT_FALSE(SklearnNative::parse(Json::array(), data).ok());
+}
+
 }  // namespace
 }  // namespace slipway::serve
