@@ -47,11 +47,10 @@ Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
   };
   std::unique_ptr<SklearnNative> m(new SklearnNative());
   m->estimator_ = text_field(header, "estimator");
-  m->kind_ = text_field(header, "kind");
+  const std::string kind = text_field(header, "kind");
   m->n_features_ = int_field(header, "n_features");
   if (m->n_features_ <= 0) return bad("n_features must be positive");
-  m->classifier_ = header.contains("classes");
-  if (m->classifier_) {
+  if (header.contains("classes")) {
     const Json& classes = header["classes"];
     m->datatype_ = text_field(header, "datatype");
     if (!classes.is_array() || classes.empty()) return bad("classes must be a list");
@@ -67,23 +66,25 @@ Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
     }
   }
   const size_t n_classes = m->class_names_.size() + m->class_values_.size();
+  const bool classifier = n_classes > 0;
   size_t at = 0;
   const auto n = static_cast<size_t>(m->n_features_);
-  if (m->kind_ == "linear") {
+  if (kind == "linear") {
+    m->kind_ = Kind::kLinear;
     m->outputs_ = int_field(header, "outputs");
     if (m->outputs_ <= 0) return bad("outputs must be positive");
     const auto outs = static_cast<size_t>(m->outputs_);
-    if (m->classifier_ && outs != (outs == 1 ? 1 : n_classes))
+    if (classifier && outs != n_classes && !(outs == 1 && n_classes == 2))
       return bad("a classifier has one score per class (or one for two classes)");
-    if (m->classifier_ && outs == 1 && n_classes != 2) return bad("one score is for two classes");
     size_t weights = 0;
     if (__builtin_mul_overflow(outs, n, &weights) || !take(data, &at, weights, &m->coef_) ||
         !take(data, &at, outs, &m->intercept_))
       return bad("the coefficients are truncated");
-  } else if (m->kind_ == "tree" || m->kind_ == "forest") {
+  } else if (kind == "tree" || kind == "forest") {
+    m->kind_ = kind == "tree" ? Kind::kTree : Kind::kForest;
     m->values_per_node_ = int_field(header, "values_per_node");
     if (m->values_per_node_ <= 0 ||
-        (m->classifier_ && static_cast<size_t>(m->values_per_node_) != n_classes))
+        (classifier && static_cast<size_t>(m->values_per_node_) != n_classes))
       return bad("values_per_node must be the number of classes (1 for a regressor)");
     const auto per = static_cast<size_t>(m->values_per_node_);
     auto trees = header.find("trees");
@@ -110,9 +111,9 @@ Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
       }
       m->trees_.push_back(std::move(t));
     }
-    if (m->kind_ == "tree" && m->trees_.size() != 1) return bad("a tree is one tree");
+    if (m->kind_ == Kind::kTree && m->trees_.size() != 1) return bad("a tree is one tree");
   } else {
-    return bad("unknown kind '" + m->kind_ + "'");
+    return bad("unknown kind '" + kind + "'");
   }
   if (at != data.size()) return bad("it holds more data than it describes");
   return m;
@@ -157,14 +158,14 @@ std::optional<Tensor> SklearnNative::predict(const Tensor& x) const {
   std::vector<double> scores;
   for (size_t r = 0; r < rows; ++r) {
     const double* row = x.numbers.data() + r * n;
-    if (kind_ == "linear") {
+    if (kind_ == Kind::kLinear) {
       scores.assign(static_cast<size_t>(outputs_), 0);
       for (size_t o = 0; o < scores.size(); ++o) {
         double dot = 0;
         for (size_t j = 0; j < n; ++j) dot += row[j] * coef_[o * n + j];
         scores[o] = dot + intercept_[o];
       }
-      if (!classifier_)
+      if (!classifier())
         values.numbers.push_back(scores[0]);
       else
         indices.push_back(scores.size() == 1 ? (scores[0] > 0 ? 1 : 0)
@@ -176,14 +177,14 @@ std::optional<Tensor> SklearnNative::predict(const Tensor& x) const {
       const double* leaf = leaf_values(t, row);
       for (size_t k = 0; k < scores.size(); ++k) scores[k] += leaf[k];
     }
-    if (kind_ == "forest")
+    if (kind_ == Kind::kForest)
       for (double& s : scores) s /= static_cast<double>(trees_.size());
-    if (classifier_)
+    if (classifier())
       indices.push_back(argmax(scores.data(), scores.size()));
     else
       values.numbers.push_back(scores[0]);
   }
-  return classifier_ ? labels(indices) : values;
+  return classifier() ? labels(indices) : values;
 }
 
 }  // namespace slipway::serve

@@ -48,9 +48,12 @@ class SklearnNative {
   const double* leaf_values(const Tree& tree, const double* row) const;
   Tensor labels(const std::vector<size_t>& indices) const;
 
-  std::string estimator_, kind_;  // kind: linear, tree, forest
+  enum class Kind { kLinear, kTree, kForest };
+  bool classifier() const { return !class_names_.empty() || !class_values_.empty(); }
+
+  std::string estimator_;
+  Kind kind_ = Kind::kLinear;
   std::int64_t n_features_ = 0;
-  bool classifier_ = false;
   std::string datatype_;                  // of the classes
   std::vector<std::string> class_names_;  // BYTES classes
   std::vector<double> class_values_;      // numeric classes
