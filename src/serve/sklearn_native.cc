@@ -74,7 +74,8 @@ Result<std::unique_ptr<SklearnNative>> SklearnNative::parse(const Json& header,
     m->outputs_ = int_field(header, "outputs");
     if (m->outputs_ <= 0) return bad("outputs must be positive");
     const auto outs = static_cast<size_t>(m->outputs_);
-    if (classifier && outs != n_classes && !(outs == 1 && n_classes == 2))
+    // One score for two classes (its sign picks), else one per class.
+    if (classifier && !(outs == 1 ? n_classes == 2 : outs == n_classes))
       return bad("a classifier has one score per class (or one for two classes)");
     size_t weights = 0;
     if (__builtin_mul_overflow(outs, n, &weights) || !take(data, &at, weights, &m->coef_) ||

@@ -231,6 +231,9 @@ TEST(SklearnNative, FieldsOfTheWrongTypeAreRefusedNotThrown) {
   header["outputs"] = 1LL << 62;  // far more weights than the data holds
   EXPECT_FALSE(SklearnNative::parse(header, data).ok());
   EXPECT_FALSE(SklearnNative::parse(Json::array(), data).ok());
+  header["outputs"] = 1;  // one score needs two classes: its sign picks one of them
+  header["classes"] = {0};
+  EXPECT_FALSE(SklearnNative::parse(header, data).ok());
 }
 
 }  // namespace
