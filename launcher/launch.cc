@@ -82,10 +82,16 @@ bool all_numbers(const std::vector<std::string>& ids) {
 }  // namespace
 
 Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvMap& env) {
-  auto found = discover_rank(env);
-  if (!found.ok()) return found.status();
   RankInfo info;
-  if (*found) {
+  auto found =
+      opts.pods_on_node > 0 ? Result<std::optional<RankInfo>>(std::nullopt) : discover_rank(env);
+  if (!found.ok()) return found.status();
+  if (opts.pods_on_node > 0) {
+    info.source = "pod";
+    info.rank = info.local_rank = opts.pod_index;
+    info.world_size = info.local_world_size = opts.pods_on_node;
+    info.job_id = local_job_id(env);
+  } else if (*found) {
     info = **found;
     // A PyTorchJob pod runs its node's ranks itself, like torchrun: --nproc is ranks per node.
     if (info.spawn_local && opts.nproc > 0) {
@@ -168,6 +174,9 @@ Result<std::vector<RankSetup>> plan_launch(const LaunchOptions& opts, const EnvM
              {"NODE_RANK", std::to_string(info.node_rank)},
              {"MASTER_ADDR", *addr},
              {"MASTER_PORT", std::to_string(port)}};
+    // A pod's rendezvous is its operator's (MASTER_ADDR, TF_CONFIG...), already in its
+    // environment: nothing of torchrun's is added.
+    if (opts.pods_on_node > 0) s.env.clear();
     if (plan) {
       for (auto& [k, v] : topo::plan_env(*topo, *plan, local)) {
         if (env.count(k) && (starts_with(k, "NCCL_") || starts_with(k, "OMP_")))

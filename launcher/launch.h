@@ -26,6 +26,9 @@ struct LaunchOptions {
   bool verbose = false;
   int port_lo = 29500, port_hi = 39499;
   std::string xml;  // plan on this topology instead of this machine's (no binding then)
+  // A pod of a training job (`--pod I/N`): the I-th of N replicas sharing this node. It is placed
+  // and bound as one of them, and keeps the rank variables its operator gave it: none are set.
+  int pod_index = 0, pods_on_node = 0;
 };
 
 // Everything a rank needs, decided before anything is changed; what `--dry-run` prints.

@@ -23,6 +23,7 @@ int cmd_train(const Args& args);
 int cmd_bench(const Args& args);
 int cmd_sweep(const Args& args);
 int cmd_launch(const Args& args);
+int cmd_job_gang(const Args& args);  // hidden: the process of a training job's task
 int cmd_serve(const Args& args);
 int cmd_models(const Args& args);
 int cmd_server(const Args& args);

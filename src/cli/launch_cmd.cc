@@ -33,7 +33,10 @@ int cmd_launch(const Args& all) {
       "plan on this hwloc XML topology instead of this machine (implies no binding)")(
       "spawner", po::value<std::string>()->default_value("auto"),
       "how --nproc ranks start: mpirun, fork, or auto (mpirun where installed)")(
-      "dry-run", po::bool_switch(), "print each rank's setup as JSON instead of running")(
+      "pod", po::value<std::string>()->default_value(""),
+      "I/N: run as the I-th of N training-job replicas on this node, keeping the variables its "
+      "operator gave it")("dry-run", po::bool_switch(),
+                          "print each rank's setup as JSON instead of running")(
       "verbose,v", po::bool_switch(), "print each rank's placement and rendezvous on stderr");
   po::positional_options_description pos;
   po::variables_map vm;
@@ -65,6 +68,15 @@ int cmd_launch(const Args& all) {
     }
     o.policy = *pol;
   }
+  if (std::string pod = vm["pod"].as<std::string>(); !pod.empty()) {
+    char tail = 0;
+    if (std::sscanf(pod.c_str(), "%d/%d%c", &o.pod_index, &o.pods_on_node, &tail) != 2 ||
+        o.pods_on_node < 1 || o.pod_index < 0 || o.pod_index >= o.pods_on_node) {
+      std::fprintf(stderr, "slipway launch: --pod takes I/N with 0 <= I < N, not '%s'\n",
+                   pod.c_str());
+      return 2;
+    }
+  }
   std::string range = vm["port-range"].as<std::string>();
   if (range.empty() && std::getenv("SLIPWAY_PORT_RANGE")) range = std::getenv("SLIPWAY_PORT_RANGE");
   if (!range.empty()) {
@@ -84,13 +96,15 @@ int cmd_launch(const Args& all) {
     return 2;
   }
   launcher::EnvMap env = launcher::current_environment();
-  auto started = launcher::discover_rank(env);
+  // A pod's variables are its operator's, for its program, not a launcher's to read.
+  auto started = o.pods_on_node > 0 ? Result<std::optional<launcher::RankInfo>>(std::nullopt)
+                                    : launcher::discover_rank(env);
   if (!started.ok()) {
     std::fprintf(stderr, "slipway launch: %s\n", started.status().message().c_str());
     return 2;
   }
-  if (!*started && o.nproc > 1 && !vm["dry-run"].as<bool>() && o.xml.empty() &&
-      (spawner == "mpirun" || (spawner == "auto" && on_path("mpirun")))) {
+  if (!*started && o.pods_on_node == 0 && o.nproc > 1 && !vm["dry-run"].as<bool>() &&
+      o.xml.empty() && (spawner == "mpirun" || (spawner == "auto" && on_path("mpirun")))) {
     // Local ranks through mpirun: MPI programs get their world; each rank comes back here.
     Args forward = {"--gpus-per-rank", std::to_string(o.gpus_per_rank), "--cores-per-rank",
                     std::to_string(o.cores_per_rank)};

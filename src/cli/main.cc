@@ -99,6 +99,7 @@ int main(int argc, char** argv) {
     if (cmd == "bench") return cmd_bench(rest);
     if (cmd == "sweep") return cmd_sweep(rest);
     if (cmd == "launch") return cmd_launch(rest);
+    if (cmd == "job-gang") return cmd_job_gang(rest);
     if (cmd == "serve") return cmd_serve(rest);
     if (cmd == "models") return cmd_models(rest);
     if (cmd == "server") return cmd_server(rest);

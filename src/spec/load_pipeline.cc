@@ -5,6 +5,7 @@
 #include "core/files.h"
 #include "spec/kfp_importer.h"
 #include "spec/native_parser.h"
+#include "spec/training_job.h"
 #include "spec/validate.h"
 
 namespace slipway::spec {
@@ -20,8 +21,9 @@ static LoadedPipeline finish_load(ParseOutcome parsed) {
 LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file) {
   std::string base = std::filesystem::absolute(file).parent_path().string();
   LoadedPipeline out =
-      finish_load(looks_like_kfp_ir(text) ? parse_kfp_pipeline(text, file, base)
-                                          : parse_native_pipeline(text, file, base));
+      finish_load(looks_like_kfp_ir(text)         ? parse_kfp_pipeline(text, file, base)
+                  : looks_like_training_job(text) ? parse_training_job(text, file, base)
+                                                  : parse_native_pipeline(text, file, base));
   out.source = text;
   return out;
 }

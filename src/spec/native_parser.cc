@@ -18,6 +18,17 @@ namespace slipway::spec {
 
 namespace {
 
+// Which slipway command reads a Kubeflow file that is not a pipeline.
+std::string other_command(const std::string& kind) {
+  if (kind == "InferenceService") return ": serve it with `slipway serve -f FILE`";
+  if (kind == "Experiment") return ": run it with `slipway sweep FILE`";
+  if (kind == "TrainJob" || kind == "TrainingRuntime" || kind == "ClusterTrainingRuntime")
+    return ": Kubeflow Trainer v2 files are not run by this slipway yet; write the job as a "
+           "PyTorchJob, which `slipway run` runs";
+  return ": `slipway run` takes slipway pipelines, compiled KFP pipelines and training jobs "
+         "(PyTorchJob, TFJob, XGBoostJob, PaddleJob, JAXJob, MPIJob)";
+}
+
 class NativeParser {
  public:
   NativeParser(std::string file, Diagnostics* diags) : file_(std::move(file)), d_(diags) {}
@@ -25,6 +36,16 @@ class NativeParser {
   void parse_root(const YAML::Node& root, PipelineSpec* spec) {
     if (!root.IsMap()) {
       d_->error(loc(root), "a pipeline file is a mapping with name, params, components and tasks");
+      return;
+    }
+    // A Kubernetes object of another kind says what it is and which command takes it, rather
+    // than failing on its first key that a pipeline does not have.
+    if (auto k = root["kind"]; k && k.IsScalar() && root["apiVersion"] &&
+                               root["apiVersion"].IsScalar() &&
+                               root["apiVersion"].Scalar() != "slipway/v1") {
+      d_->error(loc(k), "this file is a Kubernetes " + k.Scalar() + " (" +
+                            root["apiVersion"].Scalar() + "), not a pipeline" +
+                            other_command(k.Scalar()));
       return;
     }
     check_keys(

@@ -6,7 +6,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "core/json.h"
 #include "core/status.h"
@@ -19,6 +21,21 @@ namespace slipway::store {
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
+// Turning a new store's journal into WAL takes an exclusive lock without calling SQLite's busy
+// handler, so a second slipway opening the store while the first creates it (`runs ls` beside the
+// first `run`) is refused at once with "database is locked". It waits here instead, as long as
+// any other lock would make it wait.
+static Status switch_to_wal(Db& d) {
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    Status s = d.exec("PRAGMA journal_mode=WAL");
+    if (s.ok() || (sqlite3_errcode(d.raw()) & 0xff) != SQLITE_BUSY ||
+        std::chrono::steady_clock::now() > give_up)
+      return s;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 Result<std::unique_ptr<Store>> Store::open(const fs::path& home) {
   std::error_code ec;
   fs::create_directories(home, ec);
@@ -29,7 +46,7 @@ Result<std::unique_ptr<Store>> Store::open(const fs::path& home) {
   if (!db.ok()) return db.status();
   Db& d = **db;
   // WAL: readers (the server, `runs show`) never block the driver's writes, nor it theirs.
-  SLIPWAY_RETURN_IF_ERROR(d.exec("PRAGMA journal_mode=WAL"));
+  SLIPWAY_RETURN_IF_ERROR(switch_to_wal(d));
   // NORMAL in WAL mode survives a killed process (kill -9 loses nothing committed); only a power
   // failure can lose the last transactions. SLIPWAY_SYNC=full fsyncs every commit for sites that
   // need that too, at a cost in tasks per second (docs/reliability.md).

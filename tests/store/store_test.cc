@@ -1,8 +1,11 @@
 #include "store/store.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <vector>
 
 #include "core/clock.h"
 #include "store/schema.h"
@@ -18,6 +21,27 @@ class StoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(home_); }
   fs::path home_;
 };
+
+// Several slipway processes opening a store that does not exist yet (a `runs ls` polling beside
+// the first `run`) all get it: none is refused with "database is locked" while another one creates
+// it. The race is narrow, so it is tried many times over.
+TEST_F(StoreTest, ProcessesOpeningANewStoreTogetherAllSucceed) {
+  for (int round = 0; round < 40; ++round) {
+    fs::path home = home_ / std::to_string(round);
+    std::vector<pid_t> children;
+    for (int i = 0; i < 3; ++i) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) _exit(store::Store::open(home).ok() ? 0 : 1);
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "round " << round;
+    }
+  }
+}
 
 TEST_F(StoreTest, FreshStoreIsMigratedToTheLatestSchemaInWalMode) {
   auto s = store::Store::open(home_);

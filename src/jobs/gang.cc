@@ -1,0 +1,288 @@
+#include "jobs/gang.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "core/strings.h"
+#include "launcher/rank_env.h"
+
+extern char** environ;
+
+namespace slipway::jobs {
+
+namespace {
+
+// The replicas whose success is the job's (each operator's status rule): the Master where there
+// is one, a TFJob's Chief (else worker 0, or every worker with successPolicy AllWorkers), the MPI
+// launcher, and otherwise every worker.
+bool watched(const spec::TrainingJob& job, const ReplicaRef& r) {
+  if (job.kind == "MPIJob") return r.type == "Launcher";
+  if (job.kind == "TFJob") {
+    if (job.group("Chief")) return r.type == "Chief";
+    if (job.group("Master")) return r.type == "Master";
+    if (job.success_policy == "AllWorkers") return r.type == "Worker";
+    return r.type == "Worker" && r.index == 0;
+  }
+  if (job.group("Master")) return r.type == "Master";
+  return r.type == "Worker";
+}
+
+// The hostfile the MPI Operator mounts at /etc/mpi/hostfile: each worker with slotsPerWorker
+// slots. On one host the workers' slots add up on that host.
+Result<std::string> write_hostfile(const spec::TrainingJob& job, const GangOptions& o) {
+  const spec::ReplicaGroup* workers = job.group("Worker");
+  int slots = (workers ? workers->replicas : 0) * job.slots_per_worker;
+  std::filesystem::path path = std::filesystem::path(o.scratch_dir) / "hostfile";
+  std::error_code ec;
+  std::filesystem::create_directories(o.scratch_dir, ec);
+  std::ofstream f(path);
+  if (job.mpi_implementation == "OpenMPI")
+    f << "localhost slots=" << slots << "\n";
+  else  // Intel MPI and MPICH's Hydra: host:slots
+    f << "localhost:" << slots << "\n";
+  f.close();
+  if (!f) return Failed("cannot write the MPI hostfile " + path.string());
+  return path.string();
+}
+
+// The launcher's variables (mpi-operator v2beta1 mpi_job_controller.go): where its MPI finds the
+// hostfile, per implementation.
+void mpi_launcher_env(const spec::TrainingJob& job, const std::string& hostfile, EnvMap* env) {
+  if (job.mpi_implementation == "OpenMPI") {
+    (*env)["OMPI_MCA_orte_default_hostfile"] = hostfile;
+    (*env)["OMPI_MCA_orte_keep_fqdn_hostnames"] = "true";
+    (*env)["OMPI_MCA_orte_set_default_slots"] = std::to_string(job.slots_per_worker);
+  } else if (job.mpi_implementation == "Intel") {
+    (*env)["I_MPI_HYDRA_HOST_FILE"] = hostfile;
+  } else {
+    (*env)["HYDRA_HOST_FILE"] = hostfile;
+  }
+  if (job.api_version == "kubeflow.org/v2beta1") (*env)["K_MPI_JOB_ROLE"] = "launcher";
+}
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+void on_stop(int sig) { g_stop_signal = sig; }
+
+struct Child {
+  const ReplicaLaunch* launch;
+  pid_t pid = 0;
+  int out = -1;         // read end of its stdout and stderr
+  std::string partial;  // output after the last newline
+  bool ended = false;
+  int code = 0;
+};
+
+void relay(Child& c, bool flush_all) {
+  char buf[8192];
+  for (;;) {
+    ssize_t n = read(c.out, buf, sizeof(buf));
+    if (n <= 0) break;
+    c.partial.append(buf, static_cast<size_t>(n));
+    if (!flush_all) break;
+  }
+  size_t start = 0;
+  for (size_t nl; (nl = c.partial.find('\n', start)) != std::string::npos; start = nl + 1)
+    std::printf("[%s] %s\n", c.launch->ref.name().c_str(),
+                c.partial.substr(start, nl - start).c_str());
+  c.partial.erase(0, start);
+  if (flush_all && !c.partial.empty()) {
+    std::printf("[%s] %s\n", c.launch->ref.name().c_str(), c.partial.c_str());
+    c.partial.clear();
+  }
+  std::fflush(stdout);
+}
+
+Status spawn(Child& c) {
+  const ReplicaLaunch& l = *c.launch;
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Failed(std::string("pipe: ") + std::strerror(errno));
+  std::map<std::string, std::string> env_map;
+  for (char** e = environ; *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) env_map[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+  }
+  env_map.erase("SLIPWAY_TRAINING_JOB");
+  for (const auto& [k, v] : l.env) env_map[k] = v;
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = l.argv;
+  std::vector<char*> argv;
+  for (auto& a : argv_copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+  if (!l.workdir.empty()) posix_spawn_file_actions_addchdir_np(&fa, l.workdir.c_str());
+  pid_t pid = 0;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  close(fds[1]);
+  if (rc != 0) {
+    close(fds[0]);
+    return Failed("cannot start replica " + l.ref.name() + " (" + argv_copy[0] +
+                  "): " + std::strerror(rc));
+  }
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  c.pid = pid;
+  c.out = fds[0];
+  return Status::Ok();
+}
+
+int exit_code(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+}  // namespace
+
+Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const GangOptions& o) {
+  std::vector<ReplicaRef> refs = replicas_of(job);
+  int count = static_cast<int>(refs.size());
+  if (o.port_hi - o.port_lo < count)
+    return InvalidInput("the port range is smaller than the job's " + std::to_string(count) +
+                        " replicas");
+  int base = launcher::rendezvous_port(o.job_id, o.port_lo, o.port_hi - count);
+  AddressBook book(job, std::vector<std::string>(refs.size(), "localhost"), base);
+  std::string hostfile;
+  if (job.kind == "MPIJob") {
+    auto h = write_hostfile(job, o);
+    if (!h.ok()) return h.status();
+    hostfile = *h;
+  }
+  std::vector<ReplicaLaunch> out;
+  int on_host = 0;
+  for (const auto& r : refs)
+    if (!(job.kind == "MPIJob" && r.type == "Worker")) ++on_host;
+  for (const auto& r : refs) {
+    if (job.kind == "MPIJob" && r.type == "Worker") continue;
+    const spec::ReplicaGroup& g = *job.group(r.type);
+    ReplicaLaunch l;
+    l.ref = r;
+    l.env = container_env(job, r, book);
+    if (job.kind == "MPIJob") mpi_launcher_env(job, hostfile, &l.env);
+    l.workdir = g.container.working_dir.empty() ? o.default_workdir : g.container.working_dir;
+    l.watched = watched(job, r);
+    l.argv = {o.self,
+              "launch",
+              "--pod",
+              std::to_string(out.size()) + "/" + std::to_string(on_host),
+              "--gpus-per-rank",
+              std::to_string(g.container.gpus),
+              "--"};
+    for (const auto& a : g.container.command) l.argv.push_back(expand_references(a, l.env));
+    for (const auto& a : g.container.args) l.argv.push_back(expand_references(a, l.env));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+int run_gang(const std::vector<ReplicaLaunch>& replicas, const GangOptions& o) {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+
+  std::vector<Child> children(replicas.size());
+  int result = -1;  // -1: running; then the job's exit code
+  for (size_t i = 0; i < replicas.size(); ++i) {
+    children[i].launch = &replicas[i];
+    Status st = spawn(children[i]);
+    if (!st.ok()) {
+      std::fprintf(stderr, "slipway job-gang: %s\n", st.message().c_str());
+      result = 127;
+      break;
+    }
+  }
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point kill_at{};
+  bool stopping = result >= 0;
+  auto stop_all = [&](const char* why) {
+    if (stopping) return;
+    stopping = true;
+    kill_at = Clock::now() + std::chrono::milliseconds(o.grace_ms);
+    int left = 0;
+    for (auto& c : children)
+      if (c.pid > 0 && !c.ended) {
+        kill(c.pid, SIGTERM);
+        ++left;
+      }
+    if (left > 0) std::printf("[job] %s; stopping the %d replicas still running\n", why, left);
+    std::fflush(stdout);
+  };
+  if (stopping) {
+    stopping = false;
+    stop_all("a replica could not start");
+  }
+
+  for (;;) {
+    std::vector<pollfd> fds;
+    for (auto& c : children)
+      if (c.out >= 0) fds.push_back({c.out, POLLIN, 0});
+    if (!fds.empty()) poll(fds.data(), fds.size(), 100);
+    for (auto& c : children)
+      if (c.out >= 0) relay(c, false);
+
+    int status = 0;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      for (auto& c : children) {
+        if (c.pid != pid) continue;
+        c.ended = true;
+        c.code = exit_code(status);
+        if (c.out >= 0) {
+          relay(c, true);
+          close(c.out);
+          c.out = -1;
+        }
+        if (stopping) break;
+        if (c.code != 0) {
+          std::printf("[job] %s exited with %d: the job failed\n", c.launch->ref.name().c_str(),
+                      c.code);
+          result = c.code;
+          stop_all("the job failed");
+        }
+      }
+    }
+    if (!stopping && g_stop_signal) {
+      result = 128 + g_stop_signal;
+      stop_all("stopped by a signal");
+    }
+    if (!stopping) {
+      bool done = true;
+      for (auto& c : children)
+        if (c.launch->watched && !(c.ended && c.code == 0)) done = false;
+      if (done) {
+        result = 0;
+        stop_all("the job succeeded");
+      }
+    }
+    bool all_ended = true;
+    for (auto& c : children)
+      if (c.pid > 0 && !c.ended) all_ended = false;
+    if (all_ended) break;
+    if (stopping && Clock::now() > kill_at)
+      for (auto& c : children)
+        if (c.pid > 0 && !c.ended) kill(c.pid, SIGKILL);
+  }
+  return result < 0 ? 1 : result;
+}
+
+}  // namespace slipway::jobs

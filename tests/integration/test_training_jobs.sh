@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Kubeflow training job files run as they are on the local backend: a PyTorchJob (Master + 2
+# Workers) all-reduces over gloo with the operator's variables; a TFJob's replicas see the
+# TF_CONFIG the Training Operator would write, and its parameter server is stopped once the chief
+# succeeds; a failing replica fails the job and stops the others; what cannot run on the host is
+# refused at its line.
+source "$(dirname "$0")/lib.sh"
+
+py=/usr/bin/python3
+$py -c "import torch.distributed as d; assert d.is_gloo_available()" || fail "PyTorch with gloo is missing: apt-get install python3-torch"
+mkdir -p "$WORK/jobs"
+cp "$SLIPWAY_SOURCE_DIR/tests/integration/programs/job_allreduce.py" "$WORK/jobs/"
+
+# --- PyTorchJob: Master + 2 Workers, the script beside the job file (relative path) ---
+cat > "$WORK/jobs/pytorchjob.yaml" <<YAML
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata:
+  name: allreduce
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      restartPolicy: OnFailure
+      template:
+        spec:
+          containers:
+            - name: pytorch
+              image: docker.io/pytorch/pytorch:2.4.0-cpu
+              command: [$py, job_allreduce.py, $WORK/ranks]
+              env:
+                - {name: GLOO_SOCKET_IFNAME, value: lo}
+                - name: MY_POD
+                  valueFrom: {fieldRef: {fieldPath: metadata.name}}
+    Worker:
+      replicas: 2
+      restartPolicy: OnFailure
+      template:
+        spec:
+          containers:
+            - name: pytorch
+              image: docker.io/pytorch/pytorch:2.4.0-cpu
+              command: [$py, job_allreduce.py, $WORK/ranks]
+              env:
+                - {name: GLOO_SOCKET_IFNAME, value: lo}
+                - name: MY_POD
+                  valueFrom: {fieldRef: {fieldPath: metadata.name}}
+YAML
+"$SLIPWAY" validate "$WORK/jobs/pytorchjob.yaml" > "$WORK/validate.out" 2>&1 || fail "validate: $(cat "$WORK/validate.out")"
+"$SLIPWAY" run "$WORK/jobs/pytorchjob.yaml" --output json > "$WORK/run.json" 2> "$WORK/run.err" || fail "PyTorchJob run failed: $(cat "$WORK/run.err")"
+expect_eq "$(json "$WORK/run.json" "d['state']")" SUCCEEDED "the PyTorchJob succeeded"
+run_id=$(json "$WORK/run.json" "d['id']")
+$py - "$WORK/ranks" <<'PY' || fail "the replicas' view of the job is not the operator's"
+import json, os, sys
+d = sys.argv[1]
+ranks = [json.load(open(os.path.join(d, "rank-%d.json" % r))) for r in range(3)]
+port = ranks[0]["env"]["MASTER_PORT"]
+for r, got in enumerate(ranks):
+    e = got["env"]
+    assert got["world"] == 3 and got["sum"] == 6.0, got
+    assert e["RANK"] == str(r) and e["PET_NODE_RANK"] == str(r), e
+    assert e["WORLD_SIZE"] == "3" and e["PET_NNODES"] == "3" and e["PET_NPROC_PER_NODE"] == "auto", e
+    assert e["MASTER_ADDR"] == "localhost" and e["PET_MASTER_ADDR"] == "localhost", e
+    assert e["MASTER_PORT"] == port == e["PET_MASTER_PORT"], e
+    assert e["PYTHONUNBUFFERED"] == "1", e
+    # No torchrun variables beyond the operator's: the replica runs its command once.
+    assert e["LOCAL_RANK"] is None and e["GROUP_RANK"] is None, e
+    want = "allreduce-master-0" if r == 0 else "allreduce-worker-%d" % (r - 1)
+    assert e["MY_POD"] == want, e
+assert 29500 <= int(port) <= 39499, port
+PY
+pass "Master + 2 Workers all-reduced over gloo (sum 6) with RANK, WORLD_SIZE, MASTER_ADDR/PORT and PET_* as the operator sets them"
+"$SLIPWAY" runs logs "$run_id" pytorchjob > "$WORK/logs.out" 2>&1 || true
+contains -q "\[worker-1\] rank 2 of 3: all-reduced sum 6" "$WORK/logs.out" || fail "replica output is not relayed with its name: $(head -20 "$WORK/logs.out")"
+pass "each replica's output comes back prefixed with its name"
+
+# --- TFJob: Chief + PS + 2 Workers print TF_CONFIG; the PS never ends on its own ---
+cat > "$WORK/jobs/tfjob.yaml" <<YAML
+apiVersion: kubeflow.org/v1
+kind: TFJob
+metadata:
+  name: dist
+  namespace: research
+spec:
+  tfReplicaSpecs:
+    PS:
+      replicas: 1
+      template:
+        spec:
+          containers:
+            - name: tensorflow
+              image: tensorflow/tensorflow:2.16.1
+              command: [sh, -c, 'echo "\$TF_CONFIG" > $WORK/tf/ps-0.json; exec sleep 600']
+    Chief:
+      replicas: 1
+      template:
+        spec:
+          containers:
+            - name: tensorflow
+              image: tensorflow/tensorflow:2.16.1
+              command: [sh, -c, 'while [ \$(ls $WORK/tf | wc -l) -lt 3 ]; do sleep 0.1; done; echo "\$TF_CONFIG" > $WORK/tf/chief-0.json']
+    Worker:
+      replicas: 2
+      template:
+        spec:
+          containers:
+            - name: tensorflow
+              image: tensorflow/tensorflow:2.16.1
+              command: [sh, -c, 'echo "\$TF_CONFIG" > $WORK/tf/worker-\$(echo "\$TF_CONFIG" | $py -c "import json,sys; print(json.load(sys.stdin)[\"task\"][\"index\"])").json']
+YAML
+mkdir -p "$WORK/tf"
+start=$(date +%s)
+"$SLIPWAY" run "$WORK/jobs/tfjob.yaml" --output json > "$WORK/tf.json" 2> "$WORK/tf.err" || fail "TFJob run failed: $(cat "$WORK/tf.err")"
+took=$(( $(date +%s) - start ))
+expect_eq "$(json "$WORK/tf.json" "d['state']")" SUCCEEDED "the TFJob succeeded once its chief did"
+[ "$took" -lt 60 ] || fail "the TFJob took ${took}s: its parameter server was not stopped"
+$py - "$WORK/tf" <<'PY' || fail "TF_CONFIG is not what the Training Operator writes"
+import json, os, sys
+d = sys.argv[1]
+seen = {}
+for name in ["chief-0", "ps-0", "worker-0", "worker-1"]:
+    text = open(os.path.join(d, name + ".json")).read().strip()
+    cfg = json.loads(text)
+    kind, index = name.split("-")
+    # genTFConfigJSONStr: cluster keys sorted, then task, then environment "cloud".
+    assert list(cfg) == ["cluster", "task", "environment"] and cfg["environment"] == "cloud", text
+    assert list(cfg["cluster"]) == ["chief", "ps", "worker"], text
+    assert cfg["task"] == {"type": kind, "index": int(index)}, text
+    seen[name] = cfg["cluster"]
+clusters = list(seen.values())
+assert all(c == clusters[0] for c in clusters), clusters
+c = clusters[0]
+assert [len(c["chief"]), len(c["ps"]), len(c["worker"])] == [1, 1, 2], c
+addrs = c["chief"] + c["ps"] + c["worker"]
+assert all(a.startswith("localhost:") for a in addrs) and len(set(addrs)) == 4, addrs
+PY
+pass "every TFJob replica saw the operator's TF_CONFIG (its own task, one address each), and the PS was stopped after the chief succeeded (${took}s)"
+
+# --- a failing Worker fails the job at once and stops the Master ---
+cat > "$WORK/jobs/failing.yaml" <<YAML
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: failing}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      restartPolicy: Never
+      template:
+        spec:
+          containers: [{name: pytorch, image: x, command: [sleep, "600"]}]
+    Worker:
+      restartPolicy: Never
+      template:
+        spec:
+          containers: [{name: pytorch, image: x, command: [sh, -c, "echo broken; exit 3"]}]
+YAML
+start=$(date +%s)
+"$SLIPWAY" run "$WORK/jobs/failing.yaml" --output json > "$WORK/fail.json" 2> "$WORK/fail.err" && fail "a failing job reported success"
+expect_eq "$(json "$WORK/fail.json" "d['state']")" FAILED "a failing Worker fails the job"
+[ $(( $(date +%s) - start )) -lt 60 ] || fail "the Master was not stopped when the Worker failed"
+expect_eq "$(json "$WORK/fail.json" "d['tasks'][0]['attempts']")" 1 "restartPolicy Never: no retry"
+pass "a Worker exiting 3 failed the job and stopped the Master"
+
+# --- what cannot run on the host is refused at its line, before anything starts ---
+sed 's/- {name: GLOO_SOCKET_IFNAME, value: lo}/- {name: TOKEN, valueFrom: {secretKeyRef: {name: s, key: k}}}/' \
+  "$WORK/jobs/pytorchjob.yaml" > "$WORK/jobs/secret.yaml"
+"$SLIPWAY" run "$WORK/jobs/secret.yaml" > "$WORK/secret.out" 2>&1 && fail "a job reading a Secret ran"
+contains -q "secret.yaml:17:.*TOKEN.*Secret" "$WORK/secret.out" || fail "no file:line for the Secret: $(cat "$WORK/secret.out")"
+pass "an env var from a Secret is refused at secret.yaml:17 with what to do"
