@@ -62,7 +62,8 @@ const std::vector<Operator>& operators() {
        9999,
        {"Launcher", "Worker"},
        {"slotsPerWorker", "mpiImplementation", "sshAuthMountPath", "launcherCreationPolicy",
-        "cleanPodPolicy", "mainContainer", "runLauncherAsWorker"}},
+        "cleanPodPolicy", "mainContainer", "runLauncherAsWorker", "replicas", "template", "gpus",
+        "processingUnits", "processingResourceType"}},
   };
   return ops;
 }
@@ -156,6 +157,9 @@ class Reader {
     // slipway always does.
     read_kind_fields(spec, *op, v2beta1, &job);
     const YAML::Node specs = spec[op->specs_key];
+    // The MPI Operator's first v1 form: one pod template for the launcher and the workers, and
+    // `replicas` workers.
+    if (op->kind == "MPIJob" && !specs && spec["template"]) return read_legacy_mpi(spec, *op, job);
     if (!specs || !specs.IsMap() || specs.size() == 0) {
       error(specs ? specs : spec, "a " + job.kind + " needs " + op->specs_key +
                                       " with at least one replica type (" + join(op->types, ", ") +
@@ -182,7 +186,8 @@ class Reader {
       g.type = type;
       if (read_replica(it->second, *op, v2beta1, &g)) job.groups.push_back(std::move(g));
     }
-    check_shape(specs, *op, &job);
+    // The job's shape, once its replicas read well (a replica refused above is not missing).
+    if (!d_->has_errors()) check_shape(specs, *op, &job);
     if (d_->has_errors()) return std::nullopt;
     return job;
   }
@@ -199,6 +204,34 @@ class Reader {
       error(n, what + " must be a whole number, not '" + (n.IsScalar() ? n.Scalar() : "...") + "'");
       return false;
     }
+  }
+
+  std::optional<TrainingJob> read_legacy_mpi(const YAML::Node& spec, const Operator& op,
+                                             TrainingJob job) {
+    for (const char* k : {"gpus", "processingUnits", "processingResourceType"})
+      if (spec[k])
+        warning(spec[k], std::string(k) +
+                             " sizes the workers by accelerators on Kubernetes; slipway starts "
+                             "`replicas` workers with slotsPerWorker slots each");
+    ReplicaGroup launcher, workers;
+    launcher.type = "Launcher";
+    workers.type = "Worker";
+    launcher.restart_policy = workers.restart_policy = "Never";
+    if (spec["replicas"] && number(spec["replicas"], "replicas", &workers.replicas) &&
+        workers.replicas < 1)
+      error(spec["replicas"], "replicas (the MPI workers) must be at least 1");
+    const YAML::Node pod = spec["template"]["spec"];
+    if (!pod || !pod.IsMap()) {
+      error(spec["template"], "template needs spec, the pod of the launcher and the workers");
+      return std::nullopt;
+    }
+    launcher.loc = workers.loc = at(spec["template"]);
+    if (read_pod(pod, op, false, &launcher)) {
+      workers.container = launcher.container;
+      job.groups = {launcher, workers};
+    }
+    if (d_->has_errors()) return std::nullopt;
+    return job;
   }
 
   void read_metadata(const YAML::Node& md, const YAML::Node& doc, TrainingJob* job) {
@@ -413,6 +446,7 @@ class Reader {
       const YAML::Node v = it->second;
       if (k == "name" || k == "image" || kContainerQuiet.count(k)) continue;
       if (k == "command" || k == "args") {
+        if (v.IsNull()) continue;  // `command:` with nothing after it: not set
         if (!v.IsSequence()) {
           error(v, g->type + ": " + k + " must be a list of strings");
           continue;
@@ -437,25 +471,31 @@ class Reader {
         warning(it->first, g->type + ": container field '" + k + "' is not applied on the host");
       }
     }
-    if (out.command.empty() && out.args.empty()) {
+    // The MPI Operator's workers run sshd (their image's, when no command is given) for the
+    // launcher's mpirun to reach them; slipway does not run the workers' command: the launcher's
+    // mpirun starts the ranks on the workers' slots.
+    if (op.kind == "MPIJob" && g->type == "Worker") {
+      warning(c,
+              "Worker: the MPI workers' own command (sshd) is not run; the launcher's mpirun "
+              "starts the ranks on the workers' slots");
+    } else if (out.command.empty() && out.args.empty()) {
       error(c, g->type +
                    ": the container has no command; slipway runs it on the host, where the "
                    "image's entrypoint is unknown: write the command the image runs");
       return false;
-    }
-    if (out.command.empty()) {
-      error(c["args"], g->type +
-                           ": args without command run the image's entrypoint, which is "
-                           "unknown on the host: put the program in command");
+    } else if (out.command.empty() && starts_with(out.args[0], "-")) {
+      error(c["args"], g->type + ": args without command (" + out.args[0] +
+                           "...) are options to the image's entrypoint, which is unknown on the "
+                           "host: put the program the image runs in command");
       return false;
+    } else if (out.command.empty()) {
+      // An entrypoint that sets the image up and execs its arguments (the MPI Operator's Intel
+      // image): the arguments are the program.
+      warning(c["args"], g->type +
+                             ": args without command: the image's entrypoint is unknown "
+                             "on the host, so the args run as the command ('" +
+                             out.args[0] + "')");
     }
-    // The MPI Operator's workers run sshd for the launcher's mpirun to reach them; slipway starts
-    // the ranks itself (srun or its own launch), so the workers' command is not run.
-    if (op.kind == "MPIJob" && g->type == "Worker" && !out.command.empty() &&
-        out.command[0].find("sshd") != std::string::npos)
-      warning(c["command"],
-              "Worker: the MPI workers' sshd is not started; slipway starts the "
-              "launcher's ranks on the workers' slots itself");
     // The operators add the framework's port when the container declares none
     // (setDefaultPort in *_defaults.go).
     bool has_port = std::any_of(out.ports.begin(), out.ports.end(),
