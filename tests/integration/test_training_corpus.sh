@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The real job files of ../shared/corpora/training-operator (Training Operator release-1.9
+# examples, MPI Operator v1 and v2beta1, Kubeflow Trainer v2): each is accepted by `slipway
+# validate` or refused with FILE:LINE:COL and a reason, and the totals are asserted. Two of them
+# then run unchanged: the CPU demo (`torchrun demo.py`, Master + Worker) and the elastic echo
+# example (`python -m torch.distributed.run --rdzv_backend=c10d ./echo.py`, 2 Workers), with a
+# stand-in for the script their images carry put beside the file.
+source "$(dirname "$0")/lib.sh"
+
+CORPUS=${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/training-operator
+[ -d "$CORPUS" ] || fail "the corpus is missing: $CORPUS"
+accepted=0
+refused=0
+for f in "$CORPUS"/*.yaml; do
+  name=$(basename "$f")
+  if "$SLIPWAY" validate "$f" > "$WORK/v.out" 2>&1; then
+    accepted=$((accepted + 1))
+  else
+    refused=$((refused + 1))
+    grep -qE "^$(printf '%s' "$f" | sed 's/[.[\*^$]/\\&/g'):[0-9]+:[0-9]+: error: .{20,}" "$WORK/v.out" ||
+      fail "$name was refused without FILE:LINE:COL and a reason: $(head -3 "$WORK/v.out")"
+    echo "refused $name: $(grep -m1 'error:' "$WORK/v.out" | sed 's/^[^ ]* error: //')" >> "$WORK/refusals"
+  fi
+done
+cat "$WORK/refusals"
+expect_eq "$accepted+$refused" "15+27" "corpus files accepted+refused"
+
+# Debian's torchrun (PyTorch 1.13 on Python 3.11) cannot parse its default --redirects/--tee
+# (Python 3.11's IntFlag no longer lists Std.NONE), so every torchrun there dies before starting
+# a worker; torchrun reads PET_REDIRECTS and PET_TEE like its flags, and "2" parses. The job
+# files are not touched.
+export PET_REDIRECTS=2 PET_TEE=2 GLOO_SOCKET_IFNAME=lo
+mkdir -p "$WORK/bin"
+ln -s /usr/bin/python3 "$WORK/bin/python"  # the images' `python`
+export PATH="$WORK/bin:/usr/bin:$PATH"
+procs=$(/usr/bin/python3 -c "import os; print(os.cpu_count())")  # torchrun's nproc_per_node=auto on a CPU
+for example in "pytorch__cpu-demo__demo.yaml demo.py" "pytorch__elastic__echo__echo.yaml echo.py"; do
+  set -- $example
+  dir="$WORK/$(basename "$1" .yaml)"
+  mkdir -p "$dir"
+  cp "$CORPUS/training-operator@release-1.9@examples__$1" "$dir/job.yaml"
+  cp "$SLIPWAY_SOURCE_DIR/tests/integration/programs/torch_example.py" "$dir/$2"
+  "$SLIPWAY" run "$dir/job.yaml" --output json > "$dir/run.json" 2> "$dir/run.err" ||
+    fail "$1 did not run: $(tail -5 "$dir/run.err")"
+  "$SLIPWAY" runs logs "$(json "$dir/run.json" "d['id']")" pytorchjob > "$dir/logs" 2>&1 || true
+  world=$((2 * procs))
+  # Two ranks of one replica share its output, and unbuffered Python writes a line and its newline
+  # apart: count the reports, not the lines.
+  sums=$(grep -oE "$2 rank [0-9]+ of $world on node [01]: sum $((world * (world + 1) / 2))" "$dir/logs" | sort -u | wc -l)
+  expect_eq "$sums" "$world" "$1: ranks that joined the world of $world and all-reduced"
+done
+pass "the CPU demo and the elastic echo example ran unchanged: 2 replicas x $procs processes each"
