@@ -17,8 +17,6 @@
 
 namespace slipway::launcher {
 
-namespace {
-
 // The address of a host, found the same way on every rank: the resolver, else Slurm's NodeAddr
 // (node names in slurm.conf need not be resolvable).
 Result<std::string> resolve_host(const std::string& host) {
@@ -41,6 +39,8 @@ Result<std::string> resolve_host(const std::string& host) {
   return InvalidInput("cannot resolve the first host '" + host +
                       "' of the job to an address; set MASTER_ADDR");
 }
+
+namespace {
 
 Result<std::string> master_address(const RankInfo& info, const EnvMap& env) {
   if (!info.master_addr.empty()) return info.master_addr;

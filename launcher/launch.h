@@ -52,6 +52,9 @@ Status exec_rank(const RankSetup& s, const std::vector<std::string>& cmd, bool v
 int run_local_ranks(const std::vector<RankSetup>& setups, const std::vector<std::string>& cmd,
                     bool verbose);
 
+// The address of a host: the resolver's, else Slurm's NodeAddr for it.
+Result<std::string> resolve_host(const std::string& host);
+
 // The job id of ranks this process starts itself (for their rendezvous port).
 std::string local_job_id(const EnvMap& env);
 

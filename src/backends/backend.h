@@ -28,8 +28,9 @@ struct TaskLaunch {
   std::string workdir;
   std::string stdout_path, stderr_path;
   spec::Resources resources;
-  std::int64_t timeout_ms = 0;  // the task's per-attempt timeout (the engine enforces it too)
-  std::string image;            // the component's container image, "" when it names none
+  std::int64_t timeout_ms = 0;     // the task's per-attempt timeout (the engine enforces it too)
+  std::string image;               // the component's container image, "" when it names none
+  std::vector<std::string> notes;  // the component's notes, for scripts a user reads
   // Fan-out items: the pipeline task they instantiate, their index, and the task's parallelism.
   // A backend that batches (Slurm job arrays) submits items of one group together and enforces
   // the parallelism itself.

@@ -307,6 +307,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
   l.resources = n.resources;
   l.timeout_ms = n.task->timeout_ms;
   l.pod_settings = std::move(pod_settings);
+  l.notes = n.comp->notes;
   if (opts_.container_runtime.empty()) l.image = n.comp->image;  // (else argv already runs in it)
   if (n.group >= 0) {
     // Items of one loop iteration of the task's outer loops go together (one job array).

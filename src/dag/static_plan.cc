@@ -158,6 +158,7 @@ Result<StaticPlan> plan_static_launches(const spec::PipelineSpec& spec,
       l.resources = t->resources;
       l.timeout_ms = t->timeout_ms;
       l.image = comp->image;
+      l.notes = comp->notes;
       if (index >= 0) {
         l.group = t->name;
         l.item_index = index;

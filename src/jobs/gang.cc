@@ -7,15 +7,20 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "core/strings.h"
+#include "launcher/launch.h"
 #include "launcher/rank_env.h"
 
 extern char** environ;
@@ -23,6 +28,12 @@ extern char** environ;
 namespace slipway::jobs {
 
 namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
 
 // The replicas whose success is the job's (each operator's status rule): the Master where there
 // is one, a TFJob's Chief (else worker 0, or every worker with successPolicy AllWorkers), the MPI
@@ -84,6 +95,22 @@ struct Child {
   int code = 0;
 };
 
+// "[worker-1] text": an srun step's line says which of its tasks wrote it ("  1: text").
+void print_line(const ReplicaLaunch& l, const std::string& line) {
+  ReplicaRef who = l.ref;
+  std::string text = line;
+  if (l.srun_step) {
+    size_t i = text.find_first_not_of(' ');
+    size_t colon = i == std::string::npos ? i : text.find(": ", i);
+    if (colon != std::string::npos && colon > i &&
+        text.find_first_not_of("0123456789", i) == colon) {
+      who.index = std::atoi(text.c_str() + i);
+      text = text.substr(colon + 2);
+    }
+  }
+  std::printf("[%s] %s\n", who.name().c_str(), text.c_str());
+}
+
 void relay(Child& c, bool flush_all) {
   char buf[8192];
   for (;;) {
@@ -94,11 +121,10 @@ void relay(Child& c, bool flush_all) {
   }
   size_t start = 0;
   for (size_t nl; (nl = c.partial.find('\n', start)) != std::string::npos; start = nl + 1)
-    std::printf("[%s] %s\n", c.launch->ref.name().c_str(),
-                c.partial.substr(start, nl - start).c_str());
+    print_line(*c.launch, c.partial.substr(start, nl - start));
   c.partial.erase(0, start);
   if (flush_all && !c.partial.empty()) {
-    std::printf("[%s] %s\n", c.launch->ref.name().c_str(), c.partial.c_str());
+    print_line(*c.launch, c.partial);
     c.partial.clear();
   }
   std::fflush(stdout);
@@ -113,7 +139,9 @@ Status spawn(Child& c) {
     const char* eq = std::strchr(*e, '=');
     if (eq) env_map[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
   }
-  env_map.erase("SLIPWAY_TRAINING_JOB");
+  // A replica sees its container's variables, not slipway's copy of the job; an srun step's
+  // tasks still need it to find their replica.
+  if (!l.srun_step) env_map.erase("SLIPWAY_TRAINING_JOB");
   for (const auto& [k, v] : l.env) env_map[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
@@ -131,7 +159,7 @@ Status spawn(Child& c) {
   posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
   if (!l.workdir.empty()) posix_spawn_file_actions_addchdir_np(&fa, l.workdir.c_str());
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   close(fds[1]);
   if (rc != 0) {
@@ -151,16 +179,97 @@ int exit_code(int status) {
   return 1;
 }
 
+// The first of the replicas' ports: the same on every node for one job, different for jobs that
+// share hosts.
+int base_port(const spec::TrainingJob& job, const GangOptions& o) {
+  return launcher::rendezvous_port(o.job_id, o.port_lo, o.port_hi - job.total_replicas());
+}
+
+// One srun step per replica type, each on its replicas' nodes of the allocation (a node per
+// replica, in the job's order), every task of it a `slipway job-gang --replica TYPE`.
+Result<std::vector<ReplicaLaunch>> plan_srun_steps(const spec::TrainingJob& job,
+                                                   const GangOptions& o) {
+  if (static_cast<int>(o.nodes.size()) < job.total_replicas())
+    return InvalidInput("the allocation has " + std::to_string(o.nodes.size()) +
+                        " nodes for the job's " + std::to_string(job.total_replicas()) +
+                        " replicas (one node each)");
+  std::vector<ReplicaLaunch> out;
+  int start = 0;
+  for (const auto& g : job.groups) {
+    if (g.replicas == 0) continue;
+    ReplicaLaunch l;
+    l.ref = {g.type, 0, start};
+    l.srun_step = true;
+    l.watched = watched(job, l.ref);
+    l.argv = {"srun",
+              "--nodes=" + std::to_string(g.replicas),
+              "--ntasks=" + std::to_string(g.replicas),
+              "--ntasks-per-node=1",
+              "--relative=" + std::to_string(start),
+              "--label",
+              "--kill-on-bad-exit=0",
+              o.self,
+              "job-gang",
+              "--replica",
+              g.type};
+    out.push_back(std::move(l));
+    start += g.replicas;
+  }
+  return out;
+}
+
 }  // namespace
+
+Status exec_replica(const spec::TrainingJob& job, const std::string& type, int index,
+                    const GangOptions& o) {
+  const spec::ReplicaGroup* g = job.group(type);
+  if (!g || index < 0 || index >= g->replicas)
+    return InvalidInput("the job has no replica " + type + " " + std::to_string(index));
+  std::vector<ReplicaRef> refs = replicas_of(job);
+  if (o.nodes.size() < refs.size())
+    return InvalidInput("the allocation has fewer nodes than the job has replicas");
+  // The operator names replicas by Service; here each is its node's address.
+  std::vector<std::string> hosts;
+  std::map<std::string, std::string> resolved;
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const std::string& node = o.nodes[i];
+    if (!resolved.count(node)) {
+      auto addr = launcher::resolve_host(node);
+      resolved[node] = addr.ok() ? *addr : node;
+    }
+    hosts.push_back(resolved[node]);
+  }
+  AddressBook book(job, hosts, base_port(job, o));
+  ReplicaRef r;
+  for (const auto& ref : refs)
+    if (ref.type == type && ref.index == index) r = ref;
+  EnvMap env = container_env(job, r, book);
+  std::vector<std::string> argv = {
+      o.self, "launch", "--pod", "0/1", "--gpus-per-rank", std::to_string(g->container.gpus), "--"};
+  for (const auto& a : g->container.command) argv.push_back(expand_references(a, env));
+  for (const auto& a : g->container.args) argv.push_back(expand_references(a, env));
+  std::string workdir =
+      g->container.working_dir.empty() ? o.default_workdir : g->container.working_dir;
+  if (!workdir.empty() && chdir(workdir.c_str()) != 0)
+    return Failed("replica " + r.name() + ": cannot enter its working directory " + workdir + ": " +
+                  std::strerror(errno));
+  unsetenv("SLIPWAY_TRAINING_JOB");
+  for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  return Failed("cannot start slipway launch for replica " + r.name() + ": " +
+                std::strerror(errno));
+}
 
 Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const GangOptions& o) {
   std::vector<ReplicaRef> refs = replicas_of(job);
-  int count = static_cast<int>(refs.size());
-  if (o.port_hi - o.port_lo < count)
-    return InvalidInput("the port range is smaller than the job's " + std::to_string(count) +
+  if (o.port_hi - o.port_lo < static_cast<int>(refs.size()))
+    return InvalidInput("the port range is smaller than the job's " + std::to_string(refs.size()) +
                         " replicas");
-  int base = launcher::rendezvous_port(o.job_id, o.port_lo, o.port_hi - count);
-  AddressBook book(job, std::vector<std::string>(refs.size(), "localhost"), base);
+  if (!o.nodes.empty()) return plan_srun_steps(job, o);
+  AddressBook book(job, std::vector<std::string>(refs.size(), "localhost"), base_port(job, o));
   std::string hostfile;
   if (job.kind == "MPIJob") {
     auto h = write_hostfile(job, o);
@@ -224,7 +333,7 @@ int run_gang(const std::vector<ReplicaLaunch>& replicas, const GangOptions& o) {
         kill(c.pid, SIGTERM);
         ++left;
       }
-    if (left > 0) std::printf("[job] %s; stopping the %d replicas still running\n", why, left);
+    if (left > 0) std::printf("[job] %s; stopping the %d still running\n", why, left);
     std::fflush(stdout);
   };
   if (stopping) {

@@ -21,15 +21,19 @@ struct GangOptions {
   int port_lo = 29500, port_hi = 39499;
   std::string scratch_dir;      // where the MPI hostfile is written
   std::string default_workdir;  // where replicas without a workingDir start
-  int grace_ms = 5000;          // SIGTERM to SIGKILL when replicas are stopped
+  // The allocation's nodes in order (Slurm's SLURM_JOB_NODELIST), one per replica: the replicas
+  // then start as one srun step per replica type. Empty: every replica on this host.
+  std::vector<std::string> nodes;
+  int grace_ms = 5000;  // SIGTERM to SIGKILL when replicas are stopped
 };
 
 struct ReplicaLaunch {
-  ReplicaRef ref;
+  ReplicaRef ref;                 // on Slurm, the step's replica type and its first replica
   std::vector<std::string> argv;  // `slipway launch --pod ... -- COMMAND ARGS`
   EnvMap env;                     // the container's and the operator's variables
   std::string workdir;
-  bool watched = false;  // the job succeeds once every watched replica has
+  bool watched = false;    // the job succeeds once every watched replica has
+  bool srun_step = false;  // output lines carry srun's "N: " label, N the replica's index
 };
 
 // The replicas to start on this host, with their commands and environments. MPI workers are not
@@ -39,5 +43,11 @@ Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const
 // Starts them, relays their output, and waits: 0 when the job succeeded, else the exit code of
 // the replica that failed first (128+signal for a signal).
 int run_gang(const std::vector<ReplicaLaunch>& replicas, const GangOptions& o);
+
+// One replica of an srun step (`slipway job-gang --replica TYPE`): its index is the step's
+// SLURM_PROCID; it takes its operator's variables and execs `slipway launch --pod`. Returns only
+// on failure.
+Status exec_replica(const spec::TrainingJob& job, const std::string& type, int index,
+                    const GangOptions& o);
 
 }  // namespace slipway::jobs

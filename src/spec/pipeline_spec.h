@@ -40,6 +40,9 @@ struct Component {
   std::map<std::string, std::string> env;
   std::vector<IoDecl> inputs;
   std::vector<IoDecl> outputs;
+  // What the command does, in lines a compiled script shows above it (a training job's replicas
+  // and the srun steps that start them); "" for most components.
+  std::vector<std::string> notes;
   SourceLoc loc;
 
   const IoDecl* input(const std::string& n) const;
@@ -81,6 +84,16 @@ struct Resources {
   Json k8s_tolerations;  // null or a list of Toleration objects
   Json k8s_affinity;     // null or an Affinity object
   std::string k8s_distributed;
+  // A training job's task (`slipway job-gang`): the replicas it starts itself, one per node on a
+  // cluster, all on the one node of the local backend. millicpus, memory_bytes and gpus are then
+  // one replica's (the largest); nodes and tasks_per_node stay 1, as the task is one process.
+  int job_replicas = 0;
+
+  // Processes that hold these resources at once: the ranks, or a training job's replicas.
+  std::int64_t processes() const {
+    return static_cast<std::int64_t>(nodes) * tasks_per_node *
+           (job_replicas > 0 ? job_replicas : 1);
+  }
 };
 
 // Sets one resource from text as pipelines write it: "cpu" (cores or millicores: "2", "500m"),

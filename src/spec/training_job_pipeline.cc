@@ -21,6 +21,46 @@ int retry_limit(const TrainingJob& job) {
   return restarts ? 3 : 0;
 }
 
+std::string shell_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    bool plain = !w.empty() && w.find_first_of(" \t\n'\"$`\\|&;<>()*?[]#~") == std::string::npos;
+    out += (out.empty() ? "" : " ") + (plain ? w : "'" + w + "'");
+  }
+  return out;
+}
+
+// What the job's task does, for the scripts `slipway compile` writes: the replicas, the nodes
+// they get, the srun steps `slipway job-gang` starts for them and what each replica runs.
+std::vector<std::string> job_notes(const TrainingJob& job, const std::string& file) {
+  std::vector<std::string> n = {
+      job.kind + " " + job.name + " (" + job.api_version + ") from " + file + ".",
+      "slipway job-gang starts the replicas, one node each, as one srun step per type, with the "
+      "variables the operator would set (docs/jobs.md), and ends the job as the operator would:"};
+  int node = 0;
+  for (const auto& g : job.groups) {
+    if (g.replicas == 0) continue;
+    std::string nodes = g.replicas == 1 ? "node " + std::to_string(node)
+                                        : "nodes " + std::to_string(node) + "-" +
+                                              std::to_string(node + g.replicas - 1);
+    if (job.kind == "MPIJob" && g.type == "Worker") {
+      n.push_back("  " + g.type + " x" + std::to_string(g.replicas) + " on " + nodes + ": " +
+                  std::to_string(job.slots_per_worker) +
+                  " slots each in the launcher's hostfile (their own command is not run)");
+    } else {
+      n.push_back("  " + g.type + " x" + std::to_string(g.replicas) + " on " + nodes +
+                  ": srun --nodes=" + std::to_string(g.replicas) +
+                  " --ntasks=" + std::to_string(g.replicas) +
+                  " --relative=" + std::to_string(node) + " slipway job-gang --replica " + g.type);
+      std::vector<std::string> argv = g.container.command;
+      argv.insert(argv.end(), g.container.args.begin(), g.container.args.end());
+      n.push_back("    runs: " + shell_words(argv));
+    }
+    node += g.replicas;
+  }
+  return n;
+}
+
 }  // namespace
 
 ParseOutcome parse_training_job(const std::string& text, const std::string& file,
@@ -49,6 +89,7 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   for (const auto& g : job->groups)
     if (c.image.empty()) c.image = g.container.image;
   c.loc = job->loc;
+  c.notes = job_notes(*job, file);
   p.components[c.name] = c;
 
   Task t;
@@ -58,17 +99,22 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   t.cache = false;  // a job's effects are its files and logs, not outputs a cache could give back
   t.retry.limit = retry_limit(*job);
   t.timeout_ms = job->active_deadline_seconds * 1000;
-  // The replicas run at once on this task's node: it holds what they all hold together.
-  std::int64_t millicpus = 0, memory = 0;
-  int gpus = 0;
+  t.resources.time_limit_ms = t.timeout_ms;  // Slurm's --time
+  // Every replica holds what the largest one asks (one node each on a cluster, all on this machine
+  // locally). A job that names no CPUs holds one CPU in all, as any task that names none, shared
+  // by its replicas (Slurm rounds each node's share up to a whole CPU).
+  t.resources.job_replicas = std::max(1, job->total_replicas());
+  t.resources.millicpus = std::max<std::int64_t>(1, 1000 / t.resources.job_replicas);
+  bool cpus_named = false;
   for (const auto& g : job->groups) {
-    millicpus += g.replicas * g.container.millicpus;
-    memory += g.replicas * g.container.memory_bytes;
-    gpus += g.replicas * g.container.gpus;
+    if (g.container.millicpus > 0 && !cpus_named) {
+      cpus_named = true;
+      t.resources.millicpus = 0;
+    }
+    t.resources.millicpus = std::max(t.resources.millicpus, g.container.millicpus);
+    t.resources.memory_bytes = std::max(t.resources.memory_bytes, g.container.memory_bytes);
+    t.resources.gpus = std::max(t.resources.gpus, g.container.gpus);
   }
-  if (millicpus > 0) t.resources.millicpus = millicpus;
-  t.resources.memory_bytes = memory;
-  t.resources.gpus = gpus;
   p.tasks.push_back(std::move(t));
   out.spec = std::move(p);
   return out;

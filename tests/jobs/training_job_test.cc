@@ -82,7 +82,12 @@ TEST(TrainingJobReader, AJobFileLoadsAsAOneTaskPipelineThatRoundTripsTheJob) {
   EXPECT_FALSE(t.cache);
   EXPECT_EQ(t.retry.limit, 2);  // backoffLimit
   EXPECT_EQ(t.timeout_ms, 600'000);
-  EXPECT_EQ(t.resources.millicpus, 2000);  // the Master's limit; the Workers set none
+  // Three replicas, each holding what the largest asks: the Master's 2 CPUs and 1 GiB.
+  EXPECT_EQ(t.resources.job_replicas, 3);
+  EXPECT_EQ(t.resources.millicpus, 2000);
+  EXPECT_EQ(t.resources.memory_bytes, 1LL << 30);
+  EXPECT_EQ(t.resources.processes(), 3);
+  EXPECT_EQ(t.resources.time_limit_ms, 600'000);  // activeDeadlineSeconds as Slurm's --time
   const Component* c = p.spec->component_of(t);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->command, (std::vector<std::string>{"slipway", "job-gang"}));

@@ -73,10 +73,10 @@ static std::string describe(const LocalCapacity& c) {
          std::to_string(c.gpus) + " GPUs";
 }
 
-// Resources are per rank: a task of 4 ranks with 2 CPUs each needs 8 CPUs here.
+// Resources are per rank (or replica): a task of 4 ranks with 2 CPUs each needs 8 CPUs here.
 Status LocalBackend::check_fits(const spec::Resources& r) const {
   std::vector<std::string> short_of;
-  std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
+  std::int64_t ranks = r.processes();
   if (r.nodes > 1)
     short_of.push_back(std::to_string(r.nodes) +
                        " nodes (the local backend is one node; use --backend slurm)");
@@ -92,7 +92,7 @@ Status LocalBackend::check_fits(const spec::Resources& r) const {
 }
 
 bool LocalBackend::has_room(const spec::Resources& r) const {
-  std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
+  std::int64_t ranks = r.processes();
   return used_millicpus_ + r.millicpus * ranks <= cap_.millicpus &&
          (cap_.memory_bytes == 0 || used_memory_ + r.memory_bytes * ranks <= cap_.memory_bytes) &&
          static_cast<std::int64_t>(free_gpus_.size()) - reserved_gpus_ >= r.gpus * ranks;
@@ -100,7 +100,7 @@ bool LocalBackend::has_room(const spec::Resources& r) const {
 
 bool LocalBackend::reserve(const spec::Resources& r) {
   if (!has_room(r)) return false;
-  std::int64_t ranks = static_cast<std::int64_t>(r.nodes) * r.tasks_per_node;
+  std::int64_t ranks = r.processes();
   used_millicpus_ += r.millicpus * ranks;
   used_memory_ += r.memory_bytes * ranks;
   reserved_gpus_ += static_cast<int>(r.gpus * ranks);
@@ -115,7 +115,7 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   Running run;
   run.key = l.key;
   run.res = l.resources;
-  std::int64_t ranks = static_cast<std::int64_t>(l.resources.nodes) * l.resources.tasks_per_node;
+  std::int64_t ranks = l.resources.processes();
   for (int i = 0; i < l.resources.gpus * ranks && !free_gpus_.empty(); ++i) {
     run.gpu_ids.push_back(*free_gpus_.begin());
     free_gpus_.erase(free_gpus_.begin());
@@ -233,7 +233,7 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
         c.signal = WTERMSIG(status);
         c.message = std::string("killed by signal ") + strsignal(c.signal);
       }
-      std::int64_t ranks = static_cast<std::int64_t>(r.res.nodes) * r.res.tasks_per_node;
+      std::int64_t ranks = r.res.processes();
       used_millicpus_ -= r.res.millicpus * ranks;
       used_memory_ -= r.res.memory_bytes * ranks;
       for (int g : r.gpu_ids) free_gpus_.insert(g);

@@ -42,7 +42,9 @@ std::string slurm_time(std::int64_t ms) {
 // The resource and placement directives every job of a task shares.
 static void resource_directives(const spec::Resources& r, const SlurmConfig& c, std::string& s) {
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
-  opt("--nodes=" + std::to_string(r.nodes));
+  // A training job's replicas get a node each; its one process (slipway job-gang, on the first)
+  // starts them as srun steps.
+  opt("--nodes=" + std::to_string(r.job_replicas > 0 ? r.job_replicas : r.nodes));
   opt("--ntasks-per-node=" + std::to_string(r.tasks_per_node));
   // Slurm allocates whole CPUs: 500m becomes 1. Memory in pipeline files is per rank, while
   // --mem is per node, hence the multiplication by the ranks on a node.
@@ -68,6 +70,8 @@ static void resource_directives(const spec::Resources& r, const SlurmConfig& c, 
 // Environment and command of one launch, as shell lines.
 static std::string body(const TaskLaunch& l, const SlurmConfig& c, const std::string& indent) {
   std::string s;
+  for (const auto& n : l.notes) s += indent + "# " + n + "\n";
+  if (!l.notes.empty()) s += "\n";
   for (const auto& [k, v] : l.env) s += indent + "export " + k + "=" + shell_quote(v) + "\n";
   std::string cmd;
   for (const auto& a : l.argv) cmd += (cmd.empty() ? "" : " ") + shell_quote(a);

@@ -17,7 +17,7 @@ dist.all_reduce(total)
 print("rank %d of %d: all-reduced sum %g" % (rank, world, total.item()), flush=True)
 names = ["MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "PET_NNODES", "PET_NODE_RANK",
          "PET_NPROC_PER_NODE", "PET_MASTER_ADDR", "PET_MASTER_PORT", "PYTHONUNBUFFERED",
-         "LOCAL_RANK", "GROUP_RANK", "MY_POD"]
+         "LOCAL_RANK", "GROUP_RANK", "MY_POD", "SLURMD_NODENAME"]
 os.makedirs(out_dir, exist_ok=True)
 with open(os.path.join(out_dir, "rank-%d.json" % rank), "w") as f:
     json.dump({"rank": rank, "world": world, "sum": total.item(),
