@@ -50,19 +50,36 @@ bool watched(const spec::TrainingJob& job, const ReplicaRef& r) {
   return r.type == "Worker";
 }
 
-// The hostfile the MPI Operator mounts at /etc/mpi/hostfile: each worker with slotsPerWorker
-// slots. On one host the workers' slots add up on that host.
-Result<std::string> write_hostfile(const spec::TrainingJob& job, const GangOptions& o) {
-  const spec::ReplicaGroup* workers = job.group("Worker");
-  int slots = (workers ? workers->replicas : 0) * job.slots_per_worker;
+// Whether a replica still running when the job has succeeded is stopped: with cleanPodPolicy
+// Running or All, every one (the operator deletes their pods); with None, the default, the
+// operator leaves them be, and slipway lets them finish, but parameter servers and evaluators,
+// which never end on their own, are stopped so the run ends.
+bool stops_on_success(const spec::TrainingJob& job, const ReplicaRef& r) {
+  return job.clean_pod_policy != "None" || r.type == "PS" || r.type == "Evaluator";
+}
+
+// The hostfile the MPI Operator mounts at /etc/mpi/hostfile: each worker's host with
+// slotsPerWorker slots. Workers sharing a host (all of them on a workstation) add their slots up.
+Result<std::string> write_hostfile(const spec::TrainingJob& job, const GangOptions& o,
+                                   const std::vector<std::string>& worker_hosts) {
+  std::vector<std::pair<std::string, int>> slots;
+  for (const auto& h : worker_hosts) {
+    auto it = std::find_if(slots.begin(), slots.end(), [&](const auto& e) { return e.first == h; });
+    if (it == slots.end())
+      slots.emplace_back(h, job.slots_per_worker);
+    else
+      it->second += job.slots_per_worker;
+  }
   std::filesystem::path path = std::filesystem::path(o.scratch_dir) / "hostfile";
   std::error_code ec;
   std::filesystem::create_directories(o.scratch_dir, ec);
   std::ofstream f(path);
-  if (job.mpi_implementation == "OpenMPI")
-    f << "localhost slots=" << slots << "\n";
-  else  // Intel MPI and MPICH's Hydra: host:slots
-    f << "localhost:" << slots << "\n";
+  for (const auto& [host, n] : slots) {
+    if (job.mpi_implementation == "OpenMPI")
+      f << host << " slots=" << n << "\n";
+    else  // Intel MPI and MPICH's Hydra: host:slots
+      f << host << ":" << n << "\n";
+  }
   f.close();
   if (!f) return Failed("cannot write the MPI hostfile " + path.string());
   return path.string();
@@ -93,6 +110,8 @@ struct Child {
   std::string partial;  // output after the last newline
   bool ended = false;
   int code = 0;
+  bool stopped = false;  // sent SIGTERM by the gang: its exit code does not decide the job
+  std::chrono::steady_clock::time_point kill_at;
 };
 
 // "[worker-1] text": an srun step's line says which of its tasks wrote it ("  1: text").
@@ -185,37 +204,27 @@ int base_port(const spec::TrainingJob& job, const GangOptions& o) {
   return launcher::rendezvous_port(o.job_id, o.port_lo, o.port_hi - job.total_replicas());
 }
 
-// One srun step per replica type, each on its replicas' nodes of the allocation (a node per
-// replica, in the job's order), every task of it a `slipway job-gang --replica TYPE`.
-Result<std::vector<ReplicaLaunch>> plan_srun_steps(const spec::TrainingJob& job,
-                                                   const GangOptions& o) {
-  if (static_cast<int>(o.nodes.size()) < job.total_replicas())
-    return InvalidInput("the allocation has " + std::to_string(o.nodes.size()) +
-                        " nodes for the job's " + std::to_string(job.total_replicas()) +
-                        " replicas (one node each)");
-  std::vector<ReplicaLaunch> out;
-  int start = 0;
-  for (const auto& g : job.groups) {
-    if (g.replicas == 0) continue;
-    ReplicaLaunch l;
-    l.ref = {g.type, 0, start};
-    l.srun_step = true;
-    l.watched = watched(job, l.ref);
-    l.argv = {"srun",
-              "--nodes=" + std::to_string(g.replicas),
-              "--ntasks=" + std::to_string(g.replicas),
-              "--ntasks-per-node=1",
-              "--relative=" + std::to_string(start),
-              "--label",
-              "--kill-on-bad-exit=0",
-              o.self,
-              "job-gang",
-              "--replica",
-              g.type};
-    out.push_back(std::move(l));
-    start += g.replicas;
-  }
-  return out;
+// The srun step that starts the replicas of a type, each on its node of the allocation (a node
+// per replica, in the job's order), every task of it a `slipway job-gang --replica TYPE`.
+ReplicaLaunch srun_step(const spec::TrainingJob& job, const spec::ReplicaGroup& g, int first_node,
+                        const GangOptions& o) {
+  ReplicaLaunch l;
+  l.ref = {g.type, 0, first_node};
+  l.srun_step = true;
+  l.watched = watched(job, l.ref);
+  l.stop_on_success = stops_on_success(job, l.ref);
+  l.argv = {"srun",
+            "--nodes=" + std::to_string(g.replicas),
+            "--ntasks=" + std::to_string(g.replicas),
+            "--ntasks-per-node=1",
+            "--relative=" + std::to_string(first_node),
+            "--label",
+            "--kill-on-bad-exit=0",
+            o.self,
+            "job-gang",
+            "--replica",
+            g.type};
+  return l;
 }
 
 }  // namespace
@@ -268,27 +277,45 @@ Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const
   if (o.port_hi - o.port_lo < static_cast<int>(refs.size()))
     return InvalidInput("the port range is smaller than the job's " + std::to_string(refs.size()) +
                         " replicas");
-  if (!o.nodes.empty()) return plan_srun_steps(job, o);
-  AddressBook book(job, std::vector<std::string>(refs.size(), "localhost"), base_port(job, o));
+  bool slurm = !o.nodes.empty();
+  if (slurm && o.nodes.size() < refs.size())
+    return InvalidInput("the allocation has " + std::to_string(o.nodes.size()) +
+                        " nodes for the job's " + std::to_string(refs.size()) +
+                        " replicas (one node each)");
+  std::vector<std::string> hosts(refs.size(), "localhost");
+  if (slurm) hosts.assign(o.nodes.begin(), o.nodes.begin() + static_cast<long>(refs.size()));
+  AddressBook book(job, hosts, base_port(job, o));
   std::string hostfile;
   if (job.kind == "MPIJob") {
-    auto h = write_hostfile(job, o);
+    std::vector<std::string> worker_hosts;
+    for (const auto& r : refs)
+      if (r.type == "Worker") worker_hosts.push_back(hosts[static_cast<size_t>(r.global)]);
+    auto h = write_hostfile(job, o, worker_hosts);
     if (!h.ok()) return h.status();
     hostfile = *h;
   }
+  // On this host: every replica locally; on Slurm only an MPI launcher, whose mpirun then starts
+  // the ranks on the workers' nodes from the batch step, as an sbatch script's mpirun would.
+  auto here = [&](const ReplicaRef& r) {
+    if (job.kind == "MPIJob" && r.type == "Worker") return false;
+    return !slurm || job.kind == "MPIJob";
+  };
+  int on_host = static_cast<int>(std::count_if(refs.begin(), refs.end(), here));
   std::vector<ReplicaLaunch> out;
-  int on_host = 0;
-  for (const auto& r : refs)
-    if (!(job.kind == "MPIJob" && r.type == "Worker")) ++on_host;
   for (const auto& r : refs) {
-    if (job.kind == "MPIJob" && r.type == "Worker") continue;
     const spec::ReplicaGroup& g = *job.group(r.type);
+    if (!here(r)) {
+      if (slurm && r.index == 0 && !(job.kind == "MPIJob" && r.type == "Worker"))
+        out.push_back(srun_step(job, g, r.global, o));
+      continue;
+    }
     ReplicaLaunch l;
     l.ref = r;
     l.env = container_env(job, r, book);
     if (job.kind == "MPIJob") mpi_launcher_env(job, hostfile, &l.env);
     l.workdir = g.container.working_dir.empty() ? o.default_workdir : g.container.working_dir;
     l.watched = watched(job, r);
+    l.stop_on_success = stops_on_success(job, r);
     l.argv = {o.self,
               "launch",
               "--pod",
@@ -309,36 +336,32 @@ int run_gang(const std::vector<ReplicaLaunch>& replicas, const GangOptions& o) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
 
+  using Clock = std::chrono::steady_clock;
   std::vector<Child> children(replicas.size());
-  int result = -1;  // -1: running; then the job's exit code
+  int result = -1;  // -1: undecided; then the job's exit code
+  // SIGTERM to the replicas `which` picks that still run, SIGKILL after the grace period.
+  auto stop = [&](const char* why, auto which) {
+    int n = 0;
+    for (auto& c : children)
+      if (c.pid > 0 && !c.ended && !c.stopped && which(c)) {
+        kill(c.pid, SIGTERM);
+        c.stopped = true;
+        c.kill_at = Clock::now() + std::chrono::milliseconds(o.grace_ms);
+        ++n;
+      }
+    if (n > 0) std::printf("[job] %s; stopping %d still running\n", why, n);
+    std::fflush(stdout);
+  };
+  auto everyone = [](const Child&) { return true; };
   for (size_t i = 0; i < replicas.size(); ++i) {
     children[i].launch = &replicas[i];
     Status st = spawn(children[i]);
     if (!st.ok()) {
       std::fprintf(stderr, "slipway job-gang: %s\n", st.message().c_str());
       result = 127;
+      stop("a replica could not start", everyone);
       break;
     }
-  }
-  using Clock = std::chrono::steady_clock;
-  Clock::time_point kill_at{};
-  bool stopping = result >= 0;
-  auto stop_all = [&](const char* why) {
-    if (stopping) return;
-    stopping = true;
-    kill_at = Clock::now() + std::chrono::milliseconds(o.grace_ms);
-    int left = 0;
-    for (auto& c : children)
-      if (c.pid > 0 && !c.ended) {
-        kill(c.pid, SIGTERM);
-        ++left;
-      }
-    if (left > 0) std::printf("[job] %s; stopping the %d still running\n", why, left);
-    std::fflush(stdout);
-  };
-  if (stopping) {
-    stopping = false;
-    stop_all("a replica could not start");
   }
 
   for (;;) {
@@ -361,35 +384,37 @@ int run_gang(const std::vector<ReplicaLaunch>& replicas, const GangOptions& o) {
           close(c.out);
           c.out = -1;
         }
-        if (stopping) break;
-        if (c.code != 0) {
+        // Once the job is decided, how the others end does not change it.
+        if (result < 0 && c.code != 0 && !c.stopped) {
           std::printf("[job] %s exited with %d: the job failed\n", c.launch->ref.name().c_str(),
                       c.code);
           result = c.code;
-          stop_all("the job failed");
+          stop("the job failed", everyone);
         }
       }
     }
-    if (!stopping && g_stop_signal) {
+    if (result < 0 && g_stop_signal) {
       result = 128 + g_stop_signal;
-      stop_all("stopped by a signal");
+      stop("stopped by a signal", everyone);
     }
-    if (!stopping) {
+    if (result < 0) {
       bool done = true;
       for (auto& c : children)
         if (c.launch->watched && !(c.ended && c.code == 0)) done = false;
       if (done) {
         result = 0;
-        stop_all("the job succeeded");
+        std::printf("[job] the job succeeded\n");
+        // Servers that never end on their own (parameter servers, evaluators) or, with
+        // cleanPodPolicy Running or All, every replica; the others finish their work.
+        stop("the job succeeded", [](const Child& c) { return c.launch->stop_on_success; });
       }
     }
     bool all_ended = true;
     for (auto& c : children)
       if (c.pid > 0 && !c.ended) all_ended = false;
     if (all_ended) break;
-    if (stopping && Clock::now() > kill_at)
-      for (auto& c : children)
-        if (c.pid > 0 && !c.ended) kill(c.pid, SIGKILL);
+    for (auto& c : children)
+      if (c.stopped && !c.ended && Clock::now() > c.kill_at) kill(c.pid, SIGKILL);
   }
   return result < 0 ? 1 : result;
 }

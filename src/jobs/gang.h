@@ -32,8 +32,9 @@ struct ReplicaLaunch {
   std::vector<std::string> argv;  // `slipway launch --pod ... -- COMMAND ARGS`
   EnvMap env;                     // the container's and the operator's variables
   std::string workdir;
-  bool watched = false;    // the job succeeds once every watched replica has
-  bool srun_step = false;  // output lines carry srun's "N: " label, N the replica's index
+  bool watched = false;          // the job succeeds once every watched replica has
+  bool srun_step = false;        // output lines carry srun's "N: " label, N the replica's index
+  bool stop_on_success = false;  // stopped once the job has succeeded, rather than waited for
 };
 
 // The replicas to start on this host, with their commands and environments. MPI workers are not

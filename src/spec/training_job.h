@@ -70,6 +70,7 @@ struct TrainingJob {
   // runPolicy
   std::optional<int> backoff_limit;
   std::int64_t active_deadline_seconds = 0;
+  std::string clean_pod_policy = "None";  // None (every operator's default), Running or All
   SourceLoc loc;
 
   const ReplicaGroup* group(const std::string& type) const;

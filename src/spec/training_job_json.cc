@@ -52,7 +52,8 @@ Json training_job_to_json(const TrainingJob& job) {
             {"success_policy", job.success_policy},
             {"slots_per_worker", job.slots_per_worker},
             {"mpi_implementation", job.mpi_implementation},
-            {"active_deadline_seconds", job.active_deadline_seconds}};
+            {"active_deadline_seconds", job.active_deadline_seconds},
+            {"clean_pod_policy", job.clean_pod_policy}};
   if (job.nproc_per_node) j["nproc_per_node"] = *job.nproc_per_node;
   if (job.backoff_limit) j["backoff_limit"] = *job.backoff_limit;
   if (job.elastic) {
@@ -80,6 +81,7 @@ Result<TrainingJob> training_job_from_json(const Json& j) {
     job.slots_per_worker = j.at("slots_per_worker").get<int>();
     job.mpi_implementation = j.at("mpi_implementation").get<std::string>();
     job.active_deadline_seconds = j.at("active_deadline_seconds").get<std::int64_t>();
+    job.clean_pod_policy = j.at("clean_pod_policy").get<std::string>();
     if (j.contains("nproc_per_node")) job.nproc_per_node = j["nproc_per_node"].get<std::string>();
     if (j.contains("backoff_limit")) job.backoff_limit = j["backoff_limit"].get<int>();
     if (j.contains("elastic")) {

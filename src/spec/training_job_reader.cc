@@ -153,8 +153,6 @@ class Reader {
               "unknown key '" + k + "' in the spec of a " + job.kind + did_you_mean(k, allowed));
     }
     read_run_policy(spec["runPolicy"], &job);
-    // The MPI Operator v1 kept cleanPodPolicy beside the specs; it only decides pod cleanup, which
-    // slipway always does.
     read_kind_fields(spec, *op, v2beta1, &job);
     const YAML::Node specs = spec[op->specs_key];
     // The MPI Operator's first v1 form: one pod template for the launcher and the workers, and
@@ -264,8 +262,10 @@ class Reader {
           if (s <= 0) error(v, "runPolicy.activeDeadlineSeconds must be positive");
           job->active_deadline_seconds = s;
         }
-      } else if (k == "cleanPodPolicy" || k == "ttlSecondsAfterFinished") {
-        // Pod cleanup: slipway stops every replica process when the job ends, whatever is set.
+      } else if (k == "cleanPodPolicy") {
+        read_clean_pod_policy(v, job);
+      } else if (k == "ttlSecondsAfterFinished") {
+        // When the finished job's object is deleted: a run is kept until `slipway runs rm`.
       } else if (k == "schedulingPolicy" || k == "suspend" || k == "managedBy") {
         warning(it->first, "runPolicy." + k +
                                " is for Kubernetes schedulers and controllers; slipway starts "
@@ -279,8 +279,17 @@ class Reader {
     }
   }
 
+  void read_clean_pod_policy(const YAML::Node& v, TrainingJob* job) {
+    job->clean_pod_policy = scalar(v);
+    if (job->clean_pod_policy != "None" && job->clean_pod_policy != "Running" &&
+        job->clean_pod_policy != "All")
+      error(v, "cleanPodPolicy must be None, Running or All, not '" + job->clean_pod_policy + "'");
+  }
+
   void read_kind_fields(const YAML::Node& spec, const Operator& op, bool v2beta1,
                         TrainingJob* job) {
+    // The MPI Operator's v1 kept cleanPodPolicy in the spec.
+    if (const YAML::Node n = spec["cleanPodPolicy"]) read_clean_pod_policy(n, job);
     if (const YAML::Node n = spec["nprocPerNode"]) job->nproc_per_node = scalar(n);
     if (const YAML::Node e = spec["elasticPolicy"]) read_elastic(e, job);
     if (const YAML::Node n = spec["enableDynamicWorker"]) {

@@ -130,3 +130,46 @@ wait_for_port_file() {
   done
   cat "$file"
 }
+
+# mpijob_file OUT_DIR: an MPIJob v2beta1, the MPI Operator's pi example with an MPI program that is here: slipway's
+# allreduce benchmark, checking its sums ("wrong": 0).
+mpijob_file() {
+  cat <<YAML
+apiVersion: kubeflow.org/v2beta1
+kind: MPIJob
+metadata:
+  name: pi
+spec:
+  slotsPerWorker: 1
+  runPolicy:
+    cleanPodPolicy: Running
+  sshAuthMountPath: /home/mpiuser/.ssh
+  mpiReplicaSpecs:
+    Launcher:
+      replicas: 1
+      template:
+        spec:
+          containers:
+          - image: mpioperator/mpi-pi:openmpi
+            name: mpi-launcher
+            command: [mpirun]
+            args: [-n, "2", sh, -c, 'echo "rank \$OMPI_COMM_WORLD_RANK of \$OMPI_COMM_WORLD_SIZE on \${SLURMD_NODENAME:-this host} hostfile \$OMPI_MCA_orte_default_hostfile"; exec $(dirname "$SLIPWAY")/slipway-allreduce-bench -b 1K -e 64K -n 2 -w 1 --output json > $1/rank-\$OMPI_COMM_WORLD_RANK.json']
+    Worker:
+      replicas: 2
+      template:
+        spec:
+          containers:
+          - image: mpioperator/mpi-pi:openmpi
+            name: mpi-worker
+            command: [/usr/sbin/sshd]
+            args: [-De, -f, /home/mpiuser/.sshd_config]
+YAML
+}
+# check_mpi_ranks DIR: two ranks of one world, every all-reduce right (rank 0 reports).
+check_mpi_ranks() {
+  /usr/bin/python3 - "$1" <<'PY'
+import json, os, sys
+out = json.load(open(os.path.join(sys.argv[1], "rank-0.json")))
+assert out["ranks"] == 2 and out["rows"] and all(row["wrong"] == 0 for row in out["rows"]), out
+PY
+}

@@ -119,3 +119,16 @@ expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "the resumed job
 expect_eq "$(json "$WORK/resumed.json" "d['tasks'][0]['attempts']")" 1 "resume re-attached to the running job"
 expect_eq "$(sort "$WORK/slow.ran" | tr '\n' ' ')" "0 1 " "each replica ran once"
 pass "kill -9 of the driver mid-job, then runs resume: the job finished once, nothing ran twice"
+
+# --- MPIJob v2beta1: the launcher's mpirun, in the batch step, starts 2 ranks in the allocation ---
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1  # the test machines run as root
+mkdir -p "$WORK/mpi"
+mpijob_file "$WORK/mpi" > "$WORK/jobs/mpijob.yaml"
+"$SLIPWAY" run "$WORK/jobs/mpijob.yaml" --backend slurm --output json > "$WORK/mpi.json" 2> "$WORK/mpi.err" ||
+  fail "MPIJob on Slurm: $(tail -5 "$WORK/mpi.err")"
+check_mpi_ranks "$WORK/mpi" || fail "the MPIJob's ranks did not all-reduce right on Slurm"
+"$SLIPWAY" runs logs "$(json "$WORK/mpi.json" "d['id']")" mpijob > "$WORK/mpi.logs" 2>&1 || true
+hostfile=$(sed -n 's/.*rank 0 of 2 on n[0-9]* hostfile //p' "$WORK/mpi.logs")
+[ -n "$hostfile" ] || fail "the ranks did not run on Slurm nodes: $(cat "$WORK/mpi.logs")"
+expect_eq "$(tr '\n' ' ' < "$hostfile")" "n2 slots=1 n3 slots=1 " "the hostfile names the workers' nodes"
+pass "MPIJob v2beta1 on Slurm: mpirun ran 2 ranks of one world in the allocation ($(grep -o 'rank [01] of 2 on n[0-9]*' "$WORK/mpi.logs" | tr '\n' ' '))"

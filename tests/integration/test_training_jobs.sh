@@ -167,3 +167,16 @@ sed 's/- {name: GLOO_SOCKET_IFNAME, value: lo}/- {name: TOKEN, valueFrom: {secre
 "$SLIPWAY" run "$WORK/jobs/secret.yaml" > "$WORK/secret.out" 2>&1 && fail "a job reading a Secret ran"
 contains -q "secret.yaml:17:.*TOKEN.*Secret" "$WORK/secret.out" || fail "no file:line for the Secret: $(cat "$WORK/secret.out")"
 pass "an env var from a Secret is refused at secret.yaml:17 with what to do"
+
+# --- MPIJob v2beta1: the launcher's own mpirun starts 2 ranks on the workers' slots ---
+# Open MPI refuses to run as root unless told; the test machines run as root.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mkdir -p "$WORK/mpi"
+mpijob_file "$WORK/mpi" > "$WORK/jobs/mpijob.yaml"
+"$SLIPWAY" run "$WORK/jobs/mpijob.yaml" --output json > "$WORK/mpi.json" 2> "$WORK/mpi.err" || fail "MPIJob: $(tail -5 "$WORK/mpi.err")"
+check_mpi_ranks "$WORK/mpi" || fail "the MPIJob's ranks did not all-reduce right"
+"$SLIPWAY" runs logs "$(json "$WORK/mpi.json" "d['id']")" mpijob > "$WORK/mpi.logs" 2>&1 || true
+hostfile=$(sed -n 's/.*rank 0 of 2 on this host hostfile //p' "$WORK/mpi.logs")
+[ -n "$hostfile" ] || fail "the launcher saw no hostfile: $(cat "$WORK/mpi.logs")"
+expect_eq "$(cat "$hostfile")" "localhost slots=2" "the hostfile: the 2 workers' slots on this host"
+pass "MPIJob v2beta1: the launcher's mpirun ran 2 ranks of one world on the workers' slots; the workers' sshd was not started"
