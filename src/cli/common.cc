@@ -88,9 +88,15 @@ std::optional<std::map<std::string, nlohmann::json>> params_from_options(
   return *params;
 }
 
+spec::LoadOptions load_options(const po::variables_map& vm) {
+  spec::LoadOptions o;
+  if (vm.count("runtime")) o.runtime_files = vm["runtime"].as<std::vector<std::string>>();
+  return o;
+}
+
 std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm) {
   std::string file = vm["file"].as<std::string>();
-  spec::LoadedPipeline p = spec::load_pipeline_file(file);
+  spec::LoadedPipeline p = spec::load_pipeline_file(file, load_options(vm));
   std::fputs(p.diagnostics.to_string().c_str(), stderr);
   if (!p.spec) return std::nullopt;
   auto params = params_from_options(*p.spec, vm, file);

@@ -39,6 +39,8 @@ struct PipelineWithParams {
   std::map<std::string, nlohmann::json> params;
 };
 std::optional<PipelineWithParams> load_pipeline_with_params(const po::variables_map& vm);
+// --runtime FILE... (the runtimes of a TrainJob), where the command takes it.
+spec::LoadOptions load_options(const po::variables_map& vm);
 
 // The pipeline's parameter values from its defaults and the -p NAME=VALUE options; prints what
 // is wrong and returns nullopt on bad input.

@@ -18,6 +18,8 @@ int cmd_compile(const Args& args) {
   po::options_description opts("compile options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
+      "runtime", po::value<std::vector<std::string>>()->composing(),
+      "file with the ClusterTrainingRuntime a TrainJob names, repeatable")(
       "backend", po::value<std::string>()->default_value("slurm"), "slurm or k8s")(
       "output-dir,o", po::value<std::string>()->required(), "where to write the scripts")(
       "root", po::value<std::string>(),

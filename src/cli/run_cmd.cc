@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 int cmd_validate(const Args& args) {
   po::options_description opts("validate options");
   opts.add_options()("file", po::value<std::string>(), "pipeline file")(
+      "runtime", po::value<std::vector<std::string>>()->composing(),
+      "file with the ClusterTrainingRuntime a TrainJob names, repeatable")(
       "report", po::value<std::string>(), "report on every pipeline file under this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text, json or dot (Graphviz)");
   po::positional_options_description pos;
@@ -42,7 +44,7 @@ int cmd_validate(const Args& args) {
     return 2;
   }
   std::string file = vm["file"].as<std::string>();
-  spec::LoadedPipeline p = spec::load_pipeline_file(file);
+  spec::LoadedPipeline p = spec::load_pipeline_file(file, load_options(vm));
   bool ok = p.spec.has_value();
   if (*mode == OutputMode::kDot) {
     std::fputs(p.diagnostics.to_string().c_str(), stderr);
@@ -86,6 +88,8 @@ int cmd_run(const Args& args) {
   po::options_description opts("run options");
   opts.add_options()("file", po::value<std::string>()->required(), "pipeline file")(
       "param,p", po::value<std::vector<std::string>>()->composing(), "NAME=VALUE, repeatable")(
+      "runtime", po::value<std::vector<std::string>>()->composing(),
+      "file with the ClusterTrainingRuntime a TrainJob names, repeatable")(
       "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "experiment", po::value<std::string>()->default_value("Default"),
       "experiment to file the run under")("no-cache", po::bool_switch(),

@@ -40,6 +40,7 @@ std::string lower(std::string s) {
 // launcher, and otherwise every worker.
 bool watched(const spec::TrainingJob& job, const ReplicaRef& r) {
   if (job.kind == "MPIJob") return r.type == "Launcher";
+  if (job.kind == "TrainJob") return true;  // JobSet's success: every trainer node completes
   if (job.kind == "TFJob") {
     if (job.group("Chief")) return r.type == "Chief";
     if (job.group("Master")) return r.type == "Master";

@@ -124,6 +124,17 @@ void tf_env(const spec::TrainingJob& job, const ReplicaRef& r, const AddressBook
   (*env)["TF_CONFIG"] = tf_config(job, r, book);
 }
 
+// TrainJob with the torch runtime (Kubeflow Trainer's torch plugin): torchrun's PET_* values,
+// which take precedence over the trainer's own env.
+void trainjob_torch_env(const spec::TrainingJob& job, const ReplicaRef& r, const AddressBook& book,
+                        EnvMap* env) {
+  (*env)["PET_NNODES"] = std::to_string(job.total_replicas());
+  (*env)["PET_NPROC_PER_NODE"] = job.nproc_per_node.value_or("auto");
+  (*env)["PET_NODE_RANK"] = std::to_string(r.index);
+  (*env)["PET_MASTER_ADDR"] = book.host("Node", 0);
+  (*env)["PET_MASTER_PORT"] = std::to_string(book.port("Node", 0));
+}
+
 }  // namespace
 
 std::string ReplicaRef::name() const { return lower(type) + "-" + std::to_string(index); }
@@ -228,6 +239,7 @@ EnvMap operator_env(const spec::TrainingJob& job, const ReplicaRef& r, const Add
   if (job.kind == "PaddleJob") paddle_env(job, r, book, &env);
   if (job.kind == "JAXJob") jax_env(job, r, book, &env);
   if (job.kind == "TFJob") tf_env(job, r, book, &env);
+  if (job.kind == "TrainJob") trainjob_torch_env(job, r, book, &env);
   return env;
 }
 

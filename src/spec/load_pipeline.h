@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "spec/diagnostics.h"
 #include "spec/pipeline_spec.h"
@@ -15,9 +16,17 @@ namespace slipway::spec {
 struct LoadedPipeline {
   std::optional<PipelineSpec> spec;
   Diagnostics diagnostics;
-  std::string source;  // the file's text, as read once
+  // The file's text, as read once, and what it refers to elsewhere (a TrainJob's runtime), so a
+  // run can be read again from it alone.
+  std::string source;
 };
-LoadedPipeline load_pipeline_file(const std::string& path);
-LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file);
+struct LoadOptions {
+  // Files holding the runtimes TrainJobs name (`--runtime`), besides the job's own file and the
+  // YAML files beside it.
+  std::vector<std::string> runtime_files;
+};
+LoadedPipeline load_pipeline_file(const std::string& path, const LoadOptions& options = {});
+LoadedPipeline load_pipeline_text(const std::string& text, const std::string& file,
+                                  const LoadOptions& options = {});
 
 }  // namespace slipway::spec

@@ -22,9 +22,9 @@ namespace {
 std::string other_command(const std::string& kind) {
   if (kind == "InferenceService") return ": serve it with `slipway serve -f FILE`";
   if (kind == "Experiment") return ": run it with `slipway sweep FILE`";
-  if (kind == "TrainJob" || kind == "TrainingRuntime" || kind == "ClusterTrainingRuntime")
-    return ": Kubeflow Trainer v2 files are not run by this slipway yet; write the job as a "
-           "PyTorchJob, which `slipway run` runs";
+  if (kind == "TrainingRuntime" || kind == "ClusterTrainingRuntime")
+    return ": a runtime is what TrainJobs name in runtimeRef; run a TrainJob that names it "
+           "(`slipway run TRAINJOB.yaml --runtime THIS_FILE`, or with this file beside it)";
   return ": `slipway run` takes slipway pipelines, compiled KFP pipelines and training jobs "
          "(PyTorchJob, TFJob, XGBoostJob, PaddleJob, JAXJob, MPIJob)";
 }

@@ -14,6 +14,9 @@ namespace slipway::spec {
 struct ParseOutcome {
   std::optional<PipelineSpec> spec;  // present unless the file could not be read as YAML at all
   Diagnostics diagnostics;
+  // YAML documents kept after the file's text in the run's source: what the file names from
+  // elsewhere (a TrainJob's runtime), so the run reads the same again on resume.
+  std::string appended_source;
 };
 
 // `file` names the source in messages; `base_dir` anchors relative paths in literals.

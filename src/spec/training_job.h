@@ -55,7 +55,7 @@ struct ElasticPolicy {
 };
 
 struct TrainingJob {
-  std::string kind;  // PyTorchJob, TFJob, XGBoostJob, PaddleJob, JAXJob, MPIJob
+  std::string kind;  // PyTorchJob, TFJob, XGBoostJob, PaddleJob, JAXJob, MPIJob, TrainJob
   std::string api_version, name, namespace_ = "default";
   std::vector<ReplicaGroup> groups;  // in the order their ranks are numbered
   // PyTorchJob
@@ -81,13 +81,20 @@ struct TrainingJob {
 bool looks_like_training_job(const std::string& text);
 
 // Reads the job; errors and warnings go to `d`, each at its line.
+// A TrainJob's runtime comes from the same file, from `runtime_files` (`--runtime`), or from the
+// YAML files beside it.
+// `runtime_text`, when given, receives the runtime as a YAML document when it came from another
+// file.
 std::optional<TrainingJob> read_training_job(const std::string& text, const std::string& file,
-                                             Diagnostics* d);
+                                             Diagnostics* d,
+                                             const std::vector<std::string>& runtime_files = {},
+                                             std::string* runtime_text = nullptr);
 
 // The job as the one-task pipeline `slipway run` runs (its replicas started by `slipway
 // job-gang`, which reads the job back from the task's environment).
 ParseOutcome parse_training_job(const std::string& text, const std::string& file,
-                                const std::string& base_dir);
+                                const std::string& base_dir,
+                                const std::vector<std::string>& runtime_files = {});
 
 Json training_job_to_json(const TrainingJob& job);
 Result<TrainingJob> training_job_from_json(const Json& j);

@@ -64,9 +64,11 @@ std::vector<std::string> job_notes(const TrainingJob& job, const std::string& fi
 }  // namespace
 
 ParseOutcome parse_training_job(const std::string& text, const std::string& file,
-                                const std::string& base_dir) {
+                                const std::string& base_dir,
+                                const std::vector<std::string>& runtime_files) {
   ParseOutcome out;
-  std::optional<TrainingJob> job = read_training_job(text, file, &out.diagnostics);
+  std::optional<TrainingJob> job =
+      read_training_job(text, file, &out.diagnostics, runtime_files, &out.appended_source);
   if (!job) return out;
   std::string kind = job->kind;
   std::transform(kind.begin(), kind.end(), kind.begin(),

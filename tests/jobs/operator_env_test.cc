@@ -108,6 +108,16 @@ TEST(OperatorEnv, XGBoostPaddleAndJaxCoordinators) {
   EXPECT_EQ(jw["PROCESS_ID"], "1");
 }
 
+TEST(OperatorEnv, TrainJobNodesGetTheTorchPluginsVariables) {
+  auto j = job_of("TrainJob", {{"Node", 2}});
+  EnvMap n1 = operator_env(j, {"Node", 1, 1}, book_of(j));
+  EXPECT_EQ(n1, (EnvMap{{"PET_MASTER_ADDR", "h0"},
+                        {"PET_MASTER_PORT", "3000"},
+                        {"PET_NNODES", "2"},
+                        {"PET_NODE_RANK", "1"},
+                        {"PET_NPROC_PER_NODE", "auto"}}));
+}
+
 TEST(OperatorEnv, ContainerEnvExpandsReferencesAndFieldsAndTheOperatorWins) {
   auto j = job_of("PyTorchJob", {{"Master", 1}});
   j.groups[0].container.env = {{"A", "x"}, {"B", "$(A)-$(POD)-$$(A)-$(NOPE)"}, {"RANK", "99"}};

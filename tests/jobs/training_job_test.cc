@@ -186,5 +186,63 @@ spec:
   EXPECT_NE(d.to_string().find("exactly 1 Launcher"), std::string::npos) << d.to_string();
 }
 
+TEST(TrainingJobReader, ATrainJobTakesItsRuntimesNodeContainerAndOverridesIt) {
+  const char* text = R"YAML(apiVersion: trainer.kubeflow.org/v1alpha1
+kind: ClusterTrainingRuntime
+metadata: {name: torch-distributed}
+spec:
+  mlPolicy: {numNodes: 1, torch: {}}
+  template:
+    spec:
+      replicatedJobs:
+        - name: dataset-initializer
+          template: {spec: {template: {spec: {containers: [{name: x, image: y}]}}}}
+        - name: node
+          template:
+            spec:
+              template:
+                spec:
+                  containers:
+                    - name: node
+                      image: pytorch/pytorch:2.4
+                      env: [{name: A, value: runtime}]
+---
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: TrainJob
+metadata: {name: tj}
+spec:
+  runtimeRef: {name: torch-distributed}
+  trainer:
+    numNodes: 3
+    numProcPerNode: 2
+    command: [torchrun, train.py]
+    env: [{name: A, value: job}, {name: B, value: "1"}]
+    resourcesPerNode: {limits: {cpu: "4"}}
+)YAML";
+  Diagnostics d;
+  auto job = read_training_job(text, "tj.yaml", &d);
+  ASSERT_TRUE(job) << d.to_string();
+  ASSERT_EQ(job->groups.size(), 1u);
+  const ReplicaGroup& g = job->groups[0];
+  EXPECT_EQ(g.type, "Node");
+  EXPECT_EQ(g.replicas, 3);
+  EXPECT_EQ(g.container.image, "pytorch/pytorch:2.4");
+  EXPECT_EQ(g.container.command, (std::vector<std::string>{"torchrun", "train.py"}));
+  EXPECT_EQ(g.container.env,
+            (std::vector<std::pair<std::string, std::string>>{{"A", "job"}, {"B", "1"}}));
+  EXPECT_EQ(g.container.millicpus, 4000);
+  EXPECT_EQ(job->nproc_per_node, "2");
+  // The initializer is named in a warning, not dropped in silence.
+  EXPECT_NE(d.to_string().find("dataset-initializer"), std::string::npos) << d.to_string();
+
+  Diagnostics missing;
+  std::string other = text;
+  other.replace(other.find("runtimeRef: {name: torch-distributed}"), 37,
+                "runtimeRef: {name: nope}");
+  EXPECT_FALSE(read_training_job(other, "tj.yaml", &missing));
+  EXPECT_NE(missing.to_string().find("no ClusterTrainingRuntime 'nope'"), std::string::npos)
+      << missing.to_string();
+}
+
 }  // namespace
 }  // namespace slipway::spec
