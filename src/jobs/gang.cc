@@ -161,7 +161,9 @@ Status spawn(Child& c) {
   }
   // A replica sees its container's variables, not slipway's copy of the job; an srun step's
   // tasks still need it to find their replica.
-  if (!l.srun_step) env_map.erase("SLIPWAY_TRAINING_JOB");
+  if (!l.srun_step)
+    for (const char* own : {"SLIPWAY_TRAINING_JOB", "SLIPWAY_JOB_MANIFEST", "SLIPWAY_JOB_DIR"})
+      env_map.erase(own);
   for (const auto& [k, v] : l.env) env_map[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
@@ -263,7 +265,8 @@ Status exec_replica(const spec::TrainingJob& job, const std::string& type, int i
   if (!workdir.empty() && chdir(workdir.c_str()) != 0)
     return Failed("replica " + r.name() + ": cannot enter its working directory " + workdir + ": " +
                   std::strerror(errno));
-  unsetenv("SLIPWAY_TRAINING_JOB");
+  for (const char* own : {"SLIPWAY_TRAINING_JOB", "SLIPWAY_JOB_MANIFEST", "SLIPWAY_JOB_DIR"})
+    unsetenv(own);
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());

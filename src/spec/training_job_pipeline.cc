@@ -1,9 +1,12 @@
 // A training job as the pipeline `slipway run` runs: one task whose process starts every replica
 // together (`slipway job-gang`), so the replicas rendezvous as they would in the operator's pods,
 // and a failed replica fails (and retries) the whole job, as a gang.
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <cctype>
 
+#include "core/yaml_json.h"
 #include "spec/native_parser.h"
 #include "spec/training_job.h"
 
@@ -61,6 +64,18 @@ std::vector<std::string> job_notes(const TrainingJob& job, const std::string& fi
   return n;
 }
 
+// The file's document of the job's kind, as JSON.
+std::string job_document_json(const std::string& text, const std::string& kind) {
+  try {
+    for (const auto& doc : YAML::LoadAll(text))
+      if (doc.IsMap() && doc["kind"] && doc["kind"].IsScalar() && doc["kind"].Scalar() == kind)
+        return yaml_to_json(doc).dump();
+  } catch (const YAML::Exception&) {
+    // Read already without error; nothing to add.
+  }
+  return "";
+}
+
 }  // namespace
 
 ParseOutcome parse_training_job(const std::string& text, const std::string& file,
@@ -70,6 +85,7 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   std::optional<TrainingJob> job =
       read_training_job(text, file, &out.diagnostics, runtime_files, &out.appended_source);
   if (!job) return out;
+  std::string job_document = job_document_json(text, job->kind);
   std::string kind = job->kind;
   std::transform(kind.begin(), kind.end(), kind.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -88,6 +104,9 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   // Replicas without a workingDir start where the job file is, so `python3 train.py` finds the
   // script beside it, as it would in the image's working directory.
   c.env["SLIPWAY_JOB_DIR"] = base_dir;
+  // The job's own document, which --backend k8s applies as written (its operator sets the
+  // replicas' variables there); the name is the k8s backend's kK8sJobManifestEnv.
+  if (!job_document.empty()) c.env["SLIPWAY_JOB_MANIFEST"] = job_document;
   for (const auto& g : job->groups)
     if (c.image.empty()) c.image = g.container.image;
   c.loc = job->loc;

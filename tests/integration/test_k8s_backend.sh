@@ -362,6 +362,46 @@ else
   echo "skipped the kfp-kubernetes part: no corpus at $CORPUS"
 fi
 
+# --- a PyTorchJob file goes to the cluster as written, with slipway's name and labels ----------
+cat > "$WORK/pytorchjob.yaml" <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata:
+  name: user-job
+  labels: {team: vision}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+            - {name: pytorch, image: docker.io/pytorch/pytorch:2.4.0-cpu, command: [sh, -c, 'echo "master rank $RANK of $WORLD_SIZE"']}
+    Worker:
+      replicas: 1
+      restartPolicy: Never
+      template:
+        spec:
+          containers:
+            - {name: pytorch, image: docker.io/pytorch/pytorch:2.4.0-cpu, command: [sh, -c, 'echo "worker rank $RANK of $WORLD_SIZE"']}
+YAML
+run_json "$WORK/pj.json" "$WORK/pytorchjob.yaml" --backend k8s
+expect_eq "$rc" 0 "the PyTorchJob file ran on the cluster $(tail -3 "$WORK/pj.json.err")"
+pjrun=$(json "$WORK/pj.json" "d['id']")
+applied="$SLIPWAY_HOME/runs/$pjrun/tasks/pytorchjob/attempt-1.k8s.json"
+python3 - "$applied" "$WORK/pytorchjob.yaml" <<'PY' || fail "the applied object is not the file as written plus slipway's name and labels"
+import json, sys, yaml
+got, want = json.load(open(sys.argv[1])), yaml.safe_load(open(sys.argv[2]))
+assert got["kind"] == "PyTorchJob" and got["spec"] == want["spec"], got
+labels = got["metadata"]["labels"]
+assert labels["team"] == "vision" and labels["slipway.dev/task"] == "pytorchjob", labels
+assert got["metadata"]["name"].startswith("sw-") and got["metadata"]["namespace"] == "ml", got["metadata"]
+PY
+"$SLIPWAY" runs logs "$pjrun" pytorchjob > "$WORK/pj.logs" 2>&1 || true
+contains "master rank 0 of 2" "$WORK/pj.logs" || fail "the Master's output is not in the run's log: $(cat "$WORK/pj.logs")"
+pass "a PyTorchJob file applied unchanged (spec as written, slipway's labels added), tracked to Succeeded, its Master's log kept"
+
 manifests=("$SLIPWAY_HOME"/runs/*/tasks/*/attempt-*.k8s.json "$WORK"/compiled*/*.yaml "$WORK/isvc.yaml" "$SLIPWAY_SOURCE_DIR"/k8s/deploy/*.yaml)
 to_check=()
 for m in "${manifests[@]}"; do

@@ -14,9 +14,25 @@ namespace slipway::backends {
 
 namespace {
 
+// The kinds slipway applies, each with its resource name for kubectl. The Training Operator's
+// and Kubeflow Trainer's kinds beyond PyTorchJob and MPIJob come from job files applied as
+// written.
+const std::vector<std::pair<std::string, std::string>>& kinds_applied() {
+  static const std::vector<std::pair<std::string, std::string>> k = {
+      {"Job", "jobs.batch"},
+      {"PyTorchJob", "pytorchjobs.kubeflow.org"},
+      {"MPIJob", "mpijobs.kubeflow.org"},
+      {"TFJob", "tfjobs.kubeflow.org"},
+      {"XGBoostJob", "xgboostjobs.kubeflow.org"},
+      {"PaddleJob", "paddlejobs.kubeflow.org"},
+      {"JAXJob", "jaxjobs.kubeflow.org"},
+      {"TrainJob", "trainjobs.trainer.kubeflow.org"}};
+  return k;
+}
+
 std::string resource_of(const std::string& kind) {
-  if (kind == "PyTorchJob") return "pytorchjobs.kubeflow.org";
-  if (kind == "MPIJob") return "mpijobs.kubeflow.org";
+  for (const auto& [k, r] : kinds_applied())
+    if (k == kind) return r;
   return "jobs.batch";
 }
 
@@ -24,10 +40,14 @@ std::string said(const CommandResult& r) { return trim(r.err.empty() ? r.out : r
 
 // What `kubectl logs` reads for an object: the Job's pod, the PyTorchJob's master, the MPIJob's
 // launcher (a Job of the MPI Operator), whose mpirun gathers every rank's output.
-std::string log_target(const std::string& kind, const std::string& name) {
-  if (kind == "PyTorchJob") return "pod/" + name + "-master-0";
-  if (kind == "MPIJob") return "job/" + name + "-launcher";
-  return "job/" + name;
+// The other operators' replicas are found by the label their operator puts on every pod, and
+// their lines prefixed with the pod's name.
+std::vector<std::string> log_target(const std::string& kind, const std::string& name) {
+  if (kind == "PyTorchJob") return {"pod/" + name + "-master-0"};
+  if (kind == "MPIJob") return {"job/" + name + "-launcher"};
+  if (kind == "TrainJob") return {"-l", "jobset.sigs.k8s.io/jobset-name=" + name, "--prefix"};
+  if (kind != "Job") return {"-l", "training.kubeflow.org/job-name=" + name, "--prefix"};
+  return {"job/" + name};
 }
 
 }  // namespace
@@ -70,7 +90,9 @@ Result<K8sBackend::Prepared> K8sBackend::prepare(const TaskLaunch& l) {
   if (Status st = write_file_atomic(p.path, obj->dump(2) + "\n"); !st.ok()) return st;
   p.name = (*obj)["metadata"]["name"];
   p.tracked = Tracked{l.key, (*obj)["kind"], l.stderr_path, false, ""};
-  if (!k8s_component_image_argv(l, config_, self_exe_).empty())
+  // Pods in a foreign image (a component's own, or a job file's) have no `slipway __tee`: their
+  // output is read with `kubectl logs` when they end.
+  if (!k8s_component_image_argv(l, config_, self_exe_).empty() || l.env.count(kK8sJobManifestEnv))
     p.tracked.stdout_path = l.stdout_path;
   return p;
 }
@@ -255,7 +277,9 @@ void K8sBackend::keep_pod_log(const std::string& name, const Tracked& t, bool su
   if (!whole &&
       (succeeded || t.stderr_path.empty() || std::filesystem::file_size(t.stderr_path, ec) > 0))
     return;
-  std::vector<std::string> args = {"logs", log_target(t.kind, name), "--all-containers"};
+  std::vector<std::string> args = {"logs"};
+  for (auto& a : log_target(t.kind, name)) args.push_back(a);
+  args.push_back("--all-containers");
   if (!whole) args.push_back("--tail=200");
   auto r = kubectl(args);
   if (!r.ok() || r->exit_code != 0) return;
@@ -293,7 +317,7 @@ Result<std::vector<std::string>> K8sBackend::reattach(const std::string& run_id,
   std::vector<std::string> adopted;
   // Each kind alone: a cluster without the Training Operator or the MPI Operator has no such
   // resource, and kubectl then fails the whole call.
-  for (const std::string kind : {"Job", "PyTorchJob", "MPIJob"}) {
+  for (const auto& [kind, _] : kinds_applied()) {
     auto r = kubectl({"get", resource_of(kind) + ",pods", "-l",
                       std::string(kK8sRunLabel) + "=" + run_label_, "-o", "json"});
     if (!r.ok()) return r.status();

@@ -47,7 +47,9 @@ void read_object(const Json& obj, K8sAttemptState* s) {
   s->stdout_path = str(notes, kK8sStdoutAnnotation);
   s->stderr_path = str(notes, kK8sStderrAnnotation);
   s->logs_via_kubectl = str(notes, kK8sLogsViaKubectlAnnotation) == "true";
-  const char* ok_type = s->kind == "Job" ? "Complete" : "Succeeded";
+  // Jobs and TrainJobs (JobSet's) say Complete; the Training Operator's and the MPI Operator's
+  // kinds, Succeeded.
+  const char* ok_type = s->kind == "Job" || s->kind == "TrainJob" ? "Complete" : "Succeeded";
   if (const Json* c = true_condition(status, ok_type)) {
     s->finished = s->succeeded = true;
     s->message = str(*c, "message");
@@ -125,7 +127,7 @@ std::map<std::string, K8sAttemptState> parse_k8s_list(const Json& list) {
     std::string kind = str(obj, "kind");
     if (kind == "Pod") {
       pods.push_back(&obj);
-    } else if (kind == "Job" || kind == "PyTorchJob" || kind == "MPIJob") {
+    } else if (!kind.empty()) {  // the objects slipway applied: Jobs and training jobs
       K8sAttemptState s;
       read_object(obj, &s);
       if (s.name.empty()) continue;

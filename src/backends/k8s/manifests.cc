@@ -403,8 +403,30 @@ std::string k8s_kind_for(const TaskLaunch& l, const K8sConfig& c) {
   return d == "mpijob" ? "MPIJob" : "PyTorchJob";
 }
 
+// A training job file goes to the cluster as written: its operator there gives the replicas
+// their variables. slipway names it per attempt (a retry is a new object) and labels and
+// annotates it as its own objects, so it tracks, reattaches and deletes it the same way.
+Result<Json> render_job_file(const TaskLaunch& l, const K8sConfig& c, const std::string& text) {
+  Json obj = Json::parse(text, nullptr, false);
+  if (!obj.is_object() || !obj.contains("kind"))
+    return InvalidInput("task '" + l.task + "': the training job's manifest is malformed");
+  Json ours = metadata(l, c);
+  Json& meta = obj["metadata"];
+  if (!meta.is_object()) meta = Json::object();
+  meta["name"] = ours["name"];
+  if (ours.contains("namespace")) meta["namespace"] = ours["namespace"];
+  for (const char* part : {"labels", "annotations"}) {
+    if (!meta[part].is_object()) meta[part] = Json::object();
+    meta[part].update(ours[part]);
+  }
+  meta["annotations"][kK8sLogsViaKubectlAnnotation] = "true";  // the replicas run its images
+  return obj;
+}
+
 Result<Json> render_task_object(const TaskLaunch& l, const K8sConfig& c,
                                 const std::string& self_exe, const DriverlessExtras& x) {
+  if (auto job = l.env.find(kK8sJobManifestEnv); job != l.env.end())
+    return render_job_file(l, c, job->second);
   std::string mount = mount_path_of(l, c);
   if (Status s = check_run_root(c, mount); !s.ok()) return s;
   if (l.argv.empty()) return InvalidInput("task '" + l.task + "' has an empty command");

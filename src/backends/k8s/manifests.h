@@ -36,6 +36,9 @@ inline constexpr const char* kK8sKeyAnnotation = "slipway.dev/launch-key";
 inline constexpr const char* kK8sStdoutAnnotation = "slipway.dev/stdout";
 inline constexpr const char* kK8sStderrAnnotation = "slipway.dev/stderr";
 inline constexpr const char* kK8sLogsViaKubectlAnnotation = "slipway.dev/logs-via-kubectl";
+// The task's variable that holds a training job file's own document (spec/training_job.h sets
+// it): that object is applied instead of one slipway renders.
+inline constexpr const char* kK8sJobManifestEnv = "SLIPWAY_JOB_MANIFEST";
 
 // A label value standing for `s`: `s` itself when it is a valid label value, else a readable
 // prefix and a digest, so two different ids never share a value.
