@@ -68,6 +68,7 @@ bench: build
 	bash bench/train_gpt_gpu.sh $(BUILD)
 	bash bench/hpo.sh $(BUILD)
 	bash bench/serve.sh $(BUILD)
+	bash bench/training_job.sh $(BUILD)/slipway
 	bash bench/serve_models.sh $(BUILD)
 
 # The same file set that scripts/check-tree.sh (run by CI) checks.

@@ -66,6 +66,11 @@ int cmd_job_gang(const Args& args) {
       return 2;
     }
     o.nodes = *nodes;
+    // An elastic job runs with as many Workers as Slurm gave it nodes.
+    if (Status st = jobs::fit_to_allocation(&*job, static_cast<int>(o.nodes.size())); !st.ok()) {
+      std::fprintf(stderr, "slipway job-gang: %s\n", st.message().c_str());
+      return 2;
+    }
   }
   if (!replica.empty()) {
     const char* procid = std::getenv("SLURM_PROCID");

@@ -232,6 +232,23 @@ ReplicaLaunch srun_step(const spec::TrainingJob& job, const spec::ReplicaGroup& 
 
 }  // namespace
 
+Status fit_to_allocation(spec::TrainingJob* job, int nodes) {
+  if (!job->elastic) return Status::Ok();
+  spec::ReplicaGroup* workers = nullptr;
+  for (auto& g : job->groups)
+    if (g.type == "Worker") workers = &g;
+  if (!workers) return Status::Ok();
+  int others = job->total_replicas() - workers->replicas;
+  int fit = std::min(nodes - others, job->elastic->max_replicas);
+  if (fit < job->elastic->min_replicas)
+    return InvalidInput("the allocation's " + std::to_string(nodes) + " nodes hold " +
+                        std::to_string(std::max(0, nodes - others)) +
+                        " Workers, fewer than elasticPolicy.minReplicas " +
+                        std::to_string(job->elastic->min_replicas));
+  workers->replicas = fit;
+  return Status::Ok();
+}
+
 Status exec_replica(const spec::TrainingJob& job, const std::string& type, int index,
                     const GangOptions& o) {
   const spec::ReplicaGroup* g = job.group(type);

@@ -37,6 +37,11 @@ struct ReplicaLaunch {
   bool stop_on_success = false;  // stopped once the job has succeeded, rather than waited for
 };
 
+// An elastic job in an allocation of `nodes` nodes: as many Workers as the nodes left hold,
+// within its elasticPolicy. An error when the nodes are too few for its minimum; a job that is not
+// elastic is left as written.
+Status fit_to_allocation(spec::TrainingJob* job, int nodes);
+
 // The replicas to start on this host, with their commands and environments. MPI workers are not
 // started: the launcher's mpirun starts the ranks on their slots (written to a hostfile).
 Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const GangOptions& o);

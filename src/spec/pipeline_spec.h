@@ -88,6 +88,9 @@ struct Resources {
   // cluster, all on the one node of the local backend. millicpus, memory_bytes and gpus are then
   // one replica's (the largest); nodes and tasks_per_node stay 1, as the task is one process.
   int job_replicas = 0;
+  // An elastic job (a PyTorchJob's elasticPolicy): the fewest replicas it runs with; a cluster
+  // may then give it between job_min_replicas and job_replicas nodes. 0: exactly job_replicas.
+  int job_min_replicas = 0;
 
   // Processes that hold these resources at once: the ranks, or a training job's replicas.
   std::int64_t processes() const {

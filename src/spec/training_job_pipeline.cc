@@ -125,6 +125,14 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   // locally). A job that names no CPUs holds one CPU in all, as any task that names none, shared
   // by its replicas (Slurm rounds each node's share up to a whole CPU).
   t.resources.job_replicas = std::max(1, job->total_replicas());
+  // elasticPolicy: between minReplicas and maxReplicas Workers (and the other replicas), as many
+  // as the cluster gives (Slurm's --nodes=MIN-MAX).
+  if (job->elastic && job->group("Worker")) {
+    int others = job->total_replicas() - job->group("Worker")->replicas;
+    t.resources.job_min_replicas = others + job->elastic->min_replicas;
+    t.resources.job_replicas =
+        std::max(t.resources.job_replicas, others + job->elastic->max_replicas);
+  }
   t.resources.millicpus = std::max<std::int64_t>(1, 1000 / t.resources.job_replicas);
   bool cpus_named = false;
   for (const auto& g : job->groups) {

@@ -132,3 +132,35 @@ hostfile=$(sed -n 's/.*rank 0 of 2 on n[0-9]* hostfile //p' "$WORK/mpi.logs")
 [ -n "$hostfile" ] || fail "the ranks did not run on Slurm nodes: $(cat "$WORK/mpi.logs")"
 expect_eq "$(tr '\n' ' ' < "$hostfile")" "n2 slots=1 n3 slots=1 " "the hostfile names the workers' nodes"
 pass "MPIJob v2beta1 on Slurm: mpirun ran 2 ranks of one world in the allocation ($(grep -o 'rank [01] of 2 on n[0-9]*' "$WORK/mpi.logs" | tr '\n' ' '))"
+
+# --- elasticPolicy: --nodes=MIN-MAX, and as many Workers as Slurm gives nodes ---
+# The Training Operator's elastic echo example unchanged (Workers 2, minReplicas 1, maxReplicas
+# 2), its image's script stood in for; 3 of the 4 nodes are held by another job, so Slurm gives it
+# one node and one Worker runs. Debian's torchrun needs PET_REDIRECTS/PET_TEE (docs/jobs.md).
+CORPUS=${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/training-operator
+if [ -d "$CORPUS" ]; then
+  mkdir -p "$WORK/echo" "$WORK/bin"
+  ln -sf /usr/bin/python3 "$WORK/bin/python"
+  cp "$CORPUS/training-operator@release-1.9@examples__pytorch__elastic__echo__echo.yaml" "$WORK/echo/echo.yaml"
+  cp "$SLIPWAY_SOURCE_DIR/tests/integration/programs/torch_example.py" "$WORK/echo/echo.py"
+  "$SLIPWAY" compile "$WORK/echo/echo.yaml" --backend slurm -o "$WORK/echo_out" > /dev/null 2>&1 || fail "compile of the elastic job"
+  contains -q "^#SBATCH --nodes=1-2$" "$WORK/echo_out/pytorchjob.sbatch" || fail "elasticPolicy 1..2 is not --nodes=1-2: $(grep nodes "$WORK/echo_out/pytorchjob.sbatch")"
+  blocker=$(sbatch --parsable --nodes=3 -o /dev/null --wrap "sleep 120")
+  for _ in $(seq 1 100); do
+    [ "$(squeue -h -j "$blocker" -o %T)" == RUNNING ] && break
+    sleep 0.1
+  done
+  set +e
+  PATH="$WORK/bin:/usr/bin:$PATH" PET_REDIRECTS=2 PET_TEE=2 GLOO_SOCKET_IFNAME=lo \
+    "$SLIPWAY" run "$WORK/echo/echo.yaml" --backend slurm --output json > "$WORK/echo.json" 2> "$WORK/echo.err"
+  rc=$?
+  set -e
+  scancel "$blocker"
+  expect_eq "$rc" 0 "the elastic job ran on what Slurm gave it $(tail -3 "$WORK/echo.err")"
+  "$SLIPWAY" runs logs "$(json "$WORK/echo.json" "d['id']")" pytorchjob > "$WORK/echo.logs" 2>&1 || true
+  contains -q "srun --nodes=1 --ntasks=1" "$WORK/echo.logs" || fail "one Worker step expected: $(grep srun "$WORK/echo.logs")"
+  procs=$(/usr/bin/python3 -c "import os; print(os.cpu_count())")
+  expect_eq "$(grep -oE "echo.py rank [0-9]+ of $procs on node 0: sum" "$WORK/echo.logs" | sort -u | wc -l)" "$procs" \
+    "one Worker's $procs processes formed the world, within minReplicas 1"
+  pass "elasticPolicy became --nodes=1-2; with one node free the job ran with one Worker"
+fi

@@ -44,7 +44,10 @@ static void resource_directives(const spec::Resources& r, const SlurmConfig& c, 
   auto opt = [&](const std::string& o) { s += "#SBATCH " + o + "\n"; };
   // A training job's replicas get a node each; its one process (slipway job-gang, on the first)
   // starts them as srun steps.
-  opt("--nodes=" + std::to_string(r.job_replicas > 0 ? r.job_replicas : r.nodes));
+  if (r.job_min_replicas > 0 && r.job_min_replicas < r.job_replicas)
+    opt("--nodes=" + std::to_string(r.job_min_replicas) + "-" + std::to_string(r.job_replicas));
+  else
+    opt("--nodes=" + std::to_string(r.job_replicas > 0 ? r.job_replicas : r.nodes));
   opt("--ntasks-per-node=" + std::to_string(r.tasks_per_node));
   // Slurm allocates whole CPUs: 500m becomes 1. Memory in pipeline files is per rank, while
   // --mem is per node, hence the multiplication by the ranks on a node.
