@@ -189,8 +189,7 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
       std::fprintf(stderr, "%s: %s\n", file.c_str(), cmd.status().message().c_str());
       return 2;
     }
-    spec::LoadedPipeline probe =
-        spec::load_pipeline_text(tune::trial_pipeline(*spec, 0, *cmd).dump(2), file);
+    spec::LoadedPipeline probe = spec::load_pipeline_text(tune::trial_source(*spec, 0, *cmd), file);
     if (!probe.spec) {
       std::fprintf(stderr, "%s: the trial is not a valid task:\n%s", file.c_str(),
                    probe.diagnostics.to_string().c_str());

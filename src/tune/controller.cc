@@ -45,7 +45,7 @@ int SweepController::best_trial() const {
 }
 
 MetricSeries SweepController::metrics_of(const store::TrialRecord& t) {
-  auto attempts = store_.list_attempts(t.run_id, "trial");
+  auto attempts = store_.list_attempts(t.run_id, spec_.trial.task);
   if (attempts.empty()) return {};
   fs::path p = attempts.back().log_path;
   if (spec_.collector.kind == "File") {
@@ -140,14 +140,13 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
         (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
-  Json pipeline = trial_pipeline(spec_, t.number, *cmd);
   store::RunRecord run;
   run.id = t.run_id;
   run.experiment = "sweep:" + spec_.name;
-  run.pipeline = pipeline["name"];
+  run.pipeline = spec_.name + "-trial-" + std::to_string(t.number);
   run.pipeline_file = sweep_.file;
-  run.format = "native";
-  run.source = pipeline.dump(2);  // JSON is YAML: the native parser reads it as is
+  run.format = spec_.trial.job_document.empty() ? "native" : spec_.trial.task;
+  run.source = trial_source(spec_, t.number, *cmd);
   run.params = Json::object();
   run.options = {{"no_cache", true}, {"sweep", sweep_.id}, {"trial", t.number}};
   run.state = "PENDING";
@@ -342,6 +341,11 @@ Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::st
           {"kind", "Pipeline"},
           {"name", spec.name + "-trial-" + std::to_string(number)},
           {"tasks", {{"trial", task}}}};
+}
+
+std::string trial_source(const SweepSpec& spec, int number, const std::vector<std::string>& cmd) {
+  if (!spec.trial.job_document.empty()) return cmd.empty() ? "" : cmd.front();
+  return trial_pipeline(spec, number, cmd).dump(2);  // JSON is YAML: the native parser reads it
 }
 
 Json sweep_document(const store::SweepRecord& sweep, const SweepSpec& spec,

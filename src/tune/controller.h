@@ -75,6 +75,10 @@ class SweepController {
 // directory with the trial's resources, env and timeout.
 Json trial_pipeline(const SweepSpec& spec, int number, const std::vector<std::string>& cmd);
 
+// The text a trial's run is read from: that pipeline, or a training job trial's document (`cmd`
+// holds it, substituted).
+std::string trial_source(const SweepSpec& spec, int number, const std::vector<std::string>& cmd);
+
 // The sweep's trials and best trial as a document (`slipway sweep show --output json`).
 Json sweep_document(const store::SweepRecord& sweep, const SweepSpec& spec,
                     const std::vector<store::TrialRecord>& trials);

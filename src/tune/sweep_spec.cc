@@ -2,9 +2,12 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <set>
 
 #include "core/files.h"
 #include "core/strings.h"
@@ -124,7 +127,8 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
   if (s->max_trials < 1) return r.where(doc, "the maximum number of trials must be at least 1");
   if (s->max_failed < 0)
     return r.where(doc, "the maximum number of failed trials must not be negative");
-  if (s->trial.command.empty()) return r.where(doc, "the trial has no command");
+  if (s->trial.command.empty() && s->trial.job_document.empty())
+    return r.where(doc, "the trial has no command");
   for (const auto& [name, ref] : s->trial.references) {
     if (ref.rfind("${trialSpec.", 0) == 0) {
       if (ref != "${trialSpec.Name}" && !s->trial.metadata.contains(ref))
@@ -289,6 +293,26 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
       for (const auto& kv : ts["metadata"][field])
         meta[std::string("${trialSpec.") + (field[0] == 'l' ? "Labels[" : "Annotations[") +
              kv.first.Scalar() + "]}"] = kv.second.Scalar();
+  // A training job runs whole, every replica with its operator's variables; Katib names it
+  // after the trial.
+  static const std::set<std::string> kJobKinds = {"PyTorchJob", "TFJob",  "XGBoostJob", "PaddleJob",
+                                                  "JAXJob",     "MPIJob", "TrainJob"};
+  if (ts["kind"] && kJobKinds.count(ts["kind"].Scalar())) {
+    YAML::Node job = YAML::Clone(ts);
+    // Named after the trial, as Katib names it: through a trial parameter of its own, which
+    // trial_command fills in like any reference to ${trialSpec.Name}.
+    s.trial.references["slipwayTrialName"] = "${trialSpec.Name}";
+    job["metadata"]["name"] = "${trialParameters.slipwayTrialName}";
+    YAML::Emitter e;
+    e << job;
+    s.trial.job_document = e.c_str();
+    s.trial.task = ts["kind"].Scalar();
+    std::transform(s.trial.task.begin(), s.trial.task.end(), s.trial.task.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    s.trial.workdir = dir;
+    SLIPWAY_RETURN_IF_ERROR(validate(r, doc, &s));
+    return s;
+  }
   // The trial's container: the one named primaryContainerName anywhere in the trial spec (a Job,
   // PyTorchJob, MPIJob, TFJob...), else the first container found; replicas count its ranks.
   YAML::Node chosen, first;  // bound with reset(): assigning to a YAML::Node writes through it
@@ -553,7 +577,9 @@ std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
 Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values,
                                                const std::map<std::string, std::string>& extras) {
   std::vector<std::string> out;
-  for (const auto& arg : s.trial.command) {
+  // A training job's document is substituted whole, as Katib substitutes its trialSpec.
+  const std::vector<std::string> job = {s.trial.job_document};
+  for (const auto& arg : s.trial.job_document.empty() ? s.trial.command : job) {
     std::string a;
     size_t i = 0;
     while (i < arg.size()) {

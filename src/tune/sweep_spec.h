@@ -61,6 +61,11 @@ struct TrialTemplate {
   std::map<std::string, std::string> env;
   std::string workdir;               // where the command runs: the sweep file's directory
   std::int64_t timeout_seconds = 0;  // 0: none
+  // A trialSpec that is a training job (PyTorchJob, TFJob, MPIJob, TrainJob...): its YAML with
+  // the placeholders left in, run through the job front door as a whole (every replica, its
+  // operator's variables) rather than as its first container; `command` is then empty.
+  std::string job_document;
+  std::string task = "trial";  // the trial pipeline's task, whose output the collector reads
 };
 
 struct SweepSpec {
@@ -92,6 +97,7 @@ Result<SweepSpec> load_sweep(const std::string& path);
 // any trial exists.
 std::map<std::string, std::string> probe_extras(const SweepSpec& s);
 
+// (For a training job trial, the one element is its document, substituted.)
 Result<std::vector<std::string>> trial_command(
     const SweepSpec& s, const Json& values, const std::map<std::string, std::string>& extras = {});
 

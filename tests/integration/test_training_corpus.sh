@@ -78,3 +78,45 @@ sums=$(grep -oE "train.py rank [0-9]+ of $world on node [01]: sum $((world * (wo
 expect_eq "$sums" "$world" "TrainJob: ranks that joined the world of $world through the runtime's PET_* variables"
 contains -q "replicated job 'dataset-initializer'\|replicated job" "$dir/run.err" || true
 pass "a TrainJob on the torch-distributed runtime ran: 2 nodes x $procs processes"
+
+# --- a Katib Experiment whose trials are TrainJobs on the corpus's torch-distributed runtime ---
+dir="$WORK/katib"
+mkdir -p "$dir"
+cp "$CORPUS/trainer@manifests__base__runtimes__torch_distributed.yaml" "$dir/"  # beside the file
+cat > "$dir/experiment.yaml" <<'YAML'
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: trainjob-lr
+spec:
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+  algorithm:
+    algorithmName: grid
+  parallelTrialCount: 1
+  maxTrialCount: 2
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace: {min: "0.1", max: "0.2", step: "0.1"}
+  trialTemplate:
+    primaryContainerName: node
+    trialParameters:
+      - {name: learningRate, reference: lr}
+    trialSpec:
+      apiVersion: trainer.kubeflow.org/v1alpha1
+      kind: TrainJob
+      spec:
+        runtimeRef:
+          name: torch-distributed
+        trainer:
+          numNodes: 2
+          command: [sh, -c, 'echo "node $PET_NODE_RANK of $PET_NNODES"; [ "$PET_NODE_RANK" != 0 ] || echo "loss=$(python3 -c "print(1 - ${trialParameters.learningRate})")"']
+YAML
+"$SLIPWAY" sweep "$dir/experiment.yaml" -o json > "$dir/sweep.json" 2> "$dir/sweep.err" || fail "Katib sweep of TrainJobs: $(tail -5 "$dir/sweep.err")"
+expect_eq "$(json "$dir/sweep.json" "(d['state'], len(d['trials']), round(d['best_trial']['objective'], 6))")" \
+  "('SUCCEEDED', 2, 0.8)" "a Katib Experiment whose trials are TrainJobs: 2 trials, the best loss 0.8"
+"$SLIPWAY" runs logs "$(json "$dir/sweep.json" "d['trials'][0]['run']")" trainjob > "$dir/trial.logs" 2>&1 || true
+contains -q "\[node-1\] node 1 of 2" "$dir/trial.logs" || fail "the trial did not run both nodes: $(cat "$dir/trial.logs")"
+pass "each Katib trial ran as a TrainJob of 2 nodes with the torch plugin's variables"

@@ -2,6 +2,7 @@
 #include "tune/sweep_spec.h"
 
 #include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
 
 #include <string>
 
@@ -43,11 +44,22 @@ TEST(SweepSpec, ReadsAPyTorchJobTrialWithItsRanksAndStrategies) {
   EXPECT_EQ(s->objective.strategy_of("loss"), "latest");
   EXPECT_TRUE(s->space.params[0].log);
   EXPECT_EQ(s->space.params[1].numbers, (std::vector<double>{0.5, 0.9, 0.99}));
-  EXPECT_EQ(s->trial.resources.value("nodes", 0), 3) << "one master and two workers";
-  auto cmd = tune::trial_command(*s, Json{{"lr", 0.001}, {"momentum", 0.9}});
-  ASSERT_TRUE(cmd.ok());
-  EXPECT_EQ(cmd->back(), "--momentum=0.9");
-  EXPECT_EQ((*cmd)[3], "--lr=0.001");
+  // The trial is the whole PyTorchJob, run through the job front door (a Master and two
+  // Workers), named after the trial as Katib names it, its parameters substituted.
+  EXPECT_EQ(s->trial.task, "pytorchjob");
+  EXPECT_TRUE(s->trial.command.empty());
+  auto cmd = tune::trial_command(*s, Json{{"lr", 0.001}, {"momentum", 0.9}},
+                                 {{"trial_name", "tpe-trial-7"}});
+  ASSERT_TRUE(cmd.ok()) << cmd.status().message();
+  ASSERT_EQ(cmd->size(), 1u);
+  YAML::Node job = YAML::Load(cmd->front());
+  EXPECT_EQ(job["kind"].as<std::string>(), "PyTorchJob");
+  EXPECT_EQ(job["metadata"]["name"].as<std::string>(), "tpe-trial-7");
+  EXPECT_EQ(job["spec"]["pytorchReplicaSpecs"]["Worker"]["replicas"].as<int>(), 2);
+  auto args =
+      job["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["containers"][0]["args"];
+  EXPECT_EQ(args[1].as<std::string>(), "--lr=0.001");
+  EXPECT_EQ(args[2].as<std::string>(), "--momentum=0.9");
 }
 
 TEST(SweepSpec, ReadsMedianStopAndAFileCollector) {
