@@ -55,6 +55,7 @@ int cmd_job_gang(const Args& args) {
   std::error_code ec;
   o.scratch_dir = (std::filesystem::current_path(ec) / ".slipway-job").string();
   if (const char* dir = std::getenv("SLIPWAY_JOB_DIR")) o.default_workdir = dir;
+  if (const char* rt = std::getenv("SLIPWAY_CONTAINER_RUNTIME")) o.container_runtime = rt;
   // In a batch job of slipway's Slurm backend (named "sw:RUN:TASK"), each replica gets a node of
   // the allocation.
   const char* job_name = std::getenv("SLURM_JOB_NAME");

@@ -266,7 +266,11 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
     }
     mounts = std::move(*m);
   }
-  if (!opts_.container_runtime.empty() && !n.comp->image.empty()) {
+  // A training job's replicas each run in their own image: its gang wraps them, not the task.
+  bool job = n.task->resources.job_replicas > 0;
+  if (job && !opts_.container_runtime.empty())
+    cl->env["SLIPWAY_CONTAINER_RUNTIME"] = opts_.container_runtime;
+  if (!opts_.container_runtime.empty() && !n.comp->image.empty() && !job) {
     // Inside its image the step brings its own Python; the managed environment is for the host.
     std::vector<std::string>& argv = cl->argv;
     if (argv.size() > 3 && argv[0] == opts_.self_exe && argv[1] == "__pyenv" && argv[2] == "--")
@@ -275,7 +279,7 @@ bool Engine::try_start(Node& n, std::vector<backends::TaskLaunch>* launches) {
                                                                        : n.comp->image;
     argv.insert(argv.begin(), {opts_.container_runtime, "exec", "--pwd", dir, image});
   }
-  bool in_image = !opts_.container_runtime.empty() && !n.comp->image.empty();
+  bool in_image = !opts_.container_runtime.empty() && !n.comp->image.empty() && !job;
   cl->argv = with_mounts(mounts, std::move(cl->argv), in_image ? opts_.container_runtime : "");
   wrap_multi_rank(n.resources, opts_.self_exe, &cl->argv);
   if (cl->argv.empty() || cl->argv[0].empty()) {

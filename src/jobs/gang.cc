@@ -51,6 +51,26 @@ bool watched(const spec::TrainingJob& job, const ReplicaRef& r) {
   return r.type == "Worker";
 }
 
+// What a replica runs after `slipway launch --pod ... --`: its command and args, on the host or
+// in its image through the container runtime.
+std::vector<std::string> replica_command(const spec::JobContainer& c, const EnvMap& env,
+                                         const std::string& workdir, const GangOptions& o) {
+  std::vector<std::string> out;
+  if (!o.container_runtime.empty()) {
+    std::string image = c.image.find("://") == std::string::npos ? "docker://" + c.image : c.image;
+    if (c.command.empty()) {
+      out = {o.container_runtime, "run", image};  // the image's entrypoint, given the args
+    } else {
+      out = {o.container_runtime, "exec"};
+      if (!workdir.empty()) out.insert(out.end(), {"--pwd", workdir});
+      out.push_back(image);
+    }
+  }
+  for (const auto& a : c.command) out.push_back(expand_references(a, env));
+  for (const auto& a : c.args) out.push_back(expand_references(a, env));
+  return out;
+}
+
 // Whether a replica still running when the job has succeeded is stopped: with cleanPodPolicy
 // Running or All, every one (the operator deletes their pods); with None, the default, the
 // operator leaves them be, and slipway lets them finish, but parameter servers and evaluators,
@@ -100,6 +120,10 @@ void mpi_launcher_env(const spec::TrainingJob& job, const std::string& hostfile,
   }
   if (job.api_version == "kubeflow.org/v2beta1") (*env)["K_MPI_JOB_ROLE"] = "launcher";
 }
+
+// slipway's own copies of the job and its settings, which the replicas do not see.
+const char* const kSlipwayOwn[] = {"SLIPWAY_TRAINING_JOB", "SLIPWAY_JOB_MANIFEST",
+                                   "SLIPWAY_JOB_DIR", "SLIPWAY_CONTAINER_RUNTIME"};
 
 volatile std::sig_atomic_t g_stop_signal = 0;
 void on_stop(int sig) { g_stop_signal = sig; }
@@ -162,8 +186,7 @@ Status spawn(Child& c) {
   // A replica sees its container's variables, not slipway's copy of the job; an srun step's
   // tasks still need it to find their replica.
   if (!l.srun_step)
-    for (const char* own : {"SLIPWAY_TRAINING_JOB", "SLIPWAY_JOB_MANIFEST", "SLIPWAY_JOB_DIR"})
-      env_map.erase(own);
+    for (const char* own : kSlipwayOwn) env_map.erase(own);
   for (const auto& [k, v] : l.env) env_map[k] = v;
   std::vector<std::string> env_strings;
   for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
@@ -275,15 +298,13 @@ Status exec_replica(const spec::TrainingJob& job, const std::string& type, int i
   EnvMap env = container_env(job, r, book);
   std::vector<std::string> argv = {
       o.self, "launch", "--pod", "0/1", "--gpus-per-rank", std::to_string(g->container.gpus), "--"};
-  for (const auto& a : g->container.command) argv.push_back(expand_references(a, env));
-  for (const auto& a : g->container.args) argv.push_back(expand_references(a, env));
   std::string workdir =
       g->container.working_dir.empty() ? o.default_workdir : g->container.working_dir;
+  for (auto& a : replica_command(g->container, env, workdir, o)) argv.push_back(a);
   if (!workdir.empty() && chdir(workdir.c_str()) != 0)
     return Failed("replica " + r.name() + ": cannot enter its working directory " + workdir + ": " +
                   std::strerror(errno));
-  for (const char* own : {"SLIPWAY_TRAINING_JOB", "SLIPWAY_JOB_MANIFEST", "SLIPWAY_JOB_DIR"})
-    unsetenv(own);
+  for (const char* own : kSlipwayOwn) unsetenv(own);
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
@@ -344,8 +365,7 @@ Result<std::vector<ReplicaLaunch>> plan_gang(const spec::TrainingJob& job, const
               "--gpus-per-rank",
               std::to_string(g.container.gpus),
               "--"};
-    for (const auto& a : g.container.command) l.argv.push_back(expand_references(a, l.env));
-    for (const auto& a : g.container.args) l.argv.push_back(expand_references(a, l.env));
+    for (auto& a : replica_command(g.container, l.env, l.workdir, o)) l.argv.push_back(a);
     out.push_back(std::move(l));
   }
   return out;

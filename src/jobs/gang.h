@@ -24,6 +24,9 @@ struct GangOptions {
   // The allocation's nodes in order (Slurm's SLURM_JOB_NODELIST), one per replica: the replicas
   // then start as one srun step per replica type. Empty: every replica on this host.
   std::vector<std::string> nodes;
+  // apptainer or singularity: each replica runs in its container's image (`RUNTIME exec IMAGE
+  // COMMAND ARGS`, or `RUNTIME run IMAGE ARGS` for the image's entrypoint). Empty: on the host.
+  std::string container_runtime;
   int grace_ms = 5000;  // SIGTERM to SIGKILL when replicas are stopped
 };
 

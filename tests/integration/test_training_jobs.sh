@@ -234,3 +234,33 @@ trial_run=$(json "$WORK/katib.json" "d['trials'][0]['run']")
 "$SLIPWAY" runs logs "$trial_run" pytorchjob > "$WORK/trial.logs" 2>&1 || true
 contains -q "\[worker-0\] rank 1 of 2" "$WORK/trial.logs" || fail "the trial ran no Worker: $(cat "$WORK/trial.logs")"
 pass "each trial ran its whole PyTorchJob (Master and Worker with the operator's RANK and WORLD_SIZE)"
+
+# --- --container-runtime apptainer: each replica in its own image (a fake apptainer records the
+# calls and runs the commands on the host; no container runtime can run on these machines) ---
+mkdir -p "$WORK/fakebin"
+ln -s "$SLIPWAY_SOURCE_DIR/tests/integration/fakes/fake-apptainer" "$WORK/fakebin/apptainer"
+export FAKE_APPTAINER_LOG="$WORK/apptainer.log"
+cat > "$WORK/jobs/images.yaml" <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
+metadata: {name: images}
+spec:
+  pytorchReplicaSpecs:
+    Master:
+      template:
+        spec:
+          containers: [{name: pytorch, image: pytorch/pytorch:2.4.0, command: [sh, -c, 'echo master $RANK']}]
+    Worker:
+      template:
+        spec:
+          containers: [{name: pytorch, image: docker.io/pytorch/pytorch:2.4.0, args: [sh, -c, 'echo worker $RANK']}]
+YAML
+PATH="$WORK/fakebin:$PATH" "$SLIPWAY" run "$WORK/jobs/images.yaml" --container-runtime apptainer \
+  --output json > "$WORK/ct.json" 2> "$WORK/ct.err" || fail "the job in its images: $(tail -3 "$WORK/ct.err")"
+contains -q "^apptainer exec --pwd $WORK/jobs docker://pytorch/pytorch:2.4.0 sh -c echo master \$RANK$" "$WORK/apptainer.log" ||
+  fail "the Master did not run in its image: $(cat "$WORK/apptainer.log")"
+contains -q "^apptainer run docker://docker.io/pytorch/pytorch:2.4.0 sh -c echo worker \$RANK$" "$WORK/apptainer.log" ||
+  fail "the Worker (args only) did not run its image's entrypoint: $(cat "$WORK/apptainer.log")"
+"$SLIPWAY" runs logs "$(json "$WORK/ct.json" "d['id']")" pytorchjob > "$WORK/ct.logs" 2>&1 || true
+contains -q "\[worker-0\] worker 1" "$WORK/ct.logs" || fail "the Worker's output: $(cat "$WORK/ct.logs")"
+pass "with --container-runtime apptainer each replica runs in its own image (exec COMMAND, or run for the image's entrypoint), with its operator's variables"
