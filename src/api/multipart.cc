@@ -3,19 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/strings.h"
+
 namespace slipway::api {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 // A parameter of a header value: `boundary` of "multipart/form-data; boundary=xyz", `name` of
 // "form-data; name=\"uploadfile\"; filename=\"p.yaml\"". Quotes are removed.
 std::string header_param(const std::string& value, const std::string& key) {
-  const std::string lv = lower(value);
+  const std::string lv = to_lower(value);
   size_t at = 0;
   while ((at = lv.find(key + "=", at)) != std::string::npos) {
     // The key must start a parameter (after ';' and spaces), not end another word (filename).
@@ -39,7 +36,7 @@ std::string header_param(const std::string& value, const std::string& key) {
 
 Result<std::vector<FormPart>> parse_multipart(const std::string& content_type,
                                               const std::string& body) {
-  if (lower(content_type).rfind("multipart/form-data", 0) != 0)
+  if (to_lower(content_type).rfind("multipart/form-data", 0) != 0)
     return InvalidInput("the upload must be multipart/form-data (the file in a form field), not '" +
                         content_type + "'");
   const std::string boundary = header_param(content_type, "boundary");
@@ -61,7 +58,7 @@ Result<std::vector<FormPart>> parse_multipart(const std::string& content_type,
       size_t eol = body.find("\r\n", line);
       if (eol == std::string::npos || eol > head_end) eol = head_end;
       std::string h = body.substr(line, eol - line);
-      if (lower(h).rfind("content-disposition:", 0) == 0) {
+      if (to_lower(h).rfind("content-disposition:", 0) == 0) {
         part.name = header_param(h, "name");
         part.filename = header_param(h, "filename");
       }

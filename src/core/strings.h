@@ -10,6 +10,7 @@ namespace slipway {
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
 bool starts_with(std::string_view s, std::string_view prefix);
+std::string to_lower(std::string_view s);  // ASCII letters only
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 // POSIX shell single-quoting: 'it'\''s'.
 std::string shell_quote(const std::string& s);

@@ -19,21 +19,14 @@
 #include <fstream>
 #include <map>
 
+#include "core/cstring_array.h"
 #include "core/strings.h"
 #include "launcher/launch.h"
 #include "launcher/rank_env.h"
 
-extern char** environ;
-
 namespace slipway::jobs {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 // The replicas whose success is the job's (each operator's status rule): the Master where there
 // is one, a TFJob's Chief (else worker 0, or every worker with successPolicy AllWorkers), the MPI
@@ -178,25 +171,14 @@ Status spawn(Child& c) {
   const ReplicaLaunch& l = *c.launch;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) return Failed(std::string("pipe: ") + std::strerror(errno));
-  std::map<std::string, std::string> env_map;
-  for (char** e = environ; *e; ++e) {
-    const char* eq = std::strchr(*e, '=');
-    if (eq) env_map[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
-  }
+  EnvMap env_map = launcher::current_environment();
   // A replica sees its container's variables, not slipway's copy of the job; an srun step's
   // tasks still need it to find their replica.
   if (!l.srun_step)
     for (const char* own : kSlipwayOwn) env_map.erase(own);
   for (const auto& [k, v] : l.env) env_map[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = l.argv;
-  std::vector<char*> argv;
-  for (auto& a : argv_copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  CStringArray envp = CStringArray::environment(env_map);
+  CStringArray argv(l.argv);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
@@ -204,12 +186,12 @@ Status spawn(Child& c) {
   posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
   if (!l.workdir.empty()) posix_spawn_file_actions_addchdir_np(&fa, l.workdir.c_str());
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv.front(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   close(fds[1]);
   if (rc != 0) {
     close(fds[0]);
-    return Failed("cannot start replica " + l.ref.name() + " (" + argv_copy[0] +
+    return Failed("cannot start replica " + l.ref.name() + " (" + l.argv[0] +
                   "): " + std::strerror(rc));
   }
   fcntl(fds[0], F_SETFL, O_NONBLOCK);

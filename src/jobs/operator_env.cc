@@ -12,12 +12,6 @@ namespace slipway::jobs {
 
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 // PyTorchJob (pytorch/envvar.go, master.go, elastic.go).
 void pytorch_env(const spec::TrainingJob& job, const ReplicaRef& r, const AddressBook& book,
                  EnvMap* env) {
@@ -137,7 +131,7 @@ void trainjob_torch_env(const spec::TrainingJob& job, const ReplicaRef& r, const
 
 }  // namespace
 
-std::string ReplicaRef::name() const { return lower(type) + "-" + std::to_string(index); }
+std::string ReplicaRef::name() const { return to_lower(type) + "-" + std::to_string(index); }
 
 std::vector<ReplicaRef> replicas_of(const spec::TrainingJob& job) {
   std::vector<ReplicaRef> out;
@@ -183,8 +177,9 @@ std::string tf_config(const spec::TrainingJob& job, const ReplicaRef& r, const A
   using OJson = nlohmann::ordered_json;
   std::map<std::string, std::vector<std::string>> cluster;
   for (const auto& g : job.groups)
-    for (int i = 0; i < g.replicas; ++i) cluster[lower(g.type)].push_back(book.endpoint(g.type, i));
-  std::string type = lower(r.type);
+    for (int i = 0; i < g.replicas; ++i)
+      cluster[to_lower(g.type)].push_back(book.endpoint(g.type, i));
+  std::string type = to_lower(r.type);
   OJson task = {{"type", type}, {"index", r.index}};
   OJson out;
   if (job.enable_dynamic_worker) {

@@ -8,16 +8,12 @@
 #include <set>
 
 #include "core/files.h"
+#include "core/strings.h"
 #include "core/units.h"
 
 namespace slipway::serve {
 
 namespace {
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // The formats the daemon runs, and why each other one KServe knows is refused.
 const std::set<std::string> kServed = {"sklearn", "xgboost", "lightgbm", "onnx", "pytorch"};
@@ -195,7 +191,7 @@ class Reader {
         return refuse(model,
                       "spec.predictor.model.modelFormat.name is missing (sklearn, xgboost, "
                       "lightgbm, onnx, pytorch)");
-      format = lower(mf["name"].Scalar());
+      format = to_lower(mf["name"].Scalar());
       for (const auto& kv : mf)
         if (kv.first.Scalar() == "version")
           s->warnings.push_back(at(kv.first) +

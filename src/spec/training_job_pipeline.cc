@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/strings.h"
 #include "core/yaml_json.h"
 #include "spec/native_parser.h"
 #include "spec/training_job.h"
@@ -86,9 +87,7 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
       read_training_job(text, file, &out.diagnostics, runtime_files, &out.appended_source);
   if (!job) return out;
   std::string job_document = job_document_json(text, job->kind);
-  std::string kind = job->kind;
-  std::transform(kind.begin(), kind.end(), kind.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string kind = to_lower(job->kind);
 
   PipelineSpec p;
   p.name = job->name;

@@ -179,8 +179,9 @@ class Reader {
     for (auto it = specs.begin(); it != specs.end(); ++it) {
       std::string written = it->first.Scalar();
       // The operators accept any case ("worker") and camel-case it (setTypeNameToCamelCase).
-      auto known = std::find_if(op->types.begin(), op->types.end(),
-                                [&](const std::string& t) { return lower(t) == lower(written); });
+      auto known = std::find_if(op->types.begin(), op->types.end(), [&](const std::string& t) {
+        return to_lower(t) == to_lower(written);
+      });
       if (known == op->types.end()) {
         error(it->first, "replica type '" + written + "' is not one a " + job.kind + " has (" +
                              join(op->types, ", ") + ")");
@@ -830,11 +831,6 @@ class Reader {
         error(specs, "elasticPolicy.minReplicas (" + std::to_string(e.min_replicas) +
                          ") is above maxReplicas (" + std::to_string(e.max_replicas) + ")");
     }
-  }
-
-  static std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-    return s;
   }
 
   std::string file_;

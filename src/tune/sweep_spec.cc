@@ -2,8 +2,6 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -306,9 +304,7 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
     YAML::Emitter e;
     e << job;
     s.trial.job_document = e.c_str();
-    s.trial.task = ts["kind"].Scalar();
-    std::transform(s.trial.task.begin(), s.trial.task.end(), s.trial.task.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    s.trial.task = to_lower(ts["kind"].Scalar());
     s.trial.workdir = dir;
     SLIPWAY_RETURN_IF_ERROR(validate(r, doc, &s));
     return s;

@@ -16,6 +16,7 @@
 
 #include "backends/local/process_scan.h"
 #include "core/clock.h"
+#include "core/cstring_array.h"
 #include "core/strings.h"
 #include "core/units.h"
 
@@ -136,16 +137,8 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
     for (int g : run.gpu_ids) ids.push_back(std::to_string(g));
     env_map["CUDA_VISIBLE_DEVICES"] = join(ids, ",");
   }
-  std::vector<std::string> env_strings;
-  env_strings.reserve(env_map.size());
-  for (const auto& [k, v] : env_map) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_copy = l.argv;
-  std::vector<char*> argv;
-  for (auto& a : argv_copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  CStringArray envp = CStringArray::environment(env_map);
+  CStringArray argv(l.argv);
 
   // posix_spawn, not fork: the driver may hold a large heap and several threads, and vfork-style
   // spawning costs the same whatever its size.
@@ -174,7 +167,7 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                       POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_USEVFORK);
   pid_t pid = 0;
-  int rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, argv.front(), &fa, &attr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
