@@ -173,3 +173,32 @@ out = json.load(open(os.path.join(sys.argv[1], "rank-0.json")))
 assert out["ranks"] == 2 and out["rows"] and all(row["wrong"] == 0 for row in out["rows"]), out
 PY
 }
+
+# katib_lr_experiment NAME < TRIALSPEC: a Katib Experiment on a grid of learning rates (0.1 and
+# 0.2, minimizing `loss`, one trial at a time) whose trialSpec is the YAML read from stdin, which
+# refers to ${trialParameters.learningRate}.
+katib_lr_experiment() {
+  cat <<YAML
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: $1
+spec:
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+  algorithm:
+    algorithmName: grid
+  parallelTrialCount: 1
+  maxTrialCount: 2
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace: {min: "0.1", max: "0.2", step: "0.1"}
+  trialTemplate:
+    trialParameters:
+      - {name: learningRate, reference: lr}
+    trialSpec:
+YAML
+  sed 's/^/      /'
+}

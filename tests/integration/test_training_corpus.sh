@@ -83,36 +83,15 @@ pass "a TrainJob on the torch-distributed runtime ran: 2 nodes x $procs processe
 dir="$WORK/katib"
 mkdir -p "$dir"
 cp "$CORPUS/trainer@manifests__base__runtimes__torch_distributed.yaml" "$dir/"  # beside the file
-cat > "$dir/experiment.yaml" <<'YAML'
-apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: trainjob-lr
+katib_lr_experiment trainjob-lr > "$dir/experiment.yaml" <<'YAML'
+apiVersion: trainer.kubeflow.org/v1alpha1
+kind: TrainJob
 spec:
-  objective:
-    type: minimize
-    objectiveMetricName: loss
-  algorithm:
-    algorithmName: grid
-  parallelTrialCount: 1
-  maxTrialCount: 2
-  parameters:
-    - name: lr
-      parameterType: double
-      feasibleSpace: {min: "0.1", max: "0.2", step: "0.1"}
-  trialTemplate:
-    primaryContainerName: node
-    trialParameters:
-      - {name: learningRate, reference: lr}
-    trialSpec:
-      apiVersion: trainer.kubeflow.org/v1alpha1
-      kind: TrainJob
-      spec:
-        runtimeRef:
-          name: torch-distributed
-        trainer:
-          numNodes: 2
-          command: [sh, -c, 'echo "node $PET_NODE_RANK of $PET_NNODES"; [ "$PET_NODE_RANK" != 0 ] || echo "loss=$(python3 -c "print(1 - ${trialParameters.learningRate})")"']
+  runtimeRef:
+    name: torch-distributed
+  trainer:
+    numNodes: 2
+    command: [sh, -c, 'echo "node $PET_NODE_RANK of $PET_NNODES"; [ "$PET_NODE_RANK" != 0 ] || echo "loss=$(python3 -c "print(1 - ${trialParameters.learningRate})")"']
 YAML
 "$SLIPWAY" sweep "$dir/experiment.yaml" -o json > "$dir/sweep.json" 2> "$dir/sweep.err" || fail "Katib sweep of TrainJobs: $(tail -5 "$dir/sweep.err")"
 expect_eq "$(json "$dir/sweep.json" "(d['state'], len(d['trials']), round(d['best_trial']['objective'], 6))")" \

@@ -182,50 +182,29 @@ expect_eq "$(cat "$hostfile")" "localhost slots=2" "the hostfile: the 2 workers'
 pass "MPIJob v2beta1: the launcher's mpirun ran 2 ranks of one world on the workers' slots; the workers' sshd was not started"
 
 # --- Katib trials that are training jobs: each trial a whole PyTorchJob (Master + Worker) ---
-cat > "$WORK/jobs/katib-pytorchjob.yaml" <<'YAML'
-apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: ddp-lr
+katib_lr_experiment ddp-lr > "$WORK/jobs/katib-pytorchjob.yaml" <<'YAML'
+apiVersion: kubeflow.org/v1
+kind: PyTorchJob
 spec:
-  objective:
-    type: minimize
-    objectiveMetricName: loss
-  algorithm:
-    algorithmName: grid
-  parallelTrialCount: 1
-  maxTrialCount: 2
-  parameters:
-    - name: lr
-      parameterType: double
-      feasibleSpace: {min: "0.1", max: "0.2", step: "0.1"}
-  trialTemplate:
-    primaryContainerName: pytorch
-    trialParameters:
-      - {name: learningRate, reference: lr}
-    trialSpec:
-      apiVersion: kubeflow.org/v1
-      kind: PyTorchJob
-      spec:
-        pytorchReplicaSpecs:
-          Master:
-            replicas: 1
-            restartPolicy: OnFailure
-            template:
-              spec:
-                containers:
-                  - name: pytorch
-                    image: docker.io/kubeflowkatib/pytorch-mnist-cpu:latest
-                    command: [sh, -c, 'echo "rank $RANK of $WORLD_SIZE"; echo "loss=$(python3 -c "print(1 - ${trialParameters.learningRate})")"']
-          Worker:
-            replicas: 1
-            restartPolicy: OnFailure
-            template:
-              spec:
-                containers:
-                  - name: pytorch
-                    image: docker.io/kubeflowkatib/pytorch-mnist-cpu:latest
-                    command: [sh, -c, 'echo "rank $RANK of $WORLD_SIZE"']
+  pytorchReplicaSpecs:
+    Master:
+      replicas: 1
+      restartPolicy: OnFailure
+      template:
+        spec:
+          containers:
+            - name: pytorch
+              image: docker.io/kubeflowkatib/pytorch-mnist-cpu:latest
+              command: [sh, -c, 'echo "rank $RANK of $WORLD_SIZE"; echo "loss=$(python3 -c "print(1 - ${trialParameters.learningRate})")"']
+    Worker:
+      replicas: 1
+      restartPolicy: OnFailure
+      template:
+        spec:
+          containers:
+            - name: pytorch
+              image: docker.io/kubeflowkatib/pytorch-mnist-cpu:latest
+              command: [sh, -c, 'echo "rank $RANK of $WORLD_SIZE"']
 YAML
 "$SLIPWAY" sweep "$WORK/jobs/katib-pytorchjob.yaml" -o json > "$WORK/katib.json" 2> "$WORK/katib.err" || fail "Katib sweep of PyTorchJobs: $(tail -5 "$WORK/katib.err")"
 expect_eq "$(json "$WORK/katib.json" "(d['state'], len(d['trials']), round(d['best_trial']['objective'], 6), round(d['best_trial']['parameters']['lr'], 6))")" \
