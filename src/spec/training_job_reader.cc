@@ -803,6 +803,8 @@ class Reader {
   }
 
   void check_shape(const YAML::Node& specs, const Operator& op, TrainingJob* job) {
+    if (job->total_replicas() == 0)
+      error(specs, "the " + op.kind + " has no replicas to run (every replicas is 0)");
     const ReplicaGroup* master = job->group("Master");
     if (master && master->replicas != 1 && op.kind != "TFJob")
       error(specs, op.kind + " Master must have exactly 1 replica, not " +
