@@ -1,11 +1,12 @@
-// Fuzzes the native pipeline parser, the KFP IR importer and the validator: any bytes must yield a
-// spec or diagnostics, never a crash, hang or leak.
+// Fuzzes the native pipeline parser, the KFP IR importer, the training job reader and the
+// validator: any bytes must yield a spec or diagnostics, never a crash, hang or leak.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
 #include "spec/kfp_importer.h"
 #include "spec/native_parser.h"
+#include "spec/training_job.h"
 #include "spec/validate.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,5 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   slipway::spec::ParseOutcome kfp =
       slipway::spec::parse_kfp_pipeline(text, "fuzz.yaml", "/nonexistent");
   if (kfp.spec) slipway::spec::validate_pipeline(*kfp.spec, &kfp.diagnostics);
+  // And as a training job file (its runtimes looked for in a directory that does not exist).
+  slipway::spec::ParseOutcome job =
+      slipway::spec::parse_training_job(text, "/nonexistent/fuzz.yaml", "/nonexistent");
+  if (job.spec) slipway::spec::validate_pipeline(*job.spec, &job.diagnostics);
   return 0;
 }

@@ -123,7 +123,7 @@ Result<std::string> slipway_run_state(const std::string& kfp_state) {
 
 Json pipeline_spec_json(const std::string& source) {
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(source);
+    std::vector<YAML::Node> docs = load_yaml_documents(source);
     if (docs.empty()) return nullptr;
     Json spec = yaml_to_json(docs[0]);
     if (docs.size() == 1) return spec;

@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <string_view>
 
 namespace slipway {
 
@@ -86,6 +87,41 @@ std::string json_to_yaml(const Json& j) {
   YAML::Emitter out;
   emit(out, j);
   return std::string(out.c_str()) + "\n";
+}
+
+namespace {
+
+// Each document's text, padded with the newlines before it so that marks keep their line numbers.
+std::vector<std::string> split_documents(const std::string& text) {
+  std::vector<std::string> docs;
+  std::string current;
+  size_t line = 0, start_line = 0, pos = 0;
+  while (pos <= text.size()) {
+    size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    std::string_view l(text.data() + pos, end - pos);
+    bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\r');
+    if (marker) {
+      docs.push_back(std::string(start_line, '\n') + current);
+      // What follows `--- ` on the marker line is the document's first line.
+      current = std::string(l.size() > 4 ? l.substr(4) : std::string_view()) + "\n";
+      start_line = line;
+    } else {
+      current.append(l).append("\n");
+    }
+    ++line;
+    pos = end + 1;
+  }
+  docs.push_back(std::string(start_line, '\n') + current);
+  return docs;
+}
+
+}  // namespace
+
+std::vector<YAML::Node> load_yaml_documents(const std::string& text) {
+  std::vector<YAML::Node> out;
+  for (const std::string& part : split_documents(text)) out.push_back(YAML::Load(part));
+  return out;
 }
 
 }  // namespace slipway

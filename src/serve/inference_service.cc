@@ -10,6 +10,7 @@
 #include "core/files.h"
 #include "core/strings.h"
 #include "core/units.h"
+#include "core/yaml_json.h"
 
 namespace slipway::serve {
 
@@ -377,7 +378,7 @@ Result<std::vector<InferenceService>> read_inference_services(const std::string&
   if (!text.ok()) return text.status();
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(*text);
+    docs = load_yaml_documents(*text);
   } catch (const YAML::Exception& e) {
     return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) +
                         ": not valid YAML: " + e.msg);

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "core/yaml_json.h"
 #include "spec/kfp_ir.h"
 
 namespace slipway::spec {
@@ -56,33 +57,6 @@ YAML::Node camelize(const YAML::Node& n, bool keys_are_names) {
   return out;
 }
 
-// The documents of a YAML stream, split at `---` lines, each padded with the newlines before it
-// so that marks keep their line numbers. yaml-cpp's LoadAll is not used: on some malformed
-// streams it never returns (found by the fuzzer).
-std::vector<std::string> yaml_documents(const std::string& text) {
-  std::vector<std::string> docs;
-  std::string current;
-  size_t line = 0, start_line = 0, pos = 0;
-  while (pos <= text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    std::string_view l(text.data() + pos, end - pos);
-    bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\r');
-    if (marker) {
-      docs.push_back(std::string(start_line, '\n') + current);
-      // What follows `--- ` on the marker line is the document's first line.
-      current = std::string(l.size() > 4 ? l.substr(4) : std::string_view()) + "\n";
-      start_line = line;
-    } else {
-      current.append(l).append("\n");
-    }
-    ++line;
-    pos = end + 1;
-  }
-  docs.push_back(std::string(start_line, '\n') + current);
-  return docs;
-}
-
 }  // namespace
 
 std::string proto_camel_case(const std::string& snake) {
@@ -113,8 +87,7 @@ bool looks_like_kfp_ir(const std::string& text) {
 
 KfpDocument read_kfp_document(const std::string& text, const std::string& file, Diagnostics* d) {
   KfpDocument out;
-  std::vector<YAML::Node> docs;
-  for (const std::string& part : yaml_documents(text)) docs.push_back(YAML::Load(part));
+  std::vector<YAML::Node> docs = load_yaml_documents(text);
   // Default-constructed nodes are defined (null), so presence is kept apart.
   YAML::Node spec, platforms;
   bool have_spec = false, have_platforms = false;

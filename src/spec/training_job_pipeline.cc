@@ -68,9 +68,11 @@ std::vector<std::string> job_notes(const TrainingJob& job, const std::string& fi
 // The file's document of the job's kind, as JSON.
 std::string job_document_json(const std::string& text, const std::string& kind) {
   try {
-    for (const auto& doc : YAML::LoadAll(text))
+    for (const auto& doc : load_yaml_documents(text))
       if (doc.IsMap() && doc["kind"] && doc["kind"].IsScalar() && doc["kind"].Scalar() == kind)
         return yaml_to_json(doc).dump();
+  } catch (const Json::exception&) {
+    throw;  // not UTF-8: the caller refuses the file
   } catch (const YAML::Exception&) {
     // Read already without error; nothing to add.
   }
@@ -86,7 +88,7 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   std::optional<TrainingJob> job =
       read_training_job(text, file, &out.diagnostics, runtime_files, &out.appended_source);
   if (!job) return out;
-  std::string job_document = job_document_json(text, job->kind);
+  std::string job_document;
   std::string kind = to_lower(job->kind);
 
   PipelineSpec p;
@@ -99,7 +101,13 @@ ParseOutcome parse_training_job(const std::string& text, const std::string& file
   Component c;
   c.name = kind;
   c.command = {"slipway", "job-gang"};
-  c.env["SLIPWAY_TRAINING_JOB"] = training_job_to_json(*job).dump();
+  try {
+    c.env["SLIPWAY_TRAINING_JOB"] = training_job_to_json(*job).dump();
+    job_document = job_document_json(text, job->kind);
+  } catch (const Json::exception&) {  // JSON holds UTF-8 only
+    out.diagnostics.error(job->loc, "the job file is not UTF-8 text: save it as UTF-8");
+    return out;
+  }
   // Replicas without a workingDir start where the job file is, so `python3 train.py` finds the
   // script beside it, as it would in the image's working directory.
   c.env["SLIPWAY_JOB_DIR"] = base_dir;

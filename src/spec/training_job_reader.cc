@@ -12,6 +12,7 @@
 
 #include "core/strings.h"
 #include "core/units.h"
+#include "core/yaml_json.h"
 #include "spec/training_job.h"
 
 namespace slipway::spec {
@@ -391,13 +392,13 @@ class Reader {
         ReplicaGroup extra;
         extra.type = "trainer";
         read_env(v, &extra);
-        for (auto& [name, value] : extra.container.env) {
+        for (const auto& var : extra.container.env) {
           auto e = std::find_if(c.env.begin(), c.env.end(),
-                                [&](const auto& x) { return x.first == name; });
+                                [&](const auto& x) { return x.first == var.first; });
           if (e != c.env.end())
-            e->second = value;
+            e->second = var.second;
           else
-            c.env.emplace_back(name, value);
+            c.env.push_back(var);
         }
         for (auto& f : extra.container.env_fields) c.env_fields.push_back(f);
       } else if (k == "numNodes") {
@@ -898,7 +899,7 @@ std::vector<RuntimeDoc> find_runtimes(const std::vector<YAML::Node>& own, const 
     text << in.rdbuf();
     if (text.str().find("TrainingRuntime") == std::string::npos) continue;
     try {
-      for (const auto& doc : YAML::LoadAll(text.str()))
+      for (const auto& doc : load_yaml_documents(text.str()))
         if (is_runtime(doc)) out.push_back({doc, f});
     } catch (const YAML::Exception&) {
       // Not a file slipway can read; a runtime it should have held is reported as not found.
@@ -909,13 +910,15 @@ std::vector<RuntimeDoc> find_runtimes(const std::vector<YAML::Node>& own, const 
 
 }  // namespace
 
-std::optional<TrainingJob> read_training_job(const std::string& text, const std::string& file,
-                                             Diagnostics* d,
-                                             const std::vector<std::string>& runtime_files,
-                                             std::string* runtime_text) {
+namespace {
+
+std::optional<TrainingJob> read_job_documents(const std::string& text, const std::string& file,
+                                              Diagnostics* d,
+                                              const std::vector<std::string>& runtime_files,
+                                              std::string* runtime_text) {
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(text);
+    docs = load_yaml_documents(text);
   } catch (const YAML::ParserException& e) {
     d->error({file, e.mark.line + 1, e.mark.column + 1}, "not valid YAML: " + e.msg);
     return std::nullopt;
@@ -959,6 +962,23 @@ std::optional<TrainingJob> read_training_job(const std::string& text, const std:
                  "document of kind '" + (doc["kind"] ? doc["kind"].as<std::string>("") : "") +
                      "' beside the job is not applied on the host (kept for --backend k8s)");
   return Reader(file, d).read(jobs.front());
+}
+
+}  // namespace
+
+// yaml-cpp throws where a mapping was expected and something else is written (`env: [x]`, where
+// each entry must be a mapping): that is a file of the wrong shape, said at its line.
+std::optional<TrainingJob> read_training_job(const std::string& text, const std::string& file,
+                                             Diagnostics* d,
+                                             const std::vector<std::string>& runtime_files,
+                                             std::string* runtime_text) {
+  try {
+    return read_job_documents(text, file, d, runtime_files, runtime_text);
+  } catch (const YAML::Exception& e) {
+    d->error({file, e.mark.line + 1, e.mark.column + 1},
+             "not the shape a training job has here: " + e.msg);
+    return std::nullopt;
+  }
 }
 
 }  // namespace slipway::spec
