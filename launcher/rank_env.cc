@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <regex>
 
@@ -250,6 +251,15 @@ int rendezvous_port(const std::string& job_id, int lo, int hi) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (unsigned char c : job_id) h = (h ^ c) * 1099511628211ull;
   return lo + static_cast<int>(h % static_cast<std::uint64_t>(hi - lo + 1));
+}
+
+Result<std::pair<int, int>> parse_port_range(const std::string& text) {
+  int lo = 0, hi = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%d-%d%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 ||
+      hi < lo)
+    return InvalidInput("port range '" + text + "' must be LO-HI within 1024-65535");
+  return std::make_pair(lo, hi);
 }
 
 }  // namespace slipway::launcher

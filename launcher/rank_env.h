@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -38,6 +39,9 @@ Result<std::vector<int>> expand_tasks_per_node(const std::string& spec);
 // A port in [lo, hi] that depends only on the job id: every rank of a job computes the same
 // one, and jobs sharing nodes get different ones (unless their ids collide in the range).
 int rendezvous_port(const std::string& job_id, int lo, int hi);
+
+// A port range as `--port-range` and SLIPWAY_PORT_RANGE write it: "LO-HI" within 1024-65535.
+Result<std::pair<int, int>> parse_port_range(const std::string& text);
 
 EnvMap current_environment();
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <tuple>
 
 #include "cli/common.h"
 #include "core/files.h"
@@ -50,8 +51,15 @@ int cmd_job_gang(const Args& args) {
   const char* run = std::getenv("SLIPWAY_RUN_ID");
   const char* task = std::getenv("SLIPWAY_TASK");
   o.job_id = std::string(run ? run : job->name) + "/" + (task ? task : "");
-  if (const char* range = std::getenv("SLIPWAY_PORT_RANGE"))
-    std::sscanf(range, "%d-%d", &o.port_lo, &o.port_hi);
+  if (const char* range = std::getenv("SLIPWAY_PORT_RANGE")) {
+    auto r = launcher::parse_port_range(range);
+    if (!r.ok()) {
+      std::fprintf(stderr, "slipway job-gang: SLIPWAY_PORT_RANGE: %s\n",
+                   r.status().message().c_str());
+      return 2;
+    }
+    std::tie(o.port_lo, o.port_hi) = *r;
+  }
   std::error_code ec;
   o.scratch_dir = (std::filesystem::current_path(ec) / ".slipway-job").string();
   if (const char* dir = std::getenv("SLIPWAY_JOB_DIR")) o.default_workdir = dir;

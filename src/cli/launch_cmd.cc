@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
 #include "cli/common.h"
 #include "core/files.h"
@@ -80,14 +81,12 @@ int cmd_launch(const Args& all) {
   std::string range = vm["port-range"].as<std::string>();
   if (range.empty() && std::getenv("SLIPWAY_PORT_RANGE")) range = std::getenv("SLIPWAY_PORT_RANGE");
   if (!range.empty()) {
-    int lo = 0, hi = 0;
-    if (std::sscanf(range.c_str(), "%d-%d", &lo, &hi) != 2 || lo < 1024 || hi > 65535 || hi < lo) {
-      std::fprintf(stderr, "slipway launch: port range '%s' must be LO-HI within 1024-65535\n",
-                   range.c_str());
+    auto r = launcher::parse_port_range(range);
+    if (!r.ok()) {
+      std::fprintf(stderr, "slipway launch: %s\n", r.status().message().c_str());
       return 2;
     }
-    o.port_lo = lo;
-    o.port_hi = hi;
+    std::tie(o.port_lo, o.port_hi) = *r;
   }
   std::string spawner = vm["spawner"].as<std::string>();
   if (spawner != "auto" && spawner != "fork" && spawner != "mpirun") {
