@@ -30,7 +30,7 @@ test: build
 # Every corpus pipeline that can run here, end to end (make test runs the quick set).
 CORPORA ?= ../shared/corpora
 test-corpus: build
-	python3 tests/integration/kfp_corpus_runs.py $(BUILD)/slipway $(CORPORA)/kfp-ir --all
+	python3 tests/integration/kfp_corpus_runs.py $(BUILD)/slipway $(CORPORA)/kfp-ir --all --warm-and-cold
 
 unit: build
 	cd $(BUILD) && ctest --output-on-failure -L unit -j $(JOBS)

@@ -10,7 +10,9 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 
+#include "core/cstring_array.h"
 #include "core/files.h"
 #include "core/hash.h"
 #include "core/strings.h"
@@ -24,18 +26,36 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// pip's output goes where this process's goes: a long install shows its progress.
-int run_inheriting(const std::vector<std::string>& argv) {
-  std::vector<std::string> copy = argv;
-  std::vector<char*> args;
-  for (auto& a : copy) args.push_back(a.data());
-  args.push_back(nullptr);
+// The installer's output goes where this process's goes: a long install shows its progress.
+// `extra` is set over this process's environment for the child alone (the serving daemon calls
+// this from several threads, where setenv is not safe).
+int run_inheriting(const std::vector<std::string>& argv,
+                   const std::map<std::string, std::string>& extra = {}) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e; ++e) {
+    const char* eq = std::strchr(*e, '=');
+    if (eq) vars[std::string(*e, static_cast<size_t>(eq - *e))] = eq + 1;
+  }
+  for (const auto& [k, v] : extra) vars[k] = v;
+  CStringArray args(argv);
+  CStringArray envp = CStringArray::environment(vars);
   pid_t pid;
-  if (posix_spawnp(&pid, args[0], nullptr, nullptr, args.data(), environ) != 0) return 127;
+  if (posix_spawnp(&pid, args.front(), nullptr, nullptr, args.data(), envp.data()) != 0) return 127;
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// The absolute path of `name` on PATH, or "".
+std::string find_on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  for (const auto& dir : split(path ? path : "/usr/bin:/bin", ':')) {
+    if (dir.empty()) continue;
+    fs::path p = fs::path(dir) / name;
+    if (::access(p.c_str(), X_OK) == 0) return p.string();
+  }
+  return "";
 }
 
 // Why a virtual environment cannot be made here, naming the system package that is missing; ""
@@ -69,6 +89,63 @@ class FileLock {
   int fd_;
 };
 
+// Where slipway keeps a uv it installed itself: the user's cache, shared by every slipway home.
+fs::path own_uv_dir() {
+  const char* cache = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (cache && *cache) return fs::path(cache) / "slipway" / "uv";
+  return fs::path(home && *home ? home : "/tmp") / ".cache" / "slipway" / "uv";
+}
+
+// uv: $SLIPWAY_UV ("off" for pip), uv on PATH, or the copy slipway installed for this user,
+// installed now when there is none. "" when it cannot be had: the caller uses pip.
+std::string find_uv() {
+  if (const char* v = std::getenv("SLIPWAY_UV"); v && *v) {
+    const std::string s = to_lower(v);
+    if (s == "off" || s == "0" || s == "no" || s == "false") return "";
+    return v;
+  }
+  if (std::string on_path = find_on_path("uv"); !on_path.empty()) return on_path;
+  const fs::path dir = own_uv_dir();
+  const fs::path uv = dir / "bin" / "uv";
+  const fs::path failed = dir.parent_path() / "uv-unavailable";
+  std::error_code ec;
+  fs::create_directories(dir.parent_path(), ec);
+  FileLock lock(dir.parent_path() / "uv.lock");
+  if (::access(uv.c_str(), X_OK) == 0) return uv.string();
+  // An earlier try failed (offline, say): pip until a day has passed.
+  if (auto t = fs::last_write_time(failed, ec); !ec) {
+    if (fs::file_time_type::clock::now() - t < std::chrono::hours(24)) return "";
+  }
+  std::fprintf(stderr, "slipway: installing uv (the Python package installer) into %s\n",
+               dir.c_str());
+  fs::remove_all(dir, ec);
+  if (run_inheriting({"python3", "-m", "venv", dir.string()}) == 0 &&
+      run_inheriting({(dir / "bin" / "pip").string(), "install", "--quiet",
+                      "--disable-pip-version-check", "uv"}) == 0 &&
+      ::access(uv.c_str(), X_OK) == 0)
+    return uv.string();
+  std::fprintf(stderr, "slipway: uv could not be installed; environments are built with pip\n");
+  fs::remove_all(dir, ec);
+  (void)write_file_atomic(failed, "uv could not be installed from PyPI\n");
+  return "";
+}
+
+// uv's variables for a build: no Python downloads (the environment uses this machine's python3),
+// and pip's index variables, which uv does not read itself. Its package cache is uv's own (the
+// user's, or UV_CACHE_DIR), shared by every environment.
+std::map<std::string, std::string> uv_environment() {
+  std::map<std::string, std::string> env;
+  env["UV_PYTHON_DOWNLOADS"] = "never";
+  const char* index = std::getenv("PIP_INDEX_URL");
+  if (index && !std::getenv("UV_INDEX_URL") && !std::getenv("UV_DEFAULT_INDEX"))
+    env["UV_DEFAULT_INDEX"] = index;
+  const char* extra = std::getenv("PIP_EXTRA_INDEX_URL");
+  if (extra && !std::getenv("UV_EXTRA_INDEX_URL") && !std::getenv("UV_INDEX"))
+    env["UV_INDEX"] = extra;
+  return env;
+}
+
 }  // namespace
 
 fs::path pyenvs_root(const fs::path& home) {
@@ -76,11 +153,19 @@ fs::path pyenvs_root(const fs::path& home) {
   return shared && *shared ? fs::path(shared) : home / "pyenvs";
 }
 
+fs::path pyenv_dir(const fs::path& root, std::vector<std::string> specs) {
+  std::sort(specs.begin(), specs.end());
+  specs.erase(std::unique(specs.begin(), specs.end()), specs.end());
+  return root / sha256_hex(join(specs, "\n")).substr(0, 16);
+}
+
+bool pyenv_ready(const fs::path& env) { return ::access((env / ".ready").c_str(), F_OK) == 0; }
+
 Result<fs::path> ensure_pyenv(const fs::path& root, std::vector<std::string> specs) {
   std::sort(specs.begin(), specs.end());
   specs.erase(std::unique(specs.begin(), specs.end()), specs.end());
-  const std::string key = sha256_hex(join(specs, "\n")).substr(0, 16);
-  const fs::path env = root / key;
+  const fs::path env = pyenv_dir(root, specs);
+  const std::string key = env.filename().string();
   std::error_code ec;
   fs::create_directories(root, ec);
   if (ec)
@@ -89,18 +174,41 @@ Result<fs::path> ensure_pyenv(const fs::path& root, std::vector<std::string> spe
   FileLock lock(root / (key + ".lock"));
   if (!lock.held())
     return Failed("cannot lock " + (root / (key + ".lock")).string() + ": " + std::strerror(errno));
-  if (fs::exists(env / ".ready")) return env;
+  if (pyenv_ready(env)) return env;
   std::fprintf(stderr, "slipway: creating the Python environment %s for: %s\n", env.c_str(),
                join(specs, " ").c_str());
-  if (std::string missing = venv_missing_piece(); !missing.empty())
-    return Failed("cannot create the Python environment " + env.string() + ": " + missing);
   fs::remove_all(env, ec);
-  std::vector<std::string> install = {(env / "bin" / "pip").string(), "install", "--quiet",
-                                      "--disable-pip-version-check"};
-  install.insert(install.end(), specs.begin(), specs.end());
-  if (run_inheriting({"python3", "-m", "venv", env.string()}) != 0 || run_inheriting(install) != 0)
+  const std::string python = find_on_path("python3");
+  const std::string uv = find_uv();
+  if (python.empty() || uv.empty()) {
+    if (std::string missing = venv_missing_piece(); !missing.empty())
+      return Failed("cannot create the Python environment " + env.string() + ": " + missing);
+  }
+  std::string installer = "pip";
+  bool built = false;
+  if (!uv.empty() && !python.empty()) {
+    installer = "uv";
+    // --seed puts pip in: a component's own prelude runs `python3 -m pip install` when it is not
+    // started through the recognized form.
+    const auto uv_env = uv_environment();
+    std::vector<std::string> install = {uv, "pip", "install", "--python",
+                                        (env / "bin" / "python3").string()};
+    install.insert(install.end(), specs.begin(), specs.end());
+    built = run_inheriting({uv, "venv", "--quiet", "--seed", "--python", python, env.string()},
+                           uv_env) == 0 &&
+            run_inheriting(install, uv_env) == 0;
+  } else {
+    std::vector<std::string> install = {(env / "bin" / "pip").string(), "install", "--quiet",
+                                        "--disable-pip-version-check"};
+    install.insert(install.end(), specs.begin(), specs.end());
+    built = run_inheriting({"python3", "-m", "venv", env.string()}) == 0 &&
+            run_inheriting(install) == 0;
+  }
+  if (!built) {
+    fs::remove_all(env, ec);
     return Failed("could not create the Python environment " + env.string() + " for " +
-                  join(specs, " ") + "; see pip's messages above");
+                  join(specs, " ") + "; see " + installer + "'s messages above");
+  }
   if (Status w = write_file_atomic(env / ".ready", join(specs, "\n") + "\n"); !w.ok())
     return Failed("cannot mark the Python environment " + env.string() + " ready: " + w.message());
   return env;

@@ -3,14 +3,18 @@
 checked against what its source computes (the sources are KFP's test data: the expected values
 below are worked out from them).
 
-    kfp_corpus_runs.py SLIPWAY CORPUS_DIR [--all] [--only SUBSTRING] [--list]
+    kfp_corpus_runs.py SLIPWAY CORPUS_DIR [--all] [--only SUBSTRING] [--list] [--warm-and-cold]
 
 Without --all only the quick cases run (`make test`); --all runs every case (`make test-corpus`).
+With --warm-and-cold each case runs twice, with the warm Python executors and without them
+(SLIPWAY_WARM_PYTHON=0): both runs must pass the case's checks and end with the same task states
+and outputs.
 Python components run in environments shared between cases ($SLIPWAY_PYENVS), one per package
 set, so the quick cases keep to a few package sets.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -647,10 +651,12 @@ CASES = [
 ]
 
 
-def run_case(slipway, corpus, case, pyenvs):
+def run_case(slipway, corpus, case, pyenvs, extra_env=None):
+    """The case's run, checked; returns its task states and outputs with the run's own paths and
+    id taken out, and how many steps a warm executor forked."""
     home = tempfile.mkdtemp(prefix="slipway-corpus-")
     work = tempfile.mkdtemp(prefix="slipway-corpus-work-")
-    env = dict(os.environ, SLIPWAY_HOME=home, SLIPWAY_PYENVS=pyenvs, **case.env)
+    env = dict(os.environ, SLIPWAY_HOME=home, SLIPWAY_PYENVS=pyenvs, **case.env, **(extra_env or {}))
     try:
         if case.setup:
             case.setup(home, work)
@@ -669,9 +675,37 @@ def run_case(slipway, corpus, case, pyenvs):
             raise AssertionError(f"run {doc.get('state')}, expected {case.expect}: {bad[:3]}")
         for check in case.checks:
             check(r)
+        executors = os.path.join(home, "runs", doc["id"], "python-executors")
+        warm = len(os.listdir(executors)) if os.path.isdir(executors) else 0
+        text = json.dumps({n: [t["state"], t.get("outputs")] for n, t in r.tasks.items()},
+                          sort_keys=True)
+        return without_ids(json.loads(text.replace(home, "HOME").replace(doc["id"], "RUN"))), warm
     finally:
         shutil.rmtree(home, ignore_errors=True)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def without_ids(v):
+    """Artifact ids number artifacts as parallel steps record them: they are left out."""
+    if isinstance(v, dict):
+        return {k: without_ids(x) for k, x in v.items() if k != "id"}
+    if isinstance(v, list):
+        return [without_ids(x) for x in v]
+    return v
+
+
+def run_warm_and_cold(slipway, corpus, case, pyenvs):
+    warm, servers = run_case(slipway, corpus, case, pyenvs)
+    cold, cold_servers = run_case(slipway, corpus, case, pyenvs, {"SLIPWAY_WARM_PYTHON": "0"})
+    eq(cold_servers, 0, "warm executors started with SLIPWAY_WARM_PYTHON=0")
+    # Steps that draw random numbers (a coin flip) may differ from run to run, warm or cold: both
+    # runs are held to the case's checks, not to each other.
+    with open(os.path.join(corpus, case.file)) as f:
+        if re.search(r"\bimport random\b|\bfrom random import|np\.random|numpy\.random", f.read()):
+            return servers
+    for name in sorted(set(warm) | set(cold)):
+        eq(warm.get(name), cold.get(name), f"task {name}: warm (the second) and cold (expected)")
+    return servers
 
 
 def main():
@@ -689,7 +723,8 @@ def main():
         return 0
     pyenvs = os.environ.get("SLIPWAY_PYENVS") or os.path.join(tempfile.gettempdir(),
                                                               f"slipway-pyenvs-{os.getuid()}")
-    failed = skipped = 0
+    both = "--warm-and-cold" in args
+    failed = skipped = warm_cases = 0
     for c in cases:
         missing = [cmd for cmd in c.needs if not shutil.which(cmd)]
         if missing:
@@ -698,13 +733,18 @@ def main():
             continue
         t0 = time.time()
         try:
-            run_case(slipway, corpus, c, pyenvs)
+            if both:
+                warm_cases += run_warm_and_cold(slipway, corpus, c, pyenvs) > 0
+            else:
+                run_case(slipway, corpus, c, pyenvs)
             print(f"ok: {c.file} ({time.time() - t0:.1f} s)", flush=True)
         except (AssertionError, subprocess.TimeoutExpired, OSError) as e:
             failed += 1
             print(f"FAIL: {c.file}: {e}", flush=True)
     print(f"{len(cases) - failed - skipped} of {len(cases)} corpus pipelines ran as their sources say"
-          + (f"; {skipped} skipped for a missing command" if skipped else ""))
+          + (f"; {skipped} skipped for a missing command" if skipped else "")
+          + (f"; warm and cold alike, {warm_cases} with steps forked by a warm executor"
+             if both else ""))
     return 1 if failed else 0
 
 

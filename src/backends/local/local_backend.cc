@@ -17,6 +17,7 @@
 #include "backends/local/process_scan.h"
 #include "core/clock.h"
 #include "core/cstring_array.h"
+#include "core/files.h"
 #include "core/strings.h"
 #include "core/units.h"
 
@@ -45,7 +46,8 @@ LocalCapacity LocalCapacity::detect() {
   return c;
 }
 
-LocalBackend::LocalBackend(LocalCapacity cap) : cap_(cap) {
+LocalBackend::LocalBackend(LocalCapacity cap)
+    : cap_(cap), python_(std::make_unique<pyexec::PythonExecutors>(self_executable().string())) {
   for (int i = 0; i < cap_.gpus; ++i) free_gpus_.insert(i);
   sigset_t set;
   sigemptyset(&set);
@@ -137,6 +139,12 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
     for (int g : run.gpu_ids) ids.push_back(std::to_string(g));
     env_map["CUDA_VISIBLE_DEVICES"] = join(ids, ",");
   }
+  if (auto forked = python_->launch({l.argv, env_map, l.workdir, l.stdout_path, l.stderr_path})) {
+    run.pid = *forked;
+    by_key_[l.key] = *forked;
+    running_[*forked] = std::move(run);
+    return LaunchHandle{*forked, std::to_string(*forked)};
+  }
   CStringArray envp = CStringArray::environment(env_map);
   CStringArray argv(l.argv);
 
@@ -207,7 +215,8 @@ std::vector<Completion> LocalBackend::wait(std::int64_t timeout_ms) {
     for (;;) {
       int status = 0;
       // Any child: the driver has no other children of its own while the engine runs, and a pid
-      // that is not ours (a helper's) is skipped below.
+      // that is not ours (a warm Python executor, or a task's orphan handed to the driver as its
+      // subreaper) is skipped below.
       pid_t pid = waitpid(-1, &status, WNOHANG);
       if (pid <= 0) break;
       auto it = running_.find(pid);

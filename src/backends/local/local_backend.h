@@ -3,6 +3,9 @@
 // tasks declared within the machine's capacity; GPUs are handed out by index through
 // CUDA_VISIBLE_DEVICES.
 //
+// KFP Python steps are forked from a warm executor per Python environment where they can be
+// (pyexec/python_executors.h); the process is the same task process either way.
+//
 // Not thread-safe; the engine's thread owns it. It blocks SIGCHLD in the calling thread so
 // wait() can sleep in sigtimedwait() and wake the moment a child exits.
 #pragma once
@@ -10,11 +13,13 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "backends/backend.h"
+#include "pyexec/python_executors.h"
 
 namespace slipway::backends {
 
@@ -46,6 +51,7 @@ class LocalBackend : public Backend {
                                             const std::vector<Adoptable>& running) override;
 
   const LocalCapacity& capacity() const { return cap_; }
+  const pyexec::PythonExecutors& python_executors() const { return *python_; }
 
  private:
   struct Running {
@@ -66,6 +72,7 @@ class LocalBackend : public Backend {
   int reserved_gpus_ = 0;  // reserved, not yet assigned to a launch
   std::map<pid_t, Running> running_;
   std::map<std::string, pid_t> by_key_;
+  std::unique_ptr<pyexec::PythonExecutors> python_;
 };
 
 }  // namespace slipway::backends
