@@ -64,4 +64,17 @@ bool on_path(const std::string& cmd) {
   return false;
 }
 
+std::string last_line_of(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return "";
+  const std::streamoff size = in.tellg();
+  const std::streamoff from = size > 4096 ? size - 4096 : 0;
+  in.seekg(from);
+  std::string tail(static_cast<size_t>(size - from), '\0');
+  in.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+  tail.resize(static_cast<size_t>(in.gcount()));
+  const std::string line = last_line(tail);
+  return line.size() > 600 ? line.substr(0, 600) + "..." : line;
+}
+
 }  // namespace slipway

@@ -16,6 +16,10 @@ Result<std::string> read_file(const std::filesystem::path& path);
 Status write_file_atomic(const std::filesystem::path& path, const std::string& contents,
                          bool owner_only = false);
 
+// The last non-empty line of a text file (from its last 4 KiB, cut to 600 characters); "" when
+// the file is missing, unreadable or blank. For a failed step's own last word beside its exit code.
+std::string last_line_of(const std::filesystem::path& path);
+
 // $SLIPWAY_HOME, or ~/.slipway.
 std::filesystem::path slipway_home();
 

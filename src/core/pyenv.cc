@@ -28,9 +28,11 @@ namespace {
 
 // The installer's output goes where this process's goes: a long install shows its progress.
 // `extra` is set over this process's environment for the child alone (the serving daemon calls
-// this from several threads, where setenv is not safe).
+// this from several threads, where setenv is not safe). With `err_tail`, the child's stderr also
+// passes through here and its last 16 KiB are kept, for the error message.
 int run_inheriting(const std::vector<std::string>& argv,
-                   const std::map<std::string, std::string>& extra = {}) {
+                   const std::map<std::string, std::string>& extra = {},
+                   std::string* err_tail = nullptr) {
   std::map<std::string, std::string> vars;
   for (char** e = environ; *e; ++e) {
     const char* eq = std::strchr(*e, '=');
@@ -39,12 +41,55 @@ int run_inheriting(const std::vector<std::string>& argv,
   for (const auto& [k, v] : extra) vars[k] = v;
   CStringArray args(argv);
   CStringArray envp = CStringArray::environment(vars);
+  int pipe_fds[2] = {-1, -1};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  if (err_tail && ::pipe2(pipe_fds, O_CLOEXEC) == 0)
+    posix_spawn_file_actions_adddup2(&fa, pipe_fds[1], 2);
   pid_t pid;
-  if (posix_spawnp(&pid, args.front(), nullptr, nullptr, args.data(), envp.data()) != 0) return 127;
+  const int rc = posix_spawnp(&pid, args.front(), &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (pipe_fds[1] >= 0) ::close(pipe_fds[1]);
+  if (rc != 0) {
+    if (pipe_fds[0] >= 0) ::close(pipe_fds[0]);
+    return 127;
+  }
+  if (pipe_fds[0] >= 0) {
+    char buf[4096];
+    for (;;) {
+      ssize_t n = ::read(pipe_fds[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      if (::write(2, buf, static_cast<size_t>(n)) < 0) {
+      }  // our own stderr gone: the tail is still kept
+      err_tail->append(buf, static_cast<size_t>(n));
+      if (err_tail->size() > 16384) err_tail->erase(0, err_tail->size() - 16384);
+    }
+    ::close(pipe_fds[0]);
+  }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+// The installer's own error from its stderr: uv's lines from its first "error:", pip's "ERROR:"
+// lines, else its last line; on one line.
+std::string installer_error(const std::string& err) {
+  std::vector<std::string> lines;
+  bool in_error = false;
+  for (const auto& raw : split(err, '\n')) {
+    const std::string l = trim(raw);
+    if (l.empty()) continue;
+    if (starts_with(to_lower(l), "error")) in_error = true;
+    if (in_error) lines.push_back(l);
+  }
+  if (lines.empty()) {
+    const std::string last = last_line(err);
+    if (!last.empty()) lines.push_back(last);
+  }
+  std::string text = join(lines, " ");
+  return text.size() > 600 ? text.substr(0, 600) + "..." : text;
 }
 
 // The absolute path of `name` on PATH, or "".
@@ -185,6 +230,7 @@ Result<fs::path> ensure_pyenv(const fs::path& root, std::vector<std::string> spe
       return Failed("cannot create the Python environment " + env.string() + ": " + missing);
   }
   std::string installer = "pip";
+  std::string err;
   bool built = false;
   if (!uv.empty() && !python.empty()) {
     installer = "uv";
@@ -195,19 +241,20 @@ Result<fs::path> ensure_pyenv(const fs::path& root, std::vector<std::string> spe
                                         (env / "bin" / "python3").string()};
     install.insert(install.end(), specs.begin(), specs.end());
     built = run_inheriting({uv, "venv", "--quiet", "--seed", "--python", python, env.string()},
-                           uv_env) == 0 &&
-            run_inheriting(install, uv_env) == 0;
+                           uv_env, &err) == 0 &&
+            run_inheriting(install, uv_env, &err) == 0;
   } else {
     std::vector<std::string> install = {(env / "bin" / "pip").string(), "install", "--quiet",
                                         "--disable-pip-version-check"};
     install.insert(install.end(), specs.begin(), specs.end());
-    built = run_inheriting({"python3", "-m", "venv", env.string()}) == 0 &&
-            run_inheriting(install) == 0;
+    built = run_inheriting({"python3", "-m", "venv", env.string()}, {}, &err) == 0 &&
+            run_inheriting(install, {}, &err) == 0;
   }
   if (!built) {
     fs::remove_all(env, ec);
-    return Failed("could not create the Python environment " + env.string() + " for " +
-                  join(specs, " ") + "; see " + installer + "'s messages above");
+    return Failed("the Python environment could not be built; " + installer +
+                  " says: " + installer_error(err) + " (packages: " + join(specs, ", ") +
+                  "; environment: " + env.string() + ")");
   }
   if (Status w = write_file_atomic(env / ".ready", join(specs, "\n") + "\n"); !w.ok())
     return Failed("cannot mark the Python environment " + env.string() + " ready: " + w.message());

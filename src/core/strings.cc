@@ -99,4 +99,11 @@ std::string shell_quote(const std::string& s) {
   return out + "'";
 }
 
+std::string last_line(std::string_view text) {
+  std::string line;
+  for (const auto& l : split(text, '\n'))
+    if (std::string t = trim(l); !t.empty()) line = std::move(t);
+  return line;
+}
+
 }  // namespace slipway

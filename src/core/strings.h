@@ -9,6 +9,8 @@ namespace slipway {
 
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
+// The last line of `text` that is not blank, trimmed; "" when there is none.
+std::string last_line(std::string_view text);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string to_lower(std::string_view s);  // ASCII letters only
 std::string join(const std::vector<std::string>& parts, std::string_view sep);

@@ -400,6 +400,13 @@ void Engine::handle_completion(const backends::Completion& c) {
     if (why.empty()) why = "cancelled";
   } else {
     attempt_state = "FAILED";
+    // The step's own last word (an installer's error, a traceback's last line) beside its exit
+    // code. Not for a signal: the process said nothing about it, and its last line would mislead.
+    if (c.exit_code > 0) {
+      const std::string said =
+          last_line_of(task_dir(n) + "/attempt-" + std::to_string(n.attempts) + ".err");
+      if (!said.empty()) why += (why.empty() ? "" : ": ") + said;
+    }
   }
   commands_.erase(c.key);
   n.attempt.state = attempt_state;

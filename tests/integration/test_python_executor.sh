@@ -95,3 +95,16 @@ pass "the executor ended with its driver"
 expect_eq "$(json "$WORK/resumed.json" "d['state']")" SUCCEEDED "the resumed run finishes after its driver was killed"
 sleep 0.5
 expect_eq "$(run_processes "$run_id")" 0 "nothing of the run is left after the resume"
+
+# A package that does not exist: the step fails with the installer's own error, uv's and pip's.
+run_json "$WORK/b1.json" "$WORK/broken.yaml"
+expect_eq "$rc" 1 "a step whose package does not exist fails the run"
+task_of "$WORK/b1.json" needs-missing-package message |
+  contains "uv says: error: .*slipway-no-such-package-anywhere was not found in the package registry" ||
+  fail "uv's error is not the step's message: $(task_of "$WORK/b1.json" needs-missing-package message)"
+pass "the step's message is uv's own error"
+SLIPWAY_UV=off run_json "$WORK/b2.json" "$WORK/broken.yaml"
+task_of "$WORK/b2.json" needs-missing-package message |
+  contains "pip says: ERROR: Could not find a version that satisfies the requirement slipway-no-such-package-anywhere==0.0.1" ||
+  fail "pip's error is not the step's message: $(task_of "$WORK/b2.json" needs-missing-package message)"
+pass "with SLIPWAY_UV=off the message is pip's own error"

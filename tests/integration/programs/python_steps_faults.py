@@ -1,7 +1,7 @@
 """KFP pipelines whose steps misbehave, to show that steps forked by a warm Python executor behave
 as steps started from scratch (tests/integration/test_python_executor.sh).
 
-    python_steps_faults.py OUT_DIR   (writes isolation.yaml, crash.yaml, sleep.yaml)
+    python_steps_faults.py OUT_DIR   (writes isolation.yaml, crash.yaml, sleep.yaml, broken.yaml)
 """
 import os
 import sys
@@ -81,8 +81,19 @@ def sleep_pipeline(seconds: int = 300):
     sleep_long(seconds=seconds)
 
 
+@dsl.component(packages_to_install=["slipway-no-such-package-anywhere==0.0.1"])
+def needs_missing_package() -> str:
+    return "unreachable"
+
+
+@dsl.pipeline(name="broken-package")
+def broken_package_pipeline():
+    needs_missing_package()
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     compiler.Compiler().compile(isolation, os.path.join(out, "isolation.yaml"))
     compiler.Compiler().compile(crash_pipeline, os.path.join(out, "crash.yaml"))
     compiler.Compiler().compile(sleep_pipeline, os.path.join(out, "sleep.yaml"))
+    compiler.Compiler().compile(broken_package_pipeline, os.path.join(out, "broken.yaml"))
