@@ -70,6 +70,7 @@ bench: build
 	bash bench/serve.sh $(BUILD)
 	bash bench/training_job.sh $(BUILD)/slipway
 	bash bench/serve_models.sh $(BUILD)
+	bash bench/python_steps.sh $(BUILD)/slipway
 
 # The same file set that scripts/check-tree.sh (run by CI) checks.
 fmt:

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/clock.h"
+#include "core/hash.h"
 #include "core/strings.h"
 
 namespace slipway {
@@ -75,6 +76,17 @@ std::string last_line_of(const std::filesystem::path& path) {
   tail.resize(static_cast<size_t>(in.gcount()));
   const std::string line = last_line(tail);
   return line.size() > 600 ? line.substr(0, 600) + "..." : line;
+}
+
+Result<std::filesystem::path> write_script_once(const std::filesystem::path& dir,
+                                                const std::string& stem, const std::string& text) {
+  const std::filesystem::path path = dir / (stem + "-" + sha256_hex(text).substr(0, 12) + ".py");
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return path;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Failed("cannot create " + dir.string() + ": " + ec.message());
+  if (Status s = write_file_atomic(path, text); !s.ok()) return s;
+  return path;
 }
 
 }  // namespace slipway

@@ -20,6 +20,11 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
 // the file is missing, unreadable or blank. For a failed step's own last word beside its exit code.
 std::string last_line_of(const std::filesystem::path& path);
 
+// A script compiled into the binary, written out once per content as DIR/STEM-HASH.py (several
+// processes may share the directory: an existing file of that content is used as it is).
+Result<std::filesystem::path> write_script_once(const std::filesystem::path& dir,
+                                                const std::string& stem, const std::string& text);
+
 // $SLIPWAY_HOME, or ~/.slipway.
 std::filesystem::path slipway_home();
 

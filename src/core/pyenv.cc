@@ -239,6 +239,10 @@ Result<fs::path> ensure_pyenv(const fs::path& root, std::vector<std::string> spe
     const auto uv_env = uv_environment();
     std::vector<std::string> install = {uv, "pip", "install", "--python",
                                         (env / "bin" / "python3").string()};
+    // uv leaves bytecode to the first import, which writes it beside the sources; where Python
+    // is told not to write it, every step would compile its imports again: compile them now.
+    const char* no_bytecode = std::getenv("PYTHONDONTWRITEBYTECODE");
+    if (no_bytecode && *no_bytecode) install.push_back("--compile-bytecode");
     install.insert(install.end(), specs.begin(), specs.end());
     built = run_inheriting({uv, "venv", "--quiet", "--seed", "--python", python, env.string()},
                            uv_env, &err) == 0 &&

@@ -50,7 +50,7 @@ Status send_all(int fd, const void* data, size_t len) {
 bool become_subreaper() { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0; }
 
 Result<std::unique_ptr<ForkServer>> ForkServer::start(const ForkServerStart& s,
-                                                      std::string* thread_module) {
+                                                      std::string* unforkable_module) {
   int fds[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
     return Failed("cannot create the Python executor's socket: " + errno_text());
@@ -105,7 +105,7 @@ Result<std::unique_ptr<ForkServer>> ForkServer::start(const ForkServerStart& s,
   if (ready.is_discarded() || !ready.is_object())
     return Failed("the Python executor answered '" + *line + "' instead of its ready line");
   if (!ready.value("ready", false)) {
-    if (thread_module) *thread_module = ready.value("thread_module", "");
+    if (unforkable_module) *unforkable_module = ready.value("unforkable_module", "");
     return Failed("the Python executor is not usable: " +
                   ready.value("error", line->substr(0, 200)));
   }

@@ -21,7 +21,7 @@ struct ForkServerStart {
   std::filesystem::path script;            // python_executor.py, written out
   std::map<std::string, std::string> env;  // its environment while it imports
   std::vector<std::string> preload;        // modules to import before it says ready
-  std::vector<std::string> skip;           // modules not to import (they start threads)
+  std::vector<std::string> skip;           // modules not to import (threads, CUDA at import)
   std::filesystem::path log;               // its own stdout and stderr, appended
   std::chrono::milliseconds ready_timeout{60'000};
 };
@@ -41,9 +41,9 @@ struct ForkRequest {
 class ForkServer {
  public:
   // Starts the server and waits until it has imported what it was asked to. A module that starts
-  // a thread at import is named in *thread_module, and the error says so.
+  // a thread or loads the CUDA driver at import is named in *unforkable_module.
   static Result<std::unique_ptr<ForkServer>> start(const ForkServerStart& s,
-                                                   std::string* thread_module);
+                                                   std::string* unforkable_module);
   ~ForkServer();
   ForkServer(const ForkServer&) = delete;
   ForkServer& operator=(const ForkServer&) = delete;

@@ -34,17 +34,6 @@ bool per_task_variable(const std::string& name) {
 // differ. Past that, steps start cold rather than each paying for a server.
 constexpr int kMaxServersPerVenv = 3;
 
-Result<fs::path> executor_script(const fs::path& dir) {
-  const std::string text = kPythonExecutorSource;
-  const fs::path path = dir / ("python_executor-" + sha256_hex(text).substr(0, 12) + ".py");
-  if (fs::exists(path)) return path;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Failed("cannot create " + dir.string() + ": " + ec.message());
-  if (Status s = write_file_atomic(path, text); !s.ok()) return s;
-  return path;
-}
-
 std::string value_of(const std::map<std::string, std::string>& env, const std::string& name) {
   auto it = env.find(name);
   return it == env.end() ? "" : it->second;
@@ -98,7 +87,7 @@ PythonExecutors::Server* PythonExecutors::server_for(
     }
   }
   const fs::path root = fs::path(venv).parent_path();
-  auto script = executor_script(root / ".executor");
+  auto script = write_script_once(root / ".executor", "python_executor", kPythonExecutorSource);
   if (!script.ok()) {
     ++s.failures;
     say_once(key, "no warm Python executor for " + venv + ": " + script.status().message());
@@ -113,17 +102,17 @@ PythonExecutors::Server* PythonExecutors::server_for(
   const std::string home = value_of(import_env, "SLIPWAY_HOME");
   start.log = (!home.empty() && !run_id.empty() ? fs::path(home) / "runs" / run_id : root) /
               "python-executors" / (sha256_hex(key).substr(0, 16) + ".log");
-  // A module that starts a thread at import is left to the tasks; a few tries find them all.
+  // A module that starts a thread or CUDA at import is left to the tasks; a few tries find them.
   for (int attempt = 0; attempt < 4; ++attempt) {
     start.skip = s.skip;
-    std::string thread_module;
-    auto p = ForkServer::start(start, &thread_module);
+    std::string unforkable_module;
+    auto p = ForkServer::start(start, &unforkable_module);
     if (p.ok()) {
       s.process = std::move(*p);
       ++started_;
       return &s;
     }
-    if (thread_module.empty()) {
+    if (unforkable_module.empty()) {
       ++s.failures;
       say_once(key, "no warm Python executor for " + venv +
                         " (its steps start their own "
@@ -131,7 +120,7 @@ PythonExecutors::Server* PythonExecutors::server_for(
                         p.status().message());
       return nullptr;
     }
-    s.skip.push_back(thread_module);
+    s.skip.push_back(unforkable_module);
   }
   ++s.failures;
   return nullptr;

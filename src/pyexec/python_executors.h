@@ -54,7 +54,7 @@ class PythonExecutors {
  private:
   struct Server {
     std::unique_ptr<ForkServer> process;
-    std::vector<std::string> skip;  // modules that start threads at import
+    std::vector<std::string> skip;  // modules that start threads or CUDA at import
     int failures = 0;
   };
   Server* server_for(const std::string& key, const std::string& venv,

@@ -23,18 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The worker script, written once per content into `dir` (several daemons may share it).
-Result<fs::path> worker_script(const fs::path& dir) {
-  const std::string text = kModelWorkerSource;
-  const fs::path path = dir / ("model_worker-" + sha256_hex(text).substr(0, 12) + ".py");
-  if (fs::exists(path)) return path;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return Failed("cannot create " + dir.string() + ": " + ec.message());
-  if (Status s = write_file_atomic(path, text); !s.ok()) return s;
-  return path;
-}
-
 // The shape of a nested JSON array (its first elements' lengths); ragged data is refused when
 // the tensor is built.
 std::vector<std::int64_t> nested_shape(const Json& j) {
@@ -330,7 +318,7 @@ Result<std::unique_ptr<Model>> make_python_model(const std::string& format, cons
   std::chrono::milliseconds timeout = options.timeout;
   if (config.contains("timeout_ms") && config["timeout_ms"].is_number_integer())
     timeout = std::chrono::milliseconds(config["timeout_ms"].get<std::int64_t>());
-  auto script = worker_script(options.script_dir);
+  auto script = write_script_once(options.script_dir, "model_worker", kModelWorkerSource);
   if (!script.ok()) return script.status();
   launch.script = *script;
   if (auto it = options.python.find(format); it != options.python.end()) {

@@ -55,6 +55,18 @@ wait_for_task_state() {
   fail "task $task of $run did not reach $state within ${limit}s"
 }
 
+# running_run PIPELINE: the id of a RUNNING run of PIPELINE, once one is in the store (10 s).
+running_run() {
+  local name=$1 id=""
+  for _ in $(seq 1 100); do
+    id=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING' and x['pipeline']=='$name']; print(r[0]['id'] if r else '')")
+    [ -n "$id" ] && break
+    sleep 0.1
+  done
+  [ -n "$id" ] || fail "no running $name run appeared"
+  echo "$id"
+}
+
 # wait_for_run_state RUN STATE [SECONDS]
 wait_for_run_state() {
   local run=$1 state=$2 limit=${3:-30} i=0

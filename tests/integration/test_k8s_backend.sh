@@ -225,13 +225,7 @@ kill_driver_mid_task() {
   shift
   "$SLIPWAY" run "$@" --backend k8s > "$WORK/killed.out" 2>&1 &
   driver=$!
-  killed_run=""
-  for _ in $(seq 1 100); do
-    killed_run=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state']=='RUNNING' and x['pipeline']=='$name']; print(r[0]['id'] if r else '')")
-    [ -n "$killed_run" ] && break
-    sleep 0.1
-  done
-  [ -n "$killed_run" ] || fail "no running $name run appeared"
+  killed_run=$(running_run "$name")
   wait_for_task_state "$killed_run" nap RUNNING 30
   kill -9 "$driver"
   wait "$driver" 2>/dev/null || true

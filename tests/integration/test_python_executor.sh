@@ -71,13 +71,7 @@ expect_eq "$(run_processes "$run_id")" 0 "cancel left no process: neither the st
 # forked is found by the run's id like any step, and the resumed run finishes.
 "$SLIPWAY" run "$WORK/sleep.yaml" --no-cache -p seconds=3 > "$WORK/killed.out" 2>&1 &
 driver=$!
-run_id=""
-for _ in $(seq 1 100); do
-  run_id=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=[x for x in json.load(sys.stdin) if x['state'] == 'RUNNING']; print(r[0]['id'] if r else '')")
-  [ -n "$run_id" ] && break
-  sleep 0.1
-done
-[ -n "$run_id" ] || fail "the run did not appear in the store"
+run_id=$(running_run sleep)
 wait_for_task_state "$run_id" sleep-long RUNNING 60
 for _ in $(seq 50); do
   grep -q sleeping "$SLIPWAY_HOME/runs/$run_id/tasks/sleep-long/attempt-1.out" 2> /dev/null && break

@@ -57,9 +57,19 @@ def _receive(ctl):
     return json.loads(body), fds
 
 
+def _cuda_driver_loaded():
+    """Whether this process has loaded the CUDA driver: a CUDA context does not survive fork, and
+    a forked task could not use the GPU."""
+    try:
+        with open("/proc/self/maps") as maps:
+            return any("libcuda.so" in line for line in maps)
+    except OSError:
+        return False
+
+
 def _preload(modules, skip):
-    """Imports each module; the first that leaves a Python thread running is returned (a thread
-    does not survive fork, so the tasks would see that module broken)."""
+    """Imports each module; the first that leaves a Python thread running or loads the CUDA
+    driver is returned (neither survives fork: the tasks would see that module broken)."""
     import importlib
     loaded = []
     for name in modules:
@@ -70,7 +80,7 @@ def _preload(modules, skip):
             loaded.append(name)
         except BaseException:  # a module the task will fail to import itself, with its own error
             continue
-        if threading.active_count() > 1:
+        if threading.active_count() > 1 or _cuda_driver_loaded():
             return loaded, name
     return loaded, None
 
@@ -178,11 +188,11 @@ def _spawn(req, fds, ctl):
 def serve(argv):
     ctl = socket.socket(family=socket.AF_UNIX, type=socket.SOCK_STREAM, fileno=3)
     spec = json.loads(argv[0])
-    loaded, threaded = _preload(spec.get("preload", []), set(spec.get("skip", [])))
-    if threaded is not None:
-        _send(ctl, {"ready": False, "thread_module": threaded,
-                    "error": "importing %s starts a thread, which a forked task would not have"
-                             % threaded})
+    loaded, unforkable = _preload(spec.get("preload", []), set(spec.get("skip", [])))
+    if unforkable is not None:
+        _send(ctl, {"ready": False, "unforkable_module": unforkable,
+                    "error": "importing %s starts a thread or the CUDA driver, which a forked "
+                             "task would not have" % unforkable})
         os._exit(3)
     # The imported objects stay shared with the tasks: no collection pass copies their pages.
     gc.freeze()
