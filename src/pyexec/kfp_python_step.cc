@@ -1,8 +1,10 @@
 #include "pyexec/kfp_python_step.h"
 
 #include <algorithm>
+#include <cctype>
 #include <regex>
 #include <set>
+#include <string_view>
 
 #include "core/strings.h"
 
@@ -10,27 +12,94 @@ namespace slipway::pyexec {
 
 namespace {
 
-std::string collapse_whitespace(const std::string& s) {
-  static const std::regex kSpace(R"(\s+)");
-  return trim(std::regex_replace(s, kSpace, " "));
+// No std::regex over what may be long (a component's source, an executor input): libstdc++'s
+// matcher recurses per character and can run out of stack. The scripts are scanned by hand, and
+// regexes see only the short run script once its whitespace is collapsed.
+
+std::string collapse_whitespace(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
 }
 
-// The SDK's pip prelude (kfp/dsl/component_factory.py), with each install replaced by INSTALL:
-// KFP 2.x writes one install, or two when kfp itself comes from a second index.
-bool is_pip_prelude(const std::string& script) {
-  static const std::regex kInstall(R"(python3 -m pip install(?:\s+(?:'[^']*'|[^\s'&|;]+))*\s*&&)");
-  static const std::regex kRepeated(R"((INSTALL&& *)+)");
-  std::string s = std::regex_replace(script, kInstall, "INSTALL&&");
-  s = collapse_whitespace(std::regex_replace(s, kRepeated, "INSTALL&& "));
+// One `pip install` found in a script: where its words end, and its quoted words.
+struct PipInstall {
+  size_t begin = 0, end = 0;
+  std::vector<std::string> quoted;
+};
+
+// The `pip install` at or after `from`: its words run to the shell's next operator (& | ; or a
+// newline); a quoted word may hold any of them (an environment marker's `;`).
+std::optional<PipInstall> next_pip_install(std::string_view script, size_t from) {
+  static constexpr std::string_view kVerb = "pip install";
+  const size_t at = script.find(kVerb, from);
+  if (at == std::string_view::npos) return std::nullopt;
+  PipInstall p;
+  p.begin = at;
+  size_t i = at + kVerb.size();
+  for (;;) {
+    const size_t word = i;
+    while (i < script.size() && (script[i] == ' ' || script[i] == '\t')) ++i;
+    if (i == script.size() || std::string_view("&|;\n").find(script[i]) != std::string_view::npos ||
+        (i == word && i > at + kVerb.size())) {
+      p.end = word;
+      return p;
+    }
+    if (script[i] == '\'') {
+      const size_t close = script.find('\'', i + 1);
+      if (close == std::string_view::npos) {  // unbalanced: the shell would refuse it
+        p.end = i;
+        return p;
+      }
+      p.quoted.emplace_back(script.substr(i + 1, close - i - 1));
+      i = close + 1;
+    } else {
+      while (i < script.size() && !std::isspace(static_cast<unsigned char>(script[i])) &&
+             std::string_view("&|;'").find(script[i]) == std::string_view::npos)
+        ++i;
+    }
+  }
+}
+
+// The SDK's pip prelude (kfp/dsl/component_factory.py), with each `python3 -m pip install ...`
+// replaced by INSTALL: KFP 2.x writes one install, or two when kfp itself comes from a second
+// index.
+bool is_pip_prelude(std::string_view script) {
+  static constexpr std::string_view kCommand = "python3 -m ";
+  std::string s;
+  size_t from = 0;
+  while (auto p = next_pip_install(script, from)) {
+    if (p->begin < kCommand.size() ||
+        script.substr(p->begin - kCommand.size(), kCommand.size()) != kCommand)
+      return false;
+    s.append(script.substr(from, p->begin - kCommand.size() - from));
+    s += " INSTALL ";
+    from = p->end;
+  }
+  s.append(script.substr(from));
+  s = collapse_whitespace(s);
+  // Two installs chained are one here.
+  for (size_t twice; (twice = s.find("INSTALL && INSTALL")) != std::string::npos;)
+    s.replace(twice, 18, "INSTALL");
   static const std::string kPrelude =
       "if ! [ -x \"$(command -v pip)\" ]; then python3 -m ensurepip || python3 -m ensurepip "
-      "--user || apt-get install python3-pip fi PIP_DISABLE_PIP_VERSION_CHECK=1 INSTALL&& \"$0\" "
+      "--user || apt-get install python3-pip fi PIP_DISABLE_PIP_VERSION_CHECK=1 INSTALL && \"$0\" "
       "\"$@\"";
   return s == kPrelude;
 }
 
 // The run script: the source into a fresh temporary file, then the executor module on it.
-bool parse_run_script(const std::string& script, KfpPythonStep* step) {
+bool parse_run_script(std::string_view script, KfpPythonStep* step) {
+  if (script.size() > 4096) return false;  // the SDK's is a few lines
   static const std::regex kRun(
       R"(program_path=\$\(mktemp -d\) printf "%s" "\$0" > "\$program_path/ephemeral_component\.py" )"
       R"((_KFP_RUNTIME=true )?python3 -m (kfp\.dsl\.executor_main|kfp\.components\.executor_main|kfp\.v2\.components\.executor_main) )"
@@ -47,18 +116,12 @@ bool parse_run_script(const std::string& script, KfpPythonStep* step) {
 
 std::vector<std::string> pip_install_specs(const std::vector<std::string>& command) {
   std::set<std::string> specs;
-  // Its words up to the shell's next operator; a quoted spec may hold `;` (an environment marker).
-  static const std::regex kInstall(R"(pip install((?:\s+(?:'[^']*'|[^\s'&|;]+))*))");
-  static const std::regex kQuoted(R"('([^']+)')");
   for (const auto& a : command) {
-    for (auto it = std::sregex_iterator(a.begin(), a.end(), kInstall); it != std::sregex_iterator();
-         ++it) {
-      std::string seg = (*it)[1];
-      for (auto q = std::sregex_iterator(seg.begin(), seg.end(), kQuoted);
-           q != std::sregex_iterator(); ++q) {
-        std::string s = (*q)[1];
-        if (!starts_with(s, "-")) specs.insert(s);
-      }
+    size_t from = 0;
+    while (auto p = next_pip_install(a, from)) {
+      for (const auto& q : p->quoted)
+        if (!q.empty() && !starts_with(q, "-")) specs.insert(q);
+      from = p->end > p->begin ? p->end : p->begin + 1;
     }
   }
   return {specs.begin(), specs.end()};
@@ -96,23 +159,32 @@ std::optional<KfpPythonStep> parse_kfp_python_step(const std::vector<std::string
 }
 
 std::vector<std::string> imported_modules(const std::string& source) {
-  // `import a.b as c, d` and `from a.b import c`, one statement per line.
-  static const std::regex kImport(R"(^\s*import\s+(.+)$)");
-  static const std::regex kFrom(R"(^\s*from\s+([A-Za-z_][\w.]*)\s+import\b.*$)");
-  static const std::regex kName(R"(^\s*([A-Za-z_][\w.]*))");
+  // A dotted module name at the start of `s` (after blanks), or "" (a relative import, text).
+  auto dotted_name = [](std::string_view s) {
+    size_t i = 0;
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    const size_t start = i;
+    if (i == s.size() || !(std::isalpha(static_cast<unsigned char>(s[i])) || s[i] == '_'))
+      return std::string();
+    while (i < s.size() &&
+           (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '.'))
+      ++i;
+    return std::string(s.substr(start, i - start));
+  };
   std::vector<std::string> out;
   auto add = [&](const std::string& name) {
-    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    if (!name.empty() && std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
   };
-  for (const auto& line : split(source, '\n')) {
-    std::smatch m;
-    if (std::regex_match(line, m, kFrom)) {
-      add(m[1]);
-    } else if (std::regex_match(line, m, kImport)) {
-      for (const auto& part : split(m[1].str(), ',')) {
-        std::smatch n;
-        if (std::regex_search(part, n, kName)) add(n[1]);
-      }
+  // `import a.b as c, d` and `from a.b import c`, one statement per line.
+  for (const auto& raw : split(source, '\n')) {
+    std::string_view line = raw;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (starts_with(line, "from ")) {
+      const std::string name = dotted_name(line.substr(5));
+      const size_t rest = line.find(name) + name.size();
+      if (!name.empty() && line.substr(rest).find(" import") != std::string_view::npos) add(name);
+    } else if (starts_with(line, "import ")) {
+      for (const auto& part : split(line.substr(7), ',')) add(dotted_name(part));
     }
   }
   return out;

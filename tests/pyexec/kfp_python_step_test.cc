@@ -89,6 +89,20 @@ TEST(KfpPythonStep, ImportedModules) {
             "kfp.v2.components.executor");
 }
 
+// Long sources and inputs are scanned, not matched by a recursive regex: no stack overflow.
+TEST(KfpPythonStep, LongTextIsScannedNotRecursed) {
+  std::string huge = "# pip install " + std::string(2'000'000, 'x') + "\nimport " +
+                     std::string(2'000'000, 'y') + "\n";
+  auto command = sdk_command(kPrelude, kRun);
+  command[6] = huge;
+  command[8] = std::string(2'000'000, '{');
+  auto step = parse_kfp_python_step(command);
+  ASSERT_TRUE(step);
+  EXPECT_EQ(step->packages.size(), 3u);
+  EXPECT_EQ(imported_modules(huge).size(), 1u);
+  EXPECT_FALSE(parse_kfp_python_step(sdk_command(kPrelude, kRun + std::string(100'000, ' '))));
+}
+
 // Every Python executor of the KFP corpus: the SDK's forms are read, the others are left alone.
 TEST(KfpPythonStep, TheKfpCorpus) {
   const std::filesystem::path dir = std::string(SLIPWAY_SOURCE_DIR) + "/../shared/corpora/kfp-ir";
