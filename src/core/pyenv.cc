@@ -177,17 +177,18 @@ std::string find_uv() {
 }
 
 // uv's variables for a build: no Python downloads (the environment uses this machine's python3),
-// and pip's index variables, which uv does not read itself. Its package cache is uv's own (the
-// user's, or UV_CACHE_DIR), shared by every environment.
+// and pip's index variables, which uv does not read itself (as the variables every uv version
+// reads). Its package cache is uv's own (the user's, or UV_CACHE_DIR), shared by every
+// environment.
 std::map<std::string, std::string> uv_environment() {
   std::map<std::string, std::string> env;
   env["UV_PYTHON_DOWNLOADS"] = "never";
   const char* index = std::getenv("PIP_INDEX_URL");
   if (index && !std::getenv("UV_INDEX_URL") && !std::getenv("UV_DEFAULT_INDEX"))
-    env["UV_DEFAULT_INDEX"] = index;
+    env["UV_INDEX_URL"] = index;
   const char* extra = std::getenv("PIP_EXTRA_INDEX_URL");
   if (extra && !std::getenv("UV_EXTRA_INDEX_URL") && !std::getenv("UV_INDEX"))
-    env["UV_INDEX"] = extra;
+    env["UV_EXTRA_INDEX_URL"] = extra;
   return env;
 }
 

@@ -109,20 +109,18 @@ PythonExecutors::Server* PythonExecutors::server_for(
     auto p = ForkServer::start(start, &unforkable_module);
     if (p.ok()) {
       s.process = std::move(*p);
-      ++started_;
       return &s;
     }
     if (unforkable_module.empty()) {
-      ++s.failures;
+      // One that could not start once would not the next time: its steps start cold.
+      s.failures = 2;
       say_once(key, "no warm Python executor for " + venv +
-                        " (its steps start their own "
-                        "interpreter): " +
-                        p.status().message());
+                        ", its steps start their own interpreter: " + p.status().message());
       return nullptr;
     }
     s.skip.push_back(unforkable_module);
   }
-  ++s.failures;
+  s.failures = 2;
   return nullptr;
 }
 
@@ -186,7 +184,6 @@ std::optional<pid_t> PythonExecutors::launch(const TaskProcess& t) {
                  " failed, steps start their own interpreter: " + pid.status().message());
     return std::nullopt;
   }
-  ++forked_;
   return *pid;
 }
 

@@ -47,10 +47,6 @@ class PythonExecutors {
   // ordinary way.
   std::optional<pid_t> launch(const TaskProcess& t);
 
-  // Executors started, and tasks forked, so far (for tests and the run's summary).
-  int servers_started() const { return started_; }
-  int tasks_forked() const { return forked_; }
-
  private:
   struct Server {
     std::unique_ptr<ForkServer> process;
@@ -68,8 +64,6 @@ class PythonExecutors {
   std::map<std::string, Server> servers_;
   std::map<std::string, int> servers_per_venv_;
   std::map<std::string, bool> said_;
-  int started_ = 0;
-  int forked_ = 0;
 };
 
 }  // namespace slipway::pyexec

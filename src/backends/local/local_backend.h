@@ -51,7 +51,6 @@ class LocalBackend : public Backend {
                                             const std::vector<Adoptable>& running) override;
 
   const LocalCapacity& capacity() const { return cap_; }
-  const pyexec::PythonExecutors& python_executors() const { return *python_; }
 
  private:
   struct Running {
