@@ -6,7 +6,23 @@ source "$(dirname "$0")/lib.sh"
 export SLIPWAY_PYENVS=${SLIPWAY_PYENVS:-/tmp/slipway-pyenvs-$(id -u)}
 mkdir -p "$SLIPWAY_PYENVS"
 KFP=$(kfp_client_env)
-"$KFP/bin/python" "$SLIPWAY_SOURCE_DIR/tests/integration/programs/python_steps_faults.py" "$WORK" 2> /dev/null
+# A package whose module starts a thread when imported.
+mkdir -p "$WORK/threaded/threaded_at_import"
+cat > "$WORK/threaded/pyproject.toml" <<'TOML'
+[project]
+name = "threaded-at-import"
+version = "1.0"
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+TOML
+cat > "$WORK/threaded/threaded_at_import/__init__.py" <<'PY'
+import threading
+import time
+worker = threading.Thread(target=lambda: time.sleep(3600), daemon=True)
+worker.start()
+PY
+THREADED_PACKAGE="$WORK/threaded" "$KFP/bin/python" "$SLIPWAY_SOURCE_DIR/tests/integration/programs/python_steps_faults.py" "$WORK" 2> /dev/null
 executors_of() { ls "$SLIPWAY_HOME/runs/$1/python-executors" 2> /dev/null | wc -l; }
 task_of() { json "$1" "[t['$3'] for t in d['tasks'] if t['name'] == '$2'][0]"; }
 
@@ -102,3 +118,15 @@ task_of "$WORK/b2.json" needs-missing-package message |
   contains "pip says: ERROR: Could not find a version that satisfies the requirement slipway-no-such-package-anywhere==0.0.1" ||
   fail "pip's error is not the step's message: $(task_of "$WORK/b2.json" needs-missing-package message)"
 pass "with SLIPWAY_UV=off the message is pip's own error"
+
+# A module that starts a thread at import is left for the step to import: its thread is alive.
+run_json "$WORK/th0.json" "$WORK/threaded.yaml" --no-cache
+expect_eq "$rc" 0 "the step with a threaded module runs (building its environment)"
+run_json "$WORK/th1.json" "$WORK/threaded.yaml" --no-cache
+th_run=$(json "$WORK/th1.json" "d['id']")
+expect_eq "$(executors_of "$th_run")" 1 "the step was forked"
+expect_eq "$(task_of "$WORK/th1.json" uses-threaded-module outputs)" "{'Output': 'threads:2 alive:True'}" \
+  "the module's thread runs in the step, as in a fresh interpreter"
+cat "$SLIPWAY_HOME/runs/$th_run/python-executors/"*.log | contains "not preloading threaded_at_import" ||
+  fail "the executor did not say it left threaded_at_import out"
+pass "the executor left the threaded module out of its preload"

@@ -190,6 +190,9 @@ def serve(argv):
     spec = json.loads(argv[0])
     loaded, unforkable = _preload(spec.get("preload", []), set(spec.get("skip", [])))
     if unforkable is not None:
+        sys.stderr.write("slipway: not preloading %s: importing it starts a thread or the CUDA "
+                         "driver; the steps import it themselves\n" % unforkable)
+        sys.stderr.flush()
         _send(ctl, {"ready": False, "unforkable_module": unforkable,
                     "error": "importing %s starts a thread or the CUDA driver, which a forked "
                              "task would not have" % unforkable})

@@ -1,7 +1,8 @@
 """KFP pipelines whose steps misbehave, to show that steps forked by a warm Python executor behave
 as steps started from scratch (tests/integration/test_python_executor.sh).
 
-    python_steps_faults.py OUT_DIR   (writes isolation.yaml, crash.yaml, sleep.yaml, broken.yaml)
+    python_steps_faults.py OUT_DIR   (writes isolation.yaml, crash.yaml, sleep.yaml, broken.yaml,
+    threaded.yaml; THREADED_PACKAGE names the directory of a package made by the test)
 """
 import os
 import sys
@@ -91,9 +92,28 @@ def broken_package_pipeline():
     needs_missing_package()
 
 
+THREADED = os.environ.get("THREADED_PACKAGE", "/nonexistent")
+
+
+@dsl.component(packages_to_install=[f"threaded-at-import @ file://{THREADED}"])
+def uses_threaded_module() -> str:
+    """A module that starts a thread when imported: the executor must not preload it (the thread
+    would be gone in the fork), so the step's own import starts it."""
+    import threading
+
+    import threaded_at_import
+    return "threads:%d alive:%s" % (threading.active_count(), threaded_at_import.worker.is_alive())
+
+
+@dsl.pipeline(name="threaded-import")
+def threaded_import_pipeline():
+    uses_threaded_module()
+
+
 if __name__ == "__main__":
     out = sys.argv[1]
     compiler.Compiler().compile(isolation, os.path.join(out, "isolation.yaml"))
     compiler.Compiler().compile(crash_pipeline, os.path.join(out, "crash.yaml"))
     compiler.Compiler().compile(sleep_pipeline, os.path.join(out, "sleep.yaml"))
     compiler.Compiler().compile(broken_package_pipeline, os.path.join(out, "broken.yaml"))
+    compiler.Compiler().compile(threaded_import_pipeline, os.path.join(out, "threaded.yaml"))
