@@ -104,6 +104,12 @@ class Backend {
   // they run or nothing is known (a pod the scheduler cannot place, a Job queued for admission).
   // The engine shows it as the task's note. Backends that cannot tell return nothing.
   virtual std::map<std::string, std::string> waiting_reasons() const { return {}; }
+  // The commands the run's components run (command then args, inputs not filled in), once before
+  // the first launch, so a backend can get ready for them: the local backend's warm Python
+  // executors learn what the steps of each environment import.
+  virtual void expect_commands(const std::vector<std::vector<std::string>>& commands) {
+    (void)commands;
+  }
   // Counters worth keeping with the run (client calls, polls); recorded as a BACKEND_STATS event.
   virtual Json stats() const { return Json::object(); }
 

@@ -54,6 +54,12 @@ void Engine::restore(Node& n) {
 }
 
 Status Engine::prepare() {
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& [_, c] : spec_.components) {
+    commands.push_back(c.command);
+    commands.back().insert(commands.back().end(), c.args.begin(), c.args.end());
+  }
+  backend_.expect_commands(commands);
   for (const auto& r : store_.list_tasks(run_.id)) persisted_[r.name] = r;
   if (Status b = store_.begin(); !b.ok()) return store_failure(b);
   // Attempts a dead driver left RUNNING: the backend adopts those it can still follow and stops

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -124,6 +125,18 @@ PythonExecutors::Server* PythonExecutors::server_for(
   return nullptr;
 }
 
+void PythonExecutors::expect_commands(const std::vector<std::vector<std::string>>& commands) {
+  for (const auto& c : commands) {
+    if (c.size() < 4 || c[1] != "__pyenv" || c[2] != "--") continue;
+    const std::vector<std::string> command(c.begin() + 3, c.end());
+    auto step = parse_kfp_python_step(command);
+    if (!step) continue;
+    auto& modules = expected_imports_[join(environment_packages(command), "\n")];
+    for (const auto& m : imported_modules(step->source))
+      if (std::find(modules.begin(), modules.end(), m) == modules.end()) modules.push_back(m);
+  }
+}
+
 std::optional<pid_t> PythonExecutors::launch(const TaskProcess& t) {
   if (!enabled_ || t.argv.size() < 4 || t.argv[0] != self_exe_ || t.argv[1] != "__pyenv" ||
       t.argv[2] != "--")
@@ -137,7 +150,8 @@ std::optional<pid_t> PythonExecutors::launch(const TaskProcess& t) {
   const std::string shared = value_of(t.env, "SLIPWAY_PYENVS");
   const fs::path root =
       !shared.empty() ? fs::path(shared) : fs::path(value_of(t.env, "SLIPWAY_HOME")) / "pyenvs";
-  const fs::path venv = pyenv_dir(root, environment_packages(command));
+  const auto packages = environment_packages(command);
+  const fs::path venv = pyenv_dir(root, packages);
   // The first step of a new environment builds it, and shows the installer's messages in its own
   // log; the steps after it are forked.
   if (!pyenv_ready(venv)) return std::nullopt;
@@ -156,8 +170,11 @@ std::optional<pid_t> PythonExecutors::launch(const TaskProcess& t) {
   }
   env["PWD"] = t.workdir;
 
+  // This step's imports first, then those of the run's other steps of this package set.
   std::vector<std::string> preload = {executor_support_module(step->module)};
   for (const auto& m : imported_modules(step->source)) preload.push_back(m);
+  if (auto e = expected_imports_.find(join(packages, "\n")); e != expected_imports_.end())
+    preload.insert(preload.end(), e->second.begin(), e->second.end());
   Server* s = server_for(key, venv.string(), import_env, preload);
   if (!s) return std::nullopt;
 

@@ -43,6 +43,11 @@ class PythonExecutors {
   explicit PythonExecutors(std::string self_exe);
   ~PythonExecutors();
 
+  // The run's component commands, before any launch: what the KFP Python steps of each package
+  // set import is preloaded by that environment's executor when it starts, so that each step
+  // finds its modules imported whichever step starts the executor.
+  void expect_commands(const std::vector<std::vector<std::string>>& commands);
+
   // The pid of the task's process when a warm executor forked it, else nothing: start it the
   // ordinary way.
   std::optional<pid_t> launch(const TaskProcess& t);
@@ -64,6 +69,8 @@ class PythonExecutors {
   std::map<std::string, Server> servers_;
   std::map<std::string, int> servers_per_venv_;
   std::map<std::string, bool> said_;
+  // By package set (environment_packages joined): the modules its steps import.
+  std::map<std::string, std::vector<std::string>> expected_imports_;
 };
 
 }  // namespace slipway::pyexec

@@ -192,6 +192,10 @@ Result<LaunchHandle> LocalBackend::launch(const TaskLaunch& l) {
   return LaunchHandle{pid, std::to_string(pid)};
 }
 
+void LocalBackend::expect_commands(const std::vector<std::vector<std::string>>& commands) {
+  python_->expect_commands(commands);
+}
+
 std::int64_t LocalBackend::next_kill_deadline() const {
   std::int64_t next = 0;
   for (const auto& [_, r] : running_)

@@ -42,6 +42,7 @@ class LocalBackend : public Backend {
   bool has_room(const spec::Resources& r) const override;
   bool reserve(const spec::Resources& r) override;
   Result<LaunchHandle> launch(const TaskLaunch& l) override;
+  void expect_commands(const std::vector<std::vector<std::string>>& commands) override;
   std::vector<Completion> wait(std::int64_t timeout_ms) override;
   void terminate(const std::string& key, std::int64_t grace_ms) override;
   size_t in_flight() const override { return running_.size(); }
