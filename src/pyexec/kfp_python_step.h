@@ -20,7 +20,9 @@ struct KfpPythonStep {
   bool kfp_runtime = false;           // the script sets _KFP_RUNTIME=true for the interpreter
 };
 
-// The requirement specs of every `pip install` in `command`: the quoted words, flags dropped.
+// The requirement specs of every `pip install` in `command`: the quoted words, flags dropped. So
+// kfp itself is installed with its dependencies: the compiled command says --no-deps because it
+// expects an image that has them.
 std::vector<std::string> pip_install_specs(const std::vector<std::string>& command);
 
 // The packages of the Python environment `command` runs in: its pip installs, or kfp alone (a
