@@ -703,8 +703,17 @@ def run_warm_and_cold(slipway, corpus, case, pyenvs):
     with open(os.path.join(corpus, case.file)) as f:
         if re.search(r"\bimport random\b|\bfrom random import|np\.random|numpy\.random", f.read()):
             return servers
-    for name in sorted(set(warm) | set(cold)):
-        eq(warm.get(name), cold.get(name), f"task {name}: warm (the second) and cold (expected)")
+    differ = [n for n in sorted(set(warm) | set(cold)) if warm.get(n) != cold.get(n)]
+    if differ:
+        # Randomness the source does not name (scikit-learn's unseeded splits draw from NumPy's
+        # global generator): a second cold run that differs from the first on the same steps
+        # shows those steps differ by themselves, not by the executor.
+        again, _ = run_case(slipway, corpus, case, pyenvs, {"SLIPWAY_WARM_PYTHON": "0"})
+        for n in differ:
+            if again.get(n) == cold.get(n):
+                eq(warm.get(n), cold.get(n), f"task {n}: warm (the second) and cold (expected)")
+        print(f"note: {case.file}: {', '.join(differ)} differ from run to run, warm or cold",
+              flush=True)
     return servers
 
 
