@@ -18,12 +18,7 @@ YAML
 
 "$SLIPWAY" run "$WORK/p.yaml" > "$WORK/run.out" 2>&1 &
 driver=$!
-for _ in $(seq 1 100); do
-  run_id=$("$SLIPWAY" runs ls --output json | python3 -c "import json,sys; r=json.load(sys.stdin); print(r[0]['id'] if r else '')")
-  [ -n "$run_id" ] && break
-  sleep 0.1
-done
-[ -n "$run_id" ] || fail "the run did not appear in the store"
+run_id=$(running_run killme)
 wait_for_task_state "$run_id" slow RUNNING
 kill -9 "$driver"
 wait "$driver" 2>/dev/null || true
