@@ -145,11 +145,7 @@ fs::path own_uv_dir() {
 // uv: $SLIPWAY_UV ("off" for pip), uv on PATH, or the copy slipway installed for this user,
 // installed now when there is none. "" when it cannot be had: the caller uses pip.
 std::string find_uv() {
-  if (const char* v = std::getenv("SLIPWAY_UV"); v && *v) {
-    const std::string s = to_lower(v);
-    if (s == "off" || s == "0" || s == "no" || s == "false") return "";
-    return v;
-  }
+  if (const char* v = std::getenv("SLIPWAY_UV"); v && *v) return switched_off(v) ? "" : v;
   if (std::string on_path = find_on_path("uv"); !on_path.empty()) return on_path;
   const fs::path dir = own_uv_dir();
   const fs::path uv = dir / "bin" / "uv";

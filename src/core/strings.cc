@@ -106,4 +106,9 @@ std::string last_line(std::string_view text) {
   return line;
 }
 
+bool switched_off(std::string_view value) {
+  const std::string v = to_lower(trim(value));
+  return v == "0" || v == "off" || v == "false" || v == "no";
+}
+
 }  // namespace slipway

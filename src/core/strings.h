@@ -9,6 +9,8 @@ namespace slipway {
 
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
+// Whether a switch's value (an environment variable's) says off: 0, off, false or no, in any case.
+bool switched_off(std::string_view value);
 // The last line of `text` that is not blank, trimmed; "" when there is none.
 std::string last_line(std::string_view text);
 bool starts_with(std::string_view s, std::string_view prefix);

@@ -46,11 +46,7 @@ int open_log(const std::string& path) {
 
 }  // namespace
 
-bool warm_python_disabled(const char* value) {
-  if (!value) return false;
-  const std::string v = to_lower(trim(value));
-  return v == "0" || v == "off" || v == "false" || v == "no";
-}
+bool warm_python_disabled(const char* value) { return value && switched_off(value); }
 
 PythonExecutors::PythonExecutors(std::string self_exe)
     : self_exe_(std::move(self_exe)),
