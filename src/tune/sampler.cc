@@ -103,6 +103,7 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
   if (name == "tpe") return make_tpe_sampler(spec, false);
   if (name == "multivariate-tpe") return make_tpe_sampler(spec, true);
   if (name == "bayesianoptimization") return make_gp_sampler(spec);
+  if (name == "cmaes") return make_cma_es_sampler(spec);
   // asha and hyperband decide budgets and promotions; new configurations are drawn by
   // `settings.sampler` (default random, as in the papers).
   if (name == "asha" || name == "hyperband") {

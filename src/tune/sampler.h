@@ -26,7 +26,8 @@ class Sampler {
                                                    int n) = 0;
 };
 
-// random, grid, sobol, tpe, multivariate-tpe; an error naming what is not available.
+// random, grid, sobol, tpe, multivariate-tpe, bayesianoptimization, cmaes (and the samplers of
+// asha, hyperband and pbt); an error naming what is not available.
 Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec);
 
 // A 64-bit seed for trial `index` of a sweep seeded with `seed` (splitmix64 of both).
@@ -43,5 +44,8 @@ std::unique_ptr<Sampler> make_tpe_sampler(const SweepSpec& spec, bool multivaria
 
 // Gaussian-process Bayesian optimization (gp_sampler.cc): Katib's bayesianoptimization.
 std::unique_ptr<Sampler> make_gp_sampler(const SweepSpec& spec);
+
+// CMA-ES (cma_es_sampler.cc): Katib's cmaes; an error names a bad setting.
+Result<std::unique_ptr<Sampler>> make_cma_es_sampler(const SweepSpec& spec);
 
 }  // namespace slipway::tune

@@ -25,7 +25,7 @@ const char* kKatibDefaultRegex = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\
 
 const std::vector<std::string> kAlgorithms = {
     "random",    "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization",
-    "hyperband", "asha"};
+    "hyperband", "asha", "cmaes"};
 
 Status check_algorithm(const YamlReader& r, const YAML::Node& at, const std::string& name) {
   if (name == "enas" || name == "darts")
@@ -36,10 +36,6 @@ Status check_algorithm(const YamlReader& r, const YAML::Node& at, const std::str
     return r.where(at,
                    "algorithm 'pbt' (population-based training) is not available; asha or "
                    "hyperband stop bad trials early with training steps as the budget");
-  if (name == "cmaes")
-    return r.where(at,
-                   "algorithm 'cmaes' is not available; bayesianoptimization or multivariate-tpe "
-                   "search continuous spaces as well");
   if (std::find(kAlgorithms.begin(), kAlgorithms.end(), name) == kAlgorithms.end())
     return r.where(at, "algorithm '" + name + "' is not known" + did_you_mean(name, kAlgorithms) +
                            " (one of: " + join(kAlgorithms, ", ") + ")");
