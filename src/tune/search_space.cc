@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include <boost/math/special_functions/erf.hpp>
+
 namespace slipway::tune {
 
 const char* param_kind_name(ParamKind k) {
@@ -42,8 +44,25 @@ namespace {
 // [0, 1), never 1: a choice index of u * n must stay below n.
 double clamp_unit(double u) { return std::clamp(u, 0.0, std::nextafter(1.0, 0.0)); }
 
-// u → a number in [min, max], log-warped when asked; then snapped to the step grid.
+// The standard normal's CDF and its inverse, and the probability mass of [-3σ, 3σ], where a
+// normal prior is truncated.
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double normal_quantile(double q) { return -std::sqrt(2.0) * boost::math::erfc_inv(2 * q); }
+const double kBelow3Sigma = normal_cdf(-3), kWithin3Sigma = normal_cdf(3) - normal_cdf(-3);
+
+// A normal prior's warp of [0, 1]: uniform u → the position within [min, max] (0 at min, 1 at
+// max) of the truncated normal's u-quantile; and back.
+double normal_position(double u) {
+  double z = normal_quantile(kBelow3Sigma + std::clamp(u, 0.0, 1.0) * kWithin3Sigma);
+  return std::clamp((z + 3) / 6, 0.0, 1.0);
+}
+double normal_unit(double position) {
+  return (normal_cdf(6 * position - 3) - kBelow3Sigma) / kWithin3Sigma;
+}
+
+// u → a number in [min, max], through the prior and the log warp; then snapped to the step grid.
 double number_of(const ParamSpec& p, double u) {
+  if (p.normal) u = normal_position(u);
   double v = p.log ? std::exp(std::log(p.min) + u * (std::log(p.max) - std::log(p.min)))
                    : p.min + u * (p.max - p.min);
   double step = p.kind == ParamKind::kInt ? std::max(1.0, p.step) : p.step;
@@ -53,8 +72,9 @@ double number_of(const ParamSpec& p, double u) {
 
 double unit_of_number(const ParamSpec& p, double v) {
   if (p.max <= p.min) return 0.5;
-  return p.log ? (std::log(v) - std::log(p.min)) / (std::log(p.max) - std::log(p.min))
-               : (v - p.min) / (p.max - p.min);
+  double position = p.log ? (std::log(v) - std::log(p.min)) / (std::log(p.max) - std::log(p.min))
+                          : (v - p.min) / (p.max - p.min);
+  return p.normal ? normal_unit(position) : position;
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // A sweep's search space: named parameters of four kinds (Katib's: int, double, discrete,
-// categorical), each with its bounds or values, optionally log-scaled. Samplers work in the unit
-// cube: every parameter maps to [0, 1) and back, log-warped where it is log-scaled, so a sampler
-// never needs to know the kinds.
+// categorical), each with its bounds or values, optionally log-scaled, and with a uniform or a
+// normal prior (Katib's feasibleSpace.distribution). Samplers work in the unit cube: every
+// parameter maps to [0, 1) and back, log-warped where it is log-scaled and warped by the normal's
+// quantiles where its prior is normal, so uniform draws in the cube follow the prior and a
+// sampler never needs to know the kinds.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +22,10 @@ struct ParamSpec {
   ParamKind kind = ParamKind::kDouble;
   double min = 0, max = 0, step = 0;  // int and double (step 0: continuous double, 1 for int)
   bool log = false;                   // sample log(value) uniformly
+  // Katib's normal and logNormal: a normal (of the value, or of its log) centred on the middle of
+  // [min, max] with σ a sixth of the range, as Katib's suggestion services set it (min and max at
+  // ±3σ); truncated there, so no trial leaves the range its author wrote.
+  bool normal = false;
   std::vector<double> numbers;        // discrete
   std::vector<std::string> choices;   // categorical
 

@@ -93,12 +93,12 @@ Status read_space(const YamlReader& r, const YAML::Node& node, ParamSpec* p) {
     p->step = *st;
   }
   if (YAML::Node d = node["distribution"]) {
-    std::string dist = d.Scalar();
-    if (dist == "logUniform")
-      p->log = true;
-    else if (dist != "uniform")
-      return r.where(
-          d, what + ": distribution '" + dist + "' is not supported; use uniform or logUniform");
+    const std::string dist = d.Scalar();
+    if (dist != "uniform" && dist != "logUniform" && dist != "normal" && dist != "logNormal")
+      return r.where(d, what + ": distribution '" + dist +
+                            "' is not one of uniform, logUniform, normal, logNormal");
+    p->log = dist == "logUniform" || dist == "logNormal";
+    p->normal = dist == "normal" || dist == "logNormal";
   }
   if (YAML::Node l = node["log"]) p->log = l.as<bool>(false);
   return Status::Ok();
@@ -428,7 +428,8 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
     p.name = it->first.Scalar();
     const YAML::Node pn = it->second;  // a handle: a reference would outlive yaml-cpp's proxy
     SLIPWAY_RETURN_IF_ERROR(
-        r.keys(pn, {"type", "min", "max", "step", "log", "values"}, "parameter '" + p.name + "'"));
+        r.keys(pn, {"type", "min", "max", "step", "log", "distribution", "values"},
+               "parameter '" + p.name + "'"));
     bool ok = false;
     std::string t = pn["type"] ? pn["type"].Scalar() : "";
     p.kind = kind_of(t, &ok);

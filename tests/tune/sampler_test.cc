@@ -42,6 +42,46 @@ TEST(SearchSpace, MapsTheUnitCubeToEachKindAndBack) {
   EXPECT_EQ(tune::SearchSpace::format(Json(3)), "3");
 }
 
+TEST(SearchSpace, NormalPriorsFollowKatibsMeanAndSigmaWithinTheRange) {
+  // Katib's normal: mean (min + max) / 2, σ = (max - min) / 6; logNormal the same in log space.
+  // Uniform draws in the cube become those normals, truncated to [min, max].
+  auto s = tune::parse_sweep(
+      "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: n}\nspec:\n"
+      "  objective: {type: minimize, objectiveMetricName: loss}\n"
+      "  algorithm: {algorithmName: random}\n  parameters:\n"
+      "  - {name: m, parameterType: double, feasibleSpace: {min: '0', max: '6', distribution: "
+      "normal}}\n"
+      "  - {name: lr, parameterType: double, feasibleSpace: {min: '1e-4', max: '1', distribution: "
+      "logNormal}}\n"
+      "  trialTemplate:\n    trialParameters: [{name: m, reference: m}]\n"
+      "    trialSpec: {apiVersion: batch/v1, kind: Job, spec: {template: {spec: {containers: "
+      "[{name: t, command: [echo, '${trialParameters.m}']}]}}}}\n",
+      "n.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  const tune::SearchSpace& sp = s->space;
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  double sum = 0, sum_sq = 0, log_sum = 0, lo = 1e9, hi = -1e9;
+  const int n = 20000;
+  for (int i = 0; i < n; ++i) {
+    Json v = sp.decode({u(rng), u(rng)});
+    double m = v["m"].get<double>(), lr = v["lr"].get<double>();
+    sum += m, sum_sq += m * m, log_sum += std::log10(lr);
+    lo = std::min(lo, m), hi = std::max(hi, m);
+    ASSERT_GE(lr, 1e-4);
+    ASSERT_LE(lr, 1.0);
+  }
+  const double mean = sum / n, sd = std::sqrt(sum_sq / n - mean * mean);
+  EXPECT_NEAR(mean, 3.0, 0.03);
+  EXPECT_NEAR(sd, 0.986, 0.02) << "σ 1, truncated at ±3σ: 0.9866";
+  EXPECT_GE(lo, 0.0);
+  EXPECT_LE(hi, 6.0);
+  EXPECT_NEAR(log_sum / n, -2.0, 0.03) << "logNormal: the geometric middle of 1e-4 and 1";
+  EXPECT_NEAR(sp.decode({0.5, 0.5})["m"].get<double>(), 3.0, 1e-12);
+  EXPECT_NEAR(sp.decode(sp.encode(Json{{"m", 1.25}, {"lr", 0.02}}))["m"].get<double>(), 1.25, 1e-9)
+      << "encode is decode's inverse through the normal warp";
+}
+
 TEST(Samplers, AreDeterministicAndResumeWhereTheyLeftOff) {
   for (std::string alg : {"random", "sobol", "tpe", "multivariate-tpe"}) {
     auto s =
