@@ -93,6 +93,13 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
   return m.empty() ? "" : " (did you mean '" + m + "'?)";
 }
 
+std::string replace_all(std::string text, const std::string& from, const std::string& to) {
+  if (from.empty()) return text;
+  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+  return text;
+}
+
 std::string shell_quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

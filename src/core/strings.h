@@ -16,6 +16,8 @@ std::string last_line(std::string_view text);
 bool starts_with(std::string_view s, std::string_view prefix);
 std::string to_lower(std::string_view s);  // ASCII letters only
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
+// Every occurrence of `from` replaced by `to`, left to right, never rescanning what was put in.
+std::string replace_all(std::string text, const std::string& from, const std::string& to);
 // POSIX shell single-quoting: 'it'\''s'.
 std::string shell_quote(const std::string& s);
 

@@ -23,12 +23,6 @@ using kfp::entries;
 using kfp::Key;
 using kfp::Source;
 
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
-    text.replace(at, from.size(), to);
-  return text;
-}
-
 // One ParallelFor a task sits in: its items, how many iterations at once, and its id, which
 // tasks of the loop share and {{loops.ID.item}} names.
 struct LoopSource {

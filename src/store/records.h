@@ -125,8 +125,12 @@ struct TrialRecord {
   std::string run_id;
   // Multi-fidelity sweeps (asha, hyperband): the configuration this trial trains (the trials of
   // one configuration continue each other), its rung, and its budget (e.g. training steps).
+  // Population-based training (pbt) reads the same fields as a population: `config` is the
+  // member, `rung` its generation, and `parent` the trial whose checkpoint this one starts from
+  // (its member's previous generation, or a better member's it exploits; -1: none).
   int config = 0, rung = 0;
   double budget = 0;
+  int parent = -1;
   std::string state;  // PENDING RUNNING SUCCEEDED FAILED EARLY_STOPPED CANCELLED
   std::optional<double> objective;
   nlohmann::json metrics = nlohmann::json::object();  // name → the value its strategy picked

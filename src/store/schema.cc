@@ -251,6 +251,10 @@ const std::vector<std::string>& schema_migrations() {
       ALTER TABLE schedules ADD COLUMN trigger_as_written TEXT NOT NULL DEFAULT '';
       ALTER TABLE schedules ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
       )sql",
+      // 6: population-based training: the trial whose checkpoint a trial starts from.
+      R"sql(
+      ALTER TABLE trials ADD COLUMN parent INTEGER NOT NULL DEFAULT -1;
+      )sql",
   };
   return kMigrations;
 }

@@ -103,8 +103,8 @@ Status Store::request_sweep_cancel(const std::string& id) {
 Status Store::upsert_trial(const TrialRecord& t) {
   Stmt& s = db_->prepare(
       "INSERT INTO trials(sweep_id, number, params, point, run_id, state, objective, metrics, "
-      "created_ms, finished_ms, message, config, rung, budget)"
-      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)"
+      "created_ms, finished_ms, message, config, rung, budget, parent)"
+      " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)"
       " ON CONFLICT(sweep_id, number) DO UPDATE SET run_id=?5, state=?6, objective=?7, metrics=?8, "
       "finished_ms=?10, message=?11");
   s.bind(1, t.sweep_id)
@@ -124,13 +124,14 @@ Status Store::upsert_trial(const TrialRecord& t) {
       .bind(12, t.config)
       .bind(13, t.rung)
       .bind(14, t.budget)
+      .bind(15, t.parent)
       .done();
 }
 
 std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
   Stmt& s = db_->prepare(
       "SELECT sweep_id, number, params, point, run_id, state, objective, metrics, created_ms, "
-      "finished_ms, message, config, rung, budget FROM trials"
+      "finished_ms, message, config, rung, budget, parent FROM trials"
       " WHERE sweep_id = ? ORDER BY number");
   s.bind(1, sweep_id);
   std::vector<TrialRecord> out;
@@ -153,6 +154,7 @@ std::vector<TrialRecord> Store::list_trials(const std::string& sweep_id) {
     t.config = static_cast<int>(s.integer(11));
     t.rung = static_cast<int>(s.integer(12));
     t.budget = s.real(13);
+    t.parent = static_cast<int>(s.integer(14));
     out.push_back(std::move(t));
   }
   s.reset();

@@ -46,8 +46,8 @@ CmaEs::CmaEs(std::vector<double> mean, double sigma, int popsize)
   c1_ = alpha_cov / ((n + 1.3) * (n + 1.3) + mu_eff_);
   cmu_ = std::min(1 - c1_ - 1e-8, alpha_cov * (mu_eff_ - 2 + 1 / mu_eff_) /
                                       ((n + 2) * (n + 2) + alpha_cov * mu_eff_ / 2));
-  const double min_alpha = std::min({1 + c1_ / cmu_, 1 + 2 * mu_eff_minus / (mu_eff_ + 2),
-                                     (1 - c1_ - cmu_) / (n * cmu_)});
+  const double min_alpha = std::min(
+      {1 + c1_ / cmu_, 1 + 2 * mu_eff_minus / (mu_eff_ + 2), (1 - c1_ - cmu_) / (n * cmu_)});
   double positive_sum = 0, negative_sum = 0;
   for (double x : wp) (x > 0 ? positive_sum : negative_sum) += std::abs(x);
   w_.resize(wp.size());
@@ -67,7 +67,8 @@ CmaEs::CmaEs(std::vector<double> mean, double sigma, int popsize)
 void CmaEs::decompose() {
   const size_t n = static_cast<size_t>(n_);
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < i; ++j) c_[i * n + j] = c_[j * n + i] = (c_[i * n + j] + c_[j * n + i]) / 2;
+    for (size_t j = 0; j < i; ++j)
+      c_[i * n + j] = c_[j * n + i] = (c_[i * n + j] + c_[j * n + i]) / 2;
   b_ = c_;  // symmetric: row- or column-major is the same matrix
   std::vector<double> eig(n);
   int lwork = std::max(1, 3 * n_ - 1), info = 0;
@@ -117,7 +118,8 @@ void CmaEs::tell(std::vector<std::pair<std::vector<double>, double>> solutions) 
   const size_t term = 10 + static_cast<size_t>(std::ceil(30.0 * n_ / lambda_));
   fun_history_.push_back(solutions.front().second);
   fun_history_.push_back(solutions.back().second);
-  if (fun_history_.size() > 2 * term) fun_history_.erase(fun_history_.begin(), fun_history_.begin() + 2);
+  if (fun_history_.size() > 2 * term)
+    fun_history_.erase(fun_history_.begin(), fun_history_.begin() + 2);
 
   // C^(-1/2) y = B diag(1/D) Bᵀ y.
   auto inv_sqrt_c = [&](const std::vector<double>& y) {

@@ -114,8 +114,10 @@ Result<std::unique_ptr<Sampler>> make_cma_es_sampler(const SweepSpec& spec) {
         "each parameter's range, e.g. 0.2)");
   }
   if (!(sigma > 0 && sigma <= 1))
-    return InvalidInput("cmaes setting sigma must be in (0, 1]: a fraction of each parameter's "
-                        "range; it is " + spec.algorithm.setting("sigma", ""));
+    return InvalidInput(
+        "cmaes setting sigma must be in (0, 1]: a fraction of each parameter's "
+        "range; it is " +
+        spec.algorithm.setting("sigma", ""));
   if (popsize < 0 || popsize == 1) return InvalidInput("cmaes setting popsize must be 2 or more");
   if (inc < 2) return InvalidInput("cmaes setting inc_popsize must be 2 or more");
   if (restart != "none" && restart != "ipop" && restart != "bipop")

@@ -138,6 +138,11 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
   if (asha_)
     extras["checkpoint_dir"] =
         (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
+  if (pbt_) {
+    auto dir = pbt_checkpoint_dir(t);
+    if (!dir.ok()) return dir.status();
+    extras["checkpoint_dir"] = *dir;
+  }
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();
   store::RunRecord run;
@@ -155,6 +160,27 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
   run.created_ms = now_ms();
   SLIPWAY_RETURN_IF_ERROR(store_.insert_run(run));
   return run;
+}
+
+Result<std::string> SweepController::pbt_checkpoint_dir(const store::TrialRecord& t) const {
+  const fs::path sweep_dir = store_.home() / "sweeps" / sweep_.id;
+  const fs::path dir = sweep_dir / ("trial-" + std::to_string(t.number));
+  std::error_code ec;
+  if (fs::is_directory(dir, ec)) return dir.string();  // made before a crash: keep it
+  // Copied under another name and renamed, so a crash mid-copy leaves no half checkpoint.
+  const fs::path partial = sweep_dir / ("trial-" + std::to_string(t.number) + ".partial");
+  fs::remove_all(partial, ec);
+  fs::create_directories(partial, ec);
+  const fs::path parent = sweep_dir / ("trial-" + std::to_string(t.parent));
+  if (!ec && t.parent >= 0 && fs::is_directory(parent))
+    fs::copy(parent, partial, fs::copy_options::recursive, ec);
+  if (!ec) fs::rename(partial, dir, ec);
+  if (ec)
+    return Failed("cannot prepare trial " + std::to_string(t.number) + "'s checkpoint directory " +
+                  dir.string() +
+                  (t.parent >= 0 ? " from trial " + std::to_string(t.parent) + "'s" : "") + ": " +
+                  ec.message());
+  return dir.string();
 }
 
 std::vector<Observation> SweepController::history() const {
@@ -203,6 +229,25 @@ Status SweepController::start_trials(int n) {
     t.created_ms = now_ms();
     t.run_id = sweep_.id + "-t" + std::to_string(t.number);
     t.config = t.number;
+    if (pbt_) {
+      std::optional<PbtStep> next = pbt_->next(trials_, spec_.objective.maximize);
+      if (!next) break;  // the next generation waits for this one
+      t.config = next->member;
+      t.rung = next->generation;
+      t.parent = next->parent;
+      if (next->fresh) {
+        auto points = sampler_->suggest(history(), 1);
+        if (points.empty()) break;
+        t.point = points[0];
+        t.params = spec_.space.decode(t.point);
+      } else {
+        t.params = next->params;
+        t.point = spec_.space.encode(t.params);
+      }
+      SLIPWAY_RETURN_IF_ERROR(store_.upsert_trial(t));
+      trials_.push_back(t);
+      continue;
+    }
     std::optional<AshaStep> step;
     if (asha_) {
       int next_config = 0;
@@ -239,6 +284,9 @@ Status SweepController::start_trials(int n) {
       if (asha_)
         line += " (configuration " + std::to_string(t.config) + ", rung " + std::to_string(t.rung) +
                 ")";
+      if (pbt_)
+        line += " (member " + std::to_string(t.config) + ", generation " + std::to_string(t.rung) +
+                (t.parent >= 0 ? ", from trial " + std::to_string(t.parent) : std::string()) + ")";
       for (const auto& [k, v] : t.params.items()) line += " " + k + "=" + SearchSpace::format(v);
       hooks_.say(line);
     }
@@ -261,6 +309,11 @@ Result<SweepSummary> SweepController::run() {
   if (!sampler.ok()) return sampler.status();
   sampler_ = std::move(*sampler);
   if (spec_.algorithm.name == "asha" || spec_.algorithm.name == "hyperband") asha_.emplace(spec_);
+  if (spec_.algorithm.name == "pbt") {
+    auto settings = pbt_settings(spec_);
+    if (!settings.ok()) return settings.status();
+    pbt_.emplace(spec_, std::move(*settings));
+  }
   trials_ = store_.list_trials(sweep_.id);
   for (const auto& t : trials_)
     if (t.state == "SUCCEEDED") completed_curves_.push_back(metrics_of(t)[spec_.objective.metric]);
@@ -367,6 +420,11 @@ Json sweep_document(const store::SweepRecord& sweep, const SweepSpec& spec,
     Json j = {{"number", t.number}, {"parameters", t.params}, {"state", t.state},
               {"run", t.run_id},    {"metrics", t.metrics},   {"message", t.message}};
     j["objective"] = t.objective ? Json(*t.objective) : Json(nullptr);
+    if (spec.algorithm.name == "pbt") {
+      j["member"] = t.config;
+      j["generation"] = t.rung;
+      j["parent"] = t.parent >= 0 ? Json(t.parent) : Json(nullptr);
+    }
     doc["trials"].push_back(j);
     if (t.has_result() &&
         (best < 0 ||

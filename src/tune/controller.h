@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "tune/asha.h"
 #include "tune/metrics_collector.h"
+#include "tune/pbt.h"
 #include "tune/sampler.h"
 #include "tune/sweep_spec.h"
 
@@ -52,6 +53,8 @@ class SweepController {
   void set_budget(store::TrialRecord& t, double budget) const;
   Status update(store::TrialRecord& t);
   Result<store::RunRecord> create_trial_run(const store::TrialRecord& t);
+  // A pbt trial's checkpoint directory, made (a copy of its parent's) before its run exists.
+  Result<std::string> pbt_checkpoint_dir(const store::TrialRecord& t) const;
   MetricSeries metrics_of(const store::TrialRecord& t);
   // Both persist before they report: an error means the trial's new state is not in the store.
   Status finish_trial(store::TrialRecord& t, const std::string& state, const std::string& message);
@@ -65,6 +68,7 @@ class SweepController {
   ControllerHooks hooks_;
   std::unique_ptr<Sampler> sampler_;
   std::optional<Asha> asha_;  // asha and hyperband
+  std::optional<Pbt> pbt_;
   std::vector<store::TrialRecord> trials_;
   std::map<int, MetricsTail> tails_;  // by trial number: what its log held at the last poll
   std::vector<std::vector<double>>

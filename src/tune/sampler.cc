@@ -3,6 +3,8 @@
 #include <random>
 #include <set>
 
+#include "tune/pbt.h"
+
 namespace slipway::tune {
 
 std::uint64_t trial_seed(std::uint64_t seed, std::uint64_t index) {
@@ -113,6 +115,17 @@ Result<std::unique_ptr<Sampler>> make_sampler(const SweepSpec& spec) {
         inner.algorithm.name == "grid")
       return InvalidInput("settings.sampler of " + name +
                           " must be random, sobol, tpe, multivariate-tpe or bayesianoptimization");
+    return make_sampler(inner);
+  }
+  // pbt decides generations, exploits and explores (pbt.h); its first generation is drawn by
+  // `settings.sampler` (default random, as Katib's).
+  if (name == "pbt") {
+    auto settings = pbt_settings(spec);
+    if (!settings.ok()) return settings.status();
+    SweepSpec inner = spec;
+    inner.algorithm.name = spec.algorithm.setting("sampler", "random");
+    if (inner.algorithm.name != "random" && inner.algorithm.name != "sobol")
+      return InvalidInput("settings.sampler of pbt must be random or sobol");
     return make_sampler(inner);
   }
   return InvalidInput("algorithm '" + name + "' is not known");

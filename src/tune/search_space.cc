@@ -1,10 +1,9 @@
 #include "tune/search_space.h"
 
 #include <algorithm>
+#include <boost/math/special_functions/erf.hpp>
 #include <cmath>
 #include <cstdio>
-
-#include <boost/math/special_functions/erf.hpp>
 
 namespace slipway::tune {
 

@@ -26,8 +26,8 @@ struct ParamSpec {
   // [min, max] with σ a sixth of the range, as Katib's suggestion services set it (min and max at
   // ±3σ); truncated there, so no trial leaves the range its author wrote.
   bool normal = false;
-  std::vector<double> numbers;        // discrete
-  std::vector<std::string> choices;   // categorical
+  std::vector<double> numbers;       // discrete
+  std::vector<std::string> choices;  // categorical
 
   // How many distinct values the parameter has (0: continuous).
   std::uint64_t cardinality() const;

@@ -25,17 +25,13 @@ const char* kKatibDefaultRegex = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\
 
 const std::vector<std::string> kAlgorithms = {
     "random",    "grid", "sobol", "tpe", "multivariate-tpe", "bayesianoptimization",
-    "hyperband", "asha", "cmaes"};
+    "hyperband", "asha", "cmaes", "pbt"};
 
 Status check_algorithm(const YamlReader& r, const YAML::Node& at, const std::string& name) {
   if (name == "enas" || name == "darts")
     return r.where(at, "algorithm '" + name +
                            "' is neural architecture search, which slipway does not do; search "
                            "hyperparameters with tpe or bayesianoptimization");
-  if (name == "pbt")
-    return r.where(at,
-                   "algorithm 'pbt' (population-based training) is not available; asha or "
-                   "hyperband stop bad trials early with training steps as the budget");
   if (std::find(kAlgorithms.begin(), kAlgorithms.end(), name) == kAlgorithms.end())
     return r.where(at, "algorithm '" + name + "' is not known" + did_you_mean(name, kAlgorithms) +
                            " (one of: " + join(kAlgorithms, ", ") + ")");
@@ -427,9 +423,9 @@ Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const
     ParamSpec p;
     p.name = it->first.Scalar();
     const YAML::Node pn = it->second;  // a handle: a reference would outlive yaml-cpp's proxy
-    SLIPWAY_RETURN_IF_ERROR(
-        r.keys(pn, {"type", "min", "max", "step", "log", "distribution", "values"},
-               "parameter '" + p.name + "'"));
+    SLIPWAY_RETURN_IF_ERROR(r.keys(pn,
+                                   {"type", "min", "max", "step", "log", "distribution", "values"},
+                                   "parameter '" + p.name + "'"));
     bool ok = false;
     std::string t = pn["type"] ? pn["type"].Scalar() : "";
     p.kind = kind_of(t, &ok);
@@ -563,9 +559,22 @@ Result<SweepSpec> load_sweep(const std::string& path) {
 
 std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
   std::map<std::string, std::string> extras{{"trial_name", s.name + "-t0"}};
-  if (s.algorithm.name == "asha" || s.algorithm.name == "hyperband") extras["checkpoint_dir"] = "/";
+  if (s.algorithm.name == "asha" || s.algorithm.name == "hyperband" || s.algorithm.name == "pbt")
+    extras["checkpoint_dir"] = "/";
   return extras;
 }
+
+namespace {
+
+// Katib's suggestion_trial_dir without its trailing slashes: "/ckpt/" in a command is then
+// "DIR/", "/ckpt" "DIR".
+std::string pbt_trial_dir(const SweepSpec& s) {
+  std::string dir = s.algorithm.setting("suggestion_trial_dir", "");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+}  // namespace
 
 Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& values,
                                                const std::map<std::string, std::string>& extras) {
@@ -625,12 +634,17 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
         return InvalidInput(
             "${" + name + "} in the trial command is not a search parameter" +
             (name == "checkpoint_dir"
-                 ? std::string(" (${checkpoint_dir} is for asha and hyperband sweeps)")
+                 ? std::string(" (${checkpoint_dir} is for asha, hyperband and pbt sweeps)")
                  : std::string(" (write $${" + name + "} for the shell's variable)")));
       else
         a += SearchSpace::format(values[param]);
       i = close + 1;
     }
+    // Katib's pbt mounts a trial's checkpoint directory at suggestion_trial_dir inside its
+    // container; here that path in the command is the trial's own directory.
+    if (auto dir = extras.find("checkpoint_dir");
+        dir != extras.end() && s.format == "katib" && s.algorithm.name == "pbt")
+      a = replace_all(a, pbt_trial_dir(s), dir->second);
     out.push_back(std::move(a));
   }
   return out;

@@ -232,6 +232,59 @@ promoted_run=$(json asha.json "[x['run'] for x in d['trials'] if x['parameters']
 contains -r "resumed from .*step-00000003.h5 at step 3" "$SLIPWAY_HOME/runs/$promoted_run" || fail "a promoted trial did not resume its configuration's checkpoint"
 pass "a promoted trial resumes from its configuration's checkpoint"
 
+# Population-based training: 5 members over 3 generations, each trial continuing its parent's
+# checkpoint (a copy), the bottom member taking the top member's checkpoint and learning rate.
+cat > pbt.yaml <<YAML
+name: pbt
+objective: {maximize: acc}
+algorithm: {name: pbt, settings: {n_population: 5, truncation_threshold: 0.2}}
+parallel: 3
+max_trials: 15
+seed: 4
+parameters:
+  lr: {type: double, min: 0.01, max: 0.3}
+trial:
+  command: [python3, $SLIPWAY_SOURCE_DIR/tests/integration/programs/pbt_toy.py, --lr, "\${lr}", --checkpoint, "\${checkpoint_dir}", --name, "\${trial_name}"]
+YAML
+"$SLIPWAY" sweep pbt.yaml -o json > pbt.json 2> pbt.err || fail "pbt sweep: $(cat pbt.err)"
+expect_eq "$(python3 - <<'PY'
+import json
+d = json.load(open("pbt.json"))
+t = d["trials"]
+by = {x["number"]: x for x in t}
+gens = sorted({x["generation"] for x in t})
+parents_ok = all((x["parent"] is None) == (x["generation"] == 0) for x in t)
+continued = all(by[x["parent"]]["generation"] == x["generation"] - 1 for x in t if x["parent"] is not None)
+exploited = [x for x in t if x["parent"] is not None and by[x["parent"]]["member"] != x["member"]]
+best = lambda g: max(x["objective"] for x in t if x["generation"] == g)
+print(d["state"], len(t), gens, parents_ok, continued, len(exploited) >= 1, best(2) > best(0))
+PY
+)" "SUCCEEDED 15 [0, 1, 2] True True True True" "pbt: 3 generations of 5, each trial from its parent's checkpoint, the bottom exploiting the top"
+gen2_run=$(json pbt.json "[x['run'] for x in d['trials'] if x['generation'] == 2][0]")
+contains -r "resumed at step 10 from " "$SLIPWAY_HOME/runs/$gen2_run" || fail "a generation-2 trial did not continue its lineage's checkpoint"
+exploit_run=$(json pbt.json "[x['run'] for x in d['trials'] if x['parent'] is not None and d['trials'][x['parent']]['member'] != x['member']][0]")
+exploit_parent=$(json pbt.json "[d['trials'][x['parent']]['run'] for x in d['trials'] if x['parent'] is not None and d['trials'][x['parent']]['member'] != x['member']][0]")
+contains -r "resumed at step .* from .*$exploit_parent" "$SLIPWAY_HOME/runs/$exploit_run" || fail "the exploiting trial did not start from its parent's checkpoint"
+pass "an exploiting trial continues the better member's checkpoint"
+
+# CMA-ES: generations of 6 (two parameters), the next waiting for the last of the one before.
+cat > cmaes.yaml <<'YAML'
+name: cmaes
+objective: {minimize: f}
+algorithm: {name: cmaes, settings: {sigma: 0.3}}
+parallel: 4
+max_trials: 24
+seed: 2
+parameters:
+  x: {type: double, min: -2, max: 2}
+  y: {type: double, min: -2, max: 2}
+trial:
+  command: [python3, -c, "print('f=%g' % ((${x} - 0.7) ** 2 + 3 * (${y} + 0.4) ** 2))"]
+YAML
+"$SLIPWAY" sweep cmaes.yaml -o json > cmaes.json 2> cmaes.err || fail "cmaes sweep: $(cat cmaes.err)"
+expect_eq "$(json cmaes.json "(d['state'], len(d['trials']), min(t['objective'] for t in d['trials'][:6]) > d['best_trial']['objective'], d['best_trial']['objective'] < 0.3)")" \
+  "('SUCCEEDED', 24, True, True)" "cmaes: later generations find better points than the first"
+
 # Katib's hyperband (resource_name, eta, r_l): brackets that start at 3 and 9 steps.
 cat > hyperband.yaml <<'YAML'
 apiVersion: kubeflow.org/v1beta1

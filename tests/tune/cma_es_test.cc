@@ -29,7 +29,7 @@ TEST(CmaEs, DefaultStrategyParametersAreTheTutorials) {
   EXPECT_NEAR(two.c_sigma(), 0.44620498737831715, 1e-13);
   EXPECT_NEAR(two.d_sigma(), 1.4462049873783172, 1e-13);
   EXPECT_NEAR(two.cc(), 0.6245545390268264, 1e-13);
-  const double w2[] = {0.6370425712412168,  0.28457025743803294, 0.07838717132075033,
+  const double w2[] = {0.6370425712412168,   0.28457025743803294, 0.07838717132075033,
                        -0.28638378259655295, -0.7649580940851276, -1.1559817781589212};
   for (size_t i = 0; i < 6; ++i) EXPECT_NEAR(two.weights()[i], w2[i], 1e-13) << i;
 
@@ -92,7 +92,8 @@ TEST(CmaEs, ConvergesOnASphereAndThenStops) {
     Solutions s;
     for (int i = 0; i < es.popsize(); ++i) {
       auto x = es.ask(rng);
-      s.emplace_back(x, std::pow(x[0] - 0.3, 2) + std::pow(x[1] - 0.6, 2) + std::pow(x[2] - 0.45, 2));
+      s.emplace_back(x,
+                     std::pow(x[0] - 0.3, 2) + std::pow(x[1] - 0.6, 2) + std::pow(x[2] - 0.45, 2));
     }
     es.tell(std::move(s));
     ++generations;

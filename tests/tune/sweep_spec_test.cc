@@ -125,10 +125,10 @@ TEST(SweepSpec, RefusesWhatItCannotRunWithTheReason) {
   };
   const std::string trial = "trial: {command: [echo, '${lr}']}\n";
   const std::vector<Case> cases = {
-      {"objective: {maximize: acc}\nalgorithm: pbt\nparameters: {lr: {type: double, min: 0.1, max: "
-       "1}}\n" +
+      {"objective: {maximize: acc}\nalgorithm: darts\nparameters: {lr: {type: double, min: 0.1, "
+       "max: 1}}\n" +
            trial,
-       "population-based training"},
+       "neural architecture search"},
       {"objective: {maximize: acc}\nalgorithm: tpee\nparameters: {lr: {type: double, min: 0.1, "
        "max: 1}}\n" +
            trial,
