@@ -25,8 +25,8 @@ namespace {
 
 const char* kUsage =
     "slipway sweep FILE [--backend local|slurm|k8s] [--detach] [--output text|json]\n"
-    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP | cancel SWEEP | validate "
-    "FILE|DIR  [--output text|json]";
+    "       slipway sweep ls | show SWEEP [--plot DIR] | resume SWEEP [--max-trials N]\n"
+    "       slipway sweep cancel SWEEP | validate FILE|DIR  [--output text|json]";
 
 std::atomic<bool> g_stop{false};
 void on_signal(int) { g_stop.store(true); }
@@ -238,8 +238,11 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   return control(*store, sweep, *spec, mode);
 }
 
+// The sweep's definition as stored, with a continued sweep's larger trial budget.
 Result<tune::SweepSpec> spec_of(const store::SweepRecord& s) {
-  return tune::parse_sweep(s.source, s.file);
+  auto spec = tune::parse_sweep(s.source, s.file);
+  if (spec.ok() && s.max_trials > 0) spec->max_trials = s.max_trials;
+  return spec;
 }
 
 }  // namespace
@@ -251,8 +254,10 @@ int cmd_sweep(const Args& args) {
       "sweep", po::value<std::string>(), "sweep id (a unique prefix is enough)")(
       "backend", po::value<std::string>()->default_value("local"), "local, slurm or k8s")(
       "detach", po::bool_switch(), "print the sweep id and run the sweep in the background")(
-      "plot", po::value<std::string>(),
-      "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
+      "max-trials", po::value<int>(),
+      "resume: continue a sweep that ran all its trials up to this many (its resumePolicy "
+      "must allow it)")("plot", po::value<std::string>(),
+                        "show: write best.svg, parallel.svg (and pareto.svg) into this directory")(
       "output,o", po::value<std::string>()->default_value("text"), "text or json");
   po::positional_options_description pos;
   pos.add("target", 1).add("sweep", 1);
@@ -395,6 +400,43 @@ int cmd_sweep(const Args& args) {
     return 0;
   }
   // resume
+  if (vm.count("max-trials")) {
+    // Katib's restart: a sweep that ran all its trials goes on with a larger budget, when its
+    // resumePolicy allows it.
+    const int more = vm["max-trials"].as<int>();
+    const int have = static_cast<int>(store->list_trials(sweep->id).size());
+    const bool ran_all = sweep->state == "SUCCEEDED" && sweep->message.rfind("all ", 0) == 0;
+    std::string why;
+    if (!terminal(sweep->state))
+      why = "it is still running; --max-trials continues a finished sweep";
+    else if (!ran_all)
+      why = "it is " + sweep->state + " (" + sweep->message +
+            "); only a sweep that ran all its trials can be continued";
+    else if (spec->resume_policy == "Never")
+      why =
+          "its Experiment's resumePolicy is Never (Katib's default); set resumePolicy: "
+          "LongRunning or FromVolume to continue it, or start a new sweep";
+    else if (more <= have)
+      why = "it has " + std::to_string(have) + " trials already; --max-trials must be more";
+    if (!why.empty()) {
+      std::fprintf(stderr, "slipway: cannot continue sweep %s: %s\n", sweep->id.c_str(),
+                   why.c_str());
+      return 2;
+    }
+    if (Status st = store->continue_sweep(sweep->id, more); !st.ok()) {
+      std::fprintf(stderr, "slipway: %s\n", st.message().c_str());
+      return 1;
+    }
+    sweep = store->get_sweep(sweep->id);
+    if (sweep.ok()) spec = spec_of(*sweep);
+    if (!sweep.ok() || !spec.ok()) {
+      std::fprintf(stderr, "slipway: sweep %s no longer reads back from the store\n",
+                   vm["sweep"].as<std::string>().c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "sweep %s: continuing up to %d trials (resumePolicy %s)\n",
+                 sweep->id.c_str(), more, spec->resume_policy.c_str());
+  }
   if (terminal(sweep->state)) {
     std::fprintf(stderr, "slipway: sweep %s is %s; nothing to resume\n", sweep->id.c_str(),
                  sweep->state.c_str());

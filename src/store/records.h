@@ -113,6 +113,7 @@ struct SweepRecord {
   bool cancel_requested = false;
   std::string message;
   std::string ns = "default";
+  int max_trials = 0;  // a continued sweep's trial budget; 0: its file's
 };
 
 // One trial of a sweep: its parameter values, its point in the search's unit cube, the run that

@@ -251,9 +251,11 @@ const std::vector<std::string>& schema_migrations() {
       ALTER TABLE schedules ADD COLUMN trigger_as_written TEXT NOT NULL DEFAULT '';
       ALTER TABLE schedules ADD COLUMN updated_ms INTEGER NOT NULL DEFAULT 0;
       )sql",
-      // 6: population-based training: the trial whose checkpoint a trial starts from.
+      // 6: population-based training: the trial whose checkpoint a trial starts from; a
+      //    finished sweep continued with a larger trial budget (0: its file's).
       R"sql(
       ALTER TABLE trials ADD COLUMN parent INTEGER NOT NULL DEFAULT -1;
+      ALTER TABLE sweeps ADD COLUMN max_trials INTEGER NOT NULL DEFAULT 0;
       )sql",
   };
   return kMigrations;

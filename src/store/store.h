@@ -173,6 +173,9 @@ class Store {
   Status update_sweep_state(const std::string& id, const std::string& state,
                             const std::string& message, std::int64_t finished_ms);
   Status sweep_heartbeat(const std::string& id, std::int64_t pid, std::int64_t now_ms);
+  // A finished sweep goes on (Katib's restart under resumePolicy LongRunning or FromVolume):
+  // RUNNING again, with this trial budget.
+  Status continue_sweep(const std::string& id, int max_trials);
   Status request_sweep_cancel(const std::string& id);
   Status upsert_trial(const TrialRecord& t);
   std::vector<TrialRecord> list_trials(const std::string& sweep_id);

@@ -10,7 +10,7 @@ namespace {
 
 const char* kSweepCols =
     "id, name, file, format, source, backend, state, created_ms, finished_ms, controller_pid, "
-    "heartbeat_ms, cancel_requested, message, namespace";
+    "heartbeat_ms, cancel_requested, message, namespace, max_trials";
 
 SweepRecord read_sweep(Stmt& s) {
   SweepRecord r;
@@ -28,6 +28,7 @@ SweepRecord read_sweep(Stmt& s) {
   r.cancel_requested = s.integer(11) != 0;
   r.message = s.text(12);
   r.ns = s.text(13);
+  r.max_trials = static_cast<int>(s.integer(14));
   return r;
 }
 
@@ -36,7 +37,7 @@ SweepRecord read_sweep(Stmt& s) {
 Status Store::insert_sweep(const SweepRecord& r) {
   return db_
       ->prepare(std::string("INSERT INTO sweeps(") + kSweepCols +
-                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
       .bind(1, r.id)
       .bind(2, r.name)
       .bind(3, r.file)
@@ -51,6 +52,7 @@ Status Store::insert_sweep(const SweepRecord& r) {
       .bind(12, r.cancel_requested ? 1 : 0)
       .bind(13, r.message)
       .bind(14, r.ns)
+      .bind(15, r.max_trials)
       .done();
 }
 
@@ -85,6 +87,16 @@ Status Store::update_sweep_state(const std::string& id, const std::string& state
       .bind(2, message)
       .bind(3, finished_ms)
       .bind(4, id)
+      .done();
+}
+
+Status Store::continue_sweep(const std::string& id, int max_trials) {
+  return db_
+      ->prepare(
+          "UPDATE sweeps SET max_trials = ?, state = 'RUNNING', message = '', finished_ms = 0 "
+          "WHERE id = ?")
+      .bind(1, max_trials)
+      .bind(2, id)
       .done();
 }
 

@@ -133,8 +133,9 @@ std::optional<PbtStep> Pbt::next(const std::vector<store::TrialRecord>& trials,
         if (t->has_result() && k < n) done[static_cast<size_t>(k)] = t;
     const bool complete =
         std::all_of(done.begin(), done.end(), [](const auto* t) { return t != nullptr; });
-    const auto& following = grid.count(g + 1) ? grid.at(g + 1)
-                                              : std::map<int, std::vector<const store::TrialRecord*>>{};
+    const auto& following = grid.count(g + 1)
+                                ? grid.at(g + 1)
+                                : std::map<int, std::vector<const store::TrialRecord*>>{};
     if (static_cast<int>(following.size()) >= n) continue;  // the next generation is all there
     if (!complete) return std::nullopt;  // it waits for this generation's results
     std::vector<double> losses;

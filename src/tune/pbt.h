@@ -38,7 +38,7 @@ Result<PbtSettings> pbt_settings(const SweepSpec& spec);
 
 struct PbtStep {
   int member = 0, generation = 0;
-  int parent = -1;  // the trial whose checkpoint this one copies; -1: a fresh start
+  int parent = -1;     // the trial whose checkpoint this one copies; -1: a fresh start
   bool fresh = false;  // a new member of generation 0: the caller draws its point
   Json params;         // otherwise its hyperparameters
 };

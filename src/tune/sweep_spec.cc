@@ -199,6 +199,13 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   if (spec["parallelTrialCount"]) s.parallel = spec["parallelTrialCount"].as<int>();
   if (spec["maxTrialCount"]) s.max_trials = spec["maxTrialCount"].as<int>();
   if (spec["maxFailedTrialCount"]) s.max_failed = spec["maxFailedTrialCount"].as<int>();
+  if (YAML::Node rp = spec["resumePolicy"]) {
+    s.resume_policy = rp.Scalar();
+    if (s.resume_policy != "Never" && s.resume_policy != "LongRunning" &&
+        s.resume_policy != "FromVolume")
+      return r.where(rp, "resumePolicy '" + s.resume_policy +
+                             "' is not one of Never, LongRunning, FromVolume");
+  }
   if (YAML::Node ps = spec["parameters"]) {
     for (const auto& pn : ps) {
       ParamSpec p;
@@ -343,6 +350,7 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
 Result<SweepSpec> parse_native(const YamlReader& r, const YAML::Node& doc, const std::string& dir) {
   SweepSpec s;
   s.format = "native";
+  s.resume_policy = "LongRunning";  // a native sweep's state is all in the store
   SLIPWAY_RETURN_IF_ERROR(r.keys(doc,
                                  {"apiVersion", "kind", "name", "objective", "algorithm",
                                   "parallel", "max_trials", "max_failed", "seed", "parameters",

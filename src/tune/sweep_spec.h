@@ -76,6 +76,13 @@ struct SweepSpec {
   SearchSpace space;
   int parallel = 3, max_trials = 12, max_failed = 3;
   std::uint64_t seed = 1;
+  // Katib's resumePolicy: whether a sweep that ran all its trials can be continued with a larger
+  // budget (`slipway sweep resume SWEEP --max-trials N`, Katib's restart by raising
+  // maxTrialCount). Never (Katib's default) refuses; LongRunning and FromVolume allow it — in
+  // Katib they differ in how the suggestion service's state survives (a running deployment, a
+  // volume), and here that state is the store, which always survives. A sweep whose controller
+  // died resumes under any policy. Native sweeps are LongRunning.
+  std::string resume_policy = "Never";
   TrialTemplate trial;
   EarlyStopping early_stopping;
   MetricsCollector collector;

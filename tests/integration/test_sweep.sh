@@ -348,6 +348,38 @@ for f in best parallel pareto; do
 done
 pass "best-so-far, parallel-coordinates and Pareto plots are SVG"
 
+# Katib's resumePolicy: a sweep that ran all its trials continues with a larger budget under
+# LongRunning (and FromVolume); under Never, Katib's default, it is refused with the reason.
+for policy in LongRunning Never; do
+  cat > "resume-$policy.yaml" <<YAML
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: resume-$policy}
+spec:
+  maxTrialCount: 3
+  parallelTrialCount: 2
+  resumePolicy: $policy
+  objective: {type: minimize, objectiveMetricName: f}
+  algorithm: {algorithmName: random}
+  parameters: [{name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}]
+  trialTemplate:
+    trialParameters: [{name: x, reference: x}]
+    trialSpec: {apiVersion: batch/v1, kind: Job, spec: {template: {spec: {containers: [{name: t, command: [sh, -c, "echo f=\${trialParameters.x}"]}]}}}}
+YAML
+  "$SLIPWAY" sweep "resume-$policy.yaml" -o json > "resume-$policy.json" 2> /dev/null || fail "resume-$policy sweep"
+done
+long=$(json resume-LongRunning.json "d['id']")
+"$SLIPWAY" sweep resume "$long" --max-trials 5 -o json > continued.json 2> continued.err || fail "continue: $(cat continued.err)"
+expect_eq "$(json continued.json "(d['state'], len(d['trials']), [t['number'] for t in d['trials']])")" "('SUCCEEDED', 5, [0, 1, 2, 3, 4])" \
+  "resumePolicy LongRunning: the finished sweep goes on to 5 trials, its first 3 kept"
+set +e
+"$SLIPWAY" sweep resume "$(json resume-Never.json "d['id']")" --max-trials 5 > never.out 2> never.err
+code=$?
+set -e
+[ $code -eq 2 ] || fail "continuing a Never sweep exited $code"
+contains "resumePolicy is Never" never.err || fail "no reason: $(cat never.err)"
+pass "resumePolicy Never: continuing is refused with the reason"
+
 # Bad input: exit 2 with the reason, nothing started.
 expect_fail_sweep() {  # TEXT FILE
   set +e

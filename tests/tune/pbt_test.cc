@@ -157,8 +157,7 @@ TEST(Pbt, KatibsSettingsAreCheckedAsKatibChecksThem) {
   auto small = pbt_spec("n_population: 4");
   EXPECT_NE(tune::pbt_settings(small).status().message().find("5 or more"), std::string::npos);
   auto wide = pbt_spec("truncation_threshold: 1.5");
-  EXPECT_NE(tune::pbt_settings(wide).status().message().find("between 0 and 1"),
-            std::string::npos);
+  EXPECT_NE(tune::pbt_settings(wide).status().message().find("between 0 and 1"), std::string::npos);
 
   const std::string katib =
       "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: p}\nspec:\n"
