@@ -14,6 +14,7 @@
 #include "tune/early_stopping.h"
 #include "tune/pareto.h"
 #include "tune/sampler.h"
+#include "tune/tf_events.h"
 
 namespace slipway::tune {
 
@@ -44,15 +45,36 @@ int SweepController::best_trial() const {
   return best;
 }
 
+// A Katib container path of the collector, as this trial's own: under the sweep's folder for the
+// trial, at the same path.
+std::string SweepController::metrics_path(const store::TrialRecord& t) const {
+  return (store_.home() / "sweeps" / sweep_.id / ("trial-" + std::to_string(t.number) + "-files") /
+          fs::path(spec_.collector.path).relative_path())
+      .string();
+}
+
 MetricSeries SweepController::metrics_of(const store::TrialRecord& t) {
   auto attempts = store_.list_attempts(t.run_id, spec_.trial.task);
   if (attempts.empty()) return {};
   fs::path p = attempts.back().log_path;
-  if (spec_.collector.kind == "File") {
+  if (spec_.collector.kind != "StdOut") {
     // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials
     // never share it.
     fs::path file = spec_.collector.path;
-    p = file.is_relative() ? p.parent_path() / file : file;
+    p = collector_in_container(spec_) ? fs::path(metrics_path(t))
+        : file.is_relative()          ? p.parent_path() / file
+                                      : file;
+  }
+  if (spec_.collector.kind == "TensorFlowEvent") {
+    std::vector<std::string> names = spec_.objective.additional;
+    names.insert(names.begin(), spec_.objective.metric);
+    TfEventsTail& tail = tf_tails_[t.number];
+    const bool had_problem = !tail.problem().empty();
+    MetricSeries series = tail.read(p.string(), names);
+    if (!had_problem && !tail.problem().empty() && hooks_.say)
+      hooks_.say("trial " + std::to_string(t.number) + ": " + tail.problem() +
+                 "; its records from there on are not read");
+    return series;
   }
   return tails_[t.number].read(p.string(), spec_.collector);
 }
@@ -142,6 +164,18 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
     auto dir = pbt_checkpoint_dir(t);
     if (!dir.ok()) return dir.status();
     extras["checkpoint_dir"] = *dir;
+  }
+  if (collector_in_container(spec_)) {
+    // The trial writes where Katib would have mounted a volume: the folder must be there.
+    const std::string path = metrics_path(t);
+    const fs::path folder =
+        spec_.collector.kind == "File" ? fs::path(path).parent_path() : fs::path(path);
+    std::error_code ec;
+    fs::create_directories(folder, ec);
+    if (ec)
+      return Failed("cannot make trial " + std::to_string(t.number) + "'s folder " +
+                    folder.string() + " for its metrics: " + ec.message());
+    extras["metrics_path"] = path;
   }
   auto cmd = trial_command(spec_, t.params, extras);
   if (!cmd.ok()) return cmd.status();

@@ -20,6 +20,7 @@
 #include "tune/pbt.h"
 #include "tune/sampler.h"
 #include "tune/sweep_spec.h"
+#include "tune/tf_events.h"
 
 namespace slipway::tune {
 
@@ -56,6 +57,7 @@ class SweepController {
   // A pbt trial's checkpoint directory, made (a copy of its parent's) before its run exists.
   Result<std::string> pbt_checkpoint_dir(const store::TrialRecord& t) const;
   MetricSeries metrics_of(const store::TrialRecord& t);
+  std::string metrics_path(const store::TrialRecord& t) const;
   // Both persist before they report: an error means the trial's new state is not in the store.
   Status finish_trial(store::TrialRecord& t, const std::string& state, const std::string& message);
   Status cancel_running(const std::string& why);
@@ -70,7 +72,8 @@ class SweepController {
   std::optional<Asha> asha_;  // asha and hyperband
   std::optional<Pbt> pbt_;
   std::vector<store::TrialRecord> trials_;
-  std::map<int, MetricsTail> tails_;  // by trial number: what its log held at the last poll
+  std::map<int, MetricsTail> tails_;      // by trial number: what its log held at the last poll
+  std::map<int, TfEventsTail> tf_tails_;  // by trial number: its tfevents files, as far as read
   std::vector<std::vector<double>>
       completed_curves_;  // objective series of finished trials, for median stopping
 };

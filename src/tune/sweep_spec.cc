@@ -243,11 +243,10 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   if (YAML::Node mc = spec["metricsCollectorSpec"]) {
     std::string kind =
         mc["collector"] && mc["collector"]["kind"] ? mc["collector"]["kind"].Scalar() : "StdOut";
-    if (kind != "StdOut" && kind != "File")
-      return r.where(
-          mc,
-          "metrics collector '" + kind +
-              "' is not available; print name=value lines (StdOut) or write them to a file (File)");
+    if (kind != "StdOut" && kind != "File" && kind != "TensorFlowEvent")
+      return r.where(mc, "metrics collector '" + kind +
+                             "' is not available; print name=value lines (StdOut), write them to "
+                             "a file (File) or write tfevents files (TensorFlowEvent)");
     s.collector.kind = kind;
     if (YAML::Node src = mc["source"]) {
       if (src["fileSystemPath"]) {
@@ -263,6 +262,10 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
       }
     }
     if (kind == "File" && s.collector.path.empty()) s.collector.path = "/var/log/katib/metrics.log";
+    if (kind == "TensorFlowEvent" && s.collector.path.empty())
+      return r.where(mc,
+                     "the TensorFlowEvent collector needs source.fileSystemPath.path: the "
+                     "directory the trial writes its tfevents files under (kind: Directory)");
   }
   YAML::Node tt = spec["trialTemplate"];
   if (!tt) return r.where(spec, "spec.trialTemplate is required");
@@ -565,6 +568,17 @@ Result<SweepSpec> load_sweep(const std::string& path) {
   return parse_sweep(*text, path);
 }
 
+bool collector_in_container(const SweepSpec& s) {
+  if (s.format != "katib" || s.collector.kind == "StdOut" || s.collector.path.empty() ||
+      s.collector.path[0] != '/')
+    return false;
+  for (const auto& arg : s.trial.job_document.empty()
+                             ? s.trial.command
+                             : std::vector<std::string>{s.trial.job_document})
+    if (arg.find(s.collector.path) != std::string::npos) return true;
+  return false;
+}
+
 std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
   std::map<std::string, std::string> extras{{"trial_name", s.name + "-t0"}};
   if (s.algorithm.name == "asha" || s.algorithm.name == "hyperband" || s.algorithm.name == "pbt")
@@ -653,6 +667,10 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
     if (auto dir = extras.find("checkpoint_dir");
         dir != extras.end() && s.format == "katib" && s.algorithm.name == "pbt")
       a = replace_all(a, pbt_trial_dir(s), dir->second);
+    // Likewise the collector's file or directory, where Katib's collector reads it inside the
+    // trial's pod.
+    if (auto m = extras.find("metrics_path"); m != extras.end() && collector_in_container(s))
+      a = replace_all(a, s.collector.path, m->second);
     out.push_back(std::move(a));
   }
   return out;

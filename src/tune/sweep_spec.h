@@ -41,8 +41,12 @@ struct EarlyStopping {
 };
 
 struct MetricsCollector {
-  std::string kind = "StdOut";       // StdOut or File
-  std::string path;                  // File: read this file (relative to the trial's directory)
+  std::string kind = "StdOut";  // StdOut, File or TensorFlowEvent
+  // File: read this file; TensorFlowEvent: the tfevents files under this directory. Relative to
+  // the trial's directory; in Katib's format an absolute path that the trial's command names is
+  // where Katib's collector reads it inside the pod, and becomes a path of the trial's own
+  // (collector_in_container).
+  std::string path;
   std::string format = "TEXT";       // TEXT (name=value) or JSON (one object per line)
   std::vector<std::string> regexes;  // TEXT: groups 1 and 2 are name and value
 };
@@ -96,6 +100,12 @@ struct SweepSpec {
 // fills defaults. `file` names the source in messages and anchors relative paths.
 Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& file);
 Result<SweepSpec> load_sweep(const std::string& path);
+
+// Whether the collector's path is a Katib container path the trial's command names (say
+// --log-path=/var/log/katib/metrics.log): on a host, parallel trials would share that one path,
+// so each trial gets its own copy of it (the extra "metrics_path"), in its command and for its
+// collector.
+bool collector_in_container(const SweepSpec& s);
 
 // The command of one trial: placeholders replaced by the trial's values, and by `extras` (native
 // ${checkpoint_dir}: a directory the trials of one configuration share, so a promoted trial of an

@@ -214,6 +214,51 @@ trial_run=$(json "$WORK/katib.json" "d['trials'][0]['run']")
 contains -q "\[worker-0\] rank 1 of 2" "$WORK/trial.logs" || fail "the trial ran no Worker: $(cat "$WORK/trial.logs")"
 pass "each trial ran its whole PyTorchJob (Master and Worker with the operator's RANK and WORLD_SIZE)"
 
+# --- A Katib Experiment whose trials are TFJobs logging tfevents (TensorFlowEvent collector) ---
+# The trial writes summaries under Katib's container path /mnt/katib/tfevent; each trial gets its
+# own copy of that path, and test/accuracy is read from the tfevents files under test/.
+cat > "$WORK/jobs/katib-tfjob.yaml" <<YAML
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: tfjob-summaries}
+spec:
+  parallelTrialCount: 2
+  maxTrialCount: 3
+  objective:
+    type: maximize
+    objectiveMetricName: test/accuracy
+    additionalMetricNames: [train/loss]
+  algorithm: {algorithmName: grid}
+  metricsCollectorSpec:
+    source:
+      fileSystemPath: {path: /mnt/katib/tfevent, kind: Directory}
+    collector: {kind: TensorFlowEvent}
+  parameters:
+    - {name: lr, parameterType: double, feasibleSpace: {min: "0.03", max: "0.07", step: "0.02"}}
+  trialTemplate:
+    primaryContainerName: tensorflow
+    trialParameters: [{name: learningRate, reference: lr}]
+    trialSpec:
+      apiVersion: kubeflow.org/v1
+      kind: TFJob
+      spec:
+        tfReplicaSpecs:
+          Worker:
+            replicas: 1
+            restartPolicy: OnFailure
+            template:
+              spec:
+                containers:
+                  - name: tensorflow
+                    image: docker.io/kubeflowkatib/tf-mnist-with-summaries:latest
+                    command: [python3, $SLIPWAY_SOURCE_DIR/tests/integration/programs/tfevents_writer.py, "--lr=\${trialParameters.learningRate}", --log-dir=/mnt/katib/tfevent]
+YAML
+"$SLIPWAY" sweep "$WORK/jobs/katib-tfjob.yaml" -o json > "$WORK/tfjob.json" 2> "$WORK/tfjob.err" || fail "Katib sweep of TFJobs: $(tail -5 "$WORK/tfjob.err")"
+expect_eq "$(json "$WORK/tfjob.json" "(d['state'], len(d['trials']), round(d['best_trial']['parameters']['lr'], 6), round(d['best_trial']['objective'], 4), round(d['best_trial']['metrics']['train/loss'], 4))")" \
+  "('SUCCEEDED', 3, 0.05, 1.0, 0.6667)" "TFJob trials: test/accuracy and train/loss read from their tfevents files, the best at lr 0.05"
+[ ! -e /mnt/katib/tfevent ] || fail "a trial wrote to the container path itself"
+pass "each trial wrote its tfevents under a folder of its own, not Katib's container path"
+
 # --- --container-runtime apptainer: each replica in its own image (a fake apptainer records the
 # calls and runs the commands on the host; no container runtime can run on these machines) ---
 mkdir -p "$WORK/fakebin"
