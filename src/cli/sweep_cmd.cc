@@ -235,6 +235,12 @@ int sweep_start(const po::variables_map& vm, OutputMode mode) {
   std::fprintf(stderr, "sweep %s: %s, %d trials, %d at a time, on %s\n", sweep.id.c_str(),
                spec->algorithm.name.c_str(), spec->max_trials, spec->parallel,
                backend_name.c_str());
+  if (!spec->collector.custom_image.empty())
+    std::fprintf(stderr,
+                 "sweep %s: the Custom metrics collector's image %s is not run; its source file "
+                 "%s is read as a File collector reads it (name=value lines)\n",
+                 sweep.id.c_str(), spec->collector.custom_image.c_str(),
+                 spec->collector.path.c_str());
   return control(*store, sweep, *spec, mode);
 }
 

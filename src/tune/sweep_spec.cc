@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -158,6 +159,63 @@ Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
   return Status::Ok();
 }
 
+// Katib's trialTemplate.configMap: the trial spec is the text under `templatePath` in a ConfigMap,
+// which Katib's webhook reads from the API server. Without one, the ConfigMap's manifest (as
+// `kubectl get configmap NAME -o yaml` writes it) is looked for in the Experiment's folder.
+Result<YAML::Node> configmap_trial_spec(const YamlReader& r, const YAML::Node& cm,
+                                        const std::string& dir) {
+  const std::string name = cm["configMapName"] ? cm["configMapName"].Scalar() : "";
+  const std::string ns = cm["configMapNamespace"] ? cm["configMapNamespace"].Scalar() : "";
+  const std::string key = cm["templatePath"] ? cm["templatePath"].Scalar() : "";
+  if (name.empty() || key.empty())
+    return r.where(cm, "trialTemplate.configMap needs configMapName and templatePath");
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml" || e.path().extension() == ".yml")
+      files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const auto& f : files) {
+    std::vector<YAML::Node> docs;
+    try {
+      docs = YAML::LoadAllFromFile(f.string());
+    } catch (const YAML::Exception&) {
+      continue;  // not the ConfigMap: the Experiment's folder may hold anything
+    }
+    for (const auto& d : docs) {
+      if (!d.IsMap() || !d["kind"] || d["kind"].Scalar() != "ConfigMap" || !d["metadata"] ||
+          !d["metadata"]["name"] || d["metadata"]["name"].Scalar() != name)
+        continue;
+      if (!ns.empty() && d["metadata"]["namespace"] && d["metadata"]["namespace"].Scalar() != ns)
+        continue;
+      if (!d["data"] || !d["data"][key]) {
+        std::vector<std::string> keys;
+        if (d["data"] && d["data"].IsMap())
+          for (const auto& kv : d["data"]) keys.push_back(kv.first.Scalar());
+        return r.where(cm, "ConfigMap " + name + " in " + f.string() + " has no key '" + key + "'" +
+                               (keys.empty() ? "" : " (it has: " + join(keys, ", ") + ")"));
+      }
+      try {
+        YAML::Node spec = YAML::Load(d["data"][key].Scalar());
+        if (!spec.IsMap())
+          return r.where(cm, "'" + key + "' of ConfigMap " + name + " in " + f.string() +
+                                 " is not a trial spec (a YAML mapping)");
+        return spec;
+      } catch (const YAML::Exception& e) {
+        return r.where(cm, "'" + key + "' of ConfigMap " + name + " in " + f.string() +
+                               " is not valid YAML, line " + std::to_string(e.mark.line + 1) +
+                               ": " + e.msg);
+      }
+    }
+  }
+  return r.where(cm, "the trial template is in ConfigMap " + (ns.empty() ? "" : ns + "/") + name +
+                         " (key " + key +
+                         "), which Katib reads from the cluster: put the "
+                         "ConfigMap's manifest (kubectl get configmap " +
+                         name + (ns.empty() ? "" : " -n " + ns) + " -o yaml) in a .yaml file in " +
+                         dir + ", or the trial spec inline as trialSpec");
+}
+
 Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const std::string& dir) {
   SweepSpec s;
   s.format = "katib";
@@ -243,6 +301,22 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   if (YAML::Node mc = spec["metricsCollectorSpec"]) {
     std::string kind =
         mc["collector"] && mc["collector"]["kind"] ? mc["collector"]["kind"].Scalar() : "StdOut";
+    if (kind == "Custom") {
+      // Katib runs the custom collector's image beside the trial; slipway runs no image. When
+      // the collector names the file it parses (source.fileSystemPath, kind File), that file is
+      // read as a File collector reads it, and the sweep says so.
+      YAML::Node fsp = mc["source"] ? mc["source"]["fileSystemPath"] : YAML::Node();
+      if (!fsp || !fsp["path"] || (fsp["kind"] && fsp["kind"].Scalar() != "File"))
+        return r.where(mc,
+                       "metrics collector 'Custom' runs an image beside the trial, which slipway "
+                       "does not do; give it source.fileSystemPath (kind File) to read that file "
+                       "instead, or print name=value lines (StdOut)");
+      s.collector.custom_image =
+          mc["collector"]["customCollector"] && mc["collector"]["customCollector"]["image"]
+              ? mc["collector"]["customCollector"]["image"].Scalar()
+              : std::string("its image");
+      kind = "File";
+    }
     if (kind != "StdOut" && kind != "File" && kind != "TensorFlowEvent")
       return r.where(mc, "metrics collector '" + kind +
                              "' is not available; print name=value lines (StdOut), write them to "
@@ -269,18 +343,19 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   }
   YAML::Node tt = spec["trialTemplate"];
   if (!tt) return r.where(spec, "spec.trialTemplate is required");
-  if (tt["configMap"])
-    return r.where(tt,
-                   "trialTemplate.configMap needs a Kubernetes API server; put the trial spec "
-                   "inline as trialSpec");
+  YAML::Node ts = tt["trialSpec"];
+  if (YAML::Node cm = tt["configMap"]) {
+    auto from_map = configmap_trial_spec(r, cm, dir);
+    if (!from_map.ok()) return from_map.status();
+    ts = *from_map;
+  }
   if (YAML::Node tp = tt["trialParameters"])
     for (const auto& p : tp)
       s.trial.references[p["name"].Scalar()] =
           p["reference"] ? p["reference"].Scalar() : p["name"].Scalar();
   std::string primary =
       tt["primaryContainerName"] ? tt["primaryContainerName"].Scalar() : "training-container";
-  YAML::Node ts = tt["trialSpec"];
-  if (!ts) return r.where(tt, "trialTemplate.trialSpec is required");
+  if (!ts) return r.where(tt, "trialTemplate.trialSpec (or configMap) is required");
   // The trial metadata Katib lets trialParameters refer to, as far as it is known before a trial.
   auto& meta = s.trial.metadata;
   meta["${trialSpec.Namespace}"] = doc["metadata"] && doc["metadata"]["namespace"]
@@ -540,6 +615,11 @@ Result<SweepSpec> parse_sweep_unchecked(const std::string& yaml_text, const std:
                         ": a sweep is a YAML mapping (slipway's Sweep or Katib's Experiment)");
   std::string dir = fs::absolute(fs::path(file)).parent_path().string();
   std::string api = doc["apiVersion"] ? doc["apiVersion"].Scalar() : "";
+  if (doc["kind"] && doc["kind"].Scalar() == "KatibConfig")
+    return r.where(doc,
+                   "this is Katib's own configuration (KatibConfig: the images of its suggestion "
+                   "services and metrics collectors), not an Experiment; slipway needs no such "
+                   "configuration, as its algorithms and collectors are built in");
   if (api.rfind("kubeflow.org/", 0) == 0) {
     std::string kind = doc["kind"] ? doc["kind"].Scalar() : "";
     if (kind != "Experiment")

@@ -49,6 +49,9 @@ struct MetricsCollector {
   std::string path;
   std::string format = "TEXT";       // TEXT (name=value) or JSON (one object per line)
   std::vector<std::string> regexes;  // TEXT: groups 1 and 2 are name and value
+  // Katib's Custom collector, read as a File collector of its source file: its image, which is
+  // not run (the sweep says so when it starts).
+  std::string custom_image;
 };
 
 struct TrialTemplate {

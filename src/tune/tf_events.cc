@@ -73,14 +73,12 @@ bool tensor_scalar(const tfevent::TensorProto& t, double* out) {
       });
     case tfevent::DT_INT32:
       if (t.int_val_size() > 0) return *out = t.int_val(0), true;
-      return from_raw(4, [](const char* p) {
-        return static_cast<double>(static_cast<std::int32_t>(le32(p)));
-      });
+      return from_raw(
+          4, [](const char* p) { return static_cast<double>(static_cast<std::int32_t>(le32(p))); });
     case tfevent::DT_INT64:
       if (t.int64_val_size() > 0) return *out = static_cast<double>(t.int64_val(0)), true;
-      return from_raw(8, [](const char* p) {
-        return static_cast<double>(static_cast<std::int64_t>(le64(p)));
-      });
+      return from_raw(
+          8, [](const char* p) { return static_cast<double>(static_cast<std::int64_t>(le64(p))); });
     case tfevent::DT_HALF:
       if (t.half_val_size() > 0)
         return *out = half_to_double(static_cast<std::uint16_t>(t.half_val(0))), true;
@@ -149,8 +147,8 @@ MetricSeries TfEventsTail::read(const std::string& dir, const std::vector<std::s
   std::error_code ec;
   std::vector<std::string> paths;
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    if (it->is_regular_file(ec) && it->path().filename().string().find(".tfevents.") !=
-                                       std::string::npos)
+    if (it->is_regular_file(ec) &&
+        it->path().filename().string().find(".tfevents.") != std::string::npos)
       paths.push_back(it->path().string());
   std::sort(paths.begin(), paths.end());
   MetricSeries series;

@@ -33,8 +33,7 @@ std::vector<TfScalar> read_tf_scalars(const std::string& bytes, std::uint64_t* o
 // Whether an event file's tag is Katib's metric `name`: the tag starts with the name's last
 // path component, and when the name has a directory ("train/accuracy") the file's directory
 // ends with it — Katib's rule for summaries written under train/ and test/.
-bool tf_tag_matches(const std::string& metric, const std::string& tag,
-                    const std::string& file_dir);
+bool tf_tag_matches(const std::string& metric, const std::string& tag, const std::string& file_dir);
 
 // Follows the tfevents files (names containing ".tfevents.") under a trial's directory as they
 // grow, each read parsing only the records appended since the last.

@@ -20,8 +20,12 @@ std::string varint(std::uint64_t v) {
   while (v >= 0x80) out += static_cast<char>((v & 0x7f) | 0x80), v >>= 7;
   return out + static_cast<char>(v);
 }
-std::string key(int field, int wire) { return varint(static_cast<std::uint64_t>(field << 3 | wire)); }
-std::string bytes_field(int field, const std::string& b) { return key(field, 2) + varint(b.size()) + b; }
+std::string key(int field, int wire) {
+  return varint(static_cast<std::uint64_t>(field << 3 | wire));
+}
+std::string bytes_field(int field, const std::string& b) {
+  return key(field, 2) + varint(b.size()) + b;
+}
 std::string fixed32(int field, float f) {
   std::string out = key(field, 5);
   char b[4];
@@ -49,14 +53,15 @@ std::string tensor_float(const std::string& tag, float v) {
   char b[4];
   std::memcpy(b, &v, 4);
   return bytes_field(1, tag) + bytes_field(9, bytes_field(1, bytes_field(1, "scalars"))) +
-         bytes_field(8, key(1, 0) + varint(1) + bytes_field(2, "") +
-                            bytes_field(5, std::string(b, 4)));
+         bytes_field(
+             8, key(1, 0) + varint(1) + bytes_field(2, "") + bytes_field(5, std::string(b, 4)));
 }
 // A DT_DOUBLE tensor whose value is in tensor_content (4).
 std::string tensor_double_content(const std::string& tag, double v) {
   char b[8];
   std::memcpy(b, &v, 8);
-  return bytes_field(1, tag) + bytes_field(8, key(1, 0) + varint(2) + bytes_field(4, std::string(b, 8)));
+  return bytes_field(1, tag) +
+         bytes_field(8, key(1, 0) + varint(2) + bytes_field(4, std::string(b, 8)));
 }
 
 std::string le(std::uint64_t v, int n) {
