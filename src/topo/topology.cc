@@ -3,13 +3,16 @@
 #include <hwloc.h>
 
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 
 #include "core/strings.h"
+#include "topo/hwloc_xml_v3.h"
 
 namespace slipway::topo {
 
@@ -74,17 +77,29 @@ Status check_xml_version(const std::string& path) {
                         " is not an hwloc XML topology (no <topology> element); export one with "
                         "`lstopo --of xml FILE`");
   if (std::regex_search(head, m, kVersion) && !starts_with(m[1].str(), "1.") &&
-      !starts_with(m[1].str(), "2."))
-    return InvalidInput(
-        path + " is hwloc " + m[1].str() +
-        " XML; this build reads hwloc 1.x and 2.x XML (libhwloc " + HWLOC_VERSION +
-        "). On the machine, export it for older readers with `lstopo --of xml "
-        "--export-xml-flags v2 FILE` (hwloc 3), or convert it with that hwloc's hwloc-convert");
+      !starts_with(m[1].str(), "2.") && !starts_with(m[1].str(), "3."))
+    return InvalidInput(path + " is hwloc " + m[1].str() +
+                        " XML; this build reads hwloc 1.x, 2.x and 3.x XML (libhwloc " +
+                        HWLOC_VERSION +
+                        "). On the machine, export it for older readers with `lstopo --of xml "
+                        "--export-xml-flags v2 FILE`");
   return Status::Ok();
 }
 
 std::string osdev_subtype(hwloc_obj_t o) {
-  if (o->subtype) return o->subtype;
+  if (o->subtype && *o->subtype) return o->subtype;
+  // Exports of hwloc before 2.3 (and hwloc 3's NVML devices) carry no subtype: the backend that
+  // found the device is in its name, as hwloc names them.
+  const std::string name = o->name ? o->name : "";
+  static const std::vector<std::pair<std::string, std::string>> kByName = {{"nvml", "NVML"},
+                                                                           {"cuda", "CUDA"},
+                                                                           {"rsmi", "RSMI"},
+                                                                           {"opencl", "OpenCL"},
+                                                                           {"ze", "LevelZero"}};
+  for (const auto& [prefix, subtype] : kByName)
+    if (starts_with(name, prefix) && name.size() > prefix.size() &&
+        std::isdigit(static_cast<unsigned char>(name[prefix.size()])))
+      return subtype;
   switch (o->attr->osdev.type) {
     case HWLOC_OBJ_OSDEV_OPENFABRICS:
       return "OpenFabrics";
@@ -256,8 +271,23 @@ Result<Topology> load_topology(const std::string& xml_path) {
   if (hwloc_topology_init(&raw) != 0) return Failed("hwloc could not initialize a topology");
   TopologyPtr topo(raw);
   hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
-  if (!xml_path.empty() && hwloc_topology_set_xml(raw, xml_path.c_str()) != 0)
-    return InvalidInput("hwloc cannot read " + xml_path + " as XML");
+  std::optional<ConvertedXml> v2;
+  if (!xml_path.empty()) {
+    std::ifstream in(xml_path);
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    if (is_hwloc_v3_xml(head)) {
+      // libhwloc 2 refuses version 3.0: it gets the hwloc 2 form (hwloc_xml_v3.h).
+      auto converted = hwloc_v3_to_v2(xml_path);
+      if (!converted.ok()) return converted.status();
+      v2 = std::move(*converted);
+      if (hwloc_topology_set_xmlbuffer(raw, v2->xml.data(), static_cast<int>(v2->xml.size())) != 0)
+        return InvalidInput("hwloc cannot read the hwloc 2 form of " + xml_path);
+    } else if (hwloc_topology_set_xml(raw, xml_path.c_str()) != 0) {
+      return InvalidInput("hwloc cannot read " + xml_path + " as XML");
+    }
+  }
   if (hwloc_topology_load(raw) != 0)
     return InvalidInput(
         xml_path.empty() ? std::string("hwloc could not read this machine's topology")
@@ -265,6 +295,7 @@ Result<Topology> load_topology(const std::string& xml_path) {
                                xml_path + " shows hwloc's own message)");
   Topology t;
   t.source = xml_path.empty() ? "this machine" : xml_path;
+  if (v2) t.converted_from_v3 = v2->left_out.empty() ? "nothing" : v2->left_out;
   Reader(raw, &t).read();
   if (t.cores.empty()) return InvalidInput(t.source + " has no cores or processing units");
   return t;
@@ -280,6 +311,9 @@ Json topology_json(const Topology& t) {
   };
   Json j;
   j["source"] = t.source;
+  if (!t.converted_from_v3.empty())
+    j["converted_from_hwloc3"] = {
+        {"left_out", t.converted_from_v3 == "nothing" ? std::string() : t.converted_from_v3}};
   j["hostname"] = t.hostname;
   j["architecture"] = t.architecture;
   j["packages"] = t.packages;
@@ -319,6 +353,10 @@ std::string topology_text(const Topology& t) {
        std::to_string(t.packages) + " package(s), " + std::to_string(t.numa.size()) +
        " NUMA node(s), " + std::to_string(t.cores.size()) + " cores, " +
        std::to_string(t.pu_count()) + " PUs (" + std::to_string(threads) + " per core)\n";
+  if (!t.converted_from_v3.empty())
+    s += "  (hwloc 3 XML, read in its hwloc 2 form" +
+         (t.converted_from_v3 == "nothing" ? std::string() : "; left out: " + t.converted_from_v3) +
+         ")\n";
   for (const auto& c : t.caches)
     s += "  L" + std::to_string(c.level) + ": " + std::to_string(c.count) + " × " +
          std::to_string(c.size >> 10) + " KiB\n";

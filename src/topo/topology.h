@@ -65,6 +65,9 @@ struct TopoDistances {
 
 struct Topology {
   std::string source;  // "this machine" or the XML path
+  // An hwloc 3 file read through its hwloc 2 form: what that form could not say ("" for none),
+  // or "nothing" when it said everything; empty for hwloc 1 and 2 files.
+  std::string converted_from_v3;
   std::string hostname, architecture;
   int packages = 0;
   std::vector<TopoNuma> numa;

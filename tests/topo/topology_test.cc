@@ -88,11 +88,21 @@ TEST(Topology, BadFilesGetClearErrors) {
     std::ofstream(dir + "/" + name) << text;
     return dir + "/" + name;
   };
+  auto v4 = topo::load_topology(
+      write("v4.xml", "<?xml version=\"1.0\"?>\n<topology version=\"4.0\">\n</topology>\n"));
+  ASSERT_FALSE(v4.ok());
+  EXPECT_NE(v4.status().message().find("hwloc 4.0 XML"), std::string::npos)
+      << v4.status().message();
   auto v3 = topo::load_topology(
       write("v3.xml", "<?xml version=\"1.0\"?>\n<topology version=\"3.0\">\n</topology>\n"));
   ASSERT_FALSE(v3.ok());
-  EXPECT_NE(v3.status().message().find("hwloc 3.0 XML"), std::string::npos)
+  EXPECT_NE(v3.status().message().find("has no root object"), std::string::npos)
       << v3.status().message();
+  auto v3_broken = topo::load_topology(
+      write("v3b.xml", "<?xml version=\"1.0\"?>\n<topology version=\"3.0\">\n<object type=\"Mach"));
+  ASSERT_FALSE(v3_broken.ok());
+  EXPECT_NE(v3_broken.status().message().find("not well-formed XML"), std::string::npos)
+      << v3_broken.status().message();
   auto junk = topo::load_topology(write("junk.xml", "not xml at all"));
   ASSERT_FALSE(junk.ok());
   EXPECT_NE(junk.status().message().find("not an hwloc XML topology"), std::string::npos)
