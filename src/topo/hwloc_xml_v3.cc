@@ -42,10 +42,13 @@ std::string attr(xmlNodePtr n, const char* name) {
 }
 
 bool named(xmlNodePtr n, const char* name) {
-  return n->type == XML_ELEMENT_NODE && xmlStrcmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
+  return n->type == XML_ELEMENT_NODE &&
+         xmlStrcmp(n->name, reinterpret_cast<const xmlChar*>(name)) == 0;
 }
 
-void unset(xmlNodePtr n, const char* name) { xmlUnsetProp(n, reinterpret_cast<const xmlChar*>(name)); }
+void unset(xmlNodePtr n, const char* name) {
+  xmlUnsetProp(n, reinterpret_cast<const xmlChar*>(name));
+}
 
 xmlNodePtr first_element(xmlNodePtr parent) {
   for (xmlNodePtr c = parent->children; c; c = c->next)
@@ -69,7 +72,8 @@ void add_leading_info(xmlNodePtr parent, xmlNodePtr child) {
 
 xmlNodePtr new_info(const char* name, const char* value) {
   xmlNodePtr info = xmlNewNode(nullptr, reinterpret_cast<const xmlChar*>("info"));
-  xmlNewProp(info, reinterpret_cast<const xmlChar*>("name"), reinterpret_cast<const xmlChar*>(name));
+  xmlNewProp(info, reinterpret_cast<const xmlChar*>("name"),
+             reinterpret_cast<const xmlChar*>(name));
   xmlNewProp(info, reinterpret_cast<const xmlChar*>("value"),
              reinterpret_cast<const xmlChar*>(value));
   return info;
@@ -155,15 +159,15 @@ bool is_hwloc_v3_xml(const std::string& head) {
 
 Result<ConvertedXml> hwloc_v3_to_v2(const std::string& path) {
   using Doc = std::unique_ptr<xmlDoc, decltype(&xmlFreeDoc)>;
-  Doc doc(xmlReadFile(path.c_str(), nullptr, XML_PARSE_NONET | XML_PARSE_NOWARNING |
-                                                 XML_PARSE_NOERROR),
-          &xmlFreeDoc);
+  Doc doc(
+      xmlReadFile(path.c_str(), nullptr, XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR),
+      &xmlFreeDoc);
   if (!doc) {
     const xmlError* e = xmlGetLastError();
     return InvalidInput(path + " is not well-formed XML" +
-                        (e && e->message ? ": line " + std::to_string(e->line) + ": " +
-                                               std::string(e->message)
-                                         : std::string()));
+                        (e && e->message
+                             ? ": line " + std::to_string(e->line) + ": " + std::string(e->message)
+                             : std::string()));
   }
   xmlNodePtr root = xmlDocGetRootElement(doc.get());
   if (!root || !named(root, "topology"))

@@ -21,8 +21,8 @@
 namespace slipway::topo {
 
 struct ConvertedXml {
-  std::string xml;          // hwloc 2.0 XML
-  std::string left_out;     // "2 memtier, 1 pci_locality" or ""
+  std::string xml;       // hwloc 2.0 XML
+  std::string left_out;  // "2 memtier, 1 pci_locality" or ""
 };
 
 // Whether the XML text declares hwloc 3.x (<topology version="3...">).

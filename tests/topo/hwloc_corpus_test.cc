@@ -10,8 +10,7 @@
 #include <fstream>
 #include <map>
 
-#include "core/strings.h"
-#include "core/subprocess.h"
+#include "tests/topo/hwloc_tools.h"
 #include "topo/hwloc_xml_v3.h"
 #include "topo/topology.h"
 
@@ -22,8 +21,7 @@ namespace fs = std::filesystem;
 
 fs::path corpus() {
   const char* env = std::getenv("SLIPWAY_CORPORA");
-  return fs::path(env ? env : std::string(SLIPWAY_SOURCE_DIR) + "/../shared/corpora") /
-         "hwloc-xml";
+  return fs::path(env ? env : std::string(SLIPWAY_SOURCE_DIR) + "/../shared/corpora") / "hwloc-xml";
 }
 
 std::vector<fs::path> corpus_files() {
@@ -43,19 +41,10 @@ std::string head_of(const fs::path& p) {
   return head;
 }
 
-bool have_hwloc_tools() { return run_command({"hwloc-calc", "--version"}).ok(); }
+using test_tools::have_hwloc_tools;
 
 std::vector<int> numa_of_osdev(const std::string& xml, const std::string& osdev) {
-  auto r = run_command(
-      {"hwloc-calc", "--input", xml, "os=" + osdev, "--intersect", "NUMAnode", "--po"});
-  EXPECT_TRUE(r.ok() && r->exit_code == 0) << xml << " " << osdev << ": "
-                                           << (r.ok() ? r->err : r.status().message());
-  std::vector<int> out;
-  if (!r.ok()) return out;
-  for (const auto& s : split(trim(r->out), ','))
-    if (!s.empty()) out.push_back(std::stoi(s));
-  std::sort(out.begin(), out.end());
-  return out;
+  return test_tools::hwloc_calc(xml, osdev, "NUMAnode");
 }
 
 TEST(HwlocCorpus, EveryFileIsRead) {
@@ -137,7 +126,8 @@ std::string summary(const topo::Topology& t) {
     for (const auto& d : *list)
       s += d.name + " " + d.subtype + " " + d.pci_busid + " numa " + topo::cpu_list(d.numa) +
            " cpus " + topo::cpu_list(d.cpus) + "\n";
-  for (const auto& d : t.distances) s += "distances " + d.name + " " + std::to_string(d.objects.size()) + "\n";
+  for (const auto& d : t.distances)
+    s += "distances " + d.name + " " + std::to_string(d.objects.size()) + "\n";
   return s;
 }
 
@@ -160,8 +150,7 @@ TEST(HwlocCorpus, AMachineExportedAsHwloc2AndHwloc3ReadsTheSame) {
   int pairs = 0;
   for (const auto& [stem, versions] : by_stem) {
     std::vector<fs::path> v2, v3;
-    for (const auto& [v, f] : versions)
-      (topo::is_hwloc_v3_xml(head_of(f)) ? v3 : v2).push_back(f);
+    for (const auto& [v, f] : versions) (topo::is_hwloc_v3_xml(head_of(f)) ? v3 : v2).push_back(f);
     for (const auto& a : v2)
       for (const auto& b : v3) {
         auto ta = topo::load_topology(a.string());

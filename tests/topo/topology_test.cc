@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "core/strings.h"
-#include "core/subprocess.h"
+#include "tests/topo/hwloc_tools.h"
 
 namespace slipway {
 namespace {
@@ -20,20 +20,8 @@ std::string fixture(const std::string& name) {
 const char* kFixtures[] = {"dgx_a100_like.xml", "two_socket_smt4_4gpu.xml",
                            "one_socket_4numa_8gcd.xml", "cpu_two_socket.xml"};
 
-// hwloc-calc's answer: the OS indexes of the objects of `type` local to an OS device.
-std::vector<int> hwloc_calc(const std::string& xml, const std::string& osdev,
-                            const std::string& type) {
-  auto r = run_command({"hwloc-calc", "--input", xml, "os=" + osdev, "--intersect", type, "--po"});
-  EXPECT_TRUE(r.ok() && r->exit_code == 0) << (r.ok() ? r->err : r.status().message());
-  std::vector<int> out;
-  if (!r.ok()) return out;
-  for (const auto& s : split(trim(r->out), ','))
-    if (!s.empty()) out.push_back(std::stoi(s));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-bool have_hwloc_tools() { return run_command({"hwloc-calc", "--version"}).ok(); }
+using test_tools::have_hwloc_tools;
+using test_tools::hwloc_calc;
 
 TEST(Topology, ReadsTheMachinesShape) {
   auto t = topo::load_topology(fixture("dgx_a100_like.xml"));
