@@ -184,7 +184,9 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
   run.experiment = "sweep:" + spec_.name;
   run.pipeline = spec_.name + "-trial-" + std::to_string(t.number);
   run.pipeline_file = sweep_.file;
-  run.format = spec_.trial.job_document.empty() ? "native" : spec_.trial.task;
+  run.format = spec_.trial.job_document.empty() || spec_.trial.document_is_pipeline
+                   ? "native"
+                   : spec_.trial.task;
   run.source = trial_source(spec_, t.number, *cmd);
   run.params = Json::object();
   run.options = {{"no_cache", true}, {"sweep", sweep_.id}, {"trial", t.number}};

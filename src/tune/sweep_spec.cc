@@ -13,6 +13,7 @@
 #include "core/units.h"
 #include "core/yaml_json.h"
 #include "core/yaml_reader.h"
+#include "tune/argo_trial.h"
 #include "tune/metrics_collector.h"
 
 namespace slipway::tune {
@@ -372,6 +373,26 @@ Result<SweepSpec> parse_katib(const YamlReader& r, const YAML::Node& doc, const 
   // after the trial.
   static const std::set<std::string> kJobKinds = {"PyTorchJob", "TFJob",  "XGBoostJob", "PaddleJob",
                                                   "JAXJob",     "MPIJob", "TrainJob"};
+  if (ts["apiVersion"] && starts_with(ts["apiVersion"].Scalar(), "tekton.dev/"))
+    return r.where(ts, "a trialSpec that is a Tekton " +
+                           (ts["kind"] ? ts["kind"].Scalar() : std::string("resource")) +
+                           " is not run by slipway; write the trial as a Job's container, a "
+                           "training job or an Argo Workflow");
+  if (ts["kind"] && ts["kind"].Scalar() == "Workflow" && ts["apiVersion"] &&
+      starts_with(ts["apiVersion"].Scalar(), "argoproj.io/")) {
+    // An Argo Workflow: its steps as a slipway pipeline (argo_trial.h).
+    std::map<std::string, std::string> labels;
+    if (YAML::Node pl = tt["primaryPodLabels"])
+      for (const auto& kv : pl) labels[kv.first.Scalar()] = kv.second.Scalar();
+    auto argo = argo_trial_pipeline(r, ts, labels, s.name + "-trial", dir);
+    if (!argo.ok()) return argo.status();
+    s.trial.job_document = argo->pipeline.dump(2);  // JSON is YAML: the native parser reads it
+    s.trial.document_is_pipeline = true;
+    s.trial.task = argo->metrics_task;
+    s.trial.workdir = dir;
+    SLIPWAY_RETURN_IF_ERROR(validate(r, doc, &s));
+    return s;
+  }
   if (ts["kind"] && kJobKinds.count(ts["kind"].Scalar())) {
     YAML::Node job = YAML::Clone(ts);
     // Named after the trial, as Katib names it: through a trial parameter of its own, which

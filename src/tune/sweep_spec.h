@@ -72,6 +72,9 @@ struct TrialTemplate {
   // the placeholders left in, run through the job front door as a whole (every replica, its
   // operator's variables) rather than as its first container; `command` is then empty.
   std::string job_document;
+  // The document is a slipway pipeline (an Argo Workflow's steps, argo_trial.h), read as one;
+  // `task` is then its step whose output holds the metrics.
+  bool document_is_pipeline = false;
   std::string task = "trial";  // the trial pipeline's task, whose output the collector reads
 };
 

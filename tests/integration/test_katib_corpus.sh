@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The real Katib corpus (shared/corpora/katib: Experiments from Katib's repository) through
 # `slipway sweep validate`. Every file's verdict is pinned, each refusal with its reason, so a
-# regression fails here and so does an improvement that forgets docs/sweeps.md. Then the two
-# examples that need something beside them: the ConfigMap-sourced trial template (with a
-# ConfigMap manifest of our own in its folder) and the Custom collector, each run end to end.
+# regression fails here and so does an improvement that forgets docs/sweeps.md. Then the
+# examples that need something beside them, each run end to end: the ConfigMap-sourced trial
+# template (with a ConfigMap manifest of our own in its folder), the Custom collector, and the
+# Argo Workflow trial (its training step's image replaced by a command that prints the loss).
 source "$(dirname "$0")/lib.sh"
 CORPUS="${SLIPWAY_CORPORA:-$SLIPWAY_SOURCE_DIR/../shared/corpora}/katib"
 if [ ! -d "$CORPUS" ]; then
@@ -20,8 +21,6 @@ refused = {
   "examples__v1beta1__nas__darts-cpu.yaml": "neural architecture search",
   "examples__v1beta1__nas__darts-gpu.yaml": "neural architecture search",
   "examples__v1beta1__nas__enas-gpu.yaml": "neural architecture search",
-  # a trial that is an Argo Workflow: a pipeline engine's document, not a container
-  "examples__v1beta1__argo__argo-workflow.yaml": "the trialSpec has no container to run",
   # its trial template is in a ConfigMap of the cluster, which the corpus does not hold
   "examples__v1beta1__trial-template__trial-configmap-source.yaml": "put the ConfigMap's manifest",
   # Katib's own configuration, not an Experiment
@@ -50,8 +49,8 @@ for b in bad:
     print("MISMATCH " + b)
 sys.exit(1 if bad else 0)
 PY
-expect_eq "$(python3 -c "import json; d=json.load(open('$WORK/report.json')); print(len(d), sum(r['accepted'] for r in d))")" "21 15" \
-  "the Katib corpus: 21 files, 15 accepted; refused: 3 NAS, the Argo Workflow trial, the ConfigMap template without its ConfigMap, and KatibConfig"
+expect_eq "$(python3 -c "import json; d=json.load(open('$WORK/report.json')); print(len(d), sum(r['accepted'] for r in d))")" "21 16" \
+  "the Katib corpus: 21 files, 16 accepted; refused: 3 NAS, the ConfigMap template without its ConfigMap, and KatibConfig"
 expect_eq "$(json "$WORK/report.json" "sorted({r['algorithm'] for r in d if r['accepted']})")" \
   "['cmaes', 'grid', 'hyperband', 'pbt', 'random', 'tpe']" "every Katib algorithm of the corpus but NAS is accepted"
 
@@ -108,3 +107,25 @@ contains "Custom metrics collector's image ghcr.io/kubeflow/katib/custom-metrics
 expect_eq "$(json "$WORK/custom.json" "(d['state'], len(d['trials']), all(abs(t['objective'] - 0.5 - t['parameters']['lr']) < 1e-9 for t in d['trials']))")" \
   "('SUCCEEDED', 3, True)" "custom-metrics-collector: each trial's accuracy read from the file its collector names, a file of its own"
 [ ! -e /katib/mnist.log ] || fail "a trial wrote Katib's container path itself"
+
+# The Argo Workflow trial: its steps as a pipeline, the first step's standard output (a number of
+# epochs) passed to the training step, whose output (primaryPodLabels) holds the metrics.
+mkdir -p "$WORK/argo"
+python3 - "$CORPUS/examples__v1beta1__argo__argo-workflow.yaml" "$WORK/argo/experiment.yaml" <<'PY'
+import sys, yaml
+doc = yaml.safe_load(open(sys.argv[1]))
+doc["spec"]["maxTrialCount"] = 3
+for t in doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["templates"]:
+    if t["name"] == "model-training":
+        t["container"]["command"] = ["sh", "-c", "echo epochs={{inputs.parameters.epochs}}; python3 -c 'print(\"loss=%g\" % (1 - ${trialParameters.learningRate}))'"]
+yaml.safe_dump(doc, open(sys.argv[2], "w"))
+PY
+"$SLIPWAY" sweep "$WORK/argo/experiment.yaml" -o json > "$WORK/argo.json" 2> "$WORK/argo.err" || fail "the Argo Workflow sweep: $(tail -3 "$WORK/argo.err")"
+expect_eq "$(json "$WORK/argo.json" "(d['state'], len(d['trials']), all(abs(t['objective'] - 1 + t['parameters']['lr']) < 1e-6 for t in d['trials']))")" \
+  "('SUCCEEDED', 3, True)" "argo-workflow: 3 trials, each a two-step pipeline, the loss read from the training step"
+run=$(json "$WORK/argo.json" "d['trials'][0]['run']")
+"$SLIPWAY" runs logs "$run" data-preprocessing > "$WORK/pre.log" 2>&1
+"$SLIPWAY" runs logs "$run" model-training > "$WORK/train.log" 2>&1
+epochs=$(tr -d '[:space:]' < "$WORK/pre.log")
+contains -x "epochs=$epochs" "$WORK/train.log" || fail "the training step did not get the first step's output ($epochs): $(cat "$WORK/train.log")"
+pass "the first step's standard output ($epochs) is the training step's epochs"

@@ -76,6 +76,20 @@ TEST(SweepSpec, ReadsMedianStopAndAFileCollector) {
   EXPECT_EQ(grid->size(), 9u) << "lr 0.01, 0.02, 0.03 × layers 2, 3, 4";
 }
 
+TEST(SweepSpec, RefusesATektonTrialSayingWhatRuns) {
+  auto s = tune::parse_sweep(
+      "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: t}\nspec:\n"
+      "  objective: {type: minimize, objectiveMetricName: loss}\n"
+      "  parameters: [{name: lr, parameterType: double, feasibleSpace: {min: '0.1', max: '1'}}]\n"
+      "  trialTemplate:\n    trialParameters: [{name: lr, reference: lr}]\n"
+      "    trialSpec: {apiVersion: tekton.dev/v1beta1, kind: PipelineRun, spec: {}}\n",
+      "tekton.yaml");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("Tekton PipelineRun is not run"), std::string::npos)
+      << s.status().message();
+  EXPECT_NE(s.status().message().find("Argo Workflow"), std::string::npos);
+}
+
 TEST(SweepSpec, SubstitutesKatibsTrialMetadata) {
   const std::string head = R"(apiVersion: kubeflow.org/v1beta1
 kind: Experiment
