@@ -39,8 +39,7 @@ struct Converter {
 
   Result<Json> component(const std::string& name, const YAML::Node& at) {
     auto it = templates.find(name);
-    if (it == templates.end())
-      return r.where(at, "the Workflow has no template '" + name + "'");
+    if (it == templates.end()) return r.where(at, "the Workflow has no template '" + name + "'");
     const YAML::Node t = it->second;
     Json c = Json::object();
     std::vector<std::string> cmd;
@@ -51,7 +50,8 @@ struct Converter {
       if (ct["image"]) c["image"] = ct["image"].Scalar();
       if (YAML::Node env = ct["env"])
         for (const auto& e : env)
-          if (e["name"] && e["value"]) c["env"][e["name"].Scalar()] = translate(e["value"].Scalar());
+          if (e["name"] && e["value"])
+            c["env"][e["name"].Scalar()] = translate(e["value"].Scalar());
     } else if (YAML::Node sc = t["script"]) {
       cmd = {"sh", "-c", kScript, "sh", translate(sc["source"] ? sc["source"].Scalar() : "")};
       if (sc["command"])
@@ -90,8 +90,8 @@ struct Converter {
     comp.erase("cmd");
     Json command;
     if (results_used.count(task_name)) {
-      command = Json::array({"bash", "-c", kInFolderKeepingOutput, "bash", "{{outputs.result}}",
-                             workdir});
+      command = Json::array(
+          {"bash", "-c", kInFolderKeepingOutput, "bash", "{{outputs.result}}", workdir});
       comp["outputs"] = {{"result", "string"}};
     } else {
       command = Json::array({"sh", "-c", kInFolder, "sh", workdir});
@@ -179,25 +179,26 @@ Result<ArgoTrial> argo_trial_pipeline(const YamlReader& r, const YAML::Node& wor
     out.metrics_task = entry;
   }
   if (out.metrics_task.empty())
-    return r.where(workflow,
-                   primary_labels.empty()
-                       ? "which step's output holds the metrics? Katib's trialTemplate."
-                         "primaryPodLabels name the labels of that step's template"
-                       : "no template of the Workflow carries the primaryPodLabels (" +
-                             join([&] {
-                               std::vector<std::string> kv;
-                               for (const auto& [k, v] : primary_labels) kv.push_back(k + ": " + v);
-                               return kv;
-                             }(),
-                                  ", ") +
-                             ") that mark the step whose output holds the metrics");
+    return r.where(workflow, primary_labels.empty()
+                                 ? "which step's output holds the metrics? Katib's trialTemplate."
+                                   "primaryPodLabels name the labels of that step's template"
+                                 : "no template of the Workflow carries the primaryPodLabels (" +
+                                       join(
+                                           [&] {
+                                             std::vector<std::string> kv;
+                                             for (const auto& [k, v] : primary_labels)
+                                               kv.push_back(k + ": " + v);
+                                             return kv;
+                                           }(),
+                                           ", ") +
+                                       ") that mark the step whose output holds the metrics");
   Json params = Json::object();
   if (spec["arguments"] && spec["arguments"]["parameters"])
     for (const auto& p : spec["arguments"]["parameters"])
       params[p["name"].Scalar()] = {{"type", "string"},
                                     {"default", p["value"] ? p["value"].Scalar() : ""}};
-  out.pipeline = {{"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", name},
-                  {"tasks", tasks}};
+  out.pipeline = {
+      {"apiVersion", "slipway/v1"}, {"kind", "Pipeline"}, {"name", name}, {"tasks", tasks}};
   if (!params.empty()) out.pipeline["params"] = params;
   return out;
 }

@@ -23,8 +23,8 @@
 namespace slipway::tune {
 
 struct ArgoTrial {
-  Json pipeline;            // slipway's pipeline (apiVersion slipway/v1), as JSON
-  std::string metrics_task; // the task whose output holds the trial's metrics
+  Json pipeline;             // slipway's pipeline (apiVersion slipway/v1), as JSON
+  std::string metrics_task;  // the task whose output holds the trial's metrics
 };
 
 // `workdir` is where the commands run (the Experiment's folder), as a trial's command does;
