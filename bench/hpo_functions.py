@@ -1,7 +1,8 @@
 """The test functions of bench/hpo.sh, as bench/hpo_bench.cc defines them, for the Python peers:
 each a search space (doubles, integers, categoricals), the function, its minimum and the sd of
 the Gaussian noise on each observation. With noise the regret is the true value at the best
-observed point."""
+observed point. Ackley is searched on [-15, 30]^d, so its minimum at 0 is not the centre of the
+space, where Ax puts its first trial."""
 import math
 import random
 
@@ -46,8 +47,8 @@ FUNCTIONS = {
     "branin": (doubles([(-5.0, 10.0), (0.0, 15.0)]), branin, 0.397887357729738, 0.0),
     "hartmann6": (doubles([(0.0, 1.0)] * 6), hartmann6, -3.32236801141551, 0.0),
     "rosenbrock4": (doubles([(-5.0, 10.0)] * 4), rosenbrock, 0.0, 0.0),
-    "ackley5": (doubles([(-32.768, 32.768)] * 5), ackley, 0.0, 0.0),
-    "ackley10": (doubles([(-32.768, 32.768)] * 10), ackley, 0.0, 0.0),
+    "ackley5": (doubles([(-15.0, 30.0)] * 5), ackley, 0.0, 0.0),
+    "ackley10": (doubles([(-15.0, 30.0)] * 10), ackley, 0.0, 0.0),
     "hartmann6-noisy": (doubles([(0.0, 1.0)] * 6), hartmann6, -3.32236801141551, 0.1),
     "mixed": ([("x0", "double", 0.0, 1.0), ("x1", "double", 0.0, 1.0), ("n", "int", 0, 10),
                ("c", "categorical", CHOICES)], mixed, 0.0, 0.0),
