@@ -62,9 +62,9 @@ std::vector<int> bitmap_indexes(hwloc_const_bitmap_t set) {
   return out;
 }
 
-// The version an XML file declares: hwloc 2.9 reads 1.x and 2.x and refuses 3.x in a way that
-// does not say why, so the file is checked first.
-Status check_xml_version(const std::string& path) {
+// The version an XML file declares, checked first: hwloc 2.9 refuses what it cannot read in a
+// way that does not say why. True for hwloc 3.x, which is read through its hwloc 2 form.
+Result<bool> check_xml_version(const std::string& path) {
   std::ifstream in(path);
   if (!in) return NotFound("cannot read " + path);
   std::string head(4096, '\0');
@@ -83,7 +83,7 @@ Status check_xml_version(const std::string& path) {
                         HWLOC_VERSION +
                         "). On the machine, export it for older readers with `lstopo --of xml "
                         "--export-xml-flags v2 FILE`");
-  return Status::Ok();
+  return is_hwloc_v3_xml(head);
 }
 
 std::string osdev_subtype(hwloc_obj_t o) {
@@ -266,18 +266,19 @@ class Reader {
 }  // namespace
 
 Result<Topology> load_topology(const std::string& xml_path) {
-  if (!xml_path.empty()) SLIPWAY_RETURN_IF_ERROR(check_xml_version(xml_path));
+  bool v3 = false;
+  if (!xml_path.empty()) {
+    auto version = check_xml_version(xml_path);
+    if (!version.ok()) return version.status();
+    v3 = *version;
+  }
   hwloc_topology_t raw = nullptr;
   if (hwloc_topology_init(&raw) != 0) return Failed("hwloc could not initialize a topology");
   TopologyPtr topo(raw);
   hwloc_topology_set_io_types_filter(raw, HWLOC_TYPE_FILTER_KEEP_IMPORTANT);
   std::optional<ConvertedXml> v2;
   if (!xml_path.empty()) {
-    std::ifstream in(xml_path);
-    std::string head(4096, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
-    if (is_hwloc_v3_xml(head)) {
+    if (v3) {
       // libhwloc 2 refuses version 3.0: it gets the hwloc 2 form (hwloc_xml_v3.h).
       auto converted = hwloc_v3_to_v2(xml_path);
       if (!converted.ok()) return converted.status();

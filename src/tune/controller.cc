@@ -45,10 +45,14 @@ int SweepController::best_trial() const {
   return best;
 }
 
+std::filesystem::path SweepController::sweep_dir() const {
+  return store_.home() / "sweeps" / sweep_.id;
+}
+
 // A Katib container path of the collector, as this trial's own: under the sweep's folder for the
 // trial, at the same path.
 std::string SweepController::metrics_path(const store::TrialRecord& t) const {
-  return (store_.home() / "sweeps" / sweep_.id / ("trial-" + std::to_string(t.number) + "-files") /
+  return (sweep_dir() / ("trial-" + std::to_string(t.number) + "-files") /
           fs::path(spec_.collector.path).relative_path())
       .string();
 }
@@ -61,9 +65,9 @@ MetricSeries SweepController::metrics_of(const store::TrialRecord& t) {
     // A relative path is inside the trial's own directory ($SLIPWAY_TRIAL_DIR), so parallel trials
     // never share it.
     fs::path file = spec_.collector.path;
-    p = collector_in_container(spec_) ? fs::path(metrics_path(t))
-        : file.is_relative()          ? p.parent_path() / file
-                                      : file;
+    p = spec_.collector.per_trial_copy ? fs::path(metrics_path(t))
+        : file.is_relative()           ? p.parent_path() / file
+                                       : file;
   }
   if (spec_.collector.kind == "TensorFlowEvent") {
     std::vector<std::string> names = spec_.objective.additional;
@@ -158,14 +162,13 @@ Status SweepController::update(store::TrialRecord& t) {
 Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRecord& t) {
   std::map<std::string, std::string> extras{{"trial_name", t.run_id}};
   if (asha_)
-    extras["checkpoint_dir"] =
-        (store_.home() / "sweeps" / sweep_.id / ("config-" + std::to_string(t.config))).string();
+    extras["checkpoint_dir"] = (sweep_dir() / ("config-" + std::to_string(t.config))).string();
   if (pbt_) {
     auto dir = pbt_checkpoint_dir(t);
     if (!dir.ok()) return dir.status();
     extras["checkpoint_dir"] = *dir;
   }
-  if (collector_in_container(spec_)) {
+  if (spec_.collector.per_trial_copy) {
     // The trial writes where Katib would have mounted a volume: the folder must be there.
     const std::string path = metrics_path(t);
     const fs::path folder =
@@ -199,15 +202,14 @@ Result<store::RunRecord> SweepController::create_trial_run(const store::TrialRec
 }
 
 Result<std::string> SweepController::pbt_checkpoint_dir(const store::TrialRecord& t) const {
-  const fs::path sweep_dir = store_.home() / "sweeps" / sweep_.id;
-  const fs::path dir = sweep_dir / ("trial-" + std::to_string(t.number));
+  const fs::path dir = sweep_dir() / ("trial-" + std::to_string(t.number));
   std::error_code ec;
   if (fs::is_directory(dir, ec)) return dir.string();  // made before a crash: keep it
   // Copied under another name and renamed, so a crash mid-copy leaves no half checkpoint.
-  const fs::path partial = sweep_dir / ("trial-" + std::to_string(t.number) + ".partial");
+  const fs::path partial = sweep_dir() / ("trial-" + std::to_string(t.number) + ".partial");
   fs::remove_all(partial, ec);
   fs::create_directories(partial, ec);
-  const fs::path parent = sweep_dir / ("trial-" + std::to_string(t.parent));
+  const fs::path parent = sweep_dir() / ("trial-" + std::to_string(t.parent));
   if (!ec && t.parent >= 0 && fs::is_directory(parent))
     fs::copy(parent, partial, fs::copy_options::recursive, ec);
   if (!ec) fs::rename(partial, dir, ec);

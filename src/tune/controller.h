@@ -6,6 +6,7 @@
 // restarted if they died too), and the sampler suggests what it would have.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +58,8 @@ class SweepController {
   // A pbt trial's checkpoint directory, made (a copy of its parent's) before its run exists.
   Result<std::string> pbt_checkpoint_dir(const store::TrialRecord& t) const;
   MetricSeries metrics_of(const store::TrialRecord& t);
+  // The sweep's own folder ($SLIPWAY_HOME/sweeps/ID): checkpoints and per-trial files.
+  std::filesystem::path sweep_dir() const;
   std::string metrics_path(const store::TrialRecord& t) const;
   // Both persist before they report: an error means the trial's new state is not in the store.
   Status finish_trial(store::TrialRecord& t, const std::string& state, const std::string& message);

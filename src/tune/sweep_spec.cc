@@ -109,7 +109,21 @@ void default_strategies(Objective* o) {
   for (const auto& m : o->additional) o->strategy.emplace(m, o->maximize ? "max" : "min");
 }
 
+// Whether the collector's path is a Katib container path the trial's command names (say
+// --log-path=/var/log/katib/metrics.log).
+bool names_container_path(const SweepSpec& s) {
+  if (s.format != "katib" || s.collector.kind == "StdOut" || s.collector.path.empty() ||
+      s.collector.path[0] != '/')
+    return false;
+  for (const auto& arg : s.trial.job_document.empty()
+                             ? s.trial.command
+                             : std::vector<std::string>{s.trial.job_document})
+    if (arg.find(s.collector.path) != std::string::npos) return true;
+  return false;
+}
+
 Status validate(const YamlReader& r, const YAML::Node& doc, SweepSpec* s) {
+  s->collector.per_trial_copy = names_container_path(*s);
   if (Status st = s->space.validate(); !st.ok()) return r.where(doc, st.message());
   if (s->objective.metric.empty()) return r.where(doc, "the sweep has no objective metric");
   for (const auto& [m, st] : s->objective.strategy)
@@ -669,17 +683,6 @@ Result<SweepSpec> load_sweep(const std::string& path) {
   return parse_sweep(*text, path);
 }
 
-bool collector_in_container(const SweepSpec& s) {
-  if (s.format != "katib" || s.collector.kind == "StdOut" || s.collector.path.empty() ||
-      s.collector.path[0] != '/')
-    return false;
-  for (const auto& arg : s.trial.job_document.empty()
-                             ? s.trial.command
-                             : std::vector<std::string>{s.trial.job_document})
-    if (arg.find(s.collector.path) != std::string::npos) return true;
-  return false;
-}
-
 std::map<std::string, std::string> probe_extras(const SweepSpec& s) {
   std::map<std::string, std::string> extras{{"trial_name", s.name + "-t0"}};
   if (s.algorithm.name == "asha" || s.algorithm.name == "hyperband" || s.algorithm.name == "pbt")
@@ -770,7 +773,7 @@ Result<std::vector<std::string>> trial_command(const SweepSpec& s, const Json& v
       a = replace_all(a, pbt_trial_dir(s), dir->second);
     // Likewise the collector's file or directory, where Katib's collector reads it inside the
     // trial's pod.
-    if (auto m = extras.find("metrics_path"); m != extras.end() && collector_in_container(s))
+    if (auto m = extras.find("metrics_path"); m != extras.end() && s.collector.per_trial_copy)
       a = replace_all(a, s.collector.path, m->second);
     out.push_back(std::move(a));
   }

@@ -45,8 +45,13 @@ struct MetricsCollector {
   // File: read this file; TensorFlowEvent: the tfevents files under this directory. Relative to
   // the trial's directory; in Katib's format an absolute path that the trial's command names is
   // where Katib's collector reads it inside the pod, and becomes a path of the trial's own
-  // (collector_in_container).
+  // (per_trial_copy).
   std::string path;
+  // Set when the sweep is read: the path is a Katib container path the trial's command names
+  // (say --log-path=/var/log/katib/metrics.log). On a host, parallel trials would share that one
+  // path, so each trial gets its own copy of it (the extra "metrics_path"), in its command and
+  // for its collector.
+  bool per_trial_copy = false;
   std::string format = "TEXT";       // TEXT (name=value) or JSON (one object per line)
   std::vector<std::string> regexes;  // TEXT: groups 1 and 2 are name and value
   // Katib's Custom collector, read as a File collector of its source file: its image, which is
@@ -106,12 +111,6 @@ struct SweepSpec {
 // fills defaults. `file` names the source in messages and anchors relative paths.
 Result<SweepSpec> parse_sweep(const std::string& yaml_text, const std::string& file);
 Result<SweepSpec> load_sweep(const std::string& path);
-
-// Whether the collector's path is a Katib container path the trial's command names (say
-// --log-path=/var/log/katib/metrics.log): on a host, parallel trials would share that one path,
-// so each trial gets its own copy of it (the extra "metrics_path"), in its command and for its
-// collector.
-bool collector_in_container(const SweepSpec& s);
 
 // The command of one trial: placeholders replaced by the trial's values, and by `extras` (native
 // ${checkpoint_dir}: a directory the trials of one configuration share, so a promoted trial of an

@@ -143,6 +143,18 @@ bool tf_tag_matches(const std::string& metric, const std::string& tag,
          file_dir.compare(file_dir.size() - dir.size(), dir.size(), dir) == 0;
 }
 
+// Adds the scalars of `metric` to its points, each after those of a lower or equal step.
+void TfEventsTail::add_points(const std::string& metric, const std::string& dir,
+                              const std::vector<TfScalar>& scalars,
+                              std::vector<std::pair<std::int64_t, double>>* points) {
+  for (const auto& s : scalars) {
+    if (!tf_tag_matches(metric, s.tag, dir)) continue;
+    auto at = std::upper_bound(points->begin(), points->end(), s.step,
+                               [](std::int64_t step, const auto& p) { return step < p.first; });
+    points->insert(at, {s.step, s.value});
+  }
+}
+
 MetricSeries TfEventsTail::read(const std::string& dir, const std::vector<std::string>& metrics) {
   std::error_code ec;
   std::vector<std::string> paths;
@@ -154,29 +166,29 @@ MetricSeries TfEventsTail::read(const std::string& dir, const std::vector<std::s
   MetricSeries series;
   for (const auto& path : paths) {
     File& f = files_[path];
+    const std::string file_dir = fs::path(path).parent_path().string();
+    std::vector<TfScalar> fresh;
     if (!f.broken) {
       std::ifstream in(path, std::ios::binary);
       in.seekg(static_cast<std::streamoff>(f.offset));
       std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       std::uint64_t consumed = 0;
       std::string problem;
-      auto scalars = read_tf_scalars(tail, &consumed, &problem);
+      fresh = read_tf_scalars(tail, &consumed, &problem);
       f.offset += consumed;
-      f.scalars.insert(f.scalars.end(), scalars.begin(), scalars.end());
       if (!problem.empty()) {
         f.broken = true;
         problem_ = path + ": " + problem;
       }
     }
-    const std::string file_dir = fs::path(path).parent_path().string();
     for (const auto& m : metrics) {
-      std::vector<std::pair<std::int64_t, double>> points;
-      for (const auto& s : f.scalars)
-        if (tf_tag_matches(m, s.tag, file_dir)) points.emplace_back(s.step, s.value);
-      std::stable_sort(points.begin(), points.end(),
-                       [](const auto& a, const auto& b) { return a.first < b.first; });
-      for (const auto& p : points) series[m].push_back(p.second);
+      auto known = f.points.find(m);
+      if (known == f.points.end())  // a metric not asked for before: from every scalar
+        add_points(m, file_dir, f.scalars, &f.points[m]);
+      add_points(m, file_dir, fresh, &f.points[m]);
+      for (const auto& p : f.points[m]) series[m].push_back(p.second);
     }
+    f.scalars.insert(f.scalars.end(), fresh.begin(), fresh.end());
   }
   return series;
 }

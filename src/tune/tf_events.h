@@ -47,9 +47,15 @@ class TfEventsTail {
  private:
   struct File {
     std::uint64_t offset = 0;
-    std::vector<TfScalar> scalars;
+    std::vector<TfScalar> scalars;  // every scalar read so far
+    // Per metric asked for: its (step, value) points in step order, kept up to date as records
+    // arrive, so a poll costs the new records only.
+    std::map<std::string, std::vector<std::pair<std::int64_t, double>>> points;
     bool broken = false;
   };
+  static void add_points(const std::string& metric, const std::string& dir,
+                         const std::vector<TfScalar>& scalars,
+                         std::vector<std::pair<std::int64_t, double>>* points);
   std::map<std::string, File> files_;  // by path
   std::string problem_;
 };
