@@ -411,7 +411,8 @@ int cmd_sweep(const Args& args) {
     // resumePolicy allows it.
     const int more = vm["max-trials"].as<int>();
     const int have = static_cast<int>(store->list_trials(sweep->id).size());
-    const bool ran_all = sweep->state == "SUCCEEDED" && sweep->message.rfind("all ", 0) == 0;
+    // It ran its whole budget: not stopped at the goal, nor by an exhausted grid.
+    const bool ran_all = sweep->state == "SUCCEEDED" && have >= spec->max_trials;
     std::string why;
     if (!terminal(sweep->state))
       why = "it is still running; --max-trials continues a finished sweep";
