@@ -45,9 +45,9 @@ for r in rows:
     if "function" in r:
         print("| %s | %s | %d | %s |" % (r["function"], r["sampler"], r["seeds"], " | ".join(cell(r, m) for m in (20, 50, 100))))
 print()
-print("| sampler | trials | parameters | ms per suggestion |")
-print("|---|---:|---:|---:|")
+print("| sampler | trials | parameters | ms per suggestion (median) | mean |")
+print("|---|---:|---:|---:|---:|")
 for r in rows:
     if "suggest_ms" in r:
-        print("| %s | %d | %d | %.3g |" % (r["sampler"], r["trials"], r["params"], r["suggest_ms"]))
+        print("| %s | %d | %d | %.3g | %.3g |" % (r["sampler"], r["trials"], r["params"], r["suggest_ms"], r.get("mean_ms", r["suggest_ms"])))
 PY

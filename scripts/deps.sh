@@ -7,7 +7,7 @@ packages=(build-essential cmake pkg-config clang libclang-rt-dev libomp-dev clan
           libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
           libboost-program-options-dev libboost-dev libgtest-dev googletest
           python3 python3-venv python-is-python3 jq procps slurm-wlm munge libopenmpi-dev openmpi-bin
-          libhwloc-dev hwloc libxml2-dev libprotobuf-dev protobuf-compiler libxgboost-dev python3-torch libhdf5-dev hdf5-tools libopenblas-dev
+          libhwloc-dev hwloc libxml2-dev libprotobuf-dev protobuf-compiler libxgboost-dev python3-torch libhdf5-dev hdf5-tools libopenblas-dev libnlopt-dev
           curl openssl kubernetes-client python3-requests python3-yaml graphviz chromium chromium-driver python3-selenium libjs-chart.js libjs-bootstrap5)
 
 # jq and python-is-python3 (`python`): commands the KFP corpus pipelines' containers call, as

@@ -1,204 +1,48 @@
-// Bayesian optimization with a Gaussian process. The surrogate: a Matérn-5/2 kernel with one
-// length scale per numeric parameter (ARD) times an overlap kernel per categorical one, over the
-// unit cube (log-scaled parameters are already log-warped there), on standardized losses with a
-// learned noise; kernel hyperparameters maximize the log marginal likelihood (Adam on their logs,
-// from the previous fit and from random restarts). Integer, stepped, discrete and categorical
-// parameters are snapped to their values before the kernel sees them, so the model and the
-// acquisition live on the points a trial can actually take. The acquisition is log expected
-// improvement, maximized by random candidates around the best trials refined by pattern search.
-// Parallel suggestions use the Kriging believer: each pending point joins the data with the
-// posterior mean as its value. The first n_initial_points (default 10) come from a scrambled
-// Sobol design; past max_observations (default 300) the model keeps the best third and the most
-// recent rest, so a suggestion stays well under a second.
+// Bayesian optimization with a Gaussian process (gaussian_process.h: a Matérn-5/2 ARD kernel, MAP
+// hyperparameters under BoTorch's dimension-scaled priors). Integer, stepped, discrete and
+// categorical parameters are snapped to their values before the model sees them, so the model and
+// the acquisition live on the points a trial can actually take. The acquisition is log expected
+// improvement over the best posterior mean among the observed points (so a lucky noisy draw does
+// not set the bar), maximized as BoTorch does: many raw candidates, the best few refined by
+// L-BFGS in the continuous dimensions, then a pattern search over the discrete ones. Parallel
+// suggestions use the Kriging believer: each pending point joins the data with the posterior mean
+// as its value. The first n_initial_points (default 10) come from a scrambled Sobol design. Every
+// suggestion is a function of the seed and the history alone (a resumed sweep suggests what the
+// unbroken one would have): the hyperparameters are fitted afresh from the prior's mode and from
+// seeded random starts, on at most 150 observations (the best third and the most recent);
+// the model then conditions on up to max_observations (default 300).
+#include <nlopt.h>
+
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 #include <random>
 
+#include "tune/gaussian_process.h"
+#include "tune/noisy_ei.h"
 #include "tune/sampler.h"
-
-extern "C" {
-void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
-void dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info);
-}
 
 namespace slipway::tune {
 
 namespace {
 
-constexpr double kSqrt5 = 2.23606797749979;
-constexpr double kLog2Pi = 1.8378770664093453;
-
-// Column-major n×n lower Cholesky factor solves.
-void solve_lower(const std::vector<double>& L, int n, double* b) {
-  for (int i = 0; i < n; ++i) {
-    double s = b[i];
-    for (int k = 0; k < i; ++k) s -= L[static_cast<size_t>(k) * n + i] * b[k];
-    b[i] = s / L[static_cast<size_t>(i) * n + i];
-  }
-}
-void solve_upper_t(const std::vector<double>& L, int n, double* b) {  // Lᵀ x = b
-  for (int i = n - 1; i >= 0; --i) {
-    double s = b[i];
-    for (int k = i + 1; k < n; ++k) s -= L[static_cast<size_t>(i) * n + k] * b[k];
-    b[i] = s / L[static_cast<size_t>(i) * n + i];
-  }
-}
-
-struct Gp {
-  int d = 0;
-  std::vector<bool> categorical;
-  std::vector<double> X, y;  // n×d row-major; standardized losses
-  // θ = [log signal variance, log length scales (d), log noise variance]
-  std::vector<double> theta;
-  std::vector<double> L, alpha;
-  int n() const { return static_cast<int>(y.size()); }
-
-  double sf2() const { return std::exp(theta[0]); }
-  double ls(int i) const { return std::exp(theta[static_cast<size_t>(1 + i)]); }
-  double sn2() const { return std::exp(theta.back()); }
-
-  double kernel(const double* a, const double* b) const {
-    double r2 = 0, cat = 0;
-    for (int i = 0; i < d; ++i) {
-      if (categorical[static_cast<size_t>(i)]) {
-        if (a[i] != b[i]) cat += 1.0 / ls(i);
-      } else {
-        double z = (a[i] - b[i]) / ls(i);
-        r2 += z * z;
-      }
-    }
-    double r = std::sqrt(r2);
-    return sf2() * (1 + kSqrt5 * r + 5.0 / 3.0 * r2) * std::exp(-kSqrt5 * r - cat);
-  }
-
-  // K + noise → L, α = K⁻¹y. False when K is not positive definite.
-  bool factor() {
-    const int N = n();
-    L.assign(static_cast<size_t>(N) * N, 0.0);
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j <= i; ++j) {
-        double k = kernel(&X[static_cast<size_t>(i) * d], &X[static_cast<size_t>(j) * d]);
-        if (i == j) k += sn2() + 1e-9;
-        L[static_cast<size_t>(j) * N + i] = k;  // column-major, lower
-      }
-    int info = 0;
-    dpotrf_("L", &N, L.data(), &N, &info);
-    if (info != 0) return false;
-    for (int j = 0; j < N; ++j)
-      for (int i = 0; i < j; ++i)
-        L[static_cast<size_t>(j) * N + i] = 0.0;  // dpotrf leaves the upper triangle
-    alpha = y;
-    solve_lower(L, N, alpha.data());
-    solve_upper_t(L, N, alpha.data());
-    return true;
-  }
-
-  void predict(const double* x, double* mu, double* var) const {
-    const int N = n();
-    std::vector<double> k(static_cast<size_t>(N));
-    for (int i = 0; i < N; ++i)
-      k[static_cast<size_t>(i)] = kernel(x, &X[static_cast<size_t>(i) * d]);
-    *mu = std::inner_product(k.begin(), k.end(), alpha.begin(), 0.0);
-    solve_lower(L, N, k.data());
-    *var = std::max(1e-12, sf2() - std::inner_product(k.begin(), k.end(), k.begin(), 0.0));
-  }
-
-  // Log marginal likelihood and its gradient in θ (after factor()).
-  double lml(std::vector<double>* grad) const {
-    const int N = n();
-    double v =
-        -0.5 * std::inner_product(y.begin(), y.end(), alpha.begin(), 0.0) - 0.5 * N * kLog2Pi;
-    for (int i = 0; i < N; ++i) v -= std::log(L[static_cast<size_t>(i) * N + i]);
-    if (!grad) return v;
-    // W = ααᵀ − K⁻¹; ∂LML/∂θ = ½ tr(W ∂K/∂θ).
-    std::vector<double> Kinv = L;
-    int info = 0;
-    dpotri_("L", &N, Kinv.data(), &N, &info);
-    grad->assign(theta.size(), 0.0);
-    for (int i = 0; i < N; ++i)
-      for (int j = 0; j <= i; ++j) {
-        const double kinv = Kinv[static_cast<size_t>(j) * N + i];  // lower triangle holds it
-        const double w = alpha[static_cast<size_t>(i)] * alpha[static_cast<size_t>(j)] - kinv;
-        const double mult = i == j ? 0.5 : 1.0;  // symmetric off-diagonal pairs count twice
-        const double* a = &X[static_cast<size_t>(i) * d];
-        const double* b = &X[static_cast<size_t>(j) * d];
-        double r2 = 0;
-        for (int q = 0; q < d; ++q)
-          if (!categorical[static_cast<size_t>(q)]) {
-            double z = (a[q] - b[q]) / ls(q);
-            r2 += z * z;
-          }
-        const double r = std::sqrt(r2);
-        const double k = kernel(a, b);
-        (*grad)[0] += mult * w * k;
-        const double common = k / (1 + kSqrt5 * r + 5.0 / 3.0 * r2) * 5.0 / 3.0 * (1 + kSqrt5 * r);
-        for (int q = 0; q < d; ++q) {
-          double dk;
-          if (categorical[static_cast<size_t>(q)])
-            dk = a[q] != b[q] ? k / ls(q) : 0.0;
-          else {
-            double z = (a[q] - b[q]) / ls(q);
-            dk = common * z * z;
-          }
-          (*grad)[static_cast<size_t>(1 + q)] += mult * w * dk;
-        }
-        if (i == j) grad->back() += mult * w * sn2();
-      }
-    return v;
-  }
-};
-
-// Bounds on θ: length scales in [0.01, 20] of the cube, signal variance in [0.05, 20] of the
-// standardized losses, noise in [1e-6, 0.5].
-void clamp_theta(std::vector<double>& t) {
-  t[0] = std::clamp(t[0], std::log(0.05), std::log(20.0));
-  for (size_t i = 1; i + 1 < t.size(); ++i) t[i] = std::clamp(t[i], std::log(0.01), std::log(20.0));
-  t.back() = std::clamp(t.back(), std::log(1e-6), std::log(0.5));
-}
-
-// Adam ascent on the log marginal likelihood from θ; returns the best value seen (θ updated).
-double fit(Gp& gp, std::vector<double>& theta, int iters) {
-  std::vector<double> m(theta.size(), 0), v(theta.size(), 0), g;
-  double best = -INFINITY;
-  std::vector<double> best_theta = theta;
-  for (int it = 1; it <= iters; ++it) {
-    gp.theta = theta;
-    if (!gp.factor()) break;
-    double val = gp.lml(&g);
-    if (val > best) best = val, best_theta = theta;
-    for (size_t i = 0; i < theta.size(); ++i) {
-      m[i] = 0.9 * m[i] + 0.1 * g[i];
-      v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i];
-      double mh = m[i] / (1 - std::pow(0.9, it)), vh = v[i] / (1 - std::pow(0.999, it));
-      theta[i] += 0.05 * mh / (std::sqrt(vh) + 1e-8);
-    }
-    clamp_theta(theta);
-  }
-  theta = best_theta;
-  return best;
-}
-
-// log(φ(z) + zΦ(z)), stable far into the left tail (where EI underflows but its log does not).
-double log_h(double z) {
-  if (z > -6) {
-    double phi = std::exp(-0.5 * z * z) / std::sqrt(2 * M_PI),
-           Phi = 0.5 * std::erfc(-z / std::sqrt(2.0));
-    double h = phi + z * Phi;
-    if (h > 1e-300) return std::log(h);
-  }
-  // h(z) = φ(z)/z² · (1 − 3/z² + 15/z⁴ − …) for z → −∞.
-  double z2 = z * z;
-  return -0.5 * z2 - 0.5 * std::log(2 * M_PI) - std::log(z2) +
-         std::log1p(-3.0 / z2 + 15.0 / (z2 * z2));
-}
+// Observations that fit the hyperparameters; more condition the model once they are fitted.
+constexpr int kFitObservations = 150;
+// Raw acquisition candidates, and how many of the best are refined by L-BFGS.
+constexpr int kRawCandidates = 512;
+constexpr int kRefined = 10;
 
 class GpSampler : public Sampler {
  public:
   explicit GpSampler(const SweepSpec& spec) : space_(spec.space), seed_(spec.seed) {
     initial_ = std::stoi(spec.algorithm.setting("n_initial_points", "10"));
     max_obs_ = std::stoi(spec.algorithm.setting("max_observations", "300"));
-    for (const auto& p : space_.params) categorical_.push_back(p.kind == ParamKind::kCategorical);
+    for (size_t i = 0; i < space_.dims(); ++i) {
+      const auto& p = space_.params[i];
+      categorical_.push_back(p.kind == ParamKind::kCategorical);
+      (p.cardinality() == 0 ? continuous_ : discrete_).push_back(static_cast<int>(i));
+    }
     std::mt19937_64 rng(trial_seed(seed_, 0x5EED));
     std::uniform_real_distribution<double> u(0.0, 1.0);
     for (size_t i = 0; i < space_.dims(); ++i) shift_.push_back(u(rng));
@@ -227,7 +71,8 @@ class GpSampler : public Sampler {
       }
       if (k == 0) build(done, pending);
       std::mt19937_64 rng(trial_seed(seed_, index));
-      auto x = maximize_ei(rng);
+      nei_.emplace(*gp_, trial_seed(seed_, index ^ 0x4E1));
+      auto x = maximize_acquisition(rng);
       out.push_back(x);
       believe(x);
     }
@@ -240,147 +85,231 @@ class GpSampler : public Sampler {
     return space_.encode(space_.decode(u));
   }
 
-  void build(std::vector<const Observation*> done, const std::vector<const Observation*>& pending) {
-    if (static_cast<int>(done.size()) > max_obs_) {
-      // Keep the best third and the most recent of the rest.
-      std::vector<const Observation*> by_loss = done;
-      std::stable_sort(by_loss.begin(), by_loss.end(),
-                       [](auto* a, auto* b) { return a->loss < b->loss; });
-      std::vector<const Observation*> keep(by_loss.begin(), by_loss.begin() + max_obs_ / 3);
-      for (auto it = done.rbegin(); it != done.rend() && static_cast<int>(keep.size()) < max_obs_;
-           ++it)
-        if (std::find(keep.begin(), keep.end(), *it) == keep.end()) keep.push_back(*it);
-      done = keep;
-    }
-    gp_ = Gp{};
-    gp_.d = static_cast<int>(space_.dims());
-    gp_.categorical = categorical_;
+  // The best third by loss, then the most recent of the rest, up to `limit`.
+  static std::vector<const Observation*> subset(const std::vector<const Observation*>& done,
+                                                int limit) {
+    if (static_cast<int>(done.size()) <= limit) return done;
+    std::vector<const Observation*> by_loss = done;
+    std::stable_sort(by_loss.begin(), by_loss.end(),
+                     [](auto* a, auto* b) { return a->loss < b->loss; });
+    std::vector<const Observation*> keep(by_loss.begin(), by_loss.begin() + limit / 3);
+    for (auto it = done.rbegin(); it != done.rend() && static_cast<int>(keep.size()) < limit; ++it)
+      if (std::find(keep.begin(), keep.end(), *it) == keep.end()) keep.push_back(*it);
+    return keep;
+  }
+
+  // Snapped inputs and standardized (and, for heavy tails, compressed) losses.
+  void data_of(const std::vector<const Observation*>& obs, std::vector<double>* x,
+               std::vector<double>* y) const {
     std::vector<double> losses;
-    for (auto* o : done) {
+    for (auto* o : obs) {
       auto s = snap(o->u);
-      gp_.X.insert(gp_.X.end(), s.begin(), s.end());
+      x->insert(x->end(), s.begin(), s.end());
       losses.push_back(o->loss);
     }
     // Heavy-tailed losses (a few trials orders of magnitude worse than the rest) are compressed
     // by a log above the best, scaled by the median gap, so the model spends itself on the good
     // region; the transform is monotone, so the best trial stays the best.
-    {
-      std::vector<double> sorted = losses;
-      std::sort(sorted.begin(), sorted.end());
-      const double lo = sorted.front(), med = sorted[sorted.size() / 2], hi = sorted.back();
-      if (hi - lo > 20 * (med - lo) && med > lo)
-        for (double& l : losses) l = std::log1p((l - lo) / (med - lo));
-    }
-    double mean =
+    std::vector<double> sorted = losses;
+    std::sort(sorted.begin(), sorted.end());
+    const double lo = sorted.front(), med = sorted[sorted.size() / 2], hi = sorted.back();
+    if (hi - lo > 20 * (med - lo) && med > lo)
+      for (double& l : losses) l = std::log1p((l - lo) / (med - lo));
+    const double mean =
         std::accumulate(losses.begin(), losses.end(), 0.0) / static_cast<double>(losses.size());
     double var = 0;
     for (double l : losses) var += (l - mean) * (l - mean);
-    double sd = std::sqrt(var / std::max<size_t>(1, losses.size() - 1));
+    double sd = std::sqrt(var / static_cast<double>(std::max<size_t>(1, losses.size() - 1)));
     if (!(sd > 1e-12)) sd = 1.0;
-    for (double l : losses) gp_.y.push_back((l - mean) / sd);
-    best_y_ = *std::min_element(gp_.y.begin(), gp_.y.end());
-    // Hyperparameters: from the previous fit, and from restarts on the first fit and every tenth.
-    std::vector<double> start(static_cast<size_t>(gp_.d) + 2, std::log(0.3));
-    start[0] = 0.0;
-    start.back() = std::log(1e-3);
-    std::vector<std::vector<double>> starts;
-    if (!theta_.empty() && theta_.size() == start.size()) starts.push_back(theta_);
-    if (theta_.empty() || fits_ % 10 == 0) {
-      starts.push_back(start);
-      std::mt19937_64 rng(trial_seed(seed_, 0xF17 + static_cast<std::uint64_t>(fits_)));
-      std::uniform_real_distribution<double> u(std::log(0.05), std::log(2.0));
-      for (int r = 0; r < 2; ++r) {
-        auto t = start;
-        for (size_t i = 1; i + 1 < t.size(); ++i) t[i] = u(rng);
-        starts.push_back(t);
-      }
+    for (double l : losses) y->push_back((l - mean) / sd);
+  }
+
+  // How many finished trials the hyperparameters are fitted on: all of them up to 100, then the
+  // last threshold of a grid that grows by 5% (100, 105, 110, 115, 120, 126, …). Each fit is a
+  // function of that prefix of the history alone, so a resumed sweep fits what the unbroken one
+  // did, and a long sweep refits every few trials instead of at every suggestion.
+  static size_t fit_prefix(size_t finished) {
+    if (finished <= 100) return finished;
+    size_t t = 100;
+    while (t + std::max<size_t>(1, t / 20) <= finished) t += std::max<size_t>(1, t / 20);
+    return t;
+  }
+
+  // MAP hyperparameters for the first `prefix` finished trials (a subset of them past
+  // kFitObservations), from the prior's mode and two seeded random starts; cached per prefix.
+  std::vector<double> hyperparameters_for(const std::vector<const Observation*>& done,
+                                          size_t prefix) {
+    std::vector<const Observation*> head(done.begin(),
+                                         done.begin() + static_cast<std::ptrdiff_t>(prefix));
+    std::vector<double> key;
+    for (auto* o : head) {
+      key.insert(key.end(), o->u.begin(), o->u.end());
+      key.push_back(o->loss);
     }
-    double best = -INFINITY;
-    for (auto t : starts) {
-      double v = fit(gp_, t, theta_.empty() || starts.size() > 1 ? 80 : 40);
-      if (v > best) best = v, theta_ = t;
+    if (key == fit_key_) return fit_theta_;
+    std::vector<double> x, y;
+    data_of(subset(head, std::min(kFitObservations, max_obs_)), &x, &y);
+    GaussianProcess gp(categorical_);
+    gp.set_data(std::move(x), std::move(y));
+    std::vector<std::vector<double>> starts = {gp.prior_mode()};
+    std::mt19937_64 rng(trial_seed(seed_, 0xF17 + prefix));
+    std::uniform_real_distribution<double> u(std::log(0.05), std::log(2.0));
+    for (int r = 0; r < 2; ++r) {
+      auto t = starts.front();
+      for (size_t i = 1; i + 1 < t.size(); ++i) t[i] = u(rng);
+      starts.push_back(t);
     }
-    ++fits_;
-    gp_.theta = theta_;
-    gp_.factor();
+    gp.fit(starts, 100);
+    fit_key_ = std::move(key);
+    fit_theta_ = gp.hyperparameters();
+    return fit_theta_;
+  }
+
+  void build(const std::vector<const Observation*>& done,
+             const std::vector<const Observation*>& pending) {
+    const std::vector<double> theta = hyperparameters_for(done, fit_prefix(done.size()));
+    // The model conditions on every finished trial kept (up to max_observations).
+    std::vector<double> x, y;
+    data_of(subset(done, max_obs_), &x, &y);
+    gp_.emplace(categorical_);
+    gp_->set_data(std::move(x), std::move(y));
+    gp_->set_hyperparameters(theta);
     for (auto* o : pending) believe(snap(o->u));
   }
 
   // Kriging believer: the point joins the data at its posterior mean (hyperparameters kept).
   void believe(const std::vector<double>& x) {
     double mu = 0, var = 0;
-    gp_.predict(x.data(), &mu, &var);
-    gp_.X.insert(gp_.X.end(), x.begin(), x.end());
-    gp_.y.push_back(mu);
-    gp_.factor();
+    gp_->predict(x.data(), &mu, &var);
+    gp_->add(x, mu);
   }
 
-  double log_ei(const std::vector<double>& x) const {
-    double mu = 0, var = 0;
-    gp_.predict(x.data(), &mu, &var);
-    double s = std::sqrt(var);
-    return std::log(s) + log_h((best_y_ - mu) / s);
+  // log NEI at x and, with grad, its gradient along the continuous dimensions.
+  double log_ei_at(const double* x, double* grad) const {
+    if (!grad) return nei_->log_value(x, nullptr);
+    std::vector<double> full(space_.dims());
+    const double value = nei_->log_value(x, full.data());
+    for (size_t c = 0; c < continuous_.size(); ++c)
+      grad[c] = full[static_cast<size_t>(continuous_[c])];
+    return value;
   }
 
-  std::vector<double> maximize_ei(std::mt19937_64& rng) const {
+  struct Refine {
+    const GpSampler* self;
+    std::vector<double> x;  // the full point; the optimizer moves its continuous dimensions
+  };
+  static double refine_objective(unsigned n, const double* c, double* g, void* data) {
+    auto* r = static_cast<Refine*>(data);
+    for (unsigned i = 0; i < n; ++i) r->x[static_cast<size_t>(r->self->continuous_[i])] = c[i];
+    return r->self->log_ei_at(r->x.data(), g);
+  }
+
+  // L-BFGS on log EI in the continuous dimensions from x, within the cube.
+  std::pair<double, std::vector<double>> refine(std::vector<double> x) const {
+    if (!continuous_.empty()) {
+      const unsigned n = static_cast<unsigned>(continuous_.size());
+      std::vector<double> c(n), lo(n, 0.0), hi(n, std::nextafter(1.0, 0.0));
+      for (unsigned i = 0; i < n; ++i) c[i] = x[static_cast<size_t>(continuous_[i])];
+      Refine r{this, x};
+      nlopt_opt opt = nlopt_create(NLOPT_LD_LBFGS, n);
+      nlopt_set_lower_bounds(opt, lo.data());
+      nlopt_set_upper_bounds(opt, hi.data());
+      nlopt_set_max_objective(opt, refine_objective, &r);
+      nlopt_set_maxeval(opt, 60);
+      nlopt_set_ftol_rel(opt, 1e-9);
+      double value = 0;
+      const nlopt_result res = nlopt_optimize(opt, c.data(), &value);
+      nlopt_destroy(opt);
+      // On a failure code the start stands (c may hold a point worse than it).
+      if (res > 0)
+        for (unsigned i = 0; i < n; ++i) x[static_cast<size_t>(continuous_[i])] = c[i];
+    }
+    x = snap(x);
+    return {log_ei_at(x.data(), nullptr), x};
+  }
+
+  // Coordinate search over the discrete dimensions: each one stepped to its neighbouring values.
+  void polish_discrete(std::pair<double, std::vector<double>>& cur) const {
+    bool improved = true;
+    while (improved) {
+      improved = false;
+      for (int d : discrete_)
+        for (double step : {-1.0, 1.0, -0.25, 0.25, -0.05, 0.05}) {
+          auto x = cur.second;
+          x[static_cast<size_t>(d)] =
+              std::clamp(x[static_cast<size_t>(d)] + step * 0.5, 0.0, std::nextafter(1.0, 0.0));
+          x = snap(x);
+          if (x == cur.second) continue;
+          const double v = log_ei_at(x.data(), nullptr);
+          if (v > cur.first + 1e-12) cur = {v, x}, improved = true;
+        }
+    }
+  }
+
+  std::vector<double> maximize_acquisition(std::mt19937_64& rng) const {
     std::uniform_real_distribution<double> u(0.0, 1.0);
     std::normal_distribution<double> nrm(0.0, 0.05);
     const size_t D = space_.dims();
-    std::vector<std::pair<double, std::vector<double>>> cands;
+    // Raw candidates: uniform, and around the best observed points.
+    std::vector<double> raw;
     auto add = [&](std::vector<double> x) {
       for (auto& v : x) v = std::clamp(v, 0.0, std::nextafter(1.0, 0.0));
       x = snap(x);
-      cands.push_back({log_ei(x), std::move(x)});
+      raw.insert(raw.end(), x.begin(), x.end());
     };
-    for (int i = 0; i < 300; ++i) {
+    const auto& X = gp_->inputs();
+    const auto& Y = gp_->targets();
+    std::vector<size_t> order(Y.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return Y[a] < Y[b]; });
+    const int near = kRawCandidates / 4;
+    for (int i = 0; i < near; ++i) {
+      const size_t r = order[static_cast<size_t>(i) % std::min<size_t>(8, order.size())];
+      std::vector<double> x(X.begin() + static_cast<std::ptrdiff_t>(r * D),
+                            X.begin() + static_cast<std::ptrdiff_t>((r + 1) * D));
+      for (auto& v : x) v += nrm(rng);
+      add(x);
+    }
+    for (int i = near; i < kRawCandidates; ++i) {
       std::vector<double> x(D);
       for (auto& v : x) v = u(rng);
       add(x);
     }
-    // Around the best observed points.
-    std::vector<size_t> order(static_cast<size_t>(gp_.n()));
-    std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gp_.y[a] < gp_.y[b]; });
-    for (size_t r = 0; r < std::min<size_t>(5, order.size()); ++r)
-      for (int i = 0; i < 20; ++i) {
-        std::vector<double> x(gp_.X.begin() + static_cast<std::ptrdiff_t>(order[r] * D),
-                              gp_.X.begin() + static_cast<std::ptrdiff_t>((order[r] + 1) * D));
-        for (auto& v : x) v += nrm(rng);
-        add(x);
-      }
-    std::sort(cands.begin(), cands.end(),
+    const std::vector<double> values = nei_->log_values(raw);
+    std::vector<std::pair<double, size_t>> scored;
+    for (size_t j = 0; j < values.size(); ++j) scored.push_back({values[j], j});
+    std::sort(scored.begin(), scored.end(),
               [](const auto& a, const auto& b) { return a.first > b.first; });
-    // Pattern search from the three best candidates.
-    auto best = cands.front();
-    for (size_t c = 0; c < std::min<size_t>(3, cands.size()); ++c) {
-      auto cur = cands[c];
-      for (double step = 0.1; step > 1e-3; step *= 0.5) {
-        bool improved = true;
-        while (improved) {
-          improved = false;
-          for (size_t d = 0; d < D; ++d)
-            for (double sgn : {-1.0, 1.0}) {
-              auto x = cur.second;
-              x[d] = std::clamp(x[d] + sgn * step, 0.0, std::nextafter(1.0, 0.0));
-              x = snap(x);
-              if (x == cur.second) continue;
-              double v = log_ei(x);
-              if (v > cur.first + 1e-12) cur = {v, x}, improved = true;
-            }
-        }
-      }
+    std::pair<double, std::vector<double>> best{-INFINITY, {}};
+    std::vector<std::vector<double>> tried;
+    for (const auto& [value, j] : scored) {
+      if (static_cast<int>(tried.size()) == kRefined) break;
+      std::vector<double> x(raw.begin() + static_cast<std::ptrdiff_t>(j * D),
+                            raw.begin() + static_cast<std::ptrdiff_t>((j + 1) * D));
+      if (std::find(tried.begin(), tried.end(), x) != tried.end()) continue;
+      tried.push_back(x);
+      auto cur = refine(x);
+      if (cur.first < value) cur = {value, x};
       if (cur.first > best.first) best = cur;
+    }
+    if (!discrete_.empty()) {
+      polish_discrete(best);
+      auto again = refine(best.second);
+      if (again.first > best.first) best = again;
     }
     return best.second;
   }
 
   SearchSpace space_;
   std::uint64_t seed_;
-  int initial_ = 10, max_obs_ = 300, fits_ = 0;
+  int initial_ = 10, max_obs_ = 300;
   std::vector<bool> categorical_;
-  std::vector<double> shift_, theta_;
-  Gp gp_;
-  double best_y_ = 0;
+  std::vector<int> continuous_, discrete_;
+  std::vector<double> shift_;
+  std::optional<GaussianProcess> gp_;
+  std::optional<NoisyExpectedImprovement> nei_;
+  // The last hyperparameter fit: the (u, loss) of the prefix it was fitted on, and θ.
+  std::vector<double> fit_key_, fit_theta_;
 };
 
 }  // namespace
