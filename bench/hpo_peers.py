@@ -61,8 +61,9 @@ def main():
         for label, make in samplers.items():
             runs = [optuna_run(make(s), space, Tracker(f, fmin, noise, s), evals) for s in range(1, seeds + 1)]
             print(json.dumps(summary(name, label, runs, evals)), flush=True)
-        runs = [skopt_run(s, space, Tracker(f, fmin, noise, s), evals) for s in range(1, skopt_seeds + 1)]
-        print(json.dumps(summary(name, "skopt gp_minimize", runs, evals)), flush=True)
+        if skopt_seeds > 0:  # 0: Optuna alone (a run over many seeds)
+            runs = [skopt_run(s, space, Tracker(f, fmin, noise, s), evals) for s in range(1, skopt_seeds + 1)]
+            print(json.dumps(summary(name, "skopt gp_minimize", runs, evals)), flush=True)
     # Optuna's suggestion latency with 100, 300 and 1,000 finished trials over 4 parameters.
     for label, sampler in (("optuna tpe", optuna.samplers.TPESampler(seed=1, multivariate=False)),
                            ("optuna multivariate-tpe", optuna.samplers.TPESampler(seed=1, multivariate=True))):

@@ -1,10 +1,11 @@
 // The Gaussian-process surrogate of the `bayesianoptimization` sampler: exact GP regression over
 // the unit cube with a Matérn-5/2 kernel, one length scale per numeric dimension (ARD), times an
-// overlap kernel per categorical one, on standardized losses with a learned noise. Hyperparameters
-// are the maximum a posteriori under the priors BoTorch uses by default (Hvarfner et al. 2024,
-// "Vanilla Bayesian optimization performs great in high dimensions"): a length scale prior that
-// grows with √d, so a 10-dimensional space starts from a smooth model instead of one that chases
-// every observation, and a noise prior centred on small noise.
+// overlap kernel per categorical one, on standardized losses with a constant mean (its
+// generalized-least-squares value) and a learned noise. Hyperparameters are the maximum a
+// posteriori under the priors BoTorch uses by default (Hvarfner et al. 2024, "Vanilla Bayesian
+// optimization performs great in high dimensions"): a length scale prior that grows with √d, so
+// a 10-dimensional space starts from a smooth model instead of one that chases every
+// observation, and a noise prior centred on small noise.
 #pragma once
 
 #include <vector>
