@@ -278,6 +278,36 @@ TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
   EXPECT_LT(best, 0.15) << "it finds n = 4, c = b, x near 0.7";
 }
 
+TEST(Samplers, TpeSuggestsOnlyValuesTrialsCanTake) {
+  // Both TPEs put every point at the centre of its value's cell (so two trials that took the same
+  // integer share one kernel), from the first random trials on, and find the optimum.
+  for (const char* algorithm : {"tpe", "multivariate-tpe"}) {
+    auto s =
+        spec_with(algorithm,
+                  "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
+                  "x: {type: double, min: 0, max: 1, step: 0.1}}");
+    auto tpe = tune::make_sampler(s);
+    ASSERT_TRUE(tpe.ok());
+    std::vector<tune::Observation> hist;
+    for (int i = 0; i < 60; ++i) {
+      auto batch = (*tpe)->suggest(hist, i >= 30 ? 2 : 1);
+      ASSERT_FALSE(batch.empty());
+      for (size_t k = 0; k < batch.size(); ++k) {
+        const auto& u = batch[k];
+        EXPECT_EQ(s.space.encode(s.space.decode(u)), u) << algorithm << ": trial " << hist.size();
+        Json v = s.space.decode(u);
+        double loss = std::pow(v["n"].get<int>() - 4, 2) + (v["c"] == "b" ? 0 : 1) +
+                      std::fabs(v["x"].get<double>() - 0.7);
+        hist.push_back({u, loss, k == 0});
+      }
+    }
+    double best = INFINITY;
+    for (const auto& h : hist)
+      if (h.finished) best = std::min(best, h.loss);
+    EXPECT_LT(best, 0.15) << algorithm << " finds n = 4, c = b, x near 0.7";
+  }
+}
+
 TEST(Samplers, RunningTrialsSpreadParallelSuggestions) {
   auto s = spec_with("tpe", "{x: {type: double, min: 0, max: 1}}");
   auto t = tune::make_sampler(s);
