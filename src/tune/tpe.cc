@@ -4,7 +4,9 @@
 // larger gap to its neighbours along that dimension (the outermost ones: the inner gap), clipped
 // to [1/min(100, n + 2), 1], plus a wide prior; for categorical parameters a kernel that puts
 // 1 + 1/(n + 1) on the trial's category against 1/(n + 1) on each other. Components weigh 1,
-// except past 25 where the first ones in loss order weigh less (a ramp from 1/n up). Candidates
+// except past 25 where the first ones in loss order weigh less (a ramp from 1/n up; Optuna ramps
+// by age: over 10 seeds of the benchmark's seven functions, loss order gave the lower regret on
+// six of them, univariate and multivariate alike). Candidates
 // drawn from the good density are ranked by log l(x) − log g(x), the expected-improvement
 // criterion. Running trials count as bad (a constant liar), so parallel suggestions spread out.
 // Multivariate: one kernel per trial over all dimensions together (the same widths).
