@@ -88,21 +88,6 @@ bool GaussianProcess::set_hyperparameters(const std::vector<double>& theta) {
   return factor();
 }
 
-double GaussianProcess::kernel(const double* a, const double* b) const {
-  double r2 = 0, cat = 0;
-  for (int i = 0; i < d_; ++i) {
-    const double il = inv_ls_[static_cast<size_t>(i)];
-    if (categorical_[static_cast<size_t>(i)]) {
-      if (a[i] != b[i]) cat += il;
-    } else {
-      const double z = (a[i] - b[i]) * il;
-      r2 += z * z;
-    }
-  }
-  const double r = std::sqrt(r2);
-  return sf2_ * (1 + kSqrt5 * r + 5.0 / 3.0 * r2) * std::exp(-kSqrt5 * r - cat);
-}
-
 bool GaussianProcess::factor() {
   const int n = size();
   K_.assign(static_cast<size_t>(n) * n, 0.0);

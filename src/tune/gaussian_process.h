@@ -58,7 +58,9 @@ class GaussianProcess {
   double log_posterior(std::vector<double>* grad) const;
 
  private:
-  double kernel(const double* a, const double* b) const;
+  double kernel(const double* a, const double* b) const {
+    return kernel_with_gradient(a, b, nullptr);
+  }
   bool factor();
 
   int d_;

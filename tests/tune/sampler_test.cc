@@ -252,20 +252,23 @@ TEST(Samplers, BayesianOptimizationBeatsTpeAndRandomOnASmoothFunction) {
   EXPECT_LT(gp, tpe) << "gp " << gp << " tpe " << tpe;
 }
 
-TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
-  auto s = spec_with("bayesianoptimization",
+// Runs `rounds` suggestions of `algorithm` on an integer, a categorical and a stepped double (in
+// pairs past `batches_from`, one of them left running) and checks every point is one a trial can
+// take (the centre of its value's cell) and that the optimum is found.
+void expect_grid_points_and_the_optimum(const char* algorithm, int rounds, int batches_from) {
+  auto s = spec_with(algorithm,
                      "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
                      "x: {type: double, min: 0, max: 1, step: 0.1}}");
-  auto gp = tune::make_sampler(s);
-  ASSERT_TRUE(gp.ok());
+  auto sampler = tune::make_sampler(s);
+  ASSERT_TRUE(sampler.ok());
   std::vector<tune::Observation> hist;
-  for (int i = 0; i < 25; ++i) {
-    auto batch = (*gp)->suggest(hist, i >= 12 ? 2 : 1);  // batches too, with a pending point
+  for (int i = 0; i < rounds; ++i) {
+    auto batch = (*sampler)->suggest(hist, i >= batches_from ? 2 : 1);
     ASSERT_FALSE(batch.empty());
     for (size_t k = 0; k < batch.size(); ++k) {
       const auto& u = batch[k];
       EXPECT_EQ(s.space.encode(s.space.decode(u)), u)
-          << "a suggestion is a point of the grid the parameters allow";
+          << algorithm << ": trial " << hist.size() << " is not a point of the grid";
       Json v = s.space.decode(u);
       double loss = std::pow(v["n"].get<int>() - 4, 2) + (v["c"] == "b" ? 0 : 1) +
                     std::fabs(v["x"].get<double>() - 0.7);
@@ -275,37 +278,18 @@ TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
   double best = INFINITY;
   for (const auto& h : hist)
     if (h.finished) best = std::min(best, h.loss);
-  EXPECT_LT(best, 0.15) << "it finds n = 4, c = b, x near 0.7";
+  EXPECT_LT(best, 0.15) << algorithm << " finds n = 4, c = b, x near 0.7";
+}
+
+TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
+  expect_grid_points_and_the_optimum("bayesianoptimization", 25, 12);
 }
 
 TEST(Samplers, TpeSuggestsOnlyValuesTrialsCanTake) {
-  // Both TPEs put every point at the centre of its value's cell (so two trials that took the same
-  // integer share one kernel), from the first random trials on, and find the optimum.
-  for (const char* algorithm : {"tpe", "multivariate-tpe"}) {
-    auto s =
-        spec_with(algorithm,
-                  "{n: {type: int, min: 1, max: 6}, c: {type: categorical, values: [a, b, c]}, "
-                  "x: {type: double, min: 0, max: 1, step: 0.1}}");
-    auto tpe = tune::make_sampler(s);
-    ASSERT_TRUE(tpe.ok());
-    std::vector<tune::Observation> hist;
-    for (int i = 0; i < 60; ++i) {
-      auto batch = (*tpe)->suggest(hist, i >= 30 ? 2 : 1);
-      ASSERT_FALSE(batch.empty());
-      for (size_t k = 0; k < batch.size(); ++k) {
-        const auto& u = batch[k];
-        EXPECT_EQ(s.space.encode(s.space.decode(u)), u) << algorithm << ": trial " << hist.size();
-        Json v = s.space.decode(u);
-        double loss = std::pow(v["n"].get<int>() - 4, 2) + (v["c"] == "b" ? 0 : 1) +
-                      std::fabs(v["x"].get<double>() - 0.7);
-        hist.push_back({u, loss, k == 0});
-      }
-    }
-    double best = INFINITY;
-    for (const auto& h : hist)
-      if (h.finished) best = std::min(best, h.loss);
-    EXPECT_LT(best, 0.15) << algorithm << " finds n = 4, c = b, x near 0.7";
-  }
+  // Both TPEs put every point at the centre of its value's cell, from the first random trials on,
+  // so two trials that took the same integer share one kernel.
+  expect_grid_points_and_the_optimum("tpe", 60, 30);
+  expect_grid_points_and_the_optimum("multivariate-tpe", 60, 30);
 }
 
 TEST(Samplers, RunningTrialsSpreadParallelSuggestions) {
