@@ -121,6 +121,16 @@ Status SweepController::update(store::TrialRecord& t) {
         return finish_trial(t, "FAILED",
                             "the trial finished without reporting " + metric + "; print '" +
                                 metric + "=VALUE' lines on standard output");
+      } else if (!std::isfinite(*t.objective)) {
+        // A diverged run reports nan or inf (a tfevents scalar, a JSON string): no sampler can rank
+        // it, and the models would turn it into nan everywhere. It fails, as Optuna fails a trial
+        // whose value is nan, and counts against max_failed.
+        return finish_trial(t, "FAILED",
+                            "the trial reported " + metric + " = " +
+                                (std::isnan(*t.objective) ? std::string("nan")
+                                 : *t.objective > 0       ? "inf"
+                                                          : "-inf") +
+                                ", which no search can rank; it counts as a failed trial");
       } else {
         completed_curves_.push_back(series[metric]);
         return finish_trial(t, "SUCCEEDED", "");

@@ -106,6 +106,42 @@ set +e
 set -e
 expect_eq "$(json silent.json "d['trials'][0]['message']")" "the trial finished without reporting score; print 'score=VALUE' lines on standard output" \
   "a trial without its metric fails with the reason"
+# A diverged trial that reports nan (here a JSON metrics file, as Katib's File collector reads it)
+# fails with the reason; the sweep goes on and its other trials succeed (the first four points of
+# the one-dimensional design fall on both sides of 0.5, whatever the seed).
+cat > diverged.yaml <<'YAML'
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: diverged}
+spec:
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: bayesianoptimization}
+  metricsCollectorSpec:
+    collector: {kind: File}
+    source: {fileSystemPath: {path: /var/log/metrics.json, kind: File, format: JSON}}
+  maxTrialCount: 4
+  maxFailedTrialCount: 3
+  parameters:
+    - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}
+  trialTemplate:
+    trialParameters: [{name: x, reference: x}]
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            containers:
+              - name: training-container
+                image: example
+                command: [sh, -c, "python3 -c 'import json,sys; x=float(sys.argv[1]); print(json.dumps({\"loss\": \"nan\" if x < 0.5 else (x - 0.3) ** 2}))' ${trialParameters.x} > /var/log/metrics.json"]
+YAML
+"$SLIPWAY" sweep diverged.yaml -o json > diverged.json 2> diverged.err || true
+expect_eq "$(json diverged.json "sorted({t['state'] for t in d['trials']})")" "['FAILED', 'SUCCEEDED']" \
+  "a trial that reports nan fails, the others succeed"
+expect_eq "$(json diverged.json "[t['message'] for t in d['trials'] if t['state'] == 'FAILED'][0]")" \
+  "the trial reported loss = nan, which no search can rank; it counts as a failed trial" \
+  "the failed trial says it reported nan"
 
 # Median stopping: trials report a curve; one far below the completed trials' median is stopped.
 cat > median.yaml <<'YAML'
