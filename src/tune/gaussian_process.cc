@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 extern "C" {
 void dpotrf_(const char* uplo, const int* n, double* a, const int* lda, int* info);
@@ -67,16 +68,21 @@ std::vector<double> GaussianProcess::prior_mode() const {
   return t;
 }
 
-void GaussianProcess::set_data(std::vector<double> x, std::vector<double> y) {
+bool GaussianProcess::set_data(std::vector<double> x, std::vector<double> y) {
   X_ = std::move(x);
   y_ = std::move(y);
-  factor();
+  return factor();
 }
 
 bool GaussianProcess::add(const std::vector<double>& x, double y) {
+  auto saved = std::make_tuple(K_, L_, alpha_, mean_);
   X_.insert(X_.end(), x.begin(), x.end());
   y_.push_back(y);
-  return factor();
+  if (factor()) return true;
+  X_.resize(X_.size() - x.size());
+  y_.pop_back();
+  std::tie(K_, L_, alpha_, mean_) = std::move(saved);
+  return false;
 }
 
 bool GaussianProcess::set_hyperparameters(const std::vector<double>& theta) {
@@ -96,11 +102,17 @@ bool GaussianProcess::factor() {
       const double k = kernel(&X_[static_cast<size_t>(i) * d_], &X_[static_cast<size_t>(j) * d_]);
       K_[static_cast<size_t>(j) * n + i] = K_[static_cast<size_t>(i) * n + j] = k;
     }
-  L_ = K_;
-  for (int i = 0; i < n; ++i) L_[static_cast<size_t>(i) * n + i] += sn2_ + kJitter;
+  // Two trials at one point make K singular up to the noise; more jitter, a step at a time, until
+  // the factorization holds (the noise variance is at least 1e-6, so this is rare).
   int info = 0;
-  if (n > 0) dpotrf_("L", &n, L_.data(), &n, &info);
-  if (info != 0) return false;
+  for (double jitter = kJitter; jitter <= 1e-3; jitter *= 100) {
+    L_ = K_;
+    for (int i = 0; i < n; ++i) L_[static_cast<size_t>(i) * n + i] += sn2_ + jitter;
+    info = 0;
+    if (n > 0) dpotrf_("L", &n, L_.data(), &n, &info);
+    if (info == 0) break;
+  }
+  if (info != 0) return false;  // not finite data, or no θ gives a positive definite K
   for (int j = 0; j < n; ++j)
     for (int i = 0; i < j; ++i) L_[static_cast<size_t>(j) * n + i] = 0.0;  // dpotrf's upper half
   alpha_ = y_;

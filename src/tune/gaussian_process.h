@@ -22,9 +22,11 @@ class GaussianProcess {
   const std::vector<double>& inputs() const { return X_; }  // size()×dims(), row-major
   const std::vector<double>& targets() const { return y_; }
 
-  // Replaces the data. x is n×dims row-major.
-  void set_data(std::vector<double> x, std::vector<double> y);
-  // Adds one point and refactors (the hyperparameters stay). False when K is singular.
+  // Replaces the data (x is n×dims row-major) and factors. False when K cannot be factored (data
+  // that are not finite).
+  bool set_data(std::vector<double> x, std::vector<double> y);
+  // Adds one point and refactors (the hyperparameters stay). False, with the point left out, when
+  // K cannot be factored with it.
   bool add(const std::vector<double>& x, double y);
 
   // θ = [log signal variance, log length scales (dims), log noise variance].

@@ -52,24 +52,23 @@ class GpSampler : public Sampler {
                                            int n) override {
     std::vector<std::vector<double>> out;
     std::vector<const Observation*> done, pending;
-    for (const auto& o : history) (o.finished ? done : pending).push_back(&o);
-    const size_t dims = space_.dims();
+    for (const auto& o : history) {
+      // A loss that is not finite tells the model nothing it can use (the controller fails such
+      // trials); it is left out, as a failed trial is.
+      if (!o.finished)
+        pending.push_back(&o);
+      else if (std::isfinite(o.loss))
+        done.push_back(&o);
+    }
+    bool model = false;
     for (int k = 0; k < n; ++k) {
       const std::uint64_t index = history.size() + static_cast<size_t>(k);
-      if (static_cast<int>(done.size()) < initial_) {
-        // The initial design: Sobol points, shifted by the seed.
-        auto p = dims <= static_cast<size_t>(kSobolMaxDims)
-                     ? sobol_point(index + 1, static_cast<int>(dims))
-                     : std::vector<double>(dims, 0.5);
-        std::mt19937_64 rng(trial_seed(seed_, index));
-        std::uniform_real_distribution<double> u(0.0, 1.0);
-        for (size_t d = 0; d < dims; ++d)
-          p[d] = dims <= static_cast<size_t>(kSobolMaxDims) ? std::fmod(p[d] + shift_[d], 1.0)
-                                                            : u(rng);
-        out.push_back(snap(p));
+      if (static_cast<int>(done.size()) >= initial_ && k == 0) model = build(done, pending);
+      if (!model) {
+        // The initial design (or, where no model can be fitted, its continuation).
+        out.push_back(design_point(index));
         continue;
       }
-      if (k == 0) build(done, pending);
       std::mt19937_64 rng(trial_seed(seed_, index));
       nei_.emplace(*gp_, trial_seed(seed_, index ^ 0x4E1));
       auto x = maximize_acquisition(rng);
@@ -80,6 +79,22 @@ class GpSampler : public Sampler {
   }
 
  private:
+  // Point `index` of the initial design: Sobol points shifted by the seed (uniform past Sobol's
+  // dimensions).
+  std::vector<double> design_point(std::uint64_t index) const {
+    const size_t dims = space_.dims();
+    if (dims > static_cast<size_t>(kSobolMaxDims)) {
+      std::mt19937_64 rng(trial_seed(seed_, index));
+      std::uniform_real_distribution<double> u(0.0, 1.0);
+      std::vector<double> p(dims);
+      for (auto& v : p) v = u(rng);
+      return snap(p);
+    }
+    auto p = sobol_point(index + 1, static_cast<int>(dims));
+    for (size_t d = 0; d < dims; ++d) p[d] = std::fmod(p[d] + shift_[d], 1.0);
+    return snap(p);
+  }
+
   // A point as a trial would take it: every parameter through its values and back.
   std::vector<double> snap(const std::vector<double>& u) const {
     return space_.encode(space_.decode(u));
@@ -150,7 +165,7 @@ class GpSampler : public Sampler {
     std::vector<double> x, y;
     data_of(subset(head, std::min(kFitObservations, max_obs_)), &x, &y);
     GaussianProcess gp(categorical_);
-    gp.set_data(std::move(x), std::move(y));
+    (void)gp.set_data(std::move(x), std::move(y));  // a failure here shows in fit()'s result
     std::vector<std::vector<double>> starts = {gp.prior_mode()};
     std::mt19937_64 rng(trial_seed(seed_, 0xF17 + prefix));
     std::uniform_real_distribution<double> u(std::log(0.05), std::log(2.0));
@@ -159,29 +174,36 @@ class GpSampler : public Sampler {
       for (size_t i = 1; i + 1 < t.size(); ++i) t[i] = u(rng);
       starts.push_back(t);
     }
-    gp.fit(starts, 100);
+    // No start factoring (losses that are not finite, which the controller keeps out): the prior's
+    // mode stands.
+    fit_theta_ = gp.fit(starts, 100) ? gp.hyperparameters() : gp.prior_mode();
     fit_key_ = std::move(key);
-    fit_theta_ = gp.hyperparameters();
     return fit_theta_;
   }
 
-  void build(const std::vector<const Observation*>& done,
+  // False when no model can be factored on these trials (see hyperparameters_for).
+  bool build(const std::vector<const Observation*>& done,
              const std::vector<const Observation*>& pending) {
     const std::vector<double> theta = hyperparameters_for(done, fit_prefix(done.size()));
     // The model conditions on every finished trial kept (up to max_observations).
     std::vector<double> x, y;
     data_of(subset(done, max_obs_), &x, &y);
     gp_.emplace(categorical_);
-    gp_->set_data(std::move(x), std::move(y));
-    gp_->set_hyperparameters(theta);
+    if (!gp_->set_data(std::move(x), std::move(y)) || !gp_->set_hyperparameters(theta)) {
+      gp_.reset();
+      return false;
+    }
     for (auto* o : pending) believe(snap(o->u));
+    return true;
   }
 
-  // Kriging believer: the point joins the data at its posterior mean (hyperparameters kept).
+  // Kriging believer: the point joins the data at its posterior mean (hyperparameters kept). A
+  // point the model cannot take (it would make K singular even with jitter) is left out: the
+  // next suggestion may then land near it, which is all that costs.
   void believe(const std::vector<double>& x) {
     double mu = 0, var = 0;
     gp_->predict(x.data(), &mu, &var);
-    gp_->add(x, mu);
+    if (!gp_->add(x, mu)) return;
   }
 
   // log NEI at x and, with grad, its gradient along the continuous dimensions.

@@ -197,7 +197,14 @@ class TpeSampler : public Sampler {
 
   std::vector<double> one(const std::vector<Observation>& h, std::mt19937_64& rng) {
     std::vector<size_t> finished, pending;
-    for (size_t i = 0; i < h.size(); ++i) (h[i].finished ? finished : pending).push_back(i);
+    for (size_t i = 0; i < h.size(); ++i) {
+      // A finished trial whose loss is not finite cannot be ranked (it would break the sort by
+      // loss): it is left out, as a failed trial is (the controller fails such trials).
+      if (!h[i].finished)
+        pending.push_back(i);
+      else if (std::isfinite(h[i].loss))
+        finished.push_back(i);
+    }
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     if (static_cast<int>(finished.size()) < startup_) {
       std::vector<double> p(space_.dims());

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "tune/sorted_history.h"
 
@@ -283,6 +284,29 @@ void expect_grid_points_and_the_optimum(const char* algorithm, int rounds, int b
 
 TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
   expect_grid_points_and_the_optimum("bayesianoptimization", 25, 12);
+}
+
+TEST(Samplers, ModelsLeaveOutLossesThatAreNotFinite) {
+  // Trials whose loss is nan or infinite (the Sampler API's callers may pass them) are left out:
+  // the suggestions stay finite points in the cube and still home in on the minimum.
+  for (const auto& [algorithm, rounds, within] : {std::tuple{"bayesianoptimization", 32, 1e-3},
+                                                  {"tpe", 80, 1e-2},
+                                                  {"multivariate-tpe", 80, 1e-2}}) {
+    auto s = spec_with(algorithm, "{x: {type: double, min: 0, max: 1}}");
+    auto sampler = tune::make_sampler(s);
+    ASSERT_TRUE(sampler.ok());
+    std::vector<tune::Observation> hist;
+    for (int i = 0; i < rounds; ++i) {  // half of them not finite
+      auto u = (*sampler)->suggest(hist, 1).at(0);
+      ASSERT_TRUE(std::isfinite(u[0]) && u[0] >= 0 && u[0] < 1) << algorithm << ": trial " << i;
+      const double loss = i % 4 == 1 ? NAN : i % 4 == 3 ? INFINITY : std::pow(u[0] - 0.3, 2);
+      hist.push_back({u, loss, true});
+    }
+    double best = INFINITY;
+    for (const auto& h : hist)
+      if (std::isfinite(h.loss)) best = std::min(best, h.loss);
+    EXPECT_LT(best, within) << algorithm;
+  }
 }
 
 TEST(Samplers, TpeSuggestsOnlyValuesTrialsCanTake) {
