@@ -90,6 +90,40 @@ TEST(SweepSpec, RefusesATektonTrialSayingWhatRuns) {
   EXPECT_NE(s.status().message().find("Argo Workflow"), std::string::npos);
 }
 
+TEST(SweepSpec, RefusesANumericAlgorithmSettingThatIsNotOne) {
+  // Native and Katib files alike: the setting, what it is, and what to give; the file and line.
+  auto native = tune::parse_sweep(
+      "objective: {minimize: loss}\nalgorithm: {name: bayesianoptimization, settings: "
+      "{n_initial_points: abc}}\nparameters: {x: {type: double, min: 0, max: 1}}\n"
+      "trial: {command: [run]}\n",
+      "s.yaml");
+  ASSERT_FALSE(native.ok());
+  EXPECT_EQ(native.status().message(),
+            "s.yaml:2:12: algorithm setting n_initial_points is 'abc'; give a whole number of 1 or "
+            "more (trials of the initial design)");
+  auto katib = tune::parse_sweep(
+      "apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata: {name: t}\nspec:\n"
+      "  objective: {type: minimize, objectiveMetricName: loss}\n"
+      "  algorithm: {algorithmName: tpe, algorithmSettings: [{name: random_state, value: '-1'}]}\n"
+      "  parameters: [{name: lr, parameterType: double, feasibleSpace: {min: '0.1', max: '1'}}]\n"
+      "  trialTemplate:\n    trialParameters: [{name: lr, reference: lr}]\n"
+      "    trialSpec: {apiVersion: batch/v1, kind: Job, spec: {template: {spec: {containers: "
+      "[{name: c, image: i, command: [run]}]}}}}\n",
+      "k.yaml");
+  ASSERT_FALSE(katib.ok());
+  EXPECT_NE(katib.status().message().find("algorithm setting random_state is '-1'; give a whole "
+                                          "number of 0 or more"),
+            std::string::npos)
+      << katib.status().message();
+  // Settings slipway does not read as numbers pass (Katib's skopt options, say).
+  auto passes = tune::parse_sweep(
+      "objective: {minimize: loss}\nalgorithm: {name: bayesianoptimization, settings: "
+      "{acq_func: gp_hedge, n_initial_points: '5'}}\nparameters: {x: {type: double, min: 0, "
+      "max: 1}}\ntrial: {command: [run]}\n",
+      "ok.yaml");
+  EXPECT_TRUE(passes.ok()) << passes.status().message();
+}
+
 TEST(SweepSpec, SubstitutesKatibsTrialMetadata) {
   const std::string head = R"(apiVersion: kubeflow.org/v1beta1
 kind: Experiment
