@@ -36,7 +36,7 @@ constexpr double kLogNoiseLo = -13.815510557964274, kLogNoiseHi = -0.69314718055
 // The priors, as densities of the values (not of their logs): length scale ~
 // LogNormal(√2 + ½ ln d, √3), BoTorch's; noise variance ~ LogNormal(−4, 2²), centred where
 // BoTorch's is but twice as wide, so a noise-free objective can fit the small noise that lets the
-// model resolve its last digits (on Branin, a third of the regret at 50 evaluations).
+// model resolve its last digits (on Branin, a quarter of the regret at 50 evaluations).
 constexpr double kNoisePriorLoc = -4.0, kNoisePriorVar = 4.0;
 double length_prior_loc(int d) { return std::sqrt(2.0) + 0.5 * std::log(static_cast<double>(d)); }
 constexpr double kLengthPriorVar = 3.0;
@@ -54,7 +54,7 @@ void solve_lower_t(const std::vector<double>& L, int n, double* b) {  // Lᵀ x 
 
 GaussianProcess::GaussianProcess(std::vector<bool> categorical)
     : d_(static_cast<int>(categorical.size())), categorical_(std::move(categorical)) {
-  set_hyperparameters(prior_mode());
+  set_theta(prior_mode());  // no data yet: nothing to factor
 }
 
 std::vector<double> GaussianProcess::prior_mode() const {
@@ -85,12 +85,16 @@ bool GaussianProcess::add(const std::vector<double>& x, double y) {
   return false;
 }
 
-bool GaussianProcess::set_hyperparameters(const std::vector<double>& theta) {
+void GaussianProcess::set_theta(const std::vector<double>& theta) {
   theta_ = theta;
   sf2_ = std::exp(theta_[0]);
   sn2_ = std::exp(theta_.back());
   inv_ls_.resize(static_cast<size_t>(d_));
   for (int i = 0; i < d_; ++i) inv_ls_[static_cast<size_t>(i)] = std::exp(-theta_[1 + i]);
+}
+
+bool GaussianProcess::set_hyperparameters(const std::vector<double>& theta) {
+  set_theta(theta);
   return factor();
 }
 
@@ -120,17 +124,15 @@ bool GaussianProcess::factor() {
   if (n > 0) {
     solve_lower(L_, n, alpha_.data());
     solve_lower_t(L_, n, alpha_.data());
-    {
-      // The constant mean at its generalized-least-squares value m = 1ᵀK⁻¹y / 1ᵀK⁻¹1, so
-      // α = K⁻¹(y − m).
-      std::vector<double> ones(static_cast<size_t>(n), 1.0);
-      solve_lower(L_, n, ones.data());
-      solve_lower_t(L_, n, ones.data());
-      const double denom = std::accumulate(ones.begin(), ones.end(), 0.0);
-      mean_ = std::accumulate(alpha_.begin(), alpha_.end(), 0.0) / denom;
-      for (int i = 0; i < n; ++i)
-        alpha_[static_cast<size_t>(i)] -= mean_ * ones[static_cast<size_t>(i)];
-    }
+    // The constant mean at its generalized-least-squares value m = 1ᵀK⁻¹y / 1ᵀK⁻¹1, so
+    // α = K⁻¹(y − m).
+    std::vector<double> ones(static_cast<size_t>(n), 1.0);
+    solve_lower(L_, n, ones.data());
+    solve_lower_t(L_, n, ones.data());
+    const double denom = std::accumulate(ones.begin(), ones.end(), 0.0);
+    mean_ = std::accumulate(alpha_.begin(), alpha_.end(), 0.0) / denom;
+    for (int i = 0; i < n; ++i)
+      alpha_[static_cast<size_t>(i)] -= mean_ * ones[static_cast<size_t>(i)];
   }
   return true;
 }
@@ -246,6 +248,9 @@ double GaussianProcess::log_posterior(std::vector<double>* grad) const {
   std::vector<double> Kinv = L_;
   int info = 0;
   dpotri_("L", &n, Kinv.data(), &n, &info);
+  // dpotri fails only on a zero on L's diagonal, which a successful dpotrf does not leave; were
+  // it to, the prior's gradient alone still points the fit somewhere sensible.
+  if (info != 0) return v;
   std::vector<double> dls(static_cast<size_t>(d_));
   for (int i = 0; i < n; ++i)
     for (int j = 0; j <= i; ++j) {

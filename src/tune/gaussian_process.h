@@ -60,6 +60,8 @@ class GaussianProcess {
   double log_posterior(std::vector<double>* grad) const;
 
  private:
+  // θ and what follows from it (signal and noise variance, inverse length scales), unfactored.
+  void set_theta(const std::vector<double>& theta);
   double kernel(const double* a, const double* b) const {
     return kernel_with_gradient(a, b, nullptr);
   }

@@ -98,15 +98,24 @@ NoisyExpectedImprovement::NoisyExpectedImprovement(const GaussianProcess& gp, st
     }
   // The covariance of nearly noise-free observations is nearly singular: add jitter until the
   // factorization succeeds.
-  for (double jitter = 1e-9;; jitter *= 10) {
+  int info = 0;
+  for (double jitter = 1e-9; jitter <= 1; jitter *= 10) {
     R_ = cov;
     for (int a = 0; a < m_; ++a) R_[static_cast<size_t>(a) * m_ + a] += jitter;
-    int info = 0;
+    info = 0;
     if (m_ > 0) dpotrf_("L", &m_, R_.data(), &m_, &info);
-    if (info == 0 || jitter > 1) break;
+    if (info == 0) break;
   }
   for (int j = 0; j < m_; ++j)
     for (int i = 0; i < j; ++i) R_[static_cast<size_t>(j) * m_ + i] = 0.0;
+  if (info != 0) {
+    // Not even with jitter (a covariance that is not finite): independent draws, each with its
+    // own variance, which still rank the baseline.
+    std::fill(R_.begin(), R_.end(), 0.0);
+    for (int a = 0; a < m_; ++a)
+      R_[static_cast<size_t>(a) * m_ + a] =
+          std::sqrt(std::max(cov[static_cast<size_t>(a) * m_ + a], 1e-12));
+  }
   // Fixed draws of the baseline's latent losses, and each draw's best.
   std::mt19937_64 rng(seed);
   std::normal_distribution<double> normal(0.0, 1.0);
