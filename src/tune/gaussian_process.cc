@@ -223,6 +223,16 @@ void GaussianProcess::predict_many(const std::vector<double>& x, std::vector<dou
   }
 }
 
+std::vector<double> GaussianProcess::means_at_inputs() const {
+  const int n = size();
+  std::vector<double> mu(static_cast<size_t>(n), mean_);
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j)
+      mu[static_cast<size_t>(i)] +=
+          K_[static_cast<size_t>(j) * n + i] * alpha_[static_cast<size_t>(j)];
+  return mu;
+}
+
 double GaussianProcess::log_posterior(std::vector<double>* grad) const {
   const int n = size();
   double v = -0.5 * n * kLog2Pi;

@@ -56,6 +56,10 @@ class GaussianProcess {
   void predict_many(const std::vector<double>& x, std::vector<double>* mu, std::vector<double>* var,
                     std::vector<double>* kstar = nullptr) const;
 
+  // The posterior mean at each observed input (what predict_many gives there, from the kernel
+  // matrix already at hand: O(n²), no solves).
+  std::vector<double> means_at_inputs() const;
+
   // The log marginal likelihood plus the log prior at the current θ, and its gradient in θ.
   double log_posterior(std::vector<double>* grad) const;
 

@@ -60,8 +60,7 @@ NoisyExpectedImprovement::NoisyExpectedImprovement(const GaussianProcess& gp, st
   const int n = gp.size(), d = gp.dims();
   const auto& X = gp.inputs();
   // The baseline: the observations with the lowest posterior means.
-  std::vector<double> mu, var;
-  gp.predict_many(X, &mu, &var);
+  const std::vector<double> mu = gp.means_at_inputs();
   std::vector<int> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {

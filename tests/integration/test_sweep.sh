@@ -125,16 +125,8 @@ spec:
     - {name: x, parameterType: double, feasibleSpace: {min: "0", max: "1"}}
   trialTemplate:
     trialParameters: [{name: x, reference: x}]
-    trialSpec:
-      apiVersion: batch/v1
-      kind: Job
-      spec:
-        template:
-          spec:
-            containers:
-              - name: training-container
-                image: example
-                command: [sh, -c, "python3 -c 'import json,sys; x=float(sys.argv[1]); print(json.dumps({\"loss\": \"nan\" if x < 0.5 else (x - 0.3) ** 2}))' ${trialParameters.x} > /var/log/metrics.json"]
+    trialSpec: {apiVersion: batch/v1, kind: Job, spec: {template: {spec: {containers: [{name: training-container, image: example,
+      command: [sh, -c, "python3 -c 'import json,sys; x=float(sys.argv[1]); print(json.dumps({\"loss\": \"nan\" if x < 0.5 else (x - 0.3) ** 2}))' ${trialParameters.x} > /var/log/metrics.json"]}]}}}}
 YAML
 "$SLIPWAY" sweep diverged.yaml -o json > diverged.json 2> diverged.err || true
 expect_eq "$(json diverged.json "sorted({t['state'] for t in d['trials']})")" "['FAILED', 'SUCCEEDED']" \

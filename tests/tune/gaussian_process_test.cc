@@ -83,11 +83,17 @@ TEST(GaussianProcess, PredictionGradientInXMatchesFiniteDifferences) {
     EXPECT_NEAR(dmu[static_cast<size_t>(q)], (mu_a - mu_b) / (2 * h), 1e-5) << "dμ/dx" << q;
     EXPECT_NEAR(dvar[static_cast<size_t>(q)], (var_a - var_b) / (2 * h), 1e-5) << "dσ²/dx" << q;
   }
-  // predict_many agrees with predict.
+  // predict_many agrees with predict, and means_at_inputs with predict at the data.
   std::vector<double> mus, vars;
   gp.predict_many(at, &mus, &vars);
   EXPECT_NEAR(mus[0], mu, 1e-10);
   EXPECT_NEAR(vars[0], var, 1e-10);
+  const std::vector<double> at_data = gp.means_at_inputs();
+  for (int i = 0; i < 5; ++i) {
+    double m, v;
+    gp.predict(&x[static_cast<size_t>(i) * 3], &m, &v);
+    EXPECT_NEAR(at_data[static_cast<size_t>(i)], m, 1e-10);
+  }
 }
 
 TEST(GaussianProcess, NoiseFreeFitInterpolatesAndIgnoresAnUnusedDimension) {
