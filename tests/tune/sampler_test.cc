@@ -282,6 +282,24 @@ void expect_grid_points_and_the_optimum(const char* algorithm, int rounds, int b
   EXPECT_LT(best, 0.15) << algorithm << " finds n = 4, c = b, x near 0.7";
 }
 
+TEST(Samplers, BayesianOptimizationStartsAtTheCentreOfTheSpace) {
+  // The first trial is the middle of every range (the geometric mean on a log scale), as a user
+  // who drew the ranges around a setting known to work would try first; the next ones spread out.
+  auto s = spec_with("bayesianoptimization",
+                     "{lr: {type: double, min: 1e-4, max: 1e-2, log: true}, "
+                     "n: {type: int, min: 2, max: 6}, x: {type: double, min: -1, max: 3}}");
+  auto sampler = tune::make_sampler(s);
+  ASSERT_TRUE(sampler.ok());
+  std::vector<tune::Observation> hist;
+  Json first = s.space.decode((*sampler)->suggest(hist, 1).at(0));
+  EXPECT_NEAR(first["lr"].get<double>(), 1e-3, 1e-9);
+  EXPECT_EQ(first["n"].get<int>(), 4);
+  EXPECT_NEAR(first["x"].get<double>(), 1.0, 1e-9);
+  hist.push_back({s.space.encode(first), 1.0, true});
+  Json second = s.space.decode((*sampler)->suggest(hist, 1).at(0));
+  EXPECT_NE(second, first);
+}
+
 TEST(Samplers, BayesianOptimizationSuggestsOnlyValuesTrialsCanTake) {
   expect_grid_points_and_the_optimum("bayesianoptimization", 25, 12);
 }
