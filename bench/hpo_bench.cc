@@ -146,6 +146,11 @@ int regret(int seeds, int evals, const std::vector<std::string>& algorithms, con
         for (double r : at[m]) mean += r / static_cast<double>(at[m].size());
         for (double r : at[m]) sq += (r - mean) * (r - mean);
         std::printf(", \"regret_%d\": %.6g, \"sd_%d\": %.4g", marks[m], mean, marks[m], std::sqrt(sq / static_cast<double>(at[m].size())));
+        if (marks[m] != 50) continue;
+        // Each seed's regret: where a few seeds stuck in a local minimum make the mean, they show it.
+        std::printf(", \"seeds_50\": [");
+        for (size_t k = 0; k < at[m].size(); ++k) std::printf("%s%.4g", k ? ", " : "", at[m][k]);
+        std::printf("]");
       }
       std::printf("}\n");
       std::fflush(stdout);

@@ -77,7 +77,8 @@ class Tracker:
 
 
 def summary(function, sampler, runs, evals):
-    """A JSON-able row: mean and sd of the regret over runs at each mark."""
+    """A JSON-able row: mean and sd of the regret over runs at each mark, and each seed's regret at
+    50 evaluations (where a few seeds stuck in a local minimum make the mean, they show it)."""
     row = {"function": function, "sampler": sampler, "seeds": len(runs)}
     for m in MARKS:
         values = [r.regrets[m] for r in runs if m in r.regrets]
@@ -85,4 +86,6 @@ def summary(function, sampler, runs, evals):
             mean = sum(values) / len(values)
             row["regret_%d" % m] = mean
             row["sd_%d" % m] = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+            if m == 50:
+                row["seeds_50"] = [float("%.4g" % v) for v in values]
     return row
