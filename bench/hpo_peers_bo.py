@@ -6,7 +6,10 @@ default generation strategy (Sobol, then BoTorch's modular model with log noisy 
 improvement; every kind of parameter). Prints one JSON line per (function, peer) as
 hpo_peers.py does.
 
-    python3 hpo_peers_bo.py SEEDS EVALS [FUNCTION,...]
+    python3 hpo_peers_bo.py SEEDS EVALS [FUNCTION,...] [FIRST_SEED]
+
+Seeds run from FIRST_SEED (default 1), so a longer series can be added to one already run: Ax
+takes a second or more per suggestion here.
 """
 import json
 import logging
@@ -71,13 +74,15 @@ def ax_run(seed, space, tracker, evals):
 
 def main():
     seeds, evals = int(sys.argv[1]), int(sys.argv[2])
-    only = sys.argv[3].split(",") if len(sys.argv) > 3 else list(FUNCTIONS)
+    only = sys.argv[3].split(",") if len(sys.argv) > 3 and sys.argv[3] else list(FUNCTIONS)
+    first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+    seed_range = range(first, first + seeds)
     for name in only:
         space, f, fmin, noise = FUNCTIONS[name]
         if all(p[1] == "double" for p in space):
-            runs = [botorch_run(s, space, Tracker(f, fmin, noise, s), evals) for s in range(1, seeds + 1)]
+            runs = [botorch_run(s, space, Tracker(f, fmin, noise, s), evals) for s in seed_range]
             print(json.dumps(summary(name, "botorch qLogNEI", runs, evals)), flush=True)
-        runs = [ax_run(s, space, Tracker(f, fmin, noise, s), evals) for s in range(1, seeds + 1)]
+        runs = [ax_run(s, space, Tracker(f, fmin, noise, s), evals) for s in seed_range]
         print(json.dumps(summary(name, "ax client", runs, evals)), flush=True)
 
 
