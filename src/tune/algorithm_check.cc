@@ -30,34 +30,35 @@ Status check_name(const YamlReader& r, const YAML::Node& at, const std::string& 
 // (acq_func, base_estimator), which slipway does not run. Checked when the file is read, so a
 // typo is refused with its name and the sweep never starts.
 struct NumericSetting {
-  const char* algorithm;  // "" for every algorithm
+  std::vector<std::string> algorithms;  // empty: every algorithm
   const char* key;
   bool integer;
   double least;
   bool above;        // the value must exceed `least`, not merely reach it
   const char* rule;  // what to give, for the message
 };
-const NumericSetting kNumericSettings[] = {
-    {"", "random_state", true, 0, false, "a whole number of 0 or more (the sweep's seed)"},
-    {"bayesianoptimization", "n_initial_points", true, 1, false,
+// One setting a row.
+// clang-format off
+const std::vector<NumericSetting> kNumericSettings = {
+    {{}, "random_state", true, 0, false, "a whole number of 0 or more (the sweep's seed)"},
+    {{"bayesianoptimization"}, "n_initial_points", true, 1, false,
      "a whole number of 1 or more (trials of the initial design)"},
-    {"bayesianoptimization", "max_observations", true, 10, false,
+    {{"bayesianoptimization"}, "max_observations", true, 10, false,
      "a whole number of 10 or more (trials the model conditions on)"},
-    {"tpe", "n_startup_trials", true, 0, false,
+    {{"tpe", "multivariate-tpe"}, "n_startup_trials", true, 0, false,
      "a whole number of 0 or more (random trials before the model)"},
-    {"tpe", "n_ei_candidates", true, 1, false,
+    {{"tpe", "multivariate-tpe"}, "n_ei_candidates", true, 1, false,
      "a whole number of 1 or more (candidates drawn per suggestion)"},
-    {"multivariate-tpe", "n_startup_trials", true, 0, false,
-     "a whole number of 0 or more (random trials before the model)"},
-    {"multivariate-tpe", "n_ei_candidates", true, 1, false,
-     "a whole number of 1 or more (candidates drawn per suggestion)"},
-    {"hyperband", "eta", false, 1, true, "a number above 1 (the factor between rungs)"},
-    {"hyperband", "r_l", false, 0, false, "a number of 0 or more (the smallest budget)"},
+    {{"hyperband"}, "eta", false, 1, true, "a number above 1 (the factor between rungs)"},
+    {{"hyperband"}, "r_l", false, 0, false, "a number of 0 or more (the smallest budget)"},
 };
+// clang-format on
 
 Status check_settings(const YamlReader& r, const YAML::Node& at, const Algorithm& a) {
   for (const auto& ns : kNumericSettings) {
-    if (*ns.algorithm && a.name != ns.algorithm) continue;
+    if (!ns.algorithms.empty() &&
+        std::find(ns.algorithms.begin(), ns.algorithms.end(), a.name) == ns.algorithms.end())
+      continue;
     auto it = a.settings.find(ns.key);
     if (it == a.settings.end()) continue;
     const std::string& text = it->second;
